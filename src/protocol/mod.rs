@@ -1,0 +1,17 @@
+//! The Pusher Channels protocol v7, as pure functions and types.
+//!
+//! Nothing in here performs I/O, spawns tasks or reads the clock: callers pass the time in.
+//! The client engine, the embedded server and the publishers are all built on these pieces,
+//! so that the rules live in one place (see `../shared/protocol.md` for the reference).
+
+pub mod channel;
+pub mod close;
+pub mod crypto;
+pub mod frame;
+pub mod limits;
+pub mod rest;
+pub mod signature;
+
+pub use channel::{ChannelInfo, ChannelKind};
+pub use close::CloseAction;
+pub use frame::{ClientMessage, Data, DecodeError, Event, ServerMessage};

@@ -1,0 +1,163 @@
+//! REST API request signing and verifying (§7.1).
+//!
+//! The string to sign is `METHOD\npath\nquery`, where the query holds every parameter but
+//! `auth_signature`, keys lowercased, sorted by key, joined `k=v` with `&`, and not URL-escaped.
+
+use md5::{Digest, Md5};
+
+use super::limits::REST_TIMESTAMP_WINDOW_SECS;
+use super::signature::{hmac_sha256_hex, verify_hex};
+
+/// Parameters the signer adds itself; callers may not pass them.
+pub const RESERVED_PARAMS: [&str; 5] = ["auth_key", "auth_timestamp", "auth_version", "auth_signature", "body_md5"];
+
+/// Lowercase hex MD5 of the exact body bytes.
+pub fn body_md5(body: &[u8]) -> String {
+    hex::encode(Md5::digest(body))
+}
+
+/// Builds the string to sign from all parameters except `auth_signature`.
+pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, path: &str, params: &[(K, V)]) -> String {
+    let mut pairs: Vec<(String, &str)> = params
+        .iter()
+        .filter(|(k, _)| !k.as_ref().eq_ignore_ascii_case("auth_signature"))
+        .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.as_ref()))
+        .collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{}\n{}\n{}", method.to_ascii_uppercase(), path, query.join("&"))
+}
+
+/// Errors from signing a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("parameter {0:?} is reserved for the signature")]
+    ReservedParam(String),
+}
+
+/// Signs a request: returns `params` plus `auth_key`, `auth_timestamp`, `auth_version`,
+/// `body_md5` (for a non-empty body) and `auth_signature`, ready to URL-encode.
+pub fn sign_request(
+    key: &str,
+    secret: &str,
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+    body: &[u8],
+    timestamp: u64,
+) -> Result<Vec<(String, String)>, SignError> {
+    if let Some((k, _)) = params
+        .iter()
+        .find(|(k, _)| RESERVED_PARAMS.iter().any(|r| r.eq_ignore_ascii_case(k)))
+    {
+        return Err(SignError::ReservedParam(k.clone()));
+    }
+    let mut all = params.to_vec();
+    all.push(("auth_key".into(), key.into()));
+    all.push(("auth_timestamp".into(), timestamp.to_string()));
+    all.push(("auth_version".into(), "1.0".into()));
+    if !body.is_empty() {
+        all.push(("body_md5".into(), body_md5(body)));
+    }
+    let signature = hmac_sha256_hex(secret.as_bytes(), string_to_sign(method, path, &all).as_bytes());
+    all.push(("auth_signature".into(), signature));
+    Ok(all)
+}
+
+/// Encodes parameters as a URL query string.
+pub fn encode_query(params: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter())
+        .finish()
+}
+
+/// Decodes a URL query string into parameters, in order.
+pub fn decode_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// Why a signed request was refused. The messages say exactly what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("missing required parameter `{0}`")]
+    Missing(&'static str),
+    #[error("unknown auth_key {0:?}")]
+    UnknownKey(String),
+    #[error("unsupported auth_version {0:?}; expected 1.0")]
+    BadVersion(String),
+    #[error("auth_timestamp {0:?} is not a number of seconds")]
+    BadTimestamp(String),
+    #[error(
+        "timestamp expired: auth_timestamp {timestamp} is {skew} s from the server's time {now}; \
+         the limit is {REST_TIMESTAMP_WINDOW_SECS} s (check the clock)"
+    )]
+    Expired { timestamp: u64, now: u64, skew: u64 },
+    #[error("body_md5 is missing, but the request has a body")]
+    MissingBodyMd5,
+    #[error("body_md5 {got:?} does not match the body, whose MD5 is {expected:?}")]
+    BodyMd5Mismatch { got: String, expected: String },
+    #[error("invalid signature: expected HMAC SHA256 hex digest of {string_to_sign:?}, but got {got:?}")]
+    BadSignature { string_to_sign: String, got: String },
+}
+
+/// Verifies a signed request against `key`/`secret`, at server time `now` (Unix seconds).
+/// The body's MD5 is recomputed from the bytes, never trusted from the parameter.
+pub fn verify_request(
+    key: &str,
+    secret: &str,
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+    body: &[u8],
+    now: u64,
+) -> Result<(), VerifyError> {
+    let get = |name: &'static str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let got_key = get("auth_key").ok_or(VerifyError::Missing("auth_key"))?;
+    let timestamp = get("auth_timestamp").ok_or(VerifyError::Missing("auth_timestamp"))?;
+    let version = get("auth_version").ok_or(VerifyError::Missing("auth_version"))?;
+    let signature = get("auth_signature").ok_or(VerifyError::Missing("auth_signature"))?;
+    if got_key != key {
+        return Err(VerifyError::UnknownKey(got_key.to_owned()));
+    }
+    if version != "1.0" {
+        return Err(VerifyError::BadVersion(version.to_owned()));
+    }
+    let ts: u64 = timestamp
+        .parse()
+        .map_err(|_| VerifyError::BadTimestamp(timestamp.to_owned()))?;
+    let skew = now.abs_diff(ts);
+    if skew > REST_TIMESTAMP_WINDOW_SECS {
+        return Err(VerifyError::Expired {
+            timestamp: ts,
+            now,
+            skew,
+        });
+    }
+    match (get("body_md5"), body.is_empty()) {
+        (None, false) => return Err(VerifyError::MissingBodyMd5),
+        (None, true) => {}
+        (Some(got), _) => {
+            let expected = body_md5(body);
+            if !got.eq_ignore_ascii_case(&expected) {
+                return Err(VerifyError::BodyMd5Mismatch {
+                    got: got.to_owned(),
+                    expected,
+                });
+            }
+        }
+    }
+    let string = string_to_sign(method, path, params);
+    if verify_hex(secret.as_bytes(), string.as_bytes(), signature) {
+        Ok(())
+    } else {
+        Err(VerifyError::BadSignature {
+            string_to_sign: string,
+            got: signature.to_owned(),
+        })
+    }
+}
