@@ -2,4 +2,9 @@
 //! Pusher Channels protocol v7.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod net;
+pub mod output;
 pub mod protocol;

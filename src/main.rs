@@ -1,1 +1,64 @@
-fn main(){}
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use tickertape::cli::{Cli, Command};
+use tickertape::commands;
+
+fn main() -> ExitCode {
+    tickertape::net::tls::install_default_provider();
+    let cli = Cli::parse();
+    if let Some(path) = &cli.log_file
+        && let Err(e) = init_logging(path, cli.log_level)
+    {
+        eprintln!("tickertape: cannot open log file {}: {e}", path.display());
+        return ExitCode::from(commands::watch::EXIT_FAILURE);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tickertape: cannot start the runtime: {e}");
+            return ExitCode::from(commands::watch::EXIT_FAILURE);
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Watch(args)) => runtime.block_on(commands::watch::run(*args)),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tickertape",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let _ = Cli::command().print_help();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    // Shut down without waiting for blocked tasks (a stdin reader, a stalled socket).
+    runtime.shutdown_background();
+    result.unwrap_or_else(|e| {
+        let text = format!("{e:#}");
+        eprintln!(
+            "tickertape: {}",
+            tickertape::output::sanitize::terminal_safe(&text)
+        );
+        ExitCode::from(commands::watch::EXIT_FAILURE)
+    })
+}
+
+fn init_logging(path: &std::path::Path, level: tracing::Level) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_max_level(level)
+        .init();
+    Ok(())
+}

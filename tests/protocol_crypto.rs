@@ -20,7 +20,10 @@ fn b_shared_secret_from_master_key() {
 #[test]
 fn d_decrypts_the_reference_payload() {
     let key = crypto::key_from_base64(CHANNEL_KEY).unwrap();
-    assert_eq!(crypto::decrypt(&key, WIRE).unwrap(), br#"{"message":"hello world"}"#);
+    assert_eq!(
+        crypto::decrypt(&key, WIRE).unwrap(),
+        br#"{"message":"hello world"}"#
+    );
 }
 
 #[test]
@@ -41,8 +44,14 @@ fn failures_are_values_not_panics() {
     let tampered = WIRE.replace("33oM", "43oM");
     assert_eq!(crypto::decrypt(&key, &tampered), Err(CryptoError::Open));
 
-    assert_eq!(crypto::decrypt(&key, "not json"), Err(CryptoError::NotEnvelope));
-    assert_eq!(crypto::decrypt(&key, r#"{"nonce":1}"#), Err(CryptoError::NotEnvelope));
+    assert_eq!(
+        crypto::decrypt(&key, "not json"),
+        Err(CryptoError::NotEnvelope)
+    );
+    assert_eq!(
+        crypto::decrypt(&key, r#"{"nonce":1}"#),
+        Err(CryptoError::NotEnvelope)
+    );
     assert_eq!(
         crypto::decrypt(&key, r#"{"nonce":"!!","ciphertext":""}"#),
         Err(CryptoError::NotBase64("nonce"))
@@ -52,9 +61,15 @@ fn failures_are_values_not_panics() {
         Err(CryptoError::NonceLength(3))
     );
     assert_eq!(
-        crypto::decrypt(&key, r#"{"nonce":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX","ciphertext":"AAEC"}"#),
+        crypto::decrypt(
+            &key,
+            r#"{"nonce":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYX","ciphertext":"AAEC"}"#
+        ),
         Err(CryptoError::CiphertextTooShort(3))
     );
-    assert_eq!(crypto::key_from_base64("AAEC"), Err(CryptoError::KeyLength(3)));
+    assert_eq!(
+        crypto::key_from_base64("AAEC"),
+        Err(CryptoError::KeyLength(3))
+    );
     assert_eq!(crypto::key_from_base64("*"), Err(CryptoError::KeyNotBase64));
 }

@@ -13,7 +13,11 @@ fn close_code_ranges() {
         assert_eq!(close::close_action(code), CloseAction::Backoff, "{code}");
     }
     for code in [4200, 4201, 4202, 4299] {
-        assert_eq!(close::close_action(code), CloseAction::ReconnectNow, "{code}");
+        assert_eq!(
+            close::close_action(code),
+            CloseAction::ReconnectNow,
+            "{code}"
+        );
     }
     for code in [4300, 4301, 4302, 4999] {
         assert_eq!(close::close_action(code), CloseAction::Stop, "{code}");
@@ -36,7 +40,10 @@ fn websocket_close_codes_follow_pusher_js() {
 #[test]
 fn handshake_errors() {
     assert_eq!(close::handshake_error_action(Some(4001)), CloseAction::Stop);
-    assert_eq!(close::handshake_error_action(Some(4100)), CloseAction::Backoff);
+    assert_eq!(
+        close::handshake_error_action(Some(4100)),
+        CloseAction::Backoff
+    );
     assert_eq!(close::handshake_error_action(None), CloseAction::Backoff);
 }
 
@@ -58,7 +65,11 @@ fn channel_kinds() {
         ("presence-x", ChannelKind::Presence, false),
         ("presence-cache-x", ChannelKind::Presence, true),
         ("private-encrypted-x", ChannelKind::PrivateEncrypted, false),
-        ("private-encrypted-cache-x", ChannelKind::PrivateEncrypted, true),
+        (
+            "private-encrypted-cache-x",
+            ChannelKind::PrivateEncrypted,
+            true,
+        ),
         ("#server-to-user-1", ChannelKind::ServerToUser, false),
         ("privatex", ChannelKind::Public, false),
     ];
@@ -87,7 +98,10 @@ fn channel_names() {
             max: 200
         })
     );
-    assert_eq!(channel::validate_channel("", false), Err(NameError::Empty { what: "channel" }));
+    assert_eq!(
+        channel::validate_channel("", false),
+        Err(NameError::Empty { what: "channel" })
+    );
     assert_eq!(
         channel::validate_channel("has space", false),
         Err(NameError::BadCharacter { found: ' ', at: 3 })
@@ -96,8 +110,14 @@ fn channel_names() {
         channel::validate_channel("ünï", false),
         Err(NameError::BadCharacter { found: 'ü', at: 0 })
     );
-    assert_eq!(channel::validate_channel("#server-to-user-1", false), Err(NameError::Reserved));
-    assert_eq!(channel::validate_channel("#other", false), Err(NameError::Reserved));
+    assert_eq!(
+        channel::validate_channel("#server-to-user-1", false),
+        Err(NameError::Reserved)
+    );
+    assert_eq!(
+        channel::validate_channel("#other", false),
+        Err(NameError::Reserved)
+    );
     channel::validate_channel("#server-to-user-1", true).unwrap();
     assert!(channel::validate_channel("#server-to-user-a b", true).is_err());
 }

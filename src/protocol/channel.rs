@@ -49,7 +49,11 @@ pub const SERVER_TO_USER_PREFIX: &str = "#server-to-user-";
 /// Works out the kind of a channel from its prefix, without validating it.
 pub fn classify(name: &str) -> ChannelInfo {
     const PREFIXES: [(&str, ChannelKind, bool); 8] = [
-        ("private-encrypted-cache-", ChannelKind::PrivateEncrypted, true),
+        (
+            "private-encrypted-cache-",
+            ChannelKind::PrivateEncrypted,
+            true,
+        ),
         ("private-encrypted-", ChannelKind::PrivateEncrypted, false),
         ("private-cache-", ChannelKind::Private, true),
         ("private-", ChannelKind::Private, false),
@@ -124,7 +128,8 @@ pub fn validate_channel(name: &str, allow_server_to_user: bool) -> Result<Channe
     Ok(info)
 }
 
-fn is_channel_char(c: char) -> bool {
+/// Whether `c` may appear in a channel name.
+pub fn is_channel_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '=' | '@' | ',' | '.' | ';')
 }
 

@@ -36,7 +36,9 @@ pub enum CryptoError {
 
 /// Decodes a base64 key (the master key, or a `shared_secret`).
 pub fn key_from_base64(text: &str) -> Result<[u8; KEY_LEN], CryptoError> {
-    let bytes = B64.decode(text.trim()).map_err(|_| CryptoError::KeyNotBase64)?;
+    let bytes = B64
+        .decode(text.trim())
+        .map_err(|_| CryptoError::KeyNotBase64)?;
     <[u8; KEY_LEN]>::try_from(bytes.as_slice()).map_err(|_| CryptoError::KeyLength(bytes.len()))
 }
 
@@ -61,7 +63,9 @@ pub fn decrypt(key: &[u8; KEY_LEN], data: &str) -> Result<Vec<u8>, CryptoError> 
         ciphertext: String,
     }
     let env: Envelope = serde_json::from_str(data).map_err(|_| CryptoError::NotEnvelope)?;
-    let nonce = B64.decode(env.nonce).map_err(|_| CryptoError::NotBase64("nonce"))?;
+    let nonce = B64
+        .decode(env.nonce)
+        .map_err(|_| CryptoError::NotBase64("nonce"))?;
     let ciphertext = B64
         .decode(env.ciphertext)
         .map_err(|_| CryptoError::NotBase64("ciphertext"))?;
@@ -82,5 +86,6 @@ pub fn encrypt(key: &[u8; KEY_LEN], plaintext: &[u8], nonce: &[u8; NONCE_LEN]) -
     let ciphertext = XSalsa20Poly1305::new(Key::from_slice(key))
         .encrypt(Nonce::from_slice(nonce), plaintext)
         .expect("secretbox sealing of an in-memory buffer cannot fail");
-    serde_json::json!({ "nonce": B64.encode(nonce), "ciphertext": B64.encode(ciphertext) }).to_string()
+    serde_json::json!({ "nonce": B64.encode(nonce), "ciphertext": B64.encode(ciphertext) })
+        .to_string()
 }

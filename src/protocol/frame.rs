@@ -96,7 +96,8 @@ pub struct Event {
 
 /// Parses the envelope of any frame, in either direction.
 pub fn decode_envelope(text: &str) -> Result<Event, DecodeError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let Value::Object(mut map) = value else {
         return Err(DecodeError::NotObject);
     };
@@ -215,7 +216,10 @@ impl ServerMessage {
         };
         let msg = match name {
             "pusher:connection_established" => {
-                let obj = env.data.object().ok_or_else(|| bad(name, "data is not an object"))?;
+                let obj = env
+                    .data
+                    .object()
+                    .ok_or_else(|| bad(name, "data is not an object"))?;
                 let socket_id = obj
                     .get("socket_id")
                     .and_then(Value::as_str)
@@ -264,7 +268,10 @@ impl ServerMessage {
                     .ok_or_else(|| bad(name, "no numeric `subscription_count`"))?,
             },
             "pusher_internal:member_added" => {
-                let obj = env.data.object().ok_or_else(|| bad(name, "data is not an object"))?;
+                let obj = env
+                    .data
+                    .object()
+                    .ok_or_else(|| bad(name, "data is not an object"))?;
                 ServerMessage::MemberAdded {
                     channel: channel()?,
                     member: Member {
@@ -304,7 +311,8 @@ impl ServerMessage {
                     .and_then(|o| o.get("events"))
                     .ok_or_else(|| bad(name, "no `events` list"))?;
                 ServerMessage::WatchlistEvents(
-                    Vec::<WatchlistEvent>::deserialize(events).map_err(|e| bad(name, e.to_string()))?,
+                    Vec::<WatchlistEvent>::deserialize(events)
+                        .map_err(|e| bad(name, e.to_string()))?,
                 )
             }
             _ => ServerMessage::Event(env),
@@ -343,7 +351,10 @@ impl ServerMessage {
                 if let Some(c) = &e.channel {
                     map.insert("channel".into(), json!(c));
                 }
-                map.insert("data".into(), json!({ "code": e.code, "message": e.message }));
+                map.insert(
+                    "data".into(),
+                    json!({ "code": e.code, "message": e.message }),
+                );
                 Value::Object(map).to_string()
             }
             ServerMessage::Ping => frame("pusher:ping", None, Some(json!({}))),
@@ -360,7 +371,11 @@ impl ServerMessage {
                         json!({ "presence": { "ids": ids, "hash": hash, "count": ids.len() } })
                     }
                 };
-                frame("pusher_internal:subscription_succeeded", Some(channel), Some(data))
+                frame(
+                    "pusher_internal:subscription_succeeded",
+                    Some(channel),
+                    Some(data),
+                )
             }
             ServerMessage::SubscriptionError { channel, error } => frame(
                 "pusher:subscription_error",
@@ -382,16 +397,24 @@ impl ServerMessage {
                 Some(channel),
                 Some(json!({ "user_id": user_id })),
             ),
-            ServerMessage::CacheMiss { channel } => frame("pusher:cache_miss", Some(channel), Some(json!({}))),
-            ServerMessage::SigninSuccess { user_data } => {
-                frame("pusher:signin_success", None, Some(json!({ "user_data": user_data })))
+            ServerMessage::CacheMiss { channel } => {
+                frame("pusher:cache_miss", Some(channel), Some(json!({})))
             }
+            ServerMessage::SigninSuccess { user_data } => frame(
+                "pusher:signin_success",
+                None,
+                Some(json!({ "user_data": user_data })),
+            ),
             ServerMessage::WatchlistEvents(events) => {
                 let events: Vec<Value> = events
                     .iter()
                     .map(|e| json!({ "name": e.name, "user_ids": e.user_ids }))
                     .collect();
-                frame("pusher_internal:watchlist_events", None, Some(json!({ "events": events })))
+                frame(
+                    "pusher_internal:watchlist_events",
+                    None,
+                    Some(json!({ "events": events })),
+                )
             }
             ServerMessage::Event(ev) => encode_event(ev, true),
         }
@@ -454,7 +477,9 @@ fn decode_presence(data: &Data) -> Result<Option<Vec<Member>>, String> {
     let ids: Vec<String> = match presence.get("ids") {
         Some(Value::Array(ids)) => ids.iter().cloned().filter_map(id_string).collect(),
         // Some servers omit `ids`; the hash's keys say the same.
-        _ => hash.map(|h| h.keys().cloned().collect()).unwrap_or_default(),
+        _ => hash
+            .map(|h| h.keys().cloned().collect())
+            .unwrap_or_default(),
     };
     if ids.is_empty() && hash.is_none() && presence.get("ids").is_none() {
         return Err("`presence` has neither `ids` nor `hash`".into());
@@ -462,7 +487,10 @@ fn decode_presence(data: &Data) -> Result<Option<Vec<Member>>, String> {
     Ok(Some(
         ids.into_iter()
             .map(|id| Member {
-                user_info: hash.and_then(|h| h.get(&id)).cloned().unwrap_or(Value::Null),
+                user_info: hash
+                    .and_then(|h| h.get(&id))
+                    .cloned()
+                    .unwrap_or(Value::Null),
                 user_id: id,
             })
             .collect(),
@@ -514,9 +542,10 @@ impl ClientMessage {
             }
             ClientMessage::Ping => frame("pusher:ping", json!({})),
             ClientMessage::Pong => frame("pusher:pong", json!({})),
-            ClientMessage::Signin { auth, user_data } => {
-                frame("pusher:signin", json!({ "auth": auth, "user_data": user_data }))
-            }
+            ClientMessage::Signin { auth, user_data } => frame(
+                "pusher:signin",
+                json!({ "auth": auth, "user_data": user_data }),
+            ),
             ClientMessage::Event(ev) => encode_event(ev, false),
         }
     }

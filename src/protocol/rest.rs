@@ -9,7 +9,13 @@ use super::limits::REST_TIMESTAMP_WINDOW_SECS;
 use super::signature::{hmac_sha256_hex, verify_hex};
 
 /// Parameters the signer adds itself; callers may not pass them.
-pub const RESERVED_PARAMS: [&str; 5] = ["auth_key", "auth_timestamp", "auth_version", "auth_signature", "body_md5"];
+pub const RESERVED_PARAMS: [&str; 5] = [
+    "auth_key",
+    "auth_timestamp",
+    "auth_version",
+    "auth_signature",
+    "body_md5",
+];
 
 /// Lowercase hex MD5 of the exact body bytes.
 pub fn body_md5(body: &[u8]) -> String {
@@ -17,7 +23,11 @@ pub fn body_md5(body: &[u8]) -> String {
 }
 
 /// Builds the string to sign from all parameters except `auth_signature`.
-pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, path: &str, params: &[(K, V)]) -> String {
+pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(
+    method: &str,
+    path: &str,
+    params: &[(K, V)],
+) -> String {
     let mut pairs: Vec<(String, &str)> = params
         .iter()
         .filter(|(k, _)| !k.as_ref().eq_ignore_ascii_case("auth_signature"))
@@ -25,7 +35,12 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, path: &str, pa
         .collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{}\n{}\n{}", method.to_ascii_uppercase(), path, query.join("&"))
+    format!(
+        "{}\n{}\n{}",
+        method.to_ascii_uppercase(),
+        path,
+        query.join("&")
+    )
 }
 
 /// Errors from signing a request.
@@ -59,7 +74,10 @@ pub fn sign_request(
     if !body.is_empty() {
         all.push(("body_md5".into(), body_md5(body)));
     }
-    let signature = hmac_sha256_hex(secret.as_bytes(), string_to_sign(method, path, &all).as_bytes());
+    let signature = hmac_sha256_hex(
+        secret.as_bytes(),
+        string_to_sign(method, path, &all).as_bytes(),
+    );
     all.push(("auth_signature".into(), signature));
     Ok(all)
 }
@@ -73,7 +91,9 @@ pub fn encode_query(params: &[(String, String)]) -> String {
 
 /// Decodes a URL query string into parameters, in order.
 pub fn decode_query(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// Why a signed request was refused. The messages say exactly what is wrong.
@@ -96,7 +116,9 @@ pub enum VerifyError {
     MissingBodyMd5,
     #[error("body_md5 {got:?} does not match the body, whose MD5 is {expected:?}")]
     BodyMd5Mismatch { got: String, expected: String },
-    #[error("invalid signature: expected HMAC SHA256 hex digest of {string_to_sign:?}, but got {got:?}")]
+    #[error(
+        "invalid signature: expected HMAC SHA256 hex digest of {string_to_sign:?}, but got {got:?}"
+    )]
     BadSignature { string_to_sign: String, got: String },
 }
 

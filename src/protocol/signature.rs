@@ -43,7 +43,10 @@ pub enum AuthError {
 /// Socket ids look like `\d+\.\d+`; anything else is refused before signing (§6.1).
 pub fn validate_socket_id(socket_id: &str) -> Result<(), AuthError> {
     let ok = socket_id.split_once('.').is_some_and(|(a, b)| {
-        !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
     });
     if ok {
         Ok(())
@@ -53,7 +56,11 @@ pub fn validate_socket_id(socket_id: &str) -> Result<(), AuthError> {
 }
 
 /// The string signed to authorize a subscription: `socket_id:channel[:channel_data]`.
-pub fn channel_string_to_sign(socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
+pub fn channel_string_to_sign(
+    socket_id: &str,
+    channel: &str,
+    channel_data: Option<&str>,
+) -> String {
     match channel_data {
         Some(data) => format!("{socket_id}:{channel}:{data}"),
         None => format!("{socket_id}:{channel}"),
@@ -75,19 +82,35 @@ pub fn sign_channel(
 ) -> Result<String, AuthError> {
     validate_socket_id(socket_id)?;
     let string = channel_string_to_sign(socket_id, channel, channel_data);
-    Ok(format!("{key}:{}", hmac_sha256_hex(secret.as_bytes(), string.as_bytes())))
+    Ok(format!(
+        "{key}:{}",
+        hmac_sha256_hex(secret.as_bytes(), string.as_bytes())
+    ))
 }
 
 /// The `auth` value for `pusher:signin`.
-pub fn sign_user(key: &str, secret: &str, socket_id: &str, user_data: &str) -> Result<String, AuthError> {
+pub fn sign_user(
+    key: &str,
+    secret: &str,
+    socket_id: &str,
+    user_data: &str,
+) -> Result<String, AuthError> {
     validate_socket_id(socket_id)?;
     let string = user_string_to_sign(socket_id, user_data);
-    Ok(format!("{key}:{}", hmac_sha256_hex(secret.as_bytes(), string.as_bytes())))
+    Ok(format!(
+        "{key}:{}",
+        hmac_sha256_hex(secret.as_bytes(), string.as_bytes())
+    ))
 }
 
 /// Checks an `auth` value against the string it should sign (the server's side). A mismatch
 /// reports the expected string to sign, as Pusher does, so a developer can fix their signer.
-pub fn verify_auth(key: &str, secret: &str, string_to_sign: &str, auth: &str) -> Result<(), AuthError> {
+pub fn verify_auth(
+    key: &str,
+    secret: &str,
+    string_to_sign: &str,
+    auth: &str,
+) -> Result<(), AuthError> {
     let (got_key, signature) = auth.split_once(':').ok_or(AuthError::Malformed)?;
     if got_key != key {
         return Err(AuthError::WrongKey {
@@ -101,4 +124,14 @@ pub fn verify_auth(key: &str, secret: &str, string_to_sign: &str, auth: &str) ->
             string_to_sign: string_to_sign.to_owned(),
         })
     }
+}
+
+/// The string a server expected to be signed, from Pusher's error text
+/// "Invalid signature: Expected HMAC SHA256 hex digest of X, but got Y".
+pub fn expected_string_to_sign(message: &str) -> Option<&str> {
+    const START: &str = "hex digest of ";
+    let from = message.find(START)? + START.len();
+    let rest = &message[from..];
+    let end = rest.rfind(", but got").unwrap_or(rest.len());
+    Some(rest[..end].trim_matches('"'))
 }

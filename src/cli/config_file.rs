@@ -1,0 +1,137 @@
+//! The TOML configuration file: named profiles for several apps and environments.
+//!
+//! ```toml
+//! default_profile = "local"        # optional; else a profile named "default", if any
+//!
+//! [profiles.local]
+//! key = "app-key"
+//! secret = "app-secret"
+//! host = "127.0.0.1"
+//! port = 6001
+//!
+//! [profiles.prod]
+//! key = "278d425bdf160c739803"
+//! cluster = "eu"
+//! auth_endpoint = "https://example.com/pusher/auth"
+//! auth_headers = ["Authorization: Bearer …"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Every connection setting, all optional: a profile fills what the CLI and env leave open.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    pub app_id: Option<String>,
+    pub cluster: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub scheme: Option<String>,
+    pub auth_endpoint: Option<String>,
+    pub user_auth_endpoint: Option<String>,
+    pub auth_headers: Option<Vec<String>>,
+    pub encryption_master_key: Option<String>,
+    pub user_id: Option<String>,
+    /// JSON text, as for `--user-info`.
+    pub user_info: Option<String>,
+}
+
+/// Where the file is by default: `$XDG_CONFIG_HOME/tickertape/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    etcetera::choose_base_strategy()
+        .ok()
+        .map(|s| s.config_dir().join("tickertape").join("config.toml"))
+}
+
+/// Reads the file. A missing default file is an empty configuration; a missing file the user
+/// named is an error.
+pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathBuf>)> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => match default_path() {
+            Some(p) => (p, false),
+            None => return Ok((ConfigFile::default(), None)),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok((ConfigFile::default(), Some(path)));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read config file {}", path.display()));
+        }
+    };
+    let file: ConfigFile =
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    Ok((file, Some(path)))
+}
+
+impl ConfigFile {
+    /// The profile to use: the one named, else `default_profile`, else "default", else none.
+    pub fn profile(&self, name: Option<&str>, path: Option<&Path>) -> anyhow::Result<Profile> {
+        let wanted = name.or(self.default_profile.as_deref());
+        match wanted {
+            Some(n) => match self.profiles.get(n) {
+                Some(p) => Ok(p.clone()),
+                None => {
+                    let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+                    let file = path.map_or("the config file".into(), |p| p.display().to_string());
+                    if known.is_empty() {
+                        bail!("no profile {n:?}: {file} defines no profiles")
+                    }
+                    bail!(
+                        "no profile {n:?} in {file}; known profiles: {}",
+                        known.join(", ")
+                    )
+                }
+            },
+            None => Ok(self.profiles.get("default").cloned().unwrap_or_default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_and_errors() {
+        let file: ConfigFile = toml::from_str(
+            r#"
+            default_profile = "local"
+            [profiles.local]
+            key = "k1"
+            port = 6001
+            [profiles.prod]
+            key = "k2"
+            cluster = "eu"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(file.profile(None, None).unwrap().key.as_deref(), Some("k1"));
+        assert_eq!(
+            file.profile(Some("prod"), None).unwrap().cluster.as_deref(),
+            Some("eu")
+        );
+        let err = file.profile(Some("staging"), None).unwrap_err().to_string();
+        assert!(err.contains("local, prod"), "{err}");
+        // Typos are caught, not ignored.
+        assert!(toml::from_str::<ConfigFile>("[profiles.x]\nkye = \"k\"").is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The command line: subcommands, their flags, and configuration resolution.
+
+pub mod config_file;
+pub mod connection;
+pub mod duration;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+pub use connection::ConnectionArgs;
+use duration::parse_duration;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Watch a channel on the local embedded server, as NDJSON
+  tickertape watch stock_ticker --json --key app-key
+
+  # Pusher itself, with the credentials of a Laravel .env
+  set -a; source .env; set +a
+  tickertape watch private-orders presence-lobby --json | jq .data
+
+  # Stop after 10 events or 30 seconds, whichever comes first
+  tickertape watch stock_ticker --json --count 10 --timeout 30s
+
+  # Shell completions
+  tickertape completions bash > ~/.local/share/bash-completion/completions/tickertape";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tickertape",
+    version,
+    about = "Watch, debug and serve Pusher Channels (protocol v7) from the terminal",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    /// Write diagnostic logs to this file (never to the terminal)
+    #[arg(long, global = true, value_name = "FILE", env = "TICKERTAPE_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Log level for --log-file: error, warn, info, debug or trace
+    #[arg(
+        long,
+        global = true,
+        default_value = "info",
+        env = "TICKERTAPE_LOG_LEVEL"
+    )]
+    pub log_level: tracing::Level,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Subscribe to channels and print every event
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(Box<WatchArgs>),
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+const WATCH_EXAMPLES: &str = "\
+Output:
+  --json prints one object per event on stdout:
+    {\"time\":\"2026-11-28T10:00:00.123Z\",\"channel\":\"stock_ticker\",\"event\":\"update_event\",\"data\":{\"name\":\"ACME\",\"price\":42}}
+  `user_id` appears on presence client events, `error` on payloads that could not be decrypted.
+  Connection states go to stderr (as JSON with --json-status).
+
+Exit status:
+  0  normal end: --count reached, --timeout passed, Ctrl-C, or stdout closed
+  1  the server refused the connection (e.g. 4001, unknown app key) or the setup is invalid
+  2  usage error
+  3  a subscription failed to authorize, with --fail-fast
+
+Examples:
+  tickertape watch stock_ticker --json --key app-key
+  tickertape watch private-orders --json --secret \"$PUSHER_APP_SECRET\" | jq -c .data
+  tickertape watch presence-lobby --json --auth-endpoint https://app.test/pusher/auth \\
+      --auth-header 'Cookie: session=…' --json-status 2>states.ndjson";
+
+#[derive(clap::Args, Debug)]
+pub struct WatchArgs {
+    /// Channels to subscribe to
+    #[arg(required = true, value_name = "CHANNEL")]
+    pub channels: Vec<String>,
+    /// Print events as NDJSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Print connection states on stderr as JSON lines
+    #[arg(long)]
+    pub json_status: bool,
+    /// Stop after N application events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long: 20s, 2m, or a number of seconds
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Exit (status 3) as soon as a subscription fails to authorize
+    #[arg(long)]
+    pub fail_fast: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}

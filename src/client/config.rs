@@ -1,0 +1,157 @@
+//! How the engine connects and authorizes: resolved, validated settings.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::protocol::crypto::KEY_LEN;
+use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
+
+/// A string that never shows in `Debug` or `Display` output, for secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The secret itself; call only where it is used to sign.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the WebSocket server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    /// The port to use if the server demands TLS (close 4000).
+    pub tls_port: u16,
+}
+
+impl Endpoint {
+    /// `ws-{cluster}.pusher.com` over TLS on 443, as pusher-js builds it.
+    pub fn cluster(cluster: &str) -> Endpoint {
+        Endpoint {
+            host: format!("ws-{cluster}.pusher.com"),
+            port: 443,
+            tls: true,
+            tls_port: 443,
+        }
+    }
+
+    /// The connection URL for an app key (§1). It holds no secret.
+    pub fn url(&self, key: &str) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!(
+            "{scheme}://{host}:{}/app/{key}?protocol=7&client=tickertape&version={}",
+            self.port,
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    /// The same server over TLS.
+    pub fn with_tls(&self) -> Endpoint {
+        Endpoint {
+            tls: true,
+            port: self.tls_port,
+            ..self.clone()
+        }
+    }
+}
+
+/// The user this client signs in as, and presents on presence channels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub info: Option<serde_json::Value>,
+    /// Send `pusher:signin` after connecting (when the user was given explicitly).
+    pub sign_in: bool,
+}
+
+/// How subscriptions to private, presence and encrypted channels are authorized.
+#[derive(Clone, Default)]
+pub struct AuthConfig {
+    /// The app secret, to sign locally.
+    pub secret: Option<Secret>,
+    /// An auth endpoint that answers pusher-js's form POST.
+    pub endpoint: Option<String>,
+    /// An endpoint for user sign-in (pusher-js's `/pusher/user-auth`).
+    pub user_endpoint: Option<String>,
+    /// Extra headers sent to the endpoints, as (name, value).
+    pub headers: Vec<(String, String)>,
+    /// The master key of encrypted channels.
+    pub master_key: Option<[u8; KEY_LEN]>,
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &self.secret)
+            .field("endpoint", &self.endpoint)
+            .field("user_endpoint", &self.user_endpoint)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("master_key", &self.master_key.map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Everything the engine needs.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub key: String,
+    pub endpoint: Endpoint,
+    pub auth: AuthConfig,
+    pub user: User,
+    /// Ping after this much silence, unless the server asks for less.
+    pub activity_timeout: Duration,
+    /// Reconnect when a ping gets no answer within this.
+    pub pong_timeout: Duration,
+    /// Give a connection attempt (TCP, TLS, WebSocket and handshake) this long.
+    pub connect_timeout: Duration,
+    /// First back-off delay, and its cap.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Capacity of the channel to the consumer.
+    pub queue_capacity: usize,
+    /// Largest frame accepted from the server.
+    pub max_frame_bytes: usize,
+}
+
+impl ClientConfig {
+    /// Defaults from pusher-js, for a key and an endpoint.
+    pub fn new(key: impl Into<String>, endpoint: Endpoint) -> ClientConfig {
+        ClientConfig {
+            key: key.into(),
+            endpoint,
+            auth: AuthConfig::default(),
+            user: User {
+                id: format!("tickertape-{:08x}", rand::random::<u32>()),
+                info: None,
+                sign_in: false,
+            },
+            activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
+            pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs(10),
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            queue_capacity: 4096,
+            max_frame_bytes: 4 << 20,
+        }
+    }
+}

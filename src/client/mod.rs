@@ -1,0 +1,58 @@
+//! The client connection engine: one tokio task per connection that any front end drives.
+//!
+//! [`connect`] starts the engine and returns a [`Client`] handle (commands in) and a bounded
+//! receiver of [`Item`]s (everything that happens, out). The engine follows pusher-js: its
+//! states, its close-code policy, resubscription after every reconnect, heartbeats with
+//! `min(server, configured)` activity timeouts, and exponential back-off with jitter.
+//!
+//! # When the consumer falls behind
+//! The item channel holds [`ClientConfig::queue_capacity`] items. When it is full the engine
+//! does not wait: it drops application events, counts them, and reports the count as
+//! [`Item::Dropped`] once there is room. States, subscription changes and member changes are
+//! held in a small bounded backlog instead, so the consumer never loses track of the
+//! connection. The socket is read all along, so pings are always answered and memory stays
+//! bounded (see `outbox.rs`).
+
+mod authorizer;
+mod backoff;
+mod command;
+mod config;
+mod engine;
+mod item;
+mod outbox;
+mod presence;
+mod session;
+mod stats;
+mod subscriptions;
+mod transport;
+
+pub use backoff::Backoff;
+pub use command::{Client, ClientError, Snapshot};
+pub use config::{AuthConfig, ClientConfig, Endpoint, Secret, User};
+pub use item::{
+    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
+pub use outbox::BACKLOG_LIMIT;
+pub use presence::Members;
+pub use stats::{Counter, Stats};
+pub use subscriptions::Counts;
+
+use tokio::sync::mpsc;
+
+use crate::protocol::channel::validate_channel;
+
+/// Starts the engine on the current tokio runtime, subscribed to `channels`.
+pub fn connect(
+    config: ClientConfig,
+    channels: &[String],
+) -> Result<(Client, mpsc::Receiver<Item>), ClientError> {
+    for channel in channels {
+        validate_channel(channel, false)?;
+    }
+    let (items_tx, items_rx) = mpsc::channel(config.queue_capacity.max(1));
+    let (cmds_tx, cmds_rx) = mpsc::channel(64);
+    let engine = engine::Engine::new(config, cmds_rx, items_tx, channels);
+    tokio::spawn(engine.run());
+    Ok((Client { cmds: cmds_tx }, items_rx))
+}

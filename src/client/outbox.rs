@@ -1,0 +1,163 @@
+//! Delivery to the consumer over one bounded channel, without ever blocking the engine.
+//!
+//! When the consumer falls behind, the engine keeps reading the socket (so it keeps answering
+//! pings) and:
+//! - drops application events, counting them; the count is reported as [`Item::Dropped`] as
+//!   soon as there is room again;
+//! - keeps control items (states, subscriptions, members, errors) in a small backlog, so the
+//!   consumer's view of the connection stays right. Past [`BACKLOG_LIMIT`] the oldest control
+//!   item goes too, and is counted.
+//!
+//! Memory is bounded by the channel's capacity plus the backlog limit.
+
+use std::collections::VecDeque;
+
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use super::item::Item;
+
+/// Most control items held back while the consumer is behind.
+pub const BACKLOG_LIMIT: usize = 1024;
+
+pub struct Outbox {
+    tx: mpsc::Sender<Item>,
+    backlog: VecDeque<Item>,
+    unreported: u64,
+    dropped_total: u64,
+    closed: bool,
+}
+
+impl Outbox {
+    pub fn new(tx: mpsc::Sender<Item>) -> Outbox {
+        Outbox {
+            tx,
+            backlog: VecDeque::new(),
+            unreported: 0,
+            dropped_total: 0,
+            closed: false,
+        }
+    }
+
+    /// A sender to wait on for room (see [`Outbox::send_pending`]).
+    pub fn sender(&self) -> mpsc::Sender<Item> {
+        self.tx.clone()
+    }
+
+    /// The consumer has gone away.
+    pub fn is_closed(&self) -> bool {
+        self.closed || self.tx.is_closed()
+    }
+
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped_total
+    }
+
+    /// Something waits for room: a held-back control item or an unreported drop.
+    pub fn has_pending(&self) -> bool {
+        !self.backlog.is_empty() || self.unreported > 0
+    }
+
+    /// Hands an item on, or holds it back / drops it as the module docs say.
+    pub fn push(&mut self, item: Item) {
+        let droppable = matches!(item, Item::Event(_) | Item::Pong { .. });
+        if self.has_pending() {
+            // Keep order: nothing overtakes what is already waiting.
+            self.hold_or_drop(item, droppable);
+            return;
+        }
+        match self.tx.try_send(item) {
+            Ok(()) => {}
+            Err(TrySendError::Full(item)) => self.hold_or_drop(item, droppable),
+            Err(TrySendError::Closed(_)) => self.closed = true,
+        }
+    }
+
+    fn hold_or_drop(&mut self, item: Item, droppable: bool) {
+        if droppable {
+            self.count_drop();
+            return;
+        }
+        if self.backlog.len() >= BACKLOG_LIMIT {
+            self.backlog.pop_front();
+            self.count_drop();
+        }
+        self.backlog.push_back(item);
+    }
+
+    fn count_drop(&mut self) {
+        self.unreported += 1;
+        self.dropped_total += 1;
+    }
+
+    /// Uses a reserved slot for the oldest waiting item: held-back items first, then the
+    /// report of drops.
+    pub fn send_pending(&mut self, permit: mpsc::Permit<'_, Item>) {
+        if let Some(item) = self.backlog.pop_front() {
+            permit.send(item);
+        } else if self.unreported > 0 {
+            permit.send(Item::Dropped {
+                count: self.unreported,
+                total: self.dropped_total,
+            });
+            self.unreported = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::item::{ReceivedEvent, SubscriptionStatus};
+    use crate::protocol::Data;
+
+    fn event(n: usize) -> Item {
+        Item::Event(ReceivedEvent {
+            received_at: std::time::SystemTime::UNIX_EPOCH,
+            channel: None,
+            event: format!("e{n}"),
+            data: Data::Absent,
+            user_id: None,
+            raw: String::new(),
+            decrypt_error: None,
+        })
+    }
+
+    fn control(n: usize) -> Item {
+        Item::Subscription {
+            channel: format!("c{n}"),
+            status: SubscriptionStatus::Pending,
+        }
+    }
+
+    #[tokio::test]
+    async fn drops_events_keeps_control_and_reports() {
+        let (tx, mut rx) = mpsc::channel(2);
+        let mut out = Outbox::new(tx.clone());
+        out.push(event(0));
+        out.push(event(1));
+        out.push(event(2)); // full: dropped
+        out.push(control(0)); // held back
+        out.push(event(3)); // behind the backlog: dropped
+        assert_eq!(out.dropped_total(), 2);
+        assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e0"));
+        assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e1"));
+        while out.has_pending() {
+            let permit = tx.reserve().await.unwrap();
+            out.send_pending(permit);
+        }
+        assert_eq!(rx.recv().await, Some(control(0)));
+        assert_eq!(rx.recv().await, Some(Item::Dropped { count: 2, total: 2 }));
+    }
+
+    #[test]
+    fn backlog_is_bounded() {
+        let (tx, _rx) = mpsc::channel(1);
+        let mut out = Outbox::new(tx);
+        for n in 0..BACKLOG_LIMIT + 11 {
+            out.push(control(n));
+        }
+        // One went into the channel, BACKLOG_LIMIT wait, the 10 oldest held ones were dropped.
+        assert_eq!(out.backlog.len(), BACKLOG_LIMIT);
+        assert_eq!(out.dropped_total(), 10);
+    }
+}

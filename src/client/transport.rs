@@ -1,0 +1,86 @@
+//! Opening the WebSocket: ws:// or wss:// (rustls on ring), with a frame-size limit.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{
+    Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
+};
+
+use super::config::Endpoint;
+use crate::net::tls;
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why a connection attempt failed.
+#[derive(Debug)]
+pub struct ConnectError {
+    pub message: String,
+    /// Retrying cannot help (the URL itself is invalid).
+    pub fatal: bool,
+}
+
+/// Connects to the app's WebSocket URL.
+pub async fn connect(
+    endpoint: &Endpoint,
+    key: &str,
+    max_frame_bytes: usize,
+) -> Result<Socket, ConnectError> {
+    let url = endpoint.url(key);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max_frame_bytes))
+        .max_frame_size(Some(max_frame_bytes));
+    let connector = if endpoint.tls {
+        Connector::Rustls(tls::client_config())
+    } else {
+        Connector::Plain
+    };
+    let (socket, _response) =
+        connect_async_tls_with_config(url.as_str(), Some(config), true, Some(connector))
+            .await
+            .map_err(|e| ConnectError {
+                fatal: matches!(e, tungstenite::Error::Url(_)),
+                message: describe(e),
+            })?;
+    Ok(socket)
+}
+
+/// A readable, one-line description of a connection error.
+pub fn describe(e: tungstenite::Error) -> String {
+    match e {
+        tungstenite::Error::Http(resp) => {
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| {
+                    String::from_utf8_lossy(b)
+                        .trim()
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            format!(
+                "server answered HTTP {} instead of upgrading: {body}",
+                resp.status()
+            )
+        }
+        tungstenite::Error::Io(io) => io.to_string(),
+        other => crate::net::http::error_chain(&other),
+    }
+}
+
+/// Sends a close frame and waits briefly for the server's, so the server sees a clean close.
+pub async fn close(socket: &mut Socket, code: u16, reason: &str) {
+    use tungstenite::protocol::CloseFrame;
+    let frame = CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let _ = socket.send(Message::Close(Some(frame))).await;
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+}

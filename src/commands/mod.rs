@@ -1,0 +1,3 @@
+//! One module per subcommand: each wires the engine to an output.
+
+pub mod watch;

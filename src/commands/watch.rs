@@ -1,0 +1,136 @@
+//! `tickertape watch --json`: the headless front end. Events go to stdout as NDJSON (or as
+//! readable lines), connection states to stderr.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use tokio::time::Instant;
+
+use crate::cli::WatchArgs;
+use crate::client::{self, ConnectionState, Item, Reason, SubscriptionStatus};
+use crate::output::{lines, ndjson};
+
+/// Exit status for a refused connection or an invalid setup.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status for a failed authorization with `--fail-fast`.
+pub const EXIT_AUTH: u8 = 3;
+
+enum End {
+    Done,
+    Fail(u8, String),
+}
+
+pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let config = args.connection.clone().merged()?.client_config()?;
+    let (client, mut items) = client::connect(config, &args.channels).context("cannot watch")?;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+    let deadline = args.timeout.map(|t| Instant::now() + t);
+    let mut seen = 0u64;
+
+    let end = loop {
+        let item = tokio::select! {
+            item = items.recv() => item,
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break End::Done,
+            _ = tokio::signal::ctrl_c() => break End::Done,
+        };
+        let Some(item) = item else {
+            break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
+        };
+        match handle(&args, &item, &mut out, &mut seen) {
+            Ok(None) => {}
+            Ok(Some(end)) => break end,
+            // A closed stdout (`| head`) is a normal end.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::Done,
+            Err(e) => break End::Fail(EXIT_FAILURE, format!("cannot write output: {e}")),
+        }
+        // Flush once the queue is drained: lines never wait, and bursts cost one write.
+        if items.is_empty() {
+            match out.flush() {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::Done,
+                Err(e) => break End::Fail(EXIT_FAILURE, format!("cannot write output: {e}")),
+            }
+        }
+    };
+    let _ = out.flush();
+    client.disconnect().await;
+    Ok(match end {
+        End::Done => ExitCode::SUCCESS,
+        End::Fail(code, message) => {
+            eprintln!("tickertape: {message}");
+            ExitCode::from(code)
+        }
+    })
+}
+
+/// Writes one item; returns how the run ends, if it does.
+fn handle(
+    args: &WatchArgs,
+    item: &Item,
+    out: &mut impl Write,
+    seen: &mut u64,
+) -> io::Result<Option<End>> {
+    if let Item::Event(ev) = item {
+        if args.json {
+            ndjson::write_event(out, ev)?;
+        } else {
+            writeln!(out, "{}", lines::event_line(ev))?;
+        }
+        if ev.is_application() {
+            *seen += 1;
+            if args.count.is_some_and(|n| *seen >= n) {
+                return Ok(Some(End::Done));
+            }
+        }
+        return Ok(None);
+    }
+    report_status(args, item);
+    Ok(match item {
+        Item::State(change) => match (&change.current, &change.reason) {
+            (ConnectionState::Disconnected, Some(Reason::Requested)) => None,
+            (ConnectionState::Disconnected | ConnectionState::Failed, reason) => Some(End::Fail(
+                EXIT_FAILURE,
+                format!(
+                    "connection {}: {}",
+                    if change.current == ConnectionState::Failed {
+                        "failed"
+                    } else {
+                        "refused"
+                    },
+                    reason.as_ref().map_or_else(
+                        || "no reason given".into(),
+                        |r| { crate::output::sanitize::terminal_safe(&r.to_string()).into_owned() }
+                    )
+                ),
+            )),
+            _ => None,
+        },
+        Item::Subscription {
+            channel,
+            status: SubscriptionStatus::Failed(f),
+        } if args.fail_fast && f.auth => Some(End::Fail(
+            EXIT_AUTH,
+            crate::output::sanitize::terminal_safe(&format!(
+                "subscription to {channel} failed: {}",
+                f.message
+            ))
+            .into_owned(),
+        )),
+        _ => None,
+    })
+}
+
+fn report_status(args: &WatchArgs, item: &Item) {
+    let mut err = io::stderr().lock();
+    if args.json_status {
+        if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+            let _ = ndjson::write_line(&mut err, &v);
+        }
+    } else if let Some(line) = lines::status_line(item)
+        && !matches!(item, Item::Pong { .. })
+    {
+        let _ = writeln!(err, "tickertape: {line}");
+    }
+}

@@ -1,0 +1,144 @@
+//! A small HTTP/1.1 client (hyper + rustls on ring) for auth endpoints and the REST API.
+//! Every request has a deadline and every response body a size limit.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+
+/// Largest response body read; the rest is an error.
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
+}
+
+/// A response: status and body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as text, shortened for messages.
+    pub fn body_snippet(&self, max: usize) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        match text.char_indices().nth(max) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    #[error("invalid URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("request to {url} failed: {reason}")]
+    Request { url: String, reason: String },
+    #[error("request to {url} timed out after {secs} s")]
+    Timeout { url: String, secs: u64 },
+    #[error("response from {url} is larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge { url: String },
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new(Duration::from_secs(10))
+    }
+}
+
+impl HttpClient {
+    pub fn new(timeout: Duration) -> HttpClient {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(super::tls::build())
+            .https_or_http()
+            .enable_http1()
+            .build();
+        HttpClient {
+            inner: Client::builder(TokioExecutor::new()).build(connector),
+            timeout,
+        }
+    }
+
+    /// Sends a request and reads the whole response, within the deadline and size limit.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &str,
+        headers: &[(String, String)],
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Response, HttpError> {
+        let url_err = |reason: String| HttpError::Url {
+            url: url.to_owned(),
+            reason,
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| url_err(e.to_string()))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(url_err("the scheme must be http or https".into()));
+        }
+        let mut req = http::Request::builder().method(method).uri(uri).header(
+            http::header::USER_AGENT,
+            concat!("tickertape/", env!("CARGO_PKG_VERSION")),
+        );
+        if let Some(ct) = content_type {
+            req = req.header(http::header::CONTENT_TYPE, ct);
+        }
+        for (name, value) in headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| url_err(format!("bad request: {e}")))?;
+        let fut = async {
+            let resp = self
+                .inner
+                .request(req)
+                .await
+                .map_err(|e| HttpError::Request {
+                    url: url.to_owned(),
+                    reason: error_chain(&e),
+                })?;
+            let status = resp.status().as_u16();
+            let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
+                .collect()
+                .await
+                .map_err(|_| HttpError::TooLarge {
+                    url: url.to_owned(),
+                })?
+                .to_bytes();
+            Ok(Response { status, body })
+        };
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| HttpError::Timeout {
+                url: url.to_owned(),
+                secs: self.timeout.as_secs(),
+            })?
+    }
+}
+
+/// An error and its sources on one line ("client error (Connect): Connection refused").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}

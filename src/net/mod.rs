@@ -1,0 +1,4 @@
+//! Network plumbing shared by the client engine and the publishers: TLS and HTTP.
+
+pub mod http;
+pub mod tls;

@@ -1,0 +1,6 @@
+//! Turning engine items into text: NDJSON for pipes, readable lines for people. Everything
+//! from the wire is made safe for a terminal first.
+
+pub mod lines;
+pub mod ndjson;
+pub mod sanitize;

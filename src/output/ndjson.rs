@@ -1,0 +1,165 @@
+//! NDJSON: one JSON object per line, for `jq` and friends.
+//!
+//! Lines are written with a formatter that escapes, beyond what JSON requires, DEL, the C1
+//! controls and the bidi characters, so that even a raw `cat` of the output cannot drive a
+//! terminal. `jq` decodes the escapes back to the original text.
+
+use std::io::{self, Write};
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::sanitize::is_unsafe;
+use crate::client::{Item, MemberChange, ReceivedEvent, SubscriptionStatus};
+use crate::protocol::Data;
+
+/// `2026-11-28T10:00:00.123Z`.
+pub fn rfc3339_millis(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// The event schema of `watch --json` (and of recordings).
+#[derive(Serialize)]
+struct EventLine<'a> {
+    time: String,
+    channel: Option<&'a str>,
+    event: &'a str,
+    data: DataRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+struct DataRef<'a>(&'a Data);
+
+impl Serialize for DataRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Data::Absent => s.serialize_none(),
+            Data::Json(v) => v.serialize(s),
+            Data::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Writes one event as a line.
+pub fn write_event(out: &mut impl Write, ev: &ReceivedEvent) -> io::Result<()> {
+    write_line(
+        out,
+        &EventLine {
+            time: rfc3339_millis(ev.received_at),
+            channel: ev.channel.as_deref(),
+            event: &ev.event,
+            data: DataRef(&ev.data),
+            user_id: ev.user_id.as_deref(),
+            error: ev.decrypt_error.as_deref(),
+        },
+    )
+}
+
+/// A non-event item as a JSON status object (for `--json-status`).
+pub fn status_value(item: &Item, now: SystemTime) -> Option<Value> {
+    let time = rfc3339_millis(now);
+    let v = match item {
+        Item::Event(_) => return None,
+        Item::State(c) => serde_json::json!({
+            "time": time, "type": "state", "previous": c.previous.as_str(), "current": c.current.as_str(),
+            "reason": c.reason.as_ref().map(|r| r.to_string()),
+            "retry_in_ms": c.retry_in.map(|d| d.as_millis() as u64),
+            "socket_id": c.socket_id, "url": c.url,
+        }),
+        Item::Subscription { channel, status } => {
+            let mut v =
+                serde_json::json!({ "time": time, "type": "subscription", "channel": channel });
+            let (name, failure) = match status {
+                SubscriptionStatus::Pending => ("pending", None),
+                SubscriptionStatus::Subscribed => ("subscribed", None),
+                SubscriptionStatus::Unsubscribed => ("unsubscribed", None),
+                SubscriptionStatus::Failed(f) => ("failed", Some(f)),
+            };
+            v["status"] = name.into();
+            if let Some(f) = failure {
+                v["error"] = f.message.clone().into();
+                v["http_status"] = f.status.into();
+                v["string_to_sign"] = f.string_to_sign.clone().into();
+            }
+            v
+        }
+        Item::Members {
+            channel,
+            change,
+            count,
+        } => {
+            let (kind, ids): (&str, Vec<&str>) = match change {
+                MemberChange::Snapshot { members, .. } => (
+                    "members",
+                    members.iter().map(|m| m.user_id.as_str()).collect(),
+                ),
+                MemberChange::Added(m) => ("member_added", vec![m.user_id.as_str()]),
+                MemberChange::Removed(id) => ("member_removed", vec![id.as_str()]),
+            };
+            serde_json::json!({ "time": time, "type": kind, "channel": channel, "user_ids": ids, "count": count })
+        }
+        Item::SubscriptionCount { channel, count } => {
+            serde_json::json!({ "time": time, "type": "subscription_count", "channel": channel, "count": count })
+        }
+        Item::SignedIn { user_data } => {
+            serde_json::json!({ "time": time, "type": "signed_in", "user_data": user_data })
+        }
+        Item::Error(e) => serde_json::json!({ "time": time, "type": "error", "message": e }),
+        Item::Pong { rtt } => {
+            serde_json::json!({ "time": time, "type": "pong", "rtt_ms": rtt.as_secs_f64() * 1e3 })
+        }
+        Item::Dropped { count, total } => {
+            serde_json::json!({ "time": time, "type": "dropped", "count": count, "total": total })
+        }
+    };
+    Some(v)
+}
+
+/// Serialises `value` and a newline with the terminal-safe formatter.
+pub fn write_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
+    value.serialize(&mut ser).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// serde_json's compact output, with unsafe characters written as `\uXXXX`.
+struct SafeFormatter;
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_characters_are_escaped_and_round_trip() {
+        let text = "a\u{1b}[31m\u{9b}\u{202e}\u{7f}z";
+        let mut buf = Vec::new();
+        write_line(&mut buf, &serde_json::json!({ "t": text })).unwrap();
+        let line = String::from_utf8(buf).unwrap();
+        assert!(line.chars().all(|c| !is_unsafe(c) || c == '\n'), "{line:?}");
+        assert_eq!(line, "{\"t\":\"a\\u001b[31m\\u009b\\u202e\\u007fz\"}\n");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["t"], text);
+    }
+}

@@ -1,0 +1,49 @@
+//! Making text from the wire safe for a terminal: control characters, escape sequences and
+//! bidirectional overrides become visible escapes, never bytes a terminal would act on.
+
+use std::borrow::Cow;
+
+/// Characters a terminal may act on, or that can reorder what is shown: C0 and C1 controls,
+/// DEL, and the Unicode bidi and line/paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}' | '\u{61c}')
+}
+
+/// Replaces every unsafe character with a visible escape (`\e`, `\n`, `\u{202e}`).
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_terminals_act_on() {
+        assert_eq!(terminal_safe("plain ✓ 中文"), "plain ✓ 中文");
+        assert_eq!(
+            terminal_safe("\u{1b}]52;c;aGk=\u{7}"),
+            "\\e]52;c;aGk=\\u{7}"
+        );
+        assert_eq!(terminal_safe("a\u{9b}31mb"), "a\\u{9b}31mb");
+        assert_eq!(terminal_safe("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(terminal_safe("x\ny\0"), "x\\ny\\u{0}");
+    }
+}
