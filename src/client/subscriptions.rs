@@ -220,7 +220,8 @@ impl Subscriptions {
     }
 }
 
-/// Whether `message` contains `name` as a whole channel name (a trailing full stop is prose).
+/// Whether `message` contains `name` as a whole channel name. `,` `.` `;` may appear in names,
+/// but followed by a space or the end they are the sentence's punctuation.
 fn names_whole(message: &str, name: &str) -> bool {
     message.match_indices(name).any(|(at, _)| {
         let before_ok = !message[..at]
@@ -230,7 +231,7 @@ fn names_whole(message: &str, name: &str) -> bool {
         let mut after = message[at + name.len()..].chars();
         let after_ok = match after.next() {
             None => true,
-            Some('.') => after.next().is_none_or(char::is_whitespace),
+            Some(',' | '.' | ';') => after.next().is_none_or(char::is_whitespace),
             Some(c) => !is_channel_char(c),
         };
         before_ok && after_ok

@@ -1,0 +1,372 @@
+//! The real `tickertape` binary against the scripted peer: `watch --json` output, exit codes,
+//! closed pipes, configuration precedence, and secrets kept out of help text.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::{Conn, Peer};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The binary, with a clean environment: no PUSHER_* from the caller, no user config file.
+fn tickertape(home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", home)
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tickertape-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn finish(child: Child) -> (i32, String, String) {
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("tickertape did not exit in time")
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
+    let mut conn = peer.conn().await;
+    conn.establish("10.20", 120).await;
+    assert_eq!(conn.expect_subscribe().await.0, channel);
+    conn.succeed(channel).await;
+    conn
+}
+
+#[tokio::test]
+async fn watch_json_prints_one_object_per_event() {
+    let home = scratch("json");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "stock_ticker",
+            "--json",
+            "--count",
+            "3",
+            "--key",
+            "app-key",
+            "--port",
+            &port,
+        ])
+        .spawn()
+        .unwrap();
+    let mut conn = subscribed(&mut peer, "stock_ticker").await;
+    conn.send(r#"{"event":"update_event","channel":"stock_ticker","data":"{\"name\":\"ACME\",\"price\":42}"}"#).await;
+    conn.send(r#"{"event":"pusher:cache_miss","channel":"stock_ticker"}"#)
+        .await;
+    conn.send(r#"{"event":"note","channel":"stock_ticker","data":"\u001b]52;c;aGk=\u0007 \u009b31m \u202e hi"}"#).await;
+    conn.send(r#"{"event":"client-typing","channel":"stock_ticker","data":"{}","user_id":"u7"}"#)
+        .await;
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    let first = lines[0].as_object().unwrap();
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        ["channel", "data", "event", "time"]
+    );
+    assert_eq!(
+        lines[0]["data"],
+        serde_json::json!({"name": "ACME", "price": 42})
+    );
+    assert_eq!(lines[0]["event"], "update_event");
+    let time = lines[0]["time"].as_str().unwrap();
+    assert!(
+        time.len() == 24 && time.ends_with('Z') && time.as_bytes()[19] == b'.',
+        "{time}"
+    );
+    // Protocol events are shown but not counted by --count.
+    assert_eq!(lines[1]["event"], "pusher:cache_miss");
+    assert_eq!(lines[1]["data"], serde_json::Value::Null);
+    // Hostile text survives as data, but no raw control or bidi character reaches the output.
+    assert_eq!(
+        lines[2]["data"],
+        "\u{1b}]52;c;aGk=\u{7} \u{9b}31m \u{202e} hi"
+    );
+    assert!(
+        !stdout
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+        "{stdout:?}"
+    );
+    assert_eq!(lines[3]["user_id"], "u7");
+    assert!(lines[0].get("user_id").is_none());
+
+    assert!(
+        stderr.contains("tickertape: connected (socket 10.20)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("subscribed to stock_ticker"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_exits_1_with_one_line() {
+    let home = scratch("refused");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args(["watch", "x", "--json", "--key", "nope", "--port", &port])
+        .spawn()
+        .unwrap();
+    let mut conn = peer.conn().await;
+    conn.send(r#"{"event":"pusher:error","data":"{\"code\":4001,\"message\":\"Application does not exist\"}"}"#).await;
+    conn.close(4001, "Application does not exist").await;
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let last = stderr.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "tickertape: connection refused: pusher:error 4001: Application does not exist"
+    );
+}
+
+#[tokio::test]
+async fn fail_fast_exits_3_on_an_auth_failure() {
+    let home = scratch("failfast");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "private-x",
+            "--json",
+            "--fail-fast",
+            "--key",
+            "k",
+            "--port",
+            &port,
+        ])
+        .spawn()
+        .unwrap();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    let (code, _, stderr) = finish(child).await;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .contains("subscription to private-x failed"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn timeout_ends_the_run_and_json_status_goes_to_stderr() {
+    let home = scratch("timeout");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "a",
+            "--json",
+            "--json-status",
+            "--timeout",
+            "1s",
+            "--key",
+            "k",
+            "--port",
+            &port,
+        ])
+        .spawn()
+        .unwrap();
+    let _conn = subscribed(&mut peer, "a").await;
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty());
+    let states: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        states.iter().any(|s| s["type"] == "state"
+            && s["current"] == "connected"
+            && s["socket_id"] == "10.20")
+    );
+    assert!(
+        states
+            .iter()
+            .any(|s| s["type"] == "subscription" && s["status"] == "subscribed")
+    );
+}
+
+#[tokio::test]
+async fn a_closed_stdout_ends_quietly() {
+    let home = scratch("pipe");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let mut child = tickertape(&home)
+        .args(["watch", "a", "--json", "--key", "k", "--port", &port])
+        .spawn()
+        .unwrap();
+    let mut conn = subscribed(&mut peer, "a").await;
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    conn.send(r#"{"event":"e","channel":"a","data":"1"}"#).await;
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.unwrap();
+    assert!(line.contains(r#""data":1"#), "{line}");
+    // Like `| head -1`: the reader goes away, then more output comes.
+    drop(stdout);
+    for n in 0..50 {
+        if !conn
+            .try_send(&format!(r#"{{"event":"e","channel":"a","data":"{n}"}}"#))
+            .await
+        {
+            break;
+        }
+    }
+    let mut stderr = String::new();
+    let mut err = child.stderr.take().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    err.read_to_string(&mut stderr).await.unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn precedence_is_cli_then_env_then_profile() {
+    let home = scratch("precedence");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port();
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The profile names a dead port and a key; env fixes the port; the CLI fixes the key.
+    std::fs::write(
+        dir.join("config.toml"),
+        "default_profile = \"local\"\n[profiles.local]\nkey = \"profile-key\"\nport = 9\nhost = \"127.0.0.1\"\n",
+    )
+    .unwrap();
+    let child = tickertape(&home)
+        .args(["watch", "a", "--json", "--timeout", "2", "--key", "cli-key"])
+        .env("PUSHER_PORT", port.to_string())
+        .env("PUSHER_APP_KEY", "env-key")
+        .env("PUSHER_HOST", "")
+        .spawn()
+        .unwrap();
+    let conn = peer.conn().await;
+    assert!(conn.path.starts_with("/app/cli-key?"), "{}", conn.path);
+    finish(child).await;
+    drop(conn);
+    while peer.try_conn(Duration::from_millis(200)).await.is_some() {}
+
+    // Without CLI or env, the profile's key is used.
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "a",
+            "--json",
+            "--timeout",
+            "2",
+            "--port",
+            &port.to_string(),
+        ])
+        .spawn()
+        .unwrap();
+    let conn = peer.conn().await;
+    assert!(conn.path.starts_with("/app/profile-key?"), "{}", conn.path);
+    finish(child).await;
+    drop(conn);
+
+    // An unknown profile is a clear error.
+    let child = tickertape(&home)
+        .args(["watch", "a", "--profile", "prod"])
+        .spawn()
+        .unwrap();
+    let (code, _, stderr) = finish(child).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no profile \"prod\"") && stderr.contains("local"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_help_and_errors() {
+    let home = scratch("secrets");
+    let child = tickertape(&home)
+        .args(["watch", "--help"])
+        .env("PUSHER_APP_SECRET", "s3cr3t-value")
+        .env("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "m4st3r")
+        .env("TICKERTAPE_AUTH_HEADER", "Authorization: b34rer")
+        .spawn()
+        .unwrap();
+    let (code, stdout, _) = finish(child).await;
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("PUSHER_APP_SECRET") && stdout.contains("Examples:"),
+        "{stdout}"
+    );
+    for secret in ["s3cr3t-value", "m4st3r", "b34rer"] {
+        assert!(!stdout.contains(secret), "{secret} leaked into --help");
+    }
+    // A bad master key is reported without echoing it.
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "a",
+            "--key",
+            "k",
+            "--encryption-master-key",
+            "c2hvcnQ=",
+        ])
+        .spawn()
+        .unwrap();
+    let (code, _, stderr) = finish(child).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("32") && !stderr.contains("c2hvcnQ="),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn completions_are_generated() {
+    let home = scratch("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let child = tickertape(&home)
+            .args(["completions", shell])
+            .spawn()
+            .unwrap();
+        let (code, stdout, _) = finish(child).await;
+        assert_eq!(code, 0);
+        assert!(
+            stdout.contains("tickertape") && stdout.contains("watch"),
+            "{shell}"
+        );
+    }
+}
