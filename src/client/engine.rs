@@ -245,10 +245,8 @@ impl Engine {
     }
 
     pub(super) fn snapshot(&self) -> Snapshot {
-        let mut stats = self.stats.clone();
-        stats.dropped = self.out.dropped_total();
         Snapshot {
-            stats,
+            stats: self.stats.clone(),
             channels: self.subs.counts(),
             dropped: self.out.dropped_total(),
         }

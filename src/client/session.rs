@@ -272,13 +272,7 @@ impl Engine {
                     {
                         let me = members.me.clone();
                         members.reset(&list, me.clone());
-                        let count = members.count();
-                        let change = MemberChange::Snapshot { members: list, me };
-                        self.out.push(Item::Members {
-                            channel,
-                            change,
-                            count,
-                        });
+                        self.push_members(channel, MemberChange::Snapshot { members: list, me });
                     }
                 }
                 Succeeded::Cancelled => live.send(ClientMessage::Unsubscribe { channel }).await?,
@@ -302,29 +296,21 @@ impl Engine {
                 self.out.push(Item::SubscriptionCount { channel, count });
             }
             ServerMessage::MemberAdded { channel, member } => {
-                if let Some(ms) = self.subs.members_mut(&channel)
-                    && ms.add(&member)
+                if self
+                    .subs
+                    .members_mut(&channel)
+                    .is_some_and(|ms| ms.add(&member))
                 {
-                    let count = ms.count();
-                    let change = MemberChange::Added(member);
-                    self.out.push(Item::Members {
-                        channel,
-                        change,
-                        count,
-                    });
+                    self.push_members(channel, MemberChange::Added(member));
                 }
             }
             ServerMessage::MemberRemoved { channel, user_id } => {
-                if let Some(ms) = self.subs.members_mut(&channel)
-                    && ms.remove(&user_id)
+                if self
+                    .subs
+                    .members_mut(&channel)
+                    .is_some_and(|ms| ms.remove(&user_id))
                 {
-                    let count = ms.count();
-                    let change = MemberChange::Removed(user_id);
-                    self.out.push(Item::Members {
-                        channel,
-                        change,
-                        count,
-                    });
+                    self.push_members(channel, MemberChange::Removed(user_id));
                 }
             }
             ServerMessage::SigninSuccess { user_data } => {
@@ -424,6 +410,15 @@ impl Engine {
                 None => format!("pusher:error: {}", e.message),
             })),
         }
+    }
+
+    fn push_members(&mut self, channel: String, change: MemberChange) {
+        let count = self.subs.members_mut(&channel).map_or(0, |m| m.count());
+        self.out.push(Item::Members {
+            channel,
+            change,
+            count,
+        });
     }
 
     pub(super) fn fail(&mut self, channel: &str, failure: SubscriptionFailure) {

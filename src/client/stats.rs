@@ -29,7 +29,6 @@ pub struct Stats {
     pub per_event: HashMap<String, HashMap<String, Counter>>,
     pairs: usize,
     pub malformed: u64,
-    pub dropped: u64,
     pub connections: u64,
     pub last_rtt: Option<Duration>,
 }
