@@ -370,3 +370,22 @@ async fn completions_are_generated() {
         );
     }
 }
+
+#[tokio::test]
+async fn ending_a_run_closes_the_socket_cleanly() {
+    let home = scratch("clean-close");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args([
+            "watch", "a", "--json", "--count", "1", "--key", "k", "--port", &port,
+        ])
+        .spawn()
+        .unwrap();
+    let mut conn = subscribed(&mut peer, "a").await;
+    conn.send(r#"{"event":"e","channel":"a","data":"1"}"#).await;
+    // The client says goodbye with a close frame before it exits.
+    assert_eq!(conn.close_code().await, Some(1000));
+    let (code, _, _) = finish(child).await;
+    assert_eq!(code, 0);
+}

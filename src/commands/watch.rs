@@ -55,7 +55,12 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let _ = out.flush();
+    // Close the socket cleanly (1000): the engine ends, and with it the item channel.
     client.disconnect().await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while items.recv().await.is_some() {}
+    })
+    .await;
     Ok(match end {
         End::Done => ExitCode::SUCCESS,
         End::Fail(code, message) => {

@@ -186,6 +186,19 @@ impl Conn {
         .await;
     }
 
+    /// Reads until the client closes; the close code it sent, if any.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        let read = async {
+            while let Some(Ok(m)) = self.ws.next().await {
+                if let Message::Close(frame) = m {
+                    return frame.map(|f| u16::from(f.code));
+                }
+            }
+            None
+        };
+        tokio::time::timeout(WAIT, read).await.ok().flatten()
+    }
+
     /// Everything the client sends within `d`.
     pub async fn collect_for(&mut self, d: Duration) -> Vec<String> {
         let mut out = Vec::new();
