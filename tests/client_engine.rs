@@ -627,3 +627,36 @@ async fn a_slow_consumer_loses_counted_events_but_the_socket_stays_alive() {
     }
     assert_eq!(events + dropped, 500, "events {events}, dropped {dropped}");
 }
+
+#[tokio::test]
+async fn a_consumer_that_hiccups_loses_nothing() {
+    let mut peer = Peer::start().await;
+    let mut cfg = peer.config();
+    cfg.queue_capacity = 8;
+    let (_client, mut rx) = client::connect(cfg, &["a".into()]).unwrap();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    conn.expect_subscribe().await;
+    conn.succeed("a").await;
+    for n in 0..300 {
+        conn.send(&format!(r#"{{"event":"e","channel":"a","data":"{n}"}}"#))
+            .await;
+    }
+    // The consumer looks away for less than the grace period, then reads everything.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut next = 0;
+    while next < 300 {
+        match next_item(&mut rx).await {
+            Item::Event(ev) => {
+                assert_eq!(
+                    ev.data,
+                    Data::Json(json!(next)),
+                    "events arrive in order, none lost"
+                );
+                next += 1;
+            }
+            Item::Dropped { count, .. } => panic!("dropped {count} events"),
+            _ => {}
+        }
+    }
+}

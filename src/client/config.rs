@@ -129,6 +129,9 @@ pub struct ClientConfig {
     pub backoff_max: Duration,
     /// Capacity of the channel to the consumer.
     pub queue_capacity: usize,
+    /// How long the engine pauses reading when the consumer's channel is full, before it
+    /// starts dropping events (see `outbox.rs`).
+    pub consumer_grace: Duration,
     /// Largest frame accepted from the server.
     pub max_frame_bytes: usize,
 }
@@ -151,6 +154,7 @@ impl ClientConfig {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             queue_capacity: 4096,
+            consumer_grace: Duration::from_millis(250),
             max_frame_bytes: 4 << 20,
         }
     }

@@ -7,11 +7,12 @@
 //!
 //! # When the consumer falls behind
 //! The item channel holds [`ClientConfig::queue_capacity`] items. When it is full the engine
-//! does not wait: it drops application events, counts them, and reports the count as
+//! pauses reading for [`ClientConfig::consumer_grace`] (TCP holds the data), so a consumer
+//! that only hiccups loses nothing. If the consumer is still behind, the engine reads on (so
+//! pings are always answered), drops application events, counts them, and reports the count as
 //! [`Item::Dropped`] once there is room. States, subscription changes and member changes are
 //! held in a small bounded backlog instead, so the consumer never loses track of the
-//! connection. The socket is read all along, so pings are always answered and memory stays
-//! bounded (see `outbox.rs`).
+//! connection. Memory stays bounded (see `outbox.rs`).
 
 mod authorizer;
 mod backoff;

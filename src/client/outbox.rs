@@ -1,7 +1,10 @@
 //! Delivery to the consumer over one bounded channel, without ever blocking the engine.
 //!
-//! When the consumer falls behind, the engine keeps reading the socket (so it keeps answering
-//! pings) and:
+//! When the channel is full, the engine first gives the consumer a grace period
+//! ([`ClientConfig::consumer_grace`](super::ClientConfig), 250 ms by default) in which it stops
+//! reading the socket and lets TCP hold the data: a consumer that hiccups loses nothing. A
+//! consumer still behind after that is *congested*: the engine reads the socket again (so it
+//! keeps answering pings) until the consumer has drained half the channel, and meanwhile:
 //! - drops application events, counting them; the count is reported as [`Item::Dropped`] as
 //!   soon as there is room again;
 //! - keeps control items (states, subscriptions, members, errors) in a small backlog, so the
@@ -25,6 +28,7 @@ pub struct Outbox {
     unreported: u64,
     dropped_total: u64,
     closed: bool,
+    congested: bool,
 }
 
 impl Outbox {
@@ -35,6 +39,7 @@ impl Outbox {
             unreported: 0,
             dropped_total: 0,
             closed: false,
+            congested: false,
         }
     }
 
@@ -52,6 +57,17 @@ impl Outbox {
         self.dropped_total
     }
 
+    /// The channel is full and the consumer has not yet used up its grace period: the engine
+    /// should wait for room before reading more.
+    pub fn should_wait(&self) -> bool {
+        !self.congested && self.tx.capacity() == 0 && !self.tx.is_closed()
+    }
+
+    /// The grace period ran out: drop events until the consumer drains half the channel.
+    pub fn set_congested(&mut self) {
+        self.congested = true;
+    }
+
     /// Something waits for room: a held-back control item or an unreported drop.
     pub fn has_pending(&self) -> bool {
         !self.backlog.is_empty() || self.unreported > 0
@@ -60,6 +76,10 @@ impl Outbox {
     /// Hands an item on, or holds it back / drops it as the module docs say.
     pub fn push(&mut self, item: Item) {
         let droppable = matches!(item, Item::Event(_) | Item::Pong { .. });
+        if self.congested && self.tx.capacity() >= self.tx.max_capacity() / 2 {
+            self.congested = false;
+        }
+        self.flush_ready();
         if self.has_pending() {
             // Keep order: nothing overtakes what is already waiting.
             self.hold_or_drop(item, droppable);
@@ -69,6 +89,35 @@ impl Outbox {
             Ok(()) => {}
             Err(TrySendError::Full(item)) => self.hold_or_drop(item, droppable),
             Err(TrySendError::Closed(_)) => self.closed = true,
+        }
+    }
+
+    /// Hands on what waits, as far as the channel has room now, without waiting. So a drop
+    /// lasts only while the channel is really full.
+    fn flush_ready(&mut self) {
+        while let Some(item) = self.backlog.pop_front() {
+            match self.tx.try_send(item) {
+                Ok(()) => {}
+                Err(TrySendError::Full(item)) => {
+                    self.backlog.push_front(item);
+                    return;
+                }
+                Err(TrySendError::Closed(_)) => {
+                    self.closed = true;
+                    return;
+                }
+            }
+        }
+        if self.unreported > 0 {
+            let report = Item::Dropped {
+                count: self.unreported,
+                total: self.dropped_total,
+            };
+            match self.tx.try_send(report) {
+                Ok(()) => self.unreported = 0,
+                Err(TrySendError::Full(_)) => {}
+                Err(TrySendError::Closed(_)) => self.closed = true,
+            }
         }
     }
 
@@ -147,6 +196,23 @@ mod tests {
         }
         assert_eq!(rx.recv().await, Some(control(0)));
         assert_eq!(rx.recv().await, Some(Item::Dropped { count: 2, total: 2 }));
+    }
+
+    #[tokio::test]
+    async fn drops_stop_as_soon_as_there_is_room() {
+        let (tx, mut rx) = mpsc::channel(2);
+        let mut out = Outbox::new(tx);
+        for n in 0..3 {
+            out.push(event(n));
+        }
+        assert_eq!(out.dropped_total(), 1);
+        rx.recv().await.unwrap();
+        rx.recv().await.unwrap();
+        // Room again: the next event goes through, right after the report of the drop.
+        out.push(event(3));
+        assert_eq!(out.dropped_total(), 1);
+        assert_eq!(rx.recv().await, Some(Item::Dropped { count: 1, total: 1 }));
+        assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e3"));
     }
 
     #[test]

@@ -160,6 +160,14 @@ impl Engine {
     async fn serve(&mut self, live: &mut Live) -> Next {
         let tx = self.out.sender();
         loop {
+            if self.out.should_wait() {
+                // The consumer is behind: stop reading for a moment and let TCP hold the data.
+                match timeout(self.cfg.consumer_grace, tx.reserve()).await {
+                    Ok(Ok(_room)) => {}
+                    Ok(Err(_)) => return Next::Shutdown(Reason::Requested),
+                    Err(_) => self.out.set_congested(),
+                }
+            }
             let deadline = live.deadline(self.cfg.pong_timeout);
             let step = tokio::select! {
                 frame = live.ws.next() => self.on_frame(live, frame).await,
