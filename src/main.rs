@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use tickertape::cli::serve::DemoArgs;
 use tickertape::cli::{Cli, Command};
 use tickertape::commands;
 
@@ -25,6 +26,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Watch(args)) => runtime.block_on(commands::watch::run(*args)),
+        Some(Command::Serve(args)) => runtime.block_on(commands::serve::run(args)),
+        Some(Command::Trigger(args)) => runtime.block_on(commands::trigger::run(*args)),
+        Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),
+        Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
+        Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -34,10 +40,7 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
-        None => {
-            let _ = Cli::command().print_help();
-            Ok(ExitCode::SUCCESS)
-        }
+        None => runtime.block_on(commands::demo::run(DemoArgs::default())),
     };
     // Shut down without waiting for blocked tasks (a stdin reader, a stalled socket).
     runtime.shutdown_background();

@@ -116,7 +116,40 @@ impl ConnectionArgs {
             user_id: non_empty(self.user_id).or(p.user_id),
             user_info: non_empty(self.user_info).or(p.user_info),
             ..self
-        })
+        }
+        .with_local_defaults())
+    }
+
+    /// With no key, host or cluster anywhere, the target is the embedded server on this
+    /// machine, with its default app (`1`, `app-key`, `app-secret`).
+    fn with_local_defaults(self) -> ConnectionArgs {
+        if self.key.is_some() || self.host.is_some() || self.cluster.is_some() {
+            return self;
+        }
+        let app = crate::server::App::local_default();
+        ConnectionArgs {
+            key: Some(app.key),
+            secret: self.secret.or(Some(app.secret.expose().to_owned())),
+            app_id: self.app_id.or(Some(app.id)),
+            ..self
+        }
+    }
+
+    /// A REST client for the same server: `api-CLUSTER.pusher.com` over https for a cluster,
+    /// else the WebSocket host and port over http(s).
+    pub fn rest_client(&self) -> anyhow::Result<crate::publish::RestClient> {
+        let key = self.key.clone().ok_or_else(|| anyhow!("no app key: pass --key or set PUSHER_APP_KEY"))?;
+        let secret = self
+            .secret
+            .clone()
+            .ok_or_else(|| anyhow!("the REST API needs the app secret: pass --secret or set PUSHER_APP_SECRET"))?;
+        let app_id = self.app_id.clone().ok_or_else(|| anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID"))?;
+        let e = self.endpoint()?;
+        let base = match (&self.host, &self.cluster) {
+            (None, Some(cluster)) if e.tls => format!("https://api-{cluster}.pusher.com"),
+            _ => format!("{}://{}:{}", if e.tls { "https" } else { "http" }, e.host, e.port),
+        };
+        Ok(crate::publish::RestClient::new(base, app_id, key, Secret::new(secret)))
     }
 
     /// Resolves everything into the engine's configuration (after [`ConnectionArgs::merged`]).

@@ -3,6 +3,8 @@
 pub mod config_file;
 pub mod connection;
 pub mod duration;
+pub mod publish;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,12 +57,37 @@ pub enum Command {
     /// Subscribe to channels and print every event
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
+    /// Run a Pusher-compatible server (WebSocket + signed REST API) on this machine
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(serve::ServeArgs),
+    /// Trigger an event through the signed REST API
+    #[command(after_help = TRIGGER_EXAMPLES)]
+    Trigger(Box<publish::TriggerArgs>),
+    /// List occupied channels, or show one channel (and its presence members)
+    Channels(Box<publish::ChannelsArgs>),
+    /// Publish the seed's stock ticker: update_event {name, price} on stock_ticker
+    Stocks(Box<publish::StocksArgs>),
+    /// The seed end to end: embedded server, stock publisher and watcher (the default)
+    Demo(serve::DemoArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
 }
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  tickertape serve --log                       # 127.0.0.1:6001, app 1 / app-key / app-secret
+  tickertape serve --app 42:my-key:my-secret --listen 127.0.0.1:6002
+  open http://127.0.0.1:6001/                  # the seed's Stock Market page";
+
+const TRIGGER_EXAMPLES: &str = "\
+Examples:
+  tickertape trigger stock_ticker update_event '{\"name\":\"ACME\",\"price\":42}'
+  echo '{\"text\":\"hi\"}' | tickertape trigger chat-1,chat-2 message -
+  tickertape trigger --batch events.ndjson      # lines of {\"channel\",\"name\",\"data\"}
+  PUSHER_APP_CLUSTER=eu tickertape trigger my-channel my-event '{}'   # Pusher itself";
 
 const WATCH_EXAMPLES: &str = "\
 Output:

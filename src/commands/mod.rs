@@ -1,3 +1,8 @@
-//! One module per subcommand: each wires the engine to an output.
+//! One module per subcommand: each wires the engine, the server or the publishers to an output.
 
+pub mod channels;
+pub mod demo;
+pub mod serve;
+pub mod stocks;
+pub mod trigger;
 pub mod watch;

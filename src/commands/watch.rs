@@ -28,12 +28,14 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
+    let stop = super::serve::shutdown_signal();
+    tokio::pin!(stop);
 
     let end = loop {
         let item = tokio::select! {
             item = items.recv() => item,
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break End::Done,
-            _ = tokio::signal::ctrl_c() => break End::Done,
+            _ = &mut stop => break End::Done,
         };
         let Some(item) = item else {
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());

@@ -2,6 +2,8 @@
 //! frame sequences), a one-shot HTTP auth endpoint, and helpers to read engine items.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

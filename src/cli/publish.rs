@@ -1,0 +1,74 @@
+//! Flags of the publishers and queries: `trigger`, `channels`, `stocks`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::ConnectionArgs;
+use super::duration::parse_duration;
+use crate::publish::stocks::Model;
+
+#[derive(Args, Debug)]
+pub struct TriggerArgs {
+    /// Channel, or several separated by commas (at most 100)
+    #[arg(value_name = "CHANNEL[,CHANNEL...]")]
+    pub channels: Option<String>,
+    /// Event name
+    pub event: Option<String>,
+    /// Event data; `-` reads it from stdin [default: {}]
+    pub data: Option<String>,
+    /// Do not deliver to this connection (the publisher's own socket)
+    #[arg(long)]
+    pub socket_id: Option<String>,
+    /// Ask for channel attributes back: user_count, subscription_count
+    #[arg(long)]
+    pub info: Option<String>,
+    /// Send NDJSON events ({"channel","name","data"}) from FILE (`-` for stdin), 10 per request
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["channels", "event", "data"])]
+    pub batch: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ChannelsArgs {
+    /// One channel's details instead of the list
+    pub name: Option<String>,
+    /// Only channels whose names start with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// List the members of a presence channel (with NAME)
+    #[arg(long, requires = "name")]
+    pub users: bool,
+    /// Print the API's JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StocksArgs {
+    /// Time between updates
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Companies, one per line [default: the shipped list]
+    #[arg(long, value_name = "FILE")]
+    pub companies: Option<PathBuf>,
+    /// walk: a random walk per company; uniform: the seed's integer from 0 to 99
+    #[arg(long, value_enum, default_value = "walk")]
+    pub model: Model,
+    #[arg(long, default_value = "stock_ticker")]
+    pub channel: String,
+    #[arg(long, default_value = "update_event")]
+    pub event: String,
+    /// Add a publish timestamp field `ts` (milliseconds since the epoch)
+    #[arg(long)]
+    pub ts: bool,
+    /// Stop after N updates
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}

@@ -1,0 +1,90 @@
+//! Flags of `serve` and `demo`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::duration::parse_duration;
+use crate::server::{App, ServerConfig};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:6001", env = "TICKERTAPE_LISTEN")]
+    pub listen: SocketAddr,
+    /// An app as ID:KEY:SECRET (repeatable) [default: PUSHER_APP_ID/KEY/SECRET, else 1:app-key:app-secret]
+    #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = App::parse, hide_env_values = true)]
+    pub apps: Vec<App>,
+    #[arg(long, env = "PUSHER_APP_ID", hide = true)]
+    pub app_id: Option<String>,
+    #[arg(long, env = "PUSHER_APP_KEY", hide = true)]
+    pub key: Option<String>,
+    #[arg(long, env = "PUSHER_APP_SECRET", hide = true, hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Refuse client events (client-*) on every app
+    #[arg(long)]
+    pub no_client_events: bool,
+    /// Seconds of client silence before the server pings (sent to clients)
+    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    pub activity_timeout: Duration,
+    /// How long a server ping waits for its pong before closing with 4201
+    #[arg(long, default_value = "30s", value_parser = parse_duration, hide = true)]
+    pub pong_timeout: Duration,
+    /// Frames queued per connection before it counts as too slow (4100)
+    #[arg(long, default_value_t = 1024, hide = true)]
+    pub send_queue: usize,
+    /// Log connections, subscriptions, API calls and client events to stderr
+    #[arg(long)]
+    pub log: bool,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> ServerConfig {
+        let mut apps = self.apps.clone();
+        if apps.is_empty() {
+            let mut app = App::local_default();
+            if let (Some(id), Some(key), Some(secret)) = (&self.app_id, &self.key, &self.secret)
+                && !id.is_empty()
+                && !key.is_empty()
+                && !secret.is_empty()
+            {
+                app = App {
+                    id: id.clone(),
+                    key: key.clone(),
+                    secret: crate::client::Secret::new(secret.clone()),
+                    client_events: true,
+                };
+            }
+            apps.push(app);
+        }
+        for app in &mut apps {
+            app.client_events = !self.no_client_events;
+        }
+        let mut cfg = ServerConfig::new(apps);
+        cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
+        cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
+        cfg.send_queue = self.send_queue.max(1);
+        cfg.log.enabled = self.log;
+        cfg
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Address for the embedded server [default: a free port on 127.0.0.1]
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Time between stock updates
+    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    pub interval: Duration,
+}
+
+impl Default for DemoArgs {
+    fn default() -> DemoArgs {
+        DemoArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            interval: Duration::from_millis(300),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The apps a server hosts: id, key, secret and per-app options.
+
+use std::sync::Arc;
+
+use crate::client::Secret;
+
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Numeric in practice: the official server SDKs require it.
+    pub id: String,
+    pub key: String,
+    pub secret: Secret,
+    /// Whether clients may send `client-*` events.
+    pub client_events: bool,
+}
+
+impl App {
+    /// The zero-setup app the demo and local development use (soketi uses the same names).
+    pub fn local_default() -> App {
+        App {
+            id: "1".into(),
+            key: "app-key".into(),
+            secret: Secret::new("app-secret"),
+            client_events: true,
+        }
+    }
+
+    /// Parses `ID:KEY:SECRET`.
+    pub fn parse(spec: &str) -> Result<App, String> {
+        let mut parts = spec.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(key), Some(secret)) if !id.is_empty() && !key.is_empty() && !secret.is_empty() => Ok(App {
+                id: id.into(),
+                key: key.into(),
+                secret: Secret::new(secret),
+                client_events: true,
+            }),
+            _ => Err("an app is ID:KEY:SECRET".into()),
+        }
+    }
+}
+
+/// Lookups by key (WebSocket) and by id (REST).
+#[derive(Debug, Clone)]
+pub struct Apps(Vec<Arc<App>>);
+
+impl Apps {
+    pub fn new(apps: Vec<App>) -> Apps {
+        Apps(apps.into_iter().map(Arc::new).collect())
+    }
+
+    pub fn by_key(&self, key: &str) -> Option<Arc<App>> {
+        self.0.iter().find(|a| a.key == key).cloned()
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<Arc<App>> {
+        self.0.iter().find(|a| a.id == id).cloned()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
+        self.0.iter()
+    }
+
+    pub fn first(&self) -> Option<&Arc<App>> {
+        self.0.first()
+    }
+}

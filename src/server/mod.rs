@@ -1,0 +1,151 @@
+//! The embedded Pusher-compatible server: WebSocket `/app/{key}`, the signed REST API, and the
+//! seed's page at `/`. It is for one machine: demos, local development and tests.
+
+pub mod apps;
+pub mod connection;
+pub mod hub;
+pub mod log;
+mod rest;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+pub use apps::{App, Apps};
+use hub::Hub;
+use log::Log;
+
+use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub apps: Apps,
+    /// Sent to clients; the server pings a client that is silent this long.
+    pub activity_timeout: Duration,
+    /// A ping unanswered this long closes the connection with 4201.
+    pub pong_timeout: Duration,
+    /// Frames queued per connection before it counts as too slow (closed with 4100).
+    pub send_queue: usize,
+    /// Largest WebSocket message accepted from a client.
+    pub max_message_bytes: usize,
+    pub log: Log,
+}
+
+impl ServerConfig {
+    pub fn new(apps: Vec<App>) -> ServerConfig {
+        ServerConfig {
+            apps: Apps::new(apps),
+            activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
+            pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
+            send_queue: 1024,
+            max_message_bytes: 64 * 1024,
+            log: Log::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// One line per app for the startup banner: id, key and options (never the secret).
+    pub fn apps_summary(&self) -> Vec<String> {
+        self.apps
+            .iter()
+            .map(|a| format!("id {} key {}{}", a.id, a.key, if a.client_events { "" } else { " (client events off)" }))
+            .collect()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub cfg: Arc<ServerConfig>,
+    pub hub: Arc<Hub>,
+    pub log: Log,
+}
+
+/// A server running in the background.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub hub: Arc<Hub>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops.
+    pub async fn shutdown(self) {
+        let n = self.hub.close_all(4200, "Server is shutting down. Please reconnect shortly.");
+        // Give the writers a moment to send their close frames.
+        for _ in 0..20 {
+            if self.hub.connection_count() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.task.abort();
+        tracing::info!(closed = n, "server stopped");
+    }
+}
+
+pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
+    let hub = Arc::new(Hub::default());
+    let shared = Shared {
+        log: cfg.log,
+        cfg: Arc::new(cfg),
+        hub: hub.clone(),
+    };
+    let router = Router::new()
+        .route("/", get(page))
+        .route("/app/{key}", get(websocket))
+        .route("/apps/{app_id}/events", post(rest::events))
+        .route("/apps/{app_id}/batch_events", post(rest::batch_events))
+        .route("/apps/{app_id}/channels", get(rest::channels))
+        .route("/apps/{app_id}/channels/{channel}", get(rest::channel))
+        .route("/apps/{app_id}/channels/{channel}/users", get(rest::users))
+        .route("/apps/{app_id}/users/{user_id}/terminate_connections", post(rest::terminate))
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .with_state(shared);
+    (router, hub)
+}
+
+/// Binds `addr` and serves in the background.
+pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (router, hub) = router(cfg);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running { addr, hub, task })
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    protocol: Option<String>,
+}
+
+async fn websocket(State(s): State<Shared>, Path(key): Path<String>, Query(q): Query<ConnectQuery>, ws: WebSocketUpgrade) -> Response {
+    let ws = ws.max_message_size(s.cfg.max_message_bytes).max_frame_size(s.cfg.max_message_bytes);
+    match connection::check_handshake(&s.cfg, &key, q.protocol.as_deref()) {
+        connection::Handshake::Ok(app) => ws.on_upgrade(move |socket| connection::run(socket, s.hub, app, s.cfg, s.log)),
+        connection::Handshake::Refuse(code, message) => {
+            s.log.line("REFUSED", format_args!("{code} {message}"));
+            ws.on_upgrade(move |socket| connection::refuse(socket, code, message))
+        }
+    }
+}
+
+/// The seed's "Stock Market" page, with the first app's key filled in.
+async fn page(State(s): State<Shared>) -> impl IntoResponse {
+    let key = s.cfg.apps.first().map_or("", |a| a.key.as_str());
+    let key: String = key.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+    Html(include_str!("../../assets/index.html").replace("__TICKERTAPE_KEY__", &key))
+}

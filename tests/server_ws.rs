@@ -1,0 +1,293 @@
+//! `tickertape serve` over WebSocket, as a real process on loopback: the handshake and its
+//! refusals, auth, presence, client events, cache channels, heartbeats, slow consumers,
+//! oversized frames and shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use support::server::{KEY, SECRET, Server};
+use tickertape::protocol::frame::{Event, PusherError};
+use tickertape::protocol::{ClientMessage, Data, ServerMessage, signature};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn refused(server: &Server, query: &str, key: &str) -> (ServerMessage, Option<u16>) {
+    let url = server.url(query).replace(KEY, key);
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut raw = support::server::Raw { ws };
+    (raw.recv().await, raw.close_code().await)
+}
+
+#[tokio::test]
+async fn handshake_and_its_refusals() {
+    let server = Server::start(&[]).await;
+    let (_raw, socket_id) = server.raw().await;
+    signature::validate_socket_id(&socket_id).unwrap();
+
+    let (err, code) = refused(&server, "protocol=7", "nope").await;
+    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4001), .. })), "{err:?}");
+    assert_eq!(code, Some(4001));
+    let (err, code) = refused(&server, "client=js", KEY).await;
+    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4008), .. })), "{err:?}");
+    assert_eq!(code, Some(4008));
+    let (err, code) = refused(&server, "protocol=3", KEY).await;
+    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4007), .. })), "{err:?}");
+    assert_eq!(code, Some(4007));
+}
+
+#[tokio::test]
+async fn ping_pong_and_invalid_frames() {
+    let server = Server::start(&[]).await;
+    let (mut raw, _) = server.raw().await;
+    raw.send(&ClientMessage::Ping).await;
+    assert_eq!(raw.recv().await, ServerMessage::Pong);
+    raw.send_text("not json").await;
+    assert!(matches!(raw.recv().await, ServerMessage::Error(e) if e.message.starts_with("Invalid message format")));
+    // The socket survives.
+    raw.send(&ClientMessage::Ping).await;
+    assert_eq!(raw.recv().await, ServerMessage::Pong);
+}
+
+#[tokio::test]
+async fn private_channels_check_auth_and_explain_failures() {
+    let server = Server::start(&[]).await;
+    let (mut raw, socket_id) = server.raw().await;
+
+    raw.send(&ClientMessage::Subscribe { channel: "private-a".into(), auth: None, channel_data: None }).await;
+    match raw.recv().await {
+        ServerMessage::SubscriptionError { channel, error } => {
+            assert_eq!((channel.as_str(), error.kind.as_str(), error.status), ("private-a", "AuthError", Some(401)));
+            assert!(error.error.contains("Auth info required"), "{}", error.error);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let forged = signature::sign_channel(KEY, "wrong", &socket_id, "private-a", None).unwrap();
+    raw.send(&ClientMessage::Subscribe { channel: "private-a".into(), auth: Some(forged), channel_data: None }).await;
+    match raw.recv().await {
+        ServerMessage::SubscriptionError { error, .. } => assert!(
+            error.error.contains(&format!("Expected HMAC SHA256 hex digest of {socket_id}:private-a, but got")),
+            "{}",
+            error.error
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    assert_eq!(
+        raw.subscribe(&socket_id, "private-a", None).await,
+        ServerMessage::SubscriptionSucceeded { channel: "private-a".into(), presence: None }
+    );
+    // Another socket's signature does not work here.
+    let (mut other, other_id) = server.raw().await;
+    let stolen = signature::sign_channel(KEY, SECRET, &socket_id, "private-b", None).unwrap();
+    other.send(&ClientMessage::Subscribe { channel: "private-b".into(), auth: Some(stolen), channel_data: None }).await;
+    assert!(matches!(other.recv().await, ServerMessage::SubscriptionError { .. }), "{other_id}");
+    // Invalid names are refused.
+    raw.send(&ClientMessage::Subscribe { channel: "bad name".into(), auth: None, channel_data: None }).await;
+    assert!(matches!(raw.recv().await, ServerMessage::SubscriptionError { error, .. } if error.status == Some(400)));
+}
+
+#[tokio::test]
+async fn presence_members_count_users_not_sockets() {
+    let server = Server::start(&[]).await;
+    let ch = "presence-room";
+    let (mut ann, ann_id) = server.raw().await;
+    let ann_data = r#"{"user_id":"ann","user_info":{"name":"Ann"}}"#;
+    match ann.subscribe(&ann_id, ch, Some(ann_data)).await {
+        ServerMessage::SubscriptionSucceeded { presence: Some(members), .. } => assert_eq!(members.len(), 1),
+        other => panic!("{other:?}"),
+    }
+    // Bob joins with two sockets: Ann hears about him once.
+    let (mut bob1, bob1_id) = server.raw().await;
+    let (mut bob2, bob2_id) = server.raw().await;
+    let bob_data = r#"{"user_id":"bob"}"#;
+    bob1.subscribe(&bob1_id, ch, Some(bob_data)).await;
+    match ann.recv().await {
+        ServerMessage::MemberAdded { member, .. } => assert_eq!(member.user_id, "bob"),
+        other => panic!("{other:?}"),
+    }
+    match bob2.subscribe(&bob2_id, ch, Some(bob_data)).await {
+        ServerMessage::SubscriptionSucceeded { presence: Some(members), .. } => {
+            let mut ids: Vec<_> = members.iter().map(|m| m.user_id.clone()).collect();
+            ids.sort();
+            assert_eq!(ids, ["ann", "bob"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ann.quiet_for(Duration::from_millis(300)).await, "a second socket is not a new member");
+    let users = server.rest().users(ch).await.unwrap();
+    assert_eq!(users, json!({"users": [{"id": "ann"}, {"id": "bob"}]}));
+
+    // Bob's first socket leaves: still a member. His last one leaves: removed.
+    drop(bob1);
+    assert!(ann.quiet_for(Duration::from_millis(300)).await);
+    bob2.send(&ClientMessage::Unsubscribe { channel: ch.into() }).await;
+    assert_eq!(ann.recv().await, ServerMessage::MemberRemoved { channel: ch.into(), user_id: "bob".into() });
+
+    // Bad channel_data is refused.
+    let (mut eve, eve_id) = server.raw().await;
+    assert!(matches!(eve.subscribe(&eve_id, ch, Some(r#"{"name":"x"}"#)).await, ServerMessage::SubscriptionError { .. }));
+}
+
+#[tokio::test]
+async fn presence_channels_hold_at_most_100_members() {
+    let server = Server::start(&[]).await;
+    let mut sockets = Vec::new();
+    for n in 0..100 {
+        let (mut raw, id) = server.raw().await;
+        let data = format!(r#"{{"user_id":"u{n}"}}"#);
+        assert!(matches!(raw.subscribe(&id, "presence-big", Some(&data)).await, ServerMessage::SubscriptionSucceeded { .. }));
+        sockets.push(raw);
+    }
+    let (mut late, id) = server.raw().await;
+    match late.subscribe(&id, "presence-big", Some(r#"{"user_id":"u100"}"#)).await {
+        ServerMessage::SubscriptionError { error, .. } => assert_eq!(error.kind, "LimitReached"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn client_event(channel: &str, event: &str) -> ClientMessage {
+    ClientMessage::Event(Event {
+        event: event.into(),
+        channel: Some(channel.into()),
+        data: Data::Json(json!({"typing": true})),
+        user_id: None,
+    })
+}
+
+#[tokio::test]
+async fn client_events_reach_others_with_user_ids_and_are_rate_limited() {
+    let server = Server::start(&[]).await;
+    let (mut a, a_id) = server.raw().await;
+    let (mut b, b_id) = server.raw().await;
+    for (raw, id, user) in [(&mut a, &a_id, "ann"), (&mut b, &b_id, "bob")] {
+        raw.subscribe(id, "presence-chat", Some(&format!(r#"{{"user_id":"{user}"}}"#))).await;
+        raw.subscribe(id, "public", None).await;
+    }
+    let _ = a.recv().await; // member_added bob
+    a.send(&client_event("presence-chat", "client-typing")).await;
+    match b.recv().await {
+        ServerMessage::Event(ev) => {
+            assert_eq!(ev.event, "client-typing");
+            assert_eq!(ev.user_id.as_deref(), Some("ann"));
+            assert_eq!(ev.data, Data::Json(json!({"typing": true})));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(a.quiet_for(Duration::from_millis(300)).await, "never echoed to the sender");
+
+    a.send(&client_event("public", "client-typing")).await;
+    assert!(matches!(a.recv().await, ServerMessage::Error(PusherError { code: Some(4301), .. })));
+
+    // Past 10 per second, events are refused with 4301.
+    for _ in 0..12 {
+        a.send(&client_event("presence-chat", "client-burst")).await;
+    }
+    let mut delivered = 0;
+    while let Ok(Some(Ok(Message::Text(_)))) = tokio::time::timeout(Duration::from_millis(300), b.ws.next()).await {
+        delivered += 1;
+    }
+    assert!(delivered <= 10, "{delivered}");
+    let mut refused = 0;
+    while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_millis(300), a.ws.next()).await {
+        assert!(t.contains("4301"), "{t}");
+        refused += 1;
+    }
+    assert_eq!(delivered + refused, 12);
+}
+
+#[tokio::test]
+async fn client_events_can_be_switched_off() {
+    let server = Server::start(&["--no-client-events"]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "private-x", None).await;
+    a.send(&client_event("private-x", "client-x")).await;
+    assert!(matches!(a.recv().await, ServerMessage::Error(e) if e.message.contains("not enabled")));
+}
+
+#[tokio::test]
+async fn cache_channels_replay_the_last_event() {
+    let server = Server::start(&[]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "cache-prices", None).await;
+    assert_eq!(a.recv().await, ServerMessage::CacheMiss { channel: "cache-prices".into() });
+    server.rest().trigger(&["cache-prices".into()], "tick", r#"{"p":1}"#, None, None).await.unwrap();
+    server.rest().trigger(&["cache-prices".into()], "tick", r#"{"p":2}"#, None, None).await.unwrap();
+    let (mut b, b_id) = server.raw().await;
+    b.subscribe(&b_id, "cache-prices", None).await;
+    match b.recv().await {
+        ServerMessage::Event(ev) => assert_eq!((ev.event.as_str(), ev.data), ("tick", Data::Json(json!({"p": 2})))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn idle_clients_are_pinged_and_closed_without_a_pong() {
+    let server = Server::start(&["--activity-timeout", "1", "--pong-timeout", "500ms"]).await;
+    let (mut raw, _) = server.raw().await;
+    assert_eq!(raw.recv().await, ServerMessage::Ping);
+    raw.send(&ClientMessage::Pong).await;
+    // Answered: the next ping comes after another quiet second; this time no answer.
+    assert_eq!(raw.recv().await, ServerMessage::Ping);
+    assert_eq!(raw.close_code().await, Some(4201));
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_closed_with_4100_and_others_get_everything() {
+    let server = Server::start(&["--send-queue", "64"]).await;
+    let (mut slow, slow_id) = server.raw().await;
+    let (mut fast, fast_id) = server.raw().await;
+    slow.subscribe(&slow_id, "flood", None).await;
+    fast.subscribe(&fast_id, "flood", None).await;
+    let rest = server.rest();
+    let data = "x".repeat(10_000);
+    let reader = tokio::spawn(async move {
+        let mut n = 0;
+        while n < 1500 {
+            match fast.recv().await {
+                ServerMessage::Event(_) => n += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        n
+    });
+    // The slow client reads nothing while 15 MB go out: its TCP buffers fill, then its queue.
+    for chunk in 0..150 {
+        let batch: Vec<_> = (0..10)
+            .map(|i| tickertape::publish::BatchEvent {
+                channel: "flood".into(),
+                name: format!("e{}", chunk * 10 + i),
+                data: data.clone(),
+                socket_id: None,
+            })
+            .collect();
+        rest.batch(&batch).await.unwrap();
+    }
+    assert_eq!(tokio::time::timeout(Duration::from_secs(20), reader).await.unwrap().unwrap(), 1500);
+    assert_eq!(slow.close_code().await, Some(4100));
+}
+
+#[tokio::test]
+async fn oversized_frames_are_refused() {
+    let server = Server::start(&[]).await;
+    let (mut raw, _) = server.raw().await;
+    let huge = format!(r#"{{"event":"client-x","channel":"private-x","data":"{}"}}"#, "x".repeat(200_000));
+    let _ = futures_util::SinkExt::send(&mut raw.ws, Message::text(huge)).await;
+    assert_eq!(raw.close_code().await, Some(1009));
+    // The server is still up.
+    let (mut again, _) = server.raw().await;
+    again.send(&ClientMessage::Ping).await;
+    assert_eq!(again.recv().await, ServerMessage::Pong);
+}
+
+#[tokio::test]
+async fn sigterm_tells_clients_to_reconnect() {
+    let server = Server::start(&[]).await;
+    let (mut raw, _) = server.raw().await;
+    let closing = tokio::spawn(async move { raw.close_code().await });
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    assert_eq!(closing.await.unwrap(), Some(4200));
+}
