@@ -8,5 +8,5 @@ pub mod commands;
 pub mod net;
 pub mod output;
 pub mod protocol;
-pub mod server;
 pub mod publish;
+pub mod server;

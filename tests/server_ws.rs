@@ -27,13 +27,40 @@ async fn handshake_and_its_refusals() {
     signature::validate_socket_id(&socket_id).unwrap();
 
     let (err, code) = refused(&server, "protocol=7", "nope").await;
-    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4001), .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error(PusherError {
+                code: Some(4001),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     assert_eq!(code, Some(4001));
     let (err, code) = refused(&server, "client=js", KEY).await;
-    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4008), .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error(PusherError {
+                code: Some(4008),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     assert_eq!(code, Some(4008));
     let (err, code) = refused(&server, "protocol=3", KEY).await;
-    assert!(matches!(err, ServerMessage::Error(PusherError { code: Some(4007), .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error(PusherError {
+                code: Some(4007),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     assert_eq!(code, Some(4007));
 }
 
@@ -44,7 +71,9 @@ async fn ping_pong_and_invalid_frames() {
     raw.send(&ClientMessage::Ping).await;
     assert_eq!(raw.recv().await, ServerMessage::Pong);
     raw.send_text("not json").await;
-    assert!(matches!(raw.recv().await, ServerMessage::Error(e) if e.message.starts_with("Invalid message format")));
+    assert!(
+        matches!(raw.recv().await, ServerMessage::Error(e) if e.message.starts_with("Invalid message format"))
+    );
     // The socket survives.
     raw.send(&ClientMessage::Ping).await;
     assert_eq!(raw.recv().await, ServerMessage::Pong);
@@ -55,20 +84,39 @@ async fn private_channels_check_auth_and_explain_failures() {
     let server = Server::start(&[]).await;
     let (mut raw, socket_id) = server.raw().await;
 
-    raw.send(&ClientMessage::Subscribe { channel: "private-a".into(), auth: None, channel_data: None }).await;
+    raw.send(&ClientMessage::Subscribe {
+        channel: "private-a".into(),
+        auth: None,
+        channel_data: None,
+    })
+    .await;
     match raw.recv().await {
         ServerMessage::SubscriptionError { channel, error } => {
-            assert_eq!((channel.as_str(), error.kind.as_str(), error.status), ("private-a", "AuthError", Some(401)));
-            assert!(error.error.contains("Auth info required"), "{}", error.error);
+            assert_eq!(
+                (channel.as_str(), error.kind.as_str(), error.status),
+                ("private-a", "AuthError", Some(401))
+            );
+            assert!(
+                error.error.contains("Auth info required"),
+                "{}",
+                error.error
+            );
         }
         other => panic!("{other:?}"),
     }
 
     let forged = signature::sign_channel(KEY, "wrong", &socket_id, "private-a", None).unwrap();
-    raw.send(&ClientMessage::Subscribe { channel: "private-a".into(), auth: Some(forged), channel_data: None }).await;
+    raw.send(&ClientMessage::Subscribe {
+        channel: "private-a".into(),
+        auth: Some(forged),
+        channel_data: None,
+    })
+    .await;
     match raw.recv().await {
         ServerMessage::SubscriptionError { error, .. } => assert!(
-            error.error.contains(&format!("Expected HMAC SHA256 hex digest of {socket_id}:private-a, but got")),
+            error.error.contains(&format!(
+                "Expected HMAC SHA256 hex digest of {socket_id}:private-a, but got"
+            )),
             "{}",
             error.error
         ),
@@ -77,16 +125,35 @@ async fn private_channels_check_auth_and_explain_failures() {
 
     assert_eq!(
         raw.subscribe(&socket_id, "private-a", None).await,
-        ServerMessage::SubscriptionSucceeded { channel: "private-a".into(), presence: None }
+        ServerMessage::SubscriptionSucceeded {
+            channel: "private-a".into(),
+            presence: None
+        }
     );
     // Another socket's signature does not work here.
     let (mut other, other_id) = server.raw().await;
     let stolen = signature::sign_channel(KEY, SECRET, &socket_id, "private-b", None).unwrap();
-    other.send(&ClientMessage::Subscribe { channel: "private-b".into(), auth: Some(stolen), channel_data: None }).await;
-    assert!(matches!(other.recv().await, ServerMessage::SubscriptionError { .. }), "{other_id}");
+    other
+        .send(&ClientMessage::Subscribe {
+            channel: "private-b".into(),
+            auth: Some(stolen),
+            channel_data: None,
+        })
+        .await;
+    assert!(
+        matches!(other.recv().await, ServerMessage::SubscriptionError { .. }),
+        "{other_id}"
+    );
     // Invalid names are refused.
-    raw.send(&ClientMessage::Subscribe { channel: "bad name".into(), auth: None, channel_data: None }).await;
-    assert!(matches!(raw.recv().await, ServerMessage::SubscriptionError { error, .. } if error.status == Some(400)));
+    raw.send(&ClientMessage::Subscribe {
+        channel: "bad name".into(),
+        auth: None,
+        channel_data: None,
+    })
+    .await;
+    assert!(
+        matches!(raw.recv().await, ServerMessage::SubscriptionError { error, .. } if error.status == Some(400))
+    );
 }
 
 #[tokio::test]
@@ -96,7 +163,10 @@ async fn presence_members_count_users_not_sockets() {
     let (mut ann, ann_id) = server.raw().await;
     let ann_data = r#"{"user_id":"ann","user_info":{"name":"Ann"}}"#;
     match ann.subscribe(&ann_id, ch, Some(ann_data)).await {
-        ServerMessage::SubscriptionSucceeded { presence: Some(members), .. } => assert_eq!(members.len(), 1),
+        ServerMessage::SubscriptionSucceeded {
+            presence: Some(members),
+            ..
+        } => assert_eq!(members.len(), 1),
         other => panic!("{other:?}"),
     }
     // Bob joins with two sockets: Ann hears about him once.
@@ -109,26 +179,42 @@ async fn presence_members_count_users_not_sockets() {
         other => panic!("{other:?}"),
     }
     match bob2.subscribe(&bob2_id, ch, Some(bob_data)).await {
-        ServerMessage::SubscriptionSucceeded { presence: Some(members), .. } => {
+        ServerMessage::SubscriptionSucceeded {
+            presence: Some(members),
+            ..
+        } => {
             let mut ids: Vec<_> = members.iter().map(|m| m.user_id.clone()).collect();
             ids.sort();
             assert_eq!(ids, ["ann", "bob"]);
         }
         other => panic!("{other:?}"),
     }
-    assert!(ann.quiet_for(Duration::from_millis(300)).await, "a second socket is not a new member");
+    assert!(
+        ann.quiet_for(Duration::from_millis(300)).await,
+        "a second socket is not a new member"
+    );
     let users = server.rest().users(ch).await.unwrap();
     assert_eq!(users, json!({"users": [{"id": "ann"}, {"id": "bob"}]}));
 
     // Bob's first socket leaves: still a member. His last one leaves: removed.
     drop(bob1);
     assert!(ann.quiet_for(Duration::from_millis(300)).await);
-    bob2.send(&ClientMessage::Unsubscribe { channel: ch.into() }).await;
-    assert_eq!(ann.recv().await, ServerMessage::MemberRemoved { channel: ch.into(), user_id: "bob".into() });
+    bob2.send(&ClientMessage::Unsubscribe { channel: ch.into() })
+        .await;
+    assert_eq!(
+        ann.recv().await,
+        ServerMessage::MemberRemoved {
+            channel: ch.into(),
+            user_id: "bob".into()
+        }
+    );
 
     // Bad channel_data is refused.
     let (mut eve, eve_id) = server.raw().await;
-    assert!(matches!(eve.subscribe(&eve_id, ch, Some(r#"{"name":"x"}"#)).await, ServerMessage::SubscriptionError { .. }));
+    assert!(matches!(
+        eve.subscribe(&eve_id, ch, Some(r#"{"name":"x"}"#)).await,
+        ServerMessage::SubscriptionError { .. }
+    ));
 }
 
 #[tokio::test]
@@ -138,11 +224,17 @@ async fn presence_channels_hold_at_most_100_members() {
     for n in 0..100 {
         let (mut raw, id) = server.raw().await;
         let data = format!(r#"{{"user_id":"u{n}"}}"#);
-        assert!(matches!(raw.subscribe(&id, "presence-big", Some(&data)).await, ServerMessage::SubscriptionSucceeded { .. }));
+        assert!(matches!(
+            raw.subscribe(&id, "presence-big", Some(&data)).await,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ));
         sockets.push(raw);
     }
     let (mut late, id) = server.raw().await;
-    match late.subscribe(&id, "presence-big", Some(r#"{"user_id":"u100"}"#)).await {
+    match late
+        .subscribe(&id, "presence-big", Some(r#"{"user_id":"u100"}"#))
+        .await
+    {
         ServerMessage::SubscriptionError { error, .. } => assert_eq!(error.kind, "LimitReached"),
         other => panic!("{other:?}"),
     }
@@ -163,11 +255,17 @@ async fn client_events_reach_others_with_user_ids_and_are_rate_limited() {
     let (mut a, a_id) = server.raw().await;
     let (mut b, b_id) = server.raw().await;
     for (raw, id, user) in [(&mut a, &a_id, "ann"), (&mut b, &b_id, "bob")] {
-        raw.subscribe(id, "presence-chat", Some(&format!(r#"{{"user_id":"{user}"}}"#))).await;
+        raw.subscribe(
+            id,
+            "presence-chat",
+            Some(&format!(r#"{{"user_id":"{user}"}}"#)),
+        )
+        .await;
         raw.subscribe(id, "public", None).await;
     }
     let _ = a.recv().await; // member_added bob
-    a.send(&client_event("presence-chat", "client-typing")).await;
+    a.send(&client_event("presence-chat", "client-typing"))
+        .await;
     match b.recv().await {
         ServerMessage::Event(ev) => {
             assert_eq!(ev.event, "client-typing");
@@ -176,22 +274,35 @@ async fn client_events_reach_others_with_user_ids_and_are_rate_limited() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(a.quiet_for(Duration::from_millis(300)).await, "never echoed to the sender");
+    assert!(
+        a.quiet_for(Duration::from_millis(300)).await,
+        "never echoed to the sender"
+    );
 
     a.send(&client_event("public", "client-typing")).await;
-    assert!(matches!(a.recv().await, ServerMessage::Error(PusherError { code: Some(4301), .. })));
+    assert!(matches!(
+        a.recv().await,
+        ServerMessage::Error(PusherError {
+            code: Some(4301),
+            ..
+        })
+    ));
 
     // Past 10 per second, events are refused with 4301.
     for _ in 0..12 {
         a.send(&client_event("presence-chat", "client-burst")).await;
     }
     let mut delivered = 0;
-    while let Ok(Some(Ok(Message::Text(_)))) = tokio::time::timeout(Duration::from_millis(300), b.ws.next()).await {
+    while let Ok(Some(Ok(Message::Text(_)))) =
+        tokio::time::timeout(Duration::from_millis(300), b.ws.next()).await
+    {
         delivered += 1;
     }
     assert!(delivered <= 10, "{delivered}");
     let mut refused = 0;
-    while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_millis(300), a.ws.next()).await {
+    while let Ok(Some(Ok(Message::Text(t)))) =
+        tokio::time::timeout(Duration::from_millis(300), a.ws.next()).await
+    {
         assert!(t.contains("4301"), "{t}");
         refused += 1;
     }
@@ -212,13 +323,29 @@ async fn cache_channels_replay_the_last_event() {
     let server = Server::start(&[]).await;
     let (mut a, a_id) = server.raw().await;
     a.subscribe(&a_id, "cache-prices", None).await;
-    assert_eq!(a.recv().await, ServerMessage::CacheMiss { channel: "cache-prices".into() });
-    server.rest().trigger(&["cache-prices".into()], "tick", r#"{"p":1}"#, None, None).await.unwrap();
-    server.rest().trigger(&["cache-prices".into()], "tick", r#"{"p":2}"#, None, None).await.unwrap();
+    assert_eq!(
+        a.recv().await,
+        ServerMessage::CacheMiss {
+            channel: "cache-prices".into()
+        }
+    );
+    server
+        .rest()
+        .trigger(&["cache-prices".into()], "tick", r#"{"p":1}"#, None, None)
+        .await
+        .unwrap();
+    server
+        .rest()
+        .trigger(&["cache-prices".into()], "tick", r#"{"p":2}"#, None, None)
+        .await
+        .unwrap();
     let (mut b, b_id) = server.raw().await;
     b.subscribe(&b_id, "cache-prices", None).await;
     match b.recv().await {
-        ServerMessage::Event(ev) => assert_eq!((ev.event.as_str(), ev.data), ("tick", Data::Json(json!({"p": 2})))),
+        ServerMessage::Event(ev) => assert_eq!(
+            (ev.event.as_str(), ev.data),
+            ("tick", Data::Json(json!({"p": 2})))
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -265,7 +392,13 @@ async fn a_subscriber_that_stops_reading_is_closed_with_4100_and_others_get_ever
             .collect();
         rest.batch(&batch).await.unwrap();
     }
-    assert_eq!(tokio::time::timeout(Duration::from_secs(20), reader).await.unwrap().unwrap(), 1500);
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(20), reader)
+            .await
+            .unwrap()
+            .unwrap(),
+        1500
+    );
     assert_eq!(slow.close_code().await, Some(4100));
 }
 
@@ -273,7 +406,10 @@ async fn a_subscriber_that_stops_reading_is_closed_with_4100_and_others_get_ever
 async fn oversized_frames_are_refused() {
     let server = Server::start(&[]).await;
     let (mut raw, _) = server.raw().await;
-    let huge = format!(r#"{{"event":"client-x","channel":"private-x","data":"{}"}}"#, "x".repeat(200_000));
+    let huge = format!(
+        r#"{{"event":"client-x","channel":"private-x","data":"{}"}}"#,
+        "x".repeat(200_000)
+    );
     let _ = futures_util::SinkExt::send(&mut raw.ws, Message::text(huge)).await;
     assert_eq!(raw.close_code().await, Some(1009));
     // The server is still up.

@@ -138,18 +138,32 @@ impl ConnectionArgs {
     /// A REST client for the same server: `api-CLUSTER.pusher.com` over https for a cluster,
     /// else the WebSocket host and port over http(s).
     pub fn rest_client(&self) -> anyhow::Result<crate::publish::RestClient> {
-        let key = self.key.clone().ok_or_else(|| anyhow!("no app key: pass --key or set PUSHER_APP_KEY"))?;
-        let secret = self
-            .secret
+        let key = self
+            .key
             .clone()
-            .ok_or_else(|| anyhow!("the REST API needs the app secret: pass --secret or set PUSHER_APP_SECRET"))?;
-        let app_id = self.app_id.clone().ok_or_else(|| anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID"))?;
+            .ok_or_else(|| anyhow!("no app key: pass --key or set PUSHER_APP_KEY"))?;
+        let secret = self.secret.clone().ok_or_else(|| {
+            anyhow!("the REST API needs the app secret: pass --secret or set PUSHER_APP_SECRET")
+        })?;
+        let app_id = self.app_id.clone().ok_or_else(|| {
+            anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID")
+        })?;
         let e = self.endpoint()?;
         let base = match (&self.host, &self.cluster) {
             (None, Some(cluster)) if e.tls => format!("https://api-{cluster}.pusher.com"),
-            _ => format!("{}://{}:{}", if e.tls { "https" } else { "http" }, e.host, e.port),
+            _ => format!(
+                "{}://{}:{}",
+                if e.tls { "https" } else { "http" },
+                e.host,
+                e.port
+            ),
         };
-        Ok(crate::publish::RestClient::new(base, app_id, key, Secret::new(secret)))
+        Ok(crate::publish::RestClient::new(
+            base,
+            app_id,
+            key,
+            Secret::new(secret),
+        ))
     }
 
     /// Resolves everything into the engine's configuration (after [`ConnectionArgs::merged`]).

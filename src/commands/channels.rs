@@ -14,29 +14,49 @@ pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
     let answer = match (&args.name, args.users) {
         (Some(name), true) => client.users(name).await.map_err(fail)?,
         (Some(name), false) => {
-            let info = if name.starts_with("presence-") { "user_count,subscription_count" } else { "subscription_count" };
+            let info = if name.starts_with("presence-") {
+                "user_count,subscription_count"
+            } else {
+                "subscription_count"
+            };
             client.channel(name, Some(info)).await.map_err(fail)?
         }
         (None, _) => {
-            let info = args.prefix.as_deref().filter(|p| p.starts_with("presence-")).map(|_| "user_count");
-            client.channels(args.prefix.as_deref(), info).await.map_err(fail)?
+            let info = args
+                .prefix
+                .as_deref()
+                .filter(|p| p.starts_with("presence-"))
+                .map(|_| "user_count");
+            client
+                .channels(args.prefix.as_deref(), info)
+                .await
+                .map_err(fail)?
         }
     };
     if args.json {
         println!("{answer}");
         return Ok(ExitCode::SUCCESS);
     }
-    let text = |v: &Value| terminal_safe(&v.as_str().map_or_else(|| v.to_string(), str::to_owned)).into_owned();
+    let text = |v: &Value| {
+        terminal_safe(&v.as_str().map_or_else(|| v.to_string(), str::to_owned)).into_owned()
+    };
     if let Some(users) = answer.get("users").and_then(Value::as_array) {
         println!("USER ID");
         for u in users {
             println!("{}", text(&u["id"]));
         }
     } else if let Some(channels) = answer.get("channels").and_then(Value::as_object) {
-        let width = channels.keys().map(|k| k.chars().count()).max().unwrap_or(7).max(7);
+        let width = channels
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7);
         println!("{:<width$}  USERS", "CHANNEL");
         for (name, attrs) in channels {
-            let users = attrs.get("user_count").map_or("-".to_owned(), |u| u.to_string());
+            let users = attrs
+                .get("user_count")
+                .map_or("-".to_owned(), |u| u.to_string());
             println!("{:<width$}  {users}", terminal_safe(name));
         }
     } else if let Some(obj) = answer.as_object() {

@@ -16,7 +16,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the embedded server on {}: {e}", args.listen))?;
     let addr = running.addr;
-    eprintln!("tickertape: demo server on ws://{addr}; open http://{addr}/ to watch the same stream in a browser");
+    eprintln!(
+        "tickertape: demo server on ws://{addr}; open http://{addr}/ to watch the same stream in a browser"
+    );
 
     let connection = ConnectionArgs {
         key: Some(app.key.clone()),

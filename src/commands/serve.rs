@@ -13,7 +13,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let running = server::start(cfg, args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    eprintln!("tickertape: serving on ws://{0} and http://{0}", running.addr);
+    eprintln!(
+        "tickertape: serving on ws://{0} and http://{0}",
+        running.addr
+    );
     for app in apps {
         eprintln!("tickertape: app {}", terminal_safe(&app));
     }
@@ -29,7 +32,8 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = ctrl_c => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}

@@ -13,7 +13,10 @@ use crate::publish::stocks::{Market, Model, default_companies, parse_companies};
 pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.clone().merged()?.rest_client()?;
     let companies = match &args.companies {
-        Some(path) => parse_companies(&std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?),
+        Some(path) => parse_companies(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
         None => default_companies(),
     };
     anyhow::ensure!(!companies.is_empty(), "the companies list is empty");
@@ -43,7 +46,11 @@ pub struct Publisher {
 impl Publisher {
     /// The seed's loop. A failed trigger is reported and the loop goes on, as a publisher
     /// behind a flaky network should; `count` ends it.
-    pub async fn run(mut self, interval: std::time::Duration, count: Option<u64>) -> anyhow::Result<()> {
+    pub async fn run(
+        mut self,
+        interval: std::time::Duration,
+        count: Option<u64>,
+    ) -> anyhow::Result<()> {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sent = 0u64;
@@ -54,10 +61,22 @@ impl Publisher {
                 self.market.tick(&mut rng)
             };
             if self.ts {
-                let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
                 tick["ts"] = serde_json::json!(ms);
             }
-            match self.client.trigger(std::slice::from_ref(&self.channel), &self.event, &tick.to_string(), None, None).await {
+            match self
+                .client
+                .trigger(
+                    std::slice::from_ref(&self.channel),
+                    &self.event,
+                    &tick.to_string(),
+                    None,
+                    None,
+                )
+                .await
+            {
                 Ok(_) => sent += 1,
                 Err(e) => eprintln!("tickertape: stocks: {}", terminal_safe(&e.to_string())),
             }

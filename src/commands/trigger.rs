@@ -16,9 +16,16 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.batch {
         let events = read_batch(path)?;
         for chunk in events.chunks(MAX_BATCH_EVENTS) {
-            client.batch(chunk).await.map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
+            client
+                .batch(chunk)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
         }
-        eprintln!("tickertape: sent {} event(s) in {} request(s)", events.len(), events.len().div_ceil(MAX_BATCH_EVENTS));
+        eprintln!(
+            "tickertape: sent {} event(s) in {} request(s)",
+            events.len(),
+            events.len().div_ceil(MAX_BATCH_EVENTS)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(channels), Some(event)) = (&args.channels, &args.event) else {
@@ -28,14 +35,27 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         None => "{}".to_owned(),
         Some("-") => {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("cannot read the data from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the data from stdin")?;
             text.trim_end_matches(['\n', '\r']).to_owned()
         }
         Some(text) => text.to_owned(),
     };
-    let channels: Vec<String> = channels.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    let channels: Vec<String> = channels
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
     let answer = client
-        .trigger(&channels, event, &data, args.socket_id.as_deref(), args.info.as_deref())
+        .trigger(
+            &channels,
+            event,
+            &data,
+            args.socket_id.as_deref(),
+            args.info.as_deref(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
     if args.info.is_some() {
@@ -55,19 +75,25 @@ fn read_batch(path: &std::path::Path) -> anyhow::Result<Vec<BatchEvent>> {
     };
     let mut events = Vec::new();
     for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read line {}", path.display(), n + 1))?;
+        let line =
+            line.with_context(|| format!("{}: cannot read line {}", path.display(), n + 1))?;
         if line.trim().is_empty() {
             continue;
         }
-        let mut v: serde_json::Value =
-            serde_json::from_str(&line).with_context(|| format!("{} line {}: not JSON", path.display(), n + 1))?;
+        let mut v: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not JSON", path.display(), n + 1))?;
         if let Some(d) = v.get_mut("data")
             && !d.is_string()
         {
             *d = serde_json::Value::String(d.to_string());
         }
-        let ev: BatchEvent = serde_json::from_value(v)
-            .with_context(|| format!("{} line {}: needs channel, name and data", path.display(), n + 1))?;
+        let ev: BatchEvent = serde_json::from_value(v).with_context(|| {
+            format!(
+                "{} line {}: needs channel, name and data",
+                path.display(),
+                n + 1
+            )
+        })?;
         events.push(ev);
     }
     Ok(events)

@@ -43,7 +43,12 @@ pub struct BatchEvent {
 }
 
 impl RestClient {
-    pub fn new(base: impl Into<String>, app_id: impl Into<String>, key: impl Into<String>, secret: Secret) -> RestClient {
+    pub fn new(
+        base: impl Into<String>,
+        app_id: impl Into<String>,
+        key: impl Into<String>,
+        secret: Secret,
+    ) -> RestClient {
         RestClient {
             base: base.into().trim_end_matches('/').to_owned(),
             app_id: app_id.into(),
@@ -54,23 +59,54 @@ impl RestClient {
     }
 
     /// Signs and sends one request; a 4xx/5xx becomes an error with the server's message.
-    pub async fn call(&self, method: http::Method, path: &str, params: Vec<(String, String)>, body: Option<Value>) -> Result<Value, ApiError> {
+    pub async fn call(
+        &self,
+        method: http::Method,
+        path: &str,
+        params: Vec<(String, String)>,
+        body: Option<Value>,
+    ) -> Result<Value, ApiError> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let signed = sign_request(&self.key, self.secret.expose(), method.as_str(), path, &params, &body, now)
-            .map_err(|e| ApiError::Status { status: 0, message: e.to_string() })?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let signed = sign_request(
+            &self.key,
+            self.secret.expose(),
+            method.as_str(),
+            path,
+            &params,
+            &body,
+            now,
+        )
+        .map_err(|e| ApiError::Status {
+            status: 0,
+            message: e.to_string(),
+        })?;
         let url = format!("{}{path}?{}", self.base, encode_query(&signed));
         let content_type = (!body.is_empty()).then_some("application/json");
-        let resp = self.http.send(method, &url, &[], content_type, body).await?;
+        let resp = self
+            .http
+            .send(method, &url, &[], content_type, body)
+            .await?;
         let parsed = serde_json::from_slice::<Value>(&resp.body);
         if resp.status >= 400 {
             let message = match &parsed {
-                Ok(v) => v.get("error").and_then(Value::as_str).map_or_else(|| v.to_string(), str::to_owned),
+                Ok(v) => v
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| v.to_string(), str::to_owned),
                 Err(_) => resp.body_snippet(500),
             };
-            return Err(ApiError::Status { status: resp.status, message });
+            return Err(ApiError::Status {
+                status: resp.status,
+                message,
+            });
         }
-        parsed.map_err(|_| ApiError::NotJson { status: resp.status, body: resp.body_snippet(200) })
+        parsed.map_err(|_| ApiError::NotJson {
+            status: resp.status,
+            body: resp.body_snippet(200),
+        })
     }
 
     fn path(&self, rest: &str) -> String {
@@ -78,7 +114,14 @@ impl RestClient {
     }
 
     /// Triggers one event on up to 100 channels.
-    pub async fn trigger(&self, channels: &[String], event: &str, data: &str, socket_id: Option<&str>, info: Option<&str>) -> Result<Value, ApiError> {
+    pub async fn trigger(
+        &self,
+        channels: &[String],
+        event: &str,
+        data: &str,
+        socket_id: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<Value, ApiError> {
         let mut body = json!({ "name": event, "data": data, "channels": channels });
         if let Some(s) = socket_id {
             body["socket_id"] = json!(s);
@@ -86,16 +129,31 @@ impl RestClient {
         if let Some(i) = info {
             body["info"] = json!(i);
         }
-        self.call(http::Method::POST, &self.path("/events"), vec![], Some(body)).await
+        self.call(
+            http::Method::POST,
+            &self.path("/events"),
+            vec![],
+            Some(body),
+        )
+        .await
     }
 
     /// Triggers up to 10 events in one request.
     pub async fn batch(&self, events: &[BatchEvent]) -> Result<Value, ApiError> {
-        self.call(http::Method::POST, &self.path("/batch_events"), vec![], Some(json!({ "batch": events })))
-            .await
+        self.call(
+            http::Method::POST,
+            &self.path("/batch_events"),
+            vec![],
+            Some(json!({ "batch": events })),
+        )
+        .await
     }
 
-    pub async fn channels(&self, prefix: Option<&str>, info: Option<&str>) -> Result<Value, ApiError> {
+    pub async fn channels(
+        &self,
+        prefix: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<Value, ApiError> {
         let mut params = vec![];
         if let Some(p) = prefix {
             params.push(("filter_by_prefix".to_owned(), p.to_owned()));
@@ -103,20 +161,36 @@ impl RestClient {
         if let Some(i) = info {
             params.push(("info".to_owned(), i.to_owned()));
         }
-        self.call(http::Method::GET, &self.path("/channels"), params, None).await
+        self.call(http::Method::GET, &self.path("/channels"), params, None)
+            .await
     }
 
     pub async fn channel(&self, name: &str, info: Option<&str>) -> Result<Value, ApiError> {
-        let params = info.map(|i| vec![("info".to_owned(), i.to_owned())]).unwrap_or_default();
-        self.call(http::Method::GET, &self.path(&format!("/channels/{name}")), params, None).await
+        let params = info
+            .map(|i| vec![("info".to_owned(), i.to_owned())])
+            .unwrap_or_default();
+        self.call(
+            http::Method::GET,
+            &self.path(&format!("/channels/{name}")),
+            params,
+            None,
+        )
+        .await
     }
 
     pub async fn users(&self, name: &str) -> Result<Value, ApiError> {
-        self.call(http::Method::GET, &self.path(&format!("/channels/{name}/users")), vec![], None).await
+        self.call(
+            http::Method::GET,
+            &self.path(&format!("/channels/{name}/users")),
+            vec![],
+            None,
+        )
+        .await
     }
 
     pub async fn terminate_user(&self, user_id: &str) -> Result<Value, ApiError> {
         let path = self.path(&format!("/users/{user_id}/terminate_connections"));
-        self.call(http::Method::POST, &path, vec![], Some(json!({}))).await
+        self.call(http::Method::POST, &path, vec![], Some(json!({})))
+            .await
     }
 }

@@ -48,7 +48,10 @@ impl Market {
         let price = match self.model {
             Model::Uniform => serde_json::json!(rng.random_range(0..100u32)),
             Model::Walk => {
-                let p = self.prices.entry(name.clone()).or_insert_with(|| rng.random_range(20.0..400.0));
+                let p = self
+                    .prices
+                    .entry(name.clone())
+                    .or_insert_with(|| rng.random_range(20.0..400.0));
                 *p = (*p * (1.0 + rng.random_range(-0.02..0.02))).max(1.0);
                 serde_json::json!((*p * 100.0).round() / 100.0)
             }
@@ -74,7 +77,10 @@ mod tests {
         let mut last: HashMap<String, f64> = HashMap::new();
         for _ in 0..500 {
             let t = walk.tick(&mut rng);
-            let (name, price) = (t["name"].as_str().unwrap().to_owned(), t["price"].as_f64().unwrap());
+            let (name, price) = (
+                t["name"].as_str().unwrap().to_owned(),
+                t["price"].as_f64().unwrap(),
+            );
             if let Some(prev) = last.insert(name, price) {
                 assert!((price / prev - 1.0).abs() <= 0.021, "{prev} -> {price}");
             }

@@ -29,12 +29,16 @@ impl App {
     pub fn parse(spec: &str) -> Result<App, String> {
         let mut parts = spec.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(key), Some(secret)) if !id.is_empty() && !key.is_empty() && !secret.is_empty() => Ok(App {
-                id: id.into(),
-                key: key.into(),
-                secret: Secret::new(secret),
-                client_events: true,
-            }),
+            (Some(id), Some(key), Some(secret))
+                if !id.is_empty() && !key.is_empty() && !secret.is_empty() =>
+            {
+                Ok(App {
+                    id: id.into(),
+                    key: key.into(),
+                    secret: Secret::new(secret),
+                    client_events: true,
+                })
+            }
             _ => Err("an app is ID:KEY:SECRET".into()),
         }
     }

@@ -73,7 +73,13 @@ fn new_socket_id() -> String {
     )
 }
 
-pub async fn run(socket: WebSocket, hub: Arc<Hub>, app: Arc<App>, cfg: Arc<ServerConfig>, log: Log) {
+pub async fn run(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    app: Arc<App>,
+    cfg: Arc<ServerConfig>,
+    log: Log,
+) {
     let (mut sink, mut stream) = socket.split();
     let (frames_tx, mut frames_rx) = mpsc::channel::<Utf8Bytes>(cfg.send_queue);
     let (kick_tx, mut kick_rx) = mpsc::channel::<(u16, String)>(1);
@@ -104,8 +110,12 @@ pub async fn run(socket: WebSocket, hub: Arc<Hub>, app: Arc<App>, cfg: Arc<Serve
         cfg,
         log,
     };
-    conn.hub.register(&conn.app.id, &conn.socket_id, conn.handle.clone());
-    conn.log.line("CONNECTION", format_args!("{} app {}", conn.socket_id, conn.app.id));
+    conn.hub
+        .register(&conn.app.id, &conn.socket_id, conn.handle.clone());
+    conn.log.line(
+        "CONNECTION",
+        format_args!("{} app {}", conn.socket_id, conn.app.id),
+    );
     conn.send(&ServerMessage::ConnectionEstablished {
         socket_id: conn.socket_id.clone(),
         activity_timeout: Some(conn.cfg.activity_timeout.as_secs()),
@@ -153,7 +163,10 @@ pub async fn run(socket: WebSocket, hub: Arc<Hub>, app: Arc<App>, cfg: Arc<Serve
         }
     };
     conn.hub.unregister(&conn.app.id, &conn.socket_id);
-    conn.log.line("DISCONNECTION", format_args!("{} ({reason})", conn.socket_id));
+    conn.log.line(
+        "DISCONNECTION",
+        format_args!("{} ({reason})", conn.socket_id),
+    );
     // Let the writer send a pending close frame, then stop it.
     let _ = timeout(Duration::from_secs(2), &mut writer).await;
     writer.abort();
@@ -193,8 +206,10 @@ impl Conn {
                 channel_data,
             } => self.subscribe(&channel, auth.as_deref(), channel_data.as_deref()),
             ClientMessage::Unsubscribe { channel } => {
-                self.hub.unsubscribe(&self.app.id, &self.socket_id, &channel);
-                self.log.line("UNSUBSCRIBED", format_args!("{} {channel}", self.socket_id));
+                self.hub
+                    .unsubscribe(&self.app.id, &self.socket_id, &channel);
+                self.log
+                    .line("UNSUBSCRIBED", format_args!("{} {channel}", self.socket_id));
             }
             ClientMessage::Signin { auth, user_data } => self.signin(&auth, &user_data),
             ClientMessage::Event(ev) => self.client_event(ev),
@@ -206,7 +221,10 @@ impl Conn {
     /// channel's own `pusher:subscription_error` handler; the text is Pusher's wording, with
     /// the string that should have been signed.
     fn refuse_subscription(&self, channel: &str, kind: &str, status: u16, error: String) {
-        self.log.line("SUBSCRIPTION ERROR", format_args!("{} {channel}: {error}", self.socket_id));
+        self.log.line(
+            "SUBSCRIPTION ERROR",
+            format_args!("{} {channel}: {error}", self.socket_id),
+        );
         self.send(&ServerMessage::SubscriptionError {
             channel: channel.to_owned(),
             error: SubscriptionError {
@@ -220,7 +238,9 @@ impl Conn {
     fn subscribe(&mut self, channel: &str, auth: Option<&str>, channel_data: Option<&str>) {
         let info = match validate_channel(channel, false) {
             Ok(info) => info,
-            Err(e) => return self.refuse_subscription(channel, "InvalidChannel", 400, e.to_string()),
+            Err(e) => {
+                return self.refuse_subscription(channel, "InvalidChannel", 400, e.to_string());
+            }
         };
         let mut member = None;
         if info.needs_auth() {
@@ -232,15 +252,23 @@ impl Conn {
                     format!("Auth info required to subscribe to {channel}"),
                 );
             };
-            let data = if info.is_presence() { channel_data } else { None };
+            let data = if info.is_presence() {
+                channel_data
+            } else {
+                None
+            };
             let string = signature::channel_string_to_sign(&self.socket_id, channel, data);
-            if let Err(e) = signature::verify_auth(&self.app.key, self.app.secret.expose(), &string, auth) {
+            if let Err(e) =
+                signature::verify_auth(&self.app.key, self.app.secret.expose(), &string, auth)
+            {
                 let message = match e {
                     signature::AuthError::BadSignature { string_to_sign } => format!(
                         "Invalid signature: Expected HMAC SHA256 hex digest of {string_to_sign}, but got {}",
                         auth.split_once(':').map_or(auth, |(_, s)| s)
                     ),
-                    other => format!("Auth value for subscription to {channel} is invalid: {other}"),
+                    other => {
+                        format!("Auth value for subscription to {channel} is invalid: {other}")
+                    }
                 };
                 return self.refuse_subscription(channel, "AuthError", 401, message);
             }
@@ -251,9 +279,13 @@ impl Conn {
                 }
             }
         }
-        match self.hub.subscribe(&self.app.id, &self.socket_id, channel, member) {
+        match self
+            .hub
+            .subscribe(&self.app.id, &self.socket_id, channel, member)
+        {
             Ok(joined) => {
-                self.log.line("SUBSCRIBED", format_args!("{} {channel}", self.socket_id));
+                self.log
+                    .line("SUBSCRIBED", format_args!("{} {channel}", self.socket_id));
                 self.send(&ServerMessage::SubscriptionSucceeded {
                     channel: channel.to_owned(),
                     presence: joined.presence,
@@ -276,10 +308,14 @@ impl Conn {
             .ok()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
             .filter(|id| !id.is_empty());
-        match (signature::verify_auth(&self.app.key, self.app.secret.expose(), &string, auth), id) {
+        match (
+            signature::verify_auth(&self.app.key, self.app.secret.expose(), &string, auth),
+            id,
+        ) {
             (Ok(()), Some(id)) => {
                 self.hub.set_user(&self.app.id, &self.socket_id, &id);
-                self.log.line("SIGNIN", format_args!("{} as {id}", self.socket_id));
+                self.log
+                    .line("SIGNIN", format_args!("{} as {id}", self.socket_id));
                 self.send(&ServerMessage::SigninSuccess {
                     user_data: user_data.to_owned(),
                 });
@@ -289,7 +325,11 @@ impl Conn {
                 self.handle.close(4009, "Connection not authorized");
             }
             (Ok(()), None) => {
-                self.error(Some(4009), "Invalid sign-in: user_data needs a non-empty string id".into(), None);
+                self.error(
+                    Some(4009),
+                    "Invalid sign-in: user_data needs a non-empty string id".into(),
+                    None,
+                );
                 self.handle.close(4009, "Connection not authorized");
             }
         }
@@ -301,34 +341,59 @@ impl Conn {
         };
         let rejected = |why: String| (Some(4301), why);
         let verdict = if !is_client_event(&ev.event) {
-            Err((None, format!("Unknown event {:?}: client events must start with client-", ev.event)))
+            Err((
+                None,
+                format!(
+                    "Unknown event {:?}: client events must start with client-",
+                    ev.event
+                ),
+            ))
         } else if !self.app.client_events {
-            Err(rejected("Client events are not enabled for this app".into()))
+            Err(rejected(
+                "Client events are not enabled for this app".into(),
+            ))
         } else if !classify(&channel).allows_client_events() {
-            Err(rejected(format!("Client events are only allowed on private and presence channels, not {channel}")))
+            Err(rejected(format!(
+                "Client events are only allowed on private and presence channels, not {channel}"
+            )))
         } else if let Err(e) = validate_event(&ev.event) {
             Err(rejected(e.to_string()))
         } else if ev.data.to_wire_string().len() > MAX_EVENT_DATA_BYTES {
-            Err(rejected(format!("Client event data is over {MAX_EVENT_DATA_BYTES} bytes")))
+            Err(rejected(format!(
+                "Client event data is over {MAX_EVENT_DATA_BYTES} bytes"
+            )))
         } else if !self.take_rate_token() {
-            Err(rejected(format!("Client event rejected: over {CLIENT_EVENTS_PER_SECOND} per second")))
+            Err(rejected(format!(
+                "Client event rejected: over {CLIENT_EVENTS_PER_SECOND} per second"
+            )))
         } else {
             Ok(())
         };
         if let Err((code, message)) = verdict {
             return self.error(code, message, Some(&channel));
         }
-        let Some(user) = self.hub.subscription(&self.app.id, &self.socket_id, &channel) else {
-            return self.error(Some(4301), format!("Not subscribed to {channel}"), Some(&channel));
+        let Some(user) = self
+            .hub
+            .subscription(&self.app.id, &self.socket_id, &channel)
+        else {
+            return self.error(
+                Some(4301),
+                format!("Not subscribed to {channel}"),
+                Some(&channel),
+            );
         };
-        self.log.line("CLIENT EVENT", format_args!("{} {channel} {}", self.socket_id, ev.event));
+        self.log.line(
+            "CLIENT EVENT",
+            format_args!("{} {channel} {}", self.socket_id, ev.event),
+        );
         let frame = ServerMessage::Event(Event {
             user_id: user,
             channel: Some(channel.clone()),
             ..ev
         })
         .encode();
-        self.hub.publish(&self.app.id, &channel, frame.into(), Some(&self.socket_id));
+        self.hub
+            .publish(&self.app.id, &channel, frame.into(), Some(&self.socket_id));
     }
 
     fn take_rate_token(&mut self) -> bool {
@@ -344,7 +409,8 @@ impl Conn {
 /// The presence member a subscription's `channel_data` describes.
 fn parse_member(channel_data: Option<&str>) -> Result<Member, String> {
     let data = channel_data.ok_or("presence channels need channel_data with a user_id")?;
-    let v: Value = serde_json::from_str(data).map_err(|e| format!("channel_data is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_str(data).map_err(|e| format!("channel_data is not JSON: {e}"))?;
     let user_id = match v.get("user_id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::Number(n)) => n.to_string(),

@@ -89,7 +89,13 @@ impl Hub {
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
         self.counters.connections.fetch_add(1, Ordering::Relaxed);
         self.with_app(app, |s| {
-            s.conns.insert(socket_id.to_owned(), Conn { handle, user_id: None });
+            s.conns.insert(
+                socket_id.to_owned(),
+                Conn {
+                    handle,
+                    user_id: None,
+                },
+            );
         });
     }
 
@@ -118,7 +124,13 @@ impl Hub {
     }
 
     /// Subscribes a socket. Presence members past the limit are refused with `Err`.
-    pub fn subscribe(&self, app: &str, socket_id: &str, channel: &str, member: Option<Member>) -> Result<Joined, String> {
+    pub fn subscribe(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+        member: Option<Member>,
+    ) -> Result<Joined, String> {
         self.with_app(app, |s| {
             let ch = s.channels.entry(channel.to_owned()).or_default();
             let mut announce = None;
@@ -166,13 +178,28 @@ impl Hub {
     }
 
     /// Whether a socket is subscribed, and its presence user id there.
-    pub fn subscription(&self, app: &str, socket_id: &str, channel: &str) -> Option<Option<String>> {
-        self.with_app(app, |s| s.channels.get(channel).and_then(|c| c.subs.get(socket_id).cloned()))
+    pub fn subscription(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+    ) -> Option<Option<String>> {
+        self.with_app(app, |s| {
+            s.channels
+                .get(channel)
+                .and_then(|c| c.subs.get(socket_id).cloned())
+        })
     }
 
     /// Sends an already-encoded frame to a channel's subscribers, except `exclude`. Cache
     /// channels keep it for later subscribers. Returns how many queues took it.
-    pub fn publish(&self, app: &str, channel: &str, frame: Utf8Bytes, exclude: Option<&str>) -> usize {
+    pub fn publish(
+        &self,
+        app: &str,
+        channel: &str,
+        frame: Utf8Bytes,
+        exclude: Option<&str>,
+    ) -> usize {
         self.with_app(app, |s| {
             if classify(channel).cache {
                 s.channels.entry(channel.to_owned()).or_default().cached = Some(frame.clone());
@@ -209,7 +236,11 @@ impl Hub {
 
     pub fn users(&self, app: &str, channel: &str) -> Vec<String> {
         self.with_app(app, |s| {
-            let mut ids: Vec<String> = s.channels.get(channel).map(|c| c.users.keys().cloned().collect()).unwrap_or_default();
+            let mut ids: Vec<String> = s
+                .channels
+                .get(channel)
+                .map(|c| c.users.keys().cloned().collect())
+                .unwrap_or_default();
             ids.sort();
             ids
         })
@@ -219,7 +250,11 @@ impl Hub {
     pub fn terminate_user(&self, app: &str, user_id: &str) -> usize {
         self.with_app(app, |s| {
             let mut n = 0;
-            for c in s.conns.values().filter(|c| c.user_id.as_deref() == Some(user_id)) {
+            for c in s
+                .conns
+                .values()
+                .filter(|c| c.user_id.as_deref() == Some(user_id))
+            {
                 c.handle.close(4009, "Connection terminated by the server");
                 n += 1;
             }
@@ -249,11 +284,21 @@ fn occupancy(c: &Channel) -> Occupancy {
     }
 }
 
-fn fan_out(s: &AppState, counters: &Counters, channel: &str, frame: Utf8Bytes, exclude: Option<&str>) -> usize {
-    let Some(ch) = s.channels.get(channel) else { return 0 };
+fn fan_out(
+    s: &AppState,
+    counters: &Counters,
+    channel: &str,
+    frame: Utf8Bytes,
+    exclude: Option<&str>,
+) -> usize {
+    let Some(ch) = s.channels.get(channel) else {
+        return 0;
+    };
     let mut delivered = 0;
     for socket_id in ch.subs.keys().filter(|id| Some(id.as_str()) != exclude) {
-        let Some(conn) = s.conns.get(socket_id) else { continue };
+        let Some(conn) = s.conns.get(socket_id) else {
+            continue;
+        };
         match conn.handle.frames.try_send(frame.clone()) {
             Ok(()) => delivered += 1,
             Err(TrySendError::Full(_)) => {
@@ -268,8 +313,12 @@ fn fan_out(s: &AppState, counters: &Counters, channel: &str, frame: Utf8Bytes, e
 
 /// Removes a socket from a channel; announces a presence user's last socket leaving.
 fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket_id: &str) {
-    let Some(ch) = s.channels.get_mut(channel) else { return };
-    let Some(user) = ch.subs.remove(socket_id) else { return };
+    let Some(ch) = s.channels.get_mut(channel) else {
+        return;
+    };
+    let Some(user) = ch.subs.remove(socket_id) else {
+        return;
+    };
     let mut gone = None;
     if let Some(user_id) = user
         && let Some(entry) = ch.users.get_mut(&user_id)

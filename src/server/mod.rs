@@ -57,7 +57,18 @@ impl ServerConfig {
     pub fn apps_summary(&self) -> Vec<String> {
         self.apps
             .iter()
-            .map(|a| format!("id {} key {}{}", a.id, a.key, if a.client_events { "" } else { " (client events off)" }))
+            .map(|a| {
+                format!(
+                    "id {} key {}{}",
+                    a.id,
+                    a.key,
+                    if a.client_events {
+                        ""
+                    } else {
+                        " (client events off)"
+                    }
+                )
+            })
             .collect()
     }
 }
@@ -80,7 +91,9 @@ pub struct Running {
 impl Running {
     /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops.
     pub async fn shutdown(self) {
-        let n = self.hub.close_all(4200, "Server is shutting down. Please reconnect shortly.");
+        let n = self
+            .hub
+            .close_all(4200, "Server is shutting down. Please reconnect shortly.");
         // Give the writers a moment to send their close frames.
         for _ in 0..20 {
             if self.hub.connection_count() == 0 {
@@ -108,7 +121,10 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
         .route("/apps/{app_id}/channels", get(rest::channels))
         .route("/apps/{app_id}/channels/{channel}", get(rest::channel))
         .route("/apps/{app_id}/channels/{channel}/users", get(rest::users))
-        .route("/apps/{app_id}/users/{user_id}/terminate_connections", post(rest::terminate))
+        .route(
+            "/apps/{app_id}/users/{user_id}/terminate_connections",
+            post(rest::terminate),
+        )
         .layer(DefaultBodyLimit::max(256 * 1024))
         .with_state(shared);
     (router, hub)
@@ -132,10 +148,19 @@ struct ConnectQuery {
     protocol: Option<String>,
 }
 
-async fn websocket(State(s): State<Shared>, Path(key): Path<String>, Query(q): Query<ConnectQuery>, ws: WebSocketUpgrade) -> Response {
-    let ws = ws.max_message_size(s.cfg.max_message_bytes).max_frame_size(s.cfg.max_message_bytes);
+async fn websocket(
+    State(s): State<Shared>,
+    Path(key): Path<String>,
+    Query(q): Query<ConnectQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let ws = ws
+        .max_message_size(s.cfg.max_message_bytes)
+        .max_frame_size(s.cfg.max_message_bytes);
     match connection::check_handshake(&s.cfg, &key, q.protocol.as_deref()) {
-        connection::Handshake::Ok(app) => ws.on_upgrade(move |socket| connection::run(socket, s.hub, app, s.cfg, s.log)),
+        connection::Handshake::Ok(app) => {
+            ws.on_upgrade(move |socket| connection::run(socket, s.hub, app, s.cfg, s.log))
+        }
         connection::Handshake::Refuse(code, message) => {
             s.log.line("REFUSED", format_args!("{code} {message}"));
             ws.on_upgrade(move |socket| connection::refuse(socket, code, message))
@@ -146,6 +171,9 @@ async fn websocket(State(s): State<Shared>, Path(key): Path<String>, Query(q): Q
 /// The seed's "Stock Market" page, with the first app's key filled in.
 async fn page(State(s): State<Shared>) -> impl IntoResponse {
     let key = s.cfg.apps.first().map_or("", |a| a.key.as_str());
-    let key: String = key.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+    let key: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .collect();
     Html(include_str!("../../assets/index.html").replace("__TICKERTAPE_KEY__", &key))
 }

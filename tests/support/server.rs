@@ -27,7 +27,13 @@ impl Server {
     /// `tickertape serve` with app 1:app-key:app-secret and any extra flags.
     pub async fn start(extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--app", "1:app-key:app-secret"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--app",
+                "1:app-key:app-secret",
+            ])
             .args(extra)
             .env_remove("PUSHER_APP_ID")
             .env_remove("PUSHER_APP_KEY")
@@ -56,7 +62,12 @@ impl Server {
     }
 
     pub fn rest(&self) -> RestClient {
-        RestClient::new(format!("http://{}", self.addr), "1", KEY, Secret::new(SECRET))
+        RestClient::new(
+            format!("http://{}", self.addr),
+            "1",
+            KEY,
+            Secret::new(SECRET),
+        )
     }
 
     pub fn url(&self, query: &str) -> String {
@@ -65,7 +76,10 @@ impl Server {
 
     /// A raw WebSocket client, past the handshake: (socket, socket_id).
     pub async fn raw(&self) -> (Raw, String) {
-        let (ws, _) = tokio_tungstenite::connect_async(self.url("protocol=7&client=test&version=1")).await.unwrap();
+        let (ws, _) =
+            tokio_tungstenite::connect_async(self.url("protocol=7&client=test&version=1"))
+                .await
+                .unwrap();
         let mut raw = Raw { ws };
         match raw.recv().await {
             ServerMessage::ConnectionEstablished { socket_id, .. } => (raw, socket_id),
@@ -76,8 +90,15 @@ impl Server {
     /// Sends SIGTERM and waits for the process to end.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().expect("running").to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
-        tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.unwrap().unwrap()
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -111,7 +132,10 @@ impl Raw {
 
     /// Whether anything arrives within `d` (for "never echoed" checks).
     pub async fn quiet_for(&mut self, d: Duration) -> bool {
-        !matches!(tokio::time::timeout(d, self.ws.next()).await, Ok(Some(Ok(Message::Text(_)))))
+        !matches!(
+            tokio::time::timeout(d, self.ws.next()).await,
+            Ok(Some(Ok(Message::Text(_))))
+        )
     }
 
     /// Reads until the close frame: its code.
@@ -126,12 +150,22 @@ impl Raw {
             }
             None
         };
-        tokio::time::timeout(Duration::from_secs(10), read).await.ok().flatten()
+        tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .ok()
+            .flatten()
     }
 
-    pub async fn subscribe(&mut self, socket_id: &str, channel: &str, channel_data: Option<&str>) -> ServerMessage {
-        let auth = (channel.starts_with("private-") || channel.starts_with("presence-"))
-            .then(|| signature::sign_channel(KEY, SECRET, socket_id, channel, channel_data).unwrap());
+    pub async fn subscribe(
+        &mut self,
+        socket_id: &str,
+        channel: &str,
+        channel_data: Option<&str>,
+    ) -> ServerMessage {
+        let auth =
+            (channel.starts_with("private-") || channel.starts_with("presence-")).then(|| {
+                signature::sign_channel(KEY, SECRET, socket_id, channel, channel_data).unwrap()
+            });
         self.send(&ClientMessage::Subscribe {
             channel: channel.into(),
             auth,
