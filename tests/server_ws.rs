@@ -427,3 +427,34 @@ async fn sigterm_tells_clients_to_reconnect() {
     assert!(status.success(), "{status:?}");
     assert_eq!(closing.await.unwrap(), Some(4200));
 }
+
+#[tokio::test]
+async fn apps_can_come_from_the_config_file() {
+    let home = std::env::temp_dir().join(format!("tickertape-serve-config-{}", std::process::id()));
+    std::fs::create_dir_all(home.join("tickertape")).unwrap();
+    std::fs::write(
+        home.join("tickertape/config.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\n[[server.apps]]\nid = \"7\"\nkey = \"cfg-key\"\nsecret = \"cfg-secret\"\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&[], &[("XDG_CONFIG_HOME", home.to_str().unwrap())]).await;
+    let (err, code) = refused(&server, "protocol=7", KEY).await;
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error(PusherError {
+                code: Some(4001),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(code, Some(4001));
+    let url = format!("ws://{}/app/cfg-key?protocol=7", server.addr);
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut raw = support::server::Raw { ws };
+    assert!(matches!(
+        raw.recv().await,
+        ServerMessage::ConnectionEstablished { .. }
+    ));
+}

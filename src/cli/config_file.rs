@@ -28,6 +28,41 @@ pub struct ConfigFile {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// `tickertape serve`'s settings.
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// ```toml
+/// [server]
+/// listen = "127.0.0.1:6001"
+///
+/// [[server.apps]]
+/// id = "1"
+/// key = "app-key"
+/// secret = "app-secret"
+/// client_events = true     # the default
+/// ```
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: Option<std::net::SocketAddr>,
+    #[serde(default)]
+    pub apps: Vec<ServerApp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerApp {
+    pub id: String,
+    pub key: String,
+    pub secret: String,
+    #[serde(default = "yes")]
+    pub client_events: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Every connection setting, all optional: a profile fills what the CLI and env leave open.
@@ -131,6 +166,12 @@ mod tests {
         );
         let err = file.profile(Some("staging"), None).unwrap_err().to_string();
         assert!(err.contains("local, prod"), "{err}");
+        let file: ConfigFile = toml::from_str(
+            "[server]\nlisten = \"127.0.0.1:7000\"\n[[server.apps]]\nid = \"9\"\nkey = \"k\"\nsecret = \"s\"\nclient_events = false\n",
+        )
+        .unwrap();
+        assert_eq!(file.server.listen, Some("127.0.0.1:7000".parse().unwrap()));
+        assert!(!file.server.apps[0].client_events);
         // Typos are caught, not ignored.
         assert!(toml::from_str::<ConfigFile>("[profiles.x]\nkye = \"k\"").is_err());
     }

@@ -10,10 +10,14 @@ use crate::server::{App, ServerConfig};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on
-    #[arg(long, default_value = "127.0.0.1:6001", env = "TICKERTAPE_LISTEN")]
-    pub listen: SocketAddr,
-    /// An app as ID:KEY:SECRET (repeatable) [default: PUSHER_APP_ID/KEY/SECRET, else 1:app-key:app-secret]
+    /// Address to listen on [default: the config file's server.listen, else 127.0.0.1:6001]
+    #[arg(long, env = "TICKERTAPE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Config file [default: $XDG_CONFIG_HOME/tickertape/config.toml]
+    #[arg(long, value_name = "FILE", env = "TICKERTAPE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// An app as ID:KEY:SECRET (repeatable) [default: PUSHER_APP_ID/KEY/SECRET, else the config
+    /// file's [[server.apps]], else 1:app-key:app-secret]
     #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = App::parse, hide_env_values = true)]
     pub apps: Vec<App>,
     #[arg(long, env = "PUSHER_APP_ID", hide = true)]
@@ -40,33 +44,55 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn config(&self) -> ServerConfig {
+    /// The apps and the address, by precedence: flags, then env, then the config file, then
+    /// the local default app on 127.0.0.1:6001.
+    pub fn config(&self) -> anyhow::Result<(ServerConfig, SocketAddr)> {
+        let (file, _) = super::config_file::load(self.config.as_deref())?;
         let mut apps = self.apps.clone();
-        if apps.is_empty() {
-            let mut app = App::local_default();
-            if let (Some(id), Some(key), Some(secret)) = (&self.app_id, &self.key, &self.secret)
-                && !id.is_empty()
-                && !key.is_empty()
-                && !secret.is_empty()
-            {
-                app = App {
-                    id: id.clone(),
-                    key: key.clone(),
-                    secret: crate::client::Secret::new(secret.clone()),
-                    client_events: true,
-                };
-            }
-            apps.push(app);
+        if apps.is_empty()
+            && let (Some(id), Some(key), Some(secret)) = (&self.app_id, &self.key, &self.secret)
+            && !id.is_empty()
+            && !key.is_empty()
+            && !secret.is_empty()
+        {
+            apps.push(App {
+                id: id.clone(),
+                key: key.clone(),
+                secret: crate::client::Secret::new(secret.clone()),
+                client_events: true,
+            });
         }
-        for app in &mut apps {
-            app.client_events = !self.no_client_events;
+        if apps.is_empty() {
+            apps = file
+                .server
+                .apps
+                .iter()
+                .map(|a| App {
+                    id: a.id.clone(),
+                    key: a.key.clone(),
+                    secret: crate::client::Secret::new(a.secret.clone()),
+                    client_events: a.client_events,
+                })
+                .collect();
+        }
+        if apps.is_empty() {
+            apps.push(App::local_default());
+        }
+        if self.no_client_events {
+            for app in &mut apps {
+                app.client_events = false;
+            }
         }
         let mut cfg = ServerConfig::new(apps);
         cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
         cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
         cfg.send_queue = self.send_queue.max(1);
         cfg.log.enabled = self.log;
-        cfg
+        let listen = self
+            .listen
+            .or(file.server.listen)
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 6001)));
+        Ok((cfg, listen))
     }
 }
 

@@ -8,11 +8,11 @@ use crate::output::sanitize::terminal_safe;
 use crate::server;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let cfg = args.config();
+    let (cfg, listen) = args.config()?;
     let apps: Vec<String> = cfg.apps_summary();
-    let running = server::start(cfg, args.listen)
+    let running = server::start(cfg, listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     eprintln!(
         "tickertape: serving on ws://{0} and http://{0}",
         running.addr

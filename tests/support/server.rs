@@ -26,15 +26,17 @@ pub struct Server {
 impl Server {
     /// `tickertape serve` with app 1:app-key:app-secret and any extra flags.
     pub async fn start(extra: &[&str]) -> Server {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--app", "1:app-key:app-secret"];
+        args.extend_from_slice(extra);
+        Server::start_with(&args, &[]).await
+    }
+
+    /// `tickertape serve ARGS` with extra environment variables.
+    pub async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--app",
-                "1:app-key:app-secret",
-            ])
-            .args(extra)
+            .arg("serve")
+            .args(args)
+            .envs(envs.iter().copied())
             .env_remove("PUSHER_APP_ID")
             .env_remove("PUSHER_APP_KEY")
             .env_remove("PUSHER_APP_SECRET")
