@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod dashboard;
 pub mod net;
 pub mod output;
 pub mod protocol;

@@ -128,6 +128,25 @@ pub struct WatchArgs {
     /// Exit (status 3) as soon as a subscription fails to authorize
     #[arg(long)]
     pub fail_fast: bool,
+    /// Bind an event to a view (repeatable): [CHANNEL/]EVENT=VIEW, where VIEW is
+    /// ticker(key=PATH,value=PATH), log, count or ignore; EVENT or CHANNEL may be *
+    #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse, help_heading = "Dashboard")]
+    pub bindings: Vec<crate::dashboard::Binding>,
+    /// Most redraws per second
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), help_heading = "Dashboard")]
+    pub fps: u32,
+    /// Log lines kept
+    #[arg(long, default_value_t = 10_000, help_heading = "Dashboard")]
+    pub log_capacity: usize,
+    /// Values kept per ticker row
+    #[arg(long, default_value_t = 300, help_heading = "Dashboard")]
+    pub history: usize,
+    /// Ticker rows kept; the least recently updated is evicted
+    #[arg(long, default_value_t = 1_000, help_heading = "Dashboard")]
+    pub max_rows: usize,
+    /// No braille or block characters (meaning stays in ^ v and bold)
+    #[arg(long, help_heading = "Dashboard")]
+    pub ascii: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -43,6 +43,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         count: None,
         timeout: None,
         fail_fast: false,
+        bindings: crate::dashboard::binding::seed_rules(),
+        fps: 30,
+        log_capacity: 10_000,
+        history: 300,
+        max_rows: 1_000,
+        ascii: false,
         connection,
     };
     let result = super::watch::run(watch).await;

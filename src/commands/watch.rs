@@ -1,7 +1,7 @@
 //! `tickertape watch --json`: the headless front end. Events go to stdout as NDJSON (or as
 //! readable lines), connection states to stderr.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -25,6 +25,9 @@ enum End {
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let config = args.connection.clone().merged()?.client_config()?;
     let (client, mut items) = client::connect(config, &args.channels).context("cannot watch")?;
+    if !args.json && std::io::stdout().is_terminal() {
+        return dashboard(args, client, items).await;
+    }
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
@@ -140,4 +143,29 @@ fn report_status(args: &WatchArgs, item: &Item) {
     {
         let _ = writeln!(err, "tickertape: {line}");
     }
+}
+
+/// The dashboard, when stdout is a terminal and `--json` is not given.
+async fn dashboard(
+    args: WatchArgs,
+    client: client::Client,
+    items: tokio::sync::mpsc::Receiver<Item>,
+) -> anyhow::Result<ExitCode> {
+    use crate::dashboard::{Bindings, Options, State, terminal};
+    let options = Options {
+        log_capacity: args.log_capacity,
+        history: args.history,
+        max_rows: args.max_rows,
+        ascii: args.ascii,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let state = State::new(
+        options,
+        Bindings::new(args.bindings),
+        std::time::Instant::now(),
+    );
+    let result = terminal::run(state, items, args.fps).await;
+    client.disconnect().await;
+    result.context("the terminal failed")?;
+    Ok(ExitCode::SUCCESS)
 }

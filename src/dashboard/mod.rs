@@ -1,0 +1,13 @@
+//! The dashboard: a live ticker table, a log pane and a status bar for a stream of Pusher
+//! events. `state` holds the data and its update functions (no terminal), `view` draws it
+//! (pure), `terminal` runs the loop that owns the state.
+
+pub mod binding;
+pub mod keys;
+pub mod state;
+pub mod terminal;
+pub mod ticker;
+pub mod view;
+
+pub use binding::{Binding, Bindings};
+pub use state::{Options, State};

@@ -1,0 +1,339 @@
+//! The dashboard without a terminal: state and update tests, and whole-screen snapshots drawn
+//! on ratatui's TestBackend (insta). Times are fixed, so the screens are deterministic.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+use serde_json::json;
+use tickertape::client::{
+    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
+use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
+use tickertape::protocol::Data;
+
+fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
+    Item::Event(ReceivedEvent {
+        received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
+        channel: Some(channel.into()),
+        event: name.into(),
+        data: Data::Json(data),
+        user_id: None,
+        raw: String::new(),
+        decrypt_error: None,
+    })
+}
+
+fn connected() -> Item {
+    Item::State(StateChange {
+        previous: ConnectionState::Connecting,
+        current: ConnectionState::Connected,
+        reason: None,
+        retry_in: None,
+        socket_id: Some("123.456".into()),
+        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+    })
+}
+
+fn subscribed(channel: &str) -> Item {
+    Item::Subscription {
+        channel: channel.into(),
+        status: SubscriptionStatus::Subscribed,
+    }
+}
+
+/// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
+fn demo_state(t0: Instant, options: Options) -> State {
+    let mut s = State::new(options, Bindings::seed(), t0);
+    s.apply(connected(), t0);
+    s.apply(subscribed("stock_ticker"), t0);
+    let quotes = [
+        ("ACME", [41.0, 42.5, 41.8, 43.1]),
+        ("GLOBEX", [310.2, 309.0, 305.5, 306.0]),
+        ("INITECH", [88.0, 88.0, 90.25, 91.0]),
+        ("HOOLI", [150.0, 149.0, 148.5, 140.0]),
+    ];
+    for step in 0..4 {
+        for (i, (name, prices)) in quotes.iter().enumerate() {
+            let second = (step * 4 + i) as u64;
+            s.apply(
+                event(
+                    "stock_ticker",
+                    "update_event",
+                    json!({"name": name, "price": prices[step]}),
+                    second,
+                ),
+                t0 + Duration::from_secs(second),
+            );
+        }
+    }
+    s.apply(
+        event(
+            "stock_ticker",
+            "update_evnt",
+            json!({"name": "ACME", "price": 1}),
+            17,
+        ),
+        t0 + Duration::from_secs(17),
+    );
+    s
+}
+
+fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| view::draw(f, state, now)).unwrap();
+    terminal
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+#[test]
+fn snapshot_demo_ticker_80x24() {
+    let t0 = Instant::now();
+    let s = demo_state(t0, Options::default());
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+}
+
+#[test]
+fn snapshot_demo_ticker_120x40() {
+    let t0 = Instant::now();
+    let s = demo_state(t0, Options::default());
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 120, 40).backend());
+}
+
+#[test]
+fn snapshot_help_80x24() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('?'));
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+}
+
+#[test]
+fn snapshot_disconnected_and_retrying_with_a_failed_subscription() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.apply(
+        Item::Subscription {
+            channel: "private-orders".into(),
+            status: SubscriptionStatus::Failed(SubscriptionFailure {
+                message: "Invalid signature: Expected HMAC SHA256 hex digest of 1.1:private-orders, but got x".into(),
+                status: Some(401),
+                string_to_sign: Some("1.1:private-orders".into()),
+                auth: true,
+            }),
+        },
+        t0,
+    );
+    s.apply(
+        Item::State(StateChange {
+            previous: ConnectionState::Connected,
+            current: ConnectionState::Connecting,
+            reason: Some(Reason::Closed {
+                code: 4100,
+                message: "Over capacity".into(),
+            }),
+            retry_in: Some(Duration::from_secs(4)),
+            socket_id: None,
+            url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+        }),
+        t0 + Duration::from_secs(18),
+    );
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(19), 120, 40).backend());
+}
+
+#[test]
+fn snapshot_hostile_payload_is_escaped() {
+    let t0 = Instant::now();
+    let mut s = State::new(
+        Options::default(),
+        Bindings::new(vec![Binding::parse("*=log").unwrap()]),
+        t0,
+    );
+    s.apply(connected(), t0);
+    let hostile = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}gnp.exe 中文字符 ".to_owned()
+        + &"x".repeat(500);
+    s.apply(event("evil\u{1b}[31m", "boom\u{7}", json!(hostile), 1), t0);
+    let terminal = render(&s, t0 + Duration::from_secs(1), 80, 24);
+    let screen = terminal.backend().to_string();
+    assert!(
+        !screen.contains('\u{1b}')
+            && !screen.contains('\u{9b}')
+            && !screen.contains('\u{202e}')
+            && !screen.contains('\u{7}')
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn too_small_says_so() {
+    let t0 = Instant::now();
+    let s = demo_state(t0, Options::default());
+    let screen = render(&s, t0, 50, 10).backend().to_string();
+    assert!(screen.contains("terminal too small: 50×10"), "{screen}");
+}
+
+#[test]
+fn no_color_keeps_the_meaning_without_colours() {
+    let t0 = Instant::now();
+    let colourless = Options {
+        color: false,
+        ..Options::default()
+    };
+    let s = demo_state(t0, colourless);
+    let terminal = render(&s, t0 + Duration::from_secs(20), 120, 40);
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "a colour was used"
+    );
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains('▲') && screen.contains('▼'));
+    // With colour, the arrows are green and red.
+    let s = demo_state(t0, Options::default());
+    let terminal = render(&s, t0 + Duration::from_secs(20), 120, 40);
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg == Color::Green)
+    );
+    // --ascii uses no block characters.
+    let s = demo_state(
+        t0,
+        Options {
+            ascii: true,
+            ..Options::default()
+        },
+    );
+    let screen = render(&s, t0 + Duration::from_secs(20), 120, 40)
+        .backend()
+        .to_string();
+    assert!(!screen.contains('▲') && !screen.contains('▁') && screen.contains('^'));
+}
+
+#[test]
+fn unbound_events_are_logged_marked_and_counted() {
+    let t0 = Instant::now();
+    let s = demo_state(t0, Options::default());
+    assert_eq!(s.status.unbound, 1);
+    let last = s.log.back().unwrap();
+    assert!(last.unbound && last.event == "update_evnt");
+    // Bound events are logged too, and feed the ticker.
+    assert_eq!(s.log.len(), 17);
+    assert_eq!(s.ticker.len(), 4);
+}
+
+#[test]
+fn pause_freezes_the_view_and_counts_what_arrives() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key(' '));
+    for n in 0..5 {
+        s.apply(
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": "NEW", "price": n}),
+                18,
+            ),
+            t0,
+        );
+    }
+    let (ticker, log) = s.visible();
+    assert!(
+        ticker.get("NEW").is_none() && log.len() == 17,
+        "the view is frozen"
+    );
+    assert_eq!(s.paused.as_ref().unwrap().since, 5);
+    assert!(s.ticker.get("NEW").is_some(), "data kept coming");
+    s.key(&key(' '));
+    assert!(s.visible().0.get("NEW").is_some(), "resume catches up");
+}
+
+#[test]
+fn keys_move_sort_clear_and_quit() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('j'));
+    s.key(&key('j'));
+    assert_eq!(s.selected, 2);
+    s.key(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT));
+    assert_eq!(s.selected, 3);
+    s.key(&key('s'));
+    assert_eq!(s.sort.label(), "value");
+    s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    s.key(&key('k'));
+    assert_eq!(
+        s.log_scroll,
+        Some(1),
+        "moving up in the log stops following"
+    );
+    s.key(&KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
+    assert_eq!(s.log_scroll, None, "End follows again");
+    s.key(&key('c'));
+    assert!(s.ticker.is_empty() && s.log.is_empty());
+    s.key(&key('q'));
+    assert!(s.quit);
+}
+
+#[test]
+fn memory_stays_bounded() {
+    let t0 = Instant::now();
+    let options = Options {
+        log_capacity: 1000,
+        history: 50,
+        max_rows: 100,
+        ..Options::default()
+    };
+    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut sizes = Vec::new();
+    for n in 0..200_000u64 {
+        s.apply(
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": format!("K{}", n % 500), "price": n}),
+                0,
+            ),
+            t0,
+        );
+        s.apply(
+            event(
+                "stock_ticker",
+                format!("e{}", n % 5000).as_str(),
+                json!(n),
+                0,
+            ),
+            t0,
+        );
+        if n == 10_000 || n == 100_000 || n == 199_999 {
+            let rows = s.ticker.sorted(tickertape::dashboard::ticker::Sort::Key);
+            sizes.push((
+                s.log.len(),
+                s.ticker.len(),
+                rows.iter().map(|r| r.history.len()).max().unwrap(),
+                s.counts.len(),
+            ));
+        }
+    }
+    // Every ring is at its cap once enough events came, and stays there.
+    assert_eq!(sizes[1], sizes[2], "state after 100k events vs 200k events");
+    assert_eq!(sizes[2], (1000, 100, 50, 0));
+    let (a, b) = (sizes[0], sizes[2]);
+    assert!(
+        a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2,
+        "{a:?} after 10k is within the caps"
+    );
+    assert!(s.ticker.evicted > 0);
+}
