@@ -274,13 +274,14 @@ fn keys_move_sort_clear_and_quit() {
     assert_eq!(s.sort.label(), "value");
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&key('k'));
+    let newest = s.log.back().unwrap().seq;
     assert_eq!(
-        s.log_scroll,
-        Some(1),
+        s.log_selected,
+        Some(newest - 1),
         "moving up in the log stops following"
     );
     s.key(&KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
-    assert_eq!(s.log_scroll, None, "End follows again");
+    assert_eq!(s.log_selected, None, "End follows again");
     s.key(&key('c'));
     assert!(s.ticker.is_empty() && s.log.is_empty());
     s.key(&key('q'));
@@ -336,4 +337,77 @@ fn memory_stays_bounded() {
         "{a:?} after 10k is within the caps"
     );
     assert!(s.ticker.evicted > 0);
+}
+
+fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        s.key(&key(c));
+    }
+    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+}
+
+#[test]
+fn search_jumps_between_matches_and_filter_hides_the_rest() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('/'));
+    type_text(&mut s, "hooli");
+    let seq_of = |s: &State| s.line(s.log_selected.unwrap()).unwrap().text.clone();
+    assert!(
+        seq_of(&s).contains("HOOLI") && seq_of(&s).contains("140"),
+        "the newest match first: {}",
+        seq_of(&s)
+    );
+    s.key(&KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT));
+    assert!(
+        seq_of(&s).contains("148.5"),
+        "N goes to an older match: {}",
+        seq_of(&s)
+    );
+    s.key(&key('n'));
+    assert!(seq_of(&s).contains("140"), "n comes back: {}", seq_of(&s));
+
+    s.key(&key('f'));
+    type_text(&mut s, "event:update_event name=ACME");
+    let shown: Vec<String> = s
+        .log_positions()
+        .iter()
+        .map(|&p| s.log[p].text.clone())
+        .collect();
+    assert_eq!(shown.len(), 4, "{shown:?}");
+    assert!(shown.iter().all(|t| t.contains("ACME")));
+    s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.filter.is_none() && s.log_positions().len() == 17);
+}
+
+#[test]
+fn snapshot_log_with_a_filter_80x24() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('f'));
+    type_text(&mut s, "name=HOOLI");
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+}
+
+#[test]
+fn snapshot_inspect_view_120x40() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.apply(
+        Item::Event(ReceivedEvent {
+            received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_019),
+            channel: Some("orders".into()),
+            event: "created".into(),
+            data: Data::Json(json!({"id": 7, "items": [{"sku": "A-1", "qty": 2}], "total": "9.99"})),
+            user_id: None,
+            raw: r#"{"event":"created","channel":"orders","data":"{\"id\":7,\"items\":[{\"sku\":\"A-1\",\"qty\":2}],\"total\":\"9.99\"}"}"#.into(),
+            decrypt_error: None,
+        }),
+        t0,
+    );
+    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(s.inspect.is_some());
+    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 120, 40).backend());
+    s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.inspect.is_none());
 }

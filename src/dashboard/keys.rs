@@ -19,6 +19,11 @@ pub enum Action {
     Sort,
     Clear,
     Back,
+    Search,
+    SearchNext,
+    SearchPrev,
+    Filter,
+    Open,
 }
 
 pub struct KeyBinding {
@@ -116,8 +121,38 @@ pub const KEYS: &[KeyBinding] = &[
         matches: |k| plain(k, 'c'),
     },
     KeyBinding {
+        keys: "/",
+        help: "search the log (Enter confirms)",
+        action: Action::Search,
+        matches: |k| plain(k, '/'),
+    },
+    KeyBinding {
+        keys: "n",
+        help: "next search match (newer)",
+        action: Action::SearchNext,
+        matches: |k| plain(k, 'n'),
+    },
+    KeyBinding {
+        keys: "N",
+        help: "previous search match (older)",
+        action: Action::SearchPrev,
+        matches: |k| plain(k, 'N'),
+    },
+    KeyBinding {
+        keys: "f",
+        help: "filter: channel:X event:X field=value text",
+        action: Action::Filter,
+        matches: |k| plain(k, 'f'),
+    },
+    KeyBinding {
+        keys: "Enter",
+        help: "inspect the selected log line",
+        action: Action::Open,
+        matches: |k| k.code == KeyCode::Enter,
+    },
+    KeyBinding {
         keys: "Esc",
-        help: "close help, go back",
+        help: "close, clear the filter, go back",
         action: Action::Back,
         matches: |k| k.code == KeyCode::Esc,
     },

@@ -3,7 +3,9 @@
 //! (pure), `terminal` runs the loop that owns the state.
 
 pub mod binding;
+mod input;
 pub mod keys;
+pub mod logview;
 pub mod state;
 pub mod terminal;
 pub mod ticker;

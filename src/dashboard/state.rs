@@ -4,13 +4,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
-use ratatui::crossterm::event::KeyEvent;
-
 use super::binding::{Bindings, View};
-use super::keys::{self, Action};
+use super::logview::{self, Filter};
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, ReceivedEvent, SubscriptionStatus};
 use crate::output::lines::compact_data;
+use crate::protocol::Data;
 
 /// Limits and looks, from the command line.
 #[derive(Debug, Clone)]
@@ -39,11 +38,40 @@ pub const MAX_LOG_TEXT: usize = 2048;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {
+    /// Increases by one per line, so a selection survives the ring dropping old lines.
+    pub seq: u64,
     pub time: SystemTime,
     pub channel: String,
     pub event: String,
+    /// Compact data, at most [`MAX_LOG_TEXT`] bytes.
     pub text: String,
+    /// The data as JSON, for `field=value` filters and the inspect view.
+    pub data: Option<serde_json::Value>,
+    /// The frame as received, at most [`MAX_RAW`] bytes.
+    pub raw: String,
     pub unbound: bool,
+}
+
+/// Longest raw frame kept per log line.
+pub const MAX_RAW: usize = 8 * 1024;
+
+fn truncated(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let cut = (0..=max)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// What is being typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Search,
+    Filter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,8 +162,16 @@ pub struct State {
     pub focus: Focus,
     pub sort: Sort,
     pub selected: usize,
-    /// Lines up from the newest; `None` follows new lines.
-    pub log_scroll: Option<usize>,
+    /// The selected log line's `seq`; `None` follows new lines.
+    pub log_selected: Option<u64>,
+    pub(super) next_seq: u64,
+    pub filter: Option<Filter>,
+    /// The last search, lowercase.
+    pub search: Option<String>,
+    /// Text being typed after `/` or `f`.
+    pub input: Option<(InputKind, String)>,
+    /// The log line shown in full, and how far it is scrolled.
+    pub inspect: Option<(u64, u16)>,
     pub help: bool,
     pub paused: Option<Frozen>,
     pub quit: bool,
@@ -154,7 +190,12 @@ impl State {
             focus: Focus::Ticker,
             sort: Sort::Key,
             selected: 0,
-            log_scroll: None,
+            log_selected: None,
+            next_seq: 0,
+            filter: None,
+            search: None,
+            input: None,
+            inspect: None,
             help: false,
             paused: None,
             quit: false,
@@ -177,6 +218,14 @@ impl State {
                 }
             }
             Item::Subscription { channel, status } => {
+                if let SubscriptionStatus::Failed(f) = &status {
+                    // Say why, with the string that was signed, for whoever debugs the auth endpoint.
+                    let mut text = format!("{channel}: {}", f.message);
+                    if let Some(sts) = &f.string_to_sign {
+                        text.push_str(&format!(" · string to sign: {sts:?}"));
+                    }
+                    self.push_notice("subscription failed", text);
+                }
                 if status == SubscriptionStatus::Unsubscribed {
                     self.status.channels.remove(&channel);
                 } else {
@@ -185,13 +234,7 @@ impl State {
             }
             Item::Pong { rtt } => self.status.rtt = Some(rtt),
             Item::Dropped { total, .. } => self.status.dropped = total,
-            Item::Error(e) => self.push_log(LogLine {
-                time: SystemTime::now(),
-                channel: "-".into(),
-                event: "error".into(),
-                text: e,
-                unbound: false,
-            }),
+            Item::Error(e) => self.push_notice("error", e),
             Item::Members { .. } | Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }
     }
@@ -235,33 +278,44 @@ impl State {
     }
 
     fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool) {
-        let mut text = compact_data(&ev.data);
-        if text.len() > MAX_LOG_TEXT {
-            let cut = (0..=MAX_LOG_TEXT)
-                .rev()
-                .find(|&i| text.is_char_boundary(i))
-                .unwrap_or(0);
-            text.truncate(cut);
-            text.push('…');
-        }
+        let raw = truncated(ev.raw.clone(), MAX_RAW);
+        let data = match &ev.data {
+            Data::Json(v) if raw.len() < MAX_RAW => Some(v.clone()),
+            _ => None,
+        };
         self.push_log(LogLine {
+            seq: 0,
             time: ev.received_at,
             channel: ev.channel.clone().unwrap_or_else(|| "-".into()),
             event: ev.event.clone(),
-            text,
+            text: truncated(compact_data(&ev.data), MAX_LOG_TEXT),
+            data,
+            raw,
             unbound,
         });
     }
 
-    fn push_log(&mut self, line: LogLine) {
+    /// A line from tickertape itself (errors, failed subscriptions), not an event.
+    fn push_notice(&mut self, what: &str, text: String) {
+        self.push_log(LogLine {
+            seq: 0,
+            time: SystemTime::now(),
+            channel: "tickertape".into(),
+            event: what.into(),
+            text: truncated(text, MAX_LOG_TEXT),
+            data: None,
+            raw: String::new(),
+            unbound: false,
+        });
+    }
+
+    fn push_log(&mut self, mut line: LogLine) {
+        line.seq = self.next_seq;
+        self.next_seq += 1;
         if self.log.len() >= self.options.log_capacity.max(1) {
             self.log.pop_front();
         }
         self.log.push_back(line);
-        // A reader scrolled up keeps their place.
-        if let Some(s) = &mut self.log_scroll {
-            *s = (*s + 1).min(self.log.len().saturating_sub(1));
-        }
     }
 
     /// What the view shows: the frozen copy while paused.
@@ -272,77 +326,25 @@ impl State {
         }
     }
 
-    /// Handles a key press.
-    pub fn key(&mut self, key: &KeyEvent) {
-        let Some(action) = keys::action(key) else {
-            return;
-        };
-        if self.help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
-            return;
+    /// Ring positions of the log lines the filter lets through, oldest first.
+    pub fn log_positions(&self) -> Vec<usize> {
+        logview::visible(self.visible().1.iter(), self.filter.as_ref())
+    }
+
+    /// Index into `positions` of the selected line: the newest while following.
+    pub fn selected_index(&self, positions: &[usize]) -> Option<usize> {
+        let log = self.visible().1;
+        let last = positions.len().checked_sub(1)?;
+        match self.log_selected {
+            None => Some(last),
+            Some(seq) => Some(positions.partition_point(|&p| log[p].seq < seq).min(last)),
         }
-        let rows = self.visible().0.len();
-        let lines = self.visible().1.len();
-        match action {
-            Action::Quit => self.quit = true,
-            Action::Help => self.help = !self.help,
-            Action::Back => self.help = false,
-            Action::Pause => {
-                self.paused = match self.paused.take() {
-                    Some(_) => None,
-                    None => Some(Frozen {
-                        ticker: self.ticker.clone(),
-                        log: self.log.clone(),
-                        since: 0,
-                    }),
-                }
-            }
-            Action::FocusNext | Action::FocusPrev => {
-                self.focus = match self.focus {
-                    Focus::Ticker => Focus::Log,
-                    Focus::Log => Focus::Ticker,
-                }
-            }
-            Action::Sort => self.sort = self.sort.next(),
-            Action::Clear => {
-                self.ticker.clear();
-                self.log.clear();
-                self.counts.clear();
-                self.selected = 0;
-                self.log_scroll = None;
-                self.paused = None;
-            }
-            Action::Down
-            | Action::Up
-            | Action::Top
-            | Action::Bottom
-            | Action::PageDown
-            | Action::PageUp => {
-                let step: isize = match action {
-                    Action::Down => 1,
-                    Action::Up => -1,
-                    Action::PageDown => 10,
-                    Action::PageUp => -10,
-                    Action::Top => isize::MIN / 2,
-                    _ => isize::MAX / 2,
-                };
-                match self.focus {
-                    Focus::Ticker => {
-                        self.selected = self
-                            .selected
-                            .saturating_add_signed(step)
-                            .min(rows.saturating_sub(1))
-                    }
-                    Focus::Log => {
-                        // The log scrolls from the bottom: down means newer.
-                        let up = self
-                            .log_scroll
-                            .unwrap_or(0)
-                            .saturating_add_signed(-step)
-                            .min(lines.saturating_sub(1));
-                        self.log_scroll = (up > 0).then_some(up);
-                    }
-                }
-            }
-        }
+    }
+
+    /// The log line with this `seq`, if it is still kept.
+    pub fn line(&self, seq: u64) -> Option<&LogLine> {
+        let log = self.visible().1;
+        let at = log.partition_point(|l| l.seq < seq);
+        log.get(at).filter(|l| l.seq == seq)
     }
 }

@@ -10,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
 
 use super::keys::KEYS;
-use super::state::{Focus, LogLine, State};
+use super::logview::contains_ci;
+use super::state::{Focus, InputKind, LogLine, State};
 use super::ticker::Row as TickerRow;
 use crate::client::{ConnectionState, SubscriptionStatus};
 use crate::output::lines::clock;
@@ -47,6 +48,18 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         Paragraph::new(hint_line(state)).style(Style::new().add_modifier(Modifier::DIM)),
         hints,
     );
+    if let Some((seq, scroll)) = state.inspect {
+        draw_inspect(
+            frame,
+            state,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+            seq,
+            scroll,
+        );
+    }
     if state.help {
         draw_help(frame, area);
     }
@@ -329,34 +342,104 @@ fn log_line(state: &State, l: &LogLine) -> Line<'static> {
         ));
     }
     spans.push(Span::raw(terminal_safe(&l.text).into_owned()));
-    Line::from(spans)
+    let line = Line::from(spans);
+    match &state.search {
+        Some(needle) if contains_ci(l, needle) => {
+            line.style(Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD))
+        }
+        _ => line,
+    }
 }
 
 fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
-    let (_, log) = state.visible();
+    let log = state.visible().1;
     let focused = state.focus == Focus::Log;
+    let positions = state.log_positions();
+    let selected = state.selected_index(&positions);
     let inner_h = area.height.saturating_sub(2) as usize;
-    let scroll = state
-        .log_scroll
-        .unwrap_or(0)
-        .min(log.len().saturating_sub(1));
-    let end = log.len().saturating_sub(scroll);
+    // The window ends at the selection (the newest line while following).
+    let end = selected
+        .map_or(0, |i| i + 1)
+        .max(inner_h.min(positions.len()));
     let start = end.saturating_sub(inner_h);
-    let lines: Vec<Line> = log.range(start..end).map(|l| log_line(state, l)).collect();
+    let lines: Vec<Line> = positions[start..end.min(positions.len())]
+        .iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            let line = log_line(state, &log[p]);
+            if focused && Some(start + k) == selected && state.log_selected.is_some() {
+                line.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            }
+        })
+        .collect();
     let mut title = format!(" log · {} lines ", log.len());
-    if state.log_scroll.is_some() {
-        title.push_str(&format!("· {scroll} newer below · G follows "));
+    if let Some(f) = &state.filter {
+        title.push_str(&format!(
+            "· filter: {} ({} shown) · Esc clears ",
+            terminal_safe(&f.text),
+            positions.len()
+        ));
+    }
+    if let Some(s) = &state.search {
+        title.push_str(&format!("· /{} ", terminal_safe(s)));
+    }
+    if state.log_selected.is_some() {
+        title.push_str("· G follows ");
     }
     let block = pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn hint_line(state: &State) -> String {
-    if state.paused.is_some() {
-        " Space resume · q quit · ? help".into()
-    } else {
-        " q quit · ? help · Space pause · Tab focus · s sort · c clear".into()
+    match (&state.input, &state.paused) {
+        (Some((InputKind::Search, text)), _) => {
+            format!(" search: {}▏ (Enter, Esc)", terminal_safe(text))
+        }
+        (Some((InputKind::Filter, text)), _) => format!(
+            " filter: {}▏ (channel:X event:X field=value text; Enter, Esc)",
+            terminal_safe(text)
+        ),
+        (None, Some(_)) => " Space resume · q quit · ? help".into(),
+        (None, None) => {
+            " q quit · ? help · Space pause · Tab focus · / search · f filter · Enter inspect"
+                .into()
+        }
     }
+}
+
+/// The selected log line in full: the data pretty-printed, and the raw frame.
+fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
+    let Some(line) = state.line(seq) else { return };
+    let pretty = match &line.data {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        None => line.text.clone(),
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let title = format!(
+        " {} · {} · {} · Esc closes ",
+        clock(line.time),
+        terminal_safe(&line.channel),
+        terminal_safe(&line.event)
+    );
+    let text: Vec<Line> = pretty
+        .lines()
+        .map(|l| Line::raw(terminal_safe(l).into_owned()))
+        .collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .block(pane(title, true))
+            .scroll((scroll, 0)),
+        left,
+    );
+    let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .block(pane(" raw frame ".into(), false))
+        .scroll((scroll, 0));
+    frame.render_widget(raw, right);
 }
 
 fn draw_help(frame: &mut Frame, area: Rect) {

@@ -1,0 +1,126 @@
+//! The log pane's logic: lines with stable sequence numbers (the ring drops its oldest, so
+//! indices shift), search and filter queries, and which lines are visible.
+
+use serde_json::Value;
+
+use super::state::LogLine;
+
+/// A filter: every term must match. `channel:NAME`, `event:NAME`, `field=value` on the JSON
+/// data (dotted path), or free text anywhere in the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Channel(String),
+    Event(String),
+    Field(String, String),
+    Text(String),
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let terms = text
+            .split_whitespace()
+            .map(|t| {
+                if let Some(c) = t.strip_prefix("channel:") {
+                    Term::Channel(c.to_owned())
+                } else if let Some(e) = t.strip_prefix("event:") {
+                    Term::Event(e.to_owned())
+                } else if let Some((path, value)) = t.split_once('=').filter(|(p, _)| !p.is_empty())
+                {
+                    Term::Field(path.to_owned(), value.to_owned())
+                } else {
+                    Term::Text(t.to_lowercase())
+                }
+            })
+            .collect();
+        Filter {
+            text: text.trim().to_owned(),
+            terms,
+        }
+    }
+
+    pub fn matches(&self, line: &LogLine) -> bool {
+        self.terms.iter().all(|t| match t {
+            Term::Channel(c) => line.channel == *c,
+            Term::Event(e) => line.event == *e,
+            Term::Field(path, value) => line
+                .data
+                .as_ref()
+                .is_some_and(|d| field_equals(d, path, value)),
+            Term::Text(t) => contains_ci(line, t),
+        })
+    }
+}
+
+fn field_equals(data: &Value, path: &str, want: &str) -> bool {
+    let pointer: String = path.split('.').map(|p| format!("/{p}")).collect();
+    match data.pointer(&pointer) {
+        Some(Value::String(s)) => s == want,
+        Some(other) => other.to_string() == want,
+        None => false,
+    }
+}
+
+/// Case-insensitive search in the channel, event and data text. `needle` is lowercase.
+pub fn contains_ci(line: &LogLine, needle: &str) -> bool {
+    !needle.is_empty()
+        && [&line.channel, &line.event, &line.text]
+            .iter()
+            .any(|s| s.to_lowercase().contains(needle))
+}
+
+/// Positions (into the ring) of the lines a filter lets through, oldest first.
+pub fn visible<'a>(
+    lines: impl Iterator<Item = &'a LogLine>,
+    filter: Option<&Filter>,
+) -> Vec<usize> {
+    lines
+        .enumerate()
+        .filter(|(_, l)| filter.is_none_or(|f| f.matches(l)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn line(channel: &str, event: &str, data: Value) -> LogLine {
+        LogLine {
+            seq: 0,
+            time: std::time::SystemTime::UNIX_EPOCH,
+            channel: channel.into(),
+            event: event.into(),
+            text: data.to_string(),
+            data: Some(data),
+            raw: String::new(),
+            unbound: false,
+        }
+    }
+
+    #[test]
+    fn filter_terms() {
+        let l = line(
+            "orders",
+            "created",
+            json!({"user": {"id": 7}, "total": "9.99"}),
+        );
+        assert!(Filter::parse("channel:orders").matches(&l));
+        assert!(!Filter::parse("channel:order").matches(&l));
+        assert!(Filter::parse("event:created user.id=7").matches(&l));
+        assert!(Filter::parse("total=9.99").matches(&l));
+        assert!(!Filter::parse("user.id=8").matches(&l));
+        assert!(
+            Filter::parse("ORDERS 9.99").matches(&l),
+            "free text is case-insensitive"
+        );
+        assert!(!Filter::parse("refund").matches(&l));
+        assert!(Filter::parse("").matches(&l));
+    }
+}
