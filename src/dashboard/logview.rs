@@ -61,8 +61,10 @@ fn field_equals(data: &Value, path: &str, want: &str) -> bool {
     let pointer: String = path.split('.').map(|p| format!("/{p}")).collect();
     match data.pointer(&pointer) {
         Some(Value::String(s)) => s == want,
-        Some(other) => other.to_string() == want,
-        None => false,
+        Some(Value::Number(n)) => want.parse::<f64>().is_ok_and(|w| n.as_f64() == Some(w)),
+        Some(Value::Bool(b)) => want.parse::<bool>() == Ok(*b),
+        Some(Value::Null) => want == "null",
+        _ => false,
     }
 }
 
@@ -116,6 +118,7 @@ mod tests {
         assert!(Filter::parse("event:created user.id=7").matches(&l));
         assert!(Filter::parse("total=9.99").matches(&l));
         assert!(!Filter::parse("user.id=8").matches(&l));
+        assert!(Filter::parse("user.id=7.0").matches(&l), "numbers compare as numbers");
         assert!(
             Filter::parse("ORDERS 9.99").matches(&l),
             "free text is case-insensitive"
