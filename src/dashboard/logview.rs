@@ -118,7 +118,10 @@ mod tests {
         assert!(Filter::parse("event:created user.id=7").matches(&l));
         assert!(Filter::parse("total=9.99").matches(&l));
         assert!(!Filter::parse("user.id=8").matches(&l));
-        assert!(Filter::parse("user.id=7.0").matches(&l), "numbers compare as numbers");
+        assert!(
+            Filter::parse("user.id=7.0").matches(&l),
+            "numbers compare as numbers"
+        );
         assert!(
             Filter::parse("ORDERS 9.99").matches(&l),
             "free text is case-insensitive"

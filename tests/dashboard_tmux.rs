@@ -1,0 +1,194 @@
+//! The real dashboard in tmux at 80×24, against `tickertape serve` and `tickertape stocks`:
+//! rows appear and move, pause freezes the view and counts, the filter applies, and `q`
+//! leaves the terminal as it was. Needs tmux (`.ci/run` installs it).
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::server::Server;
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let session = format!("tickertape-test-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "80",
+                "-y",
+                "24",
+                command,
+            ])
+            .status()
+            .expect("tmux is needed for this test (apt-get install tmux)")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        // Keep the pane after the program exits, to see what it left behind.
+        Command::new("tmux")
+            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
+            .status()
+            .unwrap();
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .unwrap();
+        }
+    }
+
+    fn pane(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.session, format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Waits until the screen satisfies `pred`; returns it.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+/// The ticker's rows: lines of the top pane that start with a company name.
+fn rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip(3)
+        .take_while(|l| !l.starts_with('└'))
+        .filter(|l| l.starts_with('│') && l.chars().nth(1).is_some_and(|c| c.is_ascii_uppercase()))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn status(screen: &str) -> &str {
+    screen.lines().next().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_in_tmux() {
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let bin = env!("CARGO_BIN_EXE_tickertape");
+    let mut stocks = Command::new(bin)
+        .args([
+            "stocks",
+            "--interval",
+            "100ms",
+            "--key",
+            "app-key",
+            "--secret",
+            "app-secret",
+            "--app-id",
+            "1",
+        ])
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let command = format!(
+        "env -u PUSHER_APP_KEY -u PUSHER_HOST XDG_CONFIG_HOME={} {bin} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} --bind 'update_event=ticker(key=name,value=price)'",
+        home.display()
+    );
+    let tmux = Tmux::start(&command);
+
+    // Rows appear, and they move.
+    let first = tmux.wait("three ticker rows", |s| rows(s).len() >= 3);
+    assert!(status(&first).starts_with("connected"), "{first}");
+    let later = tmux.wait("the ticker to move", |s| {
+        rows(s) != rows(&first) && rows(s).len() >= 3
+    });
+    assert!(
+        later.contains('▲') || later.contains('▼') || rows(&later).len() > rows(&first).len(),
+        "{later}"
+    );
+
+    // Pause: the view freezes while +N counts what arrives.
+    tmux.keys(&["Space"]);
+    let paused = tmux.wait("paused", |s| status(s).contains("paused +"));
+    let more = tmux.wait("+N to grow", |s| {
+        status(s).contains("paused +") && status(s) != status(&paused)
+    });
+    assert_eq!(rows(&more), rows(&paused), "the ticker did not freeze");
+    tmux.keys(&["Space"]);
+    tmux.wait("resumed", |s| !status(s).contains("paused"));
+
+    // Filter the log.
+    tmux.keys(&["f", "name=ACME", "Enter"]);
+    let filtered = tmux.wait("the filter", |s| s.contains("filter: name=ACME"));
+    let log_lines: Vec<&str> = filtered
+        .lines()
+        .skip_while(|l| !l.contains("filter: name=ACME"))
+        .skip(1)
+        .take_while(|l| l.starts_with('│'))
+        .filter(|l| l.len() > 4 && l.contains("stock_ticker"))
+        .collect();
+    assert!(log_lines.iter().all(|l| l.contains("ACME")), "{filtered}");
+
+    // q quits, and the terminal is left as it was (the alternate screen is gone).
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.pane("#{pane_dead}") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "q did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(tmux.pane("#{pane_dead_status}"), "0");
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "0",
+        "the alternate screen was left on"
+    );
+    let after = tmux.screen();
+    assert!(
+        !after.contains("┌ ticker"),
+        "the dashboard was left on the screen:\n{after}"
+    );
+    let _ = stocks.kill();
+}
