@@ -191,4 +191,5 @@ async fn the_dashboard_in_tmux() {
         "the dashboard was left on the screen:\n{after}"
     );
     let _ = stocks.kill();
+    let _ = stocks.wait();
 }
