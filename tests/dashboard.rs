@@ -48,6 +48,7 @@ fn subscribed(channel: &str) -> Item {
 /// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
 fn demo_state(t0: Instant, options: Options) -> State {
     let mut s = State::new(options, Bindings::seed(), t0);
+    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     s.apply(connected(), t0);
     s.apply(subscribed("stock_ticker"), t0);
     let quotes = [
@@ -88,30 +89,33 @@ fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> 
     terminal
 }
 
+/// Snapshots of the whole screen at 80×24 and at 120×40.
+fn snapshots(name: &str, state: &State, now: Instant) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(
+            format!("{name}_{w}x{h}"),
+            render(state, now, w, h).backend()
+        );
+    }
+}
+
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
 #[test]
-fn snapshot_demo_ticker_80x24() {
+fn snapshot_demo_ticker() {
     let t0 = Instant::now();
     let s = demo_state(t0, Options::default());
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+    snapshots("demo_ticker", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
-fn snapshot_demo_ticker_120x40() {
-    let t0 = Instant::now();
-    let s = demo_state(t0, Options::default());
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 120, 40).backend());
-}
-
-#[test]
-fn snapshot_help_80x24() {
+fn snapshot_help() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.key(&key('?'));
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+    snapshots("help", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
@@ -144,7 +148,11 @@ fn snapshot_disconnected_and_retrying_with_a_failed_subscription() {
         }),
         t0 + Duration::from_secs(18),
     );
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(19), 120, 40).backend());
+    snapshots(
+        "disconnected_failed_subscription",
+        &s,
+        t0 + Duration::from_secs(19),
+    );
 }
 
 #[test]
@@ -167,7 +175,7 @@ fn snapshot_hostile_payload_is_escaped() {
             && !screen.contains('\u{202e}')
             && !screen.contains('\u{7}')
     );
-    insta::assert_snapshot!(terminal.backend());
+    snapshots("hostile_payload", &s, t0 + Duration::from_secs(1));
 }
 
 #[test]
@@ -381,16 +389,16 @@ fn search_jumps_between_matches_and_filter_hides_the_rest() {
 }
 
 #[test]
-fn snapshot_log_with_a_filter_80x24() {
+fn snapshot_log_with_a_filter() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.key(&key('f'));
     type_text(&mut s, "name=HOOLI");
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 80, 24).backend());
+    snapshots("log_filter", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
-fn snapshot_inspect_view_120x40() {
+fn snapshot_inspect_view() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.apply(
@@ -405,9 +413,67 @@ fn snapshot_inspect_view_120x40() {
         }),
         t0,
     );
+    s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(s.inspect.is_some());
-    insta::assert_snapshot!(render(&s, t0 + Duration::from_secs(20), 120, 40).backend());
+    snapshots("inspect", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(s.inspect.is_none());
+}
+
+#[test]
+fn snapshot_presence_members() {
+    use tickertape::client::MemberChange;
+    use tickertape::protocol::frame::Member;
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let member = |id: &str, info: serde_json::Value| Member {
+        user_id: id.into(),
+        user_info: info,
+    };
+    s.apply(subscribed("presence-lobby"), t0);
+    s.apply(
+        Item::Members {
+            channel: "presence-lobby".into(),
+            change: MemberChange::Snapshot {
+                members: vec![
+                    member("ann", json!({"name": "Ann"})),
+                    member("bob", json!(null)),
+                ],
+                me: Some("ann".into()),
+            },
+            count: 2,
+        },
+        t0,
+    );
+    s.apply(
+        Item::Members {
+            channel: "presence-lobby".into(),
+            change: MemberChange::Added(member("cy", json!({"name": "Cy"}))),
+            count: 3,
+        },
+        t0,
+    );
+    s.apply(
+        Item::Members {
+            channel: "presence-lobby".into(),
+            change: MemberChange::Removed("bob".into()),
+            count: 2,
+        },
+        t0,
+    );
+    assert_eq!(s.members["presence-lobby"].len(), 2);
+    snapshots("presence_members", &s, t0 + Duration::from_secs(20));
+}
+
+#[test]
+fn snapshot_chart_of_a_ticker_row() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('j')); // GLOBEX
+    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(s.chart.as_deref(), Some("GLOBEX"));
+    snapshots("chart", &s, t0 + Duration::from_secs(20));
+    s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.chart.is_none());
 }

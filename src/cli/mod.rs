@@ -132,6 +132,9 @@ pub struct WatchArgs {
     /// ticker(key=PATH,value=PATH), log, count or ignore; EVENT or CHANNEL may be *
     #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse, help_heading = "Dashboard")]
     pub bindings: Vec<crate::dashboard::Binding>,
+    /// Bindings from a TOML file of [[bind]] tables (see assets/stock_ticker.toml)
+    #[arg(long, value_name = "FILE", help_heading = "Dashboard")]
+    pub bindings_file: Option<PathBuf>,
     /// Most redraws per second
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), help_heading = "Dashboard")]
     pub fps: u32,

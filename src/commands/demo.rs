@@ -44,6 +44,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         timeout: None,
         fail_fast: false,
         bindings: crate::dashboard::binding::seed_rules(),
+        bindings_file: None,
         fps: 30,
         log_capacity: 10_000,
         history: 300,

@@ -159,11 +159,13 @@ async fn dashboard(
         ascii: args.ascii,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let state = State::new(
-        options,
-        Bindings::new(args.bindings),
-        std::time::Instant::now(),
-    );
+    let mut rules = args.bindings;
+    if let Some(path) = &args.bindings_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
+    }
+    let state = State::new(options, Bindings::new(rules), std::time::Instant::now());
     let result = terminal::run(state, items, args.fps).await;
     client.disconnect().await;
     result.context("the terminal failed")?;

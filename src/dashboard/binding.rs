@@ -135,13 +135,55 @@ impl Binding {
     }
 }
 
-/// The seed's rule: `update_event=ticker(key=name,value=price)`. Like the seed's page, it
-/// binds nothing else, so any other event (a misspelt one above all) shows as unbound.
+/// The seed's binding, `assets/stock_ticker.toml`. Like the seed's page, it binds
+/// `update_event` only, so any other event (a misspelt one above all) shows as unbound.
 pub fn seed_rules() -> Vec<Binding> {
-    vec![
-        Binding::parse("update_event=ticker(key=name,value=price)")
-            .expect("the seed's rule parses"),
-    ]
+    parse_file(include_str!("../../assets/stock_ticker.toml")).expect("the shipped bindings parse")
+}
+
+/// A bindings file: `[[bind]]` tables with `channel` (optional), `event`, `view`, and for
+/// tickers `key` and `value`. Each becomes the same rule `--bind` would make.
+pub fn parse_file(text: &str) -> Result<Vec<Binding>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        bind: Vec<Rule>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Rule {
+        channel: Option<String>,
+        event: String,
+        view: String,
+        key: Option<String>,
+        value: Option<String>,
+    }
+    let file: File = toml::from_str(text).map_err(|e| format!("bindings file: {e}"))?;
+    file.bind
+        .into_iter()
+        .map(|r| {
+            let target = match &r.channel {
+                Some(c) => format!("{c}/{}", r.event),
+                None => r.event.clone(),
+            };
+            let view = match (r.view.as_str(), r.key, r.value) {
+                ("ticker", Some(k), Some(v)) => format!("ticker(key={k},value={v})"),
+                ("ticker", _, _) => {
+                    return Err(format!(
+                        "bindings file: the ticker for {target} needs key and value"
+                    ));
+                }
+                (other, None, None) => other.to_owned(),
+                (other, _, _) => {
+                    return Err(format!(
+                        "bindings file: {other} for {target} takes no key or value"
+                    ));
+                }
+            };
+            Binding::parse(&format!("{target}={view}"))
+        })
+        .collect()
 }
 
 /// The rules, and the lookup.
@@ -230,6 +272,21 @@ mod tests {
             assert!(err.contains(says), "{text}: {err}");
             assert!(err.contains("expected [CHANNEL/]EVENT=VIEW"), "{err}");
         }
+    }
+
+    #[test]
+    fn bindings_files() {
+        let rules = seed_rules();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].channel.as_deref(), Some("stock_ticker"));
+        let rules = parse_file("[[bind]]\nevent = \"*\"\nview = \"count\"\n").unwrap();
+        assert_eq!(rules[0].view, View::Count);
+        assert!(
+            parse_file("[[bind]]\nevent = \"e\"\nview = \"ticker\"\n")
+                .unwrap_err()
+                .contains("needs key and value")
+        );
+        assert!(parse_file("[[bind]]\nevent = \"e\"\nview = \"log\"\ncolour = 1\n").is_err());
     }
 
     #[test]

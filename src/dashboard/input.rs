@@ -24,6 +24,14 @@ impl State {
             }
             return;
         }
+        if self.chart.is_some() {
+            match action {
+                Action::Quit => self.quit = true,
+                Action::Back | Action::Open => self.chart = None,
+                _ => {}
+            }
+            return;
+        }
         if let Some((seq, scroll)) = self.inspect {
             self.inspect = match action {
                 Action::Quit => {
@@ -80,10 +88,15 @@ impl State {
             }
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
+            Action::Open if self.focus == Focus::Ticker => {
+                let rows = self.visible().0.sorted(self.sort);
+                self.chart = rows
+                    .get(self.selected.min(rows.len().saturating_sub(1)))
+                    .map(|r| r.key.clone());
+            }
             Action::Open => {
                 let positions = self.log_positions();
                 if let Some(i) = self.selected_index(&positions) {
-                    self.focus = Focus::Log;
                     self.inspect = Some((self.visible().1[positions[i]].seq, 0));
                 }
             }

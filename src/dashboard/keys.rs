@@ -146,7 +146,7 @@ pub const KEYS: &[KeyBinding] = &[
     },
     KeyBinding {
         keys: "Enter",
-        help: "inspect the selected log line",
+        help: "chart the selected ticker row, or inspect the log line",
         action: Action::Open,
         matches: |k| k.code == KeyCode::Enter,
     },

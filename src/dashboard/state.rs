@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::binding::{Bindings, View};
 use super::logview::{self, Filter};
 use super::ticker::{Sort, Ticker};
-use crate::client::{ConnectionState, Item, ReceivedEvent, SubscriptionStatus};
+use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::lines::compact_data;
 use crate::protocol::Data;
 
@@ -173,9 +173,19 @@ pub struct State {
     /// The log line shown in full, and how far it is scrolled.
     pub inspect: Option<(u64, u16)>,
     pub help: bool,
+    /// Presence channels' members: channel → user id → info.
+    pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// The ticker key shown as a chart.
+    pub chart: Option<String>,
     pub paused: Option<Frozen>,
     pub quit: bool,
+    /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
+    pub epoch: SystemTime,
+    started: Instant,
 }
+
+/// Most members listed per presence channel (the server may allow more than Pusher's 100).
+const MAX_MEMBERS_SHOWN: usize = 1000;
 
 /// Most distinct `count` pairs kept (names come from the wire).
 const MAX_COUNTS: usize = 1000;
@@ -197,8 +207,12 @@ impl State {
             input: None,
             inspect: None,
             help: false,
+            members: BTreeMap::new(),
+            chart: None,
             paused: None,
             quit: false,
+            epoch: SystemTime::now(),
+            started: now,
             options,
             bindings,
         }
@@ -224,9 +238,10 @@ impl State {
                     if let Some(sts) = &f.string_to_sign {
                         text.push_str(&format!(" · string to sign: {sts:?}"));
                     }
-                    self.push_notice("subscription failed", text);
+                    self.push_notice("subscription failed", text, now);
                 }
                 if status == SubscriptionStatus::Unsubscribed {
+                    self.members.remove(&channel);
                     self.status.channels.remove(&channel);
                 } else {
                     self.status.channels.insert(channel, status);
@@ -234,8 +249,28 @@ impl State {
             }
             Item::Pong { rtt } => self.status.rtt = Some(rtt),
             Item::Dropped { total, .. } => self.status.dropped = total,
-            Item::Error(e) => self.push_notice("error", e),
-            Item::Members { .. } | Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
+            Item::Error(e) => self.push_notice("error", e, now),
+            Item::Members {
+                channel, change, ..
+            } => {
+                let list = self.members.entry(channel).or_default();
+                match change {
+                    MemberChange::Snapshot { members, .. } => {
+                        list.clear();
+                        for m in members.into_iter().take(MAX_MEMBERS_SHOWN) {
+                            list.insert(m.user_id, m.user_info);
+                        }
+                    }
+                    MemberChange::Added(m) if list.len() < MAX_MEMBERS_SHOWN => {
+                        list.insert(m.user_id, m.user_info);
+                    }
+                    MemberChange::Added(_) => {}
+                    MemberChange::Removed(id) => {
+                        list.remove(&id);
+                    }
+                }
+            }
+            Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }
     }
 
@@ -296,10 +331,10 @@ impl State {
     }
 
     /// A line from tickertape itself (errors, failed subscriptions), not an event.
-    fn push_notice(&mut self, what: &str, text: String) {
+    fn push_notice(&mut self, what: &str, text: String, now: Instant) {
         self.push_log(LogLine {
             seq: 0,
-            time: SystemTime::now(),
+            time: self.epoch + now.saturating_duration_since(self.started),
             channel: "tickertape".into(),
             event: what.into(),
             text: truncated(text, MAX_LOG_TEXT),

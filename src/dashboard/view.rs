@@ -7,13 +7,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use super::keys::KEYS;
 use super::logview::contains_ci;
 use super::state::{Focus, InputKind, LogLine, State};
 use super::ticker::Row as TickerRow;
-use crate::client::{ConnectionState, SubscriptionStatus};
+use super::{overlays, statusbar};
 use crate::output::lines::clock;
 use crate::output::sanitize::terminal_safe;
 
@@ -41,15 +40,34 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(status_bar(state, now, status.width), status);
+    frame.render_widget(statusbar::status_bar(state, now, status.width), status);
     draw_ticker(frame, state, now, ticker);
-    draw_log(frame, state, log);
+    if state.members.is_empty() {
+        draw_log(frame, state, log);
+    } else {
+        let [log, members] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(28)]).areas(log);
+        draw_log(frame, state, log);
+        overlays::draw_members(frame, state, members);
+    }
     frame.render_widget(
         Paragraph::new(hint_line(state)).style(Style::new().add_modifier(Modifier::DIM)),
         hints,
     );
+    if let Some(key) = &state.chart {
+        overlays::draw_chart(
+            frame,
+            state,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+            key,
+            now,
+        );
+    }
     if let Some((seq, scroll)) = state.inspect {
-        draw_inspect(
+        overlays::draw_inspect(
             frame,
             state,
             Rect {
@@ -61,11 +79,11 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         );
     }
     if state.help {
-        draw_help(frame, area);
+        overlays::draw_help(frame, area);
     }
 }
 
-fn style(state: &State, color: Color) -> Style {
+pub(super) fn style(state: &State, color: Color) -> Style {
     if state.options.color {
         Style::new().fg(color)
     } else {
@@ -73,118 +91,8 @@ fn style(state: &State, color: Color) -> Style {
     }
 }
 
-/// The status bar's parts, most important first; parts that do not fit are dropped.
-fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {
-    let s = &state.status;
-    let conn_color = match s.state {
-        ConnectionState::Connected => Color::Green,
-        ConnectionState::Connecting | ConnectionState::Initialized => Color::Yellow,
-        _ => Color::Red,
-    };
-    let mut conn = s.state.to_string();
-    if let Some(at) = s.retry_at.filter(|at| *at > now) {
-        conn.push_str(&format!(
-            " (retry in {:.0}s)",
-            (at - now).as_secs_f32().ceil()
-        ));
-    }
-    let mut parts: Vec<(u8, Span<'static>)> = vec![(
-        0,
-        Span::styled(conn, style(state, conn_color).add_modifier(Modifier::BOLD)),
-    )];
-    if let Some(f) = &state.paused {
-        parts.push((
-            0,
-            Span::styled(
-                format!("paused +{}", f.since),
-                Style::new().add_modifier(Modifier::REVERSED),
-            ),
-        ));
-    }
-    let (mut sub, mut pend, mut fail) = (0, 0, 0);
-    for st in s.channels.values() {
-        match st {
-            SubscriptionStatus::Subscribed => sub += 1,
-            SubscriptionStatus::Failed(_) => fail += 1,
-            _ => pend += 1,
-        }
-    }
-    let mut channels = format!("{sub} sub");
-    if pend > 0 {
-        channels.push_str(&format!(" {pend} pend"));
-    }
-    if fail > 0 {
-        channels.push_str(&format!(" {fail} FAILED"));
-    }
-    parts.push((
-        1,
-        Span::styled(
-            channels,
-            if fail > 0 {
-                style(state, Color::Red).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            },
-        ),
-    ));
-    parts.push((1, Span::raw(format!("{:.1}/s", s.rate(now)))));
-    parts.push((2, Span::raw(format!("{} msgs", s.total))));
-    if s.unbound > 0 {
-        parts.push((
-            2,
-            Span::styled(
-                format!("{} unbound", s.unbound),
-                style(state, Color::Yellow),
-            ),
-        ));
-    }
-    if s.dropped > 0 {
-        parts.push((
-            2,
-            Span::styled(format!("{} dropped", s.dropped), style(state, Color::Red)),
-        ));
-    }
-    if let Some(rtt) = s.rtt {
-        parts.push((
-            3,
-            Span::raw(format!("rtt {:.0}ms", rtt.as_secs_f64() * 1e3)),
-        ));
-    }
-    if let Some(id) = &s.socket_id {
-        parts.push((4, Span::raw(format!("socket {}", terminal_safe(id)))));
-    }
-    let host = s.url.split('?').next().unwrap_or("").to_owned();
-    if !host.is_empty() {
-        parts.push((5, Span::raw(host)));
-    }
-    if let Some(r) = &s.reason {
-        parts.push((1, Span::raw(terminal_safe(r).into_owned())));
-    }
-    // Drop the least important parts until the line fits.
-    let fits = |parts: &[(u8, Span)]| {
-        parts.iter().map(|(_, p)| p.width() + 3).sum::<usize>() <= width as usize
-    };
-    while !fits(&parts) && parts.len() > 1 {
-        let worst = parts
-            .iter()
-            .enumerate()
-            .max_by_key(|(i, (prio, _))| (*prio, *i))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        parts.remove(worst);
-    }
-    let mut spans = Vec::new();
-    for (i, (_, p)) in parts.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" │ "));
-        }
-        spans.push(p);
-    }
-    Line::from(spans)
-}
-
 /// A bordered pane; the focused one has a bold border, the other a dim one.
-fn pane(title: String, focused: bool) -> Block<'static> {
+pub(super) fn pane(title: String, focused: bool) -> Block<'static> {
     let border = if focused {
         Modifier::BOLD
     } else {
@@ -221,7 +129,7 @@ fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, ascii: boo
         .collect()
 }
 
-fn age(d: std::time::Duration) -> String {
+pub(super) fn age(d: std::time::Duration) -> String {
     let s = d.as_secs();
     match s {
         0..=59 => format!("{s}s"),
@@ -407,59 +315,4 @@ fn hint_line(state: &State) -> String {
                 .into()
         }
     }
-}
-
-/// The selected log line in full: the data pretty-printed, and the raw frame.
-fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
-    let Some(line) = state.line(seq) else { return };
-    let pretty = match &line.data {
-        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-        None => line.text.clone(),
-    };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let title = format!(
-        " {} · {} · {} · Esc closes ",
-        clock(line.time),
-        terminal_safe(&line.channel),
-        terminal_safe(&line.event)
-    );
-    let text: Vec<Line> = pretty
-        .lines()
-        .map(|l| Line::raw(terminal_safe(l).into_owned()))
-        .collect();
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(text)
-            .block(pane(title, true))
-            .scroll((scroll, 0)),
-        left,
-    );
-    let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .block(pane(" raw frame ".into(), false))
-        .scroll((scroll, 0));
-    frame.render_widget(raw, right);
-}
-
-fn draw_help(frame: &mut Frame, area: Rect) {
-    let height = (KEYS.len() as u16 + 4).min(area.height);
-    let width = 64.min(area.width);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    let rows: Vec<Row> = KEYS
-        .iter()
-        .map(|k| Row::new(vec![Cell::from(k.keys), Cell::from(k.help)]))
-        .collect();
-    let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]).block(
-        Block::new()
-            .borders(Borders::ALL)
-            .title(" keys · Esc closes "),
-    );
-    frame.render_widget(Clear, rect);
-    frame.render_widget(table, rect);
 }

@@ -1,0 +1,168 @@
+//! What opens over the main screen, and the members pane: help, the inspect view, a ticker
+//! row's chart. Pure drawing, like `view.rs`.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
+
+use super::keys::KEYS;
+use super::state::State;
+use super::view::{age, pane, style};
+use crate::output::lines::clock;
+use crate::output::sanitize::terminal_safe;
+
+/// Presence members: id and info, per channel.
+pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    for (channel, members) in &state.members {
+        total += members.len();
+        lines.push(Line::styled(
+            format!("{} ({})", terminal_safe(channel), members.len()),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        for (id, info) in members {
+            let info = if info.is_null() {
+                String::new()
+            } else {
+                info.to_string()
+            };
+            lines.push(Line::raw(format!(
+                " {} {}",
+                terminal_safe(id),
+                terminal_safe(&info)
+            )));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(pane(format!(" members · {total} "), false)),
+        area,
+    );
+}
+
+/// A ticker row's history as a chart, with its recent raw values.
+pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str, now: Instant) {
+    use ratatui::symbols::Marker;
+    use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+    let Some(row) = state.visible().0.get(key) else {
+        return;
+    };
+    let points: Vec<(f64, f64)> = row
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as f64, *v))
+        .collect();
+    let (min, max) = row
+        .history
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    let (min, max) = if min.is_finite() && max > min {
+        (min, max)
+    } else if min.is_finite() {
+        (min - 1.0, min + 1.0)
+    } else {
+        (0.0, 1.0)
+    };
+    let [chart_area, values_area] =
+        Layout::horizontal([Constraint::Min(30), Constraint::Length(16)]).areas(area);
+    let marker = if state.options.ascii {
+        Marker::Dot
+    } else {
+        Marker::Braille
+    };
+    let dataset = Dataset::default()
+        .marker(marker)
+        .graph_type(GraphType::Line)
+        .style(style(state, Color::Cyan))
+        .data(&points);
+    let title = format!(
+        " {} · {} values · {} updates · Esc closes ",
+        terminal_safe(key),
+        row.history.len(),
+        row.updates
+    );
+    let chart = Chart::new(vec![dataset])
+        .block(pane(title, true))
+        .x_axis(Axis::default().bounds([0.0, (points.len().max(2) - 1) as f64]))
+        .y_axis(
+            Axis::default()
+                .bounds([min, max])
+                .labels([format!("{min:.2}"), format!("{max:.2}")]),
+        );
+    frame.render_widget(Clear, area);
+    frame.render_widget(chart, chart_area);
+    let recent: Vec<Line> = row
+        .history
+        .iter()
+        .rev()
+        .take(values_area.height as usize)
+        .map(|v| Line::raw(format!("{v:.2}")))
+        .collect();
+    let age = age(now.duration_since(row.updated_at));
+    frame.render_widget(
+        Paragraph::new(recent).block(pane(format!(" last · {age} "), false)),
+        values_area,
+    );
+}
+
+/// The selected log line in full: the data pretty-printed, and the raw frame.
+pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
+    let Some(line) = state.line(seq) else { return };
+    let pretty = match &line.data {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        None => line.text.clone(),
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let title = format!(
+        " {} · {} · {} · Esc closes ",
+        clock(line.time),
+        terminal_safe(&line.channel),
+        terminal_safe(&line.event)
+    );
+    let text: Vec<Line> = pretty
+        .lines()
+        .map(|l| Line::raw(terminal_safe(l).into_owned()))
+        .collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .block(pane(title, true))
+            .scroll((scroll, 0)),
+        left,
+    );
+    let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .block(pane(" raw frame ".into(), false))
+        .scroll((scroll, 0));
+    frame.render_widget(raw, right);
+}
+
+pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
+    let height = (KEYS.len() as u16 + 4).min(area.height);
+    let width = 64.min(area.width);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let rows: Vec<Row> = KEYS
+        .iter()
+        .map(|k| Row::new(vec![Cell::from(k.keys), Cell::from(k.help)]))
+        .collect();
+    let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]).block(
+        Block::new()
+            .borders(Borders::ALL)
+            .title(" keys · Esc closes "),
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(table, rect);
+}

@@ -1,0 +1,122 @@
+//! The status bar: connection, channels, rates and counters on one line. Its parts carry a
+//! priority, and the least important go first when the terminal is narrow.
+
+use std::time::Instant;
+
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::state::State;
+use super::view::style;
+use crate::client::{ConnectionState, SubscriptionStatus};
+use crate::output::sanitize::terminal_safe;
+
+/// The status bar's parts, most important first; parts that do not fit are dropped.
+pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {
+    let s = &state.status;
+    let conn_color = match s.state {
+        ConnectionState::Connected => Color::Green,
+        ConnectionState::Connecting | ConnectionState::Initialized => Color::Yellow,
+        _ => Color::Red,
+    };
+    let mut conn = s.state.to_string();
+    if let Some(at) = s.retry_at.filter(|at| *at > now) {
+        conn.push_str(&format!(
+            " (retry in {:.0}s)",
+            (at - now).as_secs_f32().ceil()
+        ));
+    }
+    let mut parts: Vec<(u8, Span<'static>)> = vec![(
+        0,
+        Span::styled(conn, style(state, conn_color).add_modifier(Modifier::BOLD)),
+    )];
+    if let Some(f) = &state.paused {
+        parts.push((
+            0,
+            Span::styled(
+                format!("paused +{}", f.since),
+                Style::new().add_modifier(Modifier::REVERSED),
+            ),
+        ));
+    }
+    let (mut sub, mut pend, mut fail) = (0, 0, 0);
+    for st in s.channels.values() {
+        match st {
+            SubscriptionStatus::Subscribed => sub += 1,
+            SubscriptionStatus::Failed(_) => fail += 1,
+            _ => pend += 1,
+        }
+    }
+    let mut channels = format!("{sub} sub");
+    if pend > 0 {
+        channels.push_str(&format!(" {pend} pend"));
+    }
+    if fail > 0 {
+        channels.push_str(&format!(" {fail} FAILED"));
+    }
+    parts.push((
+        1,
+        Span::styled(
+            channels,
+            if fail > 0 {
+                style(state, Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            },
+        ),
+    ));
+    parts.push((1, Span::raw(format!("{:.1}/s", s.rate(now)))));
+    parts.push((2, Span::raw(format!("{} msgs", s.total))));
+    if s.unbound > 0 {
+        parts.push((
+            2,
+            Span::styled(
+                format!("{} unbound", s.unbound),
+                style(state, Color::Yellow),
+            ),
+        ));
+    }
+    if s.dropped > 0 {
+        parts.push((
+            2,
+            Span::styled(format!("{} dropped", s.dropped), style(state, Color::Red)),
+        ));
+    }
+    if let Some(rtt) = s.rtt {
+        parts.push((
+            3,
+            Span::raw(format!("rtt {:.0}ms", rtt.as_secs_f64() * 1e3)),
+        ));
+    }
+    if let Some(id) = &s.socket_id {
+        parts.push((4, Span::raw(format!("socket {}", terminal_safe(id)))));
+    }
+    let host = s.url.split('?').next().unwrap_or("").to_owned();
+    if !host.is_empty() {
+        parts.push((5, Span::raw(host)));
+    }
+    if let Some(r) = &s.reason {
+        parts.push((1, Span::raw(terminal_safe(r).into_owned())));
+    }
+    // Drop the least important parts until the line fits.
+    let fits = |parts: &[(u8, Span)]| {
+        parts.iter().map(|(_, p)| p.width() + 3).sum::<usize>() <= width as usize
+    };
+    while !fits(&parts) && parts.len() > 1 {
+        let worst = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (prio, _))| (*prio, *i))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        parts.remove(worst);
+    }
+    let mut spans = Vec::new();
+    for (i, (_, p)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" │ "));
+        }
+        spans.push(p);
+    }
+    Line::from(spans)
+}
