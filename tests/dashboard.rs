@@ -477,3 +477,56 @@ fn snapshot_chart_of_a_ticker_row() {
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(s.chart.is_none());
 }
+
+#[test]
+fn snapshot_no_color_with_styles() {
+    // Text snapshots cannot show colour: this one records every cell's style, so a colour
+    // sneaking into NO_COLOR mode changes it.
+    let t0 = Instant::now();
+    let s = demo_state(
+        t0,
+        Options {
+            color: false,
+            ..Options::default()
+        },
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let terminal = render(&s, t0 + Duration::from_secs(20), w, h);
+        insta::assert_debug_snapshot!(format!("no_color_{w}x{h}"), terminal.backend().buffer());
+    }
+}
+
+#[test]
+fn the_mouse_clicks_rows_and_scrolls_panes() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+    use tickertape::dashboard::{state::Focus, terminal::on_mouse};
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let size = Rect::new(0, 0, 80, 24);
+    let [_, ticker, log, _] = view::layout(size);
+    let at = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    // The second data row of the ticker: below the border and the header.
+    on_mouse(
+        &mut s,
+        at(MouseEventKind::Down(MouseButton::Left), 5, ticker.y + 3),
+        size,
+    );
+    assert_eq!((s.focus, s.selected), (Focus::Ticker, 1));
+    on_mouse(&mut s, at(MouseEventKind::ScrollUp, 5, log.y + 2), size);
+    assert_eq!(s.focus, Focus::Log);
+    let newest = s.log.back().unwrap().seq;
+    assert_eq!(s.log_selected, Some(newest - 3));
+    // Outside both panes nothing happens.
+    on_mouse(
+        &mut s,
+        at(MouseEventKind::Down(MouseButton::Left), 5, 0),
+        size,
+    );
+    assert_eq!(s.focus, Focus::Log);
+}

@@ -147,6 +147,9 @@ pub struct WatchArgs {
     /// Ticker rows kept; the least recently updated is evicted
     #[arg(long, default_value_t = 1_000, help_heading = "Dashboard")]
     pub max_rows: usize,
+    /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row
+    #[arg(long, help_heading = "Dashboard")]
+    pub mouse: bool,
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,

@@ -50,6 +50,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         history: 300,
         max_rows: 1_000,
         ascii: false,
+        mouse: false,
         connection,
     };
     let result = super::watch::run(watch).await;

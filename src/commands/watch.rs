@@ -166,7 +166,7 @@ async fn dashboard(
         rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
     let state = State::new(options, Bindings::new(rules), std::time::Instant::now());
-    let result = terminal::run(state, items, args.fps).await;
+    let result = terminal::run(state, items, args.fps, args.mouse).await;
     client.disconnect().await;
     result.context("the terminal failed")?;
     Ok(ExitCode::SUCCESS)

@@ -112,6 +112,27 @@ impl State {
         }
     }
 
+    /// A mouse wheel turn over a pane: focus it and move its selection.
+    pub fn wheel(&mut self, pane: Focus, by: isize) {
+        if self.help || self.inspect.is_some() || self.chart.is_some() || self.input.is_some() {
+            return;
+        }
+        self.focus = pane;
+        self.step(by);
+    }
+
+    /// A click: focus the pane; on the ticker, select the clicked row (`row` counts from the
+    /// first data row).
+    pub fn click(&mut self, pane: Focus, row: Option<usize>) {
+        if self.help || self.inspect.is_some() || self.chart.is_some() || self.input.is_some() {
+            return;
+        }
+        self.focus = pane;
+        if let (Focus::Ticker, Some(r)) = (pane, row) {
+            self.selected = r.min(self.visible().0.len().saturating_sub(1));
+        }
+    }
+
     /// Moves the selection of the focused pane.
     fn step(&mut self, by: isize) {
         match self.focus {

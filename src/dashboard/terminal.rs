@@ -7,26 +7,85 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use ratatui::crossterm::event::{
+    Event, EventStream, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
-use super::state::State;
+use super::state::{Focus, State};
 use super::view;
 use crate::client::Item;
 
 /// Most items applied before the loop looks at keys and the clock again.
 const MAX_BATCH: usize = 4096;
 
-/// Runs until `q`, Ctrl-C, or the engine stopping. Returns the final state.
+/// Runs until `q` or Ctrl-C. Returns the final state.
 pub async fn run(
     mut state: State,
     mut items: mpsc::Receiver<Item>,
     fps: u32,
+    mouse: bool,
 ) -> std::io::Result<State> {
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut state, &mut items, fps).await;
+    let capture = mouse.then(MouseCapture::enable).transpose();
+    let result = match capture {
+        Ok(_capture) => event_loop(&mut terminal, &mut state, &mut items, fps).await,
+        Err(e) => Err(e),
+    };
     ratatui::restore();
     result.map(|()| state)
+}
+
+/// Mouse capture, undone on drop and, through a panic hook, on panic (ratatui's own restore
+/// does not touch the mouse).
+struct MouseCapture;
+
+impl MouseCapture {
+    fn enable() -> std::io::Result<MouseCapture> {
+        use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+        use ratatui::crossterm::execute;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            previous(info);
+        }));
+        execute!(std::io::stdout(), EnableMouseCapture)?;
+        Ok(MouseCapture)
+    }
+}
+
+impl Drop for MouseCapture {
+    fn drop(&mut self) {
+        use ratatui::crossterm::event::DisableMouseCapture;
+        let _ = ratatui::crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    }
+}
+
+/// Turns a mouse event into a wheel turn or a click on the pane under it.
+pub fn on_mouse(state: &mut State, m: MouseEvent, size: Rect) {
+    let [_, ticker, log, _] = view::layout(size);
+    let inside = |r: Rect| {
+        m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+    };
+    let pane = if inside(ticker) {
+        Focus::Ticker
+    } else if inside(log) {
+        Focus::Log
+    } else {
+        return;
+    };
+    match m.kind {
+        MouseEventKind::ScrollDown => state.wheel(pane, 3),
+        MouseEventKind::ScrollUp => state.wheel(pane, -3),
+        MouseEventKind::Down(MouseButton::Left) => {
+            // Below the border and the header row.
+            let row = (pane == Focus::Ticker && m.row >= ticker.y + 2)
+                .then(|| (m.row - ticker.y - 2) as usize);
+            state.click(pane, row);
+        }
+        _ => {}
+    }
 }
 
 async fn event_loop(
@@ -76,6 +135,13 @@ async fn event_loop(
                     state.key(&k);
                     dirty = true;
                     last_draw = None; // draw the key's effect at once
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    if let Ok(size) = terminal.size() {
+                        on_mouse(state, m, Rect::new(0, 0, size.width, size.height));
+                        dirty = true;
+                        last_draw = None;
+                    }
                 }
                 Some(Ok(Event::Resize(..))) => {
                     dirty = true;

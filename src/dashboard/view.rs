@@ -20,6 +20,18 @@ use crate::output::sanitize::terminal_safe;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 
+/// The screen's four bands: status bar, ticker, log, key hints. Drawing and mouse clicks use
+/// the same layout.
+pub fn layout(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(55),
+        Constraint::Min(4),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
 pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -33,13 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         );
         return;
     }
-    let [status, ticker, log, hints] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Percentage(55),
-        Constraint::Min(4),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [status, ticker, log, hints] = layout(area);
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
     draw_ticker(frame, state, now, ticker);
     if state.members.is_empty() {
