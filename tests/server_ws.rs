@@ -458,3 +458,45 @@ async fn apps_can_come_from_the_config_file() {
         ServerMessage::ConnectionEstablished { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_subscribe_flood_hits_the_per_connection_limit() {
+    let server = Server::start(&[]).await;
+    let (mut raw, _) = server.raw().await;
+    for n in 0..1001 {
+        raw.send(&ClientMessage::Subscribe {
+            channel: format!("flood-{n}"),
+            auth: None,
+            channel_data: None,
+        })
+        .await;
+    }
+    for _ in 0..1000 {
+        assert!(matches!(
+            raw.recv().await,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ));
+    }
+    match raw.recv().await {
+        ServerMessage::SubscriptionError { channel, error } => {
+            assert_eq!(
+                (channel.as_str(), error.kind.as_str()),
+                ("flood-1000", "LimitReached")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Resubscribing to a channel it has is fine, and the socket lives on.
+    raw.send(&ClientMessage::Subscribe {
+        channel: "flood-7".into(),
+        auth: None,
+        channel_data: None,
+    })
+    .await;
+    assert!(matches!(
+        raw.recv().await,
+        ServerMessage::SubscriptionSucceeded { .. }
+    ));
+    raw.send(&ClientMessage::Ping).await;
+    assert_eq!(raw.recv().await, ServerMessage::Pong);
+}

@@ -2,6 +2,7 @@
 //! leaves. A writer task owns the socket's sending half and drains a bounded queue; the hub
 //! and this reader put frames into it, and ask it to close through a one-slot `kick` channel.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,12 @@ struct Conn {
     handle: ConnHandle,
     /// Client events in the current one-second window.
     window: (Instant, u32),
+    /// The channels this socket is subscribed to (at most [`MAX_SUBSCRIPTIONS`]).
+    subscribed: HashSet<String>,
 }
+
+/// Most channels one connection may subscribe to; past it, subscriptions are refused.
+pub const MAX_SUBSCRIPTIONS: usize = 1000;
 
 fn new_socket_id() -> String {
     format!(
@@ -105,6 +111,7 @@ pub async fn run(
             kick: kick_tx,
         },
         window: (Instant::now(), 0),
+        subscribed: HashSet::new(),
         hub,
         app,
         cfg,
@@ -206,6 +213,7 @@ impl Conn {
                 channel_data,
             } => self.subscribe(&channel, auth.as_deref(), channel_data.as_deref()),
             ClientMessage::Unsubscribe { channel } => {
+                self.subscribed.remove(&channel);
                 self.hub
                     .unsubscribe(&self.app.id, &self.socket_id, &channel);
                 self.log
@@ -242,6 +250,16 @@ impl Conn {
                 return self.refuse_subscription(channel, "InvalidChannel", 400, e.to_string());
             }
         };
+        if !self.subscribed.contains(channel) && self.subscribed.len() >= MAX_SUBSCRIPTIONS {
+            return self.refuse_subscription(
+                channel,
+                "LimitReached",
+                4100,
+                format!(
+                    "Too many subscriptions on one connection (the limit is {MAX_SUBSCRIPTIONS})"
+                ),
+            );
+        }
         let mut member = None;
         if info.needs_auth() {
             let Some(auth) = auth else {
@@ -284,6 +302,7 @@ impl Conn {
             .subscribe(&self.app.id, &self.socket_id, channel, member)
         {
             Ok(joined) => {
+                self.subscribed.insert(channel.to_owned());
                 self.log
                     .line("SUBSCRIBED", format_args!("{} {channel}", self.socket_id));
                 self.send(&ServerMessage::SubscriptionSucceeded {

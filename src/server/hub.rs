@@ -17,6 +17,9 @@ use crate::protocol::channel::classify;
 use crate::protocol::frame::Member;
 use crate::protocol::limits::MAX_PRESENCE_MEMBERS;
 
+/// Most channels an app keeps (occupied, or cache channels holding an event).
+pub const MAX_CHANNELS: usize = 100_000;
+
 /// How a connection is reached: its send queue, and a slot to ask it to close.
 #[derive(Clone)]
 pub struct ConnHandle {
@@ -201,7 +204,11 @@ impl Hub {
         exclude: Option<&str>,
     ) -> usize {
         self.with_app(app, |s| {
-            if classify(channel).cache {
+            // Cache channels keep their last event, even unoccupied; the number of channels
+            // kept without subscribers is capped, since trigger names are unbounded.
+            if classify(channel).cache
+                && (s.channels.contains_key(channel) || s.channels.len() < MAX_CHANNELS)
+            {
                 s.channels.entry(channel.to_owned()).or_default().cached = Some(frame.clone());
             }
             fan_out(s, &self.counters, channel, frame, exclude)
