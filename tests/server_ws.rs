@@ -500,3 +500,39 @@ async fn a_subscribe_flood_hits_the_per_connection_limit() {
     raw.send(&ClientMessage::Ping).await;
     assert_eq!(raw.recv().await, ServerMessage::Pong);
 }
+
+#[tokio::test]
+async fn a_disabled_app_refuses_connections_and_api_calls() {
+    let home =
+        std::env::temp_dir().join(format!("tickertape-serve-disabled-{}", std::process::id()));
+    std::fs::create_dir_all(home.join("tickertape")).unwrap();
+    std::fs::write(
+        home.join("tickertape/config.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\n[[server.apps]]\nid = \"1\"\nkey = \"app-key\"\nsecret = \"app-secret\"\nenabled = false\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&[], &[("XDG_CONFIG_HOME", home.to_str().unwrap())]).await;
+    let (err, code) = refused(&server, "protocol=7", KEY).await;
+    assert!(
+        matches!(
+            err,
+            ServerMessage::Error(PusherError {
+                code: Some(4003),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(code, Some(4003));
+    match server
+        .rest()
+        .trigger(&["c".into()], "e", "{}", None, None)
+        .await
+    {
+        Err(tickertape::publish::ApiError::Status {
+            status: 403,
+            message,
+        }) => assert!(message.contains("disabled"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}

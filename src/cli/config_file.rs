@@ -59,6 +59,9 @@ pub struct ServerApp {
     pub secret: String,
     #[serde(default = "yes")]
     pub client_events: bool,
+    /// false: connections get 4003 and API calls 403.
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 fn yes() -> bool {

@@ -60,6 +60,7 @@ impl ServeArgs {
                 key: key.clone(),
                 secret: crate::client::Secret::new(secret.clone()),
                 client_events: true,
+                enabled: true,
             });
         }
         if apps.is_empty() {
@@ -72,6 +73,7 @@ impl ServeArgs {
                     key: a.key.clone(),
                     secret: crate::client::Secret::new(a.secret.clone()),
                     client_events: a.client_events,
+                    enabled: a.enabled,
                 })
                 .collect();
         }

@@ -12,6 +12,8 @@ pub struct App {
     pub secret: Secret,
     /// Whether clients may send `client-*` events.
     pub client_events: bool,
+    /// A disabled app refuses connections (4003) and API calls (403).
+    pub enabled: bool,
 }
 
 impl App {
@@ -22,6 +24,7 @@ impl App {
             key: "app-key".into(),
             secret: Secret::new("app-secret"),
             client_events: true,
+            enabled: true,
         }
     }
 
@@ -37,6 +40,7 @@ impl App {
                     key: key.into(),
                     secret: Secret::new(secret),
                     client_events: true,
+                    enabled: true,
                 })
             }
             _ => Err("an app is ID:KEY:SECRET".into()),

@@ -32,6 +32,9 @@ pub fn check_handshake(cfg: &ServerConfig, key: &str, protocol: Option<&str>) ->
     let Some(app) = cfg.apps.by_key(key) else {
         return Handshake::Refuse(4001, format!("App key {key} does not exist"));
     };
+    if !app.enabled {
+        return Handshake::Refuse(4003, "The app is not enabled".into());
+    }
     match protocol.map(str::parse::<u32>) {
         None => Handshake::Refuse(4008, "No protocol version supplied".into()),
         Some(Ok(5..=7)) => Handshake::Ok(app),

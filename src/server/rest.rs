@@ -52,6 +52,12 @@ fn authenticate(
         .apps
         .by_id(app_id)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("Unknown app id {app_id}")))?;
+    if !app.enabled {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!("App {app_id} is disabled"),
+        ));
+    }
     let params = decode_query(query.unwrap_or(""));
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
