@@ -530,3 +530,39 @@ fn the_mouse_clicks_rows_and_scrolls_panes() {
     );
     assert_eq!(s.focus, Focus::Log);
 }
+
+#[test]
+fn latency_windows_per_event_type() {
+    use tickertape::dashboard::binding::FieldPath;
+    let t0 = Instant::now();
+    let options = Options {
+        ts_field: Some(FieldPath::parse("ts").unwrap()),
+        ..Options::default()
+    };
+    let mut s = State::new(options, Bindings::seed(), t0);
+    // Received at second 1_795_000_000 + n; published 10..=100 ms earlier.
+    for n in 0..10u64 {
+        let received_ms = (1_795_000_000 + n) * 1000;
+        let ts = received_ms - 10 * (n + 1);
+        s.apply(
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": "ACME", "price": 1, "ts": ts}),
+                n,
+            ),
+            t0,
+        );
+    }
+    let (key, lat) = s.latency_summary().unwrap();
+    assert_eq!(key, &("stock_ticker".to_owned(), "update_event".to_owned()));
+    assert_eq!(
+        (lat.p50, lat.p99, lat.max, lat.samples),
+        (60.0, 100.0, 100.0, 10)
+    );
+    assert_eq!(s.log.back().unwrap().latency_ms, Some(100.0));
+    let screen = render(&s, t0 + Duration::from_secs(10), 120, 40)
+        .backend()
+        .to_string();
+    assert!(screen.contains("lat p50 60 p99 100 max 100ms"), "{screen}");
+}

@@ -389,3 +389,47 @@ async fn ending_a_run_closes_the_socket_cleanly() {
     let (code, _, _) = finish(child).await;
     assert_eq!(code, 0);
 }
+
+#[tokio::test]
+async fn ts_field_adds_latency_to_each_line() {
+    let home = scratch("latency");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = tickertape(&home)
+        .args([
+            "watch",
+            "a",
+            "--json",
+            "--count",
+            "2",
+            "--ts-field",
+            "meta.ts",
+            "--key",
+            "k",
+            "--port",
+            &port,
+        ])
+        .spawn()
+        .unwrap();
+    let mut conn = subscribed(&mut peer, "a").await;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let frame = serde_json::json!({"event": "e", "channel": "a", "data": serde_json::json!({"meta": {"ts": now_ms - 50}}).to_string()});
+    conn.send(&frame.to_string()).await;
+    conn.send(r#"{"event":"e","channel":"a","data":"{\"no\":\"timestamp\"}"}"#)
+        .await;
+    let (code, stdout, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let latency = lines[0]["latency_ms"].as_f64().expect("latency_ms");
+    assert!((50.0..5000.0).contains(&latency), "{latency}");
+    assert!(
+        lines[1].get("latency_ms").is_none(),
+        "no timestamp, no latency"
+    );
+}

@@ -147,6 +147,10 @@ pub struct WatchArgs {
     /// Ticker rows kept; the least recently updated is evicted
     #[arg(long, default_value_t = 1_000, help_heading = "Dashboard")]
     pub max_rows: usize,
+    /// A publish timestamp in each event's data (ms or s since the epoch, e.g. `ts` from
+    /// `tickertape stocks --ts`): adds latency_ms to --json and p50/p99/max to the dashboard
+    #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
+    pub ts_field: Option<crate::dashboard::binding::FieldPath>,
     /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row
     #[arg(long, help_heading = "Dashboard")]
     pub mouse: bool,

@@ -51,6 +51,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         max_rows: 1_000,
         ascii: false,
         mouse: false,
+        ts_field: Some(
+            crate::dashboard::binding::FieldPath::parse("ts").map_err(anyhow::Error::msg)?,
+        ),
         connection,
     };
     let result = super::watch::run(watch).await;

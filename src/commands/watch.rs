@@ -84,7 +84,10 @@ fn handle(
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
         if args.json {
-            ndjson::write_event(out, ev)?;
+            let latency = args.ts_field.as_ref().and_then(|p| {
+                crate::output::latency::latency_ms(&ev.data.to_value(), p.pointer(), ev.received_at)
+            });
+            ndjson::write_event(out, ev, latency)?;
         } else {
             writeln!(out, "{}", lines::event_line(ev))?;
         }
@@ -158,6 +161,7 @@ async fn dashboard(
         max_rows: args.max_rows,
         ascii: args.ascii,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ts_field: args.ts_field.clone(),
     };
     let mut rules = args.bindings;
     if let Some(path) = &args.bindings_file {

@@ -33,6 +33,11 @@ impl FieldPath {
         data.pointer(&self.0)
     }
 
+    /// The JSON pointer this path stands for.
+    pub fn pointer(&self) -> &str {
+        &self.0
+    }
+
     /// The path as the user would write it.
     pub fn display(&self) -> String {
         self.0.trim_start_matches('/').replace('/', ".")

@@ -103,6 +103,7 @@ mod tests {
             data: Some(data),
             raw: String::new(),
             unbound: false,
+            latency_ms: None,
         }
     }
 

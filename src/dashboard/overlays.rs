@@ -121,12 +121,16 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let title = format!(
-        " {} · {} · {} · Esc closes ",
+    let mut title = format!(
+        " {} · {} · {} ",
         clock(line.time),
         terminal_safe(&line.channel),
         terminal_safe(&line.event)
     );
+    if let Some(ms) = line.latency_ms {
+        title.push_str(&format!("· latency {ms:.1}ms "));
+    }
+    title.push_str("· Esc closes ");
     let text: Vec<Line> = pretty
         .lines()
         .map(|l| Line::raw(terminal_safe(l).into_owned()))

@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::binding::{Bindings, View};
+use super::binding::{Bindings, FieldPath, View};
 use super::logview::{self, Filter};
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
+use crate::output::latency::{self, Summary, Window};
 use crate::output::lines::compact_data;
 use crate::protocol::Data;
 
@@ -19,6 +20,8 @@ pub struct Options {
     pub max_rows: usize,
     pub ascii: bool,
     pub color: bool,
+    /// Where events carry their publish time, for latency.
+    pub ts_field: Option<FieldPath>,
 }
 
 impl Default for Options {
@@ -29,6 +32,7 @@ impl Default for Options {
             max_rows: 1_000,
             ascii: false,
             color: true,
+            ts_field: None,
         }
     }
 }
@@ -50,6 +54,8 @@ pub struct LogLine {
     /// The frame as received, at most [`MAX_RAW`] bytes.
     pub raw: String,
     pub unbound: bool,
+    /// Publish-to-receive latency, when the event carries a timestamp.
+    pub latency_ms: Option<f64>,
 }
 
 /// Longest raw frame kept per log line.
@@ -173,6 +179,8 @@ pub struct State {
     /// The log line shown in full, and how far it is scrolled.
     pub inspect: Option<(u64, u16)>,
     pub help: bool,
+    /// Latency windows per (channel, event), when `ts_field` is set.
+    pub latency: BTreeMap<(String, String), Window>,
     /// Presence channels' members: channel → user id → info.
     pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The ticker key shown as a chart.
@@ -208,6 +216,7 @@ impl State {
             inspect: None,
             help: false,
             members: BTreeMap::new(),
+            latency: BTreeMap::new(),
             chart: None,
             paused: None,
             quit: false,
@@ -282,6 +291,16 @@ impl State {
         if let Some(f) = &mut self.paused {
             f.since += 1;
         }
+        let latency =
+            self.options.ts_field.as_ref().and_then(|p| {
+                latency::latency_ms(&ev.data.to_value(), p.pointer(), ev.received_at)
+            });
+        if let Some(ms) = latency {
+            let key = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
+            if self.latency.len() < MAX_COUNTS || self.latency.contains_key(&key) {
+                self.latency.entry(key).or_default().push(ms);
+            }
+        }
         let view = if self.bindings.is_empty() {
             Some(View::Log)
         } else {
@@ -294,25 +313,25 @@ impl State {
             Some(View::Ticker { key, value }) => {
                 let data = ev.data.to_value();
                 self.ticker.update(key.get(&data), value.get(&data), now);
-                self.log_event(&ev, false);
+                self.log_event(&ev, false, latency);
             }
             Some(View::Count) => {
                 let k = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
                 if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
                     *self.counts.entry(k).or_default() += 1;
                 }
-                self.log_event(&ev, false);
+                self.log_event(&ev, false, latency);
             }
             Some(View::Ignore) => {}
-            Some(View::Log) => self.log_event(&ev, false),
+            Some(View::Log) => self.log_event(&ev, false, latency),
             None => {
                 self.status.unbound += 1;
-                self.log_event(&ev, true);
+                self.log_event(&ev, true, latency);
             }
         }
     }
 
-    fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool) {
+    fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool, latency_ms: Option<f64>) {
         let raw = truncated(ev.raw.clone(), MAX_RAW);
         let data = match &ev.data {
             Data::Json(v) if raw.len() < MAX_RAW => Some(v.clone()),
@@ -327,6 +346,7 @@ impl State {
             data,
             raw,
             unbound,
+            latency_ms,
         });
     }
 
@@ -341,6 +361,7 @@ impl State {
             data: None,
             raw: String::new(),
             unbound: false,
+            latency_ms: None,
         });
     }
 
@@ -374,6 +395,14 @@ impl State {
             None => Some(last),
             Some(seq) => Some(positions.partition_point(|&p| log[p].seq < seq).min(last)),
         }
+    }
+
+    /// The latency of the busiest event type (the one with the most samples).
+    pub fn latency_summary(&self) -> Option<(&(String, String), Summary)> {
+        self.latency
+            .iter()
+            .filter_map(|(k, w)| w.summary().map(|s| (k, s)))
+            .max_by_key(|(_, s)| s.samples)
     }
 
     /// The log line with this `seq`, if it is still kept.

@@ -82,6 +82,15 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
             Span::styled(format!("{} dropped", s.dropped), style(state, Color::Red)),
         ));
     }
+    if let Some((_, lat)) = state.latency_summary() {
+        parts.push((
+            2,
+            Span::raw(format!(
+                "lat p50 {:.0} p99 {:.0} max {:.0}ms",
+                lat.p50, lat.p99, lat.max
+            )),
+        ));
+    }
     if let Some(rtt) = s.rtt {
         parts.push((
             3,

@@ -30,6 +30,8 @@ struct EventLine<'a> {
     user_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<f64>,
 }
 
 struct DataRef<'a>(&'a Data);
@@ -44,8 +46,12 @@ impl Serialize for DataRef<'_> {
     }
 }
 
-/// Writes one event as a line.
-pub fn write_event(out: &mut impl Write, ev: &ReceivedEvent) -> io::Result<()> {
+/// Writes one event as a line, with its publish-to-receive latency when known.
+pub fn write_event(
+    out: &mut impl Write,
+    ev: &ReceivedEvent,
+    latency_ms: Option<f64>,
+) -> io::Result<()> {
     write_line(
         out,
         &EventLine {
@@ -55,6 +61,7 @@ pub fn write_event(out: &mut impl Write, ev: &ReceivedEvent) -> io::Result<()> {
             data: DataRef(&ev.data),
             user_id: ev.user_id.as_deref(),
             error: ev.decrypt_error.as_deref(),
+            latency_ms: latency_ms.map(|l| (l * 10.0).round() / 10.0),
         },
     )
 }
