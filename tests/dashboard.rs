@@ -566,3 +566,42 @@ fn latency_windows_per_event_type() {
         .to_string();
     assert!(screen.contains("lat p50 60 p99 100 max 100ms"), "{screen}");
 }
+
+#[test]
+fn export_writes_the_log_as_shown() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('f'));
+    type_text(&mut s, "name=ACME");
+    s.key(&key('e'));
+    assert!(s.export_requested, "e asks the run loop to export");
+    let dir = std::env::temp_dir().join(format!("tickertape-export-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_100);
+    let (path, n) = tickertape::dashboard::export::write(&s, &dir, now).unwrap();
+    // Four ACME updates and the misspelt one pass the filter.
+    assert_eq!(n, 5);
+    assert!(
+        path.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("tickertape-export-2026"),
+        "{path:?}"
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["data"], json!({"name": "ACME", "price": 41.0}));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["channel"] == "stock_ticker" && l["time"].as_str().unwrap().ends_with('Z'))
+    );
+    // Exporting again in the same second does not overwrite.
+    assert!(tickertape::dashboard::export::write(&s, &dir, now).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -86,6 +86,7 @@ impl State {
                     .unwrap_or_default();
                 self.input = Some((InputKind::Filter, current));
             }
+            Action::Export => self.export_requested = true,
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
             Action::Open if self.focus == Focus::Ticker => {

@@ -24,6 +24,7 @@ pub enum Action {
     SearchPrev,
     Filter,
     Open,
+    Export,
 }
 
 pub struct KeyBinding {
@@ -146,7 +147,7 @@ pub const KEYS: &[KeyBinding] = &[
     },
     KeyBinding {
         keys: "Enter",
-        help: "chart the selected ticker row, or inspect the log line",
+        help: "chart the ticker row, or inspect the log line",
         action: Action::Open,
         matches: |k| k.code == KeyCode::Enter,
     },
@@ -155,6 +156,12 @@ pub const KEYS: &[KeyBinding] = &[
         help: "close, clear the filter, go back",
         action: Action::Back,
         matches: |k| k.code == KeyCode::Esc,
+    },
+    KeyBinding {
+        keys: "e",
+        help: "export the log as shown to an NDJSON file",
+        action: Action::Export,
+        matches: |k| plain(k, 'e'),
     },
 ];
 

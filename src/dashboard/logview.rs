@@ -104,6 +104,7 @@ mod tests {
             raw: String::new(),
             unbound: false,
             latency_ms: None,
+            notice: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! (pure), `terminal` runs the loop that owns the state.
 
 pub mod binding;
+pub mod export;
 mod input;
 pub mod keys;
 pub mod logview;

@@ -56,6 +56,8 @@ pub struct LogLine {
     pub unbound: bool,
     /// Publish-to-receive latency, when the event carries a timestamp.
     pub latency_ms: Option<f64>,
+    /// A line from tickertape itself, not an event.
+    pub notice: bool,
 }
 
 /// Longest raw frame kept per log line.
@@ -181,6 +183,8 @@ pub struct State {
     pub help: bool,
     /// Latency windows per (channel, event), when `ts_field` is set.
     pub latency: BTreeMap<(String, String), Window>,
+    /// `e` was pressed: the run loop writes the export.
+    pub export_requested: bool,
     /// Presence channels' members: channel → user id → info.
     pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The ticker key shown as a chart.
@@ -216,6 +220,7 @@ impl State {
             inspect: None,
             help: false,
             members: BTreeMap::new(),
+            export_requested: false,
             latency: BTreeMap::new(),
             chart: None,
             paused: None,
@@ -347,7 +352,13 @@ impl State {
             raw,
             unbound,
             latency_ms,
+            notice: false,
         });
+    }
+
+    /// Notes something in the log on tickertape's own behalf (an export's path, say).
+    pub fn note(&mut self, what: &str, text: String, now: Instant) {
+        self.push_notice(what, text, now);
     }
 
     /// A line from tickertape itself (errors, failed subscriptions), not an event.
@@ -362,6 +373,7 @@ impl State {
             raw: String::new(),
             unbound: false,
             latency_ms: None,
+            notice: true,
         });
     }
 

@@ -133,6 +133,13 @@ async fn event_loop(
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     state.key(&k);
+                    if std::mem::take(&mut state.export_requested) {
+                        let now = Instant::now();
+                        match super::export::write(state, std::path::Path::new("."), std::time::SystemTime::now()) {
+                            Ok((path, n)) => state.note("exported", format!("{n} lines to {}", path.display()), now),
+                            Err(e) => state.note("export failed", e.to_string(), now),
+                        }
+                    }
                     dirty = true;
                     last_draw = None; // draw the key's effect at once
                 }
