@@ -10,4 +10,5 @@ pub mod net;
 pub mod output;
 pub mod protocol;
 pub mod publish;
+pub mod recording;
 pub mod server;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Trigger(args)) => runtime.block_on(commands::trigger::run(*args)),
         Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),
         Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
+        Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -69,6 +69,8 @@ pub enum Command {
     Stocks(Box<publish::StocksArgs>),
     /// The seed end to end: embedded server, stock publisher and watcher (the default)
     Demo(serve::DemoArgs),
+    /// Feed a recording (watch --record) into the dashboard or --json
+    Replay(Box<ReplayArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -125,6 +127,9 @@ pub struct WatchArgs {
     /// Stop after this long: 20s, 2m, or a number of seconds
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Record every event and state change to FILE as NDJSON (replay it with `tickertape replay`)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Exit (status 3) as soon as a subscription fails to authorize
     #[arg(long)]
     pub fail_fast: bool,
@@ -159,4 +164,31 @@ pub struct WatchArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// A recording made with `tickertape watch --record FILE`
+    pub file: PathBuf,
+    /// 1 is real time, 10 is ten times faster
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// As fast as possible
+    #[arg(long, conflicts_with = "speed")]
+    pub max: bool,
+    /// Start here: an RFC 3339 time, or an offset from the first line (30s, 2m)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Print NDJSON instead of the dashboard
+    #[arg(long)]
+    pub json: bool,
+    /// As for watch
+    #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse)]
+    pub bindings: Vec<crate::dashboard::Binding>,
+    #[arg(long, value_name = "FILE")]
+    pub bindings_file: Option<PathBuf>,
+    #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
+    pub ts_field: Option<crate::dashboard::binding::FieldPath>,
+    #[arg(long)]
+    pub ascii: bool,
 }

@@ -56,6 +56,8 @@ pub enum Reason {
     Config(String),
     /// The consumer asked to disconnect.
     Requested,
+    /// A reason read back from a recording, as it was written.
+    Recorded(String),
 }
 
 impl fmt::Display for Reason {
@@ -86,6 +88,7 @@ impl fmt::Display for Reason {
             Reason::Handshake(e) => write!(f, "invalid handshake: {e}"),
             Reason::Config(e) => write!(f, "{e}"),
             Reason::Requested => f.write_str("disconnect requested"),
+            Reason::Recorded(text) => f.write_str(text),
         }
     }
 }

@@ -43,6 +43,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         count: None,
         timeout: None,
         fail_fast: false,
+        record: None,
         bindings: crate::dashboard::binding::seed_rules(),
         bindings_file: None,
         fps: 30,

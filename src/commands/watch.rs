@@ -8,8 +8,12 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::time::Instant;
 
+use tokio::sync::mpsc::Receiver;
+
 use crate::cli::WatchArgs;
 use crate::client::{self, ConnectionState, Item, Reason, SubscriptionStatus};
+use crate::dashboard::binding::FieldPath;
+use crate::output::latency::latency_ms;
 use crate::output::{lines, ndjson};
 
 /// Exit status for a refused connection or an invalid setup.
@@ -24,7 +28,59 @@ enum End {
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let config = args.connection.clone().merged()?.client_config()?;
-    let (client, mut items) = client::connect(config, &args.channels).context("cannot watch")?;
+    let (client, items) = client::connect(config, &args.channels).context("cannot watch")?;
+    let items = match &args.record {
+        Some(path) => record(path, items, args.ts_field.clone())?,
+        None => items,
+    };
+    consume(args, Some(client), items).await
+}
+
+/// Writes every item to a recording on its way to the front end.
+fn record(
+    path: &std::path::Path,
+    mut items: Receiver<Item>,
+    ts_field: Option<FieldPath>,
+) -> anyhow::Result<Receiver<Item>> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot create the recording {}", path.display()))?;
+    let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
+    let (tx, rx) = tokio::sync::mpsc::channel(items.max_capacity());
+    tokio::spawn(async move {
+        while let Some(item) = items.recv().await {
+            let latency = match (&item, &ts_field) {
+                (Item::Event(ev), Some(p)) => {
+                    latency_ms(&ev.data.to_value(), p.pointer(), ev.received_at)
+                }
+                _ => None,
+            };
+            if let Err(e) = recorder.record(&item, latency) {
+                let _ = tx
+                    .send(Item::Error(format!("recording stopped: {e}")))
+                    .await;
+                break;
+            }
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+        // Recording failed or the front end is gone: keep handing items on, unrecorded.
+        while let Some(item) = items.recv().await {
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// Hands the items to the front end: the dashboard on a terminal, else lines or NDJSON.
+/// `client` is `None` when replaying; then the end of the items is a normal end.
+pub async fn consume(
+    args: WatchArgs,
+    client: Option<client::Client>,
+    mut items: Receiver<Item>,
+) -> anyhow::Result<ExitCode> {
     if !args.json && std::io::stdout().is_terminal() {
         return dashboard(args, client, items).await;
     }
@@ -41,6 +97,9 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             _ = &mut stop => break End::Done,
         };
         let Some(item) = item else {
+            if client.is_none() {
+                break End::Done;
+            }
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
         };
         match handle(&args, &item, &mut out, &mut seen) {
@@ -61,11 +120,13 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     };
     let _ = out.flush();
     // Close the socket cleanly (1000): the engine ends, and with it the item channel.
-    client.disconnect().await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        while items.recv().await.is_some() {}
-    })
-    .await;
+    if let Some(client) = client {
+        client.disconnect().await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            while items.recv().await.is_some() {}
+        })
+        .await;
+    }
     Ok(match end {
         End::Done => ExitCode::SUCCESS,
         End::Fail(code, message) => {
@@ -151,8 +212,8 @@ fn report_status(args: &WatchArgs, item: &Item) {
 /// The dashboard, when stdout is a terminal and `--json` is not given.
 async fn dashboard(
     args: WatchArgs,
-    client: client::Client,
-    items: tokio::sync::mpsc::Receiver<Item>,
+    client: Option<client::Client>,
+    items: Receiver<Item>,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, Options, State, terminal};
     let options = Options {
@@ -171,7 +232,9 @@ async fn dashboard(
     }
     let state = State::new(options, Bindings::new(rules), std::time::Instant::now());
     let result = terminal::run(state, items, args.fps, args.mouse).await;
-    client.disconnect().await;
+    if let Some(client) = client {
+        client.disconnect().await;
+    }
     result.context("the terminal failed")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,117 @@
+//! `tickertape replay FILE`: a recording fed back into the dashboard or into `--json`, in
+//! real time, faster (`--speed`), as fast as possible (`--max`), or from a point (`--from`).
+//! A damaged file replays up to the damage, and the run ends saying where it is.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::cli::duration::parse_duration;
+use crate::cli::{ConnectionArgs, ReplayArgs, WatchArgs};
+use crate::client::Item;
+use crate::recording::{Damage, parse_line};
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let speed = if args.max { f64::INFINITY } else { args.speed };
+    anyhow::ensure!(speed > 0.0, "--speed must be above 0");
+    let from = args.from.clone();
+    let (tx, rx) = mpsc::channel(4096);
+    let producer = tokio::task::spawn_blocking(move || {
+        feed(std::io::BufReader::new(file), speed, from.as_deref(), &tx)
+    });
+    let watch = WatchArgs {
+        channels: Vec::new(),
+        json: args.json,
+        json_status: false,
+        count: None,
+        timeout: None,
+        record: None,
+        fail_fast: false,
+        bindings: args.bindings,
+        bindings_file: args.bindings_file,
+        fps: 30,
+        log_capacity: 10_000,
+        history: 300,
+        max_rows: 1_000,
+        ascii: args.ascii,
+        mouse: false,
+        ts_field: args.ts_field,
+        connection: ConnectionArgs::default(),
+    };
+    let code = super::watch::consume(watch, None, rx).await?;
+    match producer.await.context("the replay stopped")?? {
+        Some(damage) => {
+            eprintln!(
+                "tickertape: {} is damaged at {damage}; replayed up to there",
+                args.file.display()
+            );
+            Ok(ExitCode::from(super::watch::EXIT_FAILURE))
+        }
+        None => Ok(code),
+    }
+}
+
+/// Reads the recording and sends its items at their pace. Returns the damage, if any.
+fn feed(
+    reader: impl BufRead,
+    speed: f64,
+    from: Option<&str>,
+    tx: &mpsc::Sender<Item>,
+) -> anyhow::Result<Option<Damage>> {
+    let mut start: Option<(SystemTime, Instant)> = None;
+    let mut from_time: Option<SystemTime> = None;
+    for (n, line) in reader.lines().enumerate() {
+        let damage = |reason: String| Damage {
+            line: n + 1,
+            reason,
+        };
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return Ok(Some(damage(format!("cannot read: {e}")))),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (time, item) = match parse_line(&line) {
+            Ok(Some(x)) => x,
+            Ok(None) => continue,
+            Err(reason) => {
+                let d = damage(reason);
+                let _ = tx.blocking_send(Item::Error(format!("the recording is damaged at {d}")));
+                return Ok(Some(d));
+            }
+        };
+        let first = *start.get_or_insert((time, Instant::now()));
+        if from_time.is_none()
+            && let Some(f) = from
+        {
+            from_time = Some(match parse_duration(f) {
+                Ok(offset) => first.0 + offset,
+                Err(_) => humantime::parse_rfc3339(f).map_err(|_| {
+                    anyhow::anyhow!("--from {f:?}: give RFC 3339 or an offset like 30s")
+                })?,
+            });
+        }
+        let is_event = matches!(item, Item::Event(_));
+        if is_event && from_time.is_some_and(|f| time < f) {
+            continue; // before the starting point: states still apply, events are skipped
+        }
+        if speed.is_finite() && is_event {
+            let base = from_time.map_or(first.0, |f| f.max(first.0));
+            let offset = time.duration_since(base).unwrap_or(Duration::ZERO);
+            let due = first.1 + offset.div_f64(speed);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        if tx.blocking_send(item).is_err() {
+            return Ok(None); // the front end ended (q, closed stdout)
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,214 @@
+//! Recordings: what `watch --record FILE` writes and `tickertape replay FILE` reads.
+//!
+//! One JSON object per line. Events use the schema of `watch --json` (`time`, `channel`,
+//! `event`, `data`, and `user_id`, `error`, `latency_ms` when present). Connection states and
+//! subscription changes are the objects of `--json-status`, with a `type` field. Every line
+//! is flushed as it is written, so a crash loses at most the last one.
+
+use std::io::{self, Write};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::client::{
+    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
+use crate::output::ndjson;
+use crate::protocol::Data;
+
+/// Appends items to a recording, one flushed line each.
+pub struct Recorder<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Recorder<W> {
+    pub fn new(out: W) -> Recorder<W> {
+        Recorder { out }
+    }
+
+    pub fn record(&mut self, item: &Item, latency_ms: Option<f64>) -> io::Result<()> {
+        match item {
+            Item::Event(ev) => ndjson::write_event(&mut self.out, ev, latency_ms)?,
+            Item::State(_) | Item::Subscription { .. } => {
+                if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+                    ndjson::write_line(&mut self.out, &v)?;
+                }
+            }
+            _ => return Ok(()),
+        }
+        self.out.flush()
+    }
+}
+
+/// Where a recording is damaged, and how.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct Damage {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// One line of a recording: its time and the item it holds (`None` for lines kept only
+/// for people, such as other status lines).
+pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let time = v
+        .get("time")
+        .and_then(Value::as_str)
+        .ok_or("no time")
+        .and_then(|t| humantime::parse_rfc3339(t).map_err(|_| "time is not RFC 3339"))?;
+    let text_of = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let item = match v.get("type").and_then(Value::as_str) {
+        None => {
+            let event = text_of("event").ok_or("an event line has no event")?;
+            let data = match v.get("data") {
+                None | Some(Value::Null) => Data::Absent,
+                Some(Value::String(s)) => Data::Text(s.clone()),
+                Some(other) => Data::Json(other.clone()),
+            };
+            Item::Event(ReceivedEvent {
+                received_at: time,
+                channel: text_of("channel"),
+                event,
+                data,
+                user_id: text_of("user_id"),
+                raw: text.to_owned(),
+                decrypt_error: text_of("error"),
+            })
+        }
+        Some("state") => {
+            let state = |k: &str| match v.get(k).and_then(Value::as_str) {
+                Some("connecting") => ConnectionState::Connecting,
+                Some("connected") => ConnectionState::Connected,
+                Some("unavailable") => ConnectionState::Unavailable,
+                Some("disconnected") => ConnectionState::Disconnected,
+                Some("failed") => ConnectionState::Failed,
+                _ => ConnectionState::Initialized,
+            };
+            Item::State(StateChange {
+                previous: state("previous"),
+                current: state("current"),
+                reason: text_of("reason").map(Reason::Recorded),
+                retry_in: v
+                    .get("retry_in_ms")
+                    .and_then(Value::as_u64)
+                    .map(Duration::from_millis),
+                socket_id: text_of("socket_id"),
+                url: text_of("url").unwrap_or_default(),
+            })
+        }
+        Some("subscription") => Item::Subscription {
+            channel: text_of("channel").ok_or("a subscription line has no channel")?,
+            status: match v.get("status").and_then(Value::as_str) {
+                Some("pending") => SubscriptionStatus::Pending,
+                Some("subscribed") => SubscriptionStatus::Subscribed,
+                Some("unsubscribed") => SubscriptionStatus::Unsubscribed,
+                _ => SubscriptionStatus::Failed(SubscriptionFailure {
+                    message: text_of("error").unwrap_or_default(),
+                    status: v
+                        .get("http_status")
+                        .and_then(Value::as_u64)
+                        .and_then(|s| u16::try_from(s).ok()),
+                    string_to_sign: text_of("string_to_sign"),
+                    auth: true,
+                }),
+            },
+        },
+        Some(_) => return Ok(None),
+    };
+    Ok(Some((time, item)))
+}
+
+/// Every item of a recording, up to the first damage (which is returned too).
+pub fn parse(text: &str) -> (Vec<(SystemTime, Item)>, Option<Damage>) {
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line) {
+            Ok(Some(item)) => items.push(item),
+            Ok(None) => {}
+            Err(reason) => {
+                return (
+                    items,
+                    Some(Damage {
+                        line: n + 1,
+                        reason,
+                    }),
+                );
+            }
+        }
+    }
+    (items, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_then_parse_round_trips() {
+        let ev = Item::Event(ReceivedEvent {
+            received_at: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123),
+            channel: Some("c".into()),
+            event: "e".into(),
+            data: Data::Json(serde_json::json!({"a": 1})),
+            user_id: Some("u".into()),
+            raw: String::new(),
+            decrypt_error: None,
+        });
+        let sub = Item::Subscription {
+            channel: "c".into(),
+            status: SubscriptionStatus::Subscribed,
+        };
+        let mut buf = Vec::new();
+        let mut rec = Recorder::new(&mut buf);
+        rec.record(&sub, None).unwrap();
+        rec.record(&ev, Some(12.0)).unwrap();
+        rec.record(
+            &Item::Pong {
+                rtt: Duration::from_millis(1),
+            },
+            None,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let (items, damage) = parse(&text);
+        assert_eq!(damage, None);
+        assert_eq!(items[0].1, sub);
+        match &items[1].1 {
+            Item::Event(got) => {
+                assert_eq!(
+                    got.received_at,
+                    SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123)
+                );
+                assert_eq!(
+                    (
+                        got.channel.as_deref(),
+                        got.event.as_str(),
+                        got.user_id.as_deref()
+                    ),
+                    (Some("c"), "e", Some("u"))
+                );
+                assert_eq!(got.data, Data::Json(serde_json::json!({"a": 1})));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn damage_is_located() {
+        let good = r#"{"time":"2026-11-28T10:00:00.000Z","channel":"c","event":"e","data":1}"#;
+        let text = format!("{good}\n{good}\n{{\"time\":\"2026-11-28T10:00:01.0");
+        let (items, damage) = parse(&text);
+        assert_eq!(items.len(), 2);
+        let damage = damage.unwrap();
+        assert_eq!(damage.line, 3);
+        assert!(damage.reason.starts_with("not JSON"), "{damage}");
+        let (_, damage) = parse(r#"{"time":"yesterday","event":"e"}"#);
+        assert_eq!(damage.unwrap().reason, "time is not RFC 3339");
+    }
+}

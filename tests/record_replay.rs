@@ -1,0 +1,153 @@
+//! Record and replay: `watch --record` against the scripted peer, `replay` into `--json`
+//! (paced, as fast as possible, from a point, and up to damage), and a dashboard snapshot
+//! driven by a recording.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::Peer;
+use tickertape::dashboard::{Bindings, Options, State, view};
+use tokio::process::Command;
+
+fn tickertape() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join("tickertape-no-config"),
+    )
+    .env_remove("PUSHER_APP_KEY")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    cmd
+}
+
+async fn output(cmd: &mut Command) -> (i32, String, String) {
+    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn fixture() -> String {
+    format!(
+        "{}/tests/fixtures/stock_ticker.ndjson",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn a_recording_replays_as_it_was_received() {
+    let mut peer = Peer::start().await;
+    let file = std::env::temp_dir().join(format!("tickertape-rec-{}.ndjson", std::process::id()));
+    let port = peer.addr.port().to_string();
+    let mut watch = tickertape();
+    watch.args([
+        "watch",
+        "a",
+        "--json",
+        "--count",
+        "3",
+        "--key",
+        "k",
+        "--port",
+        &port,
+        "--record",
+        file.to_str().unwrap(),
+    ]);
+    let child = watch.spawn().unwrap();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    conn.expect_subscribe().await;
+    conn.succeed("a").await;
+    for n in 0..3 {
+        conn.send(&format!(
+            r#"{{"event":"e{n}","channel":"a","data":"{{\"n\":{n}}}"}}"#
+        ))
+        .await;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let live = String::from_utf8(out.stdout).unwrap();
+    let recorded = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        recorded.contains(r#""type":"state""#) && recorded.contains(r#""current":"connected""#),
+        "{recorded}"
+    );
+
+    let (code, replayed, err) =
+        output(tickertape().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(replayed, live, "replay prints what watch printed");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test]
+async fn replay_paces_and_starts_where_asked() {
+    // Six seconds of events at ten times the speed: about 0.6 s.
+    let started = Instant::now();
+    let (code, out, err) =
+        output(tickertape().args(["replay", &fixture(), "--json", "--speed", "10"])).await;
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 6);
+    assert!(took >= Duration::from_millis(450), "{took:?}");
+    let started = Instant::now();
+    let (_, out, _) =
+        output(tickertape().args(["replay", &fixture(), "--json", "--max", "--from", "3s"])).await;
+    assert!(started.elapsed() < took, "--max does not wait");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 4, "{out}");
+    assert_eq!(events[0]["time"], "2026-11-18T08:00:03.000Z");
+}
+
+#[tokio::test]
+async fn a_damaged_recording_replays_up_to_the_damage() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let cut = text.len() - 40; // the last line loses its end, as after a crash
+    let file =
+        std::env::temp_dir().join(format!("tickertape-damaged-{}.ndjson", std::process::id()));
+    std::fs::write(&file, &text[..cut]).unwrap();
+    let (code, out, err) =
+        output(tickertape().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().count(),
+        5,
+        "everything before the damage: {out}"
+    );
+    assert!(err.contains("is damaged at line 8: not JSON"), "{err}");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn a_recording_drives_a_deterministic_dashboard() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let (items, damage) = tickertape::recording::parse(&text);
+    assert!(damage.is_none());
+    let t0 = Instant::now();
+    let mut state = State::new(Options::default(), Bindings::seed(), t0);
+    state.epoch = std::time::SystemTime::UNIX_EPOCH;
+    let first = items[0].0;
+    for (time, item) in items {
+        state.apply(item, t0 + time.duration_since(first).unwrap());
+    }
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|f| view::draw(f, &state, t0 + Duration::from_secs(8)))
+        .unwrap();
+    insta::assert_snapshot!(terminal.backend());
+}
