@@ -113,8 +113,19 @@ Examples:
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
     /// Channels to subscribe to
-    #[arg(required = true, value_name = "CHANNEL")]
+    #[arg(required_unless_present = "all", value_name = "CHANNEL")]
     pub channels: Vec<String>,
+    /// Follow every occupied channel, found through the REST API (needs the app id and
+    /// secret); channels as they appear are subscribed, vacated ones are reported
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only channels whose names start with this
+    #[arg(long, requires = "all")]
+    pub prefix: Option<String>,
+    /// With --all: how often to ask which channels are occupied. Each look is one REST
+    /// request (the default makes 30 a minute)
+    #[arg(long, default_value = "2s", value_parser = parse_duration, requires = "all")]
+    pub discover_interval: Duration,
     /// Print events as NDJSON on stdout
     #[arg(long)]
     pub json: bool,

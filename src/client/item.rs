@@ -186,6 +186,9 @@ pub enum Item {
     },
     /// A `pusher:error` that did not end the connection, a malformed frame, or a failed sign-in.
     Error(String),
+    /// Something worth saying that is not an error, from tickertape's own tasks (channel
+    /// discovery with `watch --all`); the engine itself does not send these.
+    Notice(String),
     /// The round trip of our last ping.
     Pong {
         rtt: Duration,

@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod demo;
+pub mod discover;
 pub mod replay;
 pub mod serve;
 pub mod stocks;

@@ -27,13 +27,54 @@ enum End {
 }
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let config = args.connection.clone().merged()?.client_config()?;
+    let connection = args.connection.clone().merged()?;
+    let config = connection.client_config()?;
     let (client, items) = client::connect(config, &args.channels).context("cannot watch")?;
+    let items = if args.all {
+        let rest = connection
+            .rest_client()
+            .context("--all asks the REST API which channels are occupied")?;
+        discover(
+            rest,
+            client.clone(),
+            args.prefix.clone(),
+            args.discover_interval,
+            items,
+        )
+    } else {
+        items
+    };
     let items = match &args.record {
         Some(path) => record(path, items, args.ts_field.clone())?,
         None => items,
     };
     consume(args, Some(client), items).await
+}
+
+/// Merges the engine's items with channel discovery's notices (`--all`).
+fn discover(
+    rest: crate::publish::RestClient,
+    client: client::Client,
+    prefix: Option<String>,
+    every: std::time::Duration,
+    mut items: Receiver<Item>,
+) -> Receiver<Item> {
+    let (tx, rx) = tokio::sync::mpsc::channel(items.max_capacity());
+    tokio::spawn(super::discover::run(
+        rest,
+        client,
+        prefix,
+        every,
+        tx.clone(),
+    ));
+    tokio::spawn(async move {
+        while let Some(item) = items.recv().await {
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// Writes every item to a recording on its way to the front end.
@@ -102,7 +143,7 @@ pub async fn consume(
             }
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
         };
-        match handle(&args, &item, &mut out, &mut seen) {
+        match handle(&args, &item, &mut out, &mut seen, client.is_some()) {
             Ok(None) => {}
             Ok(Some(end)) => break end,
             // A closed stdout (`| head`) is a normal end.
@@ -137,11 +178,13 @@ pub async fn consume(
 }
 
 /// Writes one item; returns how the run ends, if it does.
+/// `live` is false when replaying: recorded states are history, and never end the run.
 fn handle(
     args: &WatchArgs,
     item: &Item,
     out: &mut impl Write,
     seen: &mut u64,
+    live: bool,
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
         if args.json {
@@ -161,6 +204,9 @@ fn handle(
         return Ok(None);
     }
     report_status(args, item);
+    if !live {
+        return Ok(None);
+    }
     Ok(match item {
         Item::State(change) => match (&change.current, &change.reason) {
             (ConnectionState::Disconnected, Some(Reason::Requested)) => None,

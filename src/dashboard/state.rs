@@ -264,6 +264,7 @@ impl State {
             Item::Pong { rtt } => self.status.rtt = Some(rtt),
             Item::Dropped { total, .. } => self.status.dropped = total,
             Item::Error(e) => self.push_notice("error", e, now),
+            Item::Notice(text) => self.push_notice("notice", text, now),
             Item::Members {
                 channel, change, ..
             } => {

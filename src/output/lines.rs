@@ -94,6 +94,7 @@ pub fn status_line(item: &Item) -> Option<String> {
         Item::SubscriptionCount { channel, count } => format!("{channel}: {count} subscriber(s)"),
         Item::SignedIn { user_data } => format!("signed in as {user_data}"),
         Item::Error(e) => format!("error: {e}"),
+        Item::Notice(text) => text.clone(),
         Item::Pong { rtt } => format!("pong in {:.1} ms", rtt.as_secs_f64() * 1e3),
         Item::Dropped { count, total } => {
             format!("output fell behind: dropped {count} event(s) ({total} in all)")

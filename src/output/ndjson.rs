@@ -116,6 +116,9 @@ pub fn status_value(item: &Item, now: SystemTime) -> Option<Value> {
             serde_json::json!({ "time": time, "type": "signed_in", "user_data": user_data })
         }
         Item::Error(e) => serde_json::json!({ "time": time, "type": "error", "message": e }),
+        Item::Notice(text) => {
+            serde_json::json!({ "time": time, "type": "notice", "message": text })
+        }
         Item::Pong { rtt } => {
             serde_json::json!({ "time": time, "type": "pong", "rtt_ms": rtt.as_secs_f64() * 1e3 })
         }

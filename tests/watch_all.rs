@@ -1,0 +1,193 @@
+//! `watch --all` against `tickertape serve`: occupied channels are found and followed,
+//! including private and presence ones; new channels are picked up; vacated ones reported.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::server::Server;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+async fn line_matching(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = tokio::time::timeout(left, lines.next_line())
+            .await
+            .expect("timed out")
+            .unwrap()
+            .expect("stdout closed");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if pred(&v) {
+            return v;
+        }
+    }
+}
+
+#[tokio::test]
+async fn watch_all_follows_channels_as_they_come_and_go() {
+    let server = Server::start(&[]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "public-1", None).await;
+    a.subscribe(&a_id, "private-2", None).await;
+    a.subscribe(&a_id, "presence-3", Some(r#"{"user_id":"ann"}"#))
+        .await;
+    let port = server.addr.port().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
+        .args([
+            "watch",
+            "--all",
+            "--json",
+            "--json-status",
+            "--discover-interval",
+            "200ms",
+        ])
+        .args([
+            "--key",
+            "app-key",
+            "--secret",
+            "app-secret",
+            "--app-id",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("tickertape-no-config"),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut notices = Vec::new();
+    let mut wait_notice = async |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !notices.iter().any(|n: &String| n == want) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = tokio::time::timeout(left, err.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?}; saw {notices:?}"))
+                .unwrap()
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if v["type"] == "notice" {
+                notices.push(v["message"].as_str().unwrap().to_owned());
+            }
+        }
+    };
+    for c in ["public-1", "private-2", "presence-3"] {
+        wait_notice(&format!("discovered {c}")).await;
+    }
+    // Give the subscriptions a moment, then publish to every kind.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rest = server.rest();
+    for c in ["public-1", "private-2", "presence-3"] {
+        rest.trigger(&[c.to_owned()], "hello", "{}", None, None)
+            .await
+            .unwrap();
+        let v = line_matching(&mut out, |v| v["channel"] == c).await;
+        assert_eq!(v["event"], "hello");
+    }
+    // A channel that appears later is picked up.
+    a.subscribe(&a_id, "late-4", None).await;
+    wait_notice("discovered late-4").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rest.trigger(&["late-4".to_owned()], "hi", "{}", None, None)
+        .await
+        .unwrap();
+    line_matching(&mut out, |v| v["channel"] == "late-4").await;
+    // Its other subscriber leaves: vacated (the watcher itself does not count).
+    a.send(&tickertape::protocol::ClientMessage::Unsubscribe {
+        channel: "late-4".into(),
+    })
+    .await;
+    wait_notice("late-4 vacated").await;
+}
+
+#[tokio::test]
+async fn watch_all_needs_the_secret_and_honours_the_prefix() {
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_tickertape"))
+        .args([
+            "watch",
+            "--all",
+            "--json",
+            "--key",
+            "app-key",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("tickertape-no-config"),
+        )
+        .env_remove("PUSHER_APP_SECRET")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--all asks the REST API"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "private-x", None).await;
+    a.subscribe(&a_id, "public-y", None).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
+        .args([
+            "watch",
+            "--all",
+            "--prefix",
+            "private-",
+            "--json",
+            "--json-status",
+            "--discover-interval",
+            "200ms",
+            "--timeout",
+            "2",
+        ])
+        .args([
+            "--key",
+            "app-key",
+            "--secret",
+            "app-secret",
+            "--app-id",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("tickertape-no-config"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    child.wait().await.unwrap();
+    assert!(stderr.contains("discovered private-x"), "{stderr}");
+    assert!(!stderr.contains("public-y"), "{stderr}");
+}
