@@ -605,3 +605,46 @@ fn export_writes_the_log_as_shown() {
     assert!(tickertape::dashboard::export::write(&s, &dir, now).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_trigger_form_checks_and_requests() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('t'));
+    let form = s.form.as_ref().expect("t opens the form");
+    assert_eq!(
+        form.values[0], "stock_ticker",
+        "the subscribed channel by default"
+    );
+    for c in "update_event".chars() {
+        s.key(&key(c));
+    }
+    s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    s.key(&KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    s.key(&KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    for c in "{\"name\":\"ACME\",\"price\":".chars() {
+        s.key(&key(c));
+    }
+    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(
+        s.form
+            .as_ref()
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .starts_with("data is not JSON")
+    );
+    snapshots("trigger_form", &s, t0 + Duration::from_secs(20));
+    for c in "1}".chars() {
+        s.key(&key(c));
+    }
+    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(s.form.is_none());
+    let request = s.trigger_requested.take().expect("a checked request");
+    assert_eq!(request.data, json!({"name": "ACME", "price": 1}));
+    // While the form is open, keys are typing, not commands: q does not quit.
+    s.key(&key('t'));
+    s.key(&key('q'));
+    assert!(!s.quit && s.form.as_ref().unwrap().values[1] == "q");
+}

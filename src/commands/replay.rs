@@ -46,7 +46,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ts_field: args.ts_field,
         connection: ConnectionArgs::default(),
     };
-    let code = super::watch::consume(watch, None, rx).await?;
+    let code = super::watch::consume(watch, None, rx, None).await?;
     match producer.await.context("the replay stopped")?? {
         Some(damage) => {
             eprintln!(

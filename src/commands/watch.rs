@@ -48,7 +48,8 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         Some(path) => record(path, items, args.ts_field.clone())?,
         None => items,
     };
-    consume(args, Some(client), items).await
+    let rest = connection.rest_client().ok();
+    consume(args, Some(client), items, rest).await
 }
 
 /// Merges the engine's items with channel discovery's notices (`--all`).
@@ -121,9 +122,10 @@ pub async fn consume(
     args: WatchArgs,
     client: Option<client::Client>,
     mut items: Receiver<Item>,
+    rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
     if !args.json && std::io::stdout().is_terminal() {
-        return dashboard(args, client, items).await;
+        return dashboard(args, client, items, rest).await;
     }
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let deadline = args.timeout.map(|t| Instant::now() + t);
@@ -260,6 +262,7 @@ async fn dashboard(
     args: WatchArgs,
     client: Option<client::Client>,
     items: Receiver<Item>,
+    rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, Options, State, terminal};
     let options = Options {
@@ -277,7 +280,11 @@ async fn dashboard(
         rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
     let state = State::new(options, Bindings::new(rules), std::time::Instant::now());
-    let result = terminal::run(state, items, args.fps, args.mouse).await;
+    let senders = terminal::Senders {
+        rest,
+        client: client.clone(),
+    };
+    let result = terminal::run(state, items, args.fps, args.mouse, senders).await;
     if let Some(client) = client {
         client.disconnect().await;
     }

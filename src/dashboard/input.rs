@@ -3,6 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::form::{Form, Outcome};
 use super::keys::{self, Action};
 use super::logview::{Filter, contains_ci};
 use super::state::{Focus, Frozen, InputKind, State};
@@ -12,6 +13,17 @@ impl State {
     pub fn key(&mut self, key: &KeyEvent) {
         if self.input.is_some() {
             return self.type_key(key);
+        }
+        if let Some(form) = &mut self.form {
+            match form.key(key) {
+                Outcome::Editing => {}
+                Outcome::Cancelled => self.form = None,
+                Outcome::Send(request) => {
+                    self.form = None;
+                    self.trigger_requested = Some(request);
+                }
+            }
+            return;
         }
         let Some(action) = keys::action(key) else {
             return;
@@ -87,6 +99,7 @@ impl State {
                 self.input = Some((InputKind::Filter, current));
             }
             Action::Export => self.export_requested = true,
+            Action::Trigger => self.form = Some(Form::new(self.default_channel())),
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
             Action::Open if self.focus == Focus::Ticker => {
@@ -111,6 +124,19 @@ impl State {
                 Focus::Log => self.log_selected = None,
             },
         }
+    }
+
+    /// The channel the form starts with: the selected log line's, else the first subscribed.
+    fn default_channel(&self) -> String {
+        let positions = self.log_positions();
+        let selected = self
+            .log_selected
+            .and_then(|_| self.selected_index(&positions))
+            .map(|i| self.visible().1[positions[i]].channel.clone())
+            .filter(|c| c != "tickertape" && c != "-");
+        selected
+            .or_else(|| self.status.channels.keys().next().cloned())
+            .unwrap_or_default()
     }
 
     /// A mouse wheel turn over a pane: focus it and move its selection.

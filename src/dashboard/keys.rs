@@ -25,6 +25,7 @@ pub enum Action {
     Filter,
     Open,
     Export,
+    Trigger,
 }
 
 pub struct KeyBinding {
@@ -162,6 +163,12 @@ pub const KEYS: &[KeyBinding] = &[
         help: "export the log as shown to an NDJSON file",
         action: Action::Export,
         matches: |k| plain(k, 'e'),
+    },
+    KeyBinding {
+        keys: "t",
+        help: "trigger an event (client-* over the socket)",
+        action: Action::Trigger,
+        matches: |k| plain(k, 't'),
     },
 ];
 

@@ -4,6 +4,7 @@
 
 pub mod binding;
 pub mod export;
+pub mod form;
 mod input;
 pub mod keys;
 pub mod logview;

@@ -170,3 +170,49 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
     frame.render_widget(Clear, rect);
     frame.render_widget(table, rect);
 }
+
+/// The trigger form (`t`): three fields, the focused one reversed, the error under them.
+pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &super::form::Form) {
+    let width = 70.min(area.width);
+    let height = 9.min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let mut lines = Vec::new();
+    for (i, name) in super::form::FIELDS.iter().enumerate() {
+        let mut value = terminal_safe(&form.values[i]).into_owned();
+        let style = if i == form.focus {
+            value.push('▏');
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            ratatui::text::Span::styled(
+                format!("{name:>8} "),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            ratatui::text::Span::styled(value, style),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    match &form.error {
+        Some(e) => lines.push(Line::styled(
+            terminal_safe(e).into_owned(),
+            style(state, Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        None => lines.push(Line::styled(
+            "client-* events go over the socket; others through the REST API",
+            Style::new().add_modifier(Modifier::DIM),
+        )),
+    }
+    let block = pane(
+        " trigger · Tab next field · Enter send · Esc cancel ".into(),
+        true,
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

@@ -185,6 +185,10 @@ pub struct State {
     pub latency: BTreeMap<(String, String), Window>,
     /// `e` was pressed: the run loop writes the export.
     pub export_requested: bool,
+    /// The trigger form, while open.
+    pub form: Option<super::form::Form>,
+    /// A checked trigger the run loop is to send.
+    pub trigger_requested: Option<super::form::Request>,
     /// Presence channels' members: channel → user id → info.
     pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The ticker key shown as a chart.
@@ -221,6 +225,8 @@ impl State {
             help: false,
             members: BTreeMap::new(),
             export_requested: false,
+            form: None,
+            trigger_requested: None,
             latency: BTreeMap::new(),
             chart: None,
             paused: None,

@@ -20,17 +20,26 @@ use crate::client::Item;
 /// Most items applied before the loop looks at keys and the clock again.
 const MAX_BATCH: usize = 4096;
 
+/// What the dashboard can send on the user's behalf (`t`): through the REST API when the
+/// secret is known, and client events through the live connection.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub rest: Option<crate::publish::RestClient>,
+    pub client: Option<crate::client::Client>,
+}
+
 /// Runs until `q` or Ctrl-C. Returns the final state.
 pub async fn run(
     mut state: State,
     mut items: mpsc::Receiver<Item>,
     fps: u32,
     mouse: bool,
+    senders: Senders,
 ) -> std::io::Result<State> {
     let mut terminal = ratatui::init();
     let capture = mouse.then(MouseCapture::enable).transpose();
     let result = match capture {
-        Ok(_capture) => event_loop(&mut terminal, &mut state, &mut items, fps).await,
+        Ok(_capture) => event_loop(&mut terminal, &mut state, &mut items, fps, senders).await,
         Err(e) => Err(e),
     };
     ratatui::restore();
@@ -93,7 +102,10 @@ async fn event_loop(
     state: &mut State,
     items: &mut mpsc::Receiver<Item>,
     fps: u32,
+    senders: Senders,
 ) -> std::io::Result<()> {
+    // Results of triggers sent from the form come back here, for the log.
+    let (done_tx, mut done_rx) = mpsc::channel::<String>(16);
     let frame_time = Duration::from_secs(1) / fps.clamp(1, 240);
     let mut keys = EventStream::new();
     let mut dirty = true;
@@ -133,6 +145,13 @@ async fn event_loop(
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     state.key(&k);
+                    if let Some(request) = state.trigger_requested.take() {
+                        let (senders, done) = (senders.clone(), done_tx.clone());
+                        tokio::spawn(async move {
+                            let said = super::form::perform(request, senders.rest.as_ref(), senders.client.as_ref()).await;
+                            let _ = done.send(said).await;
+                        });
+                    }
                     if std::mem::take(&mut state.export_requested) {
                         let now = Instant::now();
                         match super::export::write(state, std::path::Path::new("."), std::time::SystemTime::now()) {
@@ -158,6 +177,10 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => return Ok(()),
             },
+            Some(said) = done_rx.recv() => {
+                state.note("trigger", said, Instant::now());
+                dirty = true;
+            }
             _ = tokio::time::sleep_until(wake.into()) => {}
             _ = clock.tick() => dirty = true,
         }

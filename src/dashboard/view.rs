@@ -84,6 +84,9 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
             scroll,
         );
     }
+    if let Some(form) = &state.form {
+        overlays::draw_form(frame, state, area, form);
+    }
     if state.help {
         overlays::draw_help(frame, area);
     }

@@ -1,0 +1,179 @@
+//! `t`: the trigger form, the Debug Console's Event Creator in the terminal. Three fields
+//! (channel, event, JSON data), checked before anything is sent. An event named `client-*`
+//! goes over the socket as a client event (private and presence channels only, as the
+//! protocol says); any other through the signed REST API, when the secret is known.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::client::Client;
+use crate::protocol::channel::{is_client_event, validate_channel, validate_event};
+use crate::publish::RestClient;
+
+pub const FIELDS: [&str; 3] = ["channel", "event", "data"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub values: [String; 3],
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+/// A checked request, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub channel: String,
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+/// What a key did to the form.
+pub enum Outcome {
+    Editing,
+    Cancelled,
+    Send(Request),
+}
+
+impl Form {
+    pub fn new(channel: String) -> Form {
+        Form {
+            values: [channel, String::new(), "{}".into()],
+            focus: 1,
+            error: None,
+        }
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Esc => return Outcome::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % FIELDS.len(),
+            KeyCode::BackTab | KeyCode::Up => {
+                self.focus = (self.focus + FIELDS.len() - 1) % FIELDS.len()
+            }
+            KeyCode::Enter => match self.check() {
+                Ok(request) => return Outcome::Send(request),
+                Err(e) => self.error = Some(e),
+            },
+            KeyCode::Backspace => {
+                self.values[self.focus].pop();
+            }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && self.values[self.focus].len() < 10_240 =>
+            {
+                self.values[self.focus].push(c);
+                self.error = None;
+            }
+            _ => {}
+        }
+        Outcome::Editing
+    }
+
+    fn check(&self) -> Result<Request, String> {
+        let [channel, event, data] = &self.values;
+        let info = validate_channel(channel.trim(), false).map_err(|e| format!("channel: {e}"))?;
+        validate_event(event.trim()).map_err(|e| format!("event: {e}"))?;
+        if is_client_event(event.trim()) && !info.allows_client_events() {
+            return Err("client-* events go only to private and presence channels".into());
+        }
+        let data = serde_json::from_str(data).map_err(|e| format!("data is not JSON: {e}"))?;
+        Ok(Request {
+            channel: channel.trim().to_owned(),
+            event: event.trim().to_owned(),
+            data,
+        })
+    }
+}
+
+/// Sends a request and says how it went, in a line for the log.
+pub async fn perform(
+    request: Request,
+    rest: Option<&RestClient>,
+    client: Option<&Client>,
+) -> String {
+    let Request {
+        channel,
+        event,
+        data,
+    } = request;
+    if is_client_event(&event) {
+        return match client {
+            Some(c) => match c.trigger_client_event(&channel, &event, data).await {
+                Ok(()) => format!("sent client event {event} on {channel}"),
+                Err(e) => format!("client event {event} on {channel} refused: {e}"),
+            },
+            None => "client events need a live connection".into(),
+        };
+    }
+    let Some(rest) = rest else {
+        return "triggering needs the app id and secret (--app-id, --secret); client-* events do not".into();
+    };
+    let text = match &data {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match rest
+        .trigger(std::slice::from_ref(&channel), &event, &text, None, None)
+        .await
+    {
+        Ok(answer) => format!("triggered {event} on {channel}: HTTP 200 {answer}"),
+        Err(e) => format!("trigger of {event} on {channel} failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(form: &mut Form, text: &str) -> Option<Outcome> {
+        let mut last = None;
+        for c in text.chars() {
+            last = Some(form.key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        last
+    }
+
+    fn enter(form: &mut Form) -> Outcome {
+        form.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn checks_before_sending() {
+        let mut f = Form::new("stock_ticker".into());
+        assert_eq!(f.focus, 1, "the event field first");
+        assert!(matches!(enter(&mut f), Outcome::Editing));
+        assert!(
+            f.error.as_ref().unwrap().starts_with("event:"),
+            "{:?}",
+            f.error
+        );
+        press(&mut f, "update_event");
+        f.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        f.key(&KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        press(&mut f, "\"name\":1");
+        assert!(matches!(enter(&mut f), Outcome::Editing));
+        assert!(f.error.as_ref().unwrap().starts_with("data is not JSON"));
+        f.values[2] = r#"{"name":"ACME","price":1}"#.into();
+        match enter(&mut f) {
+            Outcome::Send(r) => assert_eq!(
+                (
+                    r.channel.as_str(),
+                    r.event.as_str(),
+                    r.data["price"].as_i64()
+                ),
+                ("stock_ticker", "update_event", Some(1))
+            ),
+            _ => panic!("not sent"),
+        }
+        let mut f = Form::new("stock_ticker".into());
+        press(&mut f, "client-x");
+        assert!(matches!(enter(&mut f), Outcome::Editing));
+        assert!(f.error.as_ref().unwrap().contains("private and presence"));
+        f.values[0] = "bad name".into();
+        assert!(matches!(enter(&mut f), Outcome::Editing));
+        assert!(f.error.as_ref().unwrap().starts_with("channel:"));
+        assert!(matches!(
+            f.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+            Outcome::Cancelled
+        ));
+    }
+}
