@@ -338,7 +338,11 @@ fn memory_stays_bounded() {
     }
     // Every ring is at its cap once enough events came, and stays there.
     assert_eq!(sizes[1], sizes[2], "state after 100k events vs 200k events");
-    assert_eq!(sizes[2], (1000, 100, 50, 0));
+    assert_eq!(
+        sizes[2],
+        (1000, 100, 50, 1000),
+        "log, rows, history, event types: each at its cap"
+    );
     let (a, b) = (sizes[0], sizes[2]);
     assert!(
         a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2,
@@ -647,4 +651,36 @@ fn the_trigger_form_checks_and_requests() {
     s.key(&key('t'));
     s.key(&key('q'));
     assert!(!s.quit && s.form.as_ref().unwrap().values[1] == "q");
+}
+
+#[test]
+fn count_bindings_show_how_many_and_how_long_ago() {
+    let t0 = Instant::now();
+    let rules = ["orders/created=count", "*=log"]
+        .iter()
+        .map(|r| Binding::parse(r).unwrap())
+        .collect();
+    let mut s = State::new(Options::default(), Bindings::new(rules), t0);
+    s.apply(connected(), t0);
+    for n in 0..3u64 {
+        s.apply(
+            event("orders", "created", json!({"id": n}), n),
+            t0 + Duration::from_secs(n),
+        );
+    }
+    s.apply(
+        event("orders", "shipped", json!({"id": 1}), 5),
+        t0 + Duration::from_secs(5),
+    );
+    let seen = s.counts[&("orders".to_owned(), "created".to_owned())];
+    assert_eq!(seen.count, 3);
+    assert!(s.counting);
+    snapshots("count_binding", &s, t0 + Duration::from_secs(9));
+    let screen = render(&s, t0 + Duration::from_secs(9), 80, 24)
+        .backend()
+        .to_string();
+    assert!(
+        screen.contains("orders · 4s ago") && screen.contains("created 3 · 7s"),
+        "{screen}"
+    );
 }

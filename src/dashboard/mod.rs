@@ -10,6 +10,7 @@ pub mod keys;
 pub mod logview;
 mod overlays;
 pub mod state;
+mod status;
 mod statusbar;
 pub mod terminal;
 pub mod ticker;

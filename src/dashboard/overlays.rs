@@ -216,3 +216,37 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
+
+/// Every event type seen, by channel: how many, and how long since the last one.
+pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
+    let mut lines = Vec::new();
+    let mut channel: Option<&str> = None;
+    for ((c, event), seen) in &state.counts {
+        if channel != Some(c.as_str()) {
+            channel = Some(c.as_str());
+            let latest = state
+                .counts
+                .range((c.clone(), String::new())..)
+                .take_while(|((cc, _), _)| cc == c)
+                .map(|(_, s)| s.last)
+                .max();
+            let ago = latest
+                .map(|l| age(now.saturating_duration_since(l)))
+                .unwrap_or_default();
+            lines.push(Line::styled(
+                format!("{} · {ago} ago", terminal_safe(c)),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+        }
+        lines.push(Line::raw(format!(
+            " {} {} · {}",
+            terminal_safe(event),
+            seen.count,
+            age(now.saturating_duration_since(seen.last))
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(pane(format!(" events · {} ", state.counts.len()), false)),
+        area,
+    );
+}

@@ -2,10 +2,11 @@
 //! it; engine items and keys change it; the view only reads it.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use super::binding::{Bindings, FieldPath, View};
 use super::logview::{self, Filter};
+pub use super::status::Status;
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
@@ -88,67 +89,11 @@ pub enum Focus {
     Log,
 }
 
-/// What the status bar shows.
-#[derive(Debug, Clone)]
-pub struct Status {
-    pub state: ConnectionState,
-    pub reason: Option<String>,
-    pub retry_at: Option<Instant>,
-    pub url: String,
-    pub socket_id: Option<String>,
-    pub channels: BTreeMap<String, SubscriptionStatus>,
-    pub total: u64,
-    pub rtt: Option<Duration>,
-    pub dropped: u64,
-    pub unbound: u64,
-    /// Events per second over the last complete seconds.
-    recent: VecDeque<(u64, u64)>,
-    started: Instant,
-}
-
-impl Status {
-    fn new(now: Instant) -> Status {
-        Status {
-            state: ConnectionState::Initialized,
-            reason: None,
-            retry_at: None,
-            url: String::new(),
-            socket_id: None,
-            channels: BTreeMap::new(),
-            total: 0,
-            rtt: None,
-            dropped: 0,
-            unbound: 0,
-            recent: VecDeque::new(),
-            started: now,
-        }
-    }
-
-    fn count(&mut self, now: Instant) {
-        self.total += 1;
-        let second = now.duration_since(self.started).as_secs();
-        match self.recent.back_mut() {
-            Some((s, n)) if *s == second => *n += 1,
-            _ => {
-                self.recent.push_back((second, 1));
-                while self.recent.len() > 6 {
-                    self.recent.pop_front();
-                }
-            }
-        }
-    }
-
-    /// Messages per second, averaged over the last five complete seconds.
-    pub fn rate(&self, now: Instant) -> f64 {
-        let current = now.duration_since(self.started).as_secs();
-        let sum: u64 = self
-            .recent
-            .iter()
-            .filter(|(s, _)| *s < current && *s + 5 >= current)
-            .map(|(_, n)| n)
-            .sum();
-        sum as f64 / 5f64.min(current.max(1) as f64)
-    }
+/// How many events of one type came, and when the last did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub count: u64,
+    pub last: Instant,
 }
 
 /// The view frozen by Space: what it showed, and how much came since.
@@ -164,8 +109,10 @@ pub struct State {
     pub bindings: Bindings,
     pub ticker: Ticker,
     pub log: VecDeque<LogLine>,
-    /// `count` bindings: (channel, event) → events.
-    pub counts: BTreeMap<(String, String), u64>,
+    /// Every event type seen: (channel, event) → how many, and when the last came.
+    pub counts: BTreeMap<(String, String), Seen>,
+    /// Some binding is a `count`: the events pane is always shown.
+    pub counting: bool,
     pub status: Status,
     pub focus: Focus,
     pub sort: Sort,
@@ -212,6 +159,7 @@ impl State {
             ticker: Ticker::new(options.history, options.max_rows),
             log: VecDeque::new(),
             counts: BTreeMap::new(),
+            counting: false,
             status: Status::new(now),
             focus: Focus::Ticker,
             sort: Sort::Key,
@@ -303,6 +251,15 @@ impl State {
         if let Some(f) = &mut self.paused {
             f.since += 1;
         }
+        let k = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
+        if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
+            let seen = self.counts.entry(k).or_insert(Seen {
+                count: 0,
+                last: now,
+            });
+            seen.count += 1;
+            seen.last = now;
+        }
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
                 latency::latency_ms(&ev.data.to_value(), p.pointer(), ev.received_at)
@@ -328,10 +285,7 @@ impl State {
                 self.log_event(&ev, false, latency);
             }
             Some(View::Count) => {
-                let k = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
-                if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
-                    *self.counts.entry(k).or_default() += 1;
-                }
+                self.counting = true;
                 self.log_event(&ev, false, latency);
             }
             Some(View::Ignore) => {}

@@ -48,13 +48,26 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     let [status, ticker, log, hints] = layout(area);
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
     draw_ticker(frame, state, now, ticker);
-    if state.members.is_empty() {
+    // A right-hand column for presence members and per-event counts, when there is something
+    // to show there: members, a `count` binding, or a wide terminal.
+    let show_events = !state.counts.is_empty() && (state.counting || area.width >= 120);
+    if state.members.is_empty() && !show_events {
         draw_log(frame, state, log);
     } else {
-        let [log, members] =
+        let [log, side] =
             Layout::horizontal([Constraint::Min(30), Constraint::Length(28)]).areas(log);
         draw_log(frame, state, log);
-        overlays::draw_members(frame, state, members);
+        match (state.members.is_empty(), show_events) {
+            (false, true) => {
+                let [members, events] =
+                    Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                        .areas(side);
+                overlays::draw_members(frame, state, members);
+                overlays::draw_events(frame, state, events, now);
+            }
+            (false, false) => overlays::draw_members(frame, state, side),
+            (true, _) => overlays::draw_events(frame, state, side, now),
+        }
     }
     frame.render_widget(
         Paragraph::new(hint_line(state)).style(Style::new().add_modifier(Modifier::DIM)),
