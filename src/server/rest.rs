@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::apps::App;
 use super::connection::event_frame;
+use super::hub::Occupancy;
 use crate::protocol::channel::{classify, validate_channel, validate_event};
 use crate::protocol::limits::{MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES, MAX_TRIGGER_CHANNELS};
 use crate::protocol::rest::{decode_query, verify_request};
@@ -178,21 +179,25 @@ fn channel_attributes(
     channel: &str,
     info: &[String],
 ) -> Result<Value, ApiError> {
-    let occ = s.hub.channel(&app.id, channel);
+    if info.iter().any(|f| f == "user_count") && !classify(channel).is_presence() {
+        return Err(bad(format!(
+            "user_count is only available for presence channels, not {channel}"
+        )));
+    }
+    Ok(attributes(&s.hub.channel(&app.id, channel), info))
+}
+
+/// The `info` attributes asked for, from a channel's occupancy.
+fn attributes(occ: &Occupancy, info: &[String]) -> Value {
     let mut v = json!({});
     for f in info {
         if f == "user_count" {
-            if !classify(channel).is_presence() {
-                return Err(bad(format!(
-                    "user_count is only available for presence channels, not {channel}"
-                )));
-            }
             v["user_count"] = json!(occ.user_count);
         } else {
             v["subscription_count"] = json!(occ.subscription_count);
         }
     }
-    Ok(v)
+    v
 }
 
 pub async fn events(
@@ -277,13 +282,7 @@ pub async fn channels(
     }
     let mut out = serde_json::Map::new();
     for (name, occ) in s.hub.channels(&app.id, prefix) {
-        let mut attrs = json!({});
-        if info.iter().any(|f| f == "user_count") {
-            attrs["user_count"] = json!(occ.user_count);
-        }
-        if info.iter().any(|f| f == "subscription_count") {
-            attrs["subscription_count"] = json!(occ.subscription_count);
-        }
+        let attrs = attributes(&occ, &info);
         out.insert(name, attrs);
     }
     Ok(Json(json!({ "channels": out })))
