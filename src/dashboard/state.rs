@@ -262,7 +262,7 @@ impl State {
         }
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
-                latency::latency_ms(&ev.data.to_value(), p.pointer(), ev.received_at)
+                latency::latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
             });
         if let Some(ms) = latency {
             let key = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
@@ -280,7 +280,7 @@ impl State {
         // Every event is logged but the ignored ones; the binding adds its own view.
         match view {
             Some(View::Ticker { key, value }) => {
-                let data = ev.data.to_value();
+                let data = ev.data.as_value();
                 self.ticker.update(key.get(&data), value.get(&data), now);
                 self.log_event(&ev, false, latency);
             }

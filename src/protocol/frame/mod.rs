@@ -51,6 +51,14 @@ impl Data {
         }
     }
 
+    /// The data as a JSON value, borrowed when it already is one (no copy per event).
+    pub fn as_value(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            Data::Json(v) => std::borrow::Cow::Borrowed(v),
+            other => std::borrow::Cow::Owned(other.to_value()),
+        }
+    }
+
     /// The data as the string a server puts on the wire (double encoding, §2).
     pub fn to_wire_string(&self) -> String {
         match self {
