@@ -569,6 +569,7 @@ fn latency_windows_per_event_type() {
         .backend()
         .to_string();
     assert!(screen.contains("lat p50 60 p99 100 max 100ms"), "{screen}");
+    snapshots("latency", &s, t0 + Duration::from_secs(10));
 }
 
 #[test]

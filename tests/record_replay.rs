@@ -7,7 +7,6 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::Peer;
 use tickertape::dashboard::{Bindings, Options, State, view};
 use tokio::process::Command;
 
@@ -46,9 +45,9 @@ fn fixture() -> String {
 
 #[tokio::test]
 async fn a_recording_replays_as_it_was_received() {
-    let mut peer = Peer::start().await;
+    let server = support::server::Server::start(&[]).await;
     let file = std::env::temp_dir().join(format!("tickertape-rec-{}.ndjson", std::process::id()));
-    let port = peer.addr.port().to_string();
+    let port = server.addr.port().to_string();
     let mut watch = tickertape();
     watch.args([
         "watch",
@@ -57,28 +56,38 @@ async fn a_recording_replays_as_it_was_received() {
         "--count",
         "3",
         "--key",
-        "k",
+        "app-key",
+        "--host",
+        "127.0.0.1",
         "--port",
         &port,
-        "--record",
-        file.to_str().unwrap(),
     ]);
+    watch.args(["--record", file.to_str().unwrap()]);
     let child = watch.spawn().unwrap();
-    let mut conn = peer.conn().await;
-    conn.establish("1.1", 120).await;
-    conn.expect_subscribe().await;
-    conn.succeed("a").await;
+    // Publish once the watcher is subscribed.
+    let rest = server.rest();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rest.channel("a", None).await.unwrap()["occupied"] != true {
+        assert!(Instant::now() < deadline, "the watcher never subscribed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for n in 0..3 {
-        conn.send(&format!(
-            r#"{{"event":"e{n}","channel":"a","data":"{{\"n\":{n}}}"}}"#
-        ))
-        .await;
+        rest.trigger(
+            &["a".into()],
+            &format!("e{n}"),
+            &format!(r#"{{"n":{n}}}"#),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     }
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
         .unwrap()
         .unwrap();
     let live = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(live.lines().count(), 3, "{live}");
     let recorded = std::fs::read_to_string(&file).unwrap();
     assert!(
         recorded.contains(r#""type":"state""#) && recorded.contains(r#""current":"connected""#),

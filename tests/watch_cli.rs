@@ -393,8 +393,8 @@ async fn ending_a_run_closes_the_socket_cleanly() {
 #[tokio::test]
 async fn ts_field_adds_latency_to_each_line() {
     let home = scratch("latency");
-    let mut peer = Peer::start().await;
-    let port = peer.addr.port().to_string();
+    let server = support::server::Server::start(&[]).await;
+    let port = server.addr.port().to_string();
     let child = tickertape(&home)
         .args([
             "watch",
@@ -405,21 +405,29 @@ async fn ts_field_adds_latency_to_each_line() {
             "--ts-field",
             "meta.ts",
             "--key",
-            "k",
+            "app-key",
+            "--host",
+            "127.0.0.1",
             "--port",
             &port,
         ])
         .spawn()
         .unwrap();
-    let mut conn = subscribed(&mut peer, "a").await;
+    let rest = server.rest();
+    while rest.channel("a", None).await.unwrap()["occupied"] != true {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    let frame = serde_json::json!({"event": "e", "channel": "a", "data": serde_json::json!({"meta": {"ts": now_ms - 50}}).to_string()});
-    conn.send(&frame.to_string()).await;
-    conn.send(r#"{"event":"e","channel":"a","data":"{\"no\":\"timestamp\"}"}"#)
-        .await;
+    let data = serde_json::json!({"meta": {"ts": now_ms - 50}}).to_string();
+    rest.trigger(&["a".into()], "e", &data, None, None)
+        .await
+        .unwrap();
+    rest.trigger(&["a".into()], "e", r#"{"no":"timestamp"}"#, None, None)
+        .await
+        .unwrap();
     let (code, stdout, stderr) = finish(child).await;
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout
