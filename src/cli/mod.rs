@@ -16,6 +16,12 @@ use duration::parse_duration;
 
 const EXAMPLES: &str = "\
 Examples:
+  # The seed end to end: server, stock publisher and dashboard on this machine
+  tickertape
+
+  # The dashboard on a channel, with the seed's binding
+  tickertape watch stock_ticker --bind 'update_event=ticker(key=name,value=price)'
+
   # Watch a channel on the local embedded server, as NDJSON
   tickertape watch stock_ticker --json --key app-key
 
@@ -54,7 +60,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Subscribe to channels and print every event
+    /// Watch channels: the dashboard on a terminal, NDJSON with --json
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
     /// Run a Pusher-compatible server (WebSocket + signed REST API) on this machine
