@@ -685,3 +685,18 @@ fn count_bindings_show_how_many_and_how_long_ago() {
         "{screen}"
     );
 }
+
+#[test]
+fn the_demo_shows_its_page_url_in_the_key_hints() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.banner = Some("page http://127.0.0.1:6001/".into());
+    let screen = render(&s, t0 + Duration::from_secs(20), 80, 24)
+        .backend()
+        .to_string();
+    let last = screen.lines().last().unwrap();
+    assert!(
+        last.contains("q quit") && last.contains("page http://127.0.0.1:6001/"),
+        "{last}"
+    );
+}

@@ -181,6 +181,9 @@ pub struct WatchArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// A first line for the dashboard's log (the demo's page URL); not a flag.
+    #[arg(skip)]
+    pub banner: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]

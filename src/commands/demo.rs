@@ -55,6 +55,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         max_rows: 1_000,
         ascii: false,
         mouse: false,
+        banner: Some(format!("page http://{addr}/")),
         ts_field: Some(
             crate::dashboard::binding::FieldPath::parse("ts").map_err(anyhow::Error::msg)?,
         ),

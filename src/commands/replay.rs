@@ -43,6 +43,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         max_rows: 1_000,
         ascii: args.ascii,
         mouse: false,
+        banner: None,
         ts_field: args.ts_field,
         connection: ConnectionArgs::default(),
     };

@@ -279,7 +279,8 @@ async fn dashboard(
             .with_context(|| format!("cannot read {}", path.display()))?;
         rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
-    let state = State::new(options, Bindings::new(rules), std::time::Instant::now());
+    let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
+    state.banner = args.banner;
     let senders = terminal::Senders {
         rest,
         client: client.clone(),

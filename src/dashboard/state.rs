@@ -132,6 +132,8 @@ pub struct State {
     pub latency: BTreeMap<(String, String), Window>,
     /// `e` was pressed: the run loop writes the export.
     pub export_requested: bool,
+    /// A line kept in the key hints (the demo's page URL).
+    pub banner: Option<String>,
     /// The trigger form, while open.
     pub form: Option<super::form::Form>,
     /// A checked trigger the run loop is to send.
@@ -174,6 +176,7 @@ impl State {
             members: BTreeMap::new(),
             export_requested: false,
             form: None,
+            banner: None,
             trigger_requested: None,
             latency: BTreeMap::new(),
             chart: None,

@@ -323,6 +323,9 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
 }
 
 fn hint_line(state: &State) -> String {
+    if let (Some(banner), None, None) = (&state.banner, &state.input, &state.paused) {
+        return format!(" q quit · ? help · Space pause · {}", terminal_safe(banner));
+    }
     match (&state.input, &state.paused) {
         (Some((InputKind::Search, text)), _) => {
             format!(" search: {}▏ (Enter, Esc)", terminal_safe(text))
