@@ -441,3 +441,54 @@ async fn ts_field_adds_latency_to_each_line() {
         "no timestamp, no latency"
     );
 }
+
+#[tokio::test]
+async fn answers_from_a_hostile_api_server_are_escaped() {
+    let home = scratch("hostile-api");
+    let hostile = "{\"channels\":{\"a\\u001b]52;c;aGk=\\u0007\\u009b31m\\u202e\":{\"user_count\":1}},\"k\\u009bx\":\"\\u001b[2J\"}";
+    let (url, _requests) = support::http_endpoint(vec![
+        (200, hostile.into()),
+        (200, hostile.into()),
+        (200, hostile.into()),
+    ])
+    .await;
+    let port = url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for args in [
+        &["channels", "--json"][..],
+        &["channels"][..],
+        &["trigger", "c", "e", "{}", "--info", "user_count"][..],
+    ] {
+        let child = tickertape(&home)
+            .args(args)
+            .args([
+                "--key",
+                "k",
+                "--secret",
+                "s",
+                "--app-id",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port,
+            ])
+            .spawn()
+            .unwrap();
+        let (code, stdout, stderr) = finish(child).await;
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(!stdout.is_empty(), "{args:?}");
+        assert!(
+            !stdout
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+            "{args:?} let raw control characters through: {stdout:?}"
+        );
+    }
+}

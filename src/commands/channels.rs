@@ -34,7 +34,8 @@ pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.json {
-        println!("{answer}");
+        // The terminal-safe formatter: a server's text never reaches the terminal raw.
+        crate::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| {
@@ -61,7 +62,7 @@ pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
         }
     } else if let Some(obj) = answer.as_object() {
         for (k, v) in obj {
-            println!("{k}: {}", text(v));
+            println!("{}: {}", terminal_safe(k), text(v));
         }
     }
     Ok(ExitCode::SUCCESS)

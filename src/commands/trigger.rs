@@ -59,7 +59,7 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
     if args.info.is_some() {
-        println!("{answer}");
+        crate::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
     }
     Ok(ExitCode::SUCCESS)
 }
