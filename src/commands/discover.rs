@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 use crate::client::{Client, ClientError, Item};
 use crate::publish::RestClient;
 
+/// Most channels followed; a server listing more is not followed past this (and says so once).
+pub const MAX_FOLLOWED: usize = 10_000;
+
 /// Polls until the front end goes away, sending what it notices as items.
 pub async fn run(
     rest: RestClient,
@@ -23,6 +26,7 @@ pub async fn run(
 ) {
     // channel → occupied by someone other than us, as last seen.
     let mut known: BTreeMap<String, bool> = BTreeMap::new();
+    let mut full = false;
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_error: Option<String> = None;
@@ -63,6 +67,18 @@ pub async fn run(
             // Once we are subscribed we count too; without counts, listed means occupied.
             let ours = known.contains_key(name);
             let occupied = count.is_none_or(|c| c > u64::from(ours));
+            if !known.contains_key(name) && known.len() >= MAX_FOLLOWED {
+                if !full {
+                    full = true;
+                    let note = format!(
+                        "following {MAX_FOLLOWED} channels, the most --all follows; the rest are skipped"
+                    );
+                    if tx.send(Item::Notice(note)).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
             match known.insert(name.clone(), occupied) {
                 None => {
                     let note = match client.subscribe(name).await {
