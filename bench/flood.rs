@@ -1,7 +1,9 @@
-//! Ingest flood for `bench/ingest.sh` (the full harness is issue 6).
+//! The flood source for `bench/run.sh` (P1–P3) and `bench/ingest.sh`.
 //!
-//! `flood serve N`: a minimal Pusher peer on 127.0.0.1 that prints its port, and floods each
-//! connection with N pre-encoded `update_event` frames right after the subscribe.
+//! `flood serve N [KEYS] [RATE]`: a minimal Pusher peer on 127.0.0.1 that prints its port,
+//! and floods each connection with N pre-encoded `update_event` frames `{name, price}` right
+//! after the subscribe: KEYS distinct names (5), at RATE events per second (0: as fast as
+//! it can).
 //! `flood read PORT N`: the baseline reader, which counts raw frames without decoding them.
 
 use futures_util::{SinkExt, StreamExt};
@@ -16,21 +18,31 @@ const SUBSCRIBE: &str = r#"{"event":"pusher:subscribe","data":{"channel":"stock_
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("serve") => serve(args[2].parse().expect("N")).await,
+        Some("serve") => {
+            let opt = |i: usize, default: usize| {
+                args.get(i)
+                    .map_or(default, |a| a.parse().expect("a number"))
+            };
+            serve(args[2].parse().expect("N"), opt(3, 5), opt(4, 0)).await
+        }
         Some("read") => read(args[2].parse().expect("PORT"), args[3].parse().expect("N")).await,
-        _ => eprintln!("usage: flood serve N | flood read PORT N"),
+        _ => eprintln!("usage: flood serve N [KEYS] [RATE] | flood read PORT N"),
     }
 }
 
-async fn serve(n: usize) {
+async fn serve(n: usize, keys: usize, rate: usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("{}", listener.local_addr().unwrap().port());
     let names = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI"];
-    let frames: Vec<Message> = (0..1000)
+    let name = |i: usize| match keys {
+        0..=5 => names[i % keys.max(1)].to_owned(),
+        _ => format!("K{:03}", i % keys),
+    };
+    let frames: Vec<Message> = (0..keys.max(1) * 200)
         .map(|i| {
             Message::text(format!(
                 r#"{{"event":"update_event","channel":"stock_ticker","data":"{{\"name\":\"{}\",\"price\":{}.{:02}}}"}}"#,
-                names[i % 5],
+                name(i),
                 10 + i % 90,
                 i % 100
             ))
@@ -45,15 +57,25 @@ async fn serve(n: usize) {
             let _ = ws.send(Message::text(ESTABLISHED)).await;
             let _ = ws.next().await; // the subscribe
             let _ = ws.send(Message::text(SUBSCRIBED)).await;
+            // At RATE, a slice every millisecond; else batches of 256.
+            let per_tick = if rate == 0 { 256 } else { rate.div_ceil(1000) };
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(1));
             for i in 0..n {
                 if ws.feed(frames[i % frames.len()].clone()).await.is_err() {
                     return;
                 }
-                if i % 256 == 0 && ws.flush().await.is_err() {
-                    return;
+                if i % per_tick == 0 {
+                    if ws.flush().await.is_err() {
+                        return;
+                    }
+                    if rate > 0 {
+                        tick.tick().await;
+                    }
                 }
             }
             let _ = ws.flush().await;
+            // The end of the flood: a close, so that readers which do not count (websocat) end.
+            let _ = ws.close(None).await;
             while let Some(Ok(_)) = ws.next().await {}
         });
     }

@@ -150,6 +150,10 @@ pub struct WatchArgs {
     /// Exit (status 3) as soon as a subscription fails to authorize
     #[arg(long)]
     pub fail_fast: bool,
+    /// Print no events: at the end, one JSON line on stdout with the count per channel and
+    /// event, the rate, and what was dropped
+    #[arg(long, conflicts_with = "json")]
+    pub summary: bool,
     /// Bind an event to a view (repeatable): [CHANNEL/]EVENT=VIEW, where VIEW is
     /// ticker(key=PATH,value=PATH), log, count or ignore; EVENT or CHANNEL may be *
     #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse, help_heading = "Dashboard")]
@@ -176,6 +180,10 @@ pub struct WatchArgs {
     /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row
     #[arg(long, help_heading = "Dashboard")]
     pub mouse: bool,
+    /// At exit, write the dashboard's own timings to FILE as JSON: frames drawn, the most in
+    /// any second, key-to-frame latency p50/p99/max, and CPU time
+    #[arg(long, value_name = "FILE", help_heading = "Dashboard")]
+    pub stats: Option<PathBuf>,
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,

@@ -106,6 +106,9 @@ pub struct DemoArgs {
     /// Time between stock updates
     #[arg(long, default_value = "300ms", value_parser = parse_duration)]
     pub interval: Duration,
+    /// At exit, write the dashboard's own timings to FILE (see `watch --stats`)
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<std::path::PathBuf>,
 }
 
 impl Default for DemoArgs {
@@ -113,6 +116,7 @@ impl Default for DemoArgs {
         DemoArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             interval: Duration::from_millis(300),
+            stats: None,
         }
     }
 }

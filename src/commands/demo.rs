@@ -46,6 +46,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         count: None,
         timeout: None,
         fail_fast: false,
+        summary: false,
         record: None,
         bindings: crate::dashboard::binding::seed_rules(),
         bindings_file: None,
@@ -55,6 +56,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         max_rows: 1_000,
         ascii: false,
         mouse: false,
+        stats: args.stats.clone(),
         banner: Some(format!("page http://{addr}/")),
         ts_field: Some(
             crate::dashboard::binding::FieldPath::parse("ts").map_err(anyhow::Error::msg)?,

@@ -124,12 +124,15 @@ pub async fn consume(
     mut items: Receiver<Item>,
     rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
-    if !args.json && std::io::stdout().is_terminal() {
+    if !args.json && !args.summary && std::io::stdout().is_terminal() {
         return dashboard(args, client, items, rest).await;
     }
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
+    let mut summary = args
+        .summary
+        .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
     let stop = super::serve::shutdown_signal();
     tokio::pin!(stop);
 
@@ -145,6 +148,13 @@ pub async fn consume(
             }
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
         };
+        if let Some(summary) = &mut summary {
+            match &item {
+                Item::Event(ev) if ev.is_application() => summary.event(ev),
+                Item::Dropped { total, .. } => summary.dropped(*total),
+                _ => {}
+            }
+        }
         match handle(&args, &item, &mut out, &mut seen, client.is_some()) {
             Ok(None) => {}
             Ok(Some(end)) => break end,
@@ -161,6 +171,9 @@ pub async fn consume(
             }
         }
     };
+    if let Some(summary) = &summary {
+        let _ = ndjson::write_line(&mut out, &summary.report(std::time::Instant::now()));
+    }
     let _ = out.flush();
     // Close the socket cleanly (1000): the engine ends, and with it the item channel.
     if let Some(client) = client {
@@ -189,7 +202,9 @@ fn handle(
     live: bool,
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
-        if args.json {
+        if args.summary {
+            // Counted by the caller; nothing per event.
+        } else if args.json {
             let latency = args.ts_field.as_ref().and_then(|p| {
                 crate::output::latency::latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
             });
@@ -285,7 +300,14 @@ async fn dashboard(
         rest,
         client: client.clone(),
     };
-    let result = terminal::run(state, items, args.fps, args.mouse, senders).await;
+    let options = terminal::RunOptions {
+        fps: args.fps,
+        mouse: args.mouse,
+        stop_after: args.count,
+        timeout: args.timeout,
+        stats: args.stats.clone(),
+    };
+    let result = terminal::run(state, items, options, senders).await;
     if let Some(client) = client {
         client.disconnect().await;
     }

@@ -9,6 +9,7 @@ mod input;
 pub mod keys;
 pub mod logview;
 mod overlays;
+pub mod pacing;
 pub mod state;
 mod status;
 mod statusbar;

@@ -1,7 +1,7 @@
 //! The dashboard's run loop: the one task that owns the state. Engine items arrive over the
 //! bounded channel and are applied as they come; the screen is redrawn only when something
-//! changed, at most `fps` times a second, so a burst of events costs one draw. A key press is
-//! drawn at once. `ratatui::init` installs a panic hook that restores the terminal, and
+//! changed, at most `fps` times in any second, so a burst of events costs one draw. A key
+//! press is drawn at once, unless the screen is already redrawing at the cap. `ratatui::init` installs a panic hook that restores the terminal, and
 //! `restore` runs on every other way out.
 
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 
+use super::pacing::{Pacer, Stats};
 use super::state::{Focus, State};
 use super::view;
 use crate::client::Item;
@@ -28,21 +29,54 @@ pub struct Senders {
     pub client: Option<crate::client::Client>,
 }
 
-/// Runs until `q` or Ctrl-C. Returns the final state.
+/// How the loop runs and when it ends, besides `q`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Most frames in any one second.
+    pub fps: u32,
+    pub mouse: bool,
+    /// End after this many application events (`--count`).
+    pub stop_after: Option<u64>,
+    /// End after this long (`--timeout`).
+    pub timeout: Option<Duration>,
+    /// Write frame and key timings here at the end (`--stats`).
+    pub stats: Option<std::path::PathBuf>,
+}
+
+/// Runs until `q`, Ctrl-C, `--count` or `--timeout`. Returns the final state.
 pub async fn run(
     mut state: State,
     mut items: mpsc::Receiver<Item>,
-    fps: u32,
-    mouse: bool,
+    options: RunOptions,
     senders: Senders,
 ) -> std::io::Result<State> {
+    let mut stats = Stats::new(options.fps, Instant::now());
     let mut terminal = ratatui::init();
-    let capture = mouse.then(MouseCapture::enable).transpose();
+    let capture = options.mouse.then(MouseCapture::enable).transpose();
     let result = match capture {
-        Ok(_capture) => event_loop(&mut terminal, &mut state, &mut items, fps, senders).await,
+        Ok(_capture) => {
+            event_loop(
+                &mut terminal,
+                &mut state,
+                &mut items,
+                &options,
+                &mut stats,
+                senders,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     ratatui::restore();
+    if let Some(path) = &options.stats {
+        let report = stats.report(
+            Instant::now(),
+            state.status.total,
+            state.status.dropped,
+            super::pacing::cpu_time(),
+        );
+        std::fs::write(path, format!("{report}\n"))?;
+    }
     result.map(|()| state)
 }
 
@@ -101,31 +135,42 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
     items: &mut mpsc::Receiver<Item>,
-    fps: u32,
+    options: &RunOptions,
+    stats: &mut Stats,
     senders: Senders,
 ) -> std::io::Result<()> {
     // Results of triggers sent from the form come back here, for the log.
     let (done_tx, mut done_rx) = mpsc::channel::<String>(16);
-    let frame_time = Duration::from_secs(1) / fps.clamp(1, 240);
+    let mut pacer = Pacer::new(options.fps);
     let mut keys = EventStream::new();
     let mut dirty = true;
-    let mut last_draw: Option<Instant> = None;
+    // A key press or a resize: draw as soon as the cap allows, not a frame later.
+    let mut urgent = true;
     // Ages, rates and countdowns move with the clock: redraw once a second even when idle.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
+    let deadline = options.timeout.map(|t| Instant::now() + t);
     let mut engine_open = true;
     while !state.quit {
+        if options.stop_after.is_some_and(|n| state.status.total >= n)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
         let now = Instant::now();
-        let due = last_draw.map_or(now, |t| t + frame_time);
+        let due = pacer.due(now, urgent);
         if dirty && now >= due {
             terminal.draw(|f| view::draw(f, state, now))?;
-            last_draw = Some(now);
+            pacer.drew(now);
+            stats.drawn(now, Instant::now());
             dirty = false;
+            urgent = false;
         }
         let wake = if dirty {
             due.max(now)
         } else {
             now + Duration::from_secs(3600)
         };
+        let wake = deadline.map_or(wake, |d| wake.min(d));
         tokio::select! {
             item = items.recv(), if engine_open => match item {
                 Some(item) => {
@@ -144,6 +189,7 @@ async fn event_loop(
             },
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    stats.key(Instant::now());
                     state.key(&k);
                     if let Some(request) = state.trigger_requested.take() {
                         let (senders, done) = (senders.clone(), done_tx.clone());
@@ -160,18 +206,18 @@ async fn event_loop(
                         }
                     }
                     dirty = true;
-                    last_draw = None; // draw the key's effect at once
+                    urgent = true; // draw the key's effect at once
                 }
                 Some(Ok(Event::Mouse(m))) => {
                     if let Ok(size) = terminal.size() {
                         on_mouse(state, m, Rect::new(0, 0, size.width, size.height));
                         dirty = true;
-                        last_draw = None;
+                        urgent = true;
                     }
                 }
                 Some(Ok(Event::Resize(..))) => {
                     dirty = true;
-                    last_draw = None;
+                    urgent = true;
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),

@@ -14,7 +14,7 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// Replaces every unsafe character with a visible escape (`\e`, `\n`, `\u{202e}`).
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -107,8 +107,48 @@ pub struct Event {
     pub user_id: Option<String>,
 }
 
+/// The fields of the envelope, read without building a map of the whole frame.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    event: Option<Value>,
+    #[serde(default)]
+    channel: Option<Value>,
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    user_id: Option<Value>,
+}
+
 /// Parses the envelope of any frame, in either direction.
 pub fn decode_envelope(text: &str) -> Result<Event, DecodeError> {
+    // A derived struct also reads a JSON array; only an object may take the fast path.
+    if !text.trim_start().starts_with('{') {
+        return decode_envelope_value(text);
+    }
+    let envelope = match serde_json::from_str::<Envelope>(text) {
+        Ok(e) => e,
+        // Not an object, or a field twice: decide on the whole value, as JSON reads it.
+        Err(e) if e.is_data() => return decode_envelope_value(text),
+        Err(e) => return Err(DecodeError::NotJson(e.to_string())),
+    };
+    let Some(Value::String(event)) = envelope.event else {
+        return Err(DecodeError::MissingEvent);
+    };
+    let channel = match envelope.channel {
+        Some(Value::String(c)) => Some(c),
+        _ => None,
+    };
+    Ok(Event {
+        event,
+        channel,
+        data: Data::from_wire(envelope.data),
+        user_id: envelope.user_id.and_then(id_string),
+    })
+}
+
+/// The slow path of [`decode_envelope`], for frames that are not a plain object.
+fn decode_envelope_value(text: &str) -> Result<Event, DecodeError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let Value::Object(mut map) = value else {
