@@ -536,3 +536,32 @@ async fn a_disabled_app_refuses_connections_and_api_calls() {
         other => panic!("{other:?}"),
     }
 }
+
+/// pusher-js subscribes to `#server-to-user-{id}` right after `pusher:signin_success`; the
+/// server allows exactly that channel, and only to the socket signed in as that user.
+#[tokio::test]
+async fn a_signed_in_socket_may_subscribe_its_own_server_to_user_channel_only() {
+    let server = Server::start(&[]).await;
+    let (mut raw, id) = server.raw().await;
+    let refused = |m: &ServerMessage| matches!(m, ServerMessage::SubscriptionError { .. });
+    let before = raw.subscribe(&id, "#server-to-user-u1", None).await;
+    assert!(refused(&before), "before signin: {before:?}");
+
+    let user_data = r#"{"id":"u1"}"#;
+    raw.send(&ClientMessage::Signin {
+        auth: signature::sign_user(KEY, SECRET, &id, user_data).unwrap(),
+        user_data: user_data.into(),
+    })
+    .await;
+    assert!(matches!(
+        raw.recv().await,
+        ServerMessage::SigninSuccess { .. }
+    ));
+    let own = raw.subscribe(&id, "#server-to-user-u1", None).await;
+    assert!(
+        matches!(own, ServerMessage::SubscriptionSucceeded { .. }),
+        "{own:?}"
+    );
+    let other = raw.subscribe(&id, "#server-to-user-u2", None).await;
+    assert!(refused(&other), "another user's: {other:?}");
+}

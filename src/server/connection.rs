@@ -16,7 +16,9 @@ use super::ServerConfig;
 use super::apps::App;
 use super::hub::{ConnHandle, Hub};
 use super::log::Log;
-use crate::protocol::channel::{classify, is_client_event, validate_channel, validate_event};
+use crate::protocol::channel::{
+    ChannelKind, SERVER_TO_USER_PREFIX, classify, is_client_event, validate_channel, validate_event,
+};
 use crate::protocol::frame::{Event, Member, PusherError, SubscriptionError};
 use crate::protocol::limits::{CLIENT_EVENTS_PER_SECOND, MAX_EVENT_DATA_BYTES, MAX_USER_ID_LEN};
 use crate::protocol::{ClientMessage, Data, ServerMessage, signature};
@@ -69,6 +71,8 @@ struct Conn {
     window: (Instant, u32),
     /// The channels this socket is subscribed to (at most [`MAX_SUBSCRIPTIONS`]).
     subscribed: HashSet<String>,
+    /// The user this socket signed in as (`pusher:signin`).
+    user: Option<String>,
 }
 
 /// Most channels one connection may subscribe to; past it, subscriptions are refused.
@@ -115,6 +119,7 @@ pub async fn run(
         },
         window: (Instant::now(), 0),
         subscribed: HashSet::new(),
+        user: None,
         hub,
         app,
         cfg,
@@ -247,12 +252,23 @@ impl Conn {
     }
 
     fn subscribe(&mut self, channel: &str, auth: Option<&str>, channel_data: Option<&str>) {
-        let info = match validate_channel(channel, false) {
+        let info = match validate_channel(channel, true) {
             Ok(info) => info,
             Err(e) => {
                 return self.refuse_subscription(channel, "InvalidChannel", 400, e.to_string());
             }
         };
+        // pusher-js subscribes to its own server-to-user channel after signing in; no other.
+        if info.kind == ChannelKind::ServerToUser
+            && self.user.as_deref() != channel.strip_prefix(SERVER_TO_USER_PREFIX)
+        {
+            return self.refuse_subscription(
+                channel,
+                "AuthError",
+                403,
+                format!("{channel} is only for the user signed in as its id (pusher:signin first)"),
+            );
+        }
         if !self.subscribed.contains(channel) && self.subscribed.len() >= MAX_SUBSCRIPTIONS {
             return self.refuse_subscription(
                 channel,
@@ -336,6 +352,7 @@ impl Conn {
         ) {
             (Ok(()), Some(id)) => {
                 self.hub.set_user(&self.app.id, &self.socket_id, &id);
+                self.user = Some(id.clone());
                 self.log
                     .line("SIGNIN", format_args!("{} as {id}", self.socket_id));
                 self.send(&ServerMessage::SigninSuccess {
