@@ -2,6 +2,7 @@
 //! counters. It connects, reconnects by the close-code policy with back-off, and hands typed
 //! items to its consumer through the [`Outbox`]. `session.rs` runs each live connection.
 
+use crate::output::sanitize::terminal_safe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -181,7 +182,11 @@ impl Engine {
             socket_id,
             url: self.endpoint.url(&self.cfg.key),
         };
-        tracing::info!(state = %current, reason = ?change.reason, retry_in = ?retry_in, "connection state");
+        let reason = change
+            .reason
+            .as_ref()
+            .map(|r| terminal_safe(&r.to_string()).into_owned());
+        tracing::info!(state = %current, reason = ?reason, retry_in = ?retry_in, "connection state");
         self.state = current;
         self.out.push(Item::State(change));
     }

@@ -1,6 +1,7 @@
 //! Frames from the server, once connected: protocol events update the subscription table and
 //! presence members; application events are decrypted where needed and handed on.
 
+use crate::output::sanitize::terminal_safe;
 use std::time::SystemTime;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -201,7 +202,12 @@ impl Engine {
     }
 
     pub(super) fn fail(&mut self, channel: &str, failure: SubscriptionFailure) {
-        tracing::warn!(channel, message = %failure.message, "subscription failed");
+        // The log file may be read with `tail -f`: text from the wire is escaped there too.
+        tracing::warn!(
+            channel = %terminal_safe(channel),
+            message = %terminal_safe(&failure.message),
+            "subscription failed"
+        );
         if self.subs.failed(channel, failure.clone()) {
             self.push_status(channel, SubscriptionStatus::Failed(failure));
         }

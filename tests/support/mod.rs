@@ -116,6 +116,11 @@ impl Conn {
             .expect("send to client");
     }
 
+    /// Sends a binary frame (bytes that need not be UTF-8).
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        let _ = self.ws.send(Message::binary(bytes)).await;
+    }
+
     /// Sends if the client is still there; false once it is gone.
     pub async fn try_send(&mut self, text: &str) -> bool {
         self.ws.send(Message::text(text.to_owned())).await.is_ok()
