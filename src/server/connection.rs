@@ -138,13 +138,20 @@ pub async fn run(
 
     let mut last_seen = Instant::now();
     let mut ping_sent: Option<Instant> = None;
+    // Room kept in the send queue for the answers to one client message. A client's own
+    // burst (resubscribing 1000 channels) waits for it to read, rather than overflowing its
+    // queue and being closed as too slow; fan-out never waits (4100 when full).
+    let headroom = (conn.cfg.send_queue / 4).clamp(1, 16);
     let reason = loop {
         let deadline = match ping_sent {
             Some(sent) => sent + conn.cfg.pong_timeout,
             None => last_seen + conn.cfg.activity_timeout,
         };
+        let room = conn.handle.frames.capacity() >= headroom;
+        let frames = conn.handle.frames.clone();
         tokio::select! {
-            msg = stream.next() => match msg {
+            _ = frames.reserve_many(headroom), if !room => {}
+            msg = stream.next(), if room => match msg {
                 Some(Ok(Message::Text(text))) => {
                     last_seen = Instant::now();
                     ping_sent = None;

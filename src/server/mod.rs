@@ -125,9 +125,45 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
             "/apps/{app_id}/users/{user_id}/terminate_connections",
             post(rest::terminate),
         )
-        .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(shared);
     (router, hub)
+}
+
+/// The largest request body read; larger ones get 413 before they are read whole.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Errors that axum answers by itself (a body over the limit, an unknown path, a wrong
+/// method) in plain text become `{"error": …}` like every REST error, so clients that parse
+/// error bodies as JSON (the Pusher SDKs) can say what went wrong.
+async fn json_errors(resp: axum::response::Response) -> axum::response::Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let error = match status {
+        http::StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is over {MAX_BODY_BYTES} bytes")
+        }
+        http::StatusCode::NOT_FOUND => "no such endpoint".to_owned(),
+        http::StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this endpoint".to_owned(),
+        other => other.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    axum::response::Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::json!({ "error": error }).to_string()),
+    )
 }
 
 /// Binds `addr` and serves in the background.
