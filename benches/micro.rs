@@ -1,0 +1,144 @@
+//! Micro-benchmarks (divan): the hot paths under the figures of bench/run.sh.
+//! `cargo bench --bench micro`
+
+use std::time::{Duration, Instant, SystemTime};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+use tickertape::client::{ConnectionState, Item, ReceivedEvent, StateChange, SubscriptionStatus};
+use tickertape::dashboard::{Bindings, Options, State, view};
+use tickertape::protocol::rest::{sign_request, verify_request};
+use tickertape::protocol::{Data, ServerMessage};
+
+fn main() {
+    divan::main();
+}
+
+const FRAME: &str = r#"{"event":"update_event","channel":"stock_ticker","data":"{\"name\":\"ACME\",\"price\":42.17}"}"#;
+
+#[divan::bench]
+fn frame_decode() -> ServerMessage {
+    ServerMessage::decode(divan::black_box(FRAME)).unwrap()
+}
+
+#[divan::bench]
+fn ndjson_encode_event(bencher: divan::Bencher) {
+    let ev = received(7, 3);
+    let mut out = Vec::with_capacity(256);
+    bencher.bench_local(|| {
+        out.clear();
+        tickertape::output::ndjson::write_event(&mut out, divan::black_box(&ev), None).unwrap();
+    });
+}
+
+const BODY: &[u8] = br#"{"name":"update_event","channels":["stock_ticker"],"data":"{\"name\":\"ACME\",\"price\":42.17}"}"#;
+
+#[divan::bench]
+fn rest_sign() -> Vec<(String, String)> {
+    sign_request(
+        "app-key",
+        "app-secret",
+        "POST",
+        "/apps/1/events",
+        &[],
+        BODY,
+        1_795_000_000,
+    )
+    .unwrap()
+}
+
+#[divan::bench]
+fn rest_verify(bencher: divan::Bencher) {
+    let signed = sign_request(
+        "app-key",
+        "app-secret",
+        "POST",
+        "/apps/1/events",
+        &[],
+        BODY,
+        1_795_000_000,
+    )
+    .unwrap();
+    bencher.bench_local(|| {
+        verify_request(
+            "app-key",
+            "app-secret",
+            "POST",
+            "/apps/1/events",
+            divan::black_box(&signed),
+            BODY,
+            1_795_000_000,
+        )
+        .unwrap()
+    });
+}
+
+fn received(key: usize, step: usize) -> ReceivedEvent {
+    ReceivedEvent {
+        received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + step as u64),
+        channel: Some("stock_ticker".into()),
+        event: "update_event".into(),
+        data: Data::Json(
+            json!({"name": format!("K{key:03}"), "price": 10.0 + (key * 7 + step) as f64 / 10.0}),
+        ),
+        user_id: None,
+        raw: FRAME.into(),
+        decrypt_error: None,
+    }
+}
+
+/// 500 ticker rows with history, and a full log of 10 000 lines.
+fn busy_state(t0: Instant) -> State {
+    let mut s = State::new(Options::default(), Bindings::seed(), t0);
+    s.apply(
+        Item::State(StateChange {
+            previous: ConnectionState::Connecting,
+            current: ConnectionState::Connected,
+            reason: None,
+            retry_in: None,
+            socket_id: Some("1.1".into()),
+            url: "ws://127.0.0.1:6001/app/app-key".into(),
+        }),
+        t0,
+    );
+    s.apply(
+        Item::Subscription {
+            channel: "stock_ticker".into(),
+            status: SubscriptionStatus::Subscribed,
+        },
+        t0,
+    );
+    for step in 0..20 {
+        for key in 0..500 {
+            s.apply(
+                Item::Event(received(key, step)),
+                t0 + Duration::from_millis(step as u64 * 100),
+            );
+        }
+    }
+    s
+}
+
+#[divan::bench]
+fn dashboard_render_120x40_500_rows(bencher: divan::Bencher) {
+    let t0 = Instant::now();
+    let state = busy_state(t0);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    bencher.bench_local(|| {
+        terminal
+            .draw(|f| view::draw(f, &state, t0 + Duration::from_secs(3)))
+            .unwrap();
+    });
+}
+
+#[divan::bench]
+fn dashboard_apply_event(bencher: divan::Bencher) {
+    let t0 = Instant::now();
+    let mut state = busy_state(t0);
+    let mut i = 0;
+    bencher.bench_local(|| {
+        i += 1;
+        state.apply(Item::Event(received(i % 500, i)), t0);
+    });
+}
