@@ -35,8 +35,9 @@ pub struct ServeArgs {
     /// How long a server ping waits for its pong before closing with 4201
     #[arg(long, default_value = "30s", value_parser = parse_duration, hide = true)]
     pub pong_timeout: Duration,
-    /// Frames queued per connection before it counts as too slow (4100)
-    #[arg(long, default_value_t = 1024, hide = true)]
+    /// Frames queued per connection before it counts as too slow (4100). Frames are shared
+    /// between subscribers, so a queued frame costs its connection one slot.
+    #[arg(long, default_value_t = 4096, hide = true)]
     pub send_queue: usize,
     /// Log connections, subscriptions, API calls and client events to stderr
     #[arg(long)]

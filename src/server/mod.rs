@@ -45,7 +45,7 @@ impl ServerConfig {
             apps: Apps::new(apps),
             activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
             pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
-            send_queue: 1024,
+            send_queue: 4096,
             max_message_bytes: 64 * 1024,
             log: Log::default(),
         }
