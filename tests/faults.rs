@@ -138,6 +138,38 @@ impl Watcher {
     }
 }
 
+impl Watcher {
+    /// The connection ends with the reason "no pong" (only the heartbeat can tell).
+    async fn pong_timeout(&mut self) {
+        let down = self
+            .until("the pong timeout", Duration::from_secs(10), |v| {
+                v["type"] == "state" && v["previous"] == "connected"
+            })
+            .await;
+        assert!(
+            down["reason"].as_str().unwrap().contains("no pong"),
+            "the state says why: {down}"
+        );
+    }
+
+    /// Connected and subscribed again, and an event published now arrives.
+    async fn recovered(&mut self, rest: &tickertape::publish::RestClient) {
+        self.until("the reconnect", Duration::from_secs(20), |v| {
+            is_state(v, "connected")
+        })
+        .await;
+        self.subscribed(&["stock_ticker"], Duration::from_secs(10))
+            .await;
+        rest.trigger(&["stock_ticker".into()], "after", "{}", None, None)
+            .await
+            .unwrap();
+        self.until("an event after recovery", Duration::from_secs(5), |v| {
+            v["event"] == "after"
+        })
+        .await;
+    }
+}
+
 fn is_state(v: &Value, current: &str) -> bool {
     v["type"] == "state" && v["current"] == current
 }
@@ -270,31 +302,11 @@ async fn sigstop_past_the_activity_timeout_fires_the_pong_timeout_then_recovers(
     w.subscribed(&["stock_ticker"], Duration::from_secs(10))
         .await;
     signal(&server.child, "-STOP");
-    let down = w
-        .until("the pong timeout", Duration::from_secs(10), |v| {
-            v["type"] == "state" && v["previous"] == "connected"
-        })
-        .await;
+    // Resumed whether or not the check passes, so the server is never left stopped.
+    let result = tokio::time::timeout(Duration::from_secs(10), w.pong_timeout()).await;
     signal(&server.child, "-CONT");
-    assert!(
-        down["reason"].as_str().unwrap().contains("no pong"),
-        "the state says why: {down}"
-    );
-    w.until("the reconnect", Duration::from_secs(20), |v| {
-        is_state(v, "connected")
-    })
-    .await;
-    w.subscribed(&["stock_ticker"], Duration::from_secs(10))
-        .await;
-    server
-        .rest()
-        .trigger(&["stock_ticker".into()], "after", "{}", None, None)
-        .await
-        .unwrap();
-    w.until("an event after the freeze", Duration::from_secs(5), |v| {
-        v["event"] == "after"
-    })
-    .await;
+    result.expect("the pong timeout");
+    w.recovered(&server.rest()).await;
 }
 
 /// A TCP proxy. After `silence(n)`, its first n connections go silent both ways without
@@ -380,30 +392,8 @@ async fn a_half_open_connection_is_detected_and_replaced() {
     rest.trigger(&["stock_ticker".into()], "lost", "{}", None, None)
         .await
         .unwrap();
-    let down = w
-        .until("the pong timeout", Duration::from_secs(10), |v| {
-            v["type"] == "state" && v["previous"] == "connected"
-        })
-        .await;
-    assert!(
-        down["reason"].as_str().unwrap().contains("no pong"),
-        "{down}"
-    );
-    w.until("the reconnect", Duration::from_secs(20), |v| {
-        is_state(v, "connected")
-    })
-    .await;
-    w.subscribed(&["stock_ticker"], Duration::from_secs(10))
-        .await;
-    rest.trigger(&["stock_ticker".into()], "after", "{}", None, None)
-        .await
-        .unwrap();
-    w.until(
-        "an event on the new connection",
-        Duration::from_secs(5),
-        |v| v["event"] == "after",
-    )
-    .await;
+    w.pong_timeout().await;
+    w.recovered(&rest).await;
     assert!(
         !w.seen.iter().any(|v| v["event"] == "lost"),
         "the cut event cannot have arrived"

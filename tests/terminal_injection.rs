@@ -309,5 +309,4 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
     assert_eq!(out.status.code(), Some(1));
     assert_safe("damaged replay stdout", &out.stdout);
     assert_safe("damaged replay stderr", &out.stderr);
-    let _ = Instant::now();
 }
