@@ -1,26 +1,30 @@
 //! Close-code policy (§4) and channel/event name rules (§3, §8).
 
 use tickertape::protocol::channel::{self, ChannelKind, NameError};
-use tickertape::protocol::close::{self, CloseAction};
+use tickertape::protocol::close::{self, CloseAction, CloseCode};
 
 #[test]
 fn close_code_ranges() {
-    assert_eq!(close::close_action(4000), CloseAction::SwitchToTls);
+    assert_eq!(CloseCode::from(4000).action(), CloseAction::SwitchToTls);
     for code in [4001, 4003, 4004, 4005, 4006, 4007, 4008, 4009, 4099] {
-        assert_eq!(close::close_action(code), CloseAction::Stop, "{code}");
+        assert_eq!(CloseCode::from(code).action(), CloseAction::Stop, "{code}");
     }
     for code in [4100, 4150, 4199] {
-        assert_eq!(close::close_action(code), CloseAction::Backoff, "{code}");
+        assert_eq!(
+            CloseCode::from(code).action(),
+            CloseAction::Backoff,
+            "{code}"
+        );
     }
     for code in [4200, 4201, 4202, 4299] {
         assert_eq!(
-            close::close_action(code),
+            CloseCode::from(code).action(),
             CloseAction::ReconnectNow,
             "{code}"
         );
     }
     for code in [4300, 4301, 4302, 4999] {
-        assert_eq!(close::close_action(code), CloseAction::Stop, "{code}");
+        assert_eq!(CloseCode::from(code).action(), CloseAction::Stop, "{code}");
     }
 }
 
@@ -29,12 +33,16 @@ fn websocket_close_codes_follow_pusher_js() {
     // 1002–1004 are mapped to back-off; 1000, 1001, 1005 and 1006 take the generic
     // `closed` path, which retries after the same one-second back-off.
     for code in 1000..=1006 {
-        assert_eq!(close::close_action(code), CloseAction::Backoff, "{code}");
+        assert_eq!(
+            CloseCode::from(code).action(),
+            CloseAction::Backoff,
+            "{code}"
+        );
     }
-    assert!(!close::is_error(1000));
-    assert!(!close::is_error(1001));
-    assert!(close::is_error(1006));
-    assert!(close::is_error(4001));
+    assert!(!CloseCode::from(1000).is_error());
+    assert!(!CloseCode::from(1001).is_error());
+    assert!(CloseCode::from(1006).is_error());
+    assert!(CloseCode::from(4001).is_error());
 }
 
 #[test]
@@ -49,10 +57,16 @@ fn handshake_errors() {
 
 #[test]
 fn descriptions() {
-    assert_eq!(close::describe(4001), "application does not exist");
-    assert_eq!(close::describe(4201), "pong reply not received");
-    assert_eq!(close::describe(1006), "abnormal closure (connection lost)");
-    assert_eq!(close::describe(1234), "connection closed");
+    assert_eq!(
+        CloseCode::from(4001).describe(),
+        "application does not exist"
+    );
+    assert_eq!(CloseCode::from(4201).describe(), "pong reply not received");
+    assert_eq!(
+        CloseCode::from(1006).describe(),
+        "abnormal closure (connection lost)"
+    );
+    assert_eq!(CloseCode::from(1234).describe(), "connection closed");
 }
 
 #[test]
@@ -131,4 +145,22 @@ fn event_names() {
     assert!(channel::is_client_event("client-typing"));
     assert!(!channel::is_client_event("typing"));
     assert!(channel::is_internal_event("pusher_internal:member_added"));
+}
+
+#[test]
+fn close_codes_round_trip_through_u16() {
+    for code in CloseCode::NAMED {
+        assert_eq!(CloseCode::from(code.as_u16()), code);
+        assert_ne!(
+            code.describe(),
+            "connection closed",
+            "{code} is undescribed"
+        );
+    }
+    assert_eq!(CloseCode::from(4321), CloseCode::Other(4321));
+    assert_eq!(u16::from(CloseCode::InvalidPayload), 1007);
+    assert_eq!(
+        close::Close::SHUTDOWN.code.action(),
+        CloseAction::ReconnectNow
+    );
 }

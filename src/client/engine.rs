@@ -21,7 +21,7 @@ use super::stats::Stats;
 use super::subscriptions::{Subscriptions, Unsubscribe};
 use super::transport;
 use crate::net::http::HttpClient;
-use crate::protocol::close::{CloseAction, close_action};
+use crate::protocol::close::{CloseAction, CloseCode};
 
 /// What ends a connection attempt or a session, and so what the engine does next.
 pub(super) enum Next {
@@ -49,7 +49,10 @@ impl Next {
     }
 
     pub(super) fn from_close(code: u16, message: String) -> Next {
-        Next::from_action(close_action(code), Reason::Closed { code, message })
+        Next::from_action(
+            CloseCode::from(code).action(),
+            Reason::Closed { code, message },
+        )
     }
 }
 

@@ -67,13 +67,13 @@ impl fmt::Display for Reason {
                 write!(
                     f,
                     "closed with {code} ({})",
-                    crate::protocol::close::describe(*code)
+                    crate::protocol::CloseCode::from(*code).describe()
                 )
             }
             Reason::Closed { code, message } => write!(
                 f,
                 "closed with {code} ({}): {message}",
-                crate::protocol::close::describe(*code)
+                crate::protocol::CloseCode::from(*code).describe()
             ),
             Reason::PusherError {
                 code: Some(c),

@@ -13,5 +13,5 @@ pub mod rest;
 pub mod signature;
 
 pub use channel::{ChannelInfo, ChannelKind};
-pub use close::CloseAction;
+pub use close::{Close, CloseAction, CloseCode};
 pub use frame::{ClientMessage, Data, DecodeError, Event, ServerMessage};
