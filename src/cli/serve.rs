@@ -39,6 +39,20 @@ pub struct ServeArgs {
     /// between subscribers, so a queued frame costs its connection one slot.
     #[arg(long, default_value_t = 4096, hide = true)]
     pub send_queue: usize,
+    /// Channels one app may hold (occupied, or cache channels keeping an event); past it,
+    /// new channels are refused
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_channels: u32,
+    /// Channels one connection may be subscribed to
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_subscriptions: u32,
+    /// Subscribe requests per second per connection, after a burst of --max-subscriptions
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub subscribe_rate: u32,
+    /// How long a closing connection may take to send its queued frames and Close and to
+    /// read the client's answer
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub close_timeout: Duration,
     /// Log connections, subscriptions, API calls and client events to stderr
     #[arg(long)]
     pub log: bool,
@@ -90,6 +104,12 @@ impl ServeArgs {
         cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
         cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
         cfg.send_queue = self.send_queue.max(1);
+        cfg.hub.max_channels = self.max_channels as usize;
+        cfg.hub.max_subscriptions = self.max_subscriptions as usize;
+        cfg.subscribes_per_second = self.subscribe_rate;
+        cfg.close_timeout = self
+            .close_timeout
+            .clamp(Duration::from_millis(10), Duration::from_secs(60));
         cfg.log.enabled = self.log;
         let listen = self
             .listen

@@ -2,10 +2,12 @@
 //! seed's page at `/`. It is for one machine: demos, local development and tests.
 
 pub mod apps;
-pub mod connection;
+pub mod handlers;
+pub mod handshake;
 pub mod hub;
 pub mod log;
 mod rest;
+pub mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,9 +22,10 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
-use hub::Hub;
+use hub::{Hub, HubLimits};
 use log::Log;
 
+use crate::protocol::Close;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 
 #[derive(Debug, Clone)]
@@ -36,6 +39,14 @@ pub struct ServerConfig {
     pub send_queue: usize,
     /// Largest WebSocket message accepted from a client.
     pub max_message_bytes: usize,
+    /// How long a closing connection may take to send its last frames and its Close, and to
+    /// read the client's answer, before the socket is dropped.
+    pub close_timeout: Duration,
+    /// Channels per app and subscriptions per connection.
+    pub hub: HubLimits,
+    /// Subscribe requests one connection may make per second, after a burst as large as its
+    /// subscription limit.
+    pub subscribes_per_second: u32,
     pub log: Log,
 }
 
@@ -47,6 +58,9 @@ impl ServerConfig {
             pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
             send_queue: 4096,
             max_message_bytes: 64 * 1024,
+            close_timeout: Duration::from_secs(1),
+            hub: HubLimits::default(),
+            subscribes_per_second: 100,
             log: Log::default(),
         }
     }
@@ -85,21 +99,18 @@ pub struct Shared {
 pub struct Running {
     pub addr: SocketAddr,
     pub hub: Arc<Hub>,
+    close_timeout: Duration,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
-    /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops.
+    /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops, once
+    /// every session has sent its Close (each within its close deadline).
     pub async fn shutdown(self) {
-        let n = self
-            .hub
-            .close_all(4200, "Server is shutting down. Please reconnect shortly.");
-        // Give the writers a moment to send their close frames.
-        for _ in 0..20 {
-            if self.hub.connection_count() == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let n = self.hub.close_all(Close::SHUTDOWN);
+        let until = tokio::time::Instant::now() + self.close_timeout + Duration::from_millis(250);
+        while self.hub.live_sessions() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.task.abort();
         tracing::info!(closed = n, "server stopped");
@@ -107,7 +118,7 @@ impl Running {
 }
 
 pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
-    let hub = Arc::new(Hub::default());
+    let hub = Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub));
     let shared = Shared {
         log: cfg.log,
         cfg: Arc::new(cfg),
@@ -175,13 +186,19 @@ async fn json_errors(resp: axum::response::Response) -> axum::response::Response
 pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    let close_timeout = cfg.close_timeout;
     let (router, hub) = router(cfg);
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(Running { addr, hub, task })
+    Ok(Running {
+        addr,
+        hub,
+        close_timeout,
+        task,
+    })
 }
 
 #[derive(Deserialize)]
@@ -202,13 +219,15 @@ async fn websocket(
         .max_frame_size(s.cfg.max_message_bytes)
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
-    match connection::check_handshake(&s.cfg, &key, q.protocol.as_deref()) {
-        connection::Handshake::Ok(app) => {
-            ws.on_upgrade(move |socket| connection::run(socket, s.hub, app, s.cfg, s.log))
-        }
-        connection::Handshake::Refuse(code, message) => {
-            s.log.line("REFUSED", format_args!("{code} {message}"));
-            ws.on_upgrade(move |socket| connection::refuse(socket, code, message))
+    match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
+        Ok(app) => ws.on_upgrade(move |socket| session::run(socket, s.hub, app, s.cfg, s.log)),
+        Err(refusal) => {
+            s.log.line(
+                "REFUSED",
+                format_args!("{} {}", refusal.code, refusal.message),
+            );
+            let deadline = s.cfg.close_timeout;
+            ws.on_upgrade(move |socket| handshake::refuse(socket, refusal, deadline))
         }
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::apps::App;
-use super::connection::event_frame;
+use super::handlers::event_frame;
 use super::hub::Occupancy;
 use crate::protocol::channel::{classify, validate_channel, validate_event};
 use crate::protocol::limits::{MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES, MAX_TRIGGER_CHANNELS};

@@ -1,47 +1,57 @@
-//! The hub: every app's connections and channels, shared by the WebSocket handlers and the
+//! The hub: every app's connections and channels, shared by the WebSocket sessions and the
 //! REST API. One mutex guards it; every critical section is short and never waits, because
 //! fan-out uses `try_send` into each subscriber's bounded queue. An event is serialised once
 //! per channel, and the same bytes are queued for every subscriber. A subscriber whose queue
 //! is full is closed with 4100 and counted, so it never stalls the others or grows memory.
+//!
+//! The hub is the one owner of who is subscribed where: each connection's entry lists its own
+//! channels, so a disconnect costs O(its channels), never a scan of the app.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod channel;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
-use serde_json::Value;
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::mpsc;
 
-use crate::protocol::ServerMessage;
-use crate::protocol::channel::classify;
 use crate::protocol::frame::Member;
 use crate::protocol::limits::MAX_PRESENCE_MEMBERS;
+use crate::protocol::{Close, ServerMessage, channel::classify};
+use channel::Channel;
 
-/// Most channels an app keeps (occupied, or cache channels holding an event).
-pub const MAX_CHANNELS: usize = 100_000;
+/// How many channels and subscriptions strangers may make the hub hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubLimits {
+    /// Channels one app keeps (occupied, or cache channels holding an event).
+    pub max_channels: usize,
+    /// Channels one connection may be subscribed to.
+    pub max_subscriptions: usize,
+}
+
+impl Default for HubLimits {
+    fn default() -> HubLimits {
+        HubLimits {
+            max_channels: 100_000,
+            max_subscriptions: 1000,
+        }
+    }
+}
 
 /// How a connection is reached: its send queue, and a slot to ask it to close.
 #[derive(Clone)]
 pub struct ConnHandle {
     pub frames: mpsc::Sender<Utf8Bytes>,
-    pub kick: mpsc::Sender<(u16, String)>,
+    pub kick: mpsc::Sender<Close>,
 }
 
 impl ConnHandle {
     /// Asks the connection to close; a second request while one is pending is ignored.
-    pub fn close(&self, code: u16, reason: &str) {
-        let _ = self.kick.try_send((code, reason.to_owned()));
+    pub fn close(&self, close: Close) {
+        let _ = self.kick.try_send(close);
     }
-}
-
-#[derive(Default)]
-struct Channel {
-    /// Subscribed sockets, with their presence user id.
-    subs: HashMap<String, Option<String>>,
-    /// Presence: user id → (info, number of sockets).
-    users: HashMap<String, (Value, usize)>,
-    /// Cache channels: the last event's frame.
-    cached: Option<Utf8Bytes>,
 }
 
 #[derive(Default)]
@@ -53,6 +63,8 @@ struct AppState {
 struct Conn {
     handle: ConnHandle,
     user_id: Option<String>,
+    /// The channels this connection is subscribed to.
+    channels: HashSet<String>,
 }
 
 /// Counters for logs and tests.
@@ -63,9 +75,43 @@ pub struct Counters {
     pub api_messages: AtomicU64,
 }
 
-#[derive(Default)]
+/// Why a subscription was refused by the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubscribeError {
+    /// The socket is on the channel already (Pusher's "Existing subscription").
+    Existing,
+    /// The socket is no longer registered (it is closing).
+    Gone,
+    /// The socket is at its subscription limit.
+    TooManySubscriptions(usize),
+    /// The app is at its channel limit.
+    TooManyChannels(usize),
+    /// The presence channel has its maximum of distinct members.
+    PresenceFull(usize),
+}
+
+impl fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubscribeError::Existing => f.write_str("Existing subscription to channel"),
+            SubscribeError::Gone => f.write_str("The connection is closing"),
+            SubscribeError::TooManySubscriptions(n) => write!(
+                f,
+                "Too many subscriptions on one connection (the limit is {n})"
+            ),
+            SubscribeError::TooManyChannels(n) => {
+                write!(f, "The app has too many channels (the limit is {n})")
+            }
+            SubscribeError::PresenceFull(n) => write!(f, "presence channel is full ({n} members)"),
+        }
+    }
+}
+
 pub struct Hub {
     apps: Mutex<HashMap<String, AppState>>,
+    limits: HubLimits,
+    /// Sessions still running, closing ones included: shutdown waits for them.
+    live: AtomicUsize,
     pub counters: Counters,
 }
 
@@ -83,10 +129,52 @@ pub struct Occupancy {
     pub user_count: usize,
 }
 
+/// Counts a running session for as long as it is held.
+pub struct LiveSession(Arc<Hub>);
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Hub {
+    /// A hub for these apps (by id); calls naming other apps see an empty app.
+    pub fn new<'a>(app_ids: impl IntoIterator<Item = &'a str>, limits: HubLimits) -> Hub {
+        Hub {
+            apps: Mutex::new(
+                app_ids
+                    .into_iter()
+                    .map(|id| (id.to_owned(), AppState::default()))
+                    .collect(),
+            ),
+            limits,
+            live: AtomicUsize::new(0),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn limits(&self) -> HubLimits {
+        self.limits
+    }
+
     fn with_app<R>(&self, app: &str, f: impl FnOnce(&mut AppState) -> R) -> R {
         let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
-        f(apps.entry(app.to_owned()).or_default())
+        match apps.get_mut(app) {
+            Some(state) => f(state),
+            None => f(&mut AppState::default()),
+        }
+    }
+
+    /// Counts a session until the guard drops.
+    pub fn live_session(self: &Arc<Hub>) -> LiveSession {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        LiveSession(self.clone())
+    }
+
+    /// Sessions still running (including ones sending their close).
+    pub fn live_sessions(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
     }
 
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
@@ -97,23 +185,20 @@ impl Hub {
                 Conn {
                     handle,
                     user_id: None,
+                    channels: HashSet::new(),
                 },
             );
         });
     }
 
-    /// Removes a connection and all its subscriptions.
+    /// Removes a connection and its subscriptions, in O(its own channels).
     pub fn unregister(&self, app: &str, socket_id: &str) {
         self.with_app(app, |s| {
-            s.conns.remove(socket_id);
-            let names: Vec<String> = s
-                .channels
-                .iter()
-                .filter(|(_, c)| c.subs.contains_key(socket_id))
-                .map(|(n, _)| n.clone())
-                .collect();
-            for name in names {
-                leave(s, &self.counters, &name, socket_id);
+            let Some(conn) = s.conns.remove(socket_id) else {
+                return;
+            };
+            for name in &conn.channels {
+                leave(s, &self.counters, name, socket_id);
             }
         });
     }
@@ -126,58 +211,70 @@ impl Hub {
         });
     }
 
-    /// Subscribes a socket. Presence members past the limit are refused with `Err`.
+    /// Whether a subscription would be taken, by every limit that does not depend on the
+    /// presence member. A socket's refused requests are answered without touching anything.
+    pub fn check_subscribe(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+    ) -> Result<(), SubscribeError> {
+        let limits = self.limits;
+        self.with_app(app, |s| check(s, limits, socket_id, channel))
+    }
+
+    /// Subscribes a socket, checking every limit before anything changes.
     pub fn subscribe(
         &self,
         app: &str,
         socket_id: &str,
         channel: &str,
         member: Option<Member>,
-    ) -> Result<Joined, String> {
+    ) -> Result<Joined, SubscribeError> {
+        let limits = self.limits;
         self.with_app(app, |s| {
-            let ch = s.channels.entry(channel.to_owned()).or_default();
-            let mut announce = None;
-            if let Some(m) = &member {
-                match ch.users.get_mut(&m.user_id) {
-                    Some(entry) if !ch.subs.contains_key(socket_id) => entry.1 += 1,
-                    Some(_) => {}
-                    None => {
-                        if ch.users.len() >= MAX_PRESENCE_MEMBERS {
-                            if ch.subs.is_empty() {
-                                s.channels.remove(channel);
-                            }
-                            return Err(format!("presence channel {channel} is full ({MAX_PRESENCE_MEMBERS} members)"));
-                        }
-                        ch.users.insert(m.user_id.clone(), (m.user_info.clone(), 1));
-                        announce = Some(m.clone());
-                    }
-                }
+            check(s, limits, socket_id, channel)?;
+            if let (Some(m), Some(ch)) = (&member, s.channels.get(channel))
+                && !ch.users.contains_key(&m.user_id)
+                && ch.users.len() >= MAX_PRESENCE_MEMBERS
+            {
+                return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
             }
-            ch.subs.insert(socket_id.to_owned(), member.as_ref().map(|m| m.user_id.clone()));
-            let presence = member.is_some().then(|| {
-                ch.users
-                    .iter()
-                    .map(|(id, (info, _))| Member {
-                        user_id: id.clone(),
-                        user_info: info.clone(),
-                    })
-                    .collect()
-            });
+            let is_presence = member.is_some();
+            let ch = s.channels.entry(channel.to_owned()).or_default();
+            let announce = member.as_ref().and_then(|m| ch.add_member(m));
+            ch.subs
+                .insert(socket_id.to_owned(), member.map(|m| m.user_id));
+            let presence = is_presence.then(|| ch.members());
             let cached = classify(channel).cache.then(|| ch.cached.clone());
             if let Some(m) = announce {
-                let frame = ServerMessage::MemberAdded {
+                let frame: Utf8Bytes = ServerMessage::MemberAdded {
                     channel: channel.to_owned(),
                     member: m,
                 }
-                .encode();
-                fan_out(s, &self.counters, channel, frame.into(), Some(socket_id));
+                .encode()
+                .into();
+                ch.fan_out(&s.conns, &self.counters, &frame, Some(socket_id));
+            }
+            if let Some(conn) = s.conns.get_mut(socket_id) {
+                conn.channels.insert(channel.to_owned());
             }
             Ok(Joined { presence, cached })
         })
     }
 
-    pub fn unsubscribe(&self, app: &str, socket_id: &str, channel: &str) {
-        self.with_app(app, |s| leave(s, &self.counters, channel, socket_id));
+    /// Unsubscribes a socket; false when it was not subscribed.
+    pub fn unsubscribe(&self, app: &str, socket_id: &str, channel: &str) -> bool {
+        self.with_app(app, |s| {
+            let Some(conn) = s.conns.get_mut(socket_id) else {
+                return false;
+            };
+            if !conn.channels.remove(channel) {
+                return false;
+            }
+            leave(s, &self.counters, channel, socket_id);
+            true
+        })
     }
 
     /// Whether a socket is subscribed, and its presence user id there.
@@ -203,15 +300,18 @@ impl Hub {
         frame: Utf8Bytes,
         exclude: Option<&str>,
     ) -> usize {
+        let max_channels = self.limits.max_channels;
         self.with_app(app, |s| {
             // Cache channels keep their last event, even unoccupied; the number of channels
-            // kept without subscribers is capped, since trigger names are unbounded.
+            // is capped, since trigger names are unbounded.
             if classify(channel).cache
-                && (s.channels.contains_key(channel) || s.channels.len() < MAX_CHANNELS)
+                && (s.channels.contains_key(channel) || s.channels.len() < max_channels)
             {
                 s.channels.entry(channel.to_owned()).or_default().cached = Some(frame.clone());
             }
-            fan_out(s, &self.counters, channel, frame, exclude)
+            s.channels.get(channel).map_or(0, |ch| {
+                ch.fan_out(&s.conns, &self.counters, &frame, exclude)
+            })
         })
     }
 
@@ -256,25 +356,20 @@ impl Hub {
     /// Closes every connection signed in as `user_id`. Returns how many.
     pub fn terminate_user(&self, app: &str, user_id: &str) -> usize {
         self.with_app(app, |s| {
-            let mut n = 0;
-            for c in s
-                .conns
+            s.conns
                 .values()
                 .filter(|c| c.user_id.as_deref() == Some(user_id))
-            {
-                c.handle.close(4009, "Connection terminated by the server");
-                n += 1;
-            }
-            n
+                .map(|c| c.handle.close(Close::TERMINATED))
+                .count()
         })
     }
 
     /// Asks every connection of every app to close (4200 on shutdown: clients reconnect).
-    pub fn close_all(&self, code: u16, reason: &str) -> usize {
+    pub fn close_all(&self, close: Close) -> usize {
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.values()
             .flat_map(|s| s.conns.values())
-            .map(|c| c.handle.close(code, reason))
+            .map(|c| c.handle.close(close.clone()))
             .count()
     }
 
@@ -284,38 +379,34 @@ impl Hub {
     }
 }
 
+/// The limits every subscription passes: a registered socket, not yet on the channel, under
+/// its own cap, and a channel that exists or fits under the app's cap.
+fn check(
+    s: &AppState,
+    limits: HubLimits,
+    socket_id: &str,
+    channel: &str,
+) -> Result<(), SubscribeError> {
+    let conn = s.conns.get(socket_id).ok_or(SubscribeError::Gone)?;
+    if conn.channels.contains(channel) {
+        return Err(SubscribeError::Existing);
+    }
+    if conn.channels.len() >= limits.max_subscriptions {
+        return Err(SubscribeError::TooManySubscriptions(
+            limits.max_subscriptions,
+        ));
+    }
+    if !s.channels.contains_key(channel) && s.channels.len() >= limits.max_channels {
+        return Err(SubscribeError::TooManyChannels(limits.max_channels));
+    }
+    Ok(())
+}
+
 fn occupancy(c: &Channel) -> Occupancy {
     Occupancy {
         subscription_count: c.subs.len(),
         user_count: c.users.len(),
     }
-}
-
-fn fan_out(
-    s: &AppState,
-    counters: &Counters,
-    channel: &str,
-    frame: Utf8Bytes,
-    exclude: Option<&str>,
-) -> usize {
-    let Some(ch) = s.channels.get(channel) else {
-        return 0;
-    };
-    let mut delivered = 0;
-    for socket_id in ch.subs.keys().filter(|id| Some(id.as_str()) != exclude) {
-        let Some(conn) = s.conns.get(socket_id) else {
-            continue;
-        };
-        match conn.handle.frames.try_send(frame.clone()) {
-            Ok(()) => delivered += 1,
-            Err(TrySendError::Full(_)) => {
-                counters.slow_disconnects.fetch_add(1, Ordering::Relaxed);
-                conn.handle.close(4100, "Client too slow: send queue full");
-            }
-            Err(TrySendError::Closed(_)) => {}
-        }
-    }
-    delivered
 }
 
 /// Removes a socket from a channel; announces a presence user's last socket leaving.
@@ -326,26 +417,16 @@ fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket_id: &str) 
     let Some(user) = ch.subs.remove(socket_id) else {
         return;
     };
-    let mut gone = None;
-    if let Some(user_id) = user
-        && let Some(entry) = ch.users.get_mut(&user_id)
-    {
-        entry.1 -= 1;
-        if entry.1 == 0 {
-            ch.users.remove(&user_id);
-            gone = Some(user_id);
-        }
-    }
-    let empty = ch.subs.is_empty() && ch.cached.is_none();
-    if let Some(user_id) = gone {
-        let frame = ServerMessage::MemberRemoved {
+    if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
+        let frame: Utf8Bytes = ServerMessage::MemberRemoved {
             channel: channel.to_owned(),
             user_id,
         }
-        .encode();
-        fan_out(s, counters, channel, frame.into(), None);
+        .encode()
+        .into();
+        ch.fan_out(&s.conns, counters, &frame, None);
     }
-    if empty {
+    if ch.is_empty() {
         s.channels.remove(channel);
     }
 }
