@@ -224,8 +224,8 @@ async fn kill_9_mid_flood_then_restart_resubscribes_every_channel_and_reports_lo
     .await;
 
     let mut server = server;
-    server.child.start_kill().unwrap(); // SIGKILL: no 4200, no close frame
-    server.child.wait().await.unwrap();
+    server.proc.child.start_kill().unwrap(); // SIGKILL: no 4200, no close frame
+    server.proc.child.wait().await.unwrap();
     let down = w
         .until("the disconnect", Duration::from_secs(5), |v| {
             v["type"] == "state" && v["previous"] == "connected"
@@ -301,10 +301,10 @@ async fn sigstop_past_the_activity_timeout_fires_the_pong_timeout_then_recovers(
     );
     w.subscribed(&["stock_ticker"], Duration::from_secs(10))
         .await;
-    signal(&server.child, "-STOP");
+    signal(&server.proc.child, "-STOP");
     // Resumed whether or not the check passes, so the server is never left stopped.
     let result = tokio::time::timeout(Duration::from_secs(10), w.pong_timeout()).await;
-    signal(&server.child, "-CONT");
+    signal(&server.proc.child, "-CONT");
     result.expect("the pong timeout");
     w.recovered(&server.rest()).await;
 }
@@ -431,8 +431,8 @@ async fn the_stock_publisher_reports_every_failed_publish_through_a_restart() {
     })
     .await;
 
-    server.child.start_kill().unwrap();
-    server.child.wait().await.unwrap();
+    server.proc.child.start_kill().unwrap();
+    server.proc.child.wait().await.unwrap();
     // Each failed publish is said on stderr, and the publisher keeps going.
     let said = tokio::time::timeout(Duration::from_secs(5), errors.next_line())
         .await

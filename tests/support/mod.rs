@@ -2,6 +2,7 @@
 //! frame sequences), a one-shot HTTP auth endpoint, and helpers to read engine items.
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod server;
 
 use std::net::SocketAddr;

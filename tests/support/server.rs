@@ -5,9 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -15,12 +13,14 @@ use tickertape::client::Secret;
 use tickertape::protocol::{ClientMessage, ServerMessage, signature};
 use tickertape::publish::RestClient;
 
+use super::bin::{self, Proc};
+
 pub const KEY: &str = "app-key";
 pub const SECRET: &str = "app-secret";
 
 pub struct Server {
     pub addr: SocketAddr,
-    pub child: Child,
+    pub proc: Proc,
 }
 
 impl Server {
@@ -33,24 +33,15 @@ impl Server {
 
     /// `tickertape serve ARGS` with extra environment variables.
     pub async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-            .arg("serve")
+        let mut cmd = bin::command();
+        cmd.arg("serve")
             .args(args)
             .envs(envs.iter().copied())
-            .env_remove("PUSHER_APP_ID")
-            .env_remove("PUSHER_APP_KEY")
-            .env_remove("PUSHER_APP_SECRET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start tickertape serve");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .stdout(Stdio::null());
+        let mut proc = Proc::spawn(&mut cmd);
+        let first = proc
+            .stderr_line(Duration::from_secs(10))
             .await
-            .expect("serve did not start")
-            .unwrap()
             .expect("serve printed nothing");
         let addr = first
             .split("ws://")
@@ -58,9 +49,12 @@ impl Server {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {first:?}"));
-        // Keep draining stderr so the server never blocks on it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Server { addr, child }
+        Server { addr, proc }
+    }
+
+    /// Everything the server printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.proc.stderr()
     }
 
     pub fn rest(&self) -> RestClient {
@@ -89,18 +83,9 @@ impl Server {
         }
     }
 
-    /// Sends SIGTERM and waits for the process to end.
+    /// Sends SIGTERM and waits for the process to end (and checks it did not panic).
     pub async fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().expect("running").to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
-        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .unwrap()
-            .unwrap()
+        self.proc.terminate(Duration::from_secs(10)).await
     }
 }
 

@@ -1,0 +1,163 @@
+//! The real binary, run the same way by every test: a clean environment (no PUSHER_* or
+//! TICKERTAPE_* from the caller, no user config file, NO_COLOR), and stderr watched for the
+//! word `panicked`. A panic anywhere in the process, a spawned task's included, fails the test
+//! that ran it: when it exits, when it is finished, or when it is dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tickertape");
+
+/// `tickertape` with a clean environment, its config home at `home`, stdin closed and both
+/// outputs piped.
+pub fn command_in(home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", home)
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// `tickertape` with a clean environment and no config file at all.
+pub fn command() -> Command {
+    command_in(&std::env::temp_dir().join("tickertape-test-no-config"))
+}
+
+/// Fails the test when a process's stderr shows a panic.
+pub fn assert_no_panic(stderr: &str) {
+    assert!(
+        !stderr.contains("panicked"),
+        "the process panicked; its stderr:\n{stderr}"
+    );
+}
+
+/// A running `tickertape`. Its stderr is read by a thread of its own, kept whole for the
+/// panic check, and handed to the test line by line.
+pub struct Proc {
+    pub child: Child,
+    stderr: Arc<Mutex<String>>,
+    lines: mpsc::UnboundedReceiver<String>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proc {
+    pub fn spawn(cmd: &mut Command) -> Proc {
+        let mut child = cmd.spawn().expect("start tickertape");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, lines) = mpsc::unbounded_channel();
+        let reader = child.stderr.take().map(|pipe| {
+            let pipe = std::fs::File::from(pipe.into_owned_fd().expect("stderr pipe"));
+            let all = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(mut all) = all.lock() {
+                        all.push_str(&line);
+                        all.push('\n');
+                    }
+                    let _ = tx.send(line);
+                }
+            })
+        });
+        Proc {
+            child,
+            stderr,
+            lines,
+            reader,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// The next line of stderr, or `None` at its end; panics after `within`.
+    pub async fn stderr_line(&mut self, within: Duration) -> Option<String> {
+        tokio::time::timeout(within, self.lines.recv())
+            .await
+            .expect("no stderr line in time")
+    }
+
+    /// Hands stderr's lines to the caller (they are still kept for the panic check).
+    pub fn take_stderr_lines(&mut self) -> mpsc::UnboundedReceiver<String> {
+        std::mem::replace(&mut self.lines, mpsc::unbounded_channel().1)
+    }
+
+    /// Everything on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Waits for the exit (panics after `within`), then checks stderr for a panic.
+    pub async fn wait(&mut self, within: Duration) -> ExitStatus {
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .expect("tickertape did not exit in time")
+            .expect("wait for tickertape");
+        self.check();
+        status
+    }
+
+    /// Reads stdout to the end and waits for the exit: (exit code, stdout, stderr).
+    pub async fn finish(mut self, within: Duration) -> (i32, String, String) {
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            tokio::time::timeout(within, out.read_to_string(&mut stdout))
+                .await
+                .expect("tickertape did not finish its output in time")
+                .expect("read stdout");
+        }
+        let status = self.wait(within).await;
+        (status.code().unwrap_or(-1), stdout, self.stderr())
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        signal(self.pid(), "-TERM");
+        self.wait(within).await
+    }
+
+    /// Reads the rest of stderr (the process has exited or been killed) and checks it.
+    fn check(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        assert_no_panic(&self.stderr());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.reader.is_none() {
+            return;
+        }
+        let _ = self.child.start_kill();
+        if std::thread::panicking() {
+            return;
+        }
+        self.check();
+    }
+}
+
+/// Sends a signal to a process this test started.
+pub fn signal(pid: u32, sig: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status();
+}
