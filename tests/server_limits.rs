@@ -211,3 +211,30 @@ async fn channels_per_app_and_subscriptions_per_connection_are_capped() {
         ServerMessage::SubscriptionSucceeded { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_closed_by_its_byte_cap() {
+    // 4096 frames of 10 KB would be 40 MB; the byte cap closes it long before.
+    let server = Server::start(&["--send-queue-bytes", "200000", "--close-timeout", "20s"]).await;
+    let (mut slow, slow_id) = server.raw().await;
+    slow.subscribe(&slow_id, "big", None).await;
+    let rest = server.rest();
+    let data = "x".repeat(10_000);
+    for round in 0..100 {
+        let batch: Vec<_> = (0..10)
+            .map(|i| tickertape::publish::BatchEvent {
+                channel: "big".into(),
+                name: format!("e{}", round * 10 + i),
+                data: data.clone(),
+                socket_id: None,
+            })
+            .collect();
+        rest.batch(&batch).await.unwrap();
+    }
+    let info = rest
+        .channel("big", Some("subscription_count"))
+        .await
+        .unwrap();
+    assert_eq!(info["subscription_count"], 0, "{info}");
+    assert_eq!(drain(&mut slow, Duration::from_secs(5)).await.1, Some(4100));
+}

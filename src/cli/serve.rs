@@ -37,8 +37,12 @@ pub struct ServeArgs {
     pub pong_timeout: Duration,
     /// Frames queued per connection before it counts as too slow (4100). Frames are shared
     /// between subscribers, so a queued frame costs its connection one slot.
-    #[arg(long, default_value_t = 4096, hide = true)]
-    pub send_queue: usize,
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub send_queue: u32,
+    /// Bytes queued per connection before it counts as too slow (4100). A frame shared
+    /// between subscribers counts in full for each of them
+    #[arg(long, default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
+    pub send_queue_bytes: u64,
     /// Channels one app may hold (occupied, or cache channels keeping an event); past it,
     /// new channels are refused
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
@@ -103,7 +107,8 @@ impl ServeArgs {
         let mut cfg = ServerConfig::new(apps);
         cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
         cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
-        cfg.send_queue = self.send_queue.max(1);
+        cfg.send_queue = self.send_queue as usize;
+        cfg.send_queue_bytes = usize::try_from(self.send_queue_bytes).unwrap_or(usize::MAX);
         cfg.hub.max_channels = self.max_channels as usize;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;
         cfg.subscribes_per_second = self.subscribe_rate;

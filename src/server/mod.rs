@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod handshake;
 pub mod hub;
 pub mod log;
+pub mod queue;
 mod rest;
 pub mod session;
 
@@ -37,6 +38,8 @@ pub struct ServerConfig {
     pub pong_timeout: Duration,
     /// Frames queued per connection before it counts as too slow (closed with 4100).
     pub send_queue: usize,
+    /// Bytes queued per connection before it counts as too slow (closed with 4100).
+    pub send_queue_bytes: usize,
     /// Largest WebSocket message accepted from a client.
     pub max_message_bytes: usize,
     /// How long a closing connection may take to send its last frames and its Close, and to
@@ -57,6 +60,7 @@ impl ServerConfig {
             activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
             pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
             send_queue: 4096,
+            send_queue_bytes: 2 * 1024 * 1024,
             max_message_bytes: 64 * 1024,
             close_timeout: Duration::from_secs(1),
             hub: HubLimits::default(),

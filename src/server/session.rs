@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +20,7 @@ use super::handlers::Handler;
 use super::handshake::close_reason;
 use super::hub::{ConnHandle, Hub};
 use super::log::Log;
+use super::queue::{QueueLimits, QueueRx, send_queue};
 use crate::protocol::{Close, ServerMessage};
 
 /// How a connection ends, and so what its socket is told.
@@ -50,7 +51,10 @@ pub async fn run(
 ) {
     let _live = hub.live_session();
     let (sink, stream) = socket.split();
-    let (frames_tx, frames_rx) = mpsc::channel::<Utf8Bytes>(cfg.send_queue);
+    let (frames_tx, frames_rx) = send_queue(QueueLimits {
+        frames: cfg.send_queue,
+        bytes: cfg.send_queue_bytes,
+    });
     let (kick_tx, kick_rx) = mpsc::channel::<Close>(1);
     let (ending_tx, ending_rx) = oneshot::channel();
     let (gone_tx, gone_rx) = oneshot::channel::<()>();
@@ -95,12 +99,12 @@ impl Session {
                 None => last_seen + cfg.activity_timeout,
             };
             let frames = self.handler.frames().clone();
-            let room = frames.capacity() >= headroom;
+            let room = frames.has_room(headroom);
             tokio::select! {
                 biased;
                 Some(close) = self.kick.recv() => return End::Server(close),
                 _ = &mut self.writer_gone => return End::Lost("the write failed"),
-                _ = frames.reserve_many(headroom), if !room => {}
+                _ = frames.room(headroom), if !room => {}
                 msg = self.stream.next(), if room => {
                     last_seen = Instant::now();
                     ping_sent = None;
@@ -190,7 +194,7 @@ fn read_error(e: axum::Error) -> End {
 /// Dropping `gone` tells the session that the socket stopped taking frames.
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
-    mut frames: mpsc::Receiver<Utf8Bytes>,
+    mut frames: QueueRx,
     mut ending: oneshot::Receiver<Ending>,
     gone: oneshot::Sender<()>,
 ) {
@@ -212,9 +216,8 @@ async fn write(
             let _ = sink.close().await;
         }
         Ok(Ending::Close { close, drain }) => {
-            frames.close();
             if drain {
-                while let Ok(f) = frames.try_recv() {
+                for f in frames.drain() {
                     if sink.feed(Message::Text(f)).await.is_err() {
                         return;
                     }

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::ServerConfig;
 use super::apps::App;
 use super::hub::{ConnHandle, Hub};
 use super::log::Log;
+use super::queue::QueueTx;
 use crate::protocol::frame::{Event, PusherError};
 use crate::protocol::{ClientMessage, Close, Data, ServerMessage, signature};
 use subscribe::SubscribeBudget;
@@ -77,7 +77,7 @@ impl Handler {
         &self.cfg
     }
 
-    pub fn frames(&self) -> &mpsc::Sender<Utf8Bytes> {
+    pub fn frames(&self) -> &QueueTx {
         &self.handle.frames
     }
 
@@ -108,7 +108,7 @@ impl Handler {
     }
 
     fn send_raw(&self, frame: Utf8Bytes) {
-        if self.handle.frames.try_send(frame).is_err() {
+        if self.handle.frames.offer(frame).is_err() {
             self.handle.close(Close::TOO_SLOW);
         }
     }

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::Value;
-use tokio::sync::mpsc::error::TrySendError;
 
 use super::{Conn, Counters};
 use crate::protocol::Close;
 use crate::protocol::frame::Member;
+use crate::server::queue::Refused;
 
 #[derive(Default)]
 pub(super) struct Channel {
@@ -79,13 +79,13 @@ impl Channel {
             let Some(conn) = conns.get(socket_id) else {
                 continue;
             };
-            match conn.handle.frames.try_send(frame.clone()) {
+            match conn.handle.frames.offer(frame.clone()) {
                 Ok(()) => delivered += 1,
-                Err(TrySendError::Full(_)) => {
+                Err(Refused::Full) => {
                     counters.slow_disconnects.fetch_add(1, Ordering::Relaxed);
                     conn.handle.close(Close::TOO_SLOW);
                 }
-                Err(TrySendError::Closed(_)) => {}
+                Err(Refused::Closed) => {}
             }
         }
         delivered

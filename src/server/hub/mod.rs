@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
+use super::queue::QueueTx;
+
 use crate::protocol::frame::Member;
 use crate::protocol::limits::MAX_PRESENCE_MEMBERS;
 use crate::protocol::{Close, ServerMessage, channel::classify};
@@ -43,7 +45,7 @@ impl Default for HubLimits {
 /// How a connection is reached: its send queue, and a slot to ask it to close.
 #[derive(Clone)]
 pub struct ConnHandle {
-    pub frames: mpsc::Sender<Utf8Bytes>,
+    pub frames: QueueTx,
     pub kick: mpsc::Sender<Close>,
 }
 
