@@ -104,7 +104,7 @@ async fn one_members_subscribe_storm_never_gets_other_members_kicked() {
         observers.push(raw);
     }
     // The observers read nothing during the storm: the worst case for their queues.
-    let (mut attacker, id) = server.raw().await;
+    let (attacker, id) = server.raw().await;
     let data = member("storm");
     let sub = subscribe_msg(&id, channel, &data);
     let unsub = ClientMessage::Unsubscribe {
