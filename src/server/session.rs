@@ -190,6 +190,24 @@ fn read_error(e: axum::Error) -> End {
     }
 }
 
+/// Most frames written before one flush: what queued up while the last write was under way
+/// goes out in one system call, and the queue is never drained for long without a flush.
+const BATCH_FRAMES: usize = 64;
+
+/// Writes `first` and whatever else is queued already, then flushes once.
+async fn send_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    frames: &mut QueueRx,
+    first: axum::extract::ws::Utf8Bytes,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 1..BATCH_FRAMES {
+        let Some(f) = frames.try_recv() else { break };
+        sink.feed(Message::Text(f)).await?;
+    }
+    sink.flush().await
+}
+
 /// The writer: drains the send queue into the socket until the session says how to end.
 /// Dropping `gone` tells the session that the socket stopped taking frames.
 async fn write(
@@ -203,7 +221,7 @@ async fn write(
             biased;
             how = &mut ending => break how,
             frame = frames.recv() => match frame {
-                Some(f) => if sink.send(Message::Text(f)).await.is_err() {
+                Some(f) => if send_batch(&mut sink, &mut frames, f).await.is_err() {
                     drop(gone);
                     return;
                 },
