@@ -142,3 +142,37 @@ fn dashboard_apply_event(bencher: divan::Bencher) {
         state.apply(Item::Event(received(i % 500, i)), t0);
     });
 }
+
+/// A disconnect in an app with `others` occupied channels: it costs the leaving socket's own
+/// channels (here 3), whatever the app holds.
+#[divan::bench(args = [100, 50_000])]
+fn hub_disconnect(bencher: divan::Bencher, others: usize) {
+    use tickertape::server::hub::{ConnHandle, Hub, HubLimits};
+    use tickertape::server::queue::{QueueLimits, send_queue};
+    let hub = Hub::new(["1"], HubLimits::default());
+    let handle = || {
+        let (frames, rx) = send_queue(QueueLimits {
+            frames: 16,
+            bytes: 1 << 20,
+        });
+        let (kick, kick_rx) = tokio::sync::mpsc::channel(1);
+        (ConnHandle { frames, kick }, rx, kick_rx)
+    };
+    let mut keep = Vec::new();
+    for i in 0..others {
+        let (h, rx, k) = handle();
+        let id = format!("{i}.1");
+        hub.register("1", &id, h);
+        hub.subscribe("1", &id, &format!("other-{i}"), None)
+            .unwrap();
+        keep.push((rx, k));
+    }
+    bencher.bench_local(|| {
+        let (h, _rx, _k) = handle();
+        hub.register("1", "9.9", h);
+        for c in ["a", "b", "c"] {
+            hub.subscribe("1", "9.9", c, None).unwrap();
+        }
+        hub.unregister("1", "9.9");
+    });
+}
