@@ -8,9 +8,9 @@
 //! channels, so a disconnect costs O(its channels), never a scan of the app.
 
 mod channel;
+mod membership;
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,9 +20,10 @@ use tokio::sync::mpsc;
 use super::queue::QueueTx;
 
 use crate::protocol::frame::Member;
-use crate::protocol::limits::MAX_PRESENCE_MEMBERS;
-use crate::protocol::{Close, ServerMessage, channel::classify};
+use crate::protocol::{Close, channel::classify};
 use channel::Channel;
+pub use membership::SubscribeError;
+use membership::leave;
 
 /// How many channels and subscriptions strangers may make the hub hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,38 +76,6 @@ pub struct Counters {
     pub connections: AtomicU64,
     pub slow_disconnects: AtomicU64,
     pub api_messages: AtomicU64,
-}
-
-/// Why a subscription was refused by the hub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubscribeError {
-    /// The socket is on the channel already (Pusher's "Existing subscription").
-    Existing,
-    /// The socket is no longer registered (it is closing).
-    Gone,
-    /// The socket is at its subscription limit.
-    TooManySubscriptions(usize),
-    /// The app is at its channel limit.
-    TooManyChannels(usize),
-    /// The presence channel has its maximum of distinct members.
-    PresenceFull(usize),
-}
-
-impl fmt::Display for SubscribeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SubscribeError::Existing => f.write_str("Existing subscription to channel"),
-            SubscribeError::Gone => f.write_str("The connection is closing"),
-            SubscribeError::TooManySubscriptions(n) => write!(
-                f,
-                "Too many subscriptions on one connection (the limit is {n})"
-            ),
-            SubscribeError::TooManyChannels(n) => {
-                write!(f, "The app has too many channels (the limit is {n})")
-            }
-            SubscribeError::PresenceFull(n) => write!(f, "presence channel is full ({n} members)"),
-        }
-    }
 }
 
 pub struct Hub {
@@ -213,72 +182,6 @@ impl Hub {
         });
     }
 
-    /// Whether a subscription would be taken, by every limit that does not depend on the
-    /// presence member. A socket's refused requests are answered without touching anything.
-    pub fn check_subscribe(
-        &self,
-        app: &str,
-        socket_id: &str,
-        channel: &str,
-    ) -> Result<(), SubscribeError> {
-        let limits = self.limits;
-        self.with_app(app, |s| check(s, limits, socket_id, channel))
-    }
-
-    /// Subscribes a socket, checking every limit before anything changes.
-    pub fn subscribe(
-        &self,
-        app: &str,
-        socket_id: &str,
-        channel: &str,
-        member: Option<Member>,
-    ) -> Result<Joined, SubscribeError> {
-        let limits = self.limits;
-        self.with_app(app, |s| {
-            check(s, limits, socket_id, channel)?;
-            if let (Some(m), Some(ch)) = (&member, s.channels.get(channel))
-                && !ch.users.contains_key(&m.user_id)
-                && ch.users.len() >= MAX_PRESENCE_MEMBERS
-            {
-                return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
-            }
-            let is_presence = member.is_some();
-            let ch = s.channels.entry(channel.to_owned()).or_default();
-            let announce = member.as_ref().and_then(|m| ch.add_member(m));
-            ch.subs
-                .insert(socket_id.to_owned(), member.map(|m| m.user_id));
-            let presence = is_presence.then(|| ch.members());
-            let cached = classify(channel).cache.then(|| ch.cached.clone());
-            if let Some(m) = announce {
-                let frame: Utf8Bytes = ServerMessage::MemberAdded {
-                    channel: channel.to_owned(),
-                    member: m,
-                }
-                .encode()
-                .into();
-                ch.fan_out(&s.conns, &self.counters, &frame, Some(socket_id));
-            }
-            if let Some(conn) = s.conns.get_mut(socket_id) {
-                conn.channels.insert(channel.to_owned());
-            }
-            Ok(Joined { presence, cached })
-        })
-    }
-
-    /// Unsubscribes a socket; false when it was not subscribed.
-    pub fn unsubscribe(&self, app: &str, socket_id: &str, channel: &str) -> bool {
-        self.with_app(app, |s| {
-            let Some(conn) = s.conns.get_mut(socket_id) else {
-                return false;
-            };
-            if !conn.channels.remove(channel) {
-                return false;
-            }
-            leave(s, &self.counters, channel, socket_id);
-            true
-        })
-    }
-
     /// Whether a socket is subscribed, and its presence user id there.
     pub fn subscription(
         &self,
@@ -381,54 +284,9 @@ impl Hub {
     }
 }
 
-/// The limits every subscription passes: a registered socket, not yet on the channel, under
-/// its own cap, and a channel that exists or fits under the app's cap.
-fn check(
-    s: &AppState,
-    limits: HubLimits,
-    socket_id: &str,
-    channel: &str,
-) -> Result<(), SubscribeError> {
-    let conn = s.conns.get(socket_id).ok_or(SubscribeError::Gone)?;
-    if conn.channels.contains(channel) {
-        return Err(SubscribeError::Existing);
-    }
-    if conn.channels.len() >= limits.max_subscriptions {
-        return Err(SubscribeError::TooManySubscriptions(
-            limits.max_subscriptions,
-        ));
-    }
-    if !s.channels.contains_key(channel) && s.channels.len() >= limits.max_channels {
-        return Err(SubscribeError::TooManyChannels(limits.max_channels));
-    }
-    Ok(())
-}
-
 fn occupancy(c: &Channel) -> Occupancy {
     Occupancy {
         subscription_count: c.subs.len(),
         user_count: c.users.len(),
-    }
-}
-
-/// Removes a socket from a channel; announces a presence user's last socket leaving.
-fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket_id: &str) {
-    let Some(ch) = s.channels.get_mut(channel) else {
-        return;
-    };
-    let Some(user) = ch.subs.remove(socket_id) else {
-        return;
-    };
-    if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
-        let frame: Utf8Bytes = ServerMessage::MemberRemoved {
-            channel: channel.to_owned(),
-            user_id,
-        }
-        .encode()
-        .into();
-        ch.fan_out(&s.conns, counters, &frame, None);
-    }
-    if ch.is_empty() {
-        s.channels.remove(channel);
     }
 }
