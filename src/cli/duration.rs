@@ -15,9 +15,75 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("{text:?} is not a duration ({e}); try 20s, 2m or 1h"))
 }
 
+/// The longest interval or offset any flag takes: ten years.
+const LONGEST: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// A period between repeated actions: at least 1 ms, at most ten years.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < Duration::from_millis(1) {
+        return Err(format!("{text:?} is too short: give at least 1ms"));
+    }
+    if d > LONGEST {
+        return Err(format!("{text:?} is too long: give at most 10 years"));
+    }
+    Ok(d)
+}
+
+/// A replay speed: a factor from 0.001 (a thousand times slower) to 1 000 000.
+pub fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if (0.001..=1_000_000.0).contains(&s) => Ok(s),
+        _ => Err(format!("{text:?} is not a speed from 0.001 to 1000000")),
+    }
+}
+
+/// Where a replay starts: an offset from the recording's first line, or a point in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayFrom {
+    Offset(Duration),
+    Time(std::time::SystemTime),
+}
+
+pub fn parse_replay_from(text: &str) -> Result<ReplayFrom, String> {
+    if let Ok(d) = parse_duration(text) {
+        return if d <= LONGEST {
+            Ok(ReplayFrom::Offset(d))
+        } else {
+            Err(format!(
+                "{text:?} is past the end of any recording: give at most 10 years"
+            ))
+        };
+    }
+    humantime::parse_rfc3339(text.trim())
+        .map(ReplayFrom::Time)
+        .map_err(|_| format!("{text:?}: give an RFC 3339 time or an offset like 30s"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_values_are_usage_errors() {
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("0s").is_err());
+        assert_eq!(parse_interval("1ms"), Ok(Duration::from_millis(1)));
+        assert!(parse_interval("300000000000y").is_err());
+        assert!(parse_speed("1e-30").is_err());
+        assert!(parse_speed("inf").is_err());
+        assert!(parse_speed("NaN").is_err());
+        assert_eq!(parse_speed("10"), Ok(10.0));
+        assert!(parse_replay_from("300000000000y").is_err());
+        assert_eq!(
+            parse_replay_from("2m"),
+            Ok(ReplayFrom::Offset(Duration::from_secs(120)))
+        );
+        assert!(matches!(
+            parse_replay_from("2026-11-28T10:00:00Z"),
+            Ok(ReplayFrom::Time(_))
+        ));
+    }
 
     #[test]
     fn forms() {

@@ -130,7 +130,7 @@ pub struct WatchArgs {
     pub prefix: Option<String>,
     /// With --all: how often to ask which channels are occupied. Each look is one REST
     /// request (the default makes 30 a minute)
-    #[arg(long, default_value = "2s", value_parser = parse_duration, requires = "all")]
+    #[arg(long, default_value = "2s", value_parser = duration::parse_interval, requires = "all")]
     pub discover_interval: Duration,
     /// Print events as NDJSON on stdout
     #[arg(long)]
@@ -199,14 +199,14 @@ pub struct ReplayArgs {
     /// A recording made with `tickertape watch --record FILE`
     pub file: PathBuf,
     /// 1 is real time, 10 is ten times faster
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = duration::parse_speed)]
     pub speed: f64,
     /// As fast as possible
     #[arg(long, conflicts_with = "speed")]
     pub max: bool,
     /// Start here: an RFC 3339 time, or an offset from the first line (30s, 2m)
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = duration::parse_replay_from)]
+    pub from: Option<duration::ReplayFrom>,
     /// Print NDJSON instead of the dashboard
     #[arg(long)]
     pub json: bool,

@@ -6,7 +6,6 @@ use std::time::Duration;
 use clap::Args;
 
 use super::ConnectionArgs;
-use super::duration::parse_duration;
 use crate::publish::stocks::Model;
 
 #[derive(Args, Debug)]
@@ -51,7 +50,7 @@ pub struct ChannelsArgs {
 #[derive(Args, Debug)]
 pub struct StocksArgs {
     /// Time between updates
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = super::duration::parse_interval)]
     pub interval: Duration,
     /// Companies, one per line [default: the shipped list]
     #[arg(long, value_name = "FILE")]

@@ -130,7 +130,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
     /// Time between stock updates
-    #[arg(long, default_value = "300ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "300ms", value_parser = super::duration::parse_interval)]
     pub interval: Duration,
     /// At exit, write the dashboard's own timings to FILE (see `watch --stats`)
     #[arg(long, value_name = "FILE")]

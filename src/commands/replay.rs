@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use tokio::sync::mpsc;
 
-use crate::cli::duration::parse_duration;
+use crate::cli::duration::ReplayFrom;
 use crate::cli::{ConnectionArgs, ReplayArgs, WatchArgs};
 use crate::client::Item;
 use crate::recording::{Damage, parse_line};
@@ -19,11 +19,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open {}", args.file.display()))?;
     let speed = if args.max { f64::INFINITY } else { args.speed };
     anyhow::ensure!(speed > 0.0, "--speed must be above 0");
-    let from = args.from.clone();
+    let from = args.from;
     let (tx, rx) = mpsc::channel(4096);
-    let producer = tokio::task::spawn_blocking(move || {
-        feed(std::io::BufReader::new(file), speed, from.as_deref(), &tx)
-    });
+    let producer =
+        tokio::task::spawn_blocking(move || feed(std::io::BufReader::new(file), speed, from, &tx));
     let watch = WatchArgs {
         channels: Vec::new(),
         json: args.json,
@@ -66,7 +65,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 fn feed(
     reader: impl BufRead,
     speed: f64,
-    from: Option<&str>,
+    from: Option<ReplayFrom>,
     tx: &mpsc::Sender<Item>,
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;
@@ -96,11 +95,13 @@ fn feed(
         if from_time.is_none()
             && let Some(f) = from
         {
-            from_time = Some(match parse_duration(f) {
-                Ok(offset) => first.0 + offset,
-                Err(_) => humantime::parse_rfc3339(f).map_err(|_| {
-                    anyhow::anyhow!("--from {f:?}: give RFC 3339 or an offset like 30s")
-                })?,
+            from_time = Some(match f {
+                // Past the end of time: nothing is replayed, and nothing overflows.
+                ReplayFrom::Offset(offset) => first
+                    .0
+                    .checked_add(offset)
+                    .unwrap_or(first.0 + Duration::from_secs(u32::MAX.into())),
+                ReplayFrom::Time(t) => t,
             });
         }
         let is_event = matches!(item, Item::Event(_));
@@ -110,7 +111,14 @@ fn feed(
         if speed.is_finite() && is_event {
             let base = from_time.map_or(first.0, |f| f.max(first.0));
             let offset = time.duration_since(base).unwrap_or(Duration::ZERO);
-            let due = first.1 + offset.div_f64(speed);
+            let Some(due) = Duration::try_from_secs_f64(offset.as_secs_f64() / speed)
+                .ok()
+                .and_then(|d| first.1.checked_add(d))
+            else {
+                let d = damage("its time is out of range".into());
+                let _ = tx.blocking_send(Item::Error(format!("the recording is damaged at {d}")));
+                return Ok(Some(d));
+            };
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
