@@ -4,17 +4,22 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::bin::{self, Proc};
 use support::server::Server;
 
+/// A tmux session running a command whose stderr goes to a file: that file is checked for a
+/// panic when the session ends.
 struct Tmux {
     session: String,
+    stderr: PathBuf,
 }
 
 impl Tmux {
-    fn start(command: &str) -> Tmux {
+    fn start(command: &str, stderr: &Path) -> Tmux {
         let session = format!("tickertape-test-{}", std::process::id());
         let ok = Command::new("tmux")
             .args([
@@ -37,7 +42,15 @@ impl Tmux {
             .args(["set-option", "-t", &session, "remain-on-exit", "on"])
             .status()
             .unwrap();
-        Tmux { session }
+        Tmux {
+            session,
+            stderr: stderr.to_owned(),
+        }
+    }
+
+    /// What the program in the pane wrote on stderr so far.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     fn screen(&self) -> String {
@@ -87,7 +100,32 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .status();
+        let stderr = self.stderr();
+        if std::thread::panicking() {
+            // The test already failed; a panic in the pane is worth knowing about.
+            if stderr.contains("panicked") {
+                eprintln!("the dashboard's stderr:\n{stderr}");
+            }
+        } else {
+            bin::assert_no_panic(&stderr);
+        }
     }
+}
+
+/// The environment `support::bin::command_in(home)` gives the binary, as an `env` command
+/// for a shell: the caller's PUSHER_* and TICKERTAPE_* removed, the config home set.
+fn clean_env(home: &Path) -> String {
+    let mut env = String::from("env");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
+            env.push_str(&format!(" -u '{name}'"));
+        }
+    }
+    let home = home.display();
+    env.push_str(&format!(
+        " XDG_CONFIG_HOME='{home}' HOME='{home}' NO_COLOR=1"
+    ));
+    env
 }
 
 /// The ticker's rows: lines of the top pane that start with a company name.
@@ -109,8 +147,8 @@ fn status(screen: &str) -> &str {
 async fn the_dashboard_in_tmux() {
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
-    let bin = env!("CARGO_BIN_EXE_tickertape");
-    let mut stocks = Command::new(bin)
+    let mut stocks = bin::command();
+    stocks
         .args([
             "stocks",
             "--interval",
@@ -123,20 +161,26 @@ async fn the_dashboard_in_tmux() {
             "1",
         ])
         .args(["--host", "127.0.0.1", "--port", &port])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    let mut stocks = Proc::spawn(&mut stocks);
     let home = std::env::temp_dir().join(format!("tickertape-tmux-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
+    // The binary's stderr goes to a file, checked for a panic at the end.
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
     let command = format!(
-        "env -u PUSHER_APP_KEY -u PUSHER_HOST XDG_CONFIG_HOME={} {bin} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} --bind 'update_event=ticker(key=name,value=price)'",
-        home.display()
+        "{} {} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} --bind 'update_event=ticker(key=name,value=price)' 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
     );
     // tmux 3.3 does not always record a dead pane's exit status: the shell writes it down.
     let status_file = home.join("status");
     let _ = std::fs::remove_file(&status_file);
-    let tmux = Tmux::start(&format!("{command}; echo $? > {}", status_file.display()));
+    let tmux = Tmux::start(
+        &format!("{command}; echo $? > {}", status_file.display()),
+        &stderr_file,
+    );
 
     // Rows appear, and they move.
     let first = tmux.wait("three ticker rows", |s| rows(s).len() >= 3);
@@ -187,7 +231,12 @@ async fn the_dashboard_in_tmux() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert_eq!(status.trim(), "0", "the dashboard's exit status");
+    assert_eq!(
+        status.trim(),
+        "0",
+        "the dashboard's exit status; its stderr:\n{}",
+        tmux.stderr()
+    );
     assert_eq!(
         tmux.pane("#{alternate_on}"),
         "0",
@@ -198,6 +247,7 @@ async fn the_dashboard_in_tmux() {
         !after.contains("┌ ticker"),
         "the dashboard was left on the screen:\n{after}"
     );
-    let _ = stocks.kill();
-    let _ = stocks.wait();
+    bin::assert_no_panic(&tmux.stderr());
+    let _ = stocks.child.start_kill();
+    stocks.wait(Duration::from_secs(10)).await;
 }

@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::mpsc;
 
+use support::bin::{self, Proc};
 use support::server::{KEY, SECRET, Server};
 
 /// A loopback port that was free a moment ago (for a server that must come back on it).
@@ -42,15 +43,15 @@ fn signal(child: &Child, sig: &str) {
 
 /// `tickertape watch --json --json-status` as a real process; stdout and stderr lines, parsed.
 struct Watcher {
-    _child: Child,
+    _proc: Proc,
     lines: mpsc::UnboundedReceiver<Value>,
     seen: Vec<Value>,
 }
 
 impl Watcher {
     fn start(port: u16, channels: &[&str], extra: &[&str]) -> Watcher {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-            .arg("watch")
+        let mut cmd = bin::command();
+        cmd.arg("watch")
             .args(channels)
             .args(["--json", "--json-status", "--host", "127.0.0.1"])
             .args([
@@ -62,31 +63,28 @@ impl Watcher {
                 SECRET,
             ])
             .args(["--user-id", "u1"])
-            .args(extra)
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
+            .args(extra);
+        let mut proc = Proc::spawn(&mut cmd);
         let (tx, lines) = mpsc::unbounded_channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let v = serde_json::from_str(&line)
-                        .unwrap_or_else(|_| panic!("not JSON: {line:?}"));
-                    let _ = tx.send(v);
-                }
-            });
-        }
+        let parse = |line: String| -> Value {
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line:?}"))
+        };
+        let stdout = proc.child.stdout.take().unwrap();
+        let out = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = out.send(parse(line));
+            }
+        });
+        let mut stderr = proc.take_stderr_lines();
+        tokio::spawn(async move {
+            while let Some(line) = stderr.recv().await {
+                let _ = tx.send(parse(line));
+            }
+        });
         Watcher {
-            _child: child,
+            _proc: proc,
             lines,
             seen: Vec::new(),
         }
@@ -407,8 +405,8 @@ async fn the_stock_publisher_reports_every_failed_publish_through_a_restart() {
     let mut w = Watcher::start(port, &["stock_ticker"], &[]);
     w.subscribed(&["stock_ticker"], Duration::from_secs(10))
         .await;
-    let mut stocks = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-        .args(["stocks", "--interval", "50ms", "--host", "127.0.0.1"])
+    let mut cmd = bin::command();
+    cmd.args(["stocks", "--interval", "50ms", "--host", "127.0.0.1"])
         .args([
             "--port",
             &port.to_string(),
@@ -418,14 +416,9 @@ async fn the_stock_publisher_reports_every_failed_publish_through_a_restart() {
             SECRET,
         ])
         .args(["--app-id", "1"])
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut errors = BufReader::new(stocks.stderr.take().unwrap()).lines();
+        .stdout(Stdio::null());
+    let mut stocks = Proc::spawn(&mut cmd);
+    let mut errors = stocks.take_stderr_lines();
     w.until("a price", Duration::from_secs(10), |v| {
         v["event"] == "update_event"
     })
@@ -434,11 +427,10 @@ async fn the_stock_publisher_reports_every_failed_publish_through_a_restart() {
     server.proc.child.start_kill().unwrap();
     server.proc.child.wait().await.unwrap();
     // Each failed publish is said on stderr, and the publisher keeps going.
-    let said = tokio::time::timeout(Duration::from_secs(5), errors.next_line())
+    let said = tokio::time::timeout(Duration::from_secs(5), errors.recv())
         .await
         .expect("a failed publish must be reported")
-        .unwrap()
-        .unwrap();
+        .expect("stderr closed");
     assert!(said.starts_with("tickertape: stocks:"), "{said}");
     assert!(!said.contains(SECRET), "{said}");
     let _server = serve_on(port).await;
@@ -451,7 +443,7 @@ async fn the_stock_publisher_reports_every_failed_publish_through_a_restart() {
     })
     .await;
     assert!(
-        stocks.try_wait().unwrap().is_none(),
+        stocks.child.try_wait().unwrap().is_none(),
         "stocks must survive the restart"
     );
 }

@@ -4,36 +4,15 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use support::bin::{self, Proc};
 use tickertape::dashboard::{Bindings, Options, State, view};
 use tokio::process::Command;
 
-fn tickertape() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
-    cmd.env(
-        "XDG_CONFIG_HOME",
-        std::env::temp_dir().join("tickertape-no-config"),
-    )
-    .env_remove("PUSHER_APP_KEY")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
-    cmd
-}
-
+/// A one-shot run: (exit code, stdout, stderr).
 async fn output(cmd: &mut Command) -> (i32, String, String) {
-    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    Proc::spawn(cmd).finish(Duration::from_secs(20)).await
 }
 
 fn fixture() -> String {
@@ -48,7 +27,7 @@ async fn a_recording_replays_as_it_was_received() {
     let server = support::server::Server::start(&[]).await;
     let file = std::env::temp_dir().join(format!("tickertape-rec-{}.ndjson", std::process::id()));
     let port = server.addr.port().to_string();
-    let mut watch = tickertape();
+    let mut watch = bin::command();
     watch.args([
         "watch",
         "a",
@@ -63,7 +42,7 @@ async fn a_recording_replays_as_it_was_received() {
         &port,
     ]);
     watch.args(["--record", file.to_str().unwrap()]);
-    let child = watch.spawn().unwrap();
+    let child = Proc::spawn(&mut watch);
     // Publish once the watcher is subscribed.
     let rest = server.rest();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -82,11 +61,7 @@ async fn a_recording_replays_as_it_was_received() {
         .await
         .unwrap();
     }
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let live = String::from_utf8(out.stdout).unwrap();
+    let (_, live, _) = child.finish(Duration::from_secs(10)).await;
     assert_eq!(live.lines().count(), 3, "{live}");
     let recorded = std::fs::read_to_string(&file).unwrap();
     assert!(
@@ -95,7 +70,7 @@ async fn a_recording_replays_as_it_was_received() {
     );
 
     let (code, replayed, err) =
-        output(tickertape().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
+        output(bin::command().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(replayed, live, "replay prints what watch printed");
     let _ = std::fs::remove_file(&file);
@@ -106,14 +81,15 @@ async fn replay_paces_and_starts_where_asked() {
     // Six seconds of events at ten times the speed: about 0.6 s.
     let started = Instant::now();
     let (code, out, err) =
-        output(tickertape().args(["replay", &fixture(), "--json", "--speed", "10"])).await;
+        output(bin::command().args(["replay", &fixture(), "--json", "--speed", "10"])).await;
     let took = started.elapsed();
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 6);
     assert!(took >= Duration::from_millis(450), "{took:?}");
     let started = Instant::now();
     let (_, out, _) =
-        output(tickertape().args(["replay", &fixture(), "--json", "--max", "--from", "3s"])).await;
+        output(bin::command().args(["replay", &fixture(), "--json", "--max", "--from", "3s"]))
+            .await;
     assert!(started.elapsed() < took, "--max does not wait");
     let events: Vec<serde_json::Value> = out
         .lines()
@@ -131,7 +107,7 @@ async fn a_damaged_recording_replays_up_to_the_damage() {
         std::env::temp_dir().join(format!("tickertape-damaged-{}.ndjson", std::process::id()));
     std::fs::write(&file, &text[..cut]).unwrap();
     let (code, out, err) =
-        output(tickertape().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
+        output(bin::command().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
     assert_eq!(code, 1);
     assert_eq!(
         out.lines().count(),

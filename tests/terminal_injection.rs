@@ -6,13 +6,15 @@
 
 mod support;
 
-use std::process::Stdio;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant, SystemTime};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
+use support::bin::{self, Proc};
+use support::scripted::subscribed;
 use support::{Conn, Peer};
 use tickertape::client::{
     ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
@@ -21,7 +23,7 @@ use tickertape::client::{
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 use tickertape::protocol::frame::Member;
-use tokio::process::Command;
+use tokio::io::AsyncReadExt;
 
 /// Every kind of hostile text, each short enough to show in a cell.
 const CORPUS: &[&str] = &[
@@ -181,16 +183,20 @@ fn every_dashboard_view_escapes_the_corpus() {
 
 // ---------------------------------------------------------------- the real binary
 
-fn tickertape(home: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
-    cmd.env("XDG_CONFIG_HOME", home)
-        .env_remove("PUSHER_APP_KEY")
-        .env_remove("PUSHER_APP_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
+/// How long a run may take to end.
+const EXIT: Duration = Duration::from_secs(15);
+
+/// A run to its end: (exit status, stdout as raw bytes, stderr). Stdout is kept as bytes so
+/// that invalid UTF-8 in it is reported by `assert_safe`, not lost in a conversion.
+async fn finish(mut proc: Proc, within: Duration) -> (ExitStatus, Vec<u8>, String) {
+    let mut stdout = Vec::new();
+    let mut out = proc.child.stdout.take().expect("stdout piped");
+    tokio::time::timeout(within, out.read_to_end(&mut stdout))
+        .await
+        .expect("tickertape did not finish its output in time")
+        .expect("read stdout");
+    let status = proc.wait(within).await;
+    (status, stdout, proc.stderr())
 }
 
 /// What a hostile server sends: the corpus in event names, channels, data (as strings,
@@ -252,27 +258,20 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
         if mode == "--json" {
             args.extend(["--json", "--json-status", "--record", rec.to_str().unwrap()]);
         }
-        let child = tickertape(&home).args(&args).spawn().unwrap();
-        let mut conn = peer.conn().await;
-        conn.establish("1.1", 120).await;
-        assert_eq!(conn.expect_subscribe().await.0, "stock_ticker");
-        conn.succeed("stock_ticker").await;
+        let child = Proc::spawn(bin::command_in(&home).args(&args));
+        let mut conn = subscribed(&mut peer, "stock_ticker").await;
         hostile_server(&mut conn).await;
         drop(conn);
         drop(peer.try_conn(Duration::from_millis(300)).await); // the reconnect, refused
-        let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        let (_, stdout, stderr) = finish(child, EXIT).await;
+        assert!(stdout.len() > 1 << 20, "{mode}: the 1 MB event is shown");
         assert!(
-            out.stdout.len() > 1 << 20,
-            "{mode}: the 1 MB event is shown"
+            String::from_utf8_lossy(&stdout).contains("last"),
+            "{mode}: later events still arrive"
         );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("last"), "{mode}: later events still arrive");
-        assert_safe(&format!("{mode} stdout"), &out.stdout);
-        assert_safe(&format!("{mode} stderr"), &out.stderr);
-        outputs.push(out);
+        assert_safe(&format!("{mode} stdout"), &stdout);
+        assert_safe(&format!("{mode} stderr"), stderr.as_bytes());
+        outputs.push(stdout);
     }
     let logged = std::fs::read(&log).unwrap();
     assert!(
@@ -282,7 +281,7 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
     assert_safe("the log file", &logged);
     assert_safe("the recording", &std::fs::read(&rec).unwrap());
     // --json keeps the text, escaped: jq gets the original back.
-    let first: serde_json::Value = String::from_utf8_lossy(&outputs[0].stdout)
+    let first: serde_json::Value = String::from_utf8_lossy(&outputs[0])
         .lines()
         .find_map(|l| serde_json::from_str(l).ok())
         .unwrap();
@@ -291,22 +290,25 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
     for extra in [&["--json"][..], &[][..]] {
         let mut args = vec!["replay", rec.to_str().unwrap(), "--max"];
         args.extend_from_slice(extra);
-        let out = tickertape(&home).args(&args).output().await.unwrap();
-        assert!(out.status.success(), "{:?}", out);
-        assert_safe(&format!("replay {extra:?} stdout"), &out.stdout);
-        assert_safe(&format!("replay {extra:?} stderr"), &out.stderr);
+        let (status, stdout, stderr) =
+            finish(Proc::spawn(bin::command_in(&home).args(&args)), EXIT).await;
+        assert!(
+            status.success(),
+            "{status:?}\nstdout: {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&stdout)
+        );
+        assert_safe(&format!("replay {extra:?} stdout"), &stdout);
+        assert_safe(&format!("replay {extra:?} stderr"), stderr.as_bytes());
     }
     // A damaged recording with invalid UTF-8 and escapes: the error names the line, escaped.
     let damaged = home.join("damaged.ndjson");
     let mut bytes = std::fs::read(&rec).unwrap();
     bytes.extend_from_slice(b"{\"time\":\"\x1b]52;c;eA==\x07\xff\xfe\"}\n");
     std::fs::write(&damaged, bytes).unwrap();
-    let out = tickertape(&home)
-        .args(["replay", damaged.to_str().unwrap(), "--max", "--json"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_safe("damaged replay stdout", &out.stdout);
-    assert_safe("damaged replay stderr", &out.stderr);
+    let mut replay = bin::command_in(&home);
+    replay.args(["replay", damaged.to_str().unwrap(), "--max", "--json"]);
+    let (status, stdout, stderr) = finish(Proc::spawn(&mut replay), EXIT).await;
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_safe("damaged replay stdout", &stdout);
+    assert_safe("damaged replay stderr", stderr.as_bytes());
 }

@@ -6,9 +6,12 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use support::bin::{self, Proc};
 use support::server::Server;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+
+/// How long a run may take to end.
+const EXIT: Duration = Duration::from_secs(10);
 
 async fn line_matching(
     lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
@@ -38,49 +41,40 @@ async fn watch_all_follows_channels_as_they_come_and_go() {
     a.subscribe(&a_id, "presence-3", Some(r#"{"user_id":"ann"}"#))
         .await;
     let port = server.addr.port().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-        .args([
-            "watch",
-            "--all",
-            "--json",
-            "--json-status",
-            "--discover-interval",
-            "200ms",
-        ])
-        .args([
-            "--key",
-            "app-key",
-            "--secret",
-            "app-secret",
-            "--app-id",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-        ])
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("tickertape-no-config"),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut child = Proc::spawn(
+        bin::command()
+            .args([
+                "watch",
+                "--all",
+                "--json",
+                "--json-status",
+                "--discover-interval",
+                "200ms",
+            ])
+            .args([
+                "--key",
+                "app-key",
+                "--secret",
+                "app-secret",
+                "--app-id",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port,
+            ]),
+    );
+    let mut out = BufReader::new(child.child.stdout.take().unwrap()).lines();
+    let mut err = child.take_stderr_lines();
     let mut notices = Vec::new();
     let mut wait_notice = async |want: &str| {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !notices.iter().any(|n: &String| n == want) {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = tokio::time::timeout(left, err.next_line())
+            let line = tokio::time::timeout(left, err.recv())
                 .await
                 .unwrap_or_else(|_| panic!("no {want:?}; saw {notices:?}"))
-                .unwrap()
-                .unwrap();
+                .expect("stderr closed");
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             if v["type"] == "notice" {
                 notices.push(v["message"].as_str().unwrap().to_owned());
@@ -120,37 +114,27 @@ async fn watch_all_follows_channels_as_they_come_and_go() {
 async fn watch_all_needs_the_secret_and_honours_the_prefix() {
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_tickertape"))
-        .args([
-            "watch",
-            "--all",
-            "--json",
-            "--key",
-            "app-key",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-        ])
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("tickertape-no-config"),
-        )
-        .env_remove("PUSHER_APP_SECRET")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--all asks the REST API"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, stderr) = Proc::spawn(bin::command().args([
+        "watch",
+        "--all",
+        "--json",
+        "--key",
+        "app-key",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+    ]))
+    .finish(EXIT)
+    .await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--all asks the REST API"), "{stderr}");
 
     let (mut a, a_id) = server.raw().await;
     a.subscribe(&a_id, "private-x", None).await;
     a.subscribe(&a_id, "public-y", None).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tickertape"))
+    let mut watch = bin::command();
+    watch
         .args([
             "watch",
             "--all",
@@ -175,19 +159,8 @@ async fn watch_all_needs_the_secret_and_honours_the_prefix() {
             "--port",
             &port,
         ])
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("tickertape-no-config"),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr)
-        .await
-        .unwrap();
-    child.wait().await.unwrap();
+        .stdout(Stdio::null());
+    let (_, _, stderr) = Proc::spawn(&mut watch).finish(EXIT).await;
     assert!(stderr.contains("discovered private-x"), "{stderr}");
     assert!(!stderr.contains("public-y"), "{stderr}");
 }

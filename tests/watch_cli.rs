@@ -4,30 +4,15 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use support::{Conn, Peer};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use support::Peer;
+use support::bin::{self, Proc};
+use support::scripted::subscribed;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// The binary, with a clean environment: no PUSHER_* from the caller, no user config file.
-fn tickertape(home: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env("NO_COLOR", "1");
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
+/// How long a run may take to end.
+const EXIT: Duration = Duration::from_secs(10);
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tickertape-test-{}-{name}", std::process::id()));
@@ -35,45 +20,22 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-async fn finish(child: Child) -> (i32, String, String) {
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
-        .await
-        .expect("tickertape did not exit in time")
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
-    let mut conn = peer.conn().await;
-    conn.establish("10.20", 120).await;
-    assert_eq!(conn.expect_subscribe().await.0, channel);
-    conn.succeed(channel).await;
-    conn
-}
-
 #[tokio::test]
 async fn watch_json_prints_one_object_per_event() {
     let home = scratch("json");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "stock_ticker",
-            "--json",
-            "--count",
-            "3",
-            "--key",
-            "app-key",
-            "--port",
-            &port,
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "stock_ticker",
+        "--json",
+        "--count",
+        "3",
+        "--key",
+        "app-key",
+        "--port",
+        &port,
+    ]));
     let mut conn = subscribed(&mut peer, "stock_ticker").await;
     conn.send(r#"{"event":"update_event","channel":"stock_ticker","data":"{\"name\":\"ACME\",\"price\":42}"}"#).await;
     conn.send(r#"{"event":"pusher:cache_miss","channel":"stock_ticker"}"#)
@@ -81,7 +43,7 @@ async fn watch_json_prints_one_object_per_event() {
     conn.send(r#"{"event":"note","channel":"stock_ticker","data":"\u001b]52;c;aGk=\u0007 \u009b31m \u202e hi"}"#).await;
     conn.send(r#"{"event":"client-typing","channel":"stock_ticker","data":"{}","user_id":"u7"}"#)
         .await;
-    let (code, stdout, stderr) = finish(child).await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 0, "{stderr}");
 
     let lines: Vec<serde_json::Value> = stdout
@@ -133,14 +95,13 @@ async fn a_refused_connection_exits_1_with_one_line() {
     let home = scratch("refused");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let child = tickertape(&home)
-        .args(["watch", "x", "--json", "--key", "nope", "--port", &port])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(
+        bin::command_in(&home).args(["watch", "x", "--json", "--key", "nope", "--port", &port]),
+    );
     let mut conn = peer.conn().await;
     conn.send(r#"{"event":"pusher:error","data":"{\"code\":4001,\"message\":\"Application does not exist\"}"}"#).await;
     conn.close(4001, "Application does not exist").await;
-    let (code, stdout, stderr) = finish(child).await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     let last = stderr.lines().last().unwrap();
@@ -155,22 +116,19 @@ async fn fail_fast_exits_3_on_an_auth_failure() {
     let home = scratch("failfast");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "private-x",
-            "--json",
-            "--fail-fast",
-            "--key",
-            "k",
-            "--port",
-            &port,
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "private-x",
+        "--json",
+        "--fail-fast",
+        "--key",
+        "k",
+        "--port",
+        &port,
+    ]));
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;
-    let (code, _, stderr) = finish(child).await;
+    let (code, _, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 3, "{stderr}");
     assert!(
         stderr
@@ -187,23 +145,20 @@ async fn timeout_ends_the_run_and_json_status_goes_to_stderr() {
     let home = scratch("timeout");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "a",
-            "--json",
-            "--json-status",
-            "--timeout",
-            "1s",
-            "--key",
-            "k",
-            "--port",
-            &port,
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "a",
+        "--json",
+        "--json-status",
+        "--timeout",
+        "1s",
+        "--key",
+        "k",
+        "--port",
+        &port,
+    ]));
     let _conn = subscribed(&mut peer, "a").await;
-    let (code, stdout, stderr) = finish(child).await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 0);
     assert!(stdout.is_empty());
     let states: Vec<serde_json::Value> = stderr
@@ -227,12 +182,11 @@ async fn a_closed_stdout_ends_quietly() {
     let home = scratch("pipe");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let mut child = tickertape(&home)
-        .args(["watch", "a", "--json", "--key", "k", "--port", &port])
-        .spawn()
-        .unwrap();
+    let mut child = Proc::spawn(
+        bin::command_in(&home).args(["watch", "a", "--json", "--key", "k", "--port", &port]),
+    );
     let mut conn = subscribed(&mut peer, "a").await;
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.child.stdout.take().unwrap());
     conn.send(r#"{"event":"e","channel":"a","data":"1"}"#).await;
     let mut line = String::new();
     stdout.read_line(&mut line).await.unwrap();
@@ -247,15 +201,10 @@ async fn a_closed_stdout_ends_quietly() {
             break;
         }
     }
-    let mut stderr = String::new();
-    let mut err = child.stderr.take().unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    err.read_to_string(&mut stderr).await.unwrap();
+    let status = child.wait(EXIT).await;
+    let stderr = child.stderr();
     assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    bin::assert_no_panic(&stderr);
 }
 
 #[tokio::test]
@@ -271,43 +220,37 @@ async fn precedence_is_cli_then_env_then_profile() {
         "default_profile = \"local\"\n[profiles.local]\nkey = \"profile-key\"\nport = 9\nhost = \"127.0.0.1\"\n",
     )
     .unwrap();
-    let child = tickertape(&home)
-        .args(["watch", "a", "--json", "--timeout", "2", "--key", "cli-key"])
-        .env("PUSHER_PORT", port.to_string())
-        .env("PUSHER_APP_KEY", "env-key")
-        .env("PUSHER_HOST", "")
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(
+        bin::command_in(&home)
+            .args(["watch", "a", "--json", "--timeout", "2", "--key", "cli-key"])
+            .env("PUSHER_PORT", port.to_string())
+            .env("PUSHER_APP_KEY", "env-key")
+            .env("PUSHER_HOST", ""),
+    );
     let conn = peer.conn().await;
     assert!(conn.path.starts_with("/app/cli-key?"), "{}", conn.path);
-    finish(child).await;
+    child.finish(EXIT).await;
     drop(conn);
     while peer.try_conn(Duration::from_millis(200)).await.is_some() {}
 
     // Without CLI or env, the profile's key is used.
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "a",
-            "--json",
-            "--timeout",
-            "2",
-            "--port",
-            &port.to_string(),
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "a",
+        "--json",
+        "--timeout",
+        "2",
+        "--port",
+        &port.to_string(),
+    ]));
     let conn = peer.conn().await;
     assert!(conn.path.starts_with("/app/profile-key?"), "{}", conn.path);
-    finish(child).await;
+    child.finish(EXIT).await;
     drop(conn);
 
     // An unknown profile is a clear error.
-    let child = tickertape(&home)
-        .args(["watch", "a", "--profile", "prod"])
-        .spawn()
-        .unwrap();
-    let (code, _, stderr) = finish(child).await;
+    let child = Proc::spawn(bin::command_in(&home).args(["watch", "a", "--profile", "prod"]));
+    let (code, _, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 1);
     assert!(
         stderr.contains("no profile \"prod\"") && stderr.contains("local"),
@@ -318,14 +261,14 @@ async fn precedence_is_cli_then_env_then_profile() {
 #[tokio::test]
 async fn secrets_stay_out_of_help_and_errors() {
     let home = scratch("secrets");
-    let child = tickertape(&home)
-        .args(["watch", "--help"])
-        .env("PUSHER_APP_SECRET", "s3cr3t-value")
-        .env("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "m4st3r")
-        .env("TICKERTAPE_AUTH_HEADER", "Authorization: b34rer")
-        .spawn()
-        .unwrap();
-    let (code, stdout, _) = finish(child).await;
+    let child = Proc::spawn(
+        bin::command_in(&home)
+            .args(["watch", "--help"])
+            .env("PUSHER_APP_SECRET", "s3cr3t-value")
+            .env("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "m4st3r")
+            .env("TICKERTAPE_AUTH_HEADER", "Authorization: b34rer"),
+    );
+    let (code, stdout, _) = child.finish(EXIT).await;
     assert_eq!(code, 0);
     assert!(
         stdout.contains("PUSHER_APP_SECRET") && stdout.contains("Examples:"),
@@ -335,18 +278,15 @@ async fn secrets_stay_out_of_help_and_errors() {
         assert!(!stdout.contains(secret), "{secret} leaked into --help");
     }
     // A bad master key is reported without echoing it.
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "a",
-            "--key",
-            "k",
-            "--encryption-master-key",
-            "c2hvcnQ=",
-        ])
-        .spawn()
-        .unwrap();
-    let (code, _, stderr) = finish(child).await;
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "a",
+        "--key",
+        "k",
+        "--encryption-master-key",
+        "c2hvcnQ=",
+    ]));
+    let (code, _, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 1);
     assert!(
         stderr.contains("32") && !stderr.contains("c2hvcnQ="),
@@ -358,11 +298,8 @@ async fn secrets_stay_out_of_help_and_errors() {
 async fn completions_are_generated() {
     let home = scratch("completions");
     for shell in ["bash", "zsh", "fish"] {
-        let child = tickertape(&home)
-            .args(["completions", shell])
-            .spawn()
-            .unwrap();
-        let (code, stdout, _) = finish(child).await;
+        let child = Proc::spawn(bin::command_in(&home).args(["completions", shell]));
+        let (code, stdout, _) = child.finish(EXIT).await;
         assert_eq!(code, 0);
         assert!(
             stdout.contains("tickertape") && stdout.contains("watch"),
@@ -376,17 +313,14 @@ async fn ending_a_run_closes_the_socket_cleanly() {
     let home = scratch("clean-close");
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
-    let child = tickertape(&home)
-        .args([
-            "watch", "a", "--json", "--count", "1", "--key", "k", "--port", &port,
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch", "a", "--json", "--count", "1", "--key", "k", "--port", &port,
+    ]));
     let mut conn = subscribed(&mut peer, "a").await;
     conn.send(r#"{"event":"e","channel":"a","data":"1"}"#).await;
     // The client says goodbye with a close frame before it exits.
     assert_eq!(conn.close_code().await, Some(1000));
-    let (code, _, _) = finish(child).await;
+    let (code, _, _) = child.finish(EXIT).await;
     assert_eq!(code, 0);
 }
 
@@ -395,24 +329,21 @@ async fn ts_field_adds_latency_to_each_line() {
     let home = scratch("latency");
     let server = support::server::Server::start(&[]).await;
     let port = server.addr.port().to_string();
-    let child = tickertape(&home)
-        .args([
-            "watch",
-            "a",
-            "--json",
-            "--count",
-            "2",
-            "--ts-field",
-            "meta.ts",
-            "--key",
-            "app-key",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-        ])
-        .spawn()
-        .unwrap();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "a",
+        "--json",
+        "--count",
+        "2",
+        "--ts-field",
+        "meta.ts",
+        "--key",
+        "app-key",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+    ]));
     let rest = server.rest();
     while rest.channel("a", None).await.unwrap()["occupied"] != true {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -428,7 +359,7 @@ async fn ts_field_adds_latency_to_each_line() {
     rest.trigger(&["a".into()], "e", r#"{"no":"timestamp"}"#, None, None)
         .await
         .unwrap();
-    let (code, stdout, stderr) = finish(child).await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout
         .lines()
@@ -465,23 +396,19 @@ async fn answers_from_a_hostile_api_server_are_escaped() {
         &["channels"][..],
         &["trigger", "c", "e", "{}", "--info", "user_count"][..],
     ] {
-        let child = tickertape(&home)
-            .args(args)
-            .args([
-                "--key",
-                "k",
-                "--secret",
-                "s",
-                "--app-id",
-                "1",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port,
-            ])
-            .spawn()
-            .unwrap();
-        let (code, stdout, stderr) = finish(child).await;
+        let child = Proc::spawn(bin::command_in(&home).args(args).args([
+            "--key",
+            "k",
+            "--secret",
+            "s",
+            "--app-id",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ]));
+        let (code, stdout, stderr) = child.finish(EXIT).await;
         assert_eq!(code, 0, "{args:?}: {stderr}");
         assert!(!stdout.is_empty(), "{args:?}");
         assert!(
