@@ -13,7 +13,18 @@ async fn extreme_durations_and_speeds_are_refused_up_front() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/stock_ticker.ndjson"
     );
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &[
+                "watch",
+                "a",
+                "--key",
+                "k",
+                "--timeout",
+                "18446744073709551615s",
+            ],
+            "--timeout",
+        ),
         (
             &["replay", "--json", "--speed", "1e-30", fixture],
             "--speed",

@@ -186,9 +186,9 @@ fn every_dashboard_view_escapes_the_corpus() {
 /// How long a run may take to end.
 const EXIT: Duration = Duration::from_secs(15);
 
-/// A run to its end: (exit status, stdout as raw bytes, stderr). Stdout is kept as bytes so
-/// that invalid UTF-8 in it is reported by `assert_safe`, not lost in a conversion.
-async fn finish(mut proc: Proc, within: Duration) -> (ExitStatus, Vec<u8>, String) {
+/// A run to its end: (exit status, stdout, stderr), both as raw bytes so that invalid UTF-8
+/// in them is reported by `assert_safe`, not lost in a conversion.
+async fn finish(mut proc: Proc, within: Duration) -> (ExitStatus, Vec<u8>, Vec<u8>) {
     let mut stdout = Vec::new();
     let mut out = proc.child.stdout.take().expect("stdout piped");
     tokio::time::timeout(within, out.read_to_end(&mut stdout))
@@ -196,7 +196,7 @@ async fn finish(mut proc: Proc, within: Duration) -> (ExitStatus, Vec<u8>, Strin
         .expect("tickertape did not finish its output in time")
         .expect("read stdout");
     let status = proc.wait(within).await;
-    (status, stdout, proc.stderr())
+    (status, stdout, proc.stderr_bytes())
 }
 
 /// What a hostile server sends: the corpus in event names, channels, data (as strings,
@@ -270,7 +270,7 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
             "{mode}: later events still arrive"
         );
         assert_safe(&format!("{mode} stdout"), &stdout);
-        assert_safe(&format!("{mode} stderr"), stderr.as_bytes());
+        assert_safe(&format!("{mode} stderr"), &stderr);
         outputs.push(stdout);
     }
     let logged = std::fs::read(&log).unwrap();
@@ -294,11 +294,12 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
             finish(Proc::spawn(bin::command_in(&home).args(&args)), EXIT).await;
         assert!(
             status.success(),
-            "{status:?}\nstdout: {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&stdout)
+            "{status:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
         );
         assert_safe(&format!("replay {extra:?} stdout"), &stdout);
-        assert_safe(&format!("replay {extra:?} stderr"), stderr.as_bytes());
+        assert_safe(&format!("replay {extra:?} stderr"), &stderr);
     }
     // A damaged recording with invalid UTF-8 and escapes: the error names the line, escaped.
     let damaged = home.join("damaged.ndjson");
@@ -308,7 +309,12 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
     let mut replay = bin::command_in(&home);
     replay.args(["replay", damaged.to_str().unwrap(), "--max", "--json"]);
     let (status, stdout, stderr) = finish(Proc::spawn(&mut replay), EXIT).await;
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&stderr)
+    );
     assert_safe("damaged replay stdout", &stdout);
-    assert_safe("damaged replay stderr", stderr.as_bytes());
+    assert_safe("damaged replay stderr", &stderr);
 }

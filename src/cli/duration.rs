@@ -2,17 +2,23 @@
 
 use std::time::Duration;
 
+/// A duration of at most ten years: every duration flag is added to a clock reading, and a
+/// larger one would overflow it.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return if (0.0..1e9).contains(&secs) {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("{text:?} is not a duration in seconds"))
-        };
+    let d = if let Ok(secs) = text.parse::<f64>() {
+        if !(0.0..1e9).contains(&secs) {
+            return Err(format!("{text:?} is not a duration in seconds"));
+        }
+        Duration::from_secs_f64(secs)
+    } else {
+        humantime::parse_duration(text)
+            .map_err(|e| format!("{text:?} is not a duration ({e}); try 20s, 2m or 1h"))?
+    };
+    if d > LONGEST {
+        return Err(format!("{text:?} is too long: give at most 10 years"));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{text:?} is not a duration ({e}); try 20s, 2m or 1h"))
+    Ok(d)
 }
 
 /// The longest interval or offset any flag takes: ten years.
@@ -23,9 +29,6 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
     if d < Duration::from_millis(1) {
         return Err(format!("{text:?} is too short: give at least 1ms"));
-    }
-    if d > LONGEST {
-        return Err(format!("{text:?} is too long: give at most 10 years"));
     }
     Ok(d)
 }

@@ -51,7 +51,8 @@ pub fn assert_no_panic(stderr: &str) {
 /// panic check, and handed to the test line by line.
 pub struct Proc {
     pub child: Child,
-    stderr: Arc<Mutex<String>>,
+    /// Every byte of stderr, as written.
+    stderr: Arc<Mutex<Vec<u8>>>,
     lines: mpsc::UnboundedReceiver<String>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
@@ -59,18 +60,23 @@ pub struct Proc {
 impl Proc {
     pub fn spawn(cmd: &mut Command) -> Proc {
         let mut child = cmd.spawn().expect("start tickertape");
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, lines) = mpsc::unbounded_channel();
         let reader = child.stderr.take().map(|pipe| {
             let pipe = std::fs::File::from(pipe.into_owned_fd().expect("stderr pipe"));
             let all = stderr.clone();
             std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
+                // Bytes, not lines of UTF-8: a line that is not UTF-8 must not end the check.
+                let mut pipe = BufReader::new(pipe);
+                let mut raw = Vec::new();
+                while matches!(pipe.read_until(b'\n', &mut raw), Ok(n) if n > 0) {
                     if let Ok(mut all) = all.lock() {
-                        all.push_str(&line);
-                        all.push('\n');
+                        all.extend_from_slice(&raw);
                     }
+                    let line = String::from_utf8_lossy(&raw)
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned();
+                    raw.clear();
                     let _ = tx.send(line);
                 }
             })
@@ -101,6 +107,11 @@ impl Proc {
 
     /// Everything on stderr so far.
     pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr_bytes()).into_owned()
+    }
+
+    /// Everything on stderr so far, byte for byte (for checks of what reaches a terminal).
+    pub fn stderr_bytes(&self) -> Vec<u8> {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
