@@ -238,3 +238,66 @@ async fn a_subscriber_that_stops_reading_is_closed_by_its_byte_cap() {
     assert_eq!(info["subscription_count"], 0, "{info}");
     assert_eq!(drain(&mut slow, Duration::from_secs(5)).await.1, Some(4100));
 }
+
+#[tokio::test]
+async fn cache_channels_are_bounded_in_bytes_and_never_fill_the_channel_table() {
+    let server = Server::start(&["--cache-bytes", "3000", "--max-channels", "5"]).await;
+    let rest = server.rest();
+    rest.trigger(&["cache-first".into()], "tick", "{\"p\":1}", None, None)
+        .await
+        .unwrap();
+    for i in 0..40 {
+        rest.trigger(
+            &[format!("cache-{i}")],
+            "tick",
+            &"x".repeat(100),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let (mut raw, id) = server.raw().await;
+    raw.subscribe(&id, "cache-first", None).await;
+    assert!(
+        matches!(raw.recv().await, ServerMessage::Event(_)),
+        "kept within the budget"
+    );
+    raw.subscribe(&id, "cache-39", None).await;
+    assert_eq!(
+        raw.recv().await,
+        ServerMessage::CacheMiss {
+            channel: "cache-39".into()
+        },
+        "past the budget, a cache channel misses"
+    );
+    // 41 cached channels take none of the app's 5 channel slots.
+    for i in 0..3 {
+        assert!(matches!(
+            raw.subscribe(&id, &format!("room-{i}"), None).await,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_connects_during_shutdown_is_told_to_reconnect() {
+    let server = Server::start(&["--close-timeout", "3s"]).await;
+    // This client never reads, so shutdown waits out its close deadline.
+    let (_silent, _) = server.raw().await;
+    support::bin::signal(server.proc.pid(), "-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    match tokio_tungstenite::connect_async(server.url("protocol=7")).await {
+        // Refused at the door is fine; served without a word, then dropped, is not.
+        Err(_) => {}
+        Ok((ws, _)) => {
+            let mut late = Raw { ws };
+            let (_, code) = drain_until_close(&mut late).await;
+            assert_eq!(code, Some(4200));
+        }
+    }
+}
+
+async fn drain_until_close(raw: &mut Raw) -> (usize, Option<u16>) {
+    drain(raw, Duration::from_secs(5)).await
+}

@@ -47,6 +47,13 @@ pub struct ServeArgs {
     /// new channels are refused
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_channels: u32,
+    /// Bytes of cache channels' last events kept per app (each entry also counts its name and
+    /// 128 B); past it, new cache channels answer pusher:cache_miss
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
+    pub cache_bytes: u64,
+    /// How long a cache channel keeps its last event
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub cache_ttl: Duration,
     /// Channels one connection may be subscribed to
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_subscriptions: u32,
@@ -111,6 +118,8 @@ impl ServeArgs {
         cfg.send_queue_bytes = usize::try_from(self.send_queue_bytes).unwrap_or(usize::MAX);
         cfg.hub.max_channels = self.max_channels as usize;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;
+        cfg.hub.cache.bytes = usize::try_from(self.cache_bytes).unwrap_or(usize::MAX);
+        cfg.hub.cache.ttl = self.cache_ttl;
         cfg.subscribes_per_second = self.subscribe_rate;
         cfg.close_timeout = self
             .close_timeout

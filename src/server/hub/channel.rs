@@ -18,14 +18,12 @@ pub(super) struct Channel {
     pub subs: HashMap<String, Option<String>>,
     /// Presence: user id → (info, number of this channel's sockets signed as that user).
     pub users: HashMap<String, (Value, usize)>,
-    /// Cache channels: the last event's frame.
-    pub cached: Option<Utf8Bytes>,
 }
 
 impl Channel {
     /// Whether the hub may forget this channel.
     pub fn is_empty(&self) -> bool {
-        self.subs.is_empty() && self.cached.is_none()
+        self.subs.is_empty()
     }
 
     /// Adds a socket's member entry; `Some(member)` when the user is new to the channel and

@@ -2,6 +2,7 @@
 //! anything changes, and presence members announced to the others.
 
 use std::fmt;
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
@@ -78,7 +79,9 @@ impl Hub {
             ch.subs
                 .insert(socket_id.to_owned(), member.map(|m| m.user_id));
             let presence = is_presence.then(|| ch.members());
-            let cached = classify(channel).cache.then(|| ch.cached.clone());
+            let cached = classify(channel)
+                .cache
+                .then(|| s.cache.get(limits.cache, channel, Instant::now()));
             if let Some(m) = announce {
                 let frame: Utf8Bytes = ServerMessage::MemberAdded {
                     channel: channel.to_owned(),

@@ -7,12 +7,14 @@
 //! The hub is the one owner of who is subscribed where: each connection's entry lists its own
 //! channels, so a disconnect costs O(its channels), never a scan of the app.
 
+mod cache;
 mod channel;
 mod membership;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
@@ -21,6 +23,8 @@ use super::queue::QueueTx;
 
 use crate::protocol::frame::Member;
 use crate::protocol::{Close, channel::classify};
+use cache::Cache;
+pub use cache::CacheLimits;
 use channel::Channel;
 pub use membership::SubscribeError;
 use membership::leave;
@@ -32,6 +36,8 @@ pub struct HubLimits {
     pub max_channels: usize,
     /// Channels one connection may be subscribed to.
     pub max_subscriptions: usize,
+    /// Cache channels' last events.
+    pub cache: CacheLimits,
 }
 
 impl Default for HubLimits {
@@ -39,6 +45,7 @@ impl Default for HubLimits {
         HubLimits {
             max_channels: 100_000,
             max_subscriptions: 1000,
+            cache: CacheLimits::default(),
         }
     }
 }
@@ -60,7 +67,9 @@ impl ConnHandle {
 #[derive(Default)]
 struct AppState {
     conns: HashMap<String, Conn>,
+    /// Occupied channels only.
     channels: HashMap<String, Channel>,
+    cache: Cache,
 }
 
 struct Conn {
@@ -76,6 +85,8 @@ pub struct Counters {
     pub connections: AtomicU64,
     pub slow_disconnects: AtomicU64,
     pub api_messages: AtomicU64,
+    /// Cache-channel events not kept because the cache was at its byte budget.
+    pub cache_refused: AtomicU64,
 }
 
 pub struct Hub {
@@ -83,6 +94,8 @@ pub struct Hub {
     limits: HubLimits,
     /// Sessions still running, closing ones included: shutdown waits for them.
     live: AtomicUsize,
+    /// Set by [`Hub::close_all`]: a connection that registers afterwards is closed at once.
+    closing: Mutex<Option<Close>>,
     pub counters: Counters,
 }
 
@@ -121,6 +134,7 @@ impl Hub {
             ),
             limits,
             live: AtomicUsize::new(0),
+            closing: Mutex::new(None),
             counters: Counters::default(),
         }
     }
@@ -150,6 +164,14 @@ impl Hub {
 
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
         self.counters.connections.fetch_add(1, Ordering::Relaxed);
+        if let Some(close) = self
+            .closing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            handle.close(close);
+        }
         self.with_app(app, |s| {
             s.conns.insert(
                 socket_id.to_owned(),
@@ -197,7 +219,8 @@ impl Hub {
     }
 
     /// Sends an already-encoded frame to a channel's subscribers, except `exclude`. Cache
-    /// channels keep it for later subscribers. Returns how many queues took it.
+    /// channels keep it for later subscribers, within the cache's byte budget. Returns how
+    /// many queues took it.
     pub fn publish(
         &self,
         app: &str,
@@ -205,14 +228,12 @@ impl Hub {
         frame: Utf8Bytes,
         exclude: Option<&str>,
     ) -> usize {
-        let max_channels = self.limits.max_channels;
+        let limits = self.limits;
         self.with_app(app, |s| {
-            // Cache channels keep their last event, even unoccupied; the number of channels
-            // is capped, since trigger names are unbounded.
             if classify(channel).cache
-                && (s.channels.contains_key(channel) || s.channels.len() < max_channels)
+                && !s.cache.put(limits.cache, channel, &frame, Instant::now())
             {
-                s.channels.entry(channel.to_owned()).or_default().cached = Some(frame.clone());
+                self.counters.cache_refused.fetch_add(1, Ordering::Relaxed);
             }
             s.channels.get(channel).map_or(0, |ch| {
                 ch.fan_out(&s.conns, &self.counters, &frame, exclude)
@@ -271,6 +292,7 @@ impl Hub {
 
     /// Asks every connection of every app to close (4200 on shutdown: clients reconnect).
     pub fn close_all(&self, close: Close) -> usize {
+        *self.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(close.clone());
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.values()
             .flat_map(|s| s.conns.values())
