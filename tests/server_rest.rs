@@ -505,3 +505,60 @@ async fn user_count_on_a_non_presence_channel_refuses_the_whole_trigger() {
     assert!(error_of(&v).contains("atomic-c"), "{v}");
     got_nothing_then_ok(&server, &mut raw, "atomic-c").await;
 }
+
+/// The SDKs' `sendToUser(id, …)` triggers `#server-to-user-{id}`: it reaches the socket
+/// signed in as that user. No other `#` channel may be triggered.
+#[tokio::test]
+async fn send_to_user_reaches_the_signed_in_users_socket() {
+    let server = Server::start(&[]).await;
+    let (mut raw, id) = server.raw().await;
+    let user_data = r#"{"id":"alice"}"#;
+    raw.send(&tickertape::protocol::ClientMessage::Signin {
+        auth: tickertape::protocol::signature::sign_user(KEY, SECRET, &id, user_data).unwrap(),
+        user_data: user_data.into(),
+    })
+    .await;
+    assert!(matches!(
+        raw.recv().await,
+        ServerMessage::SigninSuccess { .. }
+    ));
+    let sub = raw.subscribe(&id, "#server-to-user-alice", None).await;
+    assert!(
+        matches!(sub, ServerMessage::SubscriptionSucceeded { .. }),
+        "{sub:?}"
+    );
+
+    server
+        .rest()
+        .trigger(
+            &["#server-to-user-alice".into()],
+            "note",
+            r#"{"hi":1}"#,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    match raw.recv().await {
+        ServerMessage::Event(ev) => {
+            assert_eq!(ev.event, "note", "{ev:?}");
+            assert_eq!(ev.channel.as_deref(), Some("#server-to-user-alice"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    for channel in ["#other", "#server-to-user-", "#server-to-user-a b"] {
+        let body = json!({"name": "e", "channel": channel, "data": "{}"}).to_string();
+        let (status, v) = raw_call(
+            &server,
+            "POST",
+            "/apps/1/events",
+            vec![],
+            body.as_bytes(),
+            |_| {},
+        )
+        .await;
+        assert_eq!(status, 400, "{channel}: {v}");
+    }
+    assert!(raw.quiet_for(std::time::Duration::from_millis(300)).await);
+}

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::signed::Signed;
 use super::{ApiError, ApiResult, Info, attributes, bad, parse_info, parse_json};
-use crate::protocol::channel::{classify, validate_channel, validate_event};
+use crate::protocol::channel::{SERVER_TO_USER_PREFIX, classify, validate_channel, validate_event};
 use crate::protocol::limits::{MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES, MAX_TRIGGER_CHANNELS};
 use crate::protocol::signature::validate_socket_id;
 use crate::server::Shared;
@@ -100,9 +100,14 @@ fn validate(t: Trigger) -> Result<Planned, ApiError> {
     })
 }
 
-/// A channel a publisher may trigger: any a client may subscribe to.
+/// A channel a publisher may trigger: any a client may subscribe to, plus
+/// `#server-to-user-{id}` (the SDKs' `sendToUser`). No other `#` name.
 fn validate_trigger_channel(c: &str) -> Result<(), String> {
-    validate_channel(c, false)
+    let to_user = c.strip_prefix(SERVER_TO_USER_PREFIX);
+    if to_user == Some("") {
+        return Err("the user id after #server-to-user- is empty".into());
+    }
+    validate_channel(c, to_user.is_some())
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
