@@ -405,3 +405,160 @@ async fn terminate_connections_closes_the_users_sockets() {
     server.rest().terminate_user("u9").await.unwrap();
     assert_eq!(raw.close_code().await, Some(4009));
 }
+
+/// Subscribes a raw socket to `channel`.
+async fn subscriber(server: &Server, channel: &str) -> support::server::Raw {
+    let (mut raw, id) = server.raw().await;
+    let got = raw.subscribe(&id, channel, None).await;
+    assert!(
+        matches!(got, ServerMessage::SubscriptionSucceeded { .. }),
+        "{got:?}"
+    );
+    raw
+}
+
+/// The subscriber got nothing from a refused request; a valid trigger still reaches it.
+async fn got_nothing_then_ok(server: &Server, raw: &mut support::server::Raw, channel: &str) {
+    assert!(
+        raw.quiet_for(std::time::Duration::from_millis(300)).await,
+        "a refused request delivered part of itself"
+    );
+    server
+        .rest()
+        .trigger(&[channel.into()], "ok", "{}", None, None)
+        .await
+        .unwrap();
+    match raw.recv().await {
+        ServerMessage::Event(ev) => assert_eq!(ev.event, "ok", "{ev:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_one_bad_event_delivers_none_of_it() {
+    let server = Server::start(&[]).await;
+    let mut raw = subscriber(&server, "atomic-a").await;
+    let body = json!({"batch": [
+        {"name": "first", "channel": "atomic-a", "data": "{}"},
+        {"name": "second", "channel": "atomic-a", "data": "{}"},
+        {"name": "bad", "channel": "bad name", "data": "{}"},
+    ]})
+    .to_string();
+    let (status, v) = raw_call(
+        &server,
+        "POST",
+        "/apps/1/batch_events",
+        vec![],
+        body.as_bytes(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    got_nothing_then_ok(&server, &mut raw, "atomic-a").await;
+    assert!(error_of(&v).contains("batch event 2"), "{v}");
+}
+
+#[tokio::test]
+async fn a_batch_with_one_oversized_event_delivers_none_of_it() {
+    let server = Server::start(&[]).await;
+    let mut raw = subscriber(&server, "atomic-b").await;
+    let body = json!({"batch": [
+        {"name": "first", "channel": "atomic-b", "data": "{}"},
+        {"name": "big", "channel": "atomic-b", "data": "x".repeat(10 * 1024 + 1)},
+    ]})
+    .to_string();
+    let (status, v) = raw_call(
+        &server,
+        "POST",
+        "/apps/1/batch_events",
+        vec![],
+        body.as_bytes(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 413, "{v}");
+    assert!(error_of(&v).contains("10240"), "{v}");
+    got_nothing_then_ok(&server, &mut raw, "atomic-b").await;
+}
+
+#[tokio::test]
+async fn user_count_on_a_non_presence_channel_refuses_the_whole_trigger() {
+    let server = Server::start(&[]).await;
+    let mut raw = subscriber(&server, "atomic-c").await;
+    let body = json!({
+        "name": "multi",
+        "channels": ["atomic-c", "presence-atomic"],
+        "data": "{}",
+        "info": "user_count",
+    })
+    .to_string();
+    let (status, v) = raw_call(
+        &server,
+        "POST",
+        "/apps/1/events",
+        vec![],
+        body.as_bytes(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(error_of(&v).contains("atomic-c"), "{v}");
+    got_nothing_then_ok(&server, &mut raw, "atomic-c").await;
+}
+
+/// The SDKs' `sendToUser(id, …)` triggers `#server-to-user-{id}`: it reaches the socket
+/// signed in as that user. No other `#` channel may be triggered.
+#[tokio::test]
+async fn send_to_user_reaches_the_signed_in_users_socket() {
+    let server = Server::start(&[]).await;
+    let (mut raw, id) = server.raw().await;
+    let user_data = r#"{"id":"alice"}"#;
+    raw.send(&tickertape::protocol::ClientMessage::Signin {
+        auth: tickertape::protocol::signature::sign_user(KEY, SECRET, &id, user_data).unwrap(),
+        user_data: user_data.into(),
+    })
+    .await;
+    assert!(matches!(
+        raw.recv().await,
+        ServerMessage::SigninSuccess { .. }
+    ));
+    let sub = raw.subscribe(&id, "#server-to-user-alice", None).await;
+    assert!(
+        matches!(sub, ServerMessage::SubscriptionSucceeded { .. }),
+        "{sub:?}"
+    );
+
+    server
+        .rest()
+        .trigger(
+            &["#server-to-user-alice".into()],
+            "note",
+            r#"{"hi":1}"#,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    match raw.recv().await {
+        ServerMessage::Event(ev) => {
+            assert_eq!(ev.event, "note", "{ev:?}");
+            assert_eq!(ev.channel.as_deref(), Some("#server-to-user-alice"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    for channel in ["#other", "#server-to-user-", "#server-to-user-a b"] {
+        let body = json!({"name": "e", "channel": channel, "data": "{}"}).to_string();
+        let (status, v) = raw_call(
+            &server,
+            "POST",
+            "/apps/1/events",
+            vec![],
+            body.as_bytes(),
+            |_| {},
+        )
+        .await;
+        assert_eq!(status, 400, "{channel}: {v}");
+    }
+    assert!(raw.quiet_for(std::time::Duration::from_millis(300)).await);
+}

@@ -170,6 +170,37 @@ await check("channel queries", async () => {
   assert("interop-public" in all.channels && "private-interop" in all.channels, JSON.stringify(all));
 });
 
+await check("sendToUser reaches a signed-in pusher-js client", async () => {
+  const carol = new PusherClient(APP.key, {
+    cluster: "local",
+    wsHost: "127.0.0.1",
+    wsPort: port,
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    userAuthentication: {
+      customHandler: ({ socketId }, callback) => callback(null, server.authenticateUser(socketId, { id: "carol" })),
+    },
+  });
+  try {
+    carol.signin();
+    await within(5000, "#server-to-user-carol subscribed", new Promise((resolve) => {
+      const poll = setInterval(() => {
+        if (carol.user.serverToUserChannel && carol.user.serverToUserChannel.subscribed) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    }));
+    const got = within(5000, "event note", new Promise((resolve) => carol.user.bind("note", resolve)));
+    await server.sendToUser("carol", "note", { hi: "carol" });
+    const data = await got;
+    assert(data.hi === "carol", JSON.stringify(data));
+  } finally {
+    carol.disconnect();
+  }
+});
+
 await check("a bad signature is rejected", async () => {
   const bad = new PusherServer({ ...APP, secret: "wrong-secret", host: "127.0.0.1", port: String(port), useTLS: false });
   try {
