@@ -3,7 +3,11 @@
 
 pub mod apps;
 pub mod connection;
+mod gate;
 pub mod hub;
+mod idle;
+pub mod limits;
+mod listen;
 pub mod log;
 mod rest;
 
@@ -21,6 +25,8 @@ use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
 use hub::Hub;
+pub use limits::Limits;
+use limits::Slots;
 use log::Log;
 
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
@@ -36,6 +42,8 @@ pub struct ServerConfig {
     pub send_queue: usize,
     /// Largest WebSocket message accepted from a client.
     pub max_message_bytes: usize,
+    /// Timeouts and caps against slow and greedy clients.
+    pub limits: Limits,
     pub log: Log,
 }
 
@@ -47,6 +55,7 @@ impl ServerConfig {
             pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
             send_queue: 4096,
             max_message_bytes: 64 * 1024,
+            limits: Limits::default(),
             log: Log::default(),
         }
     }
@@ -79,6 +88,10 @@ pub struct Shared {
     pub cfg: Arc<ServerConfig>,
     pub hub: Arc<Hub>,
     pub log: Log,
+    /// WebSocket connections open (`limits.max_connections`).
+    pub websockets: Arc<Slots>,
+    /// REST requests being handled (`limits.max_rest_in_flight`).
+    pub rest: Arc<Slots>,
 }
 
 /// A server running in the background.
@@ -86,11 +99,14 @@ pub struct Running {
     pub addr: SocketAddr,
     pub hub: Arc<Hub>,
     task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
     /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops.
     pub async fn shutdown(self) {
+        // No new connections; those in their HTTP phase finish their request and close.
+        self.stop.send_replace(true);
         let n = self
             .hub
             .close_all(4200, "Server is shutting down. Please reconnect shortly.");
@@ -110,12 +126,12 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hub = Arc::new(Hub::default());
     let shared = Shared {
         log: cfg.log,
+        websockets: Slots::new(cfg.limits.max_connections),
+        rest: Slots::new(cfg.limits.max_rest_in_flight),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
     };
-    let router = Router::new()
-        .route("/", get(page))
-        .route("/app/{key}", get(websocket))
+    let api = Router::new()
         .route("/apps/{app_id}/events", post(rest::events))
         .route("/apps/{app_id}/batch_events", post(rest::batch_events))
         .route("/apps/{app_id}/channels", get(rest::channels))
@@ -125,6 +141,14 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
             "/apps/{app_id}/users/{user_id}/terminate_connections",
             post(rest::terminate),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gate::rest,
+        ));
+    let router = Router::new()
+        .route("/", get(page))
+        .route("/app/{key}", get(websocket))
+        .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(shared);
@@ -175,13 +199,16 @@ async fn json_errors(resp: axum::response::Response) -> axum::response::Response
 pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    let limits = cfg.limits;
     let (router, hub) = router(cfg);
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
-    Ok(Running { addr, hub, task })
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(listen::serve(listener, router, limits, stopped));
+    Ok(Running {
+        addr,
+        hub,
+        task,
+        stop,
+    })
 }
 
 #[derive(Deserialize)]
@@ -203,9 +230,18 @@ async fn websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
     match connection::check_handshake(&s.cfg, &key, q.protocol.as_deref()) {
-        connection::Handshake::Ok(app) => {
-            ws.on_upgrade(move |socket| connection::run(socket, s.hub, app, s.cfg, s.log))
-        }
+        connection::Handshake::Ok(app) => match s.websockets.try_take() {
+            // Held for the life of the connection.
+            Some(slot) => ws.on_upgrade(move |socket| async move {
+                connection::run(socket, s.hub, app, s.cfg, s.log).await;
+                drop(slot);
+            }),
+            None => {
+                let message = "Application is over connection quota".to_owned();
+                s.log.line("REFUSED", format_args!("4004 {message}"));
+                ws.on_upgrade(move |socket| connection::refuse(socket, 4004, message))
+            }
+        },
         connection::Handshake::Refuse(code, message) => {
             s.log.line("REFUSED", format_args!("{code} {message}"));
             ws.on_upgrade(move |socket| connection::refuse(socket, code, message))
