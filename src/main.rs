@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Watch(args)) => runtime.block_on(commands::watch::run(*args)),
-        Some(Command::Serve(args)) => runtime.block_on(commands::serve::run(args)),
+        Some(Command::Serve(args)) => runtime.block_on(commands::serve::run(*args)),
         Some(Command::Trigger(args)) => runtime.block_on(commands::trigger::run(*args)),
         Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),
         Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),

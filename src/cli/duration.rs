@@ -63,6 +63,23 @@ pub fn parse_replay_from(text: &str) -> Result<ReplayFrom, String> {
         .map_err(|_| format!("{text:?}: give an RFC 3339 time or an offset like 30s"))
 }
 
+/// A server timeout: from 10 ms to 1 h. Zero would cut every client off and hours would
+/// let a slow client hold its connection for good.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    const LEAST: Duration = Duration::from_millis(10);
+    const MOST: Duration = Duration::from_secs(3600);
+    let d = parse_duration(text)?;
+    if d < LEAST {
+        Err(format!(
+            "{text:?} is too short for a timeout; the least is 10ms"
+        ))
+    } else if d > MOST {
+        Err(format!("{text:?} is too long for a timeout; at most 1h"))
+    } else {
+        Ok(d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +115,13 @@ mod tests {
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("NaN").is_err());
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("1s"), Ok(Duration::from_secs(1)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("1ms").is_err());
+        assert!(parse_timeout("2h").is_err());
     }
 }

@@ -65,7 +65,7 @@ pub enum Command {
     Watch(Box<WatchArgs>),
     /// Run a Pusher-compatible server (WebSocket + signed REST API) on this machine
     #[command(after_help = SERVE_EXAMPLES)]
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Trigger an event through the signed REST API
     #[command(after_help = TRIGGER_EXAMPLES)]
     Trigger(Box<publish::TriggerArgs>),

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::duration::parse_duration;
-use crate::server::{App, ServerConfig};
+use super::duration::{parse_duration, parse_timeout};
+use crate::server::{App, Limits, ServerConfig};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -67,6 +67,70 @@ pub struct ServeArgs {
     /// Log connections, subscriptions, API calls and client events to stderr
     #[arg(long)]
     pub log: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The server's timeouts and caps (see the README's "Limits and timeouts").
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Limits and timeouts")]
+pub struct LimitArgs {
+    /// A request's headers (a WebSocket's upgrade request) must arrive within this; the
+    /// connection is closed otherwise
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub header_timeout: Duration,
+    /// A REST request's body must arrive within this after its headers, else 408
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+    /// A keep-alive connection with no request in flight and nothing moving is closed after
+    /// this (at most the header timeout)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub idle_timeout: Duration,
+    /// Connections not yet upgraded to WebSocket, in total; more are closed at once
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_CONNECTIONS,
+          value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_connections: usize,
+    /// Connections not yet upgraded to WebSocket from one IP address; more are closed at once
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_PER_IP,
+          value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_per_ip: usize,
+    /// WebSocket connections in total; more get pusher:error and close code 4004
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
+          value_parser = |s: &str| count(s, 10_000_000))]
+    pub max_connections: usize,
+    /// REST requests handled at once; more get 503
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_REST_IN_FLIGHT,
+          value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_rest_in_flight: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            idle_timeout: self.idle_timeout,
+            max_http_connections: self.max_http_connections,
+            max_http_per_ip: self.max_http_per_ip,
+            max_connections: self.max_connections,
+            max_rest_in_flight: self.max_rest_in_flight,
+        }
+    }
+}
+
+/// A cap: a whole number from 1 to `max`.
+fn count(text: &str, max: usize) -> Result<usize, String> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number"))?;
+    match n {
+        0 => Err("0 would refuse everything; the least is 1".to_owned()),
+        n if n > max => Err(format!(
+            "{n} is more than this server can use; at most {max}"
+        )),
+        n => Ok(n),
+    }
 }
 
 impl ServeArgs {
@@ -124,6 +188,7 @@ impl ServeArgs {
         cfg.close_timeout = self
             .close_timeout
             .clamp(Duration::from_millis(10), Duration::from_secs(60));
+        cfg.limits = self.limits.limits();
         cfg.log.enabled = self.log;
         let listen = self
             .listen
@@ -153,5 +218,45 @@ impl Default for DemoArgs {
             interval: Duration::from_millis(300),
             stats: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = ["tickertape", "serve"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::Serve(args)) => Ok(*args),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_flags_default_to_the_servers_limits() {
+        let args = serve(&[]).unwrap();
+        assert_eq!(args.limits.limits(), Limits::default());
+    }
+
+    #[test]
+    fn zero_and_absurd_limits_are_refused() {
+        for bad in [
+            ["--max-connections", "0"],
+            ["--max-connections", "99999999"],
+            ["--max-http-per-ip", "-1"],
+            ["--max-rest-in-flight", "lots"],
+            ["--header-timeout", "0"],
+            ["--idle-timeout", "0s"],
+            ["--body-timeout", "2h"],
+        ] {
+            assert!(serve(&bad).is_err(), "{bad:?} was accepted");
+        }
+        let args = serve(&["--max-connections", "2", "--header-timeout", "250ms"]).unwrap();
+        assert_eq!(args.limits.max_connections, 2);
+        assert_eq!(args.limits.header_timeout, Duration::from_millis(250));
     }
 }

@@ -2,9 +2,13 @@
 //! seed's page at `/`. It is for one machine: demos, local development and tests.
 
 pub mod apps;
+mod gate;
 pub mod handlers;
 pub mod handshake;
 pub mod hub;
+mod idle;
+pub mod limits;
+mod listen;
 pub mod log;
 pub mod queue;
 mod rest;
@@ -24,10 +28,12 @@ use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
 use hub::{Hub, HubLimits};
+pub use limits::Limits;
+use limits::Slots;
 use log::Log;
 
-use crate::protocol::Close;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
+use crate::protocol::{Close, CloseCode};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -50,6 +56,8 @@ pub struct ServerConfig {
     /// Subscribe requests one connection may make per second, after a burst as large as its
     /// subscription limit.
     pub subscribes_per_second: u32,
+    /// Timeouts and caps against slow and greedy clients.
+    pub limits: Limits,
     pub log: Log,
 }
 
@@ -65,6 +73,7 @@ impl ServerConfig {
             close_timeout: Duration::from_secs(1),
             hub: HubLimits::default(),
             subscribes_per_second: 100,
+            limits: Limits::default(),
             log: Log::default(),
         }
     }
@@ -97,6 +106,10 @@ pub struct Shared {
     pub cfg: Arc<ServerConfig>,
     pub hub: Arc<Hub>,
     pub log: Log,
+    /// WebSocket connections open (`limits.max_connections`).
+    pub websockets: Arc<Slots>,
+    /// REST requests being handled (`limits.max_rest_in_flight`).
+    pub rest: Arc<Slots>,
 }
 
 /// A server running in the background.
@@ -105,12 +118,15 @@ pub struct Running {
     pub hub: Arc<Hub>,
     close_timeout: Duration,
     task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Running {
     /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops, once
     /// every session has sent its Close (each within its close deadline).
     pub async fn shutdown(self) {
+        // No new connections; those in their HTTP phase finish their request and close.
+        self.stop.send_replace(true);
         let n = self.hub.close_all(Close::SHUTDOWN);
         let until = tokio::time::Instant::now() + self.close_timeout + Duration::from_millis(250);
         while self.hub.live_sessions() > 0 && tokio::time::Instant::now() < until {
@@ -125,12 +141,12 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hub = Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub));
     let shared = Shared {
         log: cfg.log,
+        websockets: Slots::new(cfg.limits.max_connections),
+        rest: Slots::new(cfg.limits.max_rest_in_flight),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
     };
-    let router = Router::new()
-        .route("/", get(page))
-        .route("/app/{key}", get(websocket))
+    let api = Router::new()
         .route("/apps/{app_id}/events", post(rest::events))
         .route("/apps/{app_id}/batch_events", post(rest::batch_events))
         .route("/apps/{app_id}/channels", get(rest::channels))
@@ -140,6 +156,14 @@ pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
             "/apps/{app_id}/users/{user_id}/terminate_connections",
             post(rest::terminate),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gate::rest,
+        ));
+    let router = Router::new()
+        .route("/", get(page))
+        .route("/app/{key}", get(websocket))
+        .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(shared);
@@ -191,17 +215,16 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let close_timeout = cfg.close_timeout;
+    let limits = cfg.limits;
     let (router, hub) = router(cfg);
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(listen::serve(listener, router, limits, stopped));
     Ok(Running {
         addr,
         hub,
         close_timeout,
         task,
+        stop,
     })
 }
 
@@ -224,16 +247,33 @@ async fn websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
     match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
-        Ok(app) => ws.on_upgrade(move |socket| session::run(socket, s.hub, app, s.cfg, s.log)),
-        Err(refusal) => {
-            s.log.line(
-                "REFUSED",
-                format_args!("{} {}", refusal.code, refusal.message),
-            );
-            let deadline = s.cfg.close_timeout;
-            ws.on_upgrade(move |socket| handshake::refuse(socket, refusal, deadline))
-        }
+        Ok(app) => match s.websockets.try_take() {
+            // Held for the life of the connection.
+            Some(slot) => ws.on_upgrade(move |socket| async move {
+                session::run(socket, s.hub, app, s.cfg, s.log).await;
+                drop(slot);
+            }),
+            None => refuse(
+                &s,
+                ws,
+                handshake::Refusal::new(
+                    CloseCode::OverConnectionQuota,
+                    "Application is over connection quota",
+                ),
+            ),
+        },
+        Err(refusal) => refuse(&s, ws, refusal),
     }
+}
+
+/// Closes a refused socket the protocol's way, and logs why.
+fn refuse(s: &Shared, ws: WebSocketUpgrade, refusal: handshake::Refusal) -> Response {
+    s.log.line(
+        "REFUSED",
+        format_args!("{} {}", refusal.code, refusal.message),
+    );
+    let deadline = s.cfg.close_timeout;
+    ws.on_upgrade(move |socket| handshake::refuse(socket, refusal, deadline))
 }
 
 /// The seed's "Stock Market" page, with the first app's key filled in.
