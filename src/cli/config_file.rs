@@ -115,9 +115,49 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathB
             return Err(e).with_context(|| format!("cannot read config file {}", path.display()));
         }
     };
-    let file: ConfigFile =
-        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid config file {}: {}",
+            path.display(),
+            describe_toml_error(&e, &text)
+        )
+    })?;
     Ok((file, Some(path)))
+}
+
+/// A TOML error as "line L, column C: message". The file holds secrets, so this never
+/// quotes the file: not the source snippet toml's own error shows, and not the rejected
+/// value that serde's "invalid type"/"invalid value" messages repeat.
+pub fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let message = scrub_values(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// Drops the value from serde's "invalid type: string \"…\", expected …" (and "invalid
+/// value", "unknown variant") messages, keeping what kind of value it was and what was
+/// expected. Other messages name keys or syntax only and are kept.
+fn scrub_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: ", "unknown variant "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (found, expected) = match rest.rfind(", expected ") {
+                Some(at) => rest.split_at(at),
+                None => (rest, ""),
+            };
+            let kind = found.split(['"', '`', '\'']).next().unwrap_or("").trim();
+            let kind = if kind.is_empty() { "a value" } else { kind };
+            let prefix = prefix.trim_end();
+            return format!("{prefix} {kind} (not shown){expected}");
+        }
+    }
+    message.replace('\n', "; ")
 }
 
 impl ConfigFile {
@@ -175,6 +215,20 @@ mod tests {
         .unwrap();
         assert_eq!(file.server.listen, Some("127.0.0.1:7000".parse().unwrap()));
         assert!(!file.server.apps[0].client_events);
+        // Errors name the line and never quote the file, which holds secrets.
+        let text = "[[server.apps]]\nid = \"1\"\nkey = \"k\"\nsecret = 12345678\n";
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let d = describe_toml_error(&e, text);
+        assert!(
+            d.starts_with("line 4, column 10: invalid type: integer"),
+            "{d}"
+        );
+        assert!(!d.contains("12345678"), "{d}");
+        let text = "[profiles.p]\nport = \"SEEKRIT\"\n";
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let d = describe_toml_error(&e, text);
+        assert!(d.contains("line 2") && d.contains("expected u16"), "{d}");
+        assert!(!d.contains("SEEKRIT"), "{d}");
         // Typos are caught, not ignored.
         assert!(toml::from_str::<ConfigFile>("[profiles.x]\nkye = \"k\"").is_err());
     }

@@ -280,7 +280,10 @@ fn parse_header(text: &str) -> anyhow::Result<(String, String)> {
         .ok_or_else(|| anyhow!("--auth-header needs the form \"Name: value\""))?;
     let name = name.trim();
     http::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| anyhow!("--auth-header: {name:?} is not a header name"))?;
+        // Not quoted: a header pasted without its colon can put a token in the name part.
+        .map_err(|_| {
+            anyhow!("--auth-header: the part before the first ':' is not a valid header name")
+        })?;
     let value = value.trim();
     http::HeaderValue::from_str(value).map_err(|_| {
         anyhow!("--auth-header {name}: the value has characters a header cannot carry")

@@ -18,7 +18,7 @@ pub struct ServeArgs {
     pub config: Option<std::path::PathBuf>,
     /// An app as ID:KEY:SECRET (repeatable) [default: PUSHER_APP_ID/KEY/SECRET, else the config
     /// file's [[server.apps]], else 1:app-key:app-secret]
-    #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = App::parse, hide_env_values = true)]
+    #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = AppParser)]
     pub apps: Vec<App>,
     #[arg(long, env = "PUSHER_APP_ID", hide = true)]
     pub app_id: Option<String>,
@@ -195,6 +195,37 @@ impl ServeArgs {
             .or(file.server.listen)
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 6001)));
         Ok((cfg, listen))
+    }
+}
+
+/// Parses `--app ID:KEY:SECRET`. clap's own "invalid value" error prints the value, which
+/// holds the secret: this parser's error names the flag and the wrong part only.
+#[derive(Clone, Copy, Debug)]
+pub struct AppParser;
+
+impl clap::builder::TypedValueParser for AppParser {
+    type Value = App;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<App, clap::Error> {
+        let problem = match value.to_str() {
+            Some(text) => match App::parse(text) {
+                Ok(app) => return Ok(app),
+                Err(problem) => problem,
+            },
+            None => "the value is not UTF-8".to_owned(),
+        };
+        let flag = arg.map_or_else(|| "--app".to_owned(), |a| a.to_string());
+        let mut err = clap::Error::raw(
+            clap::error::ErrorKind::ValueValidation,
+            format!("invalid value for '{flag}' (not shown: it holds the secret): {problem}\n"),
+        );
+        err = err.with_cmd(cmd);
+        Err(err)
     }
 }
 

@@ -28,23 +28,29 @@ impl App {
         }
     }
 
-    /// Parses `ID:KEY:SECRET`.
+    /// Parses `ID:KEY:SECRET`. The error says which part is wrong and never repeats the
+    /// value, which holds the secret.
     pub fn parse(spec: &str) -> Result<App, String> {
         let mut parts = spec.splitn(3, ':');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(key), Some(secret))
-                if !id.is_empty() && !key.is_empty() && !secret.is_empty() =>
-            {
-                Ok(App {
-                    id: id.into(),
-                    key: key.into(),
-                    secret: Secret::new(secret),
-                    client_events: true,
-                    enabled: true,
-                })
-            }
-            _ => Err("an app is ID:KEY:SECRET".into()),
+        let (id, key, secret) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(key), Some(secret)) => (id, key, secret),
+            (_, None, _) => return Err("an app is ID:KEY:SECRET, but there is no ':'".into()),
+            _ => return Err("an app is ID:KEY:SECRET, but there is only one ':'".into()),
+        };
+        let empty = [("ID", id), ("KEY", key), ("SECRET", secret)]
+            .iter()
+            .find(|(_, v)| v.is_empty())
+            .map(|(name, _)| *name);
+        if let Some(name) = empty {
+            return Err(format!("an app is ID:KEY:SECRET, but its {name} is empty"));
         }
+        Ok(App {
+            id: id.into(),
+            key: key.into(),
+            secret: Secret::new(secret),
+            client_events: true,
+            enabled: true,
+        })
     }
 }
 
