@@ -2,38 +2,27 @@
 //! config file, not from `--auth-header`, not from `PUSHER_APP_SECRET`. Each error still says
 //! which flag, line or part is wrong.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::bin::{self, Proc};
+use tokio::process::Command;
 
 const SECRET: &str = "SuperSecret9f3c";
 
-/// The binary with a clean environment (no PUSHER_*/TICKERTAPE_*, no user config file).
+/// The binary (clean environment, config home at `home`) with `args`.
 fn tickertape(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickertape"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.args(args)
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = bin::command_in(home);
+    cmd.args(args);
     cmd
 }
 
 /// Runs to the end (every case here fails before it connects anywhere): (code, stdout+stderr).
-fn run(mut cmd: Command) -> (i32, String) {
-    let out = cmd.output().expect("run tickertape");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+async fn run(mut cmd: Command) -> (i32, String) {
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(Duration::from_secs(10)).await;
+    (code, format!("{stdout}{stderr}"))
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -51,8 +40,8 @@ fn no_secret(what: &str, code: i32, text: &str) {
     );
 }
 
-#[test]
-fn a_bad_app_flag_says_what_is_wrong_without_the_value() {
+#[tokio::test]
+async fn a_bad_app_flag_says_what_is_wrong_without_the_value() {
     let home = scratch("app");
     for (spec, wrong) in [
         (format!("1::{SECRET}"), "KEY is empty"),
@@ -60,7 +49,7 @@ fn a_bad_app_flag_says_what_is_wrong_without_the_value() {
         (SECRET.to_owned(), "no ':'"),
         (format!(":key:{SECRET}"), "ID is empty"),
     ] {
-        let (code, text) = run(tickertape(&home, &["serve", "--app", &spec]));
+        let (code, text) = run(tickertape(&home, &["serve", "--app", &spec])).await;
         no_secret(&spec, code, &text);
         assert!(
             text.contains("--app") && text.contains(wrong),
@@ -69,8 +58,8 @@ fn a_bad_app_flag_says_what_is_wrong_without_the_value() {
     }
 }
 
-#[test]
-fn a_malformed_config_file_names_the_line_but_never_quotes_it() {
+#[tokio::test]
+async fn a_malformed_config_file_names_the_line_but_never_quotes_it() {
     let home = scratch("config");
     let app = "[[server.apps]]\nid = \"1\"\nkey = \"k\"\n";
     let cases = [
@@ -98,7 +87,7 @@ fn a_malformed_config_file_names_the_line_but_never_quotes_it() {
             vec!["stocks", "--config", file],
             vec!["watch", "--config", file, "c"],
         ] {
-            let (code, out) = run(tickertape(&home, &args));
+            let (code, out) = run(tickertape(&home, &args)).await;
             no_secret(&format!("{args:?} with {text:?}"), code, &out);
             assert!(
                 out.contains("invalid config file") && out.contains(line),
@@ -108,23 +97,22 @@ fn a_malformed_config_file_names_the_line_but_never_quotes_it() {
     }
 }
 
-#[test]
-fn an_auth_header_without_its_colon_is_not_echoed() {
+#[tokio::test]
+async fn an_auth_header_without_its_colon_is_not_echoed() {
     let home = scratch("header");
     let header = format!("Authorization Bearer {SECRET}: x");
-    let (code, text) = run(tickertape(&home, &["watch", "--auth-header", &header, "c"]));
+    let (code, text) = run(tickertape(&home, &["watch", "--auth-header", &header, "c"])).await;
     no_secret("watch", code, &text);
     assert!(text.contains("--auth-header"), "{text}");
 }
 
-#[test]
-fn the_secret_from_the_environment_is_never_shown() {
+#[tokio::test]
+async fn the_secret_from_the_environment_is_never_shown() {
     let home = scratch("env");
     for command in ["serve", "trigger", "channels", "stocks", "watch"] {
         let mut cmd = tickertape(&home, &[command, "--help"]);
         cmd.env("PUSHER_APP_SECRET", SECRET);
-        let out = cmd.output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let (_, text) = run(cmd).await;
         assert!(!text.contains(SECRET), "{command} --help: {text}");
         // An error in the same run does not show it either.
         let mut cmd = tickertape(
@@ -132,7 +120,7 @@ fn the_secret_from_the_environment_is_never_shown() {
             &[command, "--config", "/nonexistent/tickertape.toml"],
         );
         cmd.env("PUSHER_APP_SECRET", SECRET);
-        let (code, text) = run(cmd);
+        let (code, text) = run(cmd).await;
         no_secret(command, code, &text);
     }
 }
