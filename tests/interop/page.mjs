@@ -11,9 +11,11 @@ const bin = process.env.TICKERTAPE_BIN || path.join(here, "../../target/debug/ti
 const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const demo = spawn(bin, ["demo", "--interval", "200ms"], { stdio: ["ignore", "ignore", "pipe"] });
+let stderr = "";
 const url = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error("demo did not start")), 10000);
   createInterface({ input: demo.stderr }).on("line", (line) => {
+    stderr += line + "\n";
     const m = line.match(/open (http:\/\/127\.0\.0\.1:\d+\/)/);
     if (m) {
       clearTimeout(timer);
@@ -47,7 +49,14 @@ try {
   failed = 1;
 } finally {
   await browser.close();
+  const exited = new Promise((resolve) => demo.once("close", resolve));
   demo.kill("SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
 }
-console.log(`${1 - failed} passed, ${failed} failed`);
-process.exit(failed);
+// A panic anywhere in the demo, a spawned task's included, fails the run.
+const panicked = stderr.includes("panicked");
+console.log(`${panicked ? "FAIL" : "ok  "} the demo's stderr shows no panic${panicked ? `:\n${stderr}` : ""}`);
+const total = 2;
+const bad = failed + (panicked ? 1 : 0);
+console.log(`${total - bad} passed, ${bad} failed`);
+process.exit(bad ? 1 : 0);

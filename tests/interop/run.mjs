@@ -17,6 +17,8 @@ function startServer() {
   });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stderr });
+    child.stderrText = "";
+    lines.on("line", (line) => { child.stderrText += line + "\n"; });
     const timer = setTimeout(() => reject(new Error("tickertape serve did not start")), 10000);
     lines.on("line", (line) => {
       const m = line.match(/ws:\/\/127\.0\.0\.1:(\d+)/);
@@ -215,7 +217,13 @@ await check("a bad signature is rejected", async () => {
 
 ann.disconnect();
 bob.disconnect();
+const exited = new Promise((resolve) => child.once("close", resolve));
 child.kill("SIGTERM");
+await within(10000, "serve exits after SIGTERM", exited).catch((e) => results.push(["serve exits after SIGTERM", e]));
+// A panic anywhere in the server, a spawned task's included, fails the run.
+const panicked = child.stderrText.includes("panicked");
+console.log(`${panicked ? "FAIL" : "ok  "} serve's stderr shows no panic`);
+results.push(["serve's stderr shows no panic", panicked ? new Error(child.stderrText) : null]);
 const failed = results.filter(([, e]) => e).length;
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
