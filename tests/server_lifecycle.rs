@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use support::server::{KEY, Raw, SECRET, Server};
+use support::server::{KEY, Raw, SECRET, Server, flood};
 use tickertape::protocol::frame::PusherError;
 use tickertape::protocol::{ClientMessage, ServerMessage, signature};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -139,35 +139,13 @@ async fn clients_that_reset_mid_write_or_stop_reading_leave_no_panic() {
         raw.subscribe(&id, "flood", None).await;
         gone.push(raw);
     }
-    let data = "x".repeat(10_000);
-    for round in 0..40 {
-        if round == 10 {
-            // Reset while the server writes to them: the TCP stream just goes away.
-            gone.clear();
-        }
-        let batch: Vec<_> = (0..10)
-            .map(|i| tickertape::publish::BatchEvent {
-                channel: "flood".into(),
-                name: format!("e{i}"),
-                data: data.clone(),
-                socket_id: None,
-            })
-            .collect();
-        rest.batch(&batch).await.unwrap();
-    }
+    flood(&rest, "flood", 10, 10_000).await;
+    // Reset while the server writes to them: the TCP stream just goes away.
+    gone.clear();
+    flood(&rest, "flood", 30, 10_000).await;
     let (mut slow, slow_id) = server.raw().await;
     slow.subscribe(&slow_id, "flood", None).await;
-    for _ in 0..60 {
-        let batch: Vec<_> = (0..10)
-            .map(|i| tickertape::publish::BatchEvent {
-                channel: "flood".into(),
-                name: format!("e{i}"),
-                data: data.clone(),
-                socket_id: None,
-            })
-            .collect();
-        rest.batch(&batch).await.unwrap();
-    }
+    flood(&rest, "flood", 60, 10_000).await;
     let status = server.terminate().await;
     assert!(status.success());
 }

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use support::server::{KEY, Raw, SECRET, Server};
+use support::server::{KEY, Raw, SECRET, Server, flood};
 use tickertape::protocol::frame::SubscriptionError;
 use tickertape::protocol::{ClientMessage, ServerMessage, signature};
 use tokio_tungstenite::tungstenite::Message;
@@ -219,18 +219,7 @@ async fn a_subscriber_that_stops_reading_is_closed_by_its_byte_cap() {
     let (mut slow, slow_id) = server.raw().await;
     slow.subscribe(&slow_id, "big", None).await;
     let rest = server.rest();
-    let data = "x".repeat(10_000);
-    for round in 0..100 {
-        let batch: Vec<_> = (0..10)
-            .map(|i| tickertape::publish::BatchEvent {
-                channel: "big".into(),
-                name: format!("e{}", round * 10 + i),
-                data: data.clone(),
-                socket_id: None,
-            })
-            .collect();
-        rest.batch(&batch).await.unwrap();
-    }
+    flood(&rest, "big", 100, 10_000).await;
     let info = rest
         .channel("big", Some("subscription_count"))
         .await

@@ -371,7 +371,7 @@ async fn a_subscriber_that_stops_reading_is_closed_with_4100_and_others_get_ever
     slow.subscribe(&slow_id, "flood", None).await;
     fast.subscribe(&fast_id, "flood", None).await;
     let rest = server.rest();
-    let data = "x".repeat(10_000);
+
     let reader = tokio::spawn(async move {
         let mut n = 0;
         while n < 1500 {
@@ -383,17 +383,7 @@ async fn a_subscriber_that_stops_reading_is_closed_with_4100_and_others_get_ever
         (n, fast)
     });
     // The slow client reads nothing while 15 MB go out: its TCP buffers fill, then its queue.
-    for chunk in 0..150 {
-        let batch: Vec<_> = (0..10)
-            .map(|i| tickertape::publish::BatchEvent {
-                channel: "flood".into(),
-                name: format!("e{}", chunk * 10 + i),
-                data: data.clone(),
-                socket_id: None,
-            })
-            .collect();
-        rest.batch(&batch).await.unwrap();
-    }
+    support::server::flood(&rest, "flood", 150, 10_000).await;
     let (n, _fast) = tokio::time::timeout(Duration::from_secs(20), reader)
         .await
         .unwrap()

@@ -89,6 +89,23 @@ impl Server {
     }
 }
 
+/// Publishes `batches` batches of 10 events of `size` bytes each on `channel` (events `e0`,
+/// `e1`, … in order), for tests of slow and vanishing subscribers.
+pub async fn flood(rest: &RestClient, channel: &str, batches: usize, size: usize) {
+    let data = "x".repeat(size);
+    for b in 0..batches {
+        let batch: Vec<_> = (0..10)
+            .map(|i| tickertape::publish::BatchEvent {
+                channel: channel.into(),
+                name: format!("e{}", b * 10 + i),
+                data: data.clone(),
+                socket_id: None,
+            })
+            .collect();
+        rest.batch(&batch).await.unwrap();
+    }
+}
+
 /// A raw WebSocket client that speaks frames.
 pub struct Raw {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
