@@ -243,16 +243,16 @@ impl Hub {
 
     /// Occupied channels (with at least one subscriber), optionally by prefix.
     pub fn channels(&self, app: &str, prefix: Option<&str>) -> Vec<(String, Occupancy)> {
-        self.with_app(app, |s| {
-            let mut list: Vec<(String, Occupancy)> = s
-                .channels
+        // Copied under the lock, sorted outside it: fan-out waits only for the copy.
+        let mut list: Vec<(String, Occupancy)> = self.with_app(app, |s| {
+            s.channels
                 .iter()
                 .filter(|(n, c)| !c.subs.is_empty() && prefix.is_none_or(|p| n.starts_with(p)))
                 .map(|(n, c)| (n.clone(), occupancy(c)))
-                .collect();
-            list.sort_by(|a, b| a.0.cmp(&b.0));
-            list
-        })
+                .collect()
+        });
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        list
     }
 
     pub fn channel(&self, app: &str, channel: &str) -> Occupancy {
