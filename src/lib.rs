@@ -11,4 +11,5 @@ pub mod output;
 pub mod protocol;
 pub mod publish;
 pub mod recording;
+pub mod safe_text;
 pub mod server;

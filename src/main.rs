@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         let text = format!("{e:#}");
         eprintln!(
             "tickertape: {}",
-            tickertape::output::sanitize::terminal_safe(&text)
+            tickertape::safe_text::terminal_safe(&text)
         );
         ExitCode::from(commands::watch::EXIT_FAILURE)
     })

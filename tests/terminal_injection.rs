@@ -45,7 +45,7 @@ fn unsafe_for_terminal(bytes: &[u8]) -> Option<String> {
         Err(e) => return Some(format!("invalid UTF-8: {e}")),
     };
     text.chars()
-        .find(|&c| c != '\n' && tickertape::output::sanitize::is_unsafe(c))
+        .find(|&c| c != '\n' && tickertape::safe_text::is_unsafe(c))
         .map(|c| format!("raw {c:?} in {:?}", &text[..text.len().min(300)]))
 }
 

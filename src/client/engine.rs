@@ -2,7 +2,7 @@
 //! counters. It connects, reconnects by the close-code policy with back-off, and hands typed
 //! items to its consumer through the [`Outbox`]. `session.rs` runs each live connection.
 
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

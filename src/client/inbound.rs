@@ -1,7 +1,7 @@
 //! Frames from the server, once connected: protocol events update the subscription table and
 //! presence members; application events are decrypted where needed and handed on.
 
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 use std::time::SystemTime;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use crate::cli::publish::ChannelsArgs;
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 
 pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.clone().merged()?.rest_client()?;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use crate::cli::serve::ServeArgs;
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 use crate::server;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {

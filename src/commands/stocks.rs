@@ -6,9 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 
 use crate::cli::publish::StocksArgs;
-use crate::output::sanitize::terminal_safe;
 use crate::publish::RestClient;
 use crate::publish::stocks::{Market, Model, default_companies, parse_companies};
+use crate::safe_text::terminal_safe;
 
 pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.clone().merged()?.rest_client()?;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::cli::publish::TriggerArgs;
-use crate::output::sanitize::terminal_safe;
 use crate::protocol::limits::MAX_BATCH_EVENTS;
 use crate::publish::BatchEvent;
+use crate::safe_text::terminal_safe;
 
 pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
     let conn = args.connection.clone().merged()?;

@@ -238,7 +238,7 @@ fn handle(
                     },
                     reason.as_ref().map_or_else(
                         || "no reason given".into(),
-                        |r| { crate::output::sanitize::terminal_safe(&r.to_string()).into_owned() }
+                        |r| { crate::safe_text::terminal_safe(&r.to_string()).into_owned() }
                     )
                 ),
             )),
@@ -249,7 +249,7 @@ fn handle(
             status: SubscriptionStatus::Failed(f),
         } if args.fail_fast && f.auth => Some(End::Fail(
             EXIT_AUTH,
-            crate::output::sanitize::terminal_safe(&format!(
+            crate::safe_text::terminal_safe(&format!(
                 "subscription to {channel} failed: {}",
                 f.message
             ))

@@ -13,7 +13,7 @@ use super::keys::KEYS;
 use super::state::State;
 use super::view::{age, pane, style};
 use crate::output::lines::clock;
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 
 /// Presence members: id and info, per channel.
 pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use super::state::State;
 use super::view::style;
 use crate::client::{ConnectionState, SubscriptionStatus};
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 
 /// The status bar's parts, most important first; parts that do not fit are dropped.
 pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {

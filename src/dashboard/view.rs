@@ -14,7 +14,7 @@ use super::state::{Focus, InputKind, LogLine, State};
 use super::ticker::Row as TickerRow;
 use super::{overlays, statusbar};
 use crate::output::lines::clock;
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 
 /// Below this, widgets break: show a message instead.
 pub const MIN_WIDTH: u16 = 60;

@@ -3,9 +3,9 @@
 
 use std::time::SystemTime;
 
-use super::sanitize::terminal_safe;
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::protocol::Data;
+use crate::safe_text::terminal_safe;
 
 /// `HH:MM:SS.mmm` of a time, in UTC.
 pub fn clock(time: SystemTime) -> String {

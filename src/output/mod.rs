@@ -4,5 +4,4 @@
 pub mod latency;
 pub mod lines;
 pub mod ndjson;
-pub mod sanitize;
 pub mod summary;

@@ -10,9 +10,9 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::sanitize::is_unsafe;
 use crate::client::{Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::protocol::Data;
+use crate::safe_text::is_unsafe;
 
 /// `2026-11-28T10:00:00.123Z`.
 pub fn rfc3339_millis(time: SystemTime) -> String {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::Write;
 
 use crate::output::lines::clock;
-use crate::output::sanitize::terminal_safe;
+use crate::safe_text::terminal_safe;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log {

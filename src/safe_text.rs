@@ -1,4 +1,5 @@
-//! Making text from the wire safe for a terminal: control characters, escape sequences and
+//! Making text from the wire safe for a terminal (pure, used by every layer: the engine's
+//! logs, the server's log, and every output): control characters, escape sequences and
 //! bidirectional overrides become visible escapes, never bytes a terminal would act on.
 
 use std::borrow::Cow;
