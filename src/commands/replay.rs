@@ -53,7 +53,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Some(damage) => {
             eprintln!(
                 "tickertape: {} is damaged at {damage}; replayed up to there",
-                args.file.display()
+                crate::safe_text::terminal_safe(&args.file.display().to_string())
             );
             Ok(ExitCode::from(super::watch::EXIT_FAILURE))
         }

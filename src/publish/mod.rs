@@ -30,6 +30,28 @@ pub enum ApiError {
     Status { status: u16, message: String },
     #[error("the server answered {status} with a body that is not JSON: {body}")]
     NotJson { status: u16, body: String },
+    /// A name that cannot be a path segment of the API (checked before any request).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Everything but the unreserved characters is percent-encoded in a path segment.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// One path segment of the API from a name given on the command line: encoded, and never
+/// `.` or `..`, which would climb the path.
+fn segment(what: &str, name: &str) -> Result<String, ApiError> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(ApiError::Invalid(format!(
+            "{what} {:?} cannot name a resource",
+            crate::safe_text::terminal_safe(name)
+        )));
+    }
+    Ok(percent_encoding::utf8_percent_encode(name, SEGMENT).to_string())
 }
 
 /// One event of a batch.
@@ -171,7 +193,7 @@ impl RestClient {
             .unwrap_or_default();
         self.call(
             http::Method::GET,
-            &self.path(&format!("/channels/{name}")),
+            &self.path(&format!("/channels/{}", segment("channel", name)?)),
             params,
             None,
         )
@@ -181,7 +203,7 @@ impl RestClient {
     pub async fn users(&self, name: &str) -> Result<Value, ApiError> {
         self.call(
             http::Method::GET,
-            &self.path(&format!("/channels/{name}/users")),
+            &self.path(&format!("/channels/{}/users", segment("channel", name)?)),
             vec![],
             None,
         )
@@ -189,7 +211,10 @@ impl RestClient {
     }
 
     pub async fn terminate_user(&self, user_id: &str) -> Result<Value, ApiError> {
-        let path = self.path(&format!("/users/{user_id}/terminate_connections"));
+        let path = self.path(&format!(
+            "/users/{}/terminate_connections",
+            segment("user id", user_id)?
+        ));
         self.call(http::Method::POST, &path, vec![], Some(json!({})))
             .await
     }
