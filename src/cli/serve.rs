@@ -37,32 +37,31 @@ pub struct ServeArgs {
     pub pong_timeout: Duration,
     /// Frames queued per connection before it counts as too slow (4100). Frames are shared
     /// between subscribers, so a queued frame costs its connection one slot.
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub send_queue: u32,
     /// Bytes queued per connection before it counts as too slow (4100). A frame shared
     /// between subscribers counts in full for each of them
-    #[arg(long, default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
     pub send_queue_bytes: u64,
-    /// Channels one app may hold (occupied, or cache channels keeping an event); past it,
-    /// new channels are refused
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    /// Occupied channels one app may hold; past it, subscribing to a new one is refused
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_channels: u32,
     /// Bytes of cache channels' last events kept per app (each entry also counts its name and
     /// 128 B); past it, new cache channels answer pusher:cache_miss
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
     pub cache_bytes: u64,
     /// How long a cache channel keeps its last event
-    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, help_heading = "Limits and timeouts", default_value = "30m", value_parser = parse_duration)]
     pub cache_ttl: Duration,
     /// Channels one connection may be subscribed to
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_subscriptions: u32,
     /// Subscribe requests per second per connection, after a burst of --max-subscriptions
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscribe_rate: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
     pub close_timeout: Duration,
     /// Log connections, subscriptions, API calls and client events to stderr
     #[arg(long)]
