@@ -24,13 +24,14 @@ const url = await new Promise((resolve, reject) => {
   });
 });
 
-const browser = await chromium.launch({
-  executablePath: browserPath,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
 let failed = 0;
+let browser;
 try {
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
   const page = await browser.newPage();
   await page.goto(url);
   const read = async () => ({
@@ -48,7 +49,8 @@ try {
   console.log(`FAIL the page shows live quotes: ${e.message}`);
   failed = 1;
 } finally {
-  await browser.close();
+  // The demo is stopped whatever happened, even when no browser could start.
+  await browser?.close();
   const exited = new Promise((resolve) => demo.once("close", resolve));
   demo.kill("SIGTERM");
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
