@@ -98,7 +98,7 @@ impl Session {
                 Some(sent) => sent + cfg.pong_timeout,
                 None => last_seen + cfg.activity_timeout,
             };
-            let frames = self.handler.frames().clone();
+            let frames = self.handler.frames();
             let room = frames.has_room(headroom);
             tokio::select! {
                 biased;
