@@ -164,15 +164,17 @@ impl Hub {
 
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
         self.counters.connections.fetch_add(1, Ordering::Relaxed);
-        if let Some(close) = self
-            .closing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        {
-            handle.close(close);
-        }
         self.with_app(app, |s| {
+            // Checked under the hub's lock, which close_all holds while it sets the flag and
+            // closes everyone: a connection is either closed there or here, never missed.
+            if let Some(close) = self
+                .closing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                handle.close(close);
+            }
             s.conns.insert(
                 socket_id.to_owned(),
                 Conn {
@@ -292,8 +294,8 @@ impl Hub {
 
     /// Asks every connection of every app to close (4200 on shutdown: clients reconnect).
     pub fn close_all(&self, close: Close) -> usize {
-        *self.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(close.clone());
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        *self.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(close.clone());
         apps.values()
             .flat_map(|s| s.conns.values())
             .map(|c| c.handle.close(close.clone()))
