@@ -75,17 +75,16 @@ fn rest_verify(bencher: divan::Bencher) {
 }
 
 fn received(key: usize, step: usize) -> ReceivedEvent {
-    ReceivedEvent {
-        received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + step as u64),
-        channel: Some("stock_ticker".into()),
-        event: "update_event".into(),
-        data: Data::Json(
+    ReceivedEvent::decoded(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + step as u64),
+        Some("stock_ticker".into()),
+        "update_event".into(),
+        Data::Json(
             json!({"name": format!("K{key:03}"), "price": 10.0 + (key * 7 + step) as f64 / 10.0}),
         ),
-        user_id: None,
-        raw: FRAME.into(),
-        decrypt_error: None,
-    }
+        None,
+        FRAME,
+    )
 }
 
 /// 500 ticker rows with history, and a full log of 10 000 lines.

@@ -146,7 +146,7 @@ async fn encrypted_channels_decrypt_with_the_master_key() {
         }
     }
     assert_eq!(
-        events[0].data,
+        *events[0].data(),
         Data::Json(json!({"message": "hello world"}))
     );
     assert_eq!(events[0].decrypt_error, None);
@@ -181,7 +181,7 @@ async fn endpoint_shared_secret_decrypts_without_a_master_key() {
     conn.send(&json!({ "event": "e", "channel": channel, "data": sealed }).to_string())
         .await;
     match wait_for(&mut rx, "event", |i| matches!(i, Item::Event(_))).await {
-        Item::Event(ev) => assert_eq!(ev.data, Data::Json(json!("plain"))),
+        Item::Event(ev) => assert_eq!(*ev.data(), Data::Json(json!("plain"))),
         _ => unreachable!(),
     }
 }

@@ -94,14 +94,14 @@ async fn connects_subscribes_and_decodes_events() {
         Item::Event(ev) => {
             assert_eq!(ev.channel.as_deref(), Some("stock_ticker"));
             assert_eq!(ev.event, "update_event");
-            assert_eq!(ev.data, Data::Json(json!({"name": "ACME", "price": 42})));
+            assert_eq!(*ev.data(), Data::Json(json!({"name": "ACME", "price": 42})));
             assert_eq!(ev.raw, frame);
             assert!(ev.is_application());
         }
         _ => unreachable!(),
     }
     match next_item(&mut rx).await {
-        Item::Event(ev) => assert_eq!(ev.data, Data::Text("not json".into())),
+        Item::Event(ev) => assert_eq!(*ev.data(), Data::Text("not json".into())),
         other => panic!("{other:?}"),
     }
 }
@@ -318,7 +318,7 @@ async fn malformed_frames_are_reported_and_the_connection_survives() {
                 errors += 1;
             }
             Item::Event(ev) => {
-                assert_eq!(ev.data, Data::Text("ok".into()));
+                assert_eq!(*ev.data(), Data::Text("ok".into()));
                 break;
             }
             _ => {}
@@ -649,7 +649,7 @@ async fn a_consumer_that_hiccups_loses_nothing() {
         match next_item(&mut rx).await {
             Item::Event(ev) => {
                 assert_eq!(
-                    ev.data,
+                    *ev.data(),
                     Data::Json(json!(next)),
                     "events arrive in order, none lost"
                 );

@@ -16,15 +16,14 @@ use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 
 fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
-    Item::Event(ReceivedEvent {
-        received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
-        channel: Some(channel.into()),
-        event: name.into(),
-        data: Data::Json(data),
-        user_id: None,
-        raw: String::new(),
-        decrypt_error: None,
-    })
+    Item::Event(ReceivedEvent::decoded(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
+        Some(channel.into()),
+        name.into(),
+        Data::Json(data),
+        None,
+        String::new(),
+    ))
 }
 
 fn connected() -> Item {
@@ -406,15 +405,14 @@ fn snapshot_inspect_view() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.apply(
-        Item::Event(ReceivedEvent {
-            received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_019),
-            channel: Some("orders".into()),
-            event: "created".into(),
-            data: Data::Json(json!({"id": 7, "items": [{"sku": "A-1", "qty": 2}], "total": "9.99"})),
-            user_id: None,
-            raw: r#"{"event":"created","channel":"orders","data":"{\"id\":7,\"items\":[{\"sku\":\"A-1\",\"qty\":2}],\"total\":\"9.99\"}"}"#.into(),
-            decrypt_error: None,
-        }),
+        Item::Event(ReceivedEvent::decoded(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_019),
+            Some("orders".into()),
+            "created".into(),
+            Data::Json(json!({"id": 7, "items": [{"sku": "A-1", "qty": 2}], "total": "9.99"})),
+            None,
+            r#"{"event":"created","channel":"orders","data":"{\"id\":7,\"items\":[{\"sku\":\"A-1\",\"qty\":2}],\"total\":\"9.99\"}"}"#.to_owned(),
+        )),
         t0,
     );
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));

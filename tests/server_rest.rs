@@ -241,7 +241,7 @@ async fn the_tickertape_client_interoperates_with_the_server() {
     for _ in 0..2 {
         let ev = next_event(&mut ann_rx).await;
         assert_eq!(
-            (ev.event.as_str(), &ev.data),
+            (ev.event.as_str(), ev.data()),
             ("multi", &Data::Json(json!({"n": 1})))
         );
         got.push(ev.channel.unwrap());

@@ -58,15 +58,16 @@ fn assert_safe(what: &str, bytes: &[u8]) {
 // ---------------------------------------------------------------- the dashboard's views
 
 fn hostile_event(i: usize, text: &str, second: u64) -> Item {
-    Item::Event(ReceivedEvent {
-        received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
-        channel: Some(format!("presence-x{text}")),
-        event: format!("update_event{text}"),
-        data: Data::Json(json!({"name": format!("K{i}{text}"), "price": i, "note": text})),
-        user_id: Some(format!("u{text}")),
-        raw: format!("{{\"event\":\"update_event{text}\"}}"),
-        decrypt_error: (i == 0).then(|| format!("bad box {text}")),
-    })
+    let mut ev = ReceivedEvent::decoded(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
+        Some(format!("presence-x{text}")),
+        format!("update_event{text}"),
+        Data::Json(json!({"name": format!("K{i}{text}"), "price": i, "note": text})),
+        Some(format!("u{text}")),
+        format!("{{\"event\":\"update_event{text}\"}}"),
+    );
+    ev.decrypt_error = (i == 0).then(|| format!("bad box {text}"));
+    Item::Event(ev)
 }
 
 fn hostile_state(t0: Instant) -> State {

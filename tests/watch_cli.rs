@@ -20,6 +20,55 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `--json` passes the publisher's data through: key order, big integers and escapes kept,
+/// whitespace dropped, and nothing that can drive a terminal.
+#[tokio::test]
+async fn watch_json_passes_the_publishers_data_through_as_written() {
+    let home = scratch("passthrough");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "stock_ticker",
+        "--json",
+        "--count",
+        "3",
+        "--key",
+        "app-key",
+        "--port",
+        &port,
+    ]));
+    let mut conn = subscribed(&mut peer, "stock_ticker").await;
+    // As a string (the double encoding), as an object, and spread over lines with a C1 control.
+    conn.send(r#"{"event":"update_event","channel":"stock_ticker","data":"{\"zeta\":1,\"alpha\":12345678901234567890123,\"p\":0.10000000000000000001}"}"#).await;
+    conn.send(
+        r#"{"event":"update_event","channel":"stock_ticker","data":{"z":[1, 2],"a":"\u00e9"}}"#,
+    )
+    .await;
+    conn.send("{\"event\":\"update_event\",\"channel\":\"stock_ticker\",\"data\":\"{\\n  \\\"b\\\": \\\"x\u{9b}y\\\",\\n  \\\"a\\\": 2\\n}\"}").await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    let data: Vec<&str> = stdout
+        .lines()
+        .map(|l| {
+            let start = l.find(r#""data":"#).expect(l) + 7;
+            &l[start..l.len() - 1]
+        })
+        .collect();
+    assert_eq!(
+        data,
+        [
+            r#"{"zeta":1,"alpha":12345678901234567890123,"p":0.10000000000000000001}"#,
+            r#"{"z":[1,2],"a":"\u00e9"}"#,
+            r#"{"b":"x\u009by","a":2}"#,
+        ],
+        "{stdout}"
+    );
+    for line in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect(line);
+    }
+}
+
 #[tokio::test]
 async fn watch_json_prints_one_object_per_event() {
     let home = scratch("json");
@@ -54,7 +103,7 @@ async fn watch_json_prints_one_object_per_event() {
     let first = lines[0].as_object().unwrap();
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
-        ["channel", "data", "event", "time"]
+        ["time", "channel", "event", "data"]
     );
     assert_eq!(
         lines[0]["data"],

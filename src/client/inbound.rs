@@ -7,17 +7,50 @@ use std::time::SystemTime;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::engine::Engine;
-use super::item::{Item, MemberChange, ReceivedEvent, SubscriptionFailure, SubscriptionStatus};
+use super::item::{
+    DataText, Item, MemberChange, ReceivedEvent, SubscriptionFailure, SubscriptionStatus,
+};
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Succeeded};
 use crate::protocol::channel::classify;
-use crate::protocol::frame::{Event, PusherError};
+use crate::protocol::frame::{Event, Located, PusherError, scan};
 use crate::protocol::signature::expected_string_to_sign;
 use crate::protocol::{ClientMessage, Data, ServerMessage, crypto};
 
 impl Engine {
     pub(super) async fn on_text(&mut self, live: &mut Live, text: Utf8Bytes) -> Step {
         self.stats.record_frame(text.len());
+        // Application events, the bulk of the traffic, take the fast path: the envelope is
+        // read, the data only located.
+        let scanned = match scan(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                self.stats.malformed += 1;
+                self.out
+                    .push(Item::Error(format!("malformed frame ignored: {e}")));
+                return Ok(());
+            }
+        };
+        if !is_protocol(&scanned.event) {
+            let ev = match scanned.data {
+                Located::Span(span) => ReceivedEvent::in_frame(
+                    SystemTime::now(),
+                    (scanned.channel, scanned.event, scanned.user_id),
+                    span,
+                    text,
+                ),
+                Located::Decoded(data) => ReceivedEvent::decoded(
+                    SystemTime::now(),
+                    scanned.channel,
+                    scanned.event,
+                    data,
+                    scanned.user_id,
+                    text,
+                ),
+            };
+            self.deliver(ev);
+            return Ok(());
+        }
         let msg = match ServerMessage::decode(&text) {
             Ok(msg) => msg,
             Err(e) => {
@@ -109,55 +142,48 @@ impl Engine {
                     }
                 }
             }
-            ServerMessage::CacheMiss { channel } => self.deliver(
-                Event {
-                    event: "pusher:cache_miss".into(),
-                    channel: Some(channel),
-                    data: Data::Absent,
-                    user_id: None,
-                },
-                &text,
-            ),
+            ServerMessage::CacheMiss { channel } => self.deliver(ReceivedEvent::decoded(
+                SystemTime::now(),
+                Some(channel),
+                "pusher:cache_miss".into(),
+                Data::Absent,
+                None,
+                text,
+            )),
             ServerMessage::WatchlistEvents(_) => {
                 if let Ok(env) = crate::protocol::frame::decode_envelope(&text) {
-                    self.deliver(env, &text);
+                    self.deliver(decoded(env, text));
                 }
             }
-            ServerMessage::Event(ev) => self.deliver(ev, &text),
+            ServerMessage::Event(ev) => self.deliver(decoded(ev, text)),
         }
         Ok(())
     }
 
     /// Hands an event on, decrypting it first on encrypted channels.
-    fn deliver(&mut self, ev: Event, raw: &str) {
+    fn deliver(&mut self, mut ev: ReceivedEvent) {
         self.stats
-            .record_event(ev.channel.as_deref(), &ev.event, raw.len());
-        let mut data = ev.data;
-        let mut decrypt_error = None;
+            .record_event(ev.channel.as_deref(), &ev.event, ev.raw.len());
         if let Some(channel) = ev.channel.as_deref()
             && classify(channel).is_encrypted()
             && !ev.event.starts_with("pusher")
         {
             let opened = match self.subs.key(channel) {
                 Some(key) => {
-                    crypto::decrypt(key, &data.to_wire_string()).map_err(|e| e.to_string())
+                    let sealed = match ev.data_text() {
+                        DataText::Absent => std::borrow::Cow::Borrowed("{}"),
+                        DataText::Json(t) | DataText::Text(t) => t,
+                    };
+                    crypto::decrypt(key, &sealed).map_err(|e| e.to_string())
                 }
                 None => Err("no key for this encrypted channel (it is not subscribed)".to_owned()),
             };
             match opened {
-                Ok(plain) => data = Data::from_text(String::from_utf8_lossy(&plain).into_owned()),
-                Err(e) => decrypt_error = Some(e),
+                Ok(plain) => ev.set_plaintext(String::from_utf8_lossy(&plain).into_owned()),
+                Err(e) => ev.decrypt_error = Some(e),
             }
         }
-        self.out.push(Item::Event(ReceivedEvent {
-            received_at: SystemTime::now(),
-            channel: ev.channel,
-            event: ev.event,
-            data,
-            user_id: ev.user_id,
-            raw: raw.to_owned(),
-            decrypt_error,
-        }));
+        self.out.push(Item::Event(ev));
     }
 
     fn on_pusher_error(&mut self, e: PusherError) {
@@ -212,4 +238,20 @@ impl Engine {
             self.push_status(channel, SubscriptionStatus::Failed(failure));
         }
     }
+}
+
+/// Frames the protocol defines, read whole by [`ServerMessage::decode`].
+fn is_protocol(event: &str) -> bool {
+    event.starts_with("pusher:") || event.starts_with("pusher_internal:")
+}
+
+fn decoded(ev: Event, raw: Utf8Bytes) -> ReceivedEvent {
+    ReceivedEvent::decoded(
+        SystemTime::now(),
+        ev.channel,
+        ev.event,
+        ev.data,
+        ev.user_id,
+        raw,
+    )
 }

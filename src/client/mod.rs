@@ -33,8 +33,8 @@ pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, Endpoint, Secret, User};
 pub use item::{
-    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
-    SubscriptionStatus,
+    ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
+    SubscriptionFailure, SubscriptionStatus,
 };
 pub use outbox::BACKLOG_LIMIT;
 pub use presence::Members;

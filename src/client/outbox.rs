@@ -160,15 +160,14 @@ mod tests {
     use crate::protocol::Data;
 
     fn event(n: usize) -> Item {
-        Item::Event(ReceivedEvent {
-            received_at: std::time::SystemTime::UNIX_EPOCH,
-            channel: None,
-            event: format!("e{n}"),
-            data: Data::Absent,
-            user_id: None,
-            raw: String::new(),
-            decrypt_error: None,
-        })
+        Item::Event(ReceivedEvent::decoded(
+            std::time::SystemTime::UNIX_EPOCH,
+            None,
+            format!("e{n}"),
+            Data::Absent,
+            None,
+            String::new(),
+        ))
     }
 
     fn control(n: usize) -> Item {

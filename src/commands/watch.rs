@@ -92,7 +92,7 @@ fn record(
         while let Some(item) = items.recv().await {
             let latency = match (&item, &ts_field) {
                 (Item::Event(ev), Some(p)) => {
-                    latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
+                    latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
                 }
                 _ => None,
             };
@@ -206,7 +206,11 @@ fn handle(
             // Counted by the caller; nothing per event.
         } else if args.json {
             let latency = args.ts_field.as_ref().and_then(|p| {
-                crate::output::latency::latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
+                crate::output::latency::latency_ms(
+                    &ev.data().as_value(),
+                    p.pointer(),
+                    ev.received_at,
+                )
             });
             ndjson::write_event(out, ev, latency)?;
         } else {

@@ -64,6 +64,18 @@ pub struct LogLine {
 /// Longest raw frame kept per log line.
 pub const MAX_RAW: usize = 8 * 1024;
 
+/// The first `max` bytes of `text` (at a character boundary), copied, with `…` when cut.
+fn truncated_copy(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &text[..cut])
+}
+
 fn truncated(mut text: String, max: usize) -> String {
     if text.len() > max {
         let cut = (0..=max)
@@ -265,7 +277,7 @@ impl State {
         }
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
-                latency::latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
+                latency::latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
             });
         if let Some(ms) = latency {
             let key = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
@@ -283,7 +295,7 @@ impl State {
         // Every event is logged but the ignored ones; the binding adds its own view.
         match view {
             Some(View::Ticker { key, value }) => {
-                let data = ev.data.as_value();
+                let data = ev.data().as_value();
                 self.ticker.update(key.get(&data), value.get(&data), now);
                 self.log_event(&ev, false, latency);
             }
@@ -301,8 +313,8 @@ impl State {
     }
 
     fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool, latency_ms: Option<f64>) {
-        let raw = truncated(ev.raw.clone(), MAX_RAW);
-        let data = match &ev.data {
+        let raw = truncated_copy(&ev.raw, MAX_RAW);
+        let data = match ev.data() {
             Data::Json(v) if raw.len() < MAX_RAW => Some(v.clone()),
             _ => None,
         };
@@ -311,7 +323,7 @@ impl State {
             time: ev.received_at,
             channel: ev.channel.clone().unwrap_or_else(|| "-".into()),
             event: ev.event.clone(),
-            text: truncated(compact_data(&ev.data), MAX_LOG_TEXT),
+            text: truncated(compact_data(ev.data()), MAX_LOG_TEXT),
             data,
             raw,
             unbound,

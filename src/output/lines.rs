@@ -29,7 +29,7 @@ pub fn event_line(ev: &ReceivedEvent) -> String {
         clock(ev.received_at),
         ev.channel.as_deref().unwrap_or("-"),
         ev.event,
-        compact_data(&ev.data)
+        compact_data(ev.data())
     );
     if let Some(user) = &ev.user_id {
         line.push_str(&format!(" (user {user})"));

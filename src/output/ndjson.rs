@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::{Item, MemberChange, ReceivedEvent, SubscriptionStatus};
-use crate::protocol::Data;
+use super::json_text;
+use crate::client::{DataText, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::safe_text::is_unsafe;
 
 /// `2026-11-28T10:00:00.123Z`.
@@ -19,51 +19,48 @@ pub fn rfc3339_millis(time: SystemTime) -> String {
     humantime::format_rfc3339_millis(time).to_string()
 }
 
-/// The event schema of `watch --json` (and of recordings).
-#[derive(Serialize)]
-struct EventLine<'a> {
-    time: String,
-    channel: Option<&'a str>,
-    event: &'a str,
-    data: DataRef<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    latency_ms: Option<f64>,
-}
-
-struct DataRef<'a>(&'a Data);
-
-impl Serialize for DataRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Data::Absent => s.serialize_none(),
-            Data::Json(v) => v.serialize(s),
-            Data::Text(t) => s.serialize_str(t),
-        }
-    }
-}
-
-/// Writes one event as a line, with its publish-to-receive latency when known.
+/// Writes one event as a line, with its publish-to-receive latency when known. The schema of
+/// `watch --json` and of recordings: `time`, `channel`, `event`, `data`, then `user_id`,
+/// `error` and `latency_ms` when set.
+///
+/// `data` that is JSON is passed through as the publisher wrote it (see [`json_text`]), so
+/// nothing is parsed into values here: key order and big numbers survive.
 pub fn write_event(
     out: &mut impl Write,
     ev: &ReceivedEvent,
     latency_ms: Option<f64>,
 ) -> io::Result<()> {
-    write_line(
-        out,
-        &EventLine {
-            time: rfc3339_millis(ev.received_at),
-            channel: ev.channel.as_deref(),
-            event: &ev.event,
-            data: DataRef(&ev.data),
-            user_id: ev.user_id.as_deref(),
-            error: ev.decrypt_error.as_deref(),
-            latency_ms: latency_ms.map(|l| (l * 10.0).round() / 10.0),
-        },
-    )
+    out.write_all(b"{\"time\":\"")?;
+    out.write_all(rfc3339_millis(ev.received_at).as_bytes())?;
+    out.write_all(b"\",\"channel\":")?;
+    write_value(out, &ev.channel)?;
+    out.write_all(b",\"event\":")?;
+    write_value(out, &ev.event)?;
+    out.write_all(b",\"data\":")?;
+    match ev.data_text() {
+        DataText::Absent => out.write_all(b"null")?,
+        DataText::Json(text) => json_text::write_compact_safe(out, &text)?,
+        DataText::Text(text) => write_value(out, &*text)?,
+    }
+    if let Some(user) = &ev.user_id {
+        out.write_all(b",\"user_id\":")?;
+        write_value(out, user)?;
+    }
+    if let Some(error) = &ev.decrypt_error {
+        out.write_all(b",\"error\":")?;
+        write_value(out, error)?;
+    }
+    if let Some(l) = latency_ms {
+        write!(out, ",\"latency_ms\":")?;
+        write_value(out, &((l * 10.0).round() / 10.0))?;
+    }
+    out.write_all(b"}\n")
+}
+
+/// One value in the terminal-safe format, without a newline.
+fn write_value<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
+    value.serialize(&mut ser).map_err(io::Error::other)
 }
 
 /// A non-event item as a JSON status object (for `--json-status`).
@@ -130,9 +127,8 @@ pub fn status_value(item: &Item, now: SystemTime) -> Option<Value> {
 }
 
 /// Serialises `value` and a newline with the terminal-safe formatter.
-pub fn write_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
-    value.serialize(&mut ser).map_err(io::Error::other)?;
+pub fn write_line<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    write_value(out, value)?;
     out.write_all(b"\n")
 }
 

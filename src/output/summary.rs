@@ -83,15 +83,14 @@ mod tests {
     use crate::protocol::frame::Data;
 
     fn ev(channel: &str, event: &str) -> ReceivedEvent {
-        ReceivedEvent {
-            received_at: std::time::SystemTime::UNIX_EPOCH,
-            channel: Some(channel.into()),
-            event: event.into(),
-            data: Data::from_text("{}".into()),
-            user_id: None,
-            raw: String::new(),
-            decrypt_error: None,
-        }
+        ReceivedEvent::decoded(
+            std::time::SystemTime::UNIX_EPOCH,
+            Some(channel.into()),
+            event.into(),
+            Data::from_text("{}".into()),
+            None,
+            String::new(),
+        )
     }
 
     #[test]

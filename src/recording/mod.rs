@@ -67,15 +67,16 @@ pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
                 Some(Value::String(s)) => Data::Text(s.clone()),
                 Some(other) => Data::Json(other.clone()),
             };
-            Item::Event(ReceivedEvent {
-                received_at: time,
-                channel: text_of("channel"),
+            let mut ev = ReceivedEvent::decoded(
+                time,
+                text_of("channel"),
                 event,
                 data,
-                user_id: text_of("user_id"),
-                raw: text.to_owned(),
-                decrypt_error: text_of("error"),
-            })
+                text_of("user_id"),
+                text.to_owned(),
+            );
+            ev.decrypt_error = text_of("error");
+            Item::Event(ev)
         }
         Some("state") => {
             let state = |k: &str| match v.get(k).and_then(Value::as_str) {
@@ -150,15 +151,14 @@ mod tests {
 
     #[test]
     fn record_then_parse_round_trips() {
-        let ev = Item::Event(ReceivedEvent {
-            received_at: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123),
-            channel: Some("c".into()),
-            event: "e".into(),
-            data: Data::Json(serde_json::json!({"a": 1})),
-            user_id: Some("u".into()),
-            raw: String::new(),
-            decrypt_error: None,
-        });
+        let ev = Item::Event(ReceivedEvent::decoded(
+            SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123),
+            Some("c".into()),
+            "e".into(),
+            Data::Json(serde_json::json!({"a": 1})),
+            Some("u".into()),
+            String::new(),
+        ));
         let sub = Item::Subscription {
             channel: "c".into(),
             status: SubscriptionStatus::Subscribed,
@@ -193,7 +193,7 @@ mod tests {
                     ),
                     (Some("c"), "e", Some("u"))
                 );
-                assert_eq!(got.data, Data::Json(serde_json::json!({"a": 1})));
+                assert_eq!(got.data(), &Data::Json(serde_json::json!({"a": 1})));
             }
             other => panic!("{other:?}"),
         }

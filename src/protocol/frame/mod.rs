@@ -9,9 +9,11 @@ use serde_json::{Map, Value};
 
 mod client;
 mod server;
+mod span;
 
 pub use client::ClientMessage;
 pub use server::{Member, PusherError, ServerMessage, SubscriptionError, WatchlistEvent};
+pub use span::{DataSpan, Located, Scanned, scan};
 
 /// The `data` of a frame after pusher-js's decoding rule.
 #[derive(Debug, Clone, PartialEq)]
