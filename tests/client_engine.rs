@@ -23,7 +23,7 @@ fn is_state(s: ConnectionState) -> impl Fn(&Item) -> bool {
 }
 
 /// Waits until every one of `channels` is reported subscribed, in any order.
-async fn wait_subscribed(rx: &mut tokio::sync::mpsc::Receiver<Item>, channels: &[&str]) {
+async fn wait_subscribed(rx: &mut tickertape::client::FeedRx, channels: &[&str]) {
     let mut left: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     while !left.is_empty() {
         if let Item::Subscription {

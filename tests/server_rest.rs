@@ -196,7 +196,7 @@ fn config(server: &Server) -> ClientConfig {
     cfg
 }
 
-async fn subscribed(rx: &mut tokio::sync::mpsc::Receiver<Item>, n: usize) {
+async fn subscribed(rx: &mut tickertape::client::FeedRx, n: usize) {
     for _ in 0..n {
         wait_for(rx, "subscribed", |i| {
             matches!(
@@ -211,7 +211,7 @@ async fn subscribed(rx: &mut tokio::sync::mpsc::Receiver<Item>, n: usize) {
     }
 }
 
-async fn next_event(rx: &mut tokio::sync::mpsc::Receiver<Item>) -> client::ReceivedEvent {
+async fn next_event(rx: &mut tickertape::client::FeedRx) -> client::ReceivedEvent {
     match wait_for(rx, "event", |i| matches!(i, Item::Event(_))).await {
         Item::Event(ev) => ev,
         _ => unreachable!(),

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod duration;
 pub mod publish;
 pub mod serve;
+pub mod size;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -173,6 +174,15 @@ pub struct WatchArgs {
     /// Ticker rows kept; the least recently updated is evicted
     #[arg(long, default_value_t = 1_000, help_heading = "Dashboard")]
     pub max_rows: usize,
+    /// Bytes of items waiting between the connection and the output, all stages together
+    /// (events count their frame). Past it, reading pauses for 250 ms, then events are
+    /// dropped and counted until half of it is free
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
+    pub max_buffer: usize,
+    /// Largest message accepted from the server. A bigger one is refused before it is read,
+    /// reported and counted, and the client reconnects
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
+    pub max_message: usize,
     /// A publish timestamp in each event's data (ms or s since the epoch, e.g. `ts` from
     /// `tickertape stocks --ts`): adds latency_ms to --json and p50/p99/max to the dashboard
     #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]

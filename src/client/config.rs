@@ -127,14 +127,21 @@ pub struct ClientConfig {
     /// First back-off delay, and its cap.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// Capacity of the channel to the consumer.
+    /// Capacity of the channel to the consumer, in items and in bytes ([`Item::cost`]).
+    ///
+    /// [`Item::cost`]: super::Item::cost
     pub queue_capacity: usize,
+    pub queue_bytes: usize,
     /// How long the engine pauses reading when the consumer's channel is full, before it
     /// starts dropping events (see `outbox.rs`).
     pub consumer_grace: Duration,
-    /// Largest frame accepted from the server.
+    /// Largest message accepted from the server; a bigger one ends the connection with a
+    /// clear, counted error before its payload is read.
     pub max_frame_bytes: usize,
 }
+
+/// The largest message accepted by default: a hundred times Pusher's 10 KB limit.
+pub const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
 impl ClientConfig {
     /// Defaults from pusher-js, for a key and an endpoint.
@@ -153,9 +160,10 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
-            queue_capacity: 4096,
+            queue_capacity: super::feed::DEFAULT_ITEMS,
+            queue_bytes: super::feed::DEFAULT_BYTES,
             consumer_grace: Duration::from_millis(250),
-            max_frame_bytes: 4 << 20,
+            max_frame_bytes: DEFAULT_MAX_MESSAGE,
         }
     }
 }

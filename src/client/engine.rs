@@ -89,7 +89,7 @@ impl Engine {
     pub(crate) fn new(
         cfg: ClientConfig,
         cmds: mpsc::Receiver<Command>,
-        items: mpsc::Sender<Item>,
+        items: super::feed::FeedTx,
         channels: &[String],
     ) -> Engine {
         let (auth_tx, auth_rx) = mpsc::channel(64);

@@ -6,7 +6,8 @@
 //! `min(server, configured)` activity timeouts, and exponential back-off with jitter.
 //!
 //! # When the consumer falls behind
-//! The item channel holds [`ClientConfig::queue_capacity`] items. When it is full the engine
+//! The item channel holds [`ClientConfig::queue_capacity`] items and about
+//! [`ClientConfig::queue_bytes`] bytes (`--max-buffer`). When it is full the engine
 //! pauses reading for [`ClientConfig::consumer_grace`] (TCP holds the data), so a consumer
 //! that only hiccups loses nothing. If the consumer is still behind, the engine reads on (so
 //! pings are always answered), drops application events, counts them, and reports the count as
@@ -19,6 +20,7 @@ mod backoff;
 mod command;
 mod config;
 mod engine;
+mod feed;
 mod inbound;
 mod item;
 mod outbox;
@@ -31,29 +33,29 @@ mod transport;
 
 pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
-pub use config::{AuthConfig, ClientConfig, Endpoint, Secret, User};
+pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, Secret, User};
+pub use feed::{FeedRx, FeedTx, feed};
 pub use item::{
     ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
     SubscriptionFailure, SubscriptionStatus,
 };
-pub use outbox::BACKLOG_LIMIT;
+pub use outbox::{BACKLOG_BYTES, BACKLOG_LIMIT};
 pub use presence::Members;
 pub use stats::{Counter, Stats};
 pub use subscriptions::Counts;
 
 use tokio::sync::mpsc;
 
+pub use feed::{DEFAULT_BYTES as DEFAULT_QUEUE_BYTES, DEFAULT_ITEMS as DEFAULT_QUEUE_ITEMS};
+
 use crate::protocol::channel::validate_channel;
 
 /// Starts the engine on the current tokio runtime, subscribed to `channels`.
-pub fn connect(
-    config: ClientConfig,
-    channels: &[String],
-) -> Result<(Client, mpsc::Receiver<Item>), ClientError> {
+pub fn connect(config: ClientConfig, channels: &[String]) -> Result<(Client, FeedRx), ClientError> {
     for channel in channels {
         validate_channel(channel, false)?;
     }
-    let (items_tx, items_rx) = mpsc::channel(config.queue_capacity.max(1));
+    let (items_tx, items_rx) = feed(config.queue_capacity, config.queue_bytes);
     let (cmds_tx, cmds_rx) = mpsc::channel(64);
     let engine = engine::Engine::new(config, cmds_rx, items_tx, channels);
     tokio::spawn(engine.run());

@@ -11,20 +11,26 @@
 //!   consumer's view of the connection stays right. Past [`BACKLOG_LIMIT`] the oldest control
 //!   item goes too, and is counted.
 //!
-//! Memory is bounded by the channel's capacity plus the backlog limit.
+//! The channel is a [`feed`](super::feed), bounded in items and in bytes; "full" means either.
+//! Memory is bounded by the channel's budget plus the backlog's ([`BACKLOG_LIMIT`] items,
+//! [`BACKLOG_BYTES`] bytes).
 
 use std::collections::VecDeque;
 
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::mpsc::error::TrySendError;
 
+use super::feed::{FeedPermit, FeedTx};
 use super::item::Item;
 
 /// Most control items held back while the consumer is behind.
 pub const BACKLOG_LIMIT: usize = 1024;
+/// Most bytes of control items held back while the consumer is behind.
+pub const BACKLOG_BYTES: usize = 4 << 20;
 
 pub struct Outbox {
-    tx: mpsc::Sender<Item>,
+    tx: FeedTx,
     backlog: VecDeque<Item>,
+    backlog_bytes: usize,
     unreported: u64,
     dropped_total: u64,
     closed: bool,
@@ -32,10 +38,11 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(tx: mpsc::Sender<Item>) -> Outbox {
+    pub fn new(tx: FeedTx) -> Outbox {
         Outbox {
             tx,
             backlog: VecDeque::new(),
+            backlog_bytes: 0,
             unreported: 0,
             dropped_total: 0,
             closed: false,
@@ -44,7 +51,7 @@ impl Outbox {
     }
 
     /// A sender to wait on for room (see [`Outbox::send_pending`]).
-    pub fn sender(&self) -> mpsc::Sender<Item> {
+    pub fn sender(&self) -> FeedTx {
         self.tx.clone()
     }
 
@@ -60,7 +67,7 @@ impl Outbox {
     /// The channel is full and the consumer has not yet used up its grace period: the engine
     /// should wait for room before reading more.
     pub fn should_wait(&self) -> bool {
-        !self.congested && self.tx.capacity() == 0 && !self.tx.is_closed()
+        !self.congested && self.tx.is_full() && !self.tx.is_closed()
     }
 
     /// The grace period ran out: drop events until the consumer drains half the channel.
@@ -76,7 +83,7 @@ impl Outbox {
     /// Hands an item on, or holds it back / drops it as the module docs say.
     pub fn push(&mut self, item: Item) {
         let droppable = matches!(item, Item::Event(_) | Item::Pong { .. });
-        if self.congested && self.tx.capacity() >= self.tx.max_capacity() / 2 {
+        if self.congested && self.tx.is_half_empty() {
             self.congested = false;
         }
         self.flush_ready();
@@ -95,10 +102,11 @@ impl Outbox {
     /// Hands on what waits, as far as the channel has room now, without waiting. So a drop
     /// lasts only while the channel is really full.
     fn flush_ready(&mut self) {
-        while let Some(item) = self.backlog.pop_front() {
+        while let Some(item) = self.pop_backlog() {
             match self.tx.try_send(item) {
                 Ok(()) => {}
                 Err(TrySendError::Full(item)) => {
+                    self.backlog_bytes += item.cost();
                     self.backlog.push_front(item);
                     return;
                 }
@@ -126,11 +134,21 @@ impl Outbox {
             self.count_drop();
             return;
         }
-        if self.backlog.len() >= BACKLOG_LIMIT {
-            self.backlog.pop_front();
+        let cost = item.cost();
+        while !self.backlog.is_empty()
+            && (self.backlog.len() >= BACKLOG_LIMIT || self.backlog_bytes + cost > BACKLOG_BYTES)
+        {
+            self.pop_backlog();
             self.count_drop();
         }
+        self.backlog_bytes += cost;
         self.backlog.push_back(item);
+    }
+
+    fn pop_backlog(&mut self) -> Option<Item> {
+        let item = self.backlog.pop_front()?;
+        self.backlog_bytes -= item.cost();
+        Some(item)
     }
 
     fn count_drop(&mut self) {
@@ -140,8 +158,8 @@ impl Outbox {
 
     /// Uses a reserved slot for the oldest waiting item: held-back items first, then the
     /// report of drops.
-    pub fn send_pending(&mut self, permit: mpsc::Permit<'_, Item>) {
-        if let Some(item) = self.backlog.pop_front() {
+    pub fn send_pending(&mut self, permit: FeedPermit<'_>) {
+        if let Some(item) = self.pop_backlog() {
             permit.send(item);
         } else if self.unreported > 0 {
             permit.send(Item::Dropped {
@@ -156,6 +174,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::feed::feed;
     use crate::client::item::{ReceivedEvent, SubscriptionStatus};
     use crate::protocol::Data;
 
@@ -179,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn drops_events_keeps_control_and_reports() {
-        let (tx, mut rx) = mpsc::channel(2);
+        let (tx, mut rx) = feed(2, 1 << 20);
         let mut out = Outbox::new(tx.clone());
         out.push(event(0));
         out.push(event(1));
@@ -199,7 +218,7 @@ mod tests {
 
     #[tokio::test]
     async fn drops_stop_as_soon_as_there_is_room() {
-        let (tx, mut rx) = mpsc::channel(2);
+        let (tx, mut rx) = feed(2, 1 << 20);
         let mut out = Outbox::new(tx);
         for n in 0..3 {
             out.push(event(n));
@@ -216,7 +235,7 @@ mod tests {
 
     #[test]
     fn backlog_is_bounded() {
-        let (tx, _rx) = mpsc::channel(1);
+        let (tx, _rx) = feed(1, 1 << 20);
         let mut out = Outbox::new(tx);
         for n in 0..BACKLOG_LIMIT + 11 {
             out.push(control(n));

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{sleep_until, timeout};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::authorizer;
 use super::engine::{AuthDone, Engine, Next};
@@ -209,7 +210,7 @@ impl Engine {
     async fn on_frame(
         &mut self,
         live: &mut Live,
-        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        frame: Option<Result<Message, tungstenite::Error>>,
     ) -> Step {
         let msg = match frame {
             None => {
@@ -217,6 +218,20 @@ impl Engine {
                     1006,
                     "connection lost without a close frame".into(),
                 ));
+            }
+            Some(Err(tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+                size,
+                max_size,
+            }))) => {
+                // The frame's header gave its length: its payload was never read.
+                self.stats.oversized += 1;
+                let text = format!(
+                    "the server sent a message of {size} bytes, over the {max_size}-byte limit \
+                     (--max-message); reconnecting ({} so far)",
+                    self.stats.oversized
+                );
+                self.out.push(Item::Error(text.clone()));
+                return Err(Next::Backoff(Reason::Io(text)));
             }
             Some(Err(e)) => return Err(Next::Backoff(Reason::Io(transport::describe(e)))),
             Some(Ok(msg)) => msg,

@@ -29,6 +29,8 @@ pub struct Stats {
     pub per_event: HashMap<String, HashMap<String, Counter>>,
     pairs: usize,
     pub malformed: u64,
+    /// Messages refused for their size (`--max-message`).
+    pub oversized: u64,
     pub connections: u64,
     pub last_rtt: Option<Duration>,
 }

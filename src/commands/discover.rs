@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 
-use crate::client::{Client, ClientError, Item};
+use crate::client::{Client, ClientError, FeedTx, Item};
 use crate::publish::RestClient;
 
 /// Most channels followed; a server listing more is not followed past this (and says so once).
@@ -22,7 +21,7 @@ pub async fn run(
     client: Client,
     prefix: Option<String>,
     every: Duration,
-    tx: mpsc::Sender<Item>,
+    tx: FeedTx,
 ) {
     // channel → occupied by someone other than us, as last seen.
     let mut known: BTreeMap<String, bool> = BTreeMap::new();

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use tokio::sync::mpsc;
 
 use crate::cli::duration::ReplayFrom;
 use crate::cli::{ConnectionArgs, ReplayArgs, WatchArgs};
@@ -20,7 +19,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let speed = if args.max { f64::INFINITY } else { args.speed };
     anyhow::ensure!(speed > 0.0, "--speed must be above 0");
     let from = args.from;
-    let (tx, rx) = mpsc::channel(4096);
+    let (tx, rx) = crate::client::feed(
+        crate::client::DEFAULT_QUEUE_ITEMS,
+        crate::client::DEFAULT_QUEUE_BYTES,
+    );
     let producer =
         tokio::task::spawn_blocking(move || feed(std::io::BufReader::new(file), speed, from, &tx));
     let watch = WatchArgs {
@@ -45,6 +47,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         mouse: false,
         stats: None,
         banner: None,
+        max_buffer: crate::client::DEFAULT_QUEUE_BYTES,
+        max_message: crate::client::DEFAULT_MAX_MESSAGE,
         ts_field: args.ts_field,
         connection: ConnectionArgs::default(),
     };
@@ -66,7 +70,7 @@ fn feed(
     reader: impl BufRead,
     speed: f64,
     from: Option<ReplayFrom>,
-    tx: &mpsc::Sender<Item>,
+    tx: &crate::client::FeedTx,
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;
     let mut from_time: Option<SystemTime> = None;

@@ -8,10 +8,8 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::time::Instant;
 
-use tokio::sync::mpsc::Receiver;
-
 use crate::cli::WatchArgs;
-use crate::client::{self, ConnectionState, Item, Reason, SubscriptionStatus};
+use crate::client::{self, ConnectionState, FeedRx, Item, Reason, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
 use crate::output::latency::latency_ms;
 use crate::output::{lines, ndjson};
@@ -28,7 +26,9 @@ enum End {
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let connection = args.connection.clone().merged()?;
-    let config = connection.client_config()?;
+    let mut config = connection.client_config()?;
+    config.queue_bytes = args.max_buffer;
+    config.max_frame_bytes = args.max_message;
     let (client, items) = client::connect(config, &args.channels).context("cannot watch")?;
     let items = if args.all {
         let rest = connection
@@ -58,9 +58,9 @@ fn discover(
     client: client::Client,
     prefix: Option<String>,
     every: std::time::Duration,
-    mut items: Receiver<Item>,
-) -> Receiver<Item> {
-    let (tx, rx) = tokio::sync::mpsc::channel(items.max_capacity());
+    mut items: FeedRx,
+) -> FeedRx {
+    let (tx, rx) = items.relay();
     tokio::spawn(super::discover::run(
         rest,
         client,
@@ -81,13 +81,13 @@ fn discover(
 /// Writes every item to a recording on its way to the front end.
 fn record(
     path: &std::path::Path,
-    mut items: Receiver<Item>,
+    mut items: FeedRx,
     ts_field: Option<FieldPath>,
-) -> anyhow::Result<Receiver<Item>> {
+) -> anyhow::Result<FeedRx> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot create the recording {}", path.display()))?;
     let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
-    let (tx, rx) = tokio::sync::mpsc::channel(items.max_capacity());
+    let (tx, rx) = items.relay();
     tokio::spawn(async move {
         while let Some(item) = items.recv().await {
             let latency = match (&item, &ts_field) {
@@ -121,7 +121,7 @@ fn record(
 pub async fn consume(
     args: WatchArgs,
     client: Option<client::Client>,
-    mut items: Receiver<Item>,
+    mut items: FeedRx,
     rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
     if !args.json && !args.summary && std::io::stdout().is_terminal() {
@@ -280,7 +280,7 @@ fn report_status(args: &WatchArgs, item: &Item) {
 async fn dashboard(
     args: WatchArgs,
     client: Option<client::Client>,
-    items: Receiver<Item>,
+    items: FeedRx,
     rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, Options, State, terminal};

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::pacing::{Pacer, Stats};
 use super::state::{Focus, State};
 use super::view;
-use crate::client::Item;
+use crate::client::FeedRx;
 
 /// Most items applied before the loop looks at keys and the clock again.
 const MAX_BATCH: usize = 4096;
@@ -46,7 +46,7 @@ pub struct RunOptions {
 /// Runs until `q`, Ctrl-C, `--count` or `--timeout`. Returns the final state.
 pub async fn run(
     mut state: State,
-    mut items: mpsc::Receiver<Item>,
+    mut items: FeedRx,
     options: RunOptions,
     senders: Senders,
 ) -> std::io::Result<State> {
@@ -134,7 +134,7 @@ pub fn on_mouse(state: &mut State, m: MouseEvent, size: Rect) {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     state: &mut State,
-    items: &mut mpsc::Receiver<Item>,
+    items: &mut FeedRx,
     options: &RunOptions,
     stats: &mut Stats,
     senders: Senders,

@@ -93,6 +93,18 @@ impl Proc {
         self.child.id().expect("running")
     }
 
+    /// The process's peak resident set so far, in bytes (Linux's `VmHWM`).
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kb * 1024
+    }
+
     /// The next line of stderr, or `None` at its end; panics after `within`.
     pub async fn stderr_line(&mut self, within: Duration) -> Option<String> {
         tokio::time::timeout(within, self.lines.recv())

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-use tickertape::client::{ClientConfig, Endpoint, Item};
+use tickertape::client::{ClientConfig, Endpoint, FeedRx, Item};
 use tickertape::protocol::{ClientMessage, ServerMessage};
 
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -224,7 +224,7 @@ impl Conn {
 }
 
 /// The next item, or a panic naming what was awaited.
-pub async fn next_item(rx: &mut mpsc::Receiver<Item>) -> Item {
+pub async fn next_item(rx: &mut FeedRx) -> Item {
     tokio::time::timeout(WAIT, rx.recv())
         .await
         .expect("no item in time")
@@ -232,11 +232,7 @@ pub async fn next_item(rx: &mut mpsc::Receiver<Item>) -> Item {
 }
 
 /// Skips items until one matches; returns it.
-pub async fn wait_for(
-    rx: &mut mpsc::Receiver<Item>,
-    what: &str,
-    pred: impl Fn(&Item) -> bool,
-) -> Item {
+pub async fn wait_for(rx: &mut FeedRx, what: &str, pred: impl Fn(&Item) -> bool) -> Item {
     let found = tokio::time::timeout(WAIT, async {
         while let Some(item) = rx.recv().await {
             if pred(&item) {
