@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::time::{sleep_until, timeout};
+use tokio::time::{sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
@@ -57,8 +57,10 @@ fn close_next(frame: Option<CloseFrame>) -> Next {
 }
 
 impl Engine {
-    pub(super) async fn session(&mut self, ws: Socket) -> Next {
-        let mut live = match self.handshake(ws).await {
+    /// `deadline` ends the handshake: until then the server must have sent
+    /// pusher:connection_established.
+    pub(super) async fn session(&mut self, ws: Socket, deadline: tokio::time::Instant) -> Next {
+        let mut live = match self.handshake(ws, deadline).await {
             Ok(live) => live,
             Err(next) => return next,
         };
@@ -80,10 +82,14 @@ impl Engine {
         next
     }
 
-    async fn handshake(&mut self, mut ws: Socket) -> Result<Live, Next> {
+    async fn handshake(
+        &mut self,
+        mut ws: Socket,
+        deadline: tokio::time::Instant,
+    ) -> Result<Live, Next> {
         let limit = self.cfg.connect_timeout;
         loop {
-            let frame = timeout(limit, ws.next()).await.map_err(|_| {
+            let frame = timeout_at(deadline, ws.next()).await.map_err(|_| {
                 Next::Backoff(Reason::Handshake(format!(
                     "no pusher:connection_established within {} s",
                     limit.as_secs_f32()
