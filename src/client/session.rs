@@ -102,7 +102,10 @@ impl Engine {
                     )));
                 }
                 Some(Err(e)) => return Err(Next::Backoff(Reason::Io(transport::describe(e)))),
-                Some(Ok(Message::Close(f))) => return Err(close_next(f)),
+                Some(Ok(Message::Close(f))) => {
+                    transport::answer_close(&mut ws).await;
+                    return Err(close_next(f));
+                }
                 Some(Ok(Message::Text(t))) => t,
                 Some(Ok(_)) => continue,
             };
@@ -230,7 +233,10 @@ impl Engine {
         live.last_seen = Instant::now();
         match msg {
             Message::Text(text) => self.on_text(live, text).await,
-            Message::Close(f) => Err(close_next(f)),
+            Message::Close(f) => {
+                transport::answer_close(&mut live.ws).await;
+                Err(close_next(f))
+            }
             Message::Binary(b) => {
                 self.stats.malformed += 1;
                 self.out.push(Item::Error(format!(
