@@ -4,4 +4,5 @@
 pub mod latency;
 pub mod lines;
 pub mod ndjson;
+pub mod stdout;
 pub mod summary;
