@@ -205,9 +205,10 @@ pub async fn consume(
             .await
             .unwrap_or(Ok(()))
     } else {
+        // `stop` has not fired, so it can still be awaited; it has seen any signal since.
         tokio::select! {
             r = out.finish() => r,
-            _ = super::serve::shutdown_signal() => Ok(()),
+            _ = &mut stop => Ok(()),
         }
     };
     let end = match (end, written) {
