@@ -660,3 +660,22 @@ async fn a_consumer_that_hiccups_loses_nothing() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_disconnect_waits_only_briefly_for_the_servers_close() {
+    let mut peer = Peer::start().await;
+    let (client, mut rx) = client::connect(peer.config(), &["a".into()]).unwrap();
+    let mut conn = support::scripted::subscribed(&mut peer, "a").await;
+    wait_subscribed(&mut rx, &["a"]).await;
+    let asked = Instant::now();
+    client.disconnect().await;
+    // `conn` is not read until the engine has ended: its close frame gets no answer.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while rx.recv().await.is_some() {}
+    })
+    .await
+    .expect("the engine ends");
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(1), "the engine took {took:?}");
+    assert_eq!(conn.close_code().await, Some(1000));
+}

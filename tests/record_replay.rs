@@ -6,8 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::bin::{self, Proc};
+use support::bin::{self, FullPipe, Proc};
 use tickertape::dashboard::{Bindings, Options, State, view};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 /// A one-shot run: (exit code, stdout, stderr).
@@ -116,6 +117,65 @@ async fn a_damaged_recording_replays_up_to_the_damage() {
     );
     assert!(err.contains("is damaged at line 8: not JSON"), "{err}");
     let _ = std::fs::remove_file(&file);
+}
+
+/// A recording whose second event is due in the year 9999.
+fn endless_recording() -> std::path::PathBuf {
+    let file =
+        std::env::temp_dir().join(format!("tickertape-endless-{}.ndjson", std::process::id()));
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"time":"2026-11-18T08:00:00.000Z","channel":"a","event":"now","data":{"n":1}}"#,
+            "\n",
+            r#"{"time":"9999-12-31T23:59:59.000Z","channel":"a","event":"never","data":{"n":2}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    file
+}
+
+#[tokio::test]
+async fn sigterm_ends_a_replay_waiting_for_an_event_due_in_9999() {
+    let file = endless_recording();
+    for json in [false, true] {
+        let mut cmd = bin::command();
+        cmd.args(["replay", file.to_str().unwrap()]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut proc = Proc::spawn(&mut cmd);
+        let mut stdout = BufReader::new(proc.child.stdout.take().unwrap());
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(5), stdout.read_line(&mut line))
+            .await
+            .expect("the first event in time")
+            .unwrap();
+        assert!(line.contains("now"), "{line}");
+        // The replay now waits for the next event.
+        let status = proc.terminate(Duration::from_millis(1500)).await;
+        assert_eq!(status.code(), Some(0), "--json {json}: {}", proc.stderr());
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test]
+async fn sigterm_ends_a_replay_when_nobody_reads_its_stdout() {
+    let pipe = FullPipe::new().await;
+    let mut cmd = bin::command();
+    cmd.args(["replay", &fixture(), "--json", "--max"])
+        .stdout(pipe.stdout());
+    let mut proc = Proc::spawn(&mut cmd);
+    // The recording's first line is a state, said on stderr; its events follow at once.
+    let first = proc
+        .stderr_line(Duration::from_secs(5))
+        .await
+        .expect("stderr ended");
+    assert!(first.contains("connected"), "{first}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = proc.terminate(Duration::from_secs(2)).await;
+    assert_eq!(status.code(), Some(0), "{}", proc.stderr());
 }
 
 #[test]

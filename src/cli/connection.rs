@@ -84,6 +84,9 @@ pub struct ConnectionArgs {
     /// Reconnect when a ping gets no pong within this [default: 30s]
     #[arg(long, value_name = "DURATION", env = "TICKERTAPE_PONG_TIMEOUT", value_parser = parse_duration)]
     pub pong_timeout: Option<Duration>,
+    /// Give each connection attempt, handshake included, this long in all [default: 10s]
+    #[arg(long, value_name = "DURATION", env = "TICKERTAPE_CONNECT_TIMEOUT", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -209,6 +212,9 @@ impl ConnectionArgs {
         }
         if let Some(t) = self.pong_timeout {
             cfg.pong_timeout = t.max(Duration::from_millis(100));
+        }
+        if let Some(t) = self.connect_timeout {
+            cfg.connect_timeout = t.max(Duration::from_millis(100));
         }
         Ok(cfg)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, timeout};
+use tokio::time::{sleep_until, timeout, timeout_at};
 
 use super::authorizer::{Grant, SignIn};
 use super::backoff::Backoff;
@@ -120,8 +120,11 @@ impl Engine {
                 self.set_state(ConnectionState::Connecting, None, None, None);
             }
             let cfg = self.cfg.clone();
-            let attempt = timeout(
-                cfg.connect_timeout,
+            // One deadline for the whole handshake: TCP, TLS, the upgrade and
+            // pusher:connection_established. Frames in between (pings) do not extend it.
+            let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
+            let attempt = timeout_at(
+                deadline,
                 transport::connect(&self.endpoint, &cfg.key, cfg.max_frame_bytes),
             )
             .await;
@@ -132,7 +135,7 @@ impl Engine {
                 ))),
                 Ok(Err(e)) if e.fatal => Next::Fatal(Reason::Config(e.message)),
                 Ok(Err(e)) => Next::Unreachable(Reason::Io(e.message)),
-                Ok(Ok(socket)) => self.session(socket).await,
+                Ok(Ok(socket)) => self.session(socket, deadline).await,
             };
             let (state, reason, delay) = match next {
                 Next::Shutdown(r) | Next::Stop(r) => {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::time::{sleep_until, timeout};
+use tokio::time::{sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -58,8 +58,10 @@ fn close_next(frame: Option<CloseFrame>) -> Next {
 }
 
 impl Engine {
-    pub(super) async fn session(&mut self, ws: Socket) -> Next {
-        let mut live = match self.handshake(ws).await {
+    /// `deadline` ends the handshake: until then the server must have sent
+    /// pusher:connection_established.
+    pub(super) async fn session(&mut self, ws: Socket, deadline: tokio::time::Instant) -> Next {
+        let mut live = match self.handshake(ws, deadline).await {
             Ok(live) => live,
             Err(next) => return next,
         };
@@ -81,10 +83,14 @@ impl Engine {
         next
     }
 
-    async fn handshake(&mut self, mut ws: Socket) -> Result<Live, Next> {
+    async fn handshake(
+        &mut self,
+        mut ws: Socket,
+        deadline: tokio::time::Instant,
+    ) -> Result<Live, Next> {
         let limit = self.cfg.connect_timeout;
         loop {
-            let frame = timeout(limit, ws.next()).await.map_err(|_| {
+            let frame = timeout_at(deadline, ws.next()).await.map_err(|_| {
                 Next::Backoff(Reason::Handshake(format!(
                     "no pusher:connection_established within {} s",
                     limit.as_secs_f32()
@@ -97,7 +103,10 @@ impl Engine {
                     )));
                 }
                 Some(Err(e)) => return Err(Next::Backoff(Reason::Io(transport::describe(e)))),
-                Some(Ok(Message::Close(f))) => return Err(close_next(f)),
+                Some(Ok(Message::Close(f))) => {
+                    transport::answer_close(&mut ws).await;
+                    return Err(close_next(f));
+                }
                 Some(Ok(Message::Text(t))) => t,
                 Some(Ok(_)) => continue,
             };
@@ -239,7 +248,10 @@ impl Engine {
         live.last_seen = Instant::now();
         match msg {
             Message::Text(text) => self.on_text(live, text).await,
-            Message::Close(f) => Err(close_next(f)),
+            Message::Close(f) => {
+                transport::answer_close(&mut live.ws).await;
+                Err(close_next(f))
+            }
             Message::Binary(b) => {
                 self.stats.malformed += 1;
                 self.out.push(Item::Error(format!(

@@ -1,4 +1,7 @@
-//! Opening the WebSocket: ws:// or wss:// (rustls on ring), with a frame-size limit.
+//! Opening the WebSocket: ws:// or wss:// (rustls on ring), with a frame-size limit, and
+//! closing it: either side's close frame is answered, and no close waits long.
+
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -71,6 +74,9 @@ pub fn describe(e: tungstenite::Error) -> String {
     }
 }
 
+/// How long a closing socket waits for the other side.
+const CLOSE_WAIT: Duration = Duration::from_millis(250);
+
 /// Sends a close frame and waits briefly for the server's, so the server sees a clean close.
 pub async fn close(socket: &mut Socket, code: u16, reason: &str) {
     use tungstenite::protocol::CloseFrame;
@@ -78,9 +84,15 @@ pub async fn close(socket: &mut Socket, code: u16, reason: &str) {
         code: code.into(),
         reason: reason.into(),
     };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
         let _ = socket.send(Message::Close(Some(frame))).await;
         while let Some(Ok(_)) = socket.next().await {}
     })
     .await;
+}
+
+/// After the server's close frame: sends the answer (the same code, RFC 6455 §5.5.1) that
+/// tungstenite queued when it read the frame, without waiting long for a stalled peer.
+pub async fn answer_close(socket: &mut Socket) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.flush()).await;
 }

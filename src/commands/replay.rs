@@ -1,9 +1,11 @@
 //! `tickertape replay FILE`: a recording fed back into the dashboard or into `--json`, in
 //! real time, faster (`--speed`), as fast as possible (`--max`), or from a point (`--from`).
 //! A damaged file replays up to the damage, and the run ends saying where it is.
+//! The wait for the next event ends at once when the front end does (q, Ctrl-C, SIGTERM).
 
 use std::io::BufRead;
 use std::process::ExitCode;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
@@ -23,8 +25,11 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         crate::client::DEFAULT_QUEUE_ITEMS,
         crate::client::DEFAULT_QUEUE_BYTES,
     );
-    let producer =
-        tokio::task::spawn_blocking(move || feed(std::io::BufReader::new(file), speed, from, &tx));
+    // Dropped when the front end ends: wakes the feed from its wait for the next event.
+    let (ended, cancel) = std::sync::mpsc::channel::<()>();
+    let producer = tokio::task::spawn_blocking(move || {
+        feed(std::io::BufReader::new(file), speed, from, &tx, &cancel)
+    });
     let watch = WatchArgs {
         channels: Vec::new(),
         json: args.json,
@@ -52,7 +57,9 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ts_field: args.ts_field,
         connection: ConnectionArgs::default(),
     };
-    let code = super::watch::consume(watch, None, rx, None).await?;
+    let code = super::watch::consume(watch, None, rx, None).await;
+    drop(ended);
+    let code = code?;
     match producer.await.context("the replay stopped")?? {
         Some(damage) => {
             eprintln!(
@@ -65,12 +72,14 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Reads the recording and sends its items at their pace. Returns the damage, if any.
+/// Reads the recording and sends its items at their pace, until `cancel` is dropped.
+/// Returns the damage, if any.
 fn feed(
     reader: impl BufRead,
     speed: f64,
     from: Option<ReplayFrom>,
     tx: &crate::client::FeedTx,
+    cancel: &std::sync::mpsc::Receiver<()>,
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;
     let mut from_time: Option<SystemTime> = None;
@@ -123,8 +132,10 @@ fn feed(
                 let _ = tx.blocking_send(Item::Error(format!("the recording is damaged at {d}")));
                 return Ok(Some(d));
             };
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
+            if let Some(wait) = due.checked_duration_since(Instant::now())
+                && !matches!(cancel.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
+            {
+                return Ok(None); // the front end ended while this event was not yet due
             }
         }
         if tx.blocking_send(item).is_err() {

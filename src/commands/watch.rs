@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use tokio::time::Instant;
@@ -12,12 +12,18 @@ use crate::cli::WatchArgs;
 use crate::client::{self, ConnectionState, FeedRx, Item, Reason, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
 use crate::output::latency::latency_ms;
+use crate::output::stdout::Stdout;
 use crate::output::{lines, ndjson};
 
 /// Exit status for a refused connection or an invalid setup.
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a failed authorization with `--fail-fast`.
 pub const EXIT_AUTH: u8 = 3;
+
+/// Leaving: how long the engine gets to close the socket (it waits 250 ms for the answer).
+const EXIT_WAIT: Duration = Duration::from_millis(500);
+/// After Ctrl-C or SIGTERM: how long pending output may take to be written.
+const SIGNALLED_OUTPUT_WAIT: Duration = Duration::from_millis(250);
 
 enum End {
     Done,
@@ -127,7 +133,7 @@ pub async fn consume(
     if !args.json && !args.summary && std::io::stdout().is_terminal() {
         return dashboard(args, client, items, rest).await;
     }
-    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout());
+    let mut out = Stdout::spawn().context("cannot write to stdout")?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
     let mut summary = args
@@ -135,12 +141,17 @@ pub async fn consume(
         .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
     let stop = super::serve::shutdown_signal();
     tokio::pin!(stop);
+    let mut signalled = false;
 
     let end = loop {
         let item = tokio::select! {
             item = items.recv() => item,
+            e = out.failed() => break write_failed(e),
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break End::Done,
-            _ = &mut stop => break End::Done,
+            _ = &mut stop => {
+                signalled = true;
+                break End::Done;
+            }
         };
         let Some(item) = item else {
             if client.is_none() {
@@ -155,34 +166,55 @@ pub async fn consume(
                 _ => {}
             }
         }
-        match handle(&args, &item, &mut out, &mut seen, client.is_some()) {
+        match handle(&args, &item, out.buffer(), &mut seen, client.is_some()) {
             Ok(None) => {}
             Ok(Some(end)) => break end,
-            // A closed stdout (`| head`) is a normal end.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::Done,
-            Err(e) => break End::Fail(EXIT_FAILURE, format!("cannot write output: {e}")),
+            Err(e) => break write_failed(e),
         }
-        // Flush once the queue is drained: lines never wait, and bursts cost one write.
-        if items.is_empty() {
-            match out.flush() {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break End::Done,
-                Err(e) => break End::Fail(EXIT_FAILURE, format!("cannot write output: {e}")),
+        // Hand the output over once the queue is drained: lines never wait, and bursts cost
+        // one write. A reader that does not read holds this up, but never the signals.
+        if items.is_empty() || out.is_full() {
+            let handed = tokio::select! {
+                r = out.flush() => r,
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break End::Done,
+                _ = &mut stop => {
+                    signalled = true;
+                    break End::Done;
+                }
+            };
+            if let Err(e) = handed {
+                break write_failed(e);
             }
         }
     };
     if let Some(summary) = &summary {
-        let _ = ndjson::write_line(&mut out, &summary.report(std::time::Instant::now()));
+        let _ = ndjson::write_line(out.buffer(), &summary.report(std::time::Instant::now()));
     }
-    let _ = out.flush();
     // Close the socket cleanly (1000): the engine ends, and with it the item channel.
     if let Some(client) = client {
-        client.disconnect().await;
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let _ = tokio::time::timeout(EXIT_WAIT, async {
+            client.disconnect().await;
             while items.recv().await.is_some() {}
         })
         .await;
     }
+    // What is still pending is written out: all of it on a normal end, however slow the
+    // reader (a signal still ends the wait), and what fits in a moment after a signal.
+    let written = if signalled {
+        tokio::time::timeout(SIGNALLED_OUTPUT_WAIT, out.finish())
+            .await
+            .unwrap_or(Ok(()))
+    } else {
+        // `stop` has not fired, so it can still be awaited; it has seen any signal since.
+        tokio::select! {
+            r = out.finish() => r,
+            _ = &mut stop => Ok(()),
+        }
+    };
+    let end = match (end, written) {
+        (End::Done, Err(e)) => write_failed(e),
+        (end, _) => end,
+    };
     Ok(match end {
         End::Done => ExitCode::SUCCESS,
         End::Fail(code, message) => {
@@ -190,6 +222,15 @@ pub async fn consume(
             ExitCode::from(code)
         }
     })
+}
+
+/// A closed stdout (`| head`) is a normal end; any other write error is not.
+fn write_failed(e: io::Error) -> End {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        End::Done
+    } else {
+        End::Fail(EXIT_FAILURE, format!("cannot write output: {e}"))
+    }
 }
 
 /// Writes one item; returns how the run ends, if it does.

@@ -5,4 +5,5 @@ pub mod json_text;
 pub mod latency;
 pub mod lines;
 pub mod ndjson;
+pub mod stdout;
 pub mod summary;

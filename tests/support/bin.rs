@@ -3,9 +3,10 @@
 //! word `panicked`. A panic anywhere in the process, a spawned task's included, fails the test
 //! that ran it: when it exits, when it is finished, or when it is dropped.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -183,4 +184,49 @@ pub fn signal(pid: u32, sig: &str) {
     let _ = std::process::Command::new("kill")
         .args([sig, &pid.to_string()])
         .status();
+}
+
+/// A pipe that is full and that nobody reads, for a process's stdout: its first write blocks
+/// (it does not fail, because the reading end stays open until this is dropped).
+pub struct FullPipe {
+    _reader: std::io::PipeReader,
+    writer: std::io::PipeWriter,
+}
+
+impl FullPipe {
+    pub async fn new() -> FullPipe {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        let mut filler = writer.try_clone().expect("a second write end");
+        let written = Arc::new(AtomicUsize::new(0));
+        let count = written.clone();
+        // Blocks once the pipe is full; ends (EPIPE) when the reading end is dropped.
+        std::thread::spawn(move || {
+            let chunk = [b'.'; 512];
+            while filler.write_all(&chunk).is_ok() {
+                count.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        });
+        // Full once the count has stopped growing for a while.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let (mut last, mut still) = (0, 0);
+        while still < 4 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the pipe never filled"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = written.load(Ordering::Relaxed);
+            still = if now == last && now > 0 { still + 1 } else { 0 };
+            last = now;
+        }
+        FullPipe {
+            _reader: reader,
+            writer,
+        }
+    }
+
+    /// The write end, for `Command::stdout`.
+    pub fn stdout(&self) -> Stdio {
+        Stdio::from(self.writer.try_clone().expect("a write end"))
+    }
 }

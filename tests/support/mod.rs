@@ -180,6 +180,22 @@ impl Conn {
         .await;
     }
 
+    /// Sends a WebSocket ping; false once the client is gone.
+    pub async fn ping(&mut self) -> bool {
+        self.ws.send(Message::Ping(Vec::new().into())).await.is_ok()
+    }
+
+    /// Sends a close frame and nothing else: what comes back is for the test to read.
+    pub async fn send_close(&mut self, code: u16, reason: &str) {
+        let _ = self
+            .ws
+            .send(Message::Close(Some(CloseFrame {
+                code: code.into(),
+                reason: reason.into(),
+            })))
+            .await;
+    }
+
     pub async fn close(&mut self, code: u16, reason: &str) {
         let _ = self
             .ws
