@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::config_file::{self, Profile};
 use super::duration::parse_duration;
-use crate::client::{ClientConfig, Endpoint, Secret, User};
+use crate::client::{ClientConfig, Endpoint, Secret};
 use crate::protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
@@ -66,9 +66,13 @@ pub struct ConnectionArgs {
         hide_env_values = true
     )]
     pub encryption_master_key: Option<String>,
-    /// User id for presence channels and sign-in [default: tickertape-<random>]
+    /// User id for presence channels, and for --signin [default: tickertape-<random>]
     #[arg(long, env = "TICKERTAPE_USER_ID")]
     pub user_id: Option<String>,
+    /// Sign in as the user after connecting (pusher-js's `signin()`): signed with --secret,
+    /// or by --user-auth-endpoint, which signs in without this flag
+    #[arg(long, env = "TICKERTAPE_SIGNIN")]
+    pub signin: bool,
     /// User info for presence channels, as JSON
     #[arg(long, value_name = "JSON", env = "TICKERTAPE_USER_INFO")]
     pub user_info: Option<String>,
@@ -115,6 +119,7 @@ impl ConnectionArgs {
                 .or(p.encryption_master_key),
             user_id: non_empty(self.user_id).or(p.user_id),
             user_info: non_empty(self.user_info).or(p.user_info),
+            signin: self.signin || p.signin.unwrap_or(false),
             ..self
         }
         .with_local_defaults())
@@ -195,15 +200,16 @@ impl ConnectionArgs {
             ),
             None => None,
         };
-        if let Some(id) = &self.user_id {
-            cfg.user = User {
-                id: id.clone(),
-                info,
-                sign_in: cfg.auth.secret.is_some() || cfg.auth.user_endpoint.is_some(),
-            };
-        } else {
-            cfg.user.info = info;
+        // Only when asked: a server without user authentication answers a sign-in with 4009.
+        let sign_in = self.signin || cfg.auth.user_endpoint.is_some();
+        if sign_in && cfg.auth.secret.is_none() && cfg.auth.user_endpoint.is_none() {
+            bail!("--signin needs --secret (to sign locally) or --user-auth-endpoint");
         }
+        if let Some(id) = &self.user_id {
+            cfg.user.id = id.clone();
+        }
+        cfg.user.info = info;
+        cfg.user.sign_in = sign_in;
         if let Some(t) = self.activity_timeout {
             cfg.activity_timeout = t.max(Duration::from_secs(1));
         }
@@ -390,7 +396,32 @@ mod tests {
         .client_config()
         .unwrap();
         assert_eq!(cfg.user.id, "u1");
-        assert!(cfg.user.sign_in);
+        // A user id alone does not sign in: only --signin or a user-auth endpoint does.
+        assert!(!cfg.user.sign_in);
+        let signs_in = |a: ConnectionArgs| a.client_config().map(|c| c.user.sign_in);
+        assert!(
+            signs_in(ConnectionArgs {
+                secret: Some("s".into()),
+                signin: true,
+                ..args()
+            })
+            .unwrap()
+        );
+        assert!(
+            signs_in(ConnectionArgs {
+                user_auth_endpoint: Some("http://127.0.0.1:1/user-auth".into()),
+                ..args()
+            })
+            .unwrap()
+        );
+        // Nothing to sign with.
+        assert!(
+            signs_in(ConnectionArgs {
+                signin: true,
+                ..args()
+            })
+            .is_err()
+        );
         assert_eq!(
             cfg.auth.headers,
             vec![("Authorization".into(), "Bearer t".into())]

@@ -17,6 +17,7 @@ use super::item::{
     ConnectionState, Item, Reason, StateChange, SubscriptionFailure, SubscriptionStatus,
 };
 use super::outbox::Outbox;
+use super::signin::SignInState;
 use super::stats::Stats;
 use super::subscriptions::{Subscriptions, Unsubscribe};
 use super::transport;
@@ -82,6 +83,7 @@ pub(crate) struct Engine {
     http: Option<HttpClient>,
     pub(super) auth_tx: mpsc::Sender<AuthDone>,
     pub(super) auth_rx: mpsc::Receiver<AuthDone>,
+    pub(super) signin: SignInState,
     last_immediate: Option<Instant>,
 }
 
@@ -110,6 +112,7 @@ impl Engine {
             http: None,
             auth_tx,
             auth_rx,
+            signin: SignInState::default(),
             last_immediate: None,
         }
     }

@@ -25,6 +25,7 @@ mod outbox;
 mod presence;
 mod requests;
 mod session;
+mod signin;
 mod stats;
 mod subscriptions;
 mod transport;
