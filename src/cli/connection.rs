@@ -13,7 +13,10 @@ use clap::Args;
 
 use super::config_file::{self, Profile};
 use super::duration::parse_duration;
-use crate::client::{ClientConfig, Endpoint, Secret};
+use super::target::Checked;
+use crate::client::{
+    ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
+};
 use crate::protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
@@ -24,7 +27,7 @@ pub const DEFAULT_PORT: u16 = 6001;
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// App key (public; it is part of the WebSocket URL)
-    #[arg(long, env = "PUSHER_APP_KEY")]
+    #[arg(long, env = "PUSHER_APP_KEY", value_parser = Checked(validate_app_key))]
     pub key: Option<String>,
     /// App secret: signs private and presence subscriptions locally. Never printed.
     #[arg(long, env = "PUSHER_APP_SECRET", hide_env_values = true)]
@@ -33,10 +36,10 @@ pub struct ConnectionArgs {
     #[arg(long, env = "PUSHER_APP_ID")]
     pub app_id: Option<String>,
     /// Pusher cluster, e.g. eu or mt1: connects to ws-CLUSTER.pusher.com over TLS
-    #[arg(long, env = "PUSHER_APP_CLUSTER")]
+    #[arg(long, env = "PUSHER_APP_CLUSTER", value_parser = Checked(validate_cluster))]
     pub cluster: Option<String>,
     /// Server host name or IP [default: 127.0.0.1, the embedded server]
-    #[arg(long, env = "PUSHER_HOST")]
+    #[arg(long, env = "PUSHER_HOST", value_parser = Checked(validate_host))]
     pub host: Option<String>,
     /// Server port [default: 6001 for the default host, else 443 with TLS and 80 without]
     #[arg(long, env = "PUSHER_PORT")]
@@ -154,17 +157,20 @@ impl ConnectionArgs {
             anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID")
         })?;
         let e = self.endpoint()?;
-        let base = match (&self.host, &self.cluster) {
-            (None, Some(cluster)) if e.tls => format!("https://api-{cluster}.pusher.com"),
-            _ => format!(
-                "{}://{}:{}",
-                if e.tls { "https" } else { "http" },
-                e.host,
-                e.port
-            ),
+        let api = match (&self.host, &self.cluster) {
+            (None, Some(cluster)) if e.tls => Endpoint {
+                host: format!(
+                    "api-{}.pusher.com",
+                    validate_cluster(cluster).map_err(|e| anyhow!("cluster {e}"))?
+                ),
+                port: 443,
+                ..e
+            },
+            _ => e,
         };
+        let base = api.http_base().map_err(|e| anyhow!(e))?;
         Ok(crate::publish::RestClient::new(
-            base,
+            base.to_string(),
             app_id,
             key,
             Secret::new(secret),
@@ -180,6 +186,7 @@ impl ConnectionArgs {
                     .map_or("the config file".into(), |p| p.display().to_string())
             )
         })?;
+        let key = validate_app_key(&key).map_err(|e| anyhow!(e))?;
         let mut cfg = ClientConfig::new(key, self.endpoint()?);
         cfg.auth.secret = self.secret.clone().map(Secret::new);
         cfg.auth.endpoint = self.auth_endpoint.clone();
@@ -244,13 +251,11 @@ impl ConnectionArgs {
         let default_port = |tls: bool| if tls { 443 } else { 80 };
         Ok(match (&self.host, &self.cluster) {
             (Some(host), _) => {
-                if host.contains('/') || host.contains("://") {
-                    bail!("--host {host:?}: give the host name only, and use --scheme and --port");
-                }
+                let host = validate_host(host).map_err(|e| anyhow!("host {e}"))?;
                 let tls = tls.unwrap_or(port == Some(443));
                 let port = port.unwrap_or(default_port(tls));
                 Endpoint {
-                    host: host.clone(),
+                    host,
                     port,
                     tls,
                     tls_port: if port == default_port(false) {
@@ -262,7 +267,8 @@ impl ConnectionArgs {
             }
             (None, Some(cluster)) => {
                 let tls = tls.unwrap_or(true);
-                let mut e = Endpoint::cluster(cluster);
+                let cluster = validate_cluster(cluster).map_err(|e| anyhow!("cluster {e}"))?;
+                let mut e = Endpoint::cluster(&cluster);
                 e.tls = tls;
                 e.port = port.unwrap_or(default_port(tls));
                 e
@@ -378,9 +384,47 @@ mod tests {
                 host: Some("ws://h".into()),
                 ..args()
             },
+            ConnectionArgs {
+                host: Some("a b".into()),
+                ..args()
+            },
+            ConnectionArgs {
+                cluster: Some("eu/../x".into()),
+                ..args()
+            },
+            ConnectionArgs {
+                cluster: Some("a.b".into()),
+                ..args()
+            },
         ] {
-            assert!(bad.endpoint().is_err());
+            assert!(bad.endpoint().is_err(), "{bad:?}");
+            assert!(bad.client_config().is_err(), "{bad:?}");
         }
+        // The key is checked wherever it came from (a profile's values skip clap).
+        let bad_key = ConnectionArgs {
+            key: Some("k\"y".into()),
+            ..args()
+        };
+        assert!(bad_key.client_config().is_err());
+        let rest = ConnectionArgs {
+            cluster: Some("EU".into()),
+            secret: Some("s".into()),
+            app_id: Some("1".into()),
+            ..args()
+        }
+        .rest_client()
+        .unwrap();
+        assert_eq!(rest.base, "https://api-eu.pusher.com:443");
+        let rest = ConnectionArgs {
+            host: Some("::1".into()),
+            port: Some("6001".into()),
+            secret: Some("s".into()),
+            app_id: Some("1".into()),
+            ..args()
+        }
+        .rest_client()
+        .unwrap();
+        assert_eq!(rest.base, "http://[::1]:6001");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod duration;
 pub mod publish;
 pub mod serve;
+pub mod target;
 
 use std::path::PathBuf;
 use std::time::Duration;

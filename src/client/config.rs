@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::endpoint::Endpoint;
 use crate::protocol::crypto::KEY_LEN;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 
@@ -23,52 +24,6 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
-    }
-}
-
-/// Where the WebSocket server is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub tls: bool,
-    /// The port to use if the server demands TLS (close 4000).
-    pub tls_port: u16,
-}
-
-impl Endpoint {
-    /// `ws-{cluster}.pusher.com` over TLS on 443, as pusher-js builds it.
-    pub fn cluster(cluster: &str) -> Endpoint {
-        Endpoint {
-            host: format!("ws-{cluster}.pusher.com"),
-            port: 443,
-            tls: true,
-            tls_port: 443,
-        }
-    }
-
-    /// The connection URL for an app key (§1). It holds no secret.
-    pub fn url(&self, key: &str) -> String {
-        let scheme = if self.tls { "wss" } else { "ws" };
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!(
-            "{scheme}://{host}:{}/app/{key}?protocol=7&client=tickertape&version={}",
-            self.port,
-            env!("CARGO_PKG_VERSION")
-        )
-    }
-
-    /// The same server over TLS.
-    pub fn with_tls(&self) -> Endpoint {
-        Endpoint {
-            tls: true,
-            port: self.tls_port,
-            ..self.clone()
-        }
     }
 }
 

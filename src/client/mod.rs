@@ -18,6 +18,7 @@ mod authorizer;
 mod backoff;
 mod command;
 mod config;
+mod endpoint;
 mod engine;
 mod inbound;
 mod item;
@@ -33,6 +34,7 @@ mod transport;
 pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, Endpoint, Secret, User};
+pub use endpoint::{MAX_KEY_LEN, quoted, validate_app_key, validate_cluster, validate_host};
 pub use item::{
     ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,

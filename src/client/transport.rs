@@ -27,7 +27,10 @@ pub async fn connect(
     key: &str,
     max_frame_bytes: usize,
 ) -> Result<Socket, ConnectError> {
-    let url = endpoint.url(key);
+    let url = endpoint.uri(key).map_err(|message| ConnectError {
+        message,
+        fatal: true,
+    })?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_frame_bytes))
         .max_frame_size(Some(max_frame_bytes));
@@ -37,7 +40,7 @@ pub async fn connect(
         Connector::Plain
     };
     let (socket, _response) =
-        connect_async_tls_with_config(url.as_str(), Some(config), true, Some(connector))
+        connect_async_tls_with_config(url, Some(config), true, Some(connector))
             .await
             .map_err(|e| ConnectError {
                 fatal: matches!(e, tungstenite::Error::Url(_)),
