@@ -17,6 +17,7 @@ use super::target::Checked;
 use crate::client::{
     ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
 };
+use crate::net::http_url::AuthUrl;
 use crate::protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
@@ -47,11 +48,12 @@ pub struct ConnectionArgs {
     /// ws or wss (http and https, as Laravel writes them, mean the same)
     #[arg(long, env = "PUSHER_SCHEME")]
     pub scheme: Option<String>,
-    /// Auth endpoint for private/presence/encrypted channels (pusher-js's form POST)
-    #[arg(long, env = "PUSHER_AUTH_ENDPOINT")]
+    /// Auth endpoint for private/presence/encrypted channels (pusher-js's form POST).
+    /// Credentials in it (https://user:pw@host/…) are sent as Basic auth, never shown
+    #[arg(long, env = "PUSHER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
     pub auth_endpoint: Option<String>,
     /// User-authentication endpoint for signing in (pusher-js's /pusher/user-auth)
-    #[arg(long, env = "PUSHER_USER_AUTH_ENDPOINT")]
+    #[arg(long, env = "PUSHER_USER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
     pub user_auth_endpoint: Option<String>,
     /// Header sent to the auth endpoints, as "Name: value" (repeatable)
     #[arg(
@@ -189,13 +191,17 @@ impl ConnectionArgs {
         let key = validate_app_key(&key).map_err(|e| anyhow!(e))?;
         let mut cfg = ClientConfig::new(key, self.endpoint()?);
         cfg.auth.secret = self.secret.clone().map(Secret::new);
-        cfg.auth.endpoint = self.auth_endpoint.clone();
-        cfg.auth.user_endpoint = self.user_auth_endpoint.clone();
         cfg.auth.headers = self
             .auth_headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<_, _>>()?;
+        cfg.auth.endpoint = auth_url("auth_endpoint", &self.auth_endpoint, &cfg.auth.headers)?;
+        cfg.auth.user_endpoint = auth_url(
+            "user_auth_endpoint",
+            &self.user_auth_endpoint,
+            &cfg.auth.headers,
+        )?;
         if let Some(b64) = &self.encryption_master_key {
             cfg.auth.master_key =
                 Some(crypto::key_from_base64(b64).context("--encryption-master-key")?);
@@ -284,6 +290,31 @@ impl ConnectionArgs {
             }
         })
     }
+}
+
+/// The value parser of the auth-endpoint flags: the text, if it parses as an [`AuthUrl`].
+fn check_auth_url(text: &str) -> Result<String, String> {
+    AuthUrl::parse(text).map(|_| text.trim().to_owned())
+}
+
+/// An auth endpoint from any source. Credentials in the URL become its Basic auth, so an
+/// `Authorization` header of `--auth-header` as well would be ambiguous.
+fn auth_url(
+    name: &str,
+    text: &Option<String>,
+    headers: &[(String, String)],
+) -> anyhow::Result<Option<AuthUrl>> {
+    let flag = format!("--{}", name.replace('_', "-"));
+    let Some(text) = text else { return Ok(None) };
+    let url = AuthUrl::parse(text).map_err(|e| anyhow!("{flag}: {e}"))?;
+    if url.basic_auth().is_some()
+        && headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    {
+        bail!("{flag} has credentials and --auth-header sets Authorization: give one of them");
+    }
+    Ok(Some(url))
 }
 
 fn parse_header(text: &str) -> anyhow::Result<(String, String)> {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use super::endpoint::Endpoint;
+pub use crate::net::http_url::AuthUrl;
 use crate::protocol::crypto::KEY_LEN;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 
@@ -42,9 +43,9 @@ pub struct AuthConfig {
     /// The app secret, to sign locally.
     pub secret: Option<Secret>,
     /// An auth endpoint that answers pusher-js's form POST.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<AuthUrl>,
     /// An endpoint for user sign-in (pusher-js's `/pusher/user-auth`).
-    pub user_endpoint: Option<String>,
+    pub user_endpoint: Option<AuthUrl>,
     /// Extra headers sent to the endpoints, as (name, value).
     pub headers: Vec<(String, String)>,
     /// The master key of encrypted channels.
