@@ -88,6 +88,8 @@ pub struct Profile {
     pub user_info: Option<String>,
     /// As `--signin`.
     pub signin: Option<bool>,
+    /// As `--ca-file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where the file is by default: `$XDG_CONFIG_HOME/tickertape/config.toml`.

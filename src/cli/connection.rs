@@ -13,11 +13,11 @@ use clap::Args;
 
 use super::config_file::{self, Profile};
 use super::duration::parse_duration;
-use super::target::Checked;
+use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
 use crate::client::{
     ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
 };
-use crate::net::http_url::AuthUrl;
+use crate::net::tls::ExtraRoots;
 use crate::protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
@@ -55,6 +55,10 @@ pub struct ConnectionArgs {
     /// User-authentication endpoint for signing in (pusher-js's /pusher/user-auth)
     #[arg(long, env = "PUSHER_USER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
     pub user_auth_endpoint: Option<String>,
+    /// Also trust the CA certificates of this PEM file (a self-hosted server's private CA),
+    /// besides the bundled and the system roots
+    #[arg(long, value_name = "FILE", env = "TICKERTAPE_CA_FILE", value_parser = parse_ca_file)]
+    pub ca_file: Option<PathBuf>,
     /// Header sent to the auth endpoints, as "Name: value" (repeatable)
     #[arg(
         long = "auth-header",
@@ -125,6 +129,7 @@ impl ConnectionArgs {
             user_id: non_empty(self.user_id).or(p.user_id),
             user_info: non_empty(self.user_info).or(p.user_info),
             signin: self.signin || p.signin.unwrap_or(false),
+            ca_file: self.ca_file.or(p.ca_file),
             ..self
         }
         .with_local_defaults())
@@ -171,12 +176,16 @@ impl ConnectionArgs {
             _ => e,
         };
         let base = api.http_base().map_err(|e| anyhow!(e))?;
-        Ok(crate::publish::RestClient::new(
-            base.to_string(),
-            app_id,
-            key,
-            Secret::new(secret),
-        ))
+        let mut rest =
+            crate::publish::RestClient::new(base.to_string(), app_id, key, Secret::new(secret));
+        if let Some(path) = &self.ca_file {
+            let roots = ExtraRoots::from_pem_file(path).map_err(|e| anyhow!("--ca-file: {e}"))?;
+            rest = rest.with_http(crate::net::http::HttpClient::with_roots(
+                std::time::Duration::from_secs(10),
+                &roots,
+            ));
+        }
+        Ok(rest)
     }
 
     /// Resolves everything into the engine's configuration (after [`ConnectionArgs::merged`]).
@@ -202,6 +211,10 @@ impl ConnectionArgs {
             &self.user_auth_endpoint,
             &cfg.auth.headers,
         )?;
+        if let Some(path) = &self.ca_file {
+            cfg.tls_roots =
+                ExtraRoots::from_pem_file(path).map_err(|e| anyhow!("--ca-file: {e}"))?;
+        }
         if let Some(b64) = &self.encryption_master_key {
             cfg.auth.master_key =
                 Some(crypto::key_from_base64(b64).context("--encryption-master-key")?);
@@ -292,256 +305,6 @@ impl ConnectionArgs {
     }
 }
 
-/// The value parser of the auth-endpoint flags: the text, if it parses as an [`AuthUrl`].
-fn check_auth_url(text: &str) -> Result<String, String> {
-    AuthUrl::parse(text).map(|_| text.trim().to_owned())
-}
-
-/// An auth endpoint from any source. Credentials in the URL become its Basic auth, so an
-/// `Authorization` header of `--auth-header` as well would be ambiguous.
-fn auth_url(
-    name: &str,
-    text: &Option<String>,
-    headers: &[(String, String)],
-) -> anyhow::Result<Option<AuthUrl>> {
-    let flag = format!("--{}", name.replace('_', "-"));
-    let Some(text) = text else { return Ok(None) };
-    let url = AuthUrl::parse(text).map_err(|e| anyhow!("{flag}: {e}"))?;
-    if url.basic_auth().is_some()
-        && headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
-    {
-        bail!("{flag} has credentials and --auth-header sets Authorization: give one of them");
-    }
-    Ok(Some(url))
-}
-
-fn parse_header(text: &str) -> anyhow::Result<(String, String)> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| anyhow!("--auth-header needs the form \"Name: value\""))?;
-    let name = name.trim();
-    http::HeaderName::from_bytes(name.as_bytes())
-        // Not quoted: a header pasted without its colon can put a token in the name part.
-        .map_err(|_| {
-            anyhow!("--auth-header: the part before the first ':' is not a valid header name")
-        })?;
-    let value = value.trim();
-    http::HeaderValue::from_str(value).map_err(|_| {
-        anyhow!("--auth-header {name}: the value has characters a header cannot carry")
-    })?;
-    Ok((name.to_owned(), value.to_owned()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args() -> ConnectionArgs {
-        ConnectionArgs {
-            key: Some("k".into()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn endpoints() {
-        let e = args().endpoint().unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.tls), ("127.0.0.1", 6001, false));
-
-        let e = ConnectionArgs {
-            cluster: Some("eu".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(
-            (e.host.as_str(), e.port, e.tls),
-            ("ws-eu.pusher.com", 443, true)
-        );
-
-        // Laravel's .env for Pusher: https, port 443, a cluster and no host.
-        let e = ConnectionArgs {
-            cluster: Some("mt1".into()),
-            scheme: Some("https".into()),
-            port: Some("443".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(
-            e.url("k").split('?').next(),
-            Some("wss://ws-mt1.pusher.com:443/app/k")
-        );
-
-        // Laravel's .env for soketi or Reverb: a host, a port, http.
-        let e = ConnectionArgs {
-            host: Some("soketi".into()),
-            port: Some("6001".into()),
-            scheme: Some("http".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(e.url("k").split('?').next(), Some("ws://soketi:6001/app/k"));
-        assert_eq!(
-            e.with_tls().url("k").split('?').next(),
-            Some("wss://soketi:6001/app/k")
-        );
-
-        let e = ConnectionArgs {
-            host: Some("example.com".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!((e.port, e.tls, e.with_tls().port), (80, false, 443));
-
-        for bad in [
-            ConnectionArgs {
-                scheme: Some("ftp".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                port: Some("x".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                port: Some("0".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                host: Some("ws://h".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                host: Some("a b".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                cluster: Some("eu/../x".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                cluster: Some("a.b".into()),
-                ..args()
-            },
-        ] {
-            assert!(bad.endpoint().is_err(), "{bad:?}");
-            assert!(bad.client_config().is_err(), "{bad:?}");
-        }
-        // The key is checked wherever it came from (a profile's values skip clap).
-        let bad_key = ConnectionArgs {
-            key: Some("k\"y".into()),
-            ..args()
-        };
-        assert!(bad_key.client_config().is_err());
-        let rest = ConnectionArgs {
-            cluster: Some("EU".into()),
-            secret: Some("s".into()),
-            app_id: Some("1".into()),
-            ..args()
-        }
-        .rest_client()
-        .unwrap();
-        assert_eq!(rest.base, "https://api-eu.pusher.com:443");
-        let rest = ConnectionArgs {
-            host: Some("::1".into()),
-            port: Some("6001".into()),
-            secret: Some("s".into()),
-            app_id: Some("1".into()),
-            ..args()
-        }
-        .rest_client()
-        .unwrap();
-        assert_eq!(rest.base, "http://[::1]:6001");
-    }
-
-    #[test]
-    fn config_values() {
-        let cfg = ConnectionArgs {
-            secret: Some("s".into()),
-            user_id: Some("u1".into()),
-            user_info: Some(r#"{"name":"Ann"}"#.into()),
-            auth_headers: vec!["Authorization: Bearer t".into()],
-            encryption_master_key: Some("zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=".into()),
-            ..args()
-        }
-        .client_config()
-        .unwrap();
-        assert_eq!(cfg.user.id, "u1");
-        // A user id alone does not sign in: only --signin or a user-auth endpoint does.
-        assert!(!cfg.user.sign_in);
-        let signs_in = |a: ConnectionArgs| a.client_config().map(|c| c.user.sign_in);
-        assert!(
-            signs_in(ConnectionArgs {
-                secret: Some("s".into()),
-                signin: true,
-                ..args()
-            })
-            .unwrap()
-        );
-        assert!(
-            signs_in(ConnectionArgs {
-                user_auth_endpoint: Some("http://127.0.0.1:1/user-auth".into()),
-                ..args()
-            })
-            .unwrap()
-        );
-        // Nothing to sign with.
-        assert!(
-            signs_in(ConnectionArgs {
-                signin: true,
-                ..args()
-            })
-            .is_err()
-        );
-        assert_eq!(
-            cfg.auth.headers,
-            vec![("Authorization".into(), "Bearer t".into())]
-        );
-        assert!(cfg.auth.master_key.is_some());
-        // The secret never shows in debug output.
-        let debug = format!("{cfg:?}");
-        assert!(!debug.contains("\"s\"") && debug.contains("***"), "{debug}");
-        assert!(!debug.contains("Bearer"), "{debug}");
-
-        let generated = args().client_config().unwrap();
-        assert!(generated.user.id.starts_with("tickertape-"));
-        assert!(!generated.user.sign_in);
-
-        assert!(
-            ConnectionArgs {
-                key: None,
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                user_info: Some("{".into()),
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                auth_headers: vec!["nocolon".into()],
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                encryption_master_key: Some("AAEC".into()),
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-    }
-}
+#[path = "connection_tests.rs"]
+mod tests;

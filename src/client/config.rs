@@ -5,6 +5,7 @@ use std::time::Duration;
 
 pub use super::endpoint::Endpoint;
 pub use crate::net::http_url::AuthUrl;
+use crate::net::tls::ExtraRoots;
 use crate::protocol::crypto::KEY_LEN;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 
@@ -90,6 +91,8 @@ pub struct ClientConfig {
     pub consumer_grace: Duration,
     /// Largest frame accepted from the server.
     pub max_frame_bytes: usize,
+    /// Certificates trusted besides the bundled and the system roots (`--ca-file`).
+    pub tls_roots: ExtraRoots,
 }
 
 impl ClientConfig {
@@ -112,6 +115,7 @@ impl ClientConfig {
             queue_capacity: 4096,
             consumer_grace: Duration::from_millis(250),
             max_frame_bytes: 4 << 20,
+            tls_roots: ExtraRoots::default(),
         }
     }
 }

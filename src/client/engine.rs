@@ -125,7 +125,7 @@ impl Engine {
             let cfg = self.cfg.clone();
             let attempt = timeout(
                 cfg.connect_timeout,
-                transport::connect(&self.endpoint, &cfg.key, cfg.max_frame_bytes),
+                transport::connect(&self.endpoint, &cfg),
             )
             .await;
             let next = match attempt {
@@ -271,6 +271,9 @@ impl Engine {
     }
 
     pub(super) fn http(&mut self) -> HttpClient {
-        self.http.get_or_insert_with(HttpClient::default).clone()
+        let roots = &self.cfg.tls_roots;
+        self.http
+            .get_or_insert_with(|| HttpClient::with_roots(Duration::from_secs(10), roots))
+            .clone()
     }
 }

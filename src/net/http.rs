@@ -59,8 +59,13 @@ impl Default for HttpClient {
 
 impl HttpClient {
     pub fn new(timeout: Duration) -> HttpClient {
+        HttpClient::with_roots(timeout, &super::tls::ExtraRoots::default())
+    }
+
+    /// A client that also trusts `roots` (`--ca-file`).
+    pub fn with_roots(timeout: Duration, roots: &super::tls::ExtraRoots) -> HttpClient {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(super::tls::build())
+            .with_tls_config(super::tls::build_with(roots))
             .https_or_http()
             .enable_http1()
             .build();
@@ -117,7 +122,7 @@ impl HttpClient {
                 .await
                 .map_err(|e| HttpError::Request {
                     url: url.to_owned(),
-                    reason: error_chain(&e),
+                    reason: super::tls::certificate_problem(&e).unwrap_or_else(|| error_chain(&e)),
                 })?;
             let status = resp.status().as_u16();
             let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
