@@ -30,7 +30,7 @@ async fn auth_endpoint_signs_with_headers_and_reports_failures() {
     .await;
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.endpoint = Some(url);
+    cfg.auth.endpoint = Some(url.parse().unwrap());
     cfg.auth.headers = vec![("Authorization".into(), "Bearer t0k".into())];
     let (client, mut rx) = client::connect(cfg, &["private-ok".into()]).unwrap();
     let mut conn = peer.conn().await;
@@ -81,7 +81,7 @@ async fn auth_endpoint_answers_that_are_not_json_are_explained() {
     let (url, _requests) = http_endpoint(vec![(200, "<html>login</html>".into())]).await;
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.endpoint = Some(url);
+    cfg.auth.endpoint = Some(url.parse().unwrap());
     let (_client, mut rx) = client::connect(cfg, &["presence-x".into()]).unwrap();
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;
@@ -171,7 +171,7 @@ async fn endpoint_shared_secret_decrypts_without_a_master_key() {
     .await;
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.endpoint = Some(url);
+    cfg.auth.endpoint = Some(url.parse().unwrap());
     let (_client, mut rx) = client::connect(cfg, &[channel.into()]).unwrap();
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;

@@ -86,6 +86,10 @@ pub struct Profile {
     pub user_id: Option<String>,
     /// JSON text, as for `--user-info`.
     pub user_info: Option<String>,
+    /// As `--signin`.
+    pub signin: Option<bool>,
+    /// As `--ca-file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where the file is by default: `$XDG_CONFIG_HOME/tickertape/config.toml`.

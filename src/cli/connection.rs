@@ -13,7 +13,11 @@ use clap::Args;
 
 use super::config_file::{self, Profile};
 use super::duration::parse_duration;
-use crate::client::{ClientConfig, Endpoint, Secret, User};
+use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
+use crate::client::{
+    ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
+};
+use crate::net::tls::ExtraRoots;
 use crate::protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
@@ -24,7 +28,7 @@ pub const DEFAULT_PORT: u16 = 6001;
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// App key (public; it is part of the WebSocket URL)
-    #[arg(long, env = "PUSHER_APP_KEY")]
+    #[arg(long, env = "PUSHER_APP_KEY", value_parser = Checked(validate_app_key))]
     pub key: Option<String>,
     /// App secret: signs private and presence subscriptions locally. Never printed.
     #[arg(long, env = "PUSHER_APP_SECRET", hide_env_values = true)]
@@ -33,10 +37,10 @@ pub struct ConnectionArgs {
     #[arg(long, env = "PUSHER_APP_ID")]
     pub app_id: Option<String>,
     /// Pusher cluster, e.g. eu or mt1: connects to ws-CLUSTER.pusher.com over TLS
-    #[arg(long, env = "PUSHER_APP_CLUSTER")]
+    #[arg(long, env = "PUSHER_APP_CLUSTER", value_parser = Checked(validate_cluster))]
     pub cluster: Option<String>,
     /// Server host name or IP [default: 127.0.0.1, the embedded server]
-    #[arg(long, env = "PUSHER_HOST")]
+    #[arg(long, env = "PUSHER_HOST", value_parser = Checked(validate_host))]
     pub host: Option<String>,
     /// Server port [default: 6001 for the default host, else 443 with TLS and 80 without]
     #[arg(long, env = "PUSHER_PORT")]
@@ -44,12 +48,17 @@ pub struct ConnectionArgs {
     /// ws or wss (http and https, as Laravel writes them, mean the same)
     #[arg(long, env = "PUSHER_SCHEME")]
     pub scheme: Option<String>,
-    /// Auth endpoint for private/presence/encrypted channels (pusher-js's form POST)
-    #[arg(long, env = "PUSHER_AUTH_ENDPOINT")]
+    /// Auth endpoint for private/presence/encrypted channels (pusher-js's form POST).
+    /// Credentials in it (https://user:pw@host/…) are sent as Basic auth, never shown
+    #[arg(long, env = "PUSHER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
     pub auth_endpoint: Option<String>,
     /// User-authentication endpoint for signing in (pusher-js's /pusher/user-auth)
-    #[arg(long, env = "PUSHER_USER_AUTH_ENDPOINT")]
+    #[arg(long, env = "PUSHER_USER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
     pub user_auth_endpoint: Option<String>,
+    /// Also trust the CA certificates of this PEM file (a self-hosted server's private CA),
+    /// besides the bundled and the system roots
+    #[arg(long, value_name = "FILE", env = "TICKERTAPE_CA_FILE", value_parser = parse_ca_file)]
+    pub ca_file: Option<PathBuf>,
     /// Header sent to the auth endpoints, as "Name: value" (repeatable)
     #[arg(
         long = "auth-header",
@@ -66,9 +75,13 @@ pub struct ConnectionArgs {
         hide_env_values = true
     )]
     pub encryption_master_key: Option<String>,
-    /// User id for presence channels and sign-in [default: tickertape-<random>]
+    /// User id for presence channels, and for --signin [default: tickertape-<random>]
     #[arg(long, env = "TICKERTAPE_USER_ID")]
     pub user_id: Option<String>,
+    /// Sign in as the user after connecting (pusher-js's `signin()`): signed with --secret,
+    /// or by --user-auth-endpoint, which signs in without this flag
+    #[arg(long, env = "TICKERTAPE_SIGNIN")]
+    pub signin: bool,
     /// User info for presence channels, as JSON
     #[arg(long, value_name = "JSON", env = "TICKERTAPE_USER_INFO")]
     pub user_info: Option<String>,
@@ -118,6 +131,8 @@ impl ConnectionArgs {
                 .or(p.encryption_master_key),
             user_id: non_empty(self.user_id).or(p.user_id),
             user_info: non_empty(self.user_info).or(p.user_info),
+            signin: self.signin || p.signin.unwrap_or(false),
+            ca_file: self.ca_file.or(p.ca_file),
             ..self
         }
         .with_local_defaults())
@@ -152,21 +167,28 @@ impl ConnectionArgs {
             anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID")
         })?;
         let e = self.endpoint()?;
-        let base = match (&self.host, &self.cluster) {
-            (None, Some(cluster)) if e.tls => format!("https://api-{cluster}.pusher.com"),
-            _ => format!(
-                "{}://{}:{}",
-                if e.tls { "https" } else { "http" },
-                e.host,
-                e.port
-            ),
+        let api = match (&self.host, &self.cluster) {
+            (None, Some(cluster)) if e.tls => Endpoint {
+                host: format!(
+                    "api-{}.pusher.com",
+                    validate_cluster(cluster).map_err(|e| anyhow!("cluster {e}"))?
+                ),
+                port: 443,
+                ..e
+            },
+            _ => e,
         };
-        Ok(crate::publish::RestClient::new(
-            base,
-            app_id,
-            key,
-            Secret::new(secret),
-        ))
+        let base = api.http_base().map_err(|e| anyhow!(e))?;
+        let mut rest =
+            crate::publish::RestClient::new(base.to_string(), app_id, key, Secret::new(secret));
+        if let Some(path) = &self.ca_file {
+            let roots = ExtraRoots::from_pem_file(path).map_err(|e| anyhow!("--ca-file: {e}"))?;
+            rest = rest.with_http(crate::net::http::HttpClient::with_roots(
+                std::time::Duration::from_secs(10),
+                &roots,
+            ));
+        }
+        Ok(rest)
     }
 
     /// Resolves everything into the engine's configuration (after [`ConnectionArgs::merged`]).
@@ -178,15 +200,24 @@ impl ConnectionArgs {
                     .map_or("the config file".into(), |p| p.display().to_string())
             )
         })?;
+        let key = validate_app_key(&key).map_err(|e| anyhow!(e))?;
         let mut cfg = ClientConfig::new(key, self.endpoint()?);
         cfg.auth.secret = self.secret.clone().map(Secret::new);
-        cfg.auth.endpoint = self.auth_endpoint.clone();
-        cfg.auth.user_endpoint = self.user_auth_endpoint.clone();
         cfg.auth.headers = self
             .auth_headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<_, _>>()?;
+        cfg.auth.endpoint = auth_url("auth_endpoint", &self.auth_endpoint, &cfg.auth.headers)?;
+        cfg.auth.user_endpoint = auth_url(
+            "user_auth_endpoint",
+            &self.user_auth_endpoint,
+            &cfg.auth.headers,
+        )?;
+        if let Some(path) = &self.ca_file {
+            cfg.tls_roots =
+                ExtraRoots::from_pem_file(path).map_err(|e| anyhow!("--ca-file: {e}"))?;
+        }
         if let Some(b64) = &self.encryption_master_key {
             cfg.auth.master_key =
                 Some(crypto::key_from_base64(b64).context("--encryption-master-key")?);
@@ -198,15 +229,16 @@ impl ConnectionArgs {
             ),
             None => None,
         };
-        if let Some(id) = &self.user_id {
-            cfg.user = User {
-                id: id.clone(),
-                info,
-                sign_in: cfg.auth.secret.is_some() || cfg.auth.user_endpoint.is_some(),
-            };
-        } else {
-            cfg.user.info = info;
+        // Only when asked: a server without user authentication answers a sign-in with 4009.
+        let sign_in = self.signin || cfg.auth.user_endpoint.is_some();
+        if sign_in && cfg.auth.secret.is_none() && cfg.auth.user_endpoint.is_none() {
+            bail!("--signin needs --secret (to sign locally) or --user-auth-endpoint");
         }
+        if let Some(id) = &self.user_id {
+            cfg.user.id = id.clone();
+        }
+        cfg.user.info = info;
+        cfg.user.sign_in = sign_in;
         if let Some(t) = self.activity_timeout {
             cfg.activity_timeout = t.max(Duration::from_secs(1));
         }
@@ -244,13 +276,11 @@ impl ConnectionArgs {
         let default_port = |tls: bool| if tls { 443 } else { 80 };
         Ok(match (&self.host, &self.cluster) {
             (Some(host), _) => {
-                if host.contains('/') || host.contains("://") {
-                    bail!("--host {host:?}: give the host name only, and use --scheme and --port");
-                }
+                let host = validate_host(host).map_err(|e| anyhow!("host {e}"))?;
                 let tls = tls.unwrap_or(port == Some(443));
                 let port = port.unwrap_or(default_port(tls));
                 Endpoint {
-                    host: host.clone(),
+                    host,
                     port,
                     tls,
                     tls_port: if port == default_port(false) {
@@ -262,7 +292,8 @@ impl ConnectionArgs {
             }
             (None, Some(cluster)) => {
                 let tls = tls.unwrap_or(true);
-                let mut e = Endpoint::cluster(cluster);
+                let cluster = validate_cluster(cluster).map_err(|e| anyhow!("cluster {e}"))?;
+                let mut e = Endpoint::cluster(&cluster);
                 e.tls = tls;
                 e.port = port.unwrap_or(default_port(tls));
                 e
@@ -280,168 +311,6 @@ impl ConnectionArgs {
     }
 }
 
-fn parse_header(text: &str) -> anyhow::Result<(String, String)> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| anyhow!("--auth-header needs the form \"Name: value\""))?;
-    let name = name.trim();
-    http::HeaderName::from_bytes(name.as_bytes())
-        // Not quoted: a header pasted without its colon can put a token in the name part.
-        .map_err(|_| {
-            anyhow!("--auth-header: the part before the first ':' is not a valid header name")
-        })?;
-    let value = value.trim();
-    http::HeaderValue::from_str(value).map_err(|_| {
-        anyhow!("--auth-header {name}: the value has characters a header cannot carry")
-    })?;
-    Ok((name.to_owned(), value.to_owned()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args() -> ConnectionArgs {
-        ConnectionArgs {
-            key: Some("k".into()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn endpoints() {
-        let e = args().endpoint().unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.tls), ("127.0.0.1", 6001, false));
-
-        let e = ConnectionArgs {
-            cluster: Some("eu".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(
-            (e.host.as_str(), e.port, e.tls),
-            ("ws-eu.pusher.com", 443, true)
-        );
-
-        // Laravel's .env for Pusher: https, port 443, a cluster and no host.
-        let e = ConnectionArgs {
-            cluster: Some("mt1".into()),
-            scheme: Some("https".into()),
-            port: Some("443".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(
-            e.url("k").split('?').next(),
-            Some("wss://ws-mt1.pusher.com:443/app/k")
-        );
-
-        // Laravel's .env for soketi or Reverb: a host, a port, http.
-        let e = ConnectionArgs {
-            host: Some("soketi".into()),
-            port: Some("6001".into()),
-            scheme: Some("http".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!(e.url("k").split('?').next(), Some("ws://soketi:6001/app/k"));
-        assert_eq!(
-            e.with_tls().url("k").split('?').next(),
-            Some("wss://soketi:6001/app/k")
-        );
-
-        let e = ConnectionArgs {
-            host: Some("example.com".into()),
-            ..args()
-        }
-        .endpoint()
-        .unwrap();
-        assert_eq!((e.port, e.tls, e.with_tls().port), (80, false, 443));
-
-        for bad in [
-            ConnectionArgs {
-                scheme: Some("ftp".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                port: Some("x".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                port: Some("0".into()),
-                ..args()
-            },
-            ConnectionArgs {
-                host: Some("ws://h".into()),
-                ..args()
-            },
-        ] {
-            assert!(bad.endpoint().is_err());
-        }
-    }
-
-    #[test]
-    fn config_values() {
-        let cfg = ConnectionArgs {
-            secret: Some("s".into()),
-            user_id: Some("u1".into()),
-            user_info: Some(r#"{"name":"Ann"}"#.into()),
-            auth_headers: vec!["Authorization: Bearer t".into()],
-            encryption_master_key: Some("zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=".into()),
-            ..args()
-        }
-        .client_config()
-        .unwrap();
-        assert_eq!(cfg.user.id, "u1");
-        assert!(cfg.user.sign_in);
-        assert_eq!(
-            cfg.auth.headers,
-            vec![("Authorization".into(), "Bearer t".into())]
-        );
-        assert!(cfg.auth.master_key.is_some());
-        // The secret never shows in debug output.
-        let debug = format!("{cfg:?}");
-        assert!(!debug.contains("\"s\"") && debug.contains("***"), "{debug}");
-        assert!(!debug.contains("Bearer"), "{debug}");
-
-        let generated = args().client_config().unwrap();
-        assert!(generated.user.id.starts_with("tickertape-"));
-        assert!(!generated.user.sign_in);
-
-        assert!(
-            ConnectionArgs {
-                key: None,
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                user_info: Some("{".into()),
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                auth_headers: vec!["nocolon".into()],
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-        assert!(
-            ConnectionArgs {
-                encryption_master_key: Some("AAEC".into()),
-                ..args()
-            }
-            .client_config()
-            .is_err()
-        );
-    }
-}
+#[path = "connection_tests.rs"]
+mod tests;

@@ -6,6 +6,7 @@ pub mod duration;
 pub mod publish;
 pub mod serve;
 pub mod size;
+pub mod target;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::config::ClientConfig;
 use super::item::SubscriptionFailure;
 use crate::net::http::{HttpClient, Response};
+use crate::net::http_url::AuthUrl;
 use crate::protocol::channel::classify;
 use crate::protocol::crypto::{self, KEY_LEN};
 use crate::protocol::signature;
@@ -22,7 +23,7 @@ pub struct Grant {
 /// How this configuration authorizes.
 pub enum Mode {
     Local,
-    Endpoint(String),
+    Endpoint(AuthUrl),
     Unavailable,
 }
 
@@ -93,7 +94,7 @@ pub fn sign_locally(
 pub async fn ask_endpoint(
     cfg: &ClientConfig,
     http: &HttpClient,
-    url: &str,
+    url: &AuthUrl,
     socket_id: &str,
     channel: &str,
 ) -> Result<Grant, SubscriptionFailure> {
@@ -185,14 +186,16 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 async fn post_form(
     cfg: &ClientConfig,
     http: &HttpClient,
-    url: &str,
+    url: &AuthUrl,
     body: Vec<u8>,
 ) -> Result<Response, SubscriptionFailure> {
+    let mut headers = cfg.auth.headers.clone();
+    headers.extend(url.basic_auth());
     let resp = http
         .send(
             http::Method::POST,
-            url,
-            &cfg.auth.headers,
+            &url.uri().to_string(),
+            &headers,
             Some("application/x-www-form-urlencoded"),
             body,
         )

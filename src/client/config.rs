@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::endpoint::Endpoint;
+pub use crate::net::http_url::AuthUrl;
+use crate::net::tls::ExtraRoots;
 use crate::protocol::crypto::KEY_LEN;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 
@@ -26,52 +29,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Where the WebSocket server is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub tls: bool,
-    /// The port to use if the server demands TLS (close 4000).
-    pub tls_port: u16,
-}
-
-impl Endpoint {
-    /// `ws-{cluster}.pusher.com` over TLS on 443, as pusher-js builds it.
-    pub fn cluster(cluster: &str) -> Endpoint {
-        Endpoint {
-            host: format!("ws-{cluster}.pusher.com"),
-            port: 443,
-            tls: true,
-            tls_port: 443,
-        }
-    }
-
-    /// The connection URL for an app key (§1). It holds no secret.
-    pub fn url(&self, key: &str) -> String {
-        let scheme = if self.tls { "wss" } else { "ws" };
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!(
-            "{scheme}://{host}:{}/app/{key}?protocol=7&client=tickertape&version={}",
-            self.port,
-            env!("CARGO_PKG_VERSION")
-        )
-    }
-
-    /// The same server over TLS.
-    pub fn with_tls(&self) -> Endpoint {
-        Endpoint {
-            tls: true,
-            port: self.tls_port,
-            ..self.clone()
-        }
-    }
-}
-
 /// The user this client signs in as, and presents on presence channels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -87,9 +44,9 @@ pub struct AuthConfig {
     /// The app secret, to sign locally.
     pub secret: Option<Secret>,
     /// An auth endpoint that answers pusher-js's form POST.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<AuthUrl>,
     /// An endpoint for user sign-in (pusher-js's `/pusher/user-auth`).
-    pub user_endpoint: Option<String>,
+    pub user_endpoint: Option<AuthUrl>,
     /// Extra headers sent to the endpoints, as (name, value).
     pub headers: Vec<(String, String)>,
     /// The master key of encrypted channels.
@@ -138,6 +95,8 @@ pub struct ClientConfig {
     /// Largest message accepted from the server; a bigger one ends the connection with a
     /// clear, counted error before its payload is read.
     pub max_frame_bytes: usize,
+    /// Certificates trusted besides the bundled and the system roots (`--ca-file`).
+    pub tls_roots: ExtraRoots,
 }
 
 /// The largest message accepted by default: a hundred times Pusher's 10 KB limit.
@@ -164,6 +123,7 @@ impl ClientConfig {
             queue_bytes: super::feed::DEFAULT_BYTES,
             consumer_grace: Duration::from_millis(250),
             max_frame_bytes: DEFAULT_MAX_MESSAGE,
+            tls_roots: ExtraRoots::default(),
         }
     }
 }

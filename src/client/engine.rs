@@ -17,6 +17,7 @@ use super::item::{
     ConnectionState, Item, Reason, StateChange, SubscriptionFailure, SubscriptionStatus,
 };
 use super::outbox::Outbox;
+use super::signin::SignInState;
 use super::stats::Stats;
 use super::subscriptions::{Subscriptions, Unsubscribe};
 use super::transport;
@@ -82,6 +83,7 @@ pub(crate) struct Engine {
     http: Option<HttpClient>,
     pub(super) auth_tx: mpsc::Sender<AuthDone>,
     pub(super) auth_rx: mpsc::Receiver<AuthDone>,
+    pub(super) signin: SignInState,
     last_immediate: Option<Instant>,
 }
 
@@ -110,6 +112,7 @@ impl Engine {
             http: None,
             auth_tx,
             auth_rx,
+            signin: SignInState::default(),
             last_immediate: None,
         }
     }
@@ -125,7 +128,7 @@ impl Engine {
             let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
             let attempt = timeout_at(
                 deadline,
-                transport::connect(&self.endpoint, &cfg.key, cfg.max_frame_bytes),
+                transport::connect(&self.endpoint, &cfg),
             )
             .await;
             let next = match attempt {
@@ -271,6 +274,9 @@ impl Engine {
     }
 
     pub(super) fn http(&mut self) -> HttpClient {
-        self.http.get_or_insert_with(HttpClient::default).clone()
+        let roots = &self.cfg.tls_roots;
+        self.http
+            .get_or_insert_with(|| HttpClient::with_roots(Duration::from_secs(10), roots))
+            .clone()
     }
 }

@@ -127,20 +127,7 @@ impl Engine {
                 }
             }
             ServerMessage::SigninSuccess { user_data } => {
-                // As pusher-js does: follow the user's own channel.
-                let id = serde_json::from_str::<serde_json::Value>(&user_data)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)));
-                self.out.push(Item::SignedIn { user_data });
-                if let Some(id) = id {
-                    let channel =
-                        format!("{}{id}", crate::protocol::channel::SERVER_TO_USER_PREFIX);
-                    if crate::protocol::channel::validate_channel(&channel, true).is_ok()
-                        && self.subs.add(&channel)
-                    {
-                        self.start_subscription(live, channel).await?;
-                    }
-                }
+                self.on_signin_success(live, user_data).await?
             }
             ServerMessage::CacheMiss { channel } => self.deliver(ReceivedEvent::decoded(
                 SystemTime::now(),

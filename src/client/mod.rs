@@ -19,6 +19,7 @@ mod authorizer;
 mod backoff;
 mod command;
 mod config;
+mod endpoint;
 mod engine;
 mod feed;
 mod inbound;
@@ -27,6 +28,7 @@ mod outbox;
 mod presence;
 mod requests;
 mod session;
+mod signin;
 mod stats;
 mod subscriptions;
 mod transport;
@@ -35,6 +37,7 @@ pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, Secret, User};
 pub use feed::{FeedRx, FeedTx, feed};
+pub use endpoint::{MAX_KEY_LEN, quoted, validate_app_key, validate_cluster, validate_host};
 pub use item::{
     ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
     SubscriptionFailure, SubscriptionStatus,

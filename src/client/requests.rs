@@ -4,7 +4,7 @@
 use super::authorizer::{self, Grant, Mode};
 use super::command::Command;
 use super::engine::{AuthDone, Engine, Next};
-use super::item::{Item, Reason, SubscriptionStatus};
+use super::item::{Reason, SubscriptionStatus};
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Unsubscribe};
 use crate::protocol::channel::{classify, is_client_event};
@@ -100,19 +100,9 @@ impl Engine {
                     Err(failure) => self.fail(&channel, failure),
                 }
             }
-            AuthDone::SignIn { socket_id, result } if socket_id == live.socket_id => match result {
-                Ok(s) => {
-                    live.send(ClientMessage::Signin {
-                        auth: s.auth,
-                        user_data: s.user_data,
-                    })
-                    .await?
-                }
-                Err(f) => self
-                    .out
-                    .push(Item::Error(format!("sign-in failed: {}", f.message))),
-            },
-            AuthDone::SignIn { .. } => {}
+            AuthDone::SignIn { socket_id, result } => {
+                self.on_signin_result(live, socket_id, result).await?
+            }
         }
         Ok(())
     }

@@ -10,8 +10,7 @@ use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::authorizer;
-use super::engine::{AuthDone, Engine, Next};
+use super::engine::{Engine, Next};
 use super::item::{ConnectionState, Item, Reason};
 use super::transport::{self, Socket};
 use crate::protocol::close::handshake_error_action;
@@ -149,21 +148,11 @@ impl Engine {
 
     /// Resubscribes every channel and signs in, on each new connection.
     async fn start_session(&mut self, live: &mut Live) -> Step {
+        self.reset_signin();
         for channel in self.subs.reset_all() {
             self.start_subscription(live, channel).await?;
         }
-        if self.cfg.user.sign_in {
-            let (cfg, http, tx, socket_id) = (
-                self.cfg.clone(),
-                self.http(),
-                self.auth_tx.clone(),
-                live.socket_id.clone(),
-            );
-            tokio::spawn(async move {
-                let result = authorizer::sign_in(&cfg, &http, &socket_id).await;
-                let _ = tx.send(AuthDone::SignIn { socket_id, result }).await;
-            });
-        }
+        self.start_signin(live);
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use tokio_tungstenite::{
     Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
 };
 
-use super::config::Endpoint;
+use super::config::{ClientConfig, Endpoint};
 use crate::net::tls;
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -25,26 +25,33 @@ pub struct ConnectError {
 }
 
 /// Connects to the app's WebSocket URL.
-pub async fn connect(
-    endpoint: &Endpoint,
-    key: &str,
-    max_frame_bytes: usize,
-) -> Result<Socket, ConnectError> {
-    let url = endpoint.url(key);
+pub async fn connect(endpoint: &Endpoint, cfg: &ClientConfig) -> Result<Socket, ConnectError> {
+    let (key, max_frame_bytes) = (cfg.key.as_str(), cfg.max_frame_bytes);
+    let url = endpoint.uri(key).map_err(|message| ConnectError {
+        message,
+        fatal: true,
+    })?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_frame_bytes))
         .max_frame_size(Some(max_frame_bytes));
     let connector = if endpoint.tls {
-        Connector::Rustls(tls::client_config())
+        Connector::Rustls(cfg.tls_roots.client_config())
     } else {
         Connector::Plain
     };
     let (socket, _response) =
-        connect_async_tls_with_config(url.as_str(), Some(config), true, Some(connector))
+        connect_async_tls_with_config(url, Some(config), true, Some(connector))
             .await
-            .map_err(|e| ConnectError {
-                fatal: matches!(e, tungstenite::Error::Url(_)),
-                message: describe(e),
+            .map_err(|e| match tls::certificate_problem(&e) {
+                // A certificate that was refused is refused again: say how to fix it.
+                Some(message) => ConnectError {
+                    message,
+                    fatal: true,
+                },
+                None => ConnectError {
+                    fatal: matches!(e, tungstenite::Error::Url(_)),
+                    message: describe(e),
+                },
             })?;
     Ok(socket)
 }

@@ -9,6 +9,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 
+use super::http_url::redact;
+
 /// Largest response body read; the rest is an error.
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
@@ -57,8 +59,13 @@ impl Default for HttpClient {
 
 impl HttpClient {
     pub fn new(timeout: Duration) -> HttpClient {
+        HttpClient::with_roots(timeout, &super::tls::ExtraRoots::default())
+    }
+
+    /// A client that also trusts `roots` (`--ca-file`).
+    pub fn with_roots(timeout: Duration, roots: &super::tls::ExtraRoots) -> HttpClient {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(super::tls::build())
+            .with_tls_config(super::tls::build_with(roots))
             .https_or_http()
             .enable_http1()
             .build();
@@ -72,20 +79,28 @@ impl HttpClient {
     pub async fn send(
         &self,
         method: http::Method,
-        url: &str,
+        raw_url: &str,
         headers: &[(String, String)],
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Response, HttpError> {
+        // Every message names the URL without credentials.
+        let shown = redact(raw_url);
+        let url = shown.as_str();
         let url_err = |reason: String| HttpError::Url {
             url: url.to_owned(),
             reason,
         };
-        let uri: http::Uri = url
+        let uri: http::Uri = raw_url
             .parse()
-            .map_err(|e: http::uri::InvalidUri| url_err(e.to_string()))?;
+            .map_err(|_| url_err("it cannot be parsed".into()))?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) {
             return Err(url_err("the scheme must be http or https".into()));
+        }
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(url_err(
+                "credentials in a URL are not sent from here; parse it as an AuthUrl".into(),
+            ));
         }
         let mut req = http::Request::builder().method(method).uri(uri).header(
             http::header::USER_AGENT,
@@ -107,7 +122,7 @@ impl HttpClient {
                 .await
                 .map_err(|e| HttpError::Request {
                     url: url.to_owned(),
-                    reason: error_chain(&e),
+                    reason: super::tls::certificate_problem(&e).unwrap_or_else(|| error_chain(&e)),
                 })?;
             let status = resp.status().as_u16();
             let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)

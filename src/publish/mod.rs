@@ -80,6 +80,11 @@ impl RestClient {
         }
     }
 
+    /// The same client over another HTTP client (one that trusts `--ca-file`, say).
+    pub fn with_http(self, http: HttpClient) -> RestClient {
+        RestClient { http, ..self }
+    }
+
     /// Signs and sends one request; a 4xx/5xx becomes an error with the server's message.
     pub async fn call(
         &self,

@@ -5,6 +5,7 @@
 pub mod bin;
 pub mod scripted;
 pub mod server;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::time::Duration;

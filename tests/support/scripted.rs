@@ -11,3 +11,19 @@ pub async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
     conn.succeed(channel).await;
     conn
 }
+
+/// Sends `pusher:signin_success` for user `id`, as a server does after a good `pusher:signin`.
+pub async fn signin_success(conn: &mut Conn, id: &str) {
+    let user_data = serde_json::json!({ "id": id }).to_string();
+    let data = serde_json::json!({ "user_data": user_data }).to_string();
+    conn.send(&serde_json::json!({ "event": "pusher:signin_success", "data": data }).to_string())
+        .await;
+}
+
+/// How many of `frames` (client frames as text) are `pusher:subscribe` to a user channel.
+pub fn user_channel_subscribes(frames: &[String]) -> usize {
+    frames
+        .iter()
+        .filter(|f| f.contains("pusher:subscribe") && f.contains("#server-to-user-"))
+        .count()
+}

@@ -1,0 +1,141 @@
+//! The URL of an auth endpoint. Credentials written into it (`https://user:pw@host/auth`) are
+//! taken out when it is parsed and sent as Basic auth; the URL that is requested, shown and
+//! logged never holds them.
+
+use std::fmt;
+
+use base64::Engine as _;
+use percent_encoding::percent_decode_str;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthUrl {
+    /// The URL without credentials.
+    uri: http::Uri,
+    /// `Basic …`, from the credentials the URL had.
+    basic: Option<String>,
+}
+
+impl AuthUrl {
+    /// An http or https URL with a host. The error never quotes the credentials.
+    pub fn parse(text: &str) -> Result<AuthUrl, String> {
+        let text = text.trim();
+        let bad = |why: &str| format!("{} is not {why}", redact(text));
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or_else(|| bad("an http(s) URL"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(bad("an http or https URL"));
+        }
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(end);
+        let (userinfo, host) = match authority.rfind('@') {
+            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let uri: http::Uri = format!("{scheme}://{host}{path}")
+            .parse()
+            .map_err(|_| bad("a valid URL"))?;
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(bad("a URL with a host"));
+        }
+        let basic = userinfo.map(|info| {
+            let (user, password) = info.split_once(':').unwrap_or((info, ""));
+            let mut plain: Vec<u8> = percent_decode_str(user).collect();
+            plain.push(b':');
+            plain.extend(percent_decode_str(password));
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(plain)
+            )
+        });
+        Ok(AuthUrl { uri, basic })
+    }
+
+    /// The URL to request (without credentials).
+    pub fn uri(&self) -> &http::Uri {
+        &self.uri
+    }
+
+    /// The `Authorization` header the URL's credentials make, if it had any.
+    pub fn basic_auth(&self) -> Option<(String, String)> {
+        self.basic
+            .as_ref()
+            .map(|b| (http::header::AUTHORIZATION.to_string(), b.clone()))
+    }
+}
+
+impl std::str::FromStr for AuthUrl {
+    type Err = String;
+    fn from_str(text: &str) -> Result<AuthUrl, String> {
+        AuthUrl::parse(text)
+    }
+}
+
+impl fmt::Display for AuthUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.uri)
+    }
+}
+
+impl fmt::Debug for AuthUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthUrl")
+            .field("uri", &self.uri.to_string())
+            .field("basic", &self.basic.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// A URL's text for a message, with any credentials in its authority replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..end].rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => rest.to_owned(),
+    };
+    match scheme {
+        Some(s) => format!("{s}://{shown}"),
+        None => shown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_become_basic_auth_and_never_show() {
+        let u = AuthUrl::parse("https://ann:p%40ss@example.com:8443/pusher/auth?x=1").unwrap();
+        assert_eq!(u.to_string(), "https://example.com:8443/pusher/auth?x=1");
+        // base64("ann:p@ss")
+        assert_eq!(
+            u.basic_auth(),
+            Some(("authorization".into(), "Basic YW5uOnBAc3M=".into()))
+        );
+        assert!(!format!("{u:?}").contains("YW5u"));
+        let plain = AuthUrl::parse("http://127.0.0.1:1/auth").unwrap();
+        assert_eq!(plain.basic_auth(), None);
+        assert_eq!(plain.to_string(), "http://127.0.0.1:1/auth");
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_their_credentials() {
+        for bad in [
+            "ftp://u:s3cr3t@h/",
+            "u:s3cr3t@h/auth",
+            "http://u:s3cr3t@/auth",
+            "http://u:s3cr3t@h h/auth",
+            "",
+        ] {
+            let e = AuthUrl::parse(bad).unwrap_err();
+            assert!(!e.contains("s3cr3t"), "{e}");
+        }
+        assert_eq!(redact("https://u:pw@h:1/p@q"), "https://***@h:1/p@q");
+        assert_eq!(redact("h/x"), "h/x");
+    }
+}
