@@ -1,9 +1,114 @@
 //! The log pane's logic: lines with stable sequence numbers (the ring drops its oldest, so
 //! indices shift), search and filter queries, and which lines are visible.
 
+use std::collections::VecDeque;
+use std::time::SystemTime;
+
 use serde_json::Value;
 
-use super::state::LogLine;
+/// Longest data text kept per log line (the full frame is for the inspect view).
+pub const MAX_LOG_TEXT: usize = 2048;
+
+/// Longest raw frame kept per log line.
+pub const MAX_RAW: usize = 8 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// Increases by one per line, so a selection survives the ring dropping old lines.
+    pub seq: u64,
+    pub time: SystemTime,
+    pub channel: String,
+    pub event: String,
+    /// Compact data, at most [`MAX_LOG_TEXT`] bytes.
+    pub text: String,
+    /// The data as JSON, for `field=value` filters and the inspect view.
+    pub data: Option<Value>,
+    /// The frame as received, at most [`MAX_RAW`] bytes.
+    pub raw: String,
+    pub unbound: bool,
+    /// Publish-to-receive latency, when the event carries a timestamp.
+    pub latency_ms: Option<f64>,
+    /// A line from tickertape itself, not an event.
+    pub notice: bool,
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), the cut marked with `…`.
+pub fn truncated(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let cut = (0..=max)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// The log's lines, oldest first, bounded in count. Each line gets the next `seq`.
+#[derive(Debug, Clone)]
+pub struct Ring {
+    lines: VecDeque<LogLine>,
+    capacity: usize,
+    next_seq: u64,
+}
+
+impl Ring {
+    pub fn new(capacity: usize) -> Ring {
+        Ring {
+            lines: VecDeque::new(),
+            capacity: capacity.max(1),
+            next_seq: 0,
+        }
+    }
+
+    pub fn push(&mut self, mut line: LogLine) {
+        line.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.lines.len() >= self.capacity {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(line);
+    }
+
+    pub fn clear(&mut self) {
+        self.lines.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn back(&self) -> Option<&LogLine> {
+        self.lines.back()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &LogLine> + Clone {
+        self.lines.iter()
+    }
+
+    /// The line with this `seq`, if it is still kept.
+    pub fn by_seq(&self, seq: u64) -> Option<&LogLine> {
+        let at = self.lines.partition_point(|l| l.seq < seq);
+        self.lines.get(at).filter(|l| l.seq == seq)
+    }
+
+    /// Position of the first line whose `seq` is at least `seq`.
+    pub fn position(&self, seq: u64) -> usize {
+        self.lines.partition_point(|l| l.seq < seq)
+    }
+}
+
+impl std::ops::Index<usize> for Ring {
+    type Output = LogLine;
+    fn index(&self, i: usize) -> &LogLine {
+        &self.lines[i]
+    }
+}
 
 /// A filter: every term must match. `channel:NAME`, `event:NAME`, `field=value` on the JSON
 /// data (dotted path), or free text anywhere in the line.

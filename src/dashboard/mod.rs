@@ -14,6 +14,7 @@ pub mod state;
 mod status;
 mod statusbar;
 pub mod terminal;
+pub mod theme;
 pub mod ticker;
 pub mod view;
 

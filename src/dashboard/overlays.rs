@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
 use super::keys::KEYS;
 use super::state::State;
-use super::view::{age, pane, style};
+use super::theme::{Slot, age};
 use crate::output::lines::clock;
 use crate::safe_text::terminal_safe;
 
@@ -39,7 +39,7 @@ pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).block(pane(format!(" members · {total} "), false)),
+        Paragraph::new(lines).block(state.theme.pane(format!(" members · {total} "), false)),
         area,
     );
 }
@@ -80,7 +80,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
     let dataset = Dataset::default()
         .marker(marker)
         .graph_type(GraphType::Line)
-        .style(style(state, Color::Cyan))
+        .style(state.theme.style(Slot::Chart))
         .data(&points);
     let title = format!(
         " {} · {} values · {} updates · Esc closes ",
@@ -89,7 +89,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         row.updates
     );
     let chart = Chart::new(vec![dataset])
-        .block(pane(title, true))
+        .block(state.theme.pane(title, true))
         .x_axis(Axis::default().bounds([0.0, (points.len().max(2) - 1) as f64]))
         .y_axis(
             Axis::default()
@@ -107,7 +107,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         .collect();
     let age = age(now.duration_since(row.updated_at));
     frame.render_widget(
-        Paragraph::new(recent).block(pane(format!(" last · {age} "), false)),
+        Paragraph::new(recent).block(state.theme.pane(format!(" last · {age} "), false)),
         values_area,
     );
 }
@@ -138,13 +138,13 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(text)
-            .block(pane(title, true))
+            .block(state.theme.pane(title, true))
             .scroll((scroll, 0)),
         left,
     );
     let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
         .wrap(ratatui::widgets::Wrap { trim: false })
-        .block(pane(" raw frame ".into(), false))
+        .block(state.theme.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
 }
@@ -202,14 +202,14 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     match &form.error {
         Some(e) => lines.push(Line::styled(
             terminal_safe(e).into_owned(),
-            style(state, Color::Red).add_modifier(Modifier::BOLD),
+            state.theme.style(Slot::Error),
         )),
         None => lines.push(Line::styled(
             "client-* events go over the socket; others through the REST API",
             Style::new().add_modifier(Modifier::DIM),
         )),
     }
-    let block = pane(
+    let block = state.theme.pane(
         " trigger · Tab next field · Enter send · Esc cancel ".into(),
         true,
     );
@@ -246,7 +246,11 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
         )));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(pane(format!(" events · {} ", state.counts.len()), false)),
+        Paragraph::new(lines).block(
+            state
+                .theme
+                .pane(format!(" events · {} ", state.counts.len()), false),
+        ),
         area,
     );
 }

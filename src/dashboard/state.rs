@@ -1,12 +1,14 @@
 //! The dashboard's state and its update functions: plain structs, no terminal. One task owns
 //! it; engine items and keys change it; the view only reads it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use super::binding::{Bindings, FieldPath, View};
-use super::logview::{self, Filter};
+pub use super::logview::LogLine;
+use super::logview::{self, Filter, MAX_LOG_TEXT, MAX_RAW, Ring, truncated};
 pub use super::status::Status;
+use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
@@ -38,44 +40,6 @@ impl Default for Options {
     }
 }
 
-/// Longest data text kept per log line (the full frame is for the inspect view to come).
-pub const MAX_LOG_TEXT: usize = 2048;
-
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    /// Increases by one per line, so a selection survives the ring dropping old lines.
-    pub seq: u64,
-    pub time: SystemTime,
-    pub channel: String,
-    pub event: String,
-    /// Compact data, at most [`MAX_LOG_TEXT`] bytes.
-    pub text: String,
-    /// The data as JSON, for `field=value` filters and the inspect view.
-    pub data: Option<serde_json::Value>,
-    /// The frame as received, at most [`MAX_RAW`] bytes.
-    pub raw: String,
-    pub unbound: bool,
-    /// Publish-to-receive latency, when the event carries a timestamp.
-    pub latency_ms: Option<f64>,
-    /// A line from tickertape itself, not an event.
-    pub notice: bool,
-}
-
-/// Longest raw frame kept per log line.
-pub const MAX_RAW: usize = 8 * 1024;
-
-fn truncated(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 /// What is being typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -100,7 +64,7 @@ pub struct Seen {
 #[derive(Debug, Clone)]
 pub struct Frozen {
     pub ticker: Ticker,
-    pub log: VecDeque<LogLine>,
+    pub log: Ring,
     pub since: u64,
 }
 
@@ -108,7 +72,7 @@ pub struct State {
     pub options: Options,
     pub bindings: Bindings,
     pub ticker: Ticker,
-    pub log: VecDeque<LogLine>,
+    pub log: Ring,
     /// Every event type seen: (channel, event) → how many, and when the last came.
     pub counts: BTreeMap<(String, String), Seen>,
     /// Some binding is a `count`: the events pane is always shown.
@@ -119,7 +83,6 @@ pub struct State {
     pub selected: usize,
     /// The selected log line's `seq`; `None` follows new lines.
     pub log_selected: Option<u64>,
-    pub(super) next_seq: u64,
     pub filter: Option<Filter>,
     /// The last search, lowercase.
     pub search: Option<String>,
@@ -147,6 +110,8 @@ pub struct State {
     /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
     pub epoch: SystemTime,
     started: Instant,
+    /// How things look, from the options.
+    pub theme: Theme,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -159,7 +124,7 @@ impl State {
     pub fn new(options: Options, bindings: Bindings, now: Instant) -> State {
         State {
             ticker: Ticker::new(options.history, options.max_rows),
-            log: VecDeque::new(),
+            log: Ring::new(options.log_capacity),
             counts: BTreeMap::new(),
             counting: false,
             status: Status::new(now),
@@ -167,7 +132,6 @@ impl State {
             sort: Sort::Key,
             selected: 0,
             log_selected: None,
-            next_seq: 0,
             filter: None,
             search: None,
             input: None,
@@ -184,6 +148,7 @@ impl State {
             quit: false,
             epoch: SystemTime::now(),
             started: now,
+            theme: Theme::new(options.color, options.ascii),
             options,
             bindings,
         }
@@ -341,17 +306,12 @@ impl State {
         });
     }
 
-    fn push_log(&mut self, mut line: LogLine) {
-        line.seq = self.next_seq;
-        self.next_seq += 1;
-        if self.log.len() >= self.options.log_capacity.max(1) {
-            self.log.pop_front();
-        }
-        self.log.push_back(line);
+    fn push_log(&mut self, line: LogLine) {
+        self.log.push(line);
     }
 
     /// What the view shows: the frozen copy while paused.
-    pub fn visible(&self) -> (&Ticker, &VecDeque<LogLine>) {
+    pub fn visible(&self) -> (&Ticker, &Ring) {
         match &self.paused {
             Some(f) => (&f.ticker, &f.log),
             None => (&self.ticker, &self.log),
@@ -383,8 +343,6 @@ impl State {
 
     /// The log line with this `seq`, if it is still kept.
     pub fn line(&self, seq: u64) -> Option<&LogLine> {
-        let log = self.visible().1;
-        let at = log.partition_point(|l| l.seq < seq);
-        log.get(at).filter(|l| l.seq == seq)
+        self.visible().1.by_seq(seq)
     }
 }

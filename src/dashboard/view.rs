@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::logview::contains_ci;
 use super::state::{Focus, InputKind, LogLine, State};
+use super::theme::{Slot, age};
 use super::ticker::Row as TickerRow;
 use super::{overlays, statusbar};
 use crate::output::lines::clock;
@@ -70,7 +71,7 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         }
     }
     frame.render_widget(
-        Paragraph::new(hint_line(state)).style(Style::new().add_modifier(Modifier::DIM)),
+        Paragraph::new(hint_line(state)).style(state.theme.style(Slot::Dim)),
         hints,
     );
     if let Some(key) = &state.chart {
@@ -105,33 +106,7 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     }
 }
 
-pub(super) fn style(state: &State, color: Color) -> Style {
-    if state.options.color {
-        Style::new().fg(color)
-    } else {
-        Style::new()
-    }
-}
-
-/// A bordered pane; the focused one has a bold border, the other a dim one.
-pub(super) fn pane(title: String, focused: bool) -> Block<'static> {
-    let border = if focused {
-        Modifier::BOLD
-    } else {
-        Modifier::DIM
-    };
-    Block::new()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(Style::new().add_modifier(border))
-}
-
-fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, ascii: bool) -> String {
-    let levels: &[char] = if ascii {
-        &[' ', '.', ':', '-', '=', '+', '*', '#']
-    } else {
-        &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
-    };
+fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, levels: &[char]) -> String {
     let all: Vec<f64> = values.collect();
     let tail = &all[all.len().saturating_sub(width)..];
     let (min, max) = tail
@@ -151,15 +126,6 @@ fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, ascii: boo
         .collect()
 }
 
-pub(super) fn age(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        _ => format!("{}h", s / 3600),
-    }
-}
-
 fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let (ticker, _) = state.visible();
     let focused = state.focus == Focus::Ticker;
@@ -174,40 +140,40 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     if ticker.missing > 0 {
         title.push_str(&format!("· {} missing field ", ticker.missing));
     }
-    let block = pane(title, focused);
+    let t = &state.theme;
+    let block = t.pane(title, focused);
     // Columns by priority: the narrow terminal keeps the first ones.
     let wide = area.width >= 100;
     let spark_w = if wide { 24 } else { 12 };
-    let (up, down) = if state.options.ascii {
-        ("^", "v")
-    } else {
-        ("▲", "▼")
-    };
+    let (up, down) = t.arrows();
     let rows: Vec<Row> = ticker
         .sorted(state.sort)
         .into_iter()
         .map(|r: &TickerRow| {
             let stale = now.duration_since(r.updated_at).as_secs() >= 30;
             let (arrow, chg, pct, color) = match r.change() {
-                Some((a, p)) if a > 0.0 => {
-                    (up, format!("{a:+.2}"), format!("{p:+.2}%"), Color::Green)
-                }
-                Some((a, p)) if a < 0.0 => {
-                    (down, format!("{a:+.2}"), format!("{p:+.2}%"), Color::Red)
-                }
-                Some(_) => ("=", "0.00".into(), "0.00%".into(), Color::Reset),
-                None => (" ", String::new(), String::new(), Color::Reset),
+                Some((a, p)) if a > 0.0 => (
+                    up,
+                    format!("{a:+.2}"),
+                    format!("{p:+.2}%"),
+                    Some(Slot::Rise),
+                ),
+                Some((a, p)) if a < 0.0 => (
+                    down,
+                    format!("{a:+.2}"),
+                    format!("{p:+.2}%"),
+                    Some(Slot::Fall),
+                ),
+                Some(_) => ("=", "0.00".into(), "0.00%".into(), None),
+                None => (" ", String::new(), String::new(), None),
             };
+            let color = color.map_or(Style::new(), |c| t.style(c));
             let mut cells = vec![
                 Cell::from(terminal_safe(&r.key).into_owned()),
                 Cell::from(terminal_safe(&r.text).into_owned()),
-                Cell::from(format!("{arrow} {chg}")).style(style(state, color)),
-                Cell::from(pct).style(style(state, color)),
-                Cell::from(sparkline(
-                    r.history.iter().copied(),
-                    spark_w,
-                    state.options.ascii,
-                )),
+                Cell::from(format!("{arrow} {chg}")).style(color),
+                Cell::from(pct).style(color),
+                Cell::from(sparkline(r.history.iter().copied(), spark_w, t.levels())),
                 Cell::from(r.updates.to_string()),
                 Cell::from(age(now.duration_since(r.updated_at))),
             ];
@@ -219,7 +185,7 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
             }
             let row = Row::new(cells);
             if stale {
-                row.style(Style::new().add_modifier(Modifier::DIM))
+                row.style(t.style(Slot::Dim))
             } else {
                 row
             }
@@ -240,9 +206,9 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
         header.push("SINCE 1ST");
     }
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+        .header(Row::new(header).style(t.style(Slot::Heading)))
         .block(block)
-        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+        .row_highlight_style(t.style(Slot::Selected));
     let mut ts = TableState::default();
     if focused && !ticker.is_empty() {
         ts.select(Some(state.selected.min(ticker.len() - 1)));
@@ -251,32 +217,25 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
 }
 
 fn log_line(state: &State, l: &LogLine) -> Line<'static> {
+    let t = &state.theme;
     let mut spans = vec![
-        Span::styled(clock(l.time), Style::new().add_modifier(Modifier::DIM)),
+        Span::styled(clock(l.time), t.style(Slot::Dim)),
         Span::raw(" "),
         Span::styled(
             terminal_safe(&l.channel).into_owned(),
-            style(state, Color::Cyan),
+            t.style(Slot::Channel),
         ),
         Span::raw(" "),
-        Span::styled(
-            terminal_safe(&l.event).into_owned(),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
+        Span::styled(terminal_safe(&l.event).into_owned(), t.style(Slot::Event)),
         Span::raw(" "),
     ];
     if l.unbound {
-        spans.push(Span::styled(
-            "[unbound] ",
-            style(state, Color::Yellow).add_modifier(Modifier::BOLD),
-        ));
+        spans.push(Span::styled("[unbound] ", t.style(Slot::Unbound)));
     }
     spans.push(Span::raw(terminal_safe(&l.text).into_owned()));
     let line = Line::from(spans);
     match &state.search {
-        Some(needle) if contains_ci(l, needle) => {
-            line.style(Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD))
-        }
+        Some(needle) if contains_ci(l, needle) => line.style(state.theme.style(Slot::Found)),
         _ => line,
     }
 }
@@ -298,7 +257,7 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
         .map(|(k, &p)| {
             let line = log_line(state, &log[p]);
             if focused && Some(start + k) == selected && state.log_selected.is_some() {
-                line.style(Style::new().add_modifier(Modifier::REVERSED))
+                line.style(state.theme.style(Slot::Selected))
             } else {
                 line
             }
@@ -318,7 +277,7 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
     if state.log_selected.is_some() {
         title.push_str("· G follows ");
     }
-    let block = pane(title, focused);
+    let block = state.theme.pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
