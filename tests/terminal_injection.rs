@@ -20,6 +20,7 @@ use tickertape::client::{
     ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,
 };
+use tickertape::dashboard::overlay::Overlay;
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 use tickertape::protocol::frame::Member;
@@ -159,13 +160,16 @@ fn every_dashboard_view_escapes_the_corpus() {
     let now = t0 + Duration::from_secs(30);
     assert_screen_safe("ticker, log, members and status bar", &s, now);
     press(&mut s, KeyCode::Enter);
-    assert!(s.chart.is_some());
+    assert!(matches!(s.overlay, Some(Overlay::Chart(_))));
     assert_screen_safe("chart", &s, now);
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Tab);
     for line in 0..12 {
         press(&mut s, KeyCode::Enter);
-        assert!(s.inspect.is_some(), "inspect of line {line}");
+        assert!(
+            matches!(s.overlay, Some(Overlay::Inspect { .. })),
+            "inspect of line {line}"
+        );
         assert_screen_safe(&format!("inspect of line {line}"), &s, now);
         press(&mut s, KeyCode::Esc);
         press(&mut s, KeyCode::Char('k'));

@@ -287,6 +287,7 @@ async fn dashboard(
         ascii: args.ascii,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         ts_field: args.ts_field.clone(),
+        stop_after: args.count,
     };
     let mut rules = args.bindings;
     if let Some(path) = &args.bindings_file {
@@ -303,7 +304,6 @@ async fn dashboard(
     let options = terminal::RunOptions {
         fps: args.fps,
         mouse: args.mouse,
-        stop_after: args.count,
         timeout: args.timeout,
         stats: args.stats.clone(),
     };

@@ -3,11 +3,13 @@
 //! (pure), `terminal` runs the loop that owns the state.
 
 pub mod binding;
+pub mod effects;
 pub mod export;
 pub mod form;
 mod input;
 pub mod keys;
 pub mod logview;
+pub mod overlay;
 mod overlays;
 pub mod pacing;
 pub mod state;

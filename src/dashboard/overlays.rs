@@ -149,7 +149,7 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     frame.render_widget(raw, right);
 }
 
-pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
+pub(super) fn draw_help(frame: &mut Frame, state: &State, area: Rect, _scroll: u16) {
     let height = (KEYS.len() as u16 + 4).min(area.height);
     let width = 64.min(area.width);
     let rect = Rect {
@@ -167,6 +167,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
             .borders(Borders::ALL)
             .title(" keys · Esc closes "),
     );
+    let _ = state;
     frame.render_widget(Clear, rect);
     frame.render_widget(table, rect);
 }

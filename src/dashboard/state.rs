@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use super::binding::{Bindings, FieldPath, View};
+use super::effects::{Done, Effect};
 pub use super::logview::LogLine;
 use super::logview::{self, Filter, MAX_LOG_TEXT, MAX_RAW, Ring, truncated};
+pub use super::overlay::{InputKind, Overlay};
 pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
@@ -25,6 +27,8 @@ pub struct Options {
     pub color: bool,
     /// Where events carry their publish time, for latency.
     pub ts_field: Option<FieldPath>,
+    /// Quit after this many application events (`--count`).
+    pub stop_after: Option<u64>,
 }
 
 impl Default for Options {
@@ -36,15 +40,9 @@ impl Default for Options {
             ascii: false,
             color: true,
             ts_field: None,
+            stop_after: None,
         }
     }
-}
-
-/// What is being typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    Search,
-    Filter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +68,7 @@ pub struct Frozen {
 
 pub struct State {
     pub options: Options,
-    pub bindings: Bindings,
+    bindings: Bindings,
     pub ticker: Ticker,
     pub log: Ring,
     /// Every event type seen: (channel, event) → how many, and when the last came.
@@ -86,27 +84,15 @@ pub struct State {
     pub filter: Option<Filter>,
     /// The last search, lowercase.
     pub search: Option<String>,
-    /// Text being typed after `/` or `f`.
-    pub input: Option<(InputKind, String)>,
-    /// The log line shown in full, and how far it is scrolled.
-    pub inspect: Option<(u64, u16)>,
-    pub help: bool,
+    /// What is open over the main screen.
+    pub overlay: Option<Overlay>,
     /// Latency windows per (channel, event), when `ts_field` is set.
-    pub latency: BTreeMap<(String, String), Window>,
-    /// `e` was pressed: the run loop writes the export.
-    pub export_requested: bool,
+    latency: BTreeMap<(String, String), Window>,
     /// A line kept in the key hints (the demo's page URL).
     pub banner: Option<String>,
-    /// The trigger form, while open.
-    pub form: Option<super::form::Form>,
-    /// A checked trigger the run loop is to send.
-    pub trigger_requested: Option<super::form::Request>,
     /// Presence channels' members: channel → user id → info.
     pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-    /// The ticker key shown as a chart.
-    pub chart: Option<String>,
     pub paused: Option<Frozen>,
-    pub quit: bool,
     /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
     pub epoch: SystemTime,
     started: Instant,
@@ -134,18 +120,11 @@ impl State {
             log_selected: None,
             filter: None,
             search: None,
-            input: None,
-            inspect: None,
-            help: false,
+            overlay: None,
             members: BTreeMap::new(),
-            export_requested: false,
-            form: None,
             banner: None,
-            trigger_requested: None,
             latency: BTreeMap::new(),
-            chart: None,
             paused: None,
-            quit: false,
             epoch: SystemTime::now(),
             started: now,
             theme: Theme::new(options.color, options.ascii),
@@ -154,10 +133,19 @@ impl State {
         }
     }
 
-    /// Applies one engine item.
-    pub fn apply(&mut self, item: Item, now: Instant) {
+    /// Applies one engine item. Quits once `stop_after` events came.
+    pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect> {
         match item {
-            Item::Event(ev) => self.event(ev, now),
+            Item::Event(ev) => {
+                self.event(ev, now);
+                if self
+                    .options
+                    .stop_after
+                    .is_some_and(|n| self.status.total >= n)
+                {
+                    return Some(Effect::Quit);
+                }
+            }
             Item::State(c) => {
                 self.status.state = c.current;
                 self.status.reason = c.reason.map(|r| r.to_string());
@@ -208,6 +196,18 @@ impl State {
                 }
             }
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
+        }
+        None
+    }
+
+    /// What an effect came to, noted in the log.
+    pub fn done(&mut self, done: Done, now: Instant) {
+        match done {
+            Done::Exported(Ok((path, n))) => {
+                self.note("exported", format!("{n} lines to {}", path.display()), now)
+            }
+            Done::Exported(Err(e)) => self.note("export failed", e, now),
+            Done::Triggered(said) => self.note("trigger", said, now),
         }
     }
 

@@ -9,8 +9,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
+use super::logview::LogLine;
 use super::logview::contains_ci;
-use super::state::{Focus, InputKind, LogLine, State};
+use super::overlay::{InputKind, Overlay};
+use super::state::{Focus, State};
 use super::theme::{Slot, age};
 use super::ticker::Row as TickerRow;
 use super::{overlays, statusbar};
@@ -74,35 +76,19 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         Paragraph::new(hint_line(state)).style(state.theme.style(Slot::Dim)),
         hints,
     );
-    if let Some(key) = &state.chart {
-        overlays::draw_chart(
-            frame,
-            state,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-            key,
-            now,
-        );
-    }
-    if let Some((seq, scroll)) = state.inspect {
-        overlays::draw_inspect(
-            frame,
-            state,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-            seq,
-            scroll,
-        );
-    }
-    if let Some(form) = &state.form {
-        overlays::draw_form(frame, state, area, form);
-    }
-    if state.help {
-        overlays::draw_help(frame, area);
+    // Overlays cover all but the key hints; the form and the help float in the middle.
+    let above = Rect {
+        height: area.height - 1,
+        ..area
+    };
+    match &state.overlay {
+        Some(Overlay::Chart(key)) => overlays::draw_chart(frame, state, above, key, now),
+        Some(Overlay::Inspect { seq, scroll }) => {
+            overlays::draw_inspect(frame, state, above, *seq, *scroll)
+        }
+        Some(Overlay::Form(form)) => overlays::draw_form(frame, state, area, form),
+        Some(Overlay::Help { scroll }) => overlays::draw_help(frame, state, area, *scroll),
+        Some(Overlay::Input(..)) | None => {}
     }
 }
 
@@ -282,10 +268,14 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
 }
 
 fn hint_line(state: &State) -> String {
-    if let (Some(banner), None, None) = (&state.banner, &state.input, &state.paused) {
+    let input = match &state.overlay {
+        Some(Overlay::Input(kind, text)) => Some((kind, text)),
+        _ => None,
+    };
+    if let (Some(banner), None, None) = (&state.banner, input, &state.paused) {
         return format!(" q quit · ? help · Space pause · {}", terminal_safe(banner));
     }
-    match (&state.input, &state.paused) {
+    match (input, &state.paused) {
         (Some((InputKind::Search, text)), _) => {
             format!(" search: {}▏ (Enter, Esc)", terminal_safe(text))
         }
