@@ -136,3 +136,50 @@ fn dashboard_modules_import_each_other_without_a_cycle() {
         visit(m, &graph, &mut Vec::new(), &mut done);
     }
 }
+
+#[tokio::test]
+async fn the_documented_bindings_flag_names_a_file() {
+    use clap::Parser;
+    use tickertape::cli::{Cli, Command};
+    // As the README and assets/stock_ticker.toml write it.
+    let documented =
+        "tickertape watch stock_ticker --bindings assets/stock_ticker.toml --ascii --fps 10";
+    let cli = Cli::try_parse_from(documented.split(' ')).expect("the README's command parses");
+    let Some(Command::Watch(args)) = cli.command else {
+        panic!("not watch")
+    };
+    assert_eq!(
+        args.bindings_file.as_deref(),
+        Some(std::path::Path::new("assets/stock_ticker.toml"))
+    );
+    assert!(args.bindings.is_empty(), "--bind is the inline form");
+    // The long name and the inline rules still work, together.
+    let cli = Cli::try_parse_from([
+        "tickertape",
+        "watch",
+        "x",
+        "--bindings-file",
+        "f.toml",
+        "--bind",
+        "e=log",
+    ])
+    .unwrap();
+    let Some(Command::Watch(args)) = cli.command else {
+        panic!("not watch")
+    };
+    assert!(args.bindings_file.is_some() && args.bindings.len() == 1);
+    let cli = Cli::try_parse_from(["tickertape", "replay", "rec.ndjson", "--bindings", "f.toml"])
+        .unwrap();
+    assert!(matches!(cli.command, Some(Command::Replay(r)) if r.bindings_file.is_some()));
+    // --help says so.
+    let (code, help, _) =
+        support::bin::Proc::spawn(support::bin::command().args(["watch", "--help"]))
+            .finish(Duration::from_secs(5))
+            .await;
+    assert_eq!(code, 0);
+    assert!(
+        help.contains("`--bindings FILE` is the same flag"),
+        "{help}"
+    );
+    assert!(help.contains("--log-bytes"), "{help}");
+}
