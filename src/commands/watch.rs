@@ -282,6 +282,7 @@ async fn dashboard(
     use crate::dashboard::{Bindings, Options, State, terminal};
     let options = Options {
         log_capacity: args.log_capacity,
+        log_bytes: args.log_bytes,
         history: args.history,
         max_rows: args.max_rows,
         ascii: args.ascii,

@@ -32,47 +32,75 @@ pub struct LogLine {
     pub notice: bool,
 }
 
-/// `text` cut to at most `max` bytes (on a character boundary), the cut marked with `…`.
-pub fn truncated(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
-/// The log's lines, oldest first, bounded in count. Each line gets the next `seq`.
+/// The log's lines, oldest first, bounded in count and in bytes. Each line gets the next
+/// `seq`.
 #[derive(Debug, Clone)]
 pub struct Ring {
     lines: VecDeque<LogLine>,
     capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
+    /// Lines dropped because the byte budget was full (not counting the line cap).
+    pub evicted: u64,
     next_seq: u64,
 }
 
+/// About how many bytes a line holds: its strings, the parsed data (about the size of the
+/// frame it came in) and the struct itself.
+pub fn weight(l: &LogLine) -> usize {
+    let data = if l.data.is_some() {
+        l.raw.len().max(l.text.len())
+    } else {
+        0
+    };
+    std::mem::size_of::<LogLine>()
+        + l.channel.len()
+        + l.event.len()
+        + l.text.len()
+        + l.raw.len()
+        + data
+}
+
 impl Ring {
-    pub fn new(capacity: usize) -> Ring {
+    pub fn new(capacity: usize, max_bytes: usize) -> Ring {
         Ring {
             lines: VecDeque::new(),
             capacity: capacity.max(1),
+            max_bytes,
+            bytes: 0,
+            evicted: 0,
             next_seq: 0,
         }
     }
 
+    /// Adds a line; the oldest go while the count or the bytes are over. The newest line
+    /// always stays (each is bounded by `MAX_RAW` and `MAX_LOG_TEXT`).
     pub fn push(&mut self, mut line: LogLine) {
         line.seq = self.next_seq;
         self.next_seq += 1;
-        if self.lines.len() >= self.capacity {
-            self.lines.pop_front();
+        if self.lines.len() >= self.capacity
+            && let Some(old) = self.lines.pop_front()
+        {
+            self.bytes -= weight(&old);
         }
+        self.bytes += weight(&line);
         self.lines.push_back(line);
+        while self.bytes > self.max_bytes && self.lines.len() > 1 {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= weight(&old);
+                self.evicted += 1;
+            }
+        }
+    }
+
+    /// The bytes the lines hold, as [`weight`] counts them.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub fn clear(&mut self) {
         self.lines.clear();
+        self.bytes = 0;
     }
 
     pub fn len(&self) -> usize {

@@ -17,24 +17,20 @@ use crate::safe_text::terminal_safe;
 
 /// Presence members: id and info, per channel.
 pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
+    let t = &state.theme;
     let mut lines = Vec::new();
     let mut total = 0;
     for (channel, members) in &state.members {
         total += members.len();
         lines.push(Line::styled(
-            format!("{} ({})", terminal_safe(channel), members.len()),
+            format!("{} ({})", t.name(channel, 20), members.len()),
             Style::new().add_modifier(Modifier::BOLD),
         ));
         for (id, info) in members {
-            let info = if info.is_null() {
-                String::new()
-            } else {
-                info.to_string()
-            };
             lines.push(Line::raw(format!(
                 " {} {}",
-                terminal_safe(id),
-                terminal_safe(&info)
+                t.name(id, 16),
+                t.name(info, 40)
             )));
         }
     }
@@ -46,6 +42,7 @@ pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
 
 /// A ticker row's history as a chart, with its recent raw values.
 pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str, now: Instant) {
+    let t = &state.theme;
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
     let Some(row) = state.visible().0.get(key) else {
@@ -84,7 +81,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         .data(&points);
     let title = format!(
         " {} · {} values · {} updates · Esc closes ",
-        terminal_safe(key),
+        t.name(key, 40),
         row.history.len(),
         row.updates
     );
@@ -114,6 +111,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
 
 /// The selected log line in full: the data pretty-printed, and the raw frame.
 pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
+    let t = &state.theme;
     let Some(line) = state.line(seq) else { return };
     let pretty = match &line.data {
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
@@ -124,8 +122,8 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     let mut title = format!(
         " {} · {} · {} ",
         clock(line.time),
-        terminal_safe(&line.channel),
-        terminal_safe(&line.event)
+        t.name(&line.channel, 24),
+        t.name(&line.event, 24)
     );
     if let Some(ms) = line.latency_ms {
         title.push_str(&format!("· latency {ms:.1}ms "));
@@ -220,6 +218,7 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
 
 /// Every event type seen, by channel: how many, and how long since the last one.
 pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
+    let t = &state.theme;
     let mut lines = Vec::new();
     let mut channel: Option<&str> = None;
     for ((c, event), seen) in &state.counts {
@@ -235,13 +234,13 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
                 .map(|l| age(now.saturating_duration_since(l)))
                 .unwrap_or_default();
             lines.push(Line::styled(
-                format!("{} · {ago} ago", terminal_safe(c)),
+                format!("{} · {ago} ago", t.name(c, 16)),
                 Style::new().add_modifier(Modifier::BOLD),
             ));
         }
         lines.push(Line::raw(format!(
             " {} {} · {}",
-            terminal_safe(event),
+            t.name(event, 14),
             seen.count,
             age(now.saturating_duration_since(seen.last))
         )));

@@ -6,21 +6,22 @@ use std::time::{Instant, SystemTime};
 
 use super::binding::{Bindings, FieldPath, View};
 use super::effects::{Done, Effect};
+use super::incoming;
 pub use super::logview::LogLine;
-use super::logview::{self, Filter, MAX_LOG_TEXT, MAX_RAW, Ring, truncated};
+use super::logview::{self, Filter, MAX_LOG_TEXT, Ring};
 pub use super::overlay::{InputKind, Overlay};
 pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
-use crate::output::lines::compact_data;
-use crate::protocol::Data;
 
 /// Limits and looks, from the command line.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub log_capacity: usize,
+    /// Bytes the log may hold in all (`--log-bytes`).
+    pub log_bytes: usize,
     pub history: usize,
     pub max_rows: usize,
     pub ascii: bool,
@@ -35,6 +36,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             log_capacity: 10_000,
+            log_bytes: 16 << 20,
             history: 300,
             max_rows: 1_000,
             ascii: false,
@@ -90,8 +92,8 @@ pub struct State {
     latency: BTreeMap<(String, String), Window>,
     /// A line kept in the key hints (the demo's page URL).
     pub banner: Option<String>,
-    /// Presence channels' members: channel → user id → info.
-    pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Presence channels' members: channel → user id → info as JSON text, each cut.
+    pub members: BTreeMap<String, BTreeMap<String, String>>,
     pub paused: Option<Frozen>,
     /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
     pub epoch: SystemTime,
@@ -109,8 +111,9 @@ const MAX_COUNTS: usize = 1000;
 impl State {
     pub fn new(options: Options, bindings: Bindings, now: Instant) -> State {
         State {
-            ticker: Ticker::new(options.history, options.max_rows),
-            log: Ring::new(options.log_capacity),
+            ticker: Ticker::new(options.history, options.max_rows)
+                .with_ellipsis(if options.ascii { "..." } else { "…" }),
+            log: Ring::new(options.log_capacity, options.log_bytes),
             counts: BTreeMap::new(),
             counting: false,
             status: Status::new(now),
@@ -156,6 +159,7 @@ impl State {
                 }
             }
             Item::Subscription { channel, status } => {
+                let channel = incoming::name(&channel, self.theme.ellipsis());
                 if let SubscriptionStatus::Failed(f) = &status {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
@@ -178,20 +182,29 @@ impl State {
             Item::Members {
                 channel, change, ..
             } => {
-                let list = self.members.entry(channel).or_default();
+                let ellipsis = self.theme.ellipsis();
+                let list = self
+                    .members
+                    .entry(incoming::name(&channel, ellipsis))
+                    .or_default();
+                // Ids and info come from strangers: kept cut, the info as text.
+                let info = |v: &serde_json::Value| match v {
+                    serde_json::Value::Null => String::new(),
+                    v => incoming::name(&v.to_string(), ellipsis),
+                };
                 match change {
                     MemberChange::Snapshot { members, .. } => {
                         list.clear();
-                        for m in members.into_iter().take(MAX_MEMBERS_SHOWN) {
-                            list.insert(m.user_id, m.user_info);
+                        for m in members.iter().take(MAX_MEMBERS_SHOWN) {
+                            list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
                         }
                     }
                     MemberChange::Added(m) if list.len() < MAX_MEMBERS_SHOWN => {
-                        list.insert(m.user_id, m.user_info);
+                        list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
                     }
                     MemberChange::Added(_) => {}
                     MemberChange::Removed(id) => {
-                        list.remove(&id);
+                        list.remove(&incoming::name(&id, ellipsis));
                     }
                 }
             }
@@ -219,9 +232,13 @@ impl State {
         if let Some(f) = &mut self.paused {
             f.since += 1;
         }
-        let k = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
+        // The names from here on are cut: they come from strangers.
+        let ellipsis = self.theme.ellipsis();
+        let channel = incoming::name(ev.channel.as_deref().unwrap_or("-"), ellipsis);
+        let event = incoming::name(&ev.event, ellipsis);
+        let k = (channel.clone(), event.clone());
         if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
-            let seen = self.counts.entry(k).or_insert(Seen {
+            let seen = self.counts.entry(k.clone()).or_insert(Seen {
                 count: 0,
                 last: now,
             });
@@ -230,13 +247,12 @@ impl State {
         }
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
-                latency::latency_ms(&ev.data.as_value(), p.pointer(), ev.received_at)
+                latency::latency_ms(&incoming::value(&ev), p.pointer(), ev.received_at)
             });
-        if let Some(ms) = latency {
-            let key = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
-            if self.latency.len() < MAX_COUNTS || self.latency.contains_key(&key) {
-                self.latency.entry(key).or_default().push(ms);
-            }
+        if let Some(ms) = latency
+            && (self.latency.len() < MAX_COUNTS || self.latency.contains_key(&k))
+        {
+            self.latency.entry(k).or_default().push(ms);
         }
         let view = if self.bindings.is_empty() {
             Some(View::Log)
@@ -248,35 +264,37 @@ impl State {
         // Every event is logged but the ignored ones; the binding adds its own view.
         match view {
             Some(View::Ticker { key, value }) => {
-                let data = ev.data.as_value();
+                let data = incoming::value(&ev);
                 self.ticker.update(key.get(&data), value.get(&data), now);
-                self.log_event(&ev, false, latency);
+                self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Count) => {
                 self.counting = true;
-                self.log_event(&ev, false, latency);
+                self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Ignore) => {}
-            Some(View::Log) => self.log_event(&ev, false, latency),
+            Some(View::Log) => self.log_event(&ev, (channel, event), false, latency),
             None => {
                 self.status.unbound += 1;
-                self.log_event(&ev, true, latency);
+                self.log_event(&ev, (channel, event), true, latency);
             }
         }
     }
 
-    fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool, latency_ms: Option<f64>) {
-        let raw = truncated(ev.raw.clone(), MAX_RAW);
-        let data = match &ev.data {
-            Data::Json(v) if raw.len() < MAX_RAW => Some(v.clone()),
-            _ => None,
-        };
+    fn log_event(
+        &mut self,
+        ev: &ReceivedEvent,
+        (channel, event): (String, String),
+        unbound: bool,
+        latency_ms: Option<f64>,
+    ) {
+        let (data, text, raw) = incoming::for_log(ev, self.theme.ellipsis());
         self.push_log(LogLine {
             seq: 0,
             time: ev.received_at,
-            channel: ev.channel.clone().unwrap_or_else(|| "-".into()),
-            event: ev.event.clone(),
-            text: truncated(compact_data(&ev.data), MAX_LOG_TEXT),
+            channel,
+            event,
+            text,
             data,
             raw,
             unbound,
@@ -297,7 +315,7 @@ impl State {
             time: self.epoch + now.saturating_duration_since(self.started),
             channel: "tickertape".into(),
             event: what.into(),
-            text: truncated(text, MAX_LOG_TEXT),
+            text: incoming::bounded(&text, MAX_LOG_TEXT, self.theme.ellipsis()),
             data: None,
             raw: String::new(),
             unbound: false,

@@ -9,7 +9,6 @@ use ratatui::text::{Line, Span};
 use super::state::State;
 use super::theme::Slot;
 use crate::client::{ConnectionState, SubscriptionStatus};
-use crate::safe_text::terminal_safe;
 
 /// The status bar's parts, most important first; parts that do not fit are dropped.
 pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {
@@ -90,14 +89,14 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
         ));
     }
     if let Some(id) = &s.socket_id {
-        parts.push((4, Span::raw(format!("socket {}", terminal_safe(id)))));
+        parts.push((4, Span::raw(format!("socket {}", t.name(id, 32)))));
     }
     let host = s.url.split('?').next().unwrap_or("").to_owned();
     if !host.is_empty() {
         parts.push((5, Span::raw(host)));
     }
     if let Some(r) = &s.reason {
-        parts.push((1, Span::raw(terminal_safe(r).into_owned())));
+        parts.push((1, Span::raw(t.name(r, 60))));
     }
     // Drop the least important parts until the line fits.
     let fits = |parts: &[(u8, Span)]| {

@@ -9,6 +9,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
 use ratatui::widgets::{Block, Borders};
 
+use crate::safe_text::terminal_safe;
+
 /// What a piece of the screen means; the theme says how it looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -179,6 +181,11 @@ impl Theme {
     /// `text` cut to `max` characters, the cut marked with the ellipsis.
     pub fn clip<'a>(&self, text: &'a str, max: usize) -> Cow<'a, str> {
         clip(text, max, self.ellipsis())
+    }
+
+    /// A name from the wire for the screen: cut to `max` characters, then made safe.
+    pub fn name(&self, text: &str, max: usize) -> String {
+        terminal_safe(&self.clip(text, max)).into_owned()
     }
 }
 

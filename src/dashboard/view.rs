@@ -23,6 +23,13 @@ use crate::safe_text::terminal_safe;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 
+/// Most characters of a channel or event name in a log line, whatever the width; longer ones
+/// end in an ellipsis.
+const MAX_SHOWN: usize = 32;
+
+/// Fewest characters a name gets when the log pane is narrow.
+const MIN_SHOWN: usize = 16;
+
 /// The screen's four bands: status bar, ticker, log, key hints. Drawing and mouse clicks use
 /// the same layout.
 pub fn layout(area: Rect) -> [Rect; 4] {
@@ -202,17 +209,16 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
-fn log_line(state: &State, l: &LogLine) -> Line<'static> {
+/// One log line. `width` is the pane's: the channel and the event share a third of it each.
+fn log_line(state: &State, l: &LogLine, width: u16) -> Line<'static> {
     let t = &state.theme;
+    let shown = (usize::from(width).saturating_sub(14) / 3).clamp(MIN_SHOWN, MAX_SHOWN);
     let mut spans = vec![
         Span::styled(clock(l.time), t.style(Slot::Dim)),
         Span::raw(" "),
-        Span::styled(
-            terminal_safe(&l.channel).into_owned(),
-            t.style(Slot::Channel),
-        ),
+        Span::styled(t.name(&l.channel, shown), t.style(Slot::Channel)),
         Span::raw(" "),
-        Span::styled(terminal_safe(&l.event).into_owned(), t.style(Slot::Event)),
+        Span::styled(t.name(&l.event, shown), t.style(Slot::Event)),
         Span::raw(" "),
     ];
     if l.unbound {
@@ -241,7 +247,7 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
         .iter()
         .enumerate()
         .map(|(k, &p)| {
-            let line = log_line(state, &log[p]);
+            let line = log_line(state, &log[p], area.width.saturating_sub(2));
             if focused && Some(start + k) == selected && state.log_selected.is_some() {
                 line.style(state.theme.style(Slot::Selected))
             } else {
@@ -250,6 +256,9 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
         })
         .collect();
     let mut title = format!(" log · {} lines ", log.len());
+    if log.evicted > 0 {
+        title.push_str(&format!("· {} over --log-bytes ", log.evicted));
+    }
     if let Some(f) = &state.filter {
         title.push_str(&format!(
             "· filter: {} ({} shown) · Esc clears ",
