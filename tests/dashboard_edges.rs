@@ -12,7 +12,7 @@ use tickertape::client::{Item, MemberChange};
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding};
 use tickertape::protocol::frame::Member;
 
-use support::dashboard::{connected, event, render, subscribed};
+use support::dashboard::{connected, event, key, render, subscribed};
 
 fn screen(s: &State, now: Instant, w: u16, h: u16) -> String {
     render(s, now, w, h).backend().to_string()
@@ -152,4 +152,66 @@ fn long_names_are_cut_with_an_ellipsis_in_every_view() {
             "{inspect}"
         );
     }
+}
+
+#[test]
+fn the_filter_compares_numbers_ignores_case_and_marks_matches() {
+    use support::dashboard::{demo_state, type_text};
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let shown = |s: &State, f: &str| -> Vec<String> {
+        let mut s2 = demo_state(t0, Options::default());
+        s2.key(&key('f'));
+        type_text(&mut s2, f);
+        let _ = s;
+        s2.log_positions()
+            .iter()
+            .map(|&p| s2.log[p].text.clone())
+            .collect()
+    };
+    // GLOBEX is the only one above 300 (four updates).
+    let above = shown(&s, "price>300");
+    assert_eq!(above.len(), 4, "{above:?}");
+    assert!(above.iter().all(|t| t.contains("GLOBEX")));
+    assert_eq!(shown(&s, "price>=310.2").len(), 1);
+    assert_eq!(
+        shown(&s, "price<42").len(),
+        3,
+        "ACME 41, 41.8 and the misspelt 1"
+    );
+    assert_eq!(shown(&s, "name!=ACME event:update_event").len(), 12);
+    assert_eq!(shown(&s, "name=acme").len(), 5, "text ignores case");
+    assert_eq!(shown(&s, "channel:STOCK_TICKER hooli").len(), 4);
+    // Matches are marked: the free text and the search, in the Match style (reverse).
+    s.key(&key('f'));
+    type_text(&mut s, "hooli");
+    let terminal = render(&s, t0, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let text = terminal.backend().to_string();
+    let row = text
+        .lines()
+        .position(|l| l.contains("HOOLI\",\"price\":140"))
+        .expect("a HOOLI line");
+    let col = text.lines().nth(row).unwrap().find("HOOLI").unwrap();
+    let col = text.lines().nth(row).unwrap()[..col].chars().count() as u16 - 1;
+    let reversed = |c: u16| {
+        buffer[(c, row as u16)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    };
+    assert!(reversed(col) && reversed(col + 4), "HOOLI is marked");
+    assert!(!reversed(col - 1) && !reversed(col + 5), "the rest is not");
+    // Esc clears the filter and the search, and their labels go.
+    s.key(&key('/'));
+    type_text(&mut s, "acme");
+    let text = screen(&s, t0, 80, 24);
+    assert!(text.contains("/acme"), "{text}");
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Esc);
+    let text = screen(&s, t0, 80, 24);
+    assert!(
+        !text.contains("/acme") && !text.contains("filter:"),
+        "{text}"
+    );
+    assert!(s.search.is_none() && s.filter.is_none());
 }

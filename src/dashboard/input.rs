@@ -77,7 +77,11 @@ impl State {
         match action {
             Action::Quit => return Some(Effect::Quit),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Action::Back => self.filter = None,
+            Action::Back => {
+                // Esc clears what narrows or marks the log: the filter and the search.
+                self.filter = None;
+                self.search = None;
+            }
             Action::Pause => {
                 self.paused = match self.paused.take() {
                     Some(_) => None,

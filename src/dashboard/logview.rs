@@ -138,20 +138,48 @@ impl std::ops::Index<usize> for Ring {
     }
 }
 
-/// A filter: every term must match. `channel:NAME`, `event:NAME`, `field=value` on the JSON
-/// data (dotted path), or free text anywhere in the line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A filter: every term must match. `channel:NAME`, `event:NAME`, a field of the JSON data
+/// (dotted path) compared with `=`, `!=`, `>`, `>=`, `<` or `<=` (numbers as numbers), or free
+/// text anywhere in the line. Text compares without case.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
     pub text: String,
     terms: Vec<Term>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 enum Term {
     Channel(String),
     Event(String),
-    Field(String, String),
+    Field(String, Op, String),
     Text(String),
+}
+
+/// `path OP value`, the longest operator first so `>=` is not read as `>`.
+fn comparison(t: &str) -> Option<(String, Op, String)> {
+    const OPS: [(&str, Op); 6] = [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("!=", Op::Ne),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("=", Op::Eq),
+    ];
+    let (at, len, op) = OPS
+        .iter()
+        .filter_map(|(s, op)| t.find(s).map(|at| (at, s.len(), *op)))
+        .min_by_key(|(at, len, _)| (*at, usize::MAX - len))?;
+    (at > 0).then(|| (t[..at].to_owned(), op, t[at + len..].to_owned()))
 }
 
 impl Filter {
@@ -160,12 +188,11 @@ impl Filter {
             .split_whitespace()
             .map(|t| {
                 if let Some(c) = t.strip_prefix("channel:") {
-                    Term::Channel(c.to_owned())
+                    Term::Channel(c.to_lowercase())
                 } else if let Some(e) = t.strip_prefix("event:") {
-                    Term::Event(e.to_owned())
-                } else if let Some((path, value)) = t.split_once('=').filter(|(p, _)| !p.is_empty())
-                {
-                    Term::Field(path.to_owned(), value.to_owned())
+                    Term::Event(e.to_lowercase())
+                } else if let Some((path, op, value)) = comparison(t) {
+                    Term::Field(path, op, value)
                 } else {
                     Term::Text(t.to_lowercase())
                 }
@@ -179,26 +206,91 @@ impl Filter {
 
     pub fn matches(&self, line: &LogLine) -> bool {
         self.terms.iter().all(|t| match t {
-            Term::Channel(c) => line.channel == *c,
-            Term::Event(e) => line.event == *e,
-            Term::Field(path, value) => line
+            Term::Channel(c) => line.channel.to_lowercase() == *c,
+            Term::Event(e) => line.event.to_lowercase() == *e,
+            Term::Field(path, op, value) => line
                 .data
                 .as_ref()
-                .is_some_and(|d| field_equals(d, path, value)),
+                .is_some_and(|d| compare(d, path, *op, value)),
             Term::Text(t) => contains_ci(line, t),
+        })
+    }
+
+    /// The free-text terms, lowercase, for highlighting.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.terms.iter().filter_map(|t| match t {
+            Term::Text(w) => Some(w.as_str()),
+            _ => None,
         })
     }
 }
 
-fn field_equals(data: &Value, path: &str, want: &str) -> bool {
+fn compare(data: &Value, path: &str, op: Op, want: &str) -> bool {
+    use std::cmp::Ordering;
     let pointer: String = path.split('.').map(|p| format!("/{p}")).collect();
-    match data.pointer(&pointer) {
-        Some(Value::String(s)) => s == want,
-        Some(Value::Number(n)) => want.parse::<f64>().is_ok_and(|w| n.as_f64() == Some(w)),
-        Some(Value::Bool(b)) => want.parse::<bool>() == Ok(*b),
-        Some(Value::Null) => want == "null",
-        _ => false,
+    let Some(found) = data.pointer(&pointer) else {
+        return false;
+    };
+    let number = match found {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let order = match (number, want.trim().parse::<f64>()) {
+        (Some(have), Ok(w)) => have.partial_cmp(&w),
+        _ => {
+            let have = match found {
+                Value::String(s) => s.to_lowercase(),
+                Value::Null => "null".into(),
+                other => other.to_string().to_lowercase(),
+            };
+            let want = want.to_lowercase();
+            match op {
+                Op::Eq | Op::Ne => Some(if have == want {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                }),
+                // Text has no order worth filtering on.
+                _ => None,
+            }
+        }
+    };
+    let Some(order) = order else { return false };
+    match op {
+        Op::Eq => order == Ordering::Equal,
+        Op::Ne => order != Ordering::Equal,
+        Op::Gt => order == Ordering::Greater,
+        Op::Ge => order != Ordering::Less,
+        Op::Lt => order == Ordering::Less,
+        Op::Le => order != Ordering::Greater,
     }
+}
+
+/// Where `needle` (lowercase) occurs in `text`, as byte ranges of `text`, at most `max`.
+pub fn find_ci(text: &str, needle: &str, max: usize) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    if needle.is_empty() {
+        return found;
+    }
+    // Lowercasing may change lengths: match character by character instead.
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let want: Vec<char> = needle.chars().collect();
+    let mut i = 0;
+    while i + want.len() <= chars.len() && found.len() < max {
+        let hit = want
+            .iter()
+            .zip(&chars[i..])
+            .all(|(w, (_, c))| c.to_lowercase().eq(std::iter::once(*w)));
+        if hit {
+            let end = chars.get(i + want.len()).map_or(text.len(), |(at, _)| *at);
+            found.push(chars[i].0..end);
+            i += want.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 /// Case-insensitive search in the channel, event and data text. `needle` is lowercase.
@@ -252,6 +344,16 @@ mod tests {
         assert!(!Filter::parse("channel:order").matches(&l));
         assert!(Filter::parse("event:created user.id=7").matches(&l));
         assert!(Filter::parse("total=9.99").matches(&l));
+        assert!(Filter::parse("total>9").matches(&l) && !Filter::parse("total<9").matches(&l));
+        assert!(Filter::parse("user.id>=7 user.id<=7 user.id!=8").matches(&l));
+        assert!(
+            !Filter::parse("user.id>7").matches(&l) && !Filter::parse("user.id!=7").matches(&l)
+        );
+        assert!(
+            Filter::parse("channel:ORDERS event:Created").matches(&l),
+            "names ignore case"
+        );
+        assert_eq!(find_ci("a HOOLI b hooli", "hooli", 9), [2..7, 10..15]);
         assert!(!Filter::parse("user.id=8").matches(&l));
         assert!(
             Filter::parse("user.id=7.0").matches(&l),

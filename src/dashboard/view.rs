@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::logview::LogLine;
-use super::logview::contains_ci;
+use super::logview::{contains_ci, find_ci};
 use super::overlay::{InputKind, Overlay};
 use super::state::{Focus, State};
 use super::theme::{Slot, age};
@@ -224,12 +224,39 @@ fn log_line(state: &State, l: &LogLine, width: u16) -> Line<'static> {
     if l.unbound {
         spans.push(Span::styled("[unbound] ", t.style(Slot::Unbound)));
     }
-    spans.push(Span::raw(terminal_safe(&l.text).into_owned()));
+    spans.extend(highlighted(state, &l.text));
     let line = Line::from(spans);
     match &state.search {
         Some(needle) if contains_ci(l, needle) => line.style(state.theme.style(Slot::Found)),
         _ => line,
     }
+}
+
+/// The text with what the search and the filter's words matched picked out.
+fn highlighted(state: &State, text: &str) -> Vec<Span<'static>> {
+    let words = state.search.as_deref().into_iter();
+    let words = words.chain(state.filter.iter().flat_map(|f| f.words()));
+    let mut hits: Vec<std::ops::Range<usize>> = words.flat_map(|w| find_ci(text, w, 16)).collect();
+    hits.sort_by_key(|r| r.start);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for r in hits {
+        if r.start < at {
+            continue;
+        }
+        if r.start > at {
+            spans.push(Span::raw(terminal_safe(&text[at..r.start]).into_owned()));
+        }
+        spans.push(Span::styled(
+            terminal_safe(&text[r.clone()]).into_owned(),
+            state.theme.style(Slot::Match),
+        ));
+        at = r.end;
+    }
+    if at < text.len() || spans.is_empty() {
+        spans.push(Span::raw(terminal_safe(&text[at..]).into_owned()));
+    }
+    spans
 }
 
 fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
