@@ -137,6 +137,8 @@ fn long_names_are_cut_with_an_ellipsis_in_every_view() {
             "cut names in the log, members and events:\n{main}"
         );
         assert!(ascii != main.contains('…'), "{main}");
+        let ticker_row = main.lines().nth(3).unwrap();
+        assert!(ticker_row.contains(ellipsis), "the ticker key is cut: {ticker_row}");
         // The chart of the long key, and the inspect view of the long event.
         press(&mut s, KeyCode::Enter);
         let chart = screen(&s, now, 80, 24);
@@ -214,4 +216,40 @@ fn the_filter_compares_numbers_ignores_case_and_marks_matches() {
         "{text}"
     );
     assert!(s.search.is_none() && s.filter.is_none());
+}
+
+#[test]
+fn ticker_prices_line_up_and_the_key_column_fits_its_keys() {
+    let t0 = Instant::now();
+    let mut s = State::new(Options::default(), Bindings::seed(), t0);
+    for (name, price) in [
+        ("ACME", json!(203.8)),
+        ("GLOBEX", json!(203.85)),
+        ("X", json!(7)),
+    ] {
+        s.apply(
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": name, "price": price}),
+                0,
+            ),
+            t0,
+        );
+    }
+    let text = screen(&s, t0, 200, 40);
+    let row = |k: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("│{k} ")))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(row("ACME").contains("203.80 "), "{}", row("ACME"));
+    assert!(row("GLOBEX").contains("203.85 ") && row("X").contains("7.00 "));
+    let header = text.lines().find(|l| l.contains("KEY")).unwrap();
+    let value_at = header.find("VALUE").unwrap();
+    assert!(
+        value_at < 20,
+        "the key column is as wide as GLOBEX, not the screen: {header}"
+    );
 }

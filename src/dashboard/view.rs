@@ -99,6 +99,12 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     }
 }
 
+/// Decimals in a number's text: `203.85` has 2, `41` none (at most 8).
+fn decimals(text: &str) -> usize {
+    let digits = text.trim().split(['e', 'E']).next().unwrap_or("");
+    digits.split_once('.').map_or(0, |(_, f)| f.len()).min(8)
+}
+
 fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, levels: &[char]) -> String {
     let all: Vec<f64> = values.collect();
     let tail = &all[all.len().saturating_sub(width)..];
@@ -139,8 +145,25 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let wide = area.width >= 100;
     let spark_w = if wide { 24 } else { 12 };
     let (up, down) = t.arrows();
-    let rows: Vec<Row> = ticker
-        .sorted(state.sort)
+    let sorted = ticker.sorted(state.sort);
+    // Numbers line up: each shows as many decimals as the most precise in the column.
+    let precision = sorted
+        .iter()
+        .filter(|r| r.value.is_some())
+        .map(|r| decimals(&r.text))
+        .max()
+        .unwrap_or(0);
+    // The key column is as wide as its longest key, within what the other columns leave.
+    let fixed: u16 = 10 + 10 + 8 + spark_w as u16 + 6 + 4 + if wide { 9 } else { 0 };
+    let columns: u16 = if wide { 8 } else { 7 };
+    let room = area.width.saturating_sub(2 + fixed + columns - 1).max(8);
+    let key_w = sorted
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(3, usize::from(room));
+    let rows: Vec<Row> = sorted
         .into_iter()
         .map(|r: &TickerRow| {
             let stale = now.duration_since(r.updated_at).as_secs() >= 30;
@@ -162,8 +185,11 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
             };
             let color = color.map_or(Style::new(), |c| t.style(c));
             let mut cells = vec![
-                Cell::from(terminal_safe(&r.key).into_owned()),
-                Cell::from(terminal_safe(&r.text).into_owned()),
+                Cell::from(t.name(&r.key, key_w)),
+                Cell::from(match r.value {
+                    Some(v) => format!("{v:.precision$}"),
+                    None => terminal_safe(&r.text).into_owned(),
+                }),
                 Cell::from(format!("{arrow} {chg}")).style(color),
                 Cell::from(pct).style(color),
                 Cell::from(sparkline(r.history.iter().copied(), spark_w, t.levels())),
@@ -185,7 +211,7 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
         })
         .collect();
     let mut widths = vec![
-        Constraint::Min(8),
+        Constraint::Length(key_w as u16),
         Constraint::Length(10),
         Constraint::Length(10),
         Constraint::Length(8),
