@@ -138,7 +138,10 @@ fn long_names_are_cut_with_an_ellipsis_in_every_view() {
         );
         assert!(ascii != main.contains('…'), "{main}");
         let ticker_row = main.lines().nth(3).unwrap();
-        assert!(ticker_row.contains(ellipsis), "the ticker key is cut: {ticker_row}");
+        assert!(
+            ticker_row.contains(ellipsis),
+            "the ticker key is cut: {ticker_row}"
+        );
         // The chart of the long key, and the inspect view of the long event.
         press(&mut s, KeyCode::Enter);
         let chart = screen(&s, now, 80, 24);
