@@ -1,10 +1,10 @@
 //! The dashboard without a terminal: state and update tests, and whole-screen snapshots drawn
 //! on ratatui's TestBackend (insta). Times are fixed, so the screens are deterministic.
 
+mod support;
+
 use std::time::{Duration, Instant, SystemTime};
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use serde_json::json;
@@ -12,81 +12,12 @@ use tickertape::client::{
     ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,
 };
+use tickertape::dashboard::effects::Effect;
+use tickertape::dashboard::overlay::Overlay;
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 
-fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
-    Item::Event(ReceivedEvent::decoded(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
-        Some(channel.into()),
-        name.into(),
-        Data::Json(data),
-        None,
-        String::new(),
-    ))
-}
-
-fn connected() -> Item {
-    Item::State(StateChange {
-        previous: ConnectionState::Connecting,
-        current: ConnectionState::Connected,
-        reason: None,
-        retry_in: None,
-        socket_id: Some("123.456".into()),
-        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-    })
-}
-
-fn subscribed(channel: &str) -> Item {
-    Item::Subscription {
-        channel: channel.into(),
-        status: SubscriptionStatus::Subscribed,
-    }
-}
-
-/// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
-fn demo_state(t0: Instant, options: Options) -> State {
-    let mut s = State::new(options, Bindings::seed(), t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-    s.apply(connected(), t0);
-    s.apply(subscribed("stock_ticker"), t0);
-    let quotes = [
-        ("ACME", [41.0, 42.5, 41.8, 43.1]),
-        ("GLOBEX", [310.2, 309.0, 305.5, 306.0]),
-        ("INITECH", [88.0, 88.0, 90.25, 91.0]),
-        ("HOOLI", [150.0, 149.0, 148.5, 140.0]),
-    ];
-    for step in 0..4 {
-        for (i, (name, prices)) in quotes.iter().enumerate() {
-            let second = (step * 4 + i) as u64;
-            s.apply(
-                event(
-                    "stock_ticker",
-                    "update_event",
-                    json!({"name": name, "price": prices[step]}),
-                    second,
-                ),
-                t0 + Duration::from_secs(second),
-            );
-        }
-    }
-    s.apply(
-        event(
-            "stock_ticker",
-            "update_evnt",
-            json!({"name": "ACME", "price": 1}),
-            17,
-        ),
-        t0 + Duration::from_secs(17),
-    );
-    s
-}
-
-fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| view::draw(f, state, now)).unwrap();
-    terminal
-}
+use support::dashboard::{connected, demo_state, event, key, render, subscribed, type_text};
 
 /// Snapshots of the whole screen at 80×24 and at 120×40.
 fn snapshots(name: &str, state: &State, now: Instant) {
@@ -96,10 +27,6 @@ fn snapshots(name: &str, state: &State, now: Instant) {
             render(state, now, w, h).backend()
         );
     }
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
 #[test]
@@ -291,8 +218,11 @@ fn keys_move_sort_clear_and_quit() {
     assert_eq!(s.log_selected, None, "End follows again");
     s.key(&key('c'));
     assert!(s.ticker.is_empty() && s.log.is_empty());
-    s.key(&key('q'));
-    assert!(s.quit);
+    assert_eq!(
+        s.key(&key('q')),
+        Some(Effect::Quit),
+        "q quits, as an effect"
+    );
 }
 
 #[test]
@@ -348,13 +278,6 @@ fn memory_stays_bounded() {
         "{a:?} after 10k is within the caps"
     );
     assert!(s.ticker.evicted > 0);
-}
-
-fn type_text(s: &mut State, text: &str) {
-    for c in text.chars() {
-        s.key(&key(c));
-    }
-    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
 }
 
 #[test]
@@ -417,10 +340,10 @@ fn snapshot_inspect_view() {
     );
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(s.inspect.is_some());
+    assert!(matches!(s.overlay, Some(Overlay::Inspect { .. })));
     snapshots("inspect", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.inspect.is_none());
+    assert!(s.overlay.is_none());
 }
 
 #[test]
@@ -474,10 +397,10 @@ fn snapshot_chart_of_a_ticker_row() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('j')); // GLOBEX
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(s.chart.as_deref(), Some("GLOBEX"));
+    assert_eq!(s.overlay, Some(Overlay::Chart("GLOBEX".into())));
     snapshots("chart", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.chart.is_none());
+    assert!(s.overlay.is_none());
 }
 
 #[test]
@@ -576,12 +499,13 @@ fn export_writes_the_log_as_shown() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('f'));
     type_text(&mut s, "name=ACME");
-    s.key(&key('e'));
-    assert!(s.export_requested, "e asks the run loop to export");
+    let Some(Effect::Export(records)) = s.key(&key('e')) else {
+        panic!("e asks the run loop to export");
+    };
     let dir = std::env::temp_dir().join(format!("tickertape-export-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_100);
-    let (path, n) = tickertape::dashboard::export::write(&s, &dir, now).unwrap();
+    let (path, n) = tickertape::dashboard::export::write(&records, &dir, now).unwrap();
     // Four ACME updates and the misspelt one pass the filter.
     assert_eq!(n, 5);
     assert!(
@@ -605,7 +529,7 @@ fn export_writes_the_log_as_shown() {
             .all(|l| l["channel"] == "stock_ticker" && l["time"].as_str().unwrap().ends_with('Z'))
     );
     // Exporting again in the same second does not overwrite.
-    assert!(tickertape::dashboard::export::write(&s, &dir, now).is_err());
+    assert!(tickertape::dashboard::export::write(&records, &dir, now).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -613,10 +537,14 @@ fn export_writes_the_log_as_shown() {
 fn the_trigger_form_checks_and_requests() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
+    let form = |s: &State| match &s.overlay {
+        Some(Overlay::Form(f)) => Some(f.clone()),
+        _ => None,
+    };
     s.key(&key('t'));
-    let form = s.form.as_ref().expect("t opens the form");
+    let opened = form(&s).expect("t opens the form");
     assert_eq!(
-        form.values[0], "stock_ticker",
+        opened.values[0], "stock_ticker",
         "the subscribed channel by default"
     );
     for c in "update_event".chars() {
@@ -630,11 +558,9 @@ fn the_trigger_form_checks_and_requests() {
     }
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(
-        s.form
-            .as_ref()
+        form(&s)
             .unwrap()
             .error
-            .as_ref()
             .unwrap()
             .starts_with("data is not JSON")
     );
@@ -642,14 +568,16 @@ fn the_trigger_form_checks_and_requests() {
     for c in "1}".chars() {
         s.key(&key(c));
     }
-    s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(s.form.is_none());
-    let request = s.trigger_requested.take().expect("a checked request");
+    let Some(Effect::Trigger(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    else {
+        panic!("a checked request");
+    };
+    assert!(form(&s).is_none());
     assert_eq!(request.data, json!({"name": "ACME", "price": 1}));
     // While the form is open, keys are typing, not commands: q does not quit.
     s.key(&key('t'));
-    s.key(&key('q'));
-    assert!(!s.quit && s.form.as_ref().unwrap().values[1] == "q");
+    assert_eq!(s.key(&key('q')), None);
+    assert_eq!(form(&s).unwrap().values[1], "q");
 }
 
 #[test]

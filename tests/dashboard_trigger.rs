@@ -7,7 +7,8 @@ use serde_json::json;
 use support::server::{KEY, SECRET, Server};
 use support::wait_for;
 use tickertape::client::{self, ClientConfig, Endpoint, Item, Secret, SubscriptionStatus};
-use tickertape::dashboard::form::{Request, perform};
+use tickertape::dashboard::effects::perform;
+use tickertape::dashboard::form::Request;
 use tickertape::protocol::{Data, ServerMessage};
 
 fn request(channel: &str, event: &str) -> Request {

@@ -20,6 +20,7 @@ use tickertape::client::{
     ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,
 };
+use tickertape::dashboard::overlay::Overlay;
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 use tickertape::protocol::frame::Member;
@@ -160,13 +161,16 @@ fn every_dashboard_view_escapes_the_corpus() {
     let now = t0 + Duration::from_secs(30);
     assert_screen_safe("ticker, log, members and status bar", &s, now);
     press(&mut s, KeyCode::Enter);
-    assert!(s.chart.is_some());
+    assert!(matches!(s.overlay, Some(Overlay::Chart(_))));
     assert_screen_safe("chart", &s, now);
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Tab);
     for line in 0..12 {
         press(&mut s, KeyCode::Enter);
-        assert!(s.inspect.is_some(), "inspect of line {line}");
+        assert!(
+            matches!(s.overlay, Some(Overlay::Inspect { .. })),
+            "inspect of line {line}"
+        );
         assert_screen_safe(&format!("inspect of line {line}"), &s, now);
         press(&mut s, KeyCode::Esc);
         press(&mut s, KeyCode::Char('k'));
@@ -220,7 +224,7 @@ async fn hostile_server(conn: &mut Conn) {
         ))
         .await;
     }
-    let big = format!("{}{}", "B".repeat(1 << 20), CORPUS[0]);
+    let big = format!("{}{}", "B".repeat(1_000_000), CORPUS[0]);
     conn.send(&format!(
         r#"{{"event":"big","channel":"stock_ticker","data":{}}}"#,
         esc(&big)
@@ -265,7 +269,7 @@ async fn json_lines_log_file_recording_and_replay_escape_the_corpus() {
         drop(conn);
         drop(peer.try_conn(Duration::from_millis(300)).await); // the reconnect, refused
         let (_, stdout, stderr) = finish(child, EXIT).await;
-        assert!(stdout.len() > 1 << 20, "{mode}: the 1 MB event is shown");
+        assert!(stdout.len() > 1_000_000, "{mode}: the 1 MB event is shown");
         assert!(
             String::from_utf8_lossy(&stdout).contains("last"),
             "{mode}: later events still arrive"

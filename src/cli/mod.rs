@@ -118,6 +118,9 @@ Examples:
   tickertape watch presence-lobby --json --auth-endpoint https://app.test/pusher/auth \\
       --auth-header 'Cookie: session=…' --json-status 2>states.ndjson";
 
+/// The log's byte budget by default: 16 MiB.
+pub const DEFAULT_LOG_BYTES: usize = 16 << 20;
+
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
     /// Channels to subscribe to
@@ -160,8 +163,14 @@ pub struct WatchArgs {
     /// ticker(key=PATH,value=PATH), log, count or ignore; EVENT or CHANNEL may be *
     #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse, help_heading = "Dashboard")]
     pub bindings: Vec<crate::dashboard::Binding>,
-    /// Bindings from a TOML file of [[bind]] tables (see assets/stock_ticker.toml)
-    #[arg(long, value_name = "FILE", help_heading = "Dashboard")]
+    /// Bindings from a TOML file of [[bind]] tables (see assets/stock_ticker.toml).
+    /// `--bindings FILE` is the same flag; rules given inline are `--bind RULE`
+    #[arg(
+        long,
+        visible_alias = "bindings",
+        value_name = "FILE",
+        help_heading = "Dashboard"
+    )]
     pub bindings_file: Option<PathBuf>,
     /// Most redraws per second
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), help_heading = "Dashboard")]
@@ -169,6 +178,10 @@ pub struct WatchArgs {
     /// Log lines kept
     #[arg(long, default_value_t = 10_000, help_heading = "Dashboard")]
     pub log_capacity: usize,
+    /// Bytes the log's lines may hold in all (names, data and raw frames): past this the
+    /// oldest lines go, and the log's title counts them
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LOG_BYTES, help_heading = "Dashboard")]
+    pub log_bytes: usize,
     /// Values kept per ticker row
     #[arg(long, default_value_t = 300, help_heading = "Dashboard")]
     pub history: usize,
@@ -224,7 +237,7 @@ pub struct ReplayArgs {
     /// As for watch
     #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse)]
     pub bindings: Vec<crate::dashboard::Binding>,
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "bindings", value_name = "FILE")]
     pub bindings_file: Option<PathBuf>,
     #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
     pub ts_field: Option<crate::dashboard::binding::FieldPath>,

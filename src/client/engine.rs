@@ -126,11 +126,7 @@ impl Engine {
             // One deadline for the whole handshake: TCP, TLS, the upgrade and
             // pusher:connection_established. Frames in between (pings) do not extend it.
             let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
-            let attempt = timeout_at(
-                deadline,
-                transport::connect(&self.endpoint, &cfg),
-            )
-            .await;
+            let attempt = timeout_at(deadline, transport::connect(&self.endpoint, &cfg)).await;
             let next = match attempt {
                 Err(_) => Next::Unreachable(Reason::Io(format!(
                     "no connection within {} s",

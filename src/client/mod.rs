@@ -36,8 +36,8 @@ mod transport;
 pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, Secret, User};
-pub use feed::{FeedRx, FeedTx, feed};
 pub use endpoint::{MAX_KEY_LEN, quoted, validate_app_key, validate_cluster, validate_host};
+pub use feed::{FeedRx, FeedTx, feed};
 pub use item::{
     ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
     SubscriptionFailure, SubscriptionStatus,

@@ -52,6 +52,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         bindings_file: None,
         fps: 30,
         log_capacity: 10_000,
+        log_bytes: crate::cli::DEFAULT_LOG_BYTES,
         history: 300,
         max_rows: 1_000,
         ascii: false,

@@ -46,6 +46,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         bindings_file: args.bindings_file,
         fps: 30,
         log_capacity: 10_000,
+        log_bytes: crate::cli::DEFAULT_LOG_BYTES,
         history: 300,
         max_rows: 1_000,
         ascii: args.ascii,

@@ -327,11 +327,13 @@ async fn dashboard(
     use crate::dashboard::{Bindings, Options, State, terminal};
     let options = Options {
         log_capacity: args.log_capacity,
+        log_bytes: args.log_bytes,
         history: args.history,
         max_rows: args.max_rows,
         ascii: args.ascii,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         ts_field: args.ts_field.clone(),
+        stop_after: args.count,
     };
     let mut rules = args.bindings;
     if let Some(path) = &args.bindings_file {
@@ -348,7 +350,6 @@ async fn dashboard(
     let options = terminal::RunOptions {
         fps: args.fps,
         mouse: args.mouse,
-        stop_after: args.count,
         timeout: args.timeout,
         stats: args.stats.clone(),
     };

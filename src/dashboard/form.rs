@@ -1,13 +1,12 @@
 //! `t`: the trigger form, the Debug Console's Event Creator in the terminal. Three fields
 //! (channel, event, JSON data), checked before anything is sent. An event named `client-*`
 //! goes over the socket as a client event (private and presence channels only, as the
-//! protocol says); any other through the signed REST API, when the secret is known.
+//! protocol says); any other through the signed REST API, when the secret is known. Editing
+//! only: sending is an effect (`effects.rs`).
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::client::Client;
 use crate::protocol::channel::{is_client_event, validate_channel, validate_event};
-use crate::publish::RestClient;
 
 pub const FIELDS: [&str; 3] = ["channel", "event", "data"];
 
@@ -81,42 +80,6 @@ impl Form {
             event: event.trim().to_owned(),
             data,
         })
-    }
-}
-
-/// Sends a request and says how it went, in a line for the log.
-pub async fn perform(
-    request: Request,
-    rest: Option<&RestClient>,
-    client: Option<&Client>,
-) -> String {
-    let Request {
-        channel,
-        event,
-        data,
-    } = request;
-    if is_client_event(&event) {
-        return match client {
-            Some(c) => match c.trigger_client_event(&channel, &event, data).await {
-                Ok(()) => format!("sent client event {event} on {channel}"),
-                Err(e) => format!("client event {event} on {channel} refused: {e}"),
-            },
-            None => "client events need a live connection".into(),
-        };
-    }
-    let Some(rest) = rest else {
-        return "triggering needs the app id and secret (--app-id, --secret); client-* events do not".into();
-    };
-    let text = match &data {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match rest
-        .trigger(std::slice::from_ref(&channel), &event, &text, None, None)
-        .await
-    {
-        Ok(answer) => format!("triggered {event} on {channel}: HTTP 200 {answer}"),
-        Err(e) => format!("trigger of {event} on {channel} failed: {e}"),
     }
 }
 

@@ -3,67 +3,85 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::effects::Effect;
+use super::export;
 use super::form::{Form, Outcome};
 use super::keys::{self, Action};
 use super::logview::{Filter, contains_ci};
-use super::state::{Focus, Frozen, InputKind, State};
+use super::overlay::{InputKind, Overlay};
+use super::state::{Focus, Frozen, State};
 
 impl State {
-    /// Handles a key press.
-    pub fn key(&mut self, key: &KeyEvent) {
-        if self.input.is_some() {
-            return self.type_key(key);
-        }
-        if let Some(form) = &mut self.form {
-            match form.key(key) {
-                Outcome::Editing => {}
-                Outcome::Cancelled => self.form = None,
-                Outcome::Send(request) => {
-                    self.form = None;
-                    self.trigger_requested = Some(request);
-                }
+    /// Handles a key press; what the run loop is to do comes back as a value.
+    pub fn key(&mut self, key: &KeyEvent) -> Option<Effect> {
+        match self.overlay.take() {
+            None => self.main_key(key),
+            Some(overlay) => {
+                let (overlay, effect) = self.overlay_key(overlay, key);
+                self.overlay = overlay;
+                effect
             }
-            return;
         }
-        let Some(action) = keys::action(key) else {
-            return;
+    }
+
+    /// A key while an overlay is open: the overlay it leaves open, and an effect.
+    fn overlay_key(
+        &mut self,
+        overlay: Overlay,
+        key: &KeyEvent,
+    ) -> (Option<Overlay>, Option<Effect>) {
+        let overlay = match overlay {
+            Overlay::Input(kind, text) => return (self.type_key(kind, text, key), None),
+            Overlay::Form(mut form) => {
+                return match form.key(key) {
+                    Outcome::Editing => (Some(Overlay::Form(form)), None),
+                    Outcome::Cancelled => (None, None),
+                    Outcome::Send(request) => (None, Some(Effect::Trigger(request))),
+                };
+            }
+            other => other,
         };
-        if self.help {
-            match action {
-                Action::Quit => self.quit = true,
-                Action::Help | Action::Back => self.help = false,
-                _ => {}
-            }
-            return;
+        let Some(action) = keys::action(key) else {
+            return (Some(overlay), None);
+        };
+        if action == Action::Quit {
+            return (None, Some(Effect::Quit));
         }
-        if self.chart.is_some() {
-            match action {
-                Action::Quit => self.quit = true,
-                Action::Back | Action::Open => self.chart = None,
-                _ => {}
-            }
-            return;
-        }
-        if let Some((seq, scroll)) = self.inspect {
-            self.inspect = match action {
-                Action::Quit => {
-                    self.quit = true;
-                    None
-                }
-                Action::Back | Action::Open => None,
-                Action::Down => Some((seq, scroll.saturating_add(1))),
-                Action::Up => Some((seq, scroll.saturating_sub(1))),
-                Action::PageDown => Some((seq, scroll.saturating_add(10))),
-                Action::PageUp => Some((seq, scroll.saturating_sub(10))),
-                Action::Top => Some((seq, 0)),
-                _ => Some((seq, scroll)),
-            };
-            return;
-        }
+        let scrolled = |scroll: u16| match action {
+            Action::Down => Some(scroll.saturating_add(1)),
+            Action::Up => Some(scroll.saturating_sub(1)),
+            Action::PageDown => Some(scroll.saturating_add(10)),
+            Action::PageUp => Some(scroll.saturating_sub(10)),
+            Action::Top => Some(0),
+            _ => None,
+        };
+        let open = match overlay {
+            Overlay::Help { .. } if matches!(action, Action::Help | Action::Back) => None,
+            Overlay::Help { scroll } => Some(Overlay::Help {
+                scroll: scrolled(scroll).unwrap_or(scroll),
+            }),
+            Overlay::Chart(_) if matches!(action, Action::Back | Action::Open) => None,
+            Overlay::Inspect { .. } if matches!(action, Action::Back | Action::Open) => None,
+            Overlay::Inspect { seq, scroll } => Some(Overlay::Inspect {
+                seq,
+                scroll: scrolled(scroll).unwrap_or(scroll),
+            }),
+            other => Some(other),
+        };
+        (open, None)
+    }
+
+    /// A key on the main screen.
+    fn main_key(&mut self, key: &KeyEvent) -> Option<Effect> {
+        let action = keys::action(key)?;
         match action {
-            Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
-            Action::Back => self.filter = None,
+            Action::Quit => return Some(Effect::Quit),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Back => {
+                // Esc clears what narrows or marks the log: the filter and the search.
+                self.filter = None;
+                self.search = None;
+            }
             Action::Pause => {
                 self.paused = match self.paused.take() {
                     Some(_) => None,
@@ -89,29 +107,38 @@ impl State {
                 self.log_selected = None;
                 self.paused = None;
             }
-            Action::Search => self.input = Some((InputKind::Search, String::new())),
+            Action::Search => self.overlay = Some(Overlay::Input(InputKind::Search, String::new())),
             Action::Filter => {
                 let current = self
                     .filter
                     .as_ref()
                     .map(|f| f.text.clone())
                     .unwrap_or_default();
-                self.input = Some((InputKind::Filter, current));
+                self.overlay = Some(Overlay::Input(InputKind::Filter, current));
             }
-            Action::Export => self.export_requested = true,
-            Action::Trigger => self.form = Some(Form::new(self.default_channel())),
+            Action::Export => {
+                let log = self.visible().1;
+                let positions = self.log_positions();
+                return Some(Effect::Export(export::records(
+                    positions.iter().map(|&p| &log[p]),
+                )));
+            }
+            Action::Trigger => {
+                self.overlay = Some(Overlay::Form(Form::new(self.default_channel())))
+            }
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
             Action::Open if self.focus == Focus::Ticker => {
                 let rows = self.visible().0.sorted(self.sort);
-                self.chart = rows
+                self.overlay = rows
                     .get(self.selected.min(rows.len().saturating_sub(1)))
-                    .map(|r| r.key.clone());
+                    .map(|r| Overlay::Chart(r.key.clone()));
             }
             Action::Open => {
                 let positions = self.log_positions();
                 if let Some(i) = self.selected_index(&positions) {
-                    self.inspect = Some((self.visible().1[positions[i]].seq, 0));
+                    let seq = self.visible().1[positions[i]].seq;
+                    self.overlay = Some(Overlay::Inspect { seq, scroll: 0 });
                 }
             }
             Action::Down => self.step(1),
@@ -124,6 +151,7 @@ impl State {
                 Focus::Log => self.log_selected = None,
             },
         }
+        None
     }
 
     /// The channel the form starts with: the selected log line's, else the first subscribed.
@@ -141,7 +169,7 @@ impl State {
 
     /// A mouse wheel turn over a pane: focus it and move its selection.
     pub fn wheel(&mut self, pane: Focus, by: isize) {
-        if self.help || self.inspect.is_some() || self.chart.is_some() || self.input.is_some() {
+        if self.overlay.is_some() {
             return;
         }
         self.focus = pane;
@@ -151,7 +179,7 @@ impl State {
     /// A click: focus the pane; on the ticker, select the clicked row (`row` counts from the
     /// first data row).
     pub fn click(&mut self, pane: Focus, row: Option<usize>) {
-        if self.help || self.inspect.is_some() || self.chart.is_some() || self.input.is_some() {
+        if self.overlay.is_some() {
             return;
         }
         self.focus = pane;
@@ -181,15 +209,11 @@ impl State {
         }
     }
 
-    fn type_key(&mut self, key: &KeyEvent) {
-        let Some((kind, text)) = &mut self.input else {
-            return;
-        };
+    /// Typing after `/` or `f`: the input stays open until Enter or Esc.
+    fn type_key(&mut self, kind: InputKind, mut text: String, key: &KeyEvent) -> Option<Overlay> {
         match key.code {
-            KeyCode::Esc => self.input = None,
+            KeyCode::Esc => return None,
             KeyCode::Enter => {
-                let (kind, text) = (*kind, text.clone());
-                self.input = None;
                 match kind {
                     InputKind::Search => {
                         self.search = (!text.is_empty()).then(|| text.to_lowercase());
@@ -201,6 +225,7 @@ impl State {
                         self.log_selected = None;
                     }
                 }
+                return None;
             }
             KeyCode::Backspace => {
                 text.pop();
@@ -208,6 +233,7 @@ impl State {
             KeyCode::Char(c) if text.len() < 200 => text.push(c),
             _ => {}
         }
+        Some(Overlay::Input(kind, text))
     }
 
     /// Selects the next (older is "previous") log line that matches the search.

@@ -3,17 +3,21 @@
 //! (pure), `terminal` runs the loop that owns the state.
 
 pub mod binding;
+pub mod effects;
 pub mod export;
 pub mod form;
+mod incoming;
 mod input;
 pub mod keys;
 pub mod logview;
+pub mod overlay;
 mod overlays;
 pub mod pacing;
 pub mod state;
 mod status;
 mod statusbar;
 pub mod terminal;
+pub mod theme;
 pub mod ticker;
 pub mod view;
 

@@ -5,47 +5,44 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
 
 use super::keys::KEYS;
 use super::state::State;
-use super::view::{age, pane, style};
+use super::theme::{Slot, age};
 use crate::output::lines::clock;
 use crate::safe_text::terminal_safe;
 
 /// Presence members: id and info, per channel.
 pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
+    let t = &state.theme;
     let mut lines = Vec::new();
     let mut total = 0;
     for (channel, members) in &state.members {
         total += members.len();
         lines.push(Line::styled(
-            format!("{} ({})", terminal_safe(channel), members.len()),
+            format!("{} ({})", t.name(channel, 20), members.len()),
             Style::new().add_modifier(Modifier::BOLD),
         ));
         for (id, info) in members {
-            let info = if info.is_null() {
-                String::new()
-            } else {
-                info.to_string()
-            };
             lines.push(Line::raw(format!(
                 " {} {}",
-                terminal_safe(id),
-                terminal_safe(&info)
+                t.name(id, 16),
+                t.name(info, 40)
             )));
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).block(pane(format!(" members · {total} "), false)),
+        Paragraph::new(lines).block(state.theme.pane(format!(" members · {total} "), false)),
         area,
     );
 }
 
 /// A ticker row's history as a chart, with its recent raw values.
 pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str, now: Instant) {
+    let t = &state.theme;
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
     let Some(row) = state.visible().0.get(key) else {
@@ -80,16 +77,16 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
     let dataset = Dataset::default()
         .marker(marker)
         .graph_type(GraphType::Line)
-        .style(style(state, Color::Cyan))
+        .style(state.theme.style(Slot::Chart))
         .data(&points);
     let title = format!(
         " {} · {} values · {} updates · Esc closes ",
-        terminal_safe(key),
+        t.name(key, 40),
         row.history.len(),
         row.updates
     );
     let chart = Chart::new(vec![dataset])
-        .block(pane(title, true))
+        .block(state.theme.pane(title, true))
         .x_axis(Axis::default().bounds([0.0, (points.len().max(2) - 1) as f64]))
         .y_axis(
             Axis::default()
@@ -107,13 +104,14 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         .collect();
     let age = age(now.duration_since(row.updated_at));
     frame.render_widget(
-        Paragraph::new(recent).block(pane(format!(" last · {age} "), false)),
+        Paragraph::new(recent).block(state.theme.pane(format!(" last · {age} "), false)),
         values_area,
     );
 }
 
 /// The selected log line in full: the data pretty-printed, and the raw frame.
 pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
+    let t = &state.theme;
     let Some(line) = state.line(seq) else { return };
     let pretty = match &line.data {
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
@@ -124,8 +122,8 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     let mut title = format!(
         " {} · {} · {} ",
         clock(line.time),
-        terminal_safe(&line.channel),
-        terminal_safe(&line.event)
+        t.name(&line.channel, 24),
+        t.name(&line.event, 24)
     );
     if let Some(ms) = line.latency_ms {
         title.push_str(&format!("· latency {ms:.1}ms "));
@@ -138,18 +136,18 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(text)
-            .block(pane(title, true))
+            .block(state.theme.pane(title, true))
             .scroll((scroll, 0)),
         left,
     );
     let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
         .wrap(ratatui::widgets::Wrap { trim: false })
-        .block(pane(" raw frame ".into(), false))
+        .block(state.theme.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
 }
 
-pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
+pub(super) fn draw_help(frame: &mut Frame, state: &State, area: Rect, _scroll: u16) {
     let height = (KEYS.len() as u16 + 4).min(area.height);
     let width = 64.min(area.width);
     let rect = Rect {
@@ -167,6 +165,7 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect) {
             .borders(Borders::ALL)
             .title(" keys · Esc closes "),
     );
+    let _ = state;
     frame.render_widget(Clear, rect);
     frame.render_widget(table, rect);
 }
@@ -202,14 +201,14 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     match &form.error {
         Some(e) => lines.push(Line::styled(
             terminal_safe(e).into_owned(),
-            style(state, Color::Red).add_modifier(Modifier::BOLD),
+            state.theme.style(Slot::Error),
         )),
         None => lines.push(Line::styled(
             "client-* events go over the socket; others through the REST API",
             Style::new().add_modifier(Modifier::DIM),
         )),
     }
-    let block = pane(
+    let block = state.theme.pane(
         " trigger · Tab next field · Enter send · Esc cancel ".into(),
         true,
     );
@@ -219,6 +218,7 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
 
 /// Every event type seen, by channel: how many, and how long since the last one.
 pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
+    let t = &state.theme;
     let mut lines = Vec::new();
     let mut channel: Option<&str> = None;
     for ((c, event), seen) in &state.counts {
@@ -234,19 +234,23 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
                 .map(|l| age(now.saturating_duration_since(l)))
                 .unwrap_or_default();
             lines.push(Line::styled(
-                format!("{} · {ago} ago", terminal_safe(c)),
+                format!("{} · {ago} ago", t.name(c, 16)),
                 Style::new().add_modifier(Modifier::BOLD),
             ));
         }
         lines.push(Line::raw(format!(
             " {} {} · {}",
-            terminal_safe(event),
+            t.name(event, 14),
             seen.count,
             age(now.saturating_duration_since(seen.last))
         )));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(pane(format!(" events · {} ", state.counts.len()), false)),
+        Paragraph::new(lines).block(
+            state
+                .theme
+                .pane(format!(" events · {} ", state.counts.len()), false),
+        ),
         area,
     );
 }

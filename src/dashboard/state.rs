@@ -1,98 +1,50 @@
 //! The dashboard's state and its update functions: plain structs, no terminal. One task owns
 //! it; engine items and keys change it; the view only reads it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use super::binding::{Bindings, FieldPath, View};
-use super::logview::{self, Filter};
+use super::effects::{Done, Effect};
+use super::incoming;
+pub use super::logview::LogLine;
+use super::logview::{self, Filter, MAX_LOG_TEXT, Ring};
+pub use super::overlay::{InputKind, Overlay};
 pub use super::status::Status;
+use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
-use crate::output::lines::compact_data;
-use crate::protocol::Data;
 
 /// Limits and looks, from the command line.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub log_capacity: usize,
+    /// Bytes the log may hold in all (`--log-bytes`).
+    pub log_bytes: usize,
     pub history: usize,
     pub max_rows: usize,
     pub ascii: bool,
     pub color: bool,
     /// Where events carry their publish time, for latency.
     pub ts_field: Option<FieldPath>,
+    /// Quit after this many application events (`--count`).
+    pub stop_after: Option<u64>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             log_capacity: 10_000,
+            log_bytes: 16 << 20,
             history: 300,
             max_rows: 1_000,
             ascii: false,
             color: true,
             ts_field: None,
+            stop_after: None,
         }
     }
-}
-
-/// Longest data text kept per log line (the full frame is for the inspect view to come).
-pub const MAX_LOG_TEXT: usize = 2048;
-
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    /// Increases by one per line, so a selection survives the ring dropping old lines.
-    pub seq: u64,
-    pub time: SystemTime,
-    pub channel: String,
-    pub event: String,
-    /// Compact data, at most [`MAX_LOG_TEXT`] bytes.
-    pub text: String,
-    /// The data as JSON, for `field=value` filters and the inspect view.
-    pub data: Option<serde_json::Value>,
-    /// The frame as received, at most [`MAX_RAW`] bytes.
-    pub raw: String,
-    pub unbound: bool,
-    /// Publish-to-receive latency, when the event carries a timestamp.
-    pub latency_ms: Option<f64>,
-    /// A line from tickertape itself, not an event.
-    pub notice: bool,
-}
-
-/// Longest raw frame kept per log line.
-pub const MAX_RAW: usize = 8 * 1024;
-
-/// The first `max` bytes of `text` (at a character boundary), copied, with `…` when cut.
-fn truncated_copy(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let cut = (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    format!("{}…", &text[..cut])
-}
-
-fn truncated(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
-/// What is being typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    Search,
-    Filter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,15 +64,15 @@ pub struct Seen {
 #[derive(Debug, Clone)]
 pub struct Frozen {
     pub ticker: Ticker,
-    pub log: VecDeque<LogLine>,
+    pub log: Ring,
     pub since: u64,
 }
 
 pub struct State {
     pub options: Options,
-    pub bindings: Bindings,
+    bindings: Bindings,
     pub ticker: Ticker,
-    pub log: VecDeque<LogLine>,
+    pub log: Ring,
     /// Every event type seen: (channel, event) → how many, and when the last came.
     pub counts: BTreeMap<(String, String), Seen>,
     /// Some binding is a `count`: the events pane is always shown.
@@ -131,34 +83,23 @@ pub struct State {
     pub selected: usize,
     /// The selected log line's `seq`; `None` follows new lines.
     pub log_selected: Option<u64>,
-    pub(super) next_seq: u64,
     pub filter: Option<Filter>,
     /// The last search, lowercase.
     pub search: Option<String>,
-    /// Text being typed after `/` or `f`.
-    pub input: Option<(InputKind, String)>,
-    /// The log line shown in full, and how far it is scrolled.
-    pub inspect: Option<(u64, u16)>,
-    pub help: bool,
+    /// What is open over the main screen.
+    pub overlay: Option<Overlay>,
     /// Latency windows per (channel, event), when `ts_field` is set.
-    pub latency: BTreeMap<(String, String), Window>,
-    /// `e` was pressed: the run loop writes the export.
-    pub export_requested: bool,
+    latency: BTreeMap<(String, String), Window>,
     /// A line kept in the key hints (the demo's page URL).
     pub banner: Option<String>,
-    /// The trigger form, while open.
-    pub form: Option<super::form::Form>,
-    /// A checked trigger the run loop is to send.
-    pub trigger_requested: Option<super::form::Request>,
-    /// Presence channels' members: channel → user id → info.
-    pub members: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-    /// The ticker key shown as a chart.
-    pub chart: Option<String>,
+    /// Presence channels' members: channel → user id → info as JSON text, each cut.
+    pub members: BTreeMap<String, BTreeMap<String, String>>,
     pub paused: Option<Frozen>,
-    pub quit: bool,
     /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
     pub epoch: SystemTime,
     started: Instant,
+    /// How things look, from the options.
+    pub theme: Theme,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -170,8 +111,9 @@ const MAX_COUNTS: usize = 1000;
 impl State {
     pub fn new(options: Options, bindings: Bindings, now: Instant) -> State {
         State {
-            ticker: Ticker::new(options.history, options.max_rows),
-            log: VecDeque::new(),
+            ticker: Ticker::new(options.history, options.max_rows)
+                .with_ellipsis(if options.ascii { "..." } else { "…" }),
+            log: Ring::new(options.log_capacity, options.log_bytes),
             counts: BTreeMap::new(),
             counting: false,
             status: Status::new(now),
@@ -179,32 +121,34 @@ impl State {
             sort: Sort::Key,
             selected: 0,
             log_selected: None,
-            next_seq: 0,
             filter: None,
             search: None,
-            input: None,
-            inspect: None,
-            help: false,
+            overlay: None,
             members: BTreeMap::new(),
-            export_requested: false,
-            form: None,
             banner: None,
-            trigger_requested: None,
             latency: BTreeMap::new(),
-            chart: None,
             paused: None,
-            quit: false,
             epoch: SystemTime::now(),
             started: now,
+            theme: Theme::new(options.color, options.ascii),
             options,
             bindings,
         }
     }
 
-    /// Applies one engine item.
-    pub fn apply(&mut self, item: Item, now: Instant) {
+    /// Applies one engine item. Quits once `stop_after` events came.
+    pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect> {
         match item {
-            Item::Event(ev) => self.event(ev, now),
+            Item::Event(ev) => {
+                self.event(ev, now);
+                if self
+                    .options
+                    .stop_after
+                    .is_some_and(|n| self.status.total >= n)
+                {
+                    return Some(Effect::Quit);
+                }
+            }
             Item::State(c) => {
                 self.status.state = c.current;
                 self.status.reason = c.reason.map(|r| r.to_string());
@@ -215,6 +159,7 @@ impl State {
                 }
             }
             Item::Subscription { channel, status } => {
+                let channel = incoming::name(&channel, self.theme.ellipsis());
                 if let SubscriptionStatus::Failed(f) = &status {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
@@ -237,24 +182,45 @@ impl State {
             Item::Members {
                 channel, change, ..
             } => {
-                let list = self.members.entry(channel).or_default();
+                let ellipsis = self.theme.ellipsis();
+                let list = self
+                    .members
+                    .entry(incoming::name(&channel, ellipsis))
+                    .or_default();
+                // Ids and info come from strangers: kept cut, the info as text.
+                let info = |v: &serde_json::Value| match v {
+                    serde_json::Value::Null => String::new(),
+                    v => incoming::name(&v.to_string(), ellipsis),
+                };
                 match change {
                     MemberChange::Snapshot { members, .. } => {
                         list.clear();
-                        for m in members.into_iter().take(MAX_MEMBERS_SHOWN) {
-                            list.insert(m.user_id, m.user_info);
+                        for m in members.iter().take(MAX_MEMBERS_SHOWN) {
+                            list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
                         }
                     }
                     MemberChange::Added(m) if list.len() < MAX_MEMBERS_SHOWN => {
-                        list.insert(m.user_id, m.user_info);
+                        list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
                     }
                     MemberChange::Added(_) => {}
                     MemberChange::Removed(id) => {
-                        list.remove(&id);
+                        list.remove(&incoming::name(&id, ellipsis));
                     }
                 }
             }
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
+        }
+        None
+    }
+
+    /// What an effect came to, noted in the log.
+    pub fn done(&mut self, done: Done, now: Instant) {
+        match done {
+            Done::Exported(Ok((path, n))) => {
+                self.note("exported", format!("{n} lines to {}", path.display()), now)
+            }
+            Done::Exported(Err(e)) => self.note("export failed", e, now),
+            Done::Triggered(said) => self.note("trigger", said, now),
         }
     }
 
@@ -266,9 +232,13 @@ impl State {
         if let Some(f) = &mut self.paused {
             f.since += 1;
         }
-        let k = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
+        // The names from here on are cut: they come from strangers.
+        let ellipsis = self.theme.ellipsis();
+        let channel = incoming::name(ev.channel.as_deref().unwrap_or("-"), ellipsis);
+        let event = incoming::name(&ev.event, ellipsis);
+        let k = (channel.clone(), event.clone());
         if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
-            let seen = self.counts.entry(k).or_insert(Seen {
+            let seen = self.counts.entry(k.clone()).or_insert(Seen {
                 count: 0,
                 last: now,
             });
@@ -277,13 +247,12 @@ impl State {
         }
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
-                latency::latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
+                latency::latency_ms(&incoming::value(&ev), p.pointer(), ev.received_at)
             });
-        if let Some(ms) = latency {
-            let key = (ev.channel.clone().unwrap_or_default(), ev.event.clone());
-            if self.latency.len() < MAX_COUNTS || self.latency.contains_key(&key) {
-                self.latency.entry(key).or_default().push(ms);
-            }
+        if let Some(ms) = latency
+            && (self.latency.len() < MAX_COUNTS || self.latency.contains_key(&k))
+        {
+            self.latency.entry(k).or_default().push(ms);
         }
         let view = if self.bindings.is_empty() {
             Some(View::Log)
@@ -295,35 +264,37 @@ impl State {
         // Every event is logged but the ignored ones; the binding adds its own view.
         match view {
             Some(View::Ticker { key, value }) => {
-                let data = ev.data().as_value();
+                let data = incoming::value(&ev);
                 self.ticker.update(key.get(&data), value.get(&data), now);
-                self.log_event(&ev, false, latency);
+                self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Count) => {
                 self.counting = true;
-                self.log_event(&ev, false, latency);
+                self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Ignore) => {}
-            Some(View::Log) => self.log_event(&ev, false, latency),
+            Some(View::Log) => self.log_event(&ev, (channel, event), false, latency),
             None => {
                 self.status.unbound += 1;
-                self.log_event(&ev, true, latency);
+                self.log_event(&ev, (channel, event), true, latency);
             }
         }
     }
 
-    fn log_event(&mut self, ev: &ReceivedEvent, unbound: bool, latency_ms: Option<f64>) {
-        let raw = truncated_copy(&ev.raw, MAX_RAW);
-        let data = match ev.data() {
-            Data::Json(v) if raw.len() < MAX_RAW => Some(v.clone()),
-            _ => None,
-        };
+    fn log_event(
+        &mut self,
+        ev: &ReceivedEvent,
+        (channel, event): (String, String),
+        unbound: bool,
+        latency_ms: Option<f64>,
+    ) {
+        let (data, text, raw) = incoming::for_log(ev, self.theme.ellipsis());
         self.push_log(LogLine {
             seq: 0,
             time: ev.received_at,
-            channel: ev.channel.clone().unwrap_or_else(|| "-".into()),
-            event: ev.event.clone(),
-            text: truncated(compact_data(ev.data()), MAX_LOG_TEXT),
+            channel,
+            event,
+            text,
             data,
             raw,
             unbound,
@@ -344,7 +315,7 @@ impl State {
             time: self.epoch + now.saturating_duration_since(self.started),
             channel: "tickertape".into(),
             event: what.into(),
-            text: truncated(text, MAX_LOG_TEXT),
+            text: incoming::bounded(&text, MAX_LOG_TEXT, self.theme.ellipsis()),
             data: None,
             raw: String::new(),
             unbound: false,
@@ -353,17 +324,12 @@ impl State {
         });
     }
 
-    fn push_log(&mut self, mut line: LogLine) {
-        line.seq = self.next_seq;
-        self.next_seq += 1;
-        if self.log.len() >= self.options.log_capacity.max(1) {
-            self.log.pop_front();
-        }
-        self.log.push_back(line);
+    fn push_log(&mut self, line: LogLine) {
+        self.log.push(line);
     }
 
     /// What the view shows: the frozen copy while paused.
-    pub fn visible(&self) -> (&Ticker, &VecDeque<LogLine>) {
+    pub fn visible(&self) -> (&Ticker, &Ring) {
         match &self.paused {
             Some(f) => (&f.ticker, &f.log),
             None => (&self.ticker, &self.log),
@@ -395,8 +361,6 @@ impl State {
 
     /// The log line with this `seq`, if it is still kept.
     pub fn line(&self, seq: u64) -> Option<&LogLine> {
-        let log = self.visible().1;
-        let at = log.partition_point(|l| l.seq < seq);
-        log.get(at).filter(|l| l.seq == seq)
+        self.visible().1.by_seq(seq)
     }
 }

@@ -3,22 +3,22 @@
 
 use std::time::Instant;
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::state::State;
-use super::view::style;
+use super::theme::Slot;
 use crate::client::{ConnectionState, SubscriptionStatus};
-use crate::safe_text::terminal_safe;
 
 /// The status bar's parts, most important first; parts that do not fit are dropped.
 pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {
     let s = &state.status;
-    let conn_color = match s.state {
-        ConnectionState::Connected => Color::Green,
-        ConnectionState::Connecting | ConnectionState::Initialized => Color::Yellow,
-        _ => Color::Red,
-    };
+    let t = &state.theme;
+    let conn_style = t.style(match s.state {
+        ConnectionState::Connected => Slot::Connected,
+        ConnectionState::Connecting | ConnectionState::Initialized => Slot::Connecting,
+        _ => Slot::Disconnected,
+    });
     let mut conn = s.state.to_string();
     if let Some(at) = s.retry_at.filter(|at| *at > now) {
         conn.push_str(&format!(
@@ -26,17 +26,11 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
             (at - now).as_secs_f32().ceil()
         ));
     }
-    let mut parts: Vec<(u8, Span<'static>)> = vec![(
-        0,
-        Span::styled(conn, style(state, conn_color).add_modifier(Modifier::BOLD)),
-    )];
+    let mut parts: Vec<(u8, Span<'static>)> = vec![(0, Span::styled(conn, conn_style))];
     if let Some(f) = &state.paused {
         parts.push((
             0,
-            Span::styled(
-                format!("paused +{}", f.since),
-                Style::new().add_modifier(Modifier::REVERSED),
-            ),
+            Span::styled(format!("paused +{}", f.since), t.style(Slot::Paused)),
         ));
     }
     let (mut sub, mut pend, mut fail) = (0, 0, 0);
@@ -59,7 +53,7 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
         Span::styled(
             channels,
             if fail > 0 {
-                style(state, Color::Red).add_modifier(Modifier::BOLD)
+                t.style(Slot::Error)
             } else {
                 Style::new()
             },
@@ -70,16 +64,13 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     if s.unbound > 0 {
         parts.push((
             2,
-            Span::styled(
-                format!("{} unbound", s.unbound),
-                style(state, Color::Yellow),
-            ),
+            Span::styled(format!("{} unbound", s.unbound), t.style(Slot::Warning)),
         ));
     }
     if s.dropped > 0 {
         parts.push((
             2,
-            Span::styled(format!("{} dropped", s.dropped), style(state, Color::Red)),
+            Span::styled(format!("{} dropped", s.dropped), t.style(Slot::Fall)),
         ));
     }
     if let Some((_, lat)) = state.latency_summary() {
@@ -98,14 +89,14 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
         ));
     }
     if let Some(id) = &s.socket_id {
-        parts.push((4, Span::raw(format!("socket {}", terminal_safe(id)))));
+        parts.push((4, Span::raw(format!("socket {}", t.name(id, 32)))));
     }
     let host = s.url.split('?').next().unwrap_or("").to_owned();
     if !host.is_empty() {
         parts.push((5, Span::raw(host)));
     }
     if let Some(r) = &s.reason {
-        parts.push((1, Span::raw(terminal_safe(r).into_owned())));
+        parts.push((1, Span::raw(t.name(r, 60))));
     }
     // Drop the least important parts until the line fits.
     let fits = |parts: &[(u8, Span)]| {
@@ -123,7 +114,7 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     let mut spans = Vec::new();
     for (i, (_, p)) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::raw(" │ "));
+            spans.push(Span::raw(t.bar()));
         }
         spans.push(p);
     }

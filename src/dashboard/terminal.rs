@@ -11,8 +11,8 @@ use ratatui::crossterm::event::{
     Event, EventStream, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::layout::Rect;
-use tokio::sync::mpsc;
 
+use super::effects::{Effect, Ran, Runner};
 use super::pacing::{Pacer, Stats};
 use super::state::{Focus, State};
 use super::view;
@@ -21,13 +21,7 @@ use crate::client::FeedRx;
 /// Most items applied before the loop looks at keys and the clock again.
 const MAX_BATCH: usize = 4096;
 
-/// What the dashboard can send on the user's behalf (`t`): through the REST API when the
-/// secret is known, and client events through the live connection.
-#[derive(Clone, Default)]
-pub struct Senders {
-    pub rest: Option<crate::publish::RestClient>,
-    pub client: Option<crate::client::Client>,
-}
+pub use super::effects::Senders;
 
 /// How the loop runs and when it ends, besides `q`.
 #[derive(Debug, Clone, Default)]
@@ -35,8 +29,6 @@ pub struct RunOptions {
     /// Most frames in any one second.
     pub fps: u32,
     pub mouse: bool,
-    /// End after this many application events (`--count`).
-    pub stop_after: Option<u64>,
     /// End after this long (`--timeout`).
     pub timeout: Option<Duration>,
     /// Write frame and key timings here at the end (`--stats`).
@@ -139,8 +131,19 @@ async fn event_loop(
     stats: &mut Stats,
     senders: Senders,
 ) -> std::io::Result<()> {
-    // Results of triggers sent from the form come back here, for the log.
-    let (done_tx, mut done_rx) = mpsc::channel::<String>(16);
+    // Effects run here; what they come to goes back to the state.
+    let (runner, mut done_rx) = Runner::new(senders, std::path::PathBuf::from("."));
+    let mut quit = false;
+    let run = |state: &mut State, effect: Option<Effect>| {
+        if let Some(effect) = effect {
+            match runner.run(effect) {
+                Ran::Quit => return true,
+                Ran::Done(done) => state.done(done, Instant::now()),
+                Ran::Later => {}
+            }
+        }
+        false
+    };
     let mut pacer = Pacer::new(options.fps);
     let mut keys = EventStream::new();
     let mut dirty = true;
@@ -150,10 +153,8 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let mut engine_open = true;
-    while !state.quit {
-        if options.stop_after.is_some_and(|n| state.status.total >= n)
-            || deadline.is_some_and(|d| Instant::now() >= d)
-        {
+    while !quit {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let now = Instant::now();
@@ -174,11 +175,15 @@ async fn event_loop(
         tokio::select! {
             item = items.recv(), if engine_open => match item {
                 Some(item) => {
-                    state.apply(item, Instant::now());
+                    let effect = state.apply(item, Instant::now());
+                    quit |= run(state, effect);
                     let mut n = 1;
-                    while n < MAX_BATCH {
+                    while n < MAX_BATCH && !quit {
                         match items.try_recv() {
-                            Ok(item) => state.apply(item, Instant::now()),
+                            Ok(item) => {
+                                let effect = state.apply(item, Instant::now());
+                                quit |= run(state, effect);
+                            }
                             Err(_) => break,
                         }
                         n += 1;
@@ -190,21 +195,8 @@ async fn event_loop(
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     stats.key(Instant::now());
-                    state.key(&k);
-                    if let Some(request) = state.trigger_requested.take() {
-                        let (senders, done) = (senders.clone(), done_tx.clone());
-                        tokio::spawn(async move {
-                            let said = super::form::perform(request, senders.rest.as_ref(), senders.client.as_ref()).await;
-                            let _ = done.send(said).await;
-                        });
-                    }
-                    if std::mem::take(&mut state.export_requested) {
-                        let now = Instant::now();
-                        match super::export::write(state, std::path::Path::new("."), std::time::SystemTime::now()) {
-                            Ok((path, n)) => state.note("exported", format!("{n} lines to {}", path.display()), now),
-                            Err(e) => state.note("export failed", e.to_string(), now),
-                        }
-                    }
+                    let effect = state.key(&k);
+                    quit |= run(state, effect);
                     dirty = true;
                     urgent = true; // draw the key's effect at once
                 }
@@ -223,8 +215,8 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => return Ok(()),
             },
-            Some(said) = done_rx.recv() => {
-                state.note("trigger", said, Instant::now());
+            Some(done) = done_rx.recv() => {
+                state.done(done, Instant::now());
                 dirty = true;
             }
             _ = tokio::time::sleep_until(wake.into()) => {}

@@ -79,22 +79,23 @@ pub struct Ticker {
     pub evicted: u64,
     /// Events whose key or value field was missing.
     pub missing: u64,
+    /// What marks a cut key or value.
+    ellipsis: &'static str,
 }
 
 /// Longest key or value text kept for a row, so hostile payloads stay small.
 const MAX_TEXT: usize = 256;
 
-fn short(text: String) -> String {
+/// The text of a key or value, cut to [`MAX_TEXT`] characters: a long string is not copied
+/// whole.
+fn short(v: &Value, ellipsis: &str) -> String {
+    let text = match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
     match text.char_indices().nth(MAX_TEXT) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text,
-    }
-}
-
-fn as_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Some((at, _)) => format!("{}{ellipsis}", &text[..at]),
+        None => text.into_owned(),
     }
 }
 
@@ -115,7 +116,13 @@ impl Ticker {
             max_rows: max_rows.max(1),
             evicted: 0,
             missing: 0,
+            ellipsis: "…",
         }
+    }
+
+    /// Marks cut keys and values with this (`...` for `--ascii`).
+    pub fn with_ellipsis(self, ellipsis: &'static str) -> Ticker {
+        Ticker { ellipsis, ..self }
     }
 
     /// Applies one update; a missing field is counted, never an error.
@@ -124,7 +131,7 @@ impl Ticker {
             self.missing += 1;
             return;
         };
-        let key = short(as_text(key));
+        let key = short(key, self.ellipsis);
         if !self.rows.contains_key(&key)
             && self.rows.len() >= self.max_rows
             && let Some(oldest) = self
@@ -150,7 +157,7 @@ impl Ticker {
         });
         row.previous = row.value;
         row.value = number;
-        row.text = short(as_text(value));
+        row.text = short(value, self.ellipsis);
         if let Some(n) = number {
             if row.history.len() == history_len {
                 row.history.pop_front();

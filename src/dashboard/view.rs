@@ -5,12 +5,15 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::logview::contains_ci;
-use super::state::{Focus, InputKind, LogLine, State};
+use super::logview::LogLine;
+use super::logview::{contains_ci, find_ci};
+use super::overlay::{InputKind, Overlay};
+use super::state::{Focus, State};
+use super::theme::{Slot, age};
 use super::ticker::Row as TickerRow;
 use super::{overlays, statusbar};
 use crate::output::lines::clock;
@@ -19,6 +22,13 @@ use crate::safe_text::terminal_safe;
 /// Below this, widgets break: show a message instead.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
+
+/// Most characters of a channel or event name in a log line, whatever the width; longer ones
+/// end in an ellipsis.
+const MAX_SHOWN: usize = 32;
+
+/// Fewest characters a name gets when the log pane is narrow.
+const MIN_SHOWN: usize = 16;
 
 /// The screen's four bands: status bar, ticker, log, key hints. Drawing and mouse clicks use
 /// the same layout.
@@ -70,68 +80,32 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         }
     }
     frame.render_widget(
-        Paragraph::new(hint_line(state)).style(Style::new().add_modifier(Modifier::DIM)),
+        Paragraph::new(hint_line(state)).style(state.theme.style(Slot::Dim)),
         hints,
     );
-    if let Some(key) = &state.chart {
-        overlays::draw_chart(
-            frame,
-            state,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-            key,
-            now,
-        );
-    }
-    if let Some((seq, scroll)) = state.inspect {
-        overlays::draw_inspect(
-            frame,
-            state,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-            seq,
-            scroll,
-        );
-    }
-    if let Some(form) = &state.form {
-        overlays::draw_form(frame, state, area, form);
-    }
-    if state.help {
-        overlays::draw_help(frame, area);
-    }
-}
-
-pub(super) fn style(state: &State, color: Color) -> Style {
-    if state.options.color {
-        Style::new().fg(color)
-    } else {
-        Style::new()
-    }
-}
-
-/// A bordered pane; the focused one has a bold border, the other a dim one.
-pub(super) fn pane(title: String, focused: bool) -> Block<'static> {
-    let border = if focused {
-        Modifier::BOLD
-    } else {
-        Modifier::DIM
+    // Overlays cover all but the key hints; the form and the help float in the middle.
+    let above = Rect {
+        height: area.height - 1,
+        ..area
     };
-    Block::new()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(Style::new().add_modifier(border))
+    match &state.overlay {
+        Some(Overlay::Chart(key)) => overlays::draw_chart(frame, state, above, key, now),
+        Some(Overlay::Inspect { seq, scroll }) => {
+            overlays::draw_inspect(frame, state, above, *seq, *scroll)
+        }
+        Some(Overlay::Form(form)) => overlays::draw_form(frame, state, area, form),
+        Some(Overlay::Help { scroll }) => overlays::draw_help(frame, state, area, *scroll),
+        Some(Overlay::Input(..)) | None => {}
+    }
 }
 
-fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, ascii: bool) -> String {
-    let levels: &[char] = if ascii {
-        &[' ', '.', ':', '-', '=', '+', '*', '#']
-    } else {
-        &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
-    };
+/// Decimals in a number's text: `203.85` has 2, `41` none (at most 8).
+fn decimals(text: &str) -> usize {
+    let digits = text.trim().split(['e', 'E']).next().unwrap_or("");
+    digits.split_once('.').map_or(0, |(_, f)| f.len()).min(8)
+}
+
+fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, levels: &[char]) -> String {
     let all: Vec<f64> = values.collect();
     let tail = &all[all.len().saturating_sub(width)..];
     let (min, max) = tail
@@ -151,15 +125,6 @@ fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, ascii: boo
         .collect()
 }
 
-pub(super) fn age(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        _ => format!("{}h", s / 3600),
-    }
-}
-
 fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let (ticker, _) = state.visible();
     let focused = state.focus == Focus::Ticker;
@@ -174,40 +139,60 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     if ticker.missing > 0 {
         title.push_str(&format!("· {} missing field ", ticker.missing));
     }
-    let block = pane(title, focused);
+    let t = &state.theme;
+    let block = t.pane(title, focused);
     // Columns by priority: the narrow terminal keeps the first ones.
     let wide = area.width >= 100;
     let spark_w = if wide { 24 } else { 12 };
-    let (up, down) = if state.options.ascii {
-        ("^", "v")
-    } else {
-        ("▲", "▼")
-    };
-    let rows: Vec<Row> = ticker
-        .sorted(state.sort)
+    let (up, down) = t.arrows();
+    let sorted = ticker.sorted(state.sort);
+    // Numbers line up: each shows as many decimals as the most precise in the column.
+    let precision = sorted
+        .iter()
+        .filter(|r| r.value.is_some())
+        .map(|r| decimals(&r.text))
+        .max()
+        .unwrap_or(0);
+    // The key column is as wide as its longest key, within what the other columns leave.
+    let fixed: u16 = 10 + 10 + 8 + spark_w as u16 + 6 + 4 + if wide { 9 } else { 0 };
+    let columns: u16 = if wide { 8 } else { 7 };
+    let room = area.width.saturating_sub(2 + fixed + columns - 1).max(8);
+    let key_w = sorted
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(3, usize::from(room));
+    let rows: Vec<Row> = sorted
         .into_iter()
         .map(|r: &TickerRow| {
             let stale = now.duration_since(r.updated_at).as_secs() >= 30;
             let (arrow, chg, pct, color) = match r.change() {
-                Some((a, p)) if a > 0.0 => {
-                    (up, format!("{a:+.2}"), format!("{p:+.2}%"), Color::Green)
-                }
-                Some((a, p)) if a < 0.0 => {
-                    (down, format!("{a:+.2}"), format!("{p:+.2}%"), Color::Red)
-                }
-                Some(_) => ("=", "0.00".into(), "0.00%".into(), Color::Reset),
-                None => (" ", String::new(), String::new(), Color::Reset),
+                Some((a, p)) if a > 0.0 => (
+                    up,
+                    format!("{a:+.2}"),
+                    format!("{p:+.2}%"),
+                    Some(Slot::Rise),
+                ),
+                Some((a, p)) if a < 0.0 => (
+                    down,
+                    format!("{a:+.2}"),
+                    format!("{p:+.2}%"),
+                    Some(Slot::Fall),
+                ),
+                Some(_) => ("=", "0.00".into(), "0.00%".into(), None),
+                None => (" ", String::new(), String::new(), None),
             };
+            let color = color.map_or(Style::new(), |c| t.style(c));
             let mut cells = vec![
-                Cell::from(terminal_safe(&r.key).into_owned()),
-                Cell::from(terminal_safe(&r.text).into_owned()),
-                Cell::from(format!("{arrow} {chg}")).style(style(state, color)),
-                Cell::from(pct).style(style(state, color)),
-                Cell::from(sparkline(
-                    r.history.iter().copied(),
-                    spark_w,
-                    state.options.ascii,
-                )),
+                Cell::from(t.name(&r.key, key_w)),
+                Cell::from(match r.value {
+                    Some(v) => format!("{v:.precision$}"),
+                    None => terminal_safe(&r.text).into_owned(),
+                }),
+                Cell::from(format!("{arrow} {chg}")).style(color),
+                Cell::from(pct).style(color),
+                Cell::from(sparkline(r.history.iter().copied(), spark_w, t.levels())),
                 Cell::from(r.updates.to_string()),
                 Cell::from(age(now.duration_since(r.updated_at))),
             ];
@@ -219,14 +204,14 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
             }
             let row = Row::new(cells);
             if stale {
-                row.style(Style::new().add_modifier(Modifier::DIM))
+                row.style(t.style(Slot::Dim))
             } else {
                 row
             }
         })
         .collect();
     let mut widths = vec![
-        Constraint::Min(8),
+        Constraint::Length(key_w as u16),
         Constraint::Length(10),
         Constraint::Length(10),
         Constraint::Length(8),
@@ -240,9 +225,9 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
         header.push("SINCE 1ST");
     }
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+        .header(Row::new(header).style(t.style(Slot::Heading)))
         .block(block)
-        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+        .row_highlight_style(t.style(Slot::Selected));
     let mut ts = TableState::default();
     if focused && !ticker.is_empty() {
         ts.select(Some(state.selected.min(ticker.len() - 1)));
@@ -250,35 +235,54 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
-fn log_line(state: &State, l: &LogLine) -> Line<'static> {
+/// One log line. `width` is the pane's: the channel and the event share a third of it each.
+fn log_line(state: &State, l: &LogLine, width: u16) -> Line<'static> {
+    let t = &state.theme;
+    let shown = (usize::from(width).saturating_sub(14) / 3).clamp(MIN_SHOWN, MAX_SHOWN);
     let mut spans = vec![
-        Span::styled(clock(l.time), Style::new().add_modifier(Modifier::DIM)),
+        Span::styled(clock(l.time), t.style(Slot::Dim)),
         Span::raw(" "),
-        Span::styled(
-            terminal_safe(&l.channel).into_owned(),
-            style(state, Color::Cyan),
-        ),
+        Span::styled(t.name(&l.channel, shown), t.style(Slot::Channel)),
         Span::raw(" "),
-        Span::styled(
-            terminal_safe(&l.event).into_owned(),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
+        Span::styled(t.name(&l.event, shown), t.style(Slot::Event)),
         Span::raw(" "),
     ];
     if l.unbound {
-        spans.push(Span::styled(
-            "[unbound] ",
-            style(state, Color::Yellow).add_modifier(Modifier::BOLD),
-        ));
+        spans.push(Span::styled("[unbound] ", t.style(Slot::Unbound)));
     }
-    spans.push(Span::raw(terminal_safe(&l.text).into_owned()));
+    spans.extend(highlighted(state, &l.text));
     let line = Line::from(spans);
     match &state.search {
-        Some(needle) if contains_ci(l, needle) => {
-            line.style(Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD))
-        }
+        Some(needle) if contains_ci(l, needle) => line.style(state.theme.style(Slot::Found)),
         _ => line,
     }
+}
+
+/// The text with what the search and the filter's words matched picked out.
+fn highlighted(state: &State, text: &str) -> Vec<Span<'static>> {
+    let words = state.search.as_deref().into_iter();
+    let words = words.chain(state.filter.iter().flat_map(|f| f.words()));
+    let mut hits: Vec<std::ops::Range<usize>> = words.flat_map(|w| find_ci(text, w, 16)).collect();
+    hits.sort_by_key(|r| r.start);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for r in hits {
+        if r.start < at {
+            continue;
+        }
+        if r.start > at {
+            spans.push(Span::raw(terminal_safe(&text[at..r.start]).into_owned()));
+        }
+        spans.push(Span::styled(
+            terminal_safe(&text[r.clone()]).into_owned(),
+            state.theme.style(Slot::Match),
+        ));
+        at = r.end;
+    }
+    if at < text.len() || spans.is_empty() {
+        spans.push(Span::raw(terminal_safe(&text[at..]).into_owned()));
+    }
+    spans
 }
 
 fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
@@ -296,15 +300,18 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
         .iter()
         .enumerate()
         .map(|(k, &p)| {
-            let line = log_line(state, &log[p]);
+            let line = log_line(state, &log[p], area.width.saturating_sub(2));
             if focused && Some(start + k) == selected && state.log_selected.is_some() {
-                line.style(Style::new().add_modifier(Modifier::REVERSED))
+                line.style(state.theme.style(Slot::Selected))
             } else {
                 line
             }
         })
         .collect();
     let mut title = format!(" log · {} lines ", log.len());
+    if log.evicted > 0 {
+        title.push_str(&format!("· {} over --log-bytes ", log.evicted));
+    }
     if let Some(f) = &state.filter {
         title.push_str(&format!(
             "· filter: {} ({} shown) · Esc clears ",
@@ -318,15 +325,19 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
     if state.log_selected.is_some() {
         title.push_str("· G follows ");
     }
-    let block = pane(title, focused);
+    let block = state.theme.pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn hint_line(state: &State) -> String {
-    if let (Some(banner), None, None) = (&state.banner, &state.input, &state.paused) {
+    let input = match &state.overlay {
+        Some(Overlay::Input(kind, text)) => Some((kind, text)),
+        _ => None,
+    };
+    if let (Some(banner), None, None) = (&state.banner, input, &state.paused) {
         return format!(" q quit · ? help · Space pause · {}", terminal_safe(banner));
     }
-    match (&state.input, &state.paused) {
+    match (input, &state.paused) {
         (Some((InputKind::Search, text)), _) => {
             format!(" search: {}▏ (Enter, Esc)", terminal_safe(text))
         }

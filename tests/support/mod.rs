@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bin;
+pub mod dashboard;
 pub mod scripted;
 pub mod server;
 pub mod tls;
