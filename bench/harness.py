@@ -100,13 +100,13 @@ def p1():
     flood = Flood(n)
     readers = {
         "raw frame counter (no output)": ([FLOOD, "read", str(flood.port), str(n)], None, False),
-        "websocat | head": ([tool("websocat"), "--no-close", "-t", f"ws://127.0.0.1:{flood.port}/app/k"], SUBSCRIBE, True),
-        "pusher-js (Node) | head": (["node", str(ROOT / "bench" / "pusher-js-reader.mjs"), str(flood.port), str(n)], None, True),
-        "tickertape watch --json | head": (watch_cmd(flood.port, "--json", "--count", str(n)), None, True),
+        "websocat, piped to head": ([tool("websocat"), "--no-close", "-t", f"ws://127.0.0.1:{flood.port}/app/k"], SUBSCRIBE, True),
+        "pusher-js (Node), piped to head": (["node", str(ROOT / "bench" / "pusher-js-reader.mjs"), str(flood.port), str(n)], None, True),
+        "tickertape watch --json, piped to head": (watch_cmd(flood.port, "--json", "--count", str(n)), None, True),
         "tickertape watch --summary (count only)": (watch_cmd(flood.port, "--summary", "--count", str(n)), None, False),
     }
     if not tool("websocat"):
-        del readers["websocat | head"]
+        del readers["websocat, piped to head"]
     wall = {k: [] for k in readers}
     cpu = {k: [] for k in readers}
     for _ in range(rounds):
@@ -127,13 +127,13 @@ def p1():
     cpus = {k: statistics.median(v) for k, v in cpu.items()}
     for name, r in rate.items():
         report("P1", name, f"{r:,.0f} ev/s", f"CPU {cpus[name]:.2f} s")
-    tt, summ = rate["tickertape watch --json | head"], rate["tickertape watch --summary (count only)"]
-    report("P1", "target: --json vs pusher-js (>= 8x)", f"{tt / rate['pusher-js (Node) | head']:.2f}x")
-    if "websocat | head" in rate:
-        ws = rate["websocat | head"]
+    tt, summ = rate["tickertape watch --json, piped to head"], rate["tickertape watch --summary (count only)"]
+    report("P1", "target: --json vs pusher-js (>= 8x)", f"{tt / rate['pusher-js (Node), piped to head']:.2f}x")
+    if "websocat, piped to head" in rate:
+        ws = rate["websocat, piped to head"]
         report("P1", "target: --json vs websocat, speed (>= 1.5x)", f"{tt / ws:.2f}x")
         report("P1", "target: --json vs websocat, CPU time (<= 1.0x)",
-               f"{cpus['tickertape watch --json | head'] / cpus['websocat | head']:.2f}x")
+               f"{cpus['tickertape watch --json, piped to head'] / cpus['websocat, piped to head']:.2f}x")
         report("P1", "target: --summary vs websocat, speed (>= 2x)", f"{summ / ws:.2f}x")
 
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -16,6 +16,9 @@ use super::transport::{self, Socket};
 use crate::protocol::close::handshake_error_action;
 use crate::protocol::signature::validate_socket_id;
 use crate::protocol::{ClientMessage, ServerMessage};
+
+/// Most frames handled in a row without looking at timers and commands.
+const BURST: usize = 128;
 
 /// A write that takes longer than this means the connection is gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -189,6 +192,19 @@ impl Engine {
             };
             if let Err(next) = step {
                 return next;
+            }
+            // A burst: frames already read take no further turn of the select (and no new
+            // timer) each, up to a bound that keeps commands and pings answered.
+            for _ in 0..BURST {
+                if self.out.should_wait() {
+                    break;
+                }
+                let Some(frame) = live.ws.next().now_or_never() else {
+                    break;
+                };
+                if let Err(next) = self.on_frame(live, frame).await {
+                    return next;
+                }
             }
             if self.out.is_closed() {
                 return Next::Shutdown(Reason::Requested);

@@ -15,6 +15,9 @@ use crate::output::latency::latency_ms;
 use crate::output::stdout::Stdout;
 use crate::output::{lines, ndjson};
 
+/// Most items handled in a row before the output is handed over and signals are looked at.
+const BATCH: usize = 256;
+
 /// Exit status for a refused connection or an invalid setup.
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a failed authorization with `--fail-fast`.
@@ -143,7 +146,7 @@ pub async fn consume(
     tokio::pin!(stop);
     let mut signalled = false;
 
-    let end = loop {
+    let end = 'run: loop {
         let item = tokio::select! {
             item = items.recv() => item,
             e = out.failed() => break write_failed(e),
@@ -159,17 +162,26 @@ pub async fn consume(
             }
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
         };
-        if let Some(summary) = &mut summary {
-            match &item {
-                Item::Event(ev) if ev.is_application() => summary.event(ev),
-                Item::Dropped { total, .. } => summary.dropped(*total),
-                _ => {}
+        // What is already queued is taken without another turn of the select.
+        let mut next = Some(item);
+        let mut taken = 0;
+        while let Some(item) = next.take() {
+            if let Some(summary) = &mut summary {
+                match &item {
+                    Item::Event(ev) if ev.is_application() => summary.event(ev),
+                    Item::Dropped { total, .. } => summary.dropped(*total),
+                    _ => {}
+                }
             }
-        }
-        match handle(&args, &item, out.buffer(), &mut seen, client.is_some()) {
-            Ok(None) => {}
-            Ok(Some(end)) => break end,
-            Err(e) => break write_failed(e),
+            match handle(&args, &item, out.buffer(), &mut seen, client.is_some()) {
+                Ok(None) => {}
+                Ok(Some(end)) => break 'run end,
+                Err(e) => break 'run write_failed(e),
+            }
+            taken += 1;
+            if taken < BATCH && !out.is_full() {
+                next = items.try_recv().ok();
+            }
         }
         // Hand the output over once the queue is drained: lines never wait, and bursts cost
         // one write. A reader that does not read holds this up, but never the signals.

@@ -32,6 +32,10 @@ fn is_whitespace(b: u8) -> bool {
 /// One pass over the bytes: no whitespace outside strings, no unsafe character inside.
 fn is_compact_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // The common case, printable ASCII without a space anywhere, in one vectorised pass.
+    if bytes.iter().all(|&b| b > b' ' && b < 0x7f) {
+        return true;
+    }
     let (mut in_string, mut escaped) = (false, false);
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x7f {

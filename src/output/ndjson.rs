@@ -31,7 +31,7 @@ pub fn write_event(
     latency_ms: Option<f64>,
 ) -> io::Result<()> {
     out.write_all(b"{\"time\":\"")?;
-    out.write_all(rfc3339_millis(ev.received_at).as_bytes())?;
+    write_time(out, ev.received_at)?;
     out.write_all(b"\",\"channel\":")?;
     write_value(out, &ev.channel)?;
     out.write_all(b",\"event\":")?;
@@ -55,6 +55,24 @@ pub fn write_event(
         write_value(out, &((l * 10.0).round() / 10.0))?;
     }
     out.write_all(b"}\n")
+}
+
+/// Writes [`rfc3339_millis`], formatting it once per millisecond: a flood has many events in
+/// each one.
+fn write_time(out: &mut impl Write, time: SystemTime) -> io::Result<()> {
+    thread_local! {
+        static LAST: std::cell::RefCell<(u128, String)> = const { std::cell::RefCell::new((u128::MAX, String::new())) };
+    }
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(u128::MAX - 1, |d| d.as_millis());
+    LAST.with_borrow_mut(|(last, text)| {
+        if *last != millis {
+            *last = millis;
+            *text = rfc3339_millis(time);
+        }
+        out.write_all(text.as_bytes())
+    })
 }
 
 /// One value in the terminal-safe format, without a newline.

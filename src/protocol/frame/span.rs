@@ -34,10 +34,14 @@ impl DataSpan {
             DataSpan::Absent => None,
             DataSpan::Quoted(r) => {
                 let literal = frame.get(r.clone())?;
-                match serde_json::from_str::<&str>(literal) {
-                    Ok(s) => Some(Cow::Borrowed(s)),
-                    Err(_) => serde_json::from_str::<String>(literal).ok().map(Cow::Owned),
+                // The frame was validated when it was scanned: a literal without a backslash
+                // is its quotes around the text itself.
+                if !literal.contains('\\') {
+                    return literal
+                        .get(1..literal.len().saturating_sub(1))
+                        .map(Cow::Borrowed);
                 }
+                serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
             }
             DataSpan::Value(r) => frame.get(r.clone()).map(Cow::Borrowed),
         }
