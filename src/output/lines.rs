@@ -1,17 +1,12 @@
 //! Readable one-line descriptions of engine items, for stderr and for plain `watch` output.
 //! Every piece of wire text goes through [`terminal_safe`].
 
-use std::time::SystemTime;
 
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::protocol::Data;
 use crate::safe_text::terminal_safe;
 
-/// `HH:MM:SS.mmm` of a time, in UTC.
-pub fn clock(time: SystemTime) -> String {
-    let text = super::ndjson::rfc3339_millis(time);
-    text.get(11..23).unwrap_or(&text).to_owned()
-}
+pub use crate::time_text::clock;
 
 /// A compact rendering of event data.
 pub fn compact_data(data: &Data) -> String {

@@ -14,10 +14,7 @@ use super::json_text;
 use crate::client::{DataText, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::safe_text::is_unsafe;
 
-/// `2026-11-28T10:00:00.123Z`.
-pub fn rfc3339_millis(time: SystemTime) -> String {
-    humantime::format_rfc3339_millis(time).to_string()
-}
+pub use crate::time_text::rfc3339_millis;
 
 /// Writes one event as a line, with its publish-to-receive latency when known. The schema of
 /// `watch --json` and of recordings: `time`, `channel`, `event`, `data`, then `user_id`,

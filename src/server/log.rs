@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::output::lines::clock;
+use crate::time_text::clock;
 use crate::safe_text::terminal_safe;
 
 #[derive(Clone, Copy, Debug, Default)]
