@@ -3,8 +3,8 @@
 //! `flood serve N [KEYS] [RATE]`: a minimal Pusher peer on 127.0.0.1 that prints its port,
 //! and floods each connection with N pre-encoded `update_event` frames `{name, price}` right
 //! after the subscribe: KEYS distinct names (5), at RATE events per second (0: as fast as
-//! it can: then the N frames are encoded once, at start, and written with one `write_all`,
-//! so that the source is never what a reader waits for).
+//! it can: then the frames are encoded once, at start, and written with `write_all` of
+//! whole cycles of them, so that the source is never what a reader waits for).
 //! `flood read PORT N`: the baseline reader, which counts raw frames without decoding them.
 
 use futures_util::{SinkExt, StreamExt};
@@ -49,32 +49,32 @@ async fn serve(n: usize, keys: usize, rate: usize) {
             ))
         })
         .collect();
-    // Server frames are not masked: a header and the payload.
-    let blob: std::sync::Arc<Vec<u8>> = std::sync::Arc::new(if rate == 0 {
-        let mut blob = Vec::new();
-        for i in 0..n {
-            let payload = frames[i % frames.len()].clone().into_data();
-            blob.push(0x81);
-            match payload.len() {
-                len @ 0..=125 => blob.push(len as u8),
-                len @ 126..=65535 => {
-                    blob.push(126);
-                    blob.extend_from_slice(&(len as u16).to_be_bytes());
-                }
-                len => {
-                    blob.push(127);
-                    blob.extend_from_slice(&(len as u64).to_be_bytes());
-                }
+    // Server frames are not masked: a header and the payload. One cycle of the frames is
+    // encoded once, with where each frame starts, and written as often as N needs.
+    let mut blob = Vec::new();
+    let mut starts = Vec::new();
+    for frame in &frames {
+        starts.push(blob.len());
+        let payload = frame.clone().into_data();
+        blob.push(0x81);
+        match payload.len() {
+            len @ 0..=125 => blob.push(len as u8),
+            len @ 126..=65535 => {
+                blob.push(126);
+                blob.extend_from_slice(&(len as u16).to_be_bytes());
             }
-            blob.extend_from_slice(&payload);
+            len => {
+                blob.push(127);
+                blob.extend_from_slice(&(len as u64).to_be_bytes());
+            }
         }
-        blob
-    } else {
-        Vec::new()
-    });
+        blob.extend_from_slice(&payload);
+    }
+    starts.push(blob.len());
+    let encoded = std::sync::Arc::new((blob, starts));
     while let Ok((tcp, _)) = listener.accept().await {
         let frames = frames.clone();
-        let blob = blob.clone();
+        let encoded = encoded.clone();
         tokio::spawn(async move {
             let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                 return;
@@ -86,7 +86,14 @@ async fn serve(n: usize, keys: usize, rate: usize) {
                 use tokio::io::AsyncWriteExt;
                 // tungstenite has flushed everything: the socket is ours to write.
                 let tcp = ws.get_mut();
-                if tcp.write_all(&blob).await.is_err() {
+                let (blob, starts) = &*encoded;
+                let cycle = starts.len() - 1;
+                for _ in 0..n / cycle {
+                    if tcp.write_all(blob).await.is_err() {
+                        return;
+                    }
+                }
+                if tcp.write_all(&blob[..starts[n % cycle]]).await.is_err() {
                     return;
                 }
                 let _ = tcp.write_all(&[0x88, 0x00]).await; // a close, for websocat

@@ -19,7 +19,7 @@ use tokio::sync::{Notify, futures::Notified};
 use super::item::Item;
 
 /// Items in the channel by default.
-pub const DEFAULT_ITEMS: usize = 4096;
+pub const DEFAULT_ITEMS: usize = 1024;
 /// Bytes in the channel by default (`--max-buffer`).
 pub const DEFAULT_BYTES: usize = 64 << 20;
 
