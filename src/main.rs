@@ -29,7 +29,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Watch(args)) => runtime.block_on(commands::watch::run(*args)),
+        Some(Command::Watch(args)) => runtime.block_on(async {
+            commands::watch::run(tickertape::cli::plan::WatchPlan::from_args(*args)?).await
+        }),
         Some(Command::Serve(args)) => runtime.block_on(commands::serve::run(*args)),
         Some(Command::Trigger(args)) => runtime.block_on(commands::trigger::run(*args)),
         Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),

@@ -196,3 +196,93 @@ fn a_recording_drives_a_deterministic_dashboard() {
         .unwrap();
     insta::assert_snapshot!(terminal.backend());
 }
+
+/// A recording of a presence channel: the connection, the member list, a join, an event.
+const PRESENCE_RECORDING: &str = concat!(
+    r#"{"time":"2026-11-18T08:00:00.000Z","type":"state","previous":"connecting","current":"connected","reason":null,"retry_in_ms":null,"socket_id":"1.2","url":"ws://127.0.0.1:6001/app/k"}"#,
+    "\n",
+    r#"{"time":"2026-11-18T08:00:00.100Z","type":"members","channel":"presence-a","user_ids":["ann","me"],"count":2,"members":[{"user_id":"ann","user_info":{"name":"Ann"}},{"user_id":"me","user_info":null}],"me":"me"}"#,
+    "\n",
+    r#"{"time":"2026-11-18T08:00:00.200Z","type":"member_added","channel":"presence-a","user_ids":["bob"],"count":3,"members":[{"user_id":"bob","user_info":{"name":"Bob"}}]}"#,
+    "\n",
+    r#"{"time":"2026-11-18T08:00:00.300Z","channel":"presence-a","event":"hello","data":{}}"#,
+    "\n",
+);
+
+#[tokio::test]
+async fn replayed_states_and_members_say_they_are_replayed() {
+    let file =
+        std::env::temp_dir().join(format!("tickertape-presence-{}.ndjson", std::process::id()));
+    std::fs::write(&file, PRESENCE_RECORDING).unwrap();
+    let path = file.to_str().unwrap();
+    let (code, out, err) =
+        output(bin::command().args(["replay", path, "--json", "--json-status", "--max"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "events on stdout, as watch printed: {out}"
+    );
+    assert!(!out.contains("replayed"), "{out}");
+    let status: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = status.iter().map(|v| v["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["state", "members", "member_added"], "{err}");
+    assert!(status.iter().all(|v| v["replayed"] == true), "{err}");
+    assert_eq!(status[1]["user_ids"], serde_json::json!(["ann", "me"]));
+    // Readable lines say it too.
+    let (code, _, err) = output(bin::command().args(["replay", path, "--json", "--max"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines()
+            .next()
+            .unwrap()
+            .starts_with("tickertape: replayed: "),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn a_replayed_dashboard_does_not_look_live() {
+    let (items, damage) = tickertape::recording::parse(PRESENCE_RECORDING);
+    assert!(damage.is_none());
+    let t0 = Instant::now();
+    let draw = |replayed: bool| {
+        let options = Options {
+            replayed,
+            ..Options::default()
+        };
+        let mut state = State::new(options, Bindings::seed(), t0);
+        for (_, item) in items.clone() {
+            state.apply(item, t0);
+        }
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 24)).unwrap();
+        terminal.draw(|f| view::draw(f, &state, t0)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let cells: Vec<(String, ratatui::style::Color)> = buffer
+            .content()
+            .iter()
+            .map(|c| (c.symbol().to_owned(), c.fg))
+            .collect();
+        let text: String = cells.iter().map(|(s, _)| s.as_str()).collect();
+        let green = cells
+            .iter()
+            .any(|(_, fg)| *fg == ratatui::style::Color::Green);
+        (
+            text,
+            green,
+            state.members.get("presence-a").map(|m| m.len()),
+        )
+    };
+    let (live, live_green, _) = draw(false);
+    assert!(!live.contains("REPLAY") && live_green, "{live}");
+    let (replayed, green, members) = draw(true);
+    assert!(replayed.contains("REPLAY"), "{replayed}");
+    assert!(replayed.contains("recorded connected"), "{replayed}");
+    assert!(!green, "no live connection's colour: {replayed}");
+    assert_eq!(members, Some(3), "the recorded members are listed");
+}

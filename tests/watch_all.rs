@@ -164,3 +164,60 @@ async fn watch_all_needs_the_secret_and_honours_the_prefix() {
     assert!(stderr.contains("discovered private-x"), "{stderr}");
     assert!(!stderr.contains("public-y"), "{stderr}");
 }
+
+/// `watch --all` against `server`, with `extra` flags, for a second and a half.
+fn watch_all(server: &Server, extra: &[&str]) -> Proc {
+    let port = server.addr.port().to_string();
+    let mut watch = bin::command();
+    watch
+        .args(["watch", "--all", "--json", "--json-status"])
+        .args(["--discover-interval", "200ms", "--timeout", "1500ms"])
+        .args(extra)
+        .args([
+            "--key",
+            "app-key",
+            "--secret",
+            "app-secret",
+            "--app-id",
+            "1",
+        ])
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::null());
+    Proc::spawn(&mut watch)
+}
+
+#[tokio::test]
+async fn watch_all_joins_presence_as_a_named_observer_or_skips_it() {
+    let server = Server::start(&[]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "public-1", None).await;
+    a.subscribe(&a_id, "presence-3", Some(r#"{"user_id":"ann"}"#))
+        .await;
+    let skipping = watch_all(&server, &["--no-presence"]);
+    // Joined: ann sees a member whose id says what it is (and only this one).
+    let watcher = watch_all(&server, &[]);
+    let joined = loop {
+        if let tickertape::protocol::ServerMessage::MemberAdded { channel, member } = a.recv().await
+        {
+            assert_eq!(channel, "presence-3");
+            break member.user_id;
+        }
+    };
+    assert!(joined.starts_with("tickertape-observer-"), "{joined}");
+    let (_, _, stderr) = watcher.finish(EXIT).await;
+    assert!(stderr.contains("discovered presence-3"), "{stderr}");
+    // Skipped: the presence channel is neither joined nor talked about.
+    let (_, _, stderr) = skipping.finish(EXIT).await;
+    assert!(stderr.contains("discovered public-1"), "{stderr}");
+    assert!(!stderr.contains("presence-3"), "{stderr}");
+
+    // A user id given is the one used.
+    let watcher = watch_all(&server, &["--user-id", "ops-bot"]);
+    let joined = loop {
+        if let tickertape::protocol::ServerMessage::MemberAdded { member, .. } = a.recv().await {
+            break member.user_id;
+        }
+    };
+    assert_eq!(joined, "ops-bot");
+    watcher.finish(EXIT).await;
+}

@@ -2,7 +2,7 @@
 //!
 //! Precedence: command line, then environment (Laravel's and Pusher's names), then the
 //! config-file profile, then defaults. clap merges the first two; the profile fills what is
-//! still open. Empty
+//! still open, by the plans' one layering rule ([`super::layer`]). Empty
 //! environment values count as unset, as in a Laravel `.env` with `PUSHER_HOST=`.
 
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use clap::Args;
 
 use super::config_file::{self, Profile};
 use super::duration::parse_duration;
+use super::layer::{self, first};
 use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
 use crate::client::{
     ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
@@ -113,26 +114,24 @@ impl ConnectionArgs {
         let p: Profile =
             file.profile(non_empty(self.profile.clone()).as_deref(), path.as_deref())?;
         Ok(ConnectionArgs {
-            key: non_empty(self.key).or(p.key),
-            secret: non_empty(self.secret).or(p.secret),
-            app_id: non_empty(self.app_id).or(p.app_id),
-            cluster: non_empty(self.cluster).or(p.cluster),
-            host: non_empty(self.host).or(p.host),
-            port: non_empty(self.port).or(p.port.map(|p| p.to_string())),
-            scheme: non_empty(self.scheme).or(p.scheme),
-            auth_endpoint: non_empty(self.auth_endpoint).or(p.auth_endpoint),
-            user_auth_endpoint: non_empty(self.user_auth_endpoint).or(p.user_auth_endpoint),
-            auth_headers: if self.auth_headers.is_empty() {
-                p.auth_headers.unwrap_or_default()
-            } else {
-                self.auth_headers
-            },
-            encryption_master_key: non_empty(self.encryption_master_key)
-                .or(p.encryption_master_key),
-            user_id: non_empty(self.user_id).or(p.user_id),
-            user_info: non_empty(self.user_info).or(p.user_info),
-            signin: self.signin || p.signin.unwrap_or(false),
-            ca_file: self.ca_file.or(p.ca_file),
+            key: first(non_empty(self.key), p.key),
+            secret: first(non_empty(self.secret), p.secret),
+            app_id: first(non_empty(self.app_id), p.app_id),
+            cluster: first(non_empty(self.cluster), p.cluster),
+            host: first(non_empty(self.host), p.host),
+            port: first(non_empty(self.port), p.port.map(|p| p.to_string())),
+            scheme: first(non_empty(self.scheme), p.scheme),
+            auth_endpoint: first(non_empty(self.auth_endpoint), p.auth_endpoint),
+            user_auth_endpoint: first(non_empty(self.user_auth_endpoint), p.user_auth_endpoint),
+            auth_headers: layer::list(self.auth_headers, p.auth_headers),
+            encryption_master_key: first(
+                non_empty(self.encryption_master_key),
+                p.encryption_master_key,
+            ),
+            user_id: first(non_empty(self.user_id), p.user_id),
+            user_info: first(non_empty(self.user_info), p.user_info),
+            signin: layer::switch(self.signin, p.signin),
+            ca_file: first(self.ca_file, p.ca_file),
             ..self
         }
         .with_local_defaults())

@@ -2,7 +2,10 @@
 
 pub mod config_file;
 pub mod connection;
+pub mod defaults;
 pub mod duration;
+pub mod layer;
+pub mod plan;
 pub mod publish;
 pub mod serve;
 pub mod size;
@@ -118,9 +121,6 @@ Examples:
   tickertape watch presence-lobby --json --auth-endpoint https://app.test/pusher/auth \\
       --auth-header 'Cookie: session=…' --json-status 2>states.ndjson";
 
-/// The log's byte budget by default: 16 MiB.
-pub const DEFAULT_LOG_BYTES: usize = 16 << 20;
-
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
     /// Channels to subscribe to
@@ -135,8 +135,12 @@ pub struct WatchArgs {
     pub prefix: Option<String>,
     /// With --all: how often to ask which channels are occupied. Each look is one REST
     /// request (the default makes 30 a minute)
-    #[arg(long, default_value = "2s", value_parser = duration::parse_interval, requires = "all")]
+    #[arg(long, default_value = defaults::DISCOVER_INTERVAL, value_parser = duration::parse_interval, requires = "all")]
     pub discover_interval: Duration,
+    /// With --all: skip presence channels. Else they are joined as a member, under --user-id
+    /// or, by default, as tickertape-observer-<random>, which says what this member is
+    #[arg(long, requires = "all")]
+    pub no_presence: bool,
     /// Print events as NDJSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -173,29 +177,29 @@ pub struct WatchArgs {
     )]
     pub bindings_file: Option<PathBuf>,
     /// Most redraws per second
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240), help_heading = "Dashboard")]
+    #[arg(long, default_value_t = defaults::FPS, value_parser = clap::value_parser!(u32).range(1..=240), help_heading = "Dashboard")]
     pub fps: u32,
     /// Log lines kept
-    #[arg(long, default_value_t = 10_000, help_heading = "Dashboard")]
+    #[arg(long, default_value_t = defaults::LOG_CAPACITY, help_heading = "Dashboard")]
     pub log_capacity: usize,
     /// Bytes the log's lines may hold in all (names, data and raw frames): past this the
     /// oldest lines go, and the log's title counts them
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LOG_BYTES, help_heading = "Dashboard")]
+    #[arg(long, value_name = "BYTES", default_value_t = defaults::LOG_BYTES, help_heading = "Dashboard")]
     pub log_bytes: usize,
     /// Values kept per ticker row
-    #[arg(long, default_value_t = 300, help_heading = "Dashboard")]
+    #[arg(long, default_value_t = defaults::HISTORY, help_heading = "Dashboard")]
     pub history: usize,
     /// Ticker rows kept; the least recently updated is evicted
-    #[arg(long, default_value_t = 1_000, help_heading = "Dashboard")]
+    #[arg(long, default_value_t = defaults::MAX_ROWS, help_heading = "Dashboard")]
     pub max_rows: usize,
     /// Bytes of items waiting between the connection and the output, all stages together
     /// (events count their frame). Past it, reading pauses for 250 ms, then events are
     /// dropped and counted until half of it is free
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
+    #[arg(long, value_name = "SIZE", default_value = defaults::MAX_BUFFER, value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
     pub max_buffer: usize,
     /// Largest message accepted from the server. A bigger one is refused before it is read,
     /// reported and counted, and the client reconnects
-    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
+    #[arg(long, value_name = "SIZE", default_value = defaults::MAX_MESSAGE, value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
     pub max_message: usize,
     /// A publish timestamp in each event's data (ms or s since the epoch, e.g. `ts` from
     /// `tickertape stocks --ts`): adds latency_ms to --json and p50/p99/max to the dashboard
@@ -213,9 +217,6 @@ pub struct WatchArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// A first line for the dashboard's log (the demo's page URL); not a flag.
-    #[arg(skip)]
-    pub banner: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -223,7 +224,7 @@ pub struct ReplayArgs {
     /// A recording made with `tickertape watch --record FILE`
     pub file: PathBuf,
     /// 1 is real time, 10 is ten times faster
-    #[arg(long, default_value_t = 1.0, value_parser = duration::parse_speed)]
+    #[arg(long, default_value_t = defaults::REPLAY_SPEED, value_parser = duration::parse_speed)]
     pub speed: f64,
     /// As fast as possible
     #[arg(long, conflicts_with = "speed")]
@@ -234,6 +235,10 @@ pub struct ReplayArgs {
     /// Print NDJSON instead of the dashboard
     #[arg(long)]
     pub json: bool,
+    /// Print the recorded connection states on stderr as JSON lines, each marked
+    /// "replayed": true
+    #[arg(long)]
+    pub json_status: bool,
     /// As for watch
     #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse)]
     pub bindings: Vec<crate::dashboard::Binding>,

@@ -231,10 +231,10 @@ impl clap::builder::TypedValueParser for AppParser {
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
     /// Address for the embedded server [default: a free port on 127.0.0.1]
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = super::defaults::DEMO_LISTEN)]
     pub listen: SocketAddr,
     /// Time between stock updates
-    #[arg(long, default_value = "300ms", value_parser = super::duration::parse_interval)]
+    #[arg(long, default_value = super::defaults::DEMO_INTERVAL, value_parser = super::duration::parse_interval)]
     pub interval: Duration,
     /// At exit, write the dashboard's own timings to FILE (see `watch --stats`)
     #[arg(long, value_name = "FILE")]
@@ -242,12 +242,11 @@ pub struct DemoArgs {
 }
 
 impl Default for DemoArgs {
+    /// `tickertape demo` with no flags: the flags' own defaults, written once.
     fn default() -> DemoArgs {
-        DemoArgs {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            interval: Duration::from_millis(300),
-            stats: None,
-        }
+        use clap::{Args, FromArgMatches};
+        let matches = DemoArgs::augment_args(clap::Command::new("demo")).get_matches_from(["demo"]);
+        DemoArgs::from_arg_matches(&matches).expect("the demo's defaults parse")
     }
 }
 

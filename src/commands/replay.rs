@@ -10,62 +10,31 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 
+use crate::cli::ReplayArgs;
 use crate::cli::duration::ReplayFrom;
-use crate::cli::{ConnectionArgs, ReplayArgs, WatchArgs};
+use crate::cli::plan::ReplayPlan;
 use crate::client::Item;
 use crate::recording::{Damage, parse_line};
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let speed = if args.max { f64::INFINITY } else { args.speed };
-    anyhow::ensure!(speed > 0.0, "--speed must be above 0");
-    let from = args.from;
-    let (tx, rx) = crate::client::feed(
-        crate::client::DEFAULT_QUEUE_ITEMS,
-        crate::client::DEFAULT_QUEUE_BYTES,
-    );
+    let plan = ReplayPlan::from_args(args)?;
+    let file = std::fs::File::open(&plan.file)
+        .with_context(|| format!("cannot open {}", plan.file.display()))?;
+    let (speed, from) = (plan.speed, plan.from);
+    let (tx, rx) = crate::client::feed(crate::client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
     // Dropped when the front end ends: wakes the feed from its wait for the next event.
     let (ended, cancel) = std::sync::mpsc::channel::<()>();
     let producer = tokio::task::spawn_blocking(move || {
         feed(std::io::BufReader::new(file), speed, from, &tx, &cancel)
     });
-    let watch = WatchArgs {
-        channels: Vec::new(),
-        json: args.json,
-        json_status: false,
-        all: false,
-        prefix: None,
-        discover_interval: std::time::Duration::from_secs(2),
-        count: None,
-        timeout: None,
-        record: None,
-        fail_fast: false,
-        summary: false,
-        bindings: args.bindings,
-        bindings_file: args.bindings_file,
-        fps: 30,
-        log_capacity: 10_000,
-        log_bytes: crate::cli::DEFAULT_LOG_BYTES,
-        history: 300,
-        max_rows: 1_000,
-        ascii: args.ascii,
-        mouse: false,
-        stats: None,
-        banner: None,
-        max_buffer: crate::client::DEFAULT_QUEUE_BYTES,
-        max_message: crate::client::DEFAULT_MAX_MESSAGE,
-        ts_field: args.ts_field,
-        connection: ConnectionArgs::default(),
-    };
-    let code = super::watch::consume(watch, None, rx, None).await;
+    let code = super::watch::consume(plan.front, None, rx, None).await;
     drop(ended);
     let code = code?;
     match producer.await.context("the replay stopped")?? {
         Some(damage) => {
             eprintln!(
                 "tickertape: {} is damaged at {damage}; replayed up to there",
-                crate::safe_text::terminal_safe(&args.file.display().to_string())
+                crate::safe_text::terminal_safe(&plan.file.display().to_string())
             );
             Ok(ExitCode::from(super::watch::EXIT_FAILURE))
         }

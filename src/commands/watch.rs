@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use tokio::time::Instant;
 
-use crate::cli::WatchArgs;
+use crate::cli::plan::{DiscoverPlan, FrontPlan, WatchPlan};
 use crate::client::{self, ConnectionState, FeedRx, Item, Reason, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
 use crate::output::latency::latency_ms;
@@ -33,50 +33,31 @@ enum End {
     Fail(u8, String),
 }
 
-pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let connection = args.connection.clone().merged()?;
-    let mut config = connection.client_config()?;
-    config.queue_bytes = args.max_buffer;
-    config.max_frame_bytes = args.max_message;
-    let (client, items) = client::connect(config, &args.channels).context("cannot watch")?;
-    let items = if args.all {
-        let rest = connection
-            .rest_client()
-            .context("--all asks the REST API which channels are occupied")?;
-        discover(
-            rest,
-            client.clone(),
-            args.prefix.clone(),
-            args.discover_interval,
-            items,
-        )
-    } else {
-        items
-    };
-    let items = match &args.record {
-        Some(path) => record(path, items, args.ts_field.clone())?,
+pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
+    let WatchPlan {
+        channels,
+        client: config,
+        rest,
+        discover: discovery,
+        record: recording,
+        front,
+    } = plan;
+    let (client, items) = client::connect(config, &channels).context("cannot watch")?;
+    let items = match discovery {
+        Some(d) => discover(d, client.clone(), items),
         None => items,
     };
-    let rest = connection.rest_client().ok();
-    consume(args, Some(client), items, rest).await
+    let items = match &recording {
+        Some(path) => record(path, items, front.ts_field.clone())?,
+        None => items,
+    };
+    consume(front, Some(client), items, rest).await
 }
 
 /// Merges the engine's items with channel discovery's notices (`--all`).
-fn discover(
-    rest: crate::publish::RestClient,
-    client: client::Client,
-    prefix: Option<String>,
-    every: std::time::Duration,
-    mut items: FeedRx,
-) -> FeedRx {
+fn discover(plan: DiscoverPlan, client: client::Client, mut items: FeedRx) -> FeedRx {
     let (tx, rx) = items.relay();
-    tokio::spawn(super::discover::run(
-        rest,
-        client,
-        prefix,
-        every,
-        tx.clone(),
-    ));
+    tokio::spawn(super::discover::run(plan, client, tx.clone()));
     tokio::spawn(async move {
         while let Some(item) = items.recv().await {
             if tx.send(item).await.is_err() {
@@ -128,7 +109,7 @@ fn record(
 /// Hands the items to the front end: the dashboard on a terminal, else lines or NDJSON.
 /// `client` is `None` when replaying; then the end of the items is a normal end.
 pub async fn consume(
-    args: WatchArgs,
+    args: FrontPlan,
     client: Option<client::Client>,
     mut items: FeedRx,
     rest: Option<crate::publish::RestClient>,
@@ -173,7 +154,7 @@ pub async fn consume(
                     _ => {}
                 }
             }
-            match handle(&args, &item, out.buffer(), &mut seen, client.is_some()) {
+            match handle(&args, &item, out.buffer(), &mut seen) {
                 Ok(None) => {}
                 Ok(Some(end)) => break 'run end,
                 Err(e) => break 'run write_failed(e),
@@ -246,13 +227,12 @@ fn write_failed(e: io::Error) -> End {
 }
 
 /// Writes one item; returns how the run ends, if it does.
-/// `live` is false when replaying: recorded states are history, and never end the run.
+/// When replaying, recorded states are history, and never end the run.
 fn handle(
-    args: &WatchArgs,
+    args: &FrontPlan,
     item: &Item,
     out: &mut impl Write,
     seen: &mut u64,
-    live: bool,
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
         if args.summary {
@@ -278,7 +258,7 @@ fn handle(
         return Ok(None);
     }
     report_status(args, item);
-    if !live {
+    if args.replayed {
         return Ok(None);
     }
     Ok(match item {
@@ -316,54 +296,51 @@ fn handle(
     })
 }
 
-fn report_status(args: &WatchArgs, item: &Item) {
+/// A replayed status says so: `"replayed": true` in JSON, "replayed:" before a line.
+fn report_status(args: &FrontPlan, item: &Item) {
     let mut err = io::stderr().lock();
     if args.json_status {
-        if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+        if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
+            if args.replayed {
+                v["replayed"] = true.into();
+            }
             let _ = ndjson::write_line(&mut err, &v);
         }
     } else if let Some(line) = lines::status_line(item)
         && !matches!(item, Item::Pong { .. })
     {
-        let _ = writeln!(err, "tickertape: {line}");
+        let replayed = if args.replayed { "replayed: " } else { "" };
+        let _ = writeln!(err, "tickertape: {replayed}{line}");
     }
 }
 
 /// The dashboard, when stdout is a terminal and `--json` is not given.
 async fn dashboard(
-    args: WatchArgs,
+    front: FrontPlan,
     client: Option<client::Client>,
     items: FeedRx,
     rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
-    use crate::dashboard::{Bindings, Options, State, terminal};
-    let options = Options {
-        log_capacity: args.log_capacity,
-        log_bytes: args.log_bytes,
-        history: args.history,
-        max_rows: args.max_rows,
-        ascii: args.ascii,
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        ts_field: args.ts_field.clone(),
-        stop_after: args.count,
-    };
-    let mut rules = args.bindings;
-    if let Some(path) = &args.bindings_file {
+    use crate::dashboard::{Bindings, State, terminal};
+    let options = front.dashboard_options();
+    let d = front.dashboard;
+    let mut rules = d.bindings;
+    if let Some(path) = &d.bindings_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
-    state.banner = args.banner;
+    state.banner = d.banner;
     let senders = terminal::Senders {
         rest,
         client: client.clone(),
     };
     let options = terminal::RunOptions {
-        fps: args.fps,
-        mouse: args.mouse,
-        timeout: args.timeout,
-        stats: args.stats.clone(),
+        fps: d.fps,
+        mouse: d.mouse,
+        timeout: front.timeout,
+        stats: d.stats,
     };
     let result = terminal::run(state, items, options, senders).await;
     if let Some(client) = client {

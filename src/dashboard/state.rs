@@ -13,6 +13,7 @@ pub use super::overlay::{InputKind, Overlay};
 pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
+use crate::cli::defaults;
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
 
@@ -30,19 +31,22 @@ pub struct Options {
     pub ts_field: Option<FieldPath>,
     /// Quit after this many application events (`--count`).
     pub stop_after: Option<u64>,
+    /// The items are a recording's (`replay`): the status bar says so.
+    pub replayed: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
-            log_capacity: 10_000,
-            log_bytes: 16 << 20,
-            history: 300,
-            max_rows: 1_000,
+            log_capacity: defaults::LOG_CAPACITY,
+            log_bytes: defaults::LOG_BYTES,
+            history: defaults::HISTORY,
+            max_rows: defaults::MAX_ROWS,
             ascii: false,
             color: true,
             ts_field: None,
             stop_after: None,
+            replayed: false,
         }
     }
 }

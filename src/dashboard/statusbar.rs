@@ -14,19 +14,26 @@ use crate::client::{ConnectionState, SubscriptionStatus};
 pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'static> {
     let s = &state.status;
     let t = &state.theme;
-    let conn_style = t.style(match s.state {
-        ConnectionState::Connected => Slot::Connected,
-        ConnectionState::Connecting | ConnectionState::Initialized => Slot::Connecting,
-        _ => Slot::Disconnected,
-    });
-    let mut conn = s.state.to_string();
-    if let Some(at) = s.retry_at.filter(|at| *at > now) {
-        conn.push_str(&format!(
-            " (retry in {:.0}s)",
-            (at - now).as_secs_f32().ceil()
-        ));
+    let mut parts: Vec<(u8, Span<'static>)> = Vec::new();
+    if state.options.replayed {
+        // A recording: its states are history, in no connection's colour, with no countdown.
+        parts.push((0, Span::styled("REPLAY", t.style(Slot::Paused))));
+        parts.push((0, Span::raw(format!("recorded {}", s.state))));
+    } else {
+        let conn_style = t.style(match s.state {
+            ConnectionState::Connected => Slot::Connected,
+            ConnectionState::Connecting | ConnectionState::Initialized => Slot::Connecting,
+            _ => Slot::Disconnected,
+        });
+        let mut conn = s.state.to_string();
+        if let Some(at) = s.retry_at.filter(|at| *at > now) {
+            conn.push_str(&format!(
+                " (retry in {:.0}s)",
+                (at - now).as_secs_f32().ceil()
+            ));
+        }
+        parts.push((0, Span::styled(conn, conn_style)));
     }
-    let mut parts: Vec<(u8, Span<'static>)> = vec![(0, Span::styled(conn, conn_style))];
     if let Some(f) = &state.paused {
         parts.push((
             0,

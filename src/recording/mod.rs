@@ -1,9 +1,12 @@
 //! Recordings: what `watch --record FILE` writes and `tickertape replay FILE` reads.
 //!
 //! One JSON object per line. Events use the schema of `watch --json` (`time`, `channel`,
-//! `event`, `data`, and `user_id`, `error`, `latency_ms` when present). Connection states and
-//! subscription changes are the objects of `--json-status`, with a `type` field. Every line
-//! is flushed as it is written, so a crash loses at most the last one.
+//! `event`, `data`, and `user_id`, `error`, `latency_ms` when present). Connection states,
+//! subscription changes and presence members are the objects of `--json-status`, with a
+//! `type` field; member lines add `members` (each `user_id` with its `user_info`) and `me`,
+//! so the list replays whole. Every line is flushed as it is written, so a crash loses at
+//! most the last one. Other items (pongs, notices, errors, drops) are this run's, not the
+//! connection's, and are not recorded.
 
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
@@ -11,11 +14,12 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::client::{
-    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,
 };
 use crate::output::ndjson;
 use crate::protocol::Data;
+use crate::protocol::frame::Member;
 
 /// Appends items to a recording, one flushed line each.
 pub struct Recorder<W: Write> {
@@ -32,6 +36,25 @@ impl<W: Write> Recorder<W> {
             Item::Event(ev) => ndjson::write_event(&mut self.out, ev, latency_ms)?,
             Item::State(_) | Item::Subscription { .. } => {
                 if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+                    ndjson::write_line(&mut self.out, &v)?;
+                }
+            }
+            Item::Members { change, .. } => {
+                if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
+                    let (members, me) = match change {
+                        MemberChange::Snapshot { members, me } => (members.as_slice(), me.as_ref()),
+                        MemberChange::Added(m) => (std::slice::from_ref(m), None),
+                        MemberChange::Removed(_) => (&[][..], None),
+                    };
+                    if !members.is_empty() {
+                        v["members"] = members
+                            .iter()
+                            .map(|m| serde_json::json!({"user_id": m.user_id, "user_info": m.user_info}))
+                            .collect();
+                    }
+                    if let Some(me) = me {
+                        v["me"] = me.clone().into();
+                    }
                     ndjson::write_line(&mut self.out, &v)?;
                 }
             }
@@ -116,9 +139,56 @@ pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
                 }),
             },
         },
+        Some(kind @ ("members" | "member_added" | "member_removed")) => members_item(kind, &v)?,
         Some(_) => return Ok(None),
     };
     Ok(Some((time, item)))
+}
+
+/// A presence line: the list on subscription, a member added, or one removed.
+fn members_item(kind: &str, v: &Value) -> Result<Item, String> {
+    let text_of = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let channel = text_of("channel").ok_or("a members line has no channel")?;
+    let count = v
+        .get("count")
+        .and_then(Value::as_u64)
+        .and_then(|c| usize::try_from(c).ok())
+        .ok_or("a members line has no count")?;
+    let mut members = Vec::new();
+    for m in v
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        members.push(Member {
+            user_id: m
+                .get("user_id")
+                .and_then(Value::as_str)
+                .ok_or("a member has no user_id")?
+                .to_owned(),
+            user_info: m.get("user_info").cloned().unwrap_or(Value::Null),
+        });
+    }
+    let change = match kind {
+        "members" => MemberChange::Snapshot {
+            members,
+            me: text_of("me"),
+        },
+        "member_added" => MemberChange::Added(members.pop().ok_or("member_added names no member")?),
+        _ => MemberChange::Removed(
+            v.get("user_ids")
+                .and_then(|ids| ids.get(0))
+                .and_then(Value::as_str)
+                .ok_or("member_removed names no member")?
+                .to_owned(),
+        ),
+    };
+    Ok(Item::Members {
+        channel,
+        change,
+        count,
+    })
 }
 
 /// Every item of a recording, up to the first damage (which is returned too).
@@ -197,6 +267,51 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn presence_members_round_trip() {
+        let member = |id: &str, info: Value| Member {
+            user_id: id.into(),
+            user_info: info,
+        };
+        let items = [
+            Item::Members {
+                channel: "presence-a".into(),
+                change: MemberChange::Snapshot {
+                    members: vec![
+                        member("ann", serde_json::json!({"name": "Ann"})),
+                        member("me", Value::Null),
+                    ],
+                    me: Some("me".into()),
+                },
+                count: 2,
+            },
+            Item::Members {
+                channel: "presence-a".into(),
+                change: MemberChange::Added(member("bob", serde_json::json!([1, "x"]))),
+                count: 3,
+            },
+            Item::Members {
+                channel: "presence-a".into(),
+                change: MemberChange::Removed("ann".into()),
+                count: 2,
+            },
+        ];
+        let mut buf = Vec::new();
+        let mut rec = Recorder::new(&mut buf);
+        for item in &items {
+            rec.record(item, None).unwrap();
+        }
+        let text = String::from_utf8(buf).unwrap();
+        let (parsed, damage) = parse(&text);
+        assert_eq!(damage, None, "{text}");
+        let parsed: Vec<Item> = parsed.into_iter().map(|(_, item)| item).collect();
+        assert_eq!(parsed, items, "{text}");
+        // A members line that lost its count is damage, not a guess.
+        let (_, damage) =
+            parse(r#"{"time":"2026-11-28T10:00:00.000Z","type":"members","channel":"p"}"#);
+        assert_eq!(damage.unwrap().reason, "a members line has no count");
     }
 
     #[test]

@@ -1,0 +1,190 @@
+//! Plans: what a command will do, resolved once from the command line, the environment, the
+//! config-file profile and [`super::defaults`] (by [`super::layer`]'s one rule). A plan
+//! holds resolved values only; an `Option` in it means "none" (no `--count`, no file), never
+//! "not decided yet". The commands build a plan and hand it on; nothing after them goes
+//! back to the flags.
+
+mod demo;
+mod replay;
+mod watch;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use demo::DemoPlan;
+pub use replay::ReplayPlan;
+pub use watch::{DiscoverPlan, WatchPlan};
+
+use super::defaults;
+use crate::dashboard::Binding;
+use crate::dashboard::binding::FieldPath;
+
+/// What the front end (the dashboard, or lines and NDJSON) does with the items it gets.
+#[derive(Debug, Clone, Default)]
+pub struct FrontPlan {
+    pub json: bool,
+    pub json_status: bool,
+    pub summary: bool,
+    /// Stop after this many application events.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub timeout: Option<Duration>,
+    pub fail_fast: bool,
+    /// Where events carry their publish time, for latency.
+    pub ts_field: Option<FieldPath>,
+    /// The items are a recording's: states are history, shown as such, and never end the run.
+    pub replayed: bool,
+    pub dashboard: DashboardPlan,
+}
+
+/// The dashboard's settings.
+#[derive(Debug, Clone)]
+pub struct DashboardPlan {
+    pub bindings: Vec<Binding>,
+    /// Read when the dashboard starts (NDJSON output never reads it).
+    pub bindings_file: Option<PathBuf>,
+    pub fps: u32,
+    pub log_capacity: usize,
+    pub log_bytes: usize,
+    pub history: usize,
+    pub max_rows: usize,
+    pub ascii: bool,
+    pub mouse: bool,
+    /// From the environment: `NO_COLOR` set to anything but empty turns colour off.
+    pub color: bool,
+    /// Where to write the dashboard's own timings at exit.
+    pub stats: Option<PathBuf>,
+    /// A first line for the dashboard's key hints (the demo's page URL).
+    pub banner: Option<String>,
+}
+
+impl Default for DashboardPlan {
+    fn default() -> DashboardPlan {
+        DashboardPlan {
+            bindings: Vec::new(),
+            bindings_file: None,
+            fps: defaults::FPS,
+            log_capacity: defaults::LOG_CAPACITY,
+            log_bytes: defaults::LOG_BYTES,
+            history: defaults::HISTORY,
+            max_rows: defaults::MAX_ROWS,
+            ascii: false,
+            mouse: false,
+            color: color_from_env(),
+            stats: None,
+            banner: None,
+        }
+    }
+}
+
+impl FrontPlan {
+    /// The dashboard state's options.
+    pub fn dashboard_options(&self) -> crate::dashboard::Options {
+        let d = &self.dashboard;
+        crate::dashboard::Options {
+            log_capacity: d.log_capacity,
+            log_bytes: d.log_bytes,
+            history: d.history,
+            max_rows: d.max_rows,
+            ascii: d.ascii,
+            color: d.color,
+            ts_field: self.ts_field.clone(),
+            stop_after: self.count,
+            replayed: self.replayed,
+        }
+    }
+}
+
+/// `NO_COLOR` (<https://no-color.org>): present and not empty means no colour.
+fn color_from_env() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Command {
+        let argv = ["tickertape"].iter().chain(args);
+        Cli::try_parse_from(argv).unwrap().command.unwrap()
+    }
+
+    /// The flags' defaults and the plans' are one set: a plan built from no flags is the
+    /// plan demo and replay start from.
+    #[test]
+    fn the_flags_and_the_plans_share_their_defaults() {
+        let Command::Watch(args) = parse(&["watch", "c", "--key", "k", "--config", "/dev/null"])
+        else {
+            panic!()
+        };
+        let plan = WatchPlan::from_args(*args).unwrap();
+        let (got, want) = (&plan.front.dashboard, DashboardPlan::default());
+        assert_eq!(
+            (
+                got.fps,
+                got.log_capacity,
+                got.log_bytes,
+                got.history,
+                got.max_rows
+            ),
+            (
+                want.fps,
+                want.log_capacity,
+                want.log_bytes,
+                want.history,
+                want.max_rows
+            )
+        );
+        assert_eq!(plan.client.queue_bytes, crate::client::DEFAULT_QUEUE_BYTES);
+        assert_eq!(
+            plan.client.max_frame_bytes,
+            crate::client::DEFAULT_MAX_MESSAGE
+        );
+        assert!(plan.discover.is_none() && !plan.front.replayed);
+        assert!(plan.client.user.id.starts_with("tickertape-"));
+        assert!(!plan.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
+
+        let Command::Replay(args) = parse(&["replay", "f.ndjson"]) else {
+            panic!()
+        };
+        let plan = ReplayPlan::from_args(*args).unwrap();
+        assert_eq!(plan.speed, defaults::REPLAY_SPEED);
+        assert!(plan.front.replayed);
+        assert_eq!(plan.front.dashboard.fps, defaults::FPS);
+
+        let Command::Demo(args) = parse(&["demo"]) else {
+            panic!()
+        };
+        let from_flags = DemoPlan::from_args(args, true).unwrap();
+        let from_default =
+            DemoPlan::from_args(crate::cli::serve::DemoArgs::default(), true).unwrap();
+        assert_eq!(
+            (from_flags.listen, from_flags.interval),
+            (from_default.listen, from_default.interval)
+        );
+        assert_eq!(from_flags.channel, defaults::DEMO_CHANNEL);
+    }
+
+    #[test]
+    fn watch_all_joins_as_an_observer_unless_a_user_id_is_given() {
+        let all = [
+            "watch", "--all", "--key", "k", "--secret", "s", "--app-id", "1",
+        ];
+        let plan = |extra: &[&str]| {
+            let args: Vec<&str> = all.iter().chain(extra).copied().collect();
+            let Command::Watch(args) = parse(&args) else {
+                panic!()
+            };
+            WatchPlan::from_args(*args).unwrap()
+        };
+        let p = plan(&["--config", "/dev/null", "--no-presence"]);
+        assert!(p.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
+        assert!(!p.discover.unwrap().presence);
+        let p = plan(&["--config", "/dev/null", "--user-id", "ops"]);
+        assert_eq!(p.client.user.id, "ops");
+        assert!(p.discover.unwrap().presence);
+    }
+}

@@ -1,0 +1,44 @@
+//! `replay`'s plan: the recording, its pace, where to start, and the front end, which knows
+//! the items are replayed.
+
+use std::path::PathBuf;
+
+use super::{DashboardPlan, FrontPlan};
+use crate::cli::ReplayArgs;
+use crate::cli::duration::ReplayFrom;
+
+pub struct ReplayPlan {
+    pub file: PathBuf,
+    /// Times real time; infinite with `--max`.
+    pub speed: f64,
+    pub from: Option<ReplayFrom>,
+    /// The bytes of items waiting for the front end.
+    pub queue_bytes: usize,
+    pub front: FrontPlan,
+}
+
+impl ReplayPlan {
+    pub fn from_args(args: ReplayArgs) -> anyhow::Result<ReplayPlan> {
+        let speed = if args.max { f64::INFINITY } else { args.speed };
+        anyhow::ensure!(speed > 0.0, "--speed must be above 0");
+        Ok(ReplayPlan {
+            file: args.file,
+            speed,
+            from: args.from,
+            queue_bytes: crate::client::DEFAULT_QUEUE_BYTES,
+            front: FrontPlan {
+                json: args.json,
+                json_status: args.json_status,
+                ts_field: args.ts_field,
+                replayed: true,
+                dashboard: DashboardPlan {
+                    bindings: args.bindings,
+                    bindings_file: args.bindings_file,
+                    ascii: args.ascii,
+                    ..DashboardPlan::default()
+                },
+                ..FrontPlan::default()
+            },
+        })
+    }
+}
