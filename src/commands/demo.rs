@@ -34,6 +34,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         channel: "stock_ticker".into(),
         event: "update_event".into(),
         ts: true,
+        master_key: None,
+        // The dashboard owns the terminal.
+        report: false,
     };
     let publishing = tokio::spawn(publisher.run(args.interval, None));
     let watch = WatchArgs {
