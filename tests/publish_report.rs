@@ -224,6 +224,45 @@ async fn an_answer_without_the_count_says_how_to_get_it() {
     }
 }
 
+/// Names from a hostile server's channel list reach the hints escaped.
+#[tokio::test]
+async fn suggested_names_cannot_drive_the_terminal() {
+    let (url, _requests) = support::http_endpoint(vec![
+        (
+            200,
+            r#"{"channels":{"abc_def":{"subscription_count":0}}}"#.to_owned(),
+        ),
+        (
+            200,
+            r#"{"channels":{"abc-de\u009b\u001b[2J":{},"abc_de\u202e":{}}}"#.to_owned(),
+        ),
+    ])
+    .await;
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let mut cmd = support::bin::command();
+    cmd.args(["trigger", "abc_def", "e"]).args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--key",
+        "k",
+        "--secret",
+        "s",
+        "--app-id",
+        "1",
+    ]);
+    let (code, _, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("did you mean abc_de"), "{stderr}");
+    assert!(
+        !stderr
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{stderr:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_encrypted_channel_gets_sealed_events_and_never_plaintext() {
     let server = Server::start(&[]).await;
