@@ -77,6 +77,7 @@ pub enum Command {
     /// List occupied channels, or show one channel (and its presence members)
     Channels(Box<publish::ChannelsArgs>),
     /// Publish the seed's stock ticker: update_event {name, price} on stock_ticker
+    #[command(after_help = STOCKS_EXAMPLES)]
     Stocks(Box<publish::StocksArgs>),
     /// The seed end to end: embedded server, stock publisher and watcher (the default)
     Demo(serve::DemoArgs),
@@ -96,11 +97,34 @@ Examples:
   open http://127.0.0.1:6001/                  # the seed's Stock Market page";
 
 const TRIGGER_EXAMPLES: &str = "\
+Report (stderr, unless --quiet):
+  tickertape: delivered to 3 subscribers on stock_ticker
+  tickertape: stock-ticker has no subscribers: the event reached no one
+  tickertape:   did you mean stock_ticker? (-, _ and . are different characters in a name)
+  The counts come from the server's subscription_count (on Pusher, turn on subscription
+  counting in the app's settings); the suggestions from its occupied channels.
+
+Exit status:
+  0  sent
+  1  refused by the server, or the setup is invalid
+  2  usage error
+  4  with --require-subscribers: a channel had no subscribers, or the server did not say
+
 Examples:
   tickertape trigger stock_ticker update_event '{\"name\":\"ACME\",\"price\":42}'
   echo '{\"text\":\"hi\"}' | tickertape trigger chat-1,chat-2 message -
   tickertape trigger --batch events.ndjson      # lines of {\"channel\",\"name\",\"data\"}
+  tickertape trigger stock_ticker ping '{}' --require-subscribers --quiet || echo 'nobody listens'
+  tickertape trigger private-encrypted-orders created '{\"id\":7}' --encryption-master-key \"$KEY_B64\"
   PUSHER_APP_CLUSTER=eu tickertape trigger my-channel my-event '{}'   # Pusher itself";
+
+const STOCKS_EXAMPLES: &str = "\
+Report (stderr, unless --quiet): delivered to N subscribers on CHANNEL at every tick, and a
+warning, with suggestions, when the channel falls silent (once until someone listens again).
+
+Examples:
+  tickertape stocks --interval 1s --ts
+  tickertape stocks --channel private-encrypted-ticks --encryption-master-key \"$KEY_B64\"";
 
 const WATCH_EXAMPLES: &str = "\
 Output:

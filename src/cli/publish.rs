@@ -20,12 +20,19 @@ pub struct TriggerArgs {
     /// Do not deliver to this connection (the publisher's own socket)
     #[arg(long)]
     pub socket_id: Option<String>,
-    /// Ask for channel attributes back: user_count, subscription_count
+    /// Also print the channel attributes the server answers, as JSON on stdout:
+    /// user_count, subscription_count (subscription_count is always asked for, for the report)
     #[arg(long)]
     pub info: Option<String>,
     /// Send NDJSON events ({"channel","name","data"}) from FILE (`-` for stdin), 10 per request
     #[arg(long, value_name = "FILE", conflicts_with_all = ["channels", "event", "data"])]
     pub batch: Option<PathBuf>,
+    /// Exit with status 4 when a channel had no subscribers (or the server did not say)
+    #[arg(long)]
+    pub require_subscribers: bool,
+    /// Do not report on stderr how many subscribers each channel had
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -68,6 +75,9 @@ pub struct StocksArgs {
     /// Stop after N updates
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
+    /// Do not report on stderr how many subscribers received the ticks
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

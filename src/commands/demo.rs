@@ -26,6 +26,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         channel: plan.channel.clone(),
         event: plan.event.clone(),
         ts: true,
+        master_key: None,
+        // The dashboard owns the terminal.
+        report: false,
     };
     let publishing = tokio::spawn(publisher.run(plan.interval, None));
     let result = match plan.watch(&app, addr) {

@@ -6,12 +6,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 
 use crate::cli::publish::StocksArgs;
+use crate::protocol::crypto::KEY_LEN;
+use crate::protocol::rest::{SUBSCRIPTION_COUNT, trigger_counts};
 use crate::publish::RestClient;
+use crate::publish::delivery::{COUNTING_OFF, hints};
+use crate::publish::seal::seal;
 use crate::publish::stocks::{Market, Model, default_companies, parse_companies};
 use crate::safe_text::terminal_safe;
 
 pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
-    let client = args.connection.clone().merged()?.rest_client()?;
+    let conn = args.connection.clone().merged()?;
+    let client = conn.rest_client()?;
+    let master_key = super::trigger::master_key(&conn, std::iter::once(args.channel.as_str()))?;
+    // Refused before the first tick rather than at every one.
+    seal(&args.channel, "{}", master_key.as_ref())?;
     let companies = match &args.companies {
         Some(path) => parse_companies(
             &std::fs::read_to_string(path)
@@ -26,6 +34,8 @@ pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
         channel: args.channel.clone(),
         event: args.event.clone(),
         ts: args.ts,
+        master_key,
+        report: !args.quiet,
     };
     tokio::select! {
         r = publisher.run(args.interval, args.count) => r?,
@@ -41,6 +51,19 @@ pub struct Publisher {
     pub event: String,
     /// Add `ts`, the publish time in milliseconds since the epoch.
     pub ts: bool,
+    /// Seals the ticks on a `private-encrypted-` channel.
+    pub master_key: Option<[u8; KEY_LEN]>,
+    /// Say on stderr how many subscribers each tick reached.
+    pub report: bool,
+}
+
+/// What the last ticks reached, so that silence is warned about once, not at every tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    Start,
+    Someone,
+    NoOne,
+    Uncounted,
 }
 
 impl Publisher {
@@ -54,6 +77,7 @@ impl Publisher {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sent = 0u64;
+        let mut heard = Heard::Start;
         loop {
             ticker.tick().await;
             let mut tick = {
@@ -66,22 +90,55 @@ impl Publisher {
                     .map_or(0, |d| d.as_millis() as u64);
                 tick["ts"] = serde_json::json!(ms);
             }
+            let data = seal(&self.channel, &tick.to_string(), self.master_key.as_ref())?;
+            let channels = std::slice::from_ref(&self.channel);
+            let info = self.report.then_some(SUBSCRIPTION_COUNT);
             match self
                 .client
-                .trigger(
-                    std::slice::from_ref(&self.channel),
-                    &self.event,
-                    &tick.to_string(),
-                    None,
-                    None,
-                )
+                .trigger(channels, &self.event, &data, None, info)
                 .await
             {
-                Ok(_) => sent += 1,
+                Ok(answer) => {
+                    sent += 1;
+                    if self.report {
+                        let count = trigger_counts(&answer, channels)[0];
+                        heard = self.say(heard, count).await;
+                    }
+                }
                 Err(e) => eprintln!("tickertape: stocks: {}", terminal_safe(&e.to_string())),
             }
             if count.is_some_and(|n| sent >= n) {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Reports one tick's reach: the count every time, and a warning with suggestions when
+    /// the channel falls silent (once, until someone listens again).
+    async fn say(&self, heard: Heard, count: Option<u64>) -> Heard {
+        let channel = terminal_safe(&self.channel);
+        match count {
+            None => {
+                if heard != Heard::Uncounted {
+                    eprintln!("tickertape: stocks: {COUNTING_OFF}");
+                }
+                Heard::Uncounted
+            }
+            Some(n) => {
+                let noun = if n == 1 { "subscriber" } else { "subscribers" };
+                eprintln!("tickertape: stocks: delivered to {n} {noun} on {channel}");
+                if n > 0 {
+                    return Heard::Someone;
+                }
+                if heard != Heard::NoOne {
+                    eprintln!(
+                        "tickertape: stocks: {channel} has no subscribers: the ticks reach no one"
+                    );
+                    for line in hints(&self.client, &[self.channel.as_str()]).await {
+                        eprintln!("tickertape: stocks:   {line}");
+                    }
+                }
+                Heard::NoOne
             }
         }
     }

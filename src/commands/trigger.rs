@@ -5,28 +5,54 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+use crate::cli::ConnectionArgs;
 use crate::cli::publish::TriggerArgs;
+use crate::protocol::crypto::KEY_LEN;
 use crate::protocol::limits::MAX_BATCH_EVENTS;
-use crate::publish::BatchEvent;
+use crate::protocol::rest::{
+    SUBSCRIPTION_COUNT, batch_counts, trigger_counts, with_subscription_count,
+};
+use crate::publish::delivery::{Tally, hints};
+use crate::publish::seal::{self, check_channels, seal};
+use crate::publish::{ApiError, BatchEvent, RestClient};
 use crate::safe_text::terminal_safe;
+
+/// The exit status with `--require-subscribers` when a channel had no subscribers, or the
+/// server did not say how many it had.
+pub const EXIT_NO_SUBSCRIBERS: u8 = 4;
+
+fn api(e: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", terminal_safe(&e.to_string()))
+}
 
 pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
     let conn = args.connection.clone().merged()?;
     let client = conn.rest_client()?;
+    let mut tally = Tally::default();
     if let Some(path) = &args.batch {
-        let events = read_batch(path)?;
-        for chunk in events.chunks(MAX_BATCH_EVENTS) {
-            client
-                .batch(chunk)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
+        let mut events = read_batch(path)?;
+        // Every event is sealed (or refused) before the first request goes out.
+        let master = master_key(&conn, events.iter().map(|e| e.channel.as_str()))?;
+        for ev in &mut events {
+            ev.data = seal(&ev.channel, &ev.data, master.as_ref())?;
         }
-        eprintln!(
-            "tickertape: sent {} event(s) in {} request(s)",
-            events.len(),
-            events.len().div_ceil(MAX_BATCH_EVENTS)
-        );
-        return Ok(ExitCode::SUCCESS);
+        for chunk in events.chunks(MAX_BATCH_EVENTS) {
+            let answer = client
+                .batch_with_info(chunk, Some(SUBSCRIPTION_COUNT))
+                .await
+                .map_err(api)?;
+            for (ev, count) in chunk.iter().zip(batch_counts(&answer, chunk.len())) {
+                tally.record(&ev.channel, count);
+            }
+        }
+        if !args.quiet {
+            eprintln!(
+                "tickertape: sent {} event(s) in {} request(s)",
+                events.len(),
+                events.len().div_ceil(MAX_BATCH_EVENTS)
+            );
+        }
+        return Ok(report(&client, &tally, &args).await);
     }
     let (Some(channels), Some(event)) = (&args.channels, &args.event) else {
         bail!("trigger needs CHANNEL and EVENT (or --batch FILE); see tickertape trigger --help");
@@ -48,20 +74,59 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         .filter(|c| !c.is_empty())
         .map(str::to_owned)
         .collect();
+    check_channels(&channels)?;
+    let data = match channels.as_slice() {
+        [one] => seal(
+            one,
+            &data,
+            master_key(&conn, std::iter::once(one.as_str()))?.as_ref(),
+        )?,
+        _ => data,
+    };
     let answer = client
         .trigger(
             &channels,
             event,
             &data,
             args.socket_id.as_deref(),
-            args.info.as_deref(),
+            Some(&with_subscription_count(args.info.as_deref())),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{}", terminal_safe(&e.to_string())))?;
+        .map_err(api)?;
     if args.info.is_some() {
         crate::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
     }
-    Ok(ExitCode::SUCCESS)
+    for (channel, count) in channels.iter().zip(trigger_counts(&answer, &channels)) {
+        tally.record(channel, count);
+    }
+    Ok(report(&client, &tally, &args).await)
+}
+
+/// The master key, when one of `channels` is encrypted.
+pub fn master_key<'a>(
+    conn: &ConnectionArgs,
+    channels: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<Option<[u8; KEY_LEN]>> {
+    seal::master_key(conn.encryption_master_key.as_deref(), channels)
+        .context("--encryption-master-key")
+}
+
+/// Says on stderr what the events reached (unless `--quiet`), with suggestions for channels
+/// nobody listens to; the exit status `--require-subscribers` asks for.
+async fn report(client: &RestClient, tally: &Tally, args: &TriggerArgs) -> ExitCode {
+    let unreached = tally.unreached();
+    if !args.quiet {
+        for line in tally.lines() {
+            eprintln!("tickertape: {line}");
+        }
+        for line in hints(client, &unreached).await {
+            eprintln!("tickertape:   {line}");
+        }
+    }
+    if args.require_subscribers && (!unreached.is_empty() || tally.uncounted()) {
+        return ExitCode::from(EXIT_NO_SUBSCRIBERS);
+    }
+    ExitCode::SUCCESS
 }
 
 /// NDJSON lines of `{"channel","name","data"}`; `data` may be any JSON (objects are encoded).

@@ -11,6 +11,7 @@ pub mod frame;
 pub mod limits;
 pub mod rest;
 pub mod signature;
+pub mod suggest;
 
 pub use channel::{ChannelInfo, ChannelKind};
 pub use close::{Close, CloseAction, CloseCode};

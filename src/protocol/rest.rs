@@ -96,6 +96,43 @@ pub fn decode_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `info` attribute a publisher asks for to learn how many connections an event reached.
+pub const SUBSCRIPTION_COUNT: &str = "subscription_count";
+
+/// An `info` list with `subscription_count` added, unless it is there already.
+pub fn with_subscription_count(info: Option<&str>) -> String {
+    match info.map(str::trim).filter(|i| !i.is_empty()) {
+        None => SUBSCRIPTION_COUNT.to_owned(),
+        Some(i) if i.split(',').any(|f| f.trim() == SUBSCRIPTION_COUNT) => i.to_owned(),
+        Some(i) => format!("{i},{SUBSCRIPTION_COUNT}"),
+    }
+}
+
+/// Each channel's `subscription_count` from a trigger's answer
+/// (`{"channels":{"name":{"subscription_count":N}}}`); `None` where the server left it out.
+pub fn trigger_counts(answer: &serde_json::Value, channels: &[String]) -> Vec<Option<u64>> {
+    channels
+        .iter()
+        .map(|c| answer["channels"][c.as_str()][SUBSCRIPTION_COUNT].as_u64())
+        .collect()
+}
+
+/// Each event's `subscription_count` from a batch's answer
+/// (`{"batch":[{"subscription_count":N},...]}`, index-aligned); `None` where it is missing.
+pub fn batch_counts(answer: &serde_json::Value, events: usize) -> Vec<Option<u64>> {
+    (0..events)
+        .map(|i| answer["batch"][i][SUBSCRIPTION_COUNT].as_u64())
+        .collect()
+}
+
+/// The names of `GET /channels`' answer (`{"channels":{"name":{...}}}`), at most `max`.
+pub fn occupied_channels(answer: &serde_json::Value, max: usize) -> Vec<String> {
+    answer["channels"]
+        .as_object()
+        .map(|m| m.keys().take(max).cloned().collect())
+        .unwrap_or_default()
+}
+
 /// Why a signed request was refused. The messages say exactly what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
@@ -181,5 +218,45 @@ pub fn verify_request(
             string_to_sign: string,
             got: signature.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subscription_count_is_asked_for_once() {
+        assert_eq!(with_subscription_count(None), "subscription_count");
+        assert_eq!(with_subscription_count(Some(" ")), "subscription_count");
+        assert_eq!(
+            with_subscription_count(Some("user_count")),
+            "user_count,subscription_count"
+        );
+        assert_eq!(
+            with_subscription_count(Some("subscription_count,user_count")),
+            "subscription_count,user_count"
+        );
+    }
+
+    #[test]
+    fn counts_are_read_from_trigger_and_batch_answers() {
+        let answer = json!({"channels": {"a": {"subscription_count": 3}, "b": {"user_count": 1}}});
+        let channels = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        assert_eq!(trigger_counts(&answer, &channels), [Some(3), None, None]);
+        assert_eq!(trigger_counts(&json!({}), &channels[..1]), [None]);
+        assert_eq!(trigger_counts(&json!({"ok": true}), &channels[..1]), [None]);
+        let answer = json!({"batch": [{"subscription_count": 0}, {}, {"subscription_count": 2}]});
+        assert_eq!(batch_counts(&answer, 4), [Some(0), None, Some(2), None]);
+        assert_eq!(batch_counts(&json!([]), 1), [None]);
+    }
+
+    #[test]
+    fn occupied_channels_are_the_answers_keys() {
+        let answer = json!({"channels": {"x": {}, "y": {"subscription_count": 1}, "z": {}}});
+        assert_eq!(occupied_channels(&answer, 10), ["x", "y", "z"]);
+        assert_eq!(occupied_channels(&answer, 2), ["x", "y"]);
+        assert!(occupied_channels(&json!({"channels": []}), 10).is_empty());
     }
 }

@@ -1,6 +1,8 @@
 //! Publishers and queries over the signed REST API (§7): one client, used by `trigger`,
 //! `channels`, `stocks` and the demo. It works against the embedded server and against Pusher.
 
+pub mod delivery;
+pub mod seal;
 pub mod stocks;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -167,11 +169,26 @@ impl RestClient {
 
     /// Triggers up to 10 events in one request.
     pub async fn batch(&self, events: &[BatchEvent]) -> Result<Value, ApiError> {
+        self.batch_with_info(events, None).await
+    }
+
+    /// Triggers up to 10 events in one request, each asking for the `info` attributes.
+    pub async fn batch_with_info(
+        &self,
+        events: &[BatchEvent],
+        info: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let mut batch = json!(events);
+        if let (Some(i), Some(list)) = (info, batch.as_array_mut()) {
+            for ev in list {
+                ev["info"] = json!(i);
+            }
+        }
         self.call(
             http::Method::POST,
             &self.path("/batch_events"),
             vec![],
-            Some(json!({ "batch": events })),
+            Some(json!({ "batch": batch })),
         )
         .await
     }

@@ -83,6 +83,57 @@ impl Server {
         }
     }
 
+    /// A raw socket subscribed to `channel` (private and presence ones signed).
+    pub async fn subscriber(&self, channel: &str) -> Raw {
+        let (mut raw, id) = self.raw().await;
+        let data = channel
+            .starts_with("presence-")
+            .then(|| format!(r#"{{"user_id":"{id}"}}"#));
+        match raw.subscribe(&id, channel, data.as_deref()).await {
+            ServerMessage::SubscriptionSucceeded { .. } => raw,
+            other => panic!("subscribing to {channel}: {other:?}"),
+        }
+    }
+
+    /// `tickertape SUBCOMMAND ARGS` aimed at this server, with its app's key, secret and id.
+    pub fn command(&self, subcommand: &str, args: &[&str]) -> tokio::process::Command {
+        let port = self.addr.port().to_string();
+        let mut cmd = bin::command();
+        cmd.arg(subcommand).args(args).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--app-id",
+            "1",
+        ]);
+        cmd
+    }
+
+    /// Waits (at most 5 s) until `channel` has `n` subscriptions, as the REST API counts them.
+    pub async fn wait_subscribers(&self, channel: &str, n: u64) {
+        let rest = self.rest();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let info = rest
+                .channel(channel, Some("subscription_count"))
+                .await
+                .unwrap();
+            if info["subscription_count"].as_u64() == Some(n) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{channel} never had {n} subscriptions: {info}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends SIGTERM and waits for the process to end (and checks it did not panic).
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         self.proc.terminate(Duration::from_secs(10)).await

@@ -1,0 +1,305 @@
+//! "Did you mean": the occupied channels a publisher probably meant when its event reached
+//! no one. Pure: the caller passes the occupied names (from `GET /channels`).
+//!
+//! Two names are close when, after their type prefix (`private-`, `presence-`, …) is set
+//! aside and `-`, `_`, `.` and letter case are folded, they are within a small edit distance
+//! (Damerau-Levenshtein, so a swap of two letters counts once). A different or missing
+//! prefix is then the likeliest mistake of all, and is said so.
+
+use strsim::damerau_levenshtein;
+
+/// At most this many suggestions are returned.
+pub const MAX_SUGGESTIONS: usize = 3;
+
+/// Names longer than this are not compared (the protocol's names are far shorter), so the
+/// cost per candidate is bounded.
+const MAX_NAME_CHARS: usize = 200;
+
+/// Type prefixes, longest first so that `private-encrypted-x` is not read as `private-`.
+const PREFIXES: [&str; 7] = [
+    "private-encrypted-cache-",
+    "private-encrypted-",
+    "presence-cache-",
+    "private-cache-",
+    "presence-",
+    "private-",
+    "cache-",
+];
+
+/// Why a name was suggested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The same name with another type prefix, or with one where the target had none.
+    Prefix,
+    /// The same name but for `-`, `_` and `.`.
+    Separators,
+    /// The same name but for letter case.
+    Case,
+    /// A few letters apart.
+    Spelling,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub name: String,
+    pub why: Why,
+}
+
+impl Suggestion {
+    /// The hint as a publisher reads it: `did you mean stock_ticker?`, with the reason.
+    pub fn hint(&self) -> String {
+        let reason = match self.why {
+            Why::Prefix => " (the private-/presence- prefix is part of a channel's name)",
+            Why::Separators => " (-, _ and . are different characters in a name)",
+            Why::Case => " (names are case-sensitive)",
+            Why::Spelling => "",
+        };
+        format!("did you mean {}?{reason}", self.name)
+    }
+}
+
+/// Splits a name into its type prefix (maybe empty) and the rest.
+pub fn split_prefix(name: &str) -> (&str, &str) {
+    PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p).map(|rest| (*p, rest)))
+        .unwrap_or(("", name))
+}
+
+/// The name with `-`, `_` and `.` made one character and ASCII letters lowercased.
+fn fold(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// How many edits apart two names of `chars` characters may be and still be suggested.
+fn allowance(chars: usize) -> usize {
+    match chars {
+        0..=2 => 0,
+        3..=5 => 1,
+        6..=10 => 2,
+        _ => 3,
+    }
+}
+
+/// The occupied names closest to `target`, best first, at most [`MAX_SUGGESTIONS`]; never
+/// `target` itself. The order does not depend on the order of `occupied`.
+pub fn suggest<'a>(target: &str, occupied: impl IntoIterator<Item = &'a str>) -> Vec<Suggestion> {
+    if target.chars().count() > MAX_NAME_CHARS {
+        return Vec::new();
+    }
+    let (prefix, base) = split_prefix(target);
+    let folded = fold(base);
+    let len = folded.chars().count();
+    let limit = allowance(len);
+    // (distance, prefix differs, folding was needed, name)
+    let mut found: Vec<(usize, bool, bool, &str)> = Vec::new();
+    for name in occupied {
+        if name == target || name.chars().count() > MAX_NAME_CHARS {
+            continue;
+        }
+        let (p, b) = split_prefix(name);
+        let f = fold(b);
+        // The length difference is a lower bound of the distance: skip the far ones cheaply.
+        if f.chars().count().abs_diff(len) > limit {
+            continue;
+        }
+        let distance = damerau_levenshtein(&folded, &f);
+        if distance > limit {
+            continue;
+        }
+        found.push((distance, p != prefix, b != base, name));
+    }
+    found.sort_unstable();
+    found.dedup_by(|a, b| a.3 == b.3);
+    found
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(distance, other_prefix, _, name)| {
+            let (_, b) = split_prefix(name);
+            let why = if other_prefix {
+                Why::Prefix
+            } else if distance > 0 {
+                Why::Spelling
+            } else if b.eq_ignore_ascii_case(base) {
+                Why::Case
+            } else {
+                Why::Separators
+            };
+            Suggestion {
+                name: name.to_owned(),
+                why,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn names(target: &str, occupied: &[&str]) -> Vec<(String, Why)> {
+        suggest(target, occupied.iter().copied())
+            .into_iter()
+            .map(|s| (s.name, s.why))
+            .collect()
+    }
+
+    #[test]
+    fn the_seeds_mistakes() {
+        assert_eq!(
+            names("stock-ticker", &["stock_ticker", "chat"]),
+            [("stock_ticker".to_owned(), Why::Separators)]
+        );
+        assert_eq!(
+            names("stock.ticker", &["stock_ticker"]),
+            [("stock_ticker".to_owned(), Why::Separators)]
+        );
+        assert_eq!(
+            names("stock_tikcer", &["stock_ticker"]),
+            [("stock_ticker".to_owned(), Why::Spelling)]
+        );
+        assert_eq!(
+            names("Stock_Ticker", &["stock_ticker"]),
+            [("stock_ticker".to_owned(), Why::Case)]
+        );
+    }
+
+    #[test]
+    fn a_missing_or_wrong_prefix() {
+        assert_eq!(
+            names("orders", &["private-orders", "news"]),
+            [("private-orders".to_owned(), Why::Prefix)]
+        );
+        assert_eq!(
+            names("private-orders", &["orders"]),
+            [("orders".to_owned(), Why::Prefix)]
+        );
+        assert_eq!(
+            names("presence-lobby", &["private-lobby"]),
+            [("private-lobby".to_owned(), Why::Prefix)]
+        );
+        assert_eq!(
+            names("private-lobby", &["presence-lobby"]),
+            [("presence-lobby".to_owned(), Why::Prefix)]
+        );
+        assert_eq!(
+            names("private-orders", &["private-encrypted-orders"]),
+            [("private-encrypted-orders".to_owned(), Why::Prefix)]
+        );
+    }
+
+    #[test]
+    fn the_closest_come_first_and_far_ones_never() {
+        let got = names(
+            "stock-ticker",
+            &[
+                "stock_tickers",
+                "weather",
+                "stock_ticker",
+                "private-stock-ticker",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                ("stock_ticker".to_owned(), Why::Separators),
+                ("private-stock-ticker".to_owned(), Why::Prefix),
+                ("stock_tickers".to_owned(), Why::Spelling),
+            ]
+        );
+        assert!(names("stock_ticker", &["weather", "chat-1"]).is_empty());
+        // Two-letter names are too short to guess at.
+        assert!(names("ab", &["ac", "xb"]).is_empty());
+        assert!(names("stock_ticker", &["stock_ticker"]).is_empty());
+        assert_eq!(suggest("x", std::iter::empty()), Vec::<Suggestion>::new());
+    }
+
+    #[test]
+    fn hints_name_the_channel() {
+        let s = |name: &str, why| Suggestion {
+            name: name.into(),
+            why,
+        };
+        assert_eq!(
+            s("stock_ticker", Why::Spelling).hint(),
+            "did you mean stock_ticker?"
+        );
+        assert!(
+            s("private-orders", Why::Prefix)
+                .hint()
+                .starts_with("did you mean private-orders? (")
+        );
+    }
+
+    fn channel_name() -> impl Strategy<Value = String> {
+        "[a-z]{3,8}([-_.][a-z]{2,6}){0,2}"
+    }
+
+    proptest! {
+        #[test]
+        fn never_the_target_never_more_than_three_only_from_the_list(
+            target in ".{0,40}",
+            occupied in proptest::collection::vec(".{0,40}", 0..20),
+        ) {
+            let got = suggest(&target, occupied.iter().map(String::as_str));
+            prop_assert!(got.len() <= MAX_SUGGESTIONS);
+            for s in &got {
+                prop_assert!(s.name != target);
+                prop_assert!(occupied.contains(&s.name));
+            }
+        }
+
+        #[test]
+        fn the_order_of_the_list_does_not_matter(
+            target in channel_name(),
+            mut occupied in proptest::collection::vec(channel_name(), 0..12),
+        ) {
+            let first = suggest(&target, occupied.iter().map(String::as_str));
+            occupied.reverse();
+            prop_assert_eq!(first, suggest(&target, occupied.iter().map(String::as_str)));
+        }
+
+        #[test]
+        fn a_separator_swap_is_found(target in "[a-z]{2,8}[-_.][a-z]{2,8}", to in "[-_.]") {
+            let sep = target.find(['-', '_', '.']).unwrap();
+            let mut other = target.clone();
+            other.replace_range(sep..sep + 1, &to);
+            prop_assume!(other != target);
+            let got = suggest(&target, [other.as_str(), "zzzzzzzzzzzzzzzzzzzzzz"]);
+            prop_assert_eq!(got, vec![Suggestion { name: other, why: Why::Separators }]);
+        }
+
+        #[test]
+        fn a_missing_prefix_is_found(
+            base in channel_name(),
+            prefix in prop_oneof![Just("private-"), Just("presence-")],
+        ) {
+            prop_assume!(split_prefix(&base).0.is_empty());
+            let occupied = format!("{prefix}{base}");
+            let got = suggest(&base, [occupied.as_str()]);
+            prop_assert_eq!(got, vec![Suggestion { name: occupied.clone(), why: Why::Prefix }]);
+            let back = suggest(&occupied, [base.as_str()]);
+            prop_assert_eq!(back, vec![Suggestion { name: base, why: Why::Prefix }]);
+        }
+
+        #[test]
+        fn one_typo_in_a_long_name_is_found(
+            target in "[a-z]{6,20}",
+            at in any::<proptest::sample::Index>(),
+            with in "[a-z]",
+        ) {
+            let i = at.index(target.len());
+            let mut other = target.clone();
+            other.replace_range(i..i + 1, &with);
+            prop_assume!(other != target);
+            let got = suggest(&target, [other.as_str()]);
+            prop_assert_eq!(got, vec![Suggestion { name: other, why: Why::Spelling }]);
+        }
+    }
+}
