@@ -334,6 +334,11 @@ async fn dashboard(
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         ts_field: args.ts_field.clone(),
         stop_after: args.count,
+        // `[keys]` from the config file, which `merged` has read and checked already.
+        keys: crate::cli::config_file::load(args.connection.config.as_deref())?
+            .0
+            .keys
+            .0,
     };
     let mut rules = args.bindings;
     if let Some(path) = &args.bindings_file {

@@ -6,6 +6,7 @@ pub mod binding;
 pub mod effects;
 pub mod export;
 pub mod form;
+mod help;
 mod incoming;
 mod input;
 pub mod keys;

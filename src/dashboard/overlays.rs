@@ -7,9 +7,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Clear, Paragraph};
 
-use super::keys::KEYS;
 use super::state::State;
 use super::theme::{Slot, age};
 use crate::output::lines::clock;
@@ -145,29 +144,6 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
         .block(state.theme.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
-}
-
-pub(super) fn draw_help(frame: &mut Frame, state: &State, area: Rect, _scroll: u16) {
-    let height = (KEYS.len() as u16 + 4).min(area.height);
-    let width = 64.min(area.width);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    let rows: Vec<Row> = KEYS
-        .iter()
-        .map(|k| Row::new(vec![Cell::from(k.keys), Cell::from(k.help)]))
-        .collect();
-    let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]).block(
-        Block::new()
-            .borders(Borders::ALL)
-            .title(" keys · Esc closes "),
-    );
-    let _ = state;
-    frame.render_widget(Clear, rect);
-    frame.render_widget(table, rect);
 }
 
 /// The trigger form (`t`): three fields, the focused one reversed, the error under them.

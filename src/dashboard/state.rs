@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 use super::binding::{Bindings, FieldPath, View};
 use super::effects::{Done, Effect};
 use super::incoming;
+use super::keys::Keymap;
 pub use super::logview::LogLine;
 use super::logview::{self, Filter, MAX_LOG_TEXT, Ring};
 pub use super::overlay::{InputKind, Overlay};
@@ -30,6 +31,8 @@ pub struct Options {
     pub ts_field: Option<FieldPath>,
     /// Quit after this many application events (`--count`).
     pub stop_after: Option<u64>,
+    /// The keys, with the config file's `[keys]` applied.
+    pub keys: Keymap,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             color: true,
             ts_field: None,
             stop_after: None,
+            keys: Keymap::default(),
         }
     }
 }
