@@ -6,8 +6,8 @@ use std::time::Instant;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::state::State;
 use super::theme::{Slot, age};
@@ -108,9 +108,11 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
     );
 }
 
-/// The selected log line in full: the data pretty-printed, and the raw frame.
+/// The selected log line in full: when, where and how late it came, each on its own line,
+/// then the data pretty-printed (wrapped, so long text is not cut), and the raw frame.
 pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
     let t = &state.theme;
+    let dot = t.dot();
     let Some(line) = state.line(seq) else { return };
     let pretty = match &line.data {
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
@@ -118,30 +120,42 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let mut title = format!(
-        " {} · {} · {} ",
-        clock(line.time),
-        t.name(&line.channel, 24),
-        t.name(&line.event, 24)
-    );
+    let block = t.pane(format!(" event {dot} Esc closes "), true);
+    let inner = block.inner(left);
+    let room = usize::from(inner.width).saturating_sub(9);
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9}"), t.style(Slot::Dim)),
+            Span::raw(value),
+        ])
+    };
+    let mut head = vec![
+        field("time", clock(line.time)),
+        field("channel", t.name(&line.channel, room)),
+        field("event", t.name(&line.event, room)),
+    ];
     if let Some(ms) = line.latency_ms {
-        title.push_str(&format!("· latency {ms:.1}ms "));
+        head.push(field("latency", format!("{ms:.1} ms")));
     }
-    title.push_str("· Esc closes ");
+    head.push(Line::raw(""));
+    let [head_area, data_area] =
+        Layout::vertical([Constraint::Length(head.len() as u16), Constraint::Min(0)]).areas(inner);
     let text: Vec<Line> = pretty
         .lines()
         .map(|l| Line::raw(terminal_safe(l).into_owned()))
         .collect();
     frame.render_widget(Clear, area);
+    frame.render_widget(block, left);
+    frame.render_widget(Paragraph::new(head), head_area);
     frame.render_widget(
         Paragraph::new(text)
-            .block(state.theme.pane(title, true))
+            .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
-        left,
+        data_area,
     );
     let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .block(state.theme.pane(" raw frame ".into(), false))
+        .wrap(Wrap { trim: false })
+        .block(t.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
 }
@@ -166,11 +180,11 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
             Style::new()
         };
         lines.push(Line::from(vec![
-            ratatui::text::Span::styled(
+            Span::styled(
                 format!("{name:>8} "),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
-            ratatui::text::Span::styled(value, style),
+            Span::styled(value, style),
         ]));
     }
     lines.push(Line::raw(""));
