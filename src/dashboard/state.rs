@@ -116,7 +116,7 @@ impl State {
     pub fn new(options: Options, bindings: Bindings, now: Instant) -> State {
         State {
             ticker: Ticker::new(options.history, options.max_rows)
-                .with_ellipsis(if options.ascii { "..." } else { "…" }),
+                .with_ellipsis(Theme::new(options.color, options.ascii).ellipsis()),
             log: Ring::new(options.log_capacity, options.log_bytes),
             counts: BTreeMap::new(),
             counting: false,
@@ -168,7 +168,7 @@ impl State {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
                     if let Some(sts) = &f.string_to_sign {
-                        text.push_str(&format!(" · string to sign: {sts:?}"));
+                        text.push_str(&format!(" {} string to sign: {sts:?}", self.theme.dot()));
                     }
                     self.push_notice("subscription failed", text, now);
                 }

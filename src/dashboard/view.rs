@@ -54,8 +54,15 @@ pub fn overlay_area(area: Rect) -> Rect {
 pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let t = &state.theme;
+        let by = t.by();
+        let quit = state
+            .options
+            .keys
+            .first(Action::Quit, t.ascii)
+            .map_or(String::new(), |k| format!("; {k} quits"));
         let msg = format!(
-            "terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT}); q quits",
+            "terminal too small: {}{by}{} (need {MIN_WIDTH}{by}{MIN_HEIGHT}){quit}",
             area.width, area.height
         );
         frame.render_widget(
@@ -134,18 +141,19 @@ fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, levels: &[
 fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let (ticker, _) = state.visible();
     let focused = state.focus == Focus::Ticker;
+    let t = &state.theme;
+    let dot = t.dot();
     let mut title = format!(
-        " ticker · {} keys · sort {} ",
+        " ticker {dot} {} keys {dot} sort {} ",
         ticker.len(),
         state.sort.label()
     );
     if ticker.evicted > 0 {
-        title.push_str(&format!("· {} evicted ", ticker.evicted));
+        title.push_str(&format!("{dot} {} evicted ", ticker.evicted));
     }
     if ticker.missing > 0 {
-        title.push_str(&format!("· {} missing field ", ticker.missing));
+        title.push_str(&format!("{dot} {} missing field ", ticker.missing));
     }
-    let t = &state.theme;
     let block = t.pane(title, focused);
     // Columns by priority: the narrow terminal keeps the first ones.
     let wide = area.width >= 100;
@@ -314,22 +322,23 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
             }
         })
         .collect();
-    let mut title = format!(" log · {} lines ", log.len());
+    let dot = state.theme.dot();
+    let mut title = format!(" log {dot} {} lines ", log.len());
     if log.evicted > 0 {
-        title.push_str(&format!("· {} over --log-bytes ", log.evicted));
+        title.push_str(&format!("{dot} {} over --log-bytes ", log.evicted));
     }
     if let Some(f) = &state.filter {
         title.push_str(&format!(
-            "· filter: {} ({} shown) · Esc clears ",
+            "{dot} filter: {} ({} shown) {dot} Esc clears ",
             terminal_safe(&f.text),
             positions.len()
         ));
     }
     if let Some(s) = &state.search {
-        title.push_str(&format!("· /{} ", terminal_safe(s)));
+        title.push_str(&format!("{dot} /{} ", terminal_safe(s)));
     }
     if state.log_selected.is_some() {
-        title.push_str("· G follows ");
+        title.push_str(&format!("{dot} G follows "));
     }
     let block = state.theme.pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
