@@ -134,3 +134,27 @@ async fn a_bad_keys_table_stops_the_run_with_its_line() {
         assert!(!err.contains("s3cr3t"), "{err}");
     }
 }
+
+#[test]
+fn the_readme_keys_example_is_a_valid_config() {
+    use tickertape::cli::config_file::ConfigFile;
+    use tickertape::dashboard::keys::Action;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n  [keys]")
+        .expect("the README's [keys] example");
+    let block = &readme[start + "```toml\n".len()..];
+    let block: String = block[..block.find("```").unwrap()]
+        .lines()
+        .map(|l| l.trim_start())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file: ConfigFile = toml::from_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    let keys = &file.keys.0;
+    assert_eq!(keys.action(&key('s')), Some(Action::Search));
+    assert_eq!(keys.action(&key('o')), Some(Action::Sort));
+    assert_eq!(keys.action(&key(' ')), Some(Action::PageDown));
+    assert_eq!(keys.action(&key('p')), Some(Action::Pause));
+    assert_eq!(keys.action(&key('/')), None);
+}
