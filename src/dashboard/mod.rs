@@ -9,6 +9,7 @@ pub mod form;
 mod help;
 mod incoming;
 mod input;
+mod key;
 pub mod keys;
 pub mod logview;
 pub mod overlay;
