@@ -12,5 +12,5 @@ pub mod protocol;
 pub mod publish;
 pub mod recording;
 pub mod safe_text;
-pub mod time_text;
 pub mod server;
+pub mod time_text;

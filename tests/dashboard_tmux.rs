@@ -20,7 +20,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(command: &str, stderr: &Path) -> Tmux {
-        let session = format!("tickertape-test-{}", std::process::id());
+        static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("tickertape-test-{}-{n}", std::process::id());
         let ok = Command::new("tmux")
             .args([
                 "new-session",
@@ -250,4 +252,40 @@ async fn the_dashboard_in_tmux() {
     bin::assert_no_panic(&tmux.stderr());
     let _ = stocks.child.start_kill();
     stocks.wait(Duration::from_secs(10)).await;
+}
+
+#[test]
+fn keys_from_the_config_file_drive_the_dashboard() {
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-keys-{}", std::process::id()));
+    std::fs::create_dir_all(home.join("tickertape")).unwrap();
+    std::fs::write(
+        home.join("tickertape").join("config.toml"),
+        "[keys]\nhelp = \"h\"\nquit = \"x\"\n",
+    )
+    .unwrap();
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    // Nothing listens on port 9: the dashboard draws while it retries.
+    let command = format!(
+        "{} {} watch c --key app-key --host 127.0.0.1 --port 9 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let first = tmux.wait("the dashboard", |s| s.contains("ticker"));
+    assert!(
+        first.contains("x quit") && first.contains("h help"),
+        "{first}"
+    );
+    tmux.keys(&["q", "h"]);
+    let help = tmux.wait("the help", |s| s.contains("this help"));
+    assert!(help.contains("ticker"), "q no longer quits:\n{help}");
+    // Esc on its own: Esc then x at once reads as Alt-x.
+    tmux.keys(&["Escape"]);
+    tmux.wait("the help to close", |s| !s.contains("this help"));
+    tmux.keys(&["x"]);
+    tmux.wait("x to quit", |s| {
+        tmux.pane("#{pane_dead}") == "1" || !s.contains("ticker")
+    });
 }

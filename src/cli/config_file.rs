@@ -14,6 +14,10 @@
 //! cluster = "eu"
 //! auth_endpoint = "https://example.com/pusher/auth"
 //! auth_headers = ["Authorization: Bearer …"]
+//!
+//! [keys]                           # the dashboard's keys, by action (see the help, `?`)
+//! search = "s"                     # one key, or a list
+//! down = ["j", "down", "ctrl-n"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -21,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+
+use crate::dashboard::keys::Keymap;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +37,9 @@ pub struct ConfigFile {
     /// `tickertape serve`'s settings.
     #[serde(default)]
     pub server: ServerSection,
+    /// The dashboard's keys, checked when the file is read.
+    #[serde(default)]
+    pub keys: KeysSection,
 }
 
 /// ```toml
@@ -66,6 +75,63 @@ pub struct ServerApp {
 
 fn yes() -> bool {
     true
+}
+
+/// `[keys]`: action name = a key or a list of keys. An unknown action or key is an error at
+/// its line; a key given to two actions, at the table's.
+#[derive(Debug, Default, Clone)]
+pub struct KeysSection(pub Keymap);
+
+impl<'de> Deserialize<'de> for KeysSection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeysSection, D::Error> {
+        d.deserialize_map(KeysVisitor)
+    }
+}
+
+struct KeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+    type Value = KeysSection;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table of action = key or [keys]")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KeysSection, A::Error> {
+        let mut table = BTreeMap::new();
+        while let Some(action) = map.next_key::<String>()? {
+            // Checked while the value is read, so the error carries the entry's position.
+            let keys = map.next_value_seed(EntrySeed(&action))?;
+            table.insert(action, keys);
+        }
+        Keymap::with(&table)
+            .map(KeysSection)
+            .map_err(|e| serde::de::Error::custom(format!("[keys]: {e}")))
+    }
+}
+
+/// One `[keys]` entry's value, checked against its action's name.
+struct EntrySeed<'a>(&'a str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for EntrySeed<'_> {
+    type Value = Vec<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "a key or a list of keys")]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        let keys = match OneOrMany::deserialize(d)? {
+            OneOrMany::One(k) => vec![k],
+            OneOrMany::Many(ks) => ks,
+        };
+        let one = BTreeMap::from([(self.0.to_owned(), keys.clone())]);
+        Keymap::with(&one)
+            .map(|_| keys)
+            .map_err(|e| serde::de::Error::custom(format!("[keys]: {e}")))
+    }
 }
 
 /// Every connection setting, all optional: a profile fills what the CLI and env leave open.
@@ -235,5 +301,44 @@ mod tests {
         assert!(!d.contains("SEEKRIT"), "{d}");
         // Typos are caught, not ignored.
         assert!(toml::from_str::<ConfigFile>("[profiles.x]\nkye = \"k\"").is_err());
+    }
+}
+
+#[cfg(test)]
+mod keys_tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        describe_toml_error(&e, text)
+    }
+
+    #[test]
+    fn keys_rebind_actions_and_errors_name_the_line() {
+        use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let file: ConfigFile =
+            toml::from_str("[keys]\nsearch = \"s\"\ndown = [\"J\", \"ctrl-n\"]\n").unwrap();
+        let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let keys = &file.keys.0;
+        assert_eq!(
+            keys.action(&press('s')),
+            Some(crate::dashboard::keys::Action::Search)
+        );
+        assert_eq!(keys.action(&press('/')), None);
+        let d = error("[profiles.p]\nkey = \"k\"\n\n[keys]\nhelp = \"h\"\nserch = \"s\"\n");
+        assert!(d.starts_with("line 6"), "{d}");
+        assert!(
+            d.contains("unknown action \"serch\" (did you mean \"search\"?)"),
+            "{d}"
+        );
+        let d = error("[keys]\nquit = \"ctrl-shift-q\"\n");
+        assert!(d.contains("quit: unknown key \"ctrl-shift-q\""), "{d}");
+        let d = error("[keys]\nquit = 7\n");
+        assert!(
+            d.starts_with("line 2") && d.contains("a key or a list of keys"),
+            "{d}"
+        );
+        let d = error("[keys]\nsort = \"x\"\nclear = \"x\"\n");
+        assert!(d.contains("x is bound to both clear and sort"), "{d}");
     }
 }

@@ -10,6 +10,7 @@ use super::keys::{self, Action};
 use super::logview::{Filter, contains_ci};
 use super::overlay::{InputKind, Overlay};
 use super::state::{Focus, Frozen, State};
+use super::{help, view};
 
 impl State {
     /// Handles a key press; what the run loop is to do comes back as a value.
@@ -41,7 +42,7 @@ impl State {
             }
             other => other,
         };
-        let Some(action) = keys::action(key) else {
+        let Some(action) = self.options.keys.action(key) else {
             return (Some(overlay), None);
         };
         if action == Action::Quit {
@@ -57,8 +58,13 @@ impl State {
         };
         let open = match overlay {
             Overlay::Help { .. } if matches!(action, Action::Help | Action::Back) => None,
+            // Drawing stops at the last line; this bounds how far past it a key can go.
             Overlay::Help { scroll } => Some(Overlay::Help {
-                scroll: scrolled(scroll).unwrap_or(scroll),
+                scroll: match action {
+                    Action::Bottom => u16::MAX,
+                    _ => scrolled(scroll).unwrap_or(scroll),
+                }
+                .min(keys::ACTIONS.len() as u16 + 2),
             }),
             Overlay::Chart(_) if matches!(action, Action::Back | Action::Open) => None,
             Overlay::Inspect { .. } if matches!(action, Action::Back | Action::Open) => None,
@@ -73,7 +79,7 @@ impl State {
 
     /// A key on the main screen.
     fn main_key(&mut self, key: &KeyEvent) -> Option<Effect> {
-        let action = keys::action(key)?;
+        let action = self.options.keys.action(key)?;
         match action {
             Action::Quit => return Some(Effect::Quit),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
@@ -165,6 +171,15 @@ impl State {
         selected
             .or_else(|| self.status.channels.keys().next().cloned())
             .unwrap_or_default()
+    }
+
+    /// Keeps what scrolls within what the screen, `area` in all, shows: a key past the end of
+    /// the help does not leave keys to undo before it moves again.
+    pub fn fit(&mut self, area: ratatui::layout::Rect) {
+        let most = help::most(self, view::overlay_area(area));
+        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+            *scroll = (*scroll).min(most);
+        }
     }
 
     /// A mouse wheel turn over a pane: focus it and move its selection.

@@ -6,10 +6,9 @@ use std::time::Instant;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::keys::KEYS;
 use super::state::State;
 use super::theme::{Slot, age};
 use crate::output::lines::clock;
@@ -35,7 +34,11 @@ pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).block(state.theme.pane(format!(" members · {total} "), false)),
+        Paragraph::new(lines).block(
+            state
+                .theme
+                .pane(format!(" members {} {total} ", t.dot()), false),
+        ),
         area,
     );
 }
@@ -43,6 +46,7 @@ pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
 /// A ticker row's history as a chart, with its recent raw values.
 pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str, now: Instant) {
     let t = &state.theme;
+    let dot = t.dot();
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
     let Some(row) = state.visible().0.get(key) else {
@@ -69,32 +73,42 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
     };
     let [chart_area, values_area] =
         Layout::horizontal([Constraint::Min(30), Constraint::Length(16)]).areas(area);
-    let marker = if state.options.ascii {
-        Marker::Dot
-    } else {
-        Marker::Braille
-    };
-    let dataset = Dataset::default()
-        .marker(marker)
-        .graph_type(GraphType::Line)
-        .style(state.theme.style(Slot::Chart))
-        .data(&points);
     let title = format!(
-        " {} · {} values · {} updates · Esc closes ",
+        " {} {dot} {} values {dot} {} updates {dot} Esc closes ",
         t.name(key, 40),
         row.history.len(),
         row.updates
     );
-    let chart = Chart::new(vec![dataset])
-        .block(state.theme.pane(title, true))
-        .x_axis(Axis::default().bounds([0.0, (points.len().max(2) - 1) as f64]))
-        .y_axis(
-            Axis::default()
-                .bounds([min, max])
-                .labels([format!("{min:.2}"), format!("{max:.2}")]),
-        );
     frame.render_widget(Clear, area);
-    frame.render_widget(chart, chart_area);
+    let block = state.theme.pane(title, true);
+    if t.ascii {
+        // ratatui's markers and axes are not ASCII: plot with `*`, `|` and `-`.
+        let inner = block.inner(chart_area);
+        let values: Vec<f64> = row.history.iter().copied().collect();
+        let plot = ascii_plot(&values, (min, max), inner.width, inner.height);
+        let plot = plot.into_iter().map(Line::raw).collect::<Vec<_>>();
+        frame.render_widget(
+            Paragraph::new(plot)
+                .style(t.style(Slot::Chart))
+                .block(block),
+            chart_area,
+        );
+    } else {
+        let dataset = Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.style(Slot::Chart))
+            .data(&points);
+        let chart = Chart::new(vec![dataset])
+            .block(block)
+            .x_axis(Axis::default().bounds([0.0, (points.len().max(2) - 1) as f64]))
+            .y_axis(
+                Axis::default()
+                    .bounds([min, max])
+                    .labels([format!("{min:.2}"), format!("{max:.2}")]),
+            );
+        frame.render_widget(chart, chart_area);
+    }
     let recent: Vec<Line> = row
         .history
         .iter()
@@ -104,14 +118,54 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         .collect();
     let age = age(now.duration_since(row.updated_at));
     frame.render_widget(
-        Paragraph::new(recent).block(state.theme.pane(format!(" last · {age} "), false)),
+        Paragraph::new(recent).block(state.theme.pane(format!(" last {dot} {age} "), false)),
         values_area,
     );
 }
 
-/// The selected log line in full: the data pretty-printed, and the raw frame.
+/// `values` as lines of ASCII `width` by `height`: the max and min labels left of a `|`
+/// axis, a `-` axis below, and a `*` where the line through the values crosses each column.
+fn ascii_plot(values: &[f64], (min, max): (f64, f64), width: u16, height: u16) -> Vec<String> {
+    let (top, bottom) = (format!("{max:.2}"), format!("{min:.2}"));
+    let label_w = top.len().max(bottom.len());
+    let plot_w = usize::from(width).saturating_sub(label_w + 1);
+    let plot_h = usize::from(height).saturating_sub(1);
+    if plot_w == 0 || plot_h == 0 {
+        return Vec::new();
+    }
+    let mut grid = vec![vec![' '; plot_w]; plot_h];
+    let last = values.len().saturating_sub(1);
+    for (x, column) in (0..plot_w).map(|x| (x, x as f64 / (plot_w.max(2) - 1) as f64)) {
+        // The value where the line between the two nearest values crosses this column.
+        let at = column * last as f64;
+        let (i, frac) = (at.floor() as usize, at.fract());
+        let Some(&a) = values.get(i) else { continue };
+        let v = values.get(i + 1).map_or(a, |&b| a + (b - a) * frac);
+        let level = ((max - v) / (max - min) * (plot_h - 1) as f64).round();
+        let y = (level.max(0.0) as usize).min(plot_h - 1);
+        grid[y][x] = '*';
+    }
+    let mut lines: Vec<String> = grid
+        .into_iter()
+        .enumerate()
+        .map(|(y, row)| {
+            let label = match y {
+                0 => top.as_str(),
+                y if y == plot_h - 1 => bottom.as_str(),
+                _ => "",
+            };
+            format!("{label:>label_w$}|{}", row.into_iter().collect::<String>())
+        })
+        .collect();
+    lines.push(format!("{:label_w$}+{}", "", "-".repeat(plot_w)));
+    lines
+}
+
+/// The selected log line in full: when, where and how late it came, each on its own line,
+/// then the data pretty-printed (wrapped, so long text is not cut), and the raw frame.
 pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
     let t = &state.theme;
+    let dot = t.dot();
     let Some(line) = state.line(seq) else { return };
     let pretty = match &line.data {
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
@@ -119,55 +173,44 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let mut title = format!(
-        " {} · {} · {} ",
-        clock(line.time),
-        t.name(&line.channel, 24),
-        t.name(&line.event, 24)
-    );
+    let block = t.pane(format!(" event {dot} Esc closes "), true);
+    let inner = block.inner(left);
+    let room = usize::from(inner.width).saturating_sub(9);
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9}"), t.style(Slot::Dim)),
+            Span::raw(value),
+        ])
+    };
+    let mut head = vec![
+        field("time", clock(line.time)),
+        field("channel", t.name(&line.channel, room)),
+        field("event", t.name(&line.event, room)),
+    ];
     if let Some(ms) = line.latency_ms {
-        title.push_str(&format!("· latency {ms:.1}ms "));
+        head.push(field("latency", format!("{ms:.1} ms")));
     }
-    title.push_str("· Esc closes ");
+    head.push(Line::raw(""));
+    let [head_area, data_area] =
+        Layout::vertical([Constraint::Length(head.len() as u16), Constraint::Min(0)]).areas(inner);
     let text: Vec<Line> = pretty
         .lines()
         .map(|l| Line::raw(terminal_safe(l).into_owned()))
         .collect();
     frame.render_widget(Clear, area);
+    frame.render_widget(block, left);
+    frame.render_widget(Paragraph::new(head), head_area);
     frame.render_widget(
         Paragraph::new(text)
-            .block(state.theme.pane(title, true))
+            .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
-        left,
+        data_area,
     );
     let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .block(state.theme.pane(" raw frame ".into(), false))
+        .wrap(Wrap { trim: false })
+        .block(t.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
-}
-
-pub(super) fn draw_help(frame: &mut Frame, state: &State, area: Rect, _scroll: u16) {
-    let height = (KEYS.len() as u16 + 4).min(area.height);
-    let width = 64.min(area.width);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    let rows: Vec<Row> = KEYS
-        .iter()
-        .map(|k| Row::new(vec![Cell::from(k.keys), Cell::from(k.help)]))
-        .collect();
-    let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]).block(
-        Block::new()
-            .borders(Borders::ALL)
-            .title(" keys · Esc closes "),
-    );
-    let _ = state;
-    frame.render_widget(Clear, rect);
-    frame.render_widget(table, rect);
 }
 
 /// The trigger form (`t`): three fields, the focused one reversed, the error under them.
@@ -184,17 +227,17 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     for (i, name) in super::form::FIELDS.iter().enumerate() {
         let mut value = terminal_safe(&form.values[i]).into_owned();
         let style = if i == form.focus {
-            value.push('▏');
+            value.push_str(state.theme.cursor());
             Style::new().add_modifier(Modifier::REVERSED)
         } else {
             Style::new()
         };
         lines.push(Line::from(vec![
-            ratatui::text::Span::styled(
+            Span::styled(
                 format!("{name:>8} "),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
-            ratatui::text::Span::styled(value, style),
+            Span::styled(value, style),
         ]));
     }
     lines.push(Line::raw(""));
@@ -208,8 +251,9 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
             Style::new().add_modifier(Modifier::DIM),
         )),
     }
+    let dot = state.theme.dot();
     let block = state.theme.pane(
-        " trigger · Tab next field · Enter send · Esc cancel ".into(),
+        format!(" trigger {dot} Tab next field {dot} Enter send {dot} Esc cancel "),
         true,
     );
     frame.render_widget(Clear, rect);
@@ -234,23 +278,23 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
                 .map(|l| age(now.saturating_duration_since(l)))
                 .unwrap_or_default();
             lines.push(Line::styled(
-                format!("{} · {ago} ago", t.name(c, 16)),
+                format!("{} {} {ago} ago", t.name(c, 16), t.dot()),
                 Style::new().add_modifier(Modifier::BOLD),
             ));
         }
         lines.push(Line::raw(format!(
-            " {} {} · {}",
+            " {} {} {} {}",
             t.name(event, 14),
             seen.count,
+            t.dot(),
             age(now.saturating_duration_since(seen.last))
         )));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(
-            state
-                .theme
-                .pane(format!(" events · {} ", state.counts.len()), false),
-        ),
+        Paragraph::new(lines).block(state.theme.pane(
+            format!(" events {} {} ", t.dot(), state.counts.len()),
+            false,
+        )),
         area,
     );
 }

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 use super::binding::{Bindings, FieldPath, View};
 use super::effects::{Done, Effect};
 use super::incoming;
+use super::keys::Keymap;
 pub use super::logview::LogLine;
 use super::logview::{self, Filter, MAX_LOG_TEXT, Ring};
 pub use super::overlay::{InputKind, Overlay};
@@ -33,6 +34,8 @@ pub struct Options {
     pub stop_after: Option<u64>,
     /// The items are a recording's (`replay`): the status bar says so.
     pub replayed: bool,
+    /// The keys, with the config file's `[keys]` applied.
+    pub keys: Keymap,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             ts_field: None,
             stop_after: None,
             replayed: false,
+            keys: Keymap::default(),
         }
     }
 }
@@ -116,7 +120,7 @@ impl State {
     pub fn new(options: Options, bindings: Bindings, now: Instant) -> State {
         State {
             ticker: Ticker::new(options.history, options.max_rows)
-                .with_ellipsis(if options.ascii { "..." } else { "…" }),
+                .with_ellipsis(Theme::new(options.color, options.ascii).ellipsis()),
             log: Ring::new(options.log_capacity, options.log_bytes),
             counts: BTreeMap::new(),
             counting: false,
@@ -168,7 +172,7 @@ impl State {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
                     if let Some(sts) = &f.string_to_sign {
-                        text.push_str(&format!(" · string to sign: {sts:?}"));
+                        text.push_str(&format!(" {} string to sign: {sts:?}", self.theme.dot()));
                     }
                     self.push_notice("subscription failed", text, now);
                 }

@@ -196,6 +196,9 @@ async fn event_loop(
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                     stats.key(Instant::now());
                     let effect = state.key(&k);
+                    if let Ok(size) = terminal.size() {
+                        state.fit(Rect::new(0, 0, size.width, size.height));
+                    }
                     quit |= run(state, effect);
                     dirty = true;
                     urgent = true; // draw the key's effect at once
@@ -207,7 +210,8 @@ async fn event_loop(
                         urgent = true;
                     }
                 }
-                Some(Ok(Event::Resize(..))) => {
+                Some(Ok(Event::Resize(width, height))) => {
+                    state.fit(Rect::new(0, 0, width, height));
                     dirty = true;
                     urgent = true;
                 }

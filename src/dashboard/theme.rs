@@ -147,6 +147,11 @@ impl Theme {
         if self.ascii { "-" } else { "·" }
     }
 
+    /// Between a width and a height.
+    pub fn by(&self) -> &'static str {
+        if self.ascii { "x" } else { "×" }
+    }
+
     /// Between the status bar's parts.
     pub fn bar(&self) -> &'static str {
         if self.ascii { " | " } else { " │ " }
@@ -169,10 +174,11 @@ impl Theme {
         }
     }
 
-    /// Sparkline levels, lowest first. The ASCII ones start visible, so a flat line shows.
+    /// Sparkline levels, lowest first. The ASCII ones sit ever higher in the cell, like the
+    /// blocks, and a flat line shows as `-----`.
     pub fn levels(&self) -> &'static [char] {
         if self.ascii {
-            &['_', '.', '-', '~', '=', '+', '*', '#']
+            &['_', '.', '-', '~', '^']
         } else {
             &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
         }

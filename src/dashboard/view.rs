@@ -9,13 +9,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
+use super::keys::Action;
 use super::logview::LogLine;
 use super::logview::{contains_ci, find_ci};
 use super::overlay::{InputKind, Overlay};
 use super::state::{Focus, State};
 use super::theme::{Slot, age};
 use super::ticker::Row as TickerRow;
-use super::{overlays, statusbar};
+use super::{help, overlays, statusbar};
 use crate::output::lines::clock;
 use crate::safe_text::terminal_safe;
 
@@ -42,11 +43,26 @@ pub fn layout(area: Rect) -> [Rect; 4] {
     .areas(area)
 }
 
+/// Where overlays go: all but the key hints.
+pub fn overlay_area(area: Rect) -> Rect {
+    Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    }
+}
+
 pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let t = &state.theme;
+        let by = t.by();
+        let quit = state
+            .options
+            .keys
+            .first(Action::Quit, t.ascii)
+            .map_or(String::new(), |k| format!("; {k} quits"));
         let msg = format!(
-            "terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT}); q quits",
+            "terminal too small: {}{by}{} (need {MIN_WIDTH}{by}{MIN_HEIGHT}){quit}",
             area.width, area.height
         );
         frame.render_widget(
@@ -84,17 +100,14 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         hints,
     );
     // Overlays cover all but the key hints; the form and the help float in the middle.
-    let above = Rect {
-        height: area.height - 1,
-        ..area
-    };
+    let above = overlay_area(area);
     match &state.overlay {
         Some(Overlay::Chart(key)) => overlays::draw_chart(frame, state, above, key, now),
         Some(Overlay::Inspect { seq, scroll }) => {
             overlays::draw_inspect(frame, state, above, *seq, *scroll)
         }
         Some(Overlay::Form(form)) => overlays::draw_form(frame, state, area, form),
-        Some(Overlay::Help { scroll }) => overlays::draw_help(frame, state, area, *scroll),
+        Some(Overlay::Help { scroll }) => help::draw_help(frame, state, above, *scroll),
         Some(Overlay::Input(..)) | None => {}
     }
 }
@@ -128,18 +141,19 @@ fn sparkline(values: impl Iterator<Item = f64> + Clone, width: usize, levels: &[
 fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let (ticker, _) = state.visible();
     let focused = state.focus == Focus::Ticker;
+    let t = &state.theme;
+    let dot = t.dot();
     let mut title = format!(
-        " ticker · {} keys · sort {} ",
+        " ticker {dot} {} keys {dot} sort {} ",
         ticker.len(),
         state.sort.label()
     );
     if ticker.evicted > 0 {
-        title.push_str(&format!("· {} evicted ", ticker.evicted));
+        title.push_str(&format!("{dot} {} evicted ", ticker.evicted));
     }
     if ticker.missing > 0 {
-        title.push_str(&format!("· {} missing field ", ticker.missing));
+        title.push_str(&format!("{dot} {} missing field ", ticker.missing));
     }
-    let t = &state.theme;
     let block = t.pane(title, focused);
     // Columns by priority: the narrow terminal keeps the first ones.
     let wide = area.width >= 100;
@@ -308,47 +322,88 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
             }
         })
         .collect();
-    let mut title = format!(" log · {} lines ", log.len());
+    let dot = state.theme.dot();
+    let mut title = format!(" log {dot} {} lines ", log.len());
     if log.evicted > 0 {
-        title.push_str(&format!("· {} over --log-bytes ", log.evicted));
+        title.push_str(&format!("{dot} {} over --log-bytes ", log.evicted));
     }
     if let Some(f) = &state.filter {
         title.push_str(&format!(
-            "· filter: {} ({} shown) · Esc clears ",
+            "{dot} filter: {} ({} shown) {dot} Esc clears ",
             terminal_safe(&f.text),
             positions.len()
         ));
     }
     if let Some(s) = &state.search {
-        title.push_str(&format!("· /{} ", terminal_safe(s)));
+        title.push_str(&format!("{dot} /{} ", terminal_safe(s)));
     }
     if state.log_selected.is_some() {
-        title.push_str("· G follows ");
+        title.push_str(&format!("{dot} G follows "));
     }
     let block = state.theme.pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// `key word` pairs for the key hints, each with the action's first key (unbound ones left
+/// out), joined by the theme's dot.
+fn hints(state: &State, pairs: &[(Action, &str)]) -> String {
+    let t = &state.theme;
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(action, word)| {
+            let key = state.options.keys.first(*action, t.ascii)?;
+            Some(format!("{key} {word}"))
+        })
+        .collect();
+    parts.join(&format!(" {} ", t.dot()))
+}
+
 fn hint_line(state: &State) -> String {
+    let t = &state.theme;
+    let (dot, cursor) = (t.dot(), t.cursor());
     let input = match &state.overlay {
         Some(Overlay::Input(kind, text)) => Some((kind, text)),
         _ => None,
     };
+    let basic = [
+        (Action::Quit, "quit"),
+        (Action::Help, "help"),
+        (Action::Pause, "pause"),
+    ];
     if let (Some(banner), None, None) = (&state.banner, input, &state.paused) {
-        return format!(" q quit · ? help · Space pause · {}", terminal_safe(banner));
+        return format!(" {} {dot} {}", hints(state, &basic), terminal_safe(banner));
     }
     match (input, &state.paused) {
         (Some((InputKind::Search, text)), _) => {
-            format!(" search: {}▏ (Enter, Esc)", terminal_safe(text))
+            format!(" search: {}{cursor} (Enter, Esc)", terminal_safe(text))
         }
         (Some((InputKind::Filter, text)), _) => format!(
-            " filter: {}▏ (channel:X event:X field=value text; Enter, Esc)",
+            " filter: {}{cursor} (channel:X event:X field=value text; Enter, Esc)",
             terminal_safe(text)
         ),
-        (None, Some(_)) => " Space resume · q quit · ? help".into(),
-        (None, None) => {
-            " q quit · ? help · Space pause · Tab focus · / search · f filter · Enter inspect"
-                .into()
-        }
+        (None, Some(_)) => format!(
+            " {}",
+            hints(
+                state,
+                &[
+                    (Action::Pause, "resume"),
+                    (Action::Quit, "quit"),
+                    (Action::Help, "help")
+                ]
+            )
+        ),
+        (None, None) => format!(
+            " {} {dot} {}",
+            hints(state, &basic),
+            hints(
+                state,
+                &[
+                    (Action::FocusNext, "focus"),
+                    (Action::Search, "search"),
+                    (Action::Filter, "filter"),
+                    (Action::Open, "inspect"),
+                ]
+            )
+        ),
     }
 }

@@ -1,7 +1,6 @@
 //! Readable one-line descriptions of engine items, for stderr and for plain `watch` output.
 //! Every piece of wire text goes through [`terminal_safe`].
 
-
 use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::protocol::Data;
 use crate::safe_text::terminal_safe;

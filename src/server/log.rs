@@ -4,8 +4,8 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::time_text::clock;
 use crate::safe_text::terminal_safe;
+use crate::time_text::clock;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log {

@@ -94,3 +94,110 @@ pub fn type_text(s: &mut State, text: &str) {
     }
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
 }
+
+/// One state per view and overlay, each with the screen size it is drawn at: the ticker, the
+/// log with a selection, inspect (with latency), chart, help, the trigger form, typing a
+/// search, a paused view, presence members and counts, a disconnected status with a failed
+/// subscription, and a terminal too small. For checks that must hold on every screen.
+pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u16, u16))> {
+    use tickertape::client::{MemberChange, Reason, SubscriptionFailure};
+    use tickertape::protocol::frame::Member;
+    let options = Options {
+        ts_field: Some(tickertape::dashboard::binding::FieldPath::parse("ts").unwrap()),
+        ..options
+    };
+    let demo = || {
+        let mut s = demo_state(t0, options.clone());
+        s.apply(
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": "ACME", "price": 44.0, "ts": 1_795_000_017_990u64}),
+                18,
+            ),
+            t0 + Duration::from_secs(18),
+        );
+        s
+    };
+    let press = |s: &mut State, code: KeyCode| s.key(&KeyEvent::new(code, KeyModifiers::NONE));
+    let mut views = Vec::new();
+    for size in [(80, 24), (120, 40)] {
+        views.push(("ticker", demo(), size));
+        let mut s = demo();
+        press(&mut s, KeyCode::Tab);
+        s.key(&key('k'));
+        views.push(("log selected", s, size));
+        let mut s = demo();
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Enter);
+        views.push(("inspect", s, size));
+        let mut s = demo();
+        press(&mut s, KeyCode::Enter);
+        views.push(("chart", s, size));
+        let mut s = demo();
+        s.key(&key('?'));
+        views.push(("help", s, size));
+        let mut s = demo();
+        s.key(&key('t'));
+        for c in "client-x".chars() {
+            s.key(&key(c));
+        }
+        views.push(("form", s, size));
+        let mut s = demo();
+        s.key(&key('/'));
+        for c in "acme".chars() {
+            s.key(&key(c));
+        }
+        views.push(("typing", s, size));
+        let mut s = demo();
+        s.key(&key(' '));
+        views.push(("paused", s, size));
+        let mut s = demo();
+        s.apply(subscribed("presence-lobby"), t0);
+        s.apply(
+            Item::Members {
+                channel: "presence-lobby".into(),
+                change: MemberChange::Snapshot {
+                    members: vec![Member {
+                        user_id: "ann".into(),
+                        user_info: json!({"name": "Ann"}),
+                    }],
+                    me: Some("ann".into()),
+                },
+                count: 1,
+            },
+            t0,
+        );
+        views.push(("members and events", s, size));
+        let mut s = demo();
+        s.apply(
+            Item::Subscription {
+                channel: "private-orders".into(),
+                status: SubscriptionStatus::Failed(SubscriptionFailure {
+                    message: "Invalid signature".into(),
+                    status: Some(401),
+                    string_to_sign: Some("1.1:private-orders".into()),
+                    auth: true,
+                }),
+            },
+            t0,
+        );
+        s.apply(
+            Item::State(StateChange {
+                previous: ConnectionState::Connected,
+                current: ConnectionState::Connecting,
+                reason: Some(Reason::Closed {
+                    code: 4100,
+                    message: "Over capacity".into(),
+                }),
+                retry_in: Some(Duration::from_secs(4)),
+                socket_id: None,
+                url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+            }),
+            t0 + Duration::from_secs(18),
+        );
+        views.push(("disconnected", s, size));
+    }
+    views.push(("too small", demo(), (50, 10)));
+    views
+}

@@ -56,6 +56,8 @@ pub struct DashboardPlan {
     pub stats: Option<PathBuf>,
     /// A first line for the dashboard's key hints (the demo's page URL).
     pub banner: Option<String>,
+    /// The keys, with the config file's `[keys]` applied.
+    pub keys: crate::dashboard::keys::Keymap,
 }
 
 impl Default for DashboardPlan {
@@ -73,6 +75,7 @@ impl Default for DashboardPlan {
             color: color_from_env(),
             stats: None,
             banner: None,
+            keys: crate::dashboard::keys::Keymap::default(),
         }
     }
 }
@@ -91,6 +94,7 @@ impl FrontPlan {
             ts_field: self.ts_field.clone(),
             stop_after: self.count,
             replayed: self.replayed,
+            keys: d.keys.clone(),
         }
     }
 }

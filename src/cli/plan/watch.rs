@@ -70,6 +70,11 @@ impl WatchPlan {
                 ascii: args.ascii,
                 mouse: args.mouse,
                 stats: args.stats,
+                // `[keys]` from the config file (checked when the connection is layered).
+                keys: crate::cli::config_file::load(args.connection.config.as_deref())?
+                    .0
+                    .keys
+                    .0,
                 ..DashboardPlan::default()
             },
         };
