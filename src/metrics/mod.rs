@@ -12,6 +12,7 @@
 //! and labels whose values come from the network are capped in count and in length.
 
 pub mod http;
+pub mod serve;
 
 use std::collections::HashSet;
 use std::hash::Hash;
