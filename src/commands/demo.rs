@@ -61,6 +61,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         banner: Some(format!("page http://{addr}/")),
         max_buffer: crate::client::DEFAULT_QUEUE_BYTES,
         max_message: crate::client::DEFAULT_MAX_MESSAGE,
+        metrics: None,
         ts_field: Some(
             crate::dashboard::binding::FieldPath::parse("ts").map_err(anyhow::Error::msg)?,
         ),

@@ -55,6 +55,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         banner: None,
         max_buffer: crate::client::DEFAULT_QUEUE_BYTES,
         max_message: crate::client::DEFAULT_MAX_MESSAGE,
+        metrics: None,
         ts_field: args.ts_field,
         connection: ConnectionArgs::default(),
     };

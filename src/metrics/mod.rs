@@ -13,6 +13,7 @@
 
 pub mod http;
 pub mod serve;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::hash::Hash;
