@@ -318,3 +318,44 @@ fn unix_seconds(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::MemberChange;
+
+    fn members(channel: &str, count: usize) -> Item {
+        Item::Members {
+            channel: channel.to_owned(),
+            change: MemberChange::Removed("x".to_owned()),
+            count,
+        }
+    }
+
+    #[test]
+    fn presence_channels_past_the_cap_add_up_in_other() {
+        let (mut o, registry) = Observer::new(None);
+        for i in 0..PRESENCE_SERIES + 2 {
+            o.observe(&members(&format!("presence-{i}"), 3));
+        }
+        let text = super::super::encode(&registry);
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("tickertape_watch_presence_members{"))
+            .count();
+        assert_eq!(series, PRESENCE_SERIES + 1, "{text}");
+        assert!(
+            text.contains("tickertape_watch_presence_members{channel=\"other\"} 6\n"),
+            "{text}"
+        );
+        o.observe(&Item::Subscription {
+            channel: format!("presence-{}", PRESENCE_SERIES),
+            status: SubscriptionStatus::Unsubscribed,
+        });
+        let text = super::super::encode(&registry);
+        assert!(
+            text.contains("tickertape_watch_presence_members{channel=\"other\"} 3\n"),
+            "{text}"
+        );
+    }
+}
