@@ -229,6 +229,10 @@ pub struct WatchArgs {
     /// `tickertape stocks --ts`): adds latency_ms to --json and p50/p99/max to the dashboard
     #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
     pub ts_field: Option<crate::dashboard::binding::FieldPath>,
+    /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
+    /// connection state, reconnects, events by channel and event, latency, ping, drops
+    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row
     #[arg(long, help_heading = "Dashboard")]
     pub mouse: bool,

@@ -2,6 +2,7 @@
 //! with 4200 so that they reconnect.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::cli::serve::ServeArgs;
 use crate::safe_text::terminal_safe;
@@ -10,13 +11,36 @@ use crate::server;
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (cfg, listen) = args.config()?;
     let apps: Vec<String> = cfg.apps_summary();
+    let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
+    let metrics = cfg.metrics.clone();
     let running = server::start(cfg, listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let endpoint = match args.metrics {
+        Some(addr) => {
+            let hub = running.hub.clone();
+            let render: crate::metrics::http::Render = Arc::new(move || {
+                // Occupancy is read from the hub when scraped, one short lock per app.
+                for id in &app_ids {
+                    metrics.set_channels(id, hub.channel_count(id));
+                }
+                metrics.render()
+            });
+            Some(
+                crate::metrics::http::start(addr, render)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?,
+            )
+        }
+        None => None,
+    };
     eprintln!(
         "tickertape: serving on ws://{0} and http://{0}",
         running.addr
     );
+    if let Some(endpoint) = &endpoint {
+        eprintln!("tickertape: metrics on http://{}/metrics", endpoint.addr);
+    }
     for app in apps {
         eprintln!("tickertape: app {}", terminal_safe(&app));
     }

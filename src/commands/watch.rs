@@ -114,7 +114,18 @@ pub async fn consume(
     mut items: FeedRx,
     rest: Option<crate::publish::RestClient>,
 ) -> anyhow::Result<ExitCode> {
+    let mut metrics = match args.metrics {
+        Some(addr) => Some(
+            crate::metrics::watch::Observer::serve(addr, args.ts_field.clone(), !args.json_status)
+                .await?,
+        ),
+        None => None,
+    };
     if !args.json && !args.summary && std::io::stdout().is_terminal() {
+        let items = match metrics {
+            Some(m) => m.relay(items),
+            None => items,
+        };
         return dashboard(args, client, items, rest).await;
     }
     let mut out = Stdout::spawn().context("cannot write to stdout")?;
@@ -147,6 +158,9 @@ pub async fn consume(
         let mut next = Some(item);
         let mut taken = 0;
         while let Some(item) = next.take() {
+            if let Some(metrics) = &mut metrics {
+                metrics.observe(&item);
+            }
             if let Some(summary) = &mut summary {
                 match &item {
                     Item::Event(ev) if ev.is_application() => summary.event(ev),

@@ -4,16 +4,30 @@
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hyper::body::Body as _;
 use serde_json::json;
 
 use super::{MAX_BODY_BYTES, Shared};
 
-/// Wraps every REST route.
+/// Wraps every REST route, and counts each call by its route and status.
 pub async fn rest(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let metrics = s.cfg.metrics.clone();
+    let (resp, received) = admit(s, req, next).await;
+    let sent = resp.body().size_hint().exact();
+    metrics.http_call(&endpoint, resp.status().as_u16(), received, sent);
+    resp
+}
+
+/// The response, and the bytes of the body read.
+async fn admit(s: Shared, req: Request, next: Next) -> (Response, usize) {
     let Some(_slot) = s.rest.try_take() else {
         let mut resp = error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -24,13 +38,13 @@ pub async fn rest(State(s): State<Shared>, req: Request, next: Next) -> Response
         );
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return resp;
+        return (resp, 0);
     };
     let deadline = s.cfg.limits.body_timeout;
     let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(deadline, to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(e)) => return unreadable(&e),
+        Ok(Err(e)) => return (unreadable(&e), 0),
         Err(_) => {
             let mut resp = error(
                 StatusCode::REQUEST_TIMEOUT,
@@ -39,10 +53,12 @@ pub async fn rest(State(s): State<Shared>, req: Request, next: Next) -> Response
             // The rest of the body may still come: this connection cannot be reused.
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return resp;
+            return (resp, 0);
         }
     };
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    let received = body.len();
+    let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+    (resp, received)
 }
 
 fn unreadable(e: &axum::Error) -> Response {

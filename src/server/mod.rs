@@ -32,6 +32,7 @@ pub use limits::Limits;
 use limits::Slots;
 use log::Log;
 
+use crate::metrics::serve::ServeMetrics;
 use crate::protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 use crate::protocol::{Close, CloseCode};
 
@@ -59,11 +60,14 @@ pub struct ServerConfig {
     /// Timeouts and caps against slow and greedy clients.
     pub limits: Limits,
     pub log: Log,
+    /// Counters for `--metrics`, kept whether or not they are served (they are atomics).
+    pub metrics: Arc<ServeMetrics>,
 }
 
 impl ServerConfig {
     pub fn new(apps: Vec<App>) -> ServerConfig {
         ServerConfig {
+            metrics: ServeMetrics::new(apps.iter().map(|a| a.id.as_str())),
             apps: Apps::new(apps),
             activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
             pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),

@@ -21,6 +21,7 @@ use super::handshake::close_reason;
 use super::hub::{ConnHandle, Hub};
 use super::log::Log;
 use super::queue::{QueueLimits, QueueRx, send_queue};
+use crate::metrics::serve::AppMetrics;
 use crate::protocol::{Close, ServerMessage};
 
 /// How a connection ends, and so what its socket is told.
@@ -58,7 +59,8 @@ pub async fn run(
     let (kick_tx, kick_rx) = mpsc::channel::<Close>(1);
     let (ending_tx, ending_rx) = oneshot::channel();
     let (gone_tx, gone_rx) = oneshot::channel::<()>();
-    let writer = tokio::spawn(write(sink, frames_rx, ending_rx, gone_tx));
+    let metrics = cfg.metrics.app(&app.id);
+    let writer = tokio::spawn(write(sink, frames_rx, ending_rx, gone_tx, metrics.clone()));
     let handle = ConnHandle {
         frames: frames_tx,
         kick: kick_tx,
@@ -69,8 +71,10 @@ pub async fn run(
         stream,
         kick: kick_rx,
         writer_gone: gone_rx,
+        metrics,
     };
     session.handler.start();
+    session.metrics.connected();
     let end = session.read().await;
     session.finish(end, writer, ending_tx).await;
 }
@@ -81,6 +85,7 @@ struct Session {
     kick: mpsc::Receiver<Close>,
     /// Fires when the writer stops early (the client reset mid-write).
     writer_gone: oneshot::Receiver<()>,
+    metrics: AppMetrics,
 }
 
 impl Session {
@@ -109,7 +114,10 @@ impl Session {
                     last_seen = Instant::now();
                     ping_sent = None;
                     match msg {
-                        Some(Ok(Message::Text(text))) => self.handler.on_text(&text),
+                        Some(Ok(Message::Text(text))) => {
+                            self.metrics.received(text.len());
+                            self.handler.on_text(&text);
+                        }
                         Some(Ok(Message::Close(_))) => return End::ClientClosed,
                         Some(Ok(_)) => {}
                         None => return End::Lost("the client went away"),
@@ -143,6 +151,8 @@ impl Session {
             End::Lost(why) => (*why).to_owned(),
         };
         self.handler.leave(&why);
+        self.metrics
+            .disconnected(matches!(&end, End::Server(close) if *close == Close::TOO_SLOW));
         let server_close = match end {
             End::ClientClosed => {
                 let _ = ending.send(Ending::Reply);
@@ -199,10 +209,13 @@ async fn send_batch(
     sink: &mut SplitSink<WebSocket, Message>,
     frames: &mut QueueRx,
     first: axum::extract::ws::Utf8Bytes,
+    metrics: &AppMetrics,
 ) -> Result<(), axum::Error> {
+    metrics.sent(first.len());
     sink.feed(Message::Text(first)).await?;
     for _ in 1..BATCH_FRAMES {
         let Some(f) = frames.try_recv() else { break };
+        metrics.sent(f.len());
         sink.feed(Message::Text(f)).await?;
     }
     sink.flush().await
@@ -215,13 +228,14 @@ async fn write(
     mut frames: QueueRx,
     mut ending: oneshot::Receiver<Ending>,
     gone: oneshot::Sender<()>,
+    metrics: AppMetrics,
 ) {
     let how = loop {
         tokio::select! {
             biased;
             how = &mut ending => break how,
             frame = frames.recv() => match frame {
-                Some(f) => if send_batch(&mut sink, &mut frames, f).await.is_err() {
+                Some(f) => if send_batch(&mut sink, &mut frames, f, &metrics).await.is_err() {
                     drop(gone);
                     return;
                 },
@@ -236,6 +250,7 @@ async fn write(
         Ok(Ending::Close { close, drain }) => {
             if drain {
                 for f in frames.drain() {
+                    metrics.sent(f.len());
                     if sink.feed(Message::Text(f)).await.is_err() {
                         return;
                     }

@@ -4,6 +4,7 @@
 
 pub mod bin;
 pub mod dashboard;
+pub mod metrics;
 pub mod scripted;
 pub mod server;
 pub mod tls;

@@ -34,6 +34,8 @@ pub struct FrontPlan {
     pub ts_field: Option<FieldPath>,
     /// The items are a recording's: states are history, shown as such, and never end the run.
     pub replayed: bool,
+    /// Serve Prometheus metrics here (`--metrics`).
+    pub metrics: Option<std::net::SocketAddr>,
     pub dashboard: DashboardPlan,
 }
 

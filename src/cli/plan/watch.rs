@@ -59,6 +59,7 @@ impl WatchPlan {
             fail_fast: args.fail_fast,
             ts_field: args.ts_field,
             replayed: false,
+            metrics: args.metrics,
             dashboard: DashboardPlan {
                 bindings: args.bindings,
                 bindings_file: args.bindings_file,

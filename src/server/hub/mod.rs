@@ -257,6 +257,13 @@ impl Hub {
         list
     }
 
+    /// How many channels of an app are occupied (for metrics: no copy of their names).
+    pub fn channel_count(&self, app: &str) -> usize {
+        self.with_app(app, |s| {
+            s.channels.values().filter(|c| !c.subs.is_empty()).count()
+        })
+    }
+
     pub fn channel(&self, app: &str, channel: &str) -> Occupancy {
         self.with_app(app, |s| {
             s.channels.get(channel).map_or(

@@ -1,0 +1,135 @@
+//! The metrics endpoint: `GET /metrics` on an address of its own, bounded like the rest of
+//! tickertape. At most [`MAX_CONNECTIONS`] connections at once (more are closed at once),
+//! each closed after [`CONNECTION_TIMEOUT`] whatever it is doing, headers within
+//! [`HEADER_TIMEOUT`]; any method but GET gets 405, any other path 404.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+/// Connections served at once; a scraper needs one.
+pub const MAX_CONNECTIONS: usize = 16;
+/// A connection's whole life, keep-alive included.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request's headers must arrive within this.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The Prometheus text format's content type.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// Produces the page on each scrape.
+pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The endpoint, serving until dropped.
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` (a failure is the caller's clear error at start) and serves in the background.
+pub async fn start(addr: SocketAddr, render: Render) -> io::Result<Endpoint> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(serve(listener, render));
+    Ok(Endpoint { addr, task })
+}
+
+async fn serve(listener: TcpListener, render: Render) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let tcp = match listener.accept().await {
+            Ok((tcp, _)) => tcp,
+            Err(e) => {
+                // Out of descriptors, say: retrying at once would spin.
+                tracing::warn!(error = %e, "metrics: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Over the cap, the connection is dropped (closed) at once.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
+        let render = render.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                let resp = respond(req.method(), req.uri().path(), &render);
+                async move { Ok::<_, Infallible>(resp) }
+            });
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let conn = builder.serve_connection(TokioIo::new(tcp), service);
+            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+            drop(slot);
+        });
+    }
+}
+
+/// The answer to one request.
+pub fn respond(method: &Method, path: &str, render: &Render) -> Response<Full<Bytes>> {
+    let reply = |status: StatusCode, body: String| {
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = status;
+        resp
+    };
+    if path != "/metrics" {
+        let mut resp = reply(
+            StatusCode::NOT_FOUND,
+            "only /metrics is served here\n".into(),
+        );
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain"),
+        );
+        return resp;
+    }
+    if method != Method::GET {
+        let mut resp = reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET is served here\n".into(),
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET"));
+        return resp;
+    }
+    let mut resp = reply(StatusCode::OK, render());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(CONTENT_TYPE),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_get_on_metrics_is_served() {
+        let render: Render = Arc::new(|| "x 1\n".to_owned());
+        assert_eq!(respond(&Method::GET, "/metrics", &render).status(), 200);
+        assert_eq!(respond(&Method::POST, "/metrics", &render).status(), 405);
+        assert_eq!(respond(&Method::HEAD, "/metrics", &render).status(), 405);
+        assert_eq!(respond(&Method::GET, "/", &render).status(), 404);
+    }
+}
