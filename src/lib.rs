@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod dashboard;
+pub mod field_path;
 pub mod net;
 pub mod output;
 pub mod protocol;
