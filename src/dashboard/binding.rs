@@ -119,6 +119,9 @@ pub fn parse_file(text: &str) -> Result<Vec<Binding>, String> {
     struct File {
         #[serde(default)]
         bind: Vec<Rule>,
+        /// `[[expect]]` tables: read by `expect::parse::parse_file`.
+        #[serde(default, rename = "expect")]
+        _expect: serde::de::IgnoredAny,
     }
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
