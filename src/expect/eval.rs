@@ -333,7 +333,7 @@ impl Rule {
                         format!("{subject} {} {shown}", path.display())
                     });
                     if !broken.contains_key(&subject) && broken.len() < MAX_SUBJECTS {
-                        let detail = format!("{} is {shown}", path.display());
+                        let detail = format!("{} {shown}", path.display());
                         broken.insert(subject, (now, detail.clone()));
                         self.ever_broken = true;
                         out.push(transition(
@@ -346,7 +346,7 @@ impl Rule {
                         ));
                     }
                 } else if let Some((since, _)) = broken.remove(&subject) {
-                    let detail = format!("{} is {shown}", path.display());
+                    let detail = format!("{} {shown}", path.display());
                     out.push(transition(
                         &self.exp,
                         i,
@@ -408,8 +408,7 @@ impl Rule {
                 let gap = now.saturating_duration_since(*last);
                 *longest_gap = (*longest_gap).max(gap);
                 if gap > *every && broken.is_none() {
-                    let detail =
-                        format!("no event for {} (every {})", seconds(gap), seconds(*every));
+                    let detail = format!("no event for {}", seconds(gap));
                     *broken = Some((*last, detail.clone()));
                     self.ever_broken = true;
                     out.push(transition(&self.exp, i, Change::Alert, None, *last, detail));

@@ -129,14 +129,14 @@ fn a_steady_stream_is_ok() {
         "{line}"
     );
     assert!(
-        line.contains("'stock_ticker/update_event gap'=0.2s;;1;0;"),
+        line.contains("'stock_ticker/update_event_gap'=0.2s;;1;0;"),
         "{line}"
     );
     assert!(
-        line.contains("'stock_ticker/update_event events'=10c;;;0;"),
+        line.contains("'stock_ticker/update_event_events'=10c;;;0;"),
         "{line}"
     );
-    assert!(line.contains("'connection down'=0.02s;;5;0;"), "{line}");
+    assert!(line.contains("'connection_down'=0.02s;;5;0;"), "{line}");
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn value_rules_break_per_ticker_key_and_recover() {
     assert!(e.apply(&quote("ACME", json!(41.5)), t0).is_empty());
     let t = e.apply(&quote("ACME", json!(-1)), t0 + ms(10));
     assert_eq!(changes(&t), [(Change::Alert, Some("ACME"))]);
-    assert_eq!(t[0].detail, "price is -1");
+    assert_eq!(t[0].detail, "price -1");
     assert!(e.apply(&quote("ACME", json!(-2)), t0 + ms(20)).is_empty());
     let t = e.apply(&quote("HOOLI", json!("n/a")), t0 + ms(30));
     assert_eq!(
@@ -275,7 +275,7 @@ fn latency_p99_over_the_window_breaks_and_recovers() {
     assert_eq!(changes(&t), [(Change::Recovery, None)]);
     let v = e.verdict(t0 + Duration::from_secs(16));
     assert_eq!(v.status, Status::Warning, "a --warn rule warns");
-    assert!(report::nagios(&v).contains("'latency p99'=0.9s;0.25;;0;"));
+    assert!(report::nagios(&v).contains("'latency_p99'=0.9s;0.25;;0;"));
 }
 
 #[test]
@@ -298,7 +298,7 @@ fn reports_keep_their_shape_whatever_the_names() {
     let line = report::nagios(&v);
     assert_eq!(line.matches('|').count(), 1, "{line}");
     assert!(!line.contains('\u{1b}') && !line.contains('\n'), "{line}");
-    assert!(line.contains("'we/ird_x_/e\\e gap'=2s;;1;0;"), "{line}");
+    assert!(line.contains("'we/ird_x_/e\\e_gap'=2s;;1;0;"), "{line}");
     let json = report::json(&v);
     assert_eq!(json["code"], 2);
     assert_eq!(json["expectations"][0]["status"], "CRITICAL");

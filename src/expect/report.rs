@@ -38,12 +38,13 @@ pub fn nagios(v: &Verdict) -> String {
     )
 }
 
-/// One perfdata item. Labels are quoted; `'`, `=` and `|` cannot appear in them.
+/// One perfdata item. Labels are quoted; `'`, `=`, `|` and spaces (which naive parsers split
+/// on) cannot appear in them.
 fn perfdata(p: &Perf) -> String {
     let label: String = terminal_safe(&p.label)
         .chars()
         .map(|c| match c {
-            '\'' | '=' => '_',
+            '\'' | '=' | ' ' => '_',
             '|' => '/',
             c => c,
         })

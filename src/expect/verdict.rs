@@ -172,13 +172,13 @@ impl Evaluator {
                     detail,
                     vec![
                         perf(
-                            format!("{label} gap"),
+                            format!("{label}_gap"),
                             gap.as_secs_f64(),
                             "s",
                             every.as_secs_f64(),
                         ),
                         Perf {
-                            label: format!("{label} events"),
+                            label: format!("{label}_events"),
                             value: *events as f64,
                             unit: "c",
                             warn: None,
@@ -220,7 +220,7 @@ impl Evaluator {
                                 "p99 {ms:.0}ms over {total} samples (limit {})",
                                 seconds(*p99_under)
                             ),
-                            vec![perf("latency p99".into(), ms / 1000.0, "s", limit)],
+                            vec![perf("latency_p99".into(), ms / 1000.0, "s", limit)],
                         )
                     }
                 }
@@ -254,7 +254,7 @@ impl Evaluator {
                     status,
                     detail,
                     vec![perf(
-                        format!("{label} {} violations", path.display()),
+                        format!("{label}:{}_violations", path.display()),
                         *violations as f64,
                         "c",
                         0.0,
@@ -288,7 +288,7 @@ impl Evaluator {
                     if failed { bad } else { Status::Ok },
                     detail,
                     vec![perf(
-                        "connection down".into(),
+                        "connection_down".into(),
                         longest.as_secs_f64(),
                         "s",
                         grace.as_secs_f64(),
