@@ -3,6 +3,7 @@
 pub mod config_file;
 pub mod connection;
 pub mod duration;
+pub mod expect;
 pub mod publish;
 pub mod serve;
 pub mod size;
@@ -79,6 +80,9 @@ pub enum Command {
     Demo(serve::DemoArgs),
     /// Feed a recording (watch --record) into the dashboard or --json
     Replay(Box<ReplayArgs>),
+    /// Watch for a while and judge the expectations, for cron, Nagios/Icinga and CI
+    #[command(after_help = expect::CHECK_HELP)]
+    Check(Box<expect::CheckArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -211,6 +215,8 @@ pub struct WatchArgs {
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,
+    #[command(flatten)]
+    pub expect: expect::ExpectArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// A first line for the dashboard's log (the demo's page URL); not a flag.

@@ -64,6 +64,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ts_field: Some(
             crate::dashboard::binding::FieldPath::parse("ts").map_err(anyhow::Error::msg)?,
         ),
+        expect: Default::default(),
         connection,
     };
     let result = super::watch::run(watch).await;

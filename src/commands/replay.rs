@@ -56,6 +56,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         max_buffer: crate::client::DEFAULT_QUEUE_BYTES,
         max_message: crate::client::DEFAULT_MAX_MESSAGE,
         ts_field: args.ts_field,
+        expect: Default::default(),
         connection: ConnectionArgs::default(),
     };
     let code = super::watch::consume(watch, None, rx, None).await;

@@ -145,6 +145,14 @@ pub async fn consume(
     let stop = super::serve::shutdown_signal();
     tokio::pin!(stop);
     let mut signalled = false;
+    // --expect: alert and recovery lines on stderr, judged per item and once a second.
+    let mut alarm = super::expectations::Alarm::new(
+        super::expectations::for_watch(&args)?,
+        super::expectations::watch_settings(&args),
+        args.json_status,
+        args.expect.bell,
+    );
+    let mut alarm_tick = tokio::time::interval(super::expectations::TICK);
 
     let end = 'run: loop {
         let item = tokio::select! {
@@ -154,6 +162,10 @@ pub async fn consume(
             _ = &mut stop => {
                 signalled = true;
                 break End::Done;
+            }
+            _ = alarm_tick.tick(), if alarm.is_some() => {
+                alarm.iter_mut().for_each(|a| a.tick());
+                continue 'run;
             }
         };
         let Some(item) = item else {
@@ -173,6 +185,7 @@ pub async fn consume(
                     _ => {}
                 }
             }
+            alarm.iter_mut().for_each(|a| a.item(&item));
             match handle(&args, &item, out.buffer(), &mut seen, client.is_some()) {
                 Ok(None) => {}
                 Ok(Some(end)) => break 'run end,
@@ -347,6 +360,10 @@ async fn dashboard(
         ts_field: args.ts_field.clone(),
         stop_after: args.count,
     };
+    let (expect, bell) = (
+        super::expectations::Alarm::evaluator(&args)?,
+        args.expect.bell,
+    );
     let mut rules = args.bindings;
     if let Some(path) = &args.bindings_file {
         let text = std::fs::read_to_string(path)
@@ -355,6 +372,10 @@ async fn dashboard(
     }
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
     state.banner = args.banner;
+    if let Some(eval) = expect {
+        let now = std::time::Instant::now();
+        state.alerts = crate::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
+    }
     let senders = terminal::Senders {
         rest,
         client: client.clone(),
