@@ -9,6 +9,7 @@
 pub mod eval;
 pub mod parse;
 pub mod report;
+mod tick;
 mod value;
 pub mod verdict;
 
