@@ -12,8 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::state::State;
-use super::theme::{Slot, age};
+use super::theme::{Slot, Theme, age};
 use crate::client::Item;
 use crate::expect::{Change, Evaluator, Transition};
 use crate::output::lines::clock;
@@ -151,8 +150,8 @@ fn time_of_day(t: SystemTime) -> String {
 }
 
 /// The ticker band less the strip's lines: (strip, ticker). No strip when all is well.
-pub fn split(state: &State, ticker: Rect, now: Instant) -> (Option<Rect>, Rect) {
-    let n = state.alerts.entries(now).len().min(MAX_LINES) as u16;
+pub fn split(alerts: &Alerts, ticker: Rect, now: Instant) -> (Option<Rect>, Rect) {
+    let n = alerts.entries(now).len().min(MAX_LINES) as u16;
     if n == 0 || ticker.height < n + 4 {
         return (None, ticker);
     }
@@ -160,9 +159,8 @@ pub fn split(state: &State, ticker: Rect, now: Instant) -> (Option<Rect>, Rect) 
     (Some(strip), rest)
 }
 
-pub fn draw(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
-    let t = &state.theme;
-    let entries = state.alerts.entries(now);
+pub fn draw(frame: &mut Frame, alerts: &Alerts, t: &Theme, area: Rect, now: Instant) {
+    let entries = alerts.entries(now);
     let rows = usize::from(area.height);
     let width = usize::from(area.width);
     let lines: Vec<Line> = entries

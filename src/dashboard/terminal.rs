@@ -100,7 +100,7 @@ impl Drop for MouseCapture {
 /// Turns a mouse event into a wheel turn or a click on the pane under it.
 pub fn on_mouse(state: &mut State, m: MouseEvent, size: Rect) {
     let [_, ticker, log, _] = view::layout(size);
-    let (_, ticker) = super::alerts::split(state, ticker, Instant::now());
+    let (_, ticker) = super::alerts::split(&state.alerts, ticker, Instant::now());
     let inside = |r: Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };

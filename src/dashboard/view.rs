@@ -57,8 +57,8 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     }
     let [status, ticker, log, hints] = layout(area);
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
-    let (strip, ticker) = super::alerts::split(state, ticker, now);
-    strip.inspect(|&strip| super::alerts::draw(frame, state, strip, now));
+    let (strip, ticker) = super::alerts::split(&state.alerts, ticker, now);
+    strip.inspect(|&strip| super::alerts::draw(frame, &state.alerts, &state.theme, strip, now));
     draw_ticker(frame, state, now, ticker);
     // A right-hand column for presence members and per-event counts, when there is something
     // to show there: members, a `count` binding, or a wide terminal.
