@@ -6,6 +6,8 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod dashboard;
+pub mod expect;
+pub mod field_path;
 pub mod metrics;
 pub mod net;
 pub mod output;

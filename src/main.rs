@@ -7,7 +7,10 @@ use tickertape::commands;
 
 fn main() -> ExitCode {
     tickertape::net::tls::install_default_provider();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     if let Some(path) = &cli.log_file
         && let Err(e) = init_logging(path, cli.log_level)
     {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),
         Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
         Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
+        Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -59,6 +63,19 @@ fn main() -> ExitCode {
         );
         ExitCode::from(commands::watch::EXIT_FAILURE)
     })
+}
+
+/// Clap's exit, except that `check` says UNKNOWN (3) for a usage error, as Nagios expects.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    let check = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches()
+        .is_ok_and(|m| m.subcommand_name() == Some("check"));
+    match (e.use_stderr(), check) {
+        (true, true) => ExitCode::from(tickertape::expect::Status::Unknown.code()),
+        _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+    }
 }
 
 fn init_logging(path: &std::path::Path, level: tracing::Level) -> std::io::Result<()> {

@@ -4,6 +4,7 @@ pub mod config_file;
 pub mod connection;
 pub mod defaults;
 pub mod duration;
+pub mod expect;
 pub mod layer;
 pub mod plan;
 pub mod publish;
@@ -83,6 +84,9 @@ pub enum Command {
     Demo(serve::DemoArgs),
     /// Feed a recording (watch --record) into the dashboard or --json
     Replay(Box<ReplayArgs>),
+    /// Watch for a while and judge the expectations, for cron, Nagios/Icinga and CI
+    #[command(after_help = expect::CHECK_HELP)]
+    Check(Box<expect::CheckArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -243,6 +247,8 @@ pub struct WatchArgs {
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,
+    #[command(flatten)]
+    pub expect: expect::ExpectArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -1,8 +1,10 @@
 //! One module per subcommand: each wires the engine, the server or the publishers to an output.
 
 pub mod channels;
+pub mod check;
 pub mod demo;
 pub mod discover;
+pub mod expectations;
 pub mod replay;
 pub mod serve;
 pub mod stocks;

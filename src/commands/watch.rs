@@ -137,6 +137,14 @@ pub async fn consume(
     let stop = super::serve::shutdown_signal();
     tokio::pin!(stop);
     let mut signalled = false;
+    // --expect: alert and recovery lines on stderr, judged per item and once a second.
+    let mut alarm = super::expectations::Alarm::new(
+        super::expectations::for_watch(&args)?,
+        super::expectations::watch_settings(&args),
+        args.json_status,
+        args.expect.bell,
+    );
+    let mut alarm_tick = tokio::time::interval(super::expectations::TICK);
 
     let end = 'run: loop {
         let item = tokio::select! {
@@ -146,6 +154,10 @@ pub async fn consume(
             _ = &mut stop => {
                 signalled = true;
                 break End::Done;
+            }
+            _ = alarm_tick.tick(), if alarm.is_some() => {
+                alarm.iter_mut().for_each(|a| a.tick());
+                continue 'run;
             }
         };
         let Some(item) = item else {
@@ -168,6 +180,7 @@ pub async fn consume(
                     _ => {}
                 }
             }
+            alarm.iter_mut().for_each(|a| a.item(&item));
             match handle(&args, &item, out.buffer(), &mut seen) {
                 Ok(None) => {}
                 Ok(Some(end)) => break 'run end,
@@ -337,6 +350,10 @@ async fn dashboard(
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, State, terminal};
     let options = front.dashboard_options();
+    let (expect, bell) = (
+        super::expectations::Alarm::evaluator(&front)?,
+        front.expect.bell,
+    );
     let d = front.dashboard;
     let mut rules = d.bindings;
     if let Some(path) = &d.bindings_file {
@@ -346,6 +363,10 @@ async fn dashboard(
     }
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
     state.banner = d.banner;
+    if let Some(eval) = expect {
+        let now = std::time::Instant::now();
+        state.alerts = crate::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
+    }
     let senders = terminal::Senders {
         rest,
         client: client.clone(),

@@ -7,42 +7,7 @@
 //!
 //! The most specific rule wins: channel and event named, then event named, then wildcards.
 
-use serde_json::Value;
-
-/// A path into an event's JSON data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldPath(String);
-
-impl FieldPath {
-    pub fn parse(text: &str) -> Result<FieldPath, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("a field path is empty".into());
-        }
-        let pointer = if text.starts_with('/') {
-            text.to_owned()
-        } else {
-            text.split('.')
-                .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
-                .collect()
-        };
-        Ok(FieldPath(pointer))
-    }
-
-    pub fn get<'a>(&self, data: &'a Value) -> Option<&'a Value> {
-        data.pointer(&self.0)
-    }
-
-    /// The JSON pointer this path stands for.
-    pub fn pointer(&self) -> &str {
-        &self.0
-    }
-
-    /// The path as the user would write it.
-    pub fn display(&self) -> String {
-        self.0.trim_start_matches('/').replace('/', ".")
-    }
-}
+pub use crate::field_path::FieldPath;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
@@ -154,6 +119,9 @@ pub fn parse_file(text: &str) -> Result<Vec<Binding>, String> {
     struct File {
         #[serde(default)]
         bind: Vec<Rule>,
+        /// `[[expect]]` tables: read by `expect::parse::parse_file`.
+        #[serde(default, rename = "expect")]
+        _expect: serde::de::IgnoredAny,
     }
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -2,6 +2,7 @@
 //! events. `state` holds the data and its update functions (no terminal), `view` draws it
 //! (pure), `terminal` runs the loop that owns the state.
 
+pub mod alerts;
 pub mod binding;
 pub mod effects;
 pub mod export;

@@ -108,6 +108,8 @@ pub struct State {
     started: Instant,
     /// How things look, from the options.
     pub theme: Theme,
+    /// `--expect`: what is broken, for the alert strip and the red rows.
+    pub alerts: super::alerts::Alerts,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -139,6 +141,7 @@ impl State {
             epoch: SystemTime::now(),
             started: now,
             theme: Theme::new(options.color, options.ascii),
+            alerts: Default::default(),
             options,
             bindings,
         }
@@ -146,6 +149,7 @@ impl State {
 
     /// Applies one engine item. Quits once `stop_after` events came.
     pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect> {
+        self.alerts.apply(&item, now);
         match item {
             Item::Event(ev) => {
                 self.event(ev, now);

@@ -100,6 +100,7 @@ impl Drop for MouseCapture {
 /// Turns a mouse event into a wheel turn or a click on the pane under it.
 pub fn on_mouse(state: &mut State, m: MouseEvent, size: Rect) {
     let [_, ticker, log, _] = view::layout(size);
+    let (_, ticker) = super::alerts::split(&state.alerts, ticker, Instant::now());
     let inside = |r: Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
@@ -161,6 +162,12 @@ async fn event_loop(
         let due = pacer.due(now, urgent);
         if dirty && now >= due {
             terminal.draw(|f| view::draw(f, state, now))?;
+            if state.alerts.take_bell() {
+                use std::io::Write;
+                let _ = std::io::stdout()
+                    .write_all(b"\x07")
+                    .and_then(|()| std::io::stdout().flush());
+            }
             pacer.drew(now);
             stats.drawn(now, Instant::now());
             dirty = false;
@@ -224,7 +231,10 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tokio::time::sleep_until(wake.into()) => {}
-            _ = clock.tick() => dirty = true,
+            _ = clock.tick() => {
+                state.alerts.tick(Instant::now());
+                dirty = true;
+            }
         }
     }
     Ok(())

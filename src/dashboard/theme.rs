@@ -35,9 +35,11 @@ pub enum Slot {
     Disconnected,
     Paused,
     Chart,
+    /// A broken expectation: its strip line and its ticker row.
+    Alert,
 }
 
-const SLOTS: usize = 17;
+const SLOTS: usize = 18;
 
 fn index(slot: Slot) -> usize {
     slot as usize
@@ -62,6 +64,10 @@ fn default_style(slot: Slot) -> Style {
         Slot::Connected => s.fg(Color::Green).add_modifier(Modifier::BOLD),
         Slot::Connecting => s.fg(Color::Yellow).add_modifier(Modifier::BOLD),
         Slot::Disconnected => s.fg(Color::Red).add_modifier(Modifier::BOLD),
+        Slot::Alert => s
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD),
     }
 }
 
@@ -83,6 +89,7 @@ const ALL: [Slot; SLOTS] = [
     Slot::Disconnected,
     Slot::Paused,
     Slot::Chart,
+    Slot::Alert,
 ];
 
 /// Characters a plain ASCII terminal shows.
@@ -109,6 +116,14 @@ impl Theme {
             let s = default_style(slot);
             if color {
                 s
+            } else if s.bg.is_some() {
+                // A background colour means "look here": reverse video says the same.
+                Style {
+                    fg: None,
+                    bg: None,
+                    ..s
+                }
+                .add_modifier(Modifier::REVERSED)
             } else {
                 Style {
                     fg: None,
@@ -234,6 +249,11 @@ mod tests {
         assert_eq!(
             t.style(Slot::Error),
             Style::new().add_modifier(Modifier::BOLD)
+        );
+        assert_eq!(
+            t.style(Slot::Alert),
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            "an alert is reverse video without colour"
         );
         assert_eq!(
             Theme::new(true, false).style(Slot::Rise),

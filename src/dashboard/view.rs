@@ -73,6 +73,8 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     }
     let [status, ticker, log, hints] = layout(area);
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
+    let (strip, ticker) = super::alerts::split(&state.alerts, ticker, now);
+    strip.inspect(|&strip| super::alerts::draw(frame, &state.alerts, &state.theme, strip, now));
     draw_ticker(frame, state, now, ticker);
     // A right-hand column for presence members and per-event counts, when there is something
     // to show there: members, a `count` binding, or a wide terminal.
@@ -160,6 +162,7 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
     let spark_w = if wide { 24 } else { 12 };
     let (up, down) = t.arrows();
     let sorted = ticker.sorted(state.sort);
+    let red = state.alerts.red_keys();
     // Numbers line up: each shows as many decimals as the most precise in the column.
     let precision = sorted
         .iter()
@@ -217,7 +220,9 @@ fn draw_ticker(frame: &mut Frame, state: &State, now: Instant, area: Rect) {
                 cells.push(Cell::from(since));
             }
             let row = Row::new(cells);
-            if stale {
+            if red.contains(&r.key) {
+                row.style(t.style(Slot::Alert))
+            } else if stale {
                 row.style(t.style(Slot::Dim))
             } else {
                 row

@@ -1,6 +1,7 @@
 //! Turning engine items into text: NDJSON for pipes, readable lines for people. Everything
 //! from the wire is made safe for a terminal first.
 
+pub mod alerts;
 pub mod json_text;
 pub mod latency;
 pub mod lines;

@@ -230,3 +230,22 @@ impl Raw {
         self.recv().await
     }
 }
+
+/// Publishes `event` on `channel` every `every` until the handle is aborted (or dropped with
+/// the runtime): a steady publisher for expectation tests.
+pub fn publish_every(
+    rest: RestClient,
+    channel: &str,
+    event: &str,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let (channel, event) = (vec![channel.to_owned()], event.to_owned());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        for n in 0u64.. {
+            tick.tick().await;
+            let data = format!(r#"{{"name":"ACME","price":{}}}"#, 40 + n % 5);
+            let _ = rest.trigger(&channel, &event, &data, None, None).await;
+        }
+    })
+}

@@ -36,6 +36,8 @@ pub struct FrontPlan {
     pub replayed: bool,
     /// Serve Prometheus metrics here (`--metrics`).
     pub metrics: Option<std::net::SocketAddr>,
+    /// `--expect`, `--warn` and `--bell`.
+    pub expect: crate::cli::expect::ExpectArgs,
     pub dashboard: DashboardPlan,
 }
 

@@ -60,6 +60,7 @@ impl WatchPlan {
             ts_field: args.ts_field,
             replayed: false,
             metrics: args.metrics,
+            expect: args.expect,
             dashboard: DashboardPlan {
                 bindings: args.bindings,
                 bindings_file: args.bindings_file,

@@ -1,0 +1,102 @@
+//! What time alone breaks: a silence past its cadence, the latency window's p99, a
+//! connection down past its grace. Part of the evaluator ([`super::eval`]).
+
+use std::time::{Duration, Instant};
+
+use super::eval::{Change, Rule, Track, Transition, p99, seconds, transition};
+use super::parse::Kind;
+
+impl Rule {
+    pub(super) fn tick(
+        &mut self,
+        i: usize,
+        now: Instant,
+        window: Duration,
+        out: &mut Vec<Transition>,
+    ) {
+        match (&self.exp.kind, &mut self.track) {
+            (
+                Kind::Cadence { every, .. },
+                Track::Cadence {
+                    last,
+                    longest_gap,
+                    broken,
+                    ..
+                },
+            ) => {
+                let gap = now.saturating_duration_since(*last);
+                *longest_gap = (*longest_gap).max(gap);
+                if gap > *every && broken.is_none() {
+                    let detail = format!("no event for {}", seconds(gap));
+                    *broken = Some((*last, detail.clone()));
+                    self.ever_broken = true;
+                    out.push(transition(&self.exp, i, Change::Alert, None, *last, detail));
+                }
+            }
+            (
+                Kind::Latency { p99_under },
+                Track::Latency {
+                    samples,
+                    worst_p99,
+                    broken,
+                    ..
+                },
+            ) => {
+                while samples
+                    .front()
+                    .is_some_and(|(t, _)| now.saturating_duration_since(*t) > window)
+                {
+                    samples.pop_front();
+                }
+                let Some(p99) = p99(samples.iter().map(|(_, ms)| *ms)) else {
+                    return;
+                };
+                *worst_p99 = Some(worst_p99.map_or(p99, |w| w.max(p99)));
+                let limit = p99_under.as_secs_f64() * 1000.0;
+                let detail = format!("p99 {p99:.0}ms (under {limit:.0}ms)");
+                match broken.take() {
+                    None if p99 >= limit => {
+                        *broken = Some((now, detail.clone()));
+                        self.ever_broken = true;
+                        out.push(transition(&self.exp, i, Change::Alert, None, now, detail));
+                    }
+                    Some((since, _)) if p99 < limit => {
+                        out.push(transition(
+                            &self.exp,
+                            i,
+                            Change::Recovery,
+                            None,
+                            since,
+                            detail,
+                        ));
+                    }
+                    kept => *broken = kept.map(|(since, _)| (since, detail)),
+                }
+            }
+            (
+                Kind::Connected { grace },
+                Track::Connected {
+                    down_since: Some(since),
+                    broken,
+                    ..
+                },
+            ) => {
+                let down = now.saturating_duration_since(*since);
+                if down > *grace && broken.is_none() {
+                    let detail = format!("down for {} (grace {})", seconds(down), seconds(*grace));
+                    *broken = Some((*since, detail.clone()));
+                    self.ever_broken = true;
+                    out.push(transition(
+                        &self.exp,
+                        i,
+                        Change::Alert,
+                        None,
+                        *since,
+                        detail,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}

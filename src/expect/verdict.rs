@@ -1,0 +1,308 @@
+//! The verdict of `tickertape check`: a Nagios status per expectation and for the whole, with
+//! the measures behind it as perfdata. Pure: built from the evaluator at the window's end.
+//!
+//! Each expectation is:
+//! - OK when it held the whole window;
+//! - its level (WARNING for `--warn`, CRITICAL for `--expect`) when it broke at any time in
+//!   the window, or is broken at its end (`connected`: not connected at the end);
+//! - UNKNOWN when there was nothing to judge: the connection never came up (for the rules
+//!   other than `connected`), no latency sample, no event with the value's field.
+//!
+//! The whole is the worst: CRITICAL, then WARNING, then UNKNOWN, then OK.
+
+use std::time::{Duration, Instant};
+
+use super::eval::{Evaluator, Rule, Track, p99, seconds};
+use super::parse::{Kind, Level};
+
+/// Nagios plugin return codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok = 0,
+    Warning = 1,
+    Critical = 2,
+    Unknown = 3,
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// How bad, for the worst of several.
+    fn rank(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Unknown => 1,
+            Status::Warning => 2,
+            Status::Critical => 3,
+        }
+    }
+
+    fn of(level: Level) -> Status {
+        match level {
+            Level::Warning => Status::Warning,
+            Level::Critical => Status::Critical,
+        }
+    }
+}
+
+/// One measure: `'label'=value[unit];warn;crit;min;`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perf {
+    pub label: String,
+    pub value: f64,
+    /// `s`, `c` (a count) or empty.
+    pub unit: &'static str,
+    pub warn: Option<f64>,
+    pub crit: Option<f64>,
+}
+
+/// One expectation's part of the verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub expectation: String,
+    pub level: Level,
+    pub status: Status,
+    pub detail: String,
+    pub perf: Vec<Perf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    pub window: Duration,
+    /// Application events received in the window.
+    pub events: u64,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Verdict {
+    /// A check that could not run at all (the connection refused, say).
+    pub fn unknown(why: String, window: Duration) -> Verdict {
+        Verdict {
+            status: Status::Unknown,
+            window,
+            events: 0,
+            outcomes: vec![Outcome {
+                expectation: "check".into(),
+                level: Level::Critical,
+                status: Status::Unknown,
+                detail: why,
+                perf: Vec::new(),
+            }],
+        }
+    }
+}
+
+impl Evaluator {
+    /// The verdict at `now` (run [`Evaluator::tick`] first, so that time has had its say).
+    pub fn verdict(&self, now: Instant) -> Verdict {
+        let outcomes: Vec<Outcome> = self.rules.iter().map(|r| self.outcome(r, now)).collect();
+        let status = outcomes
+            .iter()
+            .map(|o| o.status)
+            .max_by_key(|s| s.rank())
+            .unwrap_or(Status::Ok);
+        Verdict {
+            status,
+            window: now.saturating_duration_since(self.started),
+            events: self.events,
+            outcomes,
+        }
+    }
+
+    fn outcome(&self, rule: &Rule, now: Instant) -> Outcome {
+        let level = rule.exp.level;
+        let bad = Status::of(level);
+        // The limit goes in the slot of the rule's level.
+        let limits = |limit: f64| match level {
+            Level::Warning => (Some(limit), None),
+            Level::Critical => (None, Some(limit)),
+        };
+        let perf = |label: String, value: f64, unit: &'static str, limit: f64| {
+            let (warn, crit) = limits(limit);
+            Perf {
+                label,
+                value,
+                unit,
+                warn,
+                crit,
+            }
+        };
+        let never = !self.ever_connected;
+        let (status, detail, perfs) = match (&rule.exp.kind, &rule.track) {
+            (
+                Kind::Cadence { every, .. },
+                Track::Cadence {
+                    last,
+                    events,
+                    longest_gap,
+                    broken,
+                },
+            ) => {
+                let gap = (*longest_gap).max(now.saturating_duration_since(*last));
+                let failed = rule.ever_broken || broken.is_some() || gap > *every;
+                let status = match (failed, never) {
+                    (_, true) => Status::Unknown,
+                    (true, false) => bad,
+                    (false, false) => Status::Ok,
+                };
+                let detail = if never {
+                    "never connected".to_owned()
+                } else {
+                    format!(
+                        "{events} events, longest gap {} (limit {})",
+                        seconds(gap),
+                        seconds(*every)
+                    )
+                };
+                let label = rule.exp.text.split('<').next().unwrap_or("").trim();
+                (
+                    status,
+                    detail,
+                    vec![
+                        perf(
+                            format!("{label}_gap"),
+                            gap.as_secs_f64(),
+                            "s",
+                            every.as_secs_f64(),
+                        ),
+                        Perf {
+                            label: format!("{label}_events"),
+                            value: *events as f64,
+                            unit: "c",
+                            warn: None,
+                            crit: None,
+                        },
+                    ],
+                )
+            }
+            (
+                Kind::Latency { p99_under },
+                Track::Latency {
+                    samples,
+                    total,
+                    worst_p99,
+                    broken,
+                },
+            ) => {
+                let limit = p99_under.as_secs_f64();
+                let now_p99 = p99(samples.iter().map(|(_, ms)| *ms));
+                let worst = match (worst_p99, now_p99) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                match worst {
+                    None => (
+                        Status::Unknown,
+                        if never {
+                            "never connected".to_owned()
+                        } else {
+                            "no latency sample (are events stamped at --ts-field?)".to_owned()
+                        },
+                        Vec::new(),
+                    ),
+                    Some(ms) => {
+                        let failed = rule.ever_broken || broken.is_some() || ms >= limit * 1000.0;
+                        (
+                            if failed { bad } else { Status::Ok },
+                            format!(
+                                "p99 {ms:.0}ms over {total} samples (limit {})",
+                                seconds(*p99_under)
+                            ),
+                            vec![perf("latency_p99".into(), ms / 1000.0, "s", limit)],
+                        )
+                    }
+                }
+            }
+            (
+                Kind::Value { path, .. },
+                Track::Value {
+                    seen,
+                    violations,
+                    last_bad,
+                    broken,
+                },
+            ) => {
+                let status = if *seen == 0 {
+                    Status::Unknown
+                } else if *violations > 0 || !broken.is_empty() {
+                    bad
+                } else {
+                    Status::Ok
+                };
+                let detail = match (never, *seen, last_bad) {
+                    (true, _, _) => "never connected".to_owned(),
+                    (false, 0, _) => format!("no event with {}", path.display()),
+                    (false, n, Some(last)) => {
+                        format!("{violations} of {n} values broke it, the last: {last}")
+                    }
+                    (false, n, None) => format!("{n} values kept it"),
+                };
+                let label = rule.exp.text.split([':']).next().unwrap_or("");
+                (
+                    status,
+                    detail,
+                    vec![perf(
+                        format!("{label}:{}_violations", path.display()),
+                        *violations as f64,
+                        "c",
+                        0.0,
+                    )],
+                )
+            }
+            (
+                Kind::Connected { grace },
+                Track::Connected {
+                    down_since,
+                    longest_down,
+                    broken,
+                },
+            ) => {
+                let down_now = down_since.map(|t| now.saturating_duration_since(t));
+                let longest = (*longest_down).max(down_now.unwrap_or_default());
+                let failed = rule.ever_broken || broken.is_some() || down_now.is_some();
+                let detail = match (never, down_now) {
+                    (true, _) => format!("never connected in {}", seconds(longest)),
+                    (false, Some(d)) => format!("not connected: down for {}", seconds(d)),
+                    (false, None) if failed => {
+                        format!(
+                            "was down for {} (grace {})",
+                            seconds(longest),
+                            seconds(*grace)
+                        )
+                    }
+                    (false, None) => "connected".to_owned(),
+                };
+                (
+                    if failed { bad } else { Status::Ok },
+                    detail,
+                    vec![perf(
+                        "connection_down".into(),
+                        longest.as_secs_f64(),
+                        "s",
+                        grace.as_secs_f64(),
+                    )],
+                )
+            }
+            _ => (Status::Unknown, "not evaluated".to_owned(), Vec::new()),
+        };
+        Outcome {
+            expectation: rule.exp.text.clone(),
+            level,
+            status,
+            detail,
+            perf: perfs,
+        }
+    }
+}
