@@ -8,16 +8,15 @@ use std::time::{Duration, Instant, SystemTime};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use serde_json::json;
-use tickertape::client::{
-    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
-    SubscriptionStatus,
-};
+use tickertape::client::{Item, ReceivedEvent};
 use tickertape::dashboard::effects::Effect;
 use tickertape::dashboard::overlay::Overlay;
 use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
 use tickertape::protocol::Data;
 
-use support::dashboard::{connected, demo_state, event, key, render, subscribed, type_text};
+use support::dashboard::{
+    connected, demo_state, event, fail_and_disconnect, key, render, subscribed, type_text,
+};
 
 /// Snapshots of the whole screen at 80×24 and at 120×40.
 fn snapshots(name: &str, state: &State, now: Instant) {
@@ -48,31 +47,10 @@ fn snapshot_help() {
 fn snapshot_disconnected_and_retrying_with_a_failed_subscription() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
-    s.apply(
-        Item::Subscription {
-            channel: "private-orders".into(),
-            status: SubscriptionStatus::Failed(SubscriptionFailure {
-                message: "Invalid signature: Expected HMAC SHA256 hex digest of 1.1:private-orders, but got x".into(),
-                status: Some(401),
-                string_to_sign: Some("1.1:private-orders".into()),
-                auth: true,
-            }),
-        },
+    fail_and_disconnect(
+        &mut s,
         t0,
-    );
-    s.apply(
-        Item::State(StateChange {
-            previous: ConnectionState::Connected,
-            current: ConnectionState::Connecting,
-            reason: Some(Reason::Closed {
-                code: 4100,
-                message: "Over capacity".into(),
-            }),
-            retry_in: Some(Duration::from_secs(4)),
-            socket_id: None,
-            url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-        }),
-        t0 + Duration::from_secs(18),
+        "Invalid signature: Expected HMAC SHA256 hex digest of 1.1:private-orders, but got x",
     );
     snapshots(
         "disconnected_failed_subscription",

@@ -7,7 +7,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tickertape::client::{ConnectionState, Item, ReceivedEvent, StateChange, SubscriptionStatus};
+use tickertape::client::{
+    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
 use tickertape::dashboard::{Bindings, Options, State, view};
 use tickertape::protocol::Data;
 
@@ -100,7 +103,7 @@ pub fn type_text(s: &mut State, text: &str) {
 /// search, a paused view, presence members and counts, a disconnected status with a failed
 /// subscription, and a terminal too small. For checks that must hold on every screen.
 pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u16, u16))> {
-    use tickertape::client::{MemberChange, Reason, SubscriptionFailure};
+    use tickertape::client::MemberChange;
     use tickertape::protocol::frame::Member;
     let options = Options {
         ts_field: Some(tickertape::dashboard::binding::FieldPath::parse("ts").unwrap()),
@@ -170,34 +173,40 @@ pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u
         );
         views.push(("members and events", s, size));
         let mut s = demo();
-        s.apply(
-            Item::Subscription {
-                channel: "private-orders".into(),
-                status: SubscriptionStatus::Failed(SubscriptionFailure {
-                    message: "Invalid signature".into(),
-                    status: Some(401),
-                    string_to_sign: Some("1.1:private-orders".into()),
-                    auth: true,
-                }),
-            },
-            t0,
-        );
-        s.apply(
-            Item::State(StateChange {
-                previous: ConnectionState::Connected,
-                current: ConnectionState::Connecting,
-                reason: Some(Reason::Closed {
-                    code: 4100,
-                    message: "Over capacity".into(),
-                }),
-                retry_in: Some(Duration::from_secs(4)),
-                socket_id: None,
-                url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-            }),
-            t0 + Duration::from_secs(18),
-        );
+        fail_and_disconnect(&mut s, t0, "Invalid signature");
         views.push(("disconnected", s, size));
     }
     views.push(("too small", demo(), (50, 10)));
     views
+}
+
+/// A failed subscription to `private-orders` (with `message`), then the connection closed
+/// with 4100 and a retry in 4 s, 18 s after `t0`.
+pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
+    s.apply(
+        Item::Subscription {
+            channel: "private-orders".into(),
+            status: SubscriptionStatus::Failed(SubscriptionFailure {
+                message: message.into(),
+                status: Some(401),
+                string_to_sign: Some("1.1:private-orders".into()),
+                auth: true,
+            }),
+        },
+        t0,
+    );
+    s.apply(
+        Item::State(StateChange {
+            previous: ConnectionState::Connected,
+            current: ConnectionState::Connecting,
+            reason: Some(Reason::Closed {
+                code: 4100,
+                message: "Over capacity".into(),
+            }),
+            retry_in: Some(Duration::from_secs(4)),
+            socket_id: None,
+            url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+        }),
+        t0 + Duration::from_secs(18),
+    );
 }
