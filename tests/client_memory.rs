@@ -94,7 +94,8 @@ async fn a_message_over_max_message_is_refused_reported_and_counted() {
     let mut peer = Peer::start().await;
     let mut watcher = watch(peer.addr.port(), &["--count", "1"]);
     let mut conn = subscribed(&mut peer, "stock_ticker").await;
-    conn.send(&big_event(2 << 20)).await;
+    // The client may refuse it from its header and close before the rest is sent.
+    let _ = conn.try_send(&big_event(2 << 20)).await;
     // The client gives up on this connection and comes back.
     let mut again = subscribed(&mut peer, "stock_ticker").await;
     again.send(&big_event(10)).await;

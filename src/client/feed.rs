@@ -163,6 +163,24 @@ impl FeedTx {
         }
     }
 
+    /// Waits until the channel is at most half full (in items and bytes), so that a full
+    /// channel wakes its sender once per half of it, not once per item taken. Returns false
+    /// when the consumer is gone.
+    pub async fn half_empty(&self) -> bool {
+        loop {
+            let room = self.room_changed();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.tx.is_closed() {
+                return false;
+            }
+            if self.is_half_empty() {
+                return true;
+            }
+            room.await;
+        }
+    }
+
     fn room_changed(&self) -> Notified<'_> {
         self.budget.room.notified()
     }

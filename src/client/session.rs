@@ -164,9 +164,9 @@ impl Engine {
         loop {
             if self.out.should_wait() {
                 // The consumer is behind: stop reading for a moment and let TCP hold the data.
-                match timeout(self.cfg.consumer_grace, tx.reserve()).await {
-                    Ok(Ok(_room)) => {}
-                    Ok(Err(_)) => return Next::Shutdown(Reason::Requested),
+                match timeout(self.cfg.consumer_grace, tx.half_empty()).await {
+                    Ok(true) => {}
+                    Ok(false) => return Next::Shutdown(Reason::Requested),
                     Err(_) => self.out.set_congested(),
                 }
             }
