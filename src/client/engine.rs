@@ -17,7 +17,7 @@ use super::item::{
     ConnectionState, Item, Reason, StateChange, SubscriptionFailure, SubscriptionStatus,
 };
 use super::outbox::Outbox;
-use super::signin::SignInState;
+use super::signin_state::SignInState;
 use super::stats::Stats;
 use super::subscriptions::{Subscriptions, Unsubscribe};
 use super::transport;

@@ -29,6 +29,7 @@ mod presence;
 mod requests;
 mod session;
 mod signin;
+mod signin_state;
 mod stats;
 mod subscriptions;
 mod transport;

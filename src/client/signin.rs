@@ -11,15 +11,6 @@ use super::session::{Live, Step};
 use crate::protocol::ClientMessage;
 use crate::protocol::channel::{SERVER_TO_USER_PREFIX, validate_channel};
 
-/// Where this client's sign-in stands.
-#[derive(Debug, Default)]
-pub(super) struct SignInState {
-    /// The socket a `pusher:signin` went out on, until its `pusher:signin_success`.
-    awaiting: Option<String>,
-    /// The user channel the last accepted sign-in opened.
-    channel: Option<String>,
-}
-
 impl Engine {
     /// On a new connection: the user channel belongs to the old connection's sign-in, so it is
     /// not resubscribed (the server would refuse it before the new sign-in); the new sign-in

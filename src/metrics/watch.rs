@@ -19,7 +19,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::{Capped, OTHER, label_value};
 use crate::client::{ConnectionState, FeedRx, Item, Reason, StateChange, SubscriptionStatus};
-use crate::dashboard::binding::FieldPath;
+use crate::field_path::FieldPath;
 
 /// (channel, event) pairs with a series of their own; the rest fold into `other`.
 pub const EVENT_SERIES: usize = 100;
