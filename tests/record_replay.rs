@@ -119,6 +119,28 @@ async fn a_damaged_recording_replays_up_to_the_damage() {
     let _ = std::fs::remove_file(&file);
 }
 
+/// A stranger's file with one endless line: it is damage at that line, never read whole.
+#[tokio::test]
+async fn a_line_past_16_mib_is_damage_not_memory() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let first = text.lines().next().unwrap();
+    let file = std::env::temp_dir().join(format!(
+        "tickertape-long-line-{}.ndjson",
+        std::process::id()
+    ));
+    let mut content = format!("{first}\n");
+    content.push_str(&"x".repeat(17 << 20));
+    std::fs::write(&file, content).unwrap();
+    let (code, _, err) =
+        output(bin::command().args(["replay", file.to_str().unwrap(), "--json", "--max"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("is damaged at line 2: a line is longer than 16 MiB"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
 /// A recording whose second event is due in the year 9999.
 fn endless_recording() -> std::path::PathBuf {
     let file =

@@ -42,6 +42,39 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The longest line a recording may have: an event of the largest message the client takes
+/// (`--max-message`, 1 MiB by default), with every character escaped, fits many times over.
+const MAX_LINE: u64 = 16 << 20;
+
+/// The next line, without its newline; `None` at the end. A line longer than [`MAX_LINE`] or
+/// not UTF-8 is damage: memory never holds more than one bounded line.
+fn read_line<'a>(
+    reader: &mut impl BufRead,
+    buf: &'a mut Vec<u8>,
+) -> Result<Option<&'a str>, String> {
+    use std::io::Read;
+    buf.clear();
+    let read = reader
+        .by_ref()
+        .take(MAX_LINE + 1)
+        .read_until(b'\n', buf)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if read as u64 > MAX_LINE {
+        return Err(format!("a line is longer than {} MiB", MAX_LINE >> 20));
+    }
+    std::str::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| "a line is not UTF-8".to_owned())
+}
+
 /// Reads the recording and sends its items at their pace, until `cancel` is dropped.
 /// Returns the damage, if any.
 fn feed(
@@ -53,19 +86,22 @@ fn feed(
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;
     let mut from_time: Option<SystemTime> = None;
-    for (n, line) in reader.lines().enumerate() {
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    for n in 0.. {
         let damage = |reason: String| Damage {
             line: n + 1,
             reason,
         };
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => return Ok(Some(damage(format!("cannot read: {e}")))),
+        let line = match read_line(&mut reader, &mut buf) {
+            Ok(None) => break,
+            Ok(Some(l)) => l,
+            Err(reason) => return Ok(Some(damage(reason))),
         };
         if line.trim().is_empty() {
             continue;
         }
-        let (time, item) = match parse_line(&line) {
+        let (time, item) = match parse_line(line) {
             Ok(Some(x)) => x,
             Ok(None) => continue,
             Err(reason) => {
