@@ -12,6 +12,7 @@ pub mod limits;
 pub mod rest;
 pub mod signature;
 pub mod suggest;
+pub mod webhook;
 
 pub use channel::{ChannelInfo, ChannelKind};
 pub use close::{Close, CloseAction, CloseCode};
