@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::ws::Utf8Bytes;
 use serde_json::Value;
 
-use super::{Conn, Counters};
+use super::{Conn, Counters, Delivery};
 use crate::protocol::Close;
 use crate::protocol::frame::Member;
 use crate::server::queue::Refused;
@@ -64,28 +64,32 @@ impl Channel {
     }
 
     /// Queues `frame` for every subscriber but `exclude`. A full queue closes that
-    /// subscriber with 4100 (counted); fan-out never waits. Returns how many queues took it.
+    /// subscriber with 4100 (counted); fan-out never waits. Returns what it reached.
     pub fn fan_out(
         &self,
         conns: &HashMap<String, Conn>,
         counters: &Counters,
         frame: &Utf8Bytes,
         exclude: Option<&str>,
-    ) -> usize {
-        let mut delivered = 0;
+    ) -> Delivery {
+        let mut delivery = Delivery {
+            subscribers: self.subs.len(),
+            ..Delivery::default()
+        };
         for socket_id in self.subs.keys().filter(|id| Some(id.as_str()) != exclude) {
             let Some(conn) = conns.get(socket_id) else {
                 continue;
             };
             match conn.handle.frames.offer(frame.clone()) {
-                Ok(()) => delivered += 1,
+                Ok(()) => delivery.recipients += 1,
                 Err(Refused::Full) => {
+                    delivery.too_slow += 1;
                     counters.slow_disconnects.fetch_add(1, Ordering::Relaxed);
                     conn.handle.close(Close::TOO_SLOW);
                 }
                 Err(Refused::Closed) => {}
             }
         }
-        delivered
+        delivery
     }
 }

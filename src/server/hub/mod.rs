@@ -113,6 +113,17 @@ pub struct Occupancy {
     pub user_count: usize,
 }
 
+/// What one publish reached, as fan-out counted it (for the delivery log).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// The channel's subscribers at the time, the excluded socket included.
+    pub subscribers: usize,
+    /// Send queues that took the event.
+    pub recipients: usize,
+    /// Subscribers skipped because their send queue was full, and closed with 4100.
+    pub too_slow: usize,
+}
+
 /// Counts a running session for as long as it is held.
 pub struct LiveSession(Arc<Hub>);
 
@@ -221,15 +232,15 @@ impl Hub {
     }
 
     /// Sends an already-encoded frame to a channel's subscribers, except `exclude`. Cache
-    /// channels keep it for later subscribers, within the cache's byte budget. Returns how
-    /// many queues took it.
+    /// channels keep it for later subscribers, within the cache's byte budget. Returns what
+    /// it reached.
     pub fn publish(
         &self,
         app: &str,
         channel: &str,
         frame: Utf8Bytes,
         exclude: Option<&str>,
-    ) -> usize {
+    ) -> Delivery {
         let limits = self.limits;
         self.with_app(app, |s| {
             if classify(channel).cache
@@ -237,7 +248,7 @@ impl Hub {
             {
                 self.counters.cache_refused.fetch_add(1, Ordering::Relaxed);
             }
-            s.channels.get(channel).map_or(0, |ch| {
+            s.channels.get(channel).map_or(Delivery::default(), |ch| {
                 ch.fan_out(&s.conns, &self.counters, &frame, exclude)
             })
         })
@@ -255,6 +266,26 @@ impl Hub {
         });
         list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         list
+    }
+
+    /// Up to `keep` names of occupied channels that pass `filter`, looking at `scan` channels
+    /// at most: a bounded copy under the lock, for "did you mean" on a publish to no one.
+    pub fn occupied_names(
+        &self,
+        app: &str,
+        scan: usize,
+        keep: usize,
+        filter: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        self.with_app(app, |s| {
+            s.channels
+                .iter()
+                .take(scan)
+                .filter(|(n, c)| !c.subs.is_empty() && filter(n))
+                .take(keep)
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
     }
 
     /// How many channels of an app are occupied (for metrics: no copy of their names).
