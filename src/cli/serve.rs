@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::duration::{parse_duration, parse_timeout};
+use crate::server::log::{LogFormat, LogLimits};
 use crate::server::{App, Limits, ServerConfig};
 
 #[derive(Args, Debug)]
@@ -67,11 +68,39 @@ pub struct ServeArgs {
     /// connections, messages and bytes, REST calls, channels, 4100 closes
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
     pub metrics: Option<SocketAddr>,
-    /// Log connections, subscriptions, API calls and client events to stderr
-    #[arg(long)]
+    /// Log connections, subscriptions, client events, and one delivery line per API publish
+    /// (channel, event, bytes, recipients, excluded socket, 4100 skips; publishes to no one
+    /// are marked NO SUBSCRIBERS, with "did you mean") to stderr, like Pusher's Debug Console
+    #[arg(long, conflicts_with = "log_json")]
     pub log: bool,
+    /// The same log as NDJSON: one object per line, {"time","kind",…}
+    #[arg(long)]
+    pub log_json: bool,
+    /// Log lines waiting for stderr, in bytes; past it (stderr not read), lines are dropped
+    /// and counted
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_BYTES, value_parser = |s: &str| count(s, 1 << 30))]
+    pub log_queue_bytes: usize,
+    /// Log lines waiting for stderr; past it, lines are dropped and counted
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_LINES, value_parser = |s: &str| count(s, 10_000_000))]
+    pub log_queue_lines: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+impl ServeArgs {
+    /// `--log` or `--log-json`, with the queue's caps; `None` when the log is off.
+    pub fn log_settings(&self) -> Option<(LogFormat, LogLimits)> {
+        let format = match (self.log, self.log_json) {
+            (_, true) => LogFormat::Json,
+            (true, false) => LogFormat::Text,
+            (false, false) => return None,
+        };
+        let limits = LogLimits {
+            bytes: self.log_queue_bytes,
+            lines: self.log_queue_lines,
+        };
+        Some((format, limits))
+    }
 }
 
 /// The server's timeouts and caps (see the README's "Limits and timeouts").
@@ -192,7 +221,6 @@ impl ServeArgs {
             .close_timeout
             .clamp(Duration::from_millis(10), Duration::from_secs(60));
         cfg.limits = self.limits.limits();
-        cfg.log.enabled = self.log;
         let listen = self
             .listen
             .or(file.server.listen)

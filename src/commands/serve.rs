@@ -7,9 +7,18 @@ use std::sync::Arc;
 use crate::cli::serve::ServeArgs;
 use crate::safe_text::terminal_safe;
 use crate::server;
+use crate::server::log::Log;
+
+/// How long the log's last lines may take to be written at exit.
+const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (cfg, listen) = args.config()?;
+    let (mut cfg, listen) = args.config()?;
+    if let Some((format, limits)) = args.log_settings() {
+        cfg.log = Log::start(format, limits)
+            .map_err(|e| anyhow::anyhow!("cannot start the log's writer: {e}"))?;
+    }
+    let log = cfg.log.clone();
     let apps: Vec<String> = cfg.apps_summary();
     let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
     let metrics = cfg.metrics.clone();
@@ -48,6 +57,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     shutdown_signal().await;
     eprintln!("tickertape: shutting down; clients are told to reconnect (4200)");
     running.shutdown().await;
+    // The last lines (and the count of dropped ones), unless stderr is stuck.
+    let _ = tokio::task::spawn_blocking(move || log.finish(LOG_FLUSH)).await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -144,7 +144,7 @@ impl Running {
 pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hub = Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub));
     let shared = Shared {
-        log: cfg.log,
+        log: cfg.log.clone(),
         websockets: Slots::new(cfg.limits.max_connections),
         rest: Slots::new(cfg.limits.max_rest_in_flight),
         cfg: Arc::new(cfg),

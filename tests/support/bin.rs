@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -56,6 +56,8 @@ pub struct Proc {
     stderr: Arc<Mutex<Vec<u8>>>,
     lines: mpsc::UnboundedReceiver<String>,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// While set, the reader thread reads no more (so the pipe fills and writes block).
+    paused: Arc<(Mutex<bool>, Condvar)>,
 }
 
 impl Proc {
@@ -63,14 +65,25 @@ impl Proc {
         let mut child = cmd.spawn().expect("start tickertape");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, lines) = mpsc::unbounded_channel();
+        let paused = Arc::new((Mutex::new(false), Condvar::new()));
         let reader = child.stderr.take().map(|pipe| {
             let pipe = std::fs::File::from(pipe.into_owned_fd().expect("stderr pipe"));
             let all = stderr.clone();
+            let gate = paused.clone();
             std::thread::spawn(move || {
                 // Bytes, not lines of UTF-8: a line that is not UTF-8 must not end the check.
                 let mut pipe = BufReader::new(pipe);
                 let mut raw = Vec::new();
-                while matches!(pipe.read_until(b'\n', &mut raw), Ok(n) if n > 0) {
+                loop {
+                    let (lock, resumed) = &*gate;
+                    let mut stop = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while *stop {
+                        stop = resumed.wait(stop).unwrap_or_else(|e| e.into_inner());
+                    }
+                    drop(stop);
+                    if !matches!(pipe.read_until(b'\n', &mut raw), Ok(n) if n > 0) {
+                        break;
+                    }
                     if let Ok(mut all) = all.lock() {
                         all.extend_from_slice(&raw);
                     }
@@ -87,7 +100,21 @@ impl Proc {
             stderr,
             lines,
             reader,
+            paused,
         }
+    }
+
+    /// Stops reading stderr: once the pipe's buffer (and the reader's) is full, the
+    /// process's writes to stderr block, as with a terminal that is not read. At most the
+    /// read in progress completes.
+    pub fn pause_stderr(&self) {
+        *self.paused.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// Reads stderr again.
+    pub fn resume_stderr(&self) {
+        *self.paused.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.paused.1.notify_all();
     }
 
     pub fn pid(&self) -> u32 {
@@ -159,6 +186,7 @@ impl Proc {
 
     /// Reads the rest of stderr (the process has exited or been killed) and checks it.
     fn check(&mut self) {
+        self.resume_stderr();
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }

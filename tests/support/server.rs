@@ -57,6 +57,22 @@ impl Server {
         self.proc.stderr()
     }
 
+    /// Waits (at most 5 s) for a line of stderr that `matches`, and returns it.
+    pub async fn stderr_line_where(&self, matches: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self.stderr().lines().find(|l| matches(l)) {
+                return line.to_owned();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no such line on stderr; it was:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn rest(&self) -> RestClient {
         RestClient::new(
             format!("http://{}", self.addr),

@@ -8,6 +8,7 @@ use crate::protocol::ServerMessage;
 use crate::protocol::channel::{classify, is_client_event, validate_event};
 use crate::protocol::frame::Event;
 use crate::protocol::limits::{CLIENT_EVENTS_PER_SECOND, MAX_EVENT_DATA_BYTES};
+use crate::server::log::Publish;
 
 impl Handler {
     pub(super) fn client_event(&mut self, ev: Event) {
@@ -27,18 +28,30 @@ impl Handler {
                 Some(&channel),
             );
         };
-        self.log.line(
-            "CLIENT EVENT",
-            format_args!("{} {channel} {}", self.socket_id, ev.event),
-        );
+        // The size is measured again only for the log.
+        let bytes = match self.log.enabled() {
+            true => ev.data.to_wire_string().len(),
+            false => 0,
+        };
+        let event = ev.event.clone();
         let frame = ServerMessage::Event(Event {
             user_id: user,
             channel: Some(channel.clone()),
             ..ev
         })
         .encode();
-        self.hub
-            .publish(&self.app.id, &channel, frame.into(), Some(&self.socket_id));
+        let delivery =
+            self.hub
+                .publish(&self.app.id, &channel, frame.into(), Some(&self.socket_id));
+        let publish = Publish {
+            app: &self.app.id,
+            channel: &channel,
+            event: &event,
+            bytes,
+            excluded: Some(&self.socket_id),
+            delivery,
+        };
+        self.log.client_event(&self.socket_id, &publish);
     }
 
     /// Every rule a client event must pass, cheapest first; the rate token is taken last, so

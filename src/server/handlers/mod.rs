@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::ServerConfig;
 use super::apps::App;
 use super::hub::{ConnHandle, Hub};
-use super::log::Log;
+use super::log::{Field, Log};
 use super::queue::QueueTx;
 use crate::protocol::frame::{Event, PusherError};
 use crate::protocol::{ClientMessage, Close, Data, ServerMessage, signature};
@@ -85,10 +85,7 @@ impl Handler {
     pub fn start(&mut self) {
         self.hub
             .register(&self.app.id, &self.socket_id, self.handle.clone());
-        self.log.line(
-            "CONNECTION",
-            format_args!("{} app {}", self.socket_id, self.app.id),
-        );
+        self.log_event("CONNECTION", &[]);
         self.send(&ServerMessage::ConnectionEstablished {
             socket_id: self.socket_id.clone(),
             activity_timeout: Some(self.cfg.activity_timeout.as_secs()),
@@ -98,8 +95,20 @@ impl Handler {
     /// Leaves the hub: no more fan-out, and presence members are removed at once.
     pub fn leave(&mut self, why: &str) {
         self.hub.unregister(&self.app.id, &self.socket_id);
-        self.log
-            .line("DISCONNECTION", format_args!("{} ({why})", self.socket_id));
+        self.log_event("DISCONNECTION", &[("why", why.into())]);
+    }
+
+    /// A log line about this connection: its app and socket id, then `fields`.
+    fn log_event(&self, kind: &str, fields: &[(&str, Field<'_>)]) {
+        if !self.log.enabled() {
+            return;
+        }
+        let mut all = vec![
+            ("app", Field::Str(&self.app.id)),
+            ("socket_id", Field::Str(&self.socket_id)),
+        ];
+        all.extend_from_slice(fields);
+        self.log.event(kind, &all);
     }
 
     /// Queues a frame for this client. A full queue means the client is too slow.
@@ -140,8 +149,7 @@ impl Handler {
                     .hub
                     .unsubscribe(&self.app.id, &self.socket_id, &channel)
                 {
-                    self.log
-                        .line("UNSUBSCRIBED", format_args!("{} {channel}", self.socket_id));
+                    self.log_event("UNSUBSCRIBED", &[("channel", Field::Str(&channel))]);
                 }
             }
             ClientMessage::Signin { auth, user_data } => self.signin(&auth, &user_data),
@@ -171,8 +179,7 @@ impl Handler {
             ),
             Ok(id) => {
                 self.hub.set_user(&self.app.id, &self.socket_id, &id);
-                self.log
-                    .line("SIGNIN", format_args!("{} as {id}", self.socket_id));
+                self.log_event("SIGNIN", &[("user_id", Field::Str(&id))]);
                 self.user = Some(id);
                 self.send(&ServerMessage::SigninSuccess {
                     user_data: user_data.to_owned(),

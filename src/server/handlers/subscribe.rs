@@ -53,9 +53,12 @@ impl Handler {
     /// channel's own `pusher:subscription_error` handler; the text is Pusher's wording, with
     /// the string that should have been signed.
     fn refuse_subscription(&self, channel: &str, kind: &str, status: u16, error: String) {
-        self.log.line(
+        self.log_event(
             "SUBSCRIPTION ERROR",
-            format_args!("{} {channel}: {error}", self.socket_id),
+            &[
+                ("channel", channel.into()),
+                ("error", error.as_str().into()),
+            ],
         );
         self.send(&ServerMessage::SubscriptionError {
             channel: channel.to_owned(),
@@ -149,8 +152,7 @@ impl Handler {
             .subscribe(&self.app.id, &self.socket_id, channel, member)
         {
             Ok(joined) => {
-                self.log
-                    .line("SUBSCRIBED", format_args!("{} {channel}", self.socket_id));
+                self.log_event("SUBSCRIBED", &[("channel", channel.into())]);
                 self.send(&ServerMessage::SubscriptionSucceeded {
                     channel: channel.to_owned(),
                     presence: joined.presence,
@@ -172,9 +174,12 @@ impl Handler {
     fn hub_refused(&self, channel: &str, e: SubscribeError) {
         match e {
             SubscribeError::Existing => {
-                self.log.line(
+                self.log_event(
                     "SUBSCRIPTION ERROR",
-                    format_args!("{} {channel}: existing subscription", self.socket_id),
+                    &[
+                        ("channel", channel.into()),
+                        ("error", "existing subscription".into()),
+                    ],
                 );
                 self.send(&ServerMessage::Error(PusherError {
                     code: None,

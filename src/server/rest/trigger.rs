@@ -18,6 +18,7 @@ use crate::protocol::signature::validate_socket_id;
 use crate::server::Shared;
 use crate::server::apps::App;
 use crate::server::handlers::event_frame;
+use crate::server::log::Publish;
 
 /// One event as a publisher sends it.
 #[derive(Deserialize)]
@@ -121,11 +122,16 @@ impl Plan {
                 let mut attrs = BTreeMap::new();
                 for c in &p.channels {
                     let frame = event_frame(c, &p.name, &p.data);
-                    let delivered = s.hub.publish(&app.id, c, frame, p.socket_id.as_deref());
-                    s.log.line(
-                        "API MESSAGE",
-                        format_args!("{c} {} ({delivered} delivered)", p.name),
-                    );
+                    let delivery = s.hub.publish(&app.id, c, frame, p.socket_id.as_deref());
+                    let publish = Publish {
+                        app: &app.id,
+                        channel: c,
+                        event: &p.name,
+                        bytes: p.data.len(),
+                        excluded: p.socket_id.as_deref(),
+                        delivery,
+                    };
+                    s.log.api_message(&s.hub, &publish);
                     if !p.info.is_empty() {
                         attrs.insert(c.clone(), attributes(&s.hub.channel(&app.id, c), &p.info));
                     }
