@@ -304,6 +304,34 @@ mod tests {
     }
 
     #[test]
+    fn log_flags_pick_the_format_and_the_queues_caps() {
+        assert_eq!(serve(&[]).unwrap().log_settings(), None);
+        assert_eq!(
+            serve(&["--log"]).unwrap().log_settings(),
+            Some((LogFormat::Text, LogLimits::default()))
+        );
+        let json = serve(&[
+            "--log-json",
+            "--log-queue-lines",
+            "5",
+            "--log-queue-bytes",
+            "4096",
+        ]);
+        assert_eq!(
+            json.unwrap().log_settings(),
+            Some((
+                LogFormat::Json,
+                LogLimits {
+                    bytes: 4096,
+                    lines: 5
+                }
+            ))
+        );
+        assert!(serve(&["--log", "--log-json"]).is_err());
+        assert!(serve(&["--log-queue-lines", "0"]).is_err());
+    }
+
+    #[test]
     fn zero_and_absurd_limits_are_refused() {
         for bad in [
             ["--max-connections", "0"],
