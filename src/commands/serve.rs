@@ -18,6 +18,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cfg.log = Log::start(format, limits)
             .map_err(|e| anyhow::anyhow!("cannot start the log's writer: {e}"))?;
     }
+    // Before anything is printed: a test (or a supervisor) may send SIGTERM as soon as it
+    // reads the banner.
+    let shutdown = Shutdown::install();
     let log = cfg.log.clone();
     let apps: Vec<String> = cfg.apps_summary();
     let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
@@ -54,7 +57,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("tickertape: app {}", terminal_safe(&app));
     }
     eprintln!("tickertape: the seed's page is at http://{}/", running.addr);
-    shutdown_signal().await;
+    shutdown.wait().await;
     eprintln!("tickertape: shutting down; clients are told to reconnect (4200)");
     running.shutdown().await;
     // The last lines (and the count of dropped ones), unless stderr is stuck.
@@ -62,18 +65,50 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C and SIGTERM handlers, installed at once: a signal that arrives between
+/// `install` and `wait` is kept, not taken by the default action (which would kill the process
+/// before clients are told to reconnect).
+pub struct Shutdown {
     #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Shutdown {
+    pub fn install() -> Shutdown {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Shutdown {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Shutdown {}
+    }
+
+    pub async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.term) => {}
+                _ = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -134,7 +134,7 @@ pub async fn consume(
     let mut summary = args
         .summary
         .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
-    let stop = super::serve::shutdown_signal();
+    let stop = super::serve::Shutdown::install().wait();
     tokio::pin!(stop);
     let mut signalled = false;
     // --expect: alert and recovery lines on stderr, judged per item and once a second.
