@@ -72,6 +72,8 @@ pub struct ServeArgs {
     pub log: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub webhooks: super::webhooks::WebhookArgs,
 }
 
 /// The server's timeouts and caps (see the README's "Limits and timeouts").
@@ -156,7 +158,8 @@ impl ServeArgs {
                 enabled: true,
             });
         }
-        if apps.is_empty() {
+        let from_file = apps.is_empty();
+        if from_file {
             apps = file
                 .server
                 .apps
@@ -178,7 +181,11 @@ impl ServeArgs {
                 app.client_events = false;
             }
         }
+        let webhooks = self
+            .webhooks
+            .config(&apps, from_file.then_some(file.server.apps.as_slice()))?;
         let mut cfg = ServerConfig::new(apps);
+        cfg.webhooks = webhooks;
         cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
         cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
         cfg.send_queue = self.send_queue as usize;

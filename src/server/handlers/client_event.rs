@@ -31,6 +31,14 @@ impl Handler {
             "CLIENT EVENT",
             format_args!("{} {channel} {}", self.socket_id, ev.event),
         );
+        self.hub.client_event_webhook(
+            &self.app.id,
+            &channel,
+            &ev.event,
+            || ev.data.to_wire_string(),
+            &self.socket_id,
+            user.as_deref(),
+        );
         let frame = ServerMessage::Event(Event {
             user_id: user,
             channel: Some(channel.clone()),
