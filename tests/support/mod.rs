@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod scripted;
 pub mod server;
 pub mod tls;
+pub mod webhook_sink;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,0 +1,558 @@
+//! `serve --webhook URL` and per-app webhooks in the config file: the real binary, a real
+//! HTTP receiver on 127.0.0.1 (tests/support/webhook_sink.rs), and real WebSocket clients.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::bin;
+use support::metrics;
+use support::server::{KEY, SECRET, Server};
+use support::webhook_sink::{Answer, Sink, config_file};
+use tickertape::protocol::frame::Event;
+use tickertape::protocol::webhook;
+use tickertape::protocol::{ClientMessage, Data, ServerMessage};
+
+/// (name, channel) of each event, for comparisons.
+fn names(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("?").to_owned(),
+                e["channel"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(name: &str, channel: &str) -> (String, String) {
+    (name.to_owned(), channel.to_owned())
+}
+
+fn subscribe(channel: &str) -> ClientMessage {
+    ClientMessage::Subscribe {
+        channel: channel.into(),
+        auth: None,
+        channel_data: None,
+    }
+}
+
+async fn serve_to(sink: &Sink, extra: &[&str]) -> Server {
+    let url = sink.url();
+    let mut args = vec!["--webhook", url.as_str()];
+    args.extend_from_slice(extra);
+    Server::start(&args).await
+}
+
+#[tokio::test]
+async fn a_channel_is_occupied_by_its_first_subscriber_and_vacated_by_its_last() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "news", None).await;
+    let mut b = server.subscriber("news").await;
+    a.send(&ClientMessage::Unsubscribe {
+        channel: "news".into(),
+    })
+    .await;
+    server.wait_subscribers("news", 1).await;
+    b.ws.close(None).await.unwrap();
+    let events = sink.events_until("channel_vacated", "news").await;
+    assert_eq!(
+        names(&events),
+        [
+            pair("channel_occupied", "news"),
+            pair("channel_vacated", "news")
+        ]
+    );
+    assert_eq!(
+        events[0],
+        json!({"name": "channel_occupied", "channel": "news"})
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_webhook_is_signed_with_the_apps_secret_and_names_its_key() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let _sub = server.subscriber("signed").await;
+    let hook = sink.next().await;
+    assert_eq!(hook.path, "/hook");
+    assert_eq!(hook.header("x-pusher-key"), Some(KEY));
+    assert_eq!(hook.header("content-type"), Some("application/json"));
+    let signature = hook.header("x-pusher-signature").expect("a signature");
+    assert!(webhook::verify(SECRET, &hook.body, signature), "{hook:?}");
+    assert!(!webhook::verify("another-secret", &hook.body, signature));
+    let body = hook.json();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let time_ms = body["time_ms"].as_i64().expect("time_ms");
+    assert!((now_ms - time_ms).abs() < 60_000, "{body}");
+    assert_eq!(
+        body["events"],
+        json!([{"name": "channel_occupied", "channel": "signed"}])
+    );
+    assert!(!server.stderr().contains(SECRET));
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn presence_members_are_added_by_their_first_socket_and_removed_with_their_last() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let room = "presence-room";
+    let mut sockets = Vec::new();
+    for user in ["ann", "ann", "bob"] {
+        let (mut raw, id) = server.raw().await;
+        let data = format!(r#"{{"user_id":"{user}"}}"#);
+        let joined = raw.subscribe(&id, room, Some(&data)).await;
+        assert!(matches!(
+            joined,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ));
+        sockets.push(raw);
+    }
+    // One of ann's two sockets leaves: she is still a member.
+    sockets.remove(0).ws.close(None).await.unwrap();
+    server.wait_subscribers(room, 2).await;
+    let early: Vec<Value> = sink
+        .collect_for(Duration::from_millis(300))
+        .await
+        .iter()
+        .flat_map(|h| h.events())
+        .collect();
+    assert!(
+        !early.iter().any(|e| e["name"] == "member_removed"),
+        "{early:?}"
+    );
+    for mut s in sockets {
+        s.ws.close(None).await.unwrap();
+    }
+    let mut events = early;
+    events.extend(sink.events_until("channel_vacated", room).await);
+    let members: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e["name"].as_str().is_some_and(|n| n.starts_with("member_")))
+        .map(|e| {
+            assert_eq!(e["channel"], room);
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["user_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = members.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            pair("member_added", "ann"),
+            pair("member_added", "bob"),
+            pair("member_removed", "ann"),
+            pair("member_removed", "bob"),
+        ],
+        "{members:?}"
+    );
+    assert_eq!(names(&events)[0], pair("channel_occupied", room));
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_client_event_is_reported_with_its_sender() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &["--webhook-events", "client_event"]).await;
+    let (mut a, a_id) = server.raw().await;
+    let (mut b, b_id) = server.raw().await;
+    for (raw, id, user) in [(&mut a, &a_id, "ann"), (&mut b, &b_id, "bob")] {
+        let data = format!(r#"{{"user_id":"{user}"}}"#);
+        raw.subscribe(id, "presence-chat", Some(&data)).await;
+    }
+    a.subscribe(&a_id, "private-notes", None).await;
+    for channel in ["presence-chat", "private-notes"] {
+        a.send(&ClientMessage::Event(Event {
+            event: "client-typing".into(),
+            channel: Some(channel.into()),
+            data: Data::Json(json!({"typing": true})),
+            user_id: None,
+        }))
+        .await;
+    }
+    let events = sink.events_until("client_event", "private-notes").await;
+    assert_eq!(
+        events,
+        [
+            json!({"name": "client_event", "channel": "presence-chat", "user_id": "ann",
+                   "event": "client-typing", "data": r#"{"typing":true}"#, "socket_id": a_id}),
+            json!({"name": "client_event", "channel": "private-notes",
+                   "event": "client-typing", "data": r#"{"typing":true}"#, "socket_id": a_id}),
+        ]
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_cache_channel_with_nothing_cached_is_a_cache_miss() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "cache-prices", None).await;
+    assert!(matches!(a.recv().await, ServerMessage::CacheMiss { .. }));
+    server
+        .rest()
+        .trigger(&["cache-prices".to_owned()], "price", "1", None, None)
+        .await
+        .unwrap();
+    let _ = a.recv().await;
+    // A second subscriber gets the cached event: no miss.
+    let mut b = server.subscriber("cache-prices").await;
+    let _ = b.recv().await;
+    a.ws.close(None).await.unwrap();
+    b.ws.close(None).await.unwrap();
+    let events = sink.events_until("channel_vacated", "cache-prices").await;
+    assert_eq!(
+        names(&events),
+        [
+            pair("channel_occupied", "cache-prices"),
+            pair("cache_miss", "cache-prices"),
+            pair("channel_vacated", "cache-prices"),
+        ]
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn events_are_batched_up_to_a_hundred_a_request() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let (mut a, _) = server.raw().await;
+    for n in 0..150 {
+        a.send(&subscribe(&format!("c{n}"))).await;
+    }
+    let mut sizes = Vec::new();
+    let mut total = 0;
+    while total < 150 {
+        let n = sink.next().await.events().len();
+        sizes.push(n);
+        total += n;
+    }
+    assert_eq!(total, 150);
+    assert!(sizes.iter().all(|&n| n <= 100), "{sizes:?}");
+    assert!(
+        sizes.len() <= 4,
+        "150 events in {} requests: {sizes:?}",
+        sizes.len()
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_failed_request_is_retried_with_the_same_body_until_it_succeeds() {
+    let mut sink = Sink::scripted(vec![Answer::Status(500), Answer::Status(503)]).await;
+    let mut server = serve_to(&sink, &["--log", "--metrics", "127.0.0.1:0"]).await;
+    let addr = metrics::addr(&mut server.proc).await;
+    let _sub = server.subscriber("retried").await;
+    let tries = [sink.next().await, sink.next().await, sink.next().await];
+    for t in &tries[1..] {
+        assert_eq!(t.body, tries[0].body);
+        assert_eq!(
+            t.header("x-pusher-signature"),
+            tries[0].header("x-pusher-signature")
+        );
+    }
+    let page = metrics::scrape_until(addr, "the webhook sent", |p| {
+        p.value(r#"tickertape_serve_webhooks_sent_total{app_id="1"}"#) == Some(1.0)
+    })
+    .await;
+    assert_eq!(
+        page.get(r#"tickertape_serve_webhook_retries_total{app_id="1"}"#),
+        2.0
+    );
+    assert_eq!(
+        page.get(r#"tickertape_serve_webhooks_failed_total{app_id="1"}"#),
+        0.0
+    );
+    assert_eq!(
+        page.get(r#"tickertape_serve_webhook_events_sent_total{app_id="1"}"#),
+        1.0
+    );
+    page.promtool_check();
+    let log = server.stderr();
+    assert_eq!(log.matches("WEBHOOK RETRY").count(), 2, "{log}");
+    assert!(log.contains("answered 500"), "{log}");
+    assert!(
+        log.contains("WEBHOOK SENT") && log.contains("1 event (channel_occupied) 200"),
+        "{log}"
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_batch_is_dropped_and_counted_once_its_retry_time_runs_out() {
+    let sink = Sink::scripted(Vec::new()).await;
+    sink.always(Answer::Status(500));
+    let mut server = serve_to(
+        &sink,
+        &[
+            "--log",
+            "--metrics",
+            "127.0.0.1:0",
+            "--webhook-retry-for",
+            "1s",
+        ],
+    )
+    .await;
+    let addr = metrics::addr(&mut server.proc).await;
+    let _sub = server.subscriber("doomed").await;
+    let page = metrics::scrape_until(addr, "the webhook given up", |p| {
+        p.value(r#"tickertape_serve_webhooks_failed_total{app_id="1"}"#) == Some(1.0)
+    })
+    .await;
+    assert_eq!(
+        page.get(r#"tickertape_serve_webhook_events_dropped_total{app_id="1",reason="failed"}"#),
+        1.0
+    );
+    assert_eq!(
+        page.get(r#"tickertape_serve_webhooks_sent_total{app_id="1"}"#),
+        0.0
+    );
+    let log = server.stderr();
+    assert!(
+        log.contains("WEBHOOK FAILED") && log.contains("dropped after 2 attempts"),
+        "{log}"
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_does_not_delay_websocket_delivery() {
+    let sink = Sink::never().await;
+    let server = serve_to(&sink, &["--webhook-queue", "50"]).await;
+    let mut sub = server.subscriber("ticks").await;
+    let (mut busy, _) = server.raw().await;
+    let rest = server.rest();
+    let started = Instant::now();
+    for n in 0..20 {
+        // Webhook events keep coming (and queueing, then dropping) while events flow.
+        for m in 0..10 {
+            busy.send(&subscribe(&format!("busy-{n}-{m}"))).await;
+        }
+        rest.trigger(&["ticks".to_owned()], "tick", &n.to_string(), None, None)
+            .await
+            .unwrap();
+        match sub.recv().await {
+            ServerMessage::Event(ev) => assert_eq!(ev.data, Data::Json(json!(n))),
+            other => panic!("{other:?}"),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "20 events took {took:?}");
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_events_counts_them_and_says_so_once_a_second() {
+    let sink = Sink::never().await;
+    let mut server = serve_to(
+        &sink,
+        &["--log", "--metrics", "127.0.0.1:0", "--webhook-queue", "5"],
+    )
+    .await;
+    let addr = metrics::addr(&mut server.proc).await;
+    let (mut a, _) = server.raw().await;
+    for n in 0..40 {
+        a.send(&subscribe(&format!("c{n}"))).await;
+    }
+    server.wait_subscribers("c39", 1).await;
+    let page = metrics::scrape(addr).await;
+    let dropped = page
+        .get(r#"tickertape_serve_webhook_events_dropped_total{app_id="1",reason="queue_full"}"#);
+    // At most one batch in flight and five waiting: the rest is dropped.
+    assert!((30.0..=35.0).contains(&dropped), "{dropped} dropped");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = server.stderr();
+    assert_eq!(log.matches("WEBHOOK DROPPED").count(), 1, "{log}");
+    assert!(log.contains("the queue is full"), "{log}");
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn shutdown_sends_the_vacated_channels_and_counts_what_it_cannot_send() {
+    let mut sink = Sink::start().await;
+    let server = serve_to(&sink, &[]).await;
+    let _sub = server.subscriber("closing").await;
+    let occupied = sink.next().await;
+    assert_eq!(
+        names(&occupied.events()),
+        [pair("channel_occupied", "closing")]
+    );
+    server.terminate().await;
+    let events = sink.events_until("channel_vacated", "closing").await;
+    assert_eq!(names(&events), [pair("channel_vacated", "closing")]);
+
+    // A receiver that never answers holds the exit up for the flush deadline only.
+    let dead = Sink::never().await;
+    let server = serve_to(&dead, &["--log"]).await;
+    let _sub = server.subscriber("stuck").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut proc = server.proc;
+    let started = Instant::now();
+    let status = proc.terminate(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status:?}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    let log = proc.stderr();
+    assert!(
+        log.contains("WEBHOOK LOST") && log.contains("2 events not sent"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn config_file_apps_have_their_own_webhooks_and_event_filters() {
+    let mut members = Sink::start().await;
+    let dead = Sink::never().await;
+    let mut other = Sink::start().await;
+    let file = config_file(
+        "apps",
+        &format!(
+            r#"
+[[server.apps]]
+id = "1"
+key = "{KEY}"
+secret = "{SECRET}"
+webhooks = [
+  {{ url = "{}", events = ["member_added", "member_removed"] }},
+  {{ url = "{}" }},
+]
+
+[[server.apps]]
+id = "2"
+key = "key-2"
+secret = "secret-2"
+webhooks = [{{ url = "{}" }}]
+"#,
+            members.url(),
+            dead.url(),
+            other.url()
+        ),
+    );
+    let server = Server::start_with(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "public-news", None).await;
+    a.subscribe(&a_id, "presence-room", Some(r#"{"user_id":"ann"}"#))
+        .await;
+    // App 2's receiver hears of its channel at once, though app 1 has a dead one.
+    let (mut b, b_id) = server.raw_for("key-2").await;
+    b.subscribe(&b_id, "two", None).await;
+    let hook = other.next().await;
+    assert_eq!(hook.header("x-pusher-key"), Some("key-2"));
+    assert!(webhook::verify(
+        "secret-2",
+        &hook.body,
+        hook.header("x-pusher-signature").unwrap()
+    ));
+    assert_eq!(names(&hook.events()), [pair("channel_occupied", "two")]);
+    a.ws.close(None).await.unwrap();
+    let events = members
+        .events_until("member_removed", "presence-room")
+        .await;
+    assert_eq!(
+        events,
+        [
+            json!({"name": "member_added", "channel": "presence-room", "user_id": "ann"}),
+            json!({"name": "member_removed", "channel": "presence-room", "user_id": "ann"}),
+        ]
+    );
+    server.terminate().await;
+}
+
+async fn refused(args: &[&str], config: Option<&str>) -> (i32, String) {
+    let mut cmd = bin::command();
+    cmd.arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args);
+    if let Some(text) = config {
+        let path = config_file(&format!("bad-{}", text.len()), text);
+        cmd.arg("--config").arg(path);
+    }
+    let (code, _, err) = bin::Proc::spawn(&mut cmd)
+        .finish(Duration::from_secs(10))
+        .await;
+    (code, err)
+}
+
+#[tokio::test]
+async fn bad_webhook_urls_and_event_names_are_refused_before_serving() {
+    for (args, wanted) in [
+        (
+            &["--webhook", "ftp://example.com/hook"][..],
+            "http or https",
+        ),
+        (&["--webhook", "http://ann:s3cr3t@127.0.0.1:0/hook"], "port"),
+        (&["--webhook", "http:///hook"], "not a valid URL"),
+        (
+            &[
+                "--webhook",
+                "http://127.0.0.1:9/",
+                "--webhook-events",
+                "channel_ocupied",
+            ],
+            "did you mean channel_occupied?",
+        ),
+        (&["--webhook-events", "member_added"], "--webhook"),
+    ] {
+        let (code, err) = refused(args, None).await;
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(wanted), "{args:?}: {err}");
+        assert!(
+            !err.contains("s3cr3t") && !err.contains("serving on"),
+            "{err}"
+        );
+    }
+    let app = "[[server.apps]]\nid = \"1\"\nkey = \"k\"\nsecret = \"s\"\n";
+    for (hooks, wanted) in [
+        (
+            "webhooks = [{ url = \"http://127.0.0.1:9/\", events = [\"member-added\"] }]",
+            "line 5",
+        ),
+        (
+            "webhooks = [{ url = \"http://127.0.0.1:9/\", events = [\"member-added\"] }]",
+            "did you mean member_added?",
+        ),
+        (
+            "webhooks = [{ url = \"gopher://u:s3cr3t@h/\" }]",
+            "http or https",
+        ),
+        (
+            "webhooks = [{ url = \"http://h/\", events = [] }]",
+            "sends nothing",
+        ),
+        (
+            "webhooks = [{ url = \"http://h/\", event = [] }]",
+            "unknown field",
+        ),
+    ] {
+        let text = format!("{app}{hooks}\n");
+        let (code, err) = refused(&[], Some(&text)).await;
+        assert_eq!(code, 1, "{hooks}: {err}");
+        assert!(err.contains(wanted), "{hooks}: {err}");
+        assert!(
+            !err.contains("s3cr3t") && !err.contains("serving on"),
+            "{err}"
+        );
+    }
+}
