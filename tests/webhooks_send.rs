@@ -556,3 +556,50 @@ async fn bad_webhook_urls_and_event_names_are_refused_before_serving() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_official_node_sdk_accepts_the_webhooks() {
+    let Some(mut node) = support::node::Script::start("webhooks.mjs") else {
+        return;
+    };
+    let first = node.line().await;
+    let port = first
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("{first}"));
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let server = Server::start(&["--webhook", &url]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "presence-lobby", Some(r#"{"user_id":"ann"}"#))
+        .await;
+    a.send(&ClientMessage::Event(Event {
+        event: "client-wave".into(),
+        channel: Some("presence-lobby".into()),
+        data: Data::Text("hi".into()),
+        user_id: None,
+    }))
+    .await;
+    a.ws.close(None).await.unwrap();
+    let mut events: Vec<Value> = Vec::new();
+    while !events.iter().any(|e| e["name"] == "channel_vacated") {
+        let line = node.line().await;
+        let checked: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
+        assert_eq!(checked["valid"], true, "the SDK refused {line}");
+        assert_eq!(checked["wrong_secret"], false, "{line}");
+        events.extend(checked["events"].as_array().unwrap().iter().cloned());
+    }
+    let kinds: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "channel_occupied",
+            "member_added",
+            "client_event",
+            "member_removed",
+            "channel_vacated"
+        ]
+    );
+    assert_eq!(events[2]["data"], "hi");
+    assert_eq!(events[2]["user_id"], "ann");
+    node.stop().await;
+    server.terminate().await;
+}
