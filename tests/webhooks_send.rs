@@ -364,18 +364,23 @@ async fn a_full_queue_drops_events_counts_them_and_says_so_once_a_second() {
     .await;
     let addr = metrics::addr(&mut server.proc).await;
     let (mut a, _) = server.raw().await;
-    for n in 0..40 {
-        a.send(&subscribe(&format!("c{n}"))).await;
+    // Four bursts over 0.45 s: drops keep coming, and are said at most once a second.
+    for burst in 0..4 {
+        for n in 0..10 {
+            a.send(&subscribe(&format!("c{burst}-{n}"))).await;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    server.wait_subscribers("c39", 1).await;
+    server.wait_subscribers("c3-9", 1).await;
     let page = metrics::scrape(addr).await;
     let dropped = page
         .get(r#"tickertape_serve_webhook_events_dropped_total{app_id="1",reason="queue_full"}"#);
     // At most one batch in flight and five waiting: the rest is dropped.
     assert!((30.0..=35.0).contains(&dropped), "{dropped} dropped");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let log = server.stderr();
-    assert_eq!(log.matches("WEBHOOK DROPPED").count(), 1, "{log}");
+    let lines = log.matches("WEBHOOK DROPPED").count();
+    assert!((1..=2).contains(&lines), "{log}");
     assert!(log.contains("the queue is full"), "{log}");
     server.terminate().await;
 }

@@ -64,10 +64,10 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
     pub close_timeout: Duration,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
-    /// connections, messages and bytes, REST calls, channels, 4100 closes
+    /// connections, messages and bytes, REST calls, channels, 4100 closes, webhooks
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
     pub metrics: Option<SocketAddr>,
-    /// Log connections, subscriptions, API calls and client events to stderr
+    /// Log connections, subscriptions, API calls, client events and webhooks to stderr
     #[arg(long)]
     pub log: bool,
     #[command(flatten)]
