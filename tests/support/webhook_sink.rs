@@ -201,3 +201,37 @@ pub fn config_file(name: &str, text: &str) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// (name, channel) of each event, for comparisons.
+pub fn names(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("?").to_owned(),
+                e["channel"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn pair(name: &str, channel: &str) -> (String, String) {
+    (name.to_owned(), channel.to_owned())
+}
+
+/// A public channel's subscribe frame (sent without waiting for its answer).
+pub fn subscribe(channel: &str) -> tickertape::protocol::ClientMessage {
+    tickertape::protocol::ClientMessage::Subscribe {
+        channel: channel.into(),
+        auth: None,
+        channel_data: None,
+    }
+}
+
+/// `serve` (app 1:app-key:app-secret) sending every app's webhooks to `sink`, with `extra` flags.
+pub async fn serve_to(sink: &Sink, extra: &[&str]) -> super::server::Server {
+    let url = sink.url();
+    let mut args = vec!["--webhook", url.as_str()];
+    args.extend_from_slice(extra);
+    super::server::Server::start(&args).await
+}
