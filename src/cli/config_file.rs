@@ -51,6 +51,8 @@ pub struct ConfigFile {
 /// key = "app-key"
 /// secret = "app-secret"
 /// client_events = true     # the default
+/// # Pusher webhooks of this app; events: every kind when left out
+/// webhooks = [{ url = "http://127.0.0.1:9000/hook", events = ["channel_occupied"] }]
 /// ```
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +73,9 @@ pub struct ServerApp {
     /// false: connections get 4003 and API calls 403.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Where this app's webhooks go, and which events.
+    #[serde(default)]
+    pub webhooks: Vec<super::webhooks::WebhookEntry>,
 }
 
 fn yes() -> bool {

@@ -11,6 +11,7 @@ pub mod publish;
 pub mod serve;
 pub mod size;
 pub mod target;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -65,12 +65,12 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
     pub close_timeout: Duration,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
-    /// connections, messages and bytes, REST calls, channels, 4100 closes
+    /// connections, messages and bytes, REST calls, channels, 4100 closes, webhooks
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
     pub metrics: Option<SocketAddr>,
     /// Log connections, subscriptions, client events, and one delivery line per API publish
     /// (channel, event, bytes, recipients, excluded socket, 4100 skips; publishes to no one
-    /// are marked NO SUBSCRIBERS, with "did you mean") to stderr, like Pusher's Debug Console
+    /// are marked NO SUBSCRIBERS, with "did you mean") and webhooks to stderr, like Pusher's Debug Console
     #[arg(long, conflicts_with = "log_json")]
     pub log: bool,
     /// The same log as NDJSON: one object per line, {"time","kind",…}
@@ -85,6 +85,8 @@ pub struct ServeArgs {
     pub log_queue_lines: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub webhooks: super::webhooks::WebhookArgs,
 }
 
 impl ServeArgs {
@@ -185,7 +187,8 @@ impl ServeArgs {
                 enabled: true,
             });
         }
-        if apps.is_empty() {
+        let from_file = apps.is_empty();
+        if from_file {
             apps = file
                 .server
                 .apps
@@ -207,7 +210,11 @@ impl ServeArgs {
                 app.client_events = false;
             }
         }
+        let webhooks = self
+            .webhooks
+            .config(&apps, from_file.then_some(file.server.apps.as_slice()))?;
         let mut cfg = ServerConfig::new(apps);
+        cfg.webhooks = webhooks;
         cfg.activity_timeout = self.activity_timeout.max(Duration::from_secs(1));
         cfg.pong_timeout = self.pong_timeout.max(Duration::from_millis(100));
         cfg.send_queue = self.send_queue as usize;

@@ -1,7 +1,7 @@
 //! The server's metrics, after what sockudo and soketi expose: connected sockets, new
 //! connections and disconnections, WebSocket messages and bytes in and out, REST calls and
-//! their bytes, occupied channels, and 4100 closes. Webhooks are not sent by this server,
-//! so there is no webhook metric.
+//! their bytes, occupied channels, 4100 closes, and webhooks (requests sent, failed and
+//! retried; events sent and dropped, by why).
 //!
 //! Everything is an atomic registered once. A session resolves its app's handles once
 //! ([`ServeMetrics::app`]) and bumps plain counters from then on. `app_id` labels only
@@ -28,6 +28,13 @@ pub struct HttpLabels {
     pub code: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    pub app_id: String,
+    /// `queue_full`, `failed` (retries ran out) or `shutdown` (not sent in time).
+    pub reason: String,
+}
+
 /// The server's metric families.
 pub struct ServeMetrics {
     registry: Registry,
@@ -43,6 +50,52 @@ pub struct ServeMetrics {
     http_calls: Family<HttpLabels, Counter>,
     http_received: Counter,
     http_sent: Counter,
+    webhooks_sent: Family<AppLabels, Counter>,
+    webhooks_failed: Family<AppLabels, Counter>,
+    webhook_retries: Family<AppLabels, Counter>,
+    webhook_events_sent: Family<AppLabels, Counter>,
+    webhook_events_dropped: Family<DropLabels, Counter>,
+}
+
+/// One app's webhook counters.
+#[derive(Clone, Debug)]
+pub struct WebhookMetrics {
+    sent: Counter,
+    failed: Counter,
+    retries: Counter,
+    events_sent: Counter,
+    queue_full: Counter,
+    gave_up: Counter,
+    shutdown: Counter,
+}
+
+impl WebhookMetrics {
+    /// A request of `events` events was answered 2xx.
+    pub fn sent(&self, events: usize) {
+        self.sent.inc();
+        self.events_sent.inc_by(events as u64);
+    }
+
+    /// A request was given up after its retries; its events are lost.
+    pub fn failed(&self, events: usize) {
+        self.failed.inc();
+        self.gave_up.inc_by(events as u64);
+    }
+
+    /// An attempt failed and will be retried.
+    pub fn retried(&self) {
+        self.retries.inc();
+    }
+
+    /// An event was refused by a full queue.
+    pub fn queue_full(&self) {
+        self.queue_full.inc();
+    }
+
+    /// Events still unsent when the server's shutdown deadline passed.
+    pub fn lost_at_shutdown(&self, events: usize) {
+        self.shutdown.inc_by(events as u64);
+    }
 }
 
 impl fmt::Debug for ServeMetrics {
@@ -110,6 +163,11 @@ impl ServeMetrics {
             http_calls: Family::default(),
             http_received: Counter::default(),
             http_sent: Counter::default(),
+            webhooks_sent: Family::default(),
+            webhooks_failed: Family::default(),
+            webhook_retries: Family::default(),
+            webhook_events_sent: Family::default(),
+            webhook_events_dropped: Family::default(),
             registry: Registry::default(),
         };
         let r = registry.sub_registry_with_prefix("serve");
@@ -177,9 +235,35 @@ impl ServeMetrics {
             Unit::Bytes,
             m.http_sent.clone(),
         );
+        r.register(
+            "webhooks_sent",
+            "Webhook requests answered with a 2xx status",
+            m.webhooks_sent.clone(),
+        );
+        r.register(
+            "webhooks_failed",
+            "Webhook requests given up after their retries",
+            m.webhooks_failed.clone(),
+        );
+        r.register(
+            "webhook_retries",
+            "Webhook attempts that failed and were retried",
+            m.webhook_retries.clone(),
+        );
+        r.register(
+            "webhook_events_sent",
+            "Webhook events delivered (answered with a 2xx status)",
+            m.webhook_events_sent.clone(),
+        );
+        r.register(
+            "webhook_events_dropped",
+            "Webhook events not delivered: the queue was full, retries ran out, or shutdown",
+            m.webhook_events_dropped.clone(),
+        );
         let m = ServeMetrics { registry, ..m };
         for id in app_ids {
             let _ = m.app(id);
+            let _ = m.webhooks(id);
             let _ = m.channels.get_or_create(&labels(id));
         }
         Arc::new(m)
@@ -197,6 +281,27 @@ impl ServeMetrics {
             bytes_received: self.bytes_received.get_or_create_owned(&l),
             bytes_sent: self.bytes_sent.get_or_create_owned(&l),
             too_slow: self.too_slow.get_or_create_owned(&l),
+        }
+    }
+
+    /// An app's webhook counters (clones of its series' atomics).
+    pub fn webhooks(&self, app_id: &str) -> WebhookMetrics {
+        let l = labels(app_id);
+        let dropped = |reason: &str| {
+            self.webhook_events_dropped
+                .get_or_create_owned(&DropLabels {
+                    app_id: l.app_id.clone(),
+                    reason: reason.to_owned(),
+                })
+        };
+        WebhookMetrics {
+            sent: self.webhooks_sent.get_or_create_owned(&l),
+            failed: self.webhooks_failed.get_or_create_owned(&l),
+            retries: self.webhook_retries.get_or_create_owned(&l),
+            events_sent: self.webhook_events_sent.get_or_create_owned(&l),
+            queue_full: dropped("queue_full"),
+            gave_up: dropped("failed"),
+            shutdown: dropped("shutdown"),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod log;
 pub mod queue;
 mod rest;
 pub mod session;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -62,6 +63,8 @@ pub struct ServerConfig {
     pub log: Log,
     /// Counters for `--metrics`, kept whether or not they are served (they are atomics).
     pub metrics: Arc<ServeMetrics>,
+    /// Each app's webhook targets (`--webhook`, the config file's `webhooks`).
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl ServerConfig {
@@ -79,6 +82,7 @@ impl ServerConfig {
             subscribes_per_second: 100,
             limits: Limits::default(),
             log: Log::default(),
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -137,12 +141,17 @@ impl Running {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.task.abort();
+        // The vacated channels and departed members of the closed sessions are queued:
+        // send them within the webhooks' own shutdown deadline.
+        self.hub.webhooks().shutdown().await;
         tracing::info!(closed = n, "server stopped");
     }
 }
 
 pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
-    let hub = Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub));
+    let hooks = webhooks::Webhooks::start(&cfg.webhooks, &cfg.apps, &cfg.metrics, cfg.log.clone());
+    let hub =
+        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub).with_webhooks(hooks));
     let shared = Shared {
         log: cfg.log.clone(),
         websockets: Slots::new(cfg.limits.max_connections),

@@ -5,9 +5,11 @@
 pub mod bin;
 pub mod dashboard;
 pub mod metrics;
+pub mod node;
 pub mod scripted;
 pub mod server;
 pub mod tls;
+pub mod webhook_sink;
 
 use std::net::SocketAddr;
 use std::time::Duration;

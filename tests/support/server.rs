@@ -88,10 +88,16 @@ impl Server {
 
     /// A raw WebSocket client, past the handshake: (socket, socket_id).
     pub async fn raw(&self) -> (Raw, String) {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(self.url("protocol=7&client=test&version=1"))
-                .await
-                .unwrap();
+        self.raw_for(KEY).await
+    }
+
+    /// A raw WebSocket client of the app whose key is `key`, past the handshake.
+    pub async fn raw_for(&self, key: &str) -> (Raw, String) {
+        let url = format!(
+            "ws://{}/app/{key}?protocol=7&client=test&version=1",
+            self.addr
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut raw = Raw { ws };
         match raw.recv().await {
             ServerMessage::ConnectionEstablished { socket_id, .. } => (raw, socket_id),

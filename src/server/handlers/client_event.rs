@@ -34,6 +34,14 @@ impl Handler {
             false => 0,
         };
         let event = ev.event.clone();
+        self.hub.client_event_webhook(
+            &self.app.id,
+            &channel,
+            &ev.event,
+            || ev.data.to_wire_string(),
+            &self.socket_id,
+            user.as_deref(),
+        );
         let frame = ServerMessage::Event(Event {
             user_id: user,
             channel: Some(channel.clone()),

@@ -9,7 +9,9 @@ use axum::extract::ws::Utf8Bytes;
 use super::{AppState, Counters, Hub, HubLimits, Joined};
 use crate::protocol::frame::Member;
 use crate::protocol::limits::MAX_PRESENCE_MEMBERS;
+use crate::protocol::webhook::{Kind, WebhookEvent};
 use crate::protocol::{ServerMessage, channel::classify};
+use crate::server::webhooks::AppHooks;
 
 /// Why a subscription was refused by the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,7 @@ impl Hub {
         member: Option<Member>,
     ) -> Result<Joined, SubscribeError> {
         let limits = self.limits;
+        let hooks = self.webhooks.app(app);
         self.with_app(app, |s| {
             check(s, limits, socket_id, channel)?;
             if let (Some(m), Some(ch)) = (&member, s.channels.get(channel))
@@ -74,6 +77,11 @@ impl Hub {
                 return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
             }
             let is_presence = member.is_some();
+            if !s.channels.contains_key(channel) {
+                hooks.emit(Kind::ChannelOccupied, || {
+                    WebhookEvent::channel(Kind::ChannelOccupied, channel)
+                });
+            }
             let ch = s.channels.entry(channel.to_owned()).or_default();
             let announce = member.as_ref().and_then(|m| ch.add_member(m));
             ch.subs
@@ -82,7 +90,15 @@ impl Hub {
             let cached = classify(channel)
                 .cache
                 .then(|| s.cache.get(limits.cache, channel, Instant::now()));
+            if matches!(cached, Some(None)) {
+                hooks.emit(Kind::CacheMiss, || {
+                    WebhookEvent::channel(Kind::CacheMiss, channel)
+                });
+            }
             if let Some(m) = announce {
+                hooks.emit(Kind::MemberAdded, || {
+                    WebhookEvent::member(Kind::MemberAdded, channel, &m.user_id)
+                });
                 let frame: Utf8Bytes = ServerMessage::MemberAdded {
                     channel: channel.to_owned(),
                     member: m,
@@ -100,6 +116,7 @@ impl Hub {
 
     /// Unsubscribes a socket; false when it was not subscribed.
     pub fn unsubscribe(&self, app: &str, socket_id: &str, channel: &str) -> bool {
+        let hooks = self.webhooks.app(app);
         self.with_app(app, |s| {
             let Some(conn) = s.conns.get_mut(socket_id) else {
                 return false;
@@ -107,7 +124,7 @@ impl Hub {
             if !conn.channels.remove(channel) {
                 return false;
             }
-            leave(s, &self.counters, channel, socket_id);
+            leave(s, &self.counters, hooks, channel, socket_id);
             true
         })
     }
@@ -136,8 +153,15 @@ fn check(
     Ok(())
 }
 
-/// Removes a socket from a channel; announces a presence user's last socket leaving.
-pub(super) fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket_id: &str) {
+/// Removes a socket from a channel; announces a presence user's last socket leaving, and
+/// reports it and the channel's last subscriber leaving to the webhooks.
+pub(super) fn leave(
+    s: &mut AppState,
+    counters: &Counters,
+    hooks: &AppHooks,
+    channel: &str,
+    socket_id: &str,
+) {
     let Some(ch) = s.channels.get_mut(channel) else {
         return;
     };
@@ -145,6 +169,9 @@ pub(super) fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket
         return;
     };
     if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
+        hooks.emit(Kind::MemberRemoved, || {
+            WebhookEvent::member(Kind::MemberRemoved, channel, &user_id)
+        });
         let frame: Utf8Bytes = ServerMessage::MemberRemoved {
             channel: channel.to_owned(),
             user_id,
@@ -155,5 +182,8 @@ pub(super) fn leave(s: &mut AppState, counters: &Counters, channel: &str, socket
     }
     if ch.is_empty() {
         s.channels.remove(channel);
+        hooks.emit(Kind::ChannelVacated, || {
+            WebhookEvent::channel(Kind::ChannelVacated, channel)
+        });
     }
 }

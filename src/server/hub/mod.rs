@@ -22,7 +22,9 @@ use tokio::sync::mpsc;
 use super::queue::QueueTx;
 
 use crate::protocol::frame::Member;
+use crate::protocol::webhook::{Kind, WebhookEvent};
 use crate::protocol::{Close, channel::classify};
+use crate::server::webhooks::Webhooks;
 use cache::Cache;
 pub use cache::CacheLimits;
 use channel::Channel;
@@ -97,6 +99,8 @@ pub struct Hub {
     /// Set by [`Hub::close_all`]: a connection that registers afterwards is closed at once.
     closing: Mutex<Option<Close>>,
     pub counters: Counters,
+    /// Where channel, member, client and cache-miss events are reported (never waits).
+    webhooks: Webhooks,
 }
 
 /// What a successful subscription sends back.
@@ -147,7 +151,38 @@ impl Hub {
             live: AtomicUsize::new(0),
             closing: Mutex::new(None),
             counters: Counters::default(),
+            webhooks: Webhooks::default(),
         }
+    }
+
+    /// The hub, reporting to these webhooks.
+    pub fn with_webhooks(self, webhooks: Webhooks) -> Hub {
+        Hub { webhooks, ..self }
+    }
+
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// A client event was sent to a channel: the `client_event` webhook.
+    pub fn client_event_webhook(
+        &self,
+        app: &str,
+        channel: &str,
+        event: &str,
+        data: impl FnOnce() -> String,
+        socket_id: &str,
+        user_id: Option<&str>,
+    ) {
+        self.webhooks
+            .app(app)
+            .emit(Kind::ClientEvent, || WebhookEvent {
+                event: Some(event.to_owned()),
+                data: Some(data()),
+                socket_id: Some(socket_id.to_owned()),
+                user_id: user_id.map(str::to_owned),
+                ..WebhookEvent::channel(Kind::ClientEvent, channel)
+            });
     }
 
     pub fn limits(&self) -> HubLimits {
@@ -199,12 +234,13 @@ impl Hub {
 
     /// Removes a connection and its subscriptions, in O(its own channels).
     pub fn unregister(&self, app: &str, socket_id: &str) {
+        let hooks = self.webhooks.app(app);
         self.with_app(app, |s| {
             let Some(conn) = s.conns.remove(socket_id) else {
                 return;
             };
             for name in &conn.channels {
-                leave(s, &self.counters, name, socket_id);
+                leave(s, &self.counters, hooks, name, socket_id);
             }
         });
     }
