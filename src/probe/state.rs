@@ -28,12 +28,13 @@ pub struct NodeStats {
     pub max_ms: f64,
     pub state: ConnectionState,
     pub ever_connected: bool,
-    /// The canary-missing alert is raised.
-    pub missing: bool,
+    /// By the node published through: the canary-missing alert is raised (a canary via
+    /// that node did not arrive here; it ends when one via that node arrives again).
+    pub missing: Vec<bool>,
 }
 
 impl NodeStats {
-    fn new(name: String) -> NodeStats {
+    fn new(name: String, nodes: usize) -> NodeStats {
         NodeStats {
             name,
             sent: 0,
@@ -47,7 +48,7 @@ impl NodeStats {
             max_ms: 0.0,
             state: ConnectionState::Initialized,
             ever_connected: false,
-            missing: false,
+            missing: vec![false; nodes],
         }
     }
 }
@@ -87,7 +88,13 @@ pub struct Probe {
 impl Probe {
     pub fn new(names: Vec<String>, tracker: Tracker, presence: Option<Presence>) -> Probe {
         Probe {
-            nodes: names.into_iter().map(NodeStats::new).collect(),
+            nodes: {
+                let count = names.len();
+                names
+                    .into_iter()
+                    .map(|n| NodeStats::new(n, count))
+                    .collect()
+            },
             tracker,
             presence,
             presence_differs: false,
@@ -141,8 +148,10 @@ impl Probe {
                 n.max_ms = n.max_ms.max(ms);
                 self.latency.push(ms);
                 self.max_ms = self.max_ms.max(ms);
-                if n.missing {
-                    n.missing = false;
+                if let Some(m) = n.missing.get_mut(o.via)
+                    && *m
+                {
+                    *m = false;
                     return Some(Alert {
                         kind: "canary_missing",
                         change: Change::Recovered,
@@ -153,8 +162,10 @@ impl Probe {
             }
             Fate::Lost => {
                 n.lost += 1;
-                if !n.missing {
-                    n.missing = true;
+                if let Some(m) = n.missing.get_mut(o.via)
+                    && !*m
+                {
+                    *m = true;
                     return Some(Alert {
                         kind: "canary_missing",
                         change: Change::Raised,
@@ -242,12 +253,21 @@ mod tests {
             p.outcome(&outcome(1, Fate::Late(Duration::from_secs(6)))),
             None
         );
+        let other = Outcome {
+            via: 1,
+            ..outcome(1, Fate::Received(Duration::from_millis(1)))
+        };
+        assert_eq!(
+            p.outcome(&other),
+            None,
+            "a canary via another node ends nothing"
+        );
         let r = p
             .outcome(&outcome(1, Fate::Received(Duration::from_millis(4))))
             .unwrap();
         assert_eq!(r.change, Change::Recovered);
         let n = &p.nodes[1];
-        assert_eq!((n.lost, n.late, n.received, n.max_ms), (2, 1, 1, 4.0));
+        assert_eq!((n.lost, n.late, n.received, n.max_ms), (2, 1, 2, 4.0));
         assert_eq!(p.nodes[0].lost, 0);
     }
 

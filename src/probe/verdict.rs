@@ -97,7 +97,7 @@ pub fn verdict(p: &Probe, window: Duration, t: Thresholds) -> Verdict {
     let (status, detail) = if lost > 0 {
         (
             Status::Critical,
-            format!("{lost} lost: {}", per_node(p, |n| n.lost)),
+            format!("{lost} lost, on {}", per_node(p, |n| n.lost)),
         )
     } else if sent == 0 {
         (Status::Unknown, "no canary published".into())
@@ -332,7 +332,7 @@ mod tests {
         });
         let v = verdict(&p, Duration::ZERO, T);
         assert_eq!(v.status, Status::Critical);
-        assert!(nagios(&v, 1).contains("loss: 1 lost: ws://a (1)"));
+        assert!(nagios(&v, 1).contains("loss: 1 lost, on ws://a (1)"));
 
         let mut p = probe();
         p.publish_failed(1, 0, "HTTP 401: bad signature".into());
