@@ -120,7 +120,7 @@ impl Presence {
             return None;
         };
         let since = *self.differ_since.get_or_insert(now);
-        (now.saturating_duration_since(since) >= self.settle).then(|| Mismatch { since, ..found })
+        (now.saturating_duration_since(since) >= self.settle).then_some(Mismatch { since, ..found })
     }
 
     fn first_difference(&self) -> Option<Mismatch> {

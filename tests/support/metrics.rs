@@ -133,3 +133,20 @@ impl Page {
         );
     }
 }
+
+/// Scrapes until `done` holds (the binary counts asynchronously); panics after 5 s.
+pub async fn scrape_until(addr: SocketAddr, what: &str, done: impl Fn(&Page) -> bool) -> Page {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let page = scrape(addr).await;
+        if done(&page) {
+            return page;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} never showed in\n{}",
+            page.0
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
