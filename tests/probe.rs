@@ -154,6 +154,15 @@ async fn two_independent_servers_miss_each_others_canaries_and_members() {
         )),
         "{stderr}"
     );
+    // Losses are found while the probe runs, not only at its end.
+    let lost_1 = format!("canary 1 via {} on {}: LOST", a.node(), b.node());
+    let lines: Vec<&str> = stdout.lines().collect();
+    let lost_at = lines.iter().position(|l| *l == lost_1).expect(&stdout);
+    let last_received = lines
+        .iter()
+        .rposition(|l| l.contains(": received in "))
+        .expect(&stdout);
+    assert!(lost_at < last_received, "{stdout}");
     assert!(
         stdout.contains(&format!("via {} on {}: received in", a.node(), a.node()))
             && stdout.contains(&format!("via {} on {}: LOST", a.node(), b.node())),
