@@ -363,10 +363,12 @@ impl Shell {
         match result {
             Ok(()) => self.probe.published(via),
             Err(e) => {
-                let text: String = terminal_safe(&e.replace(&self.secret, "…"))
-                    .chars()
-                    .take(MAX_ERROR_CHARS)
-                    .collect();
+                let e = if self.secret.is_empty() {
+                    e
+                } else {
+                    e.replace(&self.secret, "…")
+                };
+                let text: String = terminal_safe(&e).chars().take(MAX_ERROR_CHARS).collect();
                 let name = self.probe.name(via);
                 self.probe.publish_failed(seq, via, text.clone());
                 if self.json {

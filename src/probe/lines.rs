@@ -100,6 +100,7 @@ pub fn summary_json(p: &Probe, now: SystemTime) -> Value {
         "duplicates": p.total(|n| n.duplicates),
         "publish_errors": p.total(|n| n.publish_errors),
         "waiting": p.tracker.waiting(),
+        "unknown": p.tracker.unknown.arrivals,
         "latency": latency(&p.latency, p.max_ms),
         "presence_differs": p.presence.as_ref().map(|_| p.presence_differs),
         "nodes": nodes,
