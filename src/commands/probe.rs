@@ -30,8 +30,6 @@ use crate::safe_text::terminal_safe;
 const TICK: Duration = Duration::from_millis(100);
 /// Publishes waiting for an answer at once; past it, a tick's publish is an error.
 const MAX_IN_FLIGHT: usize = 8;
-/// A publish's whole request.
-const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for every node's subscription before the first canary.
 const READY_WAIT: Duration = Duration::from_secs(5);
 /// Leaving: how long the engines get to close their sockets.
@@ -198,7 +196,8 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                     continue;
                 }
                 in_flight += 1;
-                spawn_publish(&nodes[via].rest, &shell.channel, &shell.id, seq, via, done_tx.clone());
+                let publish = Publish { seq, via, timeout: args.loss_after };
+                spawn_publish(&nodes[via].rest, &shell.channel, &shell.id, publish, done_tx.clone());
             }
             _ = tick.tick() => {
                 for o in shell.probe.tracker.tick(Instant::now()) {
@@ -232,12 +231,18 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(v.status.code()))
 }
 
+/// One canary's publish: unanswered within `timeout` (`--loss-after`), it is an error.
+struct Publish {
+    seq: u64,
+    via: usize,
+    timeout: Duration,
+}
+
 fn spawn_publish(
     rest: &RestClient,
     channel: &str,
     id: &str,
-    seq: u64,
-    via: usize,
+    Publish { seq, via, timeout }: Publish,
     done: mpsc::Sender<(u64, usize, Result<(), String>)>,
 ) {
     let sent_at_ms = SystemTime::now()
@@ -247,10 +252,13 @@ fn spawn_publish(
     let (rest, channel) = (rest.clone(), channel.to_owned());
     tokio::spawn(async move {
         let call = rest.trigger(std::slice::from_ref(&channel), EVENT, &data, None, None);
-        let result = match tokio::time::timeout(PUBLISH_TIMEOUT, call).await {
+        let result = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {}s", PUBLISH_TIMEOUT.as_secs())),
+            Err(_) => Err(format!(
+                "no answer within {:.1}s (--loss-after)",
+                timeout.as_secs_f64()
+            )),
         };
         let _ = done.send((seq, via, result)).await;
     });
@@ -361,14 +369,9 @@ impl Shell {
             m.published(via, result.is_ok());
         }
         match result {
-            Ok(()) => self.probe.published(via),
+            Ok(()) => self.probe.published(seq, via),
             Err(e) => {
-                let e = if self.secret.is_empty() {
-                    e
-                } else {
-                    e.replace(&self.secret, "…")
-                };
-                let text: String = terminal_safe(&e).chars().take(MAX_ERROR_CHARS).collect();
+                let text = lines::error_text(&e, &self.secret, MAX_ERROR_CHARS);
                 let name = self.probe.name(via);
                 self.probe.publish_failed(seq, via, text.clone());
                 if self.json {

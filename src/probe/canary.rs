@@ -2,7 +2,9 @@
 //! the caller passes the time and gets each result back as a value.
 //!
 //! A canary is registered when its publish starts. On each node it is then, exactly once,
-//! either received (within `loss_after`) or lost (not received within `loss_after`). A lost
+//! either received (within `loss_after`) or lost (not received within `loss_after`, once
+//! the API has accepted it: a publish still unanswered is not a loss yet, and one that fails
+//! is a publish error, never a loss). A lost
 //! canary that arrives afterwards is *late* (it stays counted as lost, once); any further
 //! arrival on the same node is a *duplicate*. A publish that fails withdraws its canary.
 //!
@@ -72,6 +74,8 @@ enum Seen {
 struct Flight {
     via: usize,
     started: Instant,
+    /// The API accepted the publish.
+    accepted: bool,
     seen: Vec<Seen>,
 }
 
@@ -114,10 +118,18 @@ impl Tracker {
         let flight = Flight {
             via,
             started: now,
+            accepted: false,
             seen: vec![Seen::Waiting; self.nodes],
         };
         self.pending.insert(seq, flight);
         true
+    }
+
+    /// The API accepted the publish of `seq`: from now on it can be lost.
+    pub fn accepted(&mut self, seq: u64) {
+        if let Some(f) = self.pending.get_mut(&seq) {
+            f.accepted = true;
+        }
     }
 
     /// The publish of `seq` failed: it is withdrawn, neither received nor lost.
@@ -169,7 +181,9 @@ impl Tracker {
         let due: Vec<u64> = self
             .pending
             .iter()
-            .filter(|(_, f)| now.saturating_duration_since(f.started) >= self.loss_after)
+            .filter(|(_, f)| {
+                f.accepted && now.saturating_duration_since(f.started) >= self.loss_after
+            })
             .map(|(s, _)| *s)
             .collect();
         let mut out = Vec::new();
@@ -222,6 +236,7 @@ mod tests {
         let t0 = Instant::now();
         let mut t = Tracker::new(2, LOSS);
         assert!(t.publishing(1, 0, t0));
+        t.accepted(1);
         let a = t.arrived(1, 0, t0 + ms(3)).unwrap();
         assert_eq!((a.via, a.node, a.fate), (0, 0, Fate::Received(ms(3))));
         assert_eq!(t.waiting(), 1, "node 1 still waits");
@@ -237,8 +252,12 @@ mod tests {
         let mut t = Tracker::new(2, LOSS);
         t.publishing(1, 0, t0);
         t.arrived(1, 0, t0 + ms(2));
-        assert!(t.tick(t0 + ms(4999)).is_empty());
-        let lost = t.tick(t0 + LOSS);
+        assert!(
+            t.tick(t0 + LOSS * 2).is_empty(),
+            "not accepted yet: not lost"
+        );
+        t.accepted(1);
+        let lost = t.tick(t0 + LOSS * 2);
         assert_eq!(
             lost,
             vec![Outcome {
@@ -280,6 +299,7 @@ mod tests {
         let t0 = Instant::now();
         let mut t = Tracker::new(1, LOSS);
         t.publishing(1, 0, t0);
+        assert!(t.tick(t0 + LOSS).is_empty(), "unanswered: not lost");
         t.failed(1);
         assert!(
             t.tick(t0 + LOSS).is_empty(),

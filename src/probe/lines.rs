@@ -134,11 +134,57 @@ pub fn summary_text(p: &Probe) -> String {
     .into_owned()
 }
 
+/// A publish error as shown: the secret (should a server echo it) replaced by `…`, URL
+/// queries (signatures, timestamps) cut to `?…`, safe for a terminal, at most `max` chars.
+pub fn error_text(error: &str, secret: &str, max: usize) -> String {
+    let error = if secret.is_empty() {
+        error.to_owned()
+    } else {
+        error.replace(secret, "…")
+    };
+    let mut out = String::with_capacity(error.len().min(max * 4));
+    let mut in_query = false;
+    for c in error.chars() {
+        if in_query {
+            if c.is_whitespace() || c == '"' {
+                in_query = false;
+            } else {
+                continue;
+            }
+        } else if c == '?' && out.rsplit(' ').next().is_some_and(|w| w.contains("://")) {
+            out.push_str("?…");
+            in_query = true;
+            continue;
+        }
+        out.push(c);
+    }
+    terminal_safe(&out).chars().take(max).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::canary::Tracker;
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn publish_errors_show_no_secret_and_no_signed_query() {
+        let e = "request to http://h:1/apps/1/events?auth_key=k&auth_signature=abc timed out after 10 s";
+        assert_eq!(
+            error_text(e, "s3cret", 300),
+            "request to http://h:1/apps/1/events?… timed out after 10 s"
+        );
+        assert_eq!(
+            error_text("HTTP 401: bad s3cret? no", "s3cret", 300),
+            "HTTP 401: bad …? no"
+        );
+        assert_eq!(
+            error_text("a\u{1b}[2Jb", "", 300),
+            error_text("a\u{1b}[2Jb", "", 300)
+        );
+        assert!(!error_text("x\u{1b}[2J", "", 300).contains('\u{1b}'));
+        assert_eq!(error_text(&"x".repeat(1000), "", 300).len(), 300);
+    }
 
     #[test]
     fn results_alerts_and_summaries_as_json_and_text() {
@@ -153,7 +199,7 @@ mod tests {
             node: 1,
             fate: Fate::Received(Duration::from_micros(3_250)),
         };
-        p.published(0);
+        p.published(1, 0);
         p.outcome(&o);
         let v = result_json(&p, &o, SystemTime::UNIX_EPOCH);
         assert_eq!(v["seq"], 7);

@@ -110,7 +110,9 @@ impl Probe {
             .map_or_else(|| format!("node {node}"), |n| n.name.clone())
     }
 
-    pub fn published(&mut self, via: usize) {
+    /// The API accepted canary `seq` published via `via`.
+    pub fn published(&mut self, seq: u64, via: usize) {
+        self.tracker.accepted(seq);
         if let Some(n) = self.nodes.get_mut(via) {
             n.sent += 1;
         }

@@ -286,7 +286,7 @@ mod tests {
     }
 
     fn got(p: &mut Probe, ms: u64) {
-        p.published(0);
+        p.published(1, 0);
         p.outcome(&Canary {
             seq: 1,
             via: 0,

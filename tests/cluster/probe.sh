@@ -50,7 +50,7 @@ start_redis() {
 }
 
 start_node() { # PORT METRICS_PORT NAME
-    (cd "$TMP" && exec env HOST=127.0.0.1 PORT="$1" METRICS_HOST=127.0.0.1 METRICS_PORT="$2" \
+    (cd "$TMP" && exec env LOG_COLORS_ENABLED=false HOST=127.0.0.1 PORT="$1" METRICS_HOST=127.0.0.1 METRICS_PORT="$2" \
         ADAPTER_DRIVER=redis CACHE_DRIVER=redis QUEUE_DRIVER=memory \
         DATABASE_REDIS_HOST=127.0.0.1 DATABASE_REDIS_PORT="$REDIS_PORT" \
         SOCKUDO_DEFAULT_APP_ID=$APP_ID SOCKUDO_DEFAULT_APP_KEY=$KEY \
@@ -90,7 +90,7 @@ for n in node_a node_b; do
     pid_var=${n}_PID
     if kill -0 "${!pid_var}" 2>/dev/null; then state=running; else state=exited; fi
     echo "sockudo $n: $state; its log while Redis was down (last lines about redis):"
-    grep -iE 'redis|error|warn' "$TMP/$n.log" | tail -4 | cut -c1-220 | sed 's/^/    /'
+    sed 's/\x1b\[[0-9;]*m//g' "$TMP/$n.log" | grep -iE 'redis|error|warn' | sort -k3 | uniq -f2 -c | tail -6 | cut -c1-300 | sed 's/^/    /'
 done
 
 start_redis
