@@ -6,7 +6,8 @@
 #
 # 1. Redis up: a 20 s probe through both nodes is expected OK (exit 0).
 # 2. Redis stopped: the same probe is expected CRITICAL (exit 2); what sockudo does is printed.
-# 3. Redis restarted: the probe runs once more and its verdict is printed (not asserted).
+# 3. Redis restarted: the probe runs at once, and again 15 s later; their verdicts are
+#    printed (not asserted).
 # Only the processes this script starts are stopped, by their PIDs.
 set -uo pipefail
 
@@ -89,8 +90,10 @@ report down "$DOWN"
 for n in node_a node_b; do
     pid_var=${n}_PID
     if kill -0 "${!pid_var}" 2>/dev/null; then state=running; else state=exited; fi
-    echo "sockudo $n: $state; its log while Redis was down (last lines about redis):"
-    sed 's/\x1b\[[0-9;]*m//g' "$TMP/$n.log" | grep -iE 'redis|error|warn' | sort -k3 | uniq -f2 -c | tail -6 | cut -c1-300 | sed 's/^/    /'
+    echo "sockudo $n: $state; its errors and warnings so far, by kind:"
+    sed 's/\x1b\[[0-9;]*m//g' "$TMP/$n.log" | grep -E ' (ERROR|WARN) ' \
+        | sed -E 's/^[^ ]+ +(ERROR|WARN) .*(sockudo[a-z_:]*): /\1 \2: /' | cut -c1-150 \
+        | sort | uniq -c | sort -rn | head -6 | sed 's/^/    /'
 done
 
 start_redis
@@ -98,6 +101,9 @@ echo "--- redis restarted"
 sleep 2
 probe again; AGAIN=$?
 report again "$AGAIN"
+sleep 15
+probe later; LATER=$?
+report later "$LATER"
 
 figures() { # NAME: p50/p99/max and losses from the verdict's perfdata
     local line; line=$(tail -1 "$TMP/$1.out")
@@ -105,7 +111,7 @@ figures() { # NAME: p50/p99/max and losses from the verdict's perfdata
     echo "$1: sent $(get sent), received $(get received), lost $(get lost), late $(get late), p50 $(get latency_p50)s, p99 $(get latency_p99)s, max $(get latency_max)s"
 }
 echo "--- figures"
-figures up; figures down; figures again
+figures up; figures down; figures again; figures later
 
 if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ]; then
     echo "RESULT: as expected (OK with Redis, CRITICAL without)"
