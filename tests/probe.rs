@@ -214,3 +214,12 @@ async fn metrics_count_canaries_by_node_and_pass_promtool() {
     page.promtool_check();
     proc.terminate(EXIT).await;
 }
+
+#[tokio::test]
+async fn a_usage_error_is_unknown_as_nagios_expects() {
+    let server = Server::start(&[]).await;
+    let run = Server::probe(&[&server], SECRET, &["--for", "2s", "--interval", "0"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stderr.contains("--interval"), "{stderr}");
+}
