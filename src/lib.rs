@@ -11,6 +11,7 @@ pub mod field_path;
 pub mod metrics;
 pub mod net;
 pub mod output;
+pub mod probe;
 pub mod protocol;
 pub mod publish;
 pub mod recording;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
         Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
         Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
+        Some(Command::Probe(args)) => runtime.block_on(commands::probe::run(*args)),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -65,13 +66,13 @@ fn main() -> ExitCode {
     })
 }
 
-/// Clap's exit, except that `check` says UNKNOWN (3) for a usage error, as Nagios expects.
+/// Clap's exit, except that `check` and `probe` say UNKNOWN (3) for a usage error, as Nagios expects.
 fn usage_error(e: &clap::Error) -> ExitCode {
     let _ = e.print();
     let check = Cli::command()
         .ignore_errors(true)
         .try_get_matches()
-        .is_ok_and(|m| m.subcommand_name() == Some("check"));
+        .is_ok_and(|m| matches!(m.subcommand_name(), Some("check" | "probe")));
     match (e.use_stderr(), check) {
         (true, true) => ExitCode::from(tickertape::expect::Status::Unknown.code()),
         _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),

@@ -1,4 +1,4 @@
-//! Every default of `watch`, `replay` and `demo`, in one place. The clap attributes show
+//! Every default of `watch`, `replay`, `demo` and `probe`, in one place. The clap attributes show
 //! them in `--help`; the plans fall back on them when nothing else sets a value.
 //!
 //! Sizes and durations are written as the text `--help` shows (and parsed once, by the
@@ -40,6 +40,29 @@ pub fn observer_id() -> String {
     format!("{OBSERVER_PREFIX}{:08x}", rand::random::<u32>())
 }
 
+/// `probe --interval`: one canary a second.
+pub const PROBE_INTERVAL: &str = "1s";
+/// `probe --loss-after`: a canary not received within this is lost.
+pub const PROBE_LOSS_AFTER: &str = "5s";
+/// `probe --settle`: how long presence lists may differ before it counts.
+pub const PROBE_SETTLE: &str = "3s";
+/// `probe --warn-latency` and `--crit-latency` (p99).
+pub const PROBE_WARN_LATENCY: &str = "250ms";
+pub const PROBE_CRIT_LATENCY: &str = "1s";
+/// `probe --summary-every`.
+pub const PROBE_SUMMARY_EVERY: &str = "10s";
+/// `probe --channel`: this and eight hex digits.
+pub const PROBE_CHANNEL_PREFIX: &str = "private-tickertape-probe-";
+/// The presence channel every node joins: this and the canary channel's suffix.
+pub const PROBE_PRESENCE_PREFIX: &str = "presence-tickertape-probe-";
+/// The user id of node N on the presence channel: this and N.
+pub const PROBE_USER_PREFIX: &str = "probe-";
+
+/// A fresh probe id: eight hex digits (in the channel names and in every canary).
+pub fn probe_id() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +83,17 @@ mod tests {
         assert!(DEMO_LISTEN.parse::<std::net::SocketAddr>().is_ok());
         assert!(crate::dashboard::binding::FieldPath::parse(DEMO_TS_FIELD).is_ok());
         assert!(observer_id().starts_with(OBSERVER_PREFIX));
+        for d in [
+            PROBE_INTERVAL,
+            PROBE_LOSS_AFTER,
+            PROBE_SETTLE,
+            PROBE_WARN_LATENCY,
+            PROBE_CRIT_LATENCY,
+            PROBE_SUMMARY_EVERY,
+        ] {
+            assert!(duration::parse_interval(d).is_ok(), "{d}");
+        }
+        let channel = format!("{PROBE_CHANNEL_PREFIX}{}", probe_id());
+        assert!(crate::protocol::channel::validate_channel(&channel, false).is_ok());
     }
 }

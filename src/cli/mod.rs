@@ -7,6 +7,7 @@ pub mod duration;
 pub mod expect;
 pub mod layer;
 pub mod plan;
+pub mod probe;
 pub mod publish;
 pub mod serve;
 pub mod size;
@@ -88,6 +89,9 @@ pub enum Command {
     /// Watch for a while and judge the expectations, for cron, Nagios/Icinga and CI
     #[command(after_help = expect::CHECK_HELP)]
     Check(Box<expect::CheckArgs>),
+    /// A synthetic canary: publish and receive through one node or every node of a cluster
+    #[command(after_help = probe::PROBE_HELP)]
+    Probe(Box<probe::ProbeArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

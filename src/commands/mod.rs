@@ -5,6 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod discover;
 pub mod expectations;
+pub mod probe;
 pub mod replay;
 pub mod serve;
 pub mod stocks;

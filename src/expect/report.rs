@@ -40,7 +40,7 @@ pub fn nagios(v: &Verdict) -> String {
 
 /// One perfdata item. Labels are quoted; `'`, `=`, `|` and spaces (which naive parsers split
 /// on) cannot appear in them.
-fn perfdata(p: &Perf) -> String {
+pub fn perfdata(p: &Perf) -> String {
     let label: String = terminal_safe(&p.label)
         .chars()
         .map(|c| match c {

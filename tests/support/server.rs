@@ -82,6 +82,24 @@ impl Server {
         )
     }
 
+    /// This server as `probe --node` names it: `ws://127.0.0.1:PORT`.
+    pub fn node(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// `tickertape probe` through `nodes` (`--node` each), with this app's key, id and
+    /// `secret`, and any extra flags.
+    pub fn probe(nodes: &[&Server], secret: &str, extra: &[&str]) -> tokio::process::Command {
+        let mut cmd = bin::command();
+        cmd.arg("probe")
+            .args(["--key", KEY, "--app-id", "1", "--secret", secret]);
+        for n in nodes {
+            cmd.args(["--node", &n.node()]);
+        }
+        cmd.args(extra);
+        cmd
+    }
+
     pub fn url(&self, query: &str) -> String {
         format!("ws://{}/app/{KEY}?{query}", self.addr)
     }

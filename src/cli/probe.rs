@@ -1,0 +1,157 @@
+//! `tickertape probe`'s flags, and `--node`'s parser.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::duration::parse_interval;
+use super::{ConnectionArgs, defaults};
+use crate::client::validate_host;
+
+pub const PROBE_HELP: &str = "\
+Every --interval a canary (event tickertape-canary, data {seq, sent_at_ms, probe}) is
+published through a node's REST API (the nodes in turn) on a private channel, and must
+arrive over the WebSocket on every node. With several --node, every node also joins one
+presence channel (as probe-0, probe-1, …), and their member lists must agree.
+
+Output (stdout): a line per canary and node, and a summary every --summary-every and at
+the end; --json makes each an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"},
+{\"summary\":{…}} and {\"alert\":\"canary_missing\"|\"presence_mismatch\",\"change\",\"node\",\"detail\"}.
+Without --json, alerts and connection states go to stderr. A result is received, lost (not
+there within --loss-after; counted once), late (arrived after it was counted lost) or
+duplicate. Publish errors show the server's answer; the secret is never printed.
+
+With --for, the last line is the verdict, with perfdata, and the exit status is check's:
+  0  OK
+  1  WARNING   p99 latency >= --warn-latency, some publishes failed, or a duplicate
+  2  CRITICAL  a canary lost on any node, every publish failed, p99 >= --crit-latency,
+               a node not connected at the end, or presence lists that differed past
+               --settle
+  3  UNKNOWN   nothing to judge (no canary published or received), or a usage error
+  The worst wins: CRITICAL, then WARNING, then UNKNOWN.
+
+Examples:
+  tickertape probe --key app-key --secret \"$SECRET\" --app-id 1 --for 30s
+  tickertape probe --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 --json | jq -c 'select(.alert)'
+  tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C";
+
+/// One node: `ws://host:port` (WebSocket and REST API on the same address; wss → https).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// As the outputs name it: `ws://host:port`.
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+}
+
+/// Parses `--node`: ws://HOST[:PORT] or wss://HOST[:PORT] (http and https mean the same),
+/// with no path, user or query.
+pub fn parse_node(text: &str) -> Result<Node, String> {
+    let text = text.trim();
+    let bad = |why: &str| format!("--node {text:?}: {why} (give ws://HOST:PORT)");
+    let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let tls = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => false,
+        "wss" | "https" => true,
+        _ => return Err(bad("the scheme is not ws or wss")),
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
+        return Err(bad("only a host and a port"));
+    }
+    let default_port = if tls { 443 } else { 80 };
+    let (host, port) = if let Ok(addr) = rest.parse::<SocketAddr>() {
+        (addr.ip().to_string(), addr.port())
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (
+                h.to_owned(),
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|&p| p > 0)
+                    .ok_or_else(|| bad("the port is not a port number"))?,
+            ),
+            _ => (rest.to_owned(), default_port),
+        }
+    };
+    let host =
+        validate_host(host.trim_start_matches('[').trim_end_matches(']')).map_err(|e| bad(&e))?;
+    Ok(Node {
+        name: format!("{}://{rest}", if tls { "wss" } else { "ws" }),
+        host,
+        port,
+        tls,
+    })
+}
+
+/// `tickertape probe`: a synthetic canary through one node or a whole cluster.
+#[derive(clap::Args, Debug)]
+pub struct ProbeArgs {
+    /// A node of the app's cluster, reached directly (repeatable, at most 16): its REST API
+    /// is on the same address. Without one, the connection flags name the only node
+    #[arg(long = "node", value_name = "ws://HOST:PORT", value_parser = parse_node)]
+    pub nodes: Vec<Node>,
+    /// How often a canary is published
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_INTERVAL, value_parser = parse_interval)]
+    pub interval: Duration,
+    /// A canary not received on a node within this is lost there
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_LOSS_AFTER, value_parser = parse_interval)]
+    pub loss_after: Duration,
+    /// How long presence member lists may differ between nodes before it is an alert
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_SETTLE, value_parser = parse_interval)]
+    pub settle: Duration,
+    /// The private channel of the canaries [default: private-tickertape-probe-<random>]
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Option<String>,
+    /// End after this window and exit with a Nagios status (see below)
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_interval)]
+    pub window: Option<Duration>,
+    /// p99 latency at or above this is a WARNING
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_WARN_LATENCY, value_parser = parse_interval)]
+    pub warn_latency: Duration,
+    /// p99 latency at or above this is CRITICAL
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_CRIT_LATENCY, value_parser = parse_interval)]
+    pub crit_latency: Duration,
+    /// How often the summary is printed
+    #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_SUMMARY_EVERY, value_parser = parse_interval)]
+    pub summary_every: Duration,
+    /// Print NDJSON: a line per canary result, alerts, states and summaries
+    #[arg(long)]
+    pub json: bool,
+    /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
+    /// latency, sent, received, lost, late, duplicates, publish errors, by node
+    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    pub metrics: Option<SocketAddr>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_are_ws_urls_of_a_host_and_a_port() {
+        let n = parse_node("ws://127.0.0.1:6001").unwrap();
+        assert_eq!((n.host.as_str(), n.port, n.tls), ("127.0.0.1", 6001, false));
+        assert_eq!(n.name, "ws://127.0.0.1:6001");
+        let n = parse_node("wss://ws.example.com/").unwrap();
+        assert_eq!(
+            (n.host.as_str(), n.port, n.tls),
+            ("ws.example.com", 443, true)
+        );
+        assert_eq!(parse_node("http://h:81").unwrap().port, 81);
+        assert_eq!(parse_node("ws://[::1]:7").unwrap().host, "::1");
+        for bad in [
+            "127.0.0.1:6001",
+            "ftp://h",
+            "ws://h:0",
+            "ws://h:x",
+            "ws://h/app/key",
+            "ws://u:p@h:1",
+            "ws://",
+        ] {
+            assert!(parse_node(bad).is_err(), "{bad}");
+        }
+    }
+}
