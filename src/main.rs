@@ -41,6 +41,10 @@ fn main() -> ExitCode {
         Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
         Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
         Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
+        Some(Command::Webhooks(args)) => runtime.block_on(async {
+            commands::webhooks::run(tickertape::cli::webhooks::WebhooksPlan::from_args(*args)?)
+                .await
+        }),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -11,6 +11,7 @@ pub mod publish;
 pub mod serve;
 pub mod size;
 pub mod target;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Watch for a while and judge the expectations, for cron, Nagios/Icinga and CI
     #[command(after_help = expect::CHECK_HELP)]
     Check(Box<expect::CheckArgs>),
+    /// Receive webhooks (Pusher, sockudo, soketi, serve) and check their signatures
+    #[command(after_help = webhooks::WEBHOOKS_EXAMPLES)]
+    Webhooks(Box<webhooks::WebhooksArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -1,0 +1,181 @@
+//! Flags of `webhooks`, and their resolution into a [`WebhooksPlan`]: the apps whose
+//! signatures are checked, where to listen, and the receiver's bounds.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::defaults;
+use super::duration::{parse_duration, parse_timeout};
+use super::layer::first;
+use super::serve::AppParser;
+use super::size::parse_size;
+use crate::server::App;
+
+pub const WEBHOOKS_EXAMPLES: &str = "\
+Output:
+  One line per webhook event on stdout: time received, valid or INVALID, the app, the event.
+  An INVALID one is followed by why, the signature expected under the app's secret and the
+  one received (the secret itself is never shown).
+  --json prints one object per event instead:
+    {\"time_ms\":1327078148132,\"app\":\"1\",\"name\":\"channel_occupied\",\"channel\":\"stock_ticker\",
+     \"user_id\":null,\"event\":null,\"data\":null,\"socket_id\":null,\"valid\":true,\"reason\":null,
+     \"expected_signature\":null,\"signature\":\"…\"}
+  A body that is not a webhook's gives one object with \"name\":null and \"error\".
+  Refused requests (too big: 413, too slow: 408) are reported on stderr.
+
+Answers:
+  200 at once to every whole request, valid or not, before anything is printed: a sender
+  retries non-2xx answers, and a bad signature would only come again. --reject-invalid
+  answers 401 to an unknown key or a bad signature, and 400 to a body that is not a webhook.
+
+Apps (the X-Pusher-Key header picks one):
+  every --app, plus --key/--secret (PUSHER_APP_KEY, PUSHER_APP_SECRET, or the profile);
+  when none is given, the config file's [[server.apps]], else serve's 1:app-key:app-secret.
+
+Examples:
+  tickertape webhooks --listen 127.0.0.1:6010 --key \"$PUSHER_APP_KEY\" --secret \"$PUSHER_APP_SECRET\"
+  tickertape webhooks --app 1:app-key:app-secret --app 2:other-key:other-secret --json | jq .name
+  ngrok http 6010    # then set https://….ngrok.app/ as the webhook URL in Pusher's dashboard
+  tickertape webhooks --count 1 --timeout 30s --json   # wait for one webhook, for scripts";
+
+#[derive(Args, Debug)]
+pub struct WebhooksArgs {
+    /// Address to listen on for the webhooks' POSTs (any path)
+    #[arg(long, value_name = "IP:PORT", default_value = defaults::WEBHOOKS_LISTEN)]
+    pub listen: SocketAddr,
+    /// An app as ID:KEY:SECRET (repeatable); the X-Pusher-Key header picks the app
+    #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = AppParser)]
+    pub apps: Vec<App>,
+    /// App key of the app whose webhooks these are
+    #[arg(long, env = "PUSHER_APP_KEY")]
+    pub key: Option<String>,
+    /// App secret the signatures are checked with. Never printed
+    #[arg(long, env = "PUSHER_APP_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// App id, shown with each webhook [default: the key]
+    #[arg(long, env = "PUSHER_APP_ID")]
+    pub app_id: Option<String>,
+    /// Profile of the config file for the key, secret and app id
+    #[arg(long, env = "TICKERTAPE_PROFILE")]
+    pub profile: Option<String>,
+    /// Config file [default: $XDG_CONFIG_HOME/tickertape/config.toml]
+    #[arg(long, value_name = "FILE", env = "TICKERTAPE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object per webhook event on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after N webhook events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long: 20s, 2m, or a number of seconds
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Answer 401 to an unknown key or a bad signature (and 400 to a body that is not a
+    /// webhook's) instead of 200
+    #[arg(long)]
+    pub reject_invalid: bool,
+    /// Largest body read; a bigger one gets 413 and is reported
+    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_BODY, value_parser = parse_size, help_heading = "Limits")]
+    pub max_body: usize,
+    /// A request's headers must arrive within this
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this after its headers, else 408
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
+    pub body_timeout: Duration,
+    /// Connections open at once, and requests read at once; more are answered 503
+    #[arg(long, value_name = "N", default_value_t = defaults::WEBHOOKS_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize), help_heading = "Limits")]
+    pub max_connections: usize,
+    /// Bytes of output waiting for stdout; past it, webhooks are counted as not shown
+    /// (on stderr) and still answered
+    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_QUEUE, value_parser = parse_size, help_heading = "Limits")]
+    pub max_queue: usize,
+}
+
+/// Everything `webhooks` needs, resolved.
+#[derive(Debug)]
+pub struct WebhooksPlan {
+    pub listen: SocketAddr,
+    pub apps: Vec<App>,
+    pub json: bool,
+    pub count: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub reject_invalid: bool,
+    pub max_body: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+    pub max_queue: usize,
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl WebhooksPlan {
+    pub fn from_args(args: WebhooksArgs) -> anyhow::Result<WebhooksPlan> {
+        if args.max_connections == 0 {
+            bail!("--max-connections 0 would refuse everything; the least is 1");
+        }
+        let (file, path) = super::config_file::load(args.config.as_deref())?;
+        let profile = file.profile(non_empty(args.profile).as_deref(), path.as_deref())?;
+        let key = first(non_empty(args.key), profile.key);
+        let secret = first(non_empty(args.secret), profile.secret);
+        let id = first(non_empty(args.app_id), profile.app_id);
+        let mut apps = args.apps;
+        match (key, secret) {
+            (Some(key), Some(secret)) => apps.push(App {
+                id: id.unwrap_or_else(|| key.clone()),
+                key,
+                secret: crate::client::Secret::new(secret),
+                client_events: true,
+                enabled: true,
+            }),
+            (Some(_), None) => bail!(
+                "the app key needs its secret to check signatures: pass --secret or set \
+                 PUSHER_APP_SECRET"
+            ),
+            (None, Some(_)) => {
+                bail!("the secret needs its app key: pass --key or set PUSHER_APP_KEY")
+            }
+            (None, None) => {}
+        }
+        if apps.is_empty() {
+            apps = file
+                .server
+                .apps
+                .iter()
+                .map(|a| App {
+                    id: a.id.clone(),
+                    key: a.key.clone(),
+                    secret: crate::client::Secret::new(a.secret.clone()),
+                    client_events: a.client_events,
+                    enabled: a.enabled,
+                })
+                .collect();
+        }
+        if apps.is_empty() {
+            apps.push(App::local_default());
+        }
+        // The first app given for a key is the one its webhooks are checked against.
+        let mut seen = std::collections::HashSet::new();
+        apps.retain(|a| seen.insert(a.key.clone()));
+        Ok(WebhooksPlan {
+            listen: args.listen,
+            apps,
+            json: args.json,
+            count: args.count,
+            timeout: args.timeout,
+            reject_invalid: args.reject_invalid,
+            max_body: args.max_body,
+            header_timeout: args.header_timeout,
+            body_timeout: args.body_timeout,
+            max_connections: args.max_connections,
+            max_queue: args.max_queue,
+        })
+    }
+}
