@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod scripted;
 pub mod server;
 pub mod tls;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;
