@@ -283,3 +283,43 @@ async fn timeout_ends_a_quiet_receiver() {
     let (code, stdout, _) = rx.proc.finish(WAIT).await;
     assert_eq!((code, stdout.as_str()), (0, ""));
 }
+
+#[tokio::test]
+async fn credentials_come_from_the_environment_else_the_profile() {
+    let home = support::webhooks::home_with_config(
+        "profile",
+        "[profiles.default]\nkey = \"p-key\"\nsecret = \"p-secret\"\napp_id = \"5\"\n",
+    );
+    let body = occupied("c");
+
+    let cmd = support::bin::command_in(&home);
+    let rx = Receiver::start_cmd(cmd, &["--json", "--count", "1"]).await;
+    rx.post_signed("p-key", "p-secret", &body).await;
+    let (_, stdout, stderr) = rx.proc.finish(WAIT).await;
+    let v = &objects(&stdout)[0];
+    assert_eq!(
+        (v["app"].as_str(), v["valid"].as_bool()),
+        (Some("5"), Some(true))
+    );
+    assert!(!stderr.contains("p-secret"));
+
+    let mut cmd = support::bin::command_in(&home);
+    cmd.env("PUSHER_APP_KEY", "e-key")
+        .env("PUSHER_APP_SECRET", "e-secret")
+        .env("PUSHER_APP_ID", "9");
+    let rx = Receiver::start_cmd(cmd, &["--json", "--count", "1"]).await;
+    rx.post_signed("e-key", "e-secret", &body).await;
+    let (_, stdout, _) = rx.proc.finish(WAIT).await;
+    let v = &objects(&stdout)[0];
+    assert_eq!(
+        (v["app"].as_str(), v["valid"].as_bool()),
+        (Some("9"), Some(true))
+    );
+
+    // A key without its secret is refused before listening.
+    let mut cmd = support::bin::command();
+    cmd.args(["webhooks", "--key", "k"]);
+    let (code, _, stderr) = support::bin::Proc::spawn(&mut cmd).finish(WAIT).await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("needs its secret"), "{stderr}");
+}

@@ -21,9 +21,11 @@ Output:
   An INVALID one is followed by why, the signature expected under the app's secret and the
   one received (the secret itself is never shown).
   --json prints one object per event instead:
-    {\"time_ms\":1327078148132,\"app\":\"1\",\"name\":\"channel_occupied\",\"channel\":\"stock_ticker\",
-     \"user_id\":null,\"event\":null,\"data\":null,\"socket_id\":null,\"valid\":true,\"reason\":null,
+    {\"time_ms\":1327078148132,\"received_at\":\"2026-11-28T10:00:00.123Z\",\"app\":\"1\",
+     \"key\":\"app-key\",\"name\":\"channel_occupied\",\"channel\":\"stock_ticker\",\"user_id\":null,
+     \"event\":null,\"data\":null,\"socket_id\":null,\"valid\":true,\"reason\":null,
      \"expected_signature\":null,\"signature\":\"…\"}
+  time_ms is the sender's; expected_signature is set when valid is false and the app known.
   A body that is not a webhook's gives one object with \"name\":null and \"error\".
   Refused requests (too big: 413, too slow: 408) are reported on stderr.
 

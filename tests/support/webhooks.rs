@@ -30,10 +30,16 @@ impl Receiver {
     /// The same, with stdout going to `stdout` (e.g. a pipe nobody reads).
     pub async fn start_with(args: &[&str], stdout: Stdio) -> Receiver {
         let mut cmd = bin::command();
+        cmd.stdout(stdout);
+        Receiver::start_cmd(cmd, args).await
+    }
+
+    /// `cmd` (from [`bin::command`] or [`bin::command_in`], with its environment) running
+    /// `webhooks --listen 127.0.0.1:0 ARGS`.
+    pub async fn start_cmd(mut cmd: tokio::process::Command, args: &[&str]) -> Receiver {
         cmd.arg("webhooks")
             .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(stdout);
+            .args(args);
         let mut proc = Proc::spawn(&mut cmd);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
@@ -119,4 +125,14 @@ pub fn occupied(channel: &str) -> String {
     format!(
         r#"{{"time_ms":1700000000000,"events":[{{"name":"channel_occupied","channel":"{channel}"}}]}}"#
     )
+}
+
+/// A fresh config home for this process holding `tickertape/config.toml` = `toml`.
+pub fn home_with_config(name: &str, toml: &str) -> std::path::PathBuf {
+    let home =
+        std::env::temp_dir().join(format!("tickertape-webhooks-{}-{name}", std::process::id()));
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).expect("a config home");
+    std::fs::write(dir.join("config.toml"), toml).expect("write config.toml");
+    home
 }
