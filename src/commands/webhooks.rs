@@ -185,7 +185,8 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         text: Some(axum::body::Bytes::from_static(text.as_bytes())),
         then: Some(then),
     };
-    (status, Body::new(body)).into_response()
+    let plain = HeaderValue::from_static("text/plain; charset=utf-8");
+    (status, [(header::CONTENT_TYPE, plain)], Body::new(body)).into_response()
 }
 
 /// What to do once the answer's body has been handed to the connection: queue the output
