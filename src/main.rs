@@ -42,6 +42,10 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
         Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
         Some(Command::Probe(args)) => runtime.block_on(commands::probe::run(*args)),
+        Some(Command::Webhooks(args)) => runtime.block_on(async {
+            commands::webhooks::run(tickertape::cli::webhooks::WebhooksPlan::from_args(*args)?)
+                .await
+        }),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -75,7 +75,7 @@ pub struct ServerApp {
     pub enabled: bool,
     /// Where this app's webhooks go, and which events.
     #[serde(default)]
-    pub webhooks: Vec<super::webhooks::WebhookEntry>,
+    pub webhooks: Vec<super::serve_webhooks::WebhookEntry>,
 }
 
 fn yes() -> bool {

@@ -35,6 +35,18 @@ pub const DEMO_TS_FIELD: &str = "ts";
 /// to everyone listing the members what this member is. A random suffix follows.
 pub const OBSERVER_PREFIX: &str = "tickertape-observer-";
 
+/// `webhooks --listen`: a port beside the embedded server's 6001.
+pub const WEBHOOKS_LISTEN: &str = "127.0.0.1:6010";
+/// `webhooks --max-body`: Pusher's bodies are a few KiB; client events can carry 10 KiB each.
+pub const WEBHOOKS_MAX_BODY: &str = "1MiB";
+/// `webhooks --body-timeout` (and its header deadline, as `serve --header-timeout`).
+pub const WEBHOOKS_BODY_TIMEOUT: &str = "10s";
+/// `webhooks --max-queue`: bytes of lines waiting for stdout; past it, webhooks are counted
+/// as not shown instead.
+pub const WEBHOOKS_MAX_QUEUE: &str = "16MiB";
+/// `webhooks --max-connections` and requests read at once.
+pub const WEBHOOKS_MAX_CONNECTIONS: usize = 256;
+
 /// A fresh observer id: [`OBSERVER_PREFIX`] and eight hex digits.
 pub fn observer_id() -> String {
     format!("{OBSERVER_PREFIX}{:08x}", rand::random::<u32>())
@@ -95,5 +107,9 @@ mod tests {
         }
         let channel = format!("{PROBE_CHANNEL_PREFIX}{}", probe_id());
         assert!(crate::protocol::channel::validate_channel(&channel, false).is_ok());
+        assert!(WEBHOOKS_LISTEN.parse::<std::net::SocketAddr>().is_ok());
+        assert!(size::parse_size(WEBHOOKS_MAX_BODY).is_ok());
+        assert!(size::parse_size(WEBHOOKS_MAX_QUEUE).is_ok());
+        assert!(duration::parse_timeout(WEBHOOKS_BODY_TIMEOUT).is_ok());
     }
 }

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod probe;
 pub mod publish;
 pub mod serve;
+pub mod serve_webhooks;
 pub mod size;
 pub mod target;
 pub mod webhooks;
@@ -92,6 +93,9 @@ pub enum Command {
     /// A synthetic canary: publish and receive through one node or every node of a cluster
     #[command(after_help = probe::PROBE_HELP)]
     Probe(Box<probe::ProbeArgs>),
+    /// Receive webhooks (Pusher, sockudo, soketi, serve) and check their signatures
+    #[command(after_help = webhooks::WEBHOOKS_EXAMPLES)]
+    Webhooks(Box<webhooks::WebhooksArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

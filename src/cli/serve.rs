@@ -86,7 +86,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
-    pub webhooks: super::webhooks::WebhookArgs,
+    pub webhooks: super::serve_webhooks::WebhookArgs,
 }
 
 impl ServeArgs {

@@ -1,137 +1,183 @@
-//! `serve`'s webhook flags, and the targets they and the config file give each app.
+//! Flags of `webhooks`, and their resolution into a [`WebhooksPlan`]: the apps whose
+//! signatures are checked, where to listen, and the receiver's bounds.
 
-use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::bail;
 use clap::Args;
 
-use super::config_file::ServerApp;
-use super::duration::parse_timeout;
+use super::defaults;
+use super::duration::{parse_duration, parse_timeout};
+use super::layer::first;
+use super::serve::AppParser;
+use super::size::parse_size;
 use crate::server::App;
-use crate::server::webhooks::target::{KindName, parse_kinds};
-use crate::server::webhooks::{
-    Kinds, QueueLimits, Target, WebhookConfig, WebhookLimits, WebhookUrl,
-};
+
+pub const WEBHOOKS_EXAMPLES: &str = "\
+Output:
+  One line per webhook event on stdout: time received, valid or INVALID, the app, the event.
+  An INVALID one is followed by why, the signature expected under the app's secret and the
+  one received (the secret itself is never shown).
+  --json prints one object per event instead:
+    {\"time_ms\":1327078148132,\"received_at\":\"2026-11-28T10:00:00.123Z\",\"app\":\"1\",
+     \"key\":\"app-key\",\"name\":\"channel_occupied\",\"channel\":\"stock_ticker\",\"user_id\":null,
+     \"event\":null,\"data\":null,\"socket_id\":null,\"valid\":true,\"reason\":null,
+     \"expected_signature\":null,\"signature\":\"…\"}
+  time_ms is the sender's; expected_signature is set when valid is false and the app known.
+  A body that is not a webhook's gives one object with \"name\":null and \"error\".
+  Refused requests (too big: 413, too slow: 408) are reported on stderr.
+
+Answers:
+  200 at once to every whole request, valid or not, before anything is printed: a sender
+  retries non-2xx answers, and a bad signature would only come again. --reject-invalid
+  answers 401 to an unknown key or a bad signature, and 400 to a body that is not a webhook.
+
+Apps (the X-Pusher-Key header picks one):
+  every --app, plus --key/--secret (PUSHER_APP_KEY, PUSHER_APP_SECRET, or the profile);
+  when none is given, the config file's [[server.apps]], else serve's 1:app-key:app-secret.
+
+Examples:
+  tickertape webhooks --listen 127.0.0.1:6010 --key \"$PUSHER_APP_KEY\" --secret \"$PUSHER_APP_SECRET\"
+  tickertape webhooks --app 1:app-key:app-secret --app 2:other-key:other-secret --json | jq .name
+  ngrok http 6010    # then set https://….ngrok.app/ as the webhook URL in Pusher's dashboard
+  tickertape webhooks --count 1 --timeout 30s --json   # wait for one webhook, for scripts";
 
 #[derive(Args, Debug)]
-#[command(next_help_heading = "Webhooks")]
-pub struct WebhookArgs {
-    /// POST Pusher webhooks of every app to URL (repeatable): channel_occupied,
-    /// channel_vacated, member_added, member_removed, client_event and cache_miss, batched,
-    /// signed with the app's secret (X-Pusher-Key, X-Pusher-Signature)
-    #[arg(long = "webhook", value_name = "URL", value_parser = WebhookUrlParser)]
-    pub urls: Vec<WebhookUrl>,
-    /// Only these events for --webhook: a comma list, e.g. channel_occupied,channel_vacated
-    #[arg(long, value_name = "LIST", requires = "urls", value_parser = parse_kinds)]
-    pub webhook_events: Option<Kinds>,
-    /// Events waiting per webhook URL; past it (a slow or dead receiver) events are dropped
-    /// and counted
-    #[arg(long, value_name = "N", default_value_t = 10_000,
-          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub webhook_queue: u32,
-    /// Bytes of events waiting per webhook URL (each event counts its strings and 64 B)
-    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = super::size::parse_size)]
-    pub webhook_queue_bytes: usize,
-    /// One webhook request's deadline: connecting, sending and the answer
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
-    pub webhook_timeout: Duration,
-    /// How long a failed webhook request (no answer in time, or not 2xx) is retried, with
-    /// backoff from 0.5 s doubling up to 8 s, before its events are dropped and counted
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
-    pub webhook_retry_for: Duration,
+pub struct WebhooksArgs {
+    /// Address to listen on for the webhooks' POSTs (any path)
+    #[arg(long, value_name = "IP:PORT", default_value = defaults::WEBHOOKS_LISTEN)]
+    pub listen: SocketAddr,
+    /// An app as ID:KEY:SECRET (repeatable); the X-Pusher-Key header picks the app
+    #[arg(long = "app", value_name = "ID:KEY:SECRET", value_parser = AppParser)]
+    pub apps: Vec<App>,
+    /// App key of the app whose webhooks these are
+    #[arg(long, env = "PUSHER_APP_KEY")]
+    pub key: Option<String>,
+    /// App secret the signatures are checked with. Never printed
+    #[arg(long, env = "PUSHER_APP_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// App id, shown with each webhook [default: the key]
+    #[arg(long, env = "PUSHER_APP_ID")]
+    pub app_id: Option<String>,
+    /// Profile of the config file for the key, secret and app id
+    #[arg(long, env = "TICKERTAPE_PROFILE")]
+    pub profile: Option<String>,
+    /// Config file [default: $XDG_CONFIG_HOME/tickertape/config.toml]
+    #[arg(long, value_name = "FILE", env = "TICKERTAPE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object per webhook event on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after N webhook events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long: 20s, 2m, or a number of seconds
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Answer 401 to an unknown key or a bad signature (and 400 to a body that is not a
+    /// webhook's) instead of 200
+    #[arg(long)]
+    pub reject_invalid: bool,
+    /// Largest body read; a bigger one gets 413 and is reported
+    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_BODY, value_parser = parse_size, help_heading = "Limits")]
+    pub max_body: usize,
+    /// A request's headers must arrive within this
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this after its headers, else 408
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
+    pub body_timeout: Duration,
+    /// Connections open at once, and requests read at once; more are answered 503
+    #[arg(long, value_name = "N", default_value_t = defaults::WEBHOOKS_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize), help_heading = "Limits")]
+    pub max_connections: usize,
+    /// Bytes of output waiting for stdout; past it, webhooks are counted as not shown
+    /// (on stderr) and still answered
+    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_QUEUE, value_parser = parse_size, help_heading = "Limits")]
+    pub max_queue: usize,
 }
 
-impl WebhookArgs {
-    fn limits(&self) -> WebhookLimits {
-        WebhookLimits {
-            queue: QueueLimits {
-                events: self.webhook_queue as usize,
-                bytes: self.webhook_queue_bytes,
-            },
-            timeout: self.webhook_timeout,
-            retry_for: self.webhook_retry_for,
-            ..WebhookLimits::default()
-        }
-    }
+/// Everything `webhooks` needs, resolved.
+#[derive(Debug)]
+pub struct WebhooksPlan {
+    pub listen: SocketAddr,
+    pub apps: Vec<App>,
+    pub json: bool,
+    pub count: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub reject_invalid: bool,
+    pub max_body: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+    pub max_queue: usize,
+}
 
-    /// Each app's targets: the config file's own (when the apps are the file's), then every
-    /// `--webhook`.
-    pub fn config(
-        &self,
-        apps: &[App],
-        file_apps: Option<&[ServerApp]>,
-    ) -> anyhow::Result<WebhookConfig> {
-        let mut targets: HashMap<String, Vec<Target>> = HashMap::new();
-        for app in file_apps.unwrap_or_default() {
-            for (n, hook) in app.webhooks.iter().enumerate() {
-                let kinds = match &hook.events {
-                    None => Kinds::all(),
-                    Some(list) if list.is_empty() => anyhow::bail!(
-                        "invalid config file: app {}'s webhook {} has events = [], which sends \
-                         nothing; leave events out to send every event",
-                        app.id,
-                        n + 1
-                    ),
-                    Some(list) => Kinds(list.iter().map(|k| k.0).collect()),
-                };
-                targets.entry(app.id.clone()).or_default().push(Target {
-                    url: hook.url.clone(),
-                    kinds,
-                });
-            }
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl WebhooksPlan {
+    pub fn from_args(args: WebhooksArgs) -> anyhow::Result<WebhooksPlan> {
+        if args.max_connections == 0 {
+            bail!("--max-connections 0 would refuse everything; the least is 1");
         }
-        let kinds = self.webhook_events.clone().unwrap_or_else(Kinds::all);
-        for app in apps {
-            for url in &self.urls {
-                targets.entry(app.id.clone()).or_default().push(Target {
-                    url: url.clone(),
-                    kinds: kinds.clone(),
-                });
+        let (file, path) = super::config_file::load(args.config.as_deref())?;
+        let profile = file.profile(non_empty(args.profile).as_deref(), path.as_deref())?;
+        let key = first(non_empty(args.key), profile.key);
+        let secret = first(non_empty(args.secret), profile.secret);
+        let id = first(non_empty(args.app_id), profile.app_id);
+        let mut apps = args.apps;
+        match (key, secret) {
+            (Some(key), Some(secret)) => apps.push(App {
+                id: id.unwrap_or_else(|| key.clone()),
+                key,
+                secret: crate::client::Secret::new(secret),
+                client_events: true,
+                enabled: true,
+            }),
+            (Some(_), None) => bail!(
+                "the app key needs its secret to check signatures: pass --secret or set \
+                 PUSHER_APP_SECRET"
+            ),
+            (None, Some(_)) => {
+                bail!("the secret needs its app key: pass --key or set PUSHER_APP_KEY")
             }
+            (None, None) => {}
         }
-        Ok(WebhookConfig {
-            targets,
-            limits: self.limits(),
+        if apps.is_empty() {
+            apps = file
+                .server
+                .apps
+                .iter()
+                .map(|a| App {
+                    id: a.id.clone(),
+                    key: a.key.clone(),
+                    secret: crate::client::Secret::new(a.secret.clone()),
+                    client_events: a.client_events,
+                    enabled: a.enabled,
+                })
+                .collect();
+        }
+        if apps.is_empty() {
+            apps.push(App::local_default());
+        }
+        // The first app given for a key is the one its webhooks are checked against.
+        let mut seen = std::collections::HashSet::new();
+        apps.retain(|a| seen.insert(a.key.clone()));
+        Ok(WebhooksPlan {
+            listen: args.listen,
+            apps,
+            json: args.json,
+            count: args.count,
+            timeout: args.timeout,
+            reject_invalid: args.reject_invalid,
+            max_body: args.max_body,
+            header_timeout: args.header_timeout,
+            body_timeout: args.body_timeout,
+            max_connections: args.max_connections,
+            max_queue: args.max_queue,
         })
-    }
-}
-
-/// A config file app's webhook: `{ url = "…", events = ["channel_occupied", …] }`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookEntry {
-    pub url: WebhookUrl,
-    /// Every event when absent.
-    #[serde(default)]
-    pub events: Option<Vec<KindName>>,
-}
-
-/// Parses `--webhook URL`. clap's own "invalid value" error repeats the value, which may
-/// hold credentials: this one names the flag and the problem, with the URL redacted.
-#[derive(Clone, Copy, Debug)]
-pub struct WebhookUrlParser;
-
-impl clap::builder::TypedValueParser for WebhookUrlParser {
-    type Value = WebhookUrl;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<WebhookUrl, clap::Error> {
-        let problem = match value.to_str() {
-            Some(text) => match WebhookUrl::parse(text) {
-                Ok(url) => return Ok(url),
-                Err(problem) => problem,
-            },
-            None => "the value is not UTF-8".to_owned(),
-        };
-        let problem = crate::safe_text::terminal_safe(&problem).into_owned();
-        let err = clap::Error::raw(
-            clap::error::ErrorKind::ValueValidation,
-            format!("invalid value for '--webhook <URL>': {problem}\n"),
-        );
-        Err(err.with_cmd(cmd))
     }
 }

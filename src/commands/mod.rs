@@ -11,3 +11,4 @@ pub mod serve;
 pub mod stocks;
 pub mod trigger;
 pub mod watch;
+pub mod webhooks;

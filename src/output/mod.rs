@@ -8,3 +8,5 @@ pub mod lines;
 pub mod ndjson;
 pub mod stdout;
 pub mod summary;
+pub mod webhook_queue;
+pub mod webhooks;

@@ -5,6 +5,8 @@
 //! `X-Pusher-Key`, and in `X-Pusher-Signature` the lowercase hex HMAC-SHA256 of the body's
 //! exact bytes under the app's secret.
 
+pub mod check;
+
 use serde::{Deserialize, Serialize};
 
 use super::signature::{hmac_sha256_hex, verify_hex};

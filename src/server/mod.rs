@@ -8,7 +8,7 @@ pub mod handshake;
 pub mod hub;
 mod idle;
 pub mod limits;
-mod listen;
+pub mod listen;
 pub mod log;
 pub mod queue;
 mod rest;

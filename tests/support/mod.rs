@@ -10,6 +10,7 @@ pub mod scripted;
 pub mod server;
 pub mod tls;
 pub mod webhook_sink;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,0 +1,268 @@
+//! `tickertape webhooks`: receives webhooks (from Pusher through a tunnel, sockudo, soketi
+//! or `serve`), answers at once, then shows each event with whether its signature is the
+//! app's, and why not. The HTTP side reuses the server's accept loop (its caps on
+//! connections, header deadline and idle timeout); bodies are read here, capped in bytes
+//! and in time; output goes through a bounded queue to a thread of its own.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+
+use crate::cli::webhooks::WebhooksPlan;
+use crate::output::webhook_queue::{self, Ended, Out, Queue};
+use crate::output::webhooks::{Received, duration_text, render};
+use crate::protocol::webhook::check::{AppSecret, check};
+use crate::protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
+use crate::safe_text::terminal_safe;
+use crate::server::App;
+use crate::server::limits::{Limits, Slot, Slots};
+
+/// How long the output may take, at the end, to write what is queued.
+const DRAIN: Duration = Duration::from_secs(2);
+
+struct Receiver {
+    apps: Vec<App>,
+    json: bool,
+    reject_invalid: bool,
+    max_body: usize,
+    body_timeout: Duration,
+    in_flight: Arc<Slots>,
+    out: Queue,
+}
+
+pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
+    let listener = TcpListener::bind(plan.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", plan.listen))?;
+    let addr = listener.local_addr()?;
+    let (out, mut writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
+    let limits = Limits {
+        header_timeout: plan.header_timeout,
+        body_timeout: plan.body_timeout,
+        max_http_connections: plan.max_connections,
+        max_http_per_ip: plan.max_connections,
+        ..Limits::default()
+    };
+    for app in &plan.apps {
+        eprintln!(
+            "tickertape: checking webhooks of app {} (key {})",
+            terminal_safe(&app.id),
+            terminal_safe(&app.key)
+        );
+    }
+    let in_flight = Slots::new(plan.max_connections);
+    let receiver = Arc::new(Receiver {
+        apps: plan.apps,
+        json: plan.json,
+        reject_invalid: plan.reject_invalid,
+        max_body: plan.max_body,
+        body_timeout: plan.body_timeout,
+        in_flight: in_flight.clone(),
+        out,
+    });
+    let router = Router::new().fallback(receive).with_state(receiver);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(crate::server::listen::serve(
+        listener, router, limits, stopped,
+    ));
+    let shutdown = super::serve::Shutdown::install().wait();
+    tokio::pin!(shutdown);
+    eprintln!("tickertape: receiving webhooks on http://{addr}/");
+    let deadline = plan.timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut reported = 0;
+    let ended = loop {
+        tokio::select! {
+            ended = writer.stopped() => break Some(ended),
+            () = &mut shutdown => break None,
+            () = async { match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            } } => break None,
+            _ = tick.tick() => reported = report_dropped(writer.dropped(), reported),
+        }
+    };
+    stop.send_replace(true);
+    task.abort();
+    // Requests being answered finish (their connections close after them), and their
+    // output joins the queue, before the queue is drained.
+    let until = tokio::time::Instant::now() + DRAIN;
+    while in_flight.in_use() > 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let dropped = writer.dropped();
+    let ended = match ended {
+        Some(ended) => Some(ended),
+        None => writer.finish(DRAIN).await,
+    };
+    report_dropped(dropped, reported);
+    if let Some(Ended::Failed(e)) = ended {
+        anyhow::bail!("cannot write the output: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr how many events were not shown, when that grew; the count said.
+fn report_dropped(dropped: u64, reported: u64) -> u64 {
+    if dropped > reported {
+        eprintln!(
+            "tickertape: {dropped} webhook events not shown in all: the output fell behind \
+             (its queue was full; see --max-queue). They were answered all the same."
+        );
+    }
+    dropped
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+}
+
+async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
+    if req.method() != Method::POST {
+        let mut resp = answer(StatusCode::METHOD_NOT_ALLOWED, "webhooks are POST requests");
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let Some(slot) = rx.in_flight.try_take() else {
+        return answer(StatusCode::SERVICE_UNAVAILABLE, "too many requests at once");
+    };
+    let (parts, body) = req.into_parts();
+    let body = match read_body(&rx, body).await {
+        Ok(body) => body,
+        Err((status, why)) => {
+            rx.out.send(Out::Notice(format!(
+                "tickertape: refused a webhook to {} ({}): {why}\n",
+                terminal_safe(parts.uri.path()),
+                status.as_u16()
+            )));
+            let mut resp = answer(status, &why);
+            // The rest of the body may still come: this connection cannot be reused.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
+    };
+    let key = header(&parts.headers, KEY_HEADER);
+    let signature = header(&parts.headers, SIGNATURE_HEADER);
+    let apps: Vec<AppSecret<'_>> = rx
+        .apps
+        .iter()
+        .map(|a| AppSecret {
+            id: &a.id,
+            key: &a.key,
+            secret: a.secret.expose(),
+        })
+        .collect();
+    let checked = check(&apps, key.as_deref(), signature.as_deref(), &body);
+    let received = Received {
+        at: SystemTime::now(),
+        key: key.as_deref(),
+        signature: signature.as_deref(),
+        body: &body,
+        check: &checked,
+    };
+    let (texts, is_webhook) = render(&received, rx.json);
+    let (status, text) = match (rx.reject_invalid, checked.is_valid(), is_webhook) {
+        (true, false, _) => (StatusCode::UNAUTHORIZED, "invalid signature\n"),
+        (true, true, false) => (StatusCode::BAD_REQUEST, "not a webhook body\n"),
+        _ => (StatusCode::OK, "ok\n"),
+    };
+    // Shown once the answer has gone out, never before.
+    let then = Then {
+        out: rx.out.clone(),
+        item: Out::Events(texts),
+        _slot: slot,
+    };
+    let body = AnswerBody {
+        text: Some(axum::body::Bytes::from_static(text.as_bytes())),
+        then: Some(then),
+    };
+    let plain = HeaderValue::from_static("text/plain; charset=utf-8");
+    (status, [(header::CONTENT_TYPE, plain)], Body::new(body)).into_response()
+}
+
+/// What to do once the answer's body has been handed to the connection: queue the output
+/// and give the request's slot back.
+struct Then {
+    out: Queue,
+    item: Out,
+    _slot: Slot,
+}
+
+/// A short answer that queues its request's output when it is done (or dropped).
+struct AnswerBody {
+    text: Option<axum::body::Bytes>,
+    then: Option<Then>,
+}
+
+impl Drop for AnswerBody {
+    fn drop(&mut self) {
+        if let Some(then) = self.then.take() {
+            then.out.send(then.item);
+        }
+    }
+}
+
+impl hyper::body::Body for AnswerBody {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.text.take().map(|t| Ok(hyper::body::Frame::data(t))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.text.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.text.as_ref().map_or(0, |t| t.len() as u64))
+    }
+}
+
+async fn read_body(rx: &Receiver, body: Body) -> Result<axum::body::Bytes, (StatusCode, String)> {
+    match tokio::time::timeout(rx.body_timeout, to_bytes(body, rx.max_body)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            Err(if too_large {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is over {} bytes (--max-body)", rx.max_body),
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("the body could not be read: {e}"),
+                )
+            })
+        }
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {} (--body-timeout)",
+                duration_text(rx.body_timeout)
+            ),
+        )),
+    }
+}
+
+/// A short plain-text answer. Never says what was expected: that is for the receiver's
+/// own output only, not for whoever can reach the port.
+fn answer(status: StatusCode, text: &str) -> Response {
+    (status, format!("{text}\n")).into_response()
+}
