@@ -249,6 +249,10 @@ pub struct WatchArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub expect: expect::ExpectArgs,
+    /// A node to connect to, as ws://host:port or wss://host:port (repeatable, at most 16):
+    /// one connection each, with the same key and secret, labelled host:port
+    #[arg(long = "node", value_name = "URL", help_heading = "Connection")]
+    pub nodes: Vec<String>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -27,7 +27,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let producer = tokio::task::spawn_blocking(move || {
         feed(std::io::BufReader::new(file), speed, from, &tx, &cancel)
     });
-    let code = super::watch::consume(plan.front, None, rx, None).await;
+    let code = super::watch::consume(plan.front, Vec::new(), rx, None, Default::default()).await;
     drop(ended);
     let code = code?;
     match producer.await.context("the replay stopped")?? {

@@ -110,6 +110,8 @@ pub struct State {
     pub theme: Theme,
     /// `--expect`: what is broken, for the alert strip and the red rows.
     pub alerts: super::alerts::Alerts,
+    /// With several connections: each one's state, and the labels of lines and rows.
+    pub connections: super::connections::Connections,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -142,6 +144,7 @@ impl State {
             started: now,
             theme: Theme::new(options.color, options.ascii),
             alerts: Default::default(),
+            connections: Default::default(),
             options,
             bindings,
         }
@@ -277,7 +280,9 @@ impl State {
         match view {
             Some(View::Ticker { key, value }) => {
                 let data = incoming::value(&ev);
-                self.ticker.update(key.get(&data), value.get(&data), now);
+                let labelled = self.connections.key(key.get(&data));
+                let key = labelled.as_ref().or(key.get(&data));
+                self.ticker.update(key, value.get(&data), now);
                 self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Count) => {
@@ -336,7 +341,8 @@ impl State {
         });
     }
 
-    fn push_log(&mut self, line: LogLine) {
+    fn push_log(&mut self, mut line: LogLine) {
+        line.channel = self.connections.labelled(line.channel);
         self.log.push(line);
     }
 

@@ -32,15 +32,34 @@ impl<W: Write> Recorder<W> {
     }
 
     pub fn record(&mut self, item: &Item, latency_ms: Option<f64>) -> io::Result<()> {
+        self.record_from(item, latency_ms, None)
+    }
+
+    /// [`Recorder::record`], with the label of the item's connection when a run has several:
+    /// every line then carries `"connection"`, as `--json` and `--json-status` lines do.
+    pub fn record_from(
+        &mut self,
+        item: &Item,
+        latency_ms: Option<f64>,
+        connection: Option<&str>,
+    ) -> io::Result<()> {
+        let status = |item: &Item| {
+            ndjson::status_value(item, SystemTime::now()).map(|mut v| {
+                if let Some(label) = connection {
+                    v["connection"] = label.into();
+                }
+                v
+            })
+        };
         match item {
-            Item::Event(ev) => ndjson::write_event(&mut self.out, ev, latency_ms)?,
+            Item::Event(ev) => ndjson::write_event_from(&mut self.out, ev, latency_ms, connection)?,
             Item::State(_) | Item::Subscription { .. } => {
-                if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+                if let Some(v) = status(item) {
                     ndjson::write_line(&mut self.out, &v)?;
                 }
             }
             Item::Members { change, .. } => {
-                if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
+                if let Some(mut v) = status(item) {
                     let (members, me) = match change {
                         MemberChange::Snapshot { members, me } => (members.as_slice(), me.as_ref()),
                         MemberChange::Added(m) => (std::slice::from_ref(m), None),
