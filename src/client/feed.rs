@@ -173,6 +173,12 @@ impl FeedTx {
         tokio::runtime::Handle::current().block_on(self.send(item))
     }
 
+    /// [`FeedTx::send_tagged`] from a thread outside the runtime's workers.
+    #[allow(clippy::result_large_err)]
+    pub fn blocking_send_tagged(&self, conn: Conn, item: Item) -> Result<(), Item> {
+        tokio::runtime::Handle::current().block_on(self.send_tagged(conn, item))
+    }
+
     /// Waits for room: a free slot and bytes under the budget.
     pub async fn reserve(&self) -> Result<FeedPermit<'_>, ()> {
         loop {

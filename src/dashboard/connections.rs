@@ -64,6 +64,15 @@ impl Connections {
         }
     }
 
+    /// A channel name without the label [`Connections::labelled`] put before it (a
+    /// channel's name has no `/`), for what acts on the channel itself.
+    pub fn unlabelled<'a>(&self, text: &'a str) -> &'a str {
+        match text.split_once('/') {
+            Some((_, rest)) if self.is_multi() => rest,
+            _ => text,
+        }
+    }
+
     /// A ticker key with the current item's label before it: the same key from two
     /// connections is two rows.
     pub fn key(&self, key: Option<&serde_json::Value>) -> Option<serde_json::Value> {

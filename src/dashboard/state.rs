@@ -175,6 +175,7 @@ impl State {
             }
             Item::Subscription { channel, status } => {
                 let channel = incoming::name(&channel, self.theme.ellipsis());
+                let channel = self.connections.labelled(channel);
                 if let SubscriptionStatus::Failed(f) = &status {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
@@ -198,10 +199,10 @@ impl State {
                 channel, change, ..
             } => {
                 let ellipsis = self.theme.ellipsis();
-                let list = self
-                    .members
-                    .entry(incoming::name(&channel, ellipsis))
-                    .or_default();
+                let channel = self
+                    .connections
+                    .labelled(incoming::name(&channel, ellipsis));
+                let list = self.members.entry(channel).or_default();
                 // Ids and info come from strangers: kept cut, the info as text.
                 let info = |v: &serde_json::Value| match v {
                     serde_json::Value::Null => String::new(),

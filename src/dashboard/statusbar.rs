@@ -18,7 +18,13 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     if state.options.replayed {
         // A recording: its states are history, in no connection's colour, with no countdown.
         parts.push((0, Span::styled("REPLAY", t.style(Slot::Paused))));
-        parts.push((0, Span::raw(format!("recorded {}", s.state))));
+        if state.connections.is_multi() {
+            // Each connection's recorded state, without a countdown: it is history.
+            let shown = state.connections.parts(t, state.options.ascii, now, true);
+            parts.extend(shown.into_iter().map(|p| (0, p)));
+        } else {
+            parts.push((0, Span::raw(format!("recorded {}", s.state))));
+        }
     } else if state.connections.is_multi() {
         // Each connection's own state; compact (label and mark) when the full ones would take
         // more than half the line.

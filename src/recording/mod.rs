@@ -6,7 +6,8 @@
 //! `type` field; member lines add `members` (each `user_id` with its `user_info`) and `me`,
 //! so the list replays whole. Every line is flushed as it is written, so a crash loses at
 //! most the last one. Other items (pongs, notices, errors, drops) are this run's, not the
-//! connection's, and are not recorded.
+//! connection's, and are not recorded. A recording made with several connections has
+//! `"connection"` (the label) on every line, as `--json` and `--json-status` have.
 
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
@@ -94,6 +95,11 @@ pub struct Damage {
 /// One line of a recording: its time and the item it holds (`None` for lines kept only
 /// for people, such as other status lines).
 pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
+    Ok(parse_tagged_line(text)?.map(|(time, item, _)| (time, item)))
+}
+
+/// [`parse_line`], with the label of the line's connection, in a recording made with several.
+pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<String>)>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let time = v
         .get("time")
@@ -161,7 +167,7 @@ pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
         Some(kind @ ("members" | "member_added" | "member_removed")) => members_item(kind, &v)?,
         Some(_) => return Ok(None),
     };
-    Ok(Some((time, item)))
+    Ok(Some((time, item, text_of("connection"))))
 }
 
 /// A presence line: the list on subscription, a member added, or one removed.

@@ -66,6 +66,27 @@ impl Server {
         )
     }
 
+    /// This server as a `watch --node` URL.
+    pub fn node(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// This server's `[profiles.NAME]` table for a config file, with its app's credentials.
+    pub fn profile(&self, name: &str) -> String {
+        format!(
+            "[profiles.{name}]\nhost = \"127.0.0.1\"\nport = {}\nkey = \"{KEY}\"\nsecret = \"{SECRET}\"\napp_id = \"1\"\n",
+            self.addr.port()
+        )
+    }
+
+    /// Publishes one event on `channel` through the REST API.
+    pub async fn publish(&self, channel: &str, event: &str, data: &str) {
+        self.rest()
+            .trigger(&[channel.to_owned()], event, data, None, None)
+            .await
+            .expect("publish");
+    }
+
     pub fn url(&self, query: &str) -> String {
         format!("ws://{}/app/{KEY}?{query}", self.addr)
     }
