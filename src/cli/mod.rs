@@ -30,6 +30,7 @@ Examples:
 
   # Watch a channel on the local embedded server, as NDJSON
   tickertape watch stock_ticker --json --key app-key
+  tickertape watch stock_ticker --profile prod-eu --profile prod-us   # one dashboard, two apps
 
   # Pusher itself, with the credentials of a Laravel .env
   set -a; source .env; set +a
@@ -220,8 +221,8 @@ pub struct WatchArgs {
     /// Ticker rows kept; the least recently updated is evicted
     #[arg(long, default_value_t = defaults::MAX_ROWS, help_heading = "Dashboard")]
     pub max_rows: usize,
-    /// Bytes of items waiting between the connection and the output, all stages together
-    /// (events count their frame). Past it, reading pauses for 250 ms, then events are
+    /// Bytes of items waiting between the connection and the output, all stages (and all
+    /// connections, with several --profile or --node) together (events count their frame). Past it, reading pauses for 250 ms, then events are
     /// dropped and counted until half of it is free
     #[arg(long, value_name = "SIZE", default_value = defaults::MAX_BUFFER, value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
     pub max_buffer: usize,

@@ -133,6 +133,7 @@ pub async fn consume(
     let mut out = Stdout::spawn().context("cannot write to stdout")?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
+    let mut drops = Drops::default();
     let mut summary = args
         .summary
         .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
@@ -178,7 +179,7 @@ pub async fn consume(
             if let Some(summary) = &mut summary {
                 match &item {
                     Item::Event(ev) if ev.is_application() => summary.event(ev),
-                    Item::Dropped { total, .. } => summary.dropped(*total),
+                    Item::Dropped { total, .. } => summary.dropped(drops.total(conn, *total)),
                     _ => {}
                 }
             }
@@ -244,6 +245,20 @@ pub async fn consume(
             ExitCode::from(code)
         }
     })
+}
+
+/// Each connection's count of dropped events since it started, for the run's total.
+#[derive(Default)]
+struct Drops([u64; client::MAX_CONNECTIONS]);
+
+impl Drops {
+    /// Notes `conn`'s total; returns every connection's together.
+    fn total(&mut self, conn: client::Conn, total: u64) -> u64 {
+        if let Some(slot) = self.0.get_mut(usize::from(conn)) {
+            *slot = total;
+        }
+        self.0.iter().fold(0u64, |sum, n| sum.saturating_add(*n))
+    }
 }
 
 /// Closes every connection at once.
@@ -404,4 +419,19 @@ async fn dashboard(
     disconnect(&clients).await;
     result.context("the terminal failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Drops;
+
+    #[test]
+    fn the_summary_counts_every_connections_drops() {
+        let mut drops = Drops::default();
+        assert_eq!(drops.total(0, 5), 5);
+        assert_eq!(drops.total(1, 2), 7);
+        assert_eq!(drops.total(0, 6), 8);
+        // A tag out of the table does not count twice, nor panic.
+        assert_eq!(drops.total(u8::MAX, 100), 8);
+    }
 }

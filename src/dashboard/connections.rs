@@ -28,6 +28,8 @@ pub struct Connections {
     labels: Labels,
     states: Vec<One>,
     current: Option<Conn>,
+    /// Each connection's count of dropped events (each engine counts its own).
+    dropped: Vec<u64>,
 }
 
 impl Connections {
@@ -40,6 +42,7 @@ impl Connections {
             labels.len()
         ];
         Connections {
+            dropped: vec![0; labels.len()],
             labels,
             states,
             current: None,
@@ -89,6 +92,11 @@ impl Connections {
             return;
         }
         self.current = Some(conn);
+        if let (Item::Dropped { total, .. }, Some(d)) =
+            (item, self.dropped.get_mut(usize::from(conn)))
+        {
+            *d = *total;
+        }
         if let (Item::State(c), Some(one)) = (item, self.states.get_mut(usize::from(conn))) {
             one.state = c.current;
             one.retry_at = c.retry_in.map(|d| now + d);
@@ -145,6 +153,18 @@ impl State {
     /// Applies an item from the connection tagged `conn` (see [`State::apply`]).
     pub fn apply_from(&mut self, conn: Conn, item: Item, now: Instant) -> Option<Effect> {
         self.connections.note(conn, &item, now);
+        let item = match item {
+            // The status bar counts every connection's drops together.
+            Item::Dropped { count, .. } if self.connections.is_multi() => Item::Dropped {
+                count,
+                total: self
+                    .connections
+                    .dropped
+                    .iter()
+                    .fold(0u64, |s, n| s.saturating_add(*n)),
+            },
+            item => item,
+        };
         let effect = self.apply(item, now);
         self.connections.current = None;
         effect
@@ -190,5 +210,16 @@ mod tests {
         one.note(0, &state(ConnectionState::Connected, None), now);
         assert_eq!((one.label(), one.labelled("x".into())), (None, "x".into()));
         assert!(one.parts(&theme, false, now, false).is_empty());
+    }
+
+    #[test]
+    fn dropped_events_are_counted_over_every_connection() {
+        let now = Instant::now();
+        let mut s = State::new(Default::default(), Default::default(), now);
+        s.connections = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
+        s.apply_from(0, Item::Dropped { count: 5, total: 5 }, now);
+        s.apply_from(1, Item::Dropped { count: 2, total: 2 }, now);
+        s.apply_from(0, Item::Dropped { count: 1, total: 6 }, now);
+        assert_eq!(s.status.dropped, 8);
     }
 }
