@@ -44,22 +44,7 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         record: recording,
         front,
     } = plan;
-    // One feed for every connection: `--max-buffer` bounds them all together.
-    let (tx, items) = client::feed(config.queue_capacity, config.queue_bytes);
-    let mut clients = Vec::with_capacity(1 + more.len());
-    let connections = std::iter::once((config, discovery))
-        .chain(more.into_iter().map(|c| (c.client, c.discover)));
-    for (i, (config, discovery)) in connections.enumerate() {
-        // The plan holds at most MAX_CONNECTIONS.
-        let tx = tx.tagged(client::Conn::try_from(i).unwrap_or(client::Conn::MAX));
-        let client = client::connect_into(config, &channels, tx.clone()).context("cannot watch")?;
-        if let Some(d) = discovery {
-            tokio::spawn(super::discover::run(d, client.clone(), tx));
-        }
-        clients.push(client);
-    }
-    // The feed ends when every engine (and discovery) has.
-    drop(tx);
+    let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
         Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
@@ -133,7 +118,7 @@ pub async fn consume(
     let mut out = Stdout::spawn().context("cannot write to stdout")?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
-    let mut drops = Drops::default();
+    let mut drops = super::connections::Drops::default();
     let mut summary = args
         .summary
         .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
@@ -216,7 +201,7 @@ pub async fn consume(
     // Close the socket cleanly (1000): the engine ends, and with it the item channel.
     if !clients.is_empty() {
         let _ = tokio::time::timeout(EXIT_WAIT, async {
-            disconnect(&clients).await;
+            super::connections::disconnect(&clients).await;
             while items.recv().await.is_some() {}
         })
         .await;
@@ -245,25 +230,6 @@ pub async fn consume(
             ExitCode::from(code)
         }
     })
-}
-
-/// Each connection's count of dropped events since it started, for the run's total.
-#[derive(Default)]
-struct Drops([u64; client::MAX_CONNECTIONS]);
-
-impl Drops {
-    /// Notes `conn`'s total; returns every connection's together.
-    fn total(&mut self, conn: client::Conn, total: u64) -> u64 {
-        if let Some(slot) = self.0.get_mut(usize::from(conn)) {
-            *slot = total;
-        }
-        self.0.iter().fold(0u64, |sum, n| sum.saturating_add(*n))
-    }
-}
-
-/// Closes every connection at once.
-async fn disconnect(clients: &[client::Client]) {
-    futures_util::future::join_all(clients.iter().map(client::Client::disconnect)).await;
 }
 
 /// A closed stdout (`| head`) is a normal end; any other write error is not.
@@ -416,22 +382,7 @@ async fn dashboard(
         stats: d.stats,
     };
     let result = terminal::run(state, items, options, senders).await;
-    disconnect(&clients).await;
+    super::connections::disconnect(&clients).await;
     result.context("the terminal failed")?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Drops;
-
-    #[test]
-    fn the_summary_counts_every_connections_drops() {
-        let mut drops = Drops::default();
-        assert_eq!(drops.total(0, 5), 5);
-        assert_eq!(drops.total(1, 2), 7);
-        assert_eq!(drops.total(0, 6), 8);
-        // A tag out of the table does not count twice, nor panic.
-        assert_eq!(drops.total(u8::MAX, 100), 8);
-    }
 }
