@@ -146,11 +146,13 @@ async fn two_profiles_are_two_connections_named_after_them_and_a_recording_keeps
 #[tokio::test]
 async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
     let (a, b) = (Server::start(&[]).await, Server::start(&[]).await);
-    let (label_a, label_b) = (label(&a), label(&b));
+    // Named nodes (NAME=URL) are labelled with their names.
+    let (label_a, label_b) = ("eu", "us");
     let mut child = Proc::spawn(
         bin::command()
             .args(["watch", "stock_ticker", "--json", "--json-status"])
-            .args(["--node", &a.node(), "--node", &b.node()])
+            .args(["--node", &format!("eu={}", a.node())])
+            .args(["--node", &format!("us={}", b.node())])
             .args(creds()),
     );
     a.wait_subscribers("stock_ticker", 1).await;
@@ -167,7 +169,7 @@ async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
         let Ok(v) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        if v["connection"] == label_a.as_str()
+        if v["connection"] == label_a
             && v["type"] == "state"
             && v["current"] != "connected"
             && v["retry_in_ms"].is_u64()
@@ -180,7 +182,7 @@ async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
         .await;
     let mut out = BufReader::new(child.child.stdout.take().unwrap()).lines();
     let ev = next_json(&mut out).await;
-    assert_eq!(ev["connection"], label_b.as_str(), "{ev}");
+    assert_eq!(ev["connection"], label_b, "{ev}");
     assert_eq!(ev["data"]["still"], "here");
     let status = child.terminate(EXIT).await;
     assert_eq!(status.code(), Some(0));

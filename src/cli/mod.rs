@@ -251,7 +251,8 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub expect: expect::ExpectArgs,
     /// A node to connect to, as ws://host:port or wss://host:port (repeatable, at most 16):
-    /// one connection each, with the same key and secret, labelled host:port
+    /// one connection each, with the same key and secret, labelled host:port, or NAME with
+    /// NAME=URL. It takes the place of --host, --port and --scheme
     #[arg(long = "node", value_name = "URL", help_heading = "Connection")]
     pub nodes: Vec<String>,
     #[command(flatten)]

@@ -53,8 +53,9 @@ pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<V
         let profile = profiles.first().map(String::as_str);
         let mut parsed: Vec<(String, &str, String, u16)> = Vec::with_capacity(nodes.len());
         for node in nodes {
+            let (name, node) = split_name(node).map_err(usage)?;
             let (scheme, host, port) = parse_node(node).map_err(usage)?;
-            let label = format!("{}:{port}", host_text(&host));
+            let label = name.map_or_else(|| format!("{}:{port}", host_text(&host)), str::to_owned);
             if parsed.iter().any(|(l, ..)| *l == label) {
                 return Err(usage(format!("--node {label} is given twice")));
             }
@@ -100,6 +101,28 @@ fn checked(label: String, args: ConnectionArgs, profile: Option<&str>) -> anyhow
     let args = args.merged_with(profile).with_context(|| what.clone())?;
     args.client_config().with_context(|| what.clone())?;
     Ok(Labelled { label, args })
+}
+
+/// Longest name given to a node (`--node eu=ws://…`).
+const MAX_NAME: usize = 24;
+
+/// `NAME=URL` names a node; a bare URL is named after its host and port.
+fn split_name(node: &str) -> Result<(Option<&str>, &str), String> {
+    let Some((name, url)) = node.split_once('=').filter(|(n, _)| !n.contains("://")) else {
+        return Ok((None, node));
+    };
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        return Err(format!(
+            "--node {}: a node's name is 1 to {MAX_NAME} letters, digits, '-', '_' or '.'",
+            crate::client::quoted(node)
+        ));
+    }
+    Ok((Some(name), url))
 }
 
 /// An IPv6 address goes back in brackets in a label.
@@ -179,6 +202,14 @@ mod tests {
         ] {
             assert!(parse_node(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_node_may_be_named() {
+        assert_eq!(split_name("eu=ws://h:1").unwrap(), (Some("eu"), "ws://h:1"));
+        assert_eq!(split_name("ws://h:1").unwrap(), (None, "ws://h:1"));
+        assert!(split_name("e u=ws://h:1").is_err());
+        assert!(split_name("=ws://h:1").is_err());
     }
 
     #[test]
