@@ -7,8 +7,6 @@ use std::time::Instant;
 
 use ratatui::text::Span;
 
-use super::effects::Effect;
-use super::state::State;
 use super::theme::{Slot, Theme};
 use crate::client::{Conn, ConnectionState, Item, Labels};
 
@@ -87,10 +85,29 @@ impl Connections {
         Some(serde_json::Value::String(format!("{label}/{text}")))
     }
 
-    fn note(&mut self, conn: Conn, item: &Item, now: Instant) {
+    /// Takes note of an item from the connection tagged `conn`, before the state applies
+    /// it: its state change, and its drops, which the item then counts over every
+    /// connection. Until [`Connections::applied`], lines and rows get `conn`'s label.
+    pub fn note(&mut self, conn: Conn, item: Item, now: Instant) -> Item {
         if !self.is_multi() {
-            return;
+            return item;
         }
+        self.record(conn, &item, now);
+        match item {
+            Item::Dropped { count, .. } => Item::Dropped {
+                count,
+                total: self.dropped.iter().fold(0u64, |s, n| s.saturating_add(*n)),
+            },
+            item => item,
+        }
+    }
+
+    /// The item is applied: what comes next (an effect's note) is no connection's.
+    pub fn applied(&mut self) {
+        self.current = None;
+    }
+
+    fn record(&mut self, conn: Conn, item: &Item, now: Instant) {
         self.current = Some(conn);
         if let (Item::Dropped { total, .. }, Some(d)) =
             (item, self.dropped.get_mut(usize::from(conn)))
@@ -149,32 +166,11 @@ fn state_text(one: &One, now: Instant) -> String {
     }
 }
 
-impl State {
-    /// Applies an item from the connection tagged `conn` (see [`State::apply`]).
-    pub fn apply_from(&mut self, conn: Conn, item: Item, now: Instant) -> Option<Effect> {
-        self.connections.note(conn, &item, now);
-        let item = match item {
-            // The status bar counts every connection's drops together.
-            Item::Dropped { count, .. } if self.connections.is_multi() => Item::Dropped {
-                count,
-                total: self
-                    .connections
-                    .dropped
-                    .iter()
-                    .fold(0u64, |s, n| s.saturating_add(*n)),
-            },
-            item => item,
-        };
-        let effect = self.apply(item, now);
-        self.connections.current = None;
-        effect
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::StateChange;
+    use crate::dashboard::State;
     use std::time::Duration;
 
     fn state(current: ConnectionState, retry: Option<Duration>) -> Item {
@@ -192,11 +188,11 @@ mod tests {
     fn each_connection_keeps_its_own_state_and_one_has_no_label() {
         let now = Instant::now();
         let mut c = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
-        c.note(0, &state(ConnectionState::Connected, None), now);
+        c.note(0, state(ConnectionState::Connected, None), now);
         assert_eq!(c.labelled("x".into()), "eu/x");
         c.note(
             1,
-            &state(ConnectionState::Unavailable, Some(Duration::from_secs(3))),
+            state(ConnectionState::Unavailable, Some(Duration::from_secs(3))),
             now,
         );
         let theme = Theme::new(false, false);
@@ -207,7 +203,7 @@ mod tests {
             .collect();
         assert_eq!(text, ["eu ● connected", "us ○ reconnecting 3s"]);
         let mut one = Connections::new(Labels::new(vec!["eu".into()]));
-        one.note(0, &state(ConnectionState::Connected, None), now);
+        one.note(0, state(ConnectionState::Connected, None), now);
         assert_eq!((one.label(), one.labelled("x".into())), (None, "x".into()));
         assert!(one.parts(&theme, false, now, false).is_empty());
     }

@@ -15,7 +15,7 @@ pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::cli::defaults;
-use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
+use crate::client::{Conn, ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
 
 /// Limits and looks, from the command line.
@@ -227,6 +227,15 @@ impl State {
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }
         None
+    }
+
+    /// Applies an item from the connection tagged `conn`: labelled when there are several
+    /// (see [`super::connections`]), else as [`State::apply`].
+    pub fn apply_from(&mut self, conn: Conn, item: Item, now: Instant) -> Option<Effect> {
+        let item = self.connections.note(conn, item, now);
+        let effect = self.apply(item, now);
+        self.connections.applied();
+        effect
     }
 
     /// What an effect came to, noted in the log.
