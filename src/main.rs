@@ -66,6 +66,11 @@ fn main() -> ExitCode {
             "tickertape: {}",
             tickertape::safe_text::terminal_safe(&text)
         );
+        if e.downcast_ref::<tickertape::cli::plan::connections::UsageError>()
+            .is_some()
+        {
+            return ExitCode::from(2);
+        }
         ExitCode::from(commands::watch::EXIT_FAILURE)
     })
 }

@@ -86,9 +86,9 @@ pub struct ConnectionArgs {
     /// User info for presence channels, as JSON
     #[arg(long, value_name = "JSON", env = "TICKERTAPE_USER_INFO")]
     pub user_info: Option<String>,
-    /// Profile of the config file to use
+    /// Profile of the config file to use. `watch` takes several: one connection each
     #[arg(long, env = "TICKERTAPE_PROFILE")]
-    pub profile: Option<String>,
+    pub profile: Vec<String>,
     /// Config file [default: $XDG_CONFIG_HOME/tickertape/config.toml]
     #[arg(long, value_name = "FILE", env = "TICKERTAPE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -110,9 +110,18 @@ fn non_empty(v: Option<String>) -> Option<String> {
 impl ConnectionArgs {
     /// Fills what the command line and environment left open from the config-file profile.
     pub fn merged(self) -> anyhow::Result<ConnectionArgs> {
+        if self.profile.len() > 1 {
+            bail!("--profile is given more than once: only `watch` opens several connections");
+        }
+        let name = self.profile.first().cloned();
+        self.merged_with(name.as_deref())
+    }
+
+    /// [`ConnectionArgs::merged`] with the profile `name` (else the file's default profile).
+    pub fn merged_with(self, name: Option<&str>) -> anyhow::Result<ConnectionArgs> {
         let (file, path) = config_file::load(self.config.as_deref())?;
-        let p: Profile =
-            file.profile(non_empty(self.profile.clone()).as_deref(), path.as_deref())?;
+        let name = non_empty(name.map(str::to_owned));
+        let p: Profile = file.profile(name.as_deref(), path.as_deref())?;
         Ok(ConnectionArgs {
             key: first(non_empty(self.key), p.key),
             secret: first(non_empty(self.secret), p.secret),

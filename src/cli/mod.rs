@@ -33,6 +33,7 @@ Examples:
 
   # Watch a channel on the local embedded server, as NDJSON
   tickertape watch stock_ticker --json --key app-key
+  tickertape watch stock_ticker --profile prod-eu --profile prod-us   # one dashboard, two apps
 
   # Pusher itself, with the credentials of a Laravel .env
   set -a; source .env; set +a
@@ -229,8 +230,8 @@ pub struct WatchArgs {
     /// Ticker rows kept; the least recently updated is evicted
     #[arg(long, default_value_t = defaults::MAX_ROWS, help_heading = "Dashboard")]
     pub max_rows: usize,
-    /// Bytes of items waiting between the connection and the output, all stages together
-    /// (events count their frame). Past it, reading pauses for 250 ms, then events are
+    /// Bytes of items waiting between the connection and the output, all stages (and all
+    /// connections, with several --profile or --node) together (events count their frame). Past it, reading pauses for 250 ms, then events are
     /// dropped and counted until half of it is free
     #[arg(long, value_name = "SIZE", default_value = defaults::MAX_BUFFER, value_parser = crate::cli::size::parse_size, help_heading = "Limits")]
     pub max_buffer: usize,
@@ -258,6 +259,11 @@ pub struct WatchArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub expect: expect::ExpectArgs,
+    /// A node to connect to, as ws://host:port or wss://host:port (repeatable, at most 16):
+    /// one connection each, with the same key and secret, labelled host:port, or NAME with
+    /// NAME=URL. It takes the place of --host, --port and --scheme
+    #[arg(long = "node", value_name = "URL", help_heading = "Connection")]
+    pub nodes: Vec<String>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -6,6 +6,10 @@
 //! items waiting in all of them together stay under one budget (plus the one item each stage
 //! holds in hand). Events share the socket's read buffer, so the memory they pin is bounded
 //! by the same budget plus one read buffer.
+//!
+//! Several engines (`watch` with several connections) share one feed, and so one budget:
+//! each sender is tagged with its connection's index ([`Conn`]), and every item travels
+//! with the tag of the sender that sent it. A feed with one connection uses tag 0 throughout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +21,9 @@ use tokio::sync::mpsc::{
 use tokio::sync::{Notify, futures::Notified};
 
 use super::item::Item;
+
+/// Which connection an item came from: an index into the run's table of labels.
+pub type Conn = u8;
 
 /// Items in the channel by default.
 pub const DEFAULT_ITEMS: usize = 1024;
@@ -45,13 +52,15 @@ impl Budget {
 /// The sending side. Clones share the channel and its budget.
 #[derive(Clone)]
 pub struct FeedTx {
-    tx: mpsc::Sender<(Item, usize)>,
+    tx: mpsc::Sender<(Item, usize, Conn)>,
     budget: Arc<Budget>,
+    /// The tag of what this sender sends.
+    conn: Conn,
 }
 
 /// The receiving side.
 pub struct FeedRx {
-    rx: mpsc::Receiver<(Item, usize)>,
+    rx: mpsc::Receiver<(Item, usize, Conn)>,
     budget: Arc<Budget>,
 }
 
@@ -71,6 +80,7 @@ fn pair(items: usize, budget: Arc<Budget>) -> (FeedTx, FeedRx) {
         FeedTx {
             tx,
             budget: budget.clone(),
+            conn: 0,
         },
         FeedRx { rx, budget },
     )
@@ -78,19 +88,33 @@ fn pair(items: usize, budget: Arc<Budget>) -> (FeedTx, FeedRx) {
 
 /// Room for one item, reserved by [`FeedTx::reserve`].
 pub struct FeedPermit<'a> {
-    permit: mpsc::Permit<'a, (Item, usize)>,
+    permit: mpsc::Permit<'a, (Item, usize, Conn)>,
     budget: &'a Budget,
+    conn: Conn,
 }
 
 impl FeedPermit<'_> {
     pub fn send(self, item: Item) {
         let cost = item.cost();
         self.budget.used.fetch_add(cost, Ordering::AcqRel);
-        self.permit.send((item, cost));
+        self.permit.send((item, cost, self.conn));
     }
 }
 
 impl FeedTx {
+    /// A sender into the same channel whose items carry the tag `conn`.
+    pub fn tagged(&self, conn: Conn) -> FeedTx {
+        FeedTx {
+            conn,
+            ..self.clone()
+        }
+    }
+
+    /// This sender's tag.
+    pub fn conn(&self) -> Conn {
+        self.conn
+    }
+
     /// Sends at once, or gives the item back when the channel is full in items or bytes.
     // As tokio's channels do, a refused item is handed back whole.
     #[allow(clippy::result_large_err)]
@@ -105,11 +129,11 @@ impl FeedTx {
         }
         // Counted before it can be received, so the count never goes below zero.
         self.budget.used.fetch_add(cost, Ordering::AcqRel);
-        self.tx.try_send((item, cost)).map_err(|e| {
+        self.tx.try_send((item, cost, self.conn)).map_err(|e| {
             self.budget.used.fetch_sub(cost, Ordering::AcqRel);
             match e {
-                TrySendError::Full((item, _)) => TrySendError::Full(item),
-                TrySendError::Closed((item, _)) => TrySendError::Closed(item),
+                TrySendError::Full((item, ..)) => TrySendError::Full(item),
+                TrySendError::Closed((item, ..)) => TrySendError::Closed(item),
             }
         })
     }
@@ -117,6 +141,12 @@ impl FeedTx {
     /// Waits until the item fits, then sends it. Gives it back when the consumer is gone.
     #[allow(clippy::result_large_err)]
     pub async fn send(&self, item: Item) -> Result<(), Item> {
+        self.send_tagged(self.conn, item).await
+    }
+
+    /// [`FeedTx::send`] with another tag: a stage that relays items keeps their tags.
+    #[allow(clippy::result_large_err)]
+    pub async fn send_tagged(&self, conn: Conn, item: Item) -> Result<(), Item> {
         let cost = item.cost();
         loop {
             let room = self.room_changed();
@@ -127,7 +157,7 @@ impl FeedTx {
                     return Err(item);
                 };
                 self.budget.used.fetch_add(cost, Ordering::AcqRel);
-                permit.send((item, cost));
+                permit.send((item, cost, conn));
                 return Ok(());
             }
             if self.tx.is_closed() {
@@ -143,6 +173,12 @@ impl FeedTx {
         tokio::runtime::Handle::current().block_on(self.send(item))
     }
 
+    /// [`FeedTx::send_tagged`] from a thread outside the runtime's workers.
+    #[allow(clippy::result_large_err)]
+    pub fn blocking_send_tagged(&self, conn: Conn, item: Item) -> Result<(), Item> {
+        tokio::runtime::Handle::current().block_on(self.send_tagged(conn, item))
+    }
+
     /// Waits for room: a free slot and bytes under the budget.
     pub async fn reserve(&self) -> Result<FeedPermit<'_>, ()> {
         loop {
@@ -154,6 +190,7 @@ impl FeedTx {
                 return Ok(FeedPermit {
                     permit,
                     budget: &self.budget,
+                    conn: self.conn,
                 });
             }
             if self.tx.is_closed() {
@@ -203,15 +240,24 @@ impl FeedTx {
 
 impl FeedRx {
     pub async fn recv(&mut self) -> Option<Item> {
-        let (item, cost) = self.rx.recv().await?;
-        self.release(cost);
-        Some(item)
+        self.recv_tagged().await.map(|(_, item)| item)
     }
 
     pub fn try_recv(&mut self) -> Result<Item, TryRecvError> {
-        let (item, cost) = self.rx.try_recv()?;
+        self.try_recv_tagged().map(|(_, item)| item)
+    }
+
+    /// The next item with the tag of the connection it came from.
+    pub async fn recv_tagged(&mut self) -> Option<(Conn, Item)> {
+        let (item, cost, conn) = self.rx.recv().await?;
         self.release(cost);
-        Ok(item)
+        Some((conn, item))
+    }
+
+    pub fn try_recv_tagged(&mut self) -> Result<(Conn, Item), TryRecvError> {
+        let (item, cost, conn) = self.rx.try_recv()?;
+        self.release(cost);
+        Ok((conn, item))
     }
 
     /// Nothing waits in this channel.
@@ -293,5 +339,23 @@ mod tests {
         rx.recv().await.unwrap();
         rx.recv().await.unwrap();
         assert_eq!(rx.queued_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn items_keep_the_tag_of_their_sender_through_a_relay() {
+        let (tx, mut rx) = feed(10, 1 << 20);
+        let us = tx.tagged(1);
+        tx.try_send(text(1)).unwrap();
+        us.try_send(text(2)).unwrap();
+        us.reserve().await.unwrap().send(text(3));
+        let (relay_tx, mut relay_rx) = rx.relay();
+        while let Ok((conn, item)) = rx.try_recv_tagged() {
+            relay_tx.send_tagged(conn, item).await.unwrap();
+        }
+        let mut tags = Vec::new();
+        while let Ok((conn, _)) = relay_rx.try_recv_tagged() {
+            tags.push(conn);
+        }
+        assert_eq!(tags, [0, 1, 1]);
     }
 }

@@ -24,6 +24,7 @@ mod engine;
 mod feed;
 mod inbound;
 mod item;
+mod labels;
 mod outbox;
 mod presence;
 mod requests;
@@ -38,11 +39,12 @@ pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, Secret, User};
 pub use endpoint::{MAX_KEY_LEN, quoted, validate_app_key, validate_cluster, validate_host};
-pub use feed::{FeedRx, FeedTx, feed};
+pub use feed::{Conn, FeedRx, FeedTx, feed};
 pub use item::{
     ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
     SubscriptionFailure, SubscriptionStatus,
 };
+pub use labels::{Labels, MAX_CONNECTIONS};
 pub use outbox::{BACKLOG_BYTES, BACKLOG_LIMIT};
 pub use presence::Members;
 pub use stats::{Counter, Stats};
@@ -56,12 +58,23 @@ use crate::protocol::channel::validate_channel;
 
 /// Starts the engine on the current tokio runtime, subscribed to `channels`.
 pub fn connect(config: ClientConfig, channels: &[String]) -> Result<(Client, FeedRx), ClientError> {
+    let (items_tx, items_rx) = feed(config.queue_capacity, config.queue_bytes);
+    let client = connect_into(config, channels, items_tx)?;
+    Ok((client, items_rx))
+}
+
+/// Starts the engine as [`connect`] does, sending into a feed that others may share (its
+/// items carry `items`'s tag; the feed's limits are the feed's, not `config`'s).
+pub fn connect_into(
+    config: ClientConfig,
+    channels: &[String],
+    items: FeedTx,
+) -> Result<Client, ClientError> {
     for channel in channels {
         validate_channel(channel, false)?;
     }
-    let (items_tx, items_rx) = feed(config.queue_capacity, config.queue_bytes);
     let (cmds_tx, cmds_rx) = mpsc::channel(64);
-    let engine = engine::Engine::new(config, cmds_rx, items_tx, channels);
+    let engine = engine::Engine::new(config, cmds_rx, items, channels);
     tokio::spawn(engine.run());
-    Ok((Client { cmds: cmds_tx }, items_rx))
+    Ok(Client { cmds: cmds_tx })
 }

@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod check;
+mod connections;
 pub mod demo;
 pub mod discover;
 pub mod expectations;

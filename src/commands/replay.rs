@@ -13,21 +13,30 @@ use anyhow::Context;
 use crate::cli::ReplayArgs;
 use crate::cli::duration::ReplayFrom;
 use crate::cli::plan::ReplayPlan;
-use crate::client::Item;
-use crate::recording::{Damage, parse_line};
+use crate::client::{Conn, Item, Labels, MAX_CONNECTIONS};
+use crate::recording::{Damage, parse_tagged_line};
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let plan = ReplayPlan::from_args(args)?;
     let file = std::fs::File::open(&plan.file)
         .with_context(|| format!("cannot open {}", plan.file.display()))?;
     let (speed, from) = (plan.speed, plan.from);
+    // A recording of several connections: their labels, in the order they first appear.
+    let labels = labels_of(&plan.file)?;
+    let tags = labels.clone();
     let (tx, rx) = crate::client::feed(crate::client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
     // Dropped when the front end ends: wakes the feed from its wait for the next event.
     let (ended, cancel) = std::sync::mpsc::channel::<()>();
     let producer = tokio::task::spawn_blocking(move || {
-        feed(std::io::BufReader::new(file), speed, from, &tx, &cancel)
+        feed(
+            std::io::BufReader::new(file),
+            speed,
+            from,
+            (&tx, &tags),
+            &cancel,
+        )
     });
-    let code = super::watch::consume(plan.front, None, rx, None).await;
+    let code = super::watch::consume(plan.front, Vec::new(), rx, None, labels).await;
     drop(ended);
     let code = code?;
     match producer.await.context("the replay stopped")?? {
@@ -75,13 +84,42 @@ fn read_line<'a>(
         .map_err(|_| "a line is not UTF-8".to_owned())
 }
 
+/// The labels of the connections in a recording made with several, in the order they first
+/// appear (at most [`MAX_CONNECTIONS`]; later ones replay under "?"). Damage is left for the
+/// replay itself to report, at its line.
+fn labels_of(path: &std::path::Path) -> anyhow::Result<Labels> {
+    #[derive(serde::Deserialize)]
+    struct Tagged {
+        connection: Option<String>,
+    }
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    while let Ok(Some(line)) = read_line(&mut reader, &mut buf) {
+        if !line.contains("\"connection\"") {
+            continue;
+        }
+        if let Ok(Tagged {
+            connection: Some(label),
+        }) = serde_json::from_str(line)
+            && !labels.contains(&label)
+            && labels.len() < MAX_CONNECTIONS
+        {
+            labels.push(label);
+        }
+    }
+    Ok(Labels::new(labels))
+}
+
 /// Reads the recording and sends its items at their pace, until `cancel` is dropped.
 /// Returns the damage, if any.
 fn feed(
     reader: impl BufRead,
     speed: f64,
     from: Option<ReplayFrom>,
-    tx: &crate::client::FeedTx,
+    (tx, labels): (&crate::client::FeedTx, &Labels),
     cancel: &std::sync::mpsc::Receiver<()>,
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;
@@ -101,8 +139,11 @@ fn feed(
         if line.trim().is_empty() {
             continue;
         }
-        let (time, item) = match parse_line(line) {
-            Ok(Some(x)) => x,
+        let (time, item, conn) = match parse_tagged_line(line) {
+            Ok(Some((time, item, label))) => {
+                let conn = label.map_or(0, |l| labels.index(&l).unwrap_or(Conn::MAX));
+                (time, item, conn)
+            }
             Ok(None) => continue,
             Err(reason) => {
                 let d = damage(reason);
@@ -144,7 +185,7 @@ fn feed(
                 return Ok(None); // the front end ended while this event was not yet due
             }
         }
-        if tx.blocking_send(item).is_err() {
+        if tx.blocking_send_tagged(conn, item).is_err() {
             return Ok(None); // the front end ended (q, closed stdout)
         }
     }

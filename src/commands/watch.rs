@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use tokio::time::Instant;
 
-use crate::cli::plan::{DiscoverPlan, FrontPlan, WatchPlan};
-use crate::client::{self, ConnectionState, FeedRx, Item, Reason, SubscriptionStatus};
+use crate::cli::plan::{FrontPlan, WatchPlan};
+use crate::client::{self, ConnectionState, FeedRx, Item, Labels, Reason, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
 use crate::output::latency::latency_ms;
 use crate::output::stdout::Stdout;
@@ -39,33 +39,17 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         client: config,
         rest,
         discover: discovery,
+        more,
+        labels,
         record: recording,
         front,
     } = plan;
-    let (client, items) = client::connect(config, &channels).context("cannot watch")?;
-    let items = match discovery {
-        Some(d) => discover(d, client.clone(), items),
-        None => items,
-    };
+    let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
-        Some(path) => record(path, items, front.ts_field.clone())?,
+        Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
     };
-    consume(front, Some(client), items, rest).await
-}
-
-/// Merges the engine's items with channel discovery's notices (`--all`).
-fn discover(plan: DiscoverPlan, client: client::Client, mut items: FeedRx) -> FeedRx {
-    let (tx, rx) = items.relay();
-    tokio::spawn(super::discover::run(plan, client, tx.clone()));
-    tokio::spawn(async move {
-        while let Some(item) = items.recv().await {
-            if tx.send(item).await.is_err() {
-                break;
-            }
-        }
-    });
-    rx
+    consume(front, clients, items, rest, labels).await
 }
 
 /// Writes every item to a recording on its way to the front end.
@@ -73,32 +57,33 @@ fn record(
     path: &std::path::Path,
     mut items: FeedRx,
     ts_field: Option<FieldPath>,
+    labels: Labels,
 ) -> anyhow::Result<FeedRx> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot create the recording {}", path.display()))?;
     let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
     let (tx, rx) = items.relay();
     tokio::spawn(async move {
-        while let Some(item) = items.recv().await {
+        while let Some((conn, item)) = items.recv_tagged().await {
             let latency = match (&item, &ts_field) {
                 (Item::Event(ev), Some(p)) => {
                     latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
                 }
                 _ => None,
             };
-            if let Err(e) = recorder.record(&item, latency) {
+            if let Err(e) = recorder.record_from(&item, latency, labels.get(conn)) {
                 let _ = tx
-                    .send(Item::Error(format!("recording stopped: {e}")))
+                    .send_tagged(conn, Item::Error(format!("recording stopped: {e}")))
                     .await;
                 break;
             }
-            if tx.send(item).await.is_err() {
+            if tx.send_tagged(conn, item).await.is_err() {
                 break;
             }
         }
         // Recording failed or the front end is gone: keep handing items on, unrecorded.
-        while let Some(item) = items.recv().await {
-            if tx.send(item).await.is_err() {
+        while let Some((conn, item)) = items.recv_tagged().await {
+            if tx.send_tagged(conn, item).await.is_err() {
                 break;
             }
         }
@@ -107,12 +92,14 @@ fn record(
 }
 
 /// Hands the items to the front end: the dashboard on a terminal, else lines or NDJSON.
-/// `client` is `None` when replaying; then the end of the items is a normal end.
+/// `clients` is empty when replaying; then the end of the items is a normal end. `labels`
+/// names the connections the items are tagged with (none with one connection).
 pub async fn consume(
     args: FrontPlan,
-    client: Option<client::Client>,
+    clients: Vec<client::Client>,
     mut items: FeedRx,
     rest: Option<crate::publish::RestClient>,
+    labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
         Some(addr) => Some(
@@ -126,11 +113,12 @@ pub async fn consume(
             Some(m) => m.relay(items),
             None => items,
         };
-        return dashboard(args, client, items, rest).await;
+        return dashboard(args, clients, items, rest, labels).await;
     }
     let mut out = Stdout::spawn().context("cannot write to stdout")?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let mut seen = 0u64;
+    let mut drops = super::connections::Drops::default();
     let mut summary = args
         .summary
         .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
@@ -148,7 +136,7 @@ pub async fn consume(
 
     let end = 'run: loop {
         let item = tokio::select! {
-            item = items.recv() => item,
+            item = items.recv_tagged() => item,
             e = out.failed() => break write_failed(e),
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => break End::Done,
             _ = &mut stop => {
@@ -161,7 +149,7 @@ pub async fn consume(
             }
         };
         let Some(item) = item else {
-            if client.is_none() {
+            if clients.is_empty() {
                 break End::Done;
             }
             break End::Fail(EXIT_FAILURE, "the connection engine stopped".into());
@@ -169,26 +157,26 @@ pub async fn consume(
         // What is already queued is taken without another turn of the select.
         let mut next = Some(item);
         let mut taken = 0;
-        while let Some(item) = next.take() {
+        while let Some((conn, item)) = next.take() {
             if let Some(metrics) = &mut metrics {
                 metrics.observe(&item);
             }
             if let Some(summary) = &mut summary {
                 match &item {
                     Item::Event(ev) if ev.is_application() => summary.event(ev),
-                    Item::Dropped { total, .. } => summary.dropped(*total),
+                    Item::Dropped { total, .. } => summary.dropped(drops.total(conn, *total)),
                     _ => {}
                 }
             }
             alarm.iter_mut().for_each(|a| a.item(&item));
-            match handle(&args, &item, out.buffer(), &mut seen) {
+            match handle(&args, &item, labels.get(conn), out.buffer(), &mut seen) {
                 Ok(None) => {}
                 Ok(Some(end)) => break 'run end,
                 Err(e) => break 'run write_failed(e),
             }
             taken += 1;
             if taken < BATCH && !out.is_full() {
-                next = items.try_recv().ok();
+                next = items.try_recv_tagged().ok();
             }
         }
         // Hand the output over once the queue is drained: lines never wait, and bursts cost
@@ -211,9 +199,9 @@ pub async fn consume(
         let _ = ndjson::write_line(out.buffer(), &summary.report(std::time::Instant::now()));
     }
     // Close the socket cleanly (1000): the engine ends, and with it the item channel.
-    if let Some(client) = client {
+    if !clients.is_empty() {
         let _ = tokio::time::timeout(EXIT_WAIT, async {
-            client.disconnect().await;
+            super::connections::disconnect(&clients).await;
             while items.recv().await.is_some() {}
         })
         .await;
@@ -258,6 +246,7 @@ fn write_failed(e: io::Error) -> End {
 fn handle(
     args: &FrontPlan,
     item: &Item,
+    label: Option<&str>,
     out: &mut impl Write,
     seen: &mut u64,
 ) -> io::Result<Option<End>> {
@@ -272,7 +261,9 @@ fn handle(
                     ev.received_at,
                 )
             });
-            ndjson::write_event(out, ev, latency)?;
+            ndjson::write_event_from(out, ev, latency, label)?;
+        } else if let Some(label) = label {
+            writeln!(out, "{} {}", safe_label(label), lines::event_line(ev))?;
         } else {
             writeln!(out, "{}", lines::event_line(ev))?;
         }
@@ -284,7 +275,7 @@ fn handle(
         }
         return Ok(None);
     }
-    report_status(args, item);
+    report_status(args, item, label);
     if args.replayed {
         return Ok(None);
     }
@@ -294,7 +285,8 @@ fn handle(
             (ConnectionState::Disconnected | ConnectionState::Failed, reason) => Some(End::Fail(
                 EXIT_FAILURE,
                 format!(
-                    "connection {}: {}",
+                    "connection {}{}: {}",
+                    label.map_or(String::new(), |l| format!("{} ", safe_label(l))),
                     if change.current == ConnectionState::Failed {
                         "failed"
                     } else {
@@ -324,10 +316,13 @@ fn handle(
 }
 
 /// A replayed status says so: `"replayed": true` in JSON, "replayed:" before a line.
-fn report_status(args: &FrontPlan, item: &Item) {
+fn report_status(args: &FrontPlan, item: &Item, label: Option<&str>) {
     let mut err = io::stderr().lock();
     if args.json_status {
         if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
+            if let Some(label) = label {
+                v["connection"] = label.into();
+            }
             if args.replayed {
                 v["replayed"] = true.into();
             }
@@ -337,16 +332,23 @@ fn report_status(args: &FrontPlan, item: &Item) {
         && !matches!(item, Item::Pong { .. })
     {
         let replayed = if args.replayed { "replayed: " } else { "" };
-        let _ = writeln!(err, "tickertape: {replayed}{line}");
+        let label = label.map_or(String::new(), |l| format!("{}: ", safe_label(l)));
+        let _ = writeln!(err, "tickertape: {replayed}{label}{line}");
     }
+}
+
+/// A label on a terminal: a profile's name is the user's, but a recording's is anyone's.
+fn safe_label(label: &str) -> std::borrow::Cow<'_, str> {
+    crate::safe_text::terminal_safe(label)
 }
 
 /// The dashboard, when stdout is a terminal and `--json` is not given.
 async fn dashboard(
     front: FrontPlan,
-    client: Option<client::Client>,
+    clients: Vec<client::Client>,
     items: FeedRx,
     rest: Option<crate::publish::RestClient>,
+    labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, State, terminal};
     let options = front.dashboard_options();
@@ -362,14 +364,16 @@ async fn dashboard(
         rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
+    state.connections = crate::dashboard::connections::Connections::new(labels);
     state.banner = d.banner;
     if let Some(eval) = expect {
         let now = std::time::Instant::now();
         state.alerts = crate::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
     }
+    // The trigger form and the subscribe keys act on the first connection.
     let senders = terminal::Senders {
         rest,
-        client: client.clone(),
+        client: clients.first().cloned(),
     };
     let options = terminal::RunOptions {
         fps: d.fps,
@@ -378,9 +382,7 @@ async fn dashboard(
         stats: d.stats,
     };
     let result = terminal::run(state, items, options, senders).await;
-    if let Some(client) = client {
-        client.disconnect().await;
-    }
+    super::connections::disconnect(&clients).await;
     result.context("the terminal failed")?;
     Ok(ExitCode::SUCCESS)
 }

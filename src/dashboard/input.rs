@@ -166,10 +166,19 @@ impl State {
         let selected = self
             .log_selected
             .and_then(|_| self.selected_index(&positions))
-            .map(|i| self.visible().1[positions[i]].channel.clone())
+            .map(|i| {
+                let channel = &self.visible().1[positions[i]].channel;
+                self.connections.unlabelled(channel).to_owned()
+            })
             .filter(|c| c != "tickertape" && c != "-");
         selected
-            .or_else(|| self.status.channels.keys().next().cloned())
+            .or_else(|| {
+                self.status
+                    .channels
+                    .keys()
+                    .next()
+                    .map(|c| self.connections.unlabelled(c).to_owned())
+            })
             .unwrap_or_default()
     }
 

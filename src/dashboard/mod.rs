@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod binding;
+pub mod connections;
 pub mod effects;
 pub mod export;
 pub mod form;

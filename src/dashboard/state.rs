@@ -15,7 +15,7 @@ pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::cli::defaults;
-use crate::client::{ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
+use crate::client::{Conn, ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
 use crate::output::latency::{self, Summary, Window};
 
 /// Limits and looks, from the command line.
@@ -110,6 +110,8 @@ pub struct State {
     pub theme: Theme,
     /// `--expect`: what is broken, for the alert strip and the red rows.
     pub alerts: super::alerts::Alerts,
+    /// With several connections: each one's state, and the labels of lines and rows.
+    pub connections: super::connections::Connections,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -142,6 +144,7 @@ impl State {
             started: now,
             theme: Theme::new(options.color, options.ascii),
             alerts: Default::default(),
+            connections: Default::default(),
             options,
             bindings,
         }
@@ -172,6 +175,7 @@ impl State {
             }
             Item::Subscription { channel, status } => {
                 let channel = incoming::name(&channel, self.theme.ellipsis());
+                let channel = self.connections.labelled(channel);
                 if let SubscriptionStatus::Failed(f) = &status {
                     // Say why, with the string that was signed, for whoever debugs the auth endpoint.
                     let mut text = format!("{channel}: {}", f.message);
@@ -195,10 +199,10 @@ impl State {
                 channel, change, ..
             } => {
                 let ellipsis = self.theme.ellipsis();
-                let list = self
-                    .members
-                    .entry(incoming::name(&channel, ellipsis))
-                    .or_default();
+                let channel = self
+                    .connections
+                    .labelled(incoming::name(&channel, ellipsis));
+                let list = self.members.entry(channel).or_default();
                 // Ids and info come from strangers: kept cut, the info as text.
                 let info = |v: &serde_json::Value| match v {
                     serde_json::Value::Null => String::new(),
@@ -223,6 +227,15 @@ impl State {
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }
         None
+    }
+
+    /// Applies an item from the connection tagged `conn`: labelled when there are several
+    /// (see [`super::connections`]), else as [`State::apply`].
+    pub fn apply_from(&mut self, conn: Conn, item: Item, now: Instant) -> Option<Effect> {
+        let item = self.connections.note(conn, item, now);
+        let effect = self.apply(item, now);
+        self.connections.applied();
+        effect
     }
 
     /// What an effect came to, noted in the log.
@@ -277,7 +290,9 @@ impl State {
         match view {
             Some(View::Ticker { key, value }) => {
                 let data = incoming::value(&ev);
-                self.ticker.update(key.get(&data), value.get(&data), now);
+                let labelled = self.connections.key(key.get(&data));
+                let key = labelled.as_ref().or(key.get(&data));
+                self.ticker.update(key, value.get(&data), now);
                 self.log_event(&ev, (channel, event), false, latency);
             }
             Some(View::Count) => {
@@ -336,7 +351,8 @@ impl State {
         });
     }
 
-    fn push_log(&mut self, line: LogLine) {
+    fn push_log(&mut self, mut line: LogLine) {
+        line.channel = self.connections.labelled(line.channel);
         self.log.push(line);
     }
 

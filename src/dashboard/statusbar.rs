@@ -18,7 +18,24 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     if state.options.replayed {
         // A recording: its states are history, in no connection's colour, with no countdown.
         parts.push((0, Span::styled("REPLAY", t.style(Slot::Paused))));
-        parts.push((0, Span::raw(format!("recorded {}", s.state))));
+        if state.connections.is_multi() {
+            // Each connection's recorded state, without a countdown: it is history.
+            let shown = state.connections.parts(t, state.options.ascii, now, true);
+            parts.extend(shown.into_iter().map(|p| (0, p)));
+        } else {
+            parts.push((0, Span::raw(format!("recorded {}", s.state))));
+        }
+    } else if state.connections.is_multi() {
+        // Each connection's own state; compact (label and mark) when the full ones would take
+        // more than half the line.
+        let full = state.connections.parts(t, state.options.ascii, now, false);
+        let wide: usize = full.iter().map(|p| p.width() + 3).sum();
+        let shown = if wide * 2 > width as usize {
+            state.connections.parts(t, state.options.ascii, now, true)
+        } else {
+            full
+        };
+        parts.extend(shown.into_iter().map(|p| (0, p)));
     } else {
         let conn_style = t.style(match s.state {
             ConnectionState::Connected => Slot::Connected,
@@ -95,14 +112,16 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
             Span::raw(format!("rtt {:.0}ms", rtt.as_secs_f64() * 1e3)),
         ));
     }
-    if let Some(id) = &s.socket_id {
+    // With several connections these are the last one's to speak: left to the log.
+    let single = !state.connections.is_multi();
+    if let Some(id) = s.socket_id.as_ref().filter(|_| single) {
         parts.push((4, Span::raw(format!("socket {}", t.name(id, 32)))));
     }
     let host = s.url.split('?').next().unwrap_or("").to_owned();
-    if !host.is_empty() {
+    if !host.is_empty() && single {
         parts.push((5, Span::raw(host)));
     }
-    if let Some(r) = &s.reason {
+    if let Some(r) = s.reason.as_ref().filter(|_| single) {
         parts.push((1, Span::raw(t.name(r, 60))));
     }
     // Drop the least important parts until the line fits.

@@ -180,15 +180,15 @@ async fn event_loop(
         };
         let wake = deadline.map_or(wake, |d| wake.min(d));
         tokio::select! {
-            item = items.recv(), if engine_open => match item {
-                Some(item) => {
-                    let effect = state.apply(item, Instant::now());
+            item = items.recv_tagged(), if engine_open => match item {
+                Some((conn, item)) => {
+                    let effect = state.apply_from(conn, item, Instant::now());
                     quit |= run(state, effect);
                     let mut n = 1;
                     while n < MAX_BATCH && !quit {
-                        match items.try_recv() {
-                            Ok(item) => {
-                                let effect = state.apply(item, Instant::now());
+                        match items.try_recv_tagged() {
+                            Ok((conn, item)) => {
+                                let effect = state.apply_from(conn, item, Instant::now());
                                 quit |= run(state, effect);
                             }
                             Err(_) => break,

@@ -194,9 +194,9 @@ impl Observer {
     pub fn relay(mut self, mut items: FeedRx) -> FeedRx {
         let (tx, rx) = items.relay();
         tokio::spawn(async move {
-            while let Some(item) = items.recv().await {
+            while let Some((conn, item)) = items.recv_tagged().await {
                 self.observe(&item);
-                if tx.send(item).await.is_err() {
+                if tx.send_tagged(conn, item).await.is_err() {
                     break;
                 }
             }

@@ -27,9 +27,25 @@ pub fn write_event(
     ev: &ReceivedEvent,
     latency_ms: Option<f64>,
 ) -> io::Result<()> {
+    write_event_from(out, ev, latency_ms, None)
+}
+
+/// [`write_event`], with the label of the connection it came from after `time` when a run
+/// has several (`"connection":"prod-eu"`); with one connection the line is [`write_event`]'s.
+pub fn write_event_from(
+    out: &mut impl Write,
+    ev: &ReceivedEvent,
+    latency_ms: Option<f64>,
+    connection: Option<&str>,
+) -> io::Result<()> {
     out.write_all(b"{\"time\":\"")?;
     write_time(out, ev.received_at)?;
-    out.write_all(b"\",\"channel\":")?;
+    out.write_all(b"\"")?;
+    if let Some(label) = connection {
+        out.write_all(b",\"connection\":")?;
+        write_value(out, label)?;
+    }
+    out.write_all(b",\"channel\":")?;
     write_value(out, &ev.channel)?;
     out.write_all(b",\"event\":")?;
     write_value(out, &ev.event)?;

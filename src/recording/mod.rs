@@ -6,7 +6,8 @@
 //! `type` field; member lines add `members` (each `user_id` with its `user_info`) and `me`,
 //! so the list replays whole. Every line is flushed as it is written, so a crash loses at
 //! most the last one. Other items (pongs, notices, errors, drops) are this run's, not the
-//! connection's, and are not recorded.
+//! connection's, and are not recorded. A recording made with several connections has
+//! `"connection"` (the label) on every line, as `--json` and `--json-status` have.
 
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
@@ -32,15 +33,34 @@ impl<W: Write> Recorder<W> {
     }
 
     pub fn record(&mut self, item: &Item, latency_ms: Option<f64>) -> io::Result<()> {
+        self.record_from(item, latency_ms, None)
+    }
+
+    /// [`Recorder::record`], with the label of the item's connection when a run has several:
+    /// every line then carries `"connection"`, as `--json` and `--json-status` lines do.
+    pub fn record_from(
+        &mut self,
+        item: &Item,
+        latency_ms: Option<f64>,
+        connection: Option<&str>,
+    ) -> io::Result<()> {
+        let status = |item: &Item| {
+            ndjson::status_value(item, SystemTime::now()).map(|mut v| {
+                if let Some(label) = connection {
+                    v["connection"] = label.into();
+                }
+                v
+            })
+        };
         match item {
-            Item::Event(ev) => ndjson::write_event(&mut self.out, ev, latency_ms)?,
+            Item::Event(ev) => ndjson::write_event_from(&mut self.out, ev, latency_ms, connection)?,
             Item::State(_) | Item::Subscription { .. } => {
-                if let Some(v) = ndjson::status_value(item, SystemTime::now()) {
+                if let Some(v) = status(item) {
                     ndjson::write_line(&mut self.out, &v)?;
                 }
             }
             Item::Members { change, .. } => {
-                if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
+                if let Some(mut v) = status(item) {
                     let (members, me) = match change {
                         MemberChange::Snapshot { members, me } => (members.as_slice(), me.as_ref()),
                         MemberChange::Added(m) => (std::slice::from_ref(m), None),
@@ -75,6 +95,11 @@ pub struct Damage {
 /// One line of a recording: its time and the item it holds (`None` for lines kept only
 /// for people, such as other status lines).
 pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
+    Ok(parse_tagged_line(text)?.map(|(time, item, _)| (time, item)))
+}
+
+/// [`parse_line`], with the label of the line's connection, in a recording made with several.
+pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<String>)>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let time = v
         .get("time")
@@ -142,7 +167,7 @@ pub fn parse_line(text: &str) -> Result<Option<(SystemTime, Item)>, String> {
         Some(kind @ ("members" | "member_added" | "member_removed")) => members_item(kind, &v)?,
         Some(_) => return Ok(None),
     };
-    Ok(Some((time, item)))
+    Ok(Some((time, item, text_of("connection"))))
 }
 
 /// A presence line: the list on subscription, a member added, or one removed.

@@ -35,6 +35,15 @@ pub fn command_in(home: &Path) -> Command {
     cmd
 }
 
+/// A fresh config home under the temp dir, with `config` as its tickertape/config.toml.
+pub fn home_with_config(name: &str, config: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!("tickertape-test-{}-{name}", std::process::id()));
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).expect("create the config home");
+    std::fs::write(dir.join("config.toml"), config).expect("write the config file");
+    home
+}
+
 /// `tickertape` with a clean environment and no config file at all.
 pub fn command() -> Command {
     command_in(&std::env::temp_dir().join("tickertape-test-no-config"))

@@ -210,3 +210,55 @@ pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
         t0 + Duration::from_secs(18),
     );
 }
+
+/// A state change to `current`, with a retry scheduled after `retry_in`.
+pub fn state(current: ConnectionState, retry_in: Option<Duration>) -> Item {
+    Item::State(StateChange {
+        previous: ConnectionState::Connected,
+        current,
+        reason: retry_in.map(|_| Reason::Io("connection refused".into())),
+        retry_in,
+        socket_id: (current == ConnectionState::Connected).then(|| "1.2".into()),
+        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+    })
+}
+
+/// The seed's binding with two connections, "eu" and "us": both quote ACME (at different
+/// prices), eu quotes GLOBEX too, and then us loses its server and waits to reconnect.
+pub fn two_connections(t0: Instant, options: Options) -> State {
+    use tickertape::client::Labels;
+    use tickertape::dashboard::connections::Connections;
+    let mut s = State::new(options, Bindings::seed(), t0);
+    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    s.connections = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
+    for conn in [0, 1] {
+        s.apply_from(conn, connected(), t0);
+        s.apply_from(conn, subscribed("stock_ticker"), t0);
+    }
+    let quotes = [
+        (0, "ACME", 41.0),
+        (1, "ACME", 44.0),
+        (0, "GLOBEX", 310.2),
+        (0, "ACME", 42.5),
+        (1, "ACME", 43.5),
+    ];
+    for (second, (conn, name, price)) in quotes.into_iter().enumerate() {
+        let second = second as u64;
+        s.apply_from(
+            conn,
+            event(
+                "stock_ticker",
+                "update_event",
+                json!({"name": name, "price": price}),
+                second,
+            ),
+            t0 + Duration::from_secs(second),
+        );
+    }
+    s.apply_from(
+        1,
+        state(ConnectionState::Unavailable, Some(Duration::from_secs(3))),
+        t0 + Duration::from_secs(6),
+    );
+    s
+}

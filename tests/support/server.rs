@@ -82,7 +82,7 @@ impl Server {
         )
     }
 
-    /// This server as `probe --node` names it: `ws://127.0.0.1:PORT`.
+    /// This server as `probe --node` and `watch --node` name it: `ws://127.0.0.1:PORT`.
     pub fn node(&self) -> String {
         format!("ws://{}", self.addr)
     }
@@ -98,6 +98,22 @@ impl Server {
         }
         cmd.args(extra);
         cmd
+    }
+
+    /// This server's `[profiles.NAME]` table for a config file, with its app's credentials.
+    pub fn profile(&self, name: &str) -> String {
+        format!(
+            "[profiles.{name}]\nhost = \"127.0.0.1\"\nport = {}\nkey = \"{KEY}\"\nsecret = \"{SECRET}\"\napp_id = \"1\"\n",
+            self.addr.port()
+        )
+    }
+
+    /// Publishes one event on `channel` through the REST API.
+    pub async fn publish(&self, channel: &str, event: &str, data: &str) {
+        self.rest()
+            .trigger(&[channel.to_owned()], event, data, None, None)
+            .await
+            .expect("publish");
     }
 
     pub fn url(&self, query: &str) -> String {

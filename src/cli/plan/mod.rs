@@ -4,6 +4,7 @@
 //! "not decided yet". The commands build a plan and hand it on; nothing after them goes
 //! back to the flags.
 
+pub mod connections;
 mod demo;
 mod replay;
 mod watch;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 pub use demo::DemoPlan;
 pub use replay::ReplayPlan;
-pub use watch::{DiscoverPlan, WatchPlan};
+pub use watch::{Connection, DiscoverPlan, WatchPlan};
 
 use super::defaults;
 use crate::dashboard::Binding;

@@ -9,20 +9,32 @@ use anyhow::Context;
 use super::{DashboardPlan, FrontPlan};
 use crate::cli::connection::ConnectionArgs;
 use crate::cli::{WatchArgs, defaults};
-use crate::client::ClientConfig;
+use crate::client::{ClientConfig, Labels};
 use crate::publish::RestClient;
 
 /// Everything `watch` does, resolved.
 pub struct WatchPlan {
     pub channels: Vec<String>,
+    /// The first (usually the only) connection.
     pub client: ClientConfig,
     /// The same server's REST API, when the credentials allow (the dashboard's trigger form).
     pub rest: Option<RestClient>,
     /// `--all`.
     pub discover: Option<DiscoverPlan>,
+    /// The other connections, with several `--profile` or `--node`: each its own engine,
+    /// all feeding the one front end under one `--max-buffer`.
+    pub more: Vec<Connection>,
+    /// Every connection's label, by index (empty with one connection: nothing is labelled).
+    pub labels: Labels,
     /// `--record FILE`.
     pub record: Option<PathBuf>,
     pub front: FrontPlan,
+}
+
+/// A connection besides the first: its engine's settings, and `--all`'s, if given.
+pub struct Connection {
+    pub client: ClientConfig,
+    pub discover: Option<DiscoverPlan>,
 }
 
 /// `watch --all`: which channels to look for, how often, through which REST API.
@@ -80,9 +92,24 @@ impl WatchPlan {
                 ..DashboardPlan::default()
             },
         };
-        let mut plan = WatchPlan::connect(args.connection, args.channels, discovery, front)?;
-        plan.client.queue_bytes = args.max_buffer;
-        plan.client.max_frame_bytes = args.max_message;
+        let mut connections = super::connections::resolve(args.connection, &args.nodes)?;
+        let first = connections.remove(0);
+        let labels: Vec<String> = std::iter::once(first.label.clone())
+            .chain(connections.iter().map(|c| c.label.clone()))
+            .collect();
+        let mut plan = WatchPlan::layered(first.args, args.channels, discovery.as_ref(), front)?;
+        for c in connections {
+            let (client, discover, _) = layered_connection(&c.args, discovery.as_ref())
+                .with_context(|| format!("connection {}", c.label))?;
+            plan.more.push(Connection { client, discover });
+        }
+        plan.labels = Labels::new(labels);
+        for client in
+            std::iter::once(&mut plan.client).chain(plan.more.iter_mut().map(|c| &mut c.client))
+        {
+            client.queue_bytes = args.max_buffer;
+            client.max_frame_bytes = args.max_message;
+        }
         plan.record = args.record;
         Ok(plan)
     }
@@ -95,39 +122,59 @@ impl WatchPlan {
         discovery: Option<Discovery>,
         front: FrontPlan,
     ) -> anyhow::Result<WatchPlan> {
-        let connection = connection.merged()?;
-        let mut client = connection.client_config()?;
+        WatchPlan::layered(connection.merged()?, channels, discovery.as_ref(), front)
+    }
+
+    /// [`WatchPlan::connect`] with a connection already layered.
+    fn layered(
+        connection: ConnectionArgs,
+        channels: Vec<String>,
+        discovery: Option<&Discovery>,
+        front: FrontPlan,
+    ) -> anyhow::Result<WatchPlan> {
         for channel in &channels {
             crate::protocol::channel::validate_channel(channel, false)
                 .map_err(crate::client::ClientError::from)
                 .context("cannot watch")?;
         }
-        let discover = match discovery {
-            None => None,
-            Some(d) => {
-                // Everyone listing a presence channel's members sees this one: say what it is.
-                // (`connection.user_id` is already layered: flag, environment, profile.)
-                client.user.id = connection
-                    .user_id
-                    .clone()
-                    .unwrap_or_else(defaults::observer_id);
-                Some(DiscoverPlan {
-                    rest: connection
-                        .rest_client()
-                        .context("--all asks the REST API which channels are occupied")?,
-                    prefix: d.prefix,
-                    every: d.every,
-                    presence: d.presence,
-                })
-            }
-        };
+        let (client, discover, rest) = layered_connection(&connection, discovery)?;
         Ok(WatchPlan {
             channels,
             client,
-            rest: connection.rest_client().ok(),
+            rest,
             discover,
+            more: Vec::new(),
+            labels: Labels::default(),
             record: None,
             front,
         })
     }
+}
+
+/// One layered connection's engine settings, `--all`'s plan and REST API.
+fn layered_connection(
+    connection: &ConnectionArgs,
+    discovery: Option<&Discovery>,
+) -> anyhow::Result<(ClientConfig, Option<DiscoverPlan>, Option<RestClient>)> {
+    let mut client = connection.client_config()?;
+    let discover = match discovery {
+        None => None,
+        Some(d) => {
+            // Everyone listing a presence channel's members sees this one: say what it is.
+            // (`connection.user_id` is already layered: flag, environment, profile.)
+            client.user.id = connection
+                .user_id
+                .clone()
+                .unwrap_or_else(defaults::observer_id);
+            Some(DiscoverPlan {
+                rest: connection
+                    .rest_client()
+                    .context("--all asks the REST API which channels are occupied")?,
+                prefix: d.prefix.clone(),
+                every: d.every,
+                presence: d.presence,
+            })
+        }
+    };
+    Ok((client, discover, connection.rest_client().ok()))
 }

@@ -1,0 +1,227 @@
+//! `watch`'s connections: one per `--profile` when it is given more than once, else one per
+//! `--node URL`, else the one connection of every other command. Each is layered by itself
+//! (its profile fills what the command line and environment left open), and all of them are
+//! checked before anything starts: a profile that does not exist or lacks what a connection
+//! needs is named in the error.
+
+use anyhow::Context;
+
+use crate::cli::connection::ConnectionArgs;
+use crate::client::{MAX_CONNECTIONS, validate_host};
+
+/// A mistake in the flags themselves, found after clap: `main` exits with 2 for it, as clap
+/// does for its own.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// One connection, layered: its label (the profile's name, or the node's host:port) and
+/// its settings.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub label: String,
+    pub args: ConnectionArgs,
+}
+
+/// The connections `connection` and `nodes` ask for, each layered and checked.
+pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<Vec<Labelled>> {
+    let profiles: Vec<String> = connection
+        .profile
+        .iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let usage = |text: String| anyhow::Error::new(UsageError(text));
+    if profiles.len() > 1 && !nodes.is_empty() {
+        return Err(usage(
+            "--node and several --profile: give the nodes of one profile, or several profiles"
+                .into(),
+        ));
+    }
+    let count = profiles.len().max(nodes.len());
+    if count > MAX_CONNECTIONS {
+        return Err(usage(format!(
+            "{count} connections: at most {MAX_CONNECTIONS} in one watch"
+        )));
+    }
+    let base = ConnectionArgs {
+        profile: Vec::new(),
+        ..connection
+    };
+    let mut out: Vec<Labelled> = Vec::new();
+    if !nodes.is_empty() {
+        let profile = profiles.first().map(String::as_str);
+        let mut parsed: Vec<(String, &str, String, u16)> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let (name, node) = split_name(node).map_err(usage)?;
+            let (scheme, host, port) = parse_node(node).map_err(usage)?;
+            let label = name.map_or_else(|| format!("{}:{port}", host_text(&host)), str::to_owned);
+            if parsed.iter().any(|(l, ..)| *l == label) {
+                return Err(usage(format!("--node {label} is given twice")));
+            }
+            parsed.push((label, scheme, host, port));
+        }
+        for (label, scheme, host, port) in parsed {
+            let args = ConnectionArgs {
+                scheme: Some(scheme.into()),
+                host: Some(host),
+                port: Some(port.to_string()),
+                ..base.clone()
+            };
+            out.push(checked(label, args, profile)?);
+        }
+    } else if profiles.len() > 1 {
+        for (i, name) in profiles.iter().enumerate() {
+            if profiles[..i].contains(name) {
+                return Err(usage(format!("--profile {name} is given twice")));
+            }
+        }
+        for name in &profiles {
+            out.push(checked(name.clone(), base.clone(), Some(name))?);
+        }
+    } else {
+        // The common case: exactly as before, with no label shown anywhere.
+        let name = profiles.first().cloned();
+        let args = base.merged_with(name.as_deref())?;
+        return Ok(vec![Labelled {
+            label: name.unwrap_or_default(),
+            args,
+        }]);
+    }
+    Ok(out)
+}
+
+/// Layers one connection and checks that it can start; errors name it.
+fn checked(label: String, args: ConnectionArgs, profile: Option<&str>) -> anyhow::Result<Labelled> {
+    let what = match profile {
+        Some(p) if p != label => format!("connection {label} (profile {p:?})"),
+        Some(p) => format!("profile {p:?}"),
+        None => format!("connection {label}"),
+    };
+    let args = args.merged_with(profile).with_context(|| what.clone())?;
+    args.client_config().with_context(|| what.clone())?;
+    Ok(Labelled { label, args })
+}
+
+/// Longest name given to a node (`--node eu=ws://…`).
+const MAX_NAME: usize = 24;
+
+/// `NAME=URL` names a node; a bare URL is named after its host and port.
+fn split_name(node: &str) -> Result<(Option<&str>, &str), String> {
+    let Some((name, url)) = node.split_once('=').filter(|(n, _)| !n.contains("://")) else {
+        return Ok((None, node));
+    };
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        return Err(format!(
+            "--node {}: a node's name is 1 to {MAX_NAME} letters, digits, '-', '_' or '.'",
+            crate::client::quoted(node)
+        ));
+    }
+    Ok((Some(name), url))
+}
+
+/// An IPv6 address goes back in brackets in a label.
+fn host_text(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// `ws://host:port`, `wss://host:port` (a trailing `/` allowed): the scheme, the host and
+/// the port (80 or 443 when left out).
+pub fn parse_node(url: &str) -> Result<(&'static str, String, u16), String> {
+    let bad = |why: &str| format!("--node {}: {why}", crate::client::quoted(url));
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("ws://") {
+        ("ws", rest)
+    } else if let Some(rest) = url.strip_prefix("wss://") {
+        ("wss", rest)
+    } else {
+        return Err(bad("use ws://host:port or wss://host:port"));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#', '@']) {
+        return Err(bad("only a host and a port, no path, query or user"));
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match rest.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        },
+    };
+    let port = match port {
+        None => {
+            if scheme == "wss" {
+                443
+            } else {
+                80
+            }
+        }
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| bad("the port is not a number from 1 to 65535"))?,
+    };
+    let host = validate_host(host).map_err(|e| bad(&format!("host {e}")))?;
+    Ok((scheme, host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_is_a_websocket_url_with_a_host_and_a_port() {
+        assert_eq!(
+            parse_node("ws://127.0.0.1:6001/").unwrap(),
+            ("ws", "127.0.0.1".into(), 6001)
+        );
+        assert_eq!(
+            parse_node("wss://ws.example.com").unwrap(),
+            ("wss", "ws.example.com".into(), 443)
+        );
+        assert_eq!(parse_node("ws://[::1]:7000").unwrap().2, 7000);
+        for bad in [
+            "http://h:1",
+            "ws://h:0",
+            "ws://h:99999",
+            "ws://h:1/app",
+            "ws://u:p@h:1",
+            "ws://:1",
+        ] {
+            assert!(parse_node(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_node_may_be_named() {
+        assert_eq!(split_name("eu=ws://h:1").unwrap(), (Some("eu"), "ws://h:1"));
+        assert_eq!(split_name("ws://h:1").unwrap(), (None, "ws://h:1"));
+        assert!(split_name("e u=ws://h:1").is_err());
+        assert!(split_name("=ws://h:1").is_err());
+    }
+
+    #[test]
+    fn too_many_connections_and_twice_the_same_node_are_usage_errors() {
+        let nodes: Vec<String> = (1..=17).map(|p| format!("ws://127.0.0.1:{p}")).collect();
+        let e = resolve(ConnectionArgs::default(), &nodes).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e}");
+        let twice = vec![
+            "ws://127.0.0.1:1".to_owned(),
+            "ws://127.0.0.1:1/".to_owned(),
+        ];
+        let e = resolve(ConnectionArgs::default(), &twice).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+    }
+}
