@@ -27,6 +27,17 @@ pub fn write_event(
     ev: &ReceivedEvent,
     latency_ms: Option<f64>,
 ) -> io::Result<()> {
+    write_event_hinted(out, ev, latency_ms, None)
+}
+
+/// [`write_event`], with `"hint"` last for an event no binding matched (`watch --json
+/// --bind …`): `"hint":"did you mean update_event?"`.
+pub fn write_event_hinted(
+    out: &mut impl Write,
+    ev: &ReceivedEvent,
+    latency_ms: Option<f64>,
+    hint: Option<&str>,
+) -> io::Result<()> {
     out.write_all(b"{\"time\":\"")?;
     write_time(out, ev.received_at)?;
     out.write_all(b"\",\"channel\":")?;
@@ -50,6 +61,10 @@ pub fn write_event(
     if let Some(l) = latency_ms {
         write!(out, ",\"latency_ms\":")?;
         write_value(out, &((l * 10.0).round() / 10.0))?;
+    }
+    if let Some(hint) = hint {
+        out.write_all(b",\"hint\":")?;
+        write_value(out, hint)?;
     }
     out.write_all(b"}\n")
 }

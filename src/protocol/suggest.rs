@@ -65,7 +65,7 @@ impl Suggestion {
     /// a prefix gets a reason (the difference speaks for itself otherwise).
     pub fn event_hint(&self) -> String {
         let reason = match self.why {
-            Why::Prefix => " (client events are named client-…)",
+            Why::Prefix => " (client events start with client-)",
             _ => "",
         };
         format!("did you mean {}?{reason}", self.name)
@@ -285,7 +285,7 @@ mod tests {
         assert_eq!(got("updat_event"), ["did you mean update_event?"]);
         assert_eq!(
             got("typing"),
-            ["did you mean client-typing? (client events are named client-…)"]
+            ["did you mean client-typing? (client events start with client-)"]
         );
         assert_eq!(got("orderShipped"), ["did you mean OrderShipped?"]);
         // Channel prefixes mean nothing in an event's name.

@@ -43,10 +43,17 @@ pub fn subscribed(channel: &str) -> Item {
     }
 }
 
+/// A fresh state whose own log lines (connection changes, notices) are stamped from a fixed
+/// epoch, so that screens with them are deterministic.
+pub fn state(options: Options, bindings: Bindings, t0: Instant) -> State {
+    let mut s = State::new(options, bindings, t0);
+    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    s
+}
+
 /// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
 pub fn demo_state(t0: Instant, options: Options) -> State {
-    let mut s = State::new(options, Bindings::seed(), t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let mut s = state(options, Bindings::seed(), t0);
     s.apply(connected(), t0);
     s.apply(subscribed("stock_ticker"), t0);
     let quotes = [
