@@ -36,6 +36,23 @@ pub fn connected() -> Item {
     })
 }
 
+/// A connection state change to `current`, from `previous`, with a reason and a retry.
+pub fn state_change(
+    previous: ConnectionState,
+    current: ConnectionState,
+    reason: Option<Reason>,
+    retry_in: Option<Duration>,
+) -> Item {
+    Item::State(StateChange {
+        previous,
+        current,
+        reason,
+        retry_in,
+        socket_id: (current == ConnectionState::Connected).then(|| "123.456".into()),
+        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+    })
+}
+
 pub fn subscribed(channel: &str) -> Item {
     Item::Subscription {
         channel: channel.into(),
