@@ -33,6 +33,31 @@ pub fn refusal(change: &StateChange) -> Option<String> {
     Some(format!("connection {how}: {why}"))
 }
 
+/// The refusal that stands after `change`: a new one, the one before while the connection
+/// stays down, none once it is trying again or back.
+pub fn after(before: Option<String>, change: &StateChange) -> Option<String> {
+    match refusal(change) {
+        Some(why) => Some(why),
+        None if matches!(
+            change.current,
+            ConnectionState::Connecting | ConnectionState::Connected
+        ) =>
+        {
+            None
+        }
+        None => before,
+    }
+}
+
+/// Draws the refusal, if any, at the top of the ticker band; returns what is left of it.
+pub fn draw_over(frame: &mut Frame, refused: Option<&str>, t: &Theme, ticker: Rect) -> Rect {
+    let (banner, rest) = split(refused, ticker);
+    if let (Some(banner), Some(text)) = (banner, refused) {
+        draw(frame, text, t, banner);
+    }
+    rest
+}
+
 /// How many rows `text` takes wrapped at word boundaries at `width` (greedily, as the
 /// paragraph wraps it), at most [`MAX_LINES`].
 fn rows(text: &str, width: u16) -> u16 {

@@ -178,17 +178,7 @@ impl State {
                 if let Some(text) = said {
                     self.push_notice("connection", text, now);
                 }
-                match super::connection::refusal(&c) {
-                    Some(why) => self.refused = Some(why),
-                    None if matches!(
-                        c.current,
-                        ConnectionState::Connecting | ConnectionState::Connected
-                    ) =>
-                    {
-                        self.refused = None
-                    }
-                    None => {}
-                }
+                self.refused = super::connection::after(self.refused.take(), &c);
                 self.status.state = c.current;
                 self.status.reason = c.reason.map(|r| r.to_string());
                 self.status.retry_at = c.retry_in.map(|d| now + d);

@@ -75,10 +75,7 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
     let (strip, ticker) = super::alerts::split(&state.alerts, ticker, now);
     strip.inspect(|&strip| super::alerts::draw(frame, &state.alerts, &state.theme, strip, now));
-    let (banner, ticker) = super::connection::split(state.refused(), ticker);
-    if let (Some(banner), Some(text)) = (banner, state.refused()) {
-        super::connection::draw(frame, text, &state.theme, banner);
-    }
+    let ticker = super::connection::draw_over(frame, state.refused(), &state.theme, ticker);
     draw_ticker(frame, state, now, ticker);
     // A right-hand column for presence members and per-event counts, when there is something
     // to show there: members, a `count` binding, a wide terminal, or a silent channel.
