@@ -62,7 +62,7 @@ fn snapshot_disconnected_and_retrying_with_a_failed_subscription() {
 #[test]
 fn snapshot_hostile_payload_is_escaped() {
     let t0 = Instant::now();
-    let mut s = State::new(
+    let mut s = support::dashboard::state(
         Options::default(),
         Bindings::new(vec![Binding::parse("*=log").unwrap()]),
         t0,
@@ -141,8 +141,8 @@ fn unbound_events_are_logged_marked_and_counted() {
     assert_eq!(s.status.unbound, 1);
     let last = s.log.back().unwrap();
     assert!(last.unbound && last.event == "update_evnt");
-    // Bound events are logged too, and feed the ticker.
-    assert_eq!(s.log.len(), 17);
+    // Bound events are logged too, and feed the ticker; so is the connection's state.
+    assert_eq!(s.log.len(), 18);
     assert_eq!(s.ticker.len(), 4);
 }
 
@@ -164,7 +164,7 @@ fn pause_freezes_the_view_and_counts_what_arrives() {
     }
     let (ticker, log) = s.visible();
     assert!(
-        ticker.get("NEW").is_none() && log.len() == 17,
+        ticker.get("NEW").is_none() && log.len() == 18,
         "the view is frozen"
     );
     assert_eq!(s.paused.as_ref().unwrap().since, 5);
@@ -212,7 +212,7 @@ fn memory_stays_bounded() {
         max_rows: 100,
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut s = support::dashboard::state(options, Bindings::seed(), t0);
     let mut sizes = Vec::new();
     for n in 0..200_000u64 {
         s.apply(
@@ -289,7 +289,7 @@ fn search_jumps_between_matches_and_filter_hides_the_rest() {
     assert_eq!(shown.len(), 4, "{shown:?}");
     assert!(shown.iter().all(|t| t.contains("ACME")));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.filter.is_none() && s.log_positions().len() == 17);
+    assert!(s.filter.is_none() && s.log_positions().len() == 18);
 }
 
 #[test]
@@ -442,7 +442,7 @@ fn latency_windows_per_event_type() {
         ts_field: Some(FieldPath::parse("ts").unwrap()),
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut s = support::dashboard::state(options, Bindings::seed(), t0);
     // Received at second 1_795_000_000 + n; published 10..=100 ms earlier.
     for n in 0..10u64 {
         let received_ms = (1_795_000_000 + n) * 1000;
@@ -565,7 +565,7 @@ fn count_bindings_show_how_many_and_how_long_ago() {
         .iter()
         .map(|r| Binding::parse(r).unwrap())
         .collect();
-    let mut s = State::new(Options::default(), Bindings::new(rules), t0);
+    let mut s = support::dashboard::state(Options::default(), Bindings::new(rules), t0);
     s.apply(connected(), t0);
     for n in 0..3u64 {
         s.apply(

@@ -22,7 +22,7 @@ fn open_newest(s: &mut State) {
 }
 
 fn log_all(options: Options, t0: Instant) -> State {
-    let mut s = State::new(
+    let mut s = support::dashboard::state(
         options,
         Bindings::new(vec![Binding::parse("*=log").unwrap()]),
         t0,

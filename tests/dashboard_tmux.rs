@@ -289,3 +289,70 @@ fn keys_from_the_config_file_drive_the_dashboard() {
         tmux.pane("#{pane_dead}") == "1" || !s.contains("ticker")
     });
 }
+
+/// A refused connection (a wrong key: `pusher:error 4001`) ends the dashboard as it ends
+/// `--json`: the reason is on the screen at 80×24, and after `q` on stderr, with status 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_connection_exits_1_like_json() {
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-4001-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let json = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "c",
+        "--json",
+        "--key",
+        "wrong-key",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+    ]));
+    let (json_code, _, json_stderr) = json.finish(Duration::from_secs(10)).await;
+    assert_eq!(json_code, 1, "{json_stderr}");
+
+    let stderr_file = home.join("stderr");
+    let status_file = home.join("status");
+    let _ = std::fs::remove_file(&stderr_file);
+    let _ = std::fs::remove_file(&status_file);
+    let command = format!(
+        "{} {} watch c --key wrong-key --host 127.0.0.1 --port {port} 2> {}; echo $? > {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display(),
+        status_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let reason = "pusher:error 4001: App key wrong-key does not exist";
+    tmux.wait("the refusal in full", |s| {
+        s.contains(&format!("connection refused: {reason}"))
+    });
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && text.ends_with('\n')
+        {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "q did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        status.trim(),
+        json_code.to_string(),
+        "the dashboard's exit status against --json's; its stderr:\n{}",
+        tmux.stderr()
+    );
+    assert!(
+        tmux.stderr()
+            .contains(&format!("tickertape: connection refused: {reason}")),
+        "{}",
+        tmux.stderr()
+    );
+}

@@ -145,11 +145,13 @@ Output:
   --json prints one object per event on stdout:
     {\"time\":\"2026-11-28T10:00:00.123Z\",\"channel\":\"stock_ticker\",\"event\":\"update_event\",\"data\":{\"name\":\"ACME\",\"price\":42}}
   `user_id` appears on presence client events, `error` on payloads that could not be decrypted.
+  With --bind, an event no binding matches carries a \"hint\" (\"did you mean update_event?\").
   Connection states go to stderr (as JSON with --json-status).
 
-Exit status:
-  0  normal end: --count reached, --timeout passed, Ctrl-C, or stdout closed
-  1  the server refused the connection (e.g. 4001, unknown app key) or the setup is invalid
+Exit status (the dashboard's too, when it quits):
+  0  normal end: --count reached, --timeout passed, Ctrl-C, q, or stdout closed
+  1  the server refused the connection (e.g. 4001, unknown app key) or the setup is invalid;
+     the dashboard keeps the reason on screen, and exits 1 if the connection is still down
   2  usage error
   3  a subscription failed to authorize, with --fail-fast
 

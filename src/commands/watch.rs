@@ -9,7 +9,7 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use crate::cli::plan::{FrontPlan, WatchPlan};
-use crate::client::{self, ConnectionState, FeedRx, Item, Labels, Reason, SubscriptionStatus};
+use crate::client::{self, FeedRx, Item, Labels, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
 use crate::output::latency::latency_ms;
 use crate::output::stdout::Stdout;
@@ -133,6 +133,13 @@ pub async fn consume(
         args.expect.bell,
     );
     let mut alarm_tick = tokio::time::interval(super::expectations::TICK);
+    // --json with --bind/--bindings: unbound events carry a "did you mean" hint.
+    let mut hints = match args.json {
+        true => Some(rules(&args.dashboard)?)
+            .filter(|r| !r.is_empty())
+            .map(|r| (crate::dashboard::Bindings::new(r), Default::default())),
+        false => None,
+    };
 
     let end = 'run: loop {
         let item = tokio::select! {
@@ -169,7 +176,14 @@ pub async fn consume(
                 }
             }
             alarm.iter_mut().for_each(|a| a.item(&item));
-            match handle(&args, &item, labels.get(conn), out.buffer(), &mut seen) {
+            match handle(
+                &args,
+                &item,
+                labels.get(conn),
+                out.buffer(),
+                &mut seen,
+                &mut hints,
+            ) {
                 Ok(None) => {}
                 Ok(Some(end)) => break 'run end,
                 Err(e) => break 'run write_failed(e),
@@ -249,6 +263,7 @@ fn handle(
     label: Option<&str>,
     out: &mut impl Write,
     seen: &mut u64,
+    hints: &mut Option<(crate::dashboard::Bindings, crate::dashboard::hints::Hints)>,
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
         if args.summary {
@@ -261,7 +276,16 @@ fn handle(
                     ev.received_at,
                 )
             });
-            ndjson::write_event_from(out, ev, latency, label)?;
+            let hint = hints.as_mut().and_then(|(bindings, hints)| {
+                let unbound = ev.is_application()
+                    && bindings.lookup(ev.channel.as_deref(), &ev.event).is_none();
+                let channel = ev.channel.as_deref().unwrap_or("-");
+                unbound
+                    .then(|| hints.note(bindings, channel, &ev.event))
+                    .flatten()
+                    .map(|h| h.text.as_str())
+            });
+            ndjson::write_event_with(out, ev, latency, label, hint)?;
         } else if let Some(label) = label {
             writeln!(out, "{} {}", safe_label(label), lines::event_line(ev))?;
         } else {
@@ -280,26 +304,16 @@ fn handle(
         return Ok(None);
     }
     Ok(match item {
-        Item::State(change) => match (&change.current, &change.reason) {
-            (ConnectionState::Disconnected, Some(Reason::Requested)) => None,
-            (ConnectionState::Disconnected | ConnectionState::Failed, reason) => Some(End::Fail(
-                EXIT_FAILURE,
-                format!(
-                    "connection {}{}: {}",
-                    label.map_or(String::new(), |l| format!("{} ", safe_label(l))),
-                    if change.current == ConnectionState::Failed {
-                        "failed"
-                    } else {
-                        "refused"
-                    },
-                    reason.as_ref().map_or_else(
-                        || "no reason given".into(),
-                        |r| { crate::safe_text::terminal_safe(&r.to_string()).into_owned() }
-                    )
-                ),
-            )),
-            _ => None,
-        },
+        // The dashboard's exit status follows the same rule.
+        Item::State(change) => crate::dashboard::connection::refusal(change).map(|why| {
+            let why = match label {
+                Some(l) => {
+                    why.replacen("connection ", &format!("connection {} ", safe_label(l)), 1)
+                }
+                None => why,
+            };
+            End::Fail(EXIT_FAILURE, why)
+        }),
         Item::Subscription {
             channel,
             status: SubscriptionStatus::Failed(f),
@@ -342,6 +356,17 @@ fn safe_label(label: &str) -> std::borrow::Cow<'_, str> {
     crate::safe_text::terminal_safe(label)
 }
 
+/// The `--bind` rules, then the bindings file's.
+fn rules(d: &crate::cli::plan::DashboardPlan) -> anyhow::Result<Vec<crate::dashboard::Binding>> {
+    let mut rules = d.bindings.clone();
+    if let Some(path) = &d.bindings_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
+    }
+    Ok(rules)
+}
+
 /// The dashboard, when stdout is a terminal and `--json` is not given.
 async fn dashboard(
     front: FrontPlan,
@@ -356,13 +381,8 @@ async fn dashboard(
         super::expectations::Alarm::evaluator(&front)?,
         front.expect.bell,
     );
+    let rules = rules(&front.dashboard)?;
     let d = front.dashboard;
-    let mut rules = d.bindings;
-    if let Some(path) = &d.bindings_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
-    }
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
     state.connections = crate::dashboard::connections::Connections::new(labels);
     state.banner = d.banner;
@@ -383,6 +403,14 @@ async fn dashboard(
     };
     let result = terminal::run(state, items, options, senders).await;
     super::connections::disconnect(&clients).await;
-    result.context("the terminal failed")?;
-    Ok(ExitCode::SUCCESS)
+    let state = result.context("the terminal failed")?;
+    // A refused connection that stayed down ends the dashboard as it ends `--json`: the
+    // reason on stderr (the screen is gone by now) and status 1.
+    Ok(match state.ended_refused() {
+        Some(why) => {
+            eprintln!("tickertape: {why}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+        None => ExitCode::SUCCESS,
+    })
 }

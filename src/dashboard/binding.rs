@@ -177,6 +177,11 @@ impl Bindings {
         self.0.is_empty()
     }
 
+    /// The rules, in the order given.
+    pub fn rules(&self) -> &[Binding] {
+        &self.0
+    }
+
     /// The most specific rule for an event; `None` means unbound.
     pub fn lookup(&self, channel: Option<&str>, event: &str) -> Option<&Binding> {
         let mut best: Option<(u8, &Binding)> = None;

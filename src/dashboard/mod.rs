@@ -4,11 +4,13 @@
 
 pub mod alerts;
 pub mod binding;
+pub mod connection;
 pub mod connections;
 pub mod effects;
 pub mod export;
 pub mod form;
 mod help;
+pub mod hints;
 mod incoming;
 mod input;
 mod key;
@@ -17,6 +19,7 @@ pub mod logview;
 pub mod overlay;
 mod overlays;
 pub mod pacing;
+pub mod silence;
 pub mod state;
 mod status;
 mod statusbar;

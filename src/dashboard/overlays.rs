@@ -190,16 +190,30 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     if let Some(ms) = line.latency_ms {
         head.push(field("latency", format!("{ms:.1} ms")));
     }
+    // An unbound event says so, with its hint in full (wrapped).
+    let mut head_rows = head.len() + 1;
+    if line.unbound {
+        let text = match state.hints.get(&line.channel, &line.event) {
+            Some(h) => format!("unbound {} {}", t.dash(), terminal_safe(&h.text)),
+            None => "unbound: no binding matches".into(),
+        };
+        head_rows += (9 + text.chars().count()).div_ceil(usize::from(inner.width.max(1)));
+        head.push(Line::from(vec![
+            Span::styled(format!("{:<9}", "binding"), t.style(Slot::Dim)),
+            Span::styled(text, t.style(Slot::Unbound)),
+        ]));
+    }
     head.push(Line::raw(""));
+    let head_rows = (head_rows as u16).min(inner.height / 2 + 1);
     let [head_area, data_area] =
-        Layout::vertical([Constraint::Length(head.len() as u16), Constraint::Min(0)]).areas(inner);
+        Layout::vertical([Constraint::Length(head_rows), Constraint::Min(0)]).areas(inner);
     let text: Vec<Line> = pretty
         .lines()
         .map(|l| Line::raw(terminal_safe(l).into_owned()))
         .collect();
     frame.render_widget(Clear, area);
     frame.render_widget(block, left);
-    frame.render_widget(Paragraph::new(head), head_area);
+    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: false })
@@ -264,8 +278,27 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
 pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
     let t = &state.theme;
     let mut lines = Vec::new();
+    let room = usize::from(area.width.saturating_sub(2));
+    let silent = |c: &str, d| {
+        Line::styled(
+            format!("{}: silent {}", t.name(c, 14), super::silence::length(d)),
+            t.style(Slot::Warning),
+        )
+    };
+    // Subscribed channels with no event yet, then the others, each with its events.
+    for (c, d) in state.silence.silent(now) {
+        if !state.counts.keys().any(|(cc, _)| cc == c) {
+            lines.push(silent(c, d));
+        }
+    }
     let mut channel: Option<&str> = None;
     for ((c, event), seen) in &state.counts {
+        if channel != Some(c.as_str())
+            && let Some(d) = state.silence.silent_for(c, now)
+        {
+            channel = Some(c.as_str());
+            lines.push(silent(c, d));
+        }
         if channel != Some(c.as_str()) {
             channel = Some(c.as_str());
             let latest = state
@@ -289,6 +322,12 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
             t.dot(),
             age(now.saturating_duration_since(seen.last))
         )));
+        if let Some(h) = state.hints.get(c, event) {
+            lines.push(Line::styled(
+                format!(" {} {}", t.dash(), t.name(&h.pane, room.saturating_sub(3))),
+                t.style(Slot::Unbound),
+            ));
+        }
     }
     frame.render_widget(
         Paragraph::new(lines).block(state.theme.pane(

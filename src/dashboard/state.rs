@@ -112,6 +112,12 @@ pub struct State {
     pub alerts: super::alerts::Alerts,
     /// With several connections: each one's state, and the labels of lines and rows.
     pub connections: super::connections::Connections,
+    /// "Did you mean" for the unbound events, found once per name.
+    pub hints: super::hints::Hints,
+    /// How long each subscribed channel has gone without an event.
+    pub silence: super::silence::Silence,
+    /// Why the connection ended, while it stays down (a 4001 refusal, say).
+    refused: Option<String>,
 }
 
 /// Most members listed per presence channel (the server may allow more than Pusher's 100).
@@ -145,6 +151,9 @@ impl State {
             theme: Theme::new(options.color, options.ascii),
             alerts: Default::default(),
             connections: Default::default(),
+            hints: Default::default(),
+            silence: Default::default(),
+            refused: None,
             options,
             bindings,
         }
@@ -153,6 +162,9 @@ impl State {
     /// Applies one engine item. Quits once `stop_after` events came.
     pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect> {
         self.alerts.apply(&item, now);
+        let said = matches!(item, Item::State(_))
+            .then(|| crate::output::lines::status_line(&item))
+            .flatten();
         match item {
             Item::Event(ev) => {
                 self.event(ev, now);
@@ -165,6 +177,11 @@ impl State {
                 }
             }
             Item::State(c) => {
+                // Every change goes to the log, with its reason, readable at any width.
+                if let Some(text) = said {
+                    self.push_notice("connection", text, now);
+                }
+                self.refused = super::connection::after(self.refused.take(), &c);
                 self.status.state = c.current;
                 self.status.reason = c.reason.map(|r| r.to_string());
                 self.status.retry_at = c.retry_in.map(|d| now + d);
@@ -183,6 +200,11 @@ impl State {
                         text.push_str(&format!(" {} string to sign: {sts:?}", self.theme.dot()));
                     }
                     self.push_notice("subscription failed", text, now);
+                }
+                match status {
+                    SubscriptionStatus::Subscribed => self.silence.subscribed(&channel, now),
+                    SubscriptionStatus::Pending => {}
+                    _ => self.silence.gone(&channel),
                 }
                 if status == SubscriptionStatus::Unsubscribed {
                     self.members.remove(&channel);
@@ -261,6 +283,7 @@ impl State {
         let ellipsis = self.theme.ellipsis();
         let channel = incoming::name(ev.channel.as_deref().unwrap_or("-"), ellipsis);
         let event = incoming::name(&ev.event, ellipsis);
+        self.silence.event(&channel, now);
         let k = (channel.clone(), event.clone());
         if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
             let seen = self.counts.entry(k.clone()).or_insert(Seen {
@@ -303,6 +326,7 @@ impl State {
             Some(View::Log) => self.log_event(&ev, (channel, event), false, latency),
             None => {
                 self.status.unbound += 1;
+                self.hints.note(&self.bindings, &channel, &event);
                 self.log_event(&ev, (channel, event), true, latency);
             }
         }
@@ -385,6 +409,17 @@ impl State {
             .iter()
             .filter_map(|(k, w)| w.summary().map(|s| (k, s)))
             .max_by_key(|(_, s)| s.samples)
+    }
+
+    /// Why the connection ended, while it is still down: a live run that ends so exits 1, as
+    /// `--json` does. A recording's states are history, and never count.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+
+    /// The refusal that decides the exit status: none when replaying.
+    pub fn ended_refused(&self) -> Option<&str> {
+        self.refused().filter(|_| !self.options.replayed)
     }
 
     /// The log line with this `seq`, if it is still kept.

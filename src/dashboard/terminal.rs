@@ -35,7 +35,8 @@ pub struct RunOptions {
     pub stats: Option<std::path::PathBuf>,
 }
 
-/// Runs until `q`, Ctrl-C, `--count` or `--timeout`. Returns the final state.
+/// Runs until `q`, Ctrl-C, `--count` or `--timeout`. Returns the final state, which tells
+/// how the run ended ([`State::ended_refused`]: the connection was refused and stayed down).
 pub async fn run(
     mut state: State,
     mut items: FeedRx,
@@ -101,6 +102,7 @@ impl Drop for MouseCapture {
 pub fn on_mouse(state: &mut State, m: MouseEvent, size: Rect) {
     let [_, ticker, log, _] = view::layout(size);
     let (_, ticker) = super::alerts::split(&state.alerts, ticker, Instant::now());
+    let (_, ticker) = super::connection::split(state.refused(), ticker);
     let inside = |r: Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };

@@ -162,6 +162,11 @@ impl Theme {
         if self.ascii { "-" } else { "·" }
     }
 
+    /// Between a mark and what it says (`unbound — did you mean …`).
+    pub fn dash(&self) -> &'static str {
+        if self.ascii { "-" } else { "—" }
+    }
+
     /// Between a width and a height.
     pub fn by(&self) -> &'static str {
         if self.ascii { "x" } else { "×" }

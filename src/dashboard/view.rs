@@ -75,10 +75,12 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     frame.render_widget(statusbar::status_bar(state, now, status.width), status);
     let (strip, ticker) = super::alerts::split(&state.alerts, ticker, now);
     strip.inspect(|&strip| super::alerts::draw(frame, &state.alerts, &state.theme, strip, now));
+    let ticker = super::connection::draw_over(frame, state.refused(), &state.theme, ticker);
     draw_ticker(frame, state, now, ticker);
     // A right-hand column for presence members and per-event counts, when there is something
-    // to show there: members, a `count` binding, or a wide terminal.
-    let show_events = !state.counts.is_empty() && (state.counting || area.width >= 120);
+    // to show there: members, a `count` binding, a wide terminal, or a silent channel.
+    let show_events = (!state.counts.is_empty() && (state.counting || area.width >= 120))
+        || state.silence.any_silent(now);
     if state.members.is_empty() && !show_events {
         draw_log(frame, state, log);
     } else {
@@ -267,7 +269,11 @@ fn log_line(state: &State, l: &LogLine, width: u16) -> Line<'static> {
         Span::raw(" "),
     ];
     if l.unbound {
-        spans.push(Span::styled("[unbound] ", t.style(Slot::Unbound)));
+        let mark = match state.hints.get(&l.channel, &l.event) {
+            Some(h) => format!("[unbound {} {}] ", t.dash(), terminal_safe(&h.short)),
+            None => "[unbound] ".into(),
+        };
+        spans.push(Span::styled(mark, t.style(Slot::Unbound)));
     }
     spans.extend(highlighted(state, &l.text));
     let line = Line::from(spans);

@@ -27,7 +27,7 @@ pub fn write_event(
     ev: &ReceivedEvent,
     latency_ms: Option<f64>,
 ) -> io::Result<()> {
-    write_event_from(out, ev, latency_ms, None)
+    write_event_with(out, ev, latency_ms, None, None)
 }
 
 /// [`write_event`], with the label of the connection it came from after `time` when a run
@@ -37,6 +37,18 @@ pub fn write_event_from(
     ev: &ReceivedEvent,
     latency_ms: Option<f64>,
     connection: Option<&str>,
+) -> io::Result<()> {
+    write_event_with(out, ev, latency_ms, connection, None)
+}
+
+/// [`write_event_from`], with `"hint"` last for an event no binding matched (`watch --json
+/// --bind …`): `"hint":"did you mean update_event?"`.
+pub fn write_event_with(
+    out: &mut impl Write,
+    ev: &ReceivedEvent,
+    latency_ms: Option<f64>,
+    connection: Option<&str>,
+    hint: Option<&str>,
 ) -> io::Result<()> {
     out.write_all(b"{\"time\":\"")?;
     write_time(out, ev.received_at)?;
@@ -66,6 +78,10 @@ pub fn write_event_from(
     if let Some(l) = latency_ms {
         write!(out, ",\"latency_ms\":")?;
         write_value(out, &((l * 10.0).round() / 10.0))?;
+    }
+    if let Some(hint) = hint {
+        out.write_all(b",\"hint\":")?;
+        write_value(out, hint)?;
     }
     out.write_all(b"}\n")
 }

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod close;
 pub mod crypto;
 pub mod frame;
+pub mod laravel;
 pub mod limits;
 pub mod rest;
 pub mod signature;

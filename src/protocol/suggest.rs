@@ -1,5 +1,6 @@
 //! "Did you mean": the occupied channels a publisher probably meant when its event reached
-//! no one. Pure: the caller passes the occupied names (from `GET /channels`).
+//! no one, and the bound event names a subscriber probably meant when an event arrived
+//! unbound. Pure: the caller passes the names (from `GET /channels`, or the bindings).
 //!
 //! Two names are close when, after their type prefix (`private-`, `presence-`, …) is set
 //! aside and `-`, `_`, `.` and letter case are folded, they are within a small edit distance
@@ -25,6 +26,9 @@ const PREFIXES: [&str; 7] = [
     "private-",
     "cache-",
 ];
+
+/// The one type prefix of event names: client events.
+const EVENT_PREFIXES: [&str; 1] = ["client-"];
 
 /// Why a name was suggested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,13 +60,27 @@ impl Suggestion {
         };
         format!("did you mean {}?{reason}", self.name)
     }
+
+    /// The hint for an event name, short for a log line: `did you mean update_event?`; only
+    /// a prefix gets a reason (the difference speaks for itself otherwise).
+    pub fn event_hint(&self) -> String {
+        let reason = match self.why {
+            Why::Prefix => " (client events start with client-)",
+            _ => "",
+        };
+        format!("did you mean {}?{reason}", self.name)
+    }
 }
 
 /// Splits a name into its type prefix (maybe empty) and the rest.
 pub fn split_prefix(name: &str) -> (&str, &str) {
-    PREFIXES
+    split(name, &PREFIXES)
+}
+
+fn split<'a>(name: &'a str, prefixes: &[&str]) -> (&'a str, &'a str) {
+    prefixes
         .iter()
-        .find_map(|p| name.strip_prefix(p).map(|rest| (*p, rest)))
+        .find_map(|p| name.strip_prefix(p).map(|rest| (&name[..p.len()], rest)))
         .unwrap_or(("", name))
 }
 
@@ -89,10 +107,27 @@ fn allowance(chars: usize) -> usize {
 /// The occupied names closest to `target`, best first, at most [`MAX_SUGGESTIONS`]; never
 /// `target` itself. The order does not depend on the order of `occupied`.
 pub fn suggest<'a>(target: &str, occupied: impl IntoIterator<Item = &'a str>) -> Vec<Suggestion> {
+    closest(target, occupied, &PREFIXES)
+}
+
+/// The bound event names closest to the event name `target`, as [`suggest`] finds channels;
+/// the type prefix here is `client-`.
+pub fn suggest_event<'a>(
+    target: &str,
+    bound: impl IntoIterator<Item = &'a str>,
+) -> Vec<Suggestion> {
+    closest(target, bound, &EVENT_PREFIXES)
+}
+
+fn closest<'a>(
+    target: &str,
+    occupied: impl IntoIterator<Item = &'a str>,
+    prefixes: &[&str],
+) -> Vec<Suggestion> {
     if target.chars().count() > MAX_NAME_CHARS {
         return Vec::new();
     }
-    let (prefix, base) = split_prefix(target);
+    let (prefix, base) = split(target, prefixes);
     let folded = fold(base);
     let len = folded.chars().count();
     let limit = allowance(len);
@@ -102,7 +137,7 @@ pub fn suggest<'a>(target: &str, occupied: impl IntoIterator<Item = &'a str>) ->
         if name == target || name.chars().count() > MAX_NAME_CHARS {
             continue;
         }
-        let (p, b) = split_prefix(name);
+        let (p, b) = split(name, prefixes);
         let f = fold(b);
         // The length difference is a lower bound of the distance: skip the far ones cheaply.
         if f.chars().count().abs_diff(len) > limit {
@@ -120,7 +155,7 @@ pub fn suggest<'a>(target: &str, occupied: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .take(MAX_SUGGESTIONS)
         .map(|(distance, other_prefix, _, name)| {
-            let (_, b) = split_prefix(name);
+            let (_, b) = split(name, prefixes);
             let why = if other_prefix {
                 Why::Prefix
             } else if distance > 0 {
@@ -235,6 +270,28 @@ mod tests {
                 .hint()
                 .starts_with("did you mean private-orders? (")
         );
+    }
+
+    #[test]
+    fn event_names() {
+        let bound = ["update_event", "client-typing", "OrderShipped"];
+        let got = |t: &str| {
+            suggest_event(t, bound)
+                .into_iter()
+                .map(|s| s.event_hint())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(got("update-event"), ["did you mean update_event?"]);
+        assert_eq!(got("updat_event"), ["did you mean update_event?"]);
+        assert_eq!(
+            got("typing"),
+            ["did you mean client-typing? (client events start with client-)"]
+        );
+        assert_eq!(got("orderShipped"), ["did you mean OrderShipped?"]);
+        // Channel prefixes mean nothing in an event's name.
+        assert!(got("private-update_event").is_empty());
+        assert!(got("weather").is_empty());
+        assert!(got("update_event").is_empty());
     }
 
     fn channel_name() -> impl Strategy<Value = String> {

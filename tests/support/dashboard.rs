@@ -36,6 +36,23 @@ pub fn connected() -> Item {
     })
 }
 
+/// A connection state change to `current`, from `previous`, with a reason and a retry.
+pub fn state_change(
+    previous: ConnectionState,
+    current: ConnectionState,
+    reason: Option<Reason>,
+    retry_in: Option<Duration>,
+) -> Item {
+    Item::State(StateChange {
+        previous,
+        current,
+        reason,
+        retry_in,
+        socket_id: (current == ConnectionState::Connected).then(|| "123.456".into()),
+        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
+    })
+}
+
 pub fn subscribed(channel: &str) -> Item {
     Item::Subscription {
         channel: channel.into(),
@@ -43,10 +60,17 @@ pub fn subscribed(channel: &str) -> Item {
     }
 }
 
+/// A fresh state whose own log lines (connection changes, notices) are stamped from a fixed
+/// epoch, so that screens with them are deterministic.
+pub fn state(options: Options, bindings: Bindings, t0: Instant) -> State {
+    let mut s = State::new(options, bindings, t0);
+    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    s
+}
+
 /// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
 pub fn demo_state(t0: Instant, options: Options) -> State {
-    let mut s = State::new(options, Bindings::seed(), t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let mut s = state(options, Bindings::seed(), t0);
     s.apply(connected(), t0);
     s.apply(subscribed("stock_ticker"), t0);
     let quotes = [
@@ -211,25 +235,12 @@ pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
     );
 }
 
-/// A state change to `current`, with a retry scheduled after `retry_in`.
-pub fn state(current: ConnectionState, retry_in: Option<Duration>) -> Item {
-    Item::State(StateChange {
-        previous: ConnectionState::Connected,
-        current,
-        reason: retry_in.map(|_| Reason::Io("connection refused".into())),
-        retry_in,
-        socket_id: (current == ConnectionState::Connected).then(|| "1.2".into()),
-        url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-    })
-}
-
 /// The seed's binding with two connections, "eu" and "us": both quote ACME (at different
 /// prices), eu quotes GLOBEX too, and then us loses its server and waits to reconnect.
 pub fn two_connections(t0: Instant, options: Options) -> State {
     use tickertape::client::Labels;
     use tickertape::dashboard::connections::Connections;
-    let mut s = State::new(options, Bindings::seed(), t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let mut s = state(options, Bindings::seed(), t0);
     s.connections = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
     for conn in [0, 1] {
         s.apply_from(conn, connected(), t0);
@@ -257,7 +268,12 @@ pub fn two_connections(t0: Instant, options: Options) -> State {
     }
     s.apply_from(
         1,
-        state(ConnectionState::Unavailable, Some(Duration::from_secs(3))),
+        state_change(
+            ConnectionState::Connected,
+            ConnectionState::Unavailable,
+            Some(Reason::Io("connection refused".into())),
+            Some(Duration::from_secs(3)),
+        ),
         t0 + Duration::from_secs(6),
     );
     s

@@ -46,7 +46,7 @@ pub struct FrontPlan {
 #[derive(Debug, Clone)]
 pub struct DashboardPlan {
     pub bindings: Vec<Binding>,
-    /// Read when the dashboard starts (NDJSON output never reads it).
+    /// Read when the front end starts (the dashboard, and `--json` for its hints).
     pub bindings_file: Option<PathBuf>,
     pub fps: u32,
     pub log_capacity: usize,
