@@ -323,3 +323,36 @@ async fn credentials_come_from_the_environment_else_the_profile() {
     assert_eq!(code, 1);
     assert!(stderr.contains("needs its secret"), "{stderr}");
 }
+
+/// Both halves of tickertape: what `serve --webhook` sends, `tickertape webhooks` accepts as
+/// validly signed, event for event.
+#[tokio::test]
+async fn what_serve_sends_the_receiver_finds_valid() {
+    let rx = Receiver::start(&["--json", "--count", "2"]).await;
+    let url = format!("http://{}/", rx.addr);
+    let server = support::server::Server::start(&["--webhook", &url]).await;
+    let sub = server.subscriber("orders").await;
+    drop(sub);
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    let all = objects(&stdout);
+    let got: Vec<(&str, &str, bool)> = all
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap_or("?"),
+                o["channel"].as_str().unwrap_or("?"),
+                o["valid"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("channel_occupied", "orders", true),
+            ("channel_vacated", "orders", true)
+        ],
+        "{stdout}"
+    );
+    server.terminate().await;
+}
