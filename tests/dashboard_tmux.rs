@@ -219,20 +219,7 @@ async fn the_dashboard_in_tmux() {
 
     // q quits, and the terminal is left as it was (the alternate screen is gone).
     tmux.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && text.ends_with('\n')
-        {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "q did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_status(&tmux, &status_file);
     assert_eq!(
         status.trim(),
         "0",
@@ -329,20 +316,7 @@ async fn a_refused_connection_exits_1_like_json() {
         s.contains(&format!("connection refused: {reason}"))
     });
     tmux.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && text.ends_with('\n')
-        {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "q did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_status(&tmux, &status_file);
     assert_eq!(
         status.trim(),
         json_code.to_string(),
@@ -355,4 +329,22 @@ async fn a_refused_connection_exits_1_like_json() {
         "{}",
         tmux.stderr()
     );
+}
+
+/// The exit status the shell wrote to `status_file` once the dashboard quit (10 s at most).
+fn exit_status(tmux: &Tmux, status_file: &std::path::Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(status_file)
+            && text.ends_with('\n')
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "q did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -78,6 +78,19 @@ pub struct ServerApp {
     pub webhooks: Vec<super::serve_webhooks::WebhookEntry>,
 }
 
+impl ServerApp {
+    /// The app as the server (and the webhook receiver) holds it.
+    pub fn app(&self) -> crate::server::App {
+        crate::server::App {
+            id: self.id.clone(),
+            key: self.key.clone(),
+            secret: crate::client::Secret::new(self.secret.clone()),
+            client_events: self.client_events,
+            enabled: self.enabled,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }

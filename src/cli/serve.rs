@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::config_file::ServerApp;
+
 use super::duration::{parse_duration, parse_timeout};
 use crate::server::log::{LogFormat, LogLimits};
 use crate::server::{App, Limits, ServerConfig};
@@ -189,18 +191,7 @@ impl ServeArgs {
         }
         let from_file = apps.is_empty();
         if from_file {
-            apps = file
-                .server
-                .apps
-                .iter()
-                .map(|a| App {
-                    id: a.id.clone(),
-                    key: a.key.clone(),
-                    secret: crate::client::Secret::new(a.secret.clone()),
-                    client_events: a.client_events,
-                    enabled: a.enabled,
-                })
-                .collect();
+            apps = file.server.apps.iter().map(ServerApp::app).collect();
         }
         if apps.is_empty() {
             apps.push(App::local_default());

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::bail;
 use clap::Args;
 
+use super::config_file::ServerApp;
+
 use super::defaults;
 use super::duration::{parse_duration, parse_timeout};
 use super::layer::first;
@@ -147,18 +149,7 @@ impl WebhooksPlan {
             (None, None) => {}
         }
         if apps.is_empty() {
-            apps = file
-                .server
-                .apps
-                .iter()
-                .map(|a| App {
-                    id: a.id.clone(),
-                    key: a.key.clone(),
-                    secret: crate::client::Secret::new(a.secret.clone()),
-                    client_events: a.client_events,
-                    enabled: a.enabled,
-                })
-                .collect();
+            apps = file.server.apps.iter().map(ServerApp::app).collect();
         }
         if apps.is_empty() {
             apps.push(App::local_default());

@@ -149,6 +149,25 @@ impl Proc {
             .expect("no stderr line in time")
     }
 
+    /// Reads stderr lines (10 s at most) until one holds `marker` followed by an address,
+    /// with `suffix` after it trimmed: `tickertape: metrics on http://ADDR/metrics`.
+    pub async fn stderr_addr(&mut self, marker: &str, suffix: &str) -> std::net::SocketAddr {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let line = self
+                .stderr_line(left)
+                .await
+                .unwrap_or_else(|| panic!("stderr ended before {marker:?}"));
+            if let Some(rest) = line.split(marker).nth(1) {
+                return rest
+                    .trim_end_matches(suffix)
+                    .parse()
+                    .unwrap_or_else(|_| panic!("no address in {line:?}"));
+            }
+        }
+    }
+
     /// Hands stderr's lines to the caller (they are still kept for the panic check).
     pub fn take_stderr_lines(&mut self) -> mpsc::UnboundedReceiver<String> {
         std::mem::replace(&mut self.lines, mpsc::unbounded_channel().1)

@@ -13,20 +13,7 @@ use super::bin::Proc;
 
 /// Reads stderr lines until `tickertape: metrics on http://ADDR/metrics`; its address.
 pub async fn addr(proc: &mut Proc) -> SocketAddr {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let line = proc
-            .stderr_line(left)
-            .await
-            .expect("stderr ended before the metrics address");
-        if let Some(rest) = line.split("metrics on http://").nth(1) {
-            return rest
-                .trim_end_matches("/metrics")
-                .parse()
-                .unwrap_or_else(|_| panic!("no address in {line:?}"));
-        }
-    }
+    proc.stderr_addr("metrics on http://", "/metrics").await
 }
 
 /// One HTTP/1.1 request with `Connection: close`: (status, head, body).

@@ -102,18 +102,24 @@ impl Peer {
     }
 
     pub fn config(&self) -> ClientConfig {
-        let mut cfg = ClientConfig::new(
-            "app-key",
-            Endpoint {
-                host: "127.0.0.1".into(),
-                port: self.addr.port(),
-                tls: false,
-                tls_port: self.addr.port(),
-            },
-        );
-        cfg.connect_timeout = Duration::from_secs(2);
-        cfg
+        loopback_config(self.addr.port(), "app-key")
     }
+}
+
+/// A client configuration for a server on 127.0.0.1:`port`, with `key` and a 2 s connect
+/// deadline.
+pub fn loopback_config(port: u16, key: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new(
+        key,
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            tls: false,
+            tls_port: port,
+        },
+    );
+    cfg.connect_timeout = Duration::from_secs(2);
+    cfg
 }
 
 impl Conn {

@@ -153,17 +153,7 @@ impl Server {
 
     /// A client configuration for this server, with `key` (a wrong one, to be refused).
     pub fn client_config(&self, key: &str) -> tickertape::client::ClientConfig {
-        let mut cfg = tickertape::client::ClientConfig::new(
-            key,
-            tickertape::client::Endpoint {
-                host: "127.0.0.1".into(),
-                port: self.addr.port(),
-                tls: false,
-                tls_port: self.addr.port(),
-            },
-        );
-        cfg.connect_timeout = Duration::from_secs(2);
-        cfg
+        super::loopback_config(self.addr.port(), key)
     }
 
     /// `tickertape SUBCOMMAND ARGS` aimed at this server, with its app's key, secret and id.

@@ -41,21 +41,8 @@ impl Receiver {
             .args(["--listen", "127.0.0.1:0"])
             .args(args);
         let mut proc = Proc::spawn(&mut cmd);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let line = proc
-                .stderr_line(left)
-                .await
-                .expect("webhooks ended before it listened");
-            if let Some(rest) = line.split("receiving webhooks on http://").nth(1) {
-                let addr = rest
-                    .trim_end_matches('/')
-                    .parse()
-                    .unwrap_or_else(|_| panic!("no address in {line:?}"));
-                return Receiver { addr, proc };
-            }
-        }
+        let addr = proc.stderr_addr("receiving webhooks on http://", "/").await;
+        Receiver { addr, proc }
     }
 
     /// POSTs `body` signed with `secret` under `key`.
