@@ -75,7 +75,17 @@ pub struct ServerApp {
     pub enabled: bool,
     /// Where this app's webhooks go, and which events.
     #[serde(default)]
-    pub webhooks: Vec<super::serve_webhooks::WebhookEntry>,
+    pub webhooks: Vec<WebhookEntry>,
+}
+
+/// A config file app's webhook: `{ url = "…", events = ["channel_occupied", …] }`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    pub url: crate::server::webhooks::WebhookUrl,
+    /// Every event when absent.
+    #[serde(default)]
+    pub events: Option<Vec<crate::server::webhooks::target::KindName>>,
 }
 
 impl ServerApp {

@@ -8,7 +8,7 @@ use clap::Args;
 use super::config_file::ServerApp;
 use super::duration::parse_timeout;
 use crate::server::App;
-use crate::server::webhooks::target::{KindName, parse_kinds};
+use crate::server::webhooks::target::parse_kinds;
 use crate::server::webhooks::{
     Kinds, QueueLimits, Target, WebhookConfig, WebhookLimits, WebhookUrl,
 };
@@ -94,16 +94,6 @@ impl WebhookArgs {
             limits: self.limits(),
         })
     }
-}
-
-/// A config file app's webhook: `{ url = "…", events = ["channel_occupied", …] }`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookEntry {
-    pub url: WebhookUrl,
-    /// Every event when absent.
-    #[serde(default)]
-    pub events: Option<Vec<KindName>>,
 }
 
 /// Parses `--webhook URL`. clap's own "invalid value" error repeats the value, which may

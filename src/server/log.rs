@@ -24,7 +24,6 @@ pub use format::{Field, LogFormat, Record};
 pub use queue::LogLimits;
 use queue::Queue;
 
-use super::hub::{Delivery, Hub};
 use crate::protocol::suggest::{Suggestion, split_prefix, suggest};
 
 /// A zero-subscriber publish compares at most this many occupied channels…
@@ -52,6 +51,29 @@ impl fmt::Debug for Log {
             .field("format", &self.inner.as_ref().map(|i| i.format))
             .finish()
     }
+}
+
+/// What one publish reached, as fan-out counted it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// The channel's subscribers at the time, the excluded socket included.
+    pub subscribers: usize,
+    /// Send queues that took the event.
+    pub recipients: usize,
+    /// Subscribers skipped because their send queue was full, and closed with 4100.
+    pub too_slow: usize,
+}
+
+/// Where the log finds the occupied channels a publish to no one was probably meant for
+/// (the hub): at most `keep` names that pass `filter`, among the first `scan`.
+pub trait Occupied {
+    fn occupied_names(
+        &self,
+        app: &str,
+        scan: usize,
+        keep: usize,
+        filter: &dyn Fn(&str) -> bool,
+    ) -> Vec<String>;
 }
 
 /// One publish, for its delivery line.
@@ -125,7 +147,7 @@ impl Log {
     /// The delivery line of one API publish. A publish that found no subscriber is marked
     /// `NO SUBSCRIBERS`, with names from the app's occupied channels it was probably meant
     /// for; only then is the hub asked for them.
-    pub fn api_message(&self, hub: &Hub, p: &Publish<'_>) {
+    pub fn api_message(&self, hub: &impl Occupied, p: &Publish<'_>) {
         if !self.enabled() {
             return;
         }
@@ -217,10 +239,10 @@ fn delivery_note(d: &Delivery, excluded: Option<&str>, similar: &Similar) -> Opt
 /// The occupied channels of `app` that `channel` was probably meant for, best first. The
 /// hub copies a bounded set of candidates (those of a near length), and they are compared
 /// out of its lock.
-fn similar_channels(hub: &Hub, app: &str, channel: &str) -> Similar {
+fn similar_channels(hub: &impl Occupied, app: &str, channel: &str) -> Similar {
     let chars = split_prefix(channel).1.chars().count();
     let seen = Cell::new(false);
-    let names = hub.occupied_names(app, SUGGEST_SCAN, SUGGEST_KEEP, |name| {
+    let names = hub.occupied_names(app, SUGGEST_SCAN, SUGGEST_KEEP, &|name| {
         seen.set(true);
         split_prefix(name).1.chars().count().abs_diff(chars) <= SUGGEST_MAX_EDITS
     });

@@ -117,16 +117,7 @@ pub struct Occupancy {
     pub user_count: usize,
 }
 
-/// What one publish reached, as fan-out counted it (for the delivery log).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Delivery {
-    /// The channel's subscribers at the time, the excluded socket included.
-    pub subscribers: usize,
-    /// Send queues that took the event.
-    pub recipients: usize,
-    /// Subscribers skipped because their send queue was full, and closed with 4100.
-    pub too_slow: usize,
-}
+pub use super::log::Delivery;
 
 /// Counts a running session for as long as it is held.
 pub struct LiveSession(Arc<Hub>);
@@ -386,5 +377,17 @@ fn occupancy(c: &Channel) -> Occupancy {
     Occupancy {
         subscription_count: c.subs.len(),
         user_count: c.users.len(),
+    }
+}
+
+impl super::log::Occupied for Hub {
+    fn occupied_names(
+        &self,
+        app: &str,
+        scan: usize,
+        keep: usize,
+        filter: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        Hub::occupied_names(self, app, scan, keep, filter)
     }
 }

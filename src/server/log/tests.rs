@@ -4,11 +4,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use super::*;
-use crate::server::hub::{ConnHandle, HubLimits};
-use crate::server::queue::{QueueLimits, send_queue};
 
 #[derive(Clone, Default)]
 struct Out(Arc<Mutex<Vec<u8>>>);
@@ -39,18 +36,24 @@ fn lines(format: LogFormat, f: impl FnOnce(&Log)) -> Vec<String> {
 }
 
 /// A hub for app 1 where socket 1.1 is on `channels`.
-fn hub(channels: &[&str]) -> Hub {
-    let hub = Hub::new(["1"], HubLimits::default());
-    let (frames, _) = send_queue(QueueLimits {
-        frames: 8,
-        bytes: 1024,
-    });
-    let kick = mpsc::channel(1).0;
-    hub.register("1", "1.1", ConnHandle { frames, kick });
-    for c in channels {
-        hub.subscribe("1", "1.1", c, None).ok().unwrap();
+/// An app's occupied channels, as the hub gives them.
+struct Names(Vec<String>);
+
+impl Occupied for Names {
+    fn occupied_names(
+        &self,
+        _app: &str,
+        scan: usize,
+        keep: usize,
+        filter: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let scanned = self.0.iter().take(scan);
+        scanned.filter(|n| filter(n)).take(keep).cloned().collect()
     }
-    hub
+}
+
+fn hub(channels: &[&str]) -> Names {
+    Names(channels.iter().map(|c| c.to_string()).collect())
 }
 
 fn publish<'a>(channel: &'a str, excluded: Option<&'a str>, d: [usize; 3]) -> Publish<'a> {
