@@ -21,7 +21,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 [ -x "$tools/websocat" ] || cargo install websocat --locked --root "$root"
-[ -x "$tools/sockudo" ] || cargo install sockudo --locked --root "$root"
+[ -x "$tools/sockudo" ] || cargo install sockudo --locked --features redis --root "$root"
 [ -d tests/interop/node_modules/pusher-js ] || npm ci --prefix tests/interop --no-audit --no-fund
 
 cargo build --release --quiet --bin tickertape --example flood --example load

@@ -17,6 +17,7 @@ TICKERTAPE=${TICKERTAPE:-$ROOT/target/debug/tickertape}
 PROBE_FOR=${PROBE_FOR:-20s}
 APP_ID=probe-app KEY=probe-key SECRET=probe-secret-$RANDOM$RANDOM
 
+source "$(dirname "$0")/setup.sh"
 [ -x "$SOCKUDO" ] || { echo "no sockudo at $SOCKUDO (cargo install sockudo --features redis)"; exit 3; }
 command -v redis-server >/dev/null || { echo "no redis-server (apt-get install redis-server)"; exit 3; }
 [ -x "$TICKERTAPE" ] || (cd "$ROOT" && CARGO_INCREMENTAL=0 cargo build --quiet) || exit 3

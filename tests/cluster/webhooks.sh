@@ -11,6 +11,7 @@ SOCKUDO=${SOCKUDO:-/root/.cache/tickertape-bench/bin/sockudo}
 TT=${TT:-$root/target/debug/tickertape}
 APP_ID=1 KEY=hook-key SECRET=hook-secret CHANNEL=webhook-probe
 
+source "$(dirname "$0")/setup.sh"
 [ -x "$SOCKUDO" ] || { echo "no sockudo at $SOCKUDO (bench/run.sh installs it)" >&2; exit 2; }
 [ -x "$TT" ] || (cd "$root" && cargo build --quiet)
 
