@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dashboard;
 pub mod expect;
 pub mod field_path;
+pub mod latency;
 pub mod metrics;
 pub mod net;
 pub mod output;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::cli::plan::{FrontPlan, WatchPlan};
 use crate::client::{self, FeedRx, Item, Labels, SubscriptionStatus};
 use crate::dashboard::binding::FieldPath;
-use crate::output::latency::latency_ms;
+use crate::latency::latency_ms;
 use crate::output::stdout::Stdout;
 use crate::output::{lines, ndjson};
 
@@ -270,11 +270,7 @@ fn handle(
             // Counted by the caller; nothing per event.
         } else if args.json {
             let latency = args.ts_field.as_ref().and_then(|p| {
-                crate::output::latency::latency_ms(
-                    &ev.data().as_value(),
-                    p.pointer(),
-                    ev.received_at,
-                )
+                crate::latency::latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
             });
             let hint = hints.as_mut().and_then(|(bindings, hints)| {
                 let unbound = ev.is_application()

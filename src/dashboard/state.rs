@@ -16,7 +16,7 @@ use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::cli::defaults;
 use crate::client::{Conn, ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
-use crate::output::latency::{self, Summary, Window};
+use crate::latency::{self, Summary, Window};
 
 /// Limits and looks, from the command line.
 #[derive(Debug, Clone)]

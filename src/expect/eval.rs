@@ -13,7 +13,7 @@ use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
 use crate::client::{ConnectionState, Item, ReceivedEvent};
 use crate::field_path::FieldPath;
-use crate::output::latency::latency_ms;
+use crate::latency::latency_ms;
 
 /// Latency samples kept per window, whatever the rate.
 pub const MAX_SAMPLES: usize = 10_000;

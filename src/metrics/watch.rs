@@ -225,7 +225,7 @@ impl Observer {
                 self.events.get_or_create(&labels).inc();
                 self.last_event.set(unix_seconds(ev.received_at));
                 if let Some(p) = &self.ts_field
-                    && let Some(ms) = crate::output::latency::latency_ms(
+                    && let Some(ms) = crate::latency::latency_ms(
                         &ev.data().as_value(),
                         p.pointer(),
                         ev.received_at,

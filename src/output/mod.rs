@@ -3,7 +3,6 @@
 
 pub mod alerts;
 pub mod json_text;
-pub mod latency;
 pub mod lines;
 pub mod ndjson;
 pub mod stdout;

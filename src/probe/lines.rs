@@ -69,7 +69,7 @@ pub fn alert_text(a: &Alert) -> String {
 
 /// The summary: totals, latency over every node, and each node's figures and state.
 pub fn summary_json(p: &Probe, now: SystemTime) -> Value {
-    let latency = |w: &crate::output::latency::Window, max: f64| match w.summary() {
+    let latency = |w: &crate::latency::Window, max: f64| match w.summary() {
         Some(s) => json!({"p50_ms": s.p50, "p99_ms": s.p99, "max_ms": max, "samples": s.samples}),
         None => Value::Null,
     };

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::canary::{Fate, Outcome, Tracker};
 use super::members::Presence;
 use crate::client::ConnectionState;
-use crate::output::latency::Window;
+use crate::latency::Window;
 
 /// One node's figures.
 #[derive(Debug, Clone)]
