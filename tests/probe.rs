@@ -223,3 +223,41 @@ async fn a_usage_error_is_unknown_as_nagios_expects() {
     assert_eq!(code, 3, "{stdout}{stderr}");
     assert!(stderr.contains("--interval"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_node_given_twice_or_warning_above_critical_is_unknown_not_a_healthy_cluster() {
+    let server = Server::start(&[]).await;
+    let run = Server::probe(&[&server, &server], SECRET, &["--for", "2s"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.contains("given twice"), "{stdout}");
+    let run = Server::probe(
+        &[&server],
+        SECRET,
+        &[
+            "--for",
+            "2s",
+            "--warn-latency",
+            "2s",
+            "--crit-latency",
+            "1s",
+        ],
+    );
+    let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.contains("--warn-latency"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_nodes_credentials_are_never_repeated() {
+    let server = Server::start(&[]).await;
+    let node = format!("ws://user:PWSECRET@{}", server.addr);
+    let mut cmd = support::bin::command();
+    cmd.args(["probe", "--node", &node, "--secret", SECRET, "--for", "1s"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        !format!("{stdout}{stderr}").contains("PWSECRET"),
+        "{stdout}{stderr}"
+    );
+}

@@ -356,3 +356,18 @@ async fn what_serve_sends_the_receiver_finds_valid() {
     );
     server.terminate().await;
 }
+
+#[tokio::test]
+async fn one_key_with_two_secrets_is_refused_before_listening() {
+    let mut cmd = support::bin::command();
+    cmd.args(["webhooks", "--listen", "127.0.0.1:0"]).args([
+        "--app",
+        "1:k:SECRETX",
+        "--app",
+        "2:k:SECRETY",
+    ]);
+    let (code, stdout, stderr) = support::bin::Proc::spawn(&mut cmd).finish(WAIT).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("both have key k"), "{stderr}");
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+}

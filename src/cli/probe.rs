@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::duration::parse_interval;
 use super::{ConnectionArgs, defaults};
-use crate::client::validate_host;
 
 pub const PROBE_HELP: &str = "\
 Every --interval a canary (event tickertape-canary, data {seq, sent_at_ms, probe}) is
@@ -44,43 +43,18 @@ pub struct Node {
     pub tls: bool,
 }
 
-/// Parses `--node`: ws://HOST[:PORT] or wss://HOST[:PORT] (http and https mean the same),
-/// with no path, user or query.
+/// Parses `--node`: ws://HOST[:PORT] or wss://HOST[:PORT], with no path, user or query, as
+/// `watch --node` reads it (and, like it, never repeating a credential in an error).
 pub fn parse_node(text: &str) -> Result<Node, String> {
-    let text = text.trim();
-    let bad = |why: &str| format!("--node {text:?}: {why} (give ws://HOST:PORT)");
-    let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
-        "ws" | "http" => false,
-        "wss" | "https" => true,
-        _ => return Err(bad("the scheme is not ws or wss")),
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
-        return Err(bad("only a host and a port"));
-    }
-    let default_port = if tls { 443 } else { 80 };
-    let (host, port) = if let Ok(addr) = rest.parse::<SocketAddr>() {
-        (addr.ip().to_string(), addr.port())
-    } else {
-        match rest.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (
-                h.to_owned(),
-                p.parse::<u16>()
-                    .ok()
-                    .filter(|&p| p > 0)
-                    .ok_or_else(|| bad("the port is not a port number"))?,
-            ),
-            _ => (rest.to_owned(), default_port),
-        }
-    };
-    let host =
-        validate_host(host.trim_start_matches('[').trim_end_matches(']')).map_err(|e| bad(&e))?;
+    let (scheme, host, port) = super::plan::connections::parse_node(text.trim())?;
     Ok(Node {
-        name: format!("{}://{rest}", if tls { "wss" } else { "ws" }),
+        name: format!(
+            "{scheme}://{}:{port}",
+            super::plan::connections::host_text(&host)
+        ),
         host,
         port,
-        tls,
+        tls: scheme == "wss",
     })
 }
 
@@ -89,8 +63,10 @@ pub fn parse_node(text: &str) -> Result<Node, String> {
 pub struct ProbeArgs {
     /// A node of the app's cluster, reached directly (repeatable, at most 16): its REST API
     /// is on the same address. Without one, the connection flags name the only node
-    #[arg(long = "node", value_name = "ws://HOST:PORT", value_parser = parse_node)]
-    pub nodes: Vec<Node>,
+    // Parsed by `parse_node` once the run starts: clap's own error would repeat the value,
+    // credentials and all.
+    #[arg(long = "node", value_name = "ws://HOST:PORT")]
+    pub nodes: Vec<String>,
     /// How often a canary is published
     #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_INTERVAL, value_parser = parse_interval)]
     pub interval: Duration,
@@ -140,7 +116,7 @@ mod tests {
             (n.host.as_str(), n.port, n.tls),
             ("ws.example.com", 443, true)
         );
-        assert_eq!(parse_node("http://h:81").unwrap().port, 81);
+        assert_eq!(n.name, "wss://ws.example.com:443");
         assert_eq!(parse_node("ws://[::1]:7").unwrap().host, "::1");
         for bad in [
             "127.0.0.1:6001",
@@ -150,8 +126,13 @@ mod tests {
             "ws://h/app/key",
             "ws://u:p@h:1",
             "ws://",
+            "ws://[::1",
+            "ws://[::1:7006",
+            "http://h:81",
         ] {
             assert!(parse_node(bad).is_err(), "{bad}");
         }
+        let e = parse_node("ws://user:PWSECRET@127.0.0.1:7006").unwrap_err();
+        assert!(!e.contains("PWSECRET"), "{e}");
     }
 }

@@ -154,9 +154,23 @@ impl WebhooksPlan {
         if apps.is_empty() {
             apps.push(App::local_default());
         }
-        // The first app given for a key is the one its webhooks are checked against.
-        let mut seen = std::collections::HashSet::new();
-        apps.retain(|a| seen.insert(a.key.clone()));
+        // One key, one secret: the key header picks the app. The same app given twice (a
+        // flag and the environment) is kept once; a key with two secrets is refused.
+        let mut kept: Vec<App> = Vec::with_capacity(apps.len());
+        for app in apps {
+            match kept.iter().find(|k| k.key == app.key) {
+                Some(k) if k.secret.expose() == app.secret.expose() => {}
+                Some(k) => bail!(
+                    "app {} and app {} both have key {}: the X-Pusher-Key header could not \
+                     tell which secret signs its webhooks",
+                    k.id,
+                    app.id,
+                    crate::safe_text::terminal_safe(&app.key)
+                ),
+                None => kept.push(app),
+            }
+        }
+        let apps = kept;
         Ok(WebhooksPlan {
             listen: args.listen,
             apps,

@@ -73,8 +73,9 @@ impl std::str::FromStr for AuthUrl {
 }
 
 impl fmt::Display for AuthUrl {
+    /// For messages: the query, where tokens often travel, is left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.uri)
+        f.write_str(&redact(&self.uri.to_string()))
     }
 }
 
@@ -87,7 +88,8 @@ impl fmt::Debug for AuthUrl {
     }
 }
 
-/// A URL's text for a message, with any credentials in its authority replaced by `***`.
+/// A URL's text for a message, with any credentials in its authority replaced by `***` and
+/// its query (signatures, tokens) by `?…`.
 pub fn redact(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),
@@ -97,6 +99,10 @@ pub fn redact(url: &str) -> String {
     let shown = match rest[..end].rfind('@') {
         Some(at) => format!("***{}", &rest[at..]),
         None => rest.to_owned(),
+    };
+    let shown = match shown.split_once('?') {
+        Some((before, _)) => format!("{before}?…"),
+        None => shown,
     };
     match scheme {
         Some(s) => format!("{s}://{shown}"),
@@ -111,7 +117,11 @@ mod tests {
     #[test]
     fn credentials_become_basic_auth_and_never_show() {
         let u = AuthUrl::parse("https://ann:p%40ss@example.com:8443/pusher/auth?x=1").unwrap();
-        assert_eq!(u.to_string(), "https://example.com:8443/pusher/auth?x=1");
+        assert_eq!(
+            u.uri().to_string(),
+            "https://example.com:8443/pusher/auth?x=1"
+        );
+        assert_eq!(u.to_string(), "https://example.com:8443/pusher/auth?…");
         // base64("ann:p@ss")
         assert_eq!(
             u.basic_auth(),
@@ -137,5 +147,9 @@ mod tests {
         }
         assert_eq!(redact("https://u:pw@h:1/p@q"), "https://***@h:1/p@q");
         assert_eq!(redact("h/x"), "h/x");
+        assert_eq!(
+            redact("http://127.0.0.1:7014/hook?token=TOKSECRET"),
+            "http://127.0.0.1:7014/hook?…"
+        );
     }
 }

@@ -58,6 +58,9 @@ pub struct Outcome {
     pub via: usize,
     pub node: usize,
     pub fate: Fate,
+    /// This arrival is the first sign that the API took the canary (its answer is still on
+    /// the way): it counts as sent now, and the answer will not count it again.
+    pub accepted: bool,
 }
 
 /// Where a canary stands on one node.
@@ -125,10 +128,21 @@ impl Tracker {
         true
     }
 
-    /// The API accepted the publish of `seq`: from now on it can be lost.
-    pub fn accepted(&mut self, seq: u64) {
-        if let Some(f) = self.pending.get_mut(&seq) {
-            f.accepted = true;
+    /// The API accepted the publish of `seq`: from now on it can be lost. False when that
+    /// was known already (it arrived before the API's answer), so it is counted once.
+    pub fn accepted(&mut self, seq: u64) -> bool {
+        let flight = match self.pending.get_mut(&seq) {
+            Some(f) => Some(f),
+            None => self
+                .settled
+                .iter_mut()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, f)| f),
+        };
+        match flight {
+            Some(f) => !std::mem::replace(&mut f.accepted, true),
+            // Not tracked (too many waiting): still a canary the API took.
+            None => true,
         }
     }
 
@@ -165,6 +179,8 @@ impl Tracker {
             Seen::Got | Seen::LateGot => Fate::Duplicate,
         };
         let via = flight.via;
+        let accepted = !flight.accepted;
+        flight.accepted = true;
         if in_flight && flight.seen.iter().all(|s| *s != Seen::Waiting) {
             self.settle(seq);
         }
@@ -173,6 +189,7 @@ impl Tracker {
             via,
             node,
             fate,
+            accepted,
         })
     }
 
@@ -197,6 +214,7 @@ impl Tracker {
                             via: f.via,
                             node,
                             fate: Fate::Lost,
+                            accepted: false,
                         });
                     }
                 }
@@ -232,6 +250,20 @@ mod tests {
     }
 
     #[test]
+    fn a_canary_that_arrives_before_the_apis_answer_is_sent_once() {
+        let t0 = Instant::now();
+        let mut t = Tracker::new(2, LOSS);
+        assert!(t.publishing(1, 0, t0));
+        let a = t.arrived(1, 0, t0 + ms(1)).unwrap();
+        assert!(a.accepted, "the first arrival stands for the answer");
+        assert!(!t.arrived(1, 1, t0 + ms(2)).unwrap().accepted);
+        assert!(!t.accepted(1), "the answer does not count it again");
+        assert!(t.publishing(2, 0, t0));
+        assert!(t.accepted(2));
+        assert!(!t.arrived(2, 0, t0 + ms(1)).unwrap().accepted);
+    }
+
+    #[test]
     fn a_canary_received_everywhere_settles_with_its_latency() {
         let t0 = Instant::now();
         let mut t = Tracker::new(2, LOSS);
@@ -251,12 +283,12 @@ mod tests {
         let t0 = Instant::now();
         let mut t = Tracker::new(2, LOSS);
         t.publishing(1, 0, t0);
-        t.arrived(1, 0, t0 + ms(2));
         assert!(
             t.tick(t0 + LOSS * 2).is_empty(),
             "not accepted yet: not lost"
         );
-        t.accepted(1);
+        // Its arrival on node 0 shows the API took it, answer or not.
+        t.arrived(1, 0, t0 + ms(2));
         let lost = t.tick(t0 + LOSS * 2);
         assert_eq!(
             lost,
@@ -264,7 +296,8 @@ mod tests {
                 seq: 1,
                 via: 0,
                 node: 1,
-                fate: Fate::Lost
+                fate: Fate::Lost,
+                accepted: false,
             }]
         );
         assert!(

@@ -198,6 +198,7 @@ mod tests {
             via: 0,
             node: 1,
             fate: Fate::Received(Duration::from_micros(3_250)),
+            accepted: false,
         };
         p.published(1, 0);
         p.outcome(&o);

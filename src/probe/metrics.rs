@@ -198,12 +198,14 @@ mod tests {
             via: 0,
             node: 1,
             fate: Fate::Received(Duration::from_millis(3)),
+            accepted: false,
         });
         m.outcome(&Outcome {
             seq: 2,
             via: 1,
             node: 0,
             fate: Fate::Lost,
+            accepted: false,
         });
         m.published(0, true);
         m.published(1, false);

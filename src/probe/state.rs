@@ -112,8 +112,9 @@ impl Probe {
 
     /// The API accepted canary `seq` published via `via`.
     pub fn published(&mut self, seq: u64, via: usize) {
-        self.tracker.accepted(seq);
-        if let Some(n) = self.nodes.get_mut(via) {
+        if self.tracker.accepted(seq)
+            && let Some(n) = self.nodes.get_mut(via)
+        {
             n.sent += 1;
         }
     }
@@ -140,6 +141,11 @@ impl Probe {
 
     /// Counts one outcome; the alert it raises or ends, if any.
     pub fn outcome(&mut self, o: &Outcome) -> Option<Alert> {
+        if o.accepted
+            && let Some(n) = self.nodes.get_mut(o.via)
+        {
+            n.sent += 1;
+        }
         let via = self.name(o.via);
         let n = self.nodes.get_mut(o.node)?;
         match o.fate {
@@ -234,6 +240,7 @@ mod tests {
             via: 0,
             node,
             fate,
+            accepted: false,
         }
     }
 

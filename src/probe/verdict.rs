@@ -292,6 +292,7 @@ mod tests {
             via: 0,
             node: 0,
             fate: Fate::Received(Duration::from_millis(ms)),
+            accepted: false,
         });
     }
 
@@ -329,6 +330,7 @@ mod tests {
             via: 0,
             node: 0,
             fate: Fate::Lost,
+            accepted: false,
         });
         let v = verdict(&p, Duration::ZERO, T);
         assert_eq!(v.status, Status::Critical);
@@ -360,6 +362,7 @@ mod tests {
             via: 0,
             node: 0,
             fate: Fate::Duplicate,
+            accepted: false,
         });
         assert_eq!(verdict(&p, Duration::ZERO, T).status, Status::Warning);
     }

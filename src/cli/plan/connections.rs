@@ -126,7 +126,7 @@ fn split_name(node: &str) -> Result<(Option<&str>, &str), String> {
 }
 
 /// An IPv6 address goes back in brackets in a label.
-fn host_text(host: &str) -> String {
+pub fn host_text(host: &str) -> String {
     if host.contains(':') {
         format!("[{host}]")
     } else {
