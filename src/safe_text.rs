@@ -5,12 +5,16 @@
 use std::borrow::Cow;
 
 /// Characters a terminal may act on, or that can reorder what is shown: C0 and C1 controls,
-/// DEL, and the Unicode bidi and line/paragraph separators.
+/// DEL, and the Unicode bidi and line/paragraph separators. Invisible ones that make two names
+/// look alike (zero-width space, word joiner, invisible operators, BOM) are shown too: a
+/// `stock\u{200b}_ticker` must not pass for `stock_ticker`. Joiners that shape scripts and
+/// emoji (U+200C, U+200D) are left alone.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        | '\u{2028}' | '\u{2029}' | '\u{61c}')
+        | '\u{2028}' | '\u{2029}' | '\u{61c}'
+        | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// Replaces every unsafe character with a visible escape (`\e`, `\n`, `\u{202e}`).
@@ -46,5 +50,10 @@ mod tests {
         assert_eq!(terminal_safe("a\u{9b}31mb"), "a\\u{9b}31mb");
         assert_eq!(terminal_safe("\u{202e}evil"), "\\u{202e}evil");
         assert_eq!(terminal_safe("x\ny\0"), "x\\ny\\u{0}");
+        assert_eq!(
+            terminal_safe("stock\u{200b}_ticker\u{feff}"),
+            "stock\\u{200b}_ticker\\u{feff}"
+        );
+        assert_eq!(terminal_safe("👩\u{200d}💻"), "👩\u{200d}💻");
     }
 }
