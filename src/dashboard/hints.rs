@@ -11,6 +11,11 @@ use crate::protocol::{laravel, suggest};
 /// costs nothing more).
 pub const MAX_HINTS: usize = 1000;
 
+/// Longest channel or event name, in bytes, that is looked at (and kept): the protocol's
+/// names are at most 200 characters, so a longer one from a hostile server is close to no
+/// bound name, and keeping it would make the cache hold up to `MAX_HINTS` × a whole message.
+const MAX_NAME_BYTES: usize = 4 * super::incoming::MAX_NAME;
+
 /// A hint: in full (inspect, `--json`), short (the log pane), and shortest (the narrow
 /// events pane: just what was probably meant).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +40,10 @@ impl Hints {
             .get(channel)
             .is_some_and(|events| events.contains_key(event));
         if !known {
-            if self.len >= MAX_HINTS {
+            if self.len >= MAX_HINTS
+                || channel.len() > MAX_NAME_BYTES
+                || event.len() > MAX_NAME_BYTES
+            {
                 return None;
             }
             let hint = find(bindings, Some(channel).filter(|c| *c != "-"), event);
@@ -109,6 +117,17 @@ mod tests {
 
     fn bindings(rules: &[&str]) -> Bindings {
         Bindings::new(rules.iter().map(|r| Binding::parse(r).unwrap()).collect())
+    }
+
+    #[test]
+    fn a_name_longer_than_the_protocol_allows_is_neither_hinted_nor_kept() {
+        let b = bindings(&["update_event=log"]);
+        let mut hints = Hints::default();
+        let long = format!("update-event{}", "x".repeat(1 << 20));
+        assert_eq!(hints.note(&b, "c", &long), None);
+        assert_eq!(hints.note(&b, &long, "update-event"), None);
+        assert!(hints.is_empty(), "a 1 MiB name is not kept");
+        assert!(hints.note(&b, "c", "update-event").is_some());
     }
 
     #[test]
