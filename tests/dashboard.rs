@@ -604,3 +604,72 @@ fn the_demo_shows_its_page_url_in_the_key_hints() {
         "{last}"
     );
 }
+
+/// `tickertape webhooks` on a terminal: webhook events as log lines on their channels, their
+/// counts by channel in the ticker's place, an invalid signature as an error line, and no
+/// connection or channel count in the status bar.
+#[test]
+fn snapshot_received_webhooks() {
+    use tickertape::output::webhook_items;
+    use tickertape::output::webhooks::Received;
+    use tickertape::protocol::webhook::check::{AppSecret, check};
+    use tickertape::protocol::webhook::sign;
+
+    let t0 = Instant::now();
+    let options = Options {
+        receiving: Some("webhooks on http://127.0.0.1:6010/".into()),
+        ..Options::default()
+    };
+    let mut s = State::new(options, Bindings::default(), t0);
+    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let apps = [AppSecret {
+        id: "1",
+        key: "app-key",
+        secret: "app-secret",
+    }];
+    let bodies: [(&[u8], bool); 3] = [
+        (
+            br#"{"time_ms":1700000000000,"events":[{"name":"channel_occupied","channel":"stock_ticker"},{"name":"member_added","channel":"presence-room","user_id":"u1"}]}"#,
+            true,
+        ),
+        (
+            br#"{"time_ms":1700000001000,"events":[{"name":"client_event","channel":"private-chat","event":"client-typing","data":"{\"who\":\"u1\"}","socket_id":"1.2"}]}"#,
+            true,
+        ),
+        (
+            br#"{"time_ms":1700000002000,"events":[{"name":"channel_vacated","channel":"stock_ticker"}]}"#,
+            false,
+        ),
+    ];
+    for (i, (body, signed)) in bodies.into_iter().enumerate() {
+        let sig = if signed {
+            sign("app-secret", body)
+        } else {
+            "00".into()
+        };
+        let c = check(&apps, Some("app-key"), Some(&sig), body);
+        let received = Received {
+            at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i as u64),
+            key: Some("app-key"),
+            signature: Some(&sig),
+            body,
+            check: &c,
+        };
+        let now = t0 + Duration::from_secs(i as u64);
+        for item in webhook_items::items(&received, "/webhooks").0 {
+            s.apply(item, now);
+        }
+    }
+    let now = t0 + Duration::from_secs(5);
+    let screen = format!("{}", render(&s, now, 80, 24).backend());
+    assert!(
+        screen.contains("webhooks on http://127.0.0.1:6010/"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(" sub "),
+        "no channels are subscribed:\n{screen}"
+    );
+    assert!(screen.contains(" client_event 1"), "{screen}");
+    snapshots("received_webhooks", &s, now);
+}

@@ -348,3 +348,108 @@ fn exit_status(tmux: &Tmux, status_file: &std::path::Path) -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `tickertape webhooks` on a terminal is the dashboard: each webhook event a log line on its
+/// channel, their counts by channel in the top pane, an invalid signature a line of its own
+/// with the signature expected, and `q` ends it with status 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn received_webhooks_are_shown_in_the_dashboard() {
+    use support::webhooks::{KEY, SECRET, post};
+    use tickertape::protocol::webhook::sign;
+
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-hooks-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let stderr_file = home.join("stderr");
+    let status_file = home.join("status");
+    let _ = std::fs::remove_file(&stderr_file);
+    let _ = std::fs::remove_file(&status_file);
+    let command = format!(
+        "{} {} webhooks --listen 127.0.0.1:0 --key {KEY} --secret {SECRET} 2> {}; echo $? > {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display(),
+        status_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let screen = tmux.wait("the webhooks dashboard", |s| {
+        s.contains("webhooks on http://")
+    });
+    let addr: std::net::SocketAddr = status(&screen)
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in the status bar:\n{screen}"));
+
+    let body = r#"{"time_ms":1700000000000,"events":[{"name":"channel_occupied","channel":"stock_ticker"},{"name":"member_added","channel":"presence-room","user_id":"u1"}]}"#;
+    let sig = sign(SECRET, body.as_bytes());
+    assert_eq!(
+        post(addr, Some(KEY), Some(&sig), body.as_bytes()).await.0,
+        200
+    );
+    let shown = tmux.wait("both events in the log", |s| {
+        s.contains("stock_ticker channel_occupied") && s.contains("presence-room member_added")
+    });
+    assert!(shown.contains(r#"{"user_id":"u1","valid":true"#), "{shown}");
+    assert!(shown.contains("2 msgs"), "{shown}");
+
+    let bad = r#"{"time_ms":1,"events":[{"name":"channel_vacated","channel":"stock_ticker"}]}"#;
+    assert_eq!(
+        post(addr, Some(KEY), Some("00"), bad.as_bytes()).await.0,
+        200
+    );
+    tmux.wait("the invalid one, then its event", |s| {
+        s.contains("INVALID webhook signature (app app-key)")
+            && s.contains("stock_ticker channel_vacated")
+    });
+    // Enter inspects the last line: its data says it is not valid.
+    tmux.keys(&["Enter"]);
+    tmux.wait("the inspected event", |s| s.contains("\"valid\": false"));
+    tmux.keys(&["Escape"]);
+    // The top pane counts them by channel, names in full.
+    let counts = tmux.wait("the counts", |s| s.contains(" channel_vacated 1"));
+    assert!(counts.contains(" channel_occupied 1"), "{counts}");
+
+    tmux.keys(&["q"]);
+    let status = exit_status(&tmux, &status_file);
+    assert_eq!(status.trim(), "0", "its stderr:\n{}", tmux.stderr());
+    assert_eq!(tmux.pane("#{alternate_on}"), "0");
+}
+
+/// `--lines` keeps the lines on a terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_with_lines_print_lines_on_a_terminal() {
+    use support::webhooks::{KEY, SECRET, occupied, post};
+    use tickertape::protocol::webhook::sign;
+
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} webhooks --lines --listen 127.0.0.1:0 --key {KEY} --secret {SECRET} 2>&1 | tee {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let screen = tmux.wait("the address", |s| {
+        s.contains("receiving webhooks on http://")
+    });
+    let addr: std::net::SocketAddr = screen
+        .split("receiving webhooks on http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address:\n{screen}"));
+    let body = occupied("stock_ticker");
+    let sig = sign(SECRET, body.as_bytes());
+    assert_eq!(
+        post(addr, Some(KEY), Some(&sig), body.as_bytes()).await.0,
+        200
+    );
+    let shown = tmux.wait("the line", |s| {
+        s.contains("valid   app app-key channel_occupied stock_ticker")
+    });
+    assert!(!shown.contains("┌ events"), "{shown}");
+}

@@ -19,7 +19,12 @@ use crate::server::App;
 
 pub const WEBHOOKS_EXAMPLES: &str = "\
 Output:
-  One line per webhook event on stdout: time received, valid or INVALID, the app, the event.
+  On a terminal, the dashboard: each webhook event is a line of its log, on its channel and
+  named for its kind (channel_occupied, member_added, client_event, …), its fields as the
+  data (Enter inspects, / filters, e exports); an INVALID signature is a red line before
+  the events, with why and the signature expected. q quits. --lines prints lines instead.
+  Piped (or with --lines), one line per webhook event on stdout: time received, valid or
+  INVALID, the app, the event.
   An INVALID one is followed by why, the signature expected under the app's secret and the
   one received (the secret itself is never shown).
   --json prints one object per event instead:
@@ -72,6 +77,13 @@ pub struct WebhooksArgs {
     /// Print one JSON object per webhook event on stdout
     #[arg(long)]
     pub json: bool,
+    /// Print one line per webhook event even on a terminal (the dashboard is the default
+    /// there; piped, the lines are)
+    #[arg(long, conflicts_with = "json")]
+    pub lines: bool,
+    /// Draw the dashboard with ASCII only
+    #[arg(long)]
+    pub ascii: bool,
     /// Stop after N webhook events
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
@@ -106,6 +118,8 @@ pub struct WebhooksPlan {
     pub listen: SocketAddr,
     pub apps: Vec<App>,
     pub json: bool,
+    pub lines: bool,
+    pub ascii: bool,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub reject_invalid: bool,
@@ -175,6 +189,8 @@ impl WebhooksPlan {
             listen: args.listen,
             apps,
             json: args.json,
+            lines: args.lines,
+            ascii: args.ascii,
             count: args.count,
             timeout: args.timeout,
             reject_invalid: args.reject_invalid,

@@ -13,3 +13,4 @@ pub mod stocks;
 pub mod trigger;
 pub mod watch;
 pub mod webhooks;
+mod webhooks_screen;

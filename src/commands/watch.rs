@@ -364,7 +364,7 @@ fn rules(d: &crate::cli::plan::DashboardPlan) -> anyhow::Result<Vec<crate::dashb
 }
 
 /// The dashboard, when stdout is a terminal and `--json` is not given.
-async fn dashboard(
+pub async fn dashboard(
     front: FrontPlan,
     clients: Vec<client::Client>,
     items: FeedRx,

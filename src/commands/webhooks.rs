@@ -2,8 +2,10 @@
 //! or `serve`), answers at once, then shows each event with whether its signature is the
 //! app's, and why not. The HTTP side reuses the server's accept loop (its caps on
 //! connections, header deadline and idle timeout); bodies are read here, capped in bytes
-//! and in time; output goes through a bounded queue to a thread of its own.
+//! and in time; output goes through a bounded queue to a thread of its own, or, on a
+//! terminal, to the dashboard ([`super::webhooks_screen`]).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -15,8 +17,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
+use super::webhooks_screen::{self, ScreenFeed};
 use crate::cli::webhooks::WebhooksPlan;
-use crate::output::webhook_queue::{self, Ended, Out, Queue};
+use crate::client::{FeedRx, Item};
+use crate::output::webhook_items;
+use crate::output::webhook_queue::{self, Ended, Out, Queue, Writer};
 use crate::output::webhooks::{Received, duration_text, render};
 use crate::protocol::webhook::check::{AppSecret, check};
 use crate::protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
@@ -34,7 +39,49 @@ struct Receiver {
     max_body: usize,
     body_timeout: Duration,
     in_flight: Arc<Slots>,
-    out: Queue,
+    out: Sink,
+}
+
+/// Where what is received goes: lines (or NDJSON) on stdout, or the dashboard.
+#[derive(Clone)]
+enum Sink {
+    Lines(Queue),
+    Screen(ScreenFeed),
+}
+
+/// One request's output, made before the answer goes and handed over after it.
+enum Shown {
+    Lines(Out),
+    Items(Vec<Item>),
+}
+
+impl Sink {
+    fn send(&self, shown: Shown) {
+        match (self, shown) {
+            (Sink::Lines(q), Shown::Lines(out)) => {
+                q.send(out);
+            }
+            (Sink::Screen(feed), Shown::Items(items)) => feed.send(items),
+            // Each sink is given only its own kind.
+            _ => {}
+        }
+    }
+
+    /// Something about a request that was not shown as a webhook (refused, say).
+    fn notice(&self, text: String) {
+        match self {
+            Sink::Lines(q) => {
+                q.send(Out::Notice(format!("tickertape: {text}\n")));
+            }
+            Sink::Screen(feed) => feed.send(vec![Item::Error(text)]),
+        }
+    }
+}
+
+/// What the run waits on: the lines' writer, or the dashboard.
+enum Output {
+    Lines(Writer),
+    Screen(ScreenFeed, FeedRx),
 }
 
 pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
@@ -42,7 +89,15 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", plan.listen))?;
     let addr = listener.local_addr()?;
-    let (out, mut writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
+    let url = format!("http://{addr}/");
+    let (out, output) = if !plan.json && !plan.lines && std::io::stdout().is_terminal() {
+        let (feed, rx) = ScreenFeed::new(plan.max_queue);
+        (Sink::Screen(feed.clone()), Output::Screen(feed, rx))
+    } else {
+        let (queue, writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
+        (Sink::Lines(queue), Output::Lines(writer))
+    };
+    let front = webhooks_screen::front(&plan, &url);
     let limits = Limits {
         header_timeout: plan.header_timeout,
         body_timeout: plan.body_timeout,
@@ -72,10 +127,36 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let task = tokio::spawn(crate::server::listen::serve(
         listener, router, limits, stopped,
     ));
+    eprintln!("tickertape: receiving webhooks on {url}");
+    let (dashboard, ended, dropped) = match output {
+        Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),
+        Output::Lines(writer) => {
+            let (ended, dropped) = lines(writer, plan.timeout, &in_flight).await;
+            (None, ended, dropped)
+        }
+    };
+    stop.send_replace(true);
+    task.abort();
+    if let Some(code) = dashboard {
+        return code;
+    }
+    report_dropped(dropped, 0);
+    if let Some(Ended::Failed(e)) = ended {
+        anyhow::bail!("cannot write the output: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lines on stdout until `--count`, `--timeout`, a signal or a closed stdout; what is
+/// queued is written before the end. How the writer ended, and how many were not shown.
+async fn lines(
+    mut writer: Writer,
+    timeout: Option<Duration>,
+    in_flight: &Slots,
+) -> (Option<Ended>, u64) {
     let shutdown = super::serve::Shutdown::install().wait();
     tokio::pin!(shutdown);
-    eprintln!("tickertape: receiving webhooks on http://{addr}/");
-    let deadline = plan.timeout.map(|t| tokio::time::Instant::now() + t);
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut reported = 0;
     let ended = loop {
@@ -89,8 +170,6 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
             _ = tick.tick() => reported = report_dropped(writer.dropped(), reported),
         }
     };
-    stop.send_replace(true);
-    task.abort();
     // Requests being answered finish (their connections close after them), and their
     // output joins the queue, before the queue is drained.
     let until = tokio::time::Instant::now() + DRAIN;
@@ -102,11 +181,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         Some(ended) => Some(ended),
         None => writer.finish(DRAIN).await,
     };
-    report_dropped(dropped, reported);
-    if let Some(Ended::Failed(e)) = ended {
-        anyhow::bail!("cannot write the output: {e}");
-    }
-    Ok(ExitCode::SUCCESS)
+    (ended, if dropped > reported { dropped } else { 0 })
 }
 
 /// Says on stderr how many events were not shown, when that grew; the count said.
@@ -140,11 +215,11 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let body = match read_body(&rx, body).await {
         Ok(body) => body,
         Err((status, why)) => {
-            rx.out.send(Out::Notice(format!(
-                "tickertape: refused a webhook to {} ({}): {why}\n",
+            rx.out.notice(format!(
+                "refused a webhook to {} ({}): {why}",
                 terminal_safe(parts.uri.path()),
                 status.as_u16()
-            )));
+            ));
             let mut resp = answer(status, &why);
             // The rest of the body may still come: this connection cannot be reused.
             resp.headers_mut()
@@ -171,7 +246,16 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         body: &body,
         check: &checked,
     };
-    let (texts, is_webhook) = render(&received, rx.json);
+    let (shown, is_webhook) = match &rx.out {
+        Sink::Lines(_) => {
+            let (texts, is_webhook) = render(&received, rx.json);
+            (Shown::Lines(Out::Events(texts)), is_webhook)
+        }
+        Sink::Screen(_) => {
+            let (items, is_webhook) = webhook_items::items(&received, parts.uri.path());
+            (Shown::Items(items), is_webhook)
+        }
+    };
     let (status, text) = match (rx.reject_invalid, checked.is_valid(), is_webhook) {
         (true, false, _) => (StatusCode::UNAUTHORIZED, "invalid signature\n"),
         (true, true, false) => (StatusCode::BAD_REQUEST, "not a webhook body\n"),
@@ -180,7 +264,7 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     // Shown once the answer has gone out, never before.
     let then = Then {
         out: rx.out.clone(),
-        item: Out::Events(texts),
+        item: shown,
         _slot: slot,
     };
     let body = AnswerBody {
@@ -194,8 +278,8 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
 /// What to do once the answer's body has been handed to the connection: queue the output
 /// and give the request's slot back.
 struct Then {
-    out: Queue,
-    item: Out,
+    out: Sink,
+    item: Shown,
     _slot: Slot,
 }
 

@@ -279,9 +279,15 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
     let t = &state.theme;
     let mut lines = Vec::new();
     let room = usize::from(area.width.saturating_sub(2));
+    // Names get half the width, or what a side column gives them.
+    let (channel_width, event_width) = (16.max(room / 2), 14.max(room / 2));
     let silent = |c: &str, d| {
         Line::styled(
-            format!("{}: silent {}", t.name(c, 14), super::silence::length(d)),
+            format!(
+                "{}: silent {}",
+                t.name(c, event_width),
+                super::silence::length(d)
+            ),
             t.style(Slot::Warning),
         )
     };
@@ -311,13 +317,13 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
                 .map(|l| age(now.saturating_duration_since(l)))
                 .unwrap_or_default();
             lines.push(Line::styled(
-                format!("{} {} {ago} ago", t.name(c, 16), t.dot()),
+                format!("{} {} {ago} ago", t.name(c, channel_width), t.dot()),
                 Style::new().add_modifier(Modifier::BOLD),
             ));
         }
         lines.push(Line::raw(format!(
             " {} {} {} {}",
-            t.name(event, 14),
+            t.name(event, event_width),
             seen.count,
             t.dot(),
             age(now.saturating_duration_since(seen.last))

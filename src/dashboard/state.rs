@@ -34,6 +34,9 @@ pub struct Options {
     pub stop_after: Option<u64>,
     /// The items are a recording's (`replay`): the status bar says so.
     pub replayed: bool,
+    /// What the items come from when it is not a connection (`webhooks on http://…`): the
+    /// status bar shows it in the connection's place.
+    pub receiving: Option<String>,
     /// The keys, with the config file's `[keys]` applied.
     pub keys: Keymap,
 }
@@ -50,6 +53,7 @@ impl Default for Options {
             ts_field: None,
             stop_after: None,
             replayed: false,
+            receiving: None,
             keys: Keymap::default(),
         }
     }
@@ -135,7 +139,11 @@ impl State {
             counts: BTreeMap::new(),
             counting: false,
             status: Status::new(now),
-            focus: Focus::Ticker,
+            // Received webhooks have no ticker: the log has the keys.
+            focus: match options.receiving {
+                Some(_) => Focus::Log,
+                None => Focus::Ticker,
+            },
             sort: Sort::Key,
             selected: 0,
             log_selected: None,

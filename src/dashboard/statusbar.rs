@@ -15,7 +15,10 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     let s = &state.status;
     let t = &state.theme;
     let mut parts: Vec<(u8, Span<'static>)> = Vec::new();
-    if state.options.replayed {
+    if let Some(source) = &state.options.receiving {
+        // Not a connection: what is received, and where.
+        parts.push((0, Span::styled(source.clone(), t.style(Slot::Connected))));
+    } else if state.options.replayed {
         // A recording: its states are history, in no connection's colour, with no countdown.
         parts.push((0, Span::styled("REPLAY", t.style(Slot::Paused))));
         if state.connections.is_multi() {
@@ -72,17 +75,14 @@ pub(super) fn status_bar(state: &State, now: Instant, width: u16) -> Line<'stati
     if fail > 0 {
         channels.push_str(&format!(" {fail} FAILED"));
     }
-    parts.push((
-        1,
-        Span::styled(
-            channels,
-            if fail > 0 {
-                t.style(Slot::Error)
-            } else {
-                Style::new()
-            },
-        ),
-    ));
+    if state.options.receiving.is_none() {
+        let style = if fail > 0 {
+            t.style(Slot::Error)
+        } else {
+            Style::new()
+        };
+        parts.push((1, Span::styled(channels, style)));
+    }
     parts.push((1, Span::raw(format!("{:.1}/s", s.rate(now)))));
     parts.push((2, Span::raw(format!("{} msgs", s.total))));
     if s.unbound > 0 {

@@ -76,11 +76,18 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
     let (strip, ticker) = super::alerts::split(&state.alerts, ticker, now);
     strip.inspect(|&strip| super::alerts::draw(frame, &state.alerts, &state.theme, strip, now));
     let ticker = super::connection::draw_over(frame, state.refused(), &state.theme, ticker);
-    draw_ticker(frame, state, now, ticker);
+    // Received webhooks have no ticker: their counts by channel take its place.
+    let receiving = state.options.receiving.is_some();
+    if receiving {
+        overlays::draw_events(frame, state, ticker, now);
+    } else {
+        draw_ticker(frame, state, now, ticker);
+    }
     // A right-hand column for presence members and per-event counts, when there is something
     // to show there: members, a `count` binding, a wide terminal, or a silent channel.
-    let show_events = (!state.counts.is_empty() && (state.counting || area.width >= 120))
-        || state.silence.any_silent(now);
+    let show_events = !receiving
+        && ((!state.counts.is_empty() && (state.counting || area.width >= 120))
+            || state.silence.any_silent(now));
     if state.members.is_empty() && !show_events {
         draw_log(frame, state, log);
     } else {

@@ -7,5 +7,6 @@ pub mod lines;
 pub mod ndjson;
 pub mod stdout;
 pub mod summary;
+pub mod webhook_items;
 pub mod webhook_queue;
 pub mod webhooks;

@@ -27,28 +27,28 @@ pub struct Received<'a> {
 /// A body read leniently: any event name, data of any JSON type, so that what a server
 /// sends is shown rather than refused.
 #[derive(Deserialize)]
-struct Body {
-    time_ms: u64,
-    events: Vec<Event>,
+pub(super) struct Body {
+    pub time_ms: u64,
+    pub events: Vec<Event>,
 }
 
 #[derive(Deserialize)]
-struct Event {
-    name: String,
+pub(super) struct Event {
+    pub name: String,
     #[serde(default)]
-    channel: Option<String>,
+    pub channel: Option<String>,
     #[serde(default)]
-    user_id: Option<Value>,
+    pub user_id: Option<Value>,
     #[serde(default)]
-    event: Option<String>,
+    pub event: Option<String>,
     #[serde(default)]
-    data: Option<Value>,
+    pub data: Option<Value>,
     #[serde(default)]
-    socket_id: Option<String>,
+    pub socket_id: Option<String>,
 }
 
 /// The body parsed, or why it is not a webhook's.
-fn parse(body: &[u8]) -> Result<Body, String> {
+pub(super) fn parse(body: &[u8]) -> Result<Body, String> {
     serde_json::from_slice::<Body>(body).map_err(|e| {
         let what = if serde_json::from_slice::<Value>(body).is_ok() {
             "JSON, but not a webhook's {\"time_ms\", \"events\": […]}"
@@ -100,7 +100,7 @@ pub fn render(r: &Received<'_>, json: bool) -> (Vec<String>, bool) {
     (texts, is_webhook)
 }
 
-fn app_text(r: &Received<'_>) -> String {
+pub(super) fn app_text(r: &Received<'_>) -> String {
     match (&r.check.app, r.key) {
         (Some(id), _) => format!("app {}", terminal_safe(id)),
         (None, Some(key)) => format!("key {}", terminal_safe(key)),
@@ -142,26 +142,44 @@ fn event_text(e: &Event) -> String {
 }
 
 /// A string as itself, anything else as compact JSON.
-fn value_text(v: &Value) -> String {
+pub(super) fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
+/// Why an invalid webhook is invalid, the signature expected and the one received, each
+/// terminal-safe.
+pub(super) struct Why {
+    pub reason: String,
+    pub expected: String,
+    pub received: String,
+}
+
+pub(super) fn why_parts(r: &Received<'_>) -> Why {
+    let reason = r.check.verdict.reason(r.check.app.as_deref());
+    Why {
+        reason: terminal_safe(&reason).into_owned(),
+        expected: r
+            .check
+            .expected
+            .clone()
+            .unwrap_or_else(|| "unknown (no app for this key)".into()),
+        received: r
+            .signature
+            .map_or_else(|| "none".into(), |s| terminal_safe(s).into_owned()),
+    }
+}
+
 /// The lines under an invalid webhook: why, and the signatures.
 fn why(r: &Received<'_>) -> String {
-    let reason = r.check.verdict.reason(r.check.app.as_deref());
-    let expected = r
-        .check
-        .expected
-        .as_deref()
-        .unwrap_or("unknown (no app for this key)");
-    let received = r.signature.map_or_else(|| "none".into(), terminal_safe);
-    format!(
-        "  why: {}\n  expected signature {expected}\n  received signature {received}\n",
-        terminal_safe(&reason)
-    )
+    let Why {
+        reason,
+        expected,
+        received,
+    } = why_parts(r);
+    format!("  why: {reason}\n  expected signature {expected}\n  received signature {received}\n")
 }
 
 fn json_line(

@@ -53,10 +53,21 @@ impl Receiver {
 
     /// POSTs `body` with the headers given (each left out when `None`).
     pub async fn post(&self, key: Option<&str>, sig: Option<&str>, body: &[u8]) -> (u16, String) {
+        post(self.addr, key, sig, body).await
+    }
+}
+
+/// POSTs `body` to a receiver at `addr` with the headers given (each left out when `None`).
+pub async fn post(
+    addr: SocketAddr,
+    key: Option<&str>,
+    sig: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
+    {
         let mut head = format!(
-            "POST /webhooks HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+            "POST /webhooks HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
              content-length: {}\r\nconnection: close\r\n",
-            self.addr,
             body.len()
         );
         if let Some(key) = key {
@@ -68,7 +79,7 @@ impl Receiver {
         head.push_str("\r\n");
         let mut raw = head.into_bytes();
         raw.extend_from_slice(body);
-        exchange(self.addr, &raw, &[]).await
+        exchange(addr, &raw, &[]).await
     }
 }
 

@@ -63,6 +63,8 @@ pub struct DashboardPlan {
     pub banner: Option<String>,
     /// The keys, with the config file's `[keys]` applied.
     pub keys: crate::dashboard::keys::Keymap,
+    /// What the items come from when it is not a connection (`tickertape webhooks`).
+    pub receiving: Option<String>,
 }
 
 impl Default for DashboardPlan {
@@ -81,6 +83,7 @@ impl Default for DashboardPlan {
             stats: None,
             banner: None,
             keys: crate::dashboard::keys::Keymap::default(),
+            receiving: None,
         }
     }
 }
@@ -99,6 +102,7 @@ impl FrontPlan {
             ts_field: self.ts_field.clone(),
             stop_after: self.count,
             replayed: self.replayed,
+            receiving: d.receiving.clone(),
             keys: d.keys.clone(),
         }
     }

@@ -1,0 +1,98 @@
+//! `tickertape webhooks` on a terminal: the received webhooks in the dashboard. Each request
+//! becomes items (see [`crate::output::webhook_items`]) on a feed bounded in items and in
+//! bytes (`--max-queue`); what does not fit is counted, shown in the status bar as dropped,
+//! and said on stderr at the end. The requests are answered all the same.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::cli::plan::{DashboardPlan, FrontPlan};
+use crate::cli::webhooks::WebhooksPlan;
+use crate::client::{self, FeedRx, FeedTx, Item, Labels};
+
+/// The dashboard's end of the receiver: items go in without waiting, or are counted.
+#[derive(Clone)]
+pub struct ScreenFeed {
+    tx: FeedTx,
+    dropped: Arc<AtomicU64>,
+}
+
+impl ScreenFeed {
+    /// A feed of at most `max_bytes` (and [`client::DEFAULT_QUEUE_ITEMS`] items).
+    pub fn new(max_bytes: usize) -> (ScreenFeed, FeedRx) {
+        let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, max_bytes);
+        let feed = ScreenFeed {
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        };
+        (feed, rx)
+    }
+
+    /// Hands the items on; those that do not fit are counted, never waited for.
+    pub fn send(&self, items: Vec<Item>) {
+        for item in items {
+            if self.tx.try_send(item).is_err() {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// The dashboard's settings for webhooks: no bindings, so every webhook event is a log line;
+/// `--count` and `--timeout` end it as they end `watch`.
+pub fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
+    FrontPlan {
+        count: plan.count,
+        timeout: plan.timeout,
+        dashboard: DashboardPlan {
+            ascii: plan.ascii,
+            receiving: Some(format!("webhooks on {url}")),
+            ..DashboardPlan::default()
+        },
+        ..FrontPlan::default()
+    }
+}
+
+/// Runs the dashboard until `q`, `--count` or `--timeout`. Drops are reported to it once a
+/// second, and on stderr once the screen is gone.
+pub async fn show(front: FrontPlan, items: FeedRx, feed: ScreenFeed) -> anyhow::Result<ExitCode> {
+    let reporter = {
+        let feed = feed.clone();
+        tokio::spawn(async move {
+            let mut said = 0;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let total = feed.dropped();
+                // Itself dropped when the feed is full: the next second says it again.
+                if total > said
+                    && feed
+                        .tx
+                        .try_send(Item::Dropped {
+                            count: total - said,
+                            total,
+                        })
+                        .is_ok()
+                {
+                    said = total;
+                }
+            }
+        })
+    };
+    let code = super::watch::dashboard(front, Vec::new(), items, None, Labels::default()).await;
+    reporter.abort();
+    let dropped = feed.dropped();
+    if dropped > 0 {
+        eprintln!(
+            "tickertape: {dropped} webhook events or notices not shown: the dashboard fell \
+             behind (its queue was full; see --max-queue). They were answered all the same."
+        );
+    }
+    code
+}
