@@ -15,7 +15,7 @@ pub use super::status::Status;
 use super::theme::Theme;
 use super::ticker::{Sort, Ticker};
 use crate::cli::defaults;
-use crate::client::{Conn, ConnectionState, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
+use crate::client::{Conn, ConnectionState, Item, ReceivedEvent, SubscriptionStatus};
 use crate::latency::{self, Summary, Window};
 
 /// Limits and looks, from the command line.
@@ -124,9 +124,6 @@ pub struct State {
     refused: Option<String>,
 }
 
-/// Most members listed per presence channel (the server may allow more than Pusher's 100).
-const MAX_MEMBERS_SHOWN: usize = 1000;
-
 /// Most distinct `count` pairs kept (names come from the wire).
 const MAX_COUNTS: usize = 1000;
 
@@ -233,26 +230,7 @@ impl State {
                     .connections
                     .labelled(incoming::name(&channel, ellipsis));
                 let list = self.members.entry(channel).or_default();
-                // Ids and info come from strangers: kept cut, the info as text.
-                let info = |v: &serde_json::Value| match v {
-                    serde_json::Value::Null => String::new(),
-                    v => incoming::name(&v.to_string(), ellipsis),
-                };
-                match change {
-                    MemberChange::Snapshot { members, .. } => {
-                        list.clear();
-                        for m in members.iter().take(MAX_MEMBERS_SHOWN) {
-                            list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
-                        }
-                    }
-                    MemberChange::Added(m) if list.len() < MAX_MEMBERS_SHOWN => {
-                        list.insert(incoming::name(&m.user_id, ellipsis), info(&m.user_info));
-                    }
-                    MemberChange::Added(_) => {}
-                    MemberChange::Removed(id) => {
-                        list.remove(&incoming::name(&id, ellipsis));
-                    }
-                }
+                super::members::apply(list, change, ellipsis);
             }
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use super::keys::Action;
 use super::logview::LogLine;
 use super::logview::{contains_ci, find_ci};
-use super::overlay::{InputKind, Overlay};
+use super::overlay::Overlay;
 use super::state::{Focus, State};
 use super::theme::{Slot, age};
 use super::ticker::Row as TickerRow;
@@ -107,7 +107,7 @@ pub fn draw(frame: &mut Frame, state: &State, now: Instant) {
         }
     }
     frame.render_widget(
-        Paragraph::new(hint_line(state)).style(state.theme.style(Slot::Dim)),
+        Paragraph::new(super::hintline::hint_line(state)).style(state.theme.style(Slot::Dim)),
         hints,
     );
     // Overlays cover all but the key hints; the form and the help float in the middle.
@@ -360,68 +360,4 @@ fn draw_log(frame: &mut Frame, state: &State, area: Rect) {
     }
     let block = state.theme.pane(title, focused);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// `key word` pairs for the key hints, each with the action's first key (unbound ones left
-/// out), joined by the theme's dot.
-fn hints(state: &State, pairs: &[(Action, &str)]) -> String {
-    let t = &state.theme;
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(action, word)| {
-            let key = state.options.keys.first(*action, t.ascii)?;
-            Some(format!("{key} {word}"))
-        })
-        .collect();
-    parts.join(&format!(" {} ", t.dot()))
-}
-
-fn hint_line(state: &State) -> String {
-    let t = &state.theme;
-    let (dot, cursor) = (t.dot(), t.cursor());
-    let input = match &state.overlay {
-        Some(Overlay::Input(kind, text)) => Some((kind, text)),
-        _ => None,
-    };
-    let basic = [
-        (Action::Quit, "quit"),
-        (Action::Help, "help"),
-        (Action::Pause, "pause"),
-    ];
-    if let (Some(banner), None, None) = (&state.banner, input, &state.paused) {
-        return format!(" {} {dot} {}", hints(state, &basic), terminal_safe(banner));
-    }
-    match (input, &state.paused) {
-        (Some((InputKind::Search, text)), _) => {
-            format!(" search: {}{cursor} (Enter, Esc)", terminal_safe(text))
-        }
-        (Some((InputKind::Filter, text)), _) => format!(
-            " filter: {}{cursor} (channel:X event:X field=value text; Enter, Esc)",
-            terminal_safe(text)
-        ),
-        (None, Some(_)) => format!(
-            " {}",
-            hints(
-                state,
-                &[
-                    (Action::Pause, "resume"),
-                    (Action::Quit, "quit"),
-                    (Action::Help, "help")
-                ]
-            )
-        ),
-        (None, None) => format!(
-            " {} {dot} {}",
-            hints(state, &basic),
-            hints(
-                state,
-                &[
-                    (Action::FocusNext, "focus"),
-                    (Action::Search, "search"),
-                    (Action::Filter, "filter"),
-                    (Action::Open, "inspect"),
-                ]
-            )
-        ),
-    }
 }
