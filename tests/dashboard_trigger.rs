@@ -10,6 +10,11 @@ use tickertape::client::{self, ClientConfig, Endpoint, Item, Secret, Subscriptio
 use tickertape::dashboard::effects::perform;
 use tickertape::dashboard::form::Request;
 use tickertape::protocol::{Data, ServerMessage};
+use tickertape::publish::Publisher;
+
+fn publisher(rest: tickertape::publish::RestClient, master_key: Option<[u8; 32]>) -> Publisher {
+    Publisher { rest, master_key }
+}
 
 fn request(channel: &str, event: &str) -> Request {
     Request {
@@ -27,7 +32,7 @@ async fn the_form_triggers_through_rest_and_over_the_socket() {
     watcher.subscribe(&id, "private-chat", None).await;
 
     // An ordinary event goes through the signed REST API.
-    let rest = server.rest();
+    let rest = publisher(server.rest(), None);
     let said = perform(request("stock_ticker", "update_event"), Some(&rest), None).await;
     assert!(
         said.starts_with("triggered update_event on stock_ticker: HTTP 200"),
@@ -72,14 +77,80 @@ async fn the_form_triggers_through_rest_and_over_the_socket() {
     // What cannot be sent says why.
     let said = perform(request("stock_ticker", "update_event"), None, Some(&client)).await;
     assert!(said.contains("needs the app id and secret"), "{said}");
-    let wrong = tickertape::publish::RestClient::new(
-        format!("http://{}", server.addr),
-        "1",
-        KEY,
-        Secret::new("nope"),
+    let wrong = publisher(
+        tickertape::publish::RestClient::new(
+            format!("http://{}", server.addr),
+            "1",
+            KEY,
+            Secret::new("nope"),
+        ),
+        None,
     );
     let said = perform(request("stock_ticker", "update_event"), Some(&wrong), None).await;
     assert!(said.contains("failed: HTTP 401"), "{said}");
     let said = perform(request("private-chat", "client-x"), Some(&rest), None).await;
     assert_eq!(said, "client events need a live connection");
+}
+
+/// On an encrypted channel the form seals the data with the master key, as `trigger` does;
+/// without the key it refuses before sending anything (the plaintext never leaves), and a
+/// client event there is refused too.
+#[tokio::test]
+async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
+    let server = Server::start(&[]).await;
+    let channel = "private-encrypted-orders";
+    let master = [9u8; 32];
+    let mut cfg = support::loopback_config(server.addr.port(), KEY);
+    cfg.auth.secret = Some(Secret::new(SECRET));
+    cfg.auth.master_key = Some(master);
+    let (client, mut rx) = client::connect(cfg, &[channel.into()]).unwrap();
+    wait_for(&mut rx, "subscribed", |i| {
+        matches!(
+            i,
+            Item::Subscription {
+                status: SubscriptionStatus::Subscribed,
+                ..
+            }
+        )
+    })
+    .await;
+
+    // No key: refused, and nothing reaches the subscriber.
+    let said = perform(
+        request(channel, "update_event"),
+        Some(&publisher(server.rest(), None)),
+        None,
+    )
+    .await;
+    assert!(said.contains("is end-to-end encrypted"), "{said}");
+    assert!(!said.contains("HTTP 200"), "{said}");
+
+    // With the key: sealed, and the subscriber opens it.
+    let said = perform(
+        request(channel, "update_event"),
+        Some(&publisher(server.rest(), Some(master))),
+        None,
+    )
+    .await;
+    assert!(said.contains("HTTP 200"), "{said}");
+    let item = wait_for(
+        &mut rx,
+        "the event",
+        |i| matches!(i, Item::Event(ev) if ev.event == "update_event"),
+    )
+    .await;
+    let Item::Event(ev) = item else {
+        unreachable!()
+    };
+    assert_eq!(
+        ev.decrypt_error, None,
+        "the data was not sealed for the channel"
+    );
+    assert_eq!(ev.data(), &Data::Json(json!({"name": "ACME", "price": 1})));
+
+    let said = perform(request(channel, "client-x"), None, Some(&client)).await;
+    assert!(
+        said.contains("cannot be sent on an encrypted channel"),
+        "{said}"
+    );
 }

@@ -44,12 +44,15 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         record: recording,
         front,
     } = plan;
+    // The dashboard's trigger form seals for encrypted channels with the watcher's key.
+    let master_key = config.auth.master_key;
     let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
         Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
     };
-    consume(front, clients, items, rest, labels).await
+    let publisher = rest.map(|rest| crate::publish::Publisher { rest, master_key });
+    consume(front, clients, items, publisher, labels).await
 }
 
 /// Writes every item to a recording on its way to the front end.
@@ -98,7 +101,7 @@ pub async fn consume(
     args: FrontPlan,
     clients: Vec<client::Client>,
     mut items: FeedRx,
-    rest: Option<crate::publish::RestClient>,
+    rest: Option<crate::publish::Publisher>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
@@ -368,7 +371,7 @@ pub async fn dashboard(
     front: FrontPlan,
     clients: Vec<client::Client>,
     items: FeedRx,
-    rest: Option<crate::publish::RestClient>,
+    rest: Option<crate::publish::Publisher>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, State, terminal};

@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 use super::export;
 use super::form::Request;
 use crate::client::Client;
+use crate::protocol::channel::classify;
 use crate::protocol::channel::is_client_event;
-use crate::publish::RestClient;
+use crate::publish::Publisher;
 
 /// Something for the run loop to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +36,7 @@ pub enum Done {
 /// secret is known, and client events through the live connection.
 #[derive(Clone, Default)]
 pub struct Senders {
-    pub rest: Option<RestClient>,
+    pub rest: Option<Publisher>,
     pub client: Option<Client>,
 }
 
@@ -95,7 +96,7 @@ impl Runner {
 /// Sends a request and says how it went, in a line for the log.
 pub async fn perform(
     request: Request,
-    rest: Option<&RestClient>,
+    rest: Option<&Publisher>,
     client: Option<&Client>,
 ) -> String {
     let Request {
@@ -104,6 +105,12 @@ pub async fn perform(
         data,
     } = request;
     if is_client_event(&event) {
+        if classify(&channel).is_encrypted() {
+            // pusher-js refuses them too: the server could not seal them for the others.
+            return format!(
+                "client event {event} on {channel} refused: client events cannot be sent on an encrypted channel"
+            );
+        }
         return match client {
             Some(c) => match c.trigger_client_event(&channel, &event, data).await {
                 Ok(()) => format!("sent client event {event} on {channel}"),
@@ -119,10 +126,7 @@ pub async fn perform(
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    match rest
-        .trigger(std::slice::from_ref(&channel), &event, &text, None, None)
-        .await
-    {
+    match rest.trigger_one(&channel, &event, &text).await {
         Ok(answer) => format!("triggered {event} on {channel}: HTTP 200 {answer}"),
         Err(e) => format!("trigger of {event} on {channel} failed: {e}"),
     }

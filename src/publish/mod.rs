@@ -13,6 +13,32 @@ use crate::client::Secret;
 use crate::net::http::{HttpClient, HttpError};
 use crate::protocol::rest::{encode_query, sign_request};
 
+/// A REST client and the master key of encrypted channels: what publishing on the user's
+/// behalf (the dashboard's trigger form) needs to seal data for a `private-encrypted-`
+/// channel rather than send it in plaintext.
+#[derive(Clone)]
+pub struct Publisher {
+    pub rest: RestClient,
+    pub master_key: Option<[u8; crate::protocol::crypto::KEY_LEN]>,
+}
+
+impl Publisher {
+    /// Triggers `event` on one channel, the data sealed when the channel is encrypted (and
+    /// refused, before any request, when there is no key to seal it with).
+    pub async fn trigger_one(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+    ) -> Result<Value, ApiError> {
+        let data = seal::seal(channel, data, self.master_key.as_ref())
+            .map_err(|e| ApiError::Invalid(e.to_string()))?;
+        self.rest
+            .trigger(&[channel.to_owned()], event, &data, None, None)
+            .await
+    }
+}
+
 /// Where the API is and whose app it is.
 #[derive(Clone)]
 pub struct RestClient {
