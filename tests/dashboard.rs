@@ -673,3 +673,48 @@ fn snapshot_received_webhooks() {
     assert!(screen.contains(" client_event 1"), "{screen}");
     snapshots("received_webhooks", &s, now);
 }
+
+/// With several connections, the form opens on the selected line's channel and connection,
+/// says which in its title, and its request carries that connection.
+#[test]
+fn the_trigger_form_sends_through_the_selected_lines_connection() {
+    let t0 = Instant::now();
+    let mut s = support::dashboard::two_connections(t0, Options::default());
+    // Focus the log and select the last event line, which came from "us".
+    s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    let last_us = s
+        .log
+        .iter()
+        .filter(|l| l.channel == "us/stock_ticker")
+        .map(|l| l.seq)
+        .last()
+        .unwrap();
+    s.log_selected = Some(last_us);
+    s.key(&key('t'));
+    let Some(Overlay::Form(form)) = &s.overlay else {
+        panic!("t opens the form")
+    };
+    assert_eq!(form.values[0], "stock_ticker");
+    assert_eq!((form.conn, form.via.as_deref()), (1, Some("us")));
+    let screen = format!(
+        "{}",
+        render(&s, t0 + Duration::from_secs(7), 80, 24).backend()
+    );
+    assert!(screen.contains("trigger via us"), "{screen}");
+    for c in "update_event".chars() {
+        s.key(&key(c));
+    }
+    let Some(Effect::Trigger(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    else {
+        panic!("a checked request")
+    };
+    assert_eq!((request.conn, request.via.as_deref()), (1, Some("us")));
+
+    // No line selected: the first subscribed channel, of the first connection.
+    s.log_selected = None;
+    s.key(&key('t'));
+    let Some(Overlay::Form(form)) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!((form.conn, form.via.as_deref()), (0, Some("eu")));
+}

@@ -55,6 +55,8 @@ async fn the_runner_turns_effects_into_messages_for_the_state() {
         channel: "stock_ticker".into(),
         event: "update_event".into(),
         data: json!({}),
+        conn: 0,
+        via: None,
     };
     assert_eq!(runner.run(Effect::Trigger(request)), Ran::Later);
     let done = tokio::time::timeout(Duration::from_secs(5), later.recv())

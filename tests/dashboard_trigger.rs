@@ -21,6 +21,8 @@ fn request(channel: &str, event: &str) -> Request {
         channel: channel.into(),
         event: event.into(),
         data: json!({"name": "ACME", "price": 1}),
+        conn: 0,
+        via: None,
     }
 }
 
@@ -152,5 +154,51 @@ async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
     assert!(
         said.contains("cannot be sent on an encrypted channel"),
         "{said}"
+    );
+}
+
+/// With several connections the form sends through the connection it was opened on: each
+/// has its own REST API, and the answer says which one it went through.
+#[tokio::test]
+async fn with_two_connections_the_form_triggers_through_the_one_it_was_opened_on() {
+    use tickertape::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
+    let (eu, us) = (Server::start(&[]).await, Server::start(&[]).await);
+    let (mut eu_watcher, eu_id) = eu.raw().await;
+    eu_watcher.subscribe(&eu_id, "stock_ticker", None).await;
+    let (mut us_watcher, us_id) = us.raw().await;
+    us_watcher.subscribe(&us_id, "stock_ticker", None).await;
+    let senders = Senders {
+        rest: vec![
+            Some(publisher(eu.rest(), None)),
+            Some(publisher(us.rest(), None)),
+        ],
+        clients: Vec::new(),
+    };
+    let (runner, mut answers) = Runner::new(senders, std::env::temp_dir());
+    let to_us = Request {
+        conn: 1,
+        via: Some("us".into()),
+        ..request("stock_ticker", "update_event")
+    };
+    assert_eq!(runner.run(Effect::Trigger(to_us)), Ran::Later);
+    let answer = tokio::time::timeout(support::WAIT, answers.recv())
+        .await
+        .unwrap();
+    let Some(Done::Triggered(said)) = answer else {
+        panic!("{answer:?}")
+    };
+    assert!(
+        said.starts_with("via us: triggered update_event on stock_ticker: HTTP 200"),
+        "{said}"
+    );
+    match us_watcher.recv().await {
+        ServerMessage::Event(ev) => assert_eq!(ev.event, "update_event"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        eu_watcher
+            .quiet_for(std::time::Duration::from_millis(300))
+            .await,
+        "eu got the event meant for us"
     );
 }

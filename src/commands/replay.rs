@@ -36,7 +36,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             &cancel,
         )
     });
-    let code = super::watch::consume(plan.front, Vec::new(), rx, None, labels).await;
+    let code = super::watch::consume(plan.front, Vec::new(), rx, Vec::new(), labels).await;
     drop(ended);
     let code = code?;
     match producer.await.context("the replay stopped")?? {

@@ -44,15 +44,23 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         record: recording,
         front,
     } = plan;
-    // The dashboard's trigger form seals for encrypted channels with the watcher's key.
-    let master_key = config.auth.master_key;
+    // The dashboard's trigger form publishes through each connection's own API, and seals
+    // for encrypted channels with that connection's key.
+    let publishers: Vec<Option<crate::publish::Publisher>> = std::iter::once((rest, &config))
+        .chain(more.iter().map(|c| (c.rest.clone(), &c.client)))
+        .map(|(rest, config)| {
+            rest.map(|rest| crate::publish::Publisher {
+                rest,
+                master_key: config.auth.master_key,
+            })
+        })
+        .collect();
     let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
         Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
     };
-    let publisher = rest.map(|rest| crate::publish::Publisher { rest, master_key });
-    consume(front, clients, items, publisher, labels).await
+    consume(front, clients, items, publishers, labels).await
 }
 
 /// Writes every item to a recording on its way to the front end.
@@ -101,7 +109,7 @@ pub async fn consume(
     args: FrontPlan,
     clients: Vec<client::Client>,
     mut items: FeedRx,
-    rest: Option<crate::publish::Publisher>,
+    publishers: Vec<Option<crate::publish::Publisher>>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
@@ -116,7 +124,7 @@ pub async fn consume(
             Some(m) => m.relay(items),
             None => items,
         };
-        return dashboard(args, clients, items, rest, labels).await;
+        return dashboard(args, clients, items, publishers, labels).await;
     }
     let mut out = Stdout::spawn().context("cannot write to stdout")?;
     let deadline = args.timeout.map(|t| Instant::now() + t);
@@ -371,7 +379,7 @@ pub async fn dashboard(
     front: FrontPlan,
     clients: Vec<client::Client>,
     items: FeedRx,
-    rest: Option<crate::publish::Publisher>,
+    publishers: Vec<Option<crate::publish::Publisher>>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     use crate::dashboard::{Bindings, State, terminal};
@@ -389,10 +397,10 @@ pub async fn dashboard(
         let now = std::time::Instant::now();
         state.alerts = crate::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
     }
-    // The trigger form and the subscribe keys act on the first connection.
+    // The trigger form sends through the connection of the line it was opened on.
     let senders = terminal::Senders {
-        rest,
-        client: clients.first().cloned(),
+        rest: publishers,
+        clients: clients.clone(),
     };
     let options = terminal::RunOptions {
         fps: d.fps,

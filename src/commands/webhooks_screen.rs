@@ -85,7 +85,8 @@ pub async fn show(front: FrontPlan, items: FeedRx, feed: ScreenFeed) -> anyhow::
             }
         })
     };
-    let code = super::watch::dashboard(front, Vec::new(), items, None, Labels::default()).await;
+    let code =
+        super::watch::dashboard(front, Vec::new(), items, Vec::new(), Labels::default()).await;
     reporter.abort();
     let dropped = feed.dropped();
     if dropped > 0 {

@@ -74,6 +74,22 @@ impl Connections {
         }
     }
 
+    /// Which connection a labelled name (`eu/stock_ticker`) came from, with its label, and
+    /// the name itself: connection 0, unlabelled, when there is one connection.
+    pub fn target<'a>(&self, text: &'a str) -> (Conn, Option<String>, &'a str) {
+        if !self.is_multi() {
+            return (0, None, text);
+        }
+        let label = |conn: Conn| self.labels.get(conn).map(str::to_owned);
+        match text
+            .split_once('/')
+            .and_then(|(l, rest)| Some((self.labels.index(l)?, rest)))
+        {
+            Some((conn, rest)) => (conn, label(conn), rest),
+            None => (0, label(0), text),
+        }
+    }
+
     /// A ticker key with the current item's label before it: the same key from two
     /// connections is two rows.
     pub fn key(&self, key: Option<&serde_json::Value>) -> Option<serde_json::Value> {

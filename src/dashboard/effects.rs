@@ -32,12 +32,12 @@ pub enum Done {
     Triggered(String),
 }
 
-/// What the dashboard can send on the user's behalf (`t`): through the REST API when the
-/// secret is known, and client events through the live connection.
+/// What the dashboard can send on the user's behalf (`t`), by connection: through its REST
+/// API when the secret is known, and client events through the live connection.
 #[derive(Clone, Default)]
 pub struct Senders {
-    pub rest: Option<Publisher>,
-    pub client: Option<Client>,
+    pub rest: Vec<Option<Publisher>>,
+    pub clients: Vec<Client>,
 }
 
 /// Runs effects. Quick ones answer at once; a trigger answers later, on the channel.
@@ -81,10 +81,16 @@ impl Runner {
                         "too many triggers in flight; try again".into(),
                     ));
                 };
-                let senders = self.senders.clone();
+                let conn = usize::from(request.conn);
+                let rest = self.senders.rest.get(conn).cloned().flatten();
+                let client = self.senders.clients.get(conn).cloned();
                 tokio::spawn(async move {
-                    let said =
-                        perform(request, senders.rest.as_ref(), senders.client.as_ref()).await;
+                    let via = request.via.clone();
+                    let said = perform(request, rest.as_ref(), client.as_ref()).await;
+                    let said = match via {
+                        Some(label) => format!("via {label}: {said}"),
+                        None => said,
+                    };
                     permit.send(Done::Triggered(said));
                 });
                 Ran::Later
@@ -103,6 +109,7 @@ pub async fn perform(
         channel,
         event,
         data,
+        ..
     } = request;
     if is_client_event(&event) {
         if classify(&channel).is_encrypted() {

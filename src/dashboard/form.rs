@@ -6,6 +6,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::client::Conn;
 use crate::protocol::channel::{is_client_event, validate_channel, validate_event};
 
 pub const FIELDS: [&str; 3] = ["channel", "event", "data"];
@@ -15,14 +16,20 @@ pub struct Form {
     pub values: [String; 3],
     pub focus: usize,
     pub error: Option<String>,
+    /// The connection it sends through, and its label when there are several.
+    pub conn: Conn,
+    pub via: Option<String>,
 }
 
-/// A checked request, ready to send.
+/// A checked request, ready to send through connection `conn`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub channel: String,
     pub event: String,
     pub data: serde_json::Value,
+    pub conn: Conn,
+    /// The connection's label, with several.
+    pub via: Option<String>,
 }
 
 /// What a key did to the form.
@@ -38,7 +45,16 @@ impl Form {
             values: [channel, String::new(), "{}".into()],
             focus: 1,
             error: None,
+            conn: 0,
+            via: None,
         }
+    }
+
+    /// The same form, sending through connection `conn` (labelled `label`).
+    pub fn via(mut self, conn: Conn, label: Option<String>) -> Form {
+        self.conn = conn;
+        self.via = label;
+        self
     }
 
     pub fn key(&mut self, key: &KeyEvent) -> Outcome {
@@ -79,6 +95,8 @@ impl Form {
             channel: channel.trim().to_owned(),
             event: event.trim().to_owned(),
             data,
+            conn: self.conn,
+            via: self.via.clone(),
         })
     }
 }

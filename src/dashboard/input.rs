@@ -129,9 +129,7 @@ impl State {
                     positions.iter().map(|&p| &log[p]),
                 )));
             }
-            Action::Trigger => {
-                self.overlay = Some(Overlay::Form(Form::new(self.default_channel())))
-            }
+            Action::Trigger => self.overlay = Some(Overlay::Form(self.new_form())),
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
             Action::Open if self.focus == Focus::Ticker => {
@@ -160,26 +158,23 @@ impl State {
         None
     }
 
-    /// The channel the form starts with: the selected log line's, else the first subscribed.
-    fn default_channel(&self) -> String {
+    /// The form as it opens: on the selected log line's channel, else the first subscribed,
+    /// sending through the connection that line or channel came from.
+    fn new_form(&self) -> Form {
         let positions = self.log_positions();
         let selected = self
             .log_selected
             .and_then(|_| self.selected_index(&positions))
-            .map(|i| {
-                let channel = &self.visible().1[positions[i]].channel;
-                self.connections.unlabelled(channel).to_owned()
-            })
-            .filter(|c| c != "tickertape" && c != "-");
-        selected
-            .or_else(|| {
-                self.status
-                    .channels
-                    .keys()
-                    .next()
-                    .map(|c| self.connections.unlabelled(c).to_owned())
-            })
-            .unwrap_or_default()
+            .map(|i| self.visible().1[positions[i]].channel.as_str())
+            .filter(|c| {
+                let name = self.connections.unlabelled(c);
+                name != "tickertape" && name != "-"
+            });
+        let labelled = selected
+            .or_else(|| self.status.channels.keys().next().map(String::as_str))
+            .unwrap_or_default();
+        let (conn, label, channel) = self.connections.target(labelled);
+        Form::new(channel.to_owned()).via(conn, label)
     }
 
     /// Keeps what scrolls within what the screen, `area` in all, shows: a key past the end of

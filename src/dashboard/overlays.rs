@@ -267,7 +267,13 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     }
     let dot = state.theme.dot();
     let block = state.theme.pane(
-        format!(" trigger {dot} Tab next field {dot} Enter send {dot} Esc cancel "),
+        match &form.via {
+            Some(label) => format!(
+                " trigger via {} {dot} Tab next field {dot} Enter send {dot} Esc cancel ",
+                state.theme.name(label, 24)
+            ),
+            None => format!(" trigger {dot} Tab next field {dot} Enter send {dot} Esc cancel "),
+        },
         true,
     );
     frame.render_widget(Clear, rect);

@@ -35,6 +35,8 @@ pub struct WatchPlan {
 pub struct Connection {
     pub client: ClientConfig,
     pub discover: Option<DiscoverPlan>,
+    /// Its server's REST API, when the credentials allow (the trigger form).
+    pub rest: Option<RestClient>,
 }
 
 /// `watch --all`: which channels to look for, how often, through which REST API.
@@ -99,9 +101,13 @@ impl WatchPlan {
             .collect();
         let mut plan = WatchPlan::layered(first.args, args.channels, discovery.as_ref(), front)?;
         for c in connections {
-            let (client, discover, _) = layered_connection(&c.args, discovery.as_ref())
+            let (client, discover, rest) = layered_connection(&c.args, discovery.as_ref())
                 .with_context(|| format!("connection {}", c.label))?;
-            plan.more.push(Connection { client, discover });
+            plan.more.push(Connection {
+                client,
+                discover,
+                rest,
+            });
         }
         plan.labels = Labels::new(labels);
         for client in
