@@ -129,8 +129,8 @@ pub async fn consume(
     let mut alarm = super::expectations::Alarm::new(
         super::expectations::for_watch(&args)?,
         super::expectations::watch_settings(&args),
-        args.json_status,
-        args.expect.bell,
+        (args.json_status, args.expect.bell),
+        labels.clone(),
     );
     let mut alarm_tick = tokio::time::interval(super::expectations::TICK);
     // --json with --bind/--bindings: unbound events carry a "did you mean" hint.
@@ -175,7 +175,7 @@ pub async fn consume(
                     _ => {}
                 }
             }
-            alarm.iter_mut().for_each(|a| a.item(&item));
+            alarm.iter_mut().for_each(|a| a.item(conn, &item));
             match handle(
                 &args,
                 &item,
@@ -374,7 +374,7 @@ async fn dashboard(
     use crate::dashboard::{Bindings, State, terminal};
     let options = front.dashboard_options();
     let (expect, bell) = (
-        super::expectations::Alarm::evaluator(&front)?,
+        super::expectations::Alarm::evaluator(&front, &labels)?,
         front.expect.bell,
     );
     let rules = rules(&front.dashboard)?;
