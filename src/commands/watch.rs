@@ -103,8 +103,13 @@ pub async fn consume(
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
         Some(addr) => Some(
-            crate::metrics::watch::Observer::serve(addr, args.ts_field.clone(), !args.json_status)
-                .await?,
+            crate::metrics::watch::Observer::serve(
+                addr,
+                args.ts_field.clone(),
+                !args.json_status,
+                &labels,
+            )
+            .await?,
         ),
         None => None,
     };
@@ -166,7 +171,7 @@ pub async fn consume(
         let mut taken = 0;
         while let Some((conn, item)) = next.take() {
             if let Some(metrics) = &mut metrics {
-                metrics.observe(&item);
+                metrics.observe(conn, &item);
             }
             if let Some(summary) = &mut summary {
                 match &item {
