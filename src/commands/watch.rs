@@ -10,8 +10,6 @@ use tokio::time::Instant;
 
 use crate::cli::plan::{FrontPlan, WatchPlan};
 use crate::client::{self, FeedRx, Item, Labels, SubscriptionStatus};
-use crate::dashboard::binding::FieldPath;
-use crate::latency::latency_ms;
 use crate::output::stdout::Stdout;
 use crate::output::{lines, ndjson};
 
@@ -46,49 +44,10 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
     } = plan;
     let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
-        Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
+        Some(path) => super::record::record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
     };
     consume(front, clients, items, rest, labels).await
-}
-
-/// Writes every item to a recording on its way to the front end.
-fn record(
-    path: &std::path::Path,
-    mut items: FeedRx,
-    ts_field: Option<FieldPath>,
-    labels: Labels,
-) -> anyhow::Result<FeedRx> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("cannot create the recording {}", path.display()))?;
-    let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
-    let (tx, rx) = items.relay();
-    tokio::spawn(async move {
-        while let Some((conn, item)) = items.recv_tagged().await {
-            let latency = match (&item, &ts_field) {
-                (Item::Event(ev), Some(p)) => {
-                    latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
-                }
-                _ => None,
-            };
-            if let Err(e) = recorder.record_from(&item, latency, labels.get(conn)) {
-                let _ = tx
-                    .send_tagged(conn, Item::Error(format!("recording stopped: {e}")))
-                    .await;
-                break;
-            }
-            if tx.send_tagged(conn, item).await.is_err() {
-                break;
-            }
-        }
-        // Recording failed or the front end is gone: keep handing items on, unrecorded.
-        while let Some((conn, item)) = items.recv_tagged().await {
-            if tx.send_tagged(conn, item).await.is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
 }
 
 /// Hands the items to the front end: the dashboard on a terminal, else lines or NDJSON.
