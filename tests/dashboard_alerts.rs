@@ -132,3 +132,48 @@ fn nothing_broken_no_strip() {
     let now = t0 + Duration::from_secs(4);
     assert_eq!(screen(&with, now), screen(&plain, now));
 }
+
+/// With two connections, `connected` in the strip names the one that is down; the other's
+/// state changes leave it alone.
+#[test]
+fn with_two_connections_the_strip_names_the_one_down() {
+    use tickertape::client::{ConnectionState, Labels};
+    use tickertape::dashboard::Bindings;
+    use tickertape::dashboard::connections::Connections;
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    let labels = Labels::new(vec!["eu".into(), "us".into()]);
+    let options = Options {
+        color: false,
+        ..Options::default()
+    };
+    let mut s = support::dashboard::state(options, Bindings::seed(), t0);
+    s.connections = Connections::new(labels.clone());
+    let rules = vec![Expectation::parse("connected<2s").unwrap()];
+    let eval = Evaluator::new(rules, Settings::default(), t0).for_connections(labels);
+    s.alerts = Alerts::new(eval, false, t0, s.epoch);
+    for conn in [0, 1] {
+        s.apply_from(conn, support::dashboard::connected(), t0);
+    }
+    let down = support::dashboard::state_change(
+        ConnectionState::Connected,
+        ConnectionState::Unavailable,
+        None,
+        None,
+    );
+    s.apply_from(1, down, at(1));
+    s.apply_from(0, support::dashboard::connected(), at(2));
+    s.alerts.tick(at(4));
+    let text = screen(&s, at(4));
+    assert!(
+        text.contains("connected<2s: us: down for 3.0s (grace 2.0s)"),
+        "{text}"
+    );
+    assert!(!text.contains("eu: down"), "{text}");
+    s.apply_from(1, support::dashboard::connected(), at(5));
+    let text = screen(&s, at(5));
+    assert!(
+        text.contains("connected<2s: us: connected again after 4.0s"),
+        "{text}"
+    );
+}

@@ -13,15 +13,13 @@ use tokio::process::ChildStdout;
 
 use support::bin::{self, Proc};
 use support::dashboard::{render, two_connections};
-use support::server::{KEY, SECRET, Server};
+use support::metrics::{Page, scrape_until};
+use support::multi::{creds, free_port, json_line_where, named_nodes};
+use support::server::{SECRET, Server};
 use tickertape::dashboard::Options;
 
 const EXIT: Duration = Duration::from_secs(10);
 const WAIT: Duration = Duration::from_secs(5);
-
-fn creds() -> [&'static str; 6] {
-    ["--key", KEY, "--secret", SECRET, "--app-id", "1"]
-}
 
 /// The next stdout line as JSON.
 async fn next_json(out: &mut Lines<BufReader<ChildStdout>>) -> Value {
@@ -151,8 +149,7 @@ async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
     let mut child = Proc::spawn(
         bin::command()
             .args(["watch", "stock_ticker", "--json", "--json-status"])
-            .args(["--node", &format!("eu={}", a.node())])
-            .args(["--node", &format!("us={}", b.node())])
+            .args(named_nodes(&[(label_a, &a), (label_b, &b)]))
             .args(creds()),
     );
     a.wait_subscribers("stock_ticker", 1).await;
@@ -160,23 +157,13 @@ async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
     let mut states = child.take_stderr_lines();
     a.terminate().await;
     // The first connection says it is down and retrying...
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let line = tokio::time::timeout(deadline - Instant::now(), states.recv())
-            .await
-            .expect("the stopped node's connection never said it was retrying")
-            .expect("stderr closed");
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        if v["connection"] == label_a
+    json_line_where(&mut states, "the stopped node retrying", |v| {
+        v["connection"] == label_a
             && v["type"] == "state"
             && v["current"] != "connected"
             && v["retry_in_ms"].is_u64()
-        {
-            break;
-        }
-    }
+    })
+    .await;
     // ...while the other still delivers.
     b.publish("stock_ticker", "update_event", r#"{"still":"here"}"#)
         .await;
@@ -186,6 +173,90 @@ async fn a_stopped_node_reconnects_while_the_other_keeps_delivering() {
     assert_eq!(ev["data"]["still"], "here");
     let status = child.terminate(EXIT).await;
     assert_eq!(status.code(), Some(0));
+}
+
+/// `--expect connected<1s` and `--metrics` with two nodes: the one killed is named in the
+/// alert and shown down on the metrics page, and the other stays up.
+#[tokio::test]
+async fn a_killed_node_is_named_in_the_alert_and_shown_down_in_the_metrics() {
+    let (mut eu, us) = (Server::start(&[]).await, Server::start(&[]).await);
+    let metrics = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let mut child = Proc::spawn(
+        bin::command()
+            .args(["watch", "stock_ticker", "--json", "--json-status"])
+            .args([
+                "--expect",
+                "connected<1s",
+                "--metrics",
+                &metrics.to_string(),
+            ])
+            .args(named_nodes(&[("eu", &eu), ("us", &us)]))
+            .args(creds()),
+    );
+    eu.wait_subscribers("stock_ticker", 1).await;
+    us.wait_subscribers("stock_ticker", 1).await;
+    us.publish("stock_ticker", "update_event", r#"{"n":1}"#)
+        .await;
+    let up = |p: &Page, conn: &str| {
+        p.value(&format!(
+            r#"tickertape_watch_connected{{connection="{conn}"}}"#
+        )) == Some(1.0)
+    };
+    scrape_until(metrics, "both connections up and us's event", |p| {
+        up(p, "eu")
+            && up(p, "us")
+            && p.value(
+                r#"tickertape_watch_events_total{connection="us",channel="stock_ticker",event="update_event"}"#,
+            ) == Some(1.0)
+    })
+    .await;
+    let mut lines = child.take_stderr_lines();
+    bin::signal(eu.proc.pid(), "-KILL");
+    eu.proc.wait(EXIT).await;
+
+    let alert = json_line_where(&mut lines, "eu's alert", |v| {
+        v["type"] == "expectation" && v["state"] == "alert" && v["connection"] == "eu"
+    })
+    .await;
+    assert_eq!(alert["expectation"], "connected<1s", "{alert}");
+    assert!(
+        alert["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("down for")),
+        "{alert}"
+    );
+    let page = scrape_until(metrics, "eu down, us up", |p| {
+        p.value(r#"tickertape_watch_connected{connection="eu"}"#) == Some(0.0) && up(p, "us")
+    })
+    .await;
+    assert_eq!(
+        page.get(r#"tickertape_watch_connection_state{connection="us",state="connected"}"#),
+        1.0
+    );
+    assert_eq!(
+        page.get(r#"tickertape_watch_connection_state{connection="eu",state="connected"}"#),
+        0.0
+    );
+    let reconnects = page.samples("tickertape_watch_reconnects_total");
+    assert!(
+        reconnects.iter().any(|l| l.contains(r#"connection="eu""#))
+            && !reconnects.iter().any(|l| l.contains(r#"connection="us""#)),
+        "{reconnects:?}"
+    );
+    page.promtool_check();
+    let status = child.terminate(EXIT).await;
+    assert_eq!(status.code(), Some(0));
+    // eu's going down left us alone: if us was ever late to connect, it recovered then.
+    let stderr = child.stderr();
+    let last_us = stderr
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "expectation" && v["connection"] == "us");
+    assert!(
+        last_us.is_none_or(|v| v["state"] == "recovered"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

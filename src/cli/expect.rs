@@ -13,8 +13,10 @@ pub struct ExpectArgs {
     /// An expectation (repeatable): CHANNEL/EVENT<5s (an event at least every 5 s; EVENT or
     /// CHANNEL may be *), latency<250ms (p99 over 30 s, needs --ts-field),
     /// EVENT:PATH>0 (every value keeps the rule; < <= > >= = !=), connected[<GRACE] (down
-    /// no longer than GRACE, 5 s by default). A break shows in the dashboard's alert strip,
-    /// and with --json as a line on stderr. The bindings file may hold [[expect]] tables
+    /// no longer than GRACE, 5 s by default; with several --node or --profile, each
+    /// connection on its own, its alerts named: `eu: down for 12.0s`). A break shows in the
+    /// dashboard's alert strip, and with --json as a line on stderr. The bindings file may
+    /// hold [[expect]] tables
     #[arg(long = "expect", value_name = "RULE", value_parser = Expectation::parse, help_heading = "Expectations")]
     pub expect: Vec<Expectation>,
     /// As --expect, but only a warning (for `check`, WARNING rather than CRITICAL)

@@ -246,7 +246,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
     pub ts_field: Option<crate::dashboard::binding::FieldPath>,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
-    /// connection state, reconnects, events by channel and event, latency, ping, drops
+    /// connection state, reconnects, events by channel and event, latency, ping, drops; with
+    /// several --node or --profile, each series labelled connection="LABEL"
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,
     /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::client::Item;
+use crate::client::{Conn, Item, Labels};
 use crate::dashboard::binding::{Binding, View};
 use crate::expect::{Evaluator, Expectation, Kind, Settings, Transition};
 use crate::field_path::FieldPath;
@@ -114,16 +114,17 @@ pub struct Alarm {
 }
 
 impl Alarm {
-    /// `None` when there is no expectation.
+    /// `None` when there is no expectation. `labels` names the connections the items are
+    /// tagged with: `connected` is judged per connection.
     pub fn new(
         rules: Vec<Expectation>,
         settings: Settings,
-        json: bool,
-        bell: bool,
+        (json, bell): (bool, bool),
+        labels: Labels,
     ) -> Option<Alarm> {
         let clock = Clock::now();
         (!rules.is_empty()).then(|| Alarm {
-            eval: Evaluator::new(rules, settings, clock.instant),
+            eval: Evaluator::new(rules, settings, clock.instant).for_connections(labels),
             clock,
             json,
             bell,
@@ -131,16 +132,20 @@ impl Alarm {
     }
 
     /// The dashboard's evaluator, when there are expectations.
-    pub fn evaluator(args: &crate::cli::plan::FrontPlan) -> anyhow::Result<Option<Evaluator>> {
+    pub fn evaluator(
+        args: &crate::cli::plan::FrontPlan,
+        labels: &Labels,
+    ) -> anyhow::Result<Option<Evaluator>> {
         let rules = for_watch(args)?;
-        Ok(
-            (!rules.is_empty())
-                .then(|| Evaluator::new(rules, watch_settings(args), Instant::now())),
-        )
+        Ok((!rules.is_empty()).then(|| {
+            Evaluator::new(rules, watch_settings(args), Instant::now())
+                .for_connections(labels.clone())
+        }))
     }
 
-    pub fn item(&mut self, item: &Item) {
-        let t = self.eval.apply(item, Instant::now());
+    /// An item from the connection tagged `conn`.
+    pub fn item(&mut self, conn: Conn, item: &Item) {
+        let t = self.eval.apply_from(conn, item, Instant::now());
         self.report(&t);
     }
 

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod discover;
 pub mod expectations;
 pub mod probe;
+mod record;
 pub mod replay;
 pub mod serve;
 pub mod stocks;

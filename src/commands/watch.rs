@@ -10,8 +10,6 @@ use tokio::time::Instant;
 
 use crate::cli::plan::{FrontPlan, WatchPlan};
 use crate::client::{self, FeedRx, Item, Labels, SubscriptionStatus};
-use crate::dashboard::binding::FieldPath;
-use crate::latency::latency_ms;
 use crate::output::stdout::Stdout;
 use crate::output::{lines, ndjson};
 
@@ -57,49 +55,10 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         .collect();
     let (clients, items) = super::connections::start(config, discovery, more, &channels)?;
     let items = match &recording {
-        Some(path) => record(path, items, front.ts_field.clone(), labels.clone())?,
+        Some(path) => super::record::record(path, items, front.ts_field.clone(), labels.clone())?,
         None => items,
     };
     consume(front, clients, items, publishers, labels).await
-}
-
-/// Writes every item to a recording on its way to the front end.
-fn record(
-    path: &std::path::Path,
-    mut items: FeedRx,
-    ts_field: Option<FieldPath>,
-    labels: Labels,
-) -> anyhow::Result<FeedRx> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("cannot create the recording {}", path.display()))?;
-    let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
-    let (tx, rx) = items.relay();
-    tokio::spawn(async move {
-        while let Some((conn, item)) = items.recv_tagged().await {
-            let latency = match (&item, &ts_field) {
-                (Item::Event(ev), Some(p)) => {
-                    latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
-                }
-                _ => None,
-            };
-            if let Err(e) = recorder.record_from(&item, latency, labels.get(conn)) {
-                let _ = tx
-                    .send_tagged(conn, Item::Error(format!("recording stopped: {e}")))
-                    .await;
-                break;
-            }
-            if tx.send_tagged(conn, item).await.is_err() {
-                break;
-            }
-        }
-        // Recording failed or the front end is gone: keep handing items on, unrecorded.
-        while let Some((conn, item)) = items.recv_tagged().await {
-            if tx.send_tagged(conn, item).await.is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
 }
 
 /// Hands the items to the front end: the dashboard on a terminal, else lines or NDJSON.
@@ -114,8 +73,13 @@ pub async fn consume(
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
         Some(addr) => Some(
-            crate::metrics::watch::Observer::serve(addr, args.ts_field.clone(), !args.json_status)
-                .await?,
+            crate::metrics::watch::Observer::serve(
+                addr,
+                args.ts_field.clone(),
+                !args.json_status,
+                &labels,
+            )
+            .await?,
         ),
         None => None,
     };
@@ -140,8 +104,8 @@ pub async fn consume(
     let mut alarm = super::expectations::Alarm::new(
         super::expectations::for_watch(&args)?,
         super::expectations::watch_settings(&args),
-        args.json_status,
-        args.expect.bell,
+        (args.json_status, args.expect.bell),
+        labels.clone(),
     );
     let mut alarm_tick = tokio::time::interval(super::expectations::TICK);
     // --json with --bind/--bindings: unbound events carry a "did you mean" hint.
@@ -177,7 +141,7 @@ pub async fn consume(
         let mut taken = 0;
         while let Some((conn, item)) = next.take() {
             if let Some(metrics) = &mut metrics {
-                metrics.observe(&item);
+                metrics.observe(conn, &item);
             }
             if let Some(summary) = &mut summary {
                 match &item {
@@ -186,7 +150,7 @@ pub async fn consume(
                     _ => {}
                 }
             }
-            alarm.iter_mut().for_each(|a| a.item(&item));
+            alarm.iter_mut().for_each(|a| a.item(conn, &item));
             match handle(
                 &args,
                 &item,
@@ -385,7 +349,7 @@ pub async fn dashboard(
     use crate::dashboard::{Bindings, State, terminal};
     let options = front.dashboard_options();
     let (expect, bell) = (
-        super::expectations::Alarm::evaluator(&front)?,
+        super::expectations::Alarm::evaluator(&front, &labels)?,
         front.expect.bell,
     );
     let rules = rules(&front.dashboard)?;

@@ -13,8 +13,10 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::theme::{Slot, Theme, age};
+use crate::client::Conn;
 use crate::client::Item;
 use crate::expect::{Change, Evaluator, Transition};
+use crate::output::alerts::named;
 use crate::output::lines::clock;
 
 /// Most strip lines.
@@ -45,9 +47,10 @@ impl Alerts {
         }
     }
 
-    pub fn apply(&mut self, item: &Item, now: Instant) {
+    /// Takes in an item from the connection tagged `conn`.
+    pub fn apply(&mut self, conn: Conn, item: &Item, now: Instant) {
         if let Some(eval) = &mut self.eval {
-            let t = eval.apply(item, now);
+            let t = eval.apply_from(conn, item, now);
             self.note(t, now);
         }
     }
@@ -115,7 +118,7 @@ impl Alerts {
                     time_of_day(self.wall(a.since)),
                     age(now.saturating_duration_since(a.since)),
                     a.expectation,
-                    a.detail,
+                    named(a.connection.as_deref(), &a.detail),
                 );
                 (Slot::Alert, text)
             })
@@ -135,7 +138,7 @@ impl Alerts {
                         time_of_day(self.wall(t.since)),
                         time_of_day(self.wall(*at)),
                         t.expectation,
-                        t.detail,
+                        named(t.connection.as_deref(), &t.detail),
                     );
                     (Slot::Connected, text)
                 }),

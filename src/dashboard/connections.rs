@@ -52,6 +52,11 @@ impl Connections {
         self.labels.is_multi()
     }
 
+    /// The tag of the item being applied (none with one connection, or between items).
+    pub fn current(&self) -> Option<Conn> {
+        self.current
+    }
+
     /// The label of the item being applied (none with one connection, or between items).
     pub fn label(&self) -> Option<&str> {
         self.labels.get(self.current?)

@@ -166,7 +166,8 @@ impl State {
 
     /// Applies one engine item. Quits once `stop_after` events came.
     pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect> {
-        self.alerts.apply(&item, now);
+        self.alerts
+            .apply(self.connections.current().unwrap_or(0), &item, now);
         let said = matches!(item, Item::State(_))
             .then(|| crate::output::lines::status_line(&item))
             .flatten();

@@ -4,14 +4,19 @@
 //! Events and state changes are handled in [`Evaluator::apply`] (cheap, per item); what only
 //! time can break (a silent channel, a connection down past its grace, the latency window) is
 //! looked at in [`Evaluator::tick`], which the caller runs about once a second.
+//!
+//! With several connections (see [`Evaluator::for_connections`]) `connected` is kept per
+//! connection ([`super::connected`]); the other rules look at every connection's events
+//! together, as one stream.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use super::connected::{self, Down};
 use super::parse::{Expectation, Kind, Level};
 use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
-use crate::client::{ConnectionState, Item, ReceivedEvent};
+use crate::client::{Conn, ConnectionState, Item, Labels, ReceivedEvent};
 use crate::field_path::FieldPath;
 use crate::latency::latency_ms;
 
@@ -54,6 +59,8 @@ pub struct Transition {
     pub level: Level,
     /// The ticker key, for a value rule kept per key.
     pub subject: Option<String>,
+    /// The connection's label, for `connected` with several connections.
+    pub connection: Option<String>,
     /// When the bad spell began (the last event, the connection going down, the bad value).
     pub since: Instant,
     pub detail: String,
@@ -66,6 +73,8 @@ pub struct Active {
     pub expectation: String,
     pub level: Level,
     pub subject: Option<String>,
+    /// The connection's label, for `connected` with several connections.
+    pub connection: Option<String>,
     pub since: Instant,
     pub detail: String,
 }
@@ -99,11 +108,8 @@ pub(super) enum Track {
         /// Broken subjects ("" when the rule has no key): since when, and why.
         broken: BTreeMap<String, (Instant, String)>,
     },
-    Connected {
-        down_since: Option<Instant>,
-        longest_down: Duration,
-        broken: Option<(Instant, String)>,
-    },
+    /// One track per connection (one with a single connection).
+    Connected { conns: Vec<Down> },
 }
 
 pub struct Evaluator {
@@ -112,6 +118,8 @@ pub struct Evaluator {
     pub(super) started: Instant,
     pub(super) events: u64,
     pub(super) ever_connected: bool,
+    /// The run's connections (none named with one).
+    pub(super) labels: Labels,
 }
 
 impl Evaluator {
@@ -139,9 +147,7 @@ impl Evaluator {
                         broken: BTreeMap::new(),
                     },
                     Kind::Connected { .. } => Track::Connected {
-                        down_since: Some(now),
-                        longest_down: Duration::ZERO,
-                        broken: None,
+                        conns: vec![Down::new(now)],
                     },
                 };
                 Rule {
@@ -157,7 +163,20 @@ impl Evaluator {
             started: now,
             events: 0,
             ever_connected: false,
+            labels: Labels::default(),
         }
+    }
+
+    /// Keeps `connected` per connection of these (the tags of [`Evaluator::apply_from`]),
+    /// each named in its transitions. With one connection, nothing changes.
+    pub fn for_connections(mut self, labels: Labels) -> Evaluator {
+        for rule in &mut self.rules {
+            if let Track::Connected { conns } = &mut rule.track {
+                *conns = connected::tracks(&labels, self.started);
+            }
+        }
+        self.labels = labels;
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -166,6 +185,11 @@ impl Evaluator {
 
     /// Takes one item into account; returns what broke or recovered because of it.
     pub fn apply(&mut self, item: &Item, now: Instant) -> Vec<Transition> {
+        self.apply_from(0, item, now)
+    }
+
+    /// [`Evaluator::apply`] for an item from the connection tagged `conn`.
+    pub fn apply_from(&mut self, conn: Conn, item: &Item, now: Instant) -> Vec<Transition> {
         let mut out = Vec::new();
         match item {
             Item::Event(ev) if ev.is_application() => {
@@ -177,8 +201,11 @@ impl Evaluator {
             Item::State(change) => {
                 let up = change.current == ConnectionState::Connected;
                 self.ever_connected |= up;
+                let Some(track) = connected::index(&self.labels, conn) else {
+                    return out;
+                };
                 for (i, rule) in self.rules.iter_mut().enumerate() {
-                    rule.connection(i, up, now, &mut out);
+                    rule.connection(i, track, up, now, &self.labels, &mut out);
                 }
             }
             _ => {}
@@ -191,7 +218,7 @@ impl Evaluator {
         let mut out = Vec::new();
         let window = self.settings.latency_window;
         for (i, rule) in self.rules.iter_mut().enumerate() {
-            rule.tick(i, now, window, &mut out);
+            rule.tick(i, now, window, &self.labels, &mut out);
         }
         out
     }
@@ -205,14 +232,22 @@ impl Evaluator {
                 expectation: rule.exp.text.clone(),
                 level: rule.exp.level,
                 subject,
+                connection: None,
                 since: *since,
                 detail: detail.clone(),
             };
             match &rule.track {
-                Track::Cadence { broken, .. }
-                | Track::Latency { broken, .. }
-                | Track::Connected { broken, .. } => {
+                Track::Cadence { broken, .. } | Track::Latency { broken, .. } => {
                     all.extend(broken.as_ref().map(|b| active(None, b)));
+                }
+                Track::Connected { conns } => {
+                    all.extend(conns.iter().enumerate().filter_map(|(c, down)| {
+                        let b = down.broken.as_ref()?;
+                        Some(Active {
+                            connection: connected::label(&self.labels, c),
+                            ..active(None, b)
+                        })
+                    }));
                 }
                 Track::Value { broken, .. } => all.extend(
                     broken
@@ -239,6 +274,7 @@ pub(super) fn transition(
         expectation: exp.text.clone(),
         level: exp.level,
         subject,
+        connection: None,
         since,
         detail,
     }
@@ -357,39 +393,6 @@ impl Rule {
                     ));
                 }
             }
-            _ => {}
-        }
-    }
-
-    fn connection(&mut self, i: usize, up: bool, now: Instant, out: &mut Vec<Transition>) {
-        let Track::Connected {
-            down_since,
-            longest_down,
-            broken,
-        } = &mut self.track
-        else {
-            return;
-        };
-        match (up, *down_since) {
-            (true, Some(since)) => {
-                *longest_down = (*longest_down).max(now.saturating_duration_since(since));
-                *down_since = None;
-                if let Some((since, _)) = broken.take() {
-                    let detail = format!(
-                        "connected again after {}",
-                        seconds(now.saturating_duration_since(since))
-                    );
-                    out.push(transition(
-                        &self.exp,
-                        i,
-                        Change::Recovery,
-                        None,
-                        since,
-                        detail,
-                    ));
-                }
-            }
-            (false, None) => *down_since = Some(now),
             _ => {}
         }
     }

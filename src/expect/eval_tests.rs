@@ -12,7 +12,7 @@ use crate::client::{ConnectionState, Item, ReceivedEvent, StateChange};
 use crate::field_path::FieldPath;
 use crate::protocol::Data;
 
-fn ms(n: u64) -> Duration {
+pub(super) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
@@ -31,7 +31,7 @@ fn event(channel: &str, name: &str, data: serde_json::Value) -> Item {
     event_at(channel, name, data, SystemTime::UNIX_EPOCH)
 }
 
-fn state(current: ConnectionState) -> Item {
+pub(super) fn state(current: ConnectionState) -> Item {
     Item::State(StateChange {
         previous: ConnectionState::Connecting,
         current,
@@ -42,7 +42,7 @@ fn state(current: ConnectionState) -> Item {
     })
 }
 
-fn evaluator(rules: &[&str], t0: Instant) -> Evaluator {
+pub(super) fn evaluator(rules: &[&str], t0: Instant) -> Evaluator {
     let rules = rules
         .iter()
         .map(|r| Expectation::parse(r).unwrap())

@@ -3,9 +3,11 @@
 //!
 //! - `parse`: the rules and their syntax (a clap value parser);
 //! - `eval`: the evaluator, fed `(Item, now)`, returning alerts and recoveries as values;
+//! - `connected`: the `connected` rule's downtime, one track per connection;
 //! - `verdict`: the `check` subcommand's Nagios verdict with perfdata;
 //! - `report`: that verdict as a Nagios line, JSON or Prometheus text.
 
+mod connected;
 pub mod eval;
 pub mod parse;
 pub mod report;
@@ -13,6 +15,8 @@ mod tick;
 mod value;
 pub mod verdict;
 
+#[cfg(test)]
+mod connected_tests;
 #[cfg(test)]
 mod eval_tests;
 

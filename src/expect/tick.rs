@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::eval::{Change, Rule, Track, Transition, p99, seconds, transition};
 use super::parse::Kind;
+use crate::client::Labels;
 
 impl Rule {
     pub(super) fn tick(
@@ -12,6 +13,7 @@ impl Rule {
         i: usize,
         now: Instant,
         window: Duration,
+        labels: &Labels,
         out: &mut Vec<Transition>,
     ) {
         match (&self.exp.kind, &mut self.track) {
@@ -73,28 +75,9 @@ impl Rule {
                     kept => *broken = kept.map(|(since, _)| (since, detail)),
                 }
             }
-            (
-                Kind::Connected { grace },
-                Track::Connected {
-                    down_since: Some(since),
-                    broken,
-                    ..
-                },
-            ) => {
-                let down = now.saturating_duration_since(*since);
-                if down > *grace && broken.is_none() {
-                    let detail = format!("down for {} (grace {})", seconds(down), seconds(*grace));
-                    *broken = Some((*since, detail.clone()));
-                    self.ever_broken = true;
-                    out.push(transition(
-                        &self.exp,
-                        i,
-                        Change::Alert,
-                        None,
-                        *since,
-                        detail,
-                    ));
-                }
+            (Kind::Connected { grace }, Track::Connected { .. }) => {
+                let grace = *grace;
+                self.connected_tick(i, grace, now, labels, out);
             }
             _ => {}
         }

@@ -261,17 +261,20 @@ impl Evaluator {
                     )],
                 )
             }
-            (
-                Kind::Connected { grace },
-                Track::Connected {
-                    down_since,
-                    longest_down,
-                    broken,
-                },
-            ) => {
-                let down_now = down_since.map(|t| now.saturating_duration_since(t));
-                let longest = (*longest_down).max(down_now.unwrap_or_default());
-                let failed = rule.ever_broken || broken.is_some() || down_now.is_some();
+            (Kind::Connected { grace }, Track::Connected { conns }) => {
+                // `check` has one connection; were there several, the worst of them.
+                let down_now = conns
+                    .iter()
+                    .filter_map(|d| d.down_since.map(|t| now.saturating_duration_since(t)))
+                    .max();
+                let longest = conns
+                    .iter()
+                    .map(|d| d.longest_down)
+                    .chain(down_now)
+                    .max()
+                    .unwrap_or_default();
+                let broken = conns.iter().any(|d| d.broken.is_some());
+                let failed = rule.ever_broken || broken || down_now.is_some();
                 let detail = match (never, down_now) {
                     (true, _) => format!("never connected in {}", seconds(longest)),
                     (false, Some(d)) => format!("not connected: down for {}", seconds(d)),

@@ -14,6 +14,8 @@
 pub mod http;
 pub mod serve;
 pub mod watch;
+#[cfg(test)]
+mod watch_tests;
 
 use std::collections::HashSet;
 use std::hash::Hash;

@@ -3,14 +3,21 @@
 //! pairs the rest count as `other`), the last event's time, publish-to-receive latency (with
 //! `--ts-field`), the ping round trip, subscription failures, dropped events and presence
 //! members (capped the same way, by channel).
+//!
+//! With several connections (`watch --node eu=… --node us=…`) every series has a
+//! `connection` label, the connection's label from the flags (so at most
+//! [`crate::client::MAX_CONNECTIONS`] values, none from the wire), and the caps count pairs
+//! and channels over all connections together. With one connection there is no such label:
+//! the page is exactly a single run's.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -18,7 +25,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
 use super::{Capped, OTHER, label_value};
-use crate::client::{ConnectionState, FeedRx, Item, Reason, StateChange, SubscriptionStatus};
+use crate::client::{
+    Conn, ConnectionState, FeedRx, Item, Labels, Reason, StateChange, SubscriptionStatus,
+};
 use crate::field_path::FieldPath;
 
 /// (channel, event) pairs with a series of their own; the rest fold into `other`.
@@ -36,6 +45,25 @@ const STATES: [ConnectionState; 6] = [
     ConnectionState::Disconnected,
     ConnectionState::Failed,
 ];
+
+/// `connection="eu"` with several connections; no label at all with one.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct ConnLabel(Option<Arc<str>>);
+
+impl EncodeLabelSet for ConnLabel {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), fmt::Error> {
+        match &self.0 {
+            Some(label) => ("connection", label.as_ref()).encode(encoder.encode_label()),
+            None => Ok(()),
+        }
+    }
+}
+
+type Latency = Family<ConnLabel, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
@@ -68,40 +96,56 @@ struct ChannelLabels {
 /// Watches the items on their way to the front end and keeps the metrics.
 pub struct Observer {
     ts_field: Option<FieldPath>,
-    connected: Gauge,
-    state: Family<StateLabels, Gauge>,
-    reconnects: Family<CodeLabels, Counter>,
-    events: Family<EventLabels, Counter>,
-    event_pairs: Capped<(String, String)>,
-    last_event: Gauge<f64, AtomicU64>,
-    latency: Histogram,
-    ping_rtt: Gauge<f64, AtomicU64>,
-    subscription_failures: Family<CauseLabels, Counter>,
-    dropped: Counter,
-    members: Family<ChannelLabels, Gauge>,
-    presence: Capped<String>,
+    /// Each connection's `connection` label, by tag (one, empty, with one connection).
+    conns: Vec<ConnLabel>,
+    /// The label of a tag outside the run's table (a replayed recording's unknown one).
+    unknown: ConnLabel,
+    connected: Family<ConnLabel, Gauge>,
+    state: Family<(ConnLabel, StateLabels), Gauge>,
+    reconnects: Family<(ConnLabel, CodeLabels), Counter>,
+    events: Family<(ConnLabel, EventLabels), Counter>,
+    event_pairs: Capped<(Conn, String, String)>,
+    last_event: Family<ConnLabel, Gauge<f64, AtomicU64>>,
+    latency: Latency,
+    ping_rtt: Family<ConnLabel, Gauge<f64, AtomicU64>>,
+    subscription_failures: Family<(ConnLabel, CauseLabels), Counter>,
+    dropped: Family<ConnLabel, Counter>,
+    members: Family<(ConnLabel, ChannelLabels), Gauge>,
+    presence: Capped<(Conn, String)>,
     /// Member counts of presence channels past the cap; `other` shows their sum.
-    overflow: HashMap<String, usize>,
+    overflow: HashMap<(Conn, String), usize>,
     /// Serves the registry while the observer lives.
     endpoint: Option<super::http::Endpoint>,
 }
 
 impl Observer {
-    /// The observer and its registry (to serve).
-    pub fn new(ts_field: Option<FieldPath>) -> (Observer, Registry) {
+    /// The observer and its registry (to serve), for the connections `labels` names (none
+    /// with one connection).
+    pub fn new(ts_field: Option<FieldPath>, labels: &Labels) -> (Observer, Registry) {
         let mut registry = super::registry();
+        let label = |l: &str| ConnLabel(Some(Arc::from(label_value(l))));
+        let conns = match labels.is_multi() {
+            true => labels.iter().map(label).collect(),
+            false => vec![ConnLabel(None)],
+        };
         let o = Observer {
             ts_field,
-            connected: Gauge::default(),
+            unknown: if labels.is_multi() {
+                label("?")
+            } else {
+                ConnLabel(None)
+            },
+            conns,
+            connected: Family::default(),
             state: Family::default(),
             reconnects: Family::default(),
             events: Family::default(),
             event_pairs: Capped::new(EVENT_SERIES),
-            last_event: Gauge::default(),
-            latency: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
-            ping_rtt: Gauge::default(),
+            last_event: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            ping_rtt: Family::default(),
             subscription_failures: Family::default(),
-            dropped: Counter::default(),
+            dropped: Family::default(),
             members: Family::default(),
             presence: Capped::new(PRESENCE_SERIES),
             overflow: HashMap::new(),
@@ -161,11 +205,18 @@ impl Observer {
             "Members of each presence channel (past 100 channels, summed as other)",
             o.members.clone(),
         );
-        o.set_state(ConnectionState::Initialized);
-        for cause in ["auth", "server"] {
-            let _ = o
-                .subscription_failures
-                .get_or_create(&CauseLabels { cause });
+        // Every connection's series are there from the start, at zero.
+        for conn in &o.conns {
+            o.set_state(conn, ConnectionState::Initialized);
+            for cause in ["auth", "server"] {
+                let _ = o
+                    .subscription_failures
+                    .get_or_create(&(conn.clone(), CauseLabels { cause }));
+            }
+            let _ = o.last_event.get_or_create(conn);
+            let _ = o.latency.get_or_create(conn);
+            let _ = o.ping_rtt.get_or_create(conn);
+            let _ = o.dropped.get_or_create(conn);
         }
         (o, registry)
     }
@@ -175,8 +226,9 @@ impl Observer {
         addr: SocketAddr,
         ts_field: Option<FieldPath>,
         announce: bool,
+        labels: &Labels,
     ) -> anyhow::Result<Observer> {
-        let (mut observer, registry) = Observer::new(ts_field);
+        let (mut observer, registry) = Observer::new(ts_field, labels);
         let registry = Arc::new(registry);
         let render: super::http::Render = Arc::new(move || super::encode(&registry));
         let endpoint = super::http::start(addr, render)
@@ -195,7 +247,7 @@ impl Observer {
         let (tx, rx) = items.relay();
         tokio::spawn(async move {
             while let Some((conn, item)) = items.recv_tagged().await {
-                self.observe(&item);
+                self.observe(conn, &item);
                 if tx.send_tagged(conn, item).await.is_err() {
                     break;
                 }
@@ -204,26 +256,34 @@ impl Observer {
         rx
     }
 
-    /// Counts one item.
-    pub fn observe(&mut self, item: &Item) {
+    /// The `connection` label of the tag `conn`.
+    fn conn(&self, conn: Conn) -> ConnLabel {
+        match self.conns.as_slice() {
+            [one] if one.0.is_none() => one.clone(),
+            all => all.get(usize::from(conn)).unwrap_or(&self.unknown).clone(),
+        }
+    }
+
+    /// Counts one item from the connection tagged `conn`.
+    pub fn observe(&mut self, conn: Conn, item: &Item) {
+        let label = self.conn(conn);
         match item {
-            Item::State(change) => self.state_change(change),
+            Item::State(change) => self.state_change(&label, change),
             Item::Event(ev) => {
                 let channel = ev.channel.as_deref().unwrap_or("");
-                let pair = (label_value(channel), label_value(&ev.event));
-                let labels = if self.event_pairs.admit(pair.clone()) {
-                    EventLabels {
-                        channel: pair.0,
-                        event: pair.1,
-                    }
+                let (channel, event) = (label_value(channel), label_value(&ev.event));
+                let pair = (conn, channel, event);
+                let (channel, event) = if self.event_pairs.admit(pair.clone()) {
+                    (pair.1, pair.2)
                 } else {
-                    EventLabels {
-                        channel: OTHER.to_owned(),
-                        event: OTHER.to_owned(),
-                    }
+                    (OTHER.to_owned(), OTHER.to_owned())
                 };
-                self.events.get_or_create(&labels).inc();
-                self.last_event.set(unix_seconds(ev.received_at));
+                self.events
+                    .get_or_create(&(label.clone(), EventLabels { channel, event }))
+                    .inc();
+                self.last_event
+                    .get_or_create(&label)
+                    .set(unix_seconds(ev.received_at));
                 if let Some(p) = &self.ts_field
                     && let Some(ms) = crate::latency::latency_ms(
                         &ev.data().as_value(),
@@ -232,33 +292,35 @@ impl Observer {
                     )
                 {
                     // A publisher's clock a little ahead reads as no latency, not a negative one.
-                    self.latency.observe((ms / 1000.0).max(0.0));
+                    self.latency
+                        .get_or_create(&label)
+                        .observe((ms / 1000.0).max(0.0));
                 }
             }
             Item::Subscription { channel, status } => match status {
                 SubscriptionStatus::Failed(f) => {
                     let cause = if f.auth { "auth" } else { "server" };
                     self.subscription_failures
-                        .get_or_create(&CauseLabels { cause })
+                        .get_or_create(&(label.clone(), CauseLabels { cause }))
                         .inc();
-                    self.forget_presence(channel);
+                    self.forget_presence(conn, &label, channel);
                 }
-                SubscriptionStatus::Unsubscribed => self.forget_presence(channel),
+                SubscriptionStatus::Unsubscribed => self.forget_presence(conn, &label, channel),
                 _ => {}
             },
-            Item::Members { channel, count, .. } => self.set_members(channel, *count),
+            Item::Members { channel, count, .. } => self.set_members(conn, &label, channel, *count),
             Item::Pong { rtt } => {
-                self.ping_rtt.set(rtt.as_secs_f64());
+                self.ping_rtt.get_or_create(&label).set(rtt.as_secs_f64());
             }
             Item::Dropped { count, .. } => {
-                self.dropped.inc_by(*count);
+                self.dropped.get_or_create(&label).inc_by(*count);
             }
             _ => {}
         }
     }
 
-    fn state_change(&mut self, change: &StateChange) {
-        self.set_state(change.current);
+    fn state_change(&mut self, label: &ConnLabel, change: &StateChange) {
+        self.set_state(label, change.current);
         if change.retry_in.is_some() {
             let code = match &change.reason {
                 Some(Reason::Closed { code, .. })
@@ -267,49 +329,62 @@ impl Observer {
                 }) if (1000..5000).contains(code) => code.to_string(),
                 _ => "none".to_owned(),
             };
-            self.reconnects.get_or_create(&CodeLabels { code }).inc();
+            self.reconnects
+                .get_or_create(&(label.clone(), CodeLabels { code }))
+                .inc();
         }
     }
 
-    fn set_state(&self, current: ConnectionState) {
+    fn set_state(&self, label: &ConnLabel, current: ConnectionState) {
         self.connected
+            .get_or_create(label)
             .set(i64::from(current == ConnectionState::Connected));
         for s in STATES {
+            let state = StateLabels { state: s.as_str() };
             self.state
-                .get_or_create(&StateLabels { state: s.as_str() })
+                .get_or_create(&(label.clone(), state))
                 .set(i64::from(s == current));
         }
     }
 
-    fn set_members(&mut self, channel: &str, count: usize) {
+    fn set_members(&mut self, conn: Conn, label: &ConnLabel, channel: &str, count: usize) {
         let name = label_value(channel);
-        if self.presence.admit(name.clone()) {
+        if self.presence.admit((conn, name.clone())) {
             self.members
-                .get_or_create(&ChannelLabels { channel: name })
+                .get_or_create(&(label.clone(), ChannelLabels { channel: name }))
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
             return;
         }
-        if self.overflow.len() < MAX_OVERFLOW_CHANNELS || self.overflow.contains_key(channel) {
-            self.overflow.insert(channel.to_owned(), count);
+        let key = (conn, channel.to_owned());
+        if self.overflow.len() < MAX_OVERFLOW_CHANNELS || self.overflow.contains_key(&key) {
+            self.overflow.insert(key, count);
         }
-        self.set_other();
+        self.set_other(conn, label);
     }
 
-    fn forget_presence(&mut self, channel: &str) {
+    fn forget_presence(&mut self, conn: Conn, label: &ConnLabel, channel: &str) {
         let name = label_value(channel);
-        if self.presence.release(&name) {
-            self.members.remove(&ChannelLabels { channel: name });
-        } else if self.overflow.remove(channel).is_some() {
-            self.set_other();
+        if self.presence.release(&(conn, name.clone())) {
+            self.members
+                .remove(&(label.clone(), ChannelLabels { channel: name }));
+        } else if self.overflow.remove(&(conn, channel.to_owned())).is_some() {
+            self.set_other(conn, label);
         }
     }
 
-    fn set_other(&self) {
-        let sum: usize = self.overflow.values().sum();
+    /// `other`: the sum of this connection's presence channels past the cap.
+    fn set_other(&self, conn: Conn, label: &ConnLabel) {
+        let sum: usize = self
+            .overflow
+            .iter()
+            .filter(|((c, _), _)| *c == conn)
+            .map(|(_, n)| n)
+            .sum();
+        let other = ChannelLabels {
+            channel: OTHER.to_owned(),
+        };
         self.members
-            .get_or_create(&ChannelLabels {
-                channel: OTHER.to_owned(),
-            })
+            .get_or_create(&(label.clone(), other))
             .set(i64::try_from(sum).unwrap_or(i64::MAX));
     }
 }
@@ -317,45 +392,4 @@ impl Observer {
 fn unix_seconds(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::client::MemberChange;
-
-    fn members(channel: &str, count: usize) -> Item {
-        Item::Members {
-            channel: channel.to_owned(),
-            change: MemberChange::Removed("x".to_owned()),
-            count,
-        }
-    }
-
-    #[test]
-    fn presence_channels_past_the_cap_add_up_in_other() {
-        let (mut o, registry) = Observer::new(None);
-        for i in 0..PRESENCE_SERIES + 2 {
-            o.observe(&members(&format!("presence-{i}"), 3));
-        }
-        let text = super::super::encode(&registry);
-        let series = text
-            .lines()
-            .filter(|l| l.starts_with("tickertape_watch_presence_members{"))
-            .count();
-        assert_eq!(series, PRESENCE_SERIES + 1, "{text}");
-        assert!(
-            text.contains("tickertape_watch_presence_members{channel=\"other\"} 6\n"),
-            "{text}"
-        );
-        o.observe(&Item::Subscription {
-            channel: format!("presence-{}", PRESENCE_SERIES),
-            status: SubscriptionStatus::Unsubscribed,
-        });
-        let text = super::super::encode(&registry);
-        assert!(
-            text.contains("tickertape_watch_presence_members{channel=\"other\"} 3\n"),
-            "{text}"
-        );
-    }
 }

@@ -11,7 +11,8 @@ use crate::expect::{Change, Transition};
 use crate::safe_text::terminal_safe;
 
 /// `{"time":…,"type":"expectation","expectation":…,"state":"alert"|"recovered","level":…,"since":…,"detail":…}`,
-/// with `subject` (the ticker key) when the rule is kept per key.
+/// with `subject` (the ticker key) when the rule is kept per key, and `connection` (its
+/// label) for `connected` with several connections.
 pub fn alert_value(t: &Transition, at: SystemTime, since: SystemTime) -> Value {
     let mut v = json!({
         "time": rfc3339_millis(at),
@@ -22,13 +23,19 @@ pub fn alert_value(t: &Transition, at: SystemTime, since: SystemTime) -> Value {
         "since": rfc3339_millis(since),
         "detail": t.detail,
     });
-    if let (Some(subject), Some(map)) = (&t.subject, v.as_object_mut()) {
-        map.insert("subject".into(), json!(subject));
+    if let Some(map) = v.as_object_mut() {
+        if let Some(subject) = &t.subject {
+            map.insert("subject".into(), json!(subject));
+        }
+        if let Some(connection) = &t.connection {
+            map.insert("connection".into(), json!(connection));
+        }
     }
     v
 }
 
-/// `ALERT stock_ticker/update_event<1s: no event for 1.1s (every 1s), since 10:00:00.000`.
+/// `ALERT stock_ticker/update_event<1s: no event for 1.1s (every 1s), since 10:00:00.000`;
+/// with several connections, `ALERT connected<5s: eu: down for 12.0s (grace 5s), since …`.
 pub fn alert_line(t: &Transition, since: SystemTime) -> String {
     let subject = t
         .subject
@@ -41,7 +48,7 @@ pub fn alert_line(t: &Transition, since: SystemTime) -> String {
             Change::Recovery => "RECOVERED",
         },
         t.expectation,
-        t.detail,
+        named(t.connection.as_deref(), &t.detail),
         match t.change {
             Change::Alert => "since",
             Change::Recovery => "broken since",
@@ -55,5 +62,13 @@ fn state(t: &Transition) -> &'static str {
     match t.change {
         Change::Alert => "alert",
         Change::Recovery => "recovered",
+    }
+}
+
+/// `detail`, after the label of the connection it is about (`eu: down for 12.0s`), if any.
+pub fn named(connection: Option<&str>, detail: &str) -> String {
+    match connection {
+        Some(label) => format!("{label}: {detail}"),
+        None => detail.to_owned(),
     }
 }

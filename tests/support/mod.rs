@@ -5,6 +5,7 @@
 pub mod bin;
 pub mod dashboard;
 pub mod metrics;
+pub mod multi;
 pub mod node;
 pub mod scripted;
 pub mod server;
