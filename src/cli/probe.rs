@@ -92,8 +92,11 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_SUMMARY_EVERY, value_parser = parse_interval)]
     pub summary_every: Duration,
     /// Print NDJSON: a line per canary result, alerts, states and summaries
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lines")]
     pub json: bool,
+    /// Print the lines even on a terminal (there, probe is a dashboard by default)
+    #[arg(long)]
+    pub lines: bool,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// latency, sent, received, lost, late, duplicates, publish errors, by node
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
