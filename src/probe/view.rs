@@ -319,13 +319,15 @@ fn status_line(frame: &mut Frame, screen: &Screen, area: Rect, now: Instant) {
     let hint = format!("q quit {} ? help ", t.dot());
     let bar = t.bar();
     let width = usize::from(area.width);
-    // The clock and the interval stay whole; the channel takes what is left.
+    // The clock and the interval stay whole; the channel takes what is left, cut in the
+    // middle to keep its random end.
     let rest = format!(
         "{bar}every {}{bar}{time}",
         humantime::format_duration(screen.interval)
     );
     let room = width.saturating_sub(hint.chars().count() + rest.chars().count() + 2);
-    let left = format!(" {}{rest}", t.name(&screen.channel, room));
+    let channel = clip_middle(&screen.channel, room, t.ellipsis());
+    let left = format!(" {}{rest}", terminal_safe(&channel));
     let pad = width.saturating_sub(left.chars().count() + hint.chars().count());
     let line = Line::from(vec![
         Span::raw(left),
