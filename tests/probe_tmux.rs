@@ -127,6 +127,29 @@ async fn with_for_it_ends_by_itself_and_prints_the_verdict_after_the_screen() {
     );
 }
 
+/// Ctrl-C (a key in raw mode, not a signal) before `--for` ends: the verdict judges the time
+/// run so far, and the exit status is its code.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_before_for_ends_prints_the_verdict_so_far() {
+    let server = Server::start(&[]).await;
+    let node = server.node();
+    let (home, stderr, status) = files("ctrl-c");
+    let tmux = probe_in_tmux(&server, "--for 60s", &home, &stderr, &status);
+    tmux.wait("two canaries on the screen", |s| received(s, &node) >= 2);
+    tmux.keys(&["C-c"]);
+    let code = exit_status(&tmux, &status);
+    assert_eq!(code.trim(), "0", "its stderr:\n{}", tmux.stderr());
+    let after = tmux.history();
+    let verdict = after
+        .lines()
+        .find(|l| l.starts_with("TICKERTAPE PROBE OK - "))
+        .unwrap_or_else(|| panic!("no verdict:\n{after}"));
+    assert!(
+        verdict.contains(" canaries on 1 node over ") && !verdict.contains(" over 6"),
+        "the time run, not --for's:\n{after}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn lines_prints_the_lines_even_on_a_terminal() {
     let server = Server::start(&[]).await;
