@@ -4,131 +4,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use support::bin::{self, Proc};
 use support::server::Server;
-
-/// A tmux session running a command whose stderr goes to a file: that file is checked for a
-/// panic when the session ends.
-struct Tmux {
-    session: String,
-    stderr: PathBuf,
-}
-
-impl Tmux {
-    fn start(command: &str, stderr: &Path) -> Tmux {
-        static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let session = format!("tickertape-test-{}-{n}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                command,
-            ])
-            .status()
-            .expect("tmux is needed for this test (apt-get install tmux)")
-            .success();
-        assert!(ok, "tmux new-session failed");
-        // Keep the pane after the program exits, to see what it left behind.
-        Command::new("tmux")
-            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
-            .status()
-            .unwrap();
-        Tmux {
-            session,
-            stderr: stderr.to_owned(),
-        }
-    }
-
-    /// What the program in the pane wrote on stderr so far.
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, k])
-                .status()
-                .unwrap();
-        }
-    }
-
-    fn pane(&self, format: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.session, format])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Waits until the screen satisfies `pred`; returns it.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-        let stderr = self.stderr();
-        if std::thread::panicking() {
-            // The test already failed; a panic in the pane is worth knowing about.
-            if stderr.contains("panicked") {
-                eprintln!("the dashboard's stderr:\n{stderr}");
-            }
-        } else {
-            bin::assert_no_panic(&stderr);
-        }
-    }
-}
-
-/// The environment `support::bin::command_in(home)` gives the binary, as an `env` command
-/// for a shell: the caller's PUSHER_* and TICKERTAPE_* removed, the config home set.
-fn clean_env(home: &Path) -> String {
-    let mut env = String::from("env");
-    for (name, _) in std::env::vars() {
-        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
-            env.push_str(&format!(" -u '{name}'"));
-        }
-    }
-    let home = home.display();
-    env.push_str(&format!(
-        " XDG_CONFIG_HOME='{home}' HOME='{home}' NO_COLOR=1"
-    ));
-    env
-}
+use support::tmux::{Tmux, clean_env, exit_status};
 
 /// The ticker's rows: lines of the top pane that start with a company name.
 fn rows(screen: &str) -> Vec<String> {
@@ -329,24 +210,6 @@ async fn a_refused_connection_exits_1_like_json() {
         "{}",
         tmux.stderr()
     );
-}
-
-/// The exit status the shell wrote to `status_file` once the dashboard quit (10 s at most).
-fn exit_status(tmux: &Tmux, status_file: &std::path::Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(status_file)
-            && text.ends_with('\n')
-        {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "q did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// `tickertape webhooks` on a terminal is the dashboard: each webhook event a log line on its

@@ -12,8 +12,14 @@ published through a node's REST API (the nodes in turn) on a private channel, an
 arrive over the WebSocket on every node. With several --node, every node also joins one
 presence channel (as probe-0, probe-1, …), and their member lists must agree.
 
-Output (stdout): a line per canary and node, and a summary every --summary-every and at
-the end; --json makes each an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"},
+On a terminal (without --json or --lines) it is a dashboard: a row per node (state, sent,
+received, lost, late, publish errors, p50/p99/max latency in ms, the last error), the
+presence comparison, an alert strip and a log of the lines below. q or Ctrl-C quits, ?
+shows the help; the summary and, with --for, the verdict are printed once the terminal is
+restored, and the exit status is the verdict's, as below.
+
+Output (stdout, or on a terminal with --lines): a line per canary and node, and a summary
+every --summary-every and at the end; --json makes each an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"},
 {\"summary\":{…}} and {\"alert\":\"canary_missing\"|\"presence_mismatch\",\"change\",\"node\",\"detail\"}.
 Without --json, alerts and connection states go to stderr. A result is received, lost (not
 there within --loss-after; counted once), late (arrived after it was counted lost) or
@@ -29,9 +35,11 @@ With --for, the last line is the verdict, with perfdata, and the exit status is 
   The worst wins: CRITICAL, then WARNING, then UNKNOWN.
 
 Examples:
+  tickertape probe --profile prod                       # on a terminal: the dashboard
   tickertape probe --key app-key --secret \"$SECRET\" --app-id 1 --for 30s
   tickertape probe --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 --json | jq -c 'select(.alert)'
-  tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C";
+  tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C
+  tickertape probe --profile prod --lines --for 1m             # lines on a terminal, as when piped";
 
 /// One node: `ws://host:port` (WebSocket and REST API on the same address; wss → https).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +100,11 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_SUMMARY_EVERY, value_parser = parse_interval)]
     pub summary_every: Duration,
     /// Print NDJSON: a line per canary result, alerts, states and summaries
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lines")]
     pub json: bool,
+    /// Print the lines even on a terminal (there, probe is a dashboard by default)
+    #[arg(long)]
+    pub lines: bool,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// latency, sent, received, lost, late, duplicates, publish errors, by node
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]

@@ -7,6 +7,8 @@ pub mod demo;
 pub mod discover;
 pub mod expectations;
 pub mod probe;
+mod probe_screen;
+mod probe_shell;
 mod record;
 pub mod replay;
 pub mod serve;

@@ -2,29 +2,29 @@
 //! the canary channel, and with several nodes to the presence channel), a publish through
 //! the nodes' REST APIs in turn every `--interval`, and the lines, metrics and verdict.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
+use super::probe_screen::{self as ui, Ui};
+use super::probe_shell::{Node, Output, Shell};
 use crate::cli::ConnectionArgs;
 use crate::cli::defaults;
 use crate::cli::probe::ProbeArgs;
-use crate::client::{self, Client, ConnectionState, Item, Reason, SubscriptionStatus};
+use crate::client::{self, Item};
 use crate::expect::Verdict;
-use crate::output::ndjson;
-use crate::probe::canary::{Outcome, Tracker};
+use crate::probe::canary::Tracker;
 use crate::probe::members::Presence;
 use crate::probe::metrics::Metrics;
-use crate::probe::state::{Alert, Probe};
+use crate::probe::screen::{Action, Screen};
+use crate::probe::state::Probe;
 use crate::probe::verdict::{self, Thresholds};
-use crate::probe::{EVENT, MAX_NODES, lines};
-use crate::protocol::frame::Data;
+use crate::probe::{EVENT, MAX_NODES};
 use crate::publish::RestClient;
-use crate::safe_text::terminal_safe;
 
 /// How often losses are looked for.
 const TICK: Duration = Duration::from_millis(100);
@@ -34,8 +34,6 @@ const MAX_IN_FLIGHT: usize = 8;
 const READY_WAIT: Duration = Duration::from_secs(5);
 /// Leaving: how long the engines get to close their sockets.
 const EXIT_WAIT: Duration = Duration::from_millis(500);
-/// Longest publish error text kept.
-const MAX_ERROR_CHARS: usize = 300;
 
 pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let window = args.window;
@@ -49,16 +47,6 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         }
         (Err(e), None) => Err(e),
     }
-}
-
-/// One node: its engine's handle, its REST client, and how far it got.
-struct Node {
-    client: Client,
-    rest: RestClient,
-    /// The canary subscription succeeded or failed: nothing more to wait for.
-    settled: bool,
-    /// Refused for good: the engine stopped.
-    dead: bool,
 }
 
 fn node_args(base: &ConnectionArgs, node: &crate::cli::probe::Node) -> ConnectionArgs {
@@ -164,7 +152,19 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let mut shell = Shell {
         probe: Probe::new(names, Tracker::new(count, args.loss_after), presence),
         metrics,
-        json: args.json,
+        output: if args.json {
+            Output::Json
+        } else if args.lines || !std::io::stdout().is_terminal() {
+            Output::Lines
+        } else {
+            Output::Screen(Box::new(Screen::new(
+                channel.clone(),
+                args.interval,
+                args.window,
+                Instant::now(),
+                crate::cli::plan::color_from_env(),
+            )))
+        },
         secret,
         channel: channel.clone(),
         presence_channel,
@@ -187,8 +187,32 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     tokio::pin!(ctrl_c);
     let (mut seq, mut in_flight, mut skipped) = (0u64, 0usize, 0u64);
     let ready_by = start + READY_WAIT.min(args.loss_after);
+    let mut ui = match shell.output {
+        Output::Screen(_) => Some(Ui::start()?),
+        _ => None,
+    };
+    let mut failed: Option<std::io::Error> = None;
     while !shell.closed {
+        if let (Some(ui), Some((screen, probe))) = (&mut ui, shell.screen())
+            && let Err(e) = ui.frame(screen, probe)
+        {
+            failed = Some(e);
+            break;
+        }
         tokio::select! {
+            wake = ui::next(&mut ui) => {
+                let action = match (wake, &mut ui, shell.screen()) {
+                    (Ok(w), Some(ui), Some((screen, _))) => ui.apply(w, screen),
+                    (Err(e), _, _) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    _ => Action::None,
+                };
+                if action == Action::Quit {
+                    break;
+                }
+            }
             item = items.recv() => {
                 let Some((node, item)) = item else { break };
                 shell.item(&mut nodes[node], node, &item);
@@ -237,6 +261,14 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     }
     for o in shell.probe.tracker.tick(Instant::now()) {
         shell.outcome(&o);
+    }
+    // The screen is restored first: the summary, the notes and the verdict are lines after it.
+    if let Some(ui) = ui.take() {
+        ui.stop();
+        shell.output = Output::Lines;
+    }
+    if let Some(e) = failed {
+        return Err(anyhow!("the terminal: {e}"));
     }
     shell.summary();
     if skipped > 0 {
@@ -309,153 +341,4 @@ fn finish(v: &Verdict, nodes: usize, json: bool) {
     };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
-}
-
-/// The probe and where its lines go.
-struct Shell {
-    probe: Probe,
-    metrics: Option<Metrics>,
-    json: bool,
-    secret: String,
-    channel: String,
-    presence_channel: String,
-    id: String,
-    /// stdout is closed: time to stop.
-    closed: bool,
-}
-
-impl Shell {
-    fn stdout(&mut self, line: Result<&Value, &str>) {
-        let mut out = std::io::stdout().lock();
-        let r = match line {
-            Ok(v) => ndjson::write_line(&mut out, v),
-            Err(text) => writeln!(out, "{text}").and_then(|()| out.flush()),
-        };
-        self.closed |= r.is_err();
-    }
-
-    fn stderr(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "tickertape: {}", terminal_safe(text));
-    }
-
-    fn item(&mut self, node: &mut Node, i: usize, item: &Item) {
-        let name = self.probe.name(i);
-        match item {
-            Item::State(c) => {
-                self.probe.state(i, c.current);
-                if let Some(m) = &self.metrics {
-                    m.state(i, c.current);
-                }
-                let reason = c.reason.as_ref().map(|r| r.to_string());
-                node.dead |= match (&c.current, &c.reason) {
-                    (ConnectionState::Disconnected, Some(Reason::Requested)) => false,
-                    (ConnectionState::Disconnected | ConnectionState::Failed, _) => true,
-                    _ => false,
-                };
-                if self.json {
-                    let v = json!({"node": name, "state": c.current.as_str(), "reason": reason});
-                    self.stdout(Ok(&v));
-                } else {
-                    let why = reason.map_or(String::new(), |r| format!(" ({r})"));
-                    self.stderr(&format!("{name}: {}{why}", c.current));
-                }
-            }
-            Item::Subscription { channel, status } if *channel == self.channel => match status {
-                SubscriptionStatus::Subscribed => node.settled = true,
-                SubscriptionStatus::Failed(f) => {
-                    node.settled = true;
-                    self.stderr(&format!(
-                        "{name}: cannot subscribe to {channel}: {}",
-                        f.message
-                    ));
-                }
-                _ => {}
-            },
-            Item::Event(ev)
-                if ev.event == EVENT && ev.channel.as_deref() == Some(&self.channel) =>
-            {
-                let Data::Json(data) = ev.data() else { return };
-                if data.get("probe").and_then(Value::as_str) != Some(self.id.as_str()) {
-                    return;
-                }
-                let Some(seq) = data.get("seq").and_then(Value::as_u64) else {
-                    return;
-                };
-                if let Some(o) = self.probe.tracker.arrived(seq, i, Instant::now()) {
-                    self.outcome(&o);
-                }
-            }
-            Item::Members {
-                channel, change, ..
-            } if *channel == self.presence_channel => {
-                if let Some(p) = &mut self.probe.presence {
-                    p.apply(i, change);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn published(&mut self, seq: u64, via: usize, result: Result<(), String>) {
-        if let Some(m) = &self.metrics {
-            m.published(via, result.is_ok());
-        }
-        match result {
-            Ok(()) => self.probe.published(seq, via),
-            Err(e) => {
-                let text = lines::error_text(&e, &self.secret, MAX_ERROR_CHARS);
-                let name = self.probe.name(via);
-                self.probe.publish_failed(seq, via, text.clone());
-                if self.json {
-                    let v =
-                        json!({"seq": seq, "via": name, "result": "publish_error", "error": text});
-                    self.stdout(Ok(&v));
-                } else {
-                    self.stderr(&format!("canary {seq}: publish via {name} failed: {text}"));
-                }
-            }
-        }
-    }
-
-    fn outcome(&mut self, o: &Outcome) {
-        if let Some(m) = &self.metrics {
-            m.outcome(o);
-        }
-        let alert = self.probe.outcome(o);
-        if self.json {
-            let v = lines::result_json(&self.probe, o, SystemTime::now());
-            self.stdout(Ok(&v));
-        } else {
-            let text = lines::result_text(&self.probe, o);
-            self.stdout(Err(&text));
-        }
-        if let Some(a) = alert {
-            self.alert(&a);
-        }
-    }
-
-    fn alert(&mut self, a: &Alert) {
-        if let Some(m) = &self.metrics
-            && a.kind == "presence_mismatch"
-        {
-            m.presence(self.probe.presence_differs);
-        }
-        if self.json {
-            let v = lines::alert_json(&self.probe, a, SystemTime::now());
-            self.stdout(Ok(&v));
-        } else {
-            self.stderr(&lines::alert_text(a));
-        }
-    }
-
-    fn summary(&mut self) {
-        if self.json {
-            let v = lines::summary_json(&self.probe, SystemTime::now());
-            self.stdout(Ok(&v));
-        } else {
-            let text = lines::summary_text(&self.probe);
-            self.stdout(Err(&text));
-        }
-    }
 }

@@ -148,7 +148,7 @@ impl Alerts {
 }
 
 /// `10:00:03`: the log's clock to the second.
-fn time_of_day(t: SystemTime) -> String {
+pub fn time_of_day(t: SystemTime) -> String {
     clock(t).chars().take(8).collect()
 }
 
@@ -163,7 +163,12 @@ pub fn split(alerts: &Alerts, ticker: Rect, now: Instant) -> (Option<Rect>, Rect
 }
 
 pub fn draw(frame: &mut Frame, alerts: &Alerts, t: &Theme, area: Rect, now: Instant) {
-    let entries = alerts.entries(now);
+    draw_entries(frame, &alerts.entries(now), t, area);
+}
+
+/// Strip lines, one per entry, each cut to the width and made safe for the terminal; when
+/// they do not all fit, the last line says how many more there are. Also `probe`'s strip.
+pub fn draw_entries(frame: &mut Frame, entries: &[(Slot, String)], t: &Theme, area: Rect) {
     let rows = usize::from(area.height);
     let width = usize::from(area.width);
     let lines: Vec<Line> = entries

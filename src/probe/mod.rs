@@ -7,14 +7,17 @@
 //! - `members`: presence lists per node and their comparison after a settle time;
 //! - `state`: figures per node and the alerts;
 //! - `verdict`: `--for`'s Nagios verdict with perfdata;
-//! - `lines`: the text and NDJSON lines; `metrics`: the Prometheus series.
+//! - `lines`: the text and NDJSON lines; `metrics`: the Prometheus series;
+//! - `screen` and `view`: the dashboard on a terminal, its state and its drawing.
 
 pub mod canary;
 pub mod lines;
 pub mod members;
 pub mod metrics;
+pub mod screen;
 pub mod state;
 pub mod verdict;
+pub mod view;
 
 /// Most `--node`s (each one is a label value of the metrics).
 pub const MAX_NODES: usize = 16;

@@ -10,6 +10,7 @@ pub mod node;
 pub mod scripted;
 pub mod server;
 pub mod tls;
+pub mod tmux;
 pub mod webhook_sink;
 pub mod webhooks;
 

@@ -109,7 +109,7 @@ impl FrontPlan {
 }
 
 /// `NO_COLOR` (<https://no-color.org>): present and not empty means no colour.
-fn color_from_env() -> bool {
+pub fn color_from_env() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
