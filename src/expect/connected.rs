@@ -1,12 +1,12 @@
 //! `connected` and `connected<GRACE`, kept per connection: with several (`watch --node eu=…
 //! --node us=…`) each has its own down-since and grace, breaks and recovers on its own, and
 //! its transitions name it; one connection's state changes never mask another's. With one
-//! connection there is one track and no name, as before. Part of the evaluator
-//! ([`super::eval`]).
+//! connection there is one track and no name, as before. The evaluator ([`super::eval`])
+//! turns what these say into transitions.
 
 use std::time::{Duration, Instant};
 
-use super::eval::{Change, Rule, Track, Transition, seconds, transition};
+use super::value::seconds;
 use crate::client::{Conn, Labels};
 
 /// One connection's downtime, for one `connected` rule.
@@ -27,6 +27,40 @@ impl Down {
             longest_down: Duration::ZERO,
             broken: None,
         }
+    }
+
+    /// The connection went up or down. When it comes up from a spell that broke the rule:
+    /// since when it was broken, and the recovery's detail.
+    pub fn changed(&mut self, up: bool, now: Instant) -> Option<(Instant, String)> {
+        match (up, self.down_since) {
+            (true, Some(since)) => {
+                self.longest_down = self.longest_down.max(now.saturating_duration_since(since));
+                self.down_since = None;
+                let (since, _) = self.broken.take()?;
+                let detail = format!(
+                    "connected again after {}",
+                    seconds(now.saturating_duration_since(since))
+                );
+                Some((since, detail))
+            }
+            (false, None) => {
+                self.down_since = Some(now);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Down past `grace` for the first time this spell: since when, and the alert's detail.
+    pub fn past_grace(&mut self, grace: Duration, now: Instant) -> Option<(Instant, String)> {
+        let since = self.down_since?;
+        let spell = now.saturating_duration_since(since);
+        if spell <= grace || self.broken.is_some() {
+            return None;
+        }
+        let detail = format!("down for {} (grace {})", seconds(spell), seconds(grace));
+        self.broken = Some((since, detail.clone()));
+        Some((since, detail))
     }
 }
 
@@ -49,71 +83,4 @@ pub(super) fn index(labels: &Labels, conn: Conn) -> Option<usize> {
 pub(super) fn label(labels: &Labels, i: usize) -> Option<String> {
     let conn = Conn::try_from(i).ok()?;
     labels.get(conn).map(str::to_owned)
-}
-
-impl Rule {
-    /// The connection with track `conn` went up or down.
-    pub(super) fn connection(
-        &mut self,
-        i: usize,
-        conn: usize,
-        up: bool,
-        now: Instant,
-        labels: &Labels,
-        out: &mut Vec<Transition>,
-    ) {
-        let Track::Connected { conns } = &mut self.track else {
-            return;
-        };
-        let Some(down) = conns.get_mut(conn) else {
-            return;
-        };
-        match (up, down.down_since) {
-            (true, Some(since)) => {
-                down.longest_down = down.longest_down.max(now.saturating_duration_since(since));
-                down.down_since = None;
-                if let Some((since, _)) = down.broken.take() {
-                    let detail = format!(
-                        "connected again after {}",
-                        seconds(now.saturating_duration_since(since))
-                    );
-                    out.push(Transition {
-                        connection: label(labels, conn),
-                        ..transition(&self.exp, i, Change::Recovery, None, since, detail)
-                    });
-                }
-            }
-            (false, None) => down.down_since = Some(now),
-            _ => {}
-        }
-    }
-
-    /// Each connection down past `grace` breaks the rule, once per spell.
-    pub(super) fn connected_tick(
-        &mut self,
-        i: usize,
-        grace: Duration,
-        now: Instant,
-        labels: &Labels,
-        out: &mut Vec<Transition>,
-    ) {
-        let Track::Connected { conns } = &mut self.track else {
-            return;
-        };
-        for (conn, down) in conns.iter_mut().enumerate() {
-            let Some(since) = down.down_since else {
-                continue;
-            };
-            let spell = now.saturating_duration_since(since);
-            if spell > grace && down.broken.is_none() {
-                let detail = format!("down for {} (grace {})", seconds(spell), seconds(grace));
-                down.broken = Some((since, detail.clone()));
-                self.ever_broken = true;
-                out.push(Transition {
-                    connection: label(labels, conn),
-                    ..transition(&self.exp, i, Change::Alert, None, since, detail)
-                });
-            }
-        }
-    }
 }

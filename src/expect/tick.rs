@@ -1,8 +1,10 @@
 //! What time alone breaks: a silence past its cadence, the latency window's p99, a
-//! connection down past its grace. Part of the evaluator ([`super::eval`]).
+//! connection down past its grace; and a connection coming back. Part of the evaluator
+//! ([`super::eval`]).
 
 use std::time::{Duration, Instant};
 
+use super::connected;
 use super::eval::{Change, Rule, Track, Transition, p99, seconds, transition};
 use super::parse::Kind;
 use crate::client::Labels;
@@ -80,6 +82,52 @@ impl Rule {
                 self.connected_tick(i, grace, now, labels, out);
             }
             _ => {}
+        }
+    }
+}
+
+impl Rule {
+    /// The connection with track `conn` went up or down.
+    pub(super) fn connection(
+        &mut self,
+        i: usize,
+        conn: usize,
+        up: bool,
+        now: Instant,
+        labels: &Labels,
+        out: &mut Vec<Transition>,
+    ) {
+        let Track::Connected { conns } = &mut self.track else {
+            return;
+        };
+        if let Some((since, detail)) = conns.get_mut(conn).and_then(|d| d.changed(up, now)) {
+            out.push(Transition {
+                connection: connected::label(labels, conn),
+                ..transition(&self.exp, i, Change::Recovery, None, since, detail)
+            });
+        }
+    }
+
+    /// Each connection down past `grace` breaks the rule, once per spell.
+    fn connected_tick(
+        &mut self,
+        i: usize,
+        grace: Duration,
+        now: Instant,
+        labels: &Labels,
+        out: &mut Vec<Transition>,
+    ) {
+        let Track::Connected { conns } = &mut self.track else {
+            return;
+        };
+        for (conn, down) in conns.iter_mut().enumerate() {
+            if let Some((since, detail)) = down.past_grace(grace, now) {
+                self.ever_broken = true;
+                out.push(Transition {
+                    connection: connected::label(labels, conn),
+                    ..transition(&self.exp, i, Change::Alert, None, since, detail)
+                });
+            }
         }
     }
 }
