@@ -8,14 +8,10 @@
 pub const DISCOVER_INTERVAL: &str = "2s";
 /// `--fps`.
 pub const FPS: u32 = 30;
-/// `--log-capacity`.
-pub const LOG_CAPACITY: usize = 10_000;
-/// `--log-bytes`: 16 MiB.
-pub const LOG_BYTES: usize = 16 << 20;
-/// `--history`.
-pub const HISTORY: usize = 300;
-/// `--max-rows`.
-pub const MAX_ROWS: usize = 1_000;
+/// `--log-capacity`, `--log-bytes` (16 MiB), `--history` and `--max-rows`: the dashboard's
+/// own bounds, kept where the dashboard is.
+pub use crate::dashboard::logview::{LOG_BYTES, LOG_CAPACITY};
+pub use crate::dashboard::ticker::{HISTORY, MAX_ROWS};
 /// `--max-buffer`: the engine's queue budget ([`crate::client::DEFAULT_QUEUE_BYTES`]).
 pub const MAX_BUFFER: &str = "64MiB";
 /// `--max-message` ([`crate::client::DEFAULT_MAX_MESSAGE`]).

@@ -6,6 +6,11 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+/// Lines the log keeps by default (`--log-capacity`).
+pub const LOG_CAPACITY: usize = 10_000;
+/// Bytes the log keeps by default (`--log-bytes`): 16 MiB.
+pub const LOG_BYTES: usize = 16 << 20;
+
 /// Longest data text kept per log line (the full frame is for the inspect view).
 pub const MAX_LOG_TEXT: usize = 2048;
 

@@ -9,12 +9,11 @@ use super::effects::{Done, Effect};
 use super::incoming;
 use super::keys::Keymap;
 pub use super::logview::LogLine;
-use super::logview::{self, Filter, MAX_LOG_TEXT, Ring};
+use super::logview::{self, Filter, LOG_BYTES, LOG_CAPACITY, MAX_LOG_TEXT, Ring};
 pub use super::overlay::{InputKind, Overlay};
 pub use super::status::Status;
 use super::theme::Theme;
-use super::ticker::{Sort, Ticker};
-use crate::cli::defaults;
+use super::ticker::{HISTORY, MAX_ROWS, Sort, Ticker};
 use crate::client::{Conn, ConnectionState, Item, ReceivedEvent, SubscriptionStatus};
 use crate::latency::{self, Summary, Window};
 
@@ -44,10 +43,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            log_capacity: defaults::LOG_CAPACITY,
-            log_bytes: defaults::LOG_BYTES,
-            history: defaults::HISTORY,
-            max_rows: defaults::MAX_ROWS,
+            log_capacity: LOG_CAPACITY,
+            log_bytes: LOG_BYTES,
+            history: HISTORY,
+            max_rows: MAX_ROWS,
             ascii: false,
             color: true,
             ts_field: None,

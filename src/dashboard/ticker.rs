@@ -7,6 +7,11 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+/// Values kept per row by default (`--history`).
+pub const HISTORY: usize = 300;
+/// Rows by default (`--max-rows`).
+pub const MAX_ROWS: usize = 1_000;
+
 #[derive(Debug, Clone)]
 pub struct Row {
     pub key: String,
