@@ -78,28 +78,12 @@ pub fn items(r: &Received<'_>, path: &str) -> (Vec<Item>, bool) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use super::*;
-    use crate::protocol::webhook::check::{AppSecret, check};
+    use crate::output::webhooks::with_received;
     use crate::protocol::webhook::sign;
 
-    const APPS: [AppSecret<'static>; 1] = [AppSecret {
-        id: "1",
-        key: "app-key",
-        secret: "app-secret",
-    }];
-
     fn items_of(body: &[u8], sig: Option<&str>) -> Vec<Item> {
-        let c = check(&APPS, Some("app-key"), sig, body);
-        let r = Received {
-            at: SystemTime::UNIX_EPOCH,
-            key: Some("app-key"),
-            signature: sig,
-            body,
-            check: &c,
-        };
-        items(&r, "/hooks").0
+        with_received(body, sig, |r| items(r, "/hooks").0)
     }
 
     #[test]

@@ -216,28 +216,37 @@ pub fn duration_text(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
+/// A request of app 1 (key `app-key`, secret `app-secret`) at the epoch, checked, for the
+/// tests of what is made of it.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) fn with_received<T>(
+    body: &[u8],
+    sig: Option<&str>,
+    f: impl FnOnce(&Received<'_>) -> T,
+) -> T {
     use crate::protocol::webhook::check::{AppSecret, check};
-    use crate::protocol::webhook::sign;
-
-    const APPS: [AppSecret<'static>; 1] = [AppSecret {
+    let apps = [AppSecret {
         id: "1",
         key: "app-key",
         secret: "app-secret",
     }];
+    let c = check(&apps, Some("app-key"), sig, body);
+    f(&Received {
+        at: SystemTime::UNIX_EPOCH,
+        key: Some("app-key"),
+        signature: sig,
+        body,
+        check: &c,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::webhook::sign;
 
     fn show(body: &[u8], sig: Option<&str>, json: bool) -> (Vec<String>, bool) {
-        let c = check(&APPS, Some("app-key"), sig, body);
-        let r = Received {
-            at: SystemTime::UNIX_EPOCH,
-            key: Some("app-key"),
-            signature: sig,
-            body,
-            check: &c,
-        };
-        render(&r, json)
+        with_received(body, sig, |r| render(r, json))
     }
 
     #[test]
