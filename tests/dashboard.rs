@@ -710,6 +710,23 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
     };
     assert_eq!((request.conn, request.via.as_deref()), (1, Some("us")));
 
+    // A line of tickertape's own, on us: us, and a channel subscribed through it.
+    let us_state = s
+        .log
+        .iter()
+        .filter(|l| l.channel == "us/tickertape")
+        .map(|l| l.seq)
+        .last()
+        .unwrap();
+    s.log_selected = Some(us_state);
+    s.key(&key('t'));
+    let Some(Overlay::Form(form)) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!(form.values[0], "stock_ticker");
+    assert_eq!((form.conn, form.via.as_deref()), (1, Some("us")));
+    s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+
     // No line selected: the first subscribed channel, of the first connection.
     s.log_selected = None;
     s.key(&key('t'));
@@ -717,4 +734,36 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
         panic!()
     };
     assert_eq!((form.conn, form.via.as_deref()), (0, Some("eu")));
+}
+
+/// With several connections the events pane counts each connection's channel on its own,
+/// and a channel that has events is not called silent.
+#[test]
+fn with_two_connections_the_events_pane_is_by_connection_and_not_falsely_silent() {
+    let t0 = Instant::now();
+    let s = support::dashboard::two_connections(t0, Options::default());
+    let pairs: Vec<(&str, u64)> = s
+        .counts
+        .iter()
+        .map(|((c, _), seen)| (c.as_str(), seen.count))
+        .collect();
+    assert_eq!(pairs, [("eu/stock_ticker", 3), ("us/stock_ticker", 2)]);
+    // The last events came at 3 s (eu) and 4 s (us): 10 s after the start neither is silent.
+    let silent: Vec<_> = s.silence.silent(t0 + Duration::from_secs(10)).collect();
+    assert!(silent.is_empty(), "{silent:?}");
+}
+
+/// Past 1000 (channel, event) pairs the events pane says how many events it did not count.
+#[test]
+fn the_events_pane_says_what_it_did_not_count() {
+    let t0 = Instant::now();
+    let rules = vec![Binding::parse("*=count").unwrap()];
+    let mut s = support::dashboard::state(Options::default(), Bindings::new(rules), t0);
+    s.apply(connected(), t0);
+    for n in 0..1003u64 {
+        s.apply(event(&format!("c{n}"), "e", json!({}), 1), t0);
+    }
+    assert_eq!((s.counts.len(), s.uncounted), (1000, 3));
+    let screen = format!("{}", render(&s, t0, 120, 40).backend());
+    assert!(screen.contains("3 not counted"), "{screen}");
 }

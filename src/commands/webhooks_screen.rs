@@ -3,6 +3,7 @@
 //! bytes (`--max-queue`); what does not fit is counted, shown in the status bar as dropped,
 //! and said on stderr at the end. The requests are answered all the same.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use std::time::Duration;
 use crate::cli::plan::{DashboardPlan, FrontPlan};
 use crate::cli::webhooks::WebhooksPlan;
 use crate::client::{self, FeedRx, FeedTx, Item, Labels};
+use crate::dashboard::keys::Keymap;
 
 /// The dashboard's end of the receiver: items go in without waiting, or are counted.
 #[derive(Clone)]
@@ -53,6 +55,10 @@ pub fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
         dashboard: DashboardPlan {
             ascii: plan.ascii,
             receiving: Some(format!("webhooks on {url}")),
+            // Nothing to trigger through: no connection, no API. The key is unbound, so
+            // the help and the hints do not offer it.
+            keys: Keymap::with(&BTreeMap::from([("trigger".to_owned(), Vec::new())]))
+                .unwrap_or_default(),
             ..DashboardPlan::default()
         },
         ..FrontPlan::default()

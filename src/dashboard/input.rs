@@ -109,6 +109,7 @@ impl State {
                 self.ticker.clear();
                 self.log.clear();
                 self.counts.clear();
+                self.uncounted = 0;
                 self.selected = 0;
                 self.log_selected = None;
                 self.paused = None;
@@ -165,15 +166,24 @@ impl State {
         let selected = self
             .log_selected
             .and_then(|_| self.selected_index(&positions))
-            .map(|i| self.visible().1[positions[i]].channel.as_str())
-            .filter(|c| {
-                let name = self.connections.unlabelled(c);
-                name != "tickertape" && name != "-"
-            });
-        let labelled = selected
-            .or_else(|| self.status.channels.keys().next().map(String::as_str))
-            .unwrap_or_default();
-        let (conn, label, channel) = self.connections.target(labelled);
+            .map(|i| self.visible().1[positions[i]].channel.as_str());
+        // A line of tickertape's own (a state change) names its connection, not a channel:
+        // the form takes that connection and the first channel subscribed through it.
+        let (conn, label, channel) = match selected.map(|c| self.connections.target(c)) {
+            Some((conn, label, name)) if name == "tickertape" || name == "-" => {
+                let prefix = label.as_ref().map(|l| format!("{l}/"));
+                let first = self.status.channels.keys().find_map(|c| match &prefix {
+                    Some(p) => c.strip_prefix(p.as_str()),
+                    None => Some(c.as_str()),
+                });
+                (conn, label, first.unwrap_or_default())
+            }
+            Some(target) => target,
+            None => {
+                let first = self.status.channels.keys().next();
+                self.connections.target(first.map_or("", String::as_str))
+            }
+        };
         Form::new(channel.to_owned()).via(conn, label)
     }
 

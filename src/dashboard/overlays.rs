@@ -193,7 +193,10 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     // An unbound event says so, with its hint in full (wrapped).
     let mut head_rows = head.len() + 1;
     if line.unbound {
-        let text = match state.hints.get(&line.channel, &line.event) {
+        let text = match state
+            .hints
+            .get(state.connections.unlabelled(&line.channel), &line.event)
+        {
             Some(h) => format!("unbound {} {}", t.dash(), terminal_safe(&h.text)),
             None => "unbound: no binding matches".into(),
         };
@@ -297,6 +300,13 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
             t.style(Slot::Warning),
         )
     };
+    // Events of pairs past the cap first: the pane does not show everything.
+    if state.uncounted > 0 {
+        lines.push(Line::styled(
+            format!("{} not counted (too many names)", state.uncounted),
+            t.style(Slot::Warning),
+        ));
+    }
     // Subscribed channels with no event yet, then the others, each with its events.
     for (c, d) in state.silence.silent(now) {
         if !state.counts.keys().any(|(cc, _)| cc == c) {
@@ -334,7 +344,7 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
             t.dot(),
             age(now.saturating_duration_since(seen.last))
         )));
-        if let Some(h) = state.hints.get(c, event) {
+        if let Some(h) = state.hints.get(state.connections.unlabelled(c), event) {
             lines.push(Line::styled(
                 format!(" {} {}", t.dash(), t.name(&h.pane, room.saturating_sub(3))),
                 t.style(Slot::Unbound),

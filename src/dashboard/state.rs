@@ -86,6 +86,8 @@ pub struct State {
     pub log: Ring,
     /// Every event type seen: (channel, event) → how many, and when the last came.
     pub counts: BTreeMap<(String, String), Seen>,
+    /// Events of pairs past [`MAX_COUNTS`], not in `counts`.
+    pub uncounted: u64,
     /// Some binding is a `count`: the events pane is always shown.
     pub counting: bool,
     pub status: Status,
@@ -133,6 +135,7 @@ impl State {
                 .with_ellipsis(Theme::new(options.color, options.ascii).ellipsis()),
             log: Ring::new(options.log_capacity, options.log_bytes),
             counts: BTreeMap::new(),
+            uncounted: 0,
             counting: false,
             status: Status::new(now),
             // Received webhooks have no ticker: the log has the keys.
@@ -269,16 +272,21 @@ impl State {
         let ellipsis = self.theme.ellipsis();
         let channel = incoming::name(ev.channel.as_deref().unwrap_or("-"), ellipsis);
         let event = incoming::name(&ev.event, ellipsis);
-        self.silence.event(&channel, now);
-        let k = (channel.clone(), event.clone());
-        if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&k) {
-            let seen = self.counts.entry(k.clone()).or_insert(Seen {
+        // The events pane is by channel as subscribed: labelled, with several connections.
+        let shown = self.connections.labelled(channel.clone());
+        self.silence.event(&shown, now);
+        let pair = (shown, event.clone());
+        if self.counts.len() < MAX_COUNTS || self.counts.contains_key(&pair) {
+            let seen = self.counts.entry(pair).or_insert(Seen {
                 count: 0,
                 last: now,
             });
             seen.count += 1;
             seen.last = now;
+        } else {
+            self.uncounted += 1;
         }
+        let k = (channel.clone(), event.clone());
         let latency =
             self.options.ts_field.as_ref().and_then(|p| {
                 latency::latency_ms(&incoming::value(&ev), p.pointer(), ev.received_at)

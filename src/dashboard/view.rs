@@ -276,7 +276,10 @@ fn log_line(state: &State, l: &LogLine, width: u16) -> Line<'static> {
         Span::raw(" "),
     ];
     if l.unbound {
-        let mark = match state.hints.get(&l.channel, &l.event) {
+        let mark = match state
+            .hints
+            .get(state.connections.unlabelled(&l.channel), &l.event)
+        {
             Some(h) => format!("[unbound {} {}] ", t.dash(), terminal_safe(&h.short)),
             None => "[unbound] ".into(),
         };
