@@ -227,6 +227,47 @@ async fn an_oversized_body_is_refused_and_reported() {
     );
 }
 
+/// A body declared bigger than `--max-body` is refused at once: it is neither waited for
+/// nor invited with `100 Continue`.
+#[tokio::test]
+async fn a_body_declared_too_big_is_refused_before_it_is_sent() {
+    let mut rx = Receiver::start(&["--max-body", "1KiB"]).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-length: 5000000\r\nexpect: 100-continue\r\n\
+         X-Pusher-Key: {KEY}\r\n\r\n",
+        rx.addr
+    );
+    let started = Instant::now();
+    let (status, answer) = exchange(rx.addr, head.as_bytes(), &[]).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    rx.proc.terminate(WAIT).await;
+}
+
+/// The key and signature headers are checked whole but shown cut: a request cannot make a
+/// line of any length.
+#[tokio::test]
+async fn long_key_and_signature_headers_are_shown_cut() {
+    let rx = Receiver::start(&["--count", "1"]).await;
+    let (key, sig) = ("k".repeat(20_000), "f".repeat(20_000));
+    let body = occupied("c");
+    assert_eq!(
+        rx.post(Some(&key), Some(&sig), body.as_bytes()).await.0,
+        200
+    );
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("INVALID"), "{stdout}");
+    assert!(stdout.contains("k…"), "{stdout}");
+    let longest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 400, "a line of {longest} bytes:\n{stdout}");
+}
+
 #[tokio::test]
 async fn a_slow_body_times_out() {
     let mut rx = Receiver::start(&["--body-timeout", "300ms"]).await;

@@ -29,6 +29,19 @@ use crate::safe_text::terminal_safe;
 use crate::server::App;
 use crate::server::limits::{Limits, Slot, Slots};
 
+/// Longest app key shown (Pusher's are 20 characters).
+const MAX_KEY_SHOWN: usize = 64;
+/// Longest signature shown (a right one is 64 hex digits).
+const MAX_SIGNATURE_SHOWN: usize = 80;
+
+/// At most `max` characters of a header's value, `…` marking a cut.
+fn shown(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
 /// How long the output may take, at the end, to write what is queued.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -212,7 +225,18 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "too many requests at once");
     };
     let (parts, body) = req.into_parts();
-    let body = match read_body(&rx, body).await {
+    // A body declared too big is refused before a byte of it is read (or invited by
+    // `100 Continue`).
+    let declared = header(&parts.headers, header::CONTENT_LENGTH.as_str())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = match declared {
+        Some(n) if n > rx.max_body as u64 => Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over {} bytes (--max-body)", rx.max_body),
+        )),
+        _ => read_body(&rx, body).await,
+    };
+    let body = match body {
         Ok(body) => body,
         Err((status, why)) => {
             rx.out.notice(format!(
@@ -239,6 +263,9 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         })
         .collect();
     let checked = check(&apps, key.as_deref(), signature.as_deref(), &body);
+    // Checked whole, shown cut: a header can be far longer than any key or signature.
+    let key = key.as_deref().map(|k| shown(k, MAX_KEY_SHOWN));
+    let signature = signature.as_deref().map(|s| shown(s, MAX_SIGNATURE_SHOWN));
     let received = Received {
         at: SystemTime::now(),
         key: key.as_deref(),
