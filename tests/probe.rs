@@ -105,6 +105,17 @@ async fn a_wrong_secret_is_critical_with_the_servers_reason_and_no_secret() {
         stderr.contains("publish via ") && stderr.contains("failed: HTTP 401"),
         "{stderr}"
     );
+    // Both failures are alerts, raised once each, not only lines.
+    assert_eq!(
+        stderr.matches("ALERT publish_failing: ").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("ALERT subscription_failed: ").count(),
+        1,
+        "{stderr}"
+    );
     assert!(
         !stdout.contains(wrong) && !stderr.contains(wrong),
         "{stdout}{stderr}"

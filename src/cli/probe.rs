@@ -20,7 +20,8 @@ restored, and the exit status is the verdict's, as below.
 
 Output (stdout, or on a terminal with --lines): a line per canary and node, and a summary
 every --summary-every and at the end; --json makes each an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"},
-{\"summary\":{…}} and {\"alert\":\"canary_missing\"|\"presence_mismatch\",\"change\",\"node\",\"detail\"}.
+{\"summary\":{…}} and {\"alert\":\"canary_missing\"|\"presence_mismatch\"|\"publish_failing\"|
+  \"subscription_failed\",\"change\",\"node\",\"detail\"}.
 Without --json, alerts and connection states go to stderr. A result is received, lost (not
 there within --loss-after; counted once), late (arrived after it was counted lost) or
 duplicate. Publish errors show the server's answer; the secret is never printed.

@@ -107,11 +107,19 @@ impl Shell {
                 }
             }
             Item::Subscription { channel, status } if *channel == self.channel => match status {
-                SubscriptionStatus::Subscribed => node.settled = true,
+                SubscriptionStatus::Subscribed => {
+                    node.settled = true;
+                    if let Some(a) = self.probe.subscription(i, None) {
+                        self.alert(&a);
+                    }
+                }
                 SubscriptionStatus::Failed(f) => {
                     node.settled = true;
                     let text = format!("{name}: cannot subscribe to {channel}: {}", f.message);
                     self.note(Kind::Bad, &text);
+                    if let Some(a) = self.probe.subscription(i, Some(&f.message)) {
+                        self.alert(&a);
+                    }
                 }
                 _ => {}
             },
@@ -149,15 +157,18 @@ impl Shell {
         }
         match result {
             Ok(()) => {
-                self.probe.published(seq, via);
+                let recovered = self.probe.published(seq, via);
                 if let Output::Screen(s) = &mut self.output {
                     s.tick();
+                }
+                if let Some(a) = recovered {
+                    self.alert(&a);
                 }
             }
             Err(e) => {
                 let text = lines::error_text(&e, &self.secret, MAX_ERROR_CHARS);
                 let name = self.probe.name(via);
-                self.probe.publish_failed(seq, via, text.clone());
+                let raised = self.probe.publish_failed(seq, via, text.clone());
                 if let Output::Json = self.output {
                     let v =
                         json!({"seq": seq, "via": name, "result": "publish_error", "error": text});
@@ -167,6 +178,9 @@ impl Shell {
                         Kind::Bad,
                         &format!("canary {seq}: publish via {name} failed: {text}"),
                     );
+                }
+                if let Some(a) = raised {
+                    self.alert(&a);
                 }
             }
         }

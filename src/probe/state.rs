@@ -31,6 +31,10 @@ pub struct NodeStats {
     /// By the node published through: the canary-missing alert is raised (a canary via
     /// that node did not arrive here; it ends when one via that node arrives again).
     pub missing: Vec<bool>,
+    /// The last publish through it failed: the `publish_failing` alert is raised.
+    pub publish_failing: bool,
+    /// Its canary subscription was refused: the `subscription_failed` alert is raised.
+    pub subscription_failed: bool,
 }
 
 impl NodeStats {
@@ -49,6 +53,8 @@ impl NodeStats {
             state: ConnectionState::Initialized,
             ever_connected: false,
             missing: vec![false; nodes],
+            publish_failing: false,
+            subscription_failed: false,
         }
     }
 }
@@ -62,7 +68,7 @@ pub enum Change {
 /// An alert or its recovery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    /// `canary_missing` or `presence_mismatch`.
+    /// `canary_missing`, `presence_mismatch`, `publish_failing` or `subscription_failed`.
     pub kind: &'static str,
     pub change: Change,
     pub node: Option<usize>,
@@ -111,19 +117,56 @@ impl Probe {
     }
 
     /// The API accepted canary `seq` published via `via`.
-    pub fn published(&mut self, seq: u64, via: usize) {
-        if self.tracker.accepted(seq)
-            && let Some(n) = self.nodes.get_mut(via)
-        {
+    /// The API accepted canary `seq` through `via`; ends `publish_failing` for it.
+    pub fn published(&mut self, seq: u64, via: usize) -> Option<Alert> {
+        let accepted = self.tracker.accepted(seq);
+        let n = self.nodes.get_mut(via)?;
+        if accepted {
             n.sent += 1;
         }
+        std::mem::take(&mut n.publish_failing).then(|| Alert {
+            kind: "publish_failing",
+            change: Change::Recovered,
+            node: Some(via),
+            detail: format!("publishing through {} works again", n.name),
+        })
     }
 
-    pub fn publish_failed(&mut self, seq: u64, via: usize, error: String) {
+    /// Canary `seq` could not be published through `via`: raises `publish_failing` for it,
+    /// once until a publish through it succeeds.
+    pub fn publish_failed(&mut self, seq: u64, via: usize, error: String) -> Option<Alert> {
         self.tracker.failed(seq);
-        if let Some(n) = self.nodes.get_mut(via) {
-            n.publish_errors += 1;
-            n.last_error = Some(error);
+        let n = self.nodes.get_mut(via)?;
+        n.publish_errors += 1;
+        let detail = format!("publishing through {} fails: {error}", n.name);
+        n.last_error = Some(error);
+        (!std::mem::replace(&mut n.publish_failing, true)).then_some(Alert {
+            kind: "publish_failing",
+            change: Change::Raised,
+            node: Some(via),
+            detail,
+        })
+    }
+
+    /// The canary subscription on `node` succeeded (`None`) or was refused, and why: the
+    /// node cannot receive canaries while it is refused.
+    pub fn subscription(&mut self, node: usize, refused: Option<&str>) -> Option<Alert> {
+        let n = self.nodes.get_mut(node)?;
+        let was = std::mem::replace(&mut n.subscription_failed, refused.is_some());
+        match (was, refused) {
+            (false, Some(why)) => Some(Alert {
+                kind: "subscription_failed",
+                change: Change::Raised,
+                node: Some(node),
+                detail: format!("{} refused the canary subscription: {why}", n.name),
+            }),
+            (true, None) => Some(Alert {
+                kind: "subscription_failed",
+                change: Change::Recovered,
+                node: Some(node),
+                detail: format!("{} took the canary subscription", n.name),
+            }),
+            _ => None,
         }
     }
 
@@ -291,6 +334,41 @@ mod tests {
             p.nodes[0].last_error.as_deref(),
             Some("HTTP 401: invalid signature")
         );
+    }
+
+    #[test]
+    fn failing_publishes_and_a_refused_subscription_alert_once_and_recover() {
+        let mut p = probe(2);
+        let raised = p.publish_failed(1, 1, "HTTP 401: invalid signature".into());
+        let a = raised.expect("the first failure raises");
+        assert_eq!(
+            (a.kind, a.change, a.node),
+            ("publish_failing", Change::Raised, Some(1))
+        );
+        assert!(
+            a.detail.ends_with("fails: HTTP 401: invalid signature"),
+            "{}",
+            a.detail
+        );
+        assert_eq!(p.publish_failed(2, 1, "again".into()), None, "raised once");
+        assert_eq!(
+            p.published(3, 0),
+            None,
+            "another node's success ends nothing"
+        );
+        let r = p.published(4, 1).expect("a success recovers");
+        assert_eq!((r.kind, r.change), ("publish_failing", Change::Recovered));
+        assert_eq!(p.published(5, 1), None);
+
+        let a = p.subscription(0, Some("auth refused")).unwrap();
+        assert_eq!(
+            (a.kind, a.change, a.node),
+            ("subscription_failed", Change::Raised, Some(0))
+        );
+        assert_eq!(p.subscription(0, Some("auth refused")), None);
+        let r = p.subscription(0, None).unwrap();
+        assert_eq!(r.change, Change::Recovered);
+        assert_eq!(p.subscription(0, None), None);
     }
 
     #[test]
