@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use support::bin::{self, Proc};
 use support::server::Server;
-use support::tmux::{Tmux, clean_env, exit_status};
+use support::tmux::{Tmux, clean_env, exit_status, files};
 
 /// The ticker's rows: lines of the top pane that start with a company name.
 fn rows(screen: &str) -> Vec<String> {
@@ -46,11 +46,8 @@ async fn the_dashboard_in_tmux() {
         .args(["--host", "127.0.0.1", "--port", &port])
         .stdout(Stdio::null());
     let mut stocks = Proc::spawn(&mut stocks);
-    let home = std::env::temp_dir().join(format!("tickertape-tmux-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
     // The binary's stderr goes to a file, checked for a panic at the end.
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
+    let (home, stderr_file, status_file) = files("watch");
     let command = format!(
         "{} {} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} --bind 'update_event=ticker(key=name,value=price)' 2> {}",
         clean_env(&home),
@@ -58,8 +55,6 @@ async fn the_dashboard_in_tmux() {
         stderr_file.display()
     );
     // tmux 3.3 does not always record a dead pane's exit status: the shell writes it down.
-    let status_file = home.join("status");
-    let _ = std::fs::remove_file(&status_file);
     let tmux = Tmux::start(
         &format!("{command}; echo $? > {}", status_file.display()),
         &stderr_file,
@@ -164,8 +159,7 @@ fn keys_from_the_config_file_drive_the_dashboard() {
 async fn a_refused_connection_exits_1_like_json() {
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
-    let home = std::env::temp_dir().join(format!("tickertape-tmux-4001-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let (home, stderr_file, status_file) = files("4001");
     let json = Proc::spawn(bin::command_in(&home).args([
         "watch",
         "c",
@@ -180,10 +174,6 @@ async fn a_refused_connection_exits_1_like_json() {
     let (json_code, _, json_stderr) = json.finish(Duration::from_secs(10)).await;
     assert_eq!(json_code, 1, "{json_stderr}");
 
-    let stderr_file = home.join("stderr");
-    let status_file = home.join("status");
-    let _ = std::fs::remove_file(&stderr_file);
-    let _ = std::fs::remove_file(&status_file);
     let command = format!(
         "{} {} watch c --key wrong-key --host 127.0.0.1 --port {port} 2> {}; echo $? > {}",
         clean_env(&home),
@@ -220,12 +210,7 @@ async fn received_webhooks_are_shown_in_the_dashboard() {
     use support::webhooks::{KEY, SECRET, post};
     use tickertape::protocol::webhook::sign;
 
-    let home = std::env::temp_dir().join(format!("tickertape-tmux-hooks-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    let stderr_file = home.join("stderr");
-    let status_file = home.join("status");
-    let _ = std::fs::remove_file(&stderr_file);
-    let _ = std::fs::remove_file(&status_file);
+    let (home, stderr_file, status_file) = files("hooks");
     let command = format!(
         "{} {} webhooks --listen 127.0.0.1:0 --key {KEY} --secret {SECRET} 2> {}; echo $? > {}",
         clean_env(&home),
@@ -285,10 +270,7 @@ async fn webhooks_with_lines_print_lines_on_a_terminal() {
     use support::webhooks::{KEY, SECRET, occupied, post};
     use tickertape::protocol::webhook::sign;
 
-    let home = std::env::temp_dir().join(format!("tickertape-tmux-lines-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
+    let (home, stderr_file, _) = files("lines");
     let command = format!(
         "{} {} webhooks --lines --listen 127.0.0.1:0 --key {KEY} --secret {SECRET} 2>&1 | tee {}",
         clean_env(&home),

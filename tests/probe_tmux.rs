@@ -5,24 +5,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::bin;
 use support::server::{KEY, SECRET, Server};
-use support::tmux::{Tmux, clean_env, exit_status};
-
-/// A fresh home for one test, with where the binary's stderr and exit status go.
-fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let home = std::env::temp_dir().join(format!(
-        "tickertape-probe-tmux-{name}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&home).unwrap();
-    let (stderr, status) = (home.join("stderr"), home.join("status"));
-    let _ = std::fs::remove_file(&stderr);
-    let _ = std::fs::remove_file(&status);
-    (home, stderr, status)
-}
+use support::tmux::{Tmux, clean_env, exit_status, files};
 
 /// `probe` through `server` with `extra` flags, in tmux; the shell writes down its status.
 fn probe_in_tmux(server: &Server, extra: &str, home: &Path, stderr: &Path, status: &Path) -> Tmux {
@@ -62,7 +49,7 @@ fn received(screen: &str, node: &str) -> u64 {
 async fn the_dashboard_shows_the_nodes_canaries_and_q_ends_it_with_0() {
     let server = Server::start(&[]).await;
     let node = server.node();
-    let (home, stderr, status) = files("q");
+    let (home, stderr, status) = files("probe-q");
     let tmux = probe_in_tmux(&server, "", &home, &stderr, &status);
     let screen = tmux.wait("three canaries received on the node", |s| {
         received(s, &node) >= 3
@@ -107,7 +94,7 @@ async fn the_dashboard_shows_the_nodes_canaries_and_q_ends_it_with_0() {
 async fn with_for_it_ends_by_itself_and_prints_the_verdict_after_the_screen() {
     let server = Server::start(&[]).await;
     let node = server.node();
-    let (home, stderr, status) = files("for");
+    let (home, stderr, status) = files("probe-for");
     let tmux = probe_in_tmux(&server, "--for 3s", &home, &stderr, &status);
     let screen = tmux.wait("a canary on the screen", |s| received(s, &node) >= 1);
     assert!(screen.contains(" of 0:03, "), "the time left:\n{screen}");
@@ -133,7 +120,7 @@ async fn with_for_it_ends_by_itself_and_prints_the_verdict_after_the_screen() {
 async fn ctrl_c_before_for_ends_prints_the_verdict_so_far() {
     let server = Server::start(&[]).await;
     let node = server.node();
-    let (home, stderr, status) = files("ctrl-c");
+    let (home, stderr, status) = files("probe-ctrl-c");
     let tmux = probe_in_tmux(&server, "--for 60s", &home, &stderr, &status);
     tmux.wait("two canaries on the screen", |s| received(s, &node) >= 2);
     tmux.keys(&["C-c"]);
@@ -153,7 +140,7 @@ async fn ctrl_c_before_for_ends_prints_the_verdict_so_far() {
 #[tokio::test(flavor = "multi_thread")]
 async fn lines_prints_the_lines_even_on_a_terminal() {
     let server = Server::start(&[]).await;
-    let (home, stderr, status) = files("lines");
+    let (home, stderr, status) = files("probe-lines");
     let tmux = probe_in_tmux(&server, "--lines --for 1500ms", &home, &stderr, &status);
     let code = exit_status(&tmux, &status);
     assert_eq!(code.trim(), "0", "its stderr:\n{}", tmux.stderr());

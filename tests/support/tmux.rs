@@ -120,6 +120,17 @@ impl Drop for Tmux {
     }
 }
 
+/// A fresh home for one test named `name`, with where the binary's stderr and the shell's
+/// record of its exit status go (both removed if a previous run left them).
+pub fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let home = std::env::temp_dir().join(format!("tickertape-tmux-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let (stderr, status) = (home.join("stderr"), home.join("status"));
+    let _ = std::fs::remove_file(&stderr);
+    let _ = std::fs::remove_file(&status);
+    (home, stderr, status)
+}
+
 /// The environment `support::bin::command_in(home)` gives the binary, as an `env` command
 /// for a shell: the caller's PUSHER_* and TICKERTAPE_* removed, the config home set.
 pub fn clean_env(home: &Path) -> String {
