@@ -412,3 +412,14 @@ async fn one_key_with_two_secrets_is_refused_before_listening() {
     assert!(stderr.contains("both have key k"), "{stderr}");
     assert!(!stderr.contains("SECRET"), "{stderr}");
 }
+
+/// SIGTERM as soon as the address is printed ends the receiver cleanly (status 0), not by
+/// the signal's default action: the handler is in place before the address is said.
+#[tokio::test]
+async fn sigterm_right_after_the_address_ends_it_cleanly() {
+    for _ in 0..5 {
+        let mut rx = Receiver::start(&[]).await;
+        let status = rx.proc.terminate(WAIT).await;
+        assert_eq!(status.code(), Some(0), "{status:?}: {}", rx.proc.stderr());
+    }
+}

@@ -91,9 +91,10 @@ impl Sink {
     }
 }
 
-/// What the run waits on: the lines' writer, or the dashboard.
+/// What the run waits on: the lines' writer and the signals that end it, or the dashboard
+/// (which ends on its keys; in raw mode Ctrl-C is one).
 enum Output {
-    Lines(Writer),
+    Lines(Writer, super::serve::Shutdown),
     Screen(ScreenFeed, FeedRx),
 }
 
@@ -108,7 +109,10 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         (Sink::Screen(feed.clone()), Output::Screen(feed, rx))
     } else {
         let (queue, writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
-        (Sink::Lines(queue), Output::Lines(writer))
+        // SIGTERM's handler is in place before the address is printed: a test or a
+        // supervisor may signal as soon as it reads it.
+        let shutdown = super::serve::Shutdown::install();
+        (Sink::Lines(queue), Output::Lines(writer, shutdown))
     };
     let front = webhooks_screen::front(&plan, &url);
     let limits = Limits {
@@ -143,8 +147,8 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     eprintln!("tickertape: receiving webhooks on {url}");
     let (dashboard, ended, dropped) = match output {
         Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),
-        Output::Lines(writer) => {
-            let (ended, dropped) = lines(writer, plan.timeout, &in_flight).await;
+        Output::Lines(writer, shutdown) => {
+            let (ended, dropped) = lines(writer, plan.timeout, shutdown, &in_flight).await;
             (None, ended, dropped)
         }
     };
@@ -165,9 +169,10 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
 async fn lines(
     mut writer: Writer,
     timeout: Option<Duration>,
+    shutdown: super::serve::Shutdown,
     in_flight: &Slots,
 ) -> (Option<Ended>, u64) {
-    let shutdown = super::serve::Shutdown::install().wait();
+    let shutdown = shutdown.wait();
     tokio::pin!(shutdown);
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
