@@ -7,6 +7,9 @@
 //! whole cycles of them, so that the source is never what a reader waits for).
 //! `flood read PORT N`: the baseline reader, which counts raw frames without decoding them.
 
+// A benchmark tool: its report is what it prints, and it ends with its status.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{ConnectionState, Item, ReceivedEvent, StateChange, SubscriptionStatus};
+use observe::binding::Bindings;
+use protocol::rest::{sign_request, verify_request};
+use protocol::{Data, ServerMessage};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
-use tickertape::client::{ConnectionState, Item, ReceivedEvent, StateChange, SubscriptionStatus};
-use tickertape::dashboard::{Bindings, Options, State, view};
-use tickertape::protocol::rest::{sign_request, verify_request};
-use tickertape::protocol::{Data, ServerMessage};
+use tui::dashboard::{Options, State, view};
 
 fn main() {
     divan::main();
@@ -28,7 +29,7 @@ fn ndjson_encode_event(bencher: divan::Bencher) {
     let mut out = Vec::with_capacity(256);
     bencher.bench_local(|| {
         out.clear();
-        tickertape::output::ndjson::write_event(&mut out, divan::black_box(&ev), None).unwrap();
+        observe::output::ndjson::write_event(&mut out, divan::black_box(&ev), None).unwrap();
     });
 }
 
@@ -146,8 +147,8 @@ fn dashboard_apply_event(bencher: divan::Bencher) {
 /// channels (here 3), whatever the app holds.
 #[divan::bench(args = [100, 50_000])]
 fn hub_disconnect(bencher: divan::Bencher, others: usize) {
-    use tickertape::server::hub::{ConnHandle, Hub, HubLimits};
-    use tickertape::server::queue::{QueueLimits, send_queue};
+    use server::hub::{ConnHandle, Hub, HubLimits};
+    use server::queue::{QueueLimits, send_queue};
     let hub = Hub::new(["1"], HubLimits::default());
     let handle = || {
         let (frames, rx) = send_queue(QueueLimits {

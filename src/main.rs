@@ -1,3 +1,6 @@
+// The binary owns stdout and stderr: it alone may print.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -6,7 +9,7 @@ use tickertape::cli::{Cli, Command};
 use tickertape::commands;
 
 fn main() -> ExitCode {
-    tickertape::net::tls::install_default_provider();
+    net::tls::install_default_provider();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -62,10 +65,7 @@ fn main() -> ExitCode {
     runtime.shutdown_background();
     result.unwrap_or_else(|e| {
         let text = format!("{e:#}");
-        eprintln!(
-            "tickertape: {}",
-            tickertape::safe_text::terminal_safe(&text)
-        );
+        eprintln!("tickertape: {}", protocol::safe_text::terminal_safe(&text));
         if e.downcast_ref::<tickertape::cli::plan::connections::UsageError>()
             .is_some()
         {
@@ -83,7 +83,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         .try_get_matches()
         .is_ok_and(|m| matches!(m.subcommand_name(), Some("check" | "probe")));
     match (e.use_stderr(), check) {
-        (true, true) => ExitCode::from(tickertape::expect::Status::Unknown.code()),
+        (true, true) => ExitCode::from(observe::expect::Status::Unknown.code()),
         _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
     }
 }

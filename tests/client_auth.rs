@@ -3,10 +3,10 @@
 
 mod support;
 
+use client::{self, Item, SubscriptionStatus};
+use protocol::{ClientMessage, Data, crypto, signature};
 use serde_json::json;
 use support::{Peer, http_endpoint, wait_for};
-use tickertape::client::{self, Item, SubscriptionStatus};
-use tickertape::protocol::{ClientMessage, Data, crypto, signature};
 
 const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
 
@@ -121,7 +121,7 @@ async fn without_secret_or_endpoint_private_channels_fail_clearly() {
 async fn encrypted_channels_decrypt_with_the_master_key() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("s"));
+    cfg.auth.secret = Some(protocol::Secret::new("s"));
     cfg.auth.master_key = Some(crypto::key_from_base64(MASTER).unwrap());
     let channel = "private-encrypted-bla";
     let (_client, mut rx) = client::connect(cfg, &[channel.into()]).unwrap();
@@ -190,7 +190,7 @@ async fn endpoint_shared_secret_decrypts_without_a_master_key() {
 async fn a_given_user_signs_in_and_follows_its_own_channel() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("app-secret"));
+    cfg.auth.secret = Some(protocol::Secret::new("app-secret"));
     cfg.user = client::User {
         id: "45678".into(),
         info: None,

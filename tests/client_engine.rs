@@ -5,11 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use client::{self, ConnectionState, Item, Reason, SubscriptionStatus};
+use protocol::frame::PusherError;
+use protocol::{ClientMessage, Data, ServerMessage};
 use serde_json::json;
 use support::{Peer, next_item, wait_for};
-use tickertape::client::{self, ConnectionState, Item, Reason, SubscriptionStatus};
-use tickertape::protocol::frame::PusherError;
-use tickertape::protocol::{ClientMessage, Data, ServerMessage};
 
 fn state(item: &Item) -> Option<ConnectionState> {
     match item {
@@ -23,7 +23,7 @@ fn is_state(s: ConnectionState) -> impl Fn(&Item) -> bool {
 }
 
 /// Waits until every one of `channels` is reported subscribed, in any order.
-async fn wait_subscribed(rx: &mut tickertape::client::FeedRx, channels: &[&str]) {
+async fn wait_subscribed(rx: &mut client::FeedRx, channels: &[&str]) {
     let mut left: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     while !left.is_empty() {
         if let Item::Subscription {
@@ -356,7 +356,7 @@ async fn invalid_handshake_backs_off() {
 async fn a_restarted_server_gets_every_channel_back() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("app-secret"));
+    cfg.auth.secret = Some(protocol::Secret::new("app-secret"));
     cfg.user.id = "u1".into();
     let channels = [
         "public".to_owned(),
@@ -373,12 +373,12 @@ async fn a_restarted_server_gets_every_channel_back() {
             let (channel, auth, data) = conn.expect_subscribe().await;
             if channel != "public" {
                 // Each resubscription is signed for the new socket.
-                let string = tickertape::protocol::signature::channel_string_to_sign(
+                let string = protocol::signature::channel_string_to_sign(
                     socket_id,
                     &channel,
                     data.as_deref(),
                 );
-                tickertape::protocol::signature::verify_auth(
+                protocol::signature::verify_auth(
                     "app-key",
                     "app-secret",
                     &string,
@@ -416,7 +416,7 @@ async fn a_restarted_server_gets_every_channel_back() {
 async fn pusher_errors_without_a_channel_fail_the_named_subscription() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("wrong-secret"));
+    cfg.auth.secret = Some(protocol::Secret::new("wrong-secret"));
     let (_client, mut rx) =
         client::connect(cfg, &["private-x".into(), "private-xy".into()]).unwrap();
     let mut conn = peer.conn().await;
@@ -501,7 +501,7 @@ async fn unsubscribing_while_pending_leaks_nothing() {
 async fn presence_members_follow_the_server() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("s"));
+    cfg.auth.secret = Some(protocol::Secret::new("s"));
     cfg.user.id = "me".into();
     let (_client, mut rx) = client::connect(cfg, &["presence-room".into()]).unwrap();
     let mut conn = peer.conn().await;
@@ -547,7 +547,7 @@ async fn presence_members_follow_the_server() {
 async fn client_events_only_where_the_protocol_allows() {
     let mut peer = Peer::start().await;
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("s"));
+    cfg.auth.secret = Some(protocol::Secret::new("s"));
     let (client, mut rx) = client::connect(cfg, &["private-chat".into(), "public".into()]).unwrap();
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;

@@ -59,7 +59,7 @@ async fn one_mb_events_into_a_stalled_stdout_stay_within_the_byte_budget() {
     // Give the engine time to take in what TCP still holds.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let peak = watcher.peak_rss();
-    eprintln!("peak RSS: {} MiB", peak / MIB);
+    report(peak);
     // The budget, plus the 64 MB allowance for everything else (read buffers, the frame in
     // hand, the allocator, the binary itself).
     assert!(
@@ -121,4 +121,10 @@ async fn max_message_raises_the_limit() {
     let (code, stdout, stderr) = watcher.finish(EXIT).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.len() > 2 << 20, "the big event is printed");
+}
+
+/// What the test measured, for whoever reads the test's output.
+#[allow(clippy::print_stderr)]
+fn report(peak: u64) {
+    eprintln!("peak RSS: {} MiB", peak / MIB);
 }

@@ -6,16 +6,16 @@ mod support;
 
 use std::time::Duration;
 
+use client::{self, ClientConfig};
+use protocol::ClientMessage;
 use support::Peer;
 use support::bin::{self, Proc};
 use support::scripted::{signin_success, subscribed, user_channel_subscribes};
-use tickertape::client::{self, ClientConfig};
-use tickertape::protocol::ClientMessage;
 
 /// A client of `peer` that signs in as `alice` with the app secret, or only knows it is alice.
 fn alice(peer: &Peer, sign_in: bool) -> ClientConfig {
     let mut cfg = peer.config();
-    cfg.auth.secret = Some(client::Secret::new("app-secret"));
+    cfg.auth.secret = Some(protocol::Secret::new("app-secret"));
     cfg.user = client::User {
         id: "alice".into(),
         info: None,

@@ -5,8 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use tickertape::client::{self, ConnectionState as S, Item, Reason};
-use tickertape::dashboard::{Bindings, Options};
+use client::{self, ConnectionState as S, Item, Reason};
+use observe::binding::Bindings;
+use tui::dashboard::Options;
 
 use support::dashboard::{render, state, state_change};
 use support::server::Server;

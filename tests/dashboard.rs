@@ -5,14 +5,16 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{Item, ReceivedEvent};
+use observe::binding::Binding;
+use observe::binding::Bindings;
+use protocol::Data;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use serde_json::json;
-use tickertape::client::{Item, ReceivedEvent};
-use tickertape::dashboard::effects::Effect;
-use tickertape::dashboard::overlay::Overlay;
-use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
-use tickertape::protocol::Data;
+use tui::dashboard::effects::Effect;
+use tui::dashboard::overlay::Overlay;
+use tui::dashboard::{Options, State, view};
 
 use support::dashboard::{
     connected, demo_state, event, fail_and_disconnect, key, render, subscribed, type_text,
@@ -234,7 +236,7 @@ fn memory_stays_bounded() {
             t0,
         );
         if n == 10_000 || n == 100_000 || n == 199_999 {
-            let rows = s.ticker.sorted(tickertape::dashboard::ticker::Sort::Key);
+            let rows = s.ticker.sorted(tui::dashboard::ticker::Sort::Key);
             sizes.push((
                 s.log.len(),
                 s.ticker.len(),
@@ -326,8 +328,8 @@ fn snapshot_inspect_view() {
 
 #[test]
 fn snapshot_presence_members() {
-    use tickertape::client::MemberChange;
-    use tickertape::protocol::frame::Member;
+    use client::MemberChange;
+    use protocol::frame::Member;
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     let member = |id: &str, info: serde_json::Value| Member {
@@ -403,7 +405,7 @@ fn snapshot_no_color_with_styles() {
 fn the_mouse_clicks_rows_and_scrolls_panes() {
     use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     use ratatui::layout::Rect;
-    use tickertape::dashboard::{state::Focus, terminal::on_mouse};
+    use tui::dashboard::{state::Focus, terminal::on_mouse};
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     let size = Rect::new(0, 0, 80, 24);
@@ -436,7 +438,7 @@ fn the_mouse_clicks_rows_and_scrolls_panes() {
 
 #[test]
 fn latency_windows_per_event_type() {
-    use tickertape::dashboard::binding::FieldPath;
+    use observe::binding::FieldPath;
     let t0 = Instant::now();
     let options = Options {
         ts_field: Some(FieldPath::parse("ts").unwrap()),
@@ -483,7 +485,7 @@ fn export_writes_the_log_as_shown() {
     let dir = std::env::temp_dir().join(format!("tickertape-export-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_100);
-    let (path, n) = tickertape::dashboard::export::write(&records, &dir, now).unwrap();
+    let (path, n) = tui::dashboard::export::write(&records, &dir, now).unwrap();
     // Four ACME updates and the misspelt one pass the filter.
     assert_eq!(n, 5);
     assert!(
@@ -507,7 +509,7 @@ fn export_writes_the_log_as_shown() {
             .all(|l| l["channel"] == "stock_ticker" && l["time"].as_str().unwrap().ends_with('Z'))
     );
     // Exporting again in the same second does not overwrite.
-    assert!(tickertape::dashboard::export::write(&records, &dir, now).is_err());
+    assert!(tui::dashboard::export::write(&records, &dir, now).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -610,10 +612,10 @@ fn the_demo_shows_its_page_url_in_the_key_hints() {
 /// connection or channel count in the status bar.
 #[test]
 fn snapshot_received_webhooks() {
-    use tickertape::output::webhook_items;
-    use tickertape::output::webhooks::Received;
-    use tickertape::protocol::webhook::check::{AppSecret, check};
-    use tickertape::protocol::webhook::sign;
+    use observe::output::webhook_items;
+    use observe::output::webhooks::Received;
+    use protocol::webhook::check::{AppSecret, check};
+    use protocol::webhook::sign;
 
     let t0 = Instant::now();
     let options = Options {

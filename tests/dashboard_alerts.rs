@@ -6,12 +6,12 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use observe::expect::{Evaluator, Expectation, Settings};
+use observe::field_path::FieldPath;
 use ratatui::style::Modifier;
 use serde_json::json;
-use tickertape::dashboard::alerts::Alerts;
-use tickertape::dashboard::{Options, State};
-use tickertape::expect::{Evaluator, Expectation, Settings};
-use tickertape::field_path::FieldPath;
+use tui::dashboard::alerts::Alerts;
+use tui::dashboard::{Options, State};
 
 use support::dashboard::{demo_state, event, render};
 
@@ -137,9 +137,9 @@ fn nothing_broken_no_strip() {
 /// state changes leave it alone.
 #[test]
 fn with_two_connections_the_strip_names_the_one_down() {
-    use tickertape::client::{ConnectionState, Labels};
-    use tickertape::dashboard::Bindings;
-    use tickertape::dashboard::connections::Connections;
+    use client::{ConnectionState, Labels};
+    use observe::binding::Bindings;
+    use tui::dashboard::connections::Connections;
     let t0 = Instant::now();
     let at = |s: u64| t0 + Duration::from_secs(s);
     let labels = Labels::new(vec!["eu".into(), "us".into()]);

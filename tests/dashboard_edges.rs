@@ -6,11 +6,13 @@ mod support;
 
 use std::time::Instant;
 
+use client::{Item, MemberChange};
+use observe::binding::Binding;
+use observe::binding::Bindings;
+use protocol::frame::Member;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tickertape::client::{Item, MemberChange};
-use tickertape::dashboard::{Bindings, Options, State, binding::Binding};
-use tickertape::protocol::frame::Member;
+use tui::dashboard::{Options, State};
 
 use support::dashboard::{connected, event, key, render, subscribed};
 

@@ -5,13 +5,14 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{Item, ReceivedEvent};
+use observe::binding::Bindings;
+use observe::binding::{Binding, FieldPath};
+use protocol::Data;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tickertape::client::{Item, ReceivedEvent};
-use tickertape::dashboard::binding::{Binding, FieldPath};
-use tickertape::dashboard::overlay::Overlay;
-use tickertape::dashboard::{Bindings, Options, State};
-use tickertape::protocol::Data;
+use tui::dashboard::overlay::Overlay;
+use tui::dashboard::{Options, State};
 
 use support::dashboard::{connected, event, render};
 

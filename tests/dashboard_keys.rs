@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-use tickertape::dashboard::keys::Keymap;
-use tickertape::dashboard::overlay::Overlay;
-use tickertape::dashboard::{Options, State};
+use tui::dashboard::keys::Keymap;
+use tui::dashboard::overlay::Overlay;
+use tui::dashboard::{Options, State};
 
 use support::dashboard::{demo_state, key, render};
 
@@ -138,7 +138,7 @@ async fn a_bad_keys_table_stops_the_run_with_its_line() {
 #[test]
 fn the_readme_keys_example_is_a_valid_config() {
     use tickertape::cli::config_file::ConfigFile;
-    use tickertape::dashboard::keys::Action;
+    use tui::dashboard::keys::Action;
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme

@@ -7,9 +7,10 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use observe::binding::Bindings;
 use serde_json::json;
-use tickertape::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
-use tickertape::dashboard::{Bindings, Options, State};
+use tui::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
+use tui::dashboard::{Options, State};
 
 use support::dashboard::{demo_state, event, key};
 
@@ -51,7 +52,7 @@ async fn the_runner_turns_effects_into_messages_for_the_state() {
     let last = s.log.back().unwrap();
     assert!(last.notice && last.event == "exported" && last.text.starts_with("17 lines to"));
     // A trigger answers later, on the channel.
-    let request = tickertape::dashboard::form::Request {
+    let request = tui::dashboard::form::Request {
         channel: "stock_ticker".into(),
         event: "update_event".into(),
         data: json!({}),
@@ -71,7 +72,7 @@ async fn the_runner_turns_effects_into_messages_for_the_state() {
 
 /// The dashboard modules each file names through `super::` (tests left out).
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/dashboard");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/tui/src/dashboard");
     let mut graph = BTreeMap::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use ratatui::style::Color;
-use tickertape::dashboard::Options;
+use tui::dashboard::Options;
 
 use support::dashboard::{every_view, render};
 

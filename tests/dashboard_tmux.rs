@@ -207,8 +207,8 @@ async fn a_refused_connection_exits_1_like_json() {
 /// with the signature expected, and `q` ends it with status 0.
 #[tokio::test(flavor = "multi_thread")]
 async fn received_webhooks_are_shown_in_the_dashboard() {
+    use protocol::webhook::sign;
     use support::webhooks::{KEY, SECRET, post};
-    use tickertape::protocol::webhook::sign;
 
     let (home, stderr_file, status_file) = files("hooks");
     let command = format!(
@@ -267,8 +267,8 @@ async fn received_webhooks_are_shown_in_the_dashboard() {
 /// `--lines` keeps the lines on a terminal.
 #[tokio::test(flavor = "multi_thread")]
 async fn webhooks_with_lines_print_lines_on_a_terminal() {
+    use protocol::webhook::sign;
     use support::webhooks::{KEY, SECRET, occupied, post};
-    use tickertape::protocol::webhook::sign;
 
     let (home, stderr_file, _) = files("lines");
     let command = format!(

@@ -3,16 +3,17 @@
 
 mod support;
 
+use client::publish::Publisher;
+use client::{self, ClientConfig, Endpoint, Item, SubscriptionStatus};
+use protocol::Secret;
+use protocol::{Data, ServerMessage};
 use serde_json::json;
 use support::server::{KEY, SECRET, Server};
 use support::wait_for;
-use tickertape::client::{self, ClientConfig, Endpoint, Item, Secret, SubscriptionStatus};
-use tickertape::dashboard::effects::perform;
-use tickertape::dashboard::form::Request;
-use tickertape::protocol::{Data, ServerMessage};
-use tickertape::publish::Publisher;
+use tui::dashboard::effects::perform;
+use tui::dashboard::form::Request;
 
-fn publisher(rest: tickertape::publish::RestClient, master_key: Option<[u8; 32]>) -> Publisher {
+fn publisher(rest: client::publish::RestClient, master_key: Option<[u8; 32]>) -> Publisher {
     Publisher { rest, master_key }
 }
 
@@ -80,7 +81,7 @@ async fn the_form_triggers_through_rest_and_over_the_socket() {
     let said = perform(request("stock_ticker", "update_event"), None, Some(&client)).await;
     assert!(said.contains("needs the app id and secret"), "{said}");
     let wrong = publisher(
-        tickertape::publish::RestClient::new(
+        client::publish::RestClient::new(
             format!("http://{}", server.addr),
             "1",
             KEY,
@@ -161,7 +162,7 @@ async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
 /// has its own REST API, and the answer says which one it went through.
 #[tokio::test]
 async fn with_two_connections_the_form_triggers_through_the_one_it_was_opened_on() {
-    use tickertape::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
+    use tui::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
     let (eu, us) = (Server::start(&[]).await, Server::start(&[]).await);
     let (mut eu_watcher, eu_id) = eu.raw().await;
     eu_watcher.subscribe(&eu_id, "stock_ticker", None).await;

@@ -151,7 +151,7 @@ impl Watcher {
     }
 
     /// Connected and subscribed again, and an event published now arrives.
-    async fn recovered(&mut self, rest: &tickertape::publish::RestClient) {
+    async fn recovered(&mut self, rest: &client::publish::RestClient) {
         self.until("the reconnect", Duration::from_secs(20), |v| {
             is_state(v, "connected")
         })

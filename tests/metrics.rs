@@ -7,10 +7,10 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use protocol::ServerMessage;
 use support::bin::{self, Proc};
 use support::metrics::{self, Page};
 use support::server::Server;
-use tickertape::protocol::ServerMessage;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const EXIT: Duration = Duration::from_secs(10);

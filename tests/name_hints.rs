@@ -5,9 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use observe::binding::Binding;
+use observe::binding::Bindings;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tickertape::dashboard::{Bindings, Options, State, binding::Binding};
+use tui::dashboard::{Options, State};
 
 use support::bin::Proc;
 use support::dashboard::{connected, event, render, state, subscribed};
@@ -105,7 +107,7 @@ fn a_hint_is_found_once_per_name_and_their_number_is_bounded() {
     for n in 0..3000 {
         s.apply(event("c", &format!("other-{n}"), json!(n), 0), t0);
     }
-    assert_eq!(s.hints.len(), tickertape::dashboard::hints::MAX_HINTS);
+    assert_eq!(s.hints.len(), observe::hints::MAX_HINTS);
 }
 
 #[test]

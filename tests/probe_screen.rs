@@ -9,14 +9,14 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
-use tickertape::client::{ConnectionState, MemberChange};
-use tickertape::probe::canary::{Fate, Outcome, Tracker};
-use tickertape::probe::lines;
-use tickertape::probe::members::Presence;
-use tickertape::probe::screen::{Kind, Screen};
-use tickertape::probe::state::Probe;
-use tickertape::probe::view;
-use tickertape::protocol::frame::Member;
+use client::{ConnectionState, MemberChange};
+use observe::probe::canary::{Fate, Outcome, Tracker};
+use observe::probe::lines;
+use observe::probe::members::Presence;
+use observe::probe::state::Probe;
+use protocol::frame::Member;
+use tui::probe::screen::{Kind, Screen};
+use tui::probe::view;
 
 const CHANNEL: &str = "private-tickertape-probe-0badf00d";
 

@@ -1,6 +1,6 @@
 //! Encrypted channels: vector B (shared secret) and vector D (round trip) of protocol.md §12.
 
-use tickertape::protocol::crypto::{self, CryptoError};
+use protocol::crypto::{self, CryptoError};
 
 const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
 const CHANNEL_KEY: &str = "nlr49ISQHz91yS3cy/yWmW8wFMNeTnNL5tNHnbPJcLQ=";

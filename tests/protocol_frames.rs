@@ -1,9 +1,9 @@
 //! Frame decoding and encoding: the fixtures of protocol.md §12 E and the variations of §2.
 
 use proptest::prelude::*;
+use protocol::frame::{Member, PusherError, SubscriptionError, WatchlistEvent};
+use protocol::{ClientMessage, Data, DecodeError, Event, ServerMessage};
 use serde_json::json;
-use tickertape::protocol::frame::{Member, PusherError, SubscriptionError, WatchlistEvent};
-use tickertape::protocol::{ClientMessage, Data, DecodeError, Event, ServerMessage};
 
 fn decode(text: &str) -> ServerMessage {
     ServerMessage::decode(text).unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -447,7 +447,7 @@ proptest! {
             Just("pusher:signin".to_owned()), ".{0,20}",
         ],
         data in prop_oneof![Just(serde_json::Value::Null), any::<i64>().prop_map(|n| json!(n)), ".{0,60}".prop_map(serde_json::Value::String),
-            (".{0,10}", ".{0,30}").prop_map(|(k, v)| json!({ k: v, "presence": {"ids": [v.clone()], "hash": 3} }))],
+            (".{0,10}", ".{0,30}").prop_map(|(k, v)| json!({ k: v, "presence": {"ids": [v], "hash": 3} }))],
         channel in proptest::option::of(".{0,20}"),
     ) {
         let mut frame = json!({ "event": event, "data": data });

@@ -1,7 +1,7 @@
 //! Close-code policy (§4) and channel/event name rules (§3, §8).
 
-use tickertape::protocol::channel::{self, ChannelKind, NameError};
-use tickertape::protocol::close::{self, CloseAction, CloseCode};
+use protocol::channel::{self, ChannelKind, NameError};
+use protocol::close::{self, CloseAction, CloseCode};
 
 #[test]
 fn close_code_ranges() {

@@ -1,7 +1,7 @@
 //! Every signature vector of protocol.md §12 A–C, and the verifiers' error cases.
 
-use tickertape::protocol::rest::{self, VerifyError};
-use tickertape::protocol::signature::{self, AuthError};
+use protocol::rest::{self, VerifyError};
+use protocol::signature::{self, AuthError};
 
 const DOC_KEY: &str = "278d425bdf160c739803";
 const DOC_SECRET: &str = "7ad3773142a6692b25b8";

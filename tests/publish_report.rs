@@ -6,9 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use protocol::ServerMessage;
 use support::bin::Proc;
 use support::server::Server;
-use tickertape::protocol::ServerMessage;
 
 const EXIT: Duration = Duration::from_secs(10);
 const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";

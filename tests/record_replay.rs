@@ -6,10 +6,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use observe::binding::Bindings;
 use support::bin::{self, FullPipe, Proc};
-use tickertape::dashboard::{Bindings, Options, State, view};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
+use tui::dashboard::{Options, State, view};
 
 /// A one-shot run: (exit code, stdout, stderr).
 async fn output(cmd: &mut Command) -> (i32, String, String) {
@@ -203,7 +204,7 @@ async fn sigterm_ends_a_replay_when_nobody_reads_its_stdout() {
 #[test]
 fn a_recording_drives_a_deterministic_dashboard() {
     let text = std::fs::read_to_string(fixture()).unwrap();
-    let (items, damage) = tickertape::recording::parse(&text);
+    let (items, damage) = observe::recording::parse(&text);
     assert!(damage.is_none());
     let t0 = Instant::now();
     let mut state = State::new(Options::default(), Bindings::seed(), t0);
@@ -269,7 +270,7 @@ async fn replayed_states_and_members_say_they_are_replayed() {
 
 #[test]
 fn a_replayed_dashboard_does_not_look_live() {
-    let (items, damage) = tickertape::recording::parse(PRESENCE_RECORDING);
+    let (items, damage) = observe::recording::parse(PRESENCE_RECORDING);
     assert!(damage.is_none());
     let t0 = Instant::now();
     let draw = |replayed: bool| {

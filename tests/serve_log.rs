@@ -6,11 +6,11 @@ mod support;
 
 use std::time::Duration;
 
+use client::publish::BatchEvent;
+use protocol::frame::Event;
+use protocol::{ClientMessage, Data, ServerMessage};
 use serde_json::{Value, json};
 use support::server::{Server, flood};
-use tickertape::protocol::frame::Event;
-use tickertape::protocol::{ClientMessage, Data, ServerMessage};
-use tickertape::publish::BatchEvent;
 
 fn channels(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| n.to_string()).collect()

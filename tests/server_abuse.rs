@@ -7,10 +7,10 @@ mod support;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use protocol::ServerMessage;
+use protocol::rest::{encode_query, sign_request};
 use serde_json::{Value, json};
 use support::server::{KEY, SECRET, Server};
-use tickertape::protocol::ServerMessage;
-use tickertape::protocol::rest::{encode_query, sign_request};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -137,7 +137,7 @@ fn signed_url(server: &Server, body: &[u8], timestamp: u64) -> String {
 }
 
 async fn post(url: &str, body: Vec<u8>) -> (u16, Value) {
-    let http = tickertape::net::http::HttpClient::default();
+    let http = net::http::HttpClient::default();
     let resp = http
         .send(http::Method::POST, url, &[], Some("application/json"), body)
         .await

@@ -8,9 +8,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use protocol::frame::PusherError;
+use protocol::{ClientMessage, ServerMessage, signature};
 use support::server::{KEY, Raw, SECRET, Server, flood};
-use tickertape::protocol::frame::PusherError;
-use tickertape::protocol::{ClientMessage, ServerMessage, signature};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

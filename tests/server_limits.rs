@@ -7,9 +7,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use protocol::frame::SubscriptionError;
+use protocol::{ClientMessage, ServerMessage, signature};
 use support::server::{KEY, Raw, SECRET, Server, flood};
-use tickertape::protocol::frame::SubscriptionError;
-use tickertape::protocol::{ClientMessage, ServerMessage, signature};
 use tokio_tungstenite::tungstenite::Message;
 
 fn member(id: &str) -> String {

@@ -4,15 +4,14 @@
 
 mod support;
 
+use client::publish::{ApiError, BatchEvent};
+use client::{self, ClientConfig, Endpoint, Item, MemberChange, SubscriptionStatus};
+use protocol::Secret;
+use protocol::rest::{body_md5, encode_query, sign_request};
+use protocol::{Data, ServerMessage};
 use serde_json::{Value, json};
 use support::server::{KEY, SECRET, Server};
 use support::wait_for;
-use tickertape::client::{
-    self, ClientConfig, Endpoint, Item, MemberChange, Secret, SubscriptionStatus,
-};
-use tickertape::protocol::rest::{body_md5, encode_query, sign_request};
-use tickertape::protocol::{Data, ServerMessage};
-use tickertape::publish::{ApiError, BatchEvent};
 
 /// A raw signed (or deliberately mis-signed) request: (status, JSON body).
 async fn raw_call(
@@ -30,7 +29,7 @@ async fn raw_call(
     let mut signed = sign_request(KEY, SECRET, method, path, &params, body, now).unwrap();
     tamper(&mut signed);
     let url = format!("http://{}{path}?{}", server.addr, encode_query(&signed));
-    let http = tickertape::net::http::HttpClient::default();
+    let http = net::http::HttpClient::default();
     let resp = http
         .send(
             method.parse().unwrap(),
@@ -167,7 +166,7 @@ async fn every_rest_error_has_its_status_and_says_what_is_wrong() {
     assert_eq!(status, 400);
 
     // Through the publisher: a wrong secret is a clear error, not a panic.
-    let wrong = tickertape::publish::RestClient::new(
+    let wrong = client::publish::RestClient::new(
         format!("http://{}", server.addr),
         "1",
         KEY,
@@ -196,7 +195,7 @@ fn config(server: &Server) -> ClientConfig {
     cfg
 }
 
-async fn subscribed(rx: &mut tickertape::client::FeedRx, n: usize) {
+async fn subscribed(rx: &mut client::FeedRx, n: usize) {
     for _ in 0..n {
         wait_for(rx, "subscribed", |i| {
             matches!(
@@ -211,7 +210,7 @@ async fn subscribed(rx: &mut tickertape::client::FeedRx, n: usize) {
     }
 }
 
-async fn next_event(rx: &mut tickertape::client::FeedRx) -> client::ReceivedEvent {
+async fn next_event(rx: &mut client::FeedRx) -> client::ReceivedEvent {
     match wait_for(rx, "event", |i| matches!(i, Item::Event(_))).await {
         Item::Event(ev) => ev,
         _ => unreachable!(),
@@ -389,9 +388,8 @@ async fn terminate_connections_closes_the_users_sockets() {
     let server = Server::start(&[]).await;
     let (mut raw, socket_id) = server.raw().await;
     let user_data = r#"{"id":"u9"}"#;
-    let auth =
-        tickertape::protocol::signature::sign_user(KEY, SECRET, &socket_id, user_data).unwrap();
-    raw.send(&tickertape::protocol::ClientMessage::Signin {
+    let auth = protocol::signature::sign_user(KEY, SECRET, &socket_id, user_data).unwrap();
+    raw.send(&protocol::ClientMessage::Signin {
         auth,
         user_data: user_data.into(),
     })
@@ -513,8 +511,8 @@ async fn send_to_user_reaches_the_signed_in_users_socket() {
     let server = Server::start(&[]).await;
     let (mut raw, id) = server.raw().await;
     let user_data = r#"{"id":"alice"}"#;
-    raw.send(&tickertape::protocol::ClientMessage::Signin {
-        auth: tickertape::protocol::signature::sign_user(KEY, SECRET, &id, user_data).unwrap(),
+    raw.send(&protocol::ClientMessage::Signin {
+        auth: protocol::signature::sign_user(KEY, SECRET, &id, user_data).unwrap(),
         user_data: user_data.into(),
     })
     .await;

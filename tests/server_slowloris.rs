@@ -8,9 +8,9 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use client::publish::ApiError;
+use protocol::ServerMessage;
 use support::server::{Raw, Server};
-use tickertape::protocol::ServerMessage;
-use tickertape::publish::ApiError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 

@@ -7,10 +7,10 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use protocol::frame::{Event, PusherError};
+use protocol::{ClientMessage, Data, ServerMessage, signature};
 use serde_json::json;
 use support::server::{KEY, SECRET, Server};
-use tickertape::protocol::frame::{Event, PusherError};
-use tickertape::protocol::{ClientMessage, Data, ServerMessage, signature};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn refused(server: &Server, query: &str, key: &str) -> (ServerMessage, Option<u16>) {
@@ -528,7 +528,7 @@ async fn a_disabled_app_refuses_connections_and_api_calls() {
         .trigger(&["c".into()], "e", "{}", None, None)
         .await
     {
-        Err(tickertape::publish::ApiError::Status {
+        Err(client::publish::ApiError::Status {
             status: 403,
             message,
         }) => assert!(message.contains("disabled"), "{message}"),

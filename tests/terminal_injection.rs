@@ -9,6 +9,14 @@ mod support;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{
+    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
+use observe::binding::Binding;
+use observe::binding::Bindings;
+use protocol::Data;
+use protocol::frame::Member;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -16,15 +24,9 @@ use serde_json::json;
 use support::bin::{self, Proc};
 use support::scripted::subscribed;
 use support::{Conn, Peer};
-use tickertape::client::{
-    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
-    SubscriptionStatus,
-};
-use tickertape::dashboard::overlay::Overlay;
-use tickertape::dashboard::{Bindings, Options, State, binding::Binding, view};
-use tickertape::protocol::Data;
-use tickertape::protocol::frame::Member;
 use tokio::io::AsyncReadExt;
+use tui::dashboard::overlay::Overlay;
+use tui::dashboard::{Options, State, view};
 
 /// Every kind of hostile text, each short enough to show in a cell.
 const CORPUS: &[&str] = &[
@@ -46,7 +48,7 @@ fn unsafe_for_terminal(bytes: &[u8]) -> Option<String> {
         Err(e) => return Some(format!("invalid UTF-8: {e}")),
     };
     text.chars()
-        .find(|&c| c != '\n' && tickertape::safe_text::is_unsafe(c))
+        .find(|&c| c != '\n' && protocol::safe_text::is_unsafe(c))
         .map(|c| format!("raw {c:?} in {:?}", &text[..text.len().min(300)]))
 }
 
@@ -124,7 +126,7 @@ fn hostile_state(t0: Instant) -> State {
         t0,
     );
     s.apply(Item::Error(text.clone()), t0);
-    s.apply(Item::Notice(text.clone()), t0);
+    s.apply(Item::Notice(text), t0);
     for (i, t) in CORPUS.iter().enumerate() {
         s.apply(
             hostile_event(i, t, i as u64),

@@ -103,7 +103,7 @@ async fn watch_all_follows_channels_as_they_come_and_go() {
         .unwrap();
     line_matching(&mut out, |v| v["channel"] == "late-4").await;
     // Its other subscriber leaves: vacated (the watcher itself does not count).
-    a.send(&tickertape::protocol::ClientMessage::Unsubscribe {
+    a.send(&protocol::ClientMessage::Unsubscribe {
         channel: "late-4".into(),
     })
     .await;
@@ -197,8 +197,7 @@ async fn watch_all_joins_presence_as_a_named_observer_or_skips_it() {
     // Joined: ann sees a member whose id says what it is (and only this one).
     let watcher = watch_all(&server, &[]);
     let joined = loop {
-        if let tickertape::protocol::ServerMessage::MemberAdded { channel, member } = a.recv().await
-        {
+        if let protocol::ServerMessage::MemberAdded { channel, member } = a.recv().await {
             assert_eq!(channel, "presence-3");
             break member.user_id;
         }
@@ -214,7 +213,7 @@ async fn watch_all_joins_presence_as_a_named_observer_or_skips_it() {
     // A user id given is the one used.
     let watcher = watch_all(&server, &["--user-id", "ops-bot"]);
     let joined = loop {
-        if let tickertape::protocol::ServerMessage::MemberAdded { member, .. } = a.recv().await {
+        if let protocol::ServerMessage::MemberAdded { member, .. } = a.recv().await {
             break member.user_id;
         }
     };

@@ -16,7 +16,7 @@ use support::dashboard::{render, two_connections};
 use support::metrics::{Page, scrape_until};
 use support::multi::{creds, free_port, json_line_where, named_nodes};
 use support::server::{SECRET, Server};
-use tickertape::dashboard::Options;
+use tui::dashboard::Options;
 
 const EXIT: Duration = Duration::from_secs(10);
 const WAIT: Duration = Duration::from_secs(5);

@@ -5,10 +5,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use protocol::{Data, ServerMessage};
 use serde_json::json;
 use support::metrics;
 use support::webhook_sink::{Answer, Sink, names, pair, serve_to, subscribe};
-use tickertape::protocol::{Data, ServerMessage};
 
 #[tokio::test]
 async fn events_are_batched_up_to_a_hundred_a_request() {

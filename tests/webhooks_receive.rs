@@ -5,10 +5,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use protocol::webhook::sign;
 use serde_json::Value;
 use support::bin::FullPipe;
 use support::webhooks::{KEY, Receiver, SECRET, exchange, occupied};
-use tickertape::protocol::webhook::sign;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -7,13 +7,13 @@ mod support;
 
 use std::time::Duration;
 
+use protocol::frame::Event;
+use protocol::webhook;
+use protocol::{ClientMessage, Data, ServerMessage};
 use serde_json::{Value, json};
 use support::bin;
 use support::server::{KEY, SECRET, Server};
 use support::webhook_sink::{Sink, config_file, names, pair, serve_to};
-use tickertape::protocol::frame::Event;
-use tickertape::protocol::webhook;
-use tickertape::protocol::{ClientMessage, Data, ServerMessage};
 
 #[tokio::test]
 async fn a_channel_is_occupied_by_its_first_subscriber_and_vacated_by_its_last() {

@@ -2,7 +2,7 @@
 //! looking fields up in arbitrary JSON.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tickertape::dashboard::binding::{Binding, View, parse_file};
+use observe::binding::{Binding, View, parse_file};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

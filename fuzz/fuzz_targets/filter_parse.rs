@@ -2,8 +2,8 @@
 //! recording lines, which replay reads from files of any provenance.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tickertape::dashboard::logview::{Filter, contains_ci};
-use tickertape::dashboard::state::LogLine;
+use tui::dashboard::logview::{Filter, contains_ci};
+use tui::dashboard::state::LogLine;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -22,5 +22,5 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = Filter::parse(query).matches(&line);
     let _ = contains_ci(&line, &query.to_lowercase());
-    let _ = tickertape::recording::parse_line(&text);
+    let _ = observe::recording::parse_line(&text);
 });

@@ -1,7 +1,7 @@
 //! Frames from strangers: both directions' decoders, and decrypting what they carry.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tickertape::protocol::{ClientMessage, ServerMessage, crypto};
+use protocol::{ClientMessage, ServerMessage, crypto};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

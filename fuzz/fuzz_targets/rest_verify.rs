@@ -1,7 +1,7 @@
 //! REST requests from strangers: the query parser and the signature verifier.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tickertape::protocol::rest::{decode_query, verify_request};
+use protocol::rest::{decode_query, verify_request};
 
 fuzz_target!(|data: &[u8]| {
     // method \n path \n query \n body

@@ -7,19 +7,19 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use tickertape::protocol::limits::MAX_PRESENCE_MEMBERS;
-use tickertape::protocol::{ClientMessage, ServerMessage, signature};
-use tickertape::server::handlers::Handler;
-use tickertape::server::hub::{ConnHandle, Hub};
-use tickertape::server::log::Log;
-use tickertape::server::queue::{QueueLimits, QueueRx, send_queue};
-use tickertape::server::{App, ServerConfig};
+use protocol::limits::MAX_PRESENCE_MEMBERS;
+use protocol::{ClientMessage, ServerMessage, signature};
+use server::handlers::Handler;
+use server::hub::{ConnHandle, Hub};
+use server::log::Log;
+use server::queue::{QueueLimits, QueueRx, send_queue};
+use server::{App, ServerConfig};
 use tokio::sync::mpsc;
 
 struct Side {
     handler: Handler,
     frames: QueueRx,
-    kick: mpsc::Receiver<tickertape::protocol::Close>,
+    kick: mpsc::Receiver<protocol::Close>,
 }
 
 fn side(hub: &Arc<Hub>, app: &Arc<App>, cfg: &Arc<ServerConfig>) -> Side {

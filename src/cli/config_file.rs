@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::dashboard::keys::Keymap;
+use tui::dashboard::keys::Keymap;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,19 +82,19 @@ pub struct ServerApp {
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEntry {
-    pub url: crate::server::webhooks::WebhookUrl,
+    pub url: server::webhooks::WebhookUrl,
     /// Every event when absent.
     #[serde(default)]
-    pub events: Option<Vec<crate::server::webhooks::target::KindName>>,
+    pub events: Option<Vec<server::webhooks::target::KindName>>,
 }
 
 impl ServerApp {
     /// The app as the server (and the webhook receiver) holds it.
-    pub fn app(&self) -> crate::server::App {
-        crate::server::App {
+    pub fn app(&self) -> server::App {
+        server::App {
             id: self.id.clone(),
             key: self.key.clone(),
-            secret: crate::client::Secret::new(self.secret.clone()),
+            secret: protocol::Secret::new(self.secret.clone()),
             client_events: self.client_events,
             enabled: self.enabled,
         }
@@ -350,7 +350,7 @@ mod keys_tests {
         let keys = &file.keys.0;
         assert_eq!(
             keys.action(&press('s')),
-            Some(crate::dashboard::keys::Action::Search)
+            Some(tui::dashboard::keys::Action::Search)
         );
         assert_eq!(keys.action(&press('/')), None);
         let d = error("[profiles.p]\nkey = \"k\"\n\n[keys]\nhelp = \"h\"\nserch = \"s\"\n");

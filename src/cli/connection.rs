@@ -15,11 +15,10 @@ use super::config_file::{self, Profile};
 use super::duration::parse_duration;
 use super::layer::{self, first};
 use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
-use crate::client::{
-    ClientConfig, Endpoint, Secret, validate_app_key, validate_cluster, validate_host,
-};
-use crate::net::tls::ExtraRoots;
-use crate::protocol::crypto;
+use client::{ClientConfig, Endpoint, validate_app_key, validate_cluster, validate_host};
+use net::tls::ExtraRoots;
+use protocol::Secret;
+use protocol::crypto;
 
 /// Where the embedded server listens by default, and so where `watch` looks first.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -152,7 +151,7 @@ impl ConnectionArgs {
         if self.key.is_some() || self.host.is_some() || self.cluster.is_some() {
             return self;
         }
-        let app = crate::server::App::local_default();
+        let app = server::App::local_default();
         ConnectionArgs {
             key: Some(app.key),
             secret: self.secret.or(Some(app.secret.expose().to_owned())),
@@ -163,7 +162,7 @@ impl ConnectionArgs {
 
     /// A REST client for the same server: `api-CLUSTER.pusher.com` over https for a cluster,
     /// else the WebSocket host and port over http(s).
-    pub fn rest_client(&self) -> anyhow::Result<crate::publish::RestClient> {
+    pub fn rest_client(&self) -> anyhow::Result<client::publish::RestClient> {
         let key = self
             .key
             .clone()
@@ -188,11 +187,11 @@ impl ConnectionArgs {
         };
         let base = api.http_base().map_err(|e| anyhow!(e))?;
         let mut rest =
-            crate::publish::RestClient::new(base.to_string(), app_id, key, Secret::new(secret));
+            client::publish::RestClient::new(base.to_string(), app_id, key, Secret::new(secret));
         if let Some(path) = &self.ca_file {
             let roots = ExtraRoots::from_pem_file(path).map_err(|e| anyhow!("--ca-file: {e}"))?;
-            rest = rest.with_http(crate::net::http::HttpClient::with_roots(
-                std::time::Duration::from_secs(10),
+            rest = rest.with_http(net::http::HttpClient::with_roots(
+                Duration::from_secs(10),
                 &roots,
             ));
         }

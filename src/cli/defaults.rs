@@ -10,11 +10,11 @@ pub const DISCOVER_INTERVAL: &str = "2s";
 pub const FPS: u32 = 30;
 /// `--log-capacity`, `--log-bytes` (16 MiB), `--history` and `--max-rows`: the dashboard's
 /// own bounds, kept where the dashboard is.
-pub use crate::dashboard::logview::{LOG_BYTES, LOG_CAPACITY};
-pub use crate::dashboard::ticker::{HISTORY, MAX_ROWS};
-/// `--max-buffer`: the engine's queue budget ([`crate::client::DEFAULT_QUEUE_BYTES`]).
+pub use tui::dashboard::logview::{LOG_BYTES, LOG_CAPACITY};
+pub use tui::dashboard::ticker::{HISTORY, MAX_ROWS};
+/// `--max-buffer`: the engine's queue budget ([`client::DEFAULT_QUEUE_BYTES`]).
 pub const MAX_BUFFER: &str = "64MiB";
-/// `--max-message` ([`crate::client::DEFAULT_MAX_MESSAGE`]).
+/// `--max-message` ([`client::DEFAULT_MAX_MESSAGE`]).
 pub const MAX_MESSAGE: &str = "1MiB";
 /// `replay --speed`: real time.
 pub const REPLAY_SPEED: f64 = 1.0;
@@ -80,16 +80,16 @@ mod tests {
         use crate::cli::{duration, size};
         assert_eq!(
             size::parse_size(MAX_BUFFER),
-            Ok(crate::client::DEFAULT_QUEUE_BYTES)
+            Ok(client::DEFAULT_QUEUE_BYTES)
         );
         assert_eq!(
             size::parse_size(MAX_MESSAGE),
-            Ok(crate::client::DEFAULT_MAX_MESSAGE)
+            Ok(client::DEFAULT_MAX_MESSAGE)
         );
         assert!(duration::parse_interval(DISCOVER_INTERVAL).is_ok());
         assert!(duration::parse_interval(DEMO_INTERVAL).is_ok());
         assert!(DEMO_LISTEN.parse::<std::net::SocketAddr>().is_ok());
-        assert!(crate::dashboard::binding::FieldPath::parse(DEMO_TS_FIELD).is_ok());
+        assert!(observe::binding::FieldPath::parse(DEMO_TS_FIELD).is_ok());
         assert!(observer_id().starts_with(OBSERVER_PREFIX));
         for d in [
             PROBE_INTERVAL,
@@ -102,7 +102,7 @@ mod tests {
             assert!(duration::parse_interval(d).is_ok(), "{d}");
         }
         let channel = format!("{PROBE_CHANNEL_PREFIX}{}", probe_id());
-        assert!(crate::protocol::channel::validate_channel(&channel, false).is_ok());
+        assert!(protocol::channel::validate_channel(&channel, false).is_ok());
         assert!(WEBHOOKS_LISTEN.parse::<std::net::SocketAddr>().is_ok());
         assert!(size::parse_size(WEBHOOKS_MAX_BODY).is_ok());
         assert!(size::parse_size(WEBHOOKS_MAX_QUEUE).is_ok());

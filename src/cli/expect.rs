@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConnectionArgs;
-use crate::expect::Expectation;
-use crate::field_path::FieldPath;
+use observe::expect::Expectation;
+use observe::field_path::FieldPath;
 
 /// What a healthy stream looks like, for `watch`.
 #[derive(clap::Args, Debug, Clone, Default)]

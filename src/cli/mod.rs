@@ -205,8 +205,8 @@ pub struct WatchArgs {
     pub summary: bool,
     /// Bind an event to a view (repeatable): [CHANNEL/]EVENT=VIEW, where VIEW is
     /// ticker(key=PATH,value=PATH), log, count or ignore; EVENT or CHANNEL may be *
-    #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse, help_heading = "Dashboard")]
-    pub bindings: Vec<crate::dashboard::Binding>,
+    #[arg(long = "bind", value_name = "RULE", value_parser = observe::binding::Binding::parse, help_heading = "Dashboard")]
+    pub bindings: Vec<observe::binding::Binding>,
     /// Bindings from a TOML file of [[bind]] tables (see assets/stock_ticker.toml).
     /// `--bindings FILE` is the same flag; rules given inline are `--bind RULE`
     #[arg(
@@ -243,12 +243,12 @@ pub struct WatchArgs {
     pub max_message: usize,
     /// A publish timestamp in each event's data (ms or s since the epoch, e.g. `ts` from
     /// `tickertape stocks --ts`): adds latency_ms to --json and p50/p99/max to the dashboard
-    #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
-    pub ts_field: Option<crate::dashboard::binding::FieldPath>,
+    #[arg(long, value_name = "PATH", value_parser = observe::binding::FieldPath::parse)]
+    pub ts_field: Option<observe::binding::FieldPath>,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// connection state, reconnects, events by channel and event, latency, ping, drops; with
     /// several --node or --profile, each series labelled connection="LABEL"
-    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,
     /// Mouse: the wheel scrolls the pane under it, a click focuses it and selects a row
     #[arg(long, help_heading = "Dashboard")]
@@ -292,12 +292,12 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub json_status: bool,
     /// As for watch
-    #[arg(long = "bind", value_name = "RULE", value_parser = crate::dashboard::Binding::parse)]
-    pub bindings: Vec<crate::dashboard::Binding>,
+    #[arg(long = "bind", value_name = "RULE", value_parser = observe::binding::Binding::parse)]
+    pub bindings: Vec<observe::binding::Binding>,
     #[arg(long, visible_alias = "bindings", value_name = "FILE")]
     pub bindings_file: Option<PathBuf>,
-    #[arg(long, value_name = "PATH", value_parser = crate::dashboard::binding::FieldPath::parse)]
-    pub ts_field: Option<crate::dashboard::binding::FieldPath>,
+    #[arg(long, value_name = "PATH", value_parser = observe::binding::FieldPath::parse)]
+    pub ts_field: Option<observe::binding::FieldPath>,
     #[arg(long)]
     pub ascii: bool,
 }

@@ -108,7 +108,7 @@ pub struct ProbeArgs {
     pub lines: bool,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// latency, sent, received, lost, late, duplicates, publish errors, by node
-    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
     pub metrics: Option<SocketAddr>,
     #[command(flatten)]
     pub connection: ConnectionArgs,

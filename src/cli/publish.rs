@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::ConnectionArgs;
-use crate::publish::stocks::Model;
+use client::publish::stocks::Model;
 
 #[derive(Args, Debug)]
 pub struct TriggerArgs {
@@ -64,7 +64,7 @@ pub struct StocksArgs {
     pub companies: Option<PathBuf>,
     /// walk: a random walk per company; uniform: the seed's integer from 0 to 99
     #[arg(long, value_enum, default_value = "walk")]
-    pub model: Model,
+    pub model: PriceModel,
     #[arg(long, default_value = "stock_ticker")]
     pub channel: String,
     #[arg(long, default_value = "update_event")]
@@ -80,4 +80,22 @@ pub struct StocksArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// `--model`: the command line's names for the publisher's [`Model`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PriceModel {
+    /// A random walk per company, so the ticker looks like a market.
+    Walk,
+    /// The seed exactly: an integer from 0 to 99 (`rand 100`).
+    Uniform,
+}
+
+impl From<PriceModel> for Model {
+    fn from(m: PriceModel) -> Model {
+        match m {
+            PriceModel::Walk => Model::Walk,
+            PriceModel::Uniform => Model::Uniform,
+        }
+    }
 }

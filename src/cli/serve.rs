@@ -8,8 +8,8 @@ use clap::Args;
 use super::config_file::ServerApp;
 
 use super::duration::{parse_duration, parse_timeout};
-use crate::server::log::{LogFormat, LogLimits};
-use crate::server::{App, Limits, ServerConfig};
+use server::log::{LogFormat, LogLimits};
+use server::{App, Limits, ServerConfig};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -68,7 +68,7 @@ pub struct ServeArgs {
     pub close_timeout: Duration,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// connections, messages and bytes, REST calls, channels, 4100 closes, webhooks
-    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
     pub metrics: Option<SocketAddr>,
     /// Log connections, subscriptions, client events, and one delivery line per API publish
     /// (channel, event, bytes, recipients, excluded socket, 4100 skips; publishes to no one
@@ -184,7 +184,7 @@ impl ServeArgs {
             apps.push(App {
                 id: id.clone(),
                 key: key.clone(),
-                secret: crate::client::Secret::new(secret.clone()),
+                secret: protocol::Secret::new(secret.clone()),
                 client_events: true,
                 enabled: true,
             });

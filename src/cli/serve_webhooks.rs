@@ -7,11 +7,9 @@ use clap::Args;
 
 use super::config_file::ServerApp;
 use super::duration::parse_timeout;
-use crate::server::App;
-use crate::server::webhooks::target::parse_kinds;
-use crate::server::webhooks::{
-    Kinds, QueueLimits, Target, WebhookConfig, WebhookLimits, WebhookUrl,
-};
+use server::App;
+use server::webhooks::target::parse_kinds;
+use server::webhooks::{Kinds, QueueLimits, Target, WebhookConfig, WebhookLimits, WebhookUrl};
 
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Webhooks")]
@@ -117,7 +115,7 @@ impl clap::builder::TypedValueParser for WebhookUrlParser {
             },
             None => "the value is not UTF-8".to_owned(),
         };
-        let problem = crate::safe_text::terminal_safe(&problem).into_owned();
+        let problem = protocol::safe_text::terminal_safe(&problem).into_owned();
         let err = clap::Error::raw(
             clap::error::ErrorKind::ValueValidation,
             format!("invalid value for '--webhook <URL>': {problem}\n"),

@@ -14,8 +14,8 @@ use anyhow::{anyhow, bail};
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 
-use crate::net::http_url::AuthUrl;
-use crate::net::tls::ExtraRoots;
+use net::http_url::AuthUrl;
+use net::tls::ExtraRoots;
 
 /// A check of a text value: the value to keep, or why it is wrong.
 pub type Check = fn(&str) -> Result<String, String>;

@@ -15,7 +15,7 @@ use super::duration::{parse_duration, parse_timeout};
 use super::layer::first;
 use super::serve::AppParser;
 use super::size::parse_size;
-use crate::server::App;
+use server::App;
 
 pub const WEBHOOKS_EXAMPLES: &str = "\
 Output:
@@ -149,7 +149,7 @@ impl WebhooksPlan {
             (Some(key), Some(secret)) => apps.push(App {
                 id: id.unwrap_or_else(|| key.clone()),
                 key,
-                secret: crate::client::Secret::new(secret),
+                secret: protocol::Secret::new(secret),
                 client_events: true,
                 enabled: true,
             }),
@@ -179,7 +179,7 @@ impl WebhooksPlan {
                      tell which secret signs its webhooks",
                     k.id,
                     app.id,
-                    crate::safe_text::terminal_safe(&app.key)
+                    protocol::safe_text::terminal_safe(&app.key)
                 ),
                 None => kept.push(app),
             }

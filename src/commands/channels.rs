@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use crate::cli::publish::ChannelsArgs;
-use crate::safe_text::terminal_safe;
+use protocol::safe_text::terminal_safe;
 
 pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.clone().merged()?.rest_client()?;
-    let fail = |e: crate::publish::ApiError| anyhow::anyhow!("{}", terminal_safe(&e.to_string()));
+    let fail = |e: client::publish::ApiError| anyhow::anyhow!("{}", terminal_safe(&e.to_string()));
     let answer = match (&args.name, args.users) {
         (Some(name), true) => client.users(name).await.map_err(fail)?,
         (Some(name), false) => {
@@ -35,7 +35,7 @@ pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
     };
     if args.json {
         // The terminal-safe formatter: a server's text never reaches the terminal raw.
-        crate::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
+        observe::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = |v: &Value| {

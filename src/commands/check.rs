@@ -10,8 +10,8 @@ use anyhow::Context;
 
 use super::expectations;
 use crate::cli::expect::{CheckArgs, CheckFormat};
-use crate::client::{self, ConnectionState, Item, Reason};
-use crate::expect::{Evaluator, Expectation, Kind, Settings, Verdict};
+use client::{self, ConnectionState, Item, Reason};
+use observe::expect::{Evaluator, Expectation, Kind, Settings, Verdict};
 
 /// How often the evaluator is given the time.
 const TICK: Duration = Duration::from_millis(100);
@@ -26,9 +26,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(e) => Verdict::unknown(format!("{e:#}"), window),
     };
     let text = match format {
-        CheckFormat::Nagios => crate::expect::report::nagios(&verdict) + "\n",
-        CheckFormat::Json => format!("{}\n", crate::expect::report::json(&verdict)),
-        CheckFormat::Prometheus => crate::expect::report::prometheus(&verdict),
+        CheckFormat::Nagios => observe::expect::report::nagios(&verdict) + "\n",
+        CheckFormat::Json => format!("{}\n", observe::expect::report::json(&verdict)),
+        CheckFormat::Prometheus => observe::expect::report::prometheus(&verdict),
     };
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -41,8 +41,7 @@ async fn judge(args: CheckArgs) -> anyhow::Result<Verdict> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            let bindings =
-                crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?;
+            let bindings = observe::binding::parse_file(&text).map_err(anyhow::Error::msg)?;
             (Some(text), bindings)
         }
         None => (None, Vec::new()),
@@ -105,7 +104,7 @@ fn refused(item: &Item) -> bool {
                     eprintln!(
                         "tickertape: connection {}: {}",
                         c.current,
-                        crate::safe_text::terminal_safe(&reason.to_string())
+                        protocol::safe_text::terminal_safe(&reason.to_string())
                     );
                 }
                 true

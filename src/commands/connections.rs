@@ -9,11 +9,11 @@
 use anyhow::Context;
 
 use crate::cli::plan::{Connection, DiscoverPlan};
-use crate::client::{self, ClientConfig, FeedRx};
+use client::{self, ClientConfig, FeedRx};
 
 /// Starts every connection's engine (and `--all`'s discovery) on one feed, sized by the
 /// first connection's limits; the feed ends when all of them have.
-pub fn start(
+pub(super) fn start(
     first: ClientConfig,
     discovery: Option<DiscoverPlan>,
     more: Vec<Connection>,
@@ -36,17 +36,17 @@ pub fn start(
 }
 
 /// Closes every connection at once.
-pub async fn disconnect(clients: &[client::Client]) {
+pub(super) async fn disconnect(clients: &[client::Client]) {
     futures_util::future::join_all(clients.iter().map(client::Client::disconnect)).await;
 }
 
 /// Each connection's count of dropped events since it started, for the run's total.
 #[derive(Default)]
-pub struct Drops([u64; client::MAX_CONNECTIONS]);
+pub(super) struct Drops([u64; client::MAX_CONNECTIONS]);
 
 impl Drops {
     /// Notes `conn`'s total; returns every connection's together.
-    pub fn total(&mut self, conn: client::Conn, total: u64) -> u64 {
+    pub(super) fn total(&mut self, conn: client::Conn, total: u64) -> u64 {
         if let Some(slot) = self.0.get_mut(usize::from(conn)) {
             *slot = total;
         }

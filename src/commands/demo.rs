@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::cli::plan::DemoPlan;
 use crate::cli::serve::DemoArgs;
-use crate::server::{self, App, ServerConfig};
+use server::{self, App, ServerConfig};
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let plan = DemoPlan::from_args(args, !std::io::stdout().is_terminal())?;

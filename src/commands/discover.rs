@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::cli::plan::DiscoverPlan;
-use crate::client::{Client, ClientError, FeedTx, Item};
-use crate::protocol::channel::{ChannelKind, classify};
+use client::{Client, ClientError, FeedTx, Item};
+use protocol::channel::{ChannelKind, classify};
 
 /// Most channels followed; a server listing more is not followed past this (and says so once).
 pub const MAX_FOLLOWED: usize = 10_000;

@@ -5,11 +5,11 @@
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::client::{Conn, Item, Labels};
-use crate::dashboard::binding::{Binding, View};
-use crate::expect::{Evaluator, Expectation, Kind, Settings, Transition};
-use crate::field_path::FieldPath;
-use crate::output::{alerts, ndjson};
+use client::{Conn, Item, Labels};
+use observe::binding::{Binding, View};
+use observe::expect::{Evaluator, Expectation, Kind, Settings, Transition};
+use observe::field_path::FieldPath;
+use observe::output::{alerts, ndjson};
 
 /// Every rule, in order: `--expect`, `--warn`, then the bindings file's. A value rule on an
 /// event a ticker binding shows is kept per ticker key. `latency<…` needs `ts_field`.
@@ -21,7 +21,7 @@ pub fn rules(
 ) -> anyhow::Result<Vec<Expectation>> {
     let mut rules: Vec<Expectation> = flags.into_iter().collect();
     if let Some(text) = file_text {
-        rules.extend(crate::expect::parse::parse_file(text).map_err(anyhow::Error::msg)?);
+        rules.extend(observe::expect::parse::parse_file(text).map_err(anyhow::Error::msg)?);
     }
     if ts_field.is_none()
         && let Some(r) = rules
@@ -41,8 +41,7 @@ pub fn for_watch(args: &crate::cli::plan::FrontPlan) -> anyhow::Result<Vec<Expec
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            bindings
-                .extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
+            bindings.extend(observe::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
             Some(text)
         }
         None => None,
@@ -171,7 +170,7 @@ impl Alarm {
         if self.bell
             && transitions
                 .iter()
-                .any(|t| t.change == crate::expect::Change::Alert)
+                .any(|t| t.change == observe::expect::Change::Alert)
         {
             let _ = err.write_all(b"\x07");
         }

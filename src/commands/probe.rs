@@ -1,4 +1,4 @@
-//! `tickertape probe`: the shell around `crate::probe`. One engine per node (subscribed to
+//! `tickertape probe`: the shell around `observe::probe`. One engine per node (subscribed to
 //! the canary channel, and with several nodes to the presence channel), a publish through
 //! the nodes' REST APIs in turn every `--interval`, and the lines, metrics and verdict.
 
@@ -15,16 +15,16 @@ use super::probe_shell::{Node, Output, Shell};
 use crate::cli::ConnectionArgs;
 use crate::cli::defaults;
 use crate::cli::probe::ProbeArgs;
-use crate::client::{self, Item};
-use crate::expect::Verdict;
-use crate::probe::canary::Tracker;
-use crate::probe::members::Presence;
-use crate::probe::metrics::Metrics;
-use crate::probe::screen::{Action, Screen};
-use crate::probe::state::Probe;
-use crate::probe::verdict::{self, Thresholds};
-use crate::probe::{EVENT, MAX_NODES};
-use crate::publish::RestClient;
+use client::publish::RestClient;
+use client::{self, Item};
+use observe::expect::Verdict;
+use observe::probe::canary::Tracker;
+use observe::probe::members::Presence;
+use observe::probe::metrics::Metrics;
+use observe::probe::state::Probe;
+use observe::probe::verdict::{self, Thresholds};
+use observe::probe::{EVENT, MAX_NODES};
+use tui::probe::screen::{Action, Screen};
 
 /// How often losses are looked for.
 const TICK: Duration = Duration::from_millis(100);
@@ -100,7 +100,7 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     if !channel.starts_with("private-") || channel.starts_with("private-encrypted-") {
         bail!("--channel {channel:?}: the canaries need a private channel (private-…)");
     }
-    crate::protocol::channel::validate_channel(&channel, false)?;
+    protocol::channel::validate_channel(&channel, false)?;
     let suffix = channel.trim_start_matches("private-");
     let presence_channel = format!("presence-{suffix}");
     let per_node: Vec<(String, ConnectionArgs)> = if given.is_empty() {
@@ -121,7 +121,13 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     }
     let names: Vec<String> = per_node.iter().map(|(n, _)| n.clone()).collect();
     let metrics = match args.metrics {
-        Some(addr) => Some(Metrics::serve(addr, names.clone()).await?),
+        Some(addr) => {
+            let m = Metrics::serve(addr, names.clone()).await?;
+            if let Some(addr) = m.addr() {
+                eprintln!("tickertape: metrics on http://{addr}/metrics");
+            }
+            Some(m)
+        }
         None => None,
     };
     let (items_tx, mut items) = mpsc::channel::<(usize, Item)>(1024);
@@ -333,7 +339,7 @@ fn spawn_publish(
 fn finish(v: &Verdict, nodes: usize, json: bool) {
     let line = verdict::nagios(v, nodes);
     let text = if json {
-        let mut value = crate::expect::report::json(v);
+        let mut value = observe::expect::report::json(v);
         value["summary"] = json!(line);
         json!({ "verdict": value }).to_string()
     } else {

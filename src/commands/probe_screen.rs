@@ -10,16 +10,16 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
 
-use crate::dashboard::pacing::Pacer;
-use crate::probe::screen::{Action, Screen};
-use crate::probe::state::Probe;
-use crate::probe::view;
+use observe::probe::state::Probe;
+use tui::dashboard::pacing::Pacer;
+use tui::probe::screen::{Action, Screen};
+use tui::probe::view;
 
 /// Most frames in any one second.
-pub const FPS: u32 = 10;
+pub(super) const FPS: u32 = 10;
 
 /// What happened on the terminal.
-pub enum Wake {
+pub(super) enum Wake {
     Key(KeyEvent),
     Resize,
     /// A second passed.
@@ -29,7 +29,7 @@ pub enum Wake {
     Nothing,
 }
 
-pub struct Ui {
+pub(super) struct Ui {
     terminal: ratatui::DefaultTerminal,
     keys: EventStream,
     /// The terminal's input is still there.
@@ -43,7 +43,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn start() -> io::Result<Ui> {
+    pub(super) fn start() -> io::Result<Ui> {
         let terminal = ratatui::try_init().inspect_err(|_| ratatui::restore())?;
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -59,13 +59,13 @@ impl Ui {
     }
 
     /// Leaves the alternate screen: the terminal is as it was.
-    pub fn stop(self) {
+    pub(super) fn stop(self) {
         drop(self.keys);
         ratatui::restore();
     }
 
     /// The next thing on the terminal: a key, a resize, the clock, or a frame now due.
-    pub async fn next(&mut self) -> io::Result<Wake> {
+    pub(super) async fn next(&mut self) -> io::Result<Wake> {
         let due = self.due;
         tokio::select! {
             ev = self.keys.next(), if self.keys_open => match ev {
@@ -86,7 +86,7 @@ impl Ui {
     }
 
     /// Applies what happened to the screen; whether to quit.
-    pub fn apply(&mut self, wake: Wake, screen: &mut Screen) -> Action {
+    pub(super) fn apply(&mut self, wake: Wake, screen: &mut Screen) -> Action {
         match wake {
             Wake::Key(k) => {
                 self.urgent = true;
@@ -103,7 +103,7 @@ impl Ui {
     }
 
     /// Draws the screen if it changed and the pacer allows; else remembers when it may.
-    pub fn frame(&mut self, screen: &mut Screen, probe: &Probe) -> io::Result<()> {
+    pub(super) fn frame(&mut self, screen: &mut Screen, probe: &Probe) -> io::Result<()> {
         if !screen.dirty() {
             self.due = None;
             return Ok(());
@@ -125,7 +125,7 @@ impl Ui {
 }
 
 /// The terminal's next happening; never, without a screen.
-pub async fn next(ui: &mut Option<Ui>) -> io::Result<Wake> {
+pub(super) async fn next(ui: &mut Option<Ui>) -> io::Result<Wake> {
     match ui {
         Some(ui) => ui.next().await,
         None => std::future::pending().await,

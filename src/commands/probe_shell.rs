@@ -7,22 +7,22 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::client::{Client, ConnectionState, Item, Reason, SubscriptionStatus};
-use crate::output::ndjson;
-use crate::probe::canary::{Fate, Outcome};
-use crate::probe::metrics::Metrics;
-use crate::probe::screen::{Kind, Screen};
-use crate::probe::state::{Alert, Probe};
-use crate::probe::{EVENT, lines};
-use crate::protocol::frame::Data;
-use crate::publish::RestClient;
-use crate::safe_text::terminal_safe;
+use client::publish::RestClient;
+use client::{Client, ConnectionState, Item, Reason, SubscriptionStatus};
+use observe::output::ndjson;
+use observe::probe::canary::{Fate, Outcome};
+use observe::probe::metrics::Metrics;
+use observe::probe::state::{Alert, Probe};
+use observe::probe::{EVENT, lines};
+use protocol::frame::Data;
+use protocol::safe_text::terminal_safe;
+use tui::probe::screen::{Kind, Screen};
 
 /// Longest publish error text kept.
 const MAX_ERROR_CHARS: usize = 300;
 
 /// One node: its engine's handle, its REST client, and how far it got.
-pub struct Node {
+pub(super) struct Node {
     pub client: Client,
     pub rest: RestClient,
     /// The canary subscription succeeded or failed: nothing more to wait for.
@@ -32,7 +32,7 @@ pub struct Node {
 }
 
 /// Where the lines go.
-pub enum Output {
+pub(super) enum Output {
     /// Text: results and summaries on stdout, alerts, states and errors on stderr.
     Lines,
     /// NDJSON on stdout.
@@ -42,7 +42,7 @@ pub enum Output {
 }
 
 /// The probe and where its lines go.
-pub struct Shell {
+pub(super) struct Shell {
     pub probe: Probe,
     pub metrics: Option<Metrics>,
     pub output: Output,
@@ -56,7 +56,7 @@ pub struct Shell {
 
 impl Shell {
     /// The screen and the probe it shows, when the output is the dashboard.
-    pub fn screen(&mut self) -> Option<(&mut Screen, &Probe)> {
+    pub(super) fn screen(&mut self) -> Option<(&mut Screen, &Probe)> {
         match &mut self.output {
             Output::Screen(s) => Some((s, &self.probe)),
             _ => None,
@@ -84,7 +84,7 @@ impl Shell {
         }
     }
 
-    pub fn item(&mut self, node: &mut Node, i: usize, item: &Item) {
+    pub(super) fn item(&mut self, node: &mut Node, i: usize, item: &Item) {
         let name = self.probe.name(i);
         match item {
             Item::State(c) => {
@@ -151,7 +151,7 @@ impl Shell {
         }
     }
 
-    pub fn published(&mut self, seq: u64, via: usize, result: Result<(), String>) {
+    pub(super) fn published(&mut self, seq: u64, via: usize, result: Result<(), String>) {
         if let Some(m) = &self.metrics {
             m.published(via, result.is_ok());
         }
@@ -186,7 +186,7 @@ impl Shell {
         }
     }
 
-    pub fn outcome(&mut self, o: &Outcome) {
+    pub(super) fn outcome(&mut self, o: &Outcome) {
         if let Some(m) = &self.metrics {
             m.outcome(o);
         }
@@ -213,7 +213,7 @@ impl Shell {
         }
     }
 
-    pub fn alert(&mut self, a: &Alert) {
+    pub(super) fn alert(&mut self, a: &Alert) {
         if let Some(m) = &self.metrics
             && a.kind == "presence_mismatch"
         {
@@ -229,7 +229,7 @@ impl Shell {
         }
     }
 
-    pub fn summary(&mut self) {
+    pub(super) fn summary(&mut self) {
         match &mut self.output {
             Output::Json => {
                 let v = lines::summary_json(&self.probe, SystemTime::now());

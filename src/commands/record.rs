@@ -5,12 +5,12 @@ use std::io;
 
 use anyhow::Context;
 
-use crate::client::{FeedRx, Item, Labels};
-use crate::dashboard::binding::FieldPath;
-use crate::latency::latency_ms;
+use client::{FeedRx, Item, Labels};
+use observe::binding::FieldPath;
+use observe::latency::latency_ms;
 
 /// Writes every item to a recording on its way to the front end.
-pub fn record(
+pub(super) fn record(
     path: &std::path::Path,
     mut items: FeedRx,
     ts_field: Option<FieldPath>,
@@ -18,7 +18,7 @@ pub fn record(
 ) -> anyhow::Result<FeedRx> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot create the recording {}", path.display()))?;
-    let mut recorder = crate::recording::Recorder::new(io::BufWriter::new(file));
+    let mut recorder = observe::recording::Recorder::new(io::BufWriter::new(file));
     let (tx, rx) = items.relay();
     tokio::spawn(async move {
         while let Some((conn, item)) = items.recv_tagged().await {

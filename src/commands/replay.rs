@@ -13,8 +13,8 @@ use anyhow::Context;
 use crate::cli::ReplayArgs;
 use crate::cli::duration::ReplayFrom;
 use crate::cli::plan::ReplayPlan;
-use crate::client::{Conn, Item, Labels, MAX_CONNECTIONS};
-use crate::recording::{Damage, parse_tagged_line};
+use client::{Conn, Item, Labels, MAX_CONNECTIONS};
+use observe::recording::{Damage, parse_tagged_line};
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let plan = ReplayPlan::from_args(args)?;
@@ -24,7 +24,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     // A recording of several connections: their labels, in the order they first appear.
     let labels = labels_of(&plan.file)?;
     let tags = labels.clone();
-    let (tx, rx) = crate::client::feed(crate::client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
+    let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
     // Dropped when the front end ends: wakes the feed from its wait for the next event.
     let (ended, cancel) = std::sync::mpsc::channel::<()>();
     let producer = tokio::task::spawn_blocking(move || {
@@ -43,7 +43,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Some(damage) => {
             eprintln!(
                 "tickertape: {} is damaged at {damage}; replayed up to there",
-                crate::safe_text::terminal_safe(&plan.file.display().to_string())
+                protocol::safe_text::terminal_safe(&plan.file.display().to_string())
             );
             Ok(ExitCode::from(super::watch::EXIT_FAILURE))
         }
@@ -119,7 +119,7 @@ fn feed(
     reader: impl BufRead,
     speed: f64,
     from: Option<ReplayFrom>,
-    (tx, labels): (&crate::client::FeedTx, &Labels),
+    (tx, labels): (&client::FeedTx, &Labels),
     cancel: &std::sync::mpsc::Receiver<()>,
 ) -> anyhow::Result<Option<Damage>> {
     let mut start: Option<(SystemTime, Instant)> = None;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::cli::serve::ServeArgs;
-use crate::safe_text::terminal_safe;
-use crate::server;
-use crate::server::log::Log;
+use protocol::safe_text::terminal_safe;
+use server;
+use server::log::Log;
 
 /// How long the log's last lines may take to be written at exit.
 const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
@@ -31,7 +31,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let endpoint = match args.metrics {
         Some(addr) => {
             let hub = running.hub.clone();
-            let render: crate::metrics::http::Render = Arc::new(move || {
+            let render: net::metrics::http::Render = Arc::new(move || {
                 // Occupancy is read from the hub when scraped, one short lock per app.
                 for id in &app_ids {
                     metrics.set_channels(id, hub.channel_count(id));
@@ -39,7 +39,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 metrics.render()
             });
             Some(
-                crate::metrics::http::start(addr, render)
+                net::metrics::http::start(addr, render)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?,
             )

@@ -6,13 +6,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 
 use crate::cli::publish::StocksArgs;
-use crate::protocol::crypto::KEY_LEN;
-use crate::protocol::rest::{SUBSCRIPTION_COUNT, trigger_counts};
-use crate::publish::RestClient;
-use crate::publish::delivery::{COUNTING_OFF, hints};
-use crate::publish::seal::seal;
-use crate::publish::stocks::{Market, Model, default_companies, parse_companies};
-use crate::safe_text::terminal_safe;
+use client::publish::RestClient;
+use client::publish::delivery::{COUNTING_OFF, hints};
+use client::publish::seal::seal;
+use client::publish::stocks::{Market, Model, default_companies, parse_companies};
+use protocol::crypto::KEY_LEN;
+use protocol::rest::{SUBSCRIPTION_COUNT, trigger_counts};
+use protocol::safe_text::terminal_safe;
 
 pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
     let conn = args.connection.clone().merged()?;
@@ -30,7 +30,7 @@ pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!companies.is_empty(), "the companies list is empty");
     let publisher = Publisher {
         client,
-        market: Market::new(companies, args.model),
+        market: Market::new(companies, args.model.into()),
         channel: args.channel.clone(),
         event: args.event.clone(),
         ts: args.ts,

@@ -7,15 +7,13 @@ use anyhow::{Context, bail};
 
 use crate::cli::ConnectionArgs;
 use crate::cli::publish::TriggerArgs;
-use crate::protocol::crypto::KEY_LEN;
-use crate::protocol::limits::MAX_BATCH_EVENTS;
-use crate::protocol::rest::{
-    SUBSCRIPTION_COUNT, batch_counts, trigger_counts, with_subscription_count,
-};
-use crate::publish::delivery::{Tally, hints};
-use crate::publish::seal::{self, check_channels, seal};
-use crate::publish::{ApiError, BatchEvent, RestClient};
-use crate::safe_text::terminal_safe;
+use client::publish::delivery::{Tally, hints};
+use client::publish::seal::{self, check_channels, seal};
+use client::publish::{ApiError, BatchEvent, RestClient};
+use protocol::crypto::KEY_LEN;
+use protocol::limits::MAX_BATCH_EVENTS;
+use protocol::rest::{SUBSCRIPTION_COUNT, batch_counts, trigger_counts, with_subscription_count};
+use protocol::safe_text::terminal_safe;
 
 /// The exit status with `--require-subscribers` when a channel had no subscribers, or the
 /// server did not say how many it had.
@@ -94,7 +92,7 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(api)?;
     if args.info.is_some() {
-        crate::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
+        observe::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
     }
     for (channel, count) in channels.iter().zip(trigger_counts(&answer, &channels)) {
         tally.record(channel, count);

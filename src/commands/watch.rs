@@ -9,9 +9,9 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use crate::cli::plan::{FrontPlan, WatchPlan};
-use crate::client::{self, FeedRx, Item, Labels, SubscriptionStatus};
-use crate::output::stdout::Stdout;
-use crate::output::{lines, ndjson};
+use client::{self, FeedRx, Item, Labels, SubscriptionStatus};
+use observe::output::stdout::Stdout;
+use observe::output::{lines, ndjson};
 
 /// Most items handled in a row before the output is handed over and signals are looked at.
 const BATCH: usize = 256;
@@ -44,10 +44,10 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
     } = plan;
     // The dashboard's trigger form publishes through each connection's own API, and seals
     // for encrypted channels with that connection's key.
-    let publishers: Vec<Option<crate::publish::Publisher>> = std::iter::once((rest, &config))
+    let publishers: Vec<Option<client::publish::Publisher>> = std::iter::once((rest, &config))
         .chain(more.iter().map(|c| (c.rest.clone(), &c.client)))
         .map(|(rest, config)| {
-            rest.map(|rest| crate::publish::Publisher {
+            rest.map(|rest| client::publish::Publisher {
                 rest,
                 master_key: config.auth.master_key,
             })
@@ -68,22 +68,21 @@ pub async fn consume(
     args: FrontPlan,
     clients: Vec<client::Client>,
     mut items: FeedRx,
-    publishers: Vec<Option<crate::publish::Publisher>>,
+    publishers: Vec<Option<client::publish::Publisher>>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     let mut metrics = match args.metrics {
-        Some(addr) => Some(
-            crate::metrics::watch::Observer::serve(
-                addr,
-                args.ts_field.clone(),
-                !args.json_status,
-                &labels,
-            )
-            .await?,
-        ),
+        Some(addr) => {
+            let m = observe::metrics::watch::Observer::serve(addr, args.ts_field.clone(), &labels)
+                .await?;
+            if let (Some(addr), false) = (m.addr(), args.json_status) {
+                eprintln!("tickertape: metrics on http://{addr}/metrics");
+            }
+            Some(m)
+        }
         None => None,
     };
-    if !args.json && !args.summary && std::io::stdout().is_terminal() {
+    if !args.json && !args.summary && io::stdout().is_terminal() {
         let items = match metrics {
             Some(m) => m.relay(items),
             None => items,
@@ -96,7 +95,7 @@ pub async fn consume(
     let mut drops = super::connections::Drops::default();
     let mut summary = args
         .summary
-        .then(|| crate::output::summary::Summary::new(std::time::Instant::now()));
+        .then(|| observe::output::summary::Summary::new(std::time::Instant::now()));
     let stop = super::serve::Shutdown::install().wait();
     tokio::pin!(stop);
     let mut signalled = false;
@@ -112,7 +111,7 @@ pub async fn consume(
     let mut hints = match args.json {
         true => Some(rules(&args.dashboard)?)
             .filter(|r| !r.is_empty())
-            .map(|r| (crate::dashboard::Bindings::new(r), Default::default())),
+            .map(|r| (observe::binding::Bindings::new(r), Default::default())),
         false => None,
     };
 
@@ -238,14 +237,14 @@ fn handle(
     label: Option<&str>,
     out: &mut impl Write,
     seen: &mut u64,
-    hints: &mut Option<(crate::dashboard::Bindings, crate::dashboard::hints::Hints)>,
+    hints: &mut Option<(observe::binding::Bindings, observe::hints::Hints)>,
 ) -> io::Result<Option<End>> {
     if let Item::Event(ev) = item {
         if args.summary {
             // Counted by the caller; nothing per event.
         } else if args.json {
             let latency = args.ts_field.as_ref().and_then(|p| {
-                crate::latency::latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
+                observe::latency::latency_ms(&ev.data().as_value(), p.pointer(), ev.received_at)
             });
             let hint = hints.as_mut().and_then(|(bindings, hints)| {
                 let unbound = ev.is_application()
@@ -276,7 +275,7 @@ fn handle(
     }
     Ok(match item {
         // The dashboard's exit status follows the same rule.
-        Item::State(change) => crate::dashboard::connection::refusal(change).map(|why| {
+        Item::State(change) => tui::dashboard::connection::refusal(change).map(|why| {
             let why = match label {
                 Some(l) => {
                     why.replacen("connection ", &format!("connection {} ", safe_label(l)), 1)
@@ -290,7 +289,7 @@ fn handle(
             status: SubscriptionStatus::Failed(f),
         } if args.fail_fast && f.auth => Some(End::Fail(
             EXIT_AUTH,
-            crate::safe_text::terminal_safe(&format!(
+            protocol::safe_text::terminal_safe(&format!(
                 "subscription to {channel} failed: {}",
                 f.message
             ))
@@ -324,16 +323,16 @@ fn report_status(args: &FrontPlan, item: &Item, label: Option<&str>) {
 
 /// A label on a terminal: a profile's name is the user's, but a recording's is anyone's.
 fn safe_label(label: &str) -> std::borrow::Cow<'_, str> {
-    crate::safe_text::terminal_safe(label)
+    protocol::safe_text::terminal_safe(label)
 }
 
 /// The `--bind` rules, then the bindings file's.
-fn rules(d: &crate::cli::plan::DashboardPlan) -> anyhow::Result<Vec<crate::dashboard::Binding>> {
+fn rules(d: &crate::cli::plan::DashboardPlan) -> anyhow::Result<Vec<observe::binding::Binding>> {
     let mut rules = d.bindings.clone();
     if let Some(path) = &d.bindings_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        rules.extend(crate::dashboard::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
+        rules.extend(observe::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
     }
     Ok(rules)
 }
@@ -343,10 +342,11 @@ pub async fn dashboard(
     front: FrontPlan,
     clients: Vec<client::Client>,
     items: FeedRx,
-    publishers: Vec<Option<crate::publish::Publisher>>,
+    publishers: Vec<Option<client::publish::Publisher>>,
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
-    use crate::dashboard::{Bindings, State, terminal};
+    use observe::binding::Bindings;
+    use tui::dashboard::{State, terminal};
     let options = front.dashboard_options();
     let (expect, bell) = (
         super::expectations::Alarm::evaluator(&front, &labels)?,
@@ -355,11 +355,11 @@ pub async fn dashboard(
     let rules = rules(&front.dashboard)?;
     let d = front.dashboard;
     let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
-    state.connections = crate::dashboard::connections::Connections::new(labels);
+    state.connections = tui::dashboard::connections::Connections::new(labels);
     state.banner = d.banner;
     if let Some(eval) = expect {
         let now = std::time::Instant::now();
-        state.alerts = crate::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
+        state.alerts = tui::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
     }
     // The trigger form sends through the connection of the line it was opened on.
     let senders = terminal::Senders {

@@ -19,15 +19,15 @@ use tokio::net::TcpListener;
 
 use super::webhooks_screen::{self, ScreenFeed};
 use crate::cli::webhooks::WebhooksPlan;
-use crate::client::{FeedRx, Item};
-use crate::output::webhook_items;
-use crate::output::webhook_queue::{self, Ended, Out, Queue, Writer};
-use crate::output::webhooks::{Received, duration_text, render};
-use crate::protocol::webhook::check::{AppSecret, check};
-use crate::protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
-use crate::safe_text::terminal_safe;
-use crate::server::App;
-use crate::server::limits::{Limits, Slot, Slots};
+use client::{FeedRx, Item};
+use observe::output::webhook_items;
+use observe::output::webhook_queue::{self, Ended, Out, Queue, Writer};
+use observe::output::webhooks::{Received, duration_text, render};
+use protocol::safe_text::terminal_safe;
+use protocol::webhook::check::{AppSecret, check};
+use protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
+use server::App;
+use server::limits::{Limits, Slot, Slots};
 
 /// Longest app key shown (Pusher's are 20 characters).
 const MAX_KEY_SHOWN: usize = 64;
@@ -141,9 +141,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     });
     let router = Router::new().fallback(receive).with_state(receiver);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(crate::server::listen::serve(
-        listener, router, limits, stopped,
-    ));
+    let task = tokio::spawn(server::listen::serve(listener, router, limits, stopped));
     eprintln!("tickertape: receiving webhooks on {url}");
     let (dashboard, ended, dropped) = match output {
         Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),

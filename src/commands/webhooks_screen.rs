@@ -1,5 +1,5 @@
 //! `tickertape webhooks` on a terminal: the received webhooks in the dashboard. Each request
-//! becomes items (see [`crate::output::webhook_items`]) on a feed bounded in items and in
+//! becomes items (see [`observe::output::webhook_items`]) on a feed bounded in items and in
 //! bytes (`--max-queue`); what does not fit is counted, shown in the status bar as dropped,
 //! and said on stderr at the end. The requests are answered all the same.
 
@@ -11,19 +11,19 @@ use std::time::Duration;
 
 use crate::cli::plan::{DashboardPlan, FrontPlan};
 use crate::cli::webhooks::WebhooksPlan;
-use crate::client::{self, FeedRx, FeedTx, Item, Labels};
-use crate::dashboard::keys::Keymap;
+use client::{self, FeedRx, FeedTx, Item, Labels};
+use tui::dashboard::keys::Keymap;
 
 /// The dashboard's end of the receiver: items go in without waiting, or are counted.
 #[derive(Clone)]
-pub struct ScreenFeed {
+pub(super) struct ScreenFeed {
     tx: FeedTx,
     dropped: Arc<AtomicU64>,
 }
 
 impl ScreenFeed {
     /// A feed of at most `max_bytes` (and [`client::DEFAULT_QUEUE_ITEMS`] items).
-    pub fn new(max_bytes: usize) -> (ScreenFeed, FeedRx) {
+    pub(super) fn new(max_bytes: usize) -> (ScreenFeed, FeedRx) {
         let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, max_bytes);
         let feed = ScreenFeed {
             tx,
@@ -33,7 +33,7 @@ impl ScreenFeed {
     }
 
     /// Hands the items on; those that do not fit are counted, never waited for.
-    pub fn send(&self, items: Vec<Item>) {
+    pub(super) fn send(&self, items: Vec<Item>) {
         for item in items {
             if self.tx.try_send(item).is_err() {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -41,14 +41,14 @@ impl ScreenFeed {
         }
     }
 
-    pub fn dropped(&self) -> u64 {
+    pub(super) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 }
 
 /// The dashboard's settings for webhooks: no bindings, so every webhook event is a log line;
 /// `--count` and `--timeout` end it as they end `watch`.
-pub fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
+pub(super) fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
     FrontPlan {
         count: plan.count,
         timeout: plan.timeout,
@@ -67,7 +67,11 @@ pub fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
 
 /// Runs the dashboard until `q`, `--count` or `--timeout`. Drops are reported to it once a
 /// second, and on stderr once the screen is gone.
-pub async fn show(front: FrontPlan, items: FeedRx, feed: ScreenFeed) -> anyhow::Result<ExitCode> {
+pub(super) async fn show(
+    front: FrontPlan,
+    items: FeedRx,
+    feed: ScreenFeed,
+) -> anyhow::Result<ExitCode> {
     let reporter = {
         let feed = feed.clone();
         tokio::spawn(async move {

@@ -14,11 +14,11 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_tickertape");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tickertape");
 
 /// `tickertape` with a clean environment, its config home at `home`, stdin closed and both
 /// outputs piped.
-pub fn command_in(home: &Path) -> Command {
+pub(crate) fn command_in(home: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     for (name, _) in std::env::vars() {
         if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
@@ -36,7 +36,7 @@ pub fn command_in(home: &Path) -> Command {
 }
 
 /// A fresh config home under the temp dir, with `config` as its tickertape/config.toml.
-pub fn home_with_config(name: &str, config: &str) -> std::path::PathBuf {
+pub(crate) fn home_with_config(name: &str, config: &str) -> std::path::PathBuf {
     let home = std::env::temp_dir().join(format!("tickertape-test-{}-{name}", std::process::id()));
     let dir = home.join("tickertape");
     std::fs::create_dir_all(&dir).expect("create the config home");
@@ -45,12 +45,12 @@ pub fn home_with_config(name: &str, config: &str) -> std::path::PathBuf {
 }
 
 /// `tickertape` with a clean environment and no config file at all.
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     command_in(&std::env::temp_dir().join("tickertape-test-no-config"))
 }
 
 /// Fails the test when a process's stderr shows a panic.
-pub fn assert_no_panic(stderr: &str) {
+pub(crate) fn assert_no_panic(stderr: &str) {
     assert!(
         !stderr.contains("panicked"),
         "the process panicked; its stderr:\n{stderr}"
@@ -59,7 +59,7 @@ pub fn assert_no_panic(stderr: &str) {
 
 /// A running `tickertape`. Its stderr is read by a thread of its own, kept whole for the
 /// panic check, and handed to the test line by line.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     /// Every byte of stderr, as written.
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -70,7 +70,7 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn spawn(cmd: &mut Command) -> Proc {
+    pub(crate) fn spawn(cmd: &mut Command) -> Proc {
         let mut child = cmd.spawn().expect("start tickertape");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, lines) = mpsc::unbounded_channel();
@@ -116,22 +116,22 @@ impl Proc {
     /// Stops reading stderr: once the pipe's buffer (and the reader's) is full, the
     /// process's writes to stderr block, as with a terminal that is not read. At most the
     /// read in progress completes.
-    pub fn pause_stderr(&self) {
+    pub(crate) fn pause_stderr(&self) {
         *self.paused.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
     }
 
     /// Reads stderr again.
-    pub fn resume_stderr(&self) {
+    pub(crate) fn resume_stderr(&self) {
         *self.paused.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
         self.paused.1.notify_all();
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id().expect("running")
     }
 
     /// The process's peak resident set so far, in bytes (Linux's `VmHWM`).
-    pub fn peak_rss(&self) -> u64 {
+    pub(crate) fn peak_rss(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("read /proc/PID/status");
         let kb: u64 = status
@@ -143,7 +143,7 @@ impl Proc {
     }
 
     /// The next line of stderr, or `None` at its end; panics after `within`.
-    pub async fn stderr_line(&mut self, within: Duration) -> Option<String> {
+    pub(crate) async fn stderr_line(&mut self, within: Duration) -> Option<String> {
         tokio::time::timeout(within, self.lines.recv())
             .await
             .expect("no stderr line in time")
@@ -151,7 +151,7 @@ impl Proc {
 
     /// Reads stderr lines (10 s at most) until one holds `marker` followed by an address,
     /// with `suffix` after it trimmed: `tickertape: metrics on http://ADDR/metrics`.
-    pub async fn stderr_addr(&mut self, marker: &str, suffix: &str) -> std::net::SocketAddr {
+    pub(crate) async fn stderr_addr(&mut self, marker: &str, suffix: &str) -> std::net::SocketAddr {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -169,22 +169,22 @@ impl Proc {
     }
 
     /// Hands stderr's lines to the caller (they are still kept for the panic check).
-    pub fn take_stderr_lines(&mut self) -> mpsc::UnboundedReceiver<String> {
+    pub(crate) fn take_stderr_lines(&mut self) -> mpsc::UnboundedReceiver<String> {
         std::mem::replace(&mut self.lines, mpsc::unbounded_channel().1)
     }
 
     /// Everything on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr_bytes()).into_owned()
     }
 
     /// Everything on stderr so far, byte for byte (for checks of what reaches a terminal).
-    pub fn stderr_bytes(&self) -> Vec<u8> {
+    pub(crate) fn stderr_bytes(&self) -> Vec<u8> {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Waits for the exit (panics after `within`), then checks stderr for a panic.
-    pub async fn wait(&mut self, within: Duration) -> ExitStatus {
+    pub(crate) async fn wait(&mut self, within: Duration) -> ExitStatus {
         let status = tokio::time::timeout(within, self.child.wait())
             .await
             .expect("tickertape did not exit in time")
@@ -194,7 +194,7 @@ impl Proc {
     }
 
     /// Reads stdout to the end and waits for the exit: (exit code, stdout, stderr).
-    pub async fn finish(mut self, within: Duration) -> (i32, String, String) {
+    pub(crate) async fn finish(mut self, within: Duration) -> (i32, String, String) {
         let mut stdout = String::new();
         if let Some(mut out) = self.child.stdout.take() {
             tokio::time::timeout(within, out.read_to_string(&mut stdout))
@@ -207,7 +207,7 @@ impl Proc {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+    pub(crate) async fn terminate(&mut self, within: Duration) -> ExitStatus {
         signal(self.pid(), "-TERM");
         self.wait(within).await
     }
@@ -236,7 +236,7 @@ impl Drop for Proc {
 }
 
 /// Sends a signal to a process this test started.
-pub fn signal(pid: u32, sig: &str) {
+pub(crate) fn signal(pid: u32, sig: &str) {
     let _ = std::process::Command::new("kill")
         .args([sig, &pid.to_string()])
         .status();
@@ -244,13 +244,13 @@ pub fn signal(pid: u32, sig: &str) {
 
 /// A pipe that is full and that nobody reads, for a process's stdout: its first write blocks
 /// (it does not fail, because the reading end stays open until this is dropped).
-pub struct FullPipe {
+pub(crate) struct FullPipe {
     _reader: std::io::PipeReader,
     writer: std::io::PipeWriter,
 }
 
 impl FullPipe {
-    pub async fn new() -> FullPipe {
+    pub(crate) async fn new() -> FullPipe {
         let (reader, writer) = std::io::pipe().expect("a pipe");
         let mut filler = writer.try_clone().expect("a second write end");
         let written = Arc::new(AtomicUsize::new(0));
@@ -282,7 +282,7 @@ impl FullPipe {
     }
 
     /// The write end, for `Command::stdout`.
-    pub fn stdout(&self) -> Stdio {
+    pub(crate) fn stdout(&self) -> Stdio {
         Stdio::from(self.writer.try_clone().expect("a write end"))
     }
 }

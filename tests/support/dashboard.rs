@@ -3,18 +3,19 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{
+    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    SubscriptionStatus,
+};
+use observe::binding::Bindings;
+use protocol::Data;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tickertape::client::{
-    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
-    SubscriptionStatus,
-};
-use tickertape::dashboard::{Bindings, Options, State, view};
-use tickertape::protocol::Data;
+use tui::dashboard::{Options, State, view};
 
-pub fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
+pub(crate) fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
     Item::Event(ReceivedEvent::decoded(
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
         Some(channel.into()),
@@ -25,7 +26,7 @@ pub fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) ->
     ))
 }
 
-pub fn connected() -> Item {
+pub(crate) fn connected() -> Item {
     Item::State(StateChange {
         previous: ConnectionState::Connecting,
         current: ConnectionState::Connected,
@@ -37,7 +38,7 @@ pub fn connected() -> Item {
 }
 
 /// A connection state change to `current`, from `previous`, with a reason and a retry.
-pub fn state_change(
+pub(crate) fn state_change(
     previous: ConnectionState,
     current: ConnectionState,
     reason: Option<Reason>,
@@ -53,7 +54,7 @@ pub fn state_change(
     })
 }
 
-pub fn subscribed(channel: &str) -> Item {
+pub(crate) fn subscribed(channel: &str) -> Item {
     Item::Subscription {
         channel: channel.into(),
         status: SubscriptionStatus::Subscribed,
@@ -62,14 +63,14 @@ pub fn subscribed(channel: &str) -> Item {
 
 /// A fresh state whose own log lines (connection changes, notices) are stamped from a fixed
 /// epoch, so that screens with them are deterministic.
-pub fn state(options: Options, bindings: Bindings, t0: Instant) -> State {
+pub(crate) fn state(options: Options, bindings: Bindings, t0: Instant) -> State {
     let mut s = State::new(options, bindings, t0);
     s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     s
 }
 
 /// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
-pub fn demo_state(t0: Instant, options: Options) -> State {
+pub(crate) fn demo_state(t0: Instant, options: Options) -> State {
     let mut s = state(options, Bindings::seed(), t0);
     s.apply(connected(), t0);
     s.apply(subscribed("stock_ticker"), t0);
@@ -105,17 +106,17 @@ pub fn demo_state(t0: Instant, options: Options) -> State {
     s
 }
 
-pub fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
+pub(crate) fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| view::draw(f, state, now)).unwrap();
     terminal
 }
 
-pub fn key(c: char) -> KeyEvent {
+pub(crate) fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-pub fn type_text(s: &mut State, text: &str) {
+pub(crate) fn type_text(s: &mut State, text: &str) {
     for c in text.chars() {
         s.key(&key(c));
     }
@@ -126,11 +127,11 @@ pub fn type_text(s: &mut State, text: &str) {
 /// log with a selection, inspect (with latency), chart, help, the trigger form, typing a
 /// search, a paused view, presence members and counts, a disconnected status with a failed
 /// subscription, and a terminal too small. For checks that must hold on every screen.
-pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u16, u16))> {
-    use tickertape::client::MemberChange;
-    use tickertape::protocol::frame::Member;
+pub(crate) fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u16, u16))> {
+    use client::MemberChange;
+    use protocol::frame::Member;
     let options = Options {
-        ts_field: Some(tickertape::dashboard::binding::FieldPath::parse("ts").unwrap()),
+        ts_field: Some(observe::binding::FieldPath::parse("ts").unwrap()),
         ..options
     };
     let demo = || {
@@ -206,7 +207,7 @@ pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u
 
 /// A failed subscription to `private-orders` (with `message`), then the connection closed
 /// with 4100 and a retry in 4 s, 18 s after `t0`.
-pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
+pub(crate) fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
     s.apply(
         Item::Subscription {
             channel: "private-orders".into(),
@@ -237,9 +238,9 @@ pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
 
 /// The seed's binding with two connections, "eu" and "us": both quote ACME (at different
 /// prices), eu quotes GLOBEX too, and then us loses its server and waits to reconnect.
-pub fn two_connections(t0: Instant, options: Options) -> State {
-    use tickertape::client::Labels;
-    use tickertape::dashboard::connections::Connections;
+pub(crate) fn two_connections(t0: Instant, options: Options) -> State {
+    use client::Labels;
+    use tui::dashboard::connections::Connections;
     let mut s = state(options, Bindings::seed(), t0);
     s.connections = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
     for conn in [0, 1] {

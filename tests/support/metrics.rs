@@ -12,12 +12,12 @@ use tokio::net::TcpStream;
 use super::bin::Proc;
 
 /// Reads stderr lines until `tickertape: metrics on http://ADDR/metrics`; its address.
-pub async fn addr(proc: &mut Proc) -> SocketAddr {
+pub(crate) async fn addr(proc: &mut Proc) -> SocketAddr {
     proc.stderr_addr("metrics on http://", "/metrics").await
 }
 
 /// One HTTP/1.1 request with `Connection: close`: (status, head, body).
-pub async fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String, String) {
+pub(crate) async fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String, String) {
     let exchange = async {
         let mut tcp = TcpStream::connect(addr).await.expect("connect to metrics");
         let req = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
@@ -39,7 +39,7 @@ pub async fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String
 }
 
 /// `GET /metrics`: the page (status 200 and the text format's content type checked).
-pub async fn scrape(addr: SocketAddr) -> Page {
+pub(crate) async fn scrape(addr: SocketAddr) -> Page {
     let (status, head, body) = request(addr, "GET", "/metrics").await;
     assert_eq!(status, 200, "{head}\n\n{body}");
     assert!(
@@ -51,11 +51,11 @@ pub async fn scrape(addr: SocketAddr) -> Page {
 }
 
 /// A scraped page.
-pub struct Page(pub String);
+pub(crate) struct Page(pub String);
 
 impl Page {
     /// The value of one series, written as in the page: `name{a="b"}` or `name`.
-    pub fn value(&self, series: &str) -> Option<f64> {
+    pub(crate) fn value(&self, series: &str) -> Option<f64> {
         self.0
             .lines()
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
@@ -63,13 +63,13 @@ impl Page {
     }
 
     /// Panics unless the series is there; its value.
-    pub fn get(&self, series: &str) -> f64 {
+    pub(crate) fn get(&self, series: &str) -> f64 {
         self.value(series)
             .unwrap_or_else(|| panic!("no {series} in\n{}", self.0))
     }
 
     /// The metric families, from their `# TYPE` lines: (name, type).
-    pub fn families(&self) -> Vec<(String, String)> {
+    pub(crate) fn families(&self) -> Vec<(String, String)> {
         self.0
             .lines()
             .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -79,7 +79,7 @@ impl Page {
     }
 
     /// The samples of one family (its lines, labels and value).
-    pub fn samples(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn samples(&self, name: &str) -> Vec<&str> {
         self.0
             .lines()
             .filter(|l| {
@@ -90,7 +90,7 @@ impl Page {
     }
 
     /// Fails unless `promtool check metrics` accepts the page (lint warnings included).
-    pub fn promtool_check(&self) {
+    pub(crate) fn promtool_check(&self) {
         let child = Command::new("promtool")
             .args(["check", "metrics"])
             .stdin(Stdio::piped())
@@ -122,7 +122,11 @@ impl Page {
 }
 
 /// Scrapes until `done` holds (the binary counts asynchronously); panics after 5 s.
-pub async fn scrape_until(addr: SocketAddr, what: &str, done: impl Fn(&Page) -> bool) -> Page {
+pub(crate) async fn scrape_until(
+    addr: SocketAddr,
+    what: &str,
+    done: impl Fn(&Page) -> bool,
+) -> Page {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let page = scrape(addr).await;

@@ -1,18 +1,20 @@
 //! Test support: a scripted Pusher peer (a real WebSocket server on 127.0.0.1 that plays exact
 //! frame sequences), a one-shot HTTP auth endpoint, and helpers to read engine items.
 #![allow(dead_code)]
+// A test says on stderr what it skipped or what a failing pane printed.
+#![allow(clippy::print_stderr)]
 
-pub mod bin;
-pub mod dashboard;
-pub mod metrics;
-pub mod multi;
-pub mod node;
-pub mod scripted;
-pub mod server;
-pub mod tls;
-pub mod tmux;
-pub mod webhook_sink;
-pub mod webhooks;
+pub(crate) mod bin;
+pub(crate) mod dashboard;
+pub(crate) mod metrics;
+pub(crate) mod multi;
+pub(crate) mod node;
+pub(crate) mod scripted;
+pub(crate) mod server;
+pub(crate) mod tls;
+pub(crate) mod tmux;
+pub(crate) mod webhook_sink;
+pub(crate) mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,33 +29,33 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-use tickertape::client::{ClientConfig, Endpoint, FeedRx, Item};
-use tickertape::protocol::{ClientMessage, ServerMessage};
+use client::{ClientConfig, Endpoint, FeedRx, Item};
+use protocol::{ClientMessage, ServerMessage};
 
-pub const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 /// A scripted server: accepts WebSocket connections and hands each to the test.
-pub struct Peer {
+pub(crate) struct Peer {
     pub addr: SocketAddr,
     conns: mpsc::Receiver<Conn>,
     accept: JoinHandle<()>,
 }
 
-pub struct Conn {
+pub(crate) struct Conn {
     ws: WebSocketStream<TcpStream>,
     /// The request path and query the client used.
     pub path: String,
 }
 
 impl Peer {
-    pub async fn start() -> Peer {
+    pub(crate) async fn start() -> Peer {
         Peer::start_on(0).await
     }
 
     /// Binds a given port (to come back on the same address after a "restart").
     // The handshake callback's error type is tungstenite's, not ours to shrink.
     #[allow(clippy::result_large_err)]
-    pub async fn start_on(port: u16) -> Peer {
+    pub(crate) async fn start_on(port: u16) -> Peer {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind loopback");
@@ -82,7 +84,7 @@ impl Peer {
     }
 
     /// The next client connection.
-    pub async fn conn(&mut self) -> Conn {
+    pub(crate) async fn conn(&mut self) -> Conn {
         tokio::time::timeout(WAIT, self.conns.recv())
             .await
             .expect("no connection in time")
@@ -90,7 +92,7 @@ impl Peer {
     }
 
     /// A connection within `within`, if any.
-    pub async fn try_conn(&mut self, within: Duration) -> Option<Conn> {
+    pub(crate) async fn try_conn(&mut self, within: Duration) -> Option<Conn> {
         tokio::time::timeout(within, self.conns.recv())
             .await
             .ok()
@@ -98,19 +100,19 @@ impl Peer {
     }
 
     /// Stops listening (connections already handed out stay with the test).
-    pub fn stop(self) -> u16 {
+    pub(crate) fn stop(self) -> u16 {
         self.accept.abort();
         self.addr.port()
     }
 
-    pub fn config(&self) -> ClientConfig {
+    pub(crate) fn config(&self) -> ClientConfig {
         loopback_config(self.addr.port(), "app-key")
     }
 }
 
 /// A client configuration for a server on 127.0.0.1:`port`, with `key` and a 2 s connect
 /// deadline.
-pub fn loopback_config(port: u16, key: &str) -> ClientConfig {
+pub(crate) fn loopback_config(port: u16, key: &str) -> ClientConfig {
     let mut cfg = ClientConfig::new(
         key,
         Endpoint {
@@ -125,7 +127,7 @@ pub fn loopback_config(port: u16, key: &str) -> ClientConfig {
 }
 
 impl Conn {
-    pub async fn send(&mut self, text: &str) {
+    pub(crate) async fn send(&mut self, text: &str) {
         self.ws
             .send(Message::text(text.to_owned()))
             .await
@@ -133,20 +135,20 @@ impl Conn {
     }
 
     /// Sends a binary frame (bytes that need not be UTF-8).
-    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+    pub(crate) async fn send_binary(&mut self, bytes: Vec<u8>) {
         let _ = self.ws.send(Message::binary(bytes)).await;
     }
 
     /// Sends if the client is still there; false once it is gone.
-    pub async fn try_send(&mut self, text: &str) -> bool {
+    pub(crate) async fn try_send(&mut self, text: &str) -> bool {
         self.ws.send(Message::text(text.to_owned())).await.is_ok()
     }
 
-    pub async fn send_msg(&mut self, msg: &ServerMessage) {
+    pub(crate) async fn send_msg(&mut self, msg: &ServerMessage) {
         self.send(&msg.encode()).await;
     }
 
-    pub async fn establish(&mut self, socket_id: &str, activity_timeout: u64) {
+    pub(crate) async fn establish(&mut self, socket_id: &str, activity_timeout: u64) {
         self.send_msg(&ServerMessage::ConnectionEstablished {
             socket_id: socket_id.into(),
             activity_timeout: Some(activity_timeout),
@@ -155,7 +157,7 @@ impl Conn {
     }
 
     /// The next text frame from the client; `None` when it closed.
-    pub async fn recv_text(&mut self) -> Option<String> {
+    pub(crate) async fn recv_text(&mut self) -> Option<String> {
         loop {
             let frame = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -168,14 +170,14 @@ impl Conn {
         }
     }
 
-    pub async fn recv(&mut self) -> ClientMessage {
+    pub(crate) async fn recv(&mut self) -> ClientMessage {
         let text = self.recv_text().await.expect("client closed");
         ClientMessage::decode(&text)
             .unwrap_or_else(|e| panic!("client sent a bad frame {text}: {e}"))
     }
 
     /// The next `pusher:subscribe`: (channel, auth, channel_data).
-    pub async fn expect_subscribe(&mut self) -> (String, Option<String>, Option<String>) {
+    pub(crate) async fn expect_subscribe(&mut self) -> (String, Option<String>, Option<String>) {
         match self.recv().await {
             ClientMessage::Subscribe {
                 channel,
@@ -186,7 +188,7 @@ impl Conn {
         }
     }
 
-    pub async fn succeed(&mut self, channel: &str) {
+    pub(crate) async fn succeed(&mut self, channel: &str) {
         self.send_msg(&ServerMessage::SubscriptionSucceeded {
             channel: channel.into(),
             presence: None,
@@ -195,12 +197,12 @@ impl Conn {
     }
 
     /// Sends a WebSocket ping; false once the client is gone.
-    pub async fn ping(&mut self) -> bool {
+    pub(crate) async fn ping(&mut self) -> bool {
         self.ws.send(Message::Ping(Vec::new().into())).await.is_ok()
     }
 
     /// Sends a close frame and nothing else: what comes back is for the test to read.
-    pub async fn send_close(&mut self, code: u16, reason: &str) {
+    pub(crate) async fn send_close(&mut self, code: u16, reason: &str) {
         let _ = self
             .ws
             .send(Message::Close(Some(CloseFrame {
@@ -210,7 +212,7 @@ impl Conn {
             .await;
     }
 
-    pub async fn close(&mut self, code: u16, reason: &str) {
+    pub(crate) async fn close(&mut self, code: u16, reason: &str) {
         let _ = self
             .ws
             .send(Message::Close(Some(CloseFrame {
@@ -226,7 +228,7 @@ impl Conn {
     }
 
     /// Reads until the client closes; the close code it sent, if any.
-    pub async fn close_code(&mut self) -> Option<u16> {
+    pub(crate) async fn close_code(&mut self) -> Option<u16> {
         let read = async {
             while let Some(Ok(m)) = self.ws.next().await {
                 if let Message::Close(frame) = m {
@@ -239,7 +241,7 @@ impl Conn {
     }
 
     /// Everything the client sends within `d`.
-    pub async fn collect_for(&mut self, d: Duration) -> Vec<String> {
+    pub(crate) async fn collect_for(&mut self, d: Duration) -> Vec<String> {
         let mut out = Vec::new();
         let _ = tokio::time::timeout(d, async {
             while let Some(Ok(m)) = self.ws.next().await {
@@ -254,7 +256,7 @@ impl Conn {
 }
 
 /// The next item, or a panic naming what was awaited.
-pub async fn next_item(rx: &mut FeedRx) -> Item {
+pub(crate) async fn next_item(rx: &mut FeedRx) -> Item {
     tokio::time::timeout(WAIT, rx.recv())
         .await
         .expect("no item in time")
@@ -262,7 +264,7 @@ pub async fn next_item(rx: &mut FeedRx) -> Item {
 }
 
 /// Skips items until one matches; returns it.
-pub async fn wait_for(rx: &mut FeedRx, what: &str, pred: impl Fn(&Item) -> bool) -> Item {
+pub(crate) async fn wait_for(rx: &mut FeedRx, what: &str, pred: impl Fn(&Item) -> bool) -> Item {
     let found = tokio::time::timeout(WAIT, async {
         while let Some(item) = rx.recv().await {
             if pred(&item) {
@@ -281,7 +283,7 @@ pub async fn wait_for(rx: &mut FeedRx, what: &str, pred: impl Fn(&Item) -> bool)
 
 /// A one-request-at-a-time HTTP endpoint: each request gets the next scripted answer.
 /// Returns its URL and a receiver of the raw requests it saw.
-pub async fn http_endpoint(answers: Vec<(u16, String)>) -> (String, mpsc::Receiver<String>) {
+pub(crate) async fn http_endpoint(answers: Vec<(u16, String)>) -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/pusher/auth", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel(16);

@@ -10,12 +10,12 @@ use tokio::sync::mpsc;
 use super::server::{KEY, SECRET, Server};
 
 /// The app every test server has: `--key`, `--secret`, `--app-id`.
-pub fn creds() -> [&'static str; 6] {
+pub(crate) fn creds() -> [&'static str; 6] {
     ["--key", KEY, "--secret", SECRET, "--app-id", "1"]
 }
 
 /// `--node NAME=ws://…` for each named server.
-pub fn named_nodes(nodes: &[(&str, &Server)]) -> Vec<String> {
+pub(crate) fn named_nodes(nodes: &[(&str, &Server)]) -> Vec<String> {
     nodes
         .iter()
         .flat_map(|(name, server)| ["--node".to_owned(), format!("{name}={}", server.node())])
@@ -23,13 +23,13 @@ pub fn named_nodes(nodes: &[(&str, &Server)]) -> Vec<String> {
 }
 
 /// A loopback port free a moment ago.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     taken.local_addr().expect("its address").port()
 }
 
 /// Reads stderr lines (5 s at most) until one is a JSON object that `matches`; returns it.
-pub async fn json_line_where(
+pub(crate) async fn json_line_where(
     lines: &mut mpsc::UnboundedReceiver<String>,
     what: &str,
     matches: impl Fn(&Value) -> bool,

@@ -14,14 +14,14 @@ fn interop_dir() -> PathBuf {
 }
 
 /// A running Node script, read line by line from its stdout.
-pub struct Script {
+pub(crate) struct Script {
     child: Child,
     lines: Lines<BufReader<ChildStdout>>,
 }
 
 impl Script {
     /// `node tests/interop/NAME`, or `None` (after saying why) when the SDKs are not installed.
-    pub fn start(name: &str) -> Option<Script> {
+    pub(crate) fn start(name: &str) -> Option<Script> {
         let dir = interop_dir();
         if !dir.join("node_modules/pusher").is_dir() {
             assert!(
@@ -48,7 +48,7 @@ impl Script {
     }
 
     /// The next line the script printed; panics after 10 s or at its end.
-    pub async fn line(&mut self) -> String {
+    pub(crate) async fn line(&mut self) -> String {
         tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
             .await
             .expect("the node script printed nothing in time")
@@ -56,7 +56,7 @@ impl Script {
             .expect("the node script ended")
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }

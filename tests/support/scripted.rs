@@ -4,7 +4,7 @@ use super::{Conn, Peer};
 
 /// The next connection, established (socket 10.20) and with its subscription to `channel`
 /// checked and accepted.
-pub async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
+pub(crate) async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
     let mut conn = peer.conn().await;
     conn.establish("10.20", 120).await;
     assert_eq!(conn.expect_subscribe().await.0, channel);
@@ -13,7 +13,7 @@ pub async fn subscribed(peer: &mut Peer, channel: &str) -> Conn {
 }
 
 /// Sends `pusher:signin_success` for user `id`, as a server does after a good `pusher:signin`.
-pub async fn signin_success(conn: &mut Conn, id: &str) {
+pub(crate) async fn signin_success(conn: &mut Conn, id: &str) {
     let user_data = serde_json::json!({ "id": id }).to_string();
     let data = serde_json::json!({ "user_data": user_data }).to_string();
     conn.send(&serde_json::json!({ "event": "pusher:signin_success", "data": data }).to_string())
@@ -21,7 +21,7 @@ pub async fn signin_success(conn: &mut Conn, id: &str) {
 }
 
 /// How many of `frames` (client frames as text) are `pusher:subscribe` to a user channel.
-pub fn user_channel_subscribes(frames: &[String]) -> usize {
+pub(crate) fn user_channel_subscribes(frames: &[String]) -> usize {
     frames
         .iter()
         .filter(|f| f.contains("pusher:subscribe") && f.contains("#server-to-user-"))

@@ -9,30 +9,30 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use tickertape::client::Secret;
-use tickertape::protocol::{ClientMessage, ServerMessage, signature};
-use tickertape::publish::RestClient;
+use client::publish::RestClient;
+use protocol::Secret;
+use protocol::{ClientMessage, ServerMessage, signature};
 
 use super::bin::{self, Proc};
 
-pub const KEY: &str = "app-key";
-pub const SECRET: &str = "app-secret";
+pub(crate) const KEY: &str = "app-key";
+pub(crate) const SECRET: &str = "app-secret";
 
-pub struct Server {
+pub(crate) struct Server {
     pub addr: SocketAddr,
     pub proc: Proc,
 }
 
 impl Server {
     /// `tickertape serve` with app 1:app-key:app-secret and any extra flags.
-    pub async fn start(extra: &[&str]) -> Server {
+    pub(crate) async fn start(extra: &[&str]) -> Server {
         let mut args = vec!["--listen", "127.0.0.1:0", "--app", "1:app-key:app-secret"];
         args.extend_from_slice(extra);
         Server::start_with(&args, &[]).await
     }
 
     /// `tickertape serve ARGS` with extra environment variables.
-    pub async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
+    pub(crate) async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut cmd = bin::command();
         cmd.arg("serve")
             .args(args)
@@ -53,12 +53,12 @@ impl Server {
     }
 
     /// Everything the server printed on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.proc.stderr()
     }
 
     /// Waits (at most 5 s) for a line of stderr that `matches`, and returns it.
-    pub async fn stderr_line_where(&self, matches: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn stderr_line_where(&self, matches: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(line) = self.stderr().lines().find(|l| matches(l)) {
@@ -73,7 +73,7 @@ impl Server {
         }
     }
 
-    pub fn rest(&self) -> RestClient {
+    pub(crate) fn rest(&self) -> RestClient {
         RestClient::new(
             format!("http://{}", self.addr),
             "1",
@@ -83,13 +83,17 @@ impl Server {
     }
 
     /// This server as `probe --node` and `watch --node` name it: `ws://127.0.0.1:PORT`.
-    pub fn node(&self) -> String {
+    pub(crate) fn node(&self) -> String {
         format!("ws://{}", self.addr)
     }
 
     /// `tickertape probe` through `nodes` (`--node` each), with this app's key, id and
     /// `secret`, and any extra flags.
-    pub fn probe(nodes: &[&Server], secret: &str, extra: &[&str]) -> tokio::process::Command {
+    pub(crate) fn probe(
+        nodes: &[&Server],
+        secret: &str,
+        extra: &[&str],
+    ) -> tokio::process::Command {
         let mut cmd = bin::command();
         cmd.arg("probe")
             .args(["--key", KEY, "--app-id", "1", "--secret", secret]);
@@ -101,7 +105,7 @@ impl Server {
     }
 
     /// This server's `[profiles.NAME]` table for a config file, with its app's credentials.
-    pub fn profile(&self, name: &str) -> String {
+    pub(crate) fn profile(&self, name: &str) -> String {
         format!(
             "[profiles.{name}]\nhost = \"127.0.0.1\"\nport = {}\nkey = \"{KEY}\"\nsecret = \"{SECRET}\"\napp_id = \"1\"\n",
             self.addr.port()
@@ -109,24 +113,24 @@ impl Server {
     }
 
     /// Publishes one event on `channel` through the REST API.
-    pub async fn publish(&self, channel: &str, event: &str, data: &str) {
+    pub(crate) async fn publish(&self, channel: &str, event: &str, data: &str) {
         self.rest()
             .trigger(&[channel.to_owned()], event, data, None, None)
             .await
             .expect("publish");
     }
 
-    pub fn url(&self, query: &str) -> String {
+    pub(crate) fn url(&self, query: &str) -> String {
         format!("ws://{}/app/{KEY}?{query}", self.addr)
     }
 
     /// A raw WebSocket client, past the handshake: (socket, socket_id).
-    pub async fn raw(&self) -> (Raw, String) {
+    pub(crate) async fn raw(&self) -> (Raw, String) {
         self.raw_for(KEY).await
     }
 
     /// A raw WebSocket client of the app whose key is `key`, past the handshake.
-    pub async fn raw_for(&self, key: &str) -> (Raw, String) {
+    pub(crate) async fn raw_for(&self, key: &str) -> (Raw, String) {
         let url = format!(
             "ws://{}/app/{key}?protocol=7&client=test&version=1",
             self.addr
@@ -140,7 +144,7 @@ impl Server {
     }
 
     /// A raw socket subscribed to `channel` (private and presence ones signed).
-    pub async fn subscriber(&self, channel: &str) -> Raw {
+    pub(crate) async fn subscriber(&self, channel: &str) -> Raw {
         let (mut raw, id) = self.raw().await;
         let data = channel
             .starts_with("presence-")
@@ -152,12 +156,12 @@ impl Server {
     }
 
     /// A client configuration for this server, with `key` (a wrong one, to be refused).
-    pub fn client_config(&self, key: &str) -> tickertape::client::ClientConfig {
+    pub(crate) fn client_config(&self, key: &str) -> client::ClientConfig {
         super::loopback_config(self.addr.port(), key)
     }
 
     /// `tickertape SUBCOMMAND ARGS` aimed at this server, with its app's key, secret and id.
-    pub fn command(&self, subcommand: &str, args: &[&str]) -> tokio::process::Command {
+    pub(crate) fn command(&self, subcommand: &str, args: &[&str]) -> tokio::process::Command {
         let port = self.addr.port().to_string();
         let mut cmd = bin::command();
         cmd.arg(subcommand).args(args).args([
@@ -176,7 +180,7 @@ impl Server {
     }
 
     /// Waits (at most 5 s) until `channel` has `n` subscriptions, as the REST API counts them.
-    pub async fn wait_subscribers(&self, channel: &str, n: u64) {
+    pub(crate) async fn wait_subscribers(&self, channel: &str, n: u64) {
         let rest = self.rest();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
@@ -196,18 +200,18 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the process to end (and checks it did not panic).
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) async fn terminate(mut self) -> std::process::ExitStatus {
         self.proc.terminate(Duration::from_secs(10)).await
     }
 }
 
 /// Publishes `batches` batches of 10 events of `size` bytes each on `channel` (events `e0`,
 /// `e1`, … in order), for tests of slow and vanishing subscribers.
-pub async fn flood(rest: &RestClient, channel: &str, batches: usize, size: usize) {
+pub(crate) async fn flood(rest: &RestClient, channel: &str, batches: usize, size: usize) {
     let data = "x".repeat(size);
     for b in 0..batches {
         let batch: Vec<_> = (0..10)
-            .map(|i| tickertape::publish::BatchEvent {
+            .map(|i| client::publish::BatchEvent {
                 channel: channel.into(),
                 name: format!("e{}", b * 10 + i),
                 data: data.clone(),
@@ -219,21 +223,21 @@ pub async fn flood(rest: &RestClient, channel: &str, batches: usize, size: usize
 }
 
 /// A raw WebSocket client that speaks frames.
-pub struct Raw {
+pub(crate) struct Raw {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Raw {
-    pub async fn send(&mut self, msg: &ClientMessage) {
+    pub(crate) async fn send(&mut self, msg: &ClientMessage) {
         self.ws.send(Message::text(msg.encode())).await.unwrap();
     }
 
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::text(text.to_owned())).await.unwrap();
     }
 
     /// The next text frame, decoded. Panics after 5 s.
-    pub async fn recv(&mut self) -> ServerMessage {
+    pub(crate) async fn recv(&mut self) -> ServerMessage {
         loop {
             let frame = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
                 .await
@@ -247,7 +251,7 @@ impl Raw {
     }
 
     /// Whether anything arrives within `d` (for "never echoed" checks).
-    pub async fn quiet_for(&mut self, d: Duration) -> bool {
+    pub(crate) async fn quiet_for(&mut self, d: Duration) -> bool {
         !matches!(
             tokio::time::timeout(d, self.ws.next()).await,
             Ok(Some(Ok(Message::Text(_))))
@@ -255,7 +259,7 @@ impl Raw {
     }
 
     /// Reads until the close frame: its code.
-    pub async fn close_code(&mut self) -> Option<u16> {
+    pub(crate) async fn close_code(&mut self) -> Option<u16> {
         let read = async {
             while let Some(msg) = self.ws.next().await {
                 match msg {
@@ -272,7 +276,7 @@ impl Raw {
             .flatten()
     }
 
-    pub async fn subscribe(
+    pub(crate) async fn subscribe(
         &mut self,
         socket_id: &str,
         channel: &str,
@@ -294,7 +298,7 @@ impl Raw {
 
 /// Publishes `event` on `channel` every `every` until the handle is aborted (or dropped with
 /// the runtime): a steady publisher for expectation tests.
-pub fn publish_every(
+pub(crate) fn publish_every(
     rest: RestClient,
     channel: &str,
     event: &str,

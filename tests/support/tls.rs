@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A private CA (`ca`) and a certificate it signed for 127.0.0.1 (`cert`, `key`).
-pub struct Pki {
+pub(crate) struct Pki {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
@@ -32,7 +32,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 impl Pki {
     /// Makes the CA and the server certificate in `dir` (valid for two days).
-    pub fn generate(dir: &Path) -> Pki {
+    pub(crate) fn generate(dir: &Path) -> Pki {
         std::fs::create_dir_all(dir).unwrap();
         let ec = [
             "-newkey",
@@ -105,13 +105,13 @@ impl Pki {
 
 /// A TLS front on 127.0.0.1 for `upstream`: each connection's TLS is ended here and the
 /// plain bytes go to `upstream`. `attempts` counts the TCP connections it accepted.
-pub struct TlsFront {
+pub(crate) struct TlsFront {
     pub addr: SocketAddr,
     pub attempts: Arc<AtomicUsize>,
 }
 
 impl TlsFront {
-    pub async fn start(pki: &Pki, upstream: SocketAddr) -> TlsFront {
+    pub(crate) async fn start(pki: &Pki, upstream: SocketAddr) -> TlsFront {
         let certs = CertificateDer::pem_file_iter(&pki.cert)
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
@@ -148,7 +148,7 @@ impl TlsFront {
         TlsFront { addr, attempts }
     }
 
-    pub fn attempts(&self) -> usize {
+    pub(crate) fn attempts(&self) -> usize {
         self.attempts.load(Ordering::SeqCst)
     }
 }

@@ -10,13 +10,13 @@ use super::bin;
 
 /// A tmux session running a command whose stderr goes to a file: that file is checked for a
 /// panic when the session ends.
-pub struct Tmux {
+pub(crate) struct Tmux {
     session: String,
     stderr: PathBuf,
 }
 
 impl Tmux {
-    pub fn start(command: &str, stderr: &Path) -> Tmux {
+    pub(crate) fn start(command: &str, stderr: &Path) -> Tmux {
         static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let session = format!("tickertape-test-{}-{n}", std::process::id());
@@ -48,11 +48,11 @@ impl Tmux {
     }
 
     /// What the program in the pane wrote on stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
-    pub fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
@@ -61,7 +61,7 @@ impl Tmux {
     }
 
     /// The screen with the lines scrolled off above it (the alternate screen keeps none).
-    pub fn history(&self) -> String {
+    pub(crate) fn history(&self) -> String {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
             .output()
@@ -69,7 +69,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    pub fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
             Command::new("tmux")
                 .args(["send-keys", "-t", &self.session, k])
@@ -78,7 +78,7 @@ impl Tmux {
         }
     }
 
-    pub fn pane(&self, format: &str) -> String {
+    pub(crate) fn pane(&self, format: &str) -> String {
         let out = Command::new("tmux")
             .args(["display-message", "-p", "-t", &self.session, format])
             .output()
@@ -87,7 +87,7 @@ impl Tmux {
     }
 
     /// Waits until the screen satisfies `pred`; returns it.
-    pub fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let screen = self.screen();
@@ -122,7 +122,7 @@ impl Drop for Tmux {
 
 /// A fresh home for one test named `name`, with where the binary's stderr and the shell's
 /// record of its exit status go (both removed if a previous run left them).
-pub fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+pub(crate) fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let home = std::env::temp_dir().join(format!("tickertape-tmux-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let (stderr, status) = (home.join("stderr"), home.join("status"));
@@ -133,7 +133,7 @@ pub fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
 
 /// The environment `support::bin::command_in(home)` gives the binary, as an `env` command
 /// for a shell: the caller's PUSHER_* and TICKERTAPE_* removed, the config home set.
-pub fn clean_env(home: &Path) -> String {
+pub(crate) fn clean_env(home: &Path) -> String {
     let mut env = String::from("env");
     for (name, _) in std::env::vars() {
         if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
@@ -148,7 +148,7 @@ pub fn clean_env(home: &Path) -> String {
 }
 
 /// The exit status the shell wrote to `status_file` once the program quit (10 s at most).
-pub fn exit_status(tmux: &Tmux, status_file: &Path) -> String {
+pub(crate) fn exit_status(tmux: &Tmux, status_file: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(text) = std::fs::read_to_string(status_file)

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 /// How the sink answers one request.
 #[derive(Clone, Copy, Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     Status(u16),
     /// Reads the request and never answers.
     Never,
@@ -24,7 +24,7 @@ pub enum Answer {
 
 /// One request the sink received.
 #[derive(Clone, Debug)]
-pub struct Hook {
+pub(crate) struct Hook {
     pub path: String,
     /// Lowercase names.
     pub headers: HashMap<String, String>,
@@ -32,18 +32,18 @@ pub struct Hook {
 }
 
 impl Hook {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("the webhook's body is JSON")
     }
 
     /// The body's events.
-    pub fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         self.json()["events"]
             .as_array()
             .cloned()
@@ -51,7 +51,7 @@ impl Hook {
     }
 }
 
-pub struct Sink {
+pub(crate) struct Sink {
     pub addr: SocketAddr,
     hooks: mpsc::UnboundedReceiver<Hook>,
     answers: Arc<Mutex<VecDeque<Answer>>>,
@@ -66,12 +66,12 @@ impl Drop for Sink {
 
 impl Sink {
     /// A sink answering 200 to everything.
-    pub async fn start() -> Sink {
+    pub(crate) async fn start() -> Sink {
         Sink::scripted(Vec::new()).await
     }
 
     /// A sink answering these first (in order), then 200.
-    pub async fn scripted(answers: Vec<Answer>) -> Sink {
+    pub(crate) async fn scripted(answers: Vec<Answer>) -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -129,25 +129,25 @@ impl Sink {
     }
 
     /// A sink that never answers.
-    pub async fn never() -> Sink {
+    pub(crate) async fn never() -> Sink {
         let sink = Sink::scripted(Vec::new()).await;
         sink.always(Answer::Never);
         sink
     }
 
     /// Answers every next request this way.
-    pub fn always(&self, answer: Answer) {
+    pub(crate) fn always(&self, answer: Answer) {
         let mut a = self.answers.lock().unwrap();
         a.clear();
         a.extend(std::iter::repeat_n(answer, 100_000));
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/hook", self.addr)
     }
 
     /// The next request, within `within`.
-    pub async fn try_next(&mut self, within: Duration) -> Option<Hook> {
+    pub(crate) async fn try_next(&mut self, within: Duration) -> Option<Hook> {
         tokio::time::timeout(within, self.hooks.recv())
             .await
             .ok()
@@ -155,14 +155,14 @@ impl Sink {
     }
 
     /// The next request; panics after 5 s.
-    pub async fn next(&mut self) -> Hook {
+    pub(crate) async fn next(&mut self) -> Hook {
         self.try_next(Duration::from_secs(5))
             .await
             .expect("no webhook in time")
     }
 
     /// Events (of every request) until one named `name` on `channel`; all of them, in order.
-    pub async fn events_until(&mut self, name: &str, channel: &str) -> Vec<Value> {
+    pub(crate) async fn events_until(&mut self, name: &str, channel: &str) -> Vec<Value> {
         let mut all = Vec::new();
         loop {
             let hook = self
@@ -182,7 +182,7 @@ impl Sink {
     }
 
     /// Every request within `d`.
-    pub async fn collect_for(&mut self, d: Duration) -> Vec<Hook> {
+    pub(crate) async fn collect_for(&mut self, d: Duration) -> Vec<Hook> {
         let mut out = Vec::new();
         let until = tokio::time::Instant::now() + d;
         while let Ok(Some(h)) = tokio::time::timeout_at(until, self.hooks.recv()).await {
@@ -193,7 +193,7 @@ impl Sink {
 }
 
 /// Writes a config file for one test (in a directory of its own); its path.
-pub fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+pub(crate) fn config_file(name: &str, text: &str) -> std::path::PathBuf {
     let dir =
         std::env::temp_dir().join(format!("tickertape-webhooks-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -203,7 +203,7 @@ pub fn config_file(name: &str, text: &str) -> std::path::PathBuf {
 }
 
 /// (name, channel) of each event, for comparisons.
-pub fn names(events: &[Value]) -> Vec<(String, String)> {
+pub(crate) fn names(events: &[Value]) -> Vec<(String, String)> {
     events
         .iter()
         .map(|e| {
@@ -215,13 +215,13 @@ pub fn names(events: &[Value]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn pair(name: &str, channel: &str) -> (String, String) {
+pub(crate) fn pair(name: &str, channel: &str) -> (String, String) {
     (name.to_owned(), channel.to_owned())
 }
 
 /// A public channel's subscribe frame (sent without waiting for its answer).
-pub fn subscribe(channel: &str) -> tickertape::protocol::ClientMessage {
-    tickertape::protocol::ClientMessage::Subscribe {
+pub(crate) fn subscribe(channel: &str) -> protocol::ClientMessage {
+    protocol::ClientMessage::Subscribe {
         channel: channel.into(),
         auth: None,
         channel_data: None,
@@ -229,7 +229,7 @@ pub fn subscribe(channel: &str) -> tickertape::protocol::ClientMessage {
 }
 
 /// `serve` (app 1:app-key:app-secret) sending every app's webhooks to `sink`, with `extra` flags.
-pub async fn serve_to(sink: &Sink, extra: &[&str]) -> super::server::Server {
+pub(crate) async fn serve_to(sink: &Sink, extra: &[&str]) -> super::server::Server {
     let url = sink.url();
     let mut args = vec!["--webhook", url.as_str()];
     args.extend_from_slice(extra);

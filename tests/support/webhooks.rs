@@ -8,27 +8,27 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use tickertape::protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER, sign};
+use protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER, sign};
 
 use super::bin::{self, Proc};
 
-pub const KEY: &str = "app-key";
-pub const SECRET: &str = "app-secret";
+pub(crate) const KEY: &str = "app-key";
+pub(crate) const SECRET: &str = "app-secret";
 
 /// A running receiver.
-pub struct Receiver {
+pub(crate) struct Receiver {
     pub addr: SocketAddr,
     pub proc: Proc,
 }
 
 impl Receiver {
     /// `tickertape webhooks --listen 127.0.0.1:0 ARGS`, stdout piped.
-    pub async fn start(args: &[&str]) -> Receiver {
+    pub(crate) async fn start(args: &[&str]) -> Receiver {
         Receiver::start_with(args, Stdio::piped()).await
     }
 
     /// The same, with stdout going to `stdout` (e.g. a pipe nobody reads).
-    pub async fn start_with(args: &[&str], stdout: Stdio) -> Receiver {
+    pub(crate) async fn start_with(args: &[&str], stdout: Stdio) -> Receiver {
         let mut cmd = bin::command();
         cmd.stdout(stdout);
         Receiver::start_cmd(cmd, args).await
@@ -36,7 +36,7 @@ impl Receiver {
 
     /// `cmd` (from [`bin::command`] or [`bin::command_in`], with its environment) running
     /// `webhooks --listen 127.0.0.1:0 ARGS`.
-    pub async fn start_cmd(mut cmd: tokio::process::Command, args: &[&str]) -> Receiver {
+    pub(crate) async fn start_cmd(mut cmd: tokio::process::Command, args: &[&str]) -> Receiver {
         cmd.arg("webhooks")
             .args(["--listen", "127.0.0.1:0"])
             .args(args);
@@ -46,19 +46,24 @@ impl Receiver {
     }
 
     /// POSTs `body` signed with `secret` under `key`.
-    pub async fn post_signed(&self, key: &str, secret: &str, body: &str) -> (u16, String) {
+    pub(crate) async fn post_signed(&self, key: &str, secret: &str, body: &str) -> (u16, String) {
         let sig = sign(secret, body.as_bytes());
         self.post(Some(key), Some(&sig), body.as_bytes()).await
     }
 
     /// POSTs `body` with the headers given (each left out when `None`).
-    pub async fn post(&self, key: Option<&str>, sig: Option<&str>, body: &[u8]) -> (u16, String) {
+    pub(crate) async fn post(
+        &self,
+        key: Option<&str>,
+        sig: Option<&str>,
+        body: &[u8],
+    ) -> (u16, String) {
         post(self.addr, key, sig, body).await
     }
 }
 
 /// POSTs `body` to a receiver at `addr` with the headers given (each left out when `None`).
-pub async fn post(
+pub(crate) async fn post(
     addr: SocketAddr,
     key: Option<&str>,
     sig: Option<&str>,
@@ -85,7 +90,7 @@ pub async fn post(
 
 /// Sends `first`, then `rest` slowly (never, when empty), and reads the answer until the
 /// connection closes: (status, whole answer). Panics after 10 s.
-pub async fn exchange(addr: SocketAddr, first: &[u8], rest: &[u8]) -> (u16, String) {
+pub(crate) async fn exchange(addr: SocketAddr, first: &[u8], rest: &[u8]) -> (u16, String) {
     let talk = async {
         let mut tcp = TcpStream::connect(addr).await.expect("connect to webhooks");
         tcp.write_all(first).await.expect("send the request");
@@ -119,14 +124,14 @@ pub async fn exchange(addr: SocketAddr, first: &[u8], rest: &[u8]) -> (u16, Stri
 }
 
 /// A webhook body of one `channel_occupied` event on `channel`.
-pub fn occupied(channel: &str) -> String {
+pub(crate) fn occupied(channel: &str) -> String {
     format!(
         r#"{{"time_ms":1700000000000,"events":[{{"name":"channel_occupied","channel":"{channel}"}}]}}"#
     )
 }
 
 /// A fresh config home for this process holding `tickertape/config.toml` = `toml`.
-pub fn home_with_config(name: &str, toml: &str) -> std::path::PathBuf {
+pub(crate) fn home_with_config(name: &str, toml: &str) -> std::path::PathBuf {
     let home =
         std::env::temp_dir().join(format!("tickertape-webhooks-{}-{name}", std::process::id()));
     let dir = home.join("tickertape");

@@ -7,7 +7,7 @@
 use anyhow::Context;
 
 use crate::cli::connection::ConnectionArgs;
-use crate::client::{MAX_CONNECTIONS, validate_host};
+use client::{MAX_CONNECTIONS, validate_host};
 
 /// A mistake in the flags themselves, found after clap: `main` exits with 2 for it, as clap
 /// does for its own.
@@ -119,7 +119,7 @@ fn split_name(node: &str) -> Result<(Option<&str>, &str), String> {
     if !ok {
         return Err(format!(
             "--node {}: a node's name is 1 to {MAX_NAME} letters, digits, '-', '_' or '.'",
-            crate::client::quoted(node)
+            client::quoted(node)
         ));
     }
     Ok((Some(name), url))
@@ -137,7 +137,7 @@ pub fn host_text(host: &str) -> String {
 /// `ws://host:port`, `wss://host:port` (a trailing `/` allowed): the scheme, the host and
 /// the port (80 or 443 when left out).
 pub fn parse_node(url: &str) -> Result<(&'static str, String, u16), String> {
-    let bad = |why: &str| format!("--node {}: {why}", crate::client::quoted(url));
+    let bad = |why: &str| format!("--node {}: {why}", client::quoted(url));
     let (scheme, rest) = if let Some(rest) = url.strip_prefix("ws://") {
         ("ws", rest)
     } else if let Some(rest) = url.strip_prefix("wss://") {

@@ -10,8 +10,8 @@ use super::{DashboardPlan, FrontPlan, WatchPlan};
 use crate::cli::connection::ConnectionArgs;
 use crate::cli::defaults;
 use crate::cli::serve::DemoArgs;
-use crate::dashboard::binding::{FieldPath, seed_rules};
-use crate::server::App;
+use observe::binding::{FieldPath, seed_rules};
+use server::App;
 
 pub struct DemoPlan {
     pub listen: SocketAddr,

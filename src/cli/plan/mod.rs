@@ -17,8 +17,8 @@ pub use replay::ReplayPlan;
 pub use watch::{Connection, DiscoverPlan, WatchPlan};
 
 use super::defaults;
-use crate::dashboard::Binding;
-use crate::dashboard::binding::FieldPath;
+use observe::binding::Binding;
+use observe::binding::FieldPath;
 
 /// What the front end (the dashboard, or lines and NDJSON) does with the items it gets.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,7 @@ pub struct DashboardPlan {
     /// A first line for the dashboard's key hints (the demo's page URL).
     pub banner: Option<String>,
     /// The keys, with the config file's `[keys]` applied.
-    pub keys: crate::dashboard::keys::Keymap,
+    pub keys: tui::dashboard::keys::Keymap,
     /// What the items come from when it is not a connection (`tickertape webhooks`).
     pub receiving: Option<String>,
 }
@@ -82,7 +82,7 @@ impl Default for DashboardPlan {
             color: color_from_env(),
             stats: None,
             banner: None,
-            keys: crate::dashboard::keys::Keymap::default(),
+            keys: tui::dashboard::keys::Keymap::default(),
             receiving: None,
         }
     }
@@ -90,9 +90,9 @@ impl Default for DashboardPlan {
 
 impl FrontPlan {
     /// The dashboard state's options.
-    pub fn dashboard_options(&self) -> crate::dashboard::Options {
+    pub fn dashboard_options(&self) -> tui::dashboard::Options {
         let d = &self.dashboard;
-        crate::dashboard::Options {
+        tui::dashboard::Options {
             log_capacity: d.log_capacity,
             log_bytes: d.log_bytes,
             history: d.history,
@@ -151,11 +151,8 @@ mod tests {
                 want.max_rows
             )
         );
-        assert_eq!(plan.client.queue_bytes, crate::client::DEFAULT_QUEUE_BYTES);
-        assert_eq!(
-            plan.client.max_frame_bytes,
-            crate::client::DEFAULT_MAX_MESSAGE
-        );
+        assert_eq!(plan.client.queue_bytes, client::DEFAULT_QUEUE_BYTES);
+        assert_eq!(plan.client.max_frame_bytes, client::DEFAULT_MAX_MESSAGE);
         assert!(plan.discover.is_none() && !plan.front.replayed);
         assert!(plan.client.user.id.starts_with("tickertape-"));
         assert!(!plan.client.user.id.starts_with(defaults::OBSERVER_PREFIX));

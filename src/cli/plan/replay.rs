@@ -25,7 +25,7 @@ impl ReplayPlan {
             file: args.file,
             speed,
             from: args.from,
-            queue_bytes: crate::client::DEFAULT_QUEUE_BYTES,
+            queue_bytes: client::DEFAULT_QUEUE_BYTES,
             front: FrontPlan {
                 json: args.json,
                 json_status: args.json_status,

@@ -9,8 +9,8 @@ use anyhow::Context;
 use super::{DashboardPlan, FrontPlan};
 use crate::cli::connection::ConnectionArgs;
 use crate::cli::{WatchArgs, defaults};
-use crate::client::{ClientConfig, Labels};
-use crate::publish::RestClient;
+use client::publish::RestClient;
+use client::{ClientConfig, Labels};
 
 /// Everything `watch` does, resolved.
 pub struct WatchPlan {
@@ -139,8 +139,8 @@ impl WatchPlan {
         front: FrontPlan,
     ) -> anyhow::Result<WatchPlan> {
         for channel in &channels {
-            crate::protocol::channel::validate_channel(channel, false)
-                .map_err(crate::client::ClientError::from)
+            protocol::channel::validate_channel(channel, false)
+                .map_err(client::ClientError::from)
                 .context("cannot watch")?;
         }
         let (client, discover, rest) = layered_connection(&connection, discovery)?;

@@ -1,0 +1,1 @@
+//! Queues, rings and maps bounded in items and in bytes, with counted overflow.

@@ -1,0 +1,391 @@
+//! What the engine hands to its consumer: typed items on one bounded channel.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use protocol::Data;
+use protocol::frame::DataSpan;
+use protocol::frame::Member;
+
+/// pusher-js's connection states (§9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    Initialized,
+    Connecting,
+    Connected,
+    /// The last attempt could not reach the server; another is scheduled.
+    Unavailable,
+    /// Stopped on purpose: by the user, or by a close code that forbids reconnecting.
+    Disconnected,
+    /// Cannot connect at all with this configuration (bad URL, TLS setup).
+    Failed,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Initialized => "initialized",
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Unavailable => "unavailable",
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the connection changed state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The server closed the socket with a code.
+    Closed { code: u16, message: String },
+    /// The server sent `pusher:error` (during the handshake, or before closing).
+    PusherError { code: Option<u16>, message: String },
+    /// A network or TLS error.
+    Io(String),
+    /// The server did not answer our ping in time.
+    PongTimeout(Duration),
+    /// The first frame was not `pusher:connection_established`.
+    Handshake(String),
+    /// The configuration cannot work (e.g. a malformed URL).
+    Config(String),
+    /// The consumer asked to disconnect.
+    Requested,
+    /// A reason read back from a recording, as it was written.
+    Recorded(String),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Closed { code, message } if message.is_empty() => {
+                write!(
+                    f,
+                    "closed with {code} ({})",
+                    protocol::CloseCode::from(*code).describe()
+                )
+            }
+            Reason::Closed { code, message } => write!(
+                f,
+                "closed with {code} ({}): {message}",
+                protocol::CloseCode::from(*code).describe()
+            ),
+            Reason::PusherError {
+                code: Some(c),
+                message,
+            } => write!(f, "pusher:error {c}: {message}"),
+            Reason::PusherError {
+                code: None,
+                message,
+            } => write!(f, "pusher:error: {message}"),
+            Reason::Io(e) => write!(f, "{e}"),
+            Reason::PongTimeout(d) => write!(f, "no pong within {} s", d.as_secs_f32()),
+            Reason::Handshake(e) => write!(f, "invalid handshake: {e}"),
+            Reason::Config(e) => write!(f, "{e}"),
+            Reason::Requested => f.write_str("disconnect requested"),
+            Reason::Recorded(text) => f.write_str(text),
+        }
+    }
+}
+
+/// One state change, with its reason and, while waiting, when the next try is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateChange {
+    pub previous: ConnectionState,
+    pub current: ConnectionState,
+    pub reason: Option<Reason>,
+    /// Set while a reconnect is scheduled.
+    pub retry_in: Option<Duration>,
+    /// Set when connected.
+    pub socket_id: Option<String>,
+    /// The URL being connected to (never contains a secret).
+    pub url: String,
+}
+
+/// A subscription's status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscriptionStatus {
+    Pending,
+    Subscribed,
+    Failed(SubscriptionFailure),
+    /// Removed at the consumer's request.
+    Unsubscribed,
+}
+
+/// Why a subscription failed, with everything that helps fixing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionFailure {
+    pub message: String,
+    /// HTTP status of the auth endpoint, or the status a server put in `subscription_error`.
+    pub status: Option<u16>,
+    /// The string that was (or should have been) signed, where known.
+    pub string_to_sign: Option<String>,
+    /// True when the failure came from authorizing (locally or at the endpoint).
+    pub auth: bool,
+}
+
+/// A change to a presence channel's member list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberChange {
+    /// The full list, on subscription.
+    Snapshot {
+        members: Vec<Member>,
+        me: Option<String>,
+    },
+    Added(Member),
+    Removed(String),
+}
+
+/// An event received on the socket and handed on to the consumer.
+///
+/// It keeps the frame as the shared bytes the socket gave (no copy), and reads its `data`
+/// only when asked: [`ReceivedEvent::data`] parses it once, on first use, and
+/// [`ReceivedEvent::data_text`] gives its text without parsing, for pass-through.
+#[derive(Debug, Clone)]
+pub struct ReceivedEvent {
+    pub received_at: SystemTime,
+    pub channel: Option<String>,
+    pub event: String,
+    pub user_id: Option<String>,
+    /// The frame exactly as received. It may share the socket's read buffer: a consumer that
+    /// keeps it for long should copy what it needs.
+    pub raw: Utf8Bytes,
+    /// Set when an encrypted payload could not be opened; the data then is the ciphertext.
+    pub decrypt_error: Option<String>,
+    body: Body,
+    parsed: OnceLock<Data>,
+}
+
+/// Where an event's data is before it is parsed.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// In the frame, not read yet.
+    Frame(DataSpan),
+    /// A string still to be read with pusher-js's rule (an opened encrypted payload).
+    Wire(String),
+    /// Decoded when the event was made: `parsed` is set.
+    Decoded,
+}
+
+/// An event's data as text, before any parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataText<'a> {
+    Absent,
+    /// Valid JSON text, as the publisher wrote it (its key order, its number precision).
+    Json(Cow<'a, str>),
+    /// A string that is not JSON.
+    Text(Cow<'a, str>),
+}
+
+impl DataText<'_> {
+    fn classify(text: Cow<'_, str>) -> DataText<'_> {
+        if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
+            DataText::Json(text)
+        } else {
+            DataText::Text(text)
+        }
+    }
+}
+
+impl ReceivedEvent {
+    /// An event whose data is already decoded (recordings, tests, tickertape's own items).
+    pub fn decoded(
+        received_at: SystemTime,
+        channel: Option<String>,
+        event: String,
+        data: Data,
+        user_id: Option<String>,
+        raw: impl Into<Utf8Bytes>,
+    ) -> ReceivedEvent {
+        ReceivedEvent {
+            received_at,
+            channel,
+            event,
+            user_id,
+            raw: raw.into(),
+            decrypt_error: None,
+            body: Body::Decoded,
+            parsed: OnceLock::from(data),
+        }
+    }
+
+    /// An event read from `raw`, its data still in the frame at `span`.
+    pub(super) fn in_frame(
+        received_at: SystemTime,
+        scanned_event: (Option<String>, String, Option<String>),
+        span: DataSpan,
+        raw: Utf8Bytes,
+    ) -> ReceivedEvent {
+        let (channel, event, user_id) = scanned_event;
+        ReceivedEvent {
+            received_at,
+            channel,
+            event,
+            user_id,
+            raw,
+            decrypt_error: None,
+            body: Body::Frame(span),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// Replaces the data with an opened encrypted payload, to be read with pusher-js's rule.
+    pub(super) fn set_plaintext(&mut self, text: String) {
+        self.body = Body::Wire(text);
+        self.parsed = OnceLock::new();
+    }
+
+    /// The data, parsed on first use with pusher-js's rule.
+    pub fn data(&self) -> &Data {
+        self.parsed.get_or_init(|| match &self.body {
+            Body::Frame(span) => span.decode(&self.raw),
+            Body::Wire(text) => Data::from_text(text.clone()),
+            Body::Decoded => Data::Absent, // not reached: `decoded` sets `parsed`
+        })
+    }
+
+    /// The data's text without parsing it into values: what `--json` passes through.
+    pub fn data_text(&self) -> DataText<'_> {
+        if let (Some(data), Body::Decoded) = (self.parsed.get(), &self.body) {
+            return match data {
+                Data::Absent => DataText::Absent,
+                Data::Json(v) => DataText::Json(Cow::Owned(v.to_string())),
+                Data::Text(t) => DataText::Text(Cow::Borrowed(t)),
+            };
+        }
+        match &self.body {
+            Body::Frame(span) => match span.text(&self.raw) {
+                None => DataText::Absent,
+                Some(text) if span.is_value() => DataText::Json(text),
+                Some(text) => DataText::classify(text),
+            },
+            Body::Wire(text) => DataText::classify(Cow::Borrowed(text)),
+            Body::Decoded => DataText::Absent,
+        }
+    }
+
+    /// Application and client events, as opposed to `pusher:` protocol events.
+    pub fn is_application(&self) -> bool {
+        !self.event.starts_with("pusher:") && !self.event.starts_with("pusher_internal:")
+    }
+
+    /// The bytes this event holds, for the byte budget of the queues it travels through.
+    pub fn heap_bytes(&self) -> usize {
+        let parsed = if self.parsed.get().is_some() && self.body != Body::Decoded {
+            // A parsed tree costs a few times its text.
+            3 * self.raw.len()
+        } else {
+            0
+        };
+        let wire = match &self.body {
+            Body::Wire(t) => t.len(),
+            _ => 0,
+        };
+        self.raw.len()
+            + self.event.len()
+            + self.channel.as_ref().map_or(0, String::len)
+            + self.user_id.as_ref().map_or(0, String::len)
+            + self.decrypt_error.as_ref().map_or(0, String::len)
+            + wire
+            + parsed
+    }
+}
+
+impl PartialEq for ReceivedEvent {
+    fn eq(&self, other: &ReceivedEvent) -> bool {
+        self.received_at == other.received_at
+            && self.channel == other.channel
+            && self.event == other.event
+            && self.user_id == other.user_id
+            && self.raw == other.raw
+            && self.decrypt_error == other.decrypt_error
+            && self.data() == other.data()
+    }
+}
+
+/// Everything the engine reports.
+///
+/// [`Item::cost`] is what an item counts against the byte budget of the queues between the
+/// engine and its consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    State(StateChange),
+    Subscription {
+        channel: String,
+        status: SubscriptionStatus,
+    },
+    Event(ReceivedEvent),
+    Members {
+        channel: String,
+        change: MemberChange,
+        count: usize,
+    },
+    SubscriptionCount {
+        channel: String,
+        count: u64,
+    },
+    /// A user sign-in succeeded, with the user data the server accepted.
+    SignedIn {
+        user_data: String,
+    },
+    /// A `pusher:error` that did not end the connection, a malformed frame, or a failed sign-in.
+    Error(String),
+    /// Something worth saying that is not an error, from tickertape's own tasks (channel
+    /// discovery with `watch --all`); the engine itself does not send these.
+    Notice(String),
+    /// The round trip of our last ping.
+    Pong {
+        rtt: Duration,
+    },
+    /// Events were dropped because the consumer fell behind. `total` counts since start.
+    Dropped {
+        count: u64,
+        total: u64,
+    },
+}
+
+impl Item {
+    /// Roughly the bytes this item holds, its own size included.
+    pub fn cost(&self) -> usize {
+        let heap = match self {
+            Item::Event(ev) => ev.heap_bytes(),
+            Item::State(c) => c.url.len() + c.socket_id.as_ref().map_or(0, String::len) + 64,
+            Item::Subscription { channel, status } => {
+                channel.len()
+                    + match status {
+                        SubscriptionStatus::Failed(f) => {
+                            f.message.len() + f.string_to_sign.as_ref().map_or(0, String::len)
+                        }
+                        _ => 0,
+                    }
+            }
+            Item::Members {
+                channel, change, ..
+            } => {
+                channel.len()
+                    + match change {
+                        MemberChange::Snapshot { members, .. } => {
+                            members.iter().map(|m| m.user_id.len() + 128).sum::<usize>()
+                        }
+                        MemberChange::Added(m) => m.user_id.len() + 128,
+                        MemberChange::Removed(id) => id.len(),
+                    }
+            }
+            Item::SubscriptionCount { channel, .. } => channel.len(),
+            Item::SignedIn { user_data } => user_data.len(),
+            Item::Error(text) | Item::Notice(text) => text.len(),
+            Item::Pong { .. } | Item::Dropped { .. } => 0,
+        };
+        size_of::<Item>() + heap
+    }
+}

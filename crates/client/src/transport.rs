@@ -1,0 +1,108 @@
+//! Opening the WebSocket: ws:// or wss:// (rustls on ring), with a frame-size limit, and
+//! closing it: either side's close frame is answered, and no close waits long.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{
+    Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
+};
+
+use super::config::{ClientConfig, Endpoint};
+use net::tls;
+
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why a connection attempt failed.
+#[derive(Debug)]
+pub(crate) struct ConnectError {
+    pub message: String,
+    /// Retrying cannot help (the URL itself is invalid).
+    pub fatal: bool,
+}
+
+/// Connects to the app's WebSocket URL.
+pub(crate) async fn connect(
+    endpoint: &Endpoint,
+    cfg: &ClientConfig,
+) -> Result<Socket, ConnectError> {
+    let (key, max_frame_bytes) = (cfg.key.as_str(), cfg.max_frame_bytes);
+    let url = endpoint.uri(key).map_err(|message| ConnectError {
+        message,
+        fatal: true,
+    })?;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max_frame_bytes))
+        .max_frame_size(Some(max_frame_bytes));
+    let connector = if endpoint.tls {
+        Connector::Rustls(cfg.tls_roots.client_config())
+    } else {
+        Connector::Plain
+    };
+    let (socket, _response) =
+        connect_async_tls_with_config(url, Some(config), true, Some(connector))
+            .await
+            .map_err(|e| match tls::certificate_problem(&e) {
+                // A certificate that was refused is refused again: say how to fix it.
+                Some(message) => ConnectError {
+                    message,
+                    fatal: true,
+                },
+                None => ConnectError {
+                    fatal: matches!(e, tungstenite::Error::Url(_)),
+                    message: describe(e),
+                },
+            })?;
+    Ok(socket)
+}
+
+/// A readable, one-line description of a connection error.
+pub(crate) fn describe(e: tungstenite::Error) -> String {
+    match e {
+        tungstenite::Error::Http(resp) => {
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| {
+                    String::from_utf8_lossy(b)
+                        .trim()
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            format!(
+                "server answered HTTP {} instead of upgrading: {body}",
+                resp.status()
+            )
+        }
+        tungstenite::Error::Io(io) => io.to_string(),
+        other => net::http::error_chain(&other),
+    }
+}
+
+/// How long a closing socket waits for the other side.
+const CLOSE_WAIT: Duration = Duration::from_millis(250);
+
+/// Sends a close frame and waits briefly for the server's, so the server sees a clean close.
+pub(crate) async fn close(socket: &mut Socket, code: u16, reason: &str) {
+    use tungstenite::protocol::CloseFrame;
+    let frame = CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        let _ = socket.send(Message::Close(Some(frame))).await;
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+}
+
+/// After the server's close frame: sends the answer (the same code, RFC 6455 §5.5.1) that
+/// tungstenite queued when it read the frame, without waiting long for a stalled peer.
+pub(crate) async fn answer_close(socket: &mut Socket) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.flush()).await;
+}

@@ -1,0 +1,148 @@
+//! Prometheus metrics: `watch --metrics ADDR` and `serve --metrics ADDR` serve the Prometheus
+//! text format (0.0.4) on `GET /metrics`, on an address of their own.
+//!
+//! [`serve`] holds the server's counters (cheap atomics, registered once, bumped by
+//! `server/`); [`watch`] turns the items the front end receives into the client's metrics;
+//! [`http`] is the small bounded endpoint both use. `serve` and `http` import nothing from
+//! the crate, so the server can use them; `watch` reads the client's items and sits with the
+//! front ends that own it.
+//!
+//! Names follow Prometheus's rules: base units (seconds, bytes), `_total` on counters (added
+//! by the encoder), `_info` on the build info. No label ever holds a socket id or a user id,
+//! and labels whose values come from the network are capped in count and in length.
+
+pub mod http;
+
+use std::collections::HashSet;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+/// What a label value folds into once its cap is reached.
+pub const OTHER: &str = "other";
+
+/// Longest label value kept, in bytes; longer ones are cut at a character boundary.
+pub const MAX_LABEL_BYTES: usize = 200;
+
+/// A registry prefixed `tickertape`, with `tickertape_build_info{version}` in it.
+pub fn registry() -> Registry {
+    let mut registry = Registry::with_prefix("tickertape");
+    registry.register(
+        "build",
+        "The tickertape build serving these metrics",
+        Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+    );
+    registry
+}
+
+/// The registry in the Prometheus text format.
+pub fn encode(registry: &Registry) -> String {
+    let mut text = String::new();
+    // Writing to a String cannot fail; a metric that could not encode would show as missing.
+    let _ = prometheus_client::encoding::prometheus_text::encode(&mut text, registry);
+    text
+}
+
+/// A label value from the network, cut to [`MAX_LABEL_BYTES`].
+pub fn label_value(text: &str) -> String {
+    if text.len() <= MAX_LABEL_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_LABEL_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// The label values seen so far, up to a cap: past it, new values fold into [`OTHER`], so a
+/// firehose of names keeps at most `cap + 1` series.
+#[derive(Debug)]
+pub struct Capped<K> {
+    seen: HashSet<K>,
+    cap: usize,
+}
+
+impl<K: Hash + Eq> Capped<K> {
+    pub fn new(cap: usize) -> Capped<K> {
+        Capped {
+            seen: HashSet::new(),
+            cap,
+        }
+    }
+
+    /// Whether `key` has a series of its own (taking one if there is room).
+    pub fn admit(&mut self, key: K) -> bool {
+        if self.seen.contains(&key) {
+            return true;
+        }
+        if self.seen.len() >= self.cap {
+            return false;
+        }
+        self.seen.insert(key);
+        true
+    }
+
+    /// Gives a key's place back (its series was removed).
+    pub fn release(&mut self, key: &K) -> bool {
+        self.seen.remove(key)
+    }
+
+    pub fn contains(&self, key: &K) -> bool {
+        self.seen.contains(key)
+    }
+}
+
+/// Parses `--metrics`: an address, or a bare port on the loopback address.
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    text.parse().map_err(|_| {
+        format!("{text:?} is not an address: give IP:PORT (e.g. 127.0.0.1:9464) or a port")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_keeps_the_first_values_and_folds_the_rest() {
+        let mut capped = Capped::new(2);
+        assert!(capped.admit("a"));
+        assert!(capped.admit("b"));
+        assert!(!capped.admit("c"));
+        assert!(capped.admit("a"), "a value already seen keeps its series");
+        assert!(capped.release(&"b"));
+        assert!(capped.admit("c"), "a released place is taken again");
+    }
+
+    #[test]
+    fn long_label_values_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(150);
+        let cut = label_value(&long);
+        assert!(cut.len() <= MAX_LABEL_BYTES && long.starts_with(&cut));
+        assert_eq!(label_value("short"), "short");
+    }
+
+    #[test]
+    fn a_bare_port_means_loopback() {
+        assert_eq!(parse_addr("9464").unwrap().to_string(), "127.0.0.1:9464");
+        assert_eq!(parse_addr("0.0.0.0:1").unwrap().to_string(), "0.0.0.0:1");
+        assert!(parse_addr("localhost:x").is_err());
+    }
+
+    #[test]
+    fn the_build_info_is_an_info_metric() {
+        let text = encode(&registry());
+        assert!(
+            text.contains("# TYPE tickertape_build_info gauge\n"),
+            "{text}"
+        );
+        assert!(text.contains("tickertape_build_info{version=\""), "{text}");
+    }
+}

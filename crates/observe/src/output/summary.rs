@@ -1,0 +1,113 @@
+//! `watch --summary`: no line per event, one JSON object at the end. Counts per channel and
+//! event name answer "did my event arrive, and how often?" without a flood on the terminal.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use client::ReceivedEvent;
+
+/// Most distinct (channel, event) pairs counted by name; names come from the wire.
+const MAX_PAIRS: usize = 10_000;
+
+#[derive(Debug)]
+pub struct Summary {
+    started: Instant,
+    events: u64,
+    pairs: BTreeMap<String, BTreeMap<String, u64>>,
+    distinct: usize,
+    /// Events whose pair came after the cap.
+    uncounted_pairs: u64,
+    dropped: u64,
+}
+
+impl Summary {
+    pub fn new(now: Instant) -> Summary {
+        Summary {
+            started: now,
+            events: 0,
+            pairs: BTreeMap::new(),
+            distinct: 0,
+            uncounted_pairs: 0,
+            dropped: 0,
+        }
+    }
+
+    pub fn event(&mut self, ev: &ReceivedEvent) {
+        self.events += 1;
+        let channel = ev.channel.as_deref().unwrap_or("");
+        if let Some(n) = self
+            .pairs
+            .get_mut(channel)
+            .and_then(|events| events.get_mut(ev.event.as_str()))
+        {
+            *n += 1;
+        } else if self.distinct < MAX_PAIRS {
+            self.distinct += 1;
+            *self
+                .pairs
+                .entry(channel.to_owned())
+                .or_default()
+                .entry(ev.event.clone())
+                .or_default() += 1;
+        } else {
+            self.uncounted_pairs += 1;
+        }
+    }
+
+    pub fn dropped(&mut self, total: u64) {
+        self.dropped = total;
+    }
+
+    /// The summary object; write it with `ndjson::write_line`, which escapes the names.
+    pub fn report(&self, now: Instant) -> Value {
+        let seconds = now.saturating_duration_since(self.started).as_secs_f64();
+        let mut v = json!({
+            "events": self.events,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+            "per_second": (self.events as f64 / seconds.max(1e-9)).round(),
+            "dropped": self.dropped,
+            "channels": self.pairs,
+        });
+        if self.uncounted_pairs > 0 {
+            v["other_events"] = json!(self.uncounted_pairs);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::frame::Data;
+
+    fn ev(channel: &str, event: &str) -> ReceivedEvent {
+        ReceivedEvent::decoded(
+            std::time::SystemTime::UNIX_EPOCH,
+            Some(channel.into()),
+            event.into(),
+            Data::from_text("{}".into()),
+            None,
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn counts_per_channel_and_event_and_caps_the_names() {
+        let mut s = Summary::new(Instant::now());
+        s.event(&ev("a", "x"));
+        s.event(&ev("a", "x"));
+        s.event(&ev("b", "y"));
+        for i in 0..MAX_PAIRS + 5 {
+            s.event(&ev("many", &i.to_string()));
+        }
+        s.dropped(3);
+        let r = s.report(Instant::now());
+        assert_eq!(r["channels"]["a"]["x"], 2);
+        assert_eq!(r["channels"]["b"]["y"], 1);
+        assert_eq!(r["events"], MAX_PAIRS as u64 + 8);
+        assert_eq!(r["other_events"], 7);
+        assert_eq!(r["dropped"], 3);
+    }
+}

@@ -1,0 +1,23 @@
+//! `tickertape probe`: a synthetic canary. Canaries are published through each node's REST
+//! API in turn and must arrive, over the WebSocket, on every node; with several nodes, every
+//! node also joins one presence channel and their member lists must agree.
+//!
+//! Pure pieces, fed the time by the shell in `commands/probe.rs`:
+//! - `canary`: sequence tracking (received, lost, late, duplicate), bounded;
+//! - `members`: presence lists per node and their comparison after a settle time;
+//! - `state`: figures per node and the alerts;
+//! - `verdict`: `--for`'s Nagios verdict with perfdata;
+//! - `lines`: the text and NDJSON lines; `metrics`: the Prometheus series;
+//! - `screen` and `view`: the dashboard on a terminal, its state and its drawing.
+
+pub mod canary;
+pub mod lines;
+pub mod members;
+pub mod metrics;
+pub mod state;
+pub mod verdict;
+
+/// Most `--node`s (each one is a label value of the metrics).
+pub const MAX_NODES: usize = 16;
+/// The canary's event name.
+pub const EVENT: &str = "tickertape-canary";

@@ -1,0 +1,189 @@
+//! Who is subscribed where: joining and leaving channels, with every limit checked before
+//! anything changes, and presence members announced to the others.
+
+use std::fmt;
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+
+use super::{AppState, Counters, Hub, HubLimits, Joined};
+use crate::webhooks::AppHooks;
+use protocol::frame::Member;
+use protocol::limits::MAX_PRESENCE_MEMBERS;
+use protocol::webhook::{Kind, WebhookEvent};
+use protocol::{ServerMessage, channel::classify};
+
+/// Why a subscription was refused by the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubscribeError {
+    /// The socket is on the channel already (Pusher's "Existing subscription").
+    Existing,
+    /// The socket is no longer registered (it is closing).
+    Gone,
+    /// The socket is at its subscription limit.
+    TooManySubscriptions(usize),
+    /// The app is at its channel limit.
+    TooManyChannels(usize),
+    /// The presence channel has its maximum of distinct members.
+    PresenceFull(usize),
+}
+
+impl fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubscribeError::Existing => f.write_str("Existing subscription to channel"),
+            SubscribeError::Gone => f.write_str("The connection is closing"),
+            SubscribeError::TooManySubscriptions(n) => write!(
+                f,
+                "Too many subscriptions on one connection (the limit is {n})"
+            ),
+            SubscribeError::TooManyChannels(n) => {
+                write!(f, "The app has too many channels (the limit is {n})")
+            }
+            SubscribeError::PresenceFull(n) => write!(f, "presence channel is full ({n} members)"),
+        }
+    }
+}
+
+impl Hub {
+    /// Whether a subscription would be taken, by every limit that does not depend on the
+    /// presence member. A socket's refused requests are answered without touching anything.
+    pub fn check_subscribe(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+    ) -> Result<(), SubscribeError> {
+        let limits = self.limits;
+        self.with_app(app, |s| check(s, limits, socket_id, channel))
+    }
+
+    /// Subscribes a socket, checking every limit before anything changes.
+    pub fn subscribe(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+        member: Option<Member>,
+    ) -> Result<Joined, SubscribeError> {
+        let limits = self.limits;
+        let hooks = self.webhooks.app(app);
+        self.with_app(app, |s| {
+            check(s, limits, socket_id, channel)?;
+            if let (Some(m), Some(ch)) = (&member, s.channels.get(channel))
+                && !ch.users.contains_key(&m.user_id)
+                && ch.users.len() >= MAX_PRESENCE_MEMBERS
+            {
+                return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
+            }
+            let is_presence = member.is_some();
+            if !s.channels.contains_key(channel) {
+                hooks.emit(Kind::ChannelOccupied, || {
+                    WebhookEvent::channel(Kind::ChannelOccupied, channel)
+                });
+            }
+            let ch = s.channels.entry(channel.to_owned()).or_default();
+            let announce = member.as_ref().and_then(|m| ch.add_member(m));
+            ch.subs
+                .insert(socket_id.to_owned(), member.map(|m| m.user_id));
+            let presence = is_presence.then(|| ch.members());
+            let cached = classify(channel)
+                .cache
+                .then(|| s.cache.get(limits.cache, channel, Instant::now()));
+            if matches!(cached, Some(None)) {
+                hooks.emit(Kind::CacheMiss, || {
+                    WebhookEvent::channel(Kind::CacheMiss, channel)
+                });
+            }
+            if let Some(m) = announce {
+                hooks.emit(Kind::MemberAdded, || {
+                    WebhookEvent::member(Kind::MemberAdded, channel, &m.user_id)
+                });
+                let frame: Utf8Bytes = ServerMessage::MemberAdded {
+                    channel: channel.to_owned(),
+                    member: m,
+                }
+                .encode()
+                .into();
+                ch.fan_out(&s.conns, &self.counters, &frame, Some(socket_id));
+            }
+            if let Some(conn) = s.conns.get_mut(socket_id) {
+                conn.channels.insert(channel.to_owned());
+            }
+            Ok(Joined { presence, cached })
+        })
+    }
+
+    /// Unsubscribes a socket; false when it was not subscribed.
+    pub fn unsubscribe(&self, app: &str, socket_id: &str, channel: &str) -> bool {
+        let hooks = self.webhooks.app(app);
+        self.with_app(app, |s| {
+            let Some(conn) = s.conns.get_mut(socket_id) else {
+                return false;
+            };
+            if !conn.channels.remove(channel) {
+                return false;
+            }
+            leave(s, &self.counters, hooks, channel, socket_id);
+            true
+        })
+    }
+}
+
+/// The limits every subscription passes: a registered socket, not yet on the channel, under
+/// its own cap, and a channel that exists or fits under the app's cap.
+fn check(
+    s: &AppState,
+    limits: HubLimits,
+    socket_id: &str,
+    channel: &str,
+) -> Result<(), SubscribeError> {
+    let conn = s.conns.get(socket_id).ok_or(SubscribeError::Gone)?;
+    if conn.channels.contains(channel) {
+        return Err(SubscribeError::Existing);
+    }
+    if conn.channels.len() >= limits.max_subscriptions {
+        return Err(SubscribeError::TooManySubscriptions(
+            limits.max_subscriptions,
+        ));
+    }
+    if !s.channels.contains_key(channel) && s.channels.len() >= limits.max_channels {
+        return Err(SubscribeError::TooManyChannels(limits.max_channels));
+    }
+    Ok(())
+}
+
+/// Removes a socket from a channel; announces a presence user's last socket leaving, and
+/// reports it and the channel's last subscriber leaving to the webhooks.
+pub(super) fn leave(
+    s: &mut AppState,
+    counters: &Counters,
+    hooks: &AppHooks,
+    channel: &str,
+    socket_id: &str,
+) {
+    let Some(ch) = s.channels.get_mut(channel) else {
+        return;
+    };
+    let Some(user) = ch.subs.remove(socket_id) else {
+        return;
+    };
+    if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
+        hooks.emit(Kind::MemberRemoved, || {
+            WebhookEvent::member(Kind::MemberRemoved, channel, &user_id)
+        });
+        let frame: Utf8Bytes = ServerMessage::MemberRemoved {
+            channel: channel.to_owned(),
+            user_id,
+        }
+        .encode()
+        .into();
+        ch.fan_out(&s.conns, counters, &frame, None);
+    }
+    if ch.is_empty() {
+        s.channels.remove(channel);
+        hooks.emit(Kind::ChannelVacated, || {
+            WebhookEvent::channel(Kind::ChannelVacated, channel)
+        });
+    }
+}

@@ -1,0 +1,393 @@
+//! The hub: every app's connections and channels, shared by the WebSocket sessions and the
+//! REST API. One mutex guards it; every critical section is short and never waits, because
+//! fan-out uses `try_send` into each subscriber's bounded queue. An event is serialised once
+//! per channel, and the same bytes are queued for every subscriber. A subscriber whose queue
+//! is full is closed with 4100 and counted, so it never stalls the others or grows memory.
+//!
+//! The hub is the one owner of who is subscribed where: each connection's entry lists its own
+//! channels, so a disconnect costs O(its channels), never a scan of the app.
+
+mod cache;
+mod channel;
+mod membership;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+use super::queue::QueueTx;
+
+use crate::webhooks::Webhooks;
+use cache::Cache;
+pub use cache::CacheLimits;
+use channel::Channel;
+pub use membership::SubscribeError;
+use membership::leave;
+use protocol::frame::Member;
+use protocol::webhook::{Kind, WebhookEvent};
+use protocol::{Close, channel::classify};
+
+/// How many channels and subscriptions strangers may make the hub hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubLimits {
+    /// Channels one app keeps (occupied, or cache channels holding an event).
+    pub max_channels: usize,
+    /// Channels one connection may be subscribed to.
+    pub max_subscriptions: usize,
+    /// Cache channels' last events.
+    pub cache: CacheLimits,
+}
+
+impl Default for HubLimits {
+    fn default() -> HubLimits {
+        HubLimits {
+            max_channels: 100_000,
+            max_subscriptions: 1000,
+            cache: CacheLimits::default(),
+        }
+    }
+}
+
+/// How a connection is reached: its send queue, and a slot to ask it to close.
+#[derive(Clone)]
+pub struct ConnHandle {
+    pub frames: QueueTx,
+    pub kick: mpsc::Sender<Close>,
+}
+
+impl ConnHandle {
+    /// Asks the connection to close; a second request while one is pending is ignored.
+    pub fn close(&self, close: Close) {
+        let _ = self.kick.try_send(close);
+    }
+}
+
+#[derive(Default)]
+struct AppState {
+    conns: HashMap<String, Conn>,
+    /// Occupied channels only.
+    channels: HashMap<String, Channel>,
+    cache: Cache,
+}
+
+struct Conn {
+    handle: ConnHandle,
+    user_id: Option<String>,
+    /// The channels this connection is subscribed to.
+    channels: HashSet<String>,
+}
+
+/// Counters for logs and tests.
+#[derive(Default)]
+pub struct Counters {
+    pub connections: AtomicU64,
+    pub slow_disconnects: AtomicU64,
+    pub api_messages: AtomicU64,
+    /// Cache-channel events not kept because the cache was at its byte budget.
+    pub cache_refused: AtomicU64,
+}
+
+pub struct Hub {
+    apps: Mutex<HashMap<String, AppState>>,
+    limits: HubLimits,
+    /// Sessions still running, closing ones included: shutdown waits for them.
+    live: AtomicUsize,
+    /// Set by [`Hub::close_all`]: a connection that registers afterwards is closed at once.
+    closing: Mutex<Option<Close>>,
+    pub counters: Counters,
+    /// Where channel, member, client and cache-miss events are reported (never waits).
+    webhooks: Webhooks,
+}
+
+/// What a successful subscription sends back.
+pub struct Joined {
+    pub presence: Option<Vec<Member>>,
+    /// Cache channels: the last event, or `None` for a cache miss.
+    pub cached: Option<Option<Utf8Bytes>>,
+}
+
+/// Occupancy of one channel, for the REST API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occupancy {
+    pub subscription_count: usize,
+    pub user_count: usize,
+}
+
+pub use super::log::Delivery;
+
+/// Counts a running session for as long as it is held.
+pub struct LiveSession(Arc<Hub>);
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Hub {
+    /// A hub for these apps (by id); calls naming other apps see an empty app.
+    pub fn new<'a>(app_ids: impl IntoIterator<Item = &'a str>, limits: HubLimits) -> Hub {
+        Hub {
+            apps: Mutex::new(
+                app_ids
+                    .into_iter()
+                    .map(|id| (id.to_owned(), AppState::default()))
+                    .collect(),
+            ),
+            limits,
+            live: AtomicUsize::new(0),
+            closing: Mutex::new(None),
+            counters: Counters::default(),
+            webhooks: Webhooks::default(),
+        }
+    }
+
+    /// The hub, reporting to these webhooks.
+    pub fn with_webhooks(self, webhooks: Webhooks) -> Hub {
+        Hub { webhooks, ..self }
+    }
+
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// A client event was sent to a channel: the `client_event` webhook.
+    pub fn client_event_webhook(
+        &self,
+        app: &str,
+        channel: &str,
+        event: &str,
+        data: impl FnOnce() -> String,
+        socket_id: &str,
+        user_id: Option<&str>,
+    ) {
+        self.webhooks
+            .app(app)
+            .emit(Kind::ClientEvent, || WebhookEvent {
+                event: Some(event.to_owned()),
+                data: Some(data()),
+                socket_id: Some(socket_id.to_owned()),
+                user_id: user_id.map(str::to_owned),
+                ..WebhookEvent::channel(Kind::ClientEvent, channel)
+            });
+    }
+
+    pub fn limits(&self) -> HubLimits {
+        self.limits
+    }
+
+    fn with_app<R>(&self, app: &str, f: impl FnOnce(&mut AppState) -> R) -> R {
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        match apps.get_mut(app) {
+            Some(state) => f(state),
+            None => f(&mut AppState::default()),
+        }
+    }
+
+    /// Counts a session until the guard drops.
+    pub fn live_session(self: &Arc<Hub>) -> LiveSession {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        LiveSession(self.clone())
+    }
+
+    /// Sessions still running (including ones sending their close).
+    pub fn live_sessions(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
+        self.counters.connections.fetch_add(1, Ordering::Relaxed);
+        self.with_app(app, |s| {
+            // Checked under the hub's lock, which close_all holds while it sets the flag and
+            // closes everyone: a connection is either closed there or here, never missed.
+            if let Some(close) = self
+                .closing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                handle.close(close);
+            }
+            s.conns.insert(
+                socket_id.to_owned(),
+                Conn {
+                    handle,
+                    user_id: None,
+                    channels: HashSet::new(),
+                },
+            );
+        });
+    }
+
+    /// Removes a connection and its subscriptions, in O(its own channels).
+    pub fn unregister(&self, app: &str, socket_id: &str) {
+        let hooks = self.webhooks.app(app);
+        self.with_app(app, |s| {
+            let Some(conn) = s.conns.remove(socket_id) else {
+                return;
+            };
+            for name in &conn.channels {
+                leave(s, &self.counters, hooks, name, socket_id);
+            }
+        });
+    }
+
+    pub fn set_user(&self, app: &str, socket_id: &str, user_id: &str) {
+        self.with_app(app, |s| {
+            if let Some(c) = s.conns.get_mut(socket_id) {
+                c.user_id = Some(user_id.to_owned());
+            }
+        });
+    }
+
+    /// Whether a socket is subscribed, and its presence user id there.
+    pub fn subscription(
+        &self,
+        app: &str,
+        socket_id: &str,
+        channel: &str,
+    ) -> Option<Option<String>> {
+        self.with_app(app, |s| {
+            s.channels
+                .get(channel)
+                .and_then(|c| c.subs.get(socket_id).cloned())
+        })
+    }
+
+    /// Sends an already-encoded frame to a channel's subscribers, except `exclude`. Cache
+    /// channels keep it for later subscribers, within the cache's byte budget. Returns what
+    /// it reached.
+    pub fn publish(
+        &self,
+        app: &str,
+        channel: &str,
+        frame: Utf8Bytes,
+        exclude: Option<&str>,
+    ) -> Delivery {
+        let limits = self.limits;
+        self.with_app(app, |s| {
+            if classify(channel).cache
+                && !s.cache.put(limits.cache, channel, &frame, Instant::now())
+            {
+                self.counters.cache_refused.fetch_add(1, Ordering::Relaxed);
+            }
+            s.channels.get(channel).map_or(Delivery::default(), |ch| {
+                ch.fan_out(&s.conns, &self.counters, &frame, exclude)
+            })
+        })
+    }
+
+    /// Occupied channels (with at least one subscriber), optionally by prefix.
+    pub fn channels(&self, app: &str, prefix: Option<&str>) -> Vec<(String, Occupancy)> {
+        // Copied under the lock, sorted outside it: fan-out waits only for the copy.
+        let mut list: Vec<(String, Occupancy)> = self.with_app(app, |s| {
+            s.channels
+                .iter()
+                .filter(|(n, c)| !c.subs.is_empty() && prefix.is_none_or(|p| n.starts_with(p)))
+                .map(|(n, c)| (n.clone(), occupancy(c)))
+                .collect()
+        });
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        list
+    }
+
+    /// Up to `keep` names of occupied channels that pass `filter`, looking at `scan` channels
+    /// at most: a bounded copy under the lock, for "did you mean" on a publish to no one.
+    pub fn occupied_names(
+        &self,
+        app: &str,
+        scan: usize,
+        keep: usize,
+        filter: impl Fn(&str) -> bool,
+    ) -> Vec<String> {
+        self.with_app(app, |s| {
+            s.channels
+                .iter()
+                .take(scan)
+                .filter(|(n, c)| !c.subs.is_empty() && filter(n))
+                .take(keep)
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
+    }
+
+    /// How many channels of an app are occupied (for metrics: no copy of their names).
+    pub fn channel_count(&self, app: &str) -> usize {
+        self.with_app(app, |s| {
+            s.channels.values().filter(|c| !c.subs.is_empty()).count()
+        })
+    }
+
+    pub fn channel(&self, app: &str, channel: &str) -> Occupancy {
+        self.with_app(app, |s| {
+            s.channels.get(channel).map_or(
+                Occupancy {
+                    subscription_count: 0,
+                    user_count: 0,
+                },
+                occupancy,
+            )
+        })
+    }
+
+    pub fn users(&self, app: &str, channel: &str) -> Vec<String> {
+        self.with_app(app, |s| {
+            let mut ids: Vec<String> = s
+                .channels
+                .get(channel)
+                .map(|c| c.users.keys().cloned().collect())
+                .unwrap_or_default();
+            ids.sort();
+            ids
+        })
+    }
+
+    /// Closes every connection signed in as `user_id`. Returns how many.
+    pub fn terminate_user(&self, app: &str, user_id: &str) -> usize {
+        self.with_app(app, |s| {
+            s.conns
+                .values()
+                .filter(|c| c.user_id.as_deref() == Some(user_id))
+                .map(|c| c.handle.close(Close::TERMINATED))
+                .count()
+        })
+    }
+
+    /// Asks every connection of every app to close (4200 on shutdown: clients reconnect).
+    pub fn close_all(&self, close: Close) -> usize {
+        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        *self.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(close.clone());
+        apps.values()
+            .flat_map(|s| s.conns.values())
+            .map(|c| c.handle.close(close.clone()))
+            .count()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        apps.values().map(|s| s.conns.len()).sum()
+    }
+}
+
+fn occupancy(c: &Channel) -> Occupancy {
+    Occupancy {
+        subscription_count: c.subs.len(),
+        user_count: c.users.len(),
+    }
+}
+
+impl super::log::Occupied for Hub {
+    fn occupied_names(
+        &self,
+        app: &str,
+        scan: usize,
+        keep: usize,
+        filter: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        Hub::occupied_names(self, app, scan, keep, filter)
+    }
+}

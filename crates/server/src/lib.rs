@@ -1,0 +1,301 @@
+//! The embedded Pusher-compatible server: WebSocket `/app/{key}`, the signed REST API, and the
+//! seed's page at `/`. It is for one machine: demos, local development and tests.
+
+pub mod apps;
+mod gate;
+pub mod handlers;
+pub mod handshake;
+pub mod hub;
+mod idle;
+pub mod limits;
+pub mod listen;
+pub mod log;
+pub mod metrics;
+pub mod queue;
+mod rest;
+pub mod session;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+pub use apps::{App, Apps};
+use hub::{Hub, HubLimits};
+pub use limits::Limits;
+use limits::Slots;
+use log::Log;
+
+use crate::metrics::ServeMetrics;
+use protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
+use protocol::{Close, CloseCode};
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub apps: Apps,
+    /// Sent to clients; the server pings a client that is silent this long.
+    pub activity_timeout: Duration,
+    /// A ping unanswered this long closes the connection with 4201.
+    pub pong_timeout: Duration,
+    /// Frames queued per connection before it counts as too slow (closed with 4100).
+    pub send_queue: usize,
+    /// Bytes queued per connection before it counts as too slow (closed with 4100).
+    pub send_queue_bytes: usize,
+    /// Largest WebSocket message accepted from a client.
+    pub max_message_bytes: usize,
+    /// How long a closing connection may take to send its last frames and its Close, and to
+    /// read the client's answer, before the socket is dropped.
+    pub close_timeout: Duration,
+    /// Channels per app and subscriptions per connection.
+    pub hub: HubLimits,
+    /// Subscribe requests one connection may make per second, after a burst as large as its
+    /// subscription limit.
+    pub subscribes_per_second: u32,
+    /// Timeouts and caps against slow and greedy clients.
+    pub limits: Limits,
+    pub log: Log,
+    /// Counters for `--metrics`, kept whether or not they are served (they are atomics).
+    pub metrics: Arc<ServeMetrics>,
+    /// Each app's webhook targets (`--webhook`, the config file's `webhooks`).
+    pub webhooks: webhooks::WebhookConfig,
+}
+
+impl ServerConfig {
+    pub fn new(apps: Vec<App>) -> ServerConfig {
+        ServerConfig {
+            metrics: ServeMetrics::new(apps.iter().map(|a| a.id.as_str())),
+            apps: Apps::new(apps),
+            activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
+            pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
+            send_queue: 4096,
+            send_queue_bytes: 2 * 1024 * 1024,
+            max_message_bytes: 64 * 1024,
+            close_timeout: Duration::from_secs(1),
+            hub: HubLimits::default(),
+            subscribes_per_second: 100,
+            limits: Limits::default(),
+            log: Log::default(),
+            webhooks: webhooks::WebhookConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// One line per app for the startup banner: id, key and options (never the secret).
+    pub fn apps_summary(&self) -> Vec<String> {
+        self.apps
+            .iter()
+            .map(|a| {
+                format!(
+                    "id {} key {}{}",
+                    a.id,
+                    a.key,
+                    if a.client_events {
+                        ""
+                    } else {
+                        " (client events off)"
+                    }
+                )
+            })
+            .collect()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub cfg: Arc<ServerConfig>,
+    pub hub: Arc<Hub>,
+    pub log: Log,
+    /// WebSocket connections open (`limits.max_connections`).
+    pub websockets: Arc<Slots>,
+    /// REST requests being handled (`limits.max_rest_in_flight`).
+    pub rest: Arc<Slots>,
+}
+
+/// A server running in the background.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub hub: Arc<Hub>,
+    close_timeout: Duration,
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Running {
+    /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops, once
+    /// every session has sent its Close (each within its close deadline).
+    pub async fn shutdown(self) {
+        // No new connections; those in their HTTP phase finish their request and close.
+        self.stop.send_replace(true);
+        let n = self.hub.close_all(Close::SHUTDOWN);
+        let until = tokio::time::Instant::now() + self.close_timeout + Duration::from_millis(250);
+        while self.hub.live_sessions() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.task.abort();
+        // The vacated channels and departed members of the closed sessions are queued:
+        // send them within the webhooks' own shutdown deadline.
+        self.hub.webhooks().shutdown().await;
+        tracing::info!(closed = n, "server stopped");
+    }
+}
+
+pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
+    let hooks = webhooks::Webhooks::start(&cfg.webhooks, &cfg.apps, &cfg.metrics, cfg.log.clone());
+    let hub =
+        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub).with_webhooks(hooks));
+    let shared = Shared {
+        log: cfg.log.clone(),
+        websockets: Slots::new(cfg.limits.max_connections),
+        rest: Slots::new(cfg.limits.max_rest_in_flight),
+        cfg: Arc::new(cfg),
+        hub: hub.clone(),
+    };
+    let api = Router::new()
+        .route("/apps/{app_id}/events", post(rest::events))
+        .route("/apps/{app_id}/batch_events", post(rest::batch_events))
+        .route("/apps/{app_id}/channels", get(rest::channels))
+        .route("/apps/{app_id}/channels/{channel}", get(rest::channel))
+        .route("/apps/{app_id}/channels/{channel}/users", get(rest::users))
+        .route(
+            "/apps/{app_id}/users/{user_id}/terminate_connections",
+            post(rest::terminate),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gate::rest,
+        ));
+    let router = Router::new()
+        .route("/", get(page))
+        .route("/app/{key}", get(websocket))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(json_errors))
+        .with_state(shared);
+    (router, hub)
+}
+
+/// Per-socket buffers: reads grow past this only for big frames; writes are batched up to
+/// this before a send.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The largest request body read; larger ones get 413 before they are read whole.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Errors that axum answers by itself (a body over the limit, an unknown path, a wrong
+/// method) in plain text become `{"error": …}` like every REST error, so clients that parse
+/// error bodies as JSON (the Pusher SDKs) can say what went wrong.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let error = match status {
+        http::StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is over {MAX_BODY_BYTES} bytes")
+        }
+        http::StatusCode::NOT_FOUND => "no such endpoint".to_owned(),
+        http::StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this endpoint".to_owned(),
+        other => other.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::json!({ "error": error }).to_string()),
+    )
+}
+
+/// Binds `addr` and serves in the background.
+pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let close_timeout = cfg.close_timeout;
+    let limits = cfg.limits;
+    let (router, hub) = router(cfg);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(listen::serve(listener, router, limits, stopped));
+    Ok(Running {
+        addr,
+        hub,
+        close_timeout,
+        task,
+        stop,
+    })
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    protocol: Option<String>,
+}
+
+async fn websocket(
+    State(s): State<Shared>,
+    Path(key): Path<String>,
+    Query(q): Query<ConnectQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // tungstenite's defaults preallocate a 128 KiB read buffer per socket: 10 000 idle
+    // clients would hold 1.3 GB. Buffers start small and grow only for big frames.
+    let ws = ws
+        .max_message_size(s.cfg.max_message_bytes)
+        .max_frame_size(s.cfg.max_message_bytes)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES);
+    match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
+        Ok(app) => match s.websockets.try_take() {
+            // Held for the life of the connection.
+            Some(slot) => ws.on_upgrade(move |socket| async move {
+                session::run(socket, s.hub, app, s.cfg, s.log).await;
+                drop(slot);
+            }),
+            None => refuse(
+                &s,
+                ws,
+                handshake::Refusal::new(
+                    CloseCode::OverConnectionQuota,
+                    "Application is over connection quota",
+                ),
+            ),
+        },
+        Err(refusal) => refuse(&s, ws, refusal),
+    }
+}
+
+/// Closes a refused socket the protocol's way, and logs why.
+fn refuse(s: &Shared, ws: WebSocketUpgrade, refusal: handshake::Refusal) -> Response {
+    s.log.line(
+        "REFUSED",
+        format_args!("{} {}", refusal.code, refusal.message),
+    );
+    let deadline = s.cfg.close_timeout;
+    ws.on_upgrade(move |socket| handshake::refuse(socket, refusal, deadline))
+}
+
+/// The seed's "Stock Market" page, with the first app's key filled in.
+async fn page(State(s): State<Shared>) -> impl IntoResponse {
+    let key = s.cfg.apps.first().map_or("", |a| a.key.as_str());
+    let key: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .collect();
+    Html(include_str!("../../../assets/index.html").replace("__TICKERTAPE_KEY__", &key))
+}

@@ -1,0 +1,4 @@
+//! The terminal kit and its screens.
+
+pub mod dashboard;
+pub mod probe;
