@@ -1,0 +1,12 @@
+//! The dashboard and the probe's screen, driven and drawn without a terminal.
+
+mod alerts;
+mod dashboard;
+mod edges;
+mod inspect;
+mod probe_screen;
+mod symbols;
+
+mod support {
+    pub(crate) use tui::testing as dashboard;
+}

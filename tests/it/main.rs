@@ -1,0 +1,39 @@
+//! The binary's tests: each runs the real `tickertape` (and, for interop, real peers) over 127.0.0.1,
+//! and fails if the process's stderr says `panicked`.
+
+mod check;
+mod cli_escaping;
+mod cli_flags;
+mod cli_inputs;
+mod cli_secrets;
+mod client_deadlines;
+mod client_memory;
+mod client_signin;
+mod client_tls;
+mod connection_state;
+mod dashboard_keys;
+mod dashboard_model;
+mod dashboard_tmux;
+mod dashboard_trigger;
+mod faults;
+mod metrics;
+mod name_hints;
+mod probe;
+mod probe_tmux;
+mod publish_report;
+mod record_replay;
+mod serve_log;
+mod server_abuse;
+mod server_lifecycle;
+mod server_limits;
+mod server_rest;
+mod server_slowloris;
+mod server_ws;
+mod support;
+mod terminal_injection;
+mod watch_all;
+mod watch_cli;
+mod watch_multi;
+mod webhooks_delivery;
+mod webhooks_receive;
+mod webhooks_send;

@@ -1,0 +1,409 @@
+//! The publisher's side of debugging: `trigger` and `stocks` against the real `serve`, saying
+//! how many subscribers each publish reached, what channel was probably meant when it reached
+//! no one, and sealing events for private-encrypted channels.
+
+use std::time::Duration;
+
+use crate::support::bin::Proc;
+use crate::support::server::Server;
+use protocol::ServerMessage;
+
+const EXIT: Duration = Duration::from_secs(10);
+const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
+
+/// Runs `tickertape SUBCOMMAND ARGS` against the server: (exit code, stdout, stderr).
+async fn run(server: &Server, subcommand: &str, args: &[&str]) -> (i32, String, String) {
+    Proc::spawn(&mut server.command(subcommand, args))
+        .finish(EXIT)
+        .await
+}
+
+/// The next event a raw subscriber receives: (event, data).
+async fn event(raw: &mut crate::support::server::Raw) -> (String, String) {
+    match raw.recv().await {
+        ServerMessage::Event(ev) => {
+            let data = ev.data.to_value().to_string();
+            (ev.event, data)
+        }
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn trigger_says_how_many_subscribers_it_reached() {
+    let server = Server::start(&[]).await;
+    let mut a = server.subscriber("stock_ticker").await;
+    let mut b = server.subscriber("stock_ticker").await;
+    let mut one = server.subscriber("chat").await;
+    let (code, stdout, stderr) = run(
+        &server,
+        "trigger",
+        &["stock_ticker", "update_event", r#"{"price":1}"#],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("delivered to 2 subscribers on stock_ticker"),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "the report is for stderr: {stdout}");
+    assert_eq!(event(&mut a).await.0, "update_event");
+    assert_eq!(event(&mut b).await.0, "update_event");
+    // Several channels: one line each, in the order given.
+    let (code, _, stderr) = run(&server, "trigger", &["stock_ticker,chat", "e"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "tickertape: delivered to 2 subscribers on stock_ticker",
+            "tickertape: delivered to 1 subscriber on chat",
+        ],
+        "{stderr}"
+    );
+    assert_eq!(event(&mut one).await.0, "e");
+}
+
+#[tokio::test]
+async fn an_event_that_reached_no_one_names_the_occupied_channel_meant() {
+    let server = Server::start(&[]).await;
+    let _ticker = server.subscriber("stock_ticker").await;
+    let _orders = server.subscriber("private-orders").await;
+    let (code, _, stderr) = run(&server, "trigger", &["stock-ticker", "update_event"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"tickertape: stock-ticker has no subscribers: the event reached no one"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean stock_ticker?"), "{stderr}");
+    assert!(!stderr.contains("private-orders"), "{stderr}");
+    // The prefix is part of the name.
+    let (code, _, stderr) = run(&server, "trigger", &["orders", "created"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("orders has no subscribers: the event reached no one"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean private-orders?"), "{stderr}");
+    assert!(stderr.contains("prefix"), "{stderr}");
+    // Nothing alike: said so, not guessed.
+    let (_, _, stderr) = run(&server, "trigger", &["weather", "e"]).await;
+    assert!(
+        stderr.contains("no occupied channel has a similar name"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn require_subscribers_fails_with_4_and_quiet_says_nothing() {
+    let server = Server::start(&[]).await;
+    let _sub = server.subscriber("stock_ticker").await;
+    let (code, _, stderr) = run(
+        &server,
+        "trigger",
+        &["stock_ticker", "e", "--require-subscribers"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(
+        &server,
+        "trigger",
+        &["stock-ticker", "e", "--require-subscribers"],
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("did you mean stock_ticker?"), "{stderr}");
+    // One channel of several without subscribers is enough.
+    let (code, _, _) = run(
+        &server,
+        "trigger",
+        &["stock_ticker,nobody", "e", "--require-subscribers"],
+    )
+    .await;
+    assert_eq!(code, 4);
+    for args in [
+        &["stock_ticker", "e", "--quiet"][..],
+        &["stock-ticker", "e", "-q"],
+    ] {
+        let (code, stdout, stderr) = run(&server, "trigger", args).await;
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (0, "", ""),
+            "{args:?}"
+        );
+    }
+    let (code, stdout, stderr) = run(
+        &server,
+        "trigger",
+        &["stock-ticker", "e", "--quiet", "--require-subscribers"],
+    )
+    .await;
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (4, "", ""));
+}
+
+#[tokio::test]
+async fn a_batch_reports_per_channel() {
+    let server = Server::start(&[]).await;
+    let _a = server.subscriber("stock_ticker").await;
+    let _b = server.subscriber("stock_ticker").await;
+    let dir = std::env::temp_dir().join(format!("tickertape-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("events.ndjson");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"channel":"stock_ticker","name":"e","data":{"i":1}}"#,
+            "\n",
+            r#"{"channel":"stock-ticker","name":"e","data":{"i":2}}"#,
+            "\n",
+            r#"{"channel":"stock_ticker","name":"e","data":{"i":3}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, _, stderr) = run(&server, "trigger", &["--batch", path]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("delivered to 2 subscribers on stock_ticker (2 events)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stock-ticker has no subscribers: the event reached no one"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean stock_ticker?"), "{stderr}");
+    let (code, _, _) = run(
+        &server,
+        "trigger",
+        &["--batch", path, "--require-subscribers", "--quiet"],
+    )
+    .await;
+    assert_eq!(code, 4);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A server whose answer has no count (soketi's `{"ok":true}`, Pusher without subscription
+/// counting): the report says so, and --require-subscribers cannot be met.
+#[tokio::test]
+async fn an_answer_without_the_count_says_how_to_get_it() {
+    for (flags, expected) in [(&[][..], 0), (&["--require-subscribers"][..], 4)] {
+        let (url, mut requests) =
+            crate::support::http_endpoint(vec![(200, r#"{"ok":true}"#.to_owned())]).await;
+        let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+        let mut cmd = crate::support::bin::command();
+        cmd.args(["trigger", "stock_ticker", "e"])
+            .args(flags)
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--key",
+                "k",
+                "--secret",
+                "s",
+                "--app-id",
+                "1",
+            ]);
+        let (code, _, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+        assert_eq!(code, expected, "{stderr}");
+        assert!(
+            stderr.contains("did not report subscription_count"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("subscription counting"), "{stderr}");
+        let request = requests.recv().await.unwrap();
+        assert!(
+            request.contains(r#""info":"subscription_count""#),
+            "{request}"
+        );
+    }
+}
+
+/// Names from a hostile server's channel list reach the hints escaped.
+#[tokio::test]
+async fn suggested_names_cannot_drive_the_terminal() {
+    let (url, _requests) = crate::support::http_endpoint(vec![
+        (
+            200,
+            r#"{"channels":{"abc_def":{"subscription_count":0}}}"#.to_owned(),
+        ),
+        (
+            200,
+            r#"{"channels":{"abc-de\u009b\u001b[2J":{},"abc_de\u202e":{}}}"#.to_owned(),
+        ),
+    ])
+    .await;
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let mut cmd = crate::support::bin::command();
+    cmd.args(["trigger", "abc_def", "e"]).args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--key",
+        "k",
+        "--secret",
+        "s",
+        "--app-id",
+        "1",
+    ]);
+    let (code, _, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("did you mean abc_de"), "{stderr}");
+    assert!(
+        !stderr
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{stderr:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_encrypted_channel_gets_sealed_events_and_never_plaintext() {
+    let server = Server::start(&[]).await;
+    let channel = "private-encrypted-orders";
+    let mut watch = Proc::spawn(&mut server.command(
+        "watch",
+        &[
+            channel,
+            "--json",
+            "--count",
+            "1",
+            "--encryption-master-key",
+            MASTER,
+        ],
+    ));
+    server.wait_subscribers(channel, 1).await;
+    let mut raw = server.subscriber(channel).await;
+    // Without the key: refused, and nothing is sent.
+    let (code, _, stderr) = run(&server, "trigger", &[channel, "created", r#"{"id":6}"#]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--encryption-master-key"), "{stderr}");
+    assert!(stderr.contains("plaintext"), "{stderr}");
+    // Nor together with other channels, key or not.
+    let (code, _, stderr) = run(
+        &server,
+        "trigger",
+        &[
+            &format!("{channel},stock_ticker"),
+            "created",
+            "--encryption-master-key",
+            MASTER,
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    // With it: sealed on the wire, opened by the watcher.
+    let (code, _, stderr) = run(
+        &server,
+        "trigger",
+        &[
+            channel,
+            "created",
+            r#"{"id":7}"#,
+            "--encryption-master-key",
+            MASTER,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("delivered to 2 subscribers on private-encrypted-orders"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(MASTER), "{stderr}");
+    let (name, sealed) = event(&mut raw).await;
+    assert_eq!(name, "created");
+    assert!(
+        sealed.contains("nonce") && sealed.contains("ciphertext") && !sealed.contains("\"id\""),
+        "{sealed}"
+    );
+    watch.wait(EXIT).await;
+    let mut stdout = String::new();
+    tokio::io::AsyncReadExt::read_to_string(watch.child.stdout.as_mut().unwrap(), &mut stdout)
+        .await
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(line["data"], serde_json::json!({"id": 7}), "{stdout}");
+    assert!(line.get("error").is_none(), "{stdout}");
+}
+
+#[tokio::test]
+async fn stocks_reports_each_tick_and_warns_once_when_nobody_listens() {
+    let server = Server::start(&[]).await;
+    let _sub = server.subscriber("stock_ticker").await;
+    let (code, _, stderr) = run(
+        &server,
+        "stocks",
+        &[
+            "--interval",
+            "20ms",
+            "--count",
+            "3",
+            "--channel",
+            "stock_ticker",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("delivered to 1 subscriber on stock_ticker")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no subscribers"), "{stderr}");
+    let (code, _, stderr) = run(
+        &server,
+        "stocks",
+        &[
+            "--interval",
+            "20ms",
+            "--count",
+            "4",
+            "--channel",
+            "stock-ticker",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("delivered to 0 subscribers on stock-ticker")
+            .count(),
+        4,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr
+            .matches("stock-ticker has no subscribers: the ticks reach no one")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("did you mean stock_ticker?").count(),
+        1,
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(
+        &server,
+        "stocks",
+        &["--interval", "20ms", "--count", "2", "--channel", "x", "-q"],
+    )
+    .await;
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    // An encrypted channel without the key is refused before the first tick.
+    let (code, _, stderr) = run(
+        &server,
+        "stocks",
+        &["--count", "1", "--channel", "private-encrypted-ticks"],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--encryption-master-key"), "{stderr}");
+}

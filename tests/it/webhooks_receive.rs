@@ -1,0 +1,427 @@
+//! `tickertape webhooks`: a real receiver on loopback, fed by a test client that signs (or
+//! mis-signs) Pusher's webhook bodies.
+
+use std::time::{Duration, Instant};
+
+use crate::support::bin::FullPipe;
+use crate::support::webhooks::{KEY, Receiver, SECRET, exchange, occupied};
+use protocol::webhook::sign;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn objects(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_correctly_signed_webhook_is_shown_as_a_line_and_as_json() {
+    let body = r#"{"time_ms":1700000000000,"events":[{"name":"channel_occupied","channel":"stock_ticker"},{"name":"member_added","channel":"presence-room","user_id":"u1"}]}"#;
+    let rx = Receiver::start(&["--count", "2"]).await;
+    assert_eq!(rx.post_signed(KEY, SECRET, body).await.0, 200);
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].ends_with(" valid   app 1 channel_occupied stock_ticker"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].ends_with(" valid   app 1 member_added presence-room user u1"),
+        "{stdout}"
+    );
+
+    let rx = Receiver::start(&["--json", "--count", "2"]).await;
+    assert_eq!(rx.post_signed(KEY, SECRET, body).await.0, 200);
+    let (code, stdout, _) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0);
+    let all = objects(&stdout);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["time_ms"], 1700000000000u64);
+    assert_eq!(all[0]["app"], "1");
+    assert_eq!(all[0]["name"], "channel_occupied");
+    assert_eq!(all[0]["channel"], "stock_ticker");
+    assert_eq!(all[0]["valid"], true);
+    assert_eq!(all[0]["reason"], Value::Null);
+    assert_eq!(all[1]["user_id"], "u1");
+    for field in ["event", "data", "socket_id"] {
+        assert!(all[0].get(field).is_some(), "{field} missing");
+    }
+}
+
+#[tokio::test]
+async fn the_key_header_picks_the_app() {
+    let rx = Receiver::start(&[
+        "--json",
+        "--count",
+        "1",
+        "--app",
+        "7:seven-key:seven-secret",
+        "--app",
+        "8:eight-key:eight-secret",
+    ])
+    .await;
+    let body = occupied("c");
+    assert_eq!(
+        rx.post_signed("eight-key", "eight-secret", &body).await.0,
+        200
+    );
+    let (_, stdout, _) = rx.proc.finish(WAIT).await;
+    let all = objects(&stdout);
+    assert_eq!(
+        (all[0]["app"].as_str(), all[0]["valid"].as_bool()),
+        (Some("8"), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn each_mismatch_says_why_and_shows_the_expected_signature_never_the_secret() {
+    let apps = [
+        "--app",
+        "1:app-key:app-secret",
+        "--app",
+        "2:other-key:other-secret",
+    ];
+    let mut args = vec!["--json", "--count", "7"];
+    args.extend(apps);
+    let rx = Receiver::start(&args).await;
+    let body = occupied("stock_ticker");
+    let expected = sign(SECRET, body.as_bytes());
+    let changed = occupied("stock-ticker");
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(&body).unwrap()).unwrap();
+    let cases: [(Option<&str>, Option<String>, &str, &str); 7] = [
+        (
+            Some(KEY),
+            Some(sign("wrong-secret", body.as_bytes())),
+            &body,
+            "either the sender signs with another secret",
+        ),
+        (
+            Some(KEY),
+            Some(expected.clone()),
+            &changed,
+            "either the sender signs with another secret",
+        ),
+        (
+            Some(KEY),
+            Some(expected.clone()),
+            &pretty,
+            "rewrote the JSON",
+        ),
+        (
+            Some("nope"),
+            Some(expected.clone()),
+            &body,
+            "\"nope\" is not one of this receiver's apps",
+        ),
+        (
+            None,
+            Some(expected.clone()),
+            &body,
+            "no X-Pusher-Key header",
+        ),
+        (Some(KEY), None, &body, "no X-Pusher-Signature header"),
+        (
+            Some(KEY),
+            Some(sign("other-secret", body.as_bytes())),
+            &body,
+            "the signature is app 2's, not app 1's",
+        ),
+    ];
+    for (key, sig, body, _) in &cases {
+        let (status, _) = rx.post(*key, sig.as_deref(), body.as_bytes()).await;
+        assert_eq!(status, 200, "answered 200 even when invalid");
+    }
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0);
+    let all = objects(&stdout);
+    assert_eq!(all.len(), 7, "{stdout}");
+    for (object, (key, sig, body, why)) in all.iter().zip(&cases) {
+        assert_eq!(object["valid"], false, "{object}");
+        let reason = object["reason"].as_str().unwrap();
+        assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+        assert_eq!(object["signature"].as_str(), sig.as_deref());
+        assert_eq!(object["key"].as_str(), *key);
+        let wants = match key {
+            Some(KEY) => Value::from(sign(SECRET, body.as_bytes())),
+            _ => Value::Null,
+        };
+        assert_eq!(object["expected_signature"], wants, "{object}");
+    }
+    for secret in ["app-secret", "other-secret"] {
+        assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    }
+
+    // The same in lines: why, expected, received.
+    let mut args = vec!["--count", "1"];
+    args.extend(apps);
+    let rx = Receiver::start(&args).await;
+    rx.post(Some(KEY), Some("abc"), body.as_bytes()).await;
+    let (_, stdout, _) = rx.proc.finish(WAIT).await;
+    assert!(
+        stdout.contains(" INVALID app 1 channel_occupied stock_ticker\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  why: X-Pusher-Signature has 3 hex digits; an HMAC-SHA256 has 64\n"));
+    assert!(stdout.contains(&format!("  expected signature {expected}\n")));
+    assert!(stdout.contains("  received signature abc\n"));
+    assert!(!stdout.contains("app-secret"));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_webhook_is_reported() {
+    let rx = Receiver::start(&["--json", "--count", "2"]).await;
+    for body in ["{\"hello\":1}", "\u{1b}]0;pwned\u{7} not json"] {
+        assert_eq!(rx.post_signed(KEY, SECRET, body).await.0, 200);
+    }
+    let (code, stdout, _) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0);
+    assert!(!stdout.contains('\u{1b}'));
+    let all = objects(&stdout);
+    assert_eq!(all[0]["valid"], true);
+    assert_eq!(all[0]["name"], Value::Null);
+    assert!(
+        all[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a webhook's")
+    );
+    assert!(all[1]["error"].as_str().unwrap().contains("not JSON"));
+}
+
+#[tokio::test]
+async fn reject_invalid_answers_401_to_a_bad_signature() {
+    let rx = Receiver::start(&["--reject-invalid", "--count", "2"]).await;
+    let body = occupied("c");
+    assert_eq!(rx.post_signed(KEY, "wrong", &body).await.0, 401);
+    assert_eq!(rx.post_signed(KEY, SECRET, &body).await.0, 200);
+    let (code, stdout, _) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0);
+    assert_eq!(stdout.matches("channel_occupied c").count(), 2);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_and_reported() {
+    let rx = Receiver::start(&["--max-body", "1KiB", "--count", "1"]).await;
+    let big = occupied(&"x".repeat(2000));
+    let (status, _) = rx.post_signed(KEY, SECRET, &big).await;
+    assert_eq!(status, 413);
+    // Still receiving.
+    assert_eq!(rx.post_signed(KEY, SECRET, &occupied("small")).await.0, 200);
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("channel_occupied small") && !stdout.contains("xxx"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("refused a webhook to /webhooks (413): the body is over 1024 bytes"),
+        "{stderr}"
+    );
+}
+
+/// A body declared bigger than `--max-body` is refused at once: it is neither waited for
+/// nor invited with `100 Continue`.
+#[tokio::test]
+async fn a_body_declared_too_big_is_refused_before_it_is_sent() {
+    let mut rx = Receiver::start(&["--max-body", "1KiB"]).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-length: 5000000\r\nexpect: 100-continue\r\n\
+         X-Pusher-Key: {KEY}\r\n\r\n",
+        rx.addr
+    );
+    let started = Instant::now();
+    let (status, answer) = exchange(rx.addr, head.as_bytes(), &[]).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    rx.proc.terminate(WAIT).await;
+}
+
+/// The key and signature headers are checked whole but shown cut: a request cannot make a
+/// line of any length.
+#[tokio::test]
+async fn long_key_and_signature_headers_are_shown_cut() {
+    let rx = Receiver::start(&["--count", "1"]).await;
+    let (key, sig) = ("k".repeat(20_000), "f".repeat(20_000));
+    let body = occupied("c");
+    assert_eq!(
+        rx.post(Some(&key), Some(&sig), body.as_bytes()).await.0,
+        200
+    );
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("INVALID"), "{stdout}");
+    assert!(stdout.contains("k…"), "{stdout}");
+    let longest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 400, "a line of {longest} bytes:\n{stdout}");
+}
+
+#[tokio::test]
+async fn a_slow_body_times_out() {
+    let mut rx = Receiver::start(&["--body-timeout", "300ms"]).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-length: 100\r\nX-Pusher-Key: {KEY}\r\n\r\n{{",
+        rx.addr
+    );
+    let started = Instant::now();
+    let (status, _) = exchange(rx.addr, head.as_bytes(), &[b' '; 50]).await;
+    assert_eq!(status, 408);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    rx.proc.terminate(WAIT).await;
+    assert!(
+        rx.proc
+            .stderr()
+            .contains("(408): the body did not arrive within 300ms"),
+        "{}",
+        rx.proc.stderr()
+    );
+}
+
+#[tokio::test]
+async fn answers_at_once_even_when_nobody_reads_stdout() {
+    let pipe = FullPipe::new().await;
+    let mut rx = Receiver::start_with(&["--max-queue", "4KiB"], pipe.stdout()).await;
+    let started = Instant::now();
+    for i in 0..60 {
+        let (status, _) = rx
+            .post_signed(KEY, SECRET, &occupied(&format!("c{i}")))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    // The drops are counted where they can be seen, then the process still ends.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !rx.proc.stderr().contains("webhook events not shown") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        rx.proc.stderr().contains("webhook events not shown"),
+        "{}",
+        rx.proc.stderr()
+    );
+    rx.proc.terminate(WAIT).await;
+}
+
+#[tokio::test]
+async fn timeout_ends_a_quiet_receiver() {
+    let rx = Receiver::start(&["--timeout", "300ms"]).await;
+    let (code, stdout, _) = rx.proc.finish(WAIT).await;
+    assert_eq!((code, stdout.as_str()), (0, ""));
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_environment_else_the_profile() {
+    let home = crate::support::webhooks::home_with_config(
+        "profile",
+        "[profiles.default]\nkey = \"p-key\"\nsecret = \"p-secret\"\napp_id = \"5\"\n",
+    );
+    let body = occupied("c");
+
+    let cmd = crate::support::bin::command_in(&home);
+    let rx = Receiver::start_cmd(cmd, &["--json", "--count", "1"]).await;
+    rx.post_signed("p-key", "p-secret", &body).await;
+    let (_, stdout, stderr) = rx.proc.finish(WAIT).await;
+    let v = &objects(&stdout)[0];
+    assert_eq!(
+        (v["app"].as_str(), v["valid"].as_bool()),
+        (Some("5"), Some(true))
+    );
+    assert!(!stderr.contains("p-secret"));
+
+    let mut cmd = crate::support::bin::command_in(&home);
+    cmd.env("PUSHER_APP_KEY", "e-key")
+        .env("PUSHER_APP_SECRET", "e-secret")
+        .env("PUSHER_APP_ID", "9");
+    let rx = Receiver::start_cmd(cmd, &["--json", "--count", "1"]).await;
+    rx.post_signed("e-key", "e-secret", &body).await;
+    let (_, stdout, _) = rx.proc.finish(WAIT).await;
+    let v = &objects(&stdout)[0];
+    assert_eq!(
+        (v["app"].as_str(), v["valid"].as_bool()),
+        (Some("9"), Some(true))
+    );
+
+    // A key without its secret is refused before listening.
+    let mut cmd = crate::support::bin::command();
+    cmd.args(["webhooks", "--key", "k"]);
+    let (code, _, stderr) = crate::support::bin::Proc::spawn(&mut cmd)
+        .finish(WAIT)
+        .await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("needs its secret"), "{stderr}");
+}
+
+/// Both halves of tickertape: what `serve --webhook` sends, `tickertape webhooks` accepts as
+/// validly signed, event for event.
+#[tokio::test]
+async fn what_serve_sends_the_receiver_finds_valid() {
+    let rx = Receiver::start(&["--json", "--count", "2"]).await;
+    let url = format!("http://{}/", rx.addr);
+    let server = crate::support::server::Server::start(&["--webhook", &url]).await;
+    let sub = server.subscriber("orders").await;
+    drop(sub);
+    let (code, stdout, stderr) = rx.proc.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    let all = objects(&stdout);
+    let got: Vec<(&str, &str, bool)> = all
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap_or("?"),
+                o["channel"].as_str().unwrap_or("?"),
+                o["valid"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("channel_occupied", "orders", true),
+            ("channel_vacated", "orders", true)
+        ],
+        "{stdout}"
+    );
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn one_key_with_two_secrets_is_refused_before_listening() {
+    let mut cmd = crate::support::bin::command();
+    cmd.args(["webhooks", "--listen", "127.0.0.1:0"]).args([
+        "--app",
+        "1:k:SECRETX",
+        "--app",
+        "2:k:SECRETY",
+    ]);
+    let (code, stdout, stderr) = crate::support::bin::Proc::spawn(&mut cmd)
+        .finish(WAIT)
+        .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("both have key k"), "{stderr}");
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+}
+
+/// SIGTERM as soon as the address is printed ends the receiver cleanly (status 0), not by
+/// the signal's default action: the handler is in place before the address is said.
+#[tokio::test]
+async fn sigterm_right_after_the_address_ends_it_cleanly() {
+    for _ in 0..5 {
+        let mut rx = Receiver::start(&[]).await;
+        let status = rx.proc.terminate(WAIT).await;
+        assert_eq!(status.code(), Some(0), "{status:?}: {}", rx.proc.stderr());
+    }
+}
