@@ -1,1 +1,89 @@
-//! Queues, rings and maps bounded in items and in bytes, with counted overflow.
+//! Queues, rings and maps bounded in items **and** in bytes, with counted overflow.
+//!
+//! Everything that holds what strangers send (frames, events, names, log lines, webhook
+//! bodies) is one of these types, so that a bound is a property of the type rather than of
+//! each call site:
+//! - [`Bounded`]: a FIFO (a queue or a ring) with an [`Overflow`] policy;
+//! - [`queue`]: a [`Bounded`] shared between tasks and threads, with waiting on both ends;
+//! - [`WeighedMap`]: a sorted map whose keys and values are weighed, capped in entries and
+//!   bytes.
+//!
+//! Each item is weighed once, when it comes in ([`Weigh`]), and the weight is kept beside
+//! it, so the total can never drift. An item heavier than the whole byte cap is never
+//! stored: it is refused and counted as [`Cause::Oversize`]. So the weight held is always
+//! at most the cap, whatever comes in, and every refusal or eviction is counted by cause
+//! ([`Drops`]) for whoever shows it.
+
+mod map;
+mod queue;
+mod ring;
+mod weigh;
+
+pub use map::WeighedMap;
+pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue};
+pub use ring::{Bounded, Rejected};
+pub use weigh::Weigh;
+
+/// The two caps of a bounded type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most items (entries, for a map). At least 1.
+    pub items: usize,
+    /// Most bytes, as the items weigh them. At least 1.
+    pub bytes: usize,
+}
+
+impl Limits {
+    pub const fn new(items: usize, bytes: usize) -> Limits {
+        Limits {
+            items: if items == 0 { 1 } else { items },
+            bytes: if bytes == 0 { 1 } else { bytes },
+        }
+    }
+}
+
+/// What happens to an item that does not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// The sender waits for room ([`Sender::send`]); a sender that cannot wait
+    /// ([`Sender::try_send`], [`Bounded::push`]) gets the item back, uncounted: it decides.
+    Block,
+    /// The new item is refused and counted.
+    DropNewest,
+    /// The oldest items are evicted, and counted, until the new one fits (a ring).
+    DropOldest,
+}
+
+/// Why an item was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The cap in items was reached.
+    Items,
+    /// The cap in bytes was reached.
+    Bytes,
+    /// The item alone weighs more than the byte cap: it is never stored.
+    Oversize,
+}
+
+/// Items dropped, by cause. Counts only grow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drops {
+    pub items: u64,
+    pub bytes: u64,
+    pub oversize: u64,
+}
+
+impl Drops {
+    pub fn total(&self) -> u64 {
+        self.items + self.bytes + self.oversize
+    }
+
+    pub(crate) fn count(&mut self, cause: Cause) {
+        let n = match cause {
+            Cause::Items => &mut self.items,
+            Cause::Bytes => &mut self.bytes,
+            Cause::Oversize => &mut self.oversize,
+        };
+        *n = n.saturating_add(1);
+    }
+}

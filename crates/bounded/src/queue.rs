@@ -1,0 +1,611 @@
+//! [`queue`]: a [`Bounded`] shared by senders (tasks) and one receiver (a task or a plain
+//! thread), with waiting on both ends.
+//!
+//! The policy decides what a full queue does to a sender: [`Overflow::Block`] makes
+//! [`Sender::send`] wait for room; the dropping policies never wait, and count what they
+//! drop. A receiver may take items *held* ([`Receiver::recv_held`],
+//! [`Receiver::blocking_recv_batch`]): they still weigh against the caps until the
+//! [`Held`] guard is dropped, so a writer that holds a batch while it writes it cannot let
+//! the memory double.
+
+use std::pin::pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use crate::ring::Rejected;
+use crate::{Bounded, Cause, Drops, Limits, Overflow, Weigh};
+
+/// A queue of at most `limits.items` items and `limits.bytes` bytes (items being held by
+/// the receiver included).
+pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            buf: Bounded::new(limits, overflow),
+            held_items: 0,
+            held_bytes: 0,
+            senders: 1,
+            closed: false,
+            thread_waiting: false,
+        }),
+        readable: Notify::new(),
+        room: Notify::new(),
+        thread: Condvar::new(),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    )
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// The receiving task waits here for an item or for the last sender to go.
+    readable: Notify,
+    /// Blocked senders wait here for room or for the receiver to go.
+    room: Notify,
+    /// A receiving thread waits here.
+    thread: Condvar,
+}
+
+struct State<T> {
+    buf: Bounded<T>,
+    /// Taken by the receiver and not yet released.
+    held_items: usize,
+    held_bytes: usize,
+    senders: usize,
+    /// The receiver is gone or closed the queue.
+    closed: bool,
+    thread_waiting: bool,
+}
+
+impl<T: Weigh> State<T> {
+    fn lacks_room(&self, weight: usize) -> Option<Cause> {
+        let limits = self.buf.limits();
+        if weight > limits.bytes {
+            Some(Cause::Oversize)
+        } else if self.buf.len() + self.held_items >= limits.items {
+            Some(Cause::Items)
+        } else if self.buf.bytes() + self.held_bytes + weight > limits.bytes {
+            Some(Cause::Bytes)
+        } else {
+            None
+        }
+    }
+
+    /// Pushes as the policy says, counting what it drops. Held items cannot be evicted, so
+    /// a ring that is full of held items refuses.
+    fn push(&mut self, item: T, weight: usize) -> Result<(), Rejected<T>> {
+        if self.buf.overflow() == Overflow::DropOldest {
+            while !self.buf.is_empty() && self.lacks_room(weight).is_some() {
+                let cause = self.lacks_room(weight).unwrap_or(Cause::Items);
+                if cause == Cause::Oversize {
+                    break;
+                }
+                self.buf.pop_weighed();
+                self.buf.count_drop(cause);
+            }
+        }
+        match self.lacks_room(weight) {
+            None => self.buf.push_weighed(item, weight),
+            Some(cause) => {
+                if cause == Cause::Oversize || self.buf.overflow() != Overflow::Block {
+                    self.buf.count_drop(cause);
+                }
+                Err(Rejected { item, cause })
+            }
+        }
+    }
+
+    fn is_half_empty(&self) -> bool {
+        let limits = self.buf.limits();
+        self.buf.len() + self.held_items <= limits.items / 2
+            && self.buf.bytes() + self.held_bytes <= limits.bytes / 2
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why [`Sender::try_send`] gave an item back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// No room, for `cause` (counted as a drop unless the policy is [`Overflow::Block`]).
+    Full(T, Cause),
+    /// The receiver is gone.
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(t, _) | TrySendError::Closed(t) => t,
+        }
+    }
+}
+
+/// Why [`Receiver::try_recv`] returned nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    Empty,
+    /// Empty, and every sender is gone.
+    Disconnected,
+}
+
+/// The sending side. Clones share the queue.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        lock(&self.shared.state).senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut s = lock(&self.shared.state);
+        s.senders -= 1;
+        if s.senders == 0 {
+            let thread = s.thread_waiting;
+            drop(s);
+            self.shared.readable.notify_one();
+            if thread {
+                self.shared.thread.notify_all();
+            }
+        }
+    }
+}
+
+impl<T: Weigh> Sender<T> {
+    /// Queues at once, as the policy says, or gives the item back.
+    pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        let weight = item.weight();
+        let mut s = lock(&self.shared.state);
+        if s.closed {
+            return Err(TrySendError::Closed(item));
+        }
+        match s.push(item, weight) {
+            Ok(()) => {
+                let thread = s.thread_waiting;
+                drop(s);
+                self.wake_receiver(thread);
+                Ok(())
+            }
+            Err(Rejected { item, cause }) => Err(TrySendError::Full(item, cause)),
+        }
+    }
+
+    /// Queues `item`; with [`Overflow::Block`], waits for room first. Gives it back when
+    /// the receiver is gone, when it alone is heavier than the cap, or (dropping policies)
+    /// when it was refused.
+    pub async fn send(&self, item: T) -> Result<(), TrySendError<T>> {
+        let mut item = item;
+        loop {
+            let mut room = pin!(self.shared.room.notified());
+            room.as_mut().enable();
+            match self.try_send(item) {
+                Err(TrySendError::Full(back, cause))
+                    if cause != Cause::Oversize && self.overflow() == Overflow::Block =>
+                {
+                    item = back;
+                }
+                done => return done,
+            }
+            room.await;
+        }
+    }
+
+    /// Waits until the queue is at most half full (in items and bytes, held ones included),
+    /// so that a full queue wakes its sender once per half of it. False once the receiver
+    /// is gone.
+    pub async fn half_empty(&self) -> bool {
+        loop {
+            let mut room = pin!(self.shared.room.notified());
+            room.as_mut().enable();
+            {
+                let s = lock(&self.shared.state);
+                if s.closed {
+                    return false;
+                }
+                if s.is_half_empty() {
+                    return true;
+                }
+            }
+            room.await;
+        }
+    }
+
+    fn wake_receiver(&self, thread: bool) {
+        self.shared.readable.notify_one();
+        if thread {
+            self.shared.thread.notify_one();
+        }
+    }
+
+    /// No room now for one more item.
+    pub fn is_full(&self) -> bool {
+        lock(&self.shared.state).lacks_room(0).is_some()
+    }
+
+    /// At most half full, in items and bytes.
+    pub fn is_half_empty(&self) -> bool {
+        lock(&self.shared.state).is_half_empty()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        lock(&self.shared.state).closed
+    }
+
+    pub fn overflow(&self) -> Overflow {
+        lock(&self.shared.state).buf.overflow()
+    }
+
+    /// Items queued (not held).
+    pub fn len(&self) -> usize {
+        lock(&self.shared.state).buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes queued and held.
+    pub fn bytes(&self) -> usize {
+        let s = lock(&self.shared.state);
+        s.buf.bytes() + s.held_bytes
+    }
+
+    pub fn drops(&self) -> Drops {
+        lock(&self.shared.state).buf.drops()
+    }
+
+    pub fn limits(&self) -> Limits {
+        lock(&self.shared.state).buf.limits()
+    }
+}
+
+/// The receiving side.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Drop for Receiver<T> {
+    /// Senders waiting for room learn there will be none.
+    fn drop(&mut self) {
+        lock(&self.shared.state).closed = true;
+        self.shared.room.notify_waiters();
+    }
+}
+
+/// Items taken by the receiver that still weigh against the caps until this is dropped.
+pub struct Held<T> {
+    value: Option<T>,
+    items: usize,
+    bytes: usize,
+    shared: Arc<dyn Release>,
+}
+
+trait Release: Send + Sync {
+    fn release(&self, items: usize, bytes: usize);
+}
+
+impl<T: Send> Release for Shared<T> {
+    fn release(&self, items: usize, bytes: usize) {
+        let mut s = lock(&self.state);
+        s.held_items -= items;
+        s.held_bytes -= bytes;
+        drop(s);
+        self.room.notify_waiters();
+    }
+}
+
+impl<T> Held<T> {
+    /// The value, released from the caps now.
+    pub fn into_inner(mut self) -> T {
+        self.value
+            .take()
+            .unwrap_or_else(|| unreachable!("taken only here"))
+    }
+}
+
+impl<T> std::ops::Deref for Held<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> std::ops::DerefMut for Held<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<T> Drop for Held<T> {
+    fn drop(&mut self) {
+        self.shared.release(self.items, self.bytes);
+    }
+}
+
+impl<T: Weigh + Send + 'static> Receiver<T> {
+    fn taken(&self) {
+        self.shared.room.notify_waiters();
+    }
+
+    /// The next item; `None` once it is empty and every sender is gone.
+    pub async fn recv(&mut self) -> Option<T> {
+        loop {
+            let mut readable = pin!(self.shared.readable.notified());
+            readable.as_mut().enable();
+            match self.take() {
+                Ok(item) => return Some(item),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {}
+            }
+            readable.await;
+        }
+    }
+
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.take()
+    }
+
+    fn take(&self) -> Result<T, TryRecvError> {
+        let mut s = lock(&self.shared.state);
+        match s.buf.pop() {
+            Some(item) => {
+                drop(s);
+                self.taken();
+                Ok(item)
+            }
+            None if s.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Waits for at least one item, then moves up to `max` into `out`. Returns how many;
+    /// 0 once it is empty and every sender is gone.
+    pub async fn recv_many(&mut self, out: &mut Vec<T>, max: usize) -> usize {
+        loop {
+            let mut readable = pin!(self.shared.readable.notified());
+            readable.as_mut().enable();
+            {
+                let mut s = lock(&self.shared.state);
+                let mut n = 0;
+                while n < max.max(1) {
+                    let Some(item) = s.buf.pop() else { break };
+                    out.push(item);
+                    n += 1;
+                }
+                if n > 0 {
+                    drop(s);
+                    self.taken();
+                    return n;
+                }
+                if s.senders == 0 {
+                    return 0;
+                }
+            }
+            readable.await;
+        }
+    }
+
+    /// The next item, still weighing against the caps until the guard is dropped.
+    pub async fn recv_held(&mut self) -> Option<Held<T>> {
+        loop {
+            let mut readable = pin!(self.shared.readable.notified());
+            readable.as_mut().enable();
+            {
+                let mut s = lock(&self.shared.state);
+                if let Some((item, weight)) = s.buf.pop_weighed() {
+                    s.held_items += 1;
+                    s.held_bytes += weight;
+                    return Some(self.held(item, 1, weight));
+                }
+                if s.senders == 0 {
+                    return None;
+                }
+            }
+            readable.await;
+        }
+    }
+
+    fn held<V>(&self, value: V, items: usize, bytes: usize) -> Held<V> {
+        Held {
+            value: Some(value),
+            items,
+            bytes,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// On a plain thread: waits for at least one item, then takes up to `max`, held until
+    /// the guard is dropped. `None` once it is empty and every sender is gone, or when the
+    /// queue was closed.
+    pub fn blocking_recv_batch(&mut self, max: usize) -> Option<Held<Vec<T>>> {
+        let mut s = lock(&self.shared.state);
+        loop {
+            if !s.buf.is_empty() {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while batch.len() < max.max(1) {
+                    let Some((item, weight)) = s.buf.pop_weighed() else {
+                        break;
+                    };
+                    bytes += weight;
+                    batch.push(item);
+                }
+                s.held_items += batch.len();
+                s.held_bytes += bytes;
+                let items = batch.len();
+                return Some(self.held(batch, items, bytes));
+            }
+            if s.senders == 0 || s.closed {
+                return None;
+            }
+            s.thread_waiting = true;
+            s = self
+                .shared
+                .thread
+                .wait(s)
+                .unwrap_or_else(PoisonError::into_inner);
+            s.thread_waiting = false;
+        }
+    }
+
+    /// Takes no more: senders get their items back from now on, and a blocked receiving
+    /// thread wakes.
+    pub fn close(&mut self) {
+        lock(&self.shared.state).closed = true;
+        self.shared.room.notify_waiters();
+        self.shared.thread.notify_all();
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.shared.state).buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes queued and held.
+    pub fn bytes(&self) -> usize {
+        let s = lock(&self.shared.state);
+        s.buf.bytes() + s.held_bytes
+    }
+
+    pub fn drops(&self) -> Drops {
+        lock(&self.shared.state).buf.drops()
+    }
+
+    /// Every sender is gone.
+    pub fn is_disconnected(&self) -> bool {
+        lock(&self.shared.state).senders == 0
+    }
+
+    /// A sender for this queue, when the receiver's owner needs to make one (a relay).
+    pub fn sender(&self) -> Sender<T> {
+        lock(&self.shared.state).senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const S: usize = size_of::<String>();
+
+    fn text(n: usize) -> String {
+        "x".repeat(n)
+    }
+
+    #[tokio::test]
+    async fn a_blocked_sender_waits_for_room_and_the_end_is_seen() {
+        let (tx, mut rx) = queue(Limits::new(2, 1 << 20), Overflow::Block);
+        tx.try_send(text(1)).unwrap();
+        tx.try_send(text(2)).unwrap();
+        assert!(matches!(
+            tx.try_send(text(3)),
+            Err(TrySendError::Full(_, Cause::Items))
+        ));
+        assert_eq!(tx.drops().total(), 0, "a blocking queue drops nothing");
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(text(3)).await.is_ok() }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        assert_eq!(rx.recv().await.unwrap().len(), 1);
+        assert!(waiting.await.unwrap());
+        drop(tx);
+        assert_eq!(rx.recv().await.unwrap().len(), 2);
+        assert_eq!(rx.recv().await.unwrap().len(), 3);
+        assert_eq!(rx.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_sender_learns_the_receiver_is_gone() {
+        let (tx, rx) = queue(Limits::new(1, 1 << 20), Overflow::Block);
+        tx.try_send(text(1)).unwrap();
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(text(1)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(rx);
+        assert!(matches!(
+            waiting.await.unwrap(),
+            Err(TrySendError::Closed(_))
+        ));
+        assert!(!tx.half_empty().await);
+    }
+
+    #[tokio::test]
+    async fn dropping_policies_never_wait_and_count() {
+        let (tx, mut rx) = queue(Limits::new(2, 1 << 20), Overflow::DropNewest);
+        for n in 0..5 {
+            let _ = tx.send(text(n)).await;
+        }
+        assert_eq!(tx.drops().items, 3);
+        assert_eq!(rx.recv().await.unwrap(), "");
+        let (tx, mut rx) = queue(Limits::new(2, 1 << 20), Overflow::DropOldest);
+        for n in 0..5 {
+            tx.send(text(n)).await.unwrap();
+        }
+        assert_eq!((tx.drops().items, rx.recv().await.unwrap().len()), (3, 3));
+    }
+
+    #[tokio::test]
+    async fn held_items_weigh_until_released() {
+        let (tx, mut rx) = queue(Limits::new(10, 2 * (S + 100)), Overflow::DropNewest);
+        tx.try_send(text(100)).unwrap();
+        tx.try_send(text(100)).unwrap();
+        let held = rx.recv_held().await.unwrap();
+        assert!(tx.try_send(text(100)).is_err(), "the held one still counts");
+        assert_eq!(tx.bytes(), 2 * (S + 100));
+        drop(held);
+        tx.try_send(text(100)).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(rx.recv_many(&mut out, 10).await, 2);
+    }
+
+    #[test]
+    fn a_thread_takes_batches_until_the_senders_go() {
+        let (tx, mut rx) = queue(Limits::new(100, 1 << 20), Overflow::DropNewest);
+        let writer = std::thread::spawn(move || {
+            let mut seen = 0;
+            while let Some(batch) = rx.blocking_recv_batch(16) {
+                seen += batch.len();
+            }
+            seen
+        });
+        for n in 0..50 {
+            tx.try_send(text(n))
+                .unwrap_or_else(|_| std::thread::yield_now());
+            if n % 10 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let dropped = tx.drops().total() as usize;
+        drop(tx);
+        assert_eq!(writer.join().unwrap() + dropped, 50);
+    }
+}
