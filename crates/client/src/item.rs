@@ -389,3 +389,9 @@ impl Item {
         size_of::<Item>() + heap
     }
 }
+
+impl bounded::Weigh for Item {
+    fn weight(&self) -> usize {
+        self.cost()
+    }
+}

@@ -9,5 +9,6 @@ pub mod hints;
 pub mod latency;
 pub mod metrics;
 pub mod output;
+pub mod pipeline;
 pub mod probe;
 pub mod recording;

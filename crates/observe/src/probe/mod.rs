@@ -14,6 +14,7 @@ pub mod canary;
 pub mod lines;
 pub mod members;
 pub mod metrics;
+pub mod report;
 pub mod state;
 pub mod verdict;
 

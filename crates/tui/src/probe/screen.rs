@@ -12,9 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::dashboard::theme::Theme;
-use client::ConnectionState;
-use observe::latency::Summary;
-use observe::probe::members::Mismatch;
+pub use observe::probe::report::{Figures, Kind, PresenceLine, Row};
 use observe::probe::state::{Alert, Change, Probe};
 
 /// Lines the log keeps.
@@ -27,46 +25,6 @@ pub const MAX_LINE_CHARS: usize = 1024;
 pub const MAX_ALERTS: usize = 32;
 /// How long a recovery stays in the strip.
 pub const RECOVERY_SHOWN: Duration = Duration::from_secs(30);
-
-/// One node's row, copied from its [`observe::probe::state::NodeStats`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub name: String,
-    pub state: ConnectionState,
-    pub sent: u64,
-    pub received: u64,
-    pub lost: u64,
-    pub late: u64,
-    pub publish_errors: u64,
-    pub latency: Option<Summary>,
-    pub max_ms: f64,
-    pub last_error: Option<String>,
-    /// An alert concerns this node: the row is red.
-    pub alert: bool,
-}
-
-/// With several nodes: how their presence lists compare now.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PresenceLine {
-    /// Not every node has its list yet: this many have.
-    Waiting { known: usize, of: usize },
-    /// Every node lists the same members, this many.
-    Agree(usize),
-    /// They differ (the text says how); `alert` once it lasted `--settle`.
-    Differ { detail: String, alert: bool },
-}
-
-/// What a log line is, for its colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Received,
-    /// Lost, late or duplicate.
-    Bad,
-    Alert,
-    Recovered,
-    /// A connection state, a subscription or publish error, a summary.
-    Note,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
@@ -292,59 +250,10 @@ impl Screen {
             .iter()
             .find(|s| s.recovered.is_none() && s.kind == "presence_mismatch")
             .and_then(|s| s.node);
-        self.rows = probe
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Row {
-                name: n.name.clone(),
-                state: n.state,
-                sent: n.sent,
-                received: n.received,
-                lost: n.lost,
-                late: n.late,
-                publish_errors: n.publish_errors,
-                latency: n.latency.summary(),
-                max_ms: n.max_ms,
-                last_error: n.last_error.clone(),
-                alert: n.missing.iter().any(|m| *m)
-                    || (probe.presence_differs && presence_node == Some(i)),
-            })
-            .collect();
-        self.presence = presence_line(probe);
+        let figures = Figures::of(probe, presence_node);
+        self.rows = figures.rows;
+        self.presence = figures.presence;
     }
-}
-
-/// How the nodes' presence lists compare now (None with one node).
-fn presence_line(probe: &Probe) -> Option<PresenceLine> {
-    let presence = probe.presence.as_ref()?;
-    let of = probe.nodes.len();
-    let lists: Vec<_> = (0..of).filter_map(|i| presence.list(i)).collect();
-    if lists.len() < of {
-        return Some(PresenceLine::Waiting {
-            known: lists.len(),
-            of,
-        });
-    }
-    let first = lists.first()?;
-    let Some(b) = (1..of).find(|&b| lists[b] != *first) else {
-        return Some(PresenceLine::Agree(first.len()));
-    };
-    let m = Mismatch {
-        a: 0,
-        b,
-        only_a: first.difference(lists[b]).cloned().collect(),
-        only_b: lists[b].difference(first).cloned().collect(),
-        since: Instant::now(),
-    };
-    let detail = m.describe(|i| probe.name(i));
-    let detail = detail
-        .strip_prefix("presence members differ: ")
-        .unwrap_or(&detail);
-    Some(PresenceLine::Differ {
-        detail: detail.to_owned(),
-        alert: probe.presence_differs,
-    })
 }
 
 #[cfg(test)]
