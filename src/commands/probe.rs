@@ -189,7 +189,7 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         tokio::time::Instant::now() + args.summary_every,
         args.summary_every,
     );
-    let ctrl_c = super::serve::Shutdown::install().wait();
+    let ctrl_c = crate::signals::Signals::install().wait();
     tokio::pin!(ctrl_c);
     let (mut seq, mut in_flight, mut skipped) = (0u64, 0usize, 0u64);
     let ready_by = start + READY_WAIT.min(args.loss_after);

@@ -20,7 +20,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     // Before anything is printed: a test (or a supervisor) may send SIGTERM as soon as it
     // reads the banner.
-    let shutdown = Shutdown::install();
+    let shutdown = crate::signals::Signals::install();
     let log = cfg.log.clone();
     let apps: Vec<String> = cfg.apps_summary();
     let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
@@ -63,52 +63,4 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The last lines (and the count of dropped ones), unless stderr is stuck.
     let _ = tokio::task::spawn_blocking(move || log.finish(LOG_FLUSH)).await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C and SIGTERM handlers, installed at once: a signal that arrives between
-/// `install` and `wait` is kept, not taken by the default action (which would kill the process
-/// before clients are told to reconnect).
-pub struct Shutdown {
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
-}
-
-impl Shutdown {
-    pub fn install() -> Shutdown {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Shutdown {
-                term: signal(SignalKind::terminate()).ok(),
-                int: signal(SignalKind::interrupt()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Shutdown {}
-    }
-
-    pub async fn wait(mut self) {
-        #[cfg(unix)]
-        {
-            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
-                match s.as_mut() {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            }
-            tokio::select! {
-                _ = recv(&mut self.term) => {}
-                _ = recv(&mut self.int) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = &mut self;
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

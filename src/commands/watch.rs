@@ -96,7 +96,7 @@ pub async fn consume(
     let mut summary = args
         .summary
         .then(|| observe::output::summary::Summary::new(std::time::Instant::now()));
-    let stop = super::serve::Shutdown::install().wait();
+    let stop = crate::signals::Signals::install().wait();
     tokio::pin!(stop);
     let mut signalled = false;
     // --expect: alert and recovery lines on stderr, judged per item and once a second.

@@ -94,7 +94,7 @@ impl Sink {
 /// What the run waits on: the lines' writer and the signals that end it, or the dashboard
 /// (which ends on its keys; in raw mode Ctrl-C is one).
 enum Output {
-    Lines(Writer, super::serve::Shutdown),
+    Lines(Writer, crate::signals::Signals),
     Screen(ScreenFeed, FeedRx),
 }
 
@@ -111,7 +111,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         let (queue, writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
         // SIGTERM's handler is in place before the address is printed: a test or a
         // supervisor may signal as soon as it reads it.
-        let shutdown = super::serve::Shutdown::install();
+        let shutdown = crate::signals::Signals::install();
         (Sink::Lines(queue), Output::Lines(writer, shutdown))
     };
     let front = webhooks_screen::front(&plan, &url);
@@ -167,7 +167,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
 async fn lines(
     mut writer: Writer,
     timeout: Option<Duration>,
-    shutdown: super::serve::Shutdown,
+    shutdown: crate::signals::Signals,
     in_flight: &Slots,
 ) -> (Option<Ended>, u64) {
     let shutdown = shutdown.wait();
@@ -178,7 +178,7 @@ async fn lines(
     let ended = loop {
         tokio::select! {
             ended = writer.stopped() => break Some(ended),
-            () = &mut shutdown => break None,
+            _ = &mut shutdown => break None,
             () = async { match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
