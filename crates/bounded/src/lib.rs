@@ -87,3 +87,45 @@ impl Drops {
         *n = n.saturating_add(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every bounded type fed a stream of 1 MB items stays under its caps.
+    use super::*;
+
+    const MB: usize = 1 << 20;
+
+    fn megabytes(n: usize) -> impl Iterator<Item = String> {
+        (0..n).map(|i| format!("{i}").repeat(MB / 2 + (i % 3) * MB / 4))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+        #[test]
+        fn every_type_stays_under_its_caps_under_1_mb_items(
+            cap_mb in 1usize..6,
+            items in 1usize..8,
+            policy in 0usize..3,
+        ) {
+            let limits = Limits::new(items, cap_mb * MB);
+            let overflow = [Overflow::Block, Overflow::DropNewest, Overflow::DropOldest][policy];
+            let mut ring = Bounded::new(limits, overflow);
+            let (tx, mut rx) = queue(limits, overflow);
+            let mut map = WeighedMap::new(limits);
+            let mut held = None;
+            for (i, item) in megabytes(20).enumerate() {
+                let _ = ring.push(item.clone());
+                let _ = tx.try_send(item.clone());
+                let _ = map.insert(item.clone(), item);
+                if i % 5 == 0 {
+                    // A receiver that holds what it took while new items keep coming.
+                    held = rx.take_held();
+                }
+                proptest::prop_assert!(ring.bytes() <= limits.bytes && ring.len() <= items);
+                proptest::prop_assert!(tx.bytes() <= limits.bytes);
+                proptest::prop_assert!(map.bytes() <= limits.bytes && map.len() <= items);
+            }
+            drop(held);
+        }
+    }
+}

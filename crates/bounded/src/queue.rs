@@ -422,6 +422,16 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
         }
     }
 
+    /// The next item if one is queued, held as [`Receiver::recv_held`] holds it.
+    pub fn take_held(&mut self) -> Option<Held<T>> {
+        let mut s = lock(&self.shared.state);
+        let (item, weight) = s.buf.pop_weighed()?;
+        s.held_items += 1;
+        s.held_bytes += weight;
+        drop(s);
+        Some(self.held(item, 1, weight))
+    }
+
     fn held<V>(&self, value: V, items: usize, bytes: usize) -> Held<V> {
         Held {
             value: Some(value),
