@@ -12,7 +12,7 @@ use client::{Client, ConnectionState, Item, Reason, SubscriptionStatus};
 use observe::output::ndjson;
 use observe::probe::canary::{Fate, Outcome};
 use observe::probe::metrics::Metrics;
-use observe::probe::state::{Alert, Probe};
+use observe::probe::state::{Alert, AlertKind, Probe};
 use observe::probe::{EVENT, lines};
 use protocol::frame::Data;
 use protocol::safe_text::terminal_safe;
@@ -215,7 +215,7 @@ impl Shell {
 
     pub(super) fn alert(&mut self, a: &Alert) {
         if let Some(m) = &self.metrics
-            && a.kind == "presence_mismatch"
+            && a.kind == AlertKind::PresenceMismatch
         {
             m.presence(self.probe.presence_differs);
         }

@@ -13,7 +13,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::dashboard::theme::Theme;
 pub use observe::probe::report::{Figures, Kind, PresenceLine, Row};
-use observe::probe::state::{Alert, Change, Probe};
+use observe::probe::state::{Alert, AlertKind, Change, Probe};
 
 /// Lines the log keeps.
 pub const LOG_LINES: usize = 1000;
@@ -93,7 +93,7 @@ impl Log {
 /// missing via several nodes at once), then recovered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StripAlert {
-    pub kind: &'static str,
+    pub kind: AlertKind,
     pub node: Option<usize>,
     pub detail: String,
     pub since: Instant,
@@ -184,7 +184,7 @@ impl Screen {
         let same = |s: &StripAlert| {
             s.recovered.is_none()
                 && s.kind == a.kind
-                && (a.kind == "presence_mismatch" || s.node == a.node)
+                && (a.kind == AlertKind::PresenceMismatch || s.node == a.node)
         };
         match (a.change, self.alerts.iter_mut().find(|s| same(s))) {
             (Change::Raised, Some(open)) => open.open += 1,
@@ -248,7 +248,7 @@ impl Screen {
         let presence_node = self
             .alerts
             .iter()
-            .find(|s| s.recovered.is_none() && s.kind == "presence_mismatch")
+            .find(|s| s.recovered.is_none() && s.kind == AlertKind::PresenceMismatch)
             .and_then(|s| s.node);
         let figures = Figures::of(probe, presence_node);
         self.rows = figures.rows;

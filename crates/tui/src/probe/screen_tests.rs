@@ -112,7 +112,7 @@ fn the_strip_stays_bounded_dropping_recoveries_first() {
     let t0 = Instant::now();
     let mut s = screen(t0);
     let alert = |node, change| Alert {
-        kind: "canary_missing",
+        kind: AlertKind::CanaryMissing,
         change,
         node: Some(node),
         detail: String::new(),

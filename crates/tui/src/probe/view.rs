@@ -15,6 +15,7 @@ use super::screen::{Kind, PresenceLine, Screen};
 use crate::dashboard::alerts::{draw_entries, time_of_day};
 use crate::dashboard::theme::{Slot, Theme, age};
 use client::ConnectionState;
+use observe::probe::state::AlertKind;
 use protocol::safe_text::terminal_safe;
 
 /// Most lines of the alert strip.
@@ -98,7 +99,7 @@ fn strip(screen: &Screen, now: Instant) -> Vec<(Slot, String)> {
         .map(|a| {
             // The node it concerns, as the dashboard's strip names a ticker key.
             let subject = match a.node.and_then(|n| screen.rows.get(n)) {
-                Some(r) if a.kind == "canary_missing" => format!(" [{}]", r.name),
+                Some(r) if a.kind == AlertKind::CanaryMissing => format!(" [{}]", r.name),
                 _ => String::new(),
             };
             match &a.recovered {
