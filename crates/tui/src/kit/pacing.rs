@@ -1,4 +1,4 @@
-//! When the dashboard may draw, and how it timed itself (`watch --stats FILE`).
+//! When a screen may draw, and how it timed itself (`watch --stats FILE`).
 //!
 //! The frame cap is exact: at most `fps` frames in any one-second window. Data redraws are
 //! paced one and a half frame times apart, so a stream alone uses two thirds of the cap and

@@ -1,5 +1,6 @@
 //! `e`: the log as shown (filter applied) written to an NDJSON file in the schema of
-//! `watch --json`. The state makes the records (no I/O); the effects runner writes them.
+//! `watch --json` (with several connections, each line names its `connection`). The screen
+//! makes the records (no I/O); a task of the event loop writes them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,23 +8,31 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use super::logview::LogLine;
+use super::connections::Connections;
+use super::line::LogLine;
 use observe::output::ndjson::{rfc3339_millis, write_line};
 
 /// The records for these lines: events only, not tickertape's own notes.
-pub fn records<'a>(lines: impl Iterator<Item = &'a LogLine>) -> Vec<Value> {
+pub fn records<'a>(
+    lines: impl Iterator<Item = &'a LogLine>,
+    connections: &Connections,
+) -> Vec<Value> {
     lines
-        .filter(|l| !l.notice)
-        .map(|line| {
-            let data = line
-                .data
-                .clone()
-                .unwrap_or_else(|| Value::String(line.text.clone()));
-            let mut v = json!({ "time": rfc3339_millis(line.time), "channel": line.channel, "event": line.event, "data": data });
-            if let Some(ms) = line.latency_ms {
+        .filter_map(|line| {
+            let ev = line.received()?;
+            let mut v = json!({
+                "time": rfc3339_millis(line.time),
+                "channel": ev.channel.as_deref().unwrap_or("-"),
+                "event": ev.event,
+                "data": ev.data().to_value(),
+            });
+            if let Some(label) = connections.label(line.conn) {
+                v["connection"] = json!(label);
+            }
+            if let Some(ms) = line.latency_ms() {
                 v["latency_ms"] = json!(ms);
             }
-            v
+            Some(v)
         })
         .collect()
 }

@@ -1,5 +1,6 @@
-//! What opens over the main screen, and the members pane: help, the inspect view, a ticker
-//! row's chart. Pure drawing, like `view.rs`.
+//! What opens over the main screen (the inspect view, a ticker row's chart, the trigger
+//! form), and the side panes (members, and the events by channel). Pure drawing, like
+//! `view.rs`.
 
 use std::time::Instant;
 
@@ -9,23 +10,31 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::state::State;
-use super::theme::{Slot, age};
+use super::form::{FIELDS, Form};
+use super::screen::Watch;
+use super::ticker::RowKey;
+use crate::kit::theme::age;
+use crate::kit::{Slot, Theme};
 use observe::output::lines::clock;
 use protocol::safe_text::terminal_safe;
 
 /// Presence members: id and info, per channel.
-pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
-    let t = &state.theme;
+pub(super) fn draw_members(frame: &mut Frame, w: &Watch, t: &Theme, area: Rect) {
+    let connections = &w.model.connections;
     let mut lines = Vec::new();
     let mut total = 0;
-    for (channel, members) in &state.members {
+    for ((conn, channel), members) in w.model.members.iter() {
         total += members.len();
+        let channel = connections.shown(Some(*conn), channel);
+        let mut count = members.len().to_string();
+        if members.dropped() > 0 {
+            count.push_str(&format!(", {} not listed", members.dropped()));
+        }
         lines.push(Line::styled(
-            format!("{} ({})", t.name(channel, 20), members.len()),
+            format!("{} ({count})", t.name(&channel, 20)),
             Style::new().add_modifier(Modifier::BOLD),
         ));
-        for (id, info) in members {
+        for (id, info) in members.iter() {
             lines.push(Line::raw(format!(
                 " {} {}",
                 t.name(id, 16),
@@ -34,24 +43,27 @@ pub(super) fn draw_members(frame: &mut Frame, state: &State, area: Rect) {
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).block(
-            state
-                .theme
-                .pane(format!(" members {} {total} ", t.dot()), false),
-        ),
+        Paragraph::new(lines).block(t.pane(format!(" members {} {total} ", t.dot()), false)),
         area,
     );
 }
 
 /// A ticker row's history as a chart, with its recent raw values.
-pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str, now: Instant) {
-    let t = &state.theme;
+pub(super) fn draw_chart(
+    frame: &mut Frame,
+    w: &Watch,
+    t: &Theme,
+    area: Rect,
+    key: &RowKey,
+    now: Instant,
+) {
     let dot = t.dot();
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
-    let Some(row) = state.visible().0.get(key) else {
+    let Some(row) = w.shown_ticker().get(key) else {
         return;
     };
+    let shown = w.model.connections.shown(Some(key.0), &key.1);
     let points: Vec<(f64, f64)> = row
         .history
         .iter()
@@ -75,12 +87,12 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         Layout::horizontal([Constraint::Min(30), Constraint::Length(16)]).areas(area);
     let title = format!(
         " {} {dot} {} values {dot} {} updates {dot} Esc closes ",
-        t.name(key, 40),
+        t.name(&shown, 40),
         row.history.len(),
         row.updates
     );
     frame.render_widget(Clear, area);
-    let block = state.theme.pane(title, true);
+    let block = t.pane(title, true);
     if t.ascii {
         // ratatui's markers and axes are not ASCII: plot with `*`, `|` and `-`.
         let inner = block.inner(chart_area);
@@ -118,7 +130,7 @@ pub(super) fn draw_chart(frame: &mut Frame, state: &State, area: Rect, key: &str
         .collect();
     let age = age(now.duration_since(row.updated_at));
     frame.render_widget(
-        Paragraph::new(recent).block(state.theme.pane(format!(" last {dot} {age} "), false)),
+        Paragraph::new(recent).block(t.pane(format!(" last {dot} {age} "), false)),
         values_area,
     );
 }
@@ -163,14 +175,18 @@ fn ascii_plot(values: &[f64], (min, max): (f64, f64), width: u16, height: u16) -
 
 /// The selected log line in full: when, where and how late it came, each on its own line,
 /// then the data pretty-printed (wrapped, so long text is not cut), and the raw frame.
-pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u64, scroll: u16) {
-    let t = &state.theme;
+pub(super) fn draw_inspect(
+    frame: &mut Frame,
+    w: &Watch,
+    t: &Theme,
+    area: Rect,
+    seq: u64,
+    scroll: u16,
+) {
     let dot = t.dot();
-    let Some(line) = state.line(seq) else { return };
-    let pretty = match &line.data {
-        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-        None => line.text.clone(),
-    };
+    let Some(line) = w.line(seq) else { return };
+    let pretty = line.pretty();
+    let channel = w.model.connections.shown(line.conn, &line.channel);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let block = t.pane(format!(" event {dot} Esc closes "), true);
@@ -184,19 +200,16 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
     };
     let mut head = vec![
         field("time", clock(line.time)),
-        field("channel", t.name(&line.channel, room)),
+        field("channel", t.name(&channel, room)),
         field("event", t.name(&line.event, room)),
     ];
-    if let Some(ms) = line.latency_ms {
+    if let Some(ms) = line.latency_ms() {
         head.push(field("latency", format!("{ms:.1} ms")));
     }
     // An unbound event says so, with its hint in full (wrapped).
     let mut head_rows = head.len() + 1;
-    if line.unbound {
-        let text = match state
-            .hints
-            .get(state.connections.unlabelled(&line.channel), &line.event)
-        {
+    if line.is_unbound() {
+        let text = match w.model.hints.get(&line.channel, &line.event) {
             Some(h) => format!("unbound {} {}", t.dash(), terminal_safe(&h.text)),
             None => "unbound: no binding matches".into(),
         };
@@ -223,7 +236,8 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
             .scroll((scroll, 0)),
         data_area,
     );
-    let raw = Paragraph::new(terminal_safe(&line.raw).into_owned())
+    let raw = super::names::bounded(line.raw(), super::line::MAX_RAW, t.ellipsis());
+    let raw = Paragraph::new(terminal_safe(&raw).into_owned())
         .wrap(Wrap { trim: false })
         .block(t.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
@@ -231,7 +245,7 @@ pub(super) fn draw_inspect(frame: &mut Frame, state: &State, area: Rect, seq: u6
 }
 
 /// The trigger form (`t`): three fields, the focused one reversed, the error under them.
-pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &super::form::Form) {
+pub(super) fn draw_form(frame: &mut Frame, t: &Theme, area: Rect, form: &Form) {
     let width = 70.min(area.width);
     let height = 9.min(area.height);
     let rect = Rect {
@@ -241,10 +255,10 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
         height,
     };
     let mut lines = Vec::new();
-    for (i, name) in super::form::FIELDS.iter().enumerate() {
+    for (i, name) in FIELDS.iter().enumerate() {
         let mut value = terminal_safe(&form.values[i]).into_owned();
         let style = if i == form.focus {
-            value.push_str(state.theme.cursor());
+            value.push_str(t.cursor());
             Style::new().add_modifier(Modifier::REVERSED)
         } else {
             Style::new()
@@ -261,19 +275,19 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     match &form.error {
         Some(e) => lines.push(Line::styled(
             terminal_safe(e).into_owned(),
-            state.theme.style(Slot::Error),
+            t.style(Slot::Error),
         )),
         None => lines.push(Line::styled(
             "client-* events go over the socket; others through the REST API",
             Style::new().add_modifier(Modifier::DIM),
         )),
     }
-    let dot = state.theme.dot();
-    let block = state.theme.pane(
+    let dot = t.dot();
+    let block = t.pane(
         match &form.via {
             Some(label) => format!(
                 " trigger via {} {dot} Tab next field {dot} Enter send {dot} Esc cancel ",
-                state.theme.name(label, 24)
+                t.name(label, 24)
             ),
             None => format!(" trigger {dot} Tab next field {dot} Enter send {dot} Esc cancel "),
         },
@@ -283,9 +297,11 @@ pub(super) fn draw_form(frame: &mut Frame, state: &State, area: Rect, form: &sup
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
-/// Every event type seen, by channel: how many, and how long since the last one.
-pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Instant) {
-    let t = &state.theme;
+/// Every event type seen, by connection and channel: how many, and how long since the last
+/// one.
+pub(super) fn draw_events(frame: &mut Frame, w: &Watch, t: &Theme, area: Rect, now: Instant) {
+    let model = &w.model;
+    let connections = &model.connections;
     let mut lines = Vec::new();
     let room = usize::from(area.width.saturating_sub(2));
     // Names get half the width, or what a side column gives them.
@@ -300,51 +316,60 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
             t.style(Slot::Warning),
         )
     };
-    // Events of pairs past the cap first: the pane does not show everything.
-    if state.uncounted > 0 {
+    // Events of types past the cap first: the pane does not show everything.
+    let uncounted = model.uncounted();
+    if uncounted > 0 {
         lines.push(Line::styled(
-            format!("{} not counted (too many names)", state.uncounted),
+            format!("{uncounted} not counted (too many names)"),
             t.style(Slot::Warning),
         ));
     }
     // Subscribed channels with no event yet, then the others, each with its events.
-    for (c, d) in state.silence.silent(now) {
-        if !state.counts.keys().any(|(cc, _)| cc == c) {
-            lines.push(silent(c, d));
+    for ((conn, c), d) in model.silence.silent(now) {
+        if !model
+            .counts
+            .keys()
+            .any(|k| k.conn == *conn && k.channel == *c)
+        {
+            lines.push(silent(&connections.shown(Some(*conn), c), d));
         }
     }
-    let mut channel: Option<&str> = None;
-    for ((c, event), seen) in &state.counts {
-        if channel != Some(c.as_str())
-            && let Some(d) = state.silence.silent_for(c, now)
-        {
-            channel = Some(c.as_str());
-            lines.push(silent(c, d));
-        }
-        if channel != Some(c.as_str()) {
-            channel = Some(c.as_str());
-            let latest = state
-                .counts
-                .range((c.clone(), String::new())..)
-                .take_while(|((cc, _), _)| cc == c)
-                .map(|(_, s)| s.last)
-                .max();
-            let ago = latest
-                .map(|l| age(now.saturating_duration_since(l)))
-                .unwrap_or_default();
-            lines.push(Line::styled(
-                format!("{} {} {ago} ago", t.name(c, channel_width), t.dot()),
-                Style::new().add_modifier(Modifier::BOLD),
-            ));
+    // Each channel's latest event, in one pass.
+    let mut latest: std::collections::BTreeMap<(u8, &str), Instant> = Default::default();
+    for (k, seen) in model.counts.iter() {
+        let at = latest
+            .entry((k.conn, k.channel.as_str()))
+            .or_insert(seen.last);
+        *at = (*at).max(seen.last);
+    }
+    let mut current: Option<(u8, &str)> = None;
+    for (kind, seen) in model.counts.iter() {
+        let here = (kind.conn, kind.channel.as_str());
+        let shown = connections.shown(Some(kind.conn), &kind.channel);
+        if current != Some(here) {
+            current = Some(here);
+            let key = (kind.conn, kind.channel.clone());
+            if let Some(d) = model.silence.silent_for(&key, now) {
+                lines.push(silent(&shown, d));
+            } else {
+                let ago = latest
+                    .get(&here)
+                    .map(|l| age(now.saturating_duration_since(*l)))
+                    .unwrap_or_default();
+                lines.push(Line::styled(
+                    format!("{} {} {ago} ago", t.name(&shown, channel_width), t.dot()),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ));
+            }
         }
         lines.push(Line::raw(format!(
             " {} {} {} {}",
-            t.name(event, event_width),
+            t.name(&kind.event, event_width),
             seen.count,
             t.dot(),
             age(now.saturating_duration_since(seen.last))
         )));
-        if let Some(h) = state.hints.get(state.connections.unlabelled(c), event) {
+        if let Some(h) = model.hints.get(&kind.channel, &kind.event) {
             lines.push(Line::styled(
                 format!(" {} {}", t.dash(), t.name(&h.pane, room.saturating_sub(3))),
                 t.style(Slot::Unbound),
@@ -352,8 +377,8 @@ pub(super) fn draw_events(frame: &mut Frame, state: &State, area: Rect, now: Ins
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).block(state.theme.pane(
-            format!(" events {} {} ", t.dot(), state.counts.len()),
+        Paragraph::new(lines).block(t.pane(
+            format!(" events {} {} ", t.dot(), model.counts.len()),
             false,
         )),
         area,

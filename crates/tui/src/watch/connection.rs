@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::theme::{Slot, Theme};
+use crate::kit::{Slot, Theme};
 use client::{ConnectionState, Reason, StateChange};
 use protocol::safe_text::terminal_safe;
 
@@ -35,7 +35,7 @@ pub fn refusal(change: &StateChange) -> Option<String> {
 
 /// The refusal that stands after `change`: a new one, the one before while the connection
 /// stays down, none once it is trying again or back.
-pub fn after(before: Option<String>, change: &StateChange) -> Option<String> {
+pub(super) fn after(before: Option<String>, change: &StateChange) -> Option<String> {
     match refusal(change) {
         Some(why) => Some(why),
         None if matches!(
@@ -47,15 +47,6 @@ pub fn after(before: Option<String>, change: &StateChange) -> Option<String> {
         }
         None => before,
     }
-}
-
-/// Draws the refusal, if any, at the top of the ticker band; returns what is left of it.
-pub fn draw_over(frame: &mut Frame, refused: Option<&str>, t: &Theme, ticker: Rect) -> Rect {
-    let (banner, rest) = split(refused, ticker);
-    if let (Some(banner), Some(text)) = (banner, refused) {
-        draw(frame, text, t, banner);
-    }
-    rest
 }
 
 /// How many rows `text` takes wrapped at word boundaries at `width` (greedily, as the
@@ -88,7 +79,7 @@ fn rows(text: &str, width: u16) -> u16 {
 
 /// The ticker band less the refusal's lines: (banner, ticker). No banner while connected,
 /// and none when the ticker would be left too small to read.
-pub fn split(refused: Option<&str>, ticker: Rect) -> (Option<Rect>, Rect) {
+pub(super) fn split(refused: Option<&str>, ticker: Rect) -> (Option<Rect>, Rect) {
     let Some(text) = refused else {
         return (None, ticker);
     };
@@ -101,7 +92,7 @@ pub fn split(refused: Option<&str>, ticker: Rect) -> (Option<Rect>, Rect) {
     (Some(banner), rest)
 }
 
-pub fn draw(frame: &mut Frame, text: &str, t: &Theme, area: Rect) {
+pub(super) fn draw(frame: &mut Frame, text: &str, t: &Theme, area: Rect) {
     let line = Line::styled(terminal_safe(text).into_owned(), t.style(Slot::Error));
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }

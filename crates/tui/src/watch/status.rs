@@ -1,10 +1,30 @@
 //! What the status bar reports: the connection, the channels, and the counters and rates.
-//! Plain data, updated by the state as items arrive.
+//! Plain data, updated by the model as items arrive.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use client::{ConnectionState, SubscriptionStatus};
+use bounded::{Limits, Weigh, WeighedMap};
+use client::{Conn, ConnectionState, SubscriptionStatus};
+
+/// Most channels followed, and the bytes their names and statuses take.
+const MAX_CHANNELS: Limits = Limits::new(4096, 4 << 20);
+
+/// A subscription's status, weighed (a failure carries the server's text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sub(pub SubscriptionStatus);
+
+impl Weigh for Sub {
+    fn weight(&self) -> usize {
+        size_of::<Sub>()
+            + match &self.0 {
+                SubscriptionStatus::Failed(f) => {
+                    f.message.len() + f.string_to_sign.as_ref().map_or(0, String::len)
+                }
+                _ => 0,
+            }
+    }
+}
 
 /// What the status bar shows.
 #[derive(Debug, Clone)]
@@ -14,7 +34,8 @@ pub struct Status {
     pub retry_at: Option<Instant>,
     pub url: String,
     pub socket_id: Option<String>,
-    pub channels: BTreeMap<String, SubscriptionStatus>,
+    /// Each connection's channels (names cut) and how their subscriptions stand.
+    pub channels: WeighedMap<(Conn, String), Sub>,
     pub total: u64,
     pub rtt: Option<Duration>,
     pub dropped: u64,
@@ -32,7 +53,7 @@ impl Status {
             retry_at: None,
             url: String::new(),
             socket_id: None,
-            channels: BTreeMap::new(),
+            channels: WeighedMap::new(MAX_CHANNELS),
             total: 0,
             rtt: None,
             dropped: 0,
@@ -44,7 +65,7 @@ impl Status {
 
     pub(super) fn count(&mut self, now: Instant) {
         self.total += 1;
-        let second = now.duration_since(self.started).as_secs();
+        let second = now.saturating_duration_since(self.started).as_secs();
         match self.recent.back_mut() {
             Some((s, n)) if *s == second => *n += 1,
             _ => {
@@ -58,7 +79,7 @@ impl Status {
 
     /// Messages per second, averaged over the last five complete seconds.
     pub fn rate(&self, now: Instant) -> f64 {
-        let current = now.duration_since(self.started).as_secs();
+        let current = now.saturating_duration_since(self.started).as_secs();
         let sum: u64 = self
             .recent
             .iter()

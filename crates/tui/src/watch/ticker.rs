@@ -1,11 +1,17 @@
-//! The ticker table's rows: one per key, each with its last value, changes, a bounded
-//! history ring, its update count and its age. The table itself is bounded too: past
-//! `max_rows`, the least recently updated key is evicted and counted.
+//! The ticker table's rows: one per key (and connection: the same symbol from two is two
+//! rows), each with its last value, changes, a bounded history ring, its update count and
+//! its age. The table itself is bounded too: past `max_rows`, the least recently updated key
+//! is evicted and counted.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use serde_json::Value;
+
+use client::Conn;
+
+/// A row's key: the connection it came through, and the key's text.
+pub type RowKey = (Conn, String);
 
 /// Values kept per row by default (`--history`).
 pub const HISTORY: usize = 300;
@@ -14,7 +20,7 @@ pub const MAX_ROWS: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub key: String,
+    pub key: RowKey,
     /// The last value as text (it may not be a number).
     pub text: String,
     pub value: Option<f64>,
@@ -78,7 +84,7 @@ impl Sort {
 
 #[derive(Debug, Clone)]
 pub struct Ticker {
-    rows: HashMap<String, Row>,
+    rows: HashMap<RowKey, Row>,
     pub history_len: usize,
     pub max_rows: usize,
     pub evicted: u64,
@@ -130,13 +136,14 @@ impl Ticker {
         Ticker { ellipsis, ..self }
     }
 
-    /// Applies one update; a missing field is counted, never an error.
-    pub fn update(&mut self, key: Option<&Value>, value: Option<&Value>, now: Instant) {
+    /// Applies one update from connection `conn`; a missing field is counted, never an
+    /// error.
+    pub fn update(&mut self, conn: Conn, key: Option<&Value>, value: Option<&Value>, now: Instant) {
         let (Some(key), Some(value)) = (key, value) else {
             self.missing += 1;
             return;
         };
-        let key = short(key, self.ellipsis);
+        let key = (conn, short(key, self.ellipsis));
         if !self.rows.contains_key(&key)
             && self.rows.len() >= self.max_rows
             && let Some(oldest) = self
@@ -181,8 +188,21 @@ impl Ticker {
         self.rows.is_empty()
     }
 
-    pub fn get(&self, key: &str) -> Option<&Row> {
+    pub fn get(&self, key: &RowKey) -> Option<&Row> {
         self.rows.get(key)
+    }
+
+    /// About how many bytes the rows hold: each row's texts and its history at its cap.
+    pub fn bytes(&self) -> usize {
+        self.rows
+            .values()
+            .map(|r| {
+                size_of::<Row>()
+                    + 2 * r.key.1.len()
+                    + r.text.len()
+                    + r.history.capacity() * size_of::<f64>()
+            })
+            .sum()
     }
 
     pub fn clear(&mut self) {
@@ -224,23 +244,25 @@ mod tests {
         let mut t = Ticker::new(3, 10);
         for (i, p) in [10.0, 11.0, 9.9, 12.0].iter().enumerate() {
             t.update(
+                0,
                 Some(&json!("ACME")),
                 Some(&json!(p)),
                 t0 + Duration::from_secs(i as u64),
             );
         }
-        let r = t.get("ACME").unwrap();
+        let r = t.get(&(0, "ACME".into())).unwrap();
         assert_eq!(r.updates, 4);
         assert_eq!(r.history, [11.0, 9.9, 12.0]);
         let (abs, pct) = r.change().unwrap();
         assert!((abs - 2.1).abs() < 1e-9 && (pct - 21.2121).abs() < 1e-3);
         assert_eq!(r.change_since_first().unwrap().0, 2.0);
         // Text values show; missing fields are counted.
-        t.update(Some(&json!("NOTE")), Some(&json!("halted")), t0);
-        assert_eq!(t.get("NOTE").unwrap().text, "halted");
-        assert_eq!(t.get("NOTE").unwrap().value, None);
-        t.update(None, Some(&json!(1)), t0);
-        t.update(Some(&json!("X")), None, t0);
+        t.update(0, Some(&json!("NOTE")), Some(&json!("halted")), t0);
+        let note = (0, "NOTE".to_owned());
+        assert_eq!(t.get(&note).unwrap().text, "halted");
+        assert_eq!(t.get(&note).unwrap().value, None);
+        t.update(0, None, Some(&json!(1)), t0);
+        t.update(0, Some(&json!("X")), None, t0);
         assert_eq!(t.missing, 2);
     }
 
@@ -248,29 +270,35 @@ mod tests {
     fn the_oldest_key_is_evicted_past_max_rows() {
         let t0 = Instant::now();
         let mut t = Ticker::new(10, 2);
-        t.update(Some(&json!("a")), Some(&json!(1)), t0);
+        t.update(0, Some(&json!("a")), Some(&json!(1)), t0);
         t.update(
+            0,
             Some(&json!("b")),
             Some(&json!(1)),
             t0 + Duration::from_secs(1),
         );
         t.update(
+            0,
             Some(&json!("a")),
             Some(&json!(2)),
             t0 + Duration::from_secs(2),
         );
         t.update(
+            0,
             Some(&json!("c")),
             Some(&json!(1)),
             t0 + Duration::from_secs(3),
         );
         assert_eq!(t.len(), 2);
-        assert!(t.get("b").is_none(), "b was the least recently updated");
+        assert!(
+            t.get(&(0, "b".into())).is_none(),
+            "b was the least recently updated"
+        );
         assert_eq!(t.evicted, 1);
         let order: Vec<&str> = t
             .sorted(Sort::Recency)
             .iter()
-            .map(|r| r.key.as_str())
+            .map(|r| r.key.1.as_str())
             .collect();
         assert_eq!(order, ["c", "a"]);
     }

@@ -1,6 +1,6 @@
 //! The looks, in one place: named style slots (so a `--theme` can fill them one day), the
 //! pane block, the symbols (Unicode or `--ascii`), and the small text helpers every drawing
-//! module shares. It imports nothing from the rest of the dashboard.
+//! module shares. It imports nothing from the rest of the kit.
 
 use std::borrow::Cow;
 use std::time::Duration;
