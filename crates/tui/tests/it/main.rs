@@ -4,6 +4,7 @@ mod alerts;
 mod dashboard;
 mod edges;
 mod inspect;
+mod one_terminal;
 mod probe_screen;
 mod symbols;
 
