@@ -1,6 +1,7 @@
 //! The dashboard and the probe's screen, driven and drawn without a terminal.
 
 mod alerts;
+mod bounded;
 mod dashboard;
 mod edges;
 mod inspect;

@@ -45,7 +45,11 @@ fn exactly_one_file_sets_the_terminal_up() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
     sources(&root, &mut files);
-    assert!(files.len() > 100, "the workspace's sources: {}", files.len());
+    assert!(
+        files.len() > 100,
+        "the workspace's sources: {}",
+        files.len()
+    );
     let patterns = patterns();
     let mut setting_up: Vec<String> = files
         .iter()
