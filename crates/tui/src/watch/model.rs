@@ -399,6 +399,21 @@ impl Model {
         self.counts.drops().total()
     }
 
+    /// Names from the wire not kept because a map was full (channels, members' channels,
+    /// latency windows, silence, hints): said in the status bar.
+    pub fn names_not_kept(&self) -> u64 {
+        [
+            self.status.channels.drops(),
+            self.members.drops(),
+            self.latency.drops(),
+            self.hints.0.drops(),
+        ]
+        .iter()
+        .map(bounded::Drops::total)
+        .sum::<u64>()
+            + self.silence.dropped()
+    }
+
     /// A presence channel's members.
     pub fn members_of(&self, conn: Conn, channel: &str) -> Option<&Members> {
         self.members.get(&(conn, channel.to_owned()))

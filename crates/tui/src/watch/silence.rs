@@ -59,6 +59,11 @@ impl Silence {
             .filter(|(_, d)| *d >= SILENT_AFTER)
     }
 
+    /// Channels not followed (past the caps).
+    pub fn dropped(&self) -> u64 {
+        self.last.drops().total()
+    }
+
     /// The bytes its names weigh.
     pub fn bytes(&self) -> usize {
         self.last.bytes()

@@ -487,6 +487,13 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
             Span::styled(format!("{} dropped", s.dropped), t.style(Slot::Fall)),
         ));
     }
+    let not_kept = model.names_not_kept();
+    if not_kept > 0 {
+        parts.push(Part::new(
+            3,
+            Span::styled(format!("{not_kept} names not kept"), t.style(Slot::Warning)),
+        ));
+    }
     if let Some((_, lat)) = model.latency_summary() {
         parts.push(Part::raw(
             2,

@@ -98,4 +98,6 @@ fn three_thousand_megabyte_names_leave_the_model_bounded() {
     assert!(screen.contains(" dropped"), "{screen}");
     let wide = render(&s, now, 200, 50).backend().to_string();
     assert!(wide.contains("not counted"), "{wide}");
+    assert!(model.names_not_kept() > 0);
+    assert!(wide.contains(" names not kept"), "{wide}");
 }
