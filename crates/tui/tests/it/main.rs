@@ -6,6 +6,7 @@ mod dashboard;
 mod edges;
 mod inspect;
 mod one_terminal;
+mod panic_tmux;
 mod probe_screen;
 mod symbols;
 
