@@ -10,7 +10,8 @@ use protocol::{Data, ServerMessage};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
-use tui::dashboard::{Options, State, view};
+use tui::testing::Dash as State;
+use tui::watch::Options;
 
 fn main() {
     divan::main();
@@ -90,7 +91,7 @@ fn received(key: usize, step: usize) -> ReceivedEvent {
 
 /// 500 ticker rows with history, and a full log of 10 000 lines.
 fn busy_state(t0: Instant) -> State {
-    let mut s = State::new(Options::default(), Bindings::seed(), t0);
+    let mut s = tui::testing::state(Options::default(), Bindings::seed(), t0);
     s.apply(
         Item::State(StateChange {
             previous: ConnectionState::Connecting,
@@ -127,7 +128,7 @@ fn dashboard_render_120x40_500_rows(bencher: divan::Bencher) {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     bencher.bench_local(|| {
         terminal
-            .draw(|f| view::draw(f, &state, t0 + Duration::from_secs(3)))
+            .draw(|f| state.app.draw(f, t0 + Duration::from_secs(3)))
             .unwrap();
     });
 }

@@ -15,7 +15,7 @@
 //! auth_endpoint = "https://example.com/pusher/auth"
 //! auth_headers = ["Authorization: Bearer …"]
 //!
-//! [keys]                           # the dashboard's keys, by action (see the help, `?`)
+//! [keys]                           # every screen's keys, by action (see the help, `?`)
 //! search = "s"                     # one key, or a list
 //! down = ["j", "down", "ctrl-n"]
 //! ```
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use tui::dashboard::keys::Keymap;
+use tui::keys::KeyTable;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +37,7 @@ pub struct ConfigFile {
     /// `tickertape serve`'s settings.
     #[serde(default)]
     pub server: ServerSection,
-    /// The dashboard's keys, checked when the file is read.
+    /// The screens' keys, checked when the file is read.
     #[serde(default)]
     pub keys: KeysSection,
 }
@@ -105,10 +105,11 @@ fn yes() -> bool {
     true
 }
 
-/// `[keys]`: action name = a key or a list of keys. An unknown action or key is an error at
-/// its line; a key given to two actions, at the table's.
+/// `[keys]`: action name = a key or a list of keys, for every screen. An unknown action, an
+/// unknown key and a key no terminal can send (`ctrl-🙂`) are errors at the entry's line and
+/// column; a key given to two actions of a screen, at the table's.
 #[derive(Debug, Default, Clone)]
-pub struct KeysSection(pub Keymap);
+pub struct KeysSection(pub KeyTable);
 
 impl<'de> Deserialize<'de> for KeysSection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeysSection, D::Error> {
@@ -132,7 +133,7 @@ impl<'de> serde::de::Visitor<'de> for KeysVisitor {
             let keys = map.next_value_seed(EntrySeed(&action))?;
             table.insert(action, keys);
         }
-        Keymap::with(&table)
+        KeyTable::new(table)
             .map(KeysSection)
             .map_err(|e| serde::de::Error::custom(format!("[keys]: {e}")))
     }
@@ -155,9 +156,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for EntrySeed<'_> {
             OneOrMany::One(k) => vec![k],
             OneOrMany::Many(ks) => ks,
         };
-        let one = BTreeMap::from([(self.0.to_owned(), keys.clone())]);
-        Keymap::with(&one)
-            .map(|_| keys)
+        KeyTable::check_entry(self.0, &keys)
+            .map(|()| keys)
             .map_err(|e| serde::de::Error::custom(format!("[keys]: {e}")))
     }
 }
@@ -347,11 +347,8 @@ mod keys_tests {
         let file: ConfigFile =
             toml::from_str("[keys]\nsearch = \"s\"\ndown = [\"J\", \"ctrl-n\"]\n").unwrap();
         let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        let keys = &file.keys.0;
-        assert_eq!(
-            keys.action(&press('s')),
-            Some(tui::dashboard::keys::Action::Search)
-        );
+        let keys = file.keys.0.keymap::<tui::watch::Action>();
+        assert_eq!(keys.action(&press('s')), Some(tui::watch::Action::Search));
         assert_eq!(keys.action(&press('/')), None);
         let d = error("[profiles.p]\nkey = \"k\"\n\n[keys]\nhelp = \"h\"\nserch = \"s\"\n");
         assert!(d.starts_with("line 6"), "{d}");
@@ -368,5 +365,31 @@ mod keys_tests {
         );
         let d = error("[keys]\nsort = \"x\"\nclear = \"x\"\n");
         assert!(d.contains("x is bound to both clear and sort"), "{d}");
+    }
+
+    /// A binding no terminal can send is refused when the file is read, at its line and
+    /// column, in a list too; so is Ctrl-C given to anything but quitting.
+    #[test]
+    fn keys_no_terminal_can_send_are_refused_at_their_line_and_column() {
+        let d = error("[keys]\nhelp = \"h\"\nquit = \"ctrl-🙂\"\n");
+        assert!(
+            d.starts_with(
+                "line 3, column 8: [keys]: quit: \"ctrl-🙂\" cannot be sent by a terminal"
+            ),
+            "{d}"
+        );
+        let d = error("[keys]\ndown = [\"j\", \"ctrl-i\"]\n");
+        assert!(
+            d.starts_with("line 2, column 8: ") && d.contains("as Tab: bind \"tab\""),
+            "{d}"
+        );
+        let d = error("[keys]\nclear = \"ctrl-c\"\n");
+        assert!(d.contains("Ctrl-C always quits"), "{d}");
+        // probe's keys come from the same table.
+        let file: ConfigFile = toml::from_str("[keys]\nquit = \"x\"\n").unwrap();
+        let probe = file.keys.0.keymap::<tui::probe::Action>();
+        use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(probe.action(&x), Some(tui::probe::Action::Quit));
     }
 }

@@ -10,8 +10,8 @@ pub const DISCOVER_INTERVAL: &str = "2s";
 pub const FPS: u32 = 30;
 /// `--log-capacity`, `--log-bytes` (16 MiB), `--history` and `--max-rows`: the dashboard's
 /// own bounds, kept where the dashboard is.
-pub use tui::dashboard::logview::{LOG_BYTES, LOG_CAPACITY};
-pub use tui::dashboard::ticker::{HISTORY, MAX_ROWS};
+pub use tui::watch::ticker::{HISTORY, MAX_ROWS};
+pub use tui::watch::{LOG_BYTES, LOG_CAPACITY};
 /// `--max-buffer`: the engine's queue budget ([`client::DEFAULT_QUEUE_BYTES`]).
 pub const MAX_BUFFER: &str = "64MiB";
 /// `--max-message` ([`client::DEFAULT_MAX_MESSAGE`]).

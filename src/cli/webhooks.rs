@@ -128,6 +128,8 @@ pub struct WebhooksPlan {
     pub body_timeout: Duration,
     pub max_connections: usize,
     pub max_queue: usize,
+    /// The config file's `[keys]`, for the screen.
+    pub keys: tui::keys::KeyTable,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -199,6 +201,7 @@ impl WebhooksPlan {
             body_timeout: args.body_timeout,
             max_connections: args.max_connections,
             max_queue: args.max_queue,
+            keys: file.keys.0,
         })
     }
 }

@@ -11,6 +11,7 @@ mod probe_screen;
 mod probe_shell;
 mod record;
 pub mod replay;
+mod screen_shim;
 pub mod serve;
 pub mod stocks;
 pub mod trigger;

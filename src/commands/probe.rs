@@ -10,8 +10,9 @@ use anyhow::{anyhow, bail};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::probe_screen::{self as ui, Ui};
+use super::probe_screen::{self as ui, Shown};
 use super::probe_shell::{Node, Output, Shell};
+use super::screen_shim::Reports;
 use crate::cli::ConnectionArgs;
 use crate::cli::defaults;
 use crate::cli::probe::ProbeArgs;
@@ -24,7 +25,7 @@ use observe::probe::metrics::Metrics;
 use observe::probe::state::Probe;
 use observe::probe::verdict::{self, Thresholds};
 use observe::probe::{EVENT, MAX_NODES};
-use tui::probe::screen::{Action, Screen};
+use tui::probe::Probe as Screen;
 
 /// How often losses are looked for.
 const TICK: Duration = Duration::from_millis(100);
@@ -155,22 +156,24 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     drop(items_tx);
     let count = nodes.len();
     let presence = several.then(|| Presence::new(count, args.settle));
+    // On a terminal: the screen, with the config file's `[keys]`, fed the probe's reports.
+    let (output, screen) = if args.json {
+        (Output::Json, None)
+    } else if args.lines || !std::io::stdout().is_terminal() {
+        (Output::Lines, None)
+    } else {
+        let keys = crate::cli::config_file::load(args.connection.config.as_deref())?
+            .0
+            .keys
+            .0;
+        let (reports, rx) = Reports::new();
+        let screen = Screen::new(channel.clone(), args.interval, args.window, Instant::now());
+        (Output::Screen(reports), Some((screen, keys, rx)))
+    };
     let mut shell = Shell {
         probe: Probe::new(names, Tracker::new(count, args.loss_after), presence),
         metrics,
-        output: if args.json {
-            Output::Json
-        } else if args.lines || !std::io::stdout().is_terminal() {
-            Output::Lines
-        } else {
-            Output::Screen(Box::new(Screen::new(
-                channel.clone(),
-                args.interval,
-                args.window,
-                Instant::now(),
-                crate::cli::plan::color_from_env(),
-            )))
-        },
+        output,
         secret,
         channel: channel.clone(),
         presence_channel,
@@ -193,32 +196,15 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     tokio::pin!(ctrl_c);
     let (mut seq, mut in_flight, mut skipped) = (0u64, 0usize, 0u64);
     let ready_by = start + READY_WAIT.min(args.loss_after);
-    let mut ui = match shell.output {
-        Output::Screen(_) => Some(Ui::start()?),
-        _ => None,
-    };
+    let color = crate::cli::plan::color_from_env();
+    let mut shown: Option<Shown> =
+        screen.map(|(screen, keys, rx)| Shown::start(screen, &keys, color, rx));
     let mut failed: Option<std::io::Error> = None;
     while !shell.closed {
-        if let (Some(ui), Some((screen, probe))) = (&mut ui, shell.screen())
-            && let Err(e) = ui.frame(screen, probe)
-        {
-            failed = Some(e);
-            break;
-        }
+        shell.figures();
         tokio::select! {
-            wake = ui::next(&mut ui) => {
-                let action = match (wake, &mut ui, shell.screen()) {
-                    (Ok(w), Some(ui), Some((screen, _))) => ui.apply(w, screen),
-                    (Err(e), _, _) => {
-                        failed = Some(e);
-                        break;
-                    }
-                    _ => Action::None,
-                };
-                if action == Action::Quit {
-                    break;
-                }
-            }
+            // q, Ctrl-C or a signal on the screen: the probe ends too.
+            () = ui::ended(&mut shown) => break,
             item = items.recv() => {
                 let Some((node, item)) = item else { break };
                 shell.item(&mut nodes[node], node, &item);
@@ -269,8 +255,11 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         shell.outcome(&o);
     }
     // The screen is restored first: the summary, the notes and the verdict are lines after it.
-    if let Some(ui) = ui.take() {
-        ui.stop();
+    if let Some(shown) = shown.take() {
+        shell.figures();
+        if let Err(e) = shown.stop().await {
+            failed = Some(e);
+        }
         shell.output = Output::Lines;
     }
     if let Some(e) = failed {

@@ -1,133 +1,85 @@
-//! `probe`'s dashboard on the terminal: the alternate screen (`ratatui::try_init`, whose panic
-//! hook restores the terminal; `stop` restores it on every other way out), the keys, and
-//! when to draw. The probe's loop owns the [`Screen`] and asks [`Ui::next`] what happened
-//! on the terminal; a frame is drawn only when the screen changed, paced by the dashboard's
-//! [`Pacer`] (at most [`FPS`] a second, a key at once), and once a second for the clock.
+//! `probe`'s screen on the terminal. The kit's event loop runs it in a task of its own while
+//! the probe's loop goes on and hands it reports (see `screen_shim.rs`); each ends the
+//! other: `q`, Ctrl-C or a signal (SIGINT, SIGTERM, SIGHUP) ends the screen, and with it the
+//! probe; the probe's end (`--for`) closes the screen. Either way the terminal is restored
+//! before the summary and the verdict are printed.
 
 use std::io;
-use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event, EventStream, KeyEvent, KeyEventKind};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
-use observe::probe::state::Probe;
-use tui::dashboard::pacing::Pacer;
-use tui::probe::screen::{Action, Screen};
-use tui::probe::view;
+use observe::probe::report::Report;
+use tui::keys::KeyTable;
+use tui::kit::{App, Ended, RunOptions, Theme};
+use tui::probe::Probe;
 
 /// Most frames in any one second.
-pub(super) const FPS: u32 = 10;
+const FPS: u32 = 10;
 
-/// What happened on the terminal.
-pub(super) enum Wake {
-    Key(KeyEvent),
-    Resize,
-    /// A second passed.
-    Clock,
-    /// A frame held back by the pacer may be drawn now.
-    Due,
-    Nothing,
+/// The screen, running.
+pub(super) struct Shown {
+    task: JoinHandle<io::Result<Ended<Probe>>>,
+    close: Option<oneshot::Sender<()>>,
+    /// How the task ended, once it did.
+    ended: Option<io::Result<()>>,
 }
 
-pub(super) struct Ui {
-    terminal: ratatui::DefaultTerminal,
-    keys: EventStream,
-    /// The terminal's input is still there.
-    keys_open: bool,
-    pacer: Pacer,
-    clock: tokio::time::Interval,
-    /// A frame waits for the pacer until then.
-    due: Option<Instant>,
-    /// A key or a resize: draw as soon as the cap allows.
-    urgent: bool,
-}
-
-impl Ui {
-    pub(super) fn start() -> io::Result<Ui> {
-        let terminal = ratatui::try_init().inspect_err(|_| ratatui::restore())?;
-        let mut clock = tokio::time::interval(Duration::from_secs(1));
-        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Ok(Ui {
-            terminal,
-            keys: EventStream::new(),
-            keys_open: true,
-            pacer: Pacer::new(FPS),
-            clock,
-            due: None,
-            urgent: true,
-        })
-    }
-
-    /// Leaves the alternate screen: the terminal is as it was.
-    pub(super) fn stop(self) {
-        drop(self.keys);
-        ratatui::restore();
-    }
-
-    /// The next thing on the terminal: a key, a resize, the clock, or a frame now due.
-    pub(super) async fn next(&mut self) -> io::Result<Wake> {
-        let due = self.due;
-        tokio::select! {
-            ev = self.keys.next(), if self.keys_open => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Ok(Wake::Key(k)),
-                Some(Ok(Event::Resize(..))) => Ok(Wake::Resize),
-                Some(Ok(_)) => Ok(Wake::Nothing),
-                Some(Err(e)) => Err(e),
-                None => {
-                    self.keys_open = false;
-                    Ok(Wake::Nothing)
-                }
-            },
-            _ = self.clock.tick() => Ok(Wake::Clock),
-            _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now).into()), if due.is_some() => {
-                Ok(Wake::Due)
-            }
-        }
-    }
-
-    /// Applies what happened to the screen; whether to quit.
-    pub(super) fn apply(&mut self, wake: Wake, screen: &mut Screen) -> Action {
-        match wake {
-            Wake::Key(k) => {
-                self.urgent = true;
-                return screen.key(&k);
-            }
-            Wake::Resize => {
-                self.urgent = true;
-                screen.tick();
-            }
-            Wake::Clock => screen.tick(),
-            Wake::Due | Wake::Nothing => {}
-        }
-        Action::None
-    }
-
-    /// Draws the screen if it changed and the pacer allows; else remembers when it may.
-    pub(super) fn frame(&mut self, screen: &mut Screen, probe: &Probe) -> io::Result<()> {
-        if !screen.dirty() {
-            self.due = None;
-            return Ok(());
-        }
-        let now = Instant::now();
-        let due = self.pacer.due(now, self.urgent);
-        if now < due {
-            self.due = Some(due);
-            return Ok(());
-        }
-        screen.sync(probe);
-        self.terminal.draw(|f| view::draw(f, screen, now))?;
-        self.pacer.drew(now);
-        screen.drawn();
-        self.urgent = false;
-        self.due = None;
-        Ok(())
+fn outcome(joined: Result<io::Result<Ended<Probe>>, tokio::task::JoinError>) -> io::Result<()> {
+    match joined {
+        Ok(ran) => ran.map(|_| ()),
+        Err(e) => Err(io::Error::other(e)),
     }
 }
 
-/// The terminal's next happening; never, without a screen.
-pub(super) async fn next(ui: &mut Option<Ui>) -> io::Result<Wake> {
-    match ui {
-        Some(ui) => ui.next().await,
-        None => std::future::pending().await,
+impl Shown {
+    /// Puts `screen` on the terminal, with the config file's `keys`, fed `reports`.
+    pub(super) fn start(
+        screen: Probe,
+        keys: &KeyTable,
+        color: bool,
+        reports: bounded::Receiver<Report>,
+    ) -> Shown {
+        // Installed before the terminal is set up: a signal from here on ends it cleanly.
+        let signals = crate::signals::Signals::with_hangup();
+        let (close, closed) = oneshot::channel::<()>();
+        let stop = async move {
+            tokio::select! {
+                _ = signals.wait() => {}
+                _ = closed => {}
+            }
+        };
+        let app = App::new(screen, keys.keymap(), Theme::new(color, false));
+        let options = RunOptions {
+            fps: FPS,
+            mouse: false,
+            timeout: None,
+        };
+        Shown {
+            task: tokio::spawn(tui::kit::run(app, reports, stop, options)),
+            close: Some(close),
+            ended: None,
+        }
+    }
+
+    /// Closes the screen, if it is still there, and waits until the terminal is restored;
+    /// how it went.
+    pub(super) async fn stop(mut self) -> io::Result<()> {
+        drop(self.close.take());
+        match self.ended.take() {
+            Some(ended) => ended,
+            None => outcome(self.task.await),
+        }
+    }
+}
+
+/// Resolves when the screen ended by itself (`q`, a signal, an error); never, without one.
+pub(super) async fn ended(shown: &mut Option<Shown>) {
+    match shown {
+        Some(s) if s.ended.is_none() => {
+            let joined = (&mut s.task).await;
+            s.ended = Some(outcome(joined));
+        }
+        _ => std::future::pending().await,
     }
 }

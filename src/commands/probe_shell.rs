@@ -1,6 +1,6 @@
 //! `probe`'s output side: what each engine item, publish result, canary outcome, alert and
 //! summary does to the [`Probe`], and where its line goes: text lines (results and
-//! summaries on stdout, the rest on stderr), NDJSON on stdout, or the dashboard's screen.
+//! summaries on stdout, the rest on stderr), NDJSON on stdout, or reports for the screen.
 
 use std::io::Write;
 use std::time::{Instant, SystemTime};
@@ -12,11 +12,13 @@ use client::{Client, ConnectionState, Item, Reason, SubscriptionStatus};
 use observe::output::ndjson;
 use observe::probe::canary::{Fate, Outcome};
 use observe::probe::metrics::Metrics;
-use observe::probe::state::{Alert, Probe};
+use observe::probe::report::Kind;
+use observe::probe::state::{Alert, AlertKind, Probe};
 use observe::probe::{EVENT, lines};
 use protocol::frame::Data;
 use protocol::safe_text::terminal_safe;
-use tui::probe::screen::{Kind, Screen};
+
+use super::screen_shim::Reports;
 
 /// Longest publish error text kept.
 const MAX_ERROR_CHARS: usize = 300;
@@ -37,8 +39,8 @@ pub(super) enum Output {
     Lines,
     /// NDJSON on stdout.
     Json,
-    /// The dashboard: every line to its log, alerts to its strip too.
-    Screen(Box<Screen>),
+    /// The screen: every line to its log, alerts to its strip too, and the figures.
+    Screen(Reports),
 }
 
 /// The probe and where its lines go.
@@ -55,11 +57,10 @@ pub(super) struct Shell {
 }
 
 impl Shell {
-    /// The screen and the probe it shows, when the output is the dashboard.
-    pub(super) fn screen(&mut self) -> Option<(&mut Screen, &Probe)> {
-        match &mut self.output {
-            Output::Screen(s) => Some((s, &self.probe)),
-            _ => None,
+    /// The probe's figures for the screen, when they changed.
+    pub(super) fn figures(&mut self) {
+        if let Output::Screen(r) = &mut self.output {
+            r.figures(&self.probe);
         }
     }
 
@@ -76,7 +77,7 @@ impl Shell {
     fn note(&mut self, kind: Kind, text: &str) {
         let text = terminal_safe(text);
         match &mut self.output {
-            Output::Screen(s) => s.line(kind, &text, Instant::now()),
+            Output::Screen(r) => r.line(kind, &text),
             _ => {
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(err, "tickertape: {text}");
@@ -143,9 +144,6 @@ impl Shell {
                 if let Some(p) = &mut self.probe.presence {
                     p.apply(i, change);
                 }
-                if let Output::Screen(s) = &mut self.output {
-                    s.tick();
-                }
             }
             _ => {}
         }
@@ -158,9 +156,6 @@ impl Shell {
         match result {
             Ok(()) => {
                 let recovered = self.probe.published(seq, via);
-                if let Output::Screen(s) = &mut self.output {
-                    s.tick();
-                }
                 if let Some(a) = recovered {
                     self.alert(&a);
                 }
@@ -200,12 +195,12 @@ impl Shell {
                 let text = lines::result_text(&self.probe, o);
                 self.stdout(Err(&text));
             }
-            Output::Screen(s) => {
+            Output::Screen(r) => {
                 let kind = match o.fate {
                     Fate::Received(_) => Kind::Received,
                     _ => Kind::Bad,
                 };
-                s.line(kind, &lines::result_text(&self.probe, o), Instant::now());
+                r.line(kind, &lines::result_text(&self.probe, o));
             }
         }
         if let Some(a) = alert {
@@ -215,7 +210,7 @@ impl Shell {
 
     pub(super) fn alert(&mut self, a: &Alert) {
         if let Some(m) = &self.metrics
-            && a.kind == "presence_mismatch"
+            && a.kind == AlertKind::PresenceMismatch
         {
             m.presence(self.probe.presence_differs);
         }
@@ -225,7 +220,7 @@ impl Shell {
                 self.stdout(Ok(&v));
             }
             Output::Lines => self.note(Kind::Alert, &lines::alert_text(a)),
-            Output::Screen(s) => s.alert(a, &lines::alert_text(a), Instant::now()),
+            Output::Screen(r) => r.alert(a, &lines::alert_text(a)),
         }
     }
 
@@ -239,13 +234,7 @@ impl Shell {
                 let text = lines::summary_text(&self.probe);
                 self.stdout(Err(&text));
             }
-            Output::Screen(s) => {
-                s.line(
-                    Kind::Note,
-                    &lines::summary_text(&self.probe),
-                    Instant::now(),
-                );
-            }
+            Output::Screen(r) => r.line(Kind::Note, &lines::summary_text(&self.probe)),
         }
     }
 }

@@ -275,7 +275,7 @@ fn handle(
     }
     Ok(match item {
         // The dashboard's exit status follows the same rule.
-        Item::State(change) => tui::dashboard::connection::refusal(change).map(|why| {
+        Item::State(change) => tui::watch::refusal(change).map(|why| {
             let why = match label {
                 Some(l) => {
                     why.replacen("connection ", &format!("connection {} ", safe_label(l)), 1)
@@ -337,7 +337,8 @@ fn rules(d: &crate::cli::plan::DashboardPlan) -> anyhow::Result<Vec<observe::bin
     Ok(rules)
 }
 
-/// The dashboard, when stdout is a terminal and `--json` is not given.
+/// The dashboard, when stdout is a terminal and `--json` is not given: the watch screen on
+/// the kit. SIGINT, SIGTERM and SIGHUP end it as `q` does: the terminal restored, status 0.
 pub async fn dashboard(
     front: FrontPlan,
     clients: Vec<client::Client>,
@@ -346,38 +347,55 @@ pub async fn dashboard(
     labels: Labels,
 ) -> anyhow::Result<ExitCode> {
     use observe::binding::Bindings;
-    use tui::dashboard::{State, terminal};
+    use tui::watch::{Expectations, Senders, Watch};
+    // First of all: a signal from here on ends the screen cleanly.
+    let stop = crate::signals::Signals::with_hangup().wait();
     let options = front.dashboard_options();
     let (expect, bell) = (
         super::expectations::Alarm::evaluator(&front, &labels)?,
         front.expect.bell,
     );
     let rules = rules(&front.dashboard)?;
+    let source = front.source();
     let d = front.dashboard;
-    let mut state = State::new(options, Bindings::new(rules), std::time::Instant::now());
-    state.connections = tui::dashboard::connections::Connections::new(labels);
-    state.banner = d.banner;
-    if let Some(eval) = expect {
-        let now = std::time::Instant::now();
-        state.alerts = tui::dashboard::alerts::Alerts::new(eval, bell, now, SystemTime::now());
-    }
+    let started = std::time::Instant::now();
     // The trigger form sends through the connection of the line it was opened on.
-    let senders = terminal::Senders {
+    let senders = Senders {
         rest: publishers,
         clients: clients.clone(),
     };
-    let options = terminal::RunOptions {
+    let mut watch = Watch::new(options, Bindings::new(rules), source, started)
+        .with_labels(labels)
+        .with_senders(senders);
+    watch.banner = d.banner;
+    if let Some(eval) = expect {
+        watch.model.alerts = Expectations::new(eval, bell, started, SystemTime::now());
+    }
+    let app = watch.into_app(d.keys.keymap());
+    let inputs = super::screen_shim::observed(items, front.ts_field);
+    let options = tui::kit::RunOptions {
         fps: d.fps,
         mouse: d.mouse,
         timeout: front.timeout,
-        stats: d.stats,
     };
-    let result = terminal::run(state, items, options, senders).await;
+    let result = tui::kit::run(app, inputs, stop, options).await;
     super::connections::disconnect(&clients).await;
-    let state = result.context("the terminal failed")?;
+    let ended = result.context("the terminal failed")?;
+    let watch = &ended.app.screen;
+    if let Some(path) = &d.stats {
+        let status = &watch.model.status;
+        let report = ended.stats.report(
+            std::time::Instant::now(),
+            status.total,
+            status.dropped,
+            tui::kit::pacing::cpu_time(),
+        );
+        std::fs::write(path, format!("{report}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     // A refused connection that stayed down ends the dashboard as it ends `--json`: the
     // reason on stderr (the screen is gone by now) and status 1.
-    Ok(match state.ended_refused() {
+    Ok(match watch.ended_refused() {
         Some(why) => {
             eprintln!("tickertape: {why}");
             ExitCode::from(EXIT_FAILURE)

@@ -3,7 +3,6 @@
 //! bytes (`--max-queue`); what does not fit is counted, shown in the status bar as dropped,
 //! and said on stderr at the end. The requests are answered all the same.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +11,6 @@ use std::time::Duration;
 use crate::cli::plan::{DashboardPlan, FrontPlan};
 use crate::cli::webhooks::WebhooksPlan;
 use client::{self, FeedRx, FeedTx, Item, Labels};
-use tui::dashboard::keys::Keymap;
 
 /// The dashboard's end of the receiver: items go in without waiting, or are counted.
 #[derive(Clone)]
@@ -47,7 +45,8 @@ impl ScreenFeed {
 }
 
 /// The dashboard's settings for webhooks: no bindings, so every webhook event is a log line;
-/// `--count` and `--timeout` end it as they end `watch`.
+/// `--count` and `--timeout` end it as they end `watch`. The screen receives (nothing to
+/// trigger through: no connection, no API), and the config file's `[keys]` apply.
 pub(super) fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
     FrontPlan {
         count: plan.count,
@@ -55,10 +54,7 @@ pub(super) fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
         dashboard: DashboardPlan {
             ascii: plan.ascii,
             receiving: Some(format!("webhooks on {url}")),
-            // Nothing to trigger through: no connection, no API. The key is unbound, so
-            // the help and the hints do not offer it.
-            keys: Keymap::with(&BTreeMap::from([("trigger".to_owned(), Vec::new())]))
-                .unwrap_or_default(),
+            keys: plan.keys.clone(),
             ..DashboardPlan::default()
         },
         ..FrontPlan::default()

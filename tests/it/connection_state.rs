@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use client::{self, ConnectionState as S, Item, Reason};
 use observe::binding::Bindings;
-use tui::dashboard::Options;
+use tui::watch::Options;
 
 use crate::support::dashboard::{render, state, state_change};
 use crate::support::server::Server;
@@ -81,9 +81,10 @@ fn every_state_change_is_logged_with_its_reason() {
         s.apply(item, t0);
     }
     let logged: Vec<String> = s
+        .model
         .log
         .iter()
-        .map(|l| format!("{} {}: {}", l.channel, l.event, l.text))
+        .map(|l| format!("{} {}: {}", l.line.channel, l.line.event, l.line.text))
         .collect();
     assert_eq!(
         logged,

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-use tui::dashboard::keys::Keymap;
-use tui::dashboard::overlay::Overlay;
-use tui::dashboard::{Options, State};
+use tui::kit::Keymap;
+use tui::testing::Dash as State;
+use tui::watch::{Action, Options, Overlay};
 
 use crate::support::dashboard::{demo_state, key, render};
 
@@ -21,7 +21,7 @@ fn press(s: &mut State, code: KeyCode) {
     s.key(&KeyEvent::new(code, KeyModifiers::NONE));
 }
 
-fn keymap(pairs: &[(&str, &[&str])]) -> Keymap {
+fn keymap(pairs: &[(&str, &[&str])]) -> Keymap<Action> {
     let table: BTreeMap<String, Vec<String>> = pairs
         .iter()
         .map(|(a, ks)| (a.to_string(), ks.iter().map(|k| k.to_string()).collect()))
@@ -33,11 +33,9 @@ fn keymap(pairs: &[(&str, &[&str])]) -> Keymap {
 fn rebound_keys_act_and_the_help_and_hints_say_so() {
     let t0 = Instant::now();
     let now = t0 + Duration::from_secs(20);
-    let options = Options {
-        keys: keymap(&[("help", &["h", "f1"]), ("search", &["ctrl-f"])]),
-        ..Options::default()
-    };
-    let mut s = demo_state(t0, options);
+    let demo = demo_state(t0, Options::default());
+    let keys = keymap(&[("help", &["h", "f1"]), ("search", &["ctrl-f"])]);
+    let mut s = State::with_keys(demo.app.screen, keys);
     let main = screen(&s, now, 80, 24);
     let hints = main.lines().last().unwrap();
     assert!(
@@ -46,9 +44,9 @@ fn rebound_keys_act_and_the_help_and_hints_say_so() {
     );
     // `?` no longer opens the help; `h` does, and the help lists the new keys.
     s.key(&key('?'));
-    assert!(s.overlay.is_none());
+    assert!(!s.app.help_open());
     s.key(&key('h'));
-    assert!(matches!(s.overlay, Some(Overlay::Help { .. })));
+    assert!(s.app.help_open());
     let help = screen(&s, now, 120, 40);
     assert!(help.contains("h  F1") && help.contains("Ctrl-F"), "{help}");
     assert!(
@@ -58,7 +56,7 @@ fn rebound_keys_act_and_the_help_and_hints_say_so() {
     press(&mut s, KeyCode::Esc);
     s.key(&KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
     assert!(
-        matches!(s.overlay, Some(Overlay::Input(..))),
+        matches!(s.ui.overlay, Some(Overlay::Input(..))),
         "ctrl-f searches"
     );
 }
@@ -75,7 +73,7 @@ fn the_help_scrolls_to_its_last_entry() {
     assert!(top.contains("more below"), "{top}");
     press(&mut s, KeyCode::PageDown);
     press(&mut s, KeyCode::PageDown);
-    s.fit(Rect::new(0, 0, 80, 16));
+    s.app.fit(Rect::new(0, 0, 80, 16));
     let bottom = screen(&s, now, 80, 16);
     assert!(bottom.contains(last), "{bottom}");
     assert!(
@@ -84,7 +82,7 @@ fn the_help_scrolls_to_its_last_entry() {
     );
     // Scrolled past the end, one key up moves the view at once.
     press(&mut s, KeyCode::Up);
-    s.fit(Rect::new(0, 0, 80, 16));
+    s.app.fit(Rect::new(0, 0, 80, 16));
     assert!(screen(&s, now, 80, 16).contains("more below"));
     // j/k and the arrows scroll too; Esc closes.
     s.key(&key('g'));
@@ -95,7 +93,7 @@ fn the_help_scrolls_to_its_last_entry() {
         "{one}"
     );
     press(&mut s, KeyCode::Esc);
-    assert!(s.overlay.is_none());
+    assert!(!s.app.help_open());
     // Tall enough, nothing scrolls and no mark shows.
     s.key(&key('?'));
     let all = screen(&s, now, 120, 40);
@@ -119,6 +117,10 @@ async fn a_bad_keys_table_stops_the_run_with_its_line() {
             "[keys]\nsort = \"x\"\nclear = \"x\"\n",
             "x is bound to both clear and sort",
         ),
+        (
+            "[keys]\nhelp = \"h\"\nquit = \"ctrl-🙂\"\n",
+            "line 3, column 8: [keys]: quit: \"ctrl-🙂\" cannot be sent by a terminal",
+        ),
     ] {
         let file = home.join("config.toml");
         std::fs::write(&file, text).unwrap();
@@ -136,7 +138,6 @@ async fn a_bad_keys_table_stops_the_run_with_its_line() {
 #[test]
 fn the_readme_keys_example_is_a_valid_config() {
     use tickertape::cli::config_file::ConfigFile;
-    use tui::dashboard::keys::Action;
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
@@ -149,7 +150,7 @@ fn the_readme_keys_example_is_a_valid_config() {
         .collect::<Vec<_>>()
         .join("\n");
     let file: ConfigFile = toml::from_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-    let keys = &file.keys.0;
+    let keys = file.keys.0.keymap::<Action>();
     assert_eq!(keys.action(&key('s')), Some(Action::Search));
     assert_eq!(keys.action(&key('o')), Some(Action::Sort));
     assert_eq!(keys.action(&key(' ')), Some(Action::PageDown));

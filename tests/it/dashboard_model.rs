@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use observe::binding::Bindings;
 use serde_json::json;
-use tui::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
-use tui::dashboard::{Options, State};
+use tui::kit::Effect;
+use tui::watch::{Done, Options, Senders};
 
 use crate::support::dashboard::{demo_state, event, key};
 
@@ -19,7 +19,7 @@ fn count_reached_is_a_quit_effect_from_apply() {
         stop_after: Some(2),
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut s = crate::support::dashboard::state(options, Bindings::seed(), t0);
     let ev = |n| {
         event(
             "stock_ticker",
@@ -28,8 +28,8 @@ fn count_reached_is_a_quit_effect_from_apply() {
             0,
         )
     };
-    assert_eq!(s.apply(ev(1), t0), None);
-    assert_eq!(s.apply(ev(2), t0), Some(Effect::Quit));
+    assert!(s.apply(ev(1), t0).is_none());
+    assert!(matches!(s.apply(ev(2), t0), Some(Effect::Quit)));
 }
 
 #[tokio::test]
@@ -38,39 +38,34 @@ async fn the_runner_turns_effects_into_messages_for_the_state() {
     let mut s = demo_state(t0, Options::default());
     let dir = std::env::temp_dir().join(format!("tickertape-effects-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (runner, mut later) = Runner::new(Senders::default(), dir.clone());
-    assert_eq!(runner.run(Effect::Quit), Ran::Quit);
-    // An export is written at once and its result noted in the log.
-    let effect = s.key(&key('e')).expect("e exports");
-    let Ran::Done(done) = runner.run(effect) else {
-        panic!("an export answers at once")
+    s.export_dir = dir.clone();
+    // An export is a task of the event loop; its result is noted in the log.
+    let Some(Effect::Task(task)) = s.key(&key('e')) else {
+        panic!("e exports")
     };
+    let done = task.run().await;
     assert!(matches!(&done, Done::Exported(Ok((_, 17)))), "{done:?}");
-    s.done(done, t0);
-    let last = s.log.back().unwrap();
-    assert!(last.notice && last.event == "exported" && last.text.starts_with("17 lines to"));
-    // A trigger answers later, on the channel.
-    let request = tui::dashboard::form::Request {
+    s.app.done(done, t0);
+    let last = &s.model.log.back().unwrap().line;
+    assert!(last.is_notice() && last.event == "exported" && last.text.starts_with("17 lines to"));
+    // A trigger too, through what the screen may send through (nothing here).
+    let request = tui::watch::form::Request {
         channel: "stock_ticker".into(),
         event: "update_event".into(),
         data: json!({}),
         conn: 0,
         via: None,
     };
-    assert_eq!(runner.run(Effect::Trigger(request)), Ran::Later);
-    let done = tokio::time::timeout(Duration::from_secs(5), later.recv())
-        .await
-        .expect("an answer")
-        .unwrap();
-    s.done(done, t0);
-    let last = s.log.back().unwrap();
+    let done = tui::watch::send(request, &Senders::default()).await;
+    s.app.done(done, t0);
+    let last = &s.model.log.back().unwrap().line;
     assert!(last.event == "trigger" && last.text.contains("needs the app id and secret"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The dashboard modules each file names through `super::` (tests left out).
+/// The watch screen's modules each file names through `super::` (tests left out).
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/tui/src/dashboard");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/tui/src/watch");
     let mut graph = BTreeMap::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -104,13 +99,13 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
 }
 
 #[test]
-fn dashboard_modules_import_each_other_without_a_cycle() {
+fn watch_modules_import_each_other_without_a_cycle() {
     let graph = imports();
-    assert!(graph.contains_key("view") && graph.contains_key("theme"));
+    assert!(graph.contains_key("view") && graph.contains_key("names"));
     assert!(
-        graph["theme"].is_empty(),
-        "theme imports nothing: {:?}",
-        graph["theme"]
+        graph["names"].is_empty(),
+        "names imports nothing: {:?}",
+        graph["names"]
     );
     // Depth-first search; a module met again on the current path closes a cycle.
     fn visit<'a>(

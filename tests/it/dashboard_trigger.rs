@@ -8,8 +8,8 @@ use client::{self, ClientConfig, Endpoint, Item, SubscriptionStatus};
 use protocol::Secret;
 use protocol::{Data, ServerMessage};
 use serde_json::json;
-use tui::dashboard::effects::perform;
-use tui::dashboard::form::Request;
+use tui::watch::form::Request;
+use tui::watch::perform;
 
 fn publisher(rest: client::publish::RestClient, master_key: Option<[u8; 32]>) -> Publisher {
     Publisher { rest, master_key }
@@ -160,7 +160,7 @@ async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
 /// has its own REST API, and the answer says which one it went through.
 #[tokio::test]
 async fn with_two_connections_the_form_triggers_through_the_one_it_was_opened_on() {
-    use tui::dashboard::effects::{Done, Effect, Ran, Runner, Senders};
+    use tui::watch::{Done, Senders};
     let (eu, us) = (Server::start(&[]).await, Server::start(&[]).await);
     let (mut eu_watcher, eu_id) = eu.raw().await;
     eu_watcher.subscribe(&eu_id, "stock_ticker", None).await;
@@ -173,17 +173,15 @@ async fn with_two_connections_the_form_triggers_through_the_one_it_was_opened_on
         ],
         clients: Vec::new(),
     };
-    let (runner, mut answers) = Runner::new(senders, std::env::temp_dir());
     let to_us = Request {
         conn: 1,
         via: Some("us".into()),
         ..request("stock_ticker", "update_event")
     };
-    assert_eq!(runner.run(Effect::Trigger(to_us)), Ran::Later);
-    let answer = tokio::time::timeout(crate::support::WAIT, answers.recv())
+    let answer = tokio::time::timeout(crate::support::WAIT, tui::watch::send(to_us, &senders))
         .await
         .unwrap();
-    let Some(Done::Triggered(said)) = answer else {
+    let Done::Triggered(said) = answer else {
         panic!("{answer:?}")
     };
     assert!(

@@ -22,6 +22,7 @@ mod probe;
 mod probe_tmux;
 mod publish_report;
 mod record_replay;
+mod screen_tmux;
 mod serve_log;
 mod server_abuse;
 mod server_lifecycle;

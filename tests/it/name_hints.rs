@@ -7,7 +7,8 @@ use observe::binding::Binding;
 use observe::binding::Bindings;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tui::dashboard::{Options, State};
+use tui::testing::Dash as State;
+use tui::watch::Options;
 
 use crate::support::bin::Proc;
 use crate::support::dashboard::{connected, event, render, state, subscribed};
@@ -101,11 +102,11 @@ fn a_hint_is_found_once_per_name_and_their_number_is_bounded() {
     for n in 0..100 {
         s.apply(event("c", "update-event", json!(n), 0), t0);
     }
-    assert_eq!(s.hints.len(), 1);
+    assert_eq!(s.model.hints.len(), 1);
     for n in 0..3000 {
         s.apply(event("c", &format!("other-{n}"), json!(n), 0), t0);
     }
-    assert_eq!(s.hints.len(), observe::hints::MAX_HINTS);
+    assert_eq!(s.model.hints.len(), observe::hints::MAX_HINTS);
 }
 
 #[test]

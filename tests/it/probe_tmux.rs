@@ -62,7 +62,7 @@ async fn the_dashboard_shows_the_nodes_canaries_and_q_ends_it_with_0() {
         "the log shows the results:\n{screen}"
     );
     tmux.keys(&["?"]);
-    tmux.wait("the help", |s| s.contains("help · Esc closes"));
+    tmux.wait("the help", |s| s.contains("keys · Esc closes"));
     tmux.keys(&["Escape"]);
     tmux.wait("the help to close", |s| !s.contains("Esc closes"));
     tmux.keys(&["q"]);

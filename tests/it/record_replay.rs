@@ -8,7 +8,7 @@ use crate::support::bin::{self, FullPipe, Proc};
 use observe::binding::Bindings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use tui::dashboard::{Options, State, view};
+use tui::watch::{Options, Source};
 
 /// A one-shot run: (exit code, stdout, stderr).
 async fn output(cmd: &mut Command) -> (i32, String, String) {
@@ -205,16 +205,13 @@ fn a_recording_drives_a_deterministic_dashboard() {
     let (items, damage) = observe::recording::parse(&text);
     assert!(damage.is_none());
     let t0 = Instant::now();
-    let mut state = State::new(Options::default(), Bindings::seed(), t0);
-    state.epoch = std::time::SystemTime::UNIX_EPOCH;
+    let mut state = crate::support::dashboard::state(Options::default(), Bindings::seed(), t0);
+    state.model.epoch = std::time::SystemTime::UNIX_EPOCH;
     let first = items[0].0;
     for (time, item) in items {
         state.apply(item, t0 + time.duration_since(first).unwrap());
     }
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
-    terminal
-        .draw(|f| view::draw(f, &state, t0 + Duration::from_secs(8)))
-        .unwrap();
+    let terminal = crate::support::dashboard::render(&state, t0 + Duration::from_secs(8), 80, 24);
     insta::assert_snapshot!(terminal.backend());
 }
 
@@ -272,17 +269,16 @@ fn a_replayed_dashboard_does_not_look_live() {
     assert!(damage.is_none());
     let t0 = Instant::now();
     let draw = |replayed: bool| {
-        let options = Options {
-            replayed,
-            ..Options::default()
+        let source = if replayed {
+            Source::Replay
+        } else {
+            Source::Live
         };
-        let mut state = State::new(options, Bindings::seed(), t0);
+        let mut state = tui::testing::watch(Options::default(), Bindings::seed(), source, t0);
         for (_, item) in items.clone() {
             state.apply(item, t0);
         }
-        let mut terminal =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 24)).unwrap();
-        terminal.draw(|f| view::draw(f, &state, t0)).unwrap();
+        let terminal = crate::support::dashboard::render(&state, t0, 100, 24);
         let buffer = terminal.backend().buffer().clone();
         let cells: Vec<(String, ratatui::style::Color)> = buffer
             .content()
@@ -296,7 +292,7 @@ fn a_replayed_dashboard_does_not_look_live() {
         (
             text,
             green,
-            state.members.get("presence-a").map(|m| m.len()),
+            state.model.members_of(0, "presence-a").map(|m| m.len()),
         )
     };
     let (live, live_green, _) = draw(false);

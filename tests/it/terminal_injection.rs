@@ -23,8 +23,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use tui::dashboard::overlay::Overlay;
-use tui::dashboard::{Options, State, view};
+use tui::testing::Dash as State;
+use tui::watch::{Options, Overlay};
 
 /// Every kind of hostile text, each short enough to show in a cell.
 const CORPUS: &[&str] = &[
@@ -72,7 +72,7 @@ fn hostile_event(i: usize, text: &str, second: u64) -> Item {
 }
 
 fn hostile_state(t0: Instant) -> State {
-    let mut s = State::new(
+    let mut s = crate::support::dashboard::state(
         Options::default(),
         Bindings::new(vec![
             Binding::parse("*=ticker(key=name,value=price)").unwrap(),
@@ -141,7 +141,7 @@ fn hostile_state(t0: Instant) -> State {
 fn assert_screen_safe(what: &str, state: &State, now: Instant) {
     for (w, h) in [(80, 24), (120, 40)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        terminal.draw(|f| view::draw(f, state, now)).unwrap();
+        terminal.draw(|f| state.app.draw(f, now)).unwrap();
         let mut screen = String::new();
         for cell in terminal.backend().buffer().content() {
             screen.push_str(cell.symbol());
@@ -161,14 +161,14 @@ fn every_dashboard_view_escapes_the_corpus() {
     let now = t0 + Duration::from_secs(30);
     assert_screen_safe("ticker, log, members and status bar", &s, now);
     press(&mut s, KeyCode::Enter);
-    assert!(matches!(s.overlay, Some(Overlay::Chart(_))));
+    assert!(matches!(s.ui.overlay, Some(Overlay::Chart(_))));
     assert_screen_safe("chart", &s, now);
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Tab);
     for line in 0..12 {
         press(&mut s, KeyCode::Enter);
         assert!(
-            matches!(s.overlay, Some(Overlay::Inspect { .. })),
+            matches!(s.ui.overlay, Some(Overlay::Inspect { .. })),
             "inspect of line {line}"
         );
         assert_screen_safe(&format!("inspect of line {line}"), &s, now);

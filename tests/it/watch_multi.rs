@@ -14,7 +14,7 @@ use crate::support::dashboard::{render, two_connections};
 use crate::support::metrics::{Page, scrape_until};
 use crate::support::multi::{creds, free_port, json_line_where, named_nodes};
 use crate::support::server::{SECRET, Server};
-use tui::dashboard::Options;
+use tui::watch::Options;
 
 const EXIT: Duration = Duration::from_secs(10);
 const WAIT: Duration = Duration::from_secs(5);

@@ -1,8 +1,17 @@
 //! The terminal kit and its screens.
+//!
+//! - [`kit`]: the terminal, the event loop, the keymap and the chrome every screen shares;
+//! - [`widgets`]: the log pane and the alert strip, shared by the screens;
+//! - [`watch`]: the watch screen (also `replay`, the demo and `webhooks`);
+//! - [`probe`]: the probe's screen;
+//! - [`keys`]: the config file's `[keys]` table, for every screen.
 
-pub mod dashboard;
+pub mod keys;
+pub mod kit;
 pub mod probe;
+pub mod watch;
+pub mod widgets;
 
-/// Hooks for tests and benchmarks: the dashboard driven and drawn without a terminal.
+/// Hooks for tests and benchmarks: the screens driven and drawn without a terminal.
 #[cfg(feature = "testing")]
 pub mod testing;

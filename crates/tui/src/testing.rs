@@ -1,14 +1,17 @@
-//! The dashboard without a terminal: events, states and keys to feed a `State`, the demo's
-//! state at a fixed instant, and a screen drawn on ratatui's TestBackend.
+//! The screens without a terminal: events, states and keys to feed the watch screen, the
+//! demo's screen at a fixed instant, and a screen drawn on ratatui's TestBackend.
 
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::dashboard::{Options, State, view};
+use crate::kit::{App, Effect, Keymap, Screen};
+use crate::watch::{Done, Options, Source, Watch};
 use client::{
-    ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
+    Conn, ConnectionState, Item, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
     SubscriptionStatus,
 };
-use observe::binding::Bindings;
+use observe::binding::{Bindings, FieldPath};
+use observe::pipeline::Observed;
 use protocol::Data;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -61,16 +64,92 @@ pub fn subscribed(channel: &str) -> Item {
     }
 }
 
-/// A fresh state whose own log lines (connection changes, notices) are stamped from a fixed
+/// The watch screen in its app, fed items as the pipeline feeds it (with the latency at
+/// `ts_field` computed as it computes it), and keys as the event loop hands them over.
+pub struct Dash {
+    pub app: App<Watch>,
+    pub ts_field: Option<FieldPath>,
+}
+
+impl Deref for Dash {
+    type Target = Watch;
+    fn deref(&self) -> &Watch {
+        &self.app.screen
+    }
+}
+
+impl DerefMut for Dash {
+    fn deref_mut(&mut self) -> &mut Watch {
+        &mut self.app.screen
+    }
+}
+
+impl Dash {
+    /// The screen with the default keys.
+    pub fn new(watch: Watch) -> Dash {
+        Dash::with_keys(watch, Keymap::default())
+    }
+
+    pub fn with_keys(watch: Watch, keymap: Keymap<crate::watch::Action>) -> Dash {
+        Dash {
+            app: watch.into_app(keymap),
+            ts_field: None,
+        }
+    }
+
+    /// Latency read from this field of the data.
+    pub fn with_ts(mut self, path: &str) -> Dash {
+        self.ts_field = FieldPath::parse(path).ok();
+        self
+    }
+
+    /// An item from the one connection.
+    pub fn apply(&mut self, item: Item, now: Instant) -> Option<Effect<Done>> {
+        self.apply_from(0, item, now)
+    }
+
+    /// An item from the connection tagged `conn`.
+    pub fn apply_from(&mut self, conn: Conn, item: Item, now: Instant) -> Option<Effect<Done>> {
+        let latency_ms = match (&item, &self.ts_field) {
+            (Item::Event(ev), Some(path)) => {
+                observe::latency::latency_ms(&ev.data().as_value(), path.pointer(), ev.received_at)
+            }
+            _ => None,
+        };
+        let observed = Observed {
+            conn,
+            item,
+            latency_ms,
+        };
+        self.app.apply(observed, now)
+    }
+
+    /// A key press.
+    pub fn key(&mut self, key: &KeyEvent) -> Option<Effect<Done>> {
+        self.app.key(key, Instant::now())
+    }
+
+    /// The second's tick.
+    pub fn tick(&mut self, now: Instant) {
+        self.app.screen.tick(now);
+    }
+}
+
+/// A fresh screen whose own log lines (connection changes, notices) are stamped from a fixed
 /// epoch, so that screens with them are deterministic.
-pub fn state(options: Options, bindings: Bindings, t0: Instant) -> State {
-    let mut s = State::new(options, bindings, t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-    s
+pub fn state(options: Options, bindings: Bindings, t0: Instant) -> Dash {
+    watch(options, bindings, Source::Live, t0)
+}
+
+/// As [`state`], from `source`.
+pub fn watch(options: Options, bindings: Bindings, source: Source, t0: Instant) -> Dash {
+    let mut w = Watch::new(options, bindings, source, t0);
+    w.model.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    Dash::new(w)
 }
 
 /// The demo: the seed's binding and a few minutes of quotes, at a fixed instant.
-pub fn demo_state(t0: Instant, options: Options) -> State {
+pub fn demo_state(t0: Instant, options: Options) -> Dash {
     let mut s = state(options, Bindings::seed(), t0);
     s.apply(connected(), t0);
     s.apply(subscribed("stock_ticker"), t0);
@@ -106,36 +185,37 @@ pub fn demo_state(t0: Instant, options: Options) -> State {
     s
 }
 
-pub fn render(state: &State, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
+/// Any app drawn on a TestBackend of `w`×`h` at `now`.
+pub fn draw<S: Screen>(app: &App<S>, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| view::draw(f, state, now)).unwrap();
+    terminal.draw(|f| app.draw(f, now)).unwrap();
     terminal
+}
+
+pub fn render(state: &Dash, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
+    draw(&state.app, now, w, h)
 }
 
 pub fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-pub fn type_text(s: &mut State, text: &str) {
+pub fn type_text(s: &mut Dash, text: &str) {
     for c in text.chars() {
         s.key(&key(c));
     }
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
 }
 
-/// One state per view and overlay, each with the screen size it is drawn at: the ticker, the
-/// log with a selection, inspect (with latency), chart, help, the trigger form, typing a
+/// One screen per view and overlay, each with the size it is drawn at: the ticker, the log
+/// with a selection, inspect (with latency), chart, help, the trigger form, typing a
 /// search, a paused view, presence members and counts, a disconnected status with a failed
 /// subscription, and a terminal too small. For checks that must hold on every screen.
-pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u16, u16))> {
+pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, Dash, (u16, u16))> {
     use client::MemberChange;
     use protocol::frame::Member;
-    let options = Options {
-        ts_field: Some(observe::binding::FieldPath::parse("ts").unwrap()),
-        ..options
-    };
     let demo = || {
-        let mut s = demo_state(t0, options.clone());
+        let mut s = demo_state(t0, options.clone()).with_ts("ts");
         s.apply(
             event(
                 "stock_ticker",
@@ -147,7 +227,7 @@ pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u
         );
         s
     };
-    let press = |s: &mut State, code: KeyCode| s.key(&KeyEvent::new(code, KeyModifiers::NONE));
+    let press = |s: &mut Dash, code: KeyCode| s.key(&KeyEvent::new(code, KeyModifiers::NONE));
     let mut views = Vec::new();
     for size in [(80, 24), (120, 40)] {
         views.push(("ticker", demo(), size));
@@ -207,7 +287,7 @@ pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, State, (u
 
 /// A failed subscription to `private-orders` (with `message`), then the connection closed
 /// with 4100 and a retry in 4 s, 18 s after `t0`.
-pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
+pub fn fail_and_disconnect(s: &mut Dash, t0: Instant, message: &str) {
     s.apply(
         Item::Subscription {
             channel: "private-orders".into(),
@@ -238,11 +318,12 @@ pub fn fail_and_disconnect(s: &mut State, t0: Instant, message: &str) {
 
 /// The seed's binding with two connections, "eu" and "us": both quote ACME (at different
 /// prices), eu quotes GLOBEX too, and then us loses its server and waits to reconnect.
-pub fn two_connections(t0: Instant, options: Options) -> State {
-    use crate::dashboard::connections::Connections;
+pub fn two_connections(t0: Instant, options: Options) -> Dash {
     use client::Labels;
-    let mut s = state(options, Bindings::seed(), t0);
-    s.connections = Connections::new(Labels::new(vec!["eu".into(), "us".into()]));
+    let mut w = Watch::new(options, Bindings::seed(), Source::Live, t0)
+        .with_labels(Labels::new(vec!["eu".into(), "us".into()]));
+    w.model.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let mut s = Dash::new(w);
     for conn in [0, 1] {
         s.apply_from(conn, connected(), t0);
         s.apply_from(conn, subscribed("stock_ticker"), t0);

@@ -37,6 +37,8 @@ impl DemoPlan {
                 dashboard: DashboardPlan {
                     bindings: seed_rules(),
                     stats: args.stats,
+                    // The screen's keys: the default config file's `[keys]`.
+                    keys: crate::cli::config_file::load(None)?.0.keys.0,
                     ..DashboardPlan::default()
                 },
                 ..FrontPlan::default()

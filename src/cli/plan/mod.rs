@@ -61,8 +61,8 @@ pub struct DashboardPlan {
     pub stats: Option<PathBuf>,
     /// A first line for the dashboard's key hints (the demo's page URL).
     pub banner: Option<String>,
-    /// The keys, with the config file's `[keys]` applied.
-    pub keys: tui::dashboard::keys::Keymap,
+    /// The config file's `[keys]`.
+    pub keys: tui::keys::KeyTable,
     /// What the items come from when it is not a connection (`tickertape webhooks`).
     pub receiving: Option<String>,
 }
@@ -82,28 +82,33 @@ impl Default for DashboardPlan {
             color: color_from_env(),
             stats: None,
             banner: None,
-            keys: tui::dashboard::keys::Keymap::default(),
+            keys: tui::keys::KeyTable::default(),
             receiving: None,
         }
     }
 }
 
 impl FrontPlan {
-    /// The dashboard state's options.
-    pub fn dashboard_options(&self) -> tui::dashboard::Options {
+    /// The watch screen's options.
+    pub fn dashboard_options(&self) -> tui::watch::Options {
         let d = &self.dashboard;
-        tui::dashboard::Options {
+        tui::watch::Options {
             log_capacity: d.log_capacity,
             log_bytes: d.log_bytes,
             history: d.history,
             max_rows: d.max_rows,
             ascii: d.ascii,
             color: d.color,
-            ts_field: self.ts_field.clone(),
             stop_after: self.count,
-            replayed: self.replayed,
-            receiving: d.receiving.clone(),
-            keys: d.keys.clone(),
+        }
+    }
+
+    /// What the watch screen's items come from.
+    pub fn source(&self) -> tui::watch::Source {
+        match (&self.dashboard.receiving, self.replayed) {
+            (Some(what), _) => tui::watch::Source::Receiving(what.clone()),
+            (None, true) => tui::watch::Source::Replay,
+            (None, false) => tui::watch::Source::Live,
         }
     }
 }

@@ -35,6 +35,8 @@ impl ReplayPlan {
                     bindings: args.bindings,
                     bindings_file: args.bindings_file,
                     ascii: args.ascii,
+                    // The screen's keys: the default config file's `[keys]`.
+                    keys: crate::cli::config_file::load(None)?.0.keys.0,
                     ..DashboardPlan::default()
                 },
                 ..FrontPlan::default()

@@ -86,6 +86,40 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// The program in the pane: the shell's one child (`env` execs the binary), by its PID.
+    pub(crate) fn program_pid(&self) -> u32 {
+        let shell = self.pane("#{pane_pid}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+                .unwrap_or_default();
+            if let Some(pid) = children
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok())
+            {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no program under the pane's shell {shell}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`, …) to the program in the pane, which this test
+    /// started.
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.program_pid().to_string();
+        let ok = Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -s {signal} {pid}");
+    }
+
     /// Waits until the screen satisfies `pred`; returns it.
     pub(crate) fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -145,6 +179,28 @@ pub(crate) fn clean_env(home: &Path) -> String {
         " XDG_CONFIG_HOME='{home}' HOME='{home}' NO_COLOR=1"
     ));
     env
+}
+
+/// `command` for a pane: its stderr to `stderr`; once it exits, the terminal's settings as
+/// `stty -a` reads them to `stty` (raw mode left on shows as `-icanon -echo`), then its exit
+/// status to `status`.
+pub(crate) fn recorded(command: &str, stderr: &Path, stty: &Path, status: &Path) -> String {
+    format!(
+        "{command} 2> {}; code=$?; stty -a > {}; echo $code > {}",
+        stderr.display(),
+        stty.display(),
+        status.display()
+    )
+}
+
+/// The terminal is as a shell wants it: canonical mode and echo on (what `stty -a` wrote).
+pub(crate) fn assert_cooked(stty: &Path) {
+    let text = std::fs::read_to_string(stty).unwrap_or_default();
+    let flags: Vec<&str> = text.split_whitespace().collect();
+    assert!(
+        flags.contains(&"icanon") && flags.contains(&"echo"),
+        "the terminal was left in raw mode:\n{text}"
+    );
 }
 
 /// The exit status the shell wrote to `status_file` once the program quit (10 s at most).

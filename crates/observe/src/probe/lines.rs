@@ -50,7 +50,7 @@ pub fn result_text(p: &Probe, o: &Outcome) -> String {
 /// `{"alert":"canary_missing","change":"raised","node":…,"detail":…,"time":…}`.
 pub fn alert_json(p: &Probe, a: &Alert, now: SystemTime) -> Value {
     json!({
-        "alert": a.kind,
+        "alert": a.kind.as_str(),
         "change": match a.change { Change::Raised => "raised", Change::Recovered => "recovered" },
         "node": a.node.map(|n| p.name(n)),
         "detail": a.detail,

@@ -65,11 +65,41 @@ pub enum Change {
     Recovered,
 }
 
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AlertKind {
+    /// A canary published via one node did not arrive on another.
+    CanaryMissing,
+    /// The nodes' presence member lists differ past `--settle`.
+    PresenceMismatch,
+    /// Publishing through a node fails.
+    PublishFailing,
+    /// A node refused the canary subscription.
+    SubscriptionFailed,
+}
+
+impl AlertKind {
+    /// Its name in the lines, the JSON and the screen.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::CanaryMissing => "canary_missing",
+            AlertKind::PresenceMismatch => "presence_mismatch",
+            AlertKind::PublishFailing => "publish_failing",
+            AlertKind::SubscriptionFailed => "subscription_failed",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An alert or its recovery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    /// `canary_missing`, `presence_mismatch`, `publish_failing` or `subscription_failed`.
-    pub kind: &'static str,
+    pub kind: AlertKind,
     pub change: Change,
     pub node: Option<usize>,
     pub detail: String,
@@ -125,7 +155,7 @@ impl Probe {
             n.sent += 1;
         }
         std::mem::take(&mut n.publish_failing).then(|| Alert {
-            kind: "publish_failing",
+            kind: AlertKind::PublishFailing,
             change: Change::Recovered,
             node: Some(via),
             detail: format!("publishing through {} works again", n.name),
@@ -141,7 +171,7 @@ impl Probe {
         let detail = format!("publishing through {} fails: {error}", n.name);
         n.last_error = Some(error);
         (!std::mem::replace(&mut n.publish_failing, true)).then_some(Alert {
-            kind: "publish_failing",
+            kind: AlertKind::PublishFailing,
             change: Change::Raised,
             node: Some(via),
             detail,
@@ -155,13 +185,13 @@ impl Probe {
         let was = std::mem::replace(&mut n.subscription_failed, refused.is_some());
         match (was, refused) {
             (false, Some(why)) => Some(Alert {
-                kind: "subscription_failed",
+                kind: AlertKind::SubscriptionFailed,
                 change: Change::Raised,
                 node: Some(node),
                 detail: format!("{} refused the canary subscription: {why}", n.name),
             }),
             (true, None) => Some(Alert {
-                kind: "subscription_failed",
+                kind: AlertKind::SubscriptionFailed,
                 change: Change::Recovered,
                 node: Some(node),
                 detail: format!("{} took the canary subscription", n.name),
@@ -204,7 +234,7 @@ impl Probe {
                 {
                     *m = false;
                     return Some(Alert {
-                        kind: "canary_missing",
+                        kind: AlertKind::CanaryMissing,
                         change: Change::Recovered,
                         node: Some(o.node),
                         detail: format!("canary {} (via {via}) arrived on {}", o.seq, n.name),
@@ -218,7 +248,7 @@ impl Probe {
                 {
                     *m = true;
                     return Some(Alert {
-                        kind: "canary_missing",
+                        kind: AlertKind::CanaryMissing,
                         change: Change::Raised,
                         node: Some(o.node),
                         detail: format!(
@@ -243,7 +273,7 @@ impl Probe {
                 self.presence_differs = true;
                 self.presence_first.get_or_insert_with(|| detail.clone());
                 Some(Alert {
-                    kind: "presence_mismatch",
+                    kind: AlertKind::PresenceMismatch,
                     change: Change::Raised,
                     node: Some(m.b),
                     detail,
@@ -252,7 +282,7 @@ impl Probe {
             (None, true) => {
                 self.presence_differs = false;
                 Some(Alert {
-                    kind: "presence_mismatch",
+                    kind: AlertKind::PresenceMismatch,
                     change: Change::Recovered,
                     node: None,
                     detail: "every node lists the same presence members".into(),
@@ -293,7 +323,7 @@ mod tests {
         let a = p.outcome(&outcome(1, Fate::Lost)).unwrap();
         assert_eq!(
             (a.kind, a.change, a.node),
-            ("canary_missing", Change::Raised, Some(1))
+            (AlertKind::CanaryMissing, Change::Raised, Some(1))
         );
         assert!(
             a.detail.contains("via ws://n0") && a.detail.contains("on ws://n1"),
@@ -343,7 +373,7 @@ mod tests {
         let a = raised.expect("the first failure raises");
         assert_eq!(
             (a.kind, a.change, a.node),
-            ("publish_failing", Change::Raised, Some(1))
+            (AlertKind::PublishFailing, Change::Raised, Some(1))
         );
         assert!(
             a.detail.ends_with("fails: HTTP 401: invalid signature"),
@@ -357,13 +387,16 @@ mod tests {
             "another node's success ends nothing"
         );
         let r = p.published(4, 1).expect("a success recovers");
-        assert_eq!((r.kind, r.change), ("publish_failing", Change::Recovered));
+        assert_eq!(
+            (r.kind, r.change),
+            (AlertKind::PublishFailing, Change::Recovered)
+        );
         assert_eq!(p.published(5, 1), None);
 
         let a = p.subscription(0, Some("auth refused")).unwrap();
         assert_eq!(
             (a.kind, a.change, a.node),
-            ("subscription_failed", Change::Raised, Some(0))
+            (AlertKind::SubscriptionFailed, Change::Raised, Some(0))
         );
         assert_eq!(p.subscription(0, Some("auth refused")), None);
         let r = p.subscription(0, None).unwrap();
@@ -389,7 +422,10 @@ mod tests {
         p.presence.as_mut().unwrap().apply(0, &snap("probe-0"));
         p.presence.as_mut().unwrap().apply(1, &snap("probe-1"));
         let a = p.check_presence(t0).unwrap();
-        assert_eq!((a.kind, a.change), ("presence_mismatch", Change::Raised));
+        assert_eq!(
+            (a.kind, a.change),
+            (AlertKind::PresenceMismatch, Change::Raised)
+        );
         assert!(a.detail.contains("ws://n0 lists probe-0"), "{}", a.detail);
         assert_eq!(p.check_presence(t0), None);
         p.presence.as_mut().unwrap().apply(1, &snap("probe-0"));

@@ -1,261 +1,338 @@
-//! The probe's dashboard, its state: a row of figures per node, the presence comparison, the
-//! alert strip and a log of the probe's own lines. Plain data and update functions, no
-//! terminal: the shell feeds it lines and alerts as they happen, and copies the figures from
-//! the [`Probe`] with [`Screen::sync`] before each frame; `view::draw` shows it.
+//! The probe's screen: its state, its actions, and what each [`Report`] does to it. Plain
+//! data, no terminal.
 //!
-//! The log is bounded in lines and in bytes ([`LOG_LINES`], [`LOG_BYTES`]), its lines in
-//! characters ([`MAX_LINE_CHARS`]); what it drops is counted and shown in its title.
+//! The log is the shared log pane's ring, bounded in lines and in bytes ([`LOG_LINES`],
+//! [`LOG_BYTES`]), its lines in characters ([`MAX_LINE_CHARS`]); what it drops is counted
+//! and shown in its title. The alerts are the shared strip's.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use bounded::Weigh;
+use ratatui::Frame;
+use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use ratatui::text::Span;
 
-use crate::dashboard::theme::Theme;
-pub use observe::probe::report::{Figures, Kind, PresenceLine, Row};
-use observe::probe::state::{Alert, Change, Probe};
+use crate::kit::theme::clip;
+use crate::kit::{ActionInfo, Areas, Chrome, Effect, HintLine, Part, Role, Screen, Slot, Theme};
+use crate::widgets::alerts::{AlertId, AlertKind, Alerts, ProbeAlert};
+use crate::widgets::log::{self, Log};
+use client::ConnectionState;
+use observe::probe::report::{Figures, Kind, Report};
+use observe::probe::state::Change;
+use protocol::safe_text::terminal_safe;
+
+use super::view;
 
 /// Lines the log keeps.
 pub const LOG_LINES: usize = 1000;
-/// Bytes the log's lines hold at most (their text).
+/// Bytes the log's lines weigh at most.
 pub const LOG_BYTES: usize = 1 << 20;
 /// Longest log line kept, in characters.
 pub const MAX_LINE_CHARS: usize = 1024;
-/// Alerts the strip remembers (raised ones, then recoveries).
-pub const MAX_ALERTS: usize = 32;
 /// How long a recovery stays in the strip.
 pub const RECOVERY_SHOWN: Duration = Duration::from_secs(30);
 
+/// A line of the probe's log.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
+pub struct Line {
     pub at: Instant,
     pub kind: Kind,
     pub text: String,
 }
 
-/// The log's lines, oldest first, bounded in count and bytes.
-#[derive(Debug, Clone)]
-pub struct Log {
-    lines: VecDeque<LogLine>,
-    max_lines: usize,
-    max_bytes: usize,
-    bytes: usize,
-    /// Lines dropped to stay within the bounds.
-    pub dropped: u64,
-}
-
-impl Log {
-    pub fn new(max_lines: usize, max_bytes: usize) -> Log {
-        Log {
-            lines: VecDeque::new(),
-            max_lines: max_lines.max(1),
-            max_bytes,
-            bytes: 0,
-            dropped: 0,
-        }
-    }
-
-    /// Adds a line (cut to [`MAX_LINE_CHARS`]); the oldest go while over either bound. The
-    /// newest always stays.
-    pub fn push(&mut self, at: Instant, kind: Kind, text: &str) {
-        let text: String = text.chars().take(MAX_LINE_CHARS).collect();
-        self.bytes += text.len();
-        self.lines.push_back(LogLine { at, kind, text });
-        while (self.lines.len() > self.max_lines || self.bytes > self.max_bytes)
-            && self.lines.len() > 1
-        {
-            if let Some(old) = self.lines.pop_front() {
-                self.bytes -= old.text.len();
-                self.dropped += 1;
-            }
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    /// The last `n` lines, oldest first.
-    pub fn last(&self, n: usize) -> impl Iterator<Item = &LogLine> {
-        self.lines.iter().skip(self.lines.len().saturating_sub(n))
+impl Weigh for Line {
+    fn weight(&self) -> usize {
+        size_of::<Line>() + self.text.len()
     }
 }
 
-/// An alert in the strip: raised `since`, open while `open` > 0 (a node's canaries can be
-/// missing via several nodes at once), then recovered.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StripAlert {
-    pub kind: &'static str,
-    pub node: Option<usize>,
-    pub detail: String,
-    pub since: Instant,
-    open: u32,
-    /// When it ended, and what its recovery said.
-    pub recovered: Option<(Instant, String)>,
-}
-
-/// What a key asks of the run loop.
+/// What the probe's keys do: quitting, the help, and moving in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    None,
     Quit,
+    Help,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    Back,
 }
+
+impl crate::kit::Action for Action {
+    const ALL: &'static [ActionInfo<Action>] = &[
+        ActionInfo::new(Action::Quit, "quit", &["q", "ctrl-c"], "quit"),
+        ActionInfo::new(Action::Help, "help", &["?"], "this help"),
+        ActionInfo::new(Action::Down, "down", &["j", "down"], "move down in the log"),
+        ActionInfo::new(Action::Up, "up", &["k", "up"], "move up in the log"),
+        ActionInfo::new(Action::Top, "top", &["g", "home"], "go to the oldest line"),
+        ActionInfo::new(
+            Action::Bottom,
+            "bottom",
+            &["G", "end"],
+            "go to the newest line (the log follows)",
+        ),
+        ActionInfo::new(
+            Action::PageDown,
+            "page_down",
+            &["pgdn", "ctrl-d"],
+            "page down",
+        ),
+        ActionInfo::new(Action::PageUp, "page_up", &["pgup", "ctrl-u"], "page up"),
+        ActionInfo::new(
+            Action::Back,
+            "back",
+            &["esc"],
+            "close, go back (the log follows)",
+        ),
+    ];
+
+    fn role(self) -> Option<Role> {
+        Some(match self {
+            Action::Quit => Role::Quit,
+            Action::Help => Role::Help,
+            Action::Down => Role::Down,
+            Action::Up => Role::Up,
+            Action::Top => Role::Top,
+            Action::Bottom => Role::Bottom,
+            Action::PageDown => Role::PageDown,
+            Action::PageUp => Role::PageUp,
+            Action::Back => Role::Back,
+        })
+    }
+}
+
+const ABOUT: &[&str] = &[
+    "With --for, quitting prints the verdict so far, with its status.",
+    "The table has a row per node: SENT canaries published via it,",
+    "RECV, LOST and LATE on it, ERRS publishes via it that failed,",
+    "latency p50, p99 and max in ms, and its last publish error.",
+    "A red row (reverse without colour): an alert concerns the node.",
+    "The strip says what broke and since when, and what recovered.",
+];
 
 /// Everything the probe's screen shows.
 #[derive(Debug)]
-pub struct Screen {
-    pub rows: Vec<Row>,
-    pub presence: Option<PresenceLine>,
-    pub alerts: Vec<StripAlert>,
-    pub log: Log,
-    pub help: bool,
+pub struct Probe {
+    pub figures: Figures,
+    pub alerts: Alerts,
+    pub log: Log<Line>,
+    /// The selected log line; `None` follows new lines.
+    pub log_selected: Option<u64>,
+    /// The canary channel.
     pub channel: String,
     pub interval: Duration,
     /// `--for`.
     pub window: Option<Duration>,
     pub started: Instant,
     /// The wall-clock time at `started`, to show instants as times of day.
-    pub wall: SystemTime,
-    pub theme: Theme,
-    dirty: bool,
+    wall: SystemTime,
 }
 
-impl Screen {
+impl Probe {
     pub fn new(
         channel: String,
         interval: Duration,
         window: Option<Duration>,
         started: Instant,
-        color: bool,
-    ) -> Screen {
-        Screen {
-            rows: Vec::new(),
-            presence: None,
-            alerts: Vec::new(),
+    ) -> Probe {
+        let wall = SystemTime::now();
+        Probe {
+            figures: Figures {
+                rows: Vec::new(),
+                presence: None,
+            },
+            alerts: Alerts::new(RECOVERY_SHOWN, false, started, wall),
             log: Log::new(LOG_LINES, LOG_BYTES),
-            help: false,
+            log_selected: None,
             channel,
             interval,
             window,
             started,
-            wall: SystemTime::now(),
-            theme: Theme::new(color, false),
-            dirty: true,
+            wall,
         }
     }
 
-    /// Something changed since the last frame.
-    pub fn dirty(&self) -> bool {
-        self.dirty
+    /// Shows `started` as `wall` (tests pin the clock).
+    pub fn set_wall(&mut self, wall: SystemTime) {
+        self.wall = wall;
+        self.alerts.set_epoch(self.started, wall);
     }
 
-    /// A frame shows it all now.
-    pub fn drawn(&mut self) {
-        self.dirty = false;
+    pub(super) fn wall(&self, at: Instant) -> SystemTime {
+        match at.checked_duration_since(self.started) {
+            Some(d) => self.wall + d,
+            None => self.wall - self.started.saturating_duration_since(at),
+        }
     }
 
-    /// The clock moved: elapsed time and alert ages change.
-    pub fn tick(&mut self) {
-        self.dirty = true;
+    fn line(&mut self, kind: Kind, text: &str, now: Instant) {
+        let text = clip(text, MAX_LINE_CHARS, "…").into_owned();
+        self.log.push(Line {
+            at: now,
+            kind,
+            text,
+        });
     }
 
-    /// A line for the log (the text `lines.rs` made, or a state or error line).
-    pub fn line(&mut self, kind: Kind, text: &str, now: Instant) {
-        self.log.push(now, kind, text);
-        self.dirty = true;
+    /// The node whose row the open presence alert names, if one is open.
+    pub fn presence_node(&self) -> Option<usize> {
+        self.alerts
+            .open()
+            .into_iter()
+            .find(|a| a.id.kind == AlertKind::Probe(ProbeAlert::PresenceMismatch))
+            .and_then(|a| a.node)
     }
 
-    /// An alert or its recovery: to the strip and, as `text`, to the log.
-    pub fn alert(&mut self, a: &Alert, text: &str, now: Instant) {
-        let kind = match a.change {
-            Change::Raised => Kind::Alert,
-            Change::Recovered => Kind::Recovered,
-        };
-        self.line(kind, text, now);
-        // A presence recovery names no node: one presence alert at a time.
-        let same = |s: &StripAlert| {
-            s.recovered.is_none()
-                && s.kind == a.kind
-                && (a.kind == "presence_mismatch" || s.node == a.node)
-        };
-        match (a.change, self.alerts.iter_mut().find(|s| same(s))) {
-            (Change::Raised, Some(open)) => open.open += 1,
-            (Change::Raised, None) => {
-                if self.alerts.len() >= MAX_ALERTS {
-                    // The oldest recovery goes first, else the oldest alert.
-                    let at = self.alerts.iter().position(|s| s.recovered.is_some());
-                    self.alerts.remove(at.unwrap_or(0));
-                }
-                self.alerts.push(StripAlert {
-                    kind: a.kind,
-                    node: a.node,
-                    detail: a.detail.clone(),
-                    since: now,
-                    open: 1,
-                    recovered: None,
-                });
+    /// The strip's lines, or that there are none.
+    pub(super) fn strip(&self, now: Instant) -> Vec<(Slot, String)> {
+        let lines = self.alerts.lines(now, |a| match (a.id.kind, a.node) {
+            // The node it concerns, as the dashboard's strip names a ticker key.
+            (AlertKind::Probe(ProbeAlert::CanaryMissing), Some(n)) => {
+                self.figures.rows.get(n).map(|r| r.name.clone())
             }
-            (Change::Recovered, Some(open)) => {
-                open.open = open.open.saturating_sub(1);
-                if open.open == 0 {
-                    open.recovered = Some((now, a.detail.clone()));
-                }
-            }
-            (Change::Recovered, None) => {}
+            _ => None,
+        });
+        if lines.is_empty() {
+            return vec![(Slot::Dim, " no alerts".into())];
         }
+        lines
     }
 
-    /// A key: `q` or Ctrl-C quits, `?` opens or closes the help, Esc closes it.
-    pub fn key(&mut self, k: &KeyEvent) -> Action {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match k.code {
-            KeyCode::Char('c') if ctrl => return Action::Quit,
-            KeyCode::Char('q') if !ctrl => return Action::Quit,
-            KeyCode::Char('?') => self.help = !self.help,
-            KeyCode::Esc => self.help = false,
-            _ => return Action::None,
-        }
-        self.dirty = true;
-        Action::None
-    }
-
-    /// The strip's entries now: open alerts first (oldest first), then the recoveries of the
-    /// last [`RECOVERY_SHOWN`] (newest first).
-    pub fn strip(&self, now: Instant) -> Vec<&StripAlert> {
-        let mut out: Vec<&StripAlert> = self
-            .alerts
-            .iter()
-            .filter(|s| s.recovered.is_none())
-            .collect();
-        out.extend(self.alerts.iter().rev().filter(|s| {
-            s.recovered
-                .as_ref()
-                .is_some_and(|(at, _)| now.saturating_duration_since(*at) < RECOVERY_SHOWN)
-        }));
-        out
-    }
-
-    /// Copies the probe's figures for the next frame.
-    pub fn sync(&mut self, probe: &Probe) {
-        let presence_node = self
-            .alerts
-            .iter()
-            .find(|s| s.recovered.is_none() && s.kind == "presence_mismatch")
-            .and_then(|s| s.node);
-        let figures = Figures::of(probe, presence_node);
-        self.rows = figures.rows;
-        self.presence = figures.presence;
+    fn step(&mut self, by: isize) {
+        let positions: Vec<usize> = (0..self.log.len()).collect();
+        self.log_selected = log::step(&self.log, &positions, self.log_selected, by);
     }
 }
 
-#[cfg(test)]
-#[path = "screen_tests.rs"]
-mod tests;
+/// `1:05`, `1:02:03`.
+pub(super) fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=3599 => format!("{}:{:02}", s / 60, s % 60),
+        _ => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+    }
+}
+
+impl Screen for Probe {
+    type Input = Report;
+    type Action = Action;
+    type Done = ();
+
+    const MIN_SIZE: (u16, u16) = (40, 10);
+
+    fn apply(&mut self, report: Report, now: Instant) -> Option<Effect<()>> {
+        match report {
+            Report::Line { kind, text } => self.line(kind, &text, now),
+            Report::Alert { alert, text } => {
+                let kind = match alert.change {
+                    Change::Raised => Kind::Alert,
+                    Change::Recovered => Kind::Recovered,
+                };
+                self.line(kind, &text, now);
+                // A presence recovery names no node: one presence alert at a time.
+                let node = match alert.kind {
+                    ProbeAlert::PresenceMismatch => None,
+                    _ => alert.node,
+                };
+                let id = AlertId {
+                    node,
+                    ..AlertId::new(AlertKind::Probe(alert.kind))
+                };
+                match alert.change {
+                    Change::Raised => self.alerts.raise(
+                        id,
+                        (alert.kind.as_str().to_owned(), alert.detail),
+                        alert.node,
+                        now,
+                        None,
+                    ),
+                    Change::Recovered => self.alerts.recover(&id, alert.detail, now),
+                }
+            }
+            Report::Figures(f) => self.figures = f,
+        }
+        None
+    }
+
+    fn act(&mut self, action: Action, _now: Instant) -> Option<Effect<()>> {
+        match action {
+            Action::Down => self.step(1),
+            Action::Up => self.step(-1),
+            Action::PageDown => self.step(10),
+            Action::PageUp => self.step(-10),
+            Action::Top => self.step(isize::MIN / 2),
+            Action::Bottom | Action::Back => self.log_selected = None,
+            Action::Quit | Action::Help => {}
+        }
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.alerts.tick(now);
+    }
+
+    fn mouse(&mut self, event: MouseEvent, _body: Rect) {
+        match event.kind {
+            MouseEventKind::ScrollDown => self.step(3),
+            MouseEventKind::ScrollUp => self.step(-3),
+            _ => {}
+        }
+    }
+
+    fn status(&self, t: &Theme, now: Instant, _width: u16) -> Vec<Part> {
+        let elapsed = now.saturating_duration_since(self.started);
+        let time = match self.window {
+            Some(w) => format!(
+                "{} of {}, {} left",
+                clock(elapsed),
+                clock(w),
+                clock(w.saturating_sub(elapsed))
+            ),
+            None => format!("{} elapsed", clock(elapsed)),
+        };
+        // The channel is cut in the middle, to keep its random end.
+        let channel = view::clip_middle(&self.channel, 36, t.ellipsis());
+        let mut parts = vec![
+            Part::raw(0, terminal_safe(&channel).into_owned()),
+            Part::raw(
+                1,
+                format!("every {}", humantime::format_duration(self.interval)),
+            ),
+            Part::raw(0, time),
+        ];
+        let rows = &self.figures.rows;
+        if !rows.is_empty() {
+            let up = rows
+                .iter()
+                .filter(|r| r.state == ConnectionState::Connected)
+                .count();
+            let slot = if up == rows.len() {
+                Slot::Connected
+            } else {
+                Slot::Disconnected
+            };
+            let text = format!("{up}/{} connected", rows.len());
+            parts.push(Part::new(2, Span::styled(text, t.style(slot))));
+        }
+        parts
+    }
+
+    fn hints(&self) -> HintLine<Action> {
+        let mut keys = vec![(Action::Quit, "quit"), (Action::Help, "help")];
+        if self.log_selected.is_some() {
+            keys.push((Action::Bottom, "follow"));
+        }
+        HintLine::keys(keys)
+    }
+
+    fn about(&self) -> &'static [&'static str] {
+        ABOUT
+    }
+
+    fn draw(&self, frame: &mut Frame, areas: Areas, chrome: &Chrome<'_, Action>, now: Instant) {
+        view::draw(frame, self, areas.body, chrome, now);
+    }
+}

@@ -1,29 +1,25 @@
-//! The probe's dashboard, drawn: pure, from a [`Screen`] and the time. Top to bottom: the
-//! alert strip (at least one line, at most three, so it stays on an 80×24 screen), the node
-//! table, the presence line (several nodes), the log, and the status and key hints. Text
-//! from the wire goes through the theme's `name` (cut, then `terminal_safe`); with NO_COLOR
-//! an alert's row is reverse video and the states are bold.
+//! The probe's screen, drawn: pure, from a [`Probe`] and the time. Top to bottom, between
+//! the kit's status bar and key hints: the alert strip (at least one line, at most three,
+//! so it stays on an 80×24 screen), the node table, the presence line (several nodes), and
+//! the log. Text from the wire goes through the theme's `name` (cut, then
+//! `terminal_safe`); with NO_COLOR an alert's row is reverse video and the states are bold.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::screen::{Kind, PresenceLine, Screen};
-use crate::dashboard::alerts::{draw_entries, time_of_day};
-use crate::dashboard::theme::{Slot, Theme, age};
+use super::screen::{Action, Probe};
+use crate::kit::{Chrome, Slot};
+use crate::widgets::{alerts, log};
 use client::ConnectionState;
+use observe::probe::report::{Kind, PresenceLine};
 use protocol::safe_text::terminal_safe;
 
-/// Most lines of the alert strip.
-const MAX_STRIP: usize = 3;
 /// Fewest log lines kept on screen (with its border).
 const MIN_LOG: u16 = 3;
-/// Below this the screen says it is too small.
-const MIN_WIDTH: u16 = 40;
-const MIN_HEIGHT: u16 = 10;
 /// Longest node name column.
 const MAX_NAME: usize = 32;
 
@@ -41,93 +37,40 @@ const HEADER: [&str; 11] = [
     "LAST ERROR",
 ];
 
-pub fn draw(frame: &mut Frame, screen: &Screen, now: Instant) {
-    let area = frame.area();
-    let t = &screen.theme;
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = format!(
-            "terminal too small: {}{}{}",
-            area.width,
-            t.by(),
-            area.height
-        );
-        frame.render_widget(Paragraph::new(text), area);
-        return;
-    }
-    let strip = strip(screen, now);
-    let strip_h = strip.len().clamp(1, MAX_STRIP) as u16;
-    let presence_h = u16::from(screen.presence.is_some());
-    let fixed = strip_h + presence_h + 1;
-    let table_h = (screen.rows.len() as u16 + 3)
+pub(super) fn draw(
+    frame: &mut Frame,
+    screen: &Probe,
+    area: Rect,
+    chrome: &Chrome<'_, Action>,
+    now: Instant,
+) {
+    let t = chrome.theme;
+    let strip = screen.strip(now);
+    let strip_h = strip.len().clamp(1, alerts::MAX_LINES) as u16;
+    let presence = &screen.figures.presence;
+    let presence_h = u16::from(presence.is_some());
+    let fixed = strip_h + presence_h;
+    let table_h = (screen.figures.rows.len() as u16 + 3)
         .min(area.height.saturating_sub(fixed + MIN_LOG))
         .max(3);
-    let [strip_area, table, presence, log, status] = Layout::vertical([
+    let [strip_area, table, presence_area, log_area] = Layout::vertical([
         Constraint::Length(strip_h),
         Constraint::Length(table_h),
         Constraint::Length(presence_h),
         Constraint::Min(0),
-        Constraint::Length(1),
     ])
     .areas(area);
-    draw_entries(frame, &strip, t, strip_area);
-    nodes(frame, screen, table);
-    if let Some(p) = &screen.presence {
+    alerts::draw(frame, &strip, t, strip_area);
+    nodes(frame, screen, chrome, table);
+    if let Some(p) = presence {
         let (slot, text) = presence_text(p);
-        let text = t.name(&text, usize::from(presence.width));
-        frame.render_widget(Paragraph::new(Line::styled(text, t.style(slot))), presence);
+        let text = t.name(&text, usize::from(presence_area.width));
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.style(slot))),
+            presence_area,
+        );
     }
-    log_pane(frame, screen, log);
-    status_line(frame, screen, status, now);
-    if screen.help {
-        help(frame, t, area);
-    }
-}
-
-fn wall(screen: &Screen, at: Instant) -> SystemTime {
-    match at.checked_duration_since(screen.started) {
-        Some(d) => screen.wall + d,
-        None => screen.wall - screen.started.saturating_duration_since(at),
-    }
-}
-
-/// The strip's lines: what is broken and since when, then the recent recoveries.
-fn strip(screen: &Screen, now: Instant) -> Vec<(Slot, String)> {
-    let entries: Vec<(Slot, String)> = screen
-        .strip(now)
-        .into_iter()
-        .map(|a| {
-            // The node it concerns, as the dashboard's strip names a ticker key.
-            let subject = match a.node.and_then(|n| screen.rows.get(n)) {
-                Some(r) if a.kind == "canary_missing" => format!(" [{}]", r.name),
-                _ => String::new(),
-            };
-            match &a.recovered {
-                None => (
-                    Slot::Alert,
-                    format!(
-                        " ALERT since {} ({}) {}{subject}: {}",
-                        time_of_day(wall(screen, a.since)),
-                        age(now.saturating_duration_since(a.since)),
-                        a.kind,
-                        a.detail
-                    ),
-                ),
-                Some((at, detail)) => (
-                    Slot::Connected,
-                    format!(
-                        " RECOVERED {}-{} {}{subject}: {detail}",
-                        time_of_day(wall(screen, a.since)),
-                        time_of_day(wall(screen, *at)),
-                        a.kind
-                    ),
-                ),
-            }
-        })
-        .collect();
-    if entries.is_empty() {
-        return vec![(Slot::Dim, " no alerts".into())];
-    }
-    entries
+    log_pane(frame, screen, chrome, log_area);
 }
 
 fn state_slot(s: ConnectionState) -> Slot {
@@ -145,10 +88,10 @@ fn ms(v: f64) -> String {
 }
 
 /// The node table: a row per node, red (reverse under NO_COLOR) while an alert concerns it.
-fn nodes(frame: &mut Frame, screen: &Screen, area: Rect) {
-    let t = &screen.theme;
-    let cells: Vec<[String; 11]> = screen
-        .rows
+fn nodes(frame: &mut Frame, screen: &Probe, chrome: &Chrome<'_, Action>, area: Rect) {
+    let t = chrome.theme;
+    let rows = &screen.figures.rows;
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             let (p50, p99, max) = match r.latency {
@@ -185,8 +128,7 @@ fn nodes(frame: &mut Frame, screen: &Screen, area: Rect) {
         .min(inner.saturating_sub(fixed))
         .max(8);
     widths[10] = inner.saturating_sub(fixed + widths[0]);
-    let rows: Vec<Row> = screen
-        .rows
+    let shown_rows: Vec<Row> = rows
         .iter()
         .zip(cells)
         .map(|(r, c)| {
@@ -215,22 +157,25 @@ fn nodes(frame: &mut Frame, screen: &Screen, area: Rect) {
         })
         .collect();
     let shown = usize::from(area.height.saturating_sub(3));
-    let hidden = screen.rows.len().saturating_sub(shown);
+    let hidden = rows.len().saturating_sub(shown);
     let dot = t.dot();
     let mut title = format!(" nodes {dot} latency in ms ");
     if hidden > 0 {
         title.push_str(&format!("{dot} {hidden} not shown "));
     }
     let header = Row::new(HEADER).style(t.style(Slot::Heading));
-    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w as u16)))
-        .header(header)
-        .column_spacing(1)
-        .block(t.pane(title, false));
+    let table = Table::new(
+        shown_rows,
+        widths.iter().map(|w| Constraint::Length(*w as u16)),
+    )
+    .header(header)
+    .column_spacing(1)
+    .block(t.pane(title, false));
     frame.render_widget(table, area);
 }
 
 /// `text` cut to `max` characters in the middle, so that both ends stay (`ws://10.0…:6001`).
-fn clip_middle(text: &str, max: usize, ellipsis: &str) -> String {
+pub(super) fn clip_middle(text: &str, max: usize, ellipsis: &str) -> String {
     let n = text.chars().count();
     if n <= max {
         return text.to_owned();
@@ -264,105 +209,48 @@ fn presence_text(p: &PresenceLine) -> (Slot, String) {
     }
 }
 
-fn log_pane(frame: &mut Frame, screen: &Screen, area: Rect) {
-    let t = &screen.theme;
-    let dot = t.dot();
-    let mut title = format!(" log {dot} {} lines ", screen.log.len());
-    if screen.log.dropped > 0 {
-        title.push_str(&format!("{dot} {} dropped ", screen.log.dropped));
+fn log_pane(frame: &mut Frame, screen: &Probe, chrome: &Chrome<'_, Action>, area: Rect) {
+    let t = chrome.theme;
+    let mut extra = Vec::new();
+    if screen.log_selected.is_some()
+        && let Some(key) = chrome.keymap.first(Action::Bottom, t.ascii)
+    {
+        extra.push(format!("{key} follows"));
     }
+    let title = log::title(t, screen.log.len(), screen.log.dropped(), &extra);
     let width = usize::from(area.width.saturating_sub(2));
-    let room = usize::from(area.height.saturating_sub(2));
-    let lines: Vec<Line> = screen
-        .log
-        .last(room)
-        .map(|l| {
-            let slot = match l.kind {
+    let rows = usize::from(area.height.saturating_sub(2));
+    let positions: Vec<usize> = (0..screen.log.len()).collect();
+    let selected = log::selected_index(&screen.log, &positions, screen.log_selected);
+    let window = log::window(positions.len(), selected, rows);
+    let lines: Vec<Line> = window
+        .map(|i| {
+            let l = &screen.log[i];
+            let slot = match l.line.kind {
                 Kind::Received => None,
                 Kind::Bad => Some(Slot::Warning),
                 Kind::Alert => Some(Slot::Error),
                 Kind::Recovered => Some(Slot::Connected),
                 Kind::Note => Some(Slot::Dim),
             };
-            let text = format!("{} {}", time_of_day(wall(screen, l.at)), l.text);
+            let text = format!(
+                "{} {}",
+                alerts::time_of_day(screen.wall(l.line.at)),
+                l.line.text
+            );
             let text = t.name(&text, width);
-            match slot {
+            let line = match slot {
                 Some(s) => Line::styled(text, t.style(s)),
                 None => Line::raw(text),
+            };
+            if screen.log_selected.is_some() && Some(i) == selected {
+                line.style(t.style(Slot::Selected))
+            } else {
+                line
             }
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(t.pane(title, false)), area);
-}
-
-/// `1:05`, `1:02:03`.
-fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=3599 => format!("{}:{:02}", s / 60, s % 60),
-        _ => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
-    }
-}
-
-fn status_line(frame: &mut Frame, screen: &Screen, area: Rect, now: Instant) {
-    let t = &screen.theme;
-    let elapsed = now.saturating_duration_since(screen.started);
-    let time = match screen.window {
-        Some(w) => format!(
-            "{} of {}, {} left",
-            clock(elapsed),
-            clock(w),
-            clock(w.saturating_sub(elapsed))
-        ),
-        None => format!("{} elapsed", clock(elapsed)),
-    };
-    let hint = format!("q quit {} ? help ", t.dot());
-    let bar = t.bar();
-    let width = usize::from(area.width);
-    // The clock and the interval stay whole; the channel takes what is left, cut in the
-    // middle to keep its random end.
-    let rest = format!(
-        "{bar}every {}{bar}{time}",
-        humantime::format_duration(screen.interval)
-    );
-    let room = width.saturating_sub(hint.chars().count() + rest.chars().count() + 2);
-    let channel = clip_middle(&screen.channel, room, t.ellipsis());
-    let left = format!(" {}{rest}", terminal_safe(&channel));
-    let pad = width.saturating_sub(left.chars().count() + hint.chars().count());
-    let line = Line::from(vec![
-        Span::raw(left),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(hint, t.style(Slot::Heading)),
-    ]);
-    frame.render_widget(Paragraph::new(line), area);
-}
-
-const HELP: &[&str] = &[
-    "q, Ctrl-C  quit; with --for, the verdict so far is printed",
-    "           and its exit status is the run's",
-    "?          this help        Esc  close it",
-    "",
-    "The table has a row per node: SENT canaries published via it,",
-    "RECV, LOST and LATE on it, ERRS publishes via it that failed,",
-    "latency p50, p99 and max in ms, and its last publish error.",
-    "A red row (reverse without colour): an alert concerns the node.",
-    "The strip says what broke and since when, and what recovered.",
-];
-
-fn help(frame: &mut Frame, t: &Theme, area: Rect) {
-    let w = (HELP.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16 + 4)
-        .min(area.width.saturating_sub(2));
-    let h = (HELP.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let rect = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
-    let lines: Vec<Line> = HELP.iter().map(|l| Line::raw(format!(" {l}"))).collect();
-    let title = format!(" help {} Esc closes ", t.dot());
-    frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(t.pane(title, true)), rect);
+    log::draw(frame, area, t, title, lines, false);
 }
 
 #[cfg(test)]
@@ -371,6 +259,8 @@ mod tests {
 
     #[test]
     fn clocks_and_state_colours() {
+        use super::super::screen::clock;
+        use std::time::Duration;
         assert_eq!(clock(Duration::from_secs(65)), "1:05");
         assert_eq!(clock(Duration::from_secs(3723)), "1:02:03");
         assert_eq!(state_slot(ConnectionState::Failed), Slot::Disconnected);

@@ -8,8 +8,8 @@ use observe::expect::{Evaluator, Expectation, Settings};
 use observe::field_path::FieldPath;
 use ratatui::style::Modifier;
 use serde_json::json;
-use tui::dashboard::alerts::Alerts;
-use tui::dashboard::{Options, State};
+use tui::testing::Dash as State;
+use tui::watch::{Expectations, Options};
 
 use crate::support::dashboard::{demo_state, event, render};
 
@@ -32,7 +32,7 @@ fn with_alerts(t0: Instant) -> State {
             .keyed_by(FieldPath::parse("name").unwrap()),
     ];
     let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-    s.alerts = Alerts::new(
+    s.model.alerts = Expectations::new(
         Evaluator::new(rules, Settings::default(), t0),
         true,
         t0,
@@ -55,10 +55,13 @@ fn a_broken_expectation_shows_in_the_strip_and_its_row_in_reverse_video() {
         ),
         t0 + Duration::from_secs(18),
     );
-    assert!(s.alerts.take_bell(), "--bell rings on an alert");
-    assert!(!s.alerts.take_bell(), "once");
-    s.alerts.tick(t0 + Duration::from_secs(25));
-    assert!(s.alerts.take_bell(), "and on the silence the tick found");
+    assert!(s.model.alerts.take_bell(), "--bell rings on an alert");
+    assert!(!s.model.alerts.take_bell(), "once");
+    s.model.alerts.tick(t0 + Duration::from_secs(25));
+    assert!(
+        s.model.alerts.take_bell(),
+        "and on the silence the tick found"
+    );
     let now = t0 + Duration::from_secs(26);
     let terminal = render(&s, now, 80, 24);
     let text = terminal.backend().to_string();
@@ -114,9 +117,9 @@ fn a_broken_expectation_shows_in_the_strip_and_its_row_in_reverse_video() {
         text.contains("RECOVERED 11:06:58-11:07:07 stock_ticker/update_event:price>0 [HOOLI]"),
         "{text}"
     );
-    assert!(!s.alerts.take_bell(), "no bell on recovery");
+    assert!(!s.model.alerts.take_bell(), "no bell on recovery");
     // The recoveries leave the strip after a while.
-    s.alerts.tick(t0 + Duration::from_secs(29));
+    s.model.alerts.tick(t0 + Duration::from_secs(29));
     let text = screen(&s, t0 + Duration::from_secs(40));
     assert!(!text.contains("RECOVERED"), "{text}");
 }
@@ -126,7 +129,7 @@ fn nothing_broken_no_strip() {
     let t0 = Instant::now();
     let plain = demo_state(t0, Options::default());
     let mut with = with_alerts(t0);
-    with.alerts.tick(t0 + Duration::from_secs(4));
+    with.model.alerts.tick(t0 + Duration::from_secs(4));
     let now = t0 + Duration::from_secs(4);
     assert_eq!(screen(&with, now), screen(&plain, now));
 }
@@ -137,7 +140,7 @@ fn nothing_broken_no_strip() {
 fn with_two_connections_the_strip_names_the_one_down() {
     use client::{ConnectionState, Labels};
     use observe::binding::Bindings;
-    use tui::dashboard::connections::Connections;
+    use tui::watch::Connections;
     let t0 = Instant::now();
     let at = |s: u64| t0 + Duration::from_secs(s);
     let labels = Labels::new(vec!["eu".into(), "us".into()]);
@@ -146,10 +149,10 @@ fn with_two_connections_the_strip_names_the_one_down() {
         ..Options::default()
     };
     let mut s = crate::support::dashboard::state(options, Bindings::seed(), t0);
-    s.connections = Connections::new(labels.clone());
+    s.model.connections = Connections::new(labels.clone());
     let rules = vec![Expectation::parse("connected<2s").unwrap()];
     let eval = Evaluator::new(rules, Settings::default(), t0).for_connections(labels);
-    s.alerts = Alerts::new(eval, false, t0, s.epoch);
+    s.model.alerts = Expectations::new(eval, false, t0, s.model.epoch);
     for conn in [0, 1] {
         s.apply_from(conn, crate::support::dashboard::connected(), t0);
     }
@@ -161,7 +164,7 @@ fn with_two_connections_the_strip_names_the_one_down() {
     );
     s.apply_from(1, down, at(1));
     s.apply_from(0, crate::support::dashboard::connected(), at(2));
-    s.alerts.tick(at(4));
+    s.model.alerts.tick(at(4));
     let text = screen(&s, at(4));
     assert!(
         text.contains("connected<2s: us: down for 3.0s (grace 2.0s)"),

@@ -10,9 +10,9 @@ use protocol::Data;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use serde_json::json;
-use tui::dashboard::effects::Effect;
-use tui::dashboard::overlay::Overlay;
-use tui::dashboard::{Options, State, view};
+use tui::kit::Effect;
+use tui::testing::Dash as State;
+use tui::watch::{EventType, Options, Overlay, Source};
 
 use crate::support::dashboard::{
     connected, demo_state, event, fail_and_disconnect, key, render, subscribed, type_text,
@@ -138,12 +138,12 @@ fn no_color_keeps_the_meaning_without_colours() {
 fn unbound_events_are_logged_marked_and_counted() {
     let t0 = Instant::now();
     let s = demo_state(t0, Options::default());
-    assert_eq!(s.status.unbound, 1);
-    let last = s.log.back().unwrap();
-    assert!(last.unbound && last.event == "update_evnt");
+    assert_eq!(s.model.status.unbound, 1);
+    let last = &s.model.log.back().unwrap().line;
+    assert!(last.is_unbound() && last.event == "update_evnt");
     // Bound events are logged too, and feed the ticker; so is the connection's state.
-    assert_eq!(s.log.len(), 18);
-    assert_eq!(s.ticker.len(), 4);
+    assert_eq!(s.model.log.len(), 18);
+    assert_eq!(s.model.ticker.len(), 4);
 }
 
 #[test]
@@ -162,15 +162,17 @@ fn pause_freezes_the_view_and_counts_what_arrives() {
             t0,
         );
     }
-    let (ticker, log) = s.visible();
+    let new = (0, "NEW".to_owned());
     assert!(
-        ticker.get("NEW").is_none() && log.len() == 18,
+        s.shown_ticker().get(&new).is_none() && s.log_positions().len() == 18,
         "the view is frozen"
     );
-    assert_eq!(s.paused.as_ref().unwrap().since, 5);
-    assert!(s.ticker.get("NEW").is_some(), "data kept coming");
+    assert_eq!(s.paused_since(), Some(5));
+    assert!(s.model.ticker.get(&new).is_some(), "data kept coming");
+    assert_eq!(s.model.log.len(), 23, "the log was not copied: it grew");
     s.key(&key(' '));
-    assert!(s.visible().0.get("NEW").is_some(), "resume catches up");
+    assert!(s.shown_ticker().get(&new).is_some(), "resume catches up");
+    assert_eq!(s.log_positions().len(), 23);
 }
 
 #[test]
@@ -179,26 +181,25 @@ fn keys_move_sort_clear_and_quit() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('j'));
     s.key(&key('j'));
-    assert_eq!(s.selected, 2);
+    assert_eq!(s.ui.selected, 2);
     s.key(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT));
-    assert_eq!(s.selected, 3);
+    assert_eq!(s.ui.selected, 3);
     s.key(&key('s'));
-    assert_eq!(s.sort.label(), "value");
+    assert_eq!(s.ui.sort.label(), "value");
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&key('k'));
-    let newest = s.log.back().unwrap().seq;
+    let newest = s.model.log.back().unwrap().seq;
     assert_eq!(
-        s.log_selected,
+        s.ui.log_selected,
         Some(newest - 1),
         "moving up in the log stops following"
     );
     s.key(&KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
-    assert_eq!(s.log_selected, None, "End follows again");
+    assert_eq!(s.ui.log_selected, None, "End follows again");
     s.key(&key('c'));
-    assert!(s.ticker.is_empty() && s.log.is_empty());
-    assert_eq!(
-        s.key(&key('q')),
-        Some(Effect::Quit),
+    assert!(s.model.ticker.is_empty() && s.model.log.is_empty());
+    assert!(
+        matches!(s.key(&key('q')), Some(Effect::Quit)),
         "q quits, as an effect"
     );
 }
@@ -234,12 +235,12 @@ fn memory_stays_bounded() {
             t0,
         );
         if n == 10_000 || n == 100_000 || n == 199_999 {
-            let rows = s.ticker.sorted(tui::dashboard::ticker::Sort::Key);
+            let rows = s.model.ticker.sorted(tui::watch::ticker::Sort::Key);
             sizes.push((
-                s.log.len(),
-                s.ticker.len(),
+                s.model.log.len(),
+                s.model.ticker.len(),
                 rows.iter().map(|r| r.history.len()).max().unwrap(),
-                s.counts.len(),
+                s.model.counts.len(),
             ));
         }
     }
@@ -255,7 +256,7 @@ fn memory_stays_bounded() {
         a.0 <= b.0 && a.1 <= b.1 && a.2 <= b.2,
         "{a:?} after 10k is within the caps"
     );
-    assert!(s.ticker.evicted > 0);
+    assert!(s.model.ticker.evicted > 0);
 }
 
 #[test]
@@ -264,7 +265,7 @@ fn search_jumps_between_matches_and_filter_hides_the_rest() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('/'));
     type_text(&mut s, "hooli");
-    let seq_of = |s: &State| s.line(s.log_selected.unwrap()).unwrap().text.clone();
+    let seq_of = |s: &State| s.line(s.ui.log_selected.unwrap()).unwrap().text.clone();
     assert!(
         seq_of(&s).contains("HOOLI") && seq_of(&s).contains("140"),
         "the newest match first: {}",
@@ -284,12 +285,12 @@ fn search_jumps_between_matches_and_filter_hides_the_rest() {
     let shown: Vec<String> = s
         .log_positions()
         .iter()
-        .map(|&p| s.log[p].text.clone())
+        .map(|&p| s.model.log[p].line.text.clone())
         .collect();
     assert_eq!(shown.len(), 4, "{shown:?}");
     assert!(shown.iter().all(|t| t.contains("ACME")));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.filter.is_none() && s.log_positions().len() == 18);
+    assert!(s.ui.filter.is_none() && s.log_positions().len() == 18);
 }
 
 #[test]
@@ -318,10 +319,10 @@ fn snapshot_inspect_view() {
     );
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(matches!(s.overlay, Some(Overlay::Inspect { .. })));
+    assert!(matches!(s.ui.overlay, Some(Overlay::Inspect { .. })));
     snapshots("inspect", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.overlay.is_none());
+    assert!(s.ui.overlay.is_none());
 }
 
 #[test]
@@ -365,7 +366,7 @@ fn snapshot_presence_members() {
         },
         t0,
     );
-    assert_eq!(s.members["presence-lobby"].len(), 2);
+    assert_eq!(s.model.members_of(0, "presence-lobby").unwrap().len(), 2);
     snapshots("presence_members", &s, t0 + Duration::from_secs(20));
 }
 
@@ -375,10 +376,10 @@ fn snapshot_chart_of_a_ticker_row() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('j')); // GLOBEX
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(s.overlay, Some(Overlay::Chart("GLOBEX".into())));
+    assert_eq!(s.ui.overlay, Some(Overlay::Chart((0, "GLOBEX".into()))));
     snapshots("chart", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(s.overlay.is_none());
+    assert!(s.ui.overlay.is_none());
 }
 
 #[test]
@@ -403,11 +404,11 @@ fn snapshot_no_color_with_styles() {
 fn the_mouse_clicks_rows_and_scrolls_panes() {
     use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     use ratatui::layout::Rect;
-    use tui::dashboard::{state::Focus, terminal::on_mouse};
+    use tui::watch::Focus;
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     let size = Rect::new(0, 0, 80, 24);
-    let [_, ticker, log, _] = view::layout(size);
+    let [_, ticker, log, _] = tui::watch::layout(size);
     let at = |kind, column, row| MouseEvent {
         kind,
         column,
@@ -415,34 +416,27 @@ fn the_mouse_clicks_rows_and_scrolls_panes() {
         modifiers: KeyModifiers::NONE,
     };
     // The second data row of the ticker: below the border and the header.
-    on_mouse(
-        &mut s,
+    s.app.mouse(
         at(MouseEventKind::Down(MouseButton::Left), 5, ticker.y + 3),
         size,
     );
-    assert_eq!((s.focus, s.selected), (Focus::Ticker, 1));
-    on_mouse(&mut s, at(MouseEventKind::ScrollUp, 5, log.y + 2), size);
-    assert_eq!(s.focus, Focus::Log);
-    let newest = s.log.back().unwrap().seq;
-    assert_eq!(s.log_selected, Some(newest - 3));
+    assert_eq!((s.ui.focus, s.ui.selected), (Focus::Ticker, 1));
+    s.app
+        .mouse(at(MouseEventKind::ScrollUp, 5, log.y + 2), size);
+    assert_eq!(s.ui.focus, Focus::Log);
+    let newest = s.model.log.back().unwrap().seq;
+    assert_eq!(s.ui.log_selected, Some(newest - 3));
     // Outside both panes nothing happens.
-    on_mouse(
-        &mut s,
-        at(MouseEventKind::Down(MouseButton::Left), 5, 0),
-        size,
-    );
-    assert_eq!(s.focus, Focus::Log);
+    s.app
+        .mouse(at(MouseEventKind::Down(MouseButton::Left), 5, 0), size);
+    assert_eq!(s.ui.focus, Focus::Log);
 }
 
 #[test]
 fn latency_windows_per_event_type() {
-    use observe::binding::FieldPath;
     let t0 = Instant::now();
-    let options = Options {
-        ts_field: Some(FieldPath::parse("ts").unwrap()),
-        ..Options::default()
-    };
-    let mut s = crate::support::dashboard::state(options, Bindings::seed(), t0);
+    let mut s =
+        crate::support::dashboard::state(Options::default(), Bindings::seed(), t0).with_ts("ts");
     // Received at second 1_795_000_000 + n; published 10..=100 ms earlier.
     for n in 0..10u64 {
         let received_ms = (1_795_000_000 + n) * 1000;
@@ -457,13 +451,13 @@ fn latency_windows_per_event_type() {
             t0,
         );
     }
-    let (key, lat) = s.latency_summary().unwrap();
+    let (key, lat) = s.model.latency_summary().unwrap();
     assert_eq!(key, &("stock_ticker".to_owned(), "update_event".to_owned()));
     assert_eq!(
         (lat.p50, lat.p99, lat.max, lat.samples),
         (60.0, 100.0, 100.0, 10)
     );
-    assert_eq!(s.log.back().unwrap().latency_ms, Some(100.0));
+    assert_eq!(s.model.log.back().unwrap().line.latency_ms(), Some(100.0));
     let screen = render(&s, t0 + Duration::from_secs(10), 120, 40)
         .backend()
         .to_string();
@@ -477,13 +471,18 @@ fn export_writes_the_log_as_shown() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('f'));
     type_text(&mut s, "name=ACME");
-    let Some(Effect::Export(records)) = s.key(&key('e')) else {
-        panic!("e asks the run loop to export");
+    let Some(Effect::Task(task)) = s.key(&key('e')) else {
+        panic!("e asks the event loop to export");
     };
+    assert_eq!(task.what(), "export 5 lines");
+    let records = tui::watch::export::records(
+        s.log_positions().iter().map(|&p| &s.model.log[p].line),
+        &s.model.connections,
+    );
     let dir = std::env::temp_dir().join(format!("tickertape-export-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_100);
-    let (path, n) = tui::dashboard::export::write(&records, &dir, now).unwrap();
+    let (path, n) = tui::watch::export::write(&records, &dir, now).unwrap();
     // Four ACME updates and the misspelt one pass the filter.
     assert_eq!(n, 5);
     assert!(
@@ -507,7 +506,7 @@ fn export_writes_the_log_as_shown() {
             .all(|l| l["channel"] == "stock_ticker" && l["time"].as_str().unwrap().ends_with('Z'))
     );
     // Exporting again in the same second does not overwrite.
-    assert!(tui::dashboard::export::write(&records, &dir, now).is_err());
+    assert!(tui::watch::export::write(&records, &dir, now).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -515,7 +514,7 @@ fn export_writes_the_log_as_shown() {
 fn the_trigger_form_checks_and_requests() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
-    let form = |s: &State| match &s.overlay {
+    let form = |s: &State| match &s.ui.overlay {
         Some(Overlay::Form(f)) => Some(f.clone()),
         _ => None,
     };
@@ -546,15 +545,18 @@ fn the_trigger_form_checks_and_requests() {
     for c in "1}".chars() {
         s.key(&key(c));
     }
-    let Some(Effect::Trigger(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    let Some(Effect::Task(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
     else {
         panic!("a checked request");
     };
     assert!(form(&s).is_none());
-    assert_eq!(request.data, json!({"name": "ACME", "price": 1}));
+    assert_eq!(
+        request.what(),
+        r#"trigger update_event on stock_ticker: {"name":"ACME","price":1}"#
+    );
     // While the form is open, keys are typing, not commands: q does not quit.
     s.key(&key('t'));
-    assert_eq!(s.key(&key('q')), None);
+    assert!(s.key(&key('q')).is_none());
     assert_eq!(form(&s).unwrap().values[1], "q");
 }
 
@@ -577,9 +579,13 @@ fn count_bindings_show_how_many_and_how_long_ago() {
         event("orders", "shipped", json!({"id": 1}), 5),
         t0 + Duration::from_secs(5),
     );
-    let seen = s.counts[&("orders".to_owned(), "created".to_owned())];
-    assert_eq!(seen.count, 3);
-    assert!(s.counting);
+    let created = EventType {
+        conn: 0,
+        channel: "orders".into(),
+        event: "created".into(),
+    };
+    assert_eq!(s.model.counts.get(&created).unwrap().count, 3);
+    assert!(s.model.counting);
     snapshots("count_binding", &s, t0 + Duration::from_secs(9));
     let screen = render(&s, t0 + Duration::from_secs(9), 80, 24)
         .backend()
@@ -616,12 +622,9 @@ fn snapshot_received_webhooks() {
     use protocol::webhook::sign;
 
     let t0 = Instant::now();
-    let options = Options {
-        receiving: Some("webhooks on http://127.0.0.1:6010/".into()),
-        ..Options::default()
-    };
-    let mut s = State::new(options, Bindings::default(), t0);
-    s.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let source = Source::Receiving("webhooks on http://127.0.0.1:6010/".into());
+    let mut s = tui::testing::watch(Options::default(), Bindings::default(), source, t0);
+    s.model.epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let apps = [AppSecret {
         id: "1",
         key: "app-key",
@@ -683,15 +686,16 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
     // Focus the log and select the last event line, which came from "us".
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     let last_us = s
+        .model
         .log
         .iter()
-        .filter(|l| l.channel == "us/stock_ticker")
+        .rev()
+        .find(|l| l.line.conn == Some(1) && l.line.channel == "stock_ticker")
         .map(|l| l.seq)
-        .last()
         .unwrap();
-    s.log_selected = Some(last_us);
+    s.ui.log_selected = Some(last_us);
     s.key(&key('t'));
-    let Some(Overlay::Form(form)) = &s.overlay else {
+    let Some(Overlay::Form(form)) = &s.ui.overlay else {
         panic!("t opens the form")
     };
     assert_eq!(form.values[0], "stock_ticker");
@@ -704,23 +708,30 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
     for c in "update_event".chars() {
         s.key(&key(c));
     }
-    let Some(Effect::Trigger(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+    let Some(Effect::Task(request)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
     else {
         panic!("a checked request")
     };
-    assert_eq!((request.conn, request.via.as_deref()), (1, Some("us")));
+    assert!(
+        request
+            .what()
+            .starts_with("trigger update_event on stock_ticker via us:"),
+        "{}",
+        request.what()
+    );
 
     // A line of tickertape's own, on us: us, and a channel subscribed through it.
     let us_state = s
+        .model
         .log
         .iter()
-        .filter(|l| l.channel == "us/tickertape")
+        .rev()
+        .find(|l| l.line.conn == Some(1) && l.line.is_notice())
         .map(|l| l.seq)
-        .last()
         .unwrap();
-    s.log_selected = Some(us_state);
+    s.ui.log_selected = Some(us_state);
     s.key(&key('t'));
-    let Some(Overlay::Form(form)) = &s.overlay else {
+    let Some(Overlay::Form(form)) = &s.ui.overlay else {
         panic!()
     };
     assert_eq!(form.values[0], "stock_ticker");
@@ -728,9 +739,9 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
 
     // No line selected: the first subscribed channel, of the first connection.
-    s.log_selected = None;
+    s.ui.log_selected = None;
     s.key(&key('t'));
-    let Some(Overlay::Form(form)) = &s.overlay else {
+    let Some(Overlay::Form(form)) = &s.ui.overlay else {
         panic!()
     };
     assert_eq!((form.conn, form.via.as_deref()), (0, Some("eu")));
@@ -742,14 +753,25 @@ fn the_trigger_form_sends_through_the_selected_lines_connection() {
 fn with_two_connections_the_events_pane_is_by_connection_and_not_falsely_silent() {
     let t0 = Instant::now();
     let s = crate::support::dashboard::two_connections(t0, Options::default());
-    let pairs: Vec<(&str, u64)> = s
+    let pairs: Vec<(String, u64)> = s
+        .model
         .counts
         .iter()
-        .map(|((c, _), seen)| (c.as_str(), seen.count))
+        .map(|(k, seen)| {
+            let shown = s.model.connections.shown(Some(k.conn), &k.channel);
+            (shown.into_owned(), seen.count)
+        })
         .collect();
-    assert_eq!(pairs, [("eu/stock_ticker", 3), ("us/stock_ticker", 2)]);
+    assert_eq!(
+        pairs,
+        [("eu/stock_ticker".into(), 3), ("us/stock_ticker".into(), 2)]
+    );
     // The last events came at 3 s (eu) and 4 s (us): 10 s after the start neither is silent.
-    let silent: Vec<_> = s.silence.silent(t0 + Duration::from_secs(10)).collect();
+    let silent: Vec<_> = s
+        .model
+        .silence
+        .silent(t0 + Duration::from_secs(10))
+        .collect();
     assert!(silent.is_empty(), "{silent:?}");
 }
 
@@ -763,7 +785,7 @@ fn the_events_pane_says_what_it_did_not_count() {
     for n in 0..1003u64 {
         s.apply(event(&format!("c{n}"), "e", json!({}), 1), t0);
     }
-    assert_eq!((s.counts.len(), s.uncounted), (1000, 3));
+    assert_eq!((s.model.counts.len(), s.model.uncounted()), (1000, 3));
     let screen = format!("{}", render(&s, t0, 120, 40).backend());
     assert!(screen.contains("3 not counted"), "{screen}");
 }

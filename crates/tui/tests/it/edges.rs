@@ -10,9 +10,10 @@ use observe::binding::Bindings;
 use protocol::frame::Member;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tui::dashboard::{Options, State};
+use tui::testing::Dash as State;
+use tui::watch::Options;
 
-use crate::support::dashboard::{connected, event, key, render, subscribed};
+use crate::support::dashboard::{connected, event, key, render, state, subscribed};
 
 fn screen(s: &State, now: Instant, w: u16, h: u16) -> String {
     render(s, now, w, h).backend().to_string()
@@ -29,7 +30,7 @@ fn the_log_is_bounded_in_bytes_and_says_how_many_went() {
         log_bytes: 64 * 1024,
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut s = state(options, Bindings::seed(), t0);
     s.apply(connected(), t0);
     for n in 0..200u64 {
         s.apply(
@@ -37,26 +38,31 @@ fn the_log_is_bounded_in_bytes_and_says_how_many_went() {
             t0,
         );
     }
-    assert!(s.log.bytes() <= 64 * 1024, "{} bytes", s.log.bytes());
+    let log = &s.model.log;
+    assert!(log.bytes() <= 64 * 1024, "{} bytes", log.bytes());
     // 200 events and the line that says the connection is up.
-    assert!(s.log.len() < 200 && s.log.evicted == 201 - s.log.len() as u64);
+    assert!(log.len() < 200 && log.dropped() == 201 - log.len() as u64);
     let text = screen(&s, t0, 80, 24);
     assert!(
-        text.contains(&format!("{} over --log-bytes", s.log.evicted)),
+        text.contains(&format!("{} dropped", log.dropped())),
         "{text}"
     );
-    // A huge name with a small line cap: the ring stays small.
+    // Huge names: each line weighs the event it shares, and the ring stays within its
+    // bytes.
     let options = Options {
         log_capacity: 10,
+        log_bytes: 8 << 20,
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::seed(), t0);
+    let mut s = state(options, Bindings::seed(), t0);
     let huge = "n".repeat(1 << 20);
     for _ in 0..20 {
         s.apply(event(&huge, &huge, json!({"a": 1}), 0), t0);
     }
-    assert_eq!(s.log.len(), 10);
-    assert!(s.log.bytes() < 10 * 4096, "{} bytes", s.log.bytes());
+    let log = &s.model.log;
+    assert!(log.len() <= 4, "{} lines of 2 MB", log.len());
+    assert!(log.bytes() <= 8 << 20, "{} bytes", log.bytes());
+    assert_eq!(log.dropped(), 20 - log.len() as u64);
 }
 
 /// A state where a 1 MB name reaches every view: channel, event, ticker key, member, reason.
@@ -70,7 +76,7 @@ fn hostile_names(ascii: bool) -> State {
         ascii,
         ..Options::default()
     };
-    let mut s = State::new(options, Bindings::new(rules), t0);
+    let mut s = state(options, Bindings::new(rules), t0);
     let huge = "N".repeat(1 << 20);
     s.apply(connected(), t0);
     s.apply(subscribed(&huge), t0);
@@ -100,20 +106,22 @@ fn long_names_are_cut_with_an_ellipsis_in_every_view() {
         let mut s = hostile_names(ascii);
         let now = Instant::now();
         // What the state keeps is bounded, so no frame copies a megabyte.
-        let line = s.log.back().unwrap();
-        assert!(line.channel.chars().count() <= 200 && line.raw.len() <= 9000);
+        let line = &s.model.log.back().unwrap().line;
+        assert!(line.channel.chars().count() <= 200 && line.text.len() <= 2100);
         assert!(
-            s.counts
+            s.model
+                .counts
                 .keys()
-                .all(|(c, e)| c.len() <= 200 * 4 && e.len() <= 200 * 4)
+                .all(|k| k.channel.len() <= 200 * 4 && k.event.len() <= 200 * 4)
         );
         assert!(
-            s.members
+            s.model
+                .members
                 .values()
-                .flatten()
-                .all(|(id, info)| id.len() <= 800 && info.len() <= 800)
+                .flat_map(|m| m.iter())
+                .all(|(id, info)| id.len() <= 800 && info.len() <= 1100)
         );
-        assert!(s.status.channels.keys().all(|c| c.len() <= 800));
+        assert!(s.model.status.channels.keys().all(|(_, c)| c.len() <= 800));
         let main = screen(&s, now, 80, 24);
         for view in ["ticker", "log", "members", "events"] {
             assert!(main.contains(view), "{view} shown:\n{main}");
@@ -174,7 +182,7 @@ fn the_filter_compares_numbers_ignores_case_and_marks_matches() {
         let _ = s;
         s2.log_positions()
             .iter()
-            .map(|&p| s2.log[p].text.clone())
+            .map(|&p| s2.model.log[p].line.text.clone())
             .collect()
     };
     // GLOBEX is the only one above 300 (four updates).
@@ -221,13 +229,13 @@ fn the_filter_compares_numbers_ignores_case_and_marks_matches() {
         !text.contains("/acme") && !text.contains("filter:"),
         "{text}"
     );
-    assert!(s.search.is_none() && s.filter.is_none());
+    assert!(s.ui.search.is_none() && s.ui.filter.is_none());
 }
 
 #[test]
 fn ticker_prices_line_up_and_the_key_column_fits_its_keys() {
     let t0 = Instant::now();
-    let mut s = State::new(Options::default(), Bindings::seed(), t0);
+    let mut s = state(Options::default(), Bindings::seed(), t0);
     for (name, price) in [
         ("ACME", json!(203.8)),
         ("GLOBEX", json!(203.85)),

@@ -4,20 +4,20 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use client::{Item, ReceivedEvent};
+use observe::binding::Binding;
 use observe::binding::Bindings;
-use observe::binding::{Binding, FieldPath};
 use protocol::Data;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
-use tui::dashboard::overlay::Overlay;
-use tui::dashboard::{Options, State};
+use tui::testing::Dash as State;
+use tui::watch::{Options, Overlay};
 
 use crate::support::dashboard::{connected, event, render};
 
 fn open_newest(s: &mut State) {
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(matches!(s.overlay, Some(Overlay::Inspect { .. })));
+    assert!(matches!(s.ui.overlay, Some(Overlay::Inspect { .. })));
 }
 
 fn log_all(options: Options, t0: Instant) -> State {
@@ -69,11 +69,7 @@ fn long_text_wraps_in_the_inspect_view() {
 #[test]
 fn latency_has_its_own_line_at_80_columns() {
     let t0 = Instant::now();
-    let options = Options {
-        ts_field: Some(FieldPath::parse("ts").unwrap()),
-        ..Options::default()
-    };
-    let mut s = log_all(options, t0);
+    let mut s = log_all(Options::default(), t0).with_ts("ts");
     let received_ms = 1_795_000_003u64 * 1000;
     s.apply(
         event(

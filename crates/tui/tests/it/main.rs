@@ -1,9 +1,12 @@
 //! The dashboard and the probe's screen, driven and drawn without a terminal.
 
 mod alerts;
+mod bounded;
 mod dashboard;
 mod edges;
 mod inspect;
+mod one_terminal;
+mod panic_tmux;
 mod probe_screen;
 mod symbols;
 

@@ -1,6 +1,7 @@
-//! `probe`'s dashboard without a terminal: a `Probe` fed outcomes, states and member lists,
-//! its `Screen`, and the view drawn on ratatui's TestBackend (insta). Times are fixed, so the
-//! screens are deterministic; the theme is NO_COLOR's, as the binary's tests run.
+//! `probe`'s screen without a terminal: a `Probe` fed outcomes, states and member lists, its
+//! reports applied to the screen as the probe's loop hands them over, and the screen drawn
+//! with the kit's chrome on ratatui's TestBackend (insta). Times are fixed, so the screens
+//! are deterministic; the theme is NO_COLOR's, as the binary's tests run.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,10 +14,12 @@ use client::{ConnectionState, MemberChange};
 use observe::probe::canary::{Fate, Outcome, Tracker};
 use observe::probe::lines;
 use observe::probe::members::Presence;
-use observe::probe::state::Probe;
+use observe::probe::state::{Alert, AlertKind, Change, Probe as Model};
 use protocol::frame::Member;
-use tui::probe::screen::{Kind, Screen};
-use tui::probe::view;
+use tui::kit::{App, Effect, Keymap, Theme};
+use tui::probe::{
+    Figures, Kind, LOG_BYTES, LOG_LINES, MAX_LINE_CHARS, PresenceLine, Probe, Report,
+};
 
 const CHANNEL: &str = "private-tickertape-probe-0badf00d";
 
@@ -26,20 +29,52 @@ fn names(n: usize) -> Vec<String> {
         .collect()
 }
 
-fn probe(n: usize) -> Probe {
+fn probe(n: usize) -> Model {
     let presence = (n > 1).then(|| Presence::new(n, Duration::from_secs(3)));
-    Probe::new(names(n), Tracker::new(n, Duration::from_secs(5)), presence)
+    Model::new(names(n), Tracker::new(n, Duration::from_secs(5)), presence)
+}
+
+/// The screen in its app, and the reports it is handed, as the probe's loop hands them.
+struct Screen {
+    app: App<Probe>,
+}
+
+impl Screen {
+    fn line(&mut self, kind: Kind, text: &str, at: Instant) {
+        let text = text.to_owned();
+        self.app.apply(Report::Line { kind, text }, at);
+    }
+
+    fn alert(&mut self, alert: &Alert, text: &str, at: Instant) {
+        let report = Report::Alert {
+            alert: alert.clone(),
+            text: text.to_owned(),
+        };
+        self.app.apply(report, at);
+    }
+
+    /// The probe's figures now, as the loop sends them when they change.
+    fn sync(&mut self, p: &Model) {
+        let figures = Figures::of(p, self.app.screen.presence_node());
+        self.app.apply(Report::Figures(figures), Instant::now());
+    }
+
+    fn key(&mut self, key: &KeyEvent) -> Option<Effect<()>> {
+        self.app.key(key, Instant::now())
+    }
 }
 
 fn screen(t0: Instant, window: Option<Duration>) -> Screen {
-    let mut s = Screen::new(CHANNEL.into(), Duration::from_secs(1), window, t0, false);
-    s.wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-    s
+    let mut s = Probe::new(CHANNEL.into(), Duration::from_secs(1), window, t0);
+    s.set_wall(SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000));
+    Screen {
+        app: App::new(s, Keymap::default(), Theme::new(false, false)),
+    }
 }
 
 /// `seconds` of canaries, one a second via the nodes in turn, received everywhere in
 /// 2 + seq ms, each result logged as the shell logs it.
-fn healthy(p: &mut Probe, s: &mut Screen, t0: Instant, seconds: u64) {
+fn healthy(p: &mut Model, s: &mut Screen, t0: Instant, seconds: u64) {
     let n = p.nodes.len();
     for i in 0..n {
         p.state(i, ConnectionState::Connected);
@@ -68,11 +103,9 @@ fn healthy(p: &mut Probe, s: &mut Screen, t0: Instant, seconds: u64) {
     }
 }
 
-fn render(s: &mut Screen, p: &Probe, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
+fn render(s: &mut Screen, p: &Model, now: Instant, w: u16, h: u16) -> Terminal<TestBackend> {
     s.sync(p);
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| view::draw(f, s, now)).unwrap();
-    terminal
+    tui::testing::draw(&s.app, now, w, h)
 }
 
 /// The row of the buffer whose text contains `needle`.
@@ -161,7 +194,7 @@ fn a_lost_canary_reverses_the_nodes_row_and_the_strip_under_no_color() {
     insta::assert_snapshot!("lost_no_color_80x24", text);
     let bad = row_of(&t, "ws://127.0.0.1:7002 connected");
     let good = row_of(&t, "ws://127.0.0.1:7001 connected");
-    assert!(reversed(&t, 3, 0), "the strip");
+    assert!(reversed(&t, 3, 1), "the strip, under the status bar");
     assert!(reversed(&t, 3, bad), "the row of the node that missed it");
     assert!(!reversed(&t, 3, good), "the other row");
     let bold = t.backend().buffer()[(24, good)].modifier;
@@ -285,7 +318,7 @@ fn the_help_opens_over_the_screen_and_a_tiny_terminal_says_so() {
         .backend()
         .to_string();
     assert!(
-        text.contains("help · Esc closes") && text.contains("q, Ctrl-C  quit"),
+        text.contains("keys · Esc closes") && text.contains("q  Ctrl-C     quit"),
         "{text}"
     );
     insta::assert_snapshot!("help_80x24", text);
@@ -308,4 +341,209 @@ fn the_log_title_counts_what_the_ring_dropped() {
     let text = render(&mut s, &p, t0, 80, 24).backend().to_string();
     assert!(text.contains("log · 1000 lines · 7 dropped"), "{text}");
     assert!(text.contains("note 1004"), "{text}");
+}
+
+#[test]
+fn the_log_is_bounded_in_lines_and_bytes() {
+    let t0 = Instant::now();
+    let mut s = screen(t0, None);
+    // Two bytes a character: the longest lines fill the bytes before the count.
+    let long = "é".repeat(MAX_LINE_CHARS + 10);
+    for _ in 0..(LOG_BYTES / (2 * MAX_LINE_CHARS) + 5) {
+        s.line(Kind::Note, &long, t0);
+    }
+    let log = &s.app.screen.log;
+    assert!(
+        log.bytes() <= LOG_BYTES && log.len() < LOG_LINES,
+        "{}",
+        log.len()
+    );
+    assert!(log.dropped() > 0);
+    assert!(
+        log.iter()
+            .all(|l| l.line.text.chars().count() <= MAX_LINE_CHARS)
+    );
+}
+
+fn lost(node: usize, via: usize) -> Outcome {
+    Outcome {
+        seq: 1,
+        via,
+        node,
+        fate: Fate::Lost,
+        accepted: false,
+    }
+}
+
+fn received(node: usize, via: usize) -> Outcome {
+    Outcome {
+        fate: Fate::Received(Duration::from_millis(2)),
+        ..lost(node, via)
+    }
+}
+
+#[test]
+fn an_alert_marks_its_node_until_it_recovers_and_the_strip_tells_both() {
+    let t0 = Instant::now();
+    let mut p = probe(2);
+    let mut s = screen(t0, None);
+    s.sync(&p);
+    let rows = |s: &Screen| s.app.screen.figures.rows.clone();
+    assert!(rows(&s).iter().all(|r| !r.alert));
+    let a = p.outcome(&lost(1, 0)).unwrap();
+    s.alert(&a, "ALERT canary_missing: …", t0);
+    s.sync(&p);
+    assert!(!rows(&s)[0].alert && rows(&s)[1].alert);
+    // Missing via the other node too: one strip entry, open twice.
+    let b = p.outcome(&lost(1, 1)).unwrap();
+    s.alert(&b, "ALERT", t0 + Duration::from_secs(1));
+    let open = |s: &Screen| s.app.screen.alerts.open().len();
+    assert_eq!(open(&s), 1);
+    let r = p.outcome(&received(1, 0)).unwrap();
+    s.alert(&r, "RECOVERED", t0 + Duration::from_secs(2));
+    s.sync(&p);
+    assert!(rows(&s)[1].alert, "still missing via node 1");
+    assert_eq!(open(&s), 1);
+    let r = p.outcome(&received(1, 1)).unwrap();
+    let at = t0 + Duration::from_secs(3);
+    s.alert(&r, "RECOVERED", at);
+    s.sync(&p);
+    assert!(!rows(&s)[1].alert);
+    assert_eq!(open(&s), 0);
+    let strip = s.app.screen.alerts.lines(at, |_| None);
+    assert_eq!(strip.len(), 1, "{strip:?}");
+    let later = at + tui::probe::RECOVERY_SHOWN;
+    assert!(
+        s.app.screen.alerts.lines(later, |_| None).is_empty(),
+        "recoveries leave"
+    );
+    let kinds: Vec<Kind> = s.app.screen.log.iter().map(|l| l.line.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::Alert, Kind::Alert, Kind::Recovered, Kind::Recovered]
+    );
+}
+
+#[test]
+fn alert_kinds_are_values_and_the_strip_stays_bounded() {
+    let t0 = Instant::now();
+    let mut s = screen(t0, None);
+    let alert = |kind, node, change| Alert {
+        kind,
+        change,
+        node: Some(node),
+        detail: String::new(),
+    };
+    s.alert(&alert(AlertKind::PublishFailing, 0, Change::Raised), "", t0);
+    // A presence alert is one at a time, whichever node it names.
+    s.alert(
+        &alert(AlertKind::PresenceMismatch, 2, Change::Raised),
+        "",
+        t0,
+    );
+    s.alert(
+        &alert(AlertKind::PresenceMismatch, 0, Change::Recovered),
+        "",
+        t0,
+    );
+    assert_eq!(s.app.screen.alerts.open().len(), 1);
+    assert_eq!(s.app.screen.presence_node(), None);
+    for n in 1..200 {
+        s.alert(&alert(AlertKind::CanaryMissing, n, Change::Raised), "", t0);
+    }
+    let alerts = &s.app.screen.alerts;
+    assert_eq!(alerts.open().len(), tui::widgets::alerts::MAX_ALERTS);
+    assert!(alerts.dropped() > 0);
+}
+
+#[test]
+fn presence_lines_wait_agree_and_differ() {
+    let snap = |ids: &[&str]| MemberChange::Snapshot {
+        members: ids
+            .iter()
+            .map(|id| Member {
+                user_id: (*id).into(),
+                user_info: serde_json::Value::Null,
+            })
+            .collect(),
+        me: None,
+    };
+    let t0 = Instant::now();
+    let mut p = probe(3);
+    p.presence = Some(Presence::new(3, Duration::ZERO));
+    let mut s = screen(t0, None);
+    s.sync(&probe(1));
+    let presence = |s: &Screen| s.app.screen.figures.presence.clone();
+    assert_eq!(presence(&s), None, "one node: no presence line");
+    let all = ["probe-0", "probe-1", "probe-2"];
+    p.presence.as_mut().unwrap().apply(0, &snap(&all));
+    s.sync(&p);
+    assert_eq!(
+        presence(&s),
+        Some(PresenceLine::Waiting { known: 1, of: 3 })
+    );
+    p.presence.as_mut().unwrap().apply(1, &snap(&all));
+    p.presence.as_mut().unwrap().apply(2, &snap(&all));
+    s.sync(&p);
+    assert_eq!(presence(&s), Some(PresenceLine::Agree(3)));
+    p.presence
+        .as_mut()
+        .unwrap()
+        .apply(2, &snap(&["probe-0", "ghost"]));
+    s.sync(&p);
+    match presence(&s) {
+        Some(PresenceLine::Differ { detail, alert }) => {
+            assert!(!alert, "not yet an alert");
+            assert!(
+                detail
+                    .contains("ws://127.0.0.1:7003 lists ghost that ws://127.0.0.1:7001 does not"),
+                "{detail}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let a = p.check_presence(t0).unwrap();
+    s.alert(&a, "ALERT presence_mismatch", t0);
+    s.sync(&p);
+    assert!(matches!(
+        presence(&s),
+        Some(PresenceLine::Differ { alert: true, .. })
+    ));
+    let rows = &s.app.screen.figures.rows;
+    assert!(rows[2].alert && !rows[0].alert, "the node that differs");
+}
+
+/// The probe's keys are the kit's: `q` and Ctrl-C quit, `?` toggles the help, Esc closes
+/// it, and `[keys]` rebinds them as it rebinds watch's.
+#[test]
+fn keys_quit_and_open_and_close_the_help_and_the_table_rebinds_them() {
+    let t0 = Instant::now();
+    let mut s = screen(t0, None);
+    let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    assert!(s.key(&key('?')).is_none());
+    assert!(s.app.help_open());
+    s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!s.app.help_open());
+    s.key(&key('?'));
+    s.key(&key('?'));
+    assert!(!s.app.help_open(), "? toggles");
+    assert!(s.key(&key('x')).is_none());
+    assert!(matches!(s.key(&key('q')), Some(Effect::Quit)));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(matches!(s.key(&ctrl_c), Some(Effect::Quit)));
+
+    let table = tui::keys::KeyTable::new(
+        [("quit".to_owned(), vec!["x".to_owned()])]
+            .into_iter()
+            .collect(),
+    )
+    .unwrap();
+    let probe = Probe::new(CHANNEL.into(), Duration::from_secs(1), None, t0);
+    let mut app = App::new(probe, table.keymap(), Theme::new(false, false));
+    assert!(app.key(&key('q'), t0).is_none(), "q no longer quits");
+    assert!(matches!(app.key(&key('x'), t0), Some(Effect::Quit)));
+    assert!(
+        matches!(app.key(&ctrl_c, t0), Some(Effect::Quit)),
+        "Ctrl-C always does"
+    );
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use ratatui::style::Color;
-use tui::dashboard::Options;
+use tui::watch::Options;
 
 use crate::support::dashboard::{every_view, render};
 

@@ -1,0 +1,89 @@
+//! `--expect` in the watch screen: the evaluator, fed the model's items and the clock's
+//! tick, and what it finds broken or recovered, raised and recovered in the shared alert
+//! strip. The strip sits between the status bar and the ticker; ticker rows a value rule
+//! broke turn red (reverse video under NO_COLOR).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::widgets::alerts::{AlertId, AlertKind, Alerts};
+use client::{Conn, Item};
+use observe::expect::{Change, Evaluator, Transition};
+use observe::output::alerts::named;
+
+/// How long a recovery stays in the strip.
+const RECOVERY_SHOWN: Duration = Duration::from_secs(10);
+
+pub struct Expectations {
+    eval: Option<Evaluator>,
+    pub strip: Alerts,
+}
+
+impl Default for Expectations {
+    fn default() -> Expectations {
+        Expectations {
+            eval: None,
+            strip: Alerts::new(RECOVERY_SHOWN, false, Instant::now(), SystemTime::now()),
+        }
+    }
+}
+
+impl Expectations {
+    /// Judged by `eval`; with `bell`, each batch of alerts rings. `now` is `wall`.
+    pub fn new(eval: Evaluator, bell: bool, now: Instant, wall: SystemTime) -> Expectations {
+        Expectations {
+            eval: Some(eval),
+            strip: Alerts::new(RECOVERY_SHOWN, bell, now, wall),
+        }
+    }
+
+    /// Takes in an item from the connection tagged `conn`.
+    pub fn apply(&mut self, conn: Conn, item: &Item, now: Instant) {
+        if let Some(eval) = &mut self.eval {
+            let t = eval.apply_from(conn, item, now);
+            self.note(t, now);
+        }
+    }
+
+    /// Gives time its say (the screen's one-second clock).
+    pub fn tick(&mut self, now: Instant) {
+        if let Some(eval) = &mut self.eval {
+            let t = eval.tick(now);
+            self.note(t, now);
+        }
+        self.strip.tick(now);
+    }
+
+    fn note(&mut self, transitions: Vec<Transition>, now: Instant) {
+        for t in transitions {
+            let id = AlertId {
+                subject: t.subject.clone(),
+                connection: t.connection.clone(),
+                ..AlertId::new(AlertKind::Expectation { rule: t.rule })
+            };
+            let detail = named(t.connection.as_deref(), &t.detail);
+            match t.change {
+                Change::Alert => {
+                    let rank = Some(t.rule as u64);
+                    self.strip
+                        .raise(id, (t.expectation, detail), None, t.since, rank)
+                }
+                Change::Recovery => self.strip.recover(&id, detail, now),
+            }
+        }
+    }
+
+    /// Whether to ring the bell now (once per batch of alerts, with `--bell`).
+    pub fn take_bell(&mut self) -> bool {
+        self.strip.take_bell()
+    }
+
+    /// Ticker keys a value rule finds broken.
+    pub fn red_keys(&self) -> BTreeSet<&str> {
+        self.strip
+            .open()
+            .into_iter()
+            .filter_map(|a| a.id.subject.as_deref())
+            .collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! The log's search and filter queries, and which lines they let through. Names compare
+//! without case; with several connections, `channel:eu/orders` names a connection's channel.
+
+use serde_json::Value;
+
+use super::line::LogLine;
+
+/// A filter: every term must match. `channel:NAME`, `event:NAME`, a field of the JSON data
+/// (dotted path) compared with `=`, `!=`, `>`, `>=`, `<` or `<=` (numbers as numbers), or free
+/// text anywhere in the line. Text compares without case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Term {
+    Channel(String),
+    Event(String),
+    Field(String, Op, String),
+    Text(String),
+}
+
+/// `path OP value`, the longest operator first so `>=` is not read as `>`.
+fn comparison(t: &str) -> Option<(String, Op, String)> {
+    const OPS: [(&str, Op); 6] = [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("!=", Op::Ne),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+        ("=", Op::Eq),
+    ];
+    let (at, len, op) = OPS
+        .iter()
+        .filter_map(|(s, op)| t.find(s).map(|at| (at, s.len(), *op)))
+        .min_by_key(|(at, len, _)| (*at, usize::MAX - len))?;
+    (at > 0).then(|| (t[..at].to_owned(), op, t[at + len..].to_owned()))
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let terms = text
+            .split_whitespace()
+            .map(|t| {
+                if let Some(c) = t.strip_prefix("channel:") {
+                    Term::Channel(c.to_lowercase())
+                } else if let Some(e) = t.strip_prefix("event:") {
+                    Term::Event(e.to_lowercase())
+                } else if let Some((path, op, value)) = comparison(t) {
+                    Term::Field(path, op, value)
+                } else {
+                    Term::Text(t.to_lowercase())
+                }
+            })
+            .collect();
+        Filter {
+            text: text.trim().to_owned(),
+            terms,
+        }
+    }
+
+    /// Whether `line` passes; `label` is its connection's, with several.
+    pub fn matches(&self, line: &LogLine, label: Option<&str>) -> bool {
+        self.terms.iter().all(|t| match t {
+            Term::Channel(c) => {
+                let (want_label, want) = match c.split_once('/') {
+                    Some((l, c)) if label.is_some() => (Some(l), c),
+                    _ => (None, c.as_str()),
+                };
+                line.channel.to_lowercase() == want
+                    && want_label.is_none_or(|l| label.is_some_and(|have| have.to_lowercase() == l))
+            }
+            Term::Event(e) => line.event.to_lowercase() == *e,
+            Term::Field(path, op, value) => {
+                line.value().is_some_and(|d| compare(d, path, *op, value))
+            }
+            Term::Text(t) => contains_ci(line, label, t),
+        })
+    }
+
+    /// The free-text terms, lowercase, for highlighting.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.terms.iter().filter_map(|t| match t {
+            Term::Text(w) => Some(w.as_str()),
+            _ => None,
+        })
+    }
+}
+
+fn compare(data: &Value, path: &str, op: Op, want: &str) -> bool {
+    use std::cmp::Ordering;
+    let pointer: String = path.split('.').map(|p| format!("/{p}")).collect();
+    let Some(found) = data.pointer(&pointer) else {
+        return false;
+    };
+    let number = match found {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let order = match (number, want.trim().parse::<f64>()) {
+        (Some(have), Ok(w)) => have.partial_cmp(&w),
+        _ => {
+            let have = match found {
+                Value::String(s) => s.to_lowercase(),
+                Value::Null => "null".into(),
+                other => other.to_string().to_lowercase(),
+            };
+            let want = want.to_lowercase();
+            match op {
+                Op::Eq | Op::Ne => Some(if have == want {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                }),
+                // Text has no order worth filtering on.
+                _ => None,
+            }
+        }
+    };
+    let Some(order) = order else { return false };
+    match op {
+        Op::Eq => order == Ordering::Equal,
+        Op::Ne => order != Ordering::Equal,
+        Op::Gt => order == Ordering::Greater,
+        Op::Ge => order != Ordering::Less,
+        Op::Lt => order == Ordering::Less,
+        Op::Le => order != Ordering::Greater,
+    }
+}
+
+/// Where `needle` (lowercase) occurs in `text`, as byte ranges of `text`, at most `max`.
+pub fn find_ci(text: &str, needle: &str, max: usize) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    if needle.is_empty() {
+        return found;
+    }
+    // Lowercasing may change lengths: match character by character instead.
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let want: Vec<char> = needle.chars().collect();
+    let mut i = 0;
+    while i + want.len() <= chars.len() && found.len() < max {
+        let hit = want
+            .iter()
+            .zip(&chars[i..])
+            .all(|(w, (_, c))| c.to_lowercase().eq(std::iter::once(*w)));
+        if hit {
+            let end = chars.get(i + want.len()).map_or(text.len(), |(at, _)| *at);
+            found.push(chars[i].0..end);
+            i += want.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Case-insensitive search in the connection's label, the channel, the event and the data
+/// text. `needle` is lowercase.
+pub fn contains_ci(line: &LogLine, label: Option<&str>, needle: &str) -> bool {
+    !needle.is_empty()
+        && label
+            .into_iter()
+            .chain([line.channel.as_str(), &line.event, &line.text])
+            .any(|s| s.to_lowercase().contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn line(channel: &str, event: &str, data: Value) -> LogLine {
+        let ev = client::ReceivedEvent::decoded(
+            std::time::SystemTime::UNIX_EPOCH,
+            Some(channel.into()),
+            event.into(),
+            protocol::Data::Json(data),
+            None,
+            String::new(),
+        );
+        LogLine::event(Some(0), ev, false, None, "…")
+    }
+
+    #[test]
+    fn filter_terms() {
+        let l = line(
+            "orders",
+            "created",
+            json!({"user": {"id": 7}, "total": "9.99"}),
+        );
+        assert!(Filter::parse("channel:orders").matches(&l, None));
+        assert!(!Filter::parse("channel:order").matches(&l, None));
+        assert!(Filter::parse("event:created user.id=7").matches(&l, None));
+        assert!(Filter::parse("total=9.99").matches(&l, None));
+        assert!(
+            Filter::parse("total>9").matches(&l, None)
+                && !Filter::parse("total<9").matches(&l, None)
+        );
+        assert!(Filter::parse("user.id>=7 user.id<=7 user.id!=8").matches(&l, None));
+        assert!(
+            !Filter::parse("user.id>7").matches(&l, None)
+                && !Filter::parse("user.id!=7").matches(&l, None)
+        );
+        assert!(
+            Filter::parse("channel:ORDERS event:Created").matches(&l, None),
+            "names ignore case"
+        );
+        assert_eq!(find_ci("a HOOLI b hooli", "hooli", 9), [2..7, 10..15]);
+        assert!(!Filter::parse("user.id=8").matches(&l, None));
+        assert!(
+            Filter::parse("user.id=7.0").matches(&l, None),
+            "numbers compare as numbers"
+        );
+        assert!(
+            Filter::parse("ORDERS 9.99").matches(&l, None),
+            "free text is case-insensitive"
+        );
+        assert!(!Filter::parse("refund").matches(&l, None));
+        assert!(Filter::parse("").matches(&l, None));
+    }
+}

@@ -1,0 +1,285 @@
+//! What keys do to the watch screen. Typing after `/` or `f`, and in the trigger form,
+//! takes the keys before the keymap; the inspect view and the chart take the actions they
+//! need and close with Esc; the rest are the keymap's actions.
+
+use std::time::Instant;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::actions::Action;
+use super::controls::{Focus, InputKind, Overlay, Pause};
+use super::effects::Done;
+use super::export;
+use super::filter::{Filter, contains_ci};
+use super::form::{Form, Outcome};
+use super::screen::Watch;
+use crate::kit::{Captured, Effect};
+use crate::widgets::log;
+
+impl Watch {
+    /// A key while a field is being typed into: the search, the filter, the trigger form.
+    pub(super) fn typing(&mut self, key: &KeyEvent) -> Captured<Done> {
+        match self.ui.overlay.take() {
+            Some(Overlay::Input(kind, text)) => {
+                self.ui.overlay = self.type_key(kind, text, key);
+                Captured::Yes(None)
+            }
+            Some(Overlay::Form(mut form)) => match form.key(key) {
+                Outcome::Editing => {
+                    self.ui.overlay = Some(Overlay::Form(form));
+                    Captured::Yes(None)
+                }
+                Outcome::Cancelled => Captured::Yes(None),
+                Outcome::Send(request) => Captured::Yes(Some(self.trigger(request))),
+            },
+            other => {
+                self.ui.overlay = other;
+                Captured::No
+            }
+        }
+    }
+
+    /// An action of the keymap.
+    pub(super) fn action(&mut self, action: Action, _now: Instant) -> Option<Effect<Done>> {
+        if let Some(overlay) = self.ui.overlay.take() {
+            self.ui.overlay = self.overlay_action(overlay, action);
+            return None;
+        }
+        match action {
+            // The kit's.
+            Action::Quit | Action::Help => {}
+            Action::Back => {
+                // Esc clears what narrows or marks the log: the filter and the search.
+                self.ui.filter = None;
+                self.ui.search = None;
+            }
+            Action::Pause => {
+                self.ui.paused = match self.ui.paused.take() {
+                    Some(_) => None,
+                    None => Some(Pause {
+                        ticker: self.model.ticker.clone(),
+                        mark: self.model.log.next_seq(),
+                        total: self.model.status.total,
+                    }),
+                }
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                self.ui.focus = match self.ui.focus {
+                    Focus::Ticker => Focus::Log,
+                    Focus::Log => Focus::Ticker,
+                }
+            }
+            Action::Sort => self.ui.sort = self.ui.sort.next(),
+            Action::Clear => {
+                self.model.clear();
+                self.ui.selected = 0;
+                self.ui.log_selected = None;
+                self.ui.paused = None;
+            }
+            Action::Search => {
+                self.ui.overlay = Some(Overlay::Input(InputKind::Search, String::new()))
+            }
+            Action::Filter => {
+                let current = self
+                    .ui
+                    .filter
+                    .as_ref()
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                self.ui.overlay = Some(Overlay::Input(InputKind::Filter, current));
+            }
+            Action::Export => {
+                let log = &self.model.log;
+                let positions = self.log_positions();
+                let records = export::records(
+                    positions.iter().map(|&p| &log[p].line),
+                    &self.model.connections,
+                );
+                return Some(self.export(records));
+            }
+            Action::Trigger => self.ui.overlay = Some(Overlay::Form(self.new_form())),
+            Action::SearchNext => self.jump_to_match(true),
+            Action::SearchPrev => self.jump_to_match(false),
+            Action::Open if self.ui.focus == Focus::Ticker => {
+                let rows = self.shown_ticker().sorted(self.ui.sort);
+                self.ui.overlay = rows
+                    .get(self.ui.selected.min(rows.len().saturating_sub(1)))
+                    .map(|r| Overlay::Chart(r.key.clone()));
+            }
+            Action::Open => {
+                let positions = self.log_positions();
+                if let Some(i) = self.selected_index(&positions) {
+                    let seq = self.model.log[positions[i]].seq;
+                    self.ui.overlay = Some(Overlay::Inspect { seq, scroll: 0 });
+                }
+            }
+            Action::Down => self.step(1),
+            Action::Up => self.step(-1),
+            Action::PageDown => self.step(10),
+            Action::PageUp => self.step(-10),
+            Action::Top => self.step(isize::MIN / 2),
+            Action::Bottom => match self.ui.focus {
+                Focus::Ticker => self.ui.selected = self.shown_ticker().len().saturating_sub(1),
+                Focus::Log => self.ui.log_selected = None,
+            },
+        }
+        None
+    }
+
+    /// An action while the chart or the inspect view is open: what stays open.
+    fn overlay_action(&mut self, overlay: Overlay, action: Action) -> Option<Overlay> {
+        let scrolled = |scroll: u16| match action {
+            Action::Down => Some(scroll.saturating_add(1)),
+            Action::Up => Some(scroll.saturating_sub(1)),
+            Action::PageDown => Some(scroll.saturating_add(10)),
+            Action::PageUp => Some(scroll.saturating_sub(10)),
+            Action::Top => Some(0),
+            _ => None,
+        };
+        match overlay {
+            Overlay::Chart(_) | Overlay::Inspect { .. }
+                if matches!(action, Action::Back | Action::Open) =>
+            {
+                None
+            }
+            Overlay::Inspect { seq, scroll } => Some(Overlay::Inspect {
+                seq,
+                scroll: scrolled(scroll).unwrap_or(scroll),
+            }),
+            other => Some(other),
+        }
+    }
+
+    /// The form as it opens: on the selected log line's channel, else the first subscribed,
+    /// sending through the connection that line or channel came from.
+    fn new_form(&self) -> Form {
+        let positions = self.log_positions();
+        let selected = self
+            .ui
+            .log_selected
+            .and_then(|_| self.selected_index(&positions))
+            .map(|i| &self.model.log[positions[i]].line);
+        let channels = self.model.status.channels.keys();
+        let (conn, channel) = match selected {
+            // A line of tickertape's own (a state change) names its connection, not a
+            // channel: the form takes that connection and the first channel subscribed
+            // through it.
+            Some(line) if line.is_notice() || line.channel == "-" => {
+                let conn = line.conn.unwrap_or(0);
+                let first = channels
+                    .clone()
+                    .find(|(c, _)| *c == conn)
+                    .map_or("", |(_, name)| name.as_str());
+                (conn, first)
+            }
+            Some(line) => (line.conn.unwrap_or(0), line.channel.as_str()),
+            None => channels
+                .clone()
+                .next()
+                .map_or((0, ""), |(c, name)| (*c, name.as_str())),
+        };
+        let label = self.model.connections.label(Some(conn)).map(str::to_owned);
+        Form::new(channel.to_owned()).via(conn, label)
+    }
+
+    /// A mouse wheel turn over a pane: focus it and move its selection.
+    pub fn wheel(&mut self, pane: Focus, by: isize) {
+        if self.ui.overlay.is_some() {
+            return;
+        }
+        self.ui.focus = pane;
+        self.step(by);
+    }
+
+    /// A click: focus the pane; on the ticker, select the clicked row (`row` counts from the
+    /// first data row).
+    pub fn click(&mut self, pane: Focus, row: Option<usize>) {
+        if self.ui.overlay.is_some() {
+            return;
+        }
+        self.ui.focus = pane;
+        if let (Focus::Ticker, Some(r)) = (pane, row) {
+            self.ui.selected = r.min(self.shown_ticker().len().saturating_sub(1));
+        }
+    }
+
+    /// Moves the selection of the focused pane.
+    fn step(&mut self, by: isize) {
+        match self.ui.focus {
+            Focus::Ticker => {
+                let rows = self.shown_ticker().len();
+                self.ui.selected = self
+                    .ui
+                    .selected
+                    .saturating_add_signed(by)
+                    .min(rows.saturating_sub(1));
+            }
+            Focus::Log => {
+                let positions = self.log_positions();
+                if let Some(seq) = log::step(&self.model.log, &positions, self.ui.log_selected, by)
+                {
+                    self.ui.log_selected = Some(seq);
+                }
+            }
+        }
+    }
+
+    /// Typing after `/` or `f`: the input stays open until Enter or Esc.
+    fn type_key(&mut self, kind: InputKind, mut text: String, key: &KeyEvent) -> Option<Overlay> {
+        match key.code {
+            KeyCode::Esc => return None,
+            KeyCode::Enter => {
+                match kind {
+                    InputKind::Search => {
+                        self.ui.search = (!text.is_empty()).then(|| text.to_lowercase());
+                        self.ui.focus = Focus::Log;
+                        self.jump_to_match(false);
+                    }
+                    InputKind::Filter => {
+                        self.ui.filter = (!text.trim().is_empty()).then(|| Filter::parse(&text));
+                        self.ui.log_selected = None;
+                    }
+                }
+                return None;
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c)
+                if text.len() < 200 && !key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                text.push(c)
+            }
+            _ => {}
+        }
+        Some(Overlay::Input(kind, text))
+    }
+
+    /// Selects the next (older is "previous") log line that matches the search.
+    fn jump_to_match(&mut self, forward: bool) {
+        let Some(needle) = self.ui.search.clone() else {
+            return;
+        };
+        let positions = self.log_positions();
+        let Some(i) = self.selected_index(&positions) else {
+            return;
+        };
+        let log = &self.model.log;
+        let connections = &self.model.connections;
+        let hit = |j: usize| {
+            let line = &log[positions[j]].line;
+            contains_ci(line, connections.label(line.conn), &needle)
+        };
+        let found = if forward {
+            (i + 1..positions.len()).find(|&j| hit(j))
+        } else {
+            (0..=i)
+                .rev()
+                .find(|&j| hit(j) && (j < i || self.ui.log_selected.is_none()))
+        };
+        if let Some(seq) = found.map(|j| log[positions[j]].seq) {
+            self.ui.focus = Focus::Log;
+            self.ui.log_selected = Some(seq);
+        }
+    }
+}

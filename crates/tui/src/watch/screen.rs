@@ -1,0 +1,153 @@
+//! The watch screen: a live ticker table, a log pane and the events pane for a stream of
+//! Pusher events, from a connection, a recording or a webhook receiver. Its state is split
+//! three ways: the [`Model`] (what came), the UI ([`Controls`]: focus, selection, overlay),
+//! and the [`Source`] (what the items come from).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::controls::{Controls, Focus};
+use super::effects::{self, Done, Senders};
+use super::form::Request;
+use super::model::{Model, Options};
+use super::ticker::Ticker;
+use crate::kit::{Effect, Task};
+use crate::widgets::log;
+use client::Labels;
+use observe::binding::Bindings;
+
+/// What the items come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Live connections.
+    Live,
+    /// A recording (`replay`): its states are history, shown as such, and a refusal in it
+    /// does not decide the exit status.
+    Replay,
+    /// Not a connection: what is received, and where (`webhooks on http://…`). No ticker
+    /// (the counts by channel take its place) and nothing to trigger through.
+    Receiving(String),
+}
+
+pub struct Watch {
+    pub model: Model,
+    pub ui: Controls,
+    pub source: Source,
+    /// A line kept in the key hints (the demo's page URL).
+    pub banner: Option<String>,
+    options: Options,
+    senders: Senders,
+    /// Where exports go (the working directory).
+    pub export_dir: PathBuf,
+}
+
+impl Watch {
+    pub fn new(options: Options, bindings: Bindings, source: Source, now: Instant) -> Watch {
+        // Received webhooks have no ticker: the log has the keys.
+        let focus = match source {
+            Source::Receiving(_) => Focus::Log,
+            _ => Focus::Ticker,
+        };
+        Watch {
+            model: Model::new(&options, bindings, now),
+            ui: Controls::new(focus),
+            source,
+            banner: None,
+            options,
+            senders: Senders::default(),
+            export_dir: PathBuf::from("."),
+        }
+    }
+
+    /// Several connections, labelled so.
+    pub fn with_labels(mut self, labels: Labels) -> Watch {
+        self.model.connections = super::connections::Connections::new(labels);
+        self
+    }
+
+    /// What the trigger form sends through, by connection.
+    pub fn with_senders(mut self, senders: Senders) -> Watch {
+        self.senders = senders;
+        self
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Why a live connection ended and stayed down: a run that ends so exits 1, as `--json`
+    /// does. A recording's states are history, and never count.
+    pub fn ended_refused(&self) -> Option<&str> {
+        self.model
+            .refused()
+            .filter(|_| self.source != Source::Replay)
+    }
+
+    pub(super) fn trigger(&self, request: Request) -> Effect<Done> {
+        let senders = self.senders.clone();
+        let via = request
+            .via
+            .as_ref()
+            .map_or(String::new(), |v| format!(" via {v}"));
+        let what = format!(
+            "trigger {} on {}{via}: {}",
+            request.event, request.channel, request.data
+        );
+        Effect::Task(Task::new(
+            what,
+            async move { effects::send(request, &senders).await },
+            Done::Triggered("too many triggers in flight; try again".into()),
+        ))
+    }
+
+    pub(super) fn export(&self, records: Vec<serde_json::Value>) -> Effect<Done> {
+        Effect::Task(Task::new(
+            format!("export {} lines", records.len()),
+            effects::export(records, self.export_dir.clone()),
+            Done::Exported(Err("too much running at once; try again".into())),
+        ))
+    }
+
+    /// The ticker as shown: the paused copy while paused.
+    pub fn shown_ticker(&self) -> &Ticker {
+        match &self.ui.paused {
+            Some(p) => &p.ticker,
+            None => &self.model.ticker,
+        }
+    }
+
+    /// Events that came since the view was paused.
+    pub fn paused_since(&self) -> Option<u64> {
+        let p = self.ui.paused.as_ref()?;
+        Some(self.model.status.total.saturating_sub(p.total))
+    }
+
+    /// Ring positions of the log lines shown (before the pause, through the filter), oldest
+    /// first.
+    pub fn log_positions(&self) -> Vec<usize> {
+        let log = &self.model.log;
+        let end = match &self.ui.paused {
+            Some(p) => log.position(p.mark),
+            None => log.len(),
+        };
+        let connections = &self.model.connections;
+        (0..end)
+            .filter(|&i| {
+                self.ui.filter.as_ref().is_none_or(|f| {
+                    let line = &log[i].line;
+                    f.matches(line, connections.label(line.conn))
+                })
+            })
+            .collect()
+    }
+
+    /// Index into `positions` of the selected line: the newest while following.
+    pub fn selected_index(&self, positions: &[usize]) -> Option<usize> {
+        log::selected_index(&self.model.log, positions, self.ui.log_selected)
+    }
+
+    /// The log line numbered `seq`, if it is still kept.
+    pub fn line(&self, seq: u64) -> Option<&super::line::LogLine> {
+        self.model.log.by_seq(seq).map(|l| &l.line)
+    }
+}

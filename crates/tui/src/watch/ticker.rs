@@ -1,0 +1,305 @@
+//! The ticker table's rows: one per key (and connection: the same symbol from two is two
+//! rows), each with its last value, changes, a bounded history ring, its update count and
+//! its age. The table itself is bounded too: past `max_rows`, the least recently updated key
+//! is evicted and counted.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use client::Conn;
+
+/// A row's key: the connection it came through, and the key's text.
+pub type RowKey = (Conn, String);
+
+/// Values kept per row by default (`--history`).
+pub const HISTORY: usize = 300;
+/// Rows by default (`--max-rows`).
+pub const MAX_ROWS: usize = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: RowKey,
+    /// The last value as text (it may not be a number).
+    pub text: String,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    pub first: Option<f64>,
+    pub history: VecDeque<f64>,
+    pub updates: u64,
+    pub updated_at: Instant,
+}
+
+impl Row {
+    /// Change since the previous value: (absolute, percent).
+    pub fn change(&self) -> Option<(f64, f64)> {
+        change(self.previous?, self.value?)
+    }
+
+    /// Change since the row was first seen.
+    pub fn change_since_first(&self) -> Option<(f64, f64)> {
+        change(self.first?, self.value?)
+    }
+}
+
+fn change(from: f64, to: f64) -> Option<(f64, f64)> {
+    let pct = if from == 0.0 {
+        0.0
+    } else {
+        (to - from) / from.abs() * 100.0
+    };
+    Some((to - from, pct))
+}
+
+/// How the table is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Key,
+    Value,
+    Change,
+    Recency,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Key => Sort::Value,
+            Sort::Value => Sort::Change,
+            Sort::Change => Sort::Recency,
+            Sort::Recency => Sort::Key,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Key => "key",
+            Sort::Value => "value",
+            Sort::Change => "change",
+            Sort::Recency => "recency",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Ticker {
+    rows: HashMap<RowKey, Row>,
+    pub history_len: usize,
+    pub max_rows: usize,
+    pub evicted: u64,
+    /// Events whose key or value field was missing.
+    pub missing: u64,
+    /// What marks a cut key or value.
+    ellipsis: &'static str,
+}
+
+/// Longest key or value text kept for a row, so hostile payloads stay small.
+const MAX_TEXT: usize = 256;
+
+/// The text of a key or value, cut to [`MAX_TEXT`] characters: a long string is not copied
+/// whole.
+fn short(v: &Value, ellipsis: &str) -> String {
+    let text = match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((at, _)) => format!("{}{ellipsis}", &text[..at]),
+        None => text.into_owned(),
+    }
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite())
+}
+
+impl Ticker {
+    pub fn new(history_len: usize, max_rows: usize) -> Ticker {
+        Ticker {
+            rows: HashMap::new(),
+            history_len: history_len.max(1),
+            max_rows: max_rows.max(1),
+            evicted: 0,
+            missing: 0,
+            ellipsis: "…",
+        }
+    }
+
+    /// Marks cut keys and values with this (`...` for `--ascii`).
+    pub fn with_ellipsis(self, ellipsis: &'static str) -> Ticker {
+        Ticker { ellipsis, ..self }
+    }
+
+    /// Applies one update from connection `conn`; a missing field is counted, never an
+    /// error.
+    pub fn update(&mut self, conn: Conn, key: Option<&Value>, value: Option<&Value>, now: Instant) {
+        let (Some(key), Some(value)) = (key, value) else {
+            self.missing += 1;
+            return;
+        };
+        let key = (conn, short(key, self.ellipsis));
+        if !self.rows.contains_key(&key)
+            && self.rows.len() >= self.max_rows
+            && let Some(oldest) = self
+                .rows
+                .values()
+                .min_by_key(|r| r.updated_at)
+                .map(|r| r.key.clone())
+        {
+            self.rows.remove(&oldest);
+            self.evicted += 1;
+        }
+        let number = as_number(value);
+        let history_len = self.history_len;
+        let row = self.rows.entry(key.clone()).or_insert_with(|| Row {
+            key,
+            text: String::new(),
+            value: None,
+            previous: None,
+            first: number,
+            history: VecDeque::with_capacity(history_len.min(64)),
+            updates: 0,
+            updated_at: now,
+        });
+        row.previous = row.value;
+        row.value = number;
+        row.text = short(value, self.ellipsis);
+        if let Some(n) = number {
+            if row.history.len() == history_len {
+                row.history.pop_front();
+            }
+            row.history.push_back(n);
+        }
+        row.updates += 1;
+        row.updated_at = now;
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, key: &RowKey) -> Option<&Row> {
+        self.rows.get(key)
+    }
+
+    /// About how many bytes the rows hold: each row's texts and its history at its cap.
+    pub fn bytes(&self) -> usize {
+        self.rows
+            .values()
+            .map(|r| {
+                size_of::<Row>()
+                    + 2 * r.key.1.len()
+                    + r.text.len()
+                    + r.history.capacity() * size_of::<f64>()
+            })
+            .sum()
+    }
+
+    pub fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    /// The rows in display order.
+    pub fn sorted(&self, sort: Sort) -> Vec<&Row> {
+        let mut rows: Vec<&Row> = self.rows.values().collect();
+        let num = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
+        match sort {
+            Sort::Key => rows.sort_by(|a, b| a.key.cmp(&b.key)),
+            Sort::Value => rows.sort_by(|a, b| {
+                num(b.value)
+                    .total_cmp(&num(a.value))
+                    .then(a.key.cmp(&b.key))
+            }),
+            Sort::Change => rows.sort_by(|a, b| {
+                let pct = |r: &Row| num(r.change().map(|c| c.1));
+                pct(b).total_cmp(&pct(a)).then(a.key.cmp(&b.key))
+            }),
+            Sort::Recency => {
+                rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.key.cmp(&b.key)))
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn rows_track_changes_history_and_counts() {
+        let t0 = Instant::now();
+        let mut t = Ticker::new(3, 10);
+        for (i, p) in [10.0, 11.0, 9.9, 12.0].iter().enumerate() {
+            t.update(
+                0,
+                Some(&json!("ACME")),
+                Some(&json!(p)),
+                t0 + Duration::from_secs(i as u64),
+            );
+        }
+        let r = t.get(&(0, "ACME".into())).unwrap();
+        assert_eq!(r.updates, 4);
+        assert_eq!(r.history, [11.0, 9.9, 12.0]);
+        let (abs, pct) = r.change().unwrap();
+        assert!((abs - 2.1).abs() < 1e-9 && (pct - 21.2121).abs() < 1e-3);
+        assert_eq!(r.change_since_first().unwrap().0, 2.0);
+        // Text values show; missing fields are counted.
+        t.update(0, Some(&json!("NOTE")), Some(&json!("halted")), t0);
+        let note = (0, "NOTE".to_owned());
+        assert_eq!(t.get(&note).unwrap().text, "halted");
+        assert_eq!(t.get(&note).unwrap().value, None);
+        t.update(0, None, Some(&json!(1)), t0);
+        t.update(0, Some(&json!("X")), None, t0);
+        assert_eq!(t.missing, 2);
+    }
+
+    #[test]
+    fn the_oldest_key_is_evicted_past_max_rows() {
+        let t0 = Instant::now();
+        let mut t = Ticker::new(10, 2);
+        t.update(0, Some(&json!("a")), Some(&json!(1)), t0);
+        t.update(
+            0,
+            Some(&json!("b")),
+            Some(&json!(1)),
+            t0 + Duration::from_secs(1),
+        );
+        t.update(
+            0,
+            Some(&json!("a")),
+            Some(&json!(2)),
+            t0 + Duration::from_secs(2),
+        );
+        t.update(
+            0,
+            Some(&json!("c")),
+            Some(&json!(1)),
+            t0 + Duration::from_secs(3),
+        );
+        assert_eq!(t.len(), 2);
+        assert!(
+            t.get(&(0, "b".into())).is_none(),
+            "b was the least recently updated"
+        );
+        assert_eq!(t.evicted, 1);
+        let order: Vec<&str> = t
+            .sorted(Sort::Recency)
+            .iter()
+            .map(|r| r.key.1.as_str())
+            .collect();
+        assert_eq!(order, ["c", "a"]);
+    }
+}
