@@ -19,6 +19,16 @@ use crate::{Bounded, Cause, Drops, Limits, Overflow, Weigh};
 /// A queue of at most `limits.items` items and `limits.bytes` bytes (items being held by
 /// the receiver included).
 pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiver<T>) {
+    queue_waking(limits, overflow, Arc::new(Notify::new()))
+}
+
+/// [`queue`], whose receiving task waits on `readable`: a [`crate::FanIn`] gives all its
+/// queues one, so that its one receiver wakes for any of them.
+pub(crate) fn queue_waking<T: Weigh>(
+    limits: Limits,
+    overflow: Overflow,
+    readable: Arc<Notify>,
+) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             buf: Bounded::new(limits, overflow),
@@ -28,7 +38,7 @@ pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiv
             closed: false,
             thread_waiting: false,
         }),
-        readable: Notify::new(),
+        readable,
         room: Notify::new(),
         thread: Condvar::new(),
     });
@@ -42,8 +52,9 @@ pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiv
 
 struct Shared<T> {
     state: Mutex<State<T>>,
-    /// The receiving task waits here for an item or for the last sender to go.
-    readable: Notify,
+    /// The receiving task waits here for an item or for the last sender to go (shared by
+    /// the queues of one [`crate::FanIn`]).
+    readable: Arc<Notify>,
     /// Blocked senders wait here for room or for the receiver to go.
     room: Notify,
     /// A receiving thread waits here.
@@ -218,6 +229,41 @@ impl<T: Weigh> Sender<T> {
                 if s.is_half_empty() {
                     return true;
                 }
+            }
+            room.await;
+        }
+    }
+
+    /// Waits until an item of `weight` bytes would fit (held items included), so that a
+    /// sender that holds an item back can wait for room without handing it over: unlike
+    /// [`Sender::send`], cancelling this loses nothing. True at once for an item heavier
+    /// than the cap (it never fits: [`Sender::try_send`] refuses and counts it); false once
+    /// the receiver is gone.
+    pub async fn room_for(&self, weight: usize) -> bool {
+        loop {
+            let mut room = pin!(self.shared.room.notified());
+            room.as_mut().enable();
+            {
+                let s = lock(&self.shared.state);
+                if s.closed {
+                    return false;
+                }
+                if matches!(s.lacks_room(weight), None | Some(Cause::Oversize)) {
+                    return true;
+                }
+            }
+            room.await;
+        }
+    }
+
+    /// Resolves once the receiver is gone (dropped or closed): a producer that waits on
+    /// nothing else learns its consumer has ended.
+    pub async fn closed(&self) {
+        loop {
+            let mut room = pin!(self.shared.room.notified());
+            room.as_mut().enable();
+            if lock(&self.shared.state).closed {
+                return;
             }
             room.await;
         }
