@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::expectations;
 use crate::cli::expect::{CheckArgs, CheckFormat};
 use client::{self, ConnectionState, Item, Reason};
 use observe::expect::{Evaluator, Expectation, Kind, Settings, Verdict};
@@ -47,7 +46,7 @@ async fn judge(args: CheckArgs) -> anyhow::Result<Verdict> {
         None => (None, Vec::new()),
     };
     let flags = args.expect.into_iter().chain(args.warn);
-    let mut rules = expectations::rules(
+    let mut rules = crate::cli::expect::rules(
         flags,
         file_text.as_deref(),
         &bindings,

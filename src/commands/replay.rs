@@ -13,7 +13,9 @@ use anyhow::Context;
 use crate::cli::ReplayArgs;
 use crate::cli::duration::ReplayFrom;
 use crate::cli::plan::ReplayPlan;
+use bounded::Limits;
 use client::{Conn, Item, Labels, MAX_CONNECTIONS};
+use observe::pipeline::Feeds;
 use observe::recording::{Damage, parse_tagged_line};
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -24,7 +26,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     // A recording of several connections: their labels, in the order they first appear.
     let labels = labels_of(&plan.file)?;
     let tags = labels.clone();
-    let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
+    let mut feeds = Feeds::new(plan.front.ts_field.clone());
+    let limits = Limits::new(client::DEFAULT_QUEUE_ITEMS, plan.front.queue_bytes);
+    let tx = feeds.feed(limits);
+    let taps = super::watch::Taps::new(&plan.front, &labels, None, &feeds).await?;
     // Dropped when the front end ends: wakes the feed from its wait for the next event.
     let (ended, cancel) = std::sync::mpsc::channel::<()>();
     let producer = tokio::task::spawn_blocking(move || {
@@ -36,7 +41,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             &cancel,
         )
     });
-    let code = super::watch::consume(plan.front, Vec::new(), rx, Vec::new(), labels).await;
+    let code =
+        super::watch::consume(plan.front, feeds, taps, (Vec::new(), Vec::new()), labels).await;
     drop(ended);
     let code = code?;
     match producer.await.context("the replay stopped")?? {
@@ -185,7 +191,7 @@ fn feed(
                 return Ok(None); // the front end ended while this event was not yet due
             }
         }
-        if tx.blocking_send_tagged(conn, item).is_err() {
+        if tx.tagged(conn).blocking_send(item).is_err() {
             return Ok(None); // the front end ended (q, closed stdout)
         }
     }

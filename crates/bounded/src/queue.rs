@@ -276,6 +276,19 @@ impl<T: Weigh> Sender<T> {
         }
     }
 
+    /// Takes no more, from any sender: they get their items back from now on, while the
+    /// receiver takes what is queued, then sees the end. (A writer that must finish while
+    /// other senders may linger.)
+    pub fn close(&self) {
+        let thread = {
+            let mut s = lock(&self.shared.state);
+            s.closed = true;
+            s.thread_waiting
+        };
+        self.shared.room.notify_waiters();
+        self.wake_receiver(thread);
+    }
+
     /// No room now for one more item.
     pub fn is_full(&self) -> bool {
         lock(&self.shared.state).lacks_room(0).is_some()
@@ -631,6 +644,27 @@ mod tests {
         tx.try_send(text(100)).unwrap();
         let mut out = Vec::new();
         assert_eq!(rx.recv_many(&mut out, 10).await, 2);
+    }
+
+    #[test]
+    fn a_sender_closes_the_queue_and_the_thread_takes_the_rest() {
+        let (tx, mut rx) = queue(Limits::new(10, 1 << 20), Overflow::DropNewest);
+        let other = tx.clone();
+        tx.try_send(text(1)).unwrap();
+        tx.try_send(text(2)).unwrap();
+        tx.close();
+        assert!(matches!(
+            other.try_send(text(3)),
+            Err(TrySendError::Closed(_))
+        ));
+        let writer = std::thread::spawn(move || {
+            let mut seen = 0;
+            while let Some(batch) = rx.blocking_recv_batch(16) {
+                seen += batch.len();
+            }
+            seen
+        });
+        assert_eq!(writer.join().unwrap(), 2, "what was queued, then the end");
     }
 
     #[test]

@@ -44,6 +44,20 @@ impl fmt::Display for ConnectionState {
     }
 }
 
+/// A connection's state now, and since when (the engine's clock): what a judge of the
+/// connection reads from [`crate::Client::link`] without waiting for the items before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub state: ConnectionState,
+    pub since: std::time::Instant,
+}
+
+impl Link {
+    pub fn is_up(&self) -> bool {
+        self.state == ConnectionState::Connected
+    }
+}
+
 /// Why the connection changed state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {

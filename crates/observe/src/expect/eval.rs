@@ -18,6 +18,7 @@ use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
 use crate::field_path::FieldPath;
 use crate::latency::latency_ms;
+use crate::pipeline::Observed;
 use client::{Conn, ConnectionState, Item, Labels, ReceivedEvent};
 
 /// Latency samples kept per window, whatever the rate.
@@ -189,26 +190,57 @@ impl Evaluator {
     }
 
     /// [`Evaluator::apply`] for an item from the connection tagged `conn`.
+    // Reads the latency itself: the dashboard's alerts still call this with bare items. The
+    // pipeline's taps call [`Evaluator::observe`] with the latency it read once.
     pub fn apply_from(&mut self, conn: Conn, item: &Item, now: Instant) -> Vec<Transition> {
+        let latency = match (item, &self.settings.ts_field) {
+            (Item::Event(ev), Some(path)) => {
+                latency_ms(&ev.data().as_value(), path.pointer(), ev.received_at)
+            }
+            _ => None,
+        };
+        self.apply_item(conn, item, latency, now)
+    }
+
+    /// One item of the pipeline, with the latency it computed.
+    pub fn observe(&mut self, o: &Observed, now: Instant) -> Vec<Transition> {
+        self.apply_item(o.conn, &o.item, o.latency_ms, now)
+    }
+
+    fn apply_item(
+        &mut self,
+        conn: Conn,
+        item: &Item,
+        latency: Option<f64>,
+        now: Instant,
+    ) -> Vec<Transition> {
         let mut out = Vec::new();
         match item {
             Item::Event(ev) if ev.is_application() => {
                 self.events += 1;
                 for (i, rule) in self.rules.iter_mut().enumerate() {
-                    rule.event(i, ev, now, &self.settings, &mut out);
+                    rule.event(i, ev, latency, now, &mut out);
                 }
             }
             Item::State(change) => {
                 let up = change.current == ConnectionState::Connected;
-                self.ever_connected |= up;
-                let Some(track) = connected::index(&self.labels, conn) else {
-                    return out;
-                };
-                for (i, rule) in self.rules.iter_mut().enumerate() {
-                    rule.connection(i, track, up, now, &self.labels, &mut out);
-                }
+                return self.link(conn, up, now);
             }
             _ => {}
+        }
+        out
+    }
+
+    /// The connection tagged `conn` went up or down at `at`: from a state item, or from its
+    /// link ([`client::Client::link`]), which a flood of items never holds up.
+    pub fn link(&mut self, conn: Conn, up: bool, at: Instant) -> Vec<Transition> {
+        let mut out = Vec::new();
+        self.ever_connected |= up;
+        let Some(track) = connected::index(&self.labels, conn) else {
+            return out;
+        };
+        for (i, rule) in self.rules.iter_mut().enumerate() {
+            rule.connection(i, track, up, at, &self.labels, &mut out);
         }
         out
     }
@@ -285,8 +317,8 @@ impl Rule {
         &mut self,
         i: usize,
         ev: &ReceivedEvent,
+        latency_ms: Option<f64>,
         now: Instant,
-        settings: &Settings,
         out: &mut Vec<Transition>,
     ) {
         let matches = |c: &Option<String>, e: &Option<String>| {
@@ -321,11 +353,7 @@ impl Rule {
                 }
             }
             (Kind::Latency { .. }, Track::Latency { samples, total, .. }) => {
-                let Some(path) = &settings.ts_field else {
-                    return;
-                };
-                if let Some(ms) = latency_ms(&ev.data().as_value(), path.pointer(), ev.received_at)
-                {
+                if let Some(ms) = latency_ms {
                     if samples.len() == MAX_SAMPLES {
                         samples.pop_front();
                     }
