@@ -239,6 +239,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_node_never_repeats_its_credentials() {
+        for bad in [
+            "127.0.0.1:6001",
+            "ws://h:x",
+            "ws://",
+            "ws://[::1",
+            "ws://[::1:7006",
+        ] {
+            assert!(parse_node(bad).is_err(), "{bad}");
+        }
+        let e = parse_node("ws://user:PWSECRET@127.0.0.1:7006").unwrap_err();
+        assert!(!e.contains("PWSECRET"), "{e}");
+    }
+
+    #[test]
     fn a_node_may_be_named() {
         assert_eq!(split_name("eu=ws://h:1").unwrap(), (Some("eu"), "ws://h:1"));
         assert_eq!(split_name("ws://h:1").unwrap(), (None, "ws://h:1"));

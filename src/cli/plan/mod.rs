@@ -6,6 +6,7 @@
 
 pub mod connections;
 mod demo;
+mod probe;
 mod replay;
 mod watch;
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use demo::DemoPlan;
+pub use probe::{ProbeNode, ProbePlan};
 pub use replay::ReplayPlan;
 pub use watch::{Connection, DiscoverPlan, WatchPlan};
 

@@ -68,6 +68,11 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Resolves once the thread has stopped (stdout closed, or the output finished).
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
     /// Hands `chunk` over now; false (and its lines counted) when it does not fit.
     pub fn send(&self, chunk: Chunk) -> bool {
         match self.tx.try_send(chunk) {
