@@ -466,3 +466,39 @@ async fn a_flood_on_one_connection_never_delays_the_alert_of_anothers_outage() {
         "the flooding connection stayed up:\n{stderr}"
     );
 }
+
+/// `watch` and `probe` resolve `--node` in one place: the same mistake is the same usage
+/// error (2), said the same way, before anything connects. Two names for one node are one
+/// node given twice.
+#[tokio::test]
+async fn watch_and_probe_refuse_one_node_given_twice_alike() {
+    let a = Server::start(&[]).await;
+    let twice = [
+        "--node".to_owned(),
+        format!("eu={}", a.node()),
+        "--node".to_owned(),
+        format!("us={}", a.node()),
+    ];
+    let mut said = Vec::new();
+    for command in [
+        &["watch", "stock_ticker", "--json"][..],
+        &["probe", "--lines"][..],
+    ] {
+        let child = Proc::spawn(bin::command().args(command).args(&twice).args(creds()));
+        let (code, _, stderr) = child.finish(EXIT).await;
+        assert_eq!(code, 2, "{command:?}: {stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("given twice"))
+            .unwrap_or_else(|| panic!("{command:?}: {stderr}"));
+        said.push(line.to_owned());
+    }
+    assert_eq!(said[0], said[1]);
+    assert!(said[0].contains("--node us is given twice"), "{said:?}");
+    let info = a
+        .rest()
+        .channel("stock_ticker", Some("subscription_count"))
+        .await
+        .unwrap();
+    assert_ne!(info["subscription_count"], 1, "nothing connected: {info}");
+}
