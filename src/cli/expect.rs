@@ -71,7 +71,7 @@ pub struct CheckArgs {
     #[arg(long = "warn", value_name = "RULE", value_parser = Expectation::parse_warning)]
     pub warn: Vec<Expectation>,
     /// How long to watch: 30s, 2m
-    #[arg(long = "for", value_name = "DURATION", default_value = "30s", value_parser = super::duration::parse_interval)]
+    #[arg(long = "for", value_name = "DURATION", default_value = super::defaults::CHECK_WINDOW, value_parser = super::duration::parse_interval)]
     pub window: Duration,
     /// What to print
     #[arg(long, value_enum, default_value_t)]
