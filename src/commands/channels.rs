@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use crate::cli::publish::ChannelsArgs;
+use crate::cli::plan::{ChannelsPlan, Query};
 use protocol::safe_text::terminal_safe;
 
-pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
-    let client = args.connection.clone().merged()?.rest_client()?;
+pub async fn run(plan: ChannelsPlan) -> anyhow::Result<ExitCode> {
+    let client = &plan.rest;
     let fail = |e: client::publish::ApiError| anyhow::anyhow!("{}", terminal_safe(&e.to_string()));
-    let answer = match (&args.name, args.users) {
-        (Some(name), true) => client.users(name).await.map_err(fail)?,
-        (Some(name), false) => {
+    let answer = match &plan.query {
+        Query::Users(name) => client.users(name).await.map_err(fail)?,
+        Query::Channel(name) => {
             let info = if name.starts_with("presence-") {
                 "user_count,subscription_count"
             } else {
@@ -21,19 +21,18 @@ pub async fn run(args: ChannelsArgs) -> anyhow::Result<ExitCode> {
             };
             client.channel(name, Some(info)).await.map_err(fail)?
         }
-        (None, _) => {
-            let info = args
-                .prefix
+        Query::List { prefix } => {
+            let info = prefix
                 .as_deref()
                 .filter(|p| p.starts_with("presence-"))
                 .map(|_| "user_count");
             client
-                .channels(args.prefix.as_deref(), info)
+                .channels(prefix.as_deref(), info)
                 .await
                 .map_err(fail)?
         }
     };
-    if args.json {
+    if plan.json {
         // The terminal-safe formatter: a server's text never reaches the terminal raw.
         observe::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
         return Ok(ExitCode::SUCCESS);

@@ -119,7 +119,7 @@ impl Tap for Alarm {
         if matches!(o.item, Item::State(_)) && !self.links.is_empty() {
             return None;
         }
-        let t = self.eval.observe(o, Instant::now());
+        let t = self.eval.apply_observed(o, Instant::now());
         self.report(&t);
         None
     }

@@ -5,7 +5,6 @@
 //! and in time; output goes through a bounded queue to a thread of its own, or, on a
 //! terminal, to the dashboard ([`super::webhooks_screen`]).
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 use super::webhooks_screen::{self, ScreenFeed};
+use crate::cli::plan::FrontEnd;
 use crate::cli::webhooks::WebhooksPlan;
 use bounded::Overflow;
 use client::{FeedRx, Item};
@@ -144,7 +144,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", plan.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}/");
-    let (out, output) = if !plan.json && !plan.lines && std::io::stdout().is_terminal() {
+    let (out, output) = if plan.front == FrontEnd::Screen {
         let (feed, rx) = ScreenFeed::new(plan.max_queue);
         (Sink::Screen(feed.clone()), Output::Screen(feed, rx))
     } else {
@@ -185,7 +185,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let in_flight = Slots::new(plan.max_connections);
     let receiver = Arc::new(Receiver {
         apps: plan.apps,
-        json: plan.json,
+        json: plan.front == FrontEnd::Json,
         reject_invalid: plan.reject_invalid,
         max_body: plan.max_body,
         body_timeout: plan.body_timeout,

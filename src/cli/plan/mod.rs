@@ -4,18 +4,24 @@
 //! "not decided yet". The commands build a plan and hand it on; nothing after them goes
 //! back to the flags.
 
+mod check;
 pub mod connections;
 mod demo;
 mod probe;
+mod publish;
 mod replay;
+mod serve;
 mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use check::CheckPlan;
 pub use demo::DemoPlan;
 pub use probe::{ProbeNode, ProbePlan};
+pub use publish::{ChannelsPlan, Query, Send, StocksPlan, TriggerPlan, master_key};
 pub use replay::ReplayPlan;
+pub use serve::ServePlan;
 pub use watch::{Connection, DiscoverPlan, WatchPlan};
 
 use anyhow::Context;

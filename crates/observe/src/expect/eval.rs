@@ -18,7 +18,7 @@ use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
 use crate::field_path::FieldPath;
 use crate::latency::latency_ms;
-use crate::pipeline::Observed;
+use crate::pipeline::{Observed, Tap};
 use client::{Conn, ConnectionState, Item, Labels, ReceivedEvent};
 
 /// Latency samples kept per window, whatever the rate.
@@ -203,7 +203,7 @@ impl Evaluator {
     }
 
     /// One item of the pipeline, with the latency it computed.
-    pub fn observe(&mut self, o: &Observed, now: Instant) -> Vec<Transition> {
+    pub fn apply_observed(&mut self, o: &Observed, now: Instant) -> Vec<Transition> {
         self.apply_item(o.conn, &o.item, o.latency_ms, now)
     }
 
@@ -289,6 +289,18 @@ impl Evaluator {
             }
         }
         all
+    }
+}
+
+/// The evaluator as a silent tap (`check`: the verdict at the end says it all).
+impl Tap for Evaluator {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        self.apply_observed(o, Instant::now());
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        Evaluator::tick(self, now);
     }
 }
 
