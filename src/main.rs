@@ -57,6 +57,8 @@ fn main() -> ExitCode {
         }),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
+            // Not through the output thread: a script written whole, with no runtime or
+            // signal to keep an eye on, as every shell's completion setup reads it.
             clap_complete::generate(
                 shell,
                 &mut Cli::command(),

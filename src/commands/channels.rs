@@ -1,6 +1,7 @@
 //! `tickertape channels`: occupied channels as a table (or JSON), one channel's details, or a
 //! presence channel's members.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde_json::Value;
@@ -32,18 +33,26 @@ pub async fn run(plan: ChannelsPlan) -> anyhow::Result<ExitCode> {
                 .map_err(fail)?
         }
     };
+    let mut out = Vec::new();
     if plan.json {
         // The terminal-safe formatter: a server's text never reaches the terminal raw.
-        observe::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
-        return Ok(ExitCode::SUCCESS);
+        observe::output::ndjson::write_line(&mut out, &answer)?;
+    } else {
+        table(&mut out, &answer)?;
     }
+    super::print(out).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The answer as a table: the members, the channels, or one channel's attributes.
+fn table(out: &mut Vec<u8>, answer: &Value) -> std::io::Result<()> {
     let text = |v: &Value| {
         terminal_safe(&v.as_str().map_or_else(|| v.to_string(), str::to_owned)).into_owned()
     };
     if let Some(users) = answer.get("users").and_then(Value::as_array) {
-        println!("USER ID");
+        writeln!(out, "USER ID")?;
         for u in users {
-            println!("{}", text(&u["id"]));
+            writeln!(out, "{}", text(&u["id"]))?;
         }
     } else if let Some(channels) = answer.get("channels").and_then(Value::as_object) {
         let width = channels
@@ -52,17 +61,17 @@ pub async fn run(plan: ChannelsPlan) -> anyhow::Result<ExitCode> {
             .max()
             .unwrap_or(7)
             .max(7);
-        println!("{:<width$}  USERS", "CHANNEL");
+        writeln!(out, "{:<width$}  USERS", "CHANNEL")?;
         for (name, attrs) in channels {
             let users = attrs
                 .get("user_count")
                 .map_or("-".to_owned(), |u| u.to_string());
-            println!("{:<width$}  {users}", terminal_safe(name));
+            writeln!(out, "{:<width$}  {users}", terminal_safe(name))?;
         }
     } else if let Some(obj) = answer.as_object() {
         for (k, v) in obj {
-            println!("{}: {}", terminal_safe(k), text(v));
+            writeln!(out, "{}: {}", terminal_safe(k), text(v))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

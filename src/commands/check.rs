@@ -3,7 +3,6 @@
 //! and exit with its Nagios code. Whatever goes wrong before the verdict (a bad flag, an
 //! unreadable file) is UNKNOWN, status 3.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -32,8 +31,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         CheckFormat::Json => format!("{}\n", observe::expect::report::json(&verdict)),
         CheckFormat::Prometheus => observe::expect::report::prometheus(&verdict),
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = super::print(text.into_bytes()).await;
     Ok(ExitCode::from(verdict.status.code()))
 }
 

@@ -59,7 +59,9 @@ pub async fn run(plan: TriggerPlan) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(api)?;
             if info.is_some() {
-                observe::output::ndjson::write_line(&mut std::io::stdout().lock(), &answer)?;
+                let mut out = Vec::new();
+                observe::output::ndjson::write_line(&mut out, &answer)?;
+                super::print(out).await?;
             }
             for (channel, count) in channels.iter().zip(trigger_counts(&answer, channels)) {
                 tally.record(channel, count);

@@ -3,8 +3,6 @@
 //! the front end chosen once in the plan shows it: NDJSON or readable lines on stdout
 //! through the output thread (connection states on stderr), or the dashboard.
 
-use std::io::BufWriter;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -12,14 +10,13 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use super::lines::Lines;
+pub(super) use super::taps::Taps;
 use crate::cli::plan::{FrontEnd, FrontPlan, WatchPlan};
 use crate::signals::Signals;
-use bounded::{Limits, Overflow, TrySendError, Weigh};
+use bounded::{Limits, Overflow};
 use client::{self, FeedRx, Labels};
-use observe::metrics::watch::Observer;
-use observe::output::{ndjson, summary::Summary, writer::Output};
-use observe::pipeline::{self, End, Feeds, Front, Observed, Tap};
-use observe::recording::Recording;
+use observe::output::{ndjson, writer::Output};
+use observe::pipeline::{self, End, Feeds, Observed};
 
 pub use super::lines::{EXIT_AUTH, EXIT_FAILURE};
 
@@ -53,71 +50,6 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
     consume(front, feeds, taps, (clients, publishers), labels).await
 }
 
-/// The observers of a run, each a tap of its pipeline.
-pub(super) struct Taps {
-    recording: Option<Recording<BufWriter<std::fs::File>>>,
-    metrics: Option<Observer>,
-    summary: Option<Summary>,
-    alarm: Option<super::expectations::Alarm>,
-}
-
-impl Taps {
-    /// The taps `front` asks for; the expectations read each engine's link of `feeds`.
-    pub(super) async fn new(
-        front: &FrontPlan,
-        labels: &Labels,
-        record: Option<&Path>,
-        feeds: &Feeds,
-    ) -> anyhow::Result<Taps> {
-        let recording = match record {
-            Some(path) => {
-                let file = std::fs::File::create(path)
-                    .with_context(|| format!("cannot create the recording {}", path.display()))?;
-                Some(Recording::new(BufWriter::new(file), labels.clone()))
-            }
-            None => None,
-        };
-        let metrics = match front.metrics {
-            Some(addr) => {
-                let m = Observer::serve(addr, labels).await?;
-                if let (Some(addr), false) = (m.addr(), front.json_status) {
-                    eprintln!("tickertape: metrics on http://{addr}/metrics");
-                }
-                Some(m)
-            }
-            None => None,
-        };
-        // The dashboard judges the expectations and counts on its own screen.
-        let headless = front.end != FrontEnd::Screen;
-        Ok(Taps {
-            recording,
-            metrics,
-            summary: (front.end == FrontEnd::Summary)
-                .then(|| Summary::new(std::time::Instant::now())),
-            alarm: headless
-                .then(|| super::expectations::Alarm::new(front, labels.clone(), feeds.links()))
-                .flatten(),
-        })
-    }
-
-    fn all(&mut self) -> Vec<&mut dyn Tap> {
-        let mut all: Vec<&mut dyn Tap> = Vec::new();
-        if let Some(t) = &mut self.recording {
-            all.push(t);
-        }
-        if let Some(t) = &mut self.metrics {
-            all.push(t);
-        }
-        if let Some(t) = &mut self.summary {
-            all.push(t);
-        }
-        if let Some(t) = &mut self.alarm {
-            all.push(t);
-        }
-        all
-    }
-}
-
 /// Runs the pipeline into the front end of the plan. `clients` is empty when replaying;
 /// then the end of the items is a normal end. `labels` names the connections the items are
 /// tagged with (none with one connection).
@@ -130,12 +62,8 @@ pub(super) async fn consume(
 ) -> anyhow::Result<ExitCode> {
     if front.end == FrontEnd::Screen {
         let bytes = front.queue_bytes;
-        let (tx, rx) = bounded::queue(
-            Limits::new(client::DEFAULT_QUEUE_ITEMS, bytes),
-            Overflow::Block,
-        );
+        let (mut screen, rx) = pipeline::to_screen(Limits::new(client::DEFAULT_QUEUE_ITEMS, bytes));
         let pipeline = tokio::spawn(async move {
-            let mut screen = ScreenFront { tx, pending: None };
             pipeline::run(
                 &mut feeds,
                 &mut taps.all(),
@@ -215,65 +143,6 @@ pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// The dashboard's end of the pipeline: the items go into a bounded queue the screen reads
-/// ([`bounded::Receiver<Observed>`]); when it is full the pipeline waits (its feeds fill, and
-/// their engines drop and count events), and when the screen has quit, the run ends.
-struct ScreenFront {
-    tx: bounded::Sender<Observed>,
-    pending: Option<Observed>,
-}
-
-impl ScreenFront {
-    fn send(&mut self, o: Observed) -> Option<End> {
-        match self.tx.try_send(o) {
-            Ok(()) => None,
-            Err(TrySendError::Full(o, bounded::Cause::Oversize)) => {
-                let note = format!(
-                    "an item of {} bytes is larger than the dashboard's queue: not shown",
-                    o.weight()
-                );
-                self.pending = Some(Observed::new(o.conn, client::Item::Error(note), None));
-                None
-            }
-            Err(TrySendError::Full(o, _)) => {
-                self.pending = Some(o);
-                None
-            }
-            Err(TrySendError::Closed(_)) => Some(End::Done),
-        }
-    }
-}
-
-impl Front for ScreenFront {
-    fn take(&mut self, o: Observed) -> Option<End> {
-        self.send(o)
-    }
-
-    fn ready(&self) -> bool {
-        self.pending.is_none()
-    }
-
-    async fn wait(&mut self) -> Option<End> {
-        let Some(weight) = self.pending.as_ref().map(Weigh::weight) else {
-            self.tx.closed().await;
-            return Some(End::Done);
-        };
-        if !self.tx.room_for(weight).await {
-            return Some(End::Done);
-        }
-        let o = self.pending.take()?;
-        self.send(o)
-    }
-
-    fn idle(&mut self) -> Option<End> {
-        None
-    }
-
-    fn sources_ended(&mut self) -> End {
-        End::Done
     }
 }
 

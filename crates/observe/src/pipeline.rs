@@ -13,12 +13,12 @@
 //!   which the expectations read on their tick: a state change never waits behind items.
 //! - **The run.** [`run`] takes items while the front end has room and gives the taps the
 //!   time on every tick whatever the front end does: a slow stdout never stops the
-//!   expectations from judging.
+//!   expectations from judging. A screen's front end is [`to_screen`]'s queue.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bounded::{FanIn, Limits, Overflow, Weigh};
+use bounded::{Cause, FanIn, Limits, Overflow, TrySendError, Weigh};
 use client::{Client, ClientConfig, ClientError, Conn, FeedTx, Item, Link, Tagged};
 use tokio::sync::watch;
 
@@ -234,6 +234,73 @@ pub async fn run<F: Front>(
                 }
             }
         }
+    }
+}
+
+/// A screen's end of the pipeline: the items go into a bounded queue the screen reads
+/// ([`bounded::Receiver<Observed>`]). When it is full the run waits (its feeds fill, and
+/// their engines drop and count events, while the taps still get the time); when the
+/// screen has quit (the receiver is gone), the run ends.
+pub struct ToScreen {
+    tx: bounded::Sender<Observed>,
+    pending: Option<Observed>,
+}
+
+/// A screen's queue of at most `limits`, and the front end that fills it.
+pub fn to_screen(limits: Limits) -> (ToScreen, bounded::Receiver<Observed>) {
+    let (tx, rx) = bounded::queue(limits, Overflow::Block);
+    (ToScreen { tx, pending: None }, rx)
+}
+
+impl ToScreen {
+    fn send(&mut self, o: Observed) -> Option<End> {
+        match self.tx.try_send(o) {
+            Ok(()) => None,
+            Err(TrySendError::Full(o, Cause::Oversize)) => {
+                // Never fits: the screen is told so, in its place.
+                let note = format!(
+                    "an item of {} bytes is larger than the screen's queue: not shown",
+                    o.weight()
+                );
+                self.pending = Some(Observed::new(o.conn, Item::Error(note), None));
+                None
+            }
+            Err(TrySendError::Full(o, _)) => {
+                self.pending = Some(o);
+                None
+            }
+            Err(TrySendError::Closed(_)) => Some(End::Done),
+        }
+    }
+}
+
+impl Front for ToScreen {
+    fn take(&mut self, o: Observed) -> Option<End> {
+        self.send(o)
+    }
+
+    fn ready(&self) -> bool {
+        self.pending.is_none()
+    }
+
+    async fn wait(&mut self) -> Option<End> {
+        let Some(weight) = self.pending.as_ref().map(Weigh::weight) else {
+            self.tx.closed().await;
+            return Some(End::Done);
+        };
+        if !self.tx.room_for(weight).await {
+            return Some(End::Done);
+        }
+        let o = self.pending.take()?;
+        self.send(o)
+    }
+
+    fn idle(&mut self) -> Option<End> {
+        None
+    }
+
+    fn sources_ended(&mut self) -> End {
+        End::Done
     }
 }
 
