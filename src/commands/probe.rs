@@ -59,15 +59,19 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let lost = out.dropped();
     // Everything is written, unless a signal ends the wait; after a signal, what fits in a
     // moment.
-    if interrupted {
-        let _ = tokio::time::timeout(SIGNALLED_OUTPUT_WAIT, out.finish()).await;
+    let written = if interrupted {
+        tokio::time::timeout(SIGNALLED_OUTPUT_WAIT, out.finish())
+            .await
+            .unwrap_or(Ok(()))
     } else {
         tokio::select! {
-            _ = out.finish() => {}
-            _ = signals.next() => {}
+            r = out.finish() => r,
+            _ = signals.next() => Ok(()),
         }
-    }
-    if lost > 0 {
+    };
+    // A closed stdout (`| head`) is a normal end, and says nothing.
+    let closed = written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+    if lost > 0 && !closed {
         eprintln!("tickertape: {lost} lines not written: stdout was not read");
     }
     Ok(code)

@@ -94,20 +94,15 @@ impl FeedTx {
 
     /// Waits until an item of `weight` bytes would fit; false once the consumer is gone.
     /// Cancel-safe: nothing is handed over.
-    pub async fn room_for(&self, weight: usize) -> bool {
+    pub(crate) async fn room_for(&self, weight: usize) -> bool {
         self.tx.room_for(weight).await
     }
 
     /// Waits until the feed is at most half full (in items and bytes), so that a full feed
     /// wakes its sender once per half of it, not once per item taken. False when the
     /// consumer is gone.
-    pub async fn half_empty(&self) -> bool {
+    pub(crate) async fn half_empty(&self) -> bool {
         self.tx.half_empty().await
-    }
-
-    /// Resolves once the consumer is gone.
-    pub async fn closed(&self) {
-        self.tx.closed().await;
     }
 
     pub fn is_closed(&self) -> bool {
@@ -115,12 +110,12 @@ impl FeedTx {
     }
 
     /// No room now for one more item.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.tx.is_full()
     }
 
     /// At most half full, in items and in bytes.
-    pub fn is_half_empty(&self) -> bool {
+    pub(crate) fn is_half_empty(&self) -> bool {
         self.tx.is_half_empty()
     }
 }
@@ -149,7 +144,8 @@ impl FeedRx {
     }
 
     /// Bytes waiting.
-    pub fn queued_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn queued_bytes(&self) -> usize {
         self.rx.bytes()
     }
 }

@@ -60,7 +60,7 @@ impl Weigh for Observed {
 }
 
 /// Most items taken in a row before the run looks at the time and the signals again.
-pub const BATCH: usize = 256;
+const BATCH: usize = 256;
 
 /// How often the taps are given the time, by default: an expectation broken by time alone
 /// (a connection down past its grace) is said at most this late.
@@ -106,15 +106,6 @@ impl Feeds {
     /// Each engine's link: its state now, on a path items never hold up.
     pub fn links(&self) -> Vec<(Conn, watch::Receiver<Link>)> {
         self.links.clone()
-    }
-
-    /// How many sources there are.
-    pub fn len(&self) -> usize {
-        self.fan.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fan.is_empty()
     }
 
     /// The next item in turn; `None` once every source has ended. Cancel-safe.

@@ -259,6 +259,41 @@ mod tests {
         assert_eq!(from_flags.channel, defaults::DEMO_CHANNEL);
     }
 
+    /// Each connection gets its share of `--max-buffer`, and a share too small for its
+    /// states is a usage error.
+    #[test]
+    fn max_buffer_is_shared_between_the_connections() {
+        let watch = |buffer: &str| {
+            let Command::Watch(args) = parse(&[
+                "watch",
+                "c",
+                "--key",
+                "k",
+                "--config",
+                "/dev/null",
+                "--json",
+                "--node",
+                "a=ws://127.0.0.1:1",
+                "--node",
+                "b=ws://127.0.0.1:2",
+                "--max-buffer",
+                buffer,
+            ]) else {
+                panic!()
+            };
+            WatchPlan::from_args(*args)
+        };
+        let plan = watch("8MiB").unwrap();
+        let shares: Vec<usize> = plan
+            .connections
+            .iter()
+            .map(|c| c.client.queue_bytes)
+            .collect();
+        assert_eq!(shares, [4 << 20, 4 << 20]);
+        let e = watch("100KiB").err().unwrap();
+        assert!(e.downcast_ref::<connections::UsageError>().is_some(), "{e}");
+    }
+
     #[test]
     fn watch_all_joins_as_an_observer_unless_a_user_id_is_given() {
         let all = [

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use super::connections::UsageError;
 use super::{DashboardPlan, FrontEnd, FrontPlan, read_bindings};
 use crate::cli::config_file::Config;
 use crate::cli::connection::ConnectionArgs;
@@ -27,6 +28,10 @@ pub struct WatchPlan {
     pub record: Option<PathBuf>,
     pub front: FrontPlan,
 }
+
+/// The least share of `--max-buffer` a connection (or the dashboard) gets: room for its
+/// states, subscription changes and small events however the others fare.
+const MIN_SHARE: usize = 64 << 10;
 
 /// One connection: its engine's settings, `--all`'s if given, and its server's REST API
 /// when the credentials allow (the dashboard's trigger form).
@@ -105,7 +110,7 @@ impl WatchPlan {
         }
         plan.labels = labels;
         plan.record = args.record;
-        plan.share_budget(args.max_buffer, args.max_message);
+        plan.share_budget(args.max_buffer, args.max_message)?;
         Ok(plan)
     }
 
@@ -122,7 +127,7 @@ impl WatchPlan {
             &connection.merged()?,
             discovery.as_ref(),
         )?);
-        plan.share_budget(client::DEFAULT_QUEUE_BYTES, client::DEFAULT_MAX_MESSAGE);
+        plan.share_budget(client::DEFAULT_QUEUE_BYTES, client::DEFAULT_MAX_MESSAGE)?;
         Ok(plan)
     }
 
@@ -145,14 +150,24 @@ impl WatchPlan {
     /// `--max-buffer` bounds every stage together: each connection's feed gets an equal
     /// share, and so does the dashboard's queue when there is one. A flood on one
     /// connection fills only its own share.
-    fn share_budget(&mut self, max_buffer: usize, max_message: usize) {
+    /// A share too small for the states and subscription changes themselves is refused.
+    fn share_budget(&mut self, max_buffer: usize, max_message: usize) -> anyhow::Result<()> {
         let screen = usize::from(self.front.end == FrontEnd::Screen);
-        let share = max_buffer / (self.connections.len() + screen).max(1);
+        let shares = (self.connections.len() + screen).max(1);
+        let share = max_buffer / shares;
+        if share < MIN_SHARE {
+            return Err(anyhow::Error::new(UsageError(format!(
+                "--max-buffer {max_buffer} bytes in {shares} shares is too little: give at \
+                 least {} KiB each",
+                MIN_SHARE >> 10
+            ))));
+        }
         for c in &mut self.connections {
             c.client.queue_bytes = share;
             c.client.max_frame_bytes = max_message;
         }
         self.front.queue_bytes = share;
+        Ok(())
     }
 }
 

@@ -242,9 +242,8 @@ impl Output {
         None
     }
 
-    /// Hands over everything, waiting for room as long as it takes. Cancel-safe in the sense
-    /// that matters here: a cancelled flush only loses output.
-    pub async fn flush(&mut self) -> io::Result<()> {
+    /// Hands over everything, waiting for room as long as it takes.
+    async fn flush(&mut self) -> io::Result<()> {
         self.hand_over();
         while !self.pending.is_empty() {
             if let Some(e) = self.wait().await {
