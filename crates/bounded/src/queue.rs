@@ -218,20 +218,7 @@ impl<T: Weigh> Sender<T> {
     /// so that a full queue wakes its sender once per half of it. False once the receiver
     /// is gone.
     pub async fn half_empty(&self) -> bool {
-        loop {
-            let mut room = pin!(self.shared.room.notified());
-            room.as_mut().enable();
-            {
-                let s = lock(&self.shared.state);
-                if s.closed {
-                    return false;
-                }
-                if s.is_half_empty() {
-                    return true;
-                }
-            }
-            room.await;
-        }
+        self.wait_until(State::is_half_empty).await
     }
 
     /// Waits until an item of `weight` bytes would fit (held items included), so that a
@@ -240,6 +227,19 @@ impl<T: Weigh> Sender<T> {
     /// than the cap (it never fits: [`Sender::try_send`] refuses and counts it); false once
     /// the receiver is gone.
     pub async fn room_for(&self, weight: usize) -> bool {
+        self.wait_until(|s| matches!(s.lacks_room(weight), None | Some(Cause::Oversize)))
+            .await
+    }
+
+    /// Resolves once the receiver is gone (dropped or closed): a producer that waits on
+    /// nothing else learns its consumer has ended.
+    pub async fn closed(&self) {
+        self.wait_until(|_| false).await;
+    }
+
+    /// Waits until `ready` holds (true) or the receiver is gone (false), woken by every
+    /// change of room.
+    async fn wait_until(&self, ready: impl Fn(&State<T>) -> bool) -> bool {
         loop {
             let mut room = pin!(self.shared.room.notified());
             room.as_mut().enable();
@@ -248,22 +248,9 @@ impl<T: Weigh> Sender<T> {
                 if s.closed {
                     return false;
                 }
-                if matches!(s.lacks_room(weight), None | Some(Cause::Oversize)) {
+                if ready(&s) {
                     return true;
                 }
-            }
-            room.await;
-        }
-    }
-
-    /// Resolves once the receiver is gone (dropped or closed): a producer that waits on
-    /// nothing else learns its consumer has ended.
-    pub async fn closed(&self) {
-        loop {
-            let mut room = pin!(self.shared.room.notified());
-            room.as_mut().enable();
-            if lock(&self.shared.state).closed {
-                return;
             }
             room.await;
         }
