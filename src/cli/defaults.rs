@@ -4,6 +4,8 @@
 //! Sizes and durations are written as the text `--help` shows (and parsed once, by the
 //! flag's own parser); a unit test checks that the texts agree with the engine's numbers.
 
+/// `--log-level`, for `--log-file`.
+pub const LOG_LEVEL: &str = "info";
 /// `--discover-interval`.
 pub const DISCOVER_INTERVAL: &str = "2s";
 /// `--fps`.
@@ -106,6 +108,10 @@ mod tests {
             Ok(client::DEFAULT_MAX_MESSAGE)
         );
         assert!(duration::parse_interval(DISCOVER_INTERVAL).is_ok());
+        assert_eq!(
+            LOG_LEVEL.parse::<tracing::Level>().ok(),
+            Some(tracing::Level::INFO)
+        );
         assert!(duration::parse_interval(DEMO_INTERVAL).is_ok());
         assert!(DEMO_LISTEN.parse::<std::net::SocketAddr>().is_ok());
         assert!(observe::binding::FieldPath::parse(DEMO_TS_FIELD).is_ok());
