@@ -66,7 +66,7 @@ impl Alarm {
         links: Vec<(Conn, watch::Receiver<Link>)>,
     ) -> Option<Alarm> {
         let clock = Clock::now();
-        let eval = Alarm::evaluator(front, &labels).ok()??;
+        let eval = evaluator(front, &labels)?;
         Some(Alarm {
             eval,
             clock,
@@ -76,17 +76,10 @@ impl Alarm {
         })
     }
 
-    /// The evaluator of `front`'s expectations (already read by the plan), when there are
-    /// any.
+    /// The dashboard's evaluator, when there are expectations. (A `Result` as the
+    /// dashboard's call expects: the plan has read the rules, so it cannot fail now.)
     pub fn evaluator(front: &FrontPlan, labels: &Labels) -> anyhow::Result<Option<Evaluator>> {
-        Ok((!front.expectations.is_empty()).then(|| {
-            Evaluator::new(
-                front.expectations.clone(),
-                watch_settings(front),
-                Instant::now(),
-            )
-            .for_connections(labels.clone())
-        }))
+        Ok(evaluator(front, labels))
     }
 
     fn report(&self, transitions: &[Transition]) {
@@ -112,6 +105,18 @@ impl Alarm {
         }
         let _ = err.flush();
     }
+}
+
+/// The evaluator of `front`'s expectations (already read by the plan), when there are any.
+fn evaluator(front: &FrontPlan, labels: &Labels) -> Option<Evaluator> {
+    (!front.expectations.is_empty()).then(|| {
+        Evaluator::new(
+            front.expectations.clone(),
+            watch_settings(front),
+            Instant::now(),
+        )
+        .for_connections(labels.clone())
+    })
 }
 
 impl Tap for Alarm {
