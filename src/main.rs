@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use tickertape::cli::plan;
 use tickertape::cli::serve::DemoArgs;
 use tickertape::cli::{Cli, Command};
 use tickertape::commands;
@@ -35,14 +36,19 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Watch(args)) => runtime.block_on(async {
-            commands::watch::run(tickertape::cli::plan::WatchPlan::from_args(*args)?).await
+        Some(Command::Watch(args)) => runtime
+            .block_on(async { commands::watch::run(plan::WatchPlan::from_args(*args)?).await }),
+        Some(Command::Serve(args)) => runtime
+            .block_on(async { commands::serve::run(plan::ServePlan::from_args(&args)?).await }),
+        Some(Command::Trigger(args)) => runtime
+            .block_on(async { commands::trigger::run(plan::TriggerPlan::from_args(*args)?).await }),
+        Some(Command::Channels(args)) => runtime.block_on(async {
+            commands::channels::run(plan::ChannelsPlan::from_args(*args)?).await
         }),
-        Some(Command::Serve(args)) => runtime.block_on(commands::serve::run(*args)),
-        Some(Command::Trigger(args)) => runtime.block_on(commands::trigger::run(*args)),
-        Some(Command::Channels(args)) => runtime.block_on(commands::channels::run(*args)),
-        Some(Command::Stocks(args)) => runtime.block_on(commands::stocks::run(*args)),
-        Some(Command::Replay(args)) => runtime.block_on(commands::replay::run(*args)),
+        Some(Command::Stocks(args)) => runtime
+            .block_on(async { commands::stocks::run(plan::StocksPlan::from_args(*args)?).await }),
+        Some(Command::Replay(args)) => runtime
+            .block_on(async { commands::replay::run(plan::ReplayPlan::from_args(*args)?).await }),
         Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
         Some(Command::Probe(args)) => runtime.block_on(commands::probe::run(*args)),
         Some(Command::Webhooks(args)) => runtime.block_on(async {
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
         }),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
+            // Not through the output thread: a script written whole, with no runtime or
+            // signal to keep an eye on, as every shell's completion setup reads it.
             clap_complete::generate(
                 shell,
                 &mut Cli::command(),
@@ -66,9 +74,7 @@ fn main() -> ExitCode {
     result.unwrap_or_else(|e| {
         let text = format!("{e:#}");
         eprintln!("tickertape: {}", protocol::safe_text::terminal_safe(&text));
-        if e.downcast_ref::<tickertape::cli::plan::connections::UsageError>()
-            .is_some()
-        {
+        if e.downcast_ref::<plan::connections::UsageError>().is_some() {
             return ExitCode::from(2);
         }
         ExitCode::from(commands::watch::EXIT_FAILURE)

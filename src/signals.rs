@@ -43,6 +43,12 @@ impl Signals {
 
     /// The next signal.
     pub async fn wait(mut self) -> Signal {
+        self.next().await
+    }
+
+    /// The next signal, keeping the handlers for the one after (a run that ends on a signal
+    /// may still wait for its output, until another).
+    pub async fn next(&mut self) -> Signal {
         async fn recv(s: &mut Option<Stream>) {
             match s.as_mut() {
                 Some(s) => {

@@ -194,6 +194,26 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|s| s.config_dir().join("tickertape").join("config.toml"))
 }
 
+/// The config file, read once for a whole plan: its contents and where it is.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub file: ConfigFile,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the file the user named (`--config`), else the default one.
+    pub fn read(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let (file, path) = load(explicit)?;
+        Ok(Config { file, path })
+    }
+
+    /// The profile to use: the one named, else the file's default one, else none.
+    pub fn profile(&self, name: Option<&str>) -> anyhow::Result<Profile> {
+        self.file.profile(name, self.path.as_deref())
+    }
+}
+
 /// Reads the file. A missing default file is an empty configuration; a missing file the user
 /// named is an error.
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathBuf>)> {

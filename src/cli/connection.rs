@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use clap::Args;
 
-use super::config_file::{self, Profile};
+use super::config_file::{self, Config, Profile};
 use super::duration::parse_duration;
 use super::layer::{self, first};
 use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
@@ -118,9 +118,15 @@ impl ConnectionArgs {
 
     /// [`ConnectionArgs::merged`] with the profile `name` (else the file's default profile).
     pub fn merged_with(self, name: Option<&str>) -> anyhow::Result<ConnectionArgs> {
-        let (file, path) = config_file::load(self.config.as_deref())?;
+        let config = Config::read(self.config.as_deref())?;
+        self.layered(&config, name)
+    }
+
+    /// [`ConnectionArgs::merged_with`] from a config file already read (a plan reads it once,
+    /// for all its connections).
+    pub fn layered(self, config: &Config, name: Option<&str>) -> anyhow::Result<ConnectionArgs> {
         let name = non_empty(name.map(str::to_owned));
-        let p: Profile = file.profile(name.as_deref(), path.as_deref())?;
+        let p: Profile = config.profile(name.as_deref())?;
         Ok(ConnectionArgs {
             key: first(non_empty(self.key), p.key),
             secret: first(non_empty(self.secret), p.secret),

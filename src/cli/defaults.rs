@@ -1,9 +1,11 @@
-//! Every default of `watch`, `replay`, `demo` and `probe`, in one place. The clap attributes show
+//! Every default of the command line, in one place. The clap attributes show
 //! them in `--help`; the plans fall back on them when nothing else sets a value.
 //!
 //! Sizes and durations are written as the text `--help` shows (and parsed once, by the
 //! flag's own parser); a unit test checks that the texts agree with the engine's numbers.
 
+/// `--log-level`, for `--log-file`.
+pub const LOG_LEVEL: &str = "info";
 /// `--discover-interval`.
 pub const DISCOVER_INTERVAL: &str = "2s";
 /// `--fps`.
@@ -22,7 +24,8 @@ pub const REPLAY_SPEED: f64 = 1.0;
 pub const DEMO_LISTEN: &str = "127.0.0.1:0";
 /// `demo --interval`.
 pub const DEMO_INTERVAL: &str = "300ms";
-/// What the demo publishes and watches: the seed's channel and event.
+/// What the demo (and `stocks`, by default) publishes and watches: the seed's channel and
+/// event.
 pub const DEMO_CHANNEL: &str = "stock_ticker";
 pub const DEMO_EVENT: &str = "update_event";
 /// Where the demo's events carry their publish time (`stocks --ts`).
@@ -42,6 +45,24 @@ pub const WEBHOOKS_BODY_TIMEOUT: &str = "10s";
 pub const WEBHOOKS_MAX_QUEUE: &str = "16MiB";
 /// `webhooks --max-connections` and requests read at once.
 pub const WEBHOOKS_MAX_CONNECTIONS: usize = 256;
+
+/// `serve`'s durations and sizes, as `--help` shows them; the server owns the values
+/// (`server::ServerConfig::DEFAULT_*` and its limits' own), and a test holds these to them.
+pub const SERVE_ACTIVITY_TIMEOUT: &str = "120s";
+pub const SERVE_PONG_TIMEOUT: &str = "30s";
+pub const SERVE_CACHE_TTL: &str = "30m";
+pub const SERVE_CLOSE_TIMEOUT: &str = "1s";
+pub const SERVE_HEADER_TIMEOUT: &str = "10s";
+pub const SERVE_BODY_TIMEOUT: &str = "10s";
+pub const SERVE_IDLE_TIMEOUT: &str = "5s";
+pub const WEBHOOK_QUEUE_BYTES: &str = "4MiB";
+pub const WEBHOOK_TIMEOUT: &str = "5s";
+pub const WEBHOOK_RETRY_FOR: &str = "30s";
+
+/// `stocks --interval`.
+pub const STOCKS_INTERVAL: &str = "5s";
+/// `check --for`.
+pub const CHECK_WINDOW: &str = "30s";
 
 /// A fresh observer id: [`OBSERVER_PREFIX`] and eight hex digits.
 pub fn observer_id() -> String {
@@ -87,6 +108,10 @@ mod tests {
             Ok(client::DEFAULT_MAX_MESSAGE)
         );
         assert!(duration::parse_interval(DISCOVER_INTERVAL).is_ok());
+        assert_eq!(
+            LOG_LEVEL.parse::<tracing::Level>().ok(),
+            Some(tracing::Level::INFO)
+        );
         assert!(duration::parse_interval(DEMO_INTERVAL).is_ok());
         assert!(DEMO_LISTEN.parse::<std::net::SocketAddr>().is_ok());
         assert!(observe::binding::FieldPath::parse(DEMO_TS_FIELD).is_ok());
@@ -107,5 +132,34 @@ mod tests {
         assert!(size::parse_size(WEBHOOKS_MAX_BODY).is_ok());
         assert!(size::parse_size(WEBHOOKS_MAX_QUEUE).is_ok());
         assert!(duration::parse_timeout(WEBHOOKS_BODY_TIMEOUT).is_ok());
+        assert!(duration::parse_interval(STOCKS_INTERVAL).is_ok());
+        assert!(duration::parse_interval(CHECK_WINDOW).is_ok());
+    }
+
+    /// `serve`'s texts say the server's own defaults.
+    #[test]
+    fn serves_texts_agree_with_the_server() {
+        use crate::cli::{duration, size};
+        use server::hub::CacheLimits;
+        use server::webhooks::{QueueLimits, WebhookLimits};
+        use server::{Limits, ServerConfig};
+        let d = |text| duration::parse_duration(text).unwrap();
+        let t = |text| duration::parse_timeout(text).unwrap();
+        assert_eq!(
+            d(SERVE_ACTIVITY_TIMEOUT),
+            ServerConfig::DEFAULT_ACTIVITY_TIMEOUT
+        );
+        assert_eq!(d(SERVE_PONG_TIMEOUT), ServerConfig::DEFAULT_PONG_TIMEOUT);
+        assert_eq!(d(SERVE_CACHE_TTL), CacheLimits::DEFAULT_TTL);
+        assert_eq!(d(SERVE_CLOSE_TIMEOUT), ServerConfig::DEFAULT_CLOSE_TIMEOUT);
+        assert_eq!(t(SERVE_HEADER_TIMEOUT), Limits::DEFAULT_HEADER_TIMEOUT);
+        assert_eq!(t(SERVE_BODY_TIMEOUT), Limits::DEFAULT_BODY_TIMEOUT);
+        assert_eq!(t(SERVE_IDLE_TIMEOUT), Limits::DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(
+            size::parse_size(WEBHOOK_QUEUE_BYTES),
+            Ok(QueueLimits::DEFAULT_BYTES)
+        );
+        assert_eq!(t(WEBHOOK_TIMEOUT), WebhookLimits::DEFAULT_TIMEOUT);
+        assert_eq!(t(WEBHOOK_RETRY_FOR), WebhookLimits::DEFAULT_RETRY_FOR);
     }
 }

@@ -42,11 +42,7 @@ pub fn parse_speed(text: &str) -> Result<f64, String> {
 }
 
 /// Where a replay starts: an offset from the recording's first line, or a point in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplayFrom {
-    Offset(Duration),
-    Time(std::time::SystemTime),
-}
+pub use observe::replay::Start as ReplayFrom;
 
 pub fn parse_replay_from(text: &str) -> Result<ReplayFrom, String> {
     if let Ok(d) = parse_duration(text) {

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConnectionArgs;
-use observe::expect::Expectation;
+use observe::binding::{Binding, View};
+use observe::expect::{Expectation, Kind};
 use observe::field_path::FieldPath;
 
 /// What a healthy stream looks like, for `watch`.
@@ -70,7 +71,7 @@ pub struct CheckArgs {
     #[arg(long = "warn", value_name = "RULE", value_parser = Expectation::parse_warning)]
     pub warn: Vec<Expectation>,
     /// How long to watch: 30s, 2m
-    #[arg(long = "for", value_name = "DURATION", default_value = "30s", value_parser = super::duration::parse_interval)]
+    #[arg(long = "for", value_name = "DURATION", default_value = super::defaults::CHECK_WINDOW, value_parser = super::duration::parse_interval)]
     pub window: Duration,
     /// What to print
     #[arg(long, value_enum, default_value_t)]
@@ -83,4 +84,46 @@ pub struct CheckArgs {
     pub bindings_file: Option<PathBuf>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Every rule, in order: `--expect`, `--warn`, then the bindings file's. A value rule on an
+/// event a ticker binding shows is kept per ticker key. `latency<…` needs `ts_field`.
+pub fn rules(
+    flags: impl IntoIterator<Item = Expectation>,
+    file_text: Option<&str>,
+    bindings: &[Binding],
+    ts_field: Option<&FieldPath>,
+) -> anyhow::Result<Vec<Expectation>> {
+    let mut rules: Vec<Expectation> = flags.into_iter().collect();
+    if let Some(text) = file_text {
+        rules.extend(observe::expect::parse::parse_file(text).map_err(anyhow::Error::msg)?);
+    }
+    if ts_field.is_none()
+        && let Some(r) = rules
+            .iter()
+            .find(|r| matches!(r.kind, Kind::Latency { .. }))
+    {
+        anyhow::bail!("--expect {:?} needs --ts-field", r.text);
+    }
+    Ok(rules.into_iter().map(|r| keyed(r, bindings)).collect())
+}
+
+/// A value rule takes the key of the first ticker binding that can show its events.
+fn keyed(rule: Expectation, bindings: &[Binding]) -> Expectation {
+    let Kind::Value { channel, event, .. } = &rule.kind else {
+        return rule;
+    };
+    let fits = |mine: &Option<String>, theirs: &Option<String>| {
+        theirs.is_none() || mine.is_none() || mine == theirs
+    };
+    let key = bindings.iter().find_map(|b| match &b.view {
+        View::Ticker { key, .. } if fits(channel, &b.channel) && fits(event, &b.event) => {
+            Some(key.clone())
+        }
+        _ => None,
+    });
+    match key {
+        Some(key) => rule.keyed_by(key),
+        None => rule,
+    }
 }

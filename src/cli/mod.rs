@@ -60,7 +60,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
-        default_value = "info",
+        default_value = defaults::LOG_LEVEL,
         env = "TICKERTAPE_LOG_LEVEL"
     )]
     pub log_level: tracing::Level,

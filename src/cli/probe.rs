@@ -1,4 +1,5 @@
-//! `tickertape probe`'s flags, and `--node`'s parser.
+//! `tickertape probe`'s flags (its `--node` and `--profile` are resolved as `watch`'s, by
+//! [`super::plan::connections::resolve`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,38 +43,14 @@ Examples:
   tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C
   tickertape probe --profile prod --lines --for 1m             # lines on a terminal, as when piped";
 
-/// One node: `ws://host:port` (WebSocket and REST API on the same address; wss → https).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    /// As the outputs name it: `ws://host:port`.
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub tls: bool,
-}
-
-/// Parses `--node`: ws://HOST[:PORT] or wss://HOST[:PORT], with no path, user or query, as
-/// `watch --node` reads it (and, like it, never repeating a credential in an error).
-pub fn parse_node(text: &str) -> Result<Node, String> {
-    let (scheme, host, port) = super::plan::connections::parse_node(text.trim())?;
-    Ok(Node {
-        name: format!(
-            "{scheme}://{}:{port}",
-            super::plan::connections::host_text(&host)
-        ),
-        host,
-        port,
-        tls: scheme == "wss",
-    })
-}
-
 /// `tickertape probe`: a synthetic canary through one node or a whole cluster.
 #[derive(clap::Args, Debug)]
 pub struct ProbeArgs {
-    /// A node of the app's cluster, reached directly (repeatable, at most 16): its REST API
-    /// is on the same address. Without one, the connection flags name the only node
-    // Parsed by `parse_node` once the run starts: clap's own error would repeat the value,
-    // credentials and all.
+    /// A node of the app's cluster, reached directly, as [NAME=]ws://HOST:PORT (repeatable,
+    /// at most 16): its REST API is on the same address. Without one, the connection flags
+    /// name the only node (or each repeated --profile one)
+    // Parsed when the plan is made, as `watch --node` is: clap's own error would repeat the
+    // value, credentials and all.
     #[arg(long = "node", value_name = "ws://HOST:PORT")]
     pub nodes: Vec<String>,
     /// How often a canary is published
@@ -112,39 +89,4 @@ pub struct ProbeArgs {
     pub metrics: Option<SocketAddr>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nodes_are_ws_urls_of_a_host_and_a_port() {
-        let n = parse_node("ws://127.0.0.1:6001").unwrap();
-        assert_eq!((n.host.as_str(), n.port, n.tls), ("127.0.0.1", 6001, false));
-        assert_eq!(n.name, "ws://127.0.0.1:6001");
-        let n = parse_node("wss://ws.example.com/").unwrap();
-        assert_eq!(
-            (n.host.as_str(), n.port, n.tls),
-            ("ws.example.com", 443, true)
-        );
-        assert_eq!(n.name, "wss://ws.example.com:443");
-        assert_eq!(parse_node("ws://[::1]:7").unwrap().host, "::1");
-        for bad in [
-            "127.0.0.1:6001",
-            "ftp://h",
-            "ws://h:0",
-            "ws://h:x",
-            "ws://h/app/key",
-            "ws://u:p@h:1",
-            "ws://",
-            "ws://[::1",
-            "ws://[::1:7006",
-            "http://h:81",
-        ] {
-            assert!(parse_node(bad).is_err(), "{bad}");
-        }
-        let e = parse_node("ws://user:PWSECRET@127.0.0.1:7006").unwrap_err();
-        assert!(!e.contains("PWSECRET"), "{e}");
-    }
 }

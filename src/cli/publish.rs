@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::ConnectionArgs;
+use super::{ConnectionArgs, defaults};
 use client::publish::stocks::Model;
 
 #[derive(Args, Debug)]
@@ -57,17 +57,17 @@ pub struct ChannelsArgs {
 #[derive(Args, Debug)]
 pub struct StocksArgs {
     /// Time between updates
-    #[arg(long, default_value = "5s", value_parser = super::duration::parse_interval)]
+    #[arg(long, default_value = defaults::STOCKS_INTERVAL, value_parser = super::duration::parse_interval)]
     pub interval: Duration,
     /// Companies, one per line [default: the shipped list]
     #[arg(long, value_name = "FILE")]
     pub companies: Option<PathBuf>,
     /// walk: a random walk per company; uniform: the seed's integer from 0 to 99
-    #[arg(long, value_enum, default_value = "walk")]
+    #[arg(long, value_enum, default_value_t = PriceModel::Walk)]
     pub model: PriceModel,
-    #[arg(long, default_value = "stock_ticker")]
+    #[arg(long, default_value = defaults::DEMO_CHANNEL)]
     pub channel: String,
-    #[arg(long, default_value = "update_event")]
+    #[arg(long, default_value = defaults::DEMO_EVENT)]
     pub event: String,
     /// Add a publish timestamp field `ts` (milliseconds since the epoch)
     #[arg(long)]

@@ -7,7 +7,9 @@ use clap::Args;
 
 use super::config_file::ServerApp;
 
+use super::defaults;
 use super::duration::{parse_duration, parse_timeout};
+use server::hub::{CacheLimits, HubLimits};
 use server::log::{LogFormat, LogLimits};
 use server::{App, Limits, ServerConfig};
 
@@ -33,38 +35,38 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_client_events: bool,
     /// Seconds of client silence before the server pings (sent to clients)
-    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::SERVE_ACTIVITY_TIMEOUT, value_parser = parse_duration)]
     pub activity_timeout: Duration,
     /// How long a server ping waits for its pong before closing with 4201
-    #[arg(long, default_value = "30s", value_parser = parse_duration, hide = true)]
+    #[arg(long, default_value = defaults::SERVE_PONG_TIMEOUT, value_parser = parse_duration, hide = true)]
     pub pong_timeout: Duration,
     /// Frames queued per connection before it counts as too slow (4100). Frames are shared
     /// between subscribers, so a queued frame costs its connection one slot.
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = ServerConfig::DEFAULT_SEND_QUEUE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub send_queue: u32,
     /// Bytes queued per connection before it counts as too slow (4100). A frame shared
     /// between subscribers counts in full for each of them
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = ServerConfig::DEFAULT_SEND_QUEUE_BYTES as u64, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
     pub send_queue_bytes: u64,
     /// Occupied channels one app may hold; past it, subscribing to a new one is refused
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_MAX_CHANNELS as u32, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_channels: u32,
     /// Bytes of cache channels' last events kept per app (each entry also counts its name and
     /// 128 B); past it, new cache channels answer pusher:cache_miss
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = CacheLimits::DEFAULT_BYTES as u64, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
     pub cache_bytes: u64,
     /// How long a cache channel keeps its last event
-    #[arg(long, help_heading = "Limits and timeouts", default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, help_heading = "Limits and timeouts", default_value = defaults::SERVE_CACHE_TTL, value_parser = parse_duration)]
     pub cache_ttl: Duration,
     /// Channels one connection may be subscribed to
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_MAX_SUBSCRIPTIONS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_subscriptions: u32,
     /// Subscribe requests per second per connection, after a burst of --max-subscriptions
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = ServerConfig::DEFAULT_SUBSCRIBES_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscribe_rate: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
-    #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, help_heading = "Limits and timeouts", default_value = defaults::SERVE_CLOSE_TIMEOUT, value_parser = parse_duration)]
     pub close_timeout: Duration,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
     /// connections, messages and bytes, REST calls, channels, 4100 closes, webhooks
@@ -113,14 +115,14 @@ impl ServeArgs {
 pub struct LimitArgs {
     /// A request's headers (a WebSocket's upgrade request) must arrive within this; the
     /// connection is closed otherwise
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::SERVE_HEADER_TIMEOUT, value_parser = parse_timeout)]
     pub header_timeout: Duration,
     /// A REST request's body must arrive within this after its headers, else 408
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::SERVE_BODY_TIMEOUT, value_parser = parse_timeout)]
     pub body_timeout: Duration,
     /// A keep-alive connection with no request in flight and nothing moving is closed after
     /// this (at most the header timeout)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::SERVE_IDLE_TIMEOUT, value_parser = parse_timeout)]
     pub idle_timeout: Duration,
     /// Connections not yet upgraded to WebSocket, in total; more are closed at once
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_CONNECTIONS,
@@ -222,7 +224,7 @@ impl ServeArgs {
         let listen = self
             .listen
             .or(file.server.listen)
-            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 6001)));
+            .unwrap_or(ServerConfig::DEFAULT_LISTEN);
         Ok((cfg, listen))
     }
 }

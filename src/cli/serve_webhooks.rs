@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::config_file::ServerApp;
+use super::defaults;
 use super::duration::parse_timeout;
 use server::App;
 use server::webhooks::target::parse_kinds;
@@ -24,18 +25,18 @@ pub struct WebhookArgs {
     pub webhook_events: Option<Kinds>,
     /// Events waiting per webhook URL; past it (a slow or dead receiver) events are dropped
     /// and counted
-    #[arg(long, value_name = "N", default_value_t = 10_000,
+    #[arg(long, value_name = "N", default_value_t = QueueLimits::DEFAULT_EVENTS as u32,
           value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub webhook_queue: u32,
     /// Bytes of events waiting per webhook URL (each event counts its strings and 64 B)
-    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = super::size::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOK_QUEUE_BYTES, value_parser = super::size::parse_size)]
     pub webhook_queue_bytes: usize,
     /// One webhook request's deadline: connecting, sending and the answer
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOK_TIMEOUT, value_parser = parse_timeout)]
     pub webhook_timeout: Duration,
     /// How long a failed webhook request (no answer in time, or not 2xx) is retried, with
     /// backoff from 0.5 s doubling up to 8 s, before its events are dropped and counted
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOK_RETRY_FOR, value_parser = parse_timeout)]
     pub webhook_retry_for: Duration,
 }
 

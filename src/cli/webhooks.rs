@@ -13,6 +13,7 @@ use super::config_file::ServerApp;
 use super::defaults;
 use super::duration::{parse_duration, parse_timeout};
 use super::layer::first;
+use super::plan::FrontEnd;
 use super::serve::AppParser;
 use super::size::parse_size;
 use server::App;
@@ -117,8 +118,8 @@ pub struct WebhooksArgs {
 pub struct WebhooksPlan {
     pub listen: SocketAddr,
     pub apps: Vec<App>,
-    pub json: bool,
-    pub lines: bool,
+    /// The dashboard on a terminal, else lines, or NDJSON (`--json`).
+    pub front: FrontEnd,
     pub ascii: bool,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
@@ -141,8 +142,8 @@ impl WebhooksPlan {
         if args.max_connections == 0 {
             bail!("--max-connections 0 would refuse everything; the least is 1");
         }
-        let (file, path) = super::config_file::load(args.config.as_deref())?;
-        let profile = file.profile(non_empty(args.profile).as_deref(), path.as_deref())?;
+        let config = super::config_file::Config::read(args.config.as_deref())?;
+        let profile = config.profile(non_empty(args.profile).as_deref())?;
         let key = first(non_empty(args.key), profile.key);
         let secret = first(non_empty(args.secret), profile.secret);
         let id = first(non_empty(args.app_id), profile.app_id);
@@ -165,7 +166,7 @@ impl WebhooksPlan {
             (None, None) => {}
         }
         if apps.is_empty() {
-            apps = file.server.apps.iter().map(ServerApp::app).collect();
+            apps = config.file.server.apps.iter().map(ServerApp::app).collect();
         }
         if apps.is_empty() {
             apps.push(App::local_default());
@@ -190,8 +191,11 @@ impl WebhooksPlan {
         Ok(WebhooksPlan {
             listen: args.listen,
             apps,
-            json: args.json,
-            lines: args.lines,
+            front: match args.json {
+                true => FrontEnd::Json,
+                false if args.lines => FrontEnd::Lines,
+                false => FrontEnd::choose(false, false, FrontEnd::Lines),
+            },
             ascii: args.ascii,
             count: args.count,
             timeout: args.timeout,
@@ -201,7 +205,7 @@ impl WebhooksPlan {
             body_timeout: args.body_timeout,
             max_connections: args.max_connections,
             max_queue: args.max_queue,
-            keys: file.keys.0,
+            keys: config.file.keys.0,
         })
     }
 }

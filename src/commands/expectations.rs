@@ -1,80 +1,23 @@
 //! Expectations for `watch` and `check`: the rules from the flags and the bindings file, keyed
-//! by the ticker bindings, and the hook that `watch --json` feeds and that writes alert and
+//! by the ticker bindings, and the tap of `watch --json`'s pipeline that writes alert and
 //! recovery lines to stderr.
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
-use client::{Conn, Item, Labels};
-use observe::binding::{Binding, View};
-use observe::expect::{Evaluator, Expectation, Kind, Settings, Transition};
-use observe::field_path::FieldPath;
+use tokio::sync::watch;
+
+use crate::cli::plan::FrontPlan;
+use client::{Conn, Item, Labels, Link};
+use observe::expect::{Evaluator, Settings, Transition};
 use observe::output::{alerts, ndjson};
-
-/// Every rule, in order: `--expect`, `--warn`, then the bindings file's. A value rule on an
-/// event a ticker binding shows is kept per ticker key. `latency<…` needs `ts_field`.
-pub fn rules(
-    flags: impl IntoIterator<Item = Expectation>,
-    file_text: Option<&str>,
-    bindings: &[Binding],
-    ts_field: Option<&FieldPath>,
-) -> anyhow::Result<Vec<Expectation>> {
-    let mut rules: Vec<Expectation> = flags.into_iter().collect();
-    if let Some(text) = file_text {
-        rules.extend(observe::expect::parse::parse_file(text).map_err(anyhow::Error::msg)?);
-    }
-    if ts_field.is_none()
-        && let Some(r) = rules
-            .iter()
-            .find(|r| matches!(r.kind, Kind::Latency { .. }))
-    {
-        anyhow::bail!("--expect {:?} needs --ts-field", r.text);
-    }
-    Ok(rules.into_iter().map(|r| keyed(r, bindings)).collect())
-}
-
-/// `watch`'s rules: its flags, its bindings file's [[expect]] tables, keyed by its bindings.
-pub fn for_watch(args: &crate::cli::plan::FrontPlan) -> anyhow::Result<Vec<Expectation>> {
-    use anyhow::Context;
-    let mut bindings = args.dashboard.bindings.clone();
-    let text = match &args.dashboard.bindings_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            bindings.extend(observe::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
-            Some(text)
-        }
-        None => None,
-    };
-    let flags = args.expect.expect.iter().chain(&args.expect.warn).cloned();
-    rules(flags, text.as_deref(), &bindings, args.ts_field.as_ref())
-}
+use observe::pipeline::{Observed, Tap};
 
 /// The evaluator's settings for `watch`: the latency window is the last 30 s.
-pub fn watch_settings(args: &crate::cli::plan::FrontPlan) -> Settings {
+pub fn watch_settings(args: &FrontPlan) -> Settings {
     Settings {
         ts_field: args.ts_field.clone(),
         latency_window: Duration::from_secs(30),
-    }
-}
-
-/// A value rule takes the key of the first ticker binding that can show its events.
-fn keyed(rule: Expectation, bindings: &[Binding]) -> Expectation {
-    let Kind::Value { channel, event, .. } = &rule.kind else {
-        return rule;
-    };
-    let fits = |mine: &Option<String>, theirs: &Option<String>| {
-        theirs.is_none() || mine.is_none() || mine == theirs
-    };
-    let key = bindings.iter().find_map(|b| match &b.view {
-        View::Ticker { key, .. } if fits(channel, &b.channel) && fits(event, &b.event) => {
-            Some(key.clone())
-        }
-        _ => None,
-    });
-    match key {
-        Some(key) => rule.keyed_by(key),
-        None => rule,
     }
 }
 
@@ -101,56 +44,42 @@ impl Clock {
     }
 }
 
-/// How often time is given its say (a silent channel, a connection down past its grace).
-pub const TICK: Duration = Duration::from_secs(1);
-
-/// `watch --json --expect …`: the evaluator, fed per item and on a tick, and its lines.
+/// `watch --json --expect …`: the evaluator as a tap of the pipeline, and its lines on
+/// stderr. With live connections, `connected` is judged from each one's link, read on every
+/// tick: a state change that waits behind a flood of items in its feed is judged on time all
+/// the same. A replay has no links: its recorded states are judged as items.
 pub struct Alarm {
     eval: Evaluator,
     clock: Clock,
     json: bool,
     bell: bool,
+    /// Each connection's link, and whether it was up when last read.
+    links: Vec<(Conn, watch::Receiver<Link>, bool)>,
 }
 
 impl Alarm {
     /// `None` when there is no expectation. `labels` names the connections the items are
     /// tagged with: `connected` is judged per connection.
     pub fn new(
-        rules: Vec<Expectation>,
-        settings: Settings,
-        (json, bell): (bool, bool),
+        front: &FrontPlan,
         labels: Labels,
+        links: Vec<(Conn, watch::Receiver<Link>)>,
     ) -> Option<Alarm> {
         let clock = Clock::now();
-        (!rules.is_empty()).then(|| Alarm {
-            eval: Evaluator::new(rules, settings, clock.instant).for_connections(labels),
+        let eval = evaluator(front, &labels)?;
+        Some(Alarm {
+            eval,
             clock,
-            json,
-            bell,
+            json: front.json_status,
+            bell: front.expect.bell,
+            links: links.into_iter().map(|(c, l)| (c, l, false)).collect(),
         })
     }
 
-    /// The dashboard's evaluator, when there are expectations.
-    pub fn evaluator(
-        args: &crate::cli::plan::FrontPlan,
-        labels: &Labels,
-    ) -> anyhow::Result<Option<Evaluator>> {
-        let rules = for_watch(args)?;
-        Ok((!rules.is_empty()).then(|| {
-            Evaluator::new(rules, watch_settings(args), Instant::now())
-                .for_connections(labels.clone())
-        }))
-    }
-
-    /// An item from the connection tagged `conn`.
-    pub fn item(&mut self, conn: Conn, item: &Item) {
-        let t = self.eval.apply_from(conn, item, Instant::now());
-        self.report(&t);
-    }
-
-    pub fn tick(&mut self) {
-        let t = self.eval.tick(Instant::now());
-        self.report(&t);
+    /// The dashboard's evaluator, when there are expectations. (A `Result` as the
+    /// dashboard's call expects: the plan has read the rules, so it cannot fail now.)
+    pub fn evaluator(front: &FrontPlan, labels: &Labels) -> anyhow::Result<Option<Evaluator>> {
+        Ok(evaluator(front, labels))
     }
 
     fn report(&self, transitions: &[Transition]) {
@@ -175,5 +104,41 @@ impl Alarm {
             let _ = err.write_all(b"\x07");
         }
         let _ = err.flush();
+    }
+}
+
+/// The evaluator of `front`'s expectations (already read by the plan), when there are any.
+fn evaluator(front: &FrontPlan, labels: &Labels) -> Option<Evaluator> {
+    (!front.expectations.is_empty()).then(|| {
+        Evaluator::new(
+            front.expectations.clone(),
+            watch_settings(front),
+            Instant::now(),
+        )
+        .for_connections(labels.clone())
+    })
+}
+
+impl Tap for Alarm {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        if matches!(o.item, Item::State(_)) && !self.links.is_empty() {
+            return None;
+        }
+        let t = self.eval.apply_observed(o, Instant::now());
+        self.report(&t);
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        let mut t = Vec::new();
+        for (conn, link, was_up) in &mut self.links {
+            let now_link = *link.borrow_and_update();
+            if now_link.is_up() != *was_up {
+                *was_up = now_link.is_up();
+                t.extend(self.eval.link(*conn, *was_up, now_link.since));
+            }
+        }
+        t.extend(self.eval.tick(now));
+        self.report(&t);
     }
 }

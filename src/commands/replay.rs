@@ -3,28 +3,26 @@
 //! A damaged file replays up to the damage, and the run ends saying where it is.
 //! The wait for the next event ends at once when the front end does (q, Ctrl-C, SIGTERM).
 
-use std::io::BufRead;
 use std::process::ExitCode;
-use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 
-use crate::cli::ReplayArgs;
-use crate::cli::duration::ReplayFrom;
 use crate::cli::plan::ReplayPlan;
-use client::{Conn, Item, Labels, MAX_CONNECTIONS};
-use observe::recording::{Damage, parse_tagged_line};
+use bounded::Limits;
+use observe::pipeline::Feeds;
+use observe::replay::{feed, labels_of};
 
-pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let plan = ReplayPlan::from_args(args)?;
+pub async fn run(plan: ReplayPlan) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(&plan.file)
         .with_context(|| format!("cannot open {}", plan.file.display()))?;
     let (speed, from) = (plan.speed, plan.from);
     // A recording of several connections: their labels, in the order they first appear.
     let labels = labels_of(&plan.file)?;
     let tags = labels.clone();
-    let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, plan.queue_bytes);
+    let mut feeds = Feeds::new(plan.front.ts_field.clone());
+    let limits = Limits::new(client::DEFAULT_QUEUE_ITEMS, plan.front.queue_bytes);
+    let tx = feeds.feed(limits);
+    let taps = super::watch::Taps::new(&plan.front, &labels, None, &feeds).await?;
     // Dropped when the front end ends: wakes the feed from its wait for the next event.
     let (ended, cancel) = std::sync::mpsc::channel::<()>();
     let producer = tokio::task::spawn_blocking(move || {
@@ -36,10 +34,11 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             &cancel,
         )
     });
-    let code = super::watch::consume(plan.front, Vec::new(), rx, Vec::new(), labels).await;
+    let code =
+        super::watch::consume(plan.front, feeds, taps, (Vec::new(), Vec::new()), labels).await;
     drop(ended);
     let code = code?;
-    match producer.await.context("the replay stopped")?? {
+    match producer.await.context("the replay stopped")? {
         Some(damage) => {
             eprintln!(
                 "tickertape: {} is damaged at {damage}; replayed up to there",
@@ -49,145 +48,4 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
         None => Ok(code),
     }
-}
-
-/// The longest line a recording may have: an event of the largest message the client takes
-/// (`--max-message`, 1 MiB by default), with every character escaped, fits many times over.
-const MAX_LINE: u64 = 16 << 20;
-
-/// The next line, without its newline; `None` at the end. A line longer than [`MAX_LINE`] or
-/// not UTF-8 is damage: memory never holds more than one bounded line.
-fn read_line<'a>(
-    reader: &mut impl BufRead,
-    buf: &'a mut Vec<u8>,
-) -> Result<Option<&'a str>, String> {
-    use std::io::Read;
-    buf.clear();
-    let read = reader
-        .by_ref()
-        .take(MAX_LINE + 1)
-        .read_until(b'\n', buf)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if read == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    } else if read as u64 > MAX_LINE {
-        return Err(format!("a line is longer than {} MiB", MAX_LINE >> 20));
-    }
-    std::str::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| "a line is not UTF-8".to_owned())
-}
-
-/// The labels of the connections in a recording made with several, in the order they first
-/// appear (at most [`MAX_CONNECTIONS`]; later ones replay under "?"). Damage is left for the
-/// replay itself to report, at its line.
-fn labels_of(path: &std::path::Path) -> anyhow::Result<Labels> {
-    #[derive(serde::Deserialize)]
-    struct Tagged {
-        connection: Option<String>,
-    }
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = std::io::BufReader::new(file);
-    let mut buf = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-    while let Ok(Some(line)) = read_line(&mut reader, &mut buf) {
-        if !line.contains("\"connection\"") {
-            continue;
-        }
-        if let Ok(Tagged {
-            connection: Some(label),
-        }) = serde_json::from_str(line)
-            && !labels.contains(&label)
-            && labels.len() < MAX_CONNECTIONS
-        {
-            labels.push(label);
-        }
-    }
-    Ok(Labels::new(labels))
-}
-
-/// Reads the recording and sends its items at their pace, until `cancel` is dropped.
-/// Returns the damage, if any.
-fn feed(
-    reader: impl BufRead,
-    speed: f64,
-    from: Option<ReplayFrom>,
-    (tx, labels): (&client::FeedTx, &Labels),
-    cancel: &std::sync::mpsc::Receiver<()>,
-) -> anyhow::Result<Option<Damage>> {
-    let mut start: Option<(SystemTime, Instant)> = None;
-    let mut from_time: Option<SystemTime> = None;
-    let mut reader = reader;
-    let mut buf = Vec::new();
-    for n in 0.. {
-        let damage = |reason: String| Damage {
-            line: n + 1,
-            reason,
-        };
-        let line = match read_line(&mut reader, &mut buf) {
-            Ok(None) => break,
-            Ok(Some(l)) => l,
-            Err(reason) => return Ok(Some(damage(reason))),
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (time, item, conn) = match parse_tagged_line(line) {
-            Ok(Some((time, item, label))) => {
-                let conn = label.map_or(0, |l| labels.index(&l).unwrap_or(Conn::MAX));
-                (time, item, conn)
-            }
-            Ok(None) => continue,
-            Err(reason) => {
-                let d = damage(reason);
-                let _ = tx.blocking_send(Item::Error(format!("the recording is damaged at {d}")));
-                return Ok(Some(d));
-            }
-        };
-        let first = *start.get_or_insert((time, Instant::now()));
-        if from_time.is_none()
-            && let Some(f) = from
-        {
-            from_time = Some(match f {
-                // Past the end of time: nothing is replayed, and nothing overflows.
-                ReplayFrom::Offset(offset) => first
-                    .0
-                    .checked_add(offset)
-                    .unwrap_or(first.0 + Duration::from_secs(u32::MAX.into())),
-                ReplayFrom::Time(t) => t,
-            });
-        }
-        let is_event = matches!(item, Item::Event(_));
-        if is_event && from_time.is_some_and(|f| time < f) {
-            continue; // before the starting point: states still apply, events are skipped
-        }
-        if speed.is_finite() && is_event {
-            let base = from_time.map_or(first.0, |f| f.max(first.0));
-            let offset = time.duration_since(base).unwrap_or(Duration::ZERO);
-            let Some(due) = Duration::try_from_secs_f64(offset.as_secs_f64() / speed)
-                .ok()
-                .and_then(|d| first.1.checked_add(d))
-            else {
-                let d = damage("its time is out of range".into());
-                let _ = tx.blocking_send(Item::Error(format!("the recording is damaged at {d}")));
-                return Ok(Some(d));
-            };
-            if let Some(wait) = due.checked_duration_since(Instant::now())
-                && !matches!(cancel.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
-            {
-                return Ok(None); // the front end ended while this event was not yet due
-            }
-        }
-        if tx.blocking_send_tagged(conn, item).is_err() {
-            return Ok(None); // the front end ended (q, closed stdout)
-        }
-    }
-    Ok(None)
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::cli::serve::ServeArgs;
+use crate::cli::plan::ServePlan;
 use protocol::safe_text::terminal_safe;
 use server;
 use server::log::Log;
@@ -12,9 +12,14 @@ use server::log::Log;
 /// How long the log's last lines may take to be written at exit.
 const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (mut cfg, listen) = args.config()?;
-    if let Some((format, limits)) = args.log_settings() {
+pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
+    let ServePlan {
+        config: mut cfg,
+        listen,
+        log,
+        metrics: metrics_addr,
+    } = plan;
+    if let Some((format, limits)) = log {
         cfg.log = Log::start(format, limits)
             .map_err(|e| anyhow::anyhow!("cannot start the log's writer: {e}"))?;
     }
@@ -28,7 +33,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let running = server::start(cfg, listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    let endpoint = match args.metrics {
+    let endpoint = match metrics_addr {
         Some(addr) => {
             let hub = running.hub.clone();
             let render: net::metrics::http::Render = Arc::new(move || {

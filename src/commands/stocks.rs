@@ -3,43 +3,29 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
-
-use crate::cli::publish::StocksArgs;
+use crate::cli::plan::StocksPlan;
 use client::publish::RestClient;
 use client::publish::delivery::{COUNTING_OFF, hints};
 use client::publish::seal::seal;
-use client::publish::stocks::{Market, Model, default_companies, parse_companies};
+use client::publish::stocks::{Market, Model, default_companies};
 use protocol::crypto::KEY_LEN;
 use protocol::rest::{SUBSCRIPTION_COUNT, trigger_counts};
 use protocol::safe_text::terminal_safe;
 
-pub async fn run(args: StocksArgs) -> anyhow::Result<ExitCode> {
-    let conn = args.connection.clone().merged()?;
-    let client = conn.rest_client()?;
-    let master_key = super::trigger::master_key(&conn, std::iter::once(args.channel.as_str()))?;
-    // Refused before the first tick rather than at every one.
-    seal(&args.channel, "{}", master_key.as_ref())?;
-    let companies = match &args.companies {
-        Some(path) => parse_companies(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        ),
-        None => default_companies(),
-    };
-    anyhow::ensure!(!companies.is_empty(), "the companies list is empty");
+pub async fn run(plan: StocksPlan) -> anyhow::Result<ExitCode> {
     let publisher = Publisher {
-        client,
-        market: Market::new(companies, args.model.into()),
-        channel: args.channel.clone(),
-        event: args.event.clone(),
-        ts: args.ts,
-        master_key,
-        report: !args.quiet,
+        client: plan.rest,
+        market: Market::new(plan.companies, plan.model),
+        channel: plan.channel,
+        event: plan.event,
+        ts: plan.ts,
+        master_key: plan.master_key,
+        report: plan.report,
     };
+    let mut signals = crate::signals::Signals::install();
     tokio::select! {
-        r = publisher.run(args.interval, args.count) => r?,
-        _ = tokio::signal::ctrl_c() => {}
+        r = publisher.run(plan.interval, plan.count) => r?,
+        _ = signals.next() => {}
     }
     Ok(ExitCode::SUCCESS)
 }

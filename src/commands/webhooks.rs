@@ -5,9 +5,9 @@
 //! and in time; output goes through a bounded queue to a thread of its own, or, on a
 //! terminal, to the dashboard ([`super::webhooks_screen`]).
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
@@ -18,11 +18,13 @@ use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
 use super::webhooks_screen::{self, ScreenFeed};
+use crate::cli::plan::FrontEnd;
 use crate::cli::webhooks::WebhooksPlan;
-use client::{FeedRx, Item};
+use bounded::Overflow;
+use client::Item;
 use observe::output::webhook_items;
-use observe::output::webhook_queue::{self, Ended, Out, Queue, Writer};
 use observe::output::webhooks::{Received, duration_text, render};
+use observe::output::writer::{self, Chunk, Output as Writer};
 use protocol::safe_text::terminal_safe;
 use protocol::webhook::check::{AppSecret, check};
 use protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
@@ -44,6 +46,8 @@ fn shown(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 
 /// How long the output may take, at the end, to write what is queued.
 const DRAIN: Duration = Duration::from_secs(2);
+/// Requests' outputs waiting for stdout, at most, whatever their size.
+const QUEUE_ITEMS: usize = 4096;
 
 struct Receiver {
     apps: Vec<App>,
@@ -58,23 +62,34 @@ struct Receiver {
 /// Where what is received goes: lines (or NDJSON) on stdout, or the dashboard.
 #[derive(Clone)]
 enum Sink {
-    Lines(Queue),
+    Lines(Arc<Shown>),
     Screen(ScreenFeed),
 }
 
+/// The lines' side: the output thread's sender, `--count`, and what was not shown.
+struct Shown {
+    lines: writer::Lines,
+    count: Option<u64>,
+    /// Events handed to the output thread so far.
+    queued: AtomicU64,
+    /// Events (and notices) the output thread's queue had no room for.
+    dropped: AtomicU64,
+    /// `--count` events are queued: the run ends.
+    counted: tokio::sync::Notify,
+}
+
 /// One request's output, made before the answer goes and handed over after it.
-enum Shown {
-    Lines(Out),
+enum Show {
+    /// Webhook events, one text each, for stdout; each counts toward `--count`.
+    Lines(Vec<String>),
     Items(Vec<Item>),
 }
 
 impl Sink {
-    fn send(&self, shown: Shown) {
-        match (self, shown) {
-            (Sink::Lines(q), Shown::Lines(out)) => {
-                q.send(out);
-            }
-            (Sink::Screen(feed), Shown::Items(items)) => feed.send(items),
+    fn send(&self, show: Show) {
+        match (self, show) {
+            (Sink::Lines(shown), Show::Lines(texts)) => shown.events(texts),
+            (Sink::Screen(feed), Show::Items(items)) => feed.send(items),
             // Each sink is given only its own kind.
             _ => {}
         }
@@ -83,19 +98,44 @@ impl Sink {
     /// Something about a request that was not shown as a webhook (refused, say).
     fn notice(&self, text: String) {
         match self {
-            Sink::Lines(q) => {
-                q.send(Out::Notice(format!("tickertape: {text}\n")));
+            Sink::Lines(shown) => {
+                let line = format!("tickertape: {text}\n").into_bytes();
+                if !shown.lines.send(Chunk::Err(line)) {
+                    shown.dropped.fetch_add(1, Ordering::Relaxed);
+                }
             }
             Sink::Screen(feed) => feed.send(vec![Item::Error(text)]),
         }
     }
 }
 
-/// What the run waits on: the lines' writer and the signals that end it, or the dashboard
+impl Shown {
+    /// Hands the texts over, at most up to `--count`; what does not fit is counted.
+    fn events(&self, mut texts: Vec<String>) {
+        let n = texts.len() as u64;
+        let before = self.queued.fetch_add(n, Ordering::AcqRel);
+        if let Some(count) = self.count {
+            let left = count.saturating_sub(before);
+            texts.truncate(usize::try_from(left).unwrap_or(usize::MAX));
+            if before + n >= count {
+                self.counted.notify_one();
+            }
+        }
+        if texts.is_empty() {
+            return;
+        }
+        let shown = texts.len() as u64;
+        if !self.lines.send(Chunk::Out(texts.concat().into_bytes())) {
+            self.dropped.fetch_add(shown, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the run waits on: the output thread and the signals that end it, or the dashboard
 /// (which ends on its keys; in raw mode Ctrl-C is one).
 enum Output {
-    Lines(Writer, crate::signals::Signals),
-    Screen(ScreenFeed, FeedRx),
+    Lines(Writer, Arc<Shown>, crate::signals::Signals),
+    Screen(ScreenFeed, bounded::Receiver<observe::pipeline::Observed>),
 }
 
 pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
@@ -104,15 +144,28 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", plan.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}/");
-    let (out, output) = if !plan.json && !plan.lines && std::io::stdout().is_terminal() {
+    let (out, output) = if plan.front == FrontEnd::Screen {
         let (feed, rx) = ScreenFeed::new(plan.max_queue);
         (Sink::Screen(feed.clone()), Output::Screen(feed, rx))
     } else {
-        let (queue, writer) = webhook_queue::spawn(plan.max_queue, plan.count)?;
+        let limits = bounded::Limits::new(QUEUE_ITEMS, plan.max_queue);
+        let writer = Writer::spawn(limits, Overflow::DropNewest)?;
+        let shown = Arc::new(Shown {
+            lines: writer
+                .lines()
+                .ok_or_else(|| anyhow::anyhow!("the output thread stopped"))?,
+            count: plan.count,
+            queued: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            counted: tokio::sync::Notify::new(),
+        });
         // SIGTERM's handler is in place before the address is printed: a test or a
         // supervisor may signal as soon as it reads it.
         let shutdown = crate::signals::Signals::install();
-        (Sink::Lines(queue), Output::Lines(writer, shutdown))
+        (
+            Sink::Lines(shown.clone()),
+            Output::Lines(writer, shown, shutdown),
+        )
     };
     let front = webhooks_screen::front(&plan, &url);
     let limits = Limits {
@@ -132,7 +185,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let in_flight = Slots::new(plan.max_connections);
     let receiver = Arc::new(Receiver {
         apps: plan.apps,
-        json: plan.json,
+        json: plan.front == FrontEnd::Json,
         reject_invalid: plan.reject_invalid,
         max_body: plan.max_body,
         body_timeout: plan.body_timeout,
@@ -143,11 +196,11 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::listen::serve(listener, router, limits, stopped));
     eprintln!("tickertape: receiving webhooks on {url}");
-    let (dashboard, ended, dropped) = match output {
+    let (dashboard, failed, dropped) = match output {
         Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),
-        Output::Lines(writer, shutdown) => {
-            let (ended, dropped) = lines(writer, plan.timeout, shutdown, &in_flight).await;
-            (None, ended, dropped)
+        Output::Lines(writer, shown, shutdown) => {
+            let (failed, dropped) = lines(writer, &shown, plan.timeout, shutdown, &in_flight).await;
+            (None, failed, dropped)
         }
     };
     stop.send_replace(true);
@@ -156,48 +209,53 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         return code;
     }
     report_dropped(dropped, 0);
-    if let Some(Ended::Failed(e)) = ended {
+    if let Some(e) = failed {
         anyhow::bail!("cannot write the output: {e}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Lines on stdout until `--count`, `--timeout`, a signal or a closed stdout; what is
-/// queued is written before the end. How the writer ended, and how many were not shown.
+/// queued is written before the end. The write error that ended it (a closed stdout is a
+/// normal end), and how many were not shown and not yet said.
 async fn lines(
     mut writer: Writer,
+    shown: &Shown,
     timeout: Option<Duration>,
     shutdown: crate::signals::Signals,
     in_flight: &Slots,
-) -> (Option<Ended>, u64) {
+) -> (Option<std::io::Error>, u64) {
     let shutdown = shutdown.wait();
     tokio::pin!(shutdown);
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut reported = 0;
-    let ended = loop {
+    let dropped = || shown.dropped.load(Ordering::Relaxed);
+    let failed = loop {
         tokio::select! {
-            ended = writer.stopped() => break Some(ended),
+            e = writer.failed() => break Some(e),
+            () = shown.counted.notified() => break None,
             _ = &mut shutdown => break None,
-            () = async { match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            } } => break None,
-            _ = tick.tick() => reported = report_dropped(writer.dropped(), reported),
+            () = super::watch::sleep_until(deadline) => break None,
+            _ = tick.tick() => reported = report_dropped(dropped(), reported),
         }
     };
     // Requests being answered finish (their connections close after them), and their
     // output joins the queue, before the queue is drained.
     let until = tokio::time::Instant::now() + DRAIN;
-    while in_flight.in_use() > 0 && tokio::time::Instant::now() < until {
+    while failed.is_none() && in_flight.in_use() > 0 && tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let dropped = writer.dropped();
-    let ended = match ended {
-        Some(ended) => Some(ended),
-        None => writer.finish(DRAIN).await,
+    let failed = match failed {
+        Some(e) => Some(e),
+        None => tokio::time::timeout(DRAIN, writer.finish())
+            .await
+            .ok()
+            .and_then(Result::err),
     };
-    (ended, if dropped > reported { dropped } else { 0 })
+    let failed = failed.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe);
+    let dropped = dropped();
+    (failed, if dropped > reported { dropped } else { 0 })
 }
 
 /// Says on stderr how many events were not shown, when that grew; the count said.
@@ -279,11 +337,11 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let (shown, is_webhook) = match &rx.out {
         Sink::Lines(_) => {
             let (texts, is_webhook) = render(&received, rx.json);
-            (Shown::Lines(Out::Events(texts)), is_webhook)
+            (Show::Lines(texts), is_webhook)
         }
         Sink::Screen(_) => {
             let (items, is_webhook) = webhook_items::items(&received, parts.uri.path());
-            (Shown::Items(items), is_webhook)
+            (Show::Items(items), is_webhook)
         }
     };
     let (status, text) = match (rx.reject_invalid, checked.is_valid(), is_webhook) {
@@ -309,7 +367,7 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
 /// and give the request's slot back.
 struct Then {
     out: Sink,
-    item: Shown,
+    item: Show,
     _slot: Slot,
 }
 

@@ -4,43 +4,42 @@
 //! and said on stderr at the end. The requests are answered all the same.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::cli::plan::{DashboardPlan, FrontPlan};
 use crate::cli::webhooks::WebhooksPlan;
-use client::{self, FeedRx, FeedTx, Item, Labels};
+use bounded::{Limits, Overflow};
+use client::{self, Item, Labels};
+use observe::pipeline::Observed;
 
-/// The dashboard's end of the receiver: items go in without waiting, or are counted.
+/// The dashboard's end of the receiver: items go in without waiting, or are dropped and
+/// counted by the queue.
 #[derive(Clone)]
 pub(super) struct ScreenFeed {
-    tx: FeedTx,
-    dropped: Arc<AtomicU64>,
+    tx: bounded::Sender<Observed>,
 }
 
 impl ScreenFeed {
-    /// A feed of at most `max_bytes` (and [`client::DEFAULT_QUEUE_ITEMS`] items).
-    pub(super) fn new(max_bytes: usize) -> (ScreenFeed, FeedRx) {
-        let (tx, rx) = client::feed(client::DEFAULT_QUEUE_ITEMS, max_bytes);
-        let feed = ScreenFeed {
-            tx,
-            dropped: Arc::new(AtomicU64::new(0)),
-        };
-        (feed, rx)
+    /// A queue of at most `max_bytes` (and [`client::DEFAULT_QUEUE_ITEMS`] items).
+    pub(super) fn new(max_bytes: usize) -> (ScreenFeed, bounded::Receiver<Observed>) {
+        let limits = Limits::new(client::DEFAULT_QUEUE_ITEMS, max_bytes);
+        let (tx, rx) = bounded::queue(limits, Overflow::DropNewest);
+        (ScreenFeed { tx }, rx)
     }
 
     /// Hands the items on; those that do not fit are counted, never waited for.
     pub(super) fn send(&self, items: Vec<Item>) {
         for item in items {
-            if self.tx.try_send(item).is_err() {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+            let _ = self.tx.try_send(Observed {
+                conn: 0,
+                item,
+                latency_ms: None,
+            });
         }
     }
 
     pub(super) fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.tx.drops().total()
     }
 }
 
@@ -65,7 +64,7 @@ pub(super) fn front(plan: &WebhooksPlan, url: &str) -> FrontPlan {
 /// second, and on stderr once the screen is gone.
 pub(super) async fn show(
     front: FrontPlan,
-    items: FeedRx,
+    items: bounded::Receiver<Observed>,
     feed: ScreenFeed,
 ) -> anyhow::Result<ExitCode> {
     let reporter = {
@@ -77,22 +76,28 @@ pub(super) async fn show(
                 tick.tick().await;
                 let total = feed.dropped();
                 // Itself dropped when the feed is full: the next second says it again.
-                if total > said
-                    && feed
-                        .tx
-                        .try_send(Item::Dropped {
-                            count: total - said,
-                            total,
-                        })
-                        .is_ok()
-                {
+                let report = Observed {
+                    conn: 0,
+                    item: Item::Dropped {
+                        count: total - said,
+                        total,
+                    },
+                    latency_ms: None,
+                };
+                if total > said && feed.tx.try_send(report).is_ok() {
                     said = total;
                 }
             }
         })
     };
-    let code =
-        super::watch::dashboard(front, Vec::new(), items, Vec::new(), Labels::default()).await;
+    let code = super::watch::dashboard(
+        front,
+        (Vec::new(), Vec::new()),
+        items,
+        Vec::new(),
+        Labels::default(),
+    )
+    .await;
     reporter.abort();
     let dropped = feed.dropped();
     if dropped > 0 {

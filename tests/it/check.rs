@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::support::bin::{self, Proc};
+use crate::support::metrics::Page;
 use crate::support::server::{KEY, Server, publish_every};
 
 const EXIT: Duration = Duration::from_secs(10);
@@ -175,4 +176,48 @@ async fn watch_json_writes_an_alert_then_a_recovery_on_stderr() {
     assert_eq!(back["state"], "recovered", "{back}");
     assert_eq!(back["since"], alert["since"]);
     watch.terminate(EXIT).await;
+}
+
+/// `--format prometheus` is the page of every other metrics endpoint (prometheus-client's
+/// encoder, with the build info), and promtool accepts it.
+#[tokio::test]
+async fn the_prometheus_format_passes_promtool() {
+    let server = Server::start(&[]).await;
+    let run = check(
+        &server,
+        &[
+            "--expect",
+            "connected",
+            "--warn",
+            "stock_ticker/update_event<1s",
+            "--expect",
+            "stock_ticker/update_event:price>0",
+            "--for",
+            "1s",
+            "--format",
+            "prometheus",
+        ],
+    );
+    let (code, stdout, stderr) = run.finish(EXIT).await;
+    assert!((0..=3).contains(&code), "{stdout}{stderr}");
+    let page = Page(stdout);
+    page.promtool_check();
+    assert!(
+        page.0.contains("tickertape_build_info{version="),
+        "{}",
+        page.0
+    );
+    let families = page.families();
+    for name in [
+        "tickertape_check_status",
+        "tickertape_check_window_seconds",
+        "tickertape_expectation_status",
+        "tickertape_expectation_measure",
+    ] {
+        assert!(
+            families.iter().any(|(n, k)| n == name && k == "gauge"),
+            "{}",
+            page.0
+        );
+    }
 }

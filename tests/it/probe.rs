@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::bin::Proc;
+use crate::support::bin::{FullPipe, Proc};
 use crate::support::metrics;
 use crate::support::server::{SECRET, Server};
 use serde_json::Value;
@@ -269,4 +269,33 @@ async fn a_nodes_credentials_are_never_repeated() {
         !format!("{stdout}{stderr}").contains("PWSECRET"),
         "{stdout}{stderr}"
     );
+}
+
+/// stdout full and never read: the probe goes on (its canaries keep being published and
+/// counted, as its metrics show), and SIGTERM still ends it at once. Its lines wait in the
+/// output thread, or are counted as not written; they never hold its loop.
+#[tokio::test]
+async fn a_stdout_nobody_reads_never_stalls_the_probe() {
+    let server = Server::start(&[]).await;
+    let pipe = FullPipe::new().await;
+    let mut run = Server::probe(
+        &[&server],
+        SECRET,
+        &["--metrics", "127.0.0.1:0", "--interval", "100ms"],
+    );
+    run.stdout(pipe.stdout());
+    let mut proc = Proc::spawn(&mut run);
+    let addr = metrics::addr(&mut proc).await;
+    let received = format!(
+        "tickertape_probe_received_total{{node=\"{}\"}}",
+        server.node()
+    );
+    metrics::scrape_until(addr, "ten canaries with stdout full", |p| {
+        p.value(&received) >= Some(10.0)
+    })
+    .await;
+    let asked = std::time::Instant::now();
+    let status = proc.terminate(Duration::from_secs(2)).await;
+    assert_eq!(status.code(), Some(0), "{}", proc.stderr());
+    assert!(asked.elapsed() < Duration::from_secs(2));
 }

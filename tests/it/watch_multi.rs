@@ -3,6 +3,8 @@
 //! its connection (in `--json`, `--json-status`, recordings and the dashboard), one connection
 //! looks exactly as before, and bad setups are refused before anything starts.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -373,4 +375,130 @@ fn snapshot_two_connections_at_80x24() {
     // Narrow: the states shrink to the labels and their marks.
     let narrow = format!("{:?}", render(&s, now, 60, 24).backend());
     assert!(narrow.contains("eu●") && narrow.contains("us○"), "{narrow}");
+}
+
+/// The fattest event `serve` delivers: 10 KB of data (Pusher's limit) of control
+/// characters, which the frame escapes six bytes each, about 60 KB on the wire (and in the
+/// request, so four make a batch under the API's 256 KiB body limit).
+fn fat_event() -> client::publish::BatchEvent {
+    client::publish::BatchEvent {
+        channel: "stock_ticker".into(),
+        name: "flood".into(),
+        data: "\u{1}".repeat(protocol::limits::MAX_EVENT_DATA_BYTES),
+        socket_id: None,
+    }
+}
+
+/// Fairness: one connection floods with fat events into a stdout read slowly, and the other
+/// connection's server is killed. `--expect connected<2s` names the killed one within its
+/// grace (and a tick), as if nothing else were happening: its state does not wait behind the
+/// flood's events, and the expectations keep judging while the output is slow.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_on_one_connection_never_delays_the_alert_of_anothers_outage() {
+    let (flood, mut quiet) = (Server::start(&[]).await, Server::start(&[]).await);
+    let mut child = Proc::spawn(
+        bin::command()
+            .args(["watch", "stock_ticker", "--json", "--json-status"])
+            .args(["--expect", "connected<2s", "--max-buffer", "8MiB"])
+            .args(named_nodes(&[("flood", &flood), ("quiet", &quiet)]))
+            .args(creds()),
+    );
+    flood.wait_subscribers("stock_ticker", 1).await;
+    quiet.wait_subscribers("stock_ticker", 1).await;
+    let mut lines = child.take_stderr_lines();
+    // About 6 MB a second of events, for as long as the test runs.
+    let rest = flood.rest();
+    let published = Arc::new(AtomicUsize::new(0));
+    let flooding = tokio::spawn({
+        let published = published.clone();
+        async move {
+            let batch = vec![fat_event(); 4];
+            loop {
+                rest.batch(&batch).await.expect("the flood is published");
+                published.fetch_add(batch.len(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+    // stdout is read, slowly: 4 KiB every 20 ms.
+    let mut stdout = child.child.stdout.take().unwrap();
+    let reading = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        while stdout.read(&mut buf).await.is_ok_and(|n| n > 0) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    // Long enough for the flood to fill every buffer on its way to stdout (8 MiB, about
+    // 140 events, and stdout's).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        published.load(Ordering::Relaxed) > 200,
+        "the flood is too thin: {published:?}"
+    );
+    bin::signal(quiet.proc.pid(), "-KILL");
+    let killed = Instant::now();
+    quiet.proc.wait(EXIT).await;
+    let alert = json_line_where(&mut lines, "quiet's alert", |v| {
+        v["type"] == "expectation" && v["state"] == "alert" && v["connection"] == "quiet"
+    })
+    .await;
+    let took = killed.elapsed();
+    flooding.abort();
+    assert!(
+        took < Duration::from_millis(4500),
+        "the alert came {took:?} after the kill: {alert}"
+    );
+    assert!(
+        alert["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("down for 2.")),
+        "{alert}"
+    );
+    let status = child.terminate(EXIT).await;
+    reading.abort();
+    assert_eq!(status.code(), Some(0));
+    let stderr = child.stderr();
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.contains("\"alert\"") && l.contains("\"connection\":\"flood\"")),
+        "the flooding connection stayed up:\n{stderr}"
+    );
+}
+
+/// `watch` and `probe` resolve `--node` in one place: the same mistake is the same usage
+/// error (2), said the same way, before anything connects. Two names for one node are one
+/// node given twice.
+#[tokio::test]
+async fn watch_and_probe_refuse_one_node_given_twice_alike() {
+    let a = Server::start(&[]).await;
+    let twice = [
+        "--node".to_owned(),
+        format!("eu={}", a.node()),
+        "--node".to_owned(),
+        format!("us={}", a.node()),
+    ];
+    let mut said = Vec::new();
+    for command in [
+        &["watch", "stock_ticker", "--json"][..],
+        &["probe", "--lines"][..],
+    ] {
+        let child = Proc::spawn(bin::command().args(command).args(&twice).args(creds()));
+        let (code, _, stderr) = child.finish(EXIT).await;
+        assert_eq!(code, 2, "{command:?}: {stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("given twice"))
+            .unwrap_or_else(|| panic!("{command:?}: {stderr}"));
+        said.push(line.to_owned());
+    }
+    assert_eq!(said[0], said[1]);
+    assert!(said[0].contains("--node us is given twice"), "{said:?}");
+    let info = a
+        .rest()
+        .channel("stock_ticker", Some("subscription_count"))
+        .await
+        .unwrap();
+    assert_ne!(info["subscription_count"], 1, "nothing connected: {info}");
 }

@@ -5,6 +5,7 @@
 //! each call site:
 //! - [`Bounded`]: a FIFO (a queue or a ring) with an [`Overflow`] policy;
 //! - [`queue`]: a [`Bounded`] shared between tasks and threads, with waiting on both ends;
+//! - [`FanIn`]: several queues, each with caps of its own, taken in turn by one receiver;
 //! - [`WeighedMap`]: a sorted map whose keys and values are weighed, capped in entries and
 //!   bytes.
 //!
@@ -14,11 +15,13 @@
 //! at most the cap, whatever comes in, and every refusal or eviction is counted by cause
 //! ([`Drops`]) for whoever shows it.
 
+mod fan_in;
 mod map;
 mod queue;
 mod ring;
 mod weigh;
 
+pub use fan_in::FanIn;
 pub use map::WeighedMap;
 pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue};
 pub use ring::{Bounded, Rejected};

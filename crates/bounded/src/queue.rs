@@ -19,6 +19,16 @@ use crate::{Bounded, Cause, Drops, Limits, Overflow, Weigh};
 /// A queue of at most `limits.items` items and `limits.bytes` bytes (items being held by
 /// the receiver included).
 pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiver<T>) {
+    queue_waking(limits, overflow, Arc::new(Notify::new()))
+}
+
+/// [`queue`], whose receiving task waits on `readable`: a [`crate::FanIn`] gives all its
+/// queues one, so that its one receiver wakes for any of them.
+pub(crate) fn queue_waking<T: Weigh>(
+    limits: Limits,
+    overflow: Overflow,
+    readable: Arc<Notify>,
+) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             buf: Bounded::new(limits, overflow),
@@ -28,7 +38,7 @@ pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiv
             closed: false,
             thread_waiting: false,
         }),
-        readable: Notify::new(),
+        readable,
         room: Notify::new(),
         thread: Condvar::new(),
     });
@@ -42,8 +52,9 @@ pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiv
 
 struct Shared<T> {
     state: Mutex<State<T>>,
-    /// The receiving task waits here for an item or for the last sender to go.
-    readable: Notify,
+    /// The receiving task waits here for an item or for the last sender to go (shared by
+    /// the queues of one [`crate::FanIn`]).
+    readable: Arc<Notify>,
     /// Blocked senders wait here for room or for the receiver to go.
     room: Notify,
     /// A receiving thread waits here.
@@ -207,6 +218,28 @@ impl<T: Weigh> Sender<T> {
     /// so that a full queue wakes its sender once per half of it. False once the receiver
     /// is gone.
     pub async fn half_empty(&self) -> bool {
+        self.wait_until(State::is_half_empty).await
+    }
+
+    /// Waits until an item of `weight` bytes would fit (held items included), so that a
+    /// sender that holds an item back can wait for room without handing it over: unlike
+    /// [`Sender::send`], cancelling this loses nothing. True at once for an item heavier
+    /// than the cap (it never fits: [`Sender::try_send`] refuses and counts it); false once
+    /// the receiver is gone.
+    pub async fn room_for(&self, weight: usize) -> bool {
+        self.wait_until(|s| matches!(s.lacks_room(weight), None | Some(Cause::Oversize)))
+            .await
+    }
+
+    /// Resolves once the receiver is gone (dropped or closed): a producer that waits on
+    /// nothing else learns its consumer has ended.
+    pub async fn closed(&self) {
+        self.wait_until(|_| false).await;
+    }
+
+    /// Waits until `ready` holds (true) or the receiver is gone (false), woken by every
+    /// change of room.
+    async fn wait_until(&self, ready: impl Fn(&State<T>) -> bool) -> bool {
         loop {
             let mut room = pin!(self.shared.room.notified());
             room.as_mut().enable();
@@ -215,7 +248,7 @@ impl<T: Weigh> Sender<T> {
                 if s.closed {
                     return false;
                 }
-                if s.is_half_empty() {
+                if ready(&s) {
                     return true;
                 }
             }
@@ -228,6 +261,19 @@ impl<T: Weigh> Sender<T> {
         if thread {
             self.shared.thread.notify_one();
         }
+    }
+
+    /// Takes no more, from any sender: they get their items back from now on, while the
+    /// receiver takes what is queued, then sees the end. (A writer that must finish while
+    /// other senders may linger.)
+    pub fn close(&self) {
+        let thread = {
+            let mut s = lock(&self.shared.state);
+            s.closed = true;
+            s.thread_waiting
+        };
+        self.shared.room.notify_waiters();
+        self.wake_receiver(thread);
     }
 
     /// No room now for one more item.
@@ -595,6 +641,27 @@ mod tests {
         tx.try_send(text(100)).unwrap();
         let mut out = Vec::new();
         assert_eq!(rx.recv_many(&mut out, 10).await, 2);
+    }
+
+    #[test]
+    fn a_sender_closes_the_queue_and_the_thread_takes_the_rest() {
+        let (tx, mut rx) = queue(Limits::new(10, 1 << 20), Overflow::DropNewest);
+        let other = tx.clone();
+        tx.try_send(text(1)).unwrap();
+        tx.try_send(text(2)).unwrap();
+        tx.close();
+        assert!(matches!(
+            other.try_send(text(3)),
+            Err(TrySendError::Closed(_))
+        ));
+        let writer = std::thread::spawn(move || {
+            let mut seen = 0;
+            while let Some(batch) = rx.blocking_recv_batch(16) {
+                seen += batch.len();
+            }
+            seen
+        });
+        assert_eq!(writer.join().unwrap(), 2, "what was queued, then the end");
     }
 
     #[test]

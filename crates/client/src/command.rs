@@ -1,7 +1,8 @@
 //! What a front end asks of the engine, and the handle it asks through.
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use super::item::Link;
 use super::stats::Stats;
 use super::subscriptions::Counts;
 use protocol::channel;
@@ -42,9 +43,16 @@ pub enum ClientError {
 #[derive(Clone)]
 pub struct Client {
     pub(crate) cmds: mpsc::Sender<Command>,
+    pub(crate) link: watch::Receiver<Link>,
 }
 
 impl Client {
+    /// The connection's state now, and every change as it happens: a path of its own, on
+    /// which a flood of items waiting in the feed never delays a state change.
+    pub fn link(&self) -> watch::Receiver<Link> {
+        self.link.clone()
+    }
+
     pub async fn subscribe(&self, channel: &str) -> Result<(), ClientError> {
         channel::validate_channel(channel, false)?;
         self.send(Command::Subscribe(channel.to_owned())).await

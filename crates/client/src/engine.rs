@@ -6,7 +6,7 @@ use protocol::safe_text::terminal_safe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, timeout, timeout_at};
 
 use super::authorizer::{Grant, SignIn};
@@ -14,7 +14,7 @@ use super::backoff::Backoff;
 use super::command::{Command, Snapshot};
 use super::config::{ClientConfig, Endpoint};
 use super::item::{
-    ConnectionState, Item, Reason, StateChange, SubscriptionFailure, SubscriptionStatus,
+    ConnectionState, Item, Link, Reason, StateChange, SubscriptionFailure, SubscriptionStatus,
 };
 use super::outbox::Outbox;
 use super::signin_state::SignInState;
@@ -85,6 +85,8 @@ pub(crate) struct Engine {
     pub(super) auth_rx: mpsc::Receiver<AuthDone>,
     pub(super) signin: SignInState,
     last_immediate: Option<Instant>,
+    /// The state now, for [`crate::Client::link`].
+    link: watch::Sender<Link>,
 }
 
 impl Engine {
@@ -93,6 +95,7 @@ impl Engine {
         cmds: mpsc::Receiver<Command>,
         items: super::feed::FeedTx,
         channels: &[String],
+        link: watch::Sender<Link>,
     ) -> Engine {
         let (auth_tx, auth_rx) = mpsc::channel(64);
         let mut subs = Subscriptions::default();
@@ -114,6 +117,7 @@ impl Engine {
             auth_rx,
             signin: SignInState::default(),
             last_immediate: None,
+            link,
         }
     }
 
@@ -179,6 +183,12 @@ impl Engine {
         retry_in: Option<Duration>,
         socket_id: Option<String>,
     ) {
+        // First on the path nothing can hold up: whoever judges the connection (`--expect
+        // connected`) sees the change even while the feed waits behind a flood.
+        self.link.send_replace(Link {
+            state: current,
+            since: Instant::now(),
+        });
         let change = StateChange {
             previous: self.state,
             current,
@@ -202,10 +212,10 @@ impl Engine {
         let tx = self.out.sender();
         let _ = timeout(Duration::from_secs(2), async {
             while self.out.has_pending() {
-                match tx.reserve().await {
-                    Ok(permit) => self.out.send_pending(permit),
-                    Err(_) => return,
+                if !tx.room_for(self.out.pending_weight()).await {
+                    return;
                 }
+                self.out.flush();
             }
         })
         .await;
@@ -219,6 +229,7 @@ impl Engine {
             if self.out.is_closed() {
                 return false;
             }
+            let pending = self.out.pending_weight();
             tokio::select! {
                 _ = sleep_until(until) => return true,
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
@@ -226,9 +237,9 @@ impl Engine {
                     Some(Command::Disconnect) => return false,
                     Some(cmd) => self.on_command_offline(cmd),
                 },
-                permit = tx.reserve(), if self.out.has_pending() => match permit {
-                    Ok(p) => self.out.send_pending(p),
-                    Err(_) => return false,
+                room = tx.room_for(pending), if self.out.has_pending() => match room {
+                    true => self.out.flush(),
+                    false => return false,
                 },
             }
         }

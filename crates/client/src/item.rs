@@ -44,6 +44,20 @@ impl fmt::Display for ConnectionState {
     }
 }
 
+/// A connection's state now, and since when (the engine's clock): what a judge of the
+/// connection reads from [`crate::Client::link`] without waiting for the items before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub state: ConnectionState,
+    pub since: std::time::Instant,
+}
+
+impl Link {
+    pub fn is_up(&self) -> bool {
+        self.state == ConnectionState::Connected
+    }
+}
+
 /// Why the connection changed state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
@@ -110,6 +124,26 @@ pub struct StateChange {
     pub socket_id: Option<String>,
     /// The URL being connected to (never contains a secret).
     pub url: String,
+}
+
+impl StateChange {
+    /// Why the connection is over, when this change ends it: the server refused it (a close
+    /// code or a `pusher:error` that forbids reconnecting) or it cannot work at all. A
+    /// disconnect the user asked for is no refusal. `watch --json` exits 1 with this
+    /// message; the dashboard does too when the connection is still down at the end.
+    pub fn refusal(&self) -> Option<String> {
+        let how = match (&self.current, &self.reason) {
+            (ConnectionState::Disconnected, Some(Reason::Requested)) => return None,
+            (ConnectionState::Disconnected, _) => "refused",
+            (ConnectionState::Failed, _) => "failed",
+            _ => return None,
+        };
+        let why = self.reason.as_ref().map_or_else(
+            || "no reason given".into(),
+            |r| protocol::safe_text::terminal_safe(&r.to_string()).into_owned(),
+        );
+        Some(format!("connection {how}: {why}"))
+    }
 }
 
 /// A subscription's status.

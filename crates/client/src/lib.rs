@@ -5,9 +5,12 @@
 //! states, its close-code policy, resubscription after every reconnect, heartbeats with
 //! `min(server, configured)` activity timeouts, and exponential back-off with jitter.
 //!
+//! The connection's state is also on a path of its own, [`Client::link`], which a flood of
+//! items waiting for the consumer never delays.
+//!
 //! # When the consumer falls behind
-//! The item channel holds [`ClientConfig::queue_capacity`] items and about
-//! [`ClientConfig::queue_bytes`] bytes (`--max-buffer`). When it is full the engine
+//! The item feed holds [`ClientConfig::queue_capacity`] items and
+//! [`ClientConfig::queue_bytes`] bytes (`--max-buffer`). When it has no room the engine
 //! pauses reading for [`ClientConfig::consumer_grace`] (TCP holds the data), so a consumer
 //! that only hiccups loses nothing. If the consumer is still behind, the engine reads on (so
 //! pings are always answered), drops application events, counts them, and reports the count as
@@ -41,9 +44,9 @@ pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, User};
 pub use endpoint::{MAX_KEY_LEN, quoted, validate_app_key, validate_cluster, validate_host};
-pub use feed::{Conn, FeedRx, FeedTx, feed};
+pub use feed::{Conn, FeedRx, FeedTx, Tagged, feed};
 pub use item::{
-    ConnectionState, DataText, Item, MemberChange, Reason, ReceivedEvent, StateChange,
+    ConnectionState, DataText, Item, Link, MemberChange, Reason, ReceivedEvent, StateChange,
     SubscriptionFailure, SubscriptionStatus,
 };
 pub use labels::{Labels, MAX_CONNECTIONS};
@@ -52,7 +55,7 @@ pub use presence::Members;
 pub use stats::{Counter, Stats};
 pub use subscriptions::Counts;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 pub use feed::{DEFAULT_BYTES as DEFAULT_QUEUE_BYTES, DEFAULT_ITEMS as DEFAULT_QUEUE_ITEMS};
 
@@ -76,7 +79,14 @@ pub fn connect_into(
         validate_channel(channel, false)?;
     }
     let (cmds_tx, cmds_rx) = mpsc::channel(64);
-    let engine = engine::Engine::new(config, cmds_rx, items, channels);
+    let (link_tx, link) = watch::channel(Link {
+        state: ConnectionState::Initialized,
+        since: std::time::Instant::now(),
+    });
+    let engine = engine::Engine::new(config, cmds_rx, items, channels, link_tx);
     tokio::spawn(engine.run());
-    Ok(Client { cmds: cmds_tx })
+    Ok(Client {
+        cmds: cmds_tx,
+        link,
+    })
 }

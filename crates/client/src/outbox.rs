@@ -1,25 +1,24 @@
-//! Delivery to the consumer over one bounded channel, without ever blocking the engine.
+//! Delivery to the consumer over one bounded feed, without ever blocking the engine.
 //!
-//! When the channel is full, the engine first gives the consumer a grace period
+//! When the feed has no room, the engine first gives the consumer a grace period
 //! ([`ClientConfig::consumer_grace`](super::ClientConfig), 250 ms by default) in which it stops
-//! reading the socket and lets TCP hold the data: a consumer that hiccups loses nothing. A
+//! reading the socket and lets TCP hold the data: a consumer that hiccups loses little. A
 //! consumer still behind after that is *congested*: the engine reads the socket again (so it
-//! keeps answering pings) until the consumer has drained half the channel, and meanwhile:
+//! keeps answering pings) until the consumer has drained half the feed, and meanwhile:
 //! - drops application events, counting them; the count is reported as [`Item::Dropped`] as
 //!   soon as there is room again;
-//! - keeps control items (states, subscriptions, members, errors) in a small backlog, so the
-//!   consumer's view of the connection stays right. Past [`BACKLOG_LIMIT`] the oldest control
-//!   item goes too, and is counted.
+//! - keeps control items (states, subscriptions, members, errors) in a backlog, so the
+//!   consumer's view of the connection stays right. The backlog is a ring
+//!   ([`bounded::Bounded`], [`BACKLOG_LIMIT`] items, [`BACKLOG_BYTES`] bytes): past it the
+//!   oldest control item goes, and is counted.
 //!
-//! The channel is a [`feed`](super::feed), bounded in items and in bytes; "full" means either.
-//! Memory is bounded by the channel's budget plus the backlog's ([`BACKLOG_LIMIT`] items,
-//! [`BACKLOG_BYTES`] bytes).
+//! The feed is a [`bounded::queue`]; "no room" means in items or in bytes. An item heavier
+//! than the feed's whole budget never fits: it is dropped and counted at once. Memory is
+//! bounded by the feed's budget plus the backlog's.
 
-use std::collections::VecDeque;
+use bounded::{Bounded, Cause, Limits, Overflow, TrySendError, Weigh};
 
-use tokio::sync::mpsc::error::TrySendError;
-
-use super::feed::{FeedPermit, FeedTx};
+use super::feed::{Conn, FeedTx};
 use super::item::Item;
 
 /// Most control items held back while the consumer is behind.
@@ -29,28 +28,32 @@ pub const BACKLOG_BYTES: usize = 4 << 20;
 
 pub(crate) struct Outbox {
     tx: FeedTx,
-    backlog: VecDeque<Item>,
-    backlog_bytes: usize,
+    backlog: Bounded<Item>,
     unreported: u64,
     dropped_total: u64,
     closed: bool,
     congested: bool,
+    /// A push found no room while the grace had not run out: the engine should wait.
+    refused: bool,
 }
 
 impl Outbox {
     pub(crate) fn new(tx: FeedTx) -> Outbox {
         Outbox {
             tx,
-            backlog: VecDeque::new(),
-            backlog_bytes: 0,
+            backlog: Bounded::new(
+                Limits::new(BACKLOG_LIMIT, BACKLOG_BYTES),
+                Overflow::DropOldest,
+            ),
             unreported: 0,
             dropped_total: 0,
             closed: false,
             congested: false,
+            refused: false,
         }
     }
 
-    /// A sender to wait on for room (see [`Outbox::send_pending`]).
+    /// A sender to wait on for room (see [`Outbox::pending_weight`]).
     pub(crate) fn sender(&self) -> FeedTx {
         self.tx.clone()
     }
@@ -64,20 +67,33 @@ impl Outbox {
         self.dropped_total
     }
 
-    /// The channel is full and the consumer has not yet used up its grace period: the engine
-    /// should wait for room before reading more.
+    /// The feed has no room and the consumer has not yet used up its grace period: the
+    /// engine should wait for room before reading more.
     pub(crate) fn should_wait(&self) -> bool {
-        !self.congested && self.tx.is_full() && !self.tx.is_closed()
+        !self.congested && (self.tx.is_full() || self.refused) && !self.tx.is_closed()
     }
 
-    /// The grace period ran out: drop events until the consumer drains half the channel.
+    /// The consumer drained half the feed within its grace.
+    pub(crate) fn room_again(&mut self) {
+        self.refused = false;
+    }
+
+    /// The grace period ran out: drop events until the consumer drains half the feed.
     pub(crate) fn set_congested(&mut self) {
         self.congested = true;
+        self.refused = false;
     }
 
     /// Something waits for room: a held-back control item or an unreported drop.
     pub(crate) fn has_pending(&self) -> bool {
         !self.backlog.is_empty() || self.unreported > 0
+    }
+
+    /// What the oldest waiting item weighs in the feed, to wait for room for it
+    /// ([`FeedTx::room_for`]).
+    pub(crate) fn pending_weight(&self) -> usize {
+        let item = self.backlog.front().map_or(size_of::<Item>(), Item::weight);
+        size_of::<Conn>() + item
     }
 
     /// Hands an item on, or holds it back / drops it as the module docs say.
@@ -86,7 +102,7 @@ impl Outbox {
         if self.congested && self.tx.is_half_empty() {
             self.congested = false;
         }
-        self.flush_ready();
+        self.flush();
         if self.has_pending() {
             // Keep order: nothing overtakes what is already waiting.
             self.hold_or_drop(item, droppable);
@@ -94,20 +110,25 @@ impl Outbox {
         }
         match self.tx.try_send(item) {
             Ok(()) => {}
-            Err(TrySendError::Full(item)) => self.hold_or_drop(item, droppable),
+            Err(TrySendError::Full(_, Cause::Oversize)) => self.count_drops(1),
+            Err(TrySendError::Full(item, _)) => {
+                self.refused |= !self.congested;
+                self.hold_or_drop(item, droppable);
+            }
             Err(TrySendError::Closed(_)) => self.closed = true,
         }
     }
 
-    /// Hands on what waits, as far as the channel has room now, without waiting. So a drop
-    /// lasts only while the channel is really full.
-    fn flush_ready(&mut self) {
-        while let Some(item) = self.pop_backlog() {
+    /// Hands on what waits, as far as the feed has room now, without waiting. So a drop
+    /// lasts only while the feed is really full.
+    pub(crate) fn flush(&mut self) {
+        while let Some(item) = self.backlog.pop() {
             match self.tx.try_send(item) {
                 Ok(()) => {}
-                Err(TrySendError::Full(item)) => {
-                    self.backlog_bytes += item.cost();
-                    self.backlog.push_front(item);
+                Err(TrySendError::Full(_, Cause::Oversize)) => self.count_drops(1),
+                Err(TrySendError::Full(item, _)) => {
+                    // Just taken from the front: there is room for it there again.
+                    let _ = self.backlog.push_front(item);
                     return;
                 }
                 Err(TrySendError::Closed(_)) => {
@@ -123,7 +144,7 @@ impl Outbox {
             };
             match self.tx.try_send(report) {
                 Ok(()) => self.unreported = 0,
-                Err(TrySendError::Full(_)) => {}
+                Err(TrySendError::Full(..)) => {}
                 Err(TrySendError::Closed(_)) => self.closed = true,
             }
         }
@@ -131,43 +152,19 @@ impl Outbox {
 
     fn hold_or_drop(&mut self, item: Item, droppable: bool) {
         if droppable {
-            self.count_drop();
+            self.count_drops(1);
             return;
         }
-        let cost = item.cost();
-        while !self.backlog.is_empty()
-            && (self.backlog.len() >= BACKLOG_LIMIT || self.backlog_bytes + cost > BACKLOG_BYTES)
-        {
-            self.pop_backlog();
-            self.count_drop();
-        }
-        self.backlog_bytes += cost;
-        self.backlog.push_back(item);
+        // The ring evicts its oldest items to make room (or refuses one heavier than all of
+        // it), and counts them: they are drops too.
+        let before = self.backlog.drops().total();
+        let _ = self.backlog.push(item);
+        self.count_drops(self.backlog.drops().total() - before);
     }
 
-    fn pop_backlog(&mut self) -> Option<Item> {
-        let item = self.backlog.pop_front()?;
-        self.backlog_bytes -= item.cost();
-        Some(item)
-    }
-
-    fn count_drop(&mut self) {
-        self.unreported += 1;
-        self.dropped_total += 1;
-    }
-
-    /// Uses a reserved slot for the oldest waiting item: held-back items first, then the
-    /// report of drops.
-    pub(crate) fn send_pending(&mut self, permit: FeedPermit<'_>) {
-        if let Some(item) = self.pop_backlog() {
-            permit.send(item);
-        } else if self.unreported > 0 {
-            permit.send(Item::Dropped {
-                count: self.unreported,
-                total: self.dropped_total,
-            });
-            self.unreported = 0;
-        }
+    fn count_drops(&mut self, n: u64) {
+        self.unreported += n;
+        self.dropped_total += n;
     }
 }
 
@@ -209,8 +206,8 @@ mod tests {
         assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e0"));
         assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e1"));
         while out.has_pending() {
-            let permit = tx.reserve().await.unwrap();
-            out.send_pending(permit);
+            assert!(tx.room_for(out.pending_weight()).await);
+            out.flush();
         }
         assert_eq!(rx.recv().await, Some(control(0)));
         assert_eq!(rx.recv().await, Some(Item::Dropped { count: 2, total: 2 }));

@@ -165,12 +165,13 @@ impl Engine {
             if self.out.should_wait() {
                 // The consumer is behind: stop reading for a moment and let TCP hold the data.
                 match timeout(self.cfg.consumer_grace, tx.half_empty()).await {
-                    Ok(true) => {}
+                    Ok(true) => self.out.room_again(),
                     Ok(false) => return Next::Shutdown(Reason::Requested),
                     Err(_) => self.out.set_congested(),
                 }
             }
             let deadline = live.deadline(self.cfg.pong_timeout);
+            let pending = self.out.pending_weight();
             let step = tokio::select! {
                 frame = live.ws.next() => self.on_frame(live, frame).await,
                 _ = sleep_until(deadline.into()) => self.on_timer(live).await,
@@ -182,12 +183,12 @@ impl Engine {
                     }
                 },
                 Some(done) = self.auth_rx.recv() => self.on_auth(live, done).await,
-                permit = tx.reserve(), if self.out.has_pending() => match permit {
-                    Ok(p) => {
-                        self.out.send_pending(p);
+                room = tx.room_for(pending), if self.out.has_pending() => match room {
+                    true => {
+                        self.out.flush();
                         Ok(())
                     }
-                    Err(_) => Err(Next::Shutdown(Reason::Requested)),
+                    false => Err(Next::Shutdown(Reason::Requested)),
                 },
             };
             if let Err(next) = step {

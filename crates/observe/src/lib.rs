@@ -12,3 +12,4 @@ pub mod output;
 pub mod pipeline;
 pub mod probe;
 pub mod recording;
+pub mod replay;

@@ -15,9 +15,10 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::output::ndjson;
+use crate::pipeline::{Observed, Tap};
 use client::{
-    ConnectionState, Item, MemberChange, Reason, ReceivedEvent, StateChange, SubscriptionFailure,
-    SubscriptionStatus,
+    ConnectionState, Item, Labels, MemberChange, Reason, ReceivedEvent, StateChange,
+    SubscriptionFailure, SubscriptionStatus,
 };
 use protocol::Data;
 use protocol::frame::Member;
@@ -81,6 +82,34 @@ impl<W: Write> Recorder<W> {
             _ => return Ok(()),
         }
         self.out.flush()
+    }
+}
+
+/// `watch --record FILE` as a [`Tap`]: every item is written with its connection's label
+/// and the latency the pipeline computed. A write that fails stops the recording, and says
+/// so once; the run goes on.
+pub struct Recording<W: Write> {
+    recorder: Option<Recorder<W>>,
+    labels: Labels,
+}
+
+impl<W: Write> Recording<W> {
+    pub fn new(out: W, labels: Labels) -> Recording<W> {
+        Recording {
+            recorder: Some(Recorder::new(out)),
+            labels,
+        }
+    }
+}
+
+impl<W: Write + Send> Tap for Recording<W> {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        let recorder = self.recorder.as_mut()?;
+        let e = recorder
+            .record_from(&o.item, o.latency_ms, self.labels.get(o.conn))
+            .err()?;
+        self.recorder = None;
+        Some(Item::Error(format!("recording stopped: {e}")))
     }
 }
 

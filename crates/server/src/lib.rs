@@ -69,18 +69,31 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Where `serve` listens unless told otherwise.
+    pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+        std::net::Ipv4Addr::LOCALHOST,
+        6001,
+    ));
+    pub const DEFAULT_ACTIVITY_TIMEOUT: Duration =
+        Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS);
+    pub const DEFAULT_PONG_TIMEOUT: Duration = Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS);
+    pub const DEFAULT_SEND_QUEUE: usize = 4096;
+    pub const DEFAULT_SEND_QUEUE_BYTES: usize = 2 * 1024 * 1024;
+    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+    pub const DEFAULT_SUBSCRIBES_PER_SECOND: u32 = 100;
+
     pub fn new(apps: Vec<App>) -> ServerConfig {
         ServerConfig {
             metrics: ServeMetrics::new(apps.iter().map(|a| a.id.as_str())),
             apps: Apps::new(apps),
-            activity_timeout: Duration::from_secs(DEFAULT_ACTIVITY_TIMEOUT_SECS),
-            pong_timeout: Duration::from_secs(DEFAULT_PONG_TIMEOUT_SECS),
-            send_queue: 4096,
-            send_queue_bytes: 2 * 1024 * 1024,
+            activity_timeout: ServerConfig::DEFAULT_ACTIVITY_TIMEOUT,
+            pong_timeout: ServerConfig::DEFAULT_PONG_TIMEOUT,
+            send_queue: ServerConfig::DEFAULT_SEND_QUEUE,
+            send_queue_bytes: ServerConfig::DEFAULT_SEND_QUEUE_BYTES,
             max_message_bytes: 64 * 1024,
-            close_timeout: Duration::from_secs(1),
+            close_timeout: ServerConfig::DEFAULT_CLOSE_TIMEOUT,
             hub: HubLimits::default(),
-            subscribes_per_second: 100,
+            subscribes_per_second: ServerConfig::DEFAULT_SUBSCRIBES_PER_SECOND,
             limits: Limits::default(),
             log: Log::default(),
             webhooks: webhooks::WebhookConfig::default(),

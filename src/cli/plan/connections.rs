@@ -1,11 +1,14 @@
-//! `watch`'s connections: one per `--profile` when it is given more than once, else one per
-//! `--node URL`, else the one connection of every other command. Each is layered by itself
-//! (its profile fills what the command line and environment left open), and all of them are
+//! The connections of `watch` and `probe`, resolved in one place: one per `--profile` when
+//! it is given more than once, else one per `--node [NAME=]URL`, else the one connection of
+//! every other command. Each is layered by itself (its profile fills what the command line
+//! and environment left open; the config file is read once for all), and all of them are
 //! checked before anything starts: a profile that does not exist or lacks what a connection
-//! needs is named in the error.
+//! needs, a node given twice, one too many, are named in the error, the same for both
+//! commands.
 
 use anyhow::Context;
 
+use crate::cli::config_file::Config;
 use crate::cli::connection::ConnectionArgs;
 use client::{MAX_CONNECTIONS, validate_host};
 
@@ -15,16 +18,22 @@ use client::{MAX_CONNECTIONS, validate_host};
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// One connection, layered: its label (the profile's name, or the node's host:port) and
-/// its settings.
+/// One connection, layered: its label (the profile's name, the node's NAME, or the node's
+/// host:port), the node's URL when it was given without a name, and its settings.
 #[derive(Debug, Clone)]
 pub struct Labelled {
     pub label: String,
+    /// `ws://host:port`, for a `--node` given without a name (`probe` names nodes so).
+    pub url: Option<String>,
     pub args: ConnectionArgs,
 }
 
-/// The connections `connection` and `nodes` ask for, each layered and checked.
-pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<Vec<Labelled>> {
+/// The connections `connection` and `nodes` ask for, each layered with `config` and checked.
+pub fn resolve(
+    connection: ConnectionArgs,
+    nodes: &[String],
+    config: &Config,
+) -> anyhow::Result<Vec<Labelled>> {
     let profiles: Vec<String> = connection
         .profile
         .iter()
@@ -41,7 +50,7 @@ pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<V
     let count = profiles.len().max(nodes.len());
     if count > MAX_CONNECTIONS {
         return Err(usage(format!(
-            "{count} connections: at most {MAX_CONNECTIONS} in one watch"
+            "{count} connections: at most {MAX_CONNECTIONS} at once"
         )));
     }
     let base = ConnectionArgs {
@@ -51,24 +60,34 @@ pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<V
     let mut out: Vec<Labelled> = Vec::new();
     if !nodes.is_empty() {
         let profile = profiles.first().map(String::as_str);
-        let mut parsed: Vec<(String, &str, String, u16)> = Vec::with_capacity(nodes.len());
+        let mut parsed: Vec<(String, Option<String>, &str, String, u16)> = Vec::new();
         for node in nodes {
-            let (name, node) = split_name(node).map_err(usage)?;
+            let (name, node) = split_name(node.trim()).map_err(usage)?;
             let (scheme, host, port) = parse_node(node).map_err(usage)?;
-            let label = name.map_or_else(|| format!("{}:{port}", host_text(&host)), str::to_owned);
-            if parsed.iter().any(|(l, ..)| *l == label) {
-                return Err(usage(format!("--node {label} is given twice")));
+            let address = format!("{}:{port}", host_text(&host));
+            let url = name.is_none().then(|| format!("{scheme}://{address}"));
+            let label = name.map_or(address, str::to_owned);
+            // The same node twice is one node watched (or probed) twice, whatever its names.
+            let twice = parsed
+                .iter()
+                .any(|(l, _, _, h, p)| *l == label || (*h == host && *p == port));
+            if twice {
+                return Err(usage(format!(
+                    "--node {} is given twice: each node once",
+                    url.as_deref().unwrap_or(&label)
+                )));
             }
-            parsed.push((label, scheme, host, port));
+            parsed.push((label, url, scheme, host, port));
         }
-        for (label, scheme, host, port) in parsed {
+        for (label, url, scheme, host, port) in parsed {
             let args = ConnectionArgs {
                 scheme: Some(scheme.into()),
                 host: Some(host),
                 port: Some(port.to_string()),
+                cluster: None,
                 ..base.clone()
             };
-            out.push(checked(label, args, profile)?);
+            out.push(checked(label, url, args, config, profile)?);
         }
     } else if profiles.len() > 1 {
         for (i, name) in profiles.iter().enumerate() {
@@ -77,14 +96,21 @@ pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<V
             }
         }
         for name in &profiles {
-            out.push(checked(name.clone(), base.clone(), Some(name))?);
+            out.push(checked(
+                name.clone(),
+                None,
+                base.clone(),
+                config,
+                Some(name),
+            )?);
         }
     } else {
         // The common case: exactly as before, with no label shown anywhere.
         let name = profiles.first().cloned();
-        let args = base.merged_with(name.as_deref())?;
+        let args = base.layered(config, name.as_deref())?;
         return Ok(vec![Labelled {
             label: name.unwrap_or_default(),
+            url: None,
             args,
         }]);
     }
@@ -92,15 +118,23 @@ pub fn resolve(connection: ConnectionArgs, nodes: &[String]) -> anyhow::Result<V
 }
 
 /// Layers one connection and checks that it can start; errors name it.
-fn checked(label: String, args: ConnectionArgs, profile: Option<&str>) -> anyhow::Result<Labelled> {
+fn checked(
+    label: String,
+    url: Option<String>,
+    args: ConnectionArgs,
+    config: &Config,
+    profile: Option<&str>,
+) -> anyhow::Result<Labelled> {
     let what = match profile {
         Some(p) if p != label => format!("connection {label} (profile {p:?})"),
         Some(p) => format!("profile {p:?}"),
         None => format!("connection {label}"),
     };
-    let args = args.merged_with(profile).with_context(|| what.clone())?;
+    let args = args
+        .layered(config, profile)
+        .with_context(|| what.clone())?;
     args.client_config().with_context(|| what.clone())?;
-    Ok(Labelled { label, args })
+    Ok(Labelled { label, url, args })
 }
 
 /// Longest name given to a node (`--node eu=ws://…`).
@@ -205,6 +239,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_node_never_repeats_its_credentials() {
+        for bad in [
+            "127.0.0.1:6001",
+            "ws://h:x",
+            "ws://",
+            "ws://[::1",
+            "ws://[::1:7006",
+        ] {
+            assert!(parse_node(bad).is_err(), "{bad}");
+        }
+        let e = parse_node("ws://user:PWSECRET@127.0.0.1:7006").unwrap_err();
+        assert!(!e.contains("PWSECRET"), "{e}");
+    }
+
+    #[test]
     fn a_node_may_be_named() {
         assert_eq!(split_name("eu=ws://h:1").unwrap(), (Some("eu"), "ws://h:1"));
         assert_eq!(split_name("ws://h:1").unwrap(), (None, "ws://h:1"));
@@ -215,13 +264,21 @@ mod tests {
     #[test]
     fn too_many_connections_and_twice_the_same_node_are_usage_errors() {
         let nodes: Vec<String> = (1..=17).map(|p| format!("ws://127.0.0.1:{p}")).collect();
-        let e = resolve(ConnectionArgs::default(), &nodes).unwrap_err();
+        let config = Config::default();
+        let e = resolve(ConnectionArgs::default(), &nodes, &config).unwrap_err();
         assert!(e.downcast_ref::<UsageError>().is_some(), "{e}");
         let twice = vec![
             "ws://127.0.0.1:1".to_owned(),
             "ws://127.0.0.1:1/".to_owned(),
         ];
-        let e = resolve(ConnectionArgs::default(), &twice).unwrap_err();
+        let e = resolve(ConnectionArgs::default(), &twice, &config).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        // Two names for one node are one node twice.
+        let named = vec![
+            "a=ws://127.0.0.1:1".to_owned(),
+            "b=ws://127.0.0.1:1".to_owned(),
+        ];
+        let e = resolve(ConnectionArgs::default(), &named, &config).unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 
-use super::{DashboardPlan, FrontPlan, WatchPlan};
+use super::{DashboardPlan, FrontEnd, FrontPlan, WatchPlan};
 use crate::cli::connection::ConnectionArgs;
 use crate::cli::defaults;
 use crate::cli::serve::DemoArgs;
@@ -32,7 +32,11 @@ impl DemoPlan {
             channel: defaults::DEMO_CHANNEL.into(),
             event: defaults::DEMO_EVENT.into(),
             front: FrontPlan {
-                json,
+                end: if json {
+                    FrontEnd::Json
+                } else {
+                    FrontEnd::Screen
+                },
                 ts_field: Some(FieldPath::parse(defaults::DEMO_TS_FIELD).map_err(|e| anyhow!(e))?),
                 dashboard: DashboardPlan {
                     bindings: seed_rules(),

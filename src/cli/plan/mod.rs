@@ -4,28 +4,65 @@
 //! "not decided yet". The commands build a plan and hand it on; nothing after them goes
 //! back to the flags.
 
+mod check;
 pub mod connections;
 mod demo;
+mod probe;
+mod publish;
 mod replay;
+mod serve;
 mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use check::CheckPlan;
 pub use demo::DemoPlan;
+pub use probe::{ProbeNode, ProbePlan};
+pub use publish::{ChannelsPlan, Query, Send, StocksPlan, TriggerPlan, master_key};
 pub use replay::ReplayPlan;
+pub use serve::ServePlan;
 pub use watch::{Connection, DiscoverPlan, WatchPlan};
+
+use anyhow::Context;
 
 use super::defaults;
 use observe::binding::Binding;
 use observe::binding::FieldPath;
+use observe::expect::Expectation;
+
+/// Which front end shows the items, chosen once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrontEnd {
+    /// The dashboard, on a terminal.
+    #[default]
+    Screen,
+    /// Readable lines (stdout is not a terminal, `--lines`).
+    Lines,
+    /// NDJSON (`--json`, or stdout is not a terminal for `watch`).
+    Json,
+    /// One JSON object at the end (`watch --summary`).
+    Summary,
+}
+
+impl FrontEnd {
+    /// `--json`, else `--summary`, else the dashboard on a terminal, else `otherwise`.
+    pub fn choose(json: bool, summary: bool, otherwise: FrontEnd) -> FrontEnd {
+        use std::io::IsTerminal;
+        match (json, summary) {
+            (true, _) => FrontEnd::Json,
+            (false, true) => FrontEnd::Summary,
+            _ if std::io::stdout().is_terminal() => FrontEnd::Screen,
+            _ => otherwise,
+        }
+    }
+}
 
 /// What the front end (the dashboard, or lines and NDJSON) does with the items it gets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FrontPlan {
-    pub json: bool,
+    pub end: FrontEnd,
     pub json_status: bool,
-    pub summary: bool,
     /// Stop after this many application events.
     pub count: Option<u64>,
     /// Stop after this long.
@@ -37,17 +74,40 @@ pub struct FrontPlan {
     pub replayed: bool,
     /// Serve Prometheus metrics here (`--metrics`).
     pub metrics: Option<std::net::SocketAddr>,
+    /// Bytes of items waiting for the dashboard (a share of `--max-buffer`).
+    pub queue_bytes: usize,
     /// `--expect`, `--warn` and `--bell`.
     pub expect: crate::cli::expect::ExpectArgs,
+    /// Every expectation, in order: `--expect`, `--warn`, then the bindings file's, keyed by
+    /// the ticker bindings.
+    pub expectations: Vec<Expectation>,
     pub dashboard: DashboardPlan,
+}
+
+impl Default for FrontPlan {
+    fn default() -> FrontPlan {
+        FrontPlan {
+            end: FrontEnd::default(),
+            json_status: false,
+            count: None,
+            timeout: None,
+            fail_fast: false,
+            ts_field: None,
+            replayed: false,
+            metrics: None,
+            queue_bytes: client::DEFAULT_QUEUE_BYTES,
+            expect: crate::cli::expect::ExpectArgs::default(),
+            expectations: Vec::new(),
+            dashboard: DashboardPlan::default(),
+        }
+    }
 }
 
 /// The dashboard's settings.
 #[derive(Debug, Clone)]
 pub struct DashboardPlan {
+    /// `--bind`'s rules, then the bindings file's (read once, when the plan is made).
     pub bindings: Vec<Binding>,
-    /// Read when the front end starts (the dashboard, and `--json` for its hints).
-    pub bindings_file: Option<PathBuf>,
     pub fps: u32,
     pub log_capacity: usize,
     pub log_bytes: usize,
@@ -71,7 +131,6 @@ impl Default for DashboardPlan {
     fn default() -> DashboardPlan {
         DashboardPlan {
             bindings: Vec::new(),
-            bindings_file: None,
             fps: defaults::FPS,
             log_capacity: defaults::LOG_CAPACITY,
             log_bytes: defaults::LOG_BYTES,
@@ -111,6 +170,22 @@ impl FrontPlan {
             (None, false) => tui::watch::Source::Live,
         }
     }
+}
+
+/// The bindings: `--bind`'s, then those of the bindings file, read once here; and the file's
+/// text, for its `[[expect]]` tables.
+pub fn read_bindings(
+    flags: Vec<Binding>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<(Vec<Binding>, Option<String>)> {
+    let mut bindings = flags;
+    let Some(path) = file else {
+        return Ok((bindings, None));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    bindings.extend(observe::binding::parse_file(&text).map_err(anyhow::Error::msg)?);
+    Ok((bindings, Some(text)))
 }
 
 /// `NO_COLOR` (<https://no-color.org>): present and not empty means no colour.
@@ -156,11 +231,17 @@ mod tests {
                 want.max_rows
             )
         );
-        assert_eq!(plan.client.queue_bytes, client::DEFAULT_QUEUE_BYTES);
-        assert_eq!(plan.client.max_frame_bytes, client::DEFAULT_MAX_MESSAGE);
-        assert!(plan.discover.is_none() && !plan.front.replayed);
-        assert!(plan.client.user.id.starts_with("tickertape-"));
-        assert!(!plan.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
+        let first = &plan.connections[0];
+        // `--max-buffer` is shared between the feed and, on a terminal, the dashboard's queue.
+        let shares = 1 + usize::from(plan.front.end == FrontEnd::Screen);
+        assert_eq!(
+            first.client.queue_bytes,
+            client::DEFAULT_QUEUE_BYTES / shares
+        );
+        assert_eq!(first.client.max_frame_bytes, client::DEFAULT_MAX_MESSAGE);
+        assert!(first.discover.is_none() && !plan.front.replayed);
+        assert!(first.client.user.id.starts_with("tickertape-"));
+        assert!(!first.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
 
         let Command::Replay(args) = parse(&["replay", "f.ndjson"]) else {
             panic!()
@@ -183,6 +264,41 @@ mod tests {
         assert_eq!(from_flags.channel, defaults::DEMO_CHANNEL);
     }
 
+    /// Each connection gets its share of `--max-buffer`, and a share too small for its
+    /// states is a usage error.
+    #[test]
+    fn max_buffer_is_shared_between_the_connections() {
+        let watch = |buffer: &str| {
+            let Command::Watch(args) = parse(&[
+                "watch",
+                "c",
+                "--key",
+                "k",
+                "--config",
+                "/dev/null",
+                "--json",
+                "--node",
+                "a=ws://127.0.0.1:1",
+                "--node",
+                "b=ws://127.0.0.1:2",
+                "--max-buffer",
+                buffer,
+            ]) else {
+                panic!()
+            };
+            WatchPlan::from_args(*args)
+        };
+        let plan = watch("8MiB").unwrap();
+        let shares: Vec<usize> = plan
+            .connections
+            .iter()
+            .map(|c| c.client.queue_bytes)
+            .collect();
+        assert_eq!(shares, [4 << 20, 4 << 20]);
+        let e = watch("100KiB").err().unwrap();
+        assert!(e.downcast_ref::<connections::UsageError>().is_some(), "{e}");
+    }
+
     #[test]
     fn watch_all_joins_as_an_observer_unless_a_user_id_is_given() {
         let all = [
@@ -196,10 +312,12 @@ mod tests {
             WatchPlan::from_args(*args).unwrap()
         };
         let p = plan(&["--config", "/dev/null", "--no-presence"]);
-        assert!(p.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
-        assert!(!p.discover.unwrap().presence);
+        let c = p.connections.into_iter().next().unwrap();
+        assert!(c.client.user.id.starts_with(defaults::OBSERVER_PREFIX));
+        assert!(!c.discover.unwrap().presence);
         let p = plan(&["--config", "/dev/null", "--user-id", "ops"]);
-        assert_eq!(p.client.user.id, "ops");
-        assert!(p.discover.unwrap().presence);
+        let c = p.connections.into_iter().next().unwrap();
+        assert_eq!(c.client.user.id, "ops");
+        assert!(c.discover.unwrap().presence);
     }
 }

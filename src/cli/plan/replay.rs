@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{DashboardPlan, FrontPlan};
+use super::{DashboardPlan, FrontEnd, FrontPlan, read_bindings};
 use crate::cli::ReplayArgs;
 use crate::cli::duration::ReplayFrom;
 
@@ -12,8 +12,6 @@ pub struct ReplayPlan {
     /// Times real time; infinite with `--max`.
     pub speed: f64,
     pub from: Option<ReplayFrom>,
-    /// The bytes of items waiting for the front end.
-    pub queue_bytes: usize,
     pub front: FrontPlan,
 }
 
@@ -21,19 +19,18 @@ impl ReplayPlan {
     pub fn from_args(args: ReplayArgs) -> anyhow::Result<ReplayPlan> {
         let speed = if args.max { f64::INFINITY } else { args.speed };
         anyhow::ensure!(speed > 0.0, "--speed must be above 0");
+        let (bindings, _) = read_bindings(args.bindings, args.bindings_file.as_deref())?;
         Ok(ReplayPlan {
             file: args.file,
             speed,
             from: args.from,
-            queue_bytes: client::DEFAULT_QUEUE_BYTES,
             front: FrontPlan {
-                json: args.json,
+                end: FrontEnd::choose(args.json, false, FrontEnd::Lines),
                 json_status: args.json_status,
                 ts_field: args.ts_field,
                 replayed: true,
                 dashboard: DashboardPlan {
-                    bindings: args.bindings,
-                    bindings_file: args.bindings_file,
+                    bindings,
                     ascii: args.ascii,
                     // The screen's keys: the default config file's `[keys]`.
                     keys: crate::cli::config_file::load(None)?.0.keys.0,

@@ -1,13 +1,17 @@
-//! `watch`'s plan: the connection (through [`ConnectionArgs::merged`], the layering of the
-//! connection settings), the channels, discovery with `--all`, the recording and the front end.
+//! `watch`'s plan: the connections (one, or one per `--profile` or `--node`, resolved by
+//! [`super::connections::resolve`]), the channels, discovery with `--all`, the recording, and
+//! the front end with its bindings and expectations already read.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{DashboardPlan, FrontPlan};
+use super::connections::UsageError;
+use super::{DashboardPlan, FrontEnd, FrontPlan, read_bindings};
+use crate::cli::config_file::Config;
 use crate::cli::connection::ConnectionArgs;
+use crate::cli::expect::rules;
 use crate::cli::{WatchArgs, defaults};
 use client::publish::RestClient;
 use client::{ClientConfig, Labels};
@@ -15,15 +19,9 @@ use client::{ClientConfig, Labels};
 /// Everything `watch` does, resolved.
 pub struct WatchPlan {
     pub channels: Vec<String>,
-    /// The first (usually the only) connection.
-    pub client: ClientConfig,
-    /// The same server's REST API, when the credentials allow (the dashboard's trigger form).
-    pub rest: Option<RestClient>,
-    /// `--all`.
-    pub discover: Option<DiscoverPlan>,
-    /// The other connections, with several `--profile` or `--node`: each its own engine,
-    /// all feeding the one front end under one `--max-buffer`.
-    pub more: Vec<Connection>,
+    /// Every connection, each its own engine on a feed of its own (one, unlabelled, in the
+    /// common case; several with several `--profile` or `--node`).
+    pub connections: Vec<Connection>,
     /// Every connection's label, by index (empty with one connection: nothing is labelled).
     pub labels: Labels,
     /// `--record FILE`.
@@ -31,11 +29,15 @@ pub struct WatchPlan {
     pub front: FrontPlan,
 }
 
-/// A connection besides the first: its engine's settings, and `--all`'s, if given.
+/// The least share of `--max-buffer` a connection (or the dashboard) gets: room for its
+/// states, subscription changes and small events however the others fare.
+const MIN_SHARE: usize = 64 << 10;
+
+/// One connection: its engine's settings, `--all`'s if given, and its server's REST API
+/// when the credentials allow (the dashboard's trigger form).
 pub struct Connection {
     pub client: ClientConfig,
     pub discover: Option<DiscoverPlan>,
-    /// Its server's REST API, when the credentials allow (the trigger form).
     pub rest: Option<RestClient>,
 }
 
@@ -59,15 +61,19 @@ pub struct Discovery {
 
 impl WatchPlan {
     pub fn from_args(args: WatchArgs) -> anyhow::Result<WatchPlan> {
+        // Read once, for the `[keys]` and every connection's profile.
+        let config = Config::read(args.connection.config.as_deref())?;
         let discovery = args.all.then(|| Discovery {
             prefix: args.prefix.clone(),
             every: args.discover_interval,
             presence: !args.no_presence,
         });
+        let (bindings, file) = read_bindings(args.bindings, args.bindings_file.as_deref())?;
+        let flags = args.expect.expect.iter().chain(&args.expect.warn).cloned();
+        let expectations = rules(flags, file.as_deref(), &bindings, args.ts_field.as_ref())?;
         let front = FrontPlan {
-            json: args.json,
+            end: FrontEnd::choose(args.json, args.summary, FrontEnd::Lines),
             json_status: args.json_status,
-            summary: args.summary,
             count: args.count,
             timeout: args.timeout,
             fail_fast: args.fail_fast,
@@ -75,9 +81,10 @@ impl WatchPlan {
             replayed: false,
             metrics: args.metrics,
             expect: args.expect,
+            expectations,
+            queue_bytes: args.max_buffer,
             dashboard: DashboardPlan {
-                bindings: args.bindings,
-                bindings_file: args.bindings_file,
+                bindings,
                 fps: args.fps,
                 log_capacity: args.log_capacity,
                 log_bytes: args.log_bytes,
@@ -86,37 +93,24 @@ impl WatchPlan {
                 ascii: args.ascii,
                 mouse: args.mouse,
                 stats: args.stats,
-                // `[keys]` from the config file (checked when the connection is layered).
-                keys: crate::cli::config_file::load(args.connection.config.as_deref())?
-                    .0
-                    .keys
-                    .0,
+                keys: config.file.keys.0.clone(),
                 ..DashboardPlan::default()
             },
         };
-        let mut connections = super::connections::resolve(args.connection, &args.nodes)?;
-        let first = connections.remove(0);
-        let labels: Vec<String> = std::iter::once(first.label.clone())
-            .chain(connections.iter().map(|c| c.label.clone()))
-            .collect();
-        let mut plan = WatchPlan::layered(first.args, args.channels, discovery.as_ref(), front)?;
-        for c in connections {
-            let (client, discover, rest) = layered_connection(&c.args, discovery.as_ref())
-                .with_context(|| format!("connection {}", c.label))?;
-            plan.more.push(Connection {
-                client,
-                discover,
-                rest,
-            });
+        let resolved = super::connections::resolve(args.connection, &args.nodes, &config)?;
+        let labels = Labels::new(resolved.iter().map(|c| c.label.clone()).collect());
+        let mut plan = WatchPlan::on(args.channels, front)?;
+        for c in resolved {
+            let connection = layered_connection(&c.args, discovery.as_ref());
+            let connection = match labels.is_multi() {
+                true => connection.with_context(|| format!("connection {}", c.label))?,
+                false => connection?,
+            };
+            plan.connections.push(connection);
         }
-        plan.labels = Labels::new(labels);
-        for client in
-            std::iter::once(&mut plan.client).chain(plan.more.iter_mut().map(|c| &mut c.client))
-        {
-            client.queue_bytes = args.max_buffer;
-            client.max_frame_bytes = args.max_message;
-        }
+        plan.labels = labels;
         plan.record = args.record;
+        plan.share_budget(args.max_buffer, args.max_message)?;
         Ok(plan)
     }
 
@@ -128,32 +122,52 @@ impl WatchPlan {
         discovery: Option<Discovery>,
         front: FrontPlan,
     ) -> anyhow::Result<WatchPlan> {
-        WatchPlan::layered(connection.merged()?, channels, discovery.as_ref(), front)
+        let mut plan = WatchPlan::on(channels, front)?;
+        plan.connections.push(layered_connection(
+            &connection.merged()?,
+            discovery.as_ref(),
+        )?);
+        plan.share_budget(client::DEFAULT_QUEUE_BYTES, client::DEFAULT_MAX_MESSAGE)?;
+        Ok(plan)
     }
 
-    /// [`WatchPlan::connect`] with a connection already layered.
-    fn layered(
-        connection: ConnectionArgs,
-        channels: Vec<String>,
-        discovery: Option<&Discovery>,
-        front: FrontPlan,
-    ) -> anyhow::Result<WatchPlan> {
+    /// No connection yet, `channels` checked.
+    fn on(channels: Vec<String>, front: FrontPlan) -> anyhow::Result<WatchPlan> {
         for channel in &channels {
             protocol::channel::validate_channel(channel, false)
                 .map_err(client::ClientError::from)
                 .context("cannot watch")?;
         }
-        let (client, discover, rest) = layered_connection(&connection, discovery)?;
         Ok(WatchPlan {
             channels,
-            client,
-            rest,
-            discover,
-            more: Vec::new(),
+            connections: Vec::new(),
             labels: Labels::default(),
             record: None,
             front,
         })
+    }
+
+    /// `--max-buffer` bounds every stage together: each connection's feed gets an equal
+    /// share, and so does the dashboard's queue when there is one. A flood on one
+    /// connection fills only its own share.
+    /// A share too small for the states and subscription changes themselves is refused.
+    fn share_budget(&mut self, max_buffer: usize, max_message: usize) -> anyhow::Result<()> {
+        let screen = usize::from(self.front.end == FrontEnd::Screen);
+        let shares = (self.connections.len() + screen).max(1);
+        let share = max_buffer / shares;
+        if share < MIN_SHARE {
+            return Err(anyhow::Error::new(UsageError(format!(
+                "--max-buffer {max_buffer} bytes in {shares} shares is too little: give at \
+                 least {} KiB each",
+                MIN_SHARE >> 10
+            ))));
+        }
+        for c in &mut self.connections {
+            c.client.queue_bytes = share;
+            c.client.max_frame_bytes = max_message;
+        }
+        self.front.queue_bytes = share;
+        Ok(())
     }
 }
 
@@ -161,7 +175,7 @@ impl WatchPlan {
 fn layered_connection(
     connection: &ConnectionArgs,
     discovery: Option<&Discovery>,
-) -> anyhow::Result<(ClientConfig, Option<DiscoverPlan>, Option<RestClient>)> {
+) -> anyhow::Result<Connection> {
     let mut client = connection.client_config()?;
     let discover = match discovery {
         None => None,
@@ -182,5 +196,9 @@ fn layered_connection(
             })
         }
     };
-    Ok((client, discover, connection.rest_client().ok()))
+    Ok(Connection {
+        client,
+        discover,
+        rest: connection.rest_client().ok(),
+    })
 }

@@ -677,3 +677,35 @@ async fn a_disconnect_waits_only_briefly_for_the_servers_close() {
     assert!(took < Duration::from_secs(1), "the engine took {took:?}");
     assert_eq!(conn.close_code().await, Some(1000));
 }
+
+/// The link says the connection went down at once, while the feed is full and nobody reads
+/// it: the state change does not wait behind the events.
+#[tokio::test]
+async fn the_link_shows_a_drop_while_the_feed_is_full() {
+    let mut peer = Peer::start().await;
+    let mut cfg = peer.config();
+    cfg.queue_capacity = 8;
+    let (client, _rx) = client::connect(cfg, &["a".into()]).unwrap();
+    let mut link = client.link();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    conn.expect_subscribe().await;
+    conn.succeed("a").await;
+    tokio::time::timeout(Duration::from_secs(5), link.wait_for(|l| l.is_up()))
+        .await
+        .expect("connected in time")
+        .unwrap();
+    for n in 0..100 {
+        conn.send(&format!(r#"{{"event":"e","channel":"a","data":"{n}"}}"#))
+            .await;
+    }
+    let dropped = Instant::now();
+    conn.close(4200, "going away").await;
+    let down = tokio::time::timeout(Duration::from_secs(5), link.wait_for(|l| !l.is_up()))
+        .await
+        .expect("the link shows the drop")
+        .unwrap()
+        .to_owned();
+    assert!(down.since >= dropped, "{down:?}");
+    assert!(client.snapshot().await.unwrap().dropped > 0);
+}

@@ -17,7 +17,7 @@ use super::parse::{Expectation, Kind, Level};
 use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
 use crate::field_path::FieldPath;
-use crate::latency::latency_ms;
+use crate::pipeline::{Observed, Tap};
 use client::{Conn, ConnectionState, Item, Labels, ReceivedEvent};
 
 /// Latency samples kept per window, whatever the rate.
@@ -183,32 +183,59 @@ impl Evaluator {
         self.rules.is_empty()
     }
 
-    /// Takes one item into account; returns what broke or recovered because of it.
-    pub fn apply(&mut self, item: &Item, now: Instant) -> Vec<Transition> {
+    /// Takes one item into account; returns what broke or recovered because of it. (Tests:
+    /// a run's items come from the pipeline, as [`Evaluator::apply_observed`].)
+    #[cfg(test)]
+    pub(crate) fn apply(&mut self, item: &Item, now: Instant) -> Vec<Transition> {
         self.apply_from(0, item, now)
     }
 
     /// [`Evaluator::apply`] for an item from the connection tagged `conn`.
-    pub fn apply_from(&mut self, conn: Conn, item: &Item, now: Instant) -> Vec<Transition> {
+    #[cfg(test)]
+    pub(crate) fn apply_from(&mut self, conn: Conn, item: &Item, now: Instant) -> Vec<Transition> {
+        let o = Observed::new(conn, item.clone(), self.settings.ts_field.as_ref());
+        self.apply_observed(&o, now)
+    }
+
+    /// One item of the pipeline, with the latency it computed.
+    pub fn apply_observed(&mut self, o: &Observed, now: Instant) -> Vec<Transition> {
+        self.apply_item(o.conn, &o.item, o.latency_ms, now)
+    }
+
+    fn apply_item(
+        &mut self,
+        conn: Conn,
+        item: &Item,
+        latency: Option<f64>,
+        now: Instant,
+    ) -> Vec<Transition> {
         let mut out = Vec::new();
         match item {
             Item::Event(ev) if ev.is_application() => {
                 self.events += 1;
                 for (i, rule) in self.rules.iter_mut().enumerate() {
-                    rule.event(i, ev, now, &self.settings, &mut out);
+                    rule.event(i, ev, latency, now, &mut out);
                 }
             }
             Item::State(change) => {
                 let up = change.current == ConnectionState::Connected;
-                self.ever_connected |= up;
-                let Some(track) = connected::index(&self.labels, conn) else {
-                    return out;
-                };
-                for (i, rule) in self.rules.iter_mut().enumerate() {
-                    rule.connection(i, track, up, now, &self.labels, &mut out);
-                }
+                return self.link(conn, up, now);
             }
             _ => {}
+        }
+        out
+    }
+
+    /// The connection tagged `conn` went up or down at `at`: from a state item, or from its
+    /// link ([`client::Client::link`]), which a flood of items never holds up.
+    pub fn link(&mut self, conn: Conn, up: bool, at: Instant) -> Vec<Transition> {
+        let mut out = Vec::new();
+        self.ever_connected |= up;
+        let Some(track) = connected::index(&self.labels, conn) else {
+            return out;
+        };
+        for (i, rule) in self.rules.iter_mut().enumerate() {
+            rule.connection(i, track, up, at, &self.labels, &mut out);
         }
         out
     }
@@ -260,6 +287,18 @@ impl Evaluator {
     }
 }
 
+/// The evaluator as a silent tap (`check`: the verdict at the end says it all).
+impl Tap for Evaluator {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        self.apply_observed(o, Instant::now());
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        Evaluator::tick(self, now);
+    }
+}
+
 pub(super) fn transition(
     exp: &Expectation,
     i: usize,
@@ -285,8 +324,8 @@ impl Rule {
         &mut self,
         i: usize,
         ev: &ReceivedEvent,
+        latency_ms: Option<f64>,
         now: Instant,
-        settings: &Settings,
         out: &mut Vec<Transition>,
     ) {
         let matches = |c: &Option<String>, e: &Option<String>| {
@@ -321,11 +360,7 @@ impl Rule {
                 }
             }
             (Kind::Latency { .. }, Track::Latency { samples, total, .. }) => {
-                let Some(path) = &settings.ts_field else {
-                    return;
-                };
-                if let Some(ms) = latency_ms(&ev.data().as_value(), path.pointer(), ev.received_at)
-                {
+                if let Some(ms) = latency_ms {
                     if samples.len() == MAX_SAMPLES {
                         samples.pop_front();
                     }

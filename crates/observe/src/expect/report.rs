@@ -1,6 +1,13 @@
 //! A verdict as text: the Nagios plugin line (with perfdata), JSON, or the Prometheus text
-//! format. Pure: each returns a string, one line for Nagios, the caller writes it.
+//! format (through prometheus-client, as every metrics page). Pure: each returns a string,
+//! one line for Nagios, the caller writes it.
 
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Unit;
 use serde_json::{Value, json};
 
 use super::verdict::{Perf, Verdict};
@@ -94,73 +101,79 @@ pub fn json(v: &Verdict) -> Value {
     })
 }
 
-/// The Prometheus text exposition format (for a textfile collector or a pushgateway).
+/// The Prometheus text exposition format (for a textfile collector or a pushgateway), by
+/// prometheus-client, as every metrics page of tickertape is.
 pub fn prometheus(v: &Verdict) -> String {
-    let mut out = String::new();
-    let mut metric = |name: &str, help: &str, rows: Vec<(String, f64)>| {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for (labels, value) in rows {
-            out.push_str(&format!("{name}{labels} {}\n", number(value)));
-        }
+    let mut registry = net::metrics::registry();
+    let gauge = |value: i64| {
+        let g: Gauge = Gauge::default();
+        g.set(value);
+        g
     };
-    metric(
-        "tickertape_check_status",
-        "The check's Nagios status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        vec![(String::new(), f64::from(v.status.code()))],
+    registry.register(
+        "check_status",
+        "The check's Nagios status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+        gauge(i64::from(v.status.code())),
     );
-    metric(
-        "tickertape_check_window_seconds",
-        "How long the check watched.",
-        vec![(String::new(), v.window.as_secs_f64())],
+    let window: Gauge<f64, AtomicU64> = Gauge::default();
+    window.set(v.window.as_secs_f64());
+    registry.register_with_unit(
+        "check_window",
+        "How long the check watched",
+        Unit::Seconds,
+        window,
     );
-    metric(
-        "tickertape_check_events",
-        "Application events received in the window.",
-        vec![(String::new(), v.events as f64)],
+    registry.register(
+        "check_events",
+        "Application events received in the window",
+        gauge(i64::try_from(v.events).unwrap_or(i64::MAX)),
     );
-    metric(
-        "tickertape_expectation_status",
-        "Each expectation's Nagios status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        v.outcomes
-            .iter()
-            .map(|o| {
-                (
-                    format!(
-                        "{{expectation=\"{}\",level=\"{}\"}}",
-                        label_value(&o.expectation),
-                        o.level.as_str()
-                    ),
-                    f64::from(o.status.code()),
-                )
+    let status: Family<StatusLabels, Gauge> = Family::default();
+    let measure: Family<MeasureLabels, Gauge<f64, AtomicU64>> = Family::default();
+    for o in &v.outcomes {
+        let expectation = label(&o.expectation);
+        status
+            .get_or_create(&StatusLabels {
+                expectation: expectation.clone(),
+                level: o.level.as_str(),
             })
-            .collect(),
-    );
-    metric(
-        "tickertape_expectation_measure",
-        "What each expectation measured: gaps, latency and downtime in seconds, counts as counts.",
-        v.outcomes
-            .iter()
-            .flat_map(|o| {
-                o.perf.iter().map(|p| {
-                    (
-                        format!(
-                            "{{expectation=\"{}\",measure=\"{}\"}}",
-                            label_value(&o.expectation),
-                            label_value(&p.label)
-                        ),
-                        p.value,
-                    )
+            .set(i64::from(o.status.code()));
+        for p in &o.perf {
+            measure
+                .get_or_create(&MeasureLabels {
+                    expectation: expectation.clone(),
+                    measure: label(&p.label),
                 })
-            })
-            .collect(),
+                .set(p.value);
+        }
+    }
+    registry.register(
+        "expectation_status",
+        "Each expectation's Nagios status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+        status,
     );
-    out
+    registry.register(
+        "expectation_measure",
+        "What each expectation measured: gaps, latency and downtime in seconds, counts as counts",
+        measure,
+    );
+    net::metrics::encode(&registry)
 }
 
-/// A label value with `\`, `"` and newlines escaped, as the format asks.
-fn label_value(text: &str) -> String {
-    terminal_safe(text)
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    expectation: String,
+    level: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MeasureLabels {
+    expectation: String,
+    measure: String,
+}
+
+/// A label value: safe for a terminal (the encoder escapes `\`, `"` and newlines as the
+/// format asks) and capped in length.
+fn label(text: &str) -> String {
+    net::metrics::label_value(&terminal_safe(text))
 }

@@ -24,10 +24,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::field_path::FieldPath;
-use client::{
-    Conn, ConnectionState, FeedRx, Item, Labels, Reason, StateChange, SubscriptionStatus,
-};
+use crate::pipeline::{Observed, Tap};
+use client::{Conn, ConnectionState, Item, Labels, Reason, StateChange, SubscriptionStatus};
 use net::metrics::{Capped, OTHER, label_value};
 
 /// (channel, event) pairs with a series of their own; the rest fold into `other`.
@@ -93,9 +91,8 @@ struct ChannelLabels {
     channel: String,
 }
 
-/// Watches the items on their way to the front end and keeps the metrics.
+/// Watches the items on their way to the front end and keeps the metrics: a [`Tap`].
 pub struct Observer {
-    ts_field: Option<FieldPath>,
     /// Each connection's `connection` label, by tag (one, empty, with one connection).
     conns: Vec<ConnLabel>,
     /// The label of a tag outside the run's table (a replayed recording's unknown one).
@@ -121,7 +118,7 @@ pub struct Observer {
 impl Observer {
     /// The observer and its registry (to serve), for the connections `labels` names (none
     /// with one connection).
-    pub fn new(ts_field: Option<FieldPath>, labels: &Labels) -> (Observer, Registry) {
+    pub fn new(labels: &Labels) -> (Observer, Registry) {
         let mut registry = net::metrics::registry();
         let label = |l: &str| ConnLabel(Some(Arc::from(label_value(l))));
         let conns = match labels.is_multi() {
@@ -129,7 +126,6 @@ impl Observer {
             false => vec![ConnLabel(None)],
         };
         let o = Observer {
-            ts_field,
             unknown: if labels.is_multi() {
                 label("?")
             } else {
@@ -222,12 +218,8 @@ impl Observer {
     }
 
     /// An observer whose metrics are served on `addr`; says where on stderr when `announce`.
-    pub async fn serve(
-        addr: SocketAddr,
-        ts_field: Option<FieldPath>,
-        labels: &Labels,
-    ) -> anyhow::Result<Observer> {
-        let (mut observer, registry) = Observer::new(ts_field, labels);
+    pub async fn serve(addr: SocketAddr, labels: &Labels) -> anyhow::Result<Observer> {
+        let (mut observer, registry) = Observer::new(labels);
         let registry = Arc::new(registry);
         let render: net::metrics::http::Render = Arc::new(move || net::metrics::encode(&registry));
         let endpoint = net::metrics::http::start(addr, render)
@@ -237,24 +229,9 @@ impl Observer {
         Ok(observer)
     }
 
-    /// Observes every item on its way to `items`'s reader (for front ends that take the
-    /// whole feed, like the dashboard).
     /// Where the metrics are served, once [`Observer::serve`] started them.
     pub fn addr(&self) -> Option<SocketAddr> {
         self.endpoint.as_ref().map(|e| e.addr)
-    }
-
-    pub fn relay(mut self, mut items: FeedRx) -> FeedRx {
-        let (tx, rx) = items.relay();
-        tokio::spawn(async move {
-            while let Some((conn, item)) = items.recv_tagged().await {
-                self.observe(conn, &item);
-                if tx.send_tagged(conn, item).await.is_err() {
-                    break;
-                }
-            }
-        });
-        rx
     }
 
     /// The `connection` label of the tag `conn`.
@@ -265,10 +242,11 @@ impl Observer {
         }
     }
 
-    /// Counts one item from the connection tagged `conn`.
-    pub fn observe(&mut self, conn: Conn, item: &Item) {
+    /// Counts one item.
+    fn count(&mut self, o: &Observed) {
+        let conn = o.conn;
         let label = self.conn(conn);
-        match item {
+        match &o.item {
             Item::State(change) => self.state_change(&label, change),
             Item::Event(ev) => {
                 let channel = ev.channel.as_deref().unwrap_or("");
@@ -285,13 +263,7 @@ impl Observer {
                 self.last_event
                     .get_or_create(&label)
                     .set(unix_seconds(ev.received_at));
-                if let Some(p) = &self.ts_field
-                    && let Some(ms) = crate::latency::latency_ms(
-                        &ev.data().as_value(),
-                        p.pointer(),
-                        ev.received_at,
-                    )
-                {
+                if let Some(ms) = o.latency_ms {
                     // A publisher's clock a little ahead reads as no latency, not a negative one.
                     self.latency
                         .get_or_create(&label)
@@ -387,6 +359,13 @@ impl Observer {
         self.members
             .get_or_create(&(label.clone(), other))
             .set(i64::try_from(sum).unwrap_or(i64::MAX));
+    }
+}
+
+impl Tap for Observer {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        self.count(o);
+        None
     }
 }
 

@@ -4,11 +4,16 @@
 use std::time::{Duration, SystemTime};
 
 use super::watch::{Observer, PRESENCE_SERIES};
+use crate::pipeline::{Observed, Tap};
 use client::{
     ConnectionState, Item, Labels, MemberChange, ReceivedEvent, StateChange, SubscriptionStatus,
 };
 use net::metrics::encode;
 use protocol::Data;
+
+fn seen(o: &mut Observer, conn: u8, item: Item) {
+    o.observe(&Observed::new(conn, item, None));
+}
 
 fn members(channel: &str, count: usize) -> Item {
     Item::Members {
@@ -42,9 +47,9 @@ fn event(channel: &str, name: &str) -> Item {
 
 #[test]
 fn presence_channels_past_the_cap_add_up_in_other() {
-    let (mut o, registry) = Observer::new(None, &Labels::default());
+    let (mut o, registry) = Observer::new(&Labels::default());
     for i in 0..PRESENCE_SERIES + 2 {
-        o.observe(0, &members(&format!("presence-{i}"), 3));
+        seen(&mut o, 0, members(&format!("presence-{i}"), 3));
     }
     let text = encode(&registry);
     let series = text
@@ -56,9 +61,10 @@ fn presence_channels_past_the_cap_add_up_in_other() {
         text.contains("tickertape_watch_presence_members{channel=\"other\"} 6\n"),
         "{text}"
     );
-    o.observe(
+    seen(
+        &mut o,
         0,
-        &Item::Subscription {
+        Item::Subscription {
             channel: format!("presence-{}", PRESENCE_SERIES),
             status: SubscriptionStatus::Unsubscribed,
         },
@@ -73,24 +79,26 @@ fn presence_channels_past_the_cap_add_up_in_other() {
 #[test]
 fn each_connection_has_its_own_series() {
     let labels = Labels::new(vec!["eu".into(), "us".into()]);
-    let (mut o, registry) = Observer::new(None, &labels);
-    o.observe(0, &state(ConnectionState::Connected, None));
-    o.observe(1, &state(ConnectionState::Connected, None));
-    o.observe(0, &event("prices", "tick"));
-    o.observe(0, &event("prices", "tick"));
-    o.observe(1, &event("prices", "tick"));
-    o.observe(
+    let (mut o, registry) = Observer::new(&labels);
+    seen(&mut o, 0, state(ConnectionState::Connected, None));
+    seen(&mut o, 1, state(ConnectionState::Connected, None));
+    seen(&mut o, 0, event("prices", "tick"));
+    seen(&mut o, 0, event("prices", "tick"));
+    seen(&mut o, 1, event("prices", "tick"));
+    seen(
+        &mut o,
         1,
-        &Item::Pong {
+        Item::Pong {
             rtt: Duration::from_millis(250),
         },
     );
-    o.observe(1, &members("presence-room", 4));
-    o.observe(0, &Item::Dropped { count: 5, total: 5 });
+    seen(&mut o, 1, members("presence-room", 4));
+    seen(&mut o, 0, Item::Dropped { count: 5, total: 5 });
     // us goes down and is retrying: eu's state is not touched.
-    o.observe(
+    seen(
+        &mut o,
         1,
-        &state(ConnectionState::Unavailable, Some(Duration::from_secs(1))),
+        state(ConnectionState::Unavailable, Some(Duration::from_secs(1))),
     );
     let text = encode(&registry);
     for line in [
@@ -127,9 +135,9 @@ fn each_connection_has_its_own_series() {
 
 #[test]
 fn one_connection_has_no_connection_label() {
-    let (mut o, registry) = Observer::new(None, &Labels::new(vec!["only".into()]));
-    o.observe(0, &state(ConnectionState::Connected, None));
-    o.observe(0, &event("prices", "tick"));
+    let (mut o, registry) = Observer::new(&Labels::new(vec!["only".into()]));
+    seen(&mut o, 0, state(ConnectionState::Connected, None));
+    seen(&mut o, 0, event("prices", "tick"));
     let text = encode(&registry);
     assert!(!text.contains("connection=\""), "{text}");
     for line in [

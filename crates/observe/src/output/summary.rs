@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use client::ReceivedEvent;
+use client::{Item, MAX_CONNECTIONS, ReceivedEvent};
+
+use crate::pipeline::{Observed, Tap};
 
 /// Most distinct (channel, event) pairs counted by name; names come from the wire.
 const MAX_PAIRS: usize = 10_000;
@@ -19,7 +21,8 @@ pub struct Summary {
     distinct: usize,
     /// Events whose pair came after the cap.
     uncounted_pairs: u64,
-    dropped: u64,
+    /// Each connection's count of dropped events since it started.
+    dropped: [u64; MAX_CONNECTIONS],
 }
 
 impl Summary {
@@ -30,7 +33,7 @@ impl Summary {
             pairs: BTreeMap::new(),
             distinct: 0,
             uncounted_pairs: 0,
-            dropped: 0,
+            dropped: [0; MAX_CONNECTIONS],
         }
     }
 
@@ -56,8 +59,18 @@ impl Summary {
         }
     }
 
-    pub fn dropped(&mut self, total: u64) {
-        self.dropped = total;
+    /// Connection `conn` has dropped `total` events since it started.
+    pub fn dropped(&mut self, conn: usize, total: u64) {
+        if let Some(slot) = self.dropped.get_mut(conn) {
+            *slot = total;
+        }
+    }
+
+    /// Every connection's drops together.
+    fn dropped_total(&self) -> u64 {
+        self.dropped
+            .iter()
+            .fold(0u64, |sum, n| sum.saturating_add(*n))
     }
 
     /// The summary object; write it with `ndjson::write_line`, which escapes the names.
@@ -67,13 +80,24 @@ impl Summary {
             "events": self.events,
             "seconds": (seconds * 1000.0).round() / 1000.0,
             "per_second": (self.events as f64 / seconds.max(1e-9)).round(),
-            "dropped": self.dropped,
+            "dropped": self.dropped_total(),
             "channels": self.pairs,
         });
         if self.uncounted_pairs > 0 {
             v["other_events"] = json!(self.uncounted_pairs);
         }
         v
+    }
+}
+
+impl Tap for Summary {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        match &o.item {
+            Item::Event(ev) if ev.is_application() => self.event(ev),
+            Item::Dropped { total, .. } => self.dropped(usize::from(o.conn), *total),
+            _ => {}
+        }
+        None
     }
 }
 
@@ -102,12 +126,24 @@ mod tests {
         for i in 0..MAX_PAIRS + 5 {
             s.event(&ev("many", &i.to_string()));
         }
-        s.dropped(3);
+        s.dropped(0, 3);
         let r = s.report(Instant::now());
         assert_eq!(r["channels"]["a"]["x"], 2);
         assert_eq!(r["channels"]["b"]["y"], 1);
         assert_eq!(r["events"], MAX_PAIRS as u64 + 8);
         assert_eq!(r["other_events"], 7);
         assert_eq!(r["dropped"], 3);
+    }
+
+    #[test]
+    fn the_summary_counts_every_connections_drops() {
+        let mut s = Summary::new(Instant::now());
+        let drop = |conn, total| Observed::new(conn, Item::Dropped { count: 1, total }, None);
+        s.observe(&drop(0, 5));
+        s.observe(&drop(1, 2));
+        s.observe(&drop(0, 6));
+        // A tag out of the table does not count, nor panic.
+        s.observe(&drop(u8::MAX, 100));
+        assert_eq!(s.report(Instant::now())["dropped"], 8);
     }
 }

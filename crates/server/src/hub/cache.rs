@@ -18,11 +18,16 @@ pub struct CacheLimits {
     pub ttl: Duration,
 }
 
+impl CacheLimits {
+    pub const DEFAULT_BYTES: usize = 64 * 1024 * 1024;
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
+}
+
 impl Default for CacheLimits {
     fn default() -> CacheLimits {
         CacheLimits {
-            bytes: 64 * 1024 * 1024,
-            ttl: Duration::from_secs(30 * 60),
+            bytes: CacheLimits::DEFAULT_BYTES,
+            ttl: CacheLimits::DEFAULT_TTL,
         }
     }
 }

@@ -42,11 +42,16 @@ pub struct HubLimits {
     pub cache: CacheLimits,
 }
 
+impl HubLimits {
+    pub const DEFAULT_MAX_CHANNELS: usize = 100_000;
+    pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1000;
+}
+
 impl Default for HubLimits {
     fn default() -> HubLimits {
         HubLimits {
-            max_channels: 100_000,
-            max_subscriptions: 1000,
+            max_channels: HubLimits::DEFAULT_MAX_CHANNELS,
+            max_subscriptions: HubLimits::DEFAULT_MAX_SUBSCRIPTIONS,
             cache: CacheLimits::default(),
         }
     }

@@ -48,17 +48,22 @@ pub struct WebhookLimits {
     pub shutdown_flush: Duration,
 }
 
+impl WebhookLimits {
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(30);
+}
+
 impl Default for WebhookLimits {
     fn default() -> WebhookLimits {
         WebhookLimits {
             queue: QueueLimits {
-                events: 10_000,
-                bytes: 4 * 1024 * 1024,
+                events: QueueLimits::DEFAULT_EVENTS,
+                bytes: QueueLimits::DEFAULT_BYTES,
             },
             batch_window: Duration::from_millis(50),
             batch_max: 100,
-            timeout: Duration::from_secs(5),
-            retry_for: Duration::from_secs(30),
+            timeout: WebhookLimits::DEFAULT_TIMEOUT,
+            retry_for: WebhookLimits::DEFAULT_RETRY_FOR,
             backoff_first: Duration::from_millis(500),
             backoff_max: Duration::from_secs(8),
             shutdown_flush: Duration::from_secs(2),

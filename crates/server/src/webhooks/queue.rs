@@ -19,6 +19,11 @@ pub struct QueueLimits {
     pub bytes: usize,
 }
 
+impl QueueLimits {
+    pub const DEFAULT_EVENTS: usize = 10_000;
+    pub const DEFAULT_BYTES: usize = 4 * 1024 * 1024;
+}
+
 #[derive(Default)]
 struct State {
     events: VecDeque<WebhookEvent>,

@@ -6,16 +6,22 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::watch;
+
 use crate::widgets::alerts::{AlertId, AlertKind, Alerts};
-use client::{Conn, Item};
+use client::{Conn, Item, Link};
 use observe::expect::{Change, Evaluator, Transition};
 use observe::output::alerts::named;
+use observe::pipeline::Observed;
 
 /// How long a recovery stays in the strip.
 const RECOVERY_SHOWN: Duration = Duration::from_secs(10);
 
 pub struct Expectations {
     eval: Option<Evaluator>,
+    /// Each live connection's link, and whether it was up when last looked at: its state
+    /// is judged from these on the tick, which a flood of items never holds up.
+    links: Vec<(Conn, watch::Receiver<Link>, bool)>,
     pub strip: Alerts,
 }
 
@@ -23,6 +29,7 @@ impl Default for Expectations {
     fn default() -> Expectations {
         Expectations {
             eval: None,
+            links: Vec::new(),
             strip: Alerts::new(RECOVERY_SHOWN, false, Instant::now(), SystemTime::now()),
         }
     }
@@ -33,14 +40,31 @@ impl Expectations {
     pub fn new(eval: Evaluator, bell: bool, now: Instant, wall: SystemTime) -> Expectations {
         Expectations {
             eval: Some(eval),
+            links: Vec::new(),
             strip: Alerts::new(RECOVERY_SHOWN, bell, now, wall),
         }
     }
 
-    /// Takes in an item from the connection tagged `conn`.
-    pub fn apply(&mut self, conn: Conn, item: &Item, now: Instant) {
+    /// Judges the connections' states from their links (a live run's), not from their
+    /// state items, which may wait behind another connection's flood.
+    pub fn with_links(mut self, links: Vec<(Conn, watch::Receiver<Link>)>) -> Expectations {
+        self.links = links
+            .into_iter()
+            .map(|(conn, link)| {
+                let up = link.borrow().is_up();
+                (conn, link, up)
+            })
+            .collect();
+        self
+    }
+
+    /// Takes in an item, its latency computed once by the pipeline.
+    pub fn apply(&mut self, observed: &Observed, now: Instant) {
+        if matches!(observed.item, Item::State(_)) && !self.links.is_empty() {
+            return;
+        }
         if let Some(eval) = &mut self.eval {
-            let t = eval.apply_from(conn, item, now);
+            let t = eval.apply_observed(observed, now);
             self.note(t, now);
         }
     }
@@ -48,7 +72,15 @@ impl Expectations {
     /// Gives time its say (the screen's one-second clock).
     pub fn tick(&mut self, now: Instant) {
         if let Some(eval) = &mut self.eval {
-            let t = eval.tick(now);
+            let mut t = Vec::new();
+            for (conn, link, was_up) in &mut self.links {
+                let link = *link.borrow_and_update();
+                if link.is_up() != *was_up {
+                    *was_up = link.is_up();
+                    t.extend(eval.link(*conn, *was_up, link.since));
+                }
+            }
+            t.extend(eval.tick(now));
             self.note(t, now);
         }
         self.strip.tick(now);

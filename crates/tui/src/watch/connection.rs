@@ -9,34 +9,16 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::kit::{Slot, Theme};
-use client::{ConnectionState, Reason, StateChange};
+use client::{ConnectionState, StateChange};
 use protocol::safe_text::terminal_safe;
 
 /// Most lines the refusal takes from the ticker.
 const MAX_LINES: u16 = 4;
 
-/// Why the connection is over, when this change ends it: the server refused it (a close
-/// code or a `pusher:error` that forbids reconnecting) or it cannot work at all. A
-/// disconnect the user asked for is no refusal. `watch --json` exits 1 with this message;
-/// the dashboard does too when the connection is still down at the end.
-pub fn refusal(change: &StateChange) -> Option<String> {
-    let how = match (&change.current, &change.reason) {
-        (ConnectionState::Disconnected, Some(Reason::Requested)) => return None,
-        (ConnectionState::Disconnected, _) => "refused",
-        (ConnectionState::Failed, _) => "failed",
-        _ => return None,
-    };
-    let why = change.reason.as_ref().map_or_else(
-        || "no reason given".into(),
-        |r| terminal_safe(&r.to_string()).into_owned(),
-    );
-    Some(format!("connection {how}: {why}"))
-}
-
 /// The refusal that stands after `change`: a new one, the one before while the connection
 /// stays down, none once it is trying again or back.
 pub(super) fn after(before: Option<String>, change: &StateChange) -> Option<String> {
-    match refusal(change) {
+    match change.refusal() {
         Some(why) => Some(why),
         None if matches!(
             change.current,
@@ -100,6 +82,7 @@ pub(super) fn draw(frame: &mut Frame, text: &str, t: &Theme, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use client::Reason;
 
     fn change(current: ConnectionState, reason: Option<Reason>) -> StateChange {
         StateChange {
@@ -119,22 +102,22 @@ mod tests {
             message: "App key x does not exist".into(),
         };
         assert_eq!(
-            refusal(&change(ConnectionState::Disconnected, Some(e4001.clone()))).as_deref(),
+            change(ConnectionState::Disconnected, Some(e4001.clone()))
+                .refusal()
+                .as_deref(),
             Some("connection refused: pusher:error 4001: App key x does not exist")
         );
         assert_eq!(
-            refusal(&change(
+            change(
                 ConnectionState::Failed,
                 Some(Reason::Config("bad URL".into()))
-            ))
+            )
+            .refusal()
             .as_deref(),
             Some("connection failed: bad URL")
         );
         assert_eq!(
-            refusal(&change(
-                ConnectionState::Disconnected,
-                Some(Reason::Requested)
-            )),
+            change(ConnectionState::Disconnected, Some(Reason::Requested)).refusal(),
             None
         );
         for s in [
@@ -142,7 +125,7 @@ mod tests {
             ConnectionState::Unavailable,
             ConnectionState::Connected,
         ] {
-            assert_eq!(refusal(&change(s, Some(e4001.clone()))), None);
+            assert_eq!(change(s, Some(e4001.clone())).refusal(), None);
         }
     }
 

@@ -32,7 +32,6 @@ mod view;
 
 pub use actions::Action;
 pub use alerts::Expectations;
-pub use connection::refusal;
 pub use connections::Connections;
 pub use controls::{Controls, Focus, InputKind, Overlay, Pause};
 pub use effects::{Done, Senders, perform, send};

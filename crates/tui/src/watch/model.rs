@@ -243,13 +243,13 @@ impl Model {
 
     /// Applies one item.
     pub fn apply(&mut self, observed: Observed, now: Instant) {
+        self.alerts.apply(&observed, now);
         let Observed {
             conn,
             item,
             latency_ms,
         } = observed;
         let item = self.connections.note(conn, item, now);
-        self.alerts.apply(conn, &item, now);
         let said = matches!(item, Item::State(_))
             .then(|| observe::output::lines::status_line(&item))
             .flatten();
