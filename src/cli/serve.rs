@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// Log lines waiting for stderr; past it, lines are dropped and counted
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_LINES, value_parser = |s: &str| count(s, 10_000_000))]
     pub log_queue_lines: usize,
+    /// Log lines of one kind per second (API MESSAGE lines aside); past it they are counted
+    /// and said in one line ("… and N more like this in the last second")
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_PER_KIND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub log_kind_rate: u32,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -102,6 +106,7 @@ impl ServeArgs {
         let limits = LogLimits {
             bytes: self.log_queue_bytes,
             lines: self.log_queue_lines,
+            per_kind: self.log_kind_rate,
         };
         Some((format, limits))
     }
@@ -321,7 +326,8 @@ mod tests {
                 LogFormat::Json,
                 LogLimits {
                     bytes: 4096,
-                    lines: 5
+                    lines: 5,
+                    ..LogLimits::default()
                 }
             ))
         );

@@ -15,8 +15,9 @@ use protocol::limits::MAX_USER_ID_LEN;
 use protocol::{ServerMessage, signature};
 
 /// A token bucket for subscribe requests: full enough for a client to resubscribe every
-/// channel it may hold at once after a reconnect, refilled at a steady rate. Every leave
-/// follows a join, so this bounds the presence announcements one socket can cause.
+/// channel it may hold at once after a reconnect, refilled at a steady rate. Every request
+/// takes a token, refused ones too. Every leave follows a join, so this bounds the presence
+/// announcements one socket can cause.
 pub(super) struct SubscribeBudget {
     tokens: f64,
     capacity: f64,
@@ -76,6 +77,19 @@ impl Handler {
         auth: Option<&str>,
         channel_data: Option<&str>,
     ) {
+        // Every request takes its token, refused or not: a stranger's refused requests cost
+        // the server (and its log) as much as accepted ones.
+        if !self.budget.take(Instant::now()) {
+            return self.refuse_subscription(
+                channel,
+                "LimitReached",
+                429,
+                format!(
+                    "Too many subscribe requests: over {} per second",
+                    self.cfg.subscribes_per_second
+                ),
+            );
+        }
         let info = match validate_channel(channel, true) {
             Ok(info) => info,
             Err(e) => {
@@ -87,17 +101,6 @@ impl Handler {
             .check_subscribe(&self.app.id, &self.socket_id, channel)
         {
             return self.hub_refused(channel, e);
-        }
-        if !self.budget.take(Instant::now()) {
-            return self.refuse_subscription(
-                channel,
-                "LimitReached",
-                429,
-                format!(
-                    "Too many subscribe requests: over {} per second",
-                    self.cfg.subscribes_per_second
-                ),
-            );
         }
         // pusher-js subscribes to its own server-to-user channel after signing in; no other.
         if info.kind == ChannelKind::ServerToUser
