@@ -3,5 +3,6 @@
 
 pub mod http;
 pub mod http_url;
+pub mod listen;
 pub mod metrics;
 pub mod tls;

@@ -6,7 +6,6 @@ mod gate;
 pub mod handlers;
 pub mod handshake;
 pub mod hub;
-mod idle;
 pub mod limits;
 pub mod listen;
 pub mod log;
@@ -232,7 +231,12 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
     let limits = cfg.limits;
     let (router, hub) = router(cfg);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(listen::serve(listener, router, limits, stopped));
+    let task = tokio::spawn(listen::serve(
+        listener,
+        router,
+        listen::listen_limits(&limits),
+        stopped,
+    ));
     Ok(Running {
         addr,
         hub,
