@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Occupied channels one app may hold; past it, subscribing to a new one is refused
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_channels: u32,
+    /// Channels of one app that the sockets of one IP address may be on; past it, another
+    /// is refused [default: a tenth of --max-channels]
+    #[arg(long, help_heading = "Limits and timeouts", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_channels_per_ip: Option<u32>,
     /// Bytes of cache channels' last events kept per app (each entry also counts its name and
     /// 128 B); past it, new cache channels answer pusher:cache_miss
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
@@ -62,6 +66,14 @@ pub struct ServeArgs {
     /// Subscribe requests per second per connection, after a burst of --max-subscriptions
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscribe_rate: u32,
+    /// Subscribe requests per second from all the connections of one IP address, after a
+    /// burst of ten times --max-subscriptions (refused requests count too)
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub subscribe_rate_per_ip: u32,
+    /// Presence subscriptions per second of one user id, on all its connections, after a
+    /// burst of ten times this
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub presence_rate_per_user: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
     #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
@@ -128,17 +140,21 @@ pub struct LimitArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
     pub idle_timeout: Duration,
     /// Connections not yet upgraded to WebSocket, in total; more are closed at once
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_CONNECTIONS,
-          value_parser = |s: &str| count(s, 1_000_000))]
-    pub max_http_connections: usize,
-    /// Connections not yet upgraded to WebSocket from one IP address; more are closed at once
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_PER_IP,
-          value_parser = |s: &str| count(s, 1_000_000))]
-    pub max_http_per_ip: usize,
+    /// [default: a quarter of the descriptors, 1024 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_connections: Option<usize>,
+    /// Connections not yet upgraded to WebSocket from one IP address; more are closed at
+    /// once [default: half of --max-http-connections, 128 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_per_ip: Option<usize>,
     /// WebSocket connections in total; more get pusher:error and close code 4004
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
-          value_parser = |s: &str| count(s, 10_000_000))]
-    pub max_connections: usize,
+    /// [default: the descriptors left after the reserve and the HTTP ones, 65536 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 10_000_000))]
+    pub max_connections: Option<usize>,
+    /// WebSocket connections from one IP address (an IPv6 /64); more get 4004
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 10_000_000))]
+    pub max_connections_per_ip: Option<usize>,
     /// REST requests handled at once; more get 503
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_REST_IN_FLIGHT,
           value_parser = |s: &str| count(s, 1_000_000))]
@@ -146,14 +162,26 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    pub fn limits(&self) -> Limits {
+    /// The limits for a process that may hold `descriptors` file descriptors, with the
+    /// flags given taking precedence.
+    pub fn limits(&self, descriptors: u64) -> Limits {
+        let sized = Limits::sized(descriptors);
+        let max_connections = self.max_connections.unwrap_or(sized.max_connections);
+        let max_http_connections = self
+            .max_http_connections
+            .unwrap_or(sized.max_http_connections);
         Limits {
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
             idle_timeout: self.idle_timeout,
-            max_http_connections: self.max_http_connections,
-            max_http_per_ip: self.max_http_per_ip,
-            max_connections: self.max_connections,
+            max_http_connections,
+            max_http_per_ip: self
+                .max_http_per_ip
+                .unwrap_or((max_http_connections / 2).clamp(1, Limits::DEFAULT_MAX_HTTP_PER_IP)),
+            max_connections,
+            max_connections_per_ip: self
+                .max_connections_per_ip
+                .unwrap_or((max_connections / 4).max(1)),
             max_rest_in_flight: self.max_rest_in_flight,
         }
     }
@@ -216,6 +244,12 @@ impl ServeArgs {
         cfg.send_queue = self.send_queue as usize;
         cfg.send_queue_bytes = usize::try_from(self.send_queue_bytes).unwrap_or(usize::MAX);
         cfg.hub.max_channels = self.max_channels as usize;
+        cfg.hub.max_channels_per_ip = self.max_channels_per_ip.map_or(
+            (self.max_channels as usize / server::hub::HubLimits::CHANNELS_PER_IP_SHARE).max(1),
+            |n| n as usize,
+        );
+        cfg.hub.subscribes_per_ip = self.subscribe_rate_per_ip;
+        cfg.hub.presence_joins_per_user = self.presence_rate_per_user;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;
         cfg.hub.cache.bytes = usize::try_from(self.cache_bytes).unwrap_or(usize::MAX);
         cfg.hub.cache.ttl = self.cache_ttl;
@@ -223,7 +257,7 @@ impl ServeArgs {
         cfg.close_timeout = self
             .close_timeout
             .clamp(Duration::from_millis(10), Duration::from_secs(60));
-        cfg.limits = self.limits.limits();
+        cfg.limits = self.limits.limits(net::fd::limit());
         let listen = self
             .listen
             .or(file.server.listen)
@@ -303,7 +337,13 @@ mod tests {
     #[test]
     fn the_flags_default_to_the_servers_limits() {
         let args = serve(&[]).unwrap();
-        assert_eq!(args.limits.limits(), Limits::default());
+        assert_eq!(args.limits.limits(4096), Limits::sized(4096));
+        let args = serve(&["--max-connections", "100"]).unwrap();
+        let limits = args.limits.limits(4096);
+        assert_eq!(
+            (limits.max_connections, limits.max_connections_per_ip),
+            (100, 25)
+        );
     }
 
     #[test]
@@ -349,7 +389,7 @@ mod tests {
             assert!(serve(&bad).is_err(), "{bad:?} was accepted");
         }
         let args = serve(&["--max-connections", "2", "--header-timeout", "250ms"]).unwrap();
-        assert_eq!(args.limits.max_connections, 2);
+        assert_eq!(args.limits.max_connections, Some(2));
         assert_eq!(args.limits.header_timeout, Duration::from_millis(250));
     }
 }

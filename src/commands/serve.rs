@@ -13,6 +13,8 @@ use server::log::Log;
 const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Before the caps are sized from it: the soft descriptor limit goes up to the hard one.
+    let descriptors = net::fd::raise();
     let (mut cfg, listen) = args.config()?;
     if let Some((format, limits)) = args.log_settings() {
         cfg.log = Log::start(format, limits)
@@ -25,6 +27,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let apps: Vec<String> = cfg.apps_summary();
     let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
     let metrics = cfg.metrics.clone();
+    let limits = cfg.limits;
     let running = server::start(cfg, listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -49,6 +52,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "tickertape: serving on ws://{0} and http://{0}",
         running.addr
+    );
+    let raised = descriptors
+        .raised_from
+        .map(|from| format!(" (raised from {from})"))
+        .unwrap_or_default();
+    eprintln!(
+        "tickertape: {} file descriptors{raised}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
+        descriptors.limit,
+        limits.max_connections,
+        limits.max_connections_per_ip,
+        limits.max_http_connections,
+        limits.max_http_per_ip
     );
     if let Some(endpoint) = &endpoint {
         eprintln!("tickertape: metrics on http://{}/metrics", endpoint.addr);

@@ -24,6 +24,7 @@ mod publish_report;
 mod record_replay;
 mod serve_log;
 mod server_abuse;
+mod server_budgets;
 mod server_lifecycle;
 mod server_limits;
 mod server_rest;

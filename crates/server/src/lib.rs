@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -30,10 +30,11 @@ use tokio::net::TcpListener;
 pub use apps::{App, Apps};
 use hub::{Hub, HubLimits};
 pub use limits::Limits;
-use limits::Slots;
+use limits::{PerPeer, Slots};
 use log::Log;
 
 use crate::metrics::ServeMetrics;
+use net::listen::PeerAddr;
 use protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 use protocol::{Close, CloseCode};
 
@@ -116,6 +117,8 @@ pub struct Shared {
     pub log: Log,
     /// WebSocket connections open (`limits.max_connections`).
     pub websockets: Arc<Slots>,
+    /// WebSocket connections open per address (`limits.max_connections_per_ip`).
+    pub websockets_per_ip: Arc<PerPeer>,
     /// REST requests being handled (`limits.max_rest_in_flight`).
     pub rest: Arc<Slots>,
 }
@@ -150,11 +153,16 @@ impl Running {
 
 pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hooks = webhooks::Webhooks::start(&cfg.webhooks, &cfg.apps, &cfg.metrics, cfg.log.clone());
+    let mut hub_limits = cfg.hub;
+    // Budgets are kept for at most twice as many addresses and users as there can be
+    // sockets, and at least a few thousand.
+    hub_limits.max_budgets = cfg.limits.max_connections.saturating_mul(2).max(4096);
     let hub =
-        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub).with_webhooks(hooks));
+        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits).with_webhooks(hooks));
     let shared = Shared {
         log: cfg.log.clone(),
         websockets: Slots::new(cfg.limits.max_connections),
+        websockets_per_ip: PerPeer::new(cfg.limits.max_connections_per_ip),
         rest: Slots::new(cfg.limits.max_rest_in_flight),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
@@ -255,8 +263,10 @@ async fn websocket(
     State(s): State<Shared>,
     Path(key): Path<String>,
     Query(q): Query<ConnectQuery>,
+    peer: Option<Extension<PeerAddr>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let ip = peer.map_or(hub::NO_ADDRESS, |Extension(PeerAddr(addr))| addr.ip());
     // tungstenite's defaults preallocate a 128 KiB read buffer per socket: 10 000 idle
     // clients would hold 1.3 GB. Buffers start small and grow only for big frames.
     let ws = ws
@@ -265,13 +275,21 @@ async fn websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
     match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
-        Ok(app) => match s.websockets.try_take() {
+        Ok(app) => match (s.websockets.try_take(), s.websockets_per_ip.try_take(ip)) {
             // Held for the life of the connection.
-            Some(slot) => ws.on_upgrade(move |socket| async move {
-                session::run(socket, s.hub, app, s.cfg, s.log).await;
-                drop(slot);
+            (Some(slot), Some(peer_slot)) => ws.on_upgrade(move |socket| async move {
+                session::run(socket, s.hub, app, s.cfg, s.log, ip).await;
+                drop((slot, peer_slot));
             }),
-            None => refuse(
+            (Some(_), None) => refuse(
+                &s,
+                ws,
+                handshake::Refusal::new(
+                    CloseCode::OverConnectionQuota,
+                    "Too many connections from your address",
+                ),
+            ),
+            (None, _) => refuse(
                 &s,
                 ws,
                 handshake::Refusal::new(

@@ -49,6 +49,7 @@ pub async fn run(
     app: Arc<App>,
     cfg: Arc<ServerConfig>,
     log: Log,
+    ip: std::net::IpAddr,
 ) {
     let _live = hub.live_session();
     let (sink, stream) = socket.split();
@@ -65,7 +66,7 @@ pub async fn run(
         frames: frames_tx,
         kick: kick_tx,
     };
-    let handler = Handler::new(hub, app, cfg, log, handle);
+    let handler = Handler::new_from(hub, app, cfg, log, handle, ip);
     let mut session = Session {
         handler,
         stream,

@@ -90,6 +90,17 @@ impl Handler {
                 ),
             );
         }
+        if !self.hub.take_subscribe_token(self.ip) {
+            return self.refuse_subscription(
+                channel,
+                "LimitReached",
+                429,
+                format!(
+                    "Too many subscribe requests from your address: over {} per second",
+                    self.hub.limits().subscribes_per_ip
+                ),
+            );
+        }
         let info = match validate_channel(channel, true) {
             Ok(info) => info,
             Err(e) => {
@@ -148,6 +159,21 @@ impl Handler {
                     Ok(m) => member = Some(m),
                     Err(e) => return self.refuse_subscription(channel, "AuthError", 400, e),
                 }
+            }
+            // One user's joins, on all of its sockets, share one budget: a member with many
+            // sockets cannot make the others hear of it more often than one socket could.
+            if let Some(m) = &member
+                && !self.hub.take_join_token(&self.app.id, &m.user_id)
+            {
+                return self.refuse_subscription(
+                    channel,
+                    "LimitReached",
+                    429,
+                    format!(
+                        "Too many presence subscriptions for this user: over {} per second",
+                        self.hub.limits().presence_joins_per_user
+                    ),
+                );
             }
         }
         match self

@@ -16,6 +16,8 @@ use protocol::frame::Member;
 pub(super) struct Channel {
     /// Subscribed sockets, with their presence user id.
     pub subs: HashMap<String, Option<String>>,
+    /// Subscribed sockets per address (at most one entry per socket).
+    pub ips: HashMap<std::net::IpAddr, u32>,
     /// Presence: user id → (info, number of this channel's sockets signed as that user).
     pub users: HashMap<String, (Value, usize)>,
 }

@@ -26,6 +26,8 @@ pub enum SubscribeError {
     TooManyChannels(usize),
     /// The presence channel has its maximum of distinct members.
     PresenceFull(usize),
+    /// The socket's address is on its share of the app's channels.
+    TooManyChannelsForAddress(usize),
 }
 
 impl fmt::Display for SubscribeError {
@@ -41,6 +43,10 @@ impl fmt::Display for SubscribeError {
                 write!(f, "The app has too many channels (the limit is {n})")
             }
             SubscribeError::PresenceFull(n) => write!(f, "presence channel is full ({n} members)"),
+            SubscribeError::TooManyChannelsForAddress(n) => write!(
+                f,
+                "Your address is on too many channels of this app (the limit is {n} per address)"
+            ),
         }
     }
 }
@@ -82,10 +88,16 @@ impl Hub {
                     WebhookEvent::channel(Kind::ChannelOccupied, channel)
                 });
             }
+            let ip = s.conns.get(socket_id).map_or(super::NO_ADDRESS, |c| c.ip);
             let ch = s.channels.entry(channel.to_owned()).or_default();
             let announce = member.as_ref().and_then(|m| ch.add_member(m));
             ch.subs
                 .insert(socket_id.to_owned(), member.map(|m| m.user_id));
+            let on = ch.ips.entry(ip).or_insert(0);
+            *on += 1;
+            if *on == 1 && ip != super::NO_ADDRESS {
+                *s.ip_channels.entry(ip).or_insert(0) += 1;
+            }
             let presence = is_presence.then(|| ch.members());
             let cached = classify(channel)
                 .cache
@@ -124,7 +136,8 @@ impl Hub {
             if !conn.channels.remove(channel) {
                 return false;
             }
-            leave(s, &self.counters, hooks, channel, socket_id);
+            let ip = conn.ip;
+            leave(s, &self.counters, hooks, channel, socket_id, ip);
             true
         })
     }
@@ -150,6 +163,18 @@ fn check(
     if !s.channels.contains_key(channel) && s.channels.len() >= limits.max_channels {
         return Err(SubscribeError::TooManyChannels(limits.max_channels));
     }
+    let on_it = s
+        .channels
+        .get(channel)
+        .is_some_and(|ch| ch.ips.contains_key(&conn.ip));
+    if conn.ip != super::NO_ADDRESS
+        && !on_it
+        && s.ip_channels.get(&conn.ip).copied().unwrap_or(0) >= limits.max_channels_per_ip
+    {
+        return Err(SubscribeError::TooManyChannelsForAddress(
+            limits.max_channels_per_ip,
+        ));
+    }
     Ok(())
 }
 
@@ -161,6 +186,7 @@ pub(super) fn leave(
     hooks: &AppHooks,
     channel: &str,
     socket_id: &str,
+    ip: std::net::IpAddr,
 ) {
     let Some(ch) = s.channels.get_mut(channel) else {
         return;
@@ -168,6 +194,18 @@ pub(super) fn leave(
     let Some(user) = ch.subs.remove(socket_id) else {
         return;
     };
+    if let Some(on) = ch.ips.get_mut(&ip) {
+        *on = on.saturating_sub(1);
+        if *on == 0 {
+            ch.ips.remove(&ip);
+            if let Some(n) = s.ip_channels.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    s.ip_channels.remove(&ip);
+                }
+            }
+        }
+    }
     if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
         hooks.emit(Kind::MemberRemoved, || {
             WebhookEvent::member(Kind::MemberRemoved, channel, &user_id)

@@ -7,11 +7,13 @@
 //! The hub is the one owner of who is subscribed where: each connection's entry lists its own
 //! channels, so a disconnect costs O(its channels), never a scan of the app.
 
+mod budgets;
 mod cache;
 mod channel;
 mod membership;
 
 use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -31,26 +33,53 @@ use protocol::frame::Member;
 use protocol::webhook::{Kind, WebhookEvent};
 use protocol::{Close, channel::classify};
 
-/// How many channels and subscriptions strangers may make the hub hold.
+/// How many channels and subscriptions strangers may make the hub hold, and how fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HubLimits {
     /// Channels one app keeps (occupied, or cache channels holding an event).
     pub max_channels: usize,
+    /// Channels of one app that the sockets of one IP address may be on: one client with
+    /// many sockets holds at most this share of `max_channels`.
+    pub max_channels_per_ip: usize,
     /// Channels one connection may be subscribed to.
     pub max_subscriptions: usize,
+    /// Subscribe requests per second from all the sockets of one address, after a burst
+    /// of ten times `max_subscriptions` (refused requests count too).
+    pub subscribes_per_ip: u32,
+    /// Presence subscriptions per second of one user id (one app), on all its sockets,
+    /// after a burst of ten times this.
+    pub presence_joins_per_user: u32,
+    /// Addresses and users whose budgets are kept; sized from the connection cap.
+    pub max_budgets: usize,
     /// Cache channels' last events.
     pub cache: CacheLimits,
+}
+
+impl HubLimits {
+    pub const DEFAULT_MAX_CHANNELS: usize = 100_000;
+    /// The share of the app's channels one address may hold: a tenth.
+    pub const CHANNELS_PER_IP_SHARE: usize = 10;
+    pub const DEFAULT_SUBSCRIBES_PER_IP: u32 = 1000;
+    pub const DEFAULT_PRESENCE_JOINS_PER_USER: u32 = 10;
 }
 
 impl Default for HubLimits {
     fn default() -> HubLimits {
         HubLimits {
-            max_channels: 100_000,
+            max_channels: HubLimits::DEFAULT_MAX_CHANNELS,
+            max_channels_per_ip: HubLimits::DEFAULT_MAX_CHANNELS / HubLimits::CHANNELS_PER_IP_SHARE,
             max_subscriptions: 1000,
+            subscribes_per_ip: HubLimits::DEFAULT_SUBSCRIBES_PER_IP,
+            presence_joins_per_user: HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER,
+            max_budgets: 65_536,
             cache: CacheLimits::default(),
         }
     }
 }
+
+/// The address of sockets made in-process (tests, fuzzing, benchmarks): not counted
+/// against the per-address caps.
+pub const NO_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// How a connection is reached: its send queue, and a slot to ask it to close.
 #[derive(Clone)]
@@ -71,12 +100,17 @@ struct AppState {
     conns: HashMap<String, Conn>,
     /// Occupied channels only.
     channels: HashMap<String, Channel>,
+    /// Per address, the channels its sockets are on (addresses with none are not kept, so
+    /// this holds at most one entry per connection).
+    ip_channels: HashMap<IpAddr, usize>,
     cache: Cache,
 }
 
 struct Conn {
     handle: ConnHandle,
     user_id: Option<String>,
+    /// The address it came from ([`peer_key`](net::listen::peer_key)), or [`NO_ADDRESS`].
+    ip: IpAddr,
     /// The channels this connection is subscribed to.
     channels: HashSet<String>,
 }
@@ -101,6 +135,10 @@ pub struct Hub {
     pub counters: Counters,
     /// Where channel, member, client and cache-miss events are reported (never waits).
     webhooks: Webhooks,
+    /// Subscribe requests per address.
+    subscribes: budgets::Buckets<IpAddr>,
+    /// Presence joins per (app, user id).
+    joins: budgets::Buckets<(String, String)>,
 }
 
 /// What a successful subscription sends back.
@@ -143,7 +181,33 @@ impl Hub {
             closing: Mutex::new(None),
             counters: Counters::default(),
             webhooks: Webhooks::default(),
+            subscribes: budgets::Buckets::new(
+                limits.max_subscriptions.saturating_mul(10),
+                limits.subscribes_per_ip,
+                limits.max_budgets,
+            ),
+            joins: budgets::Buckets::new(
+                (limits.presence_joins_per_user as usize).saturating_mul(10),
+                limits.presence_joins_per_user,
+                limits.max_budgets,
+            ),
         }
+    }
+
+    /// Takes a subscribe request's token from its address's budget (shared by all of its
+    /// sockets); false when it is spent. In-process sockets ([`NO_ADDRESS`]) have none.
+    pub fn take_subscribe_token(&self, ip: IpAddr) -> bool {
+        ip == NO_ADDRESS
+            || self
+                .subscribes
+                .take(&net::listen::peer_key(ip), Instant::now())
+    }
+
+    /// Takes a presence join's token from its user's budget (shared by all of the user's
+    /// sockets); false when it is spent.
+    pub fn take_join_token(&self, app: &str, user_id: &str) -> bool {
+        self.joins
+            .take(&(app.to_owned(), user_id.to_owned()), Instant::now())
     }
 
     /// The hub, reporting to these webhooks.
@@ -199,7 +263,17 @@ impl Hub {
         self.live.load(Ordering::Relaxed)
     }
 
+    /// Registers a socket made in-process, with no address.
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
+        self.register_from(app, socket_id, handle, NO_ADDRESS);
+    }
+
+    /// Registers a socket that came from `ip`.
+    pub fn register_from(&self, app: &str, socket_id: &str, handle: ConnHandle, ip: IpAddr) {
+        let ip = match ip {
+            NO_ADDRESS => NO_ADDRESS,
+            ip => net::listen::peer_key(ip),
+        };
         self.counters.connections.fetch_add(1, Ordering::Relaxed);
         self.with_app(app, |s| {
             // Checked under the hub's lock, which close_all holds while it sets the flag and
@@ -217,6 +291,7 @@ impl Hub {
                 Conn {
                     handle,
                     user_id: None,
+                    ip,
                     channels: HashSet::new(),
                 },
             );
@@ -231,7 +306,7 @@ impl Hub {
                 return;
             };
             for name in &conn.channels {
-                leave(s, &self.counters, hooks, name, socket_id);
+                leave(s, &self.counters, hooks, name, socket_id, conn.ip);
             }
         });
     }
