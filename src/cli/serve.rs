@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// burst of ten times this
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub presence_rate_per_user: u32,
+    /// Presence announcements (member_added, member_removed) per channel per second; past
+    /// it they wait, and a member's join and leave that both wait are never announced
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub presence_announcements: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
     #[arg(long, help_heading = "Limits and timeouts", default_value = "1s", value_parser = parse_duration)]
@@ -250,6 +254,7 @@ impl ServeArgs {
         );
         cfg.hub.subscribes_per_ip = self.subscribe_rate_per_ip;
         cfg.hub.presence_joins_per_user = self.presence_rate_per_user;
+        cfg.hub.presence_announcements = self.presence_announcements;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;
         cfg.hub.cache.bytes = usize::try_from(self.cache_bytes).unwrap_or(usize::MAX);
         cfg.hub.cache.ttl = self.cache_ttl;

@@ -128,7 +128,7 @@ async fn read_slowly(mut raw: Raw, bytes_per_second: f64, until: Instant) -> Opt
 async fn a_member_with_many_sockets_never_gets_other_members_kicked() {
     // Small send queues and slow honest readers: announcements must stay far below what
     // one reader takes.
-    let server = Server::start(&["--send-queue-bytes", "65536"]).await;
+    let server = Server::start(&["--send-queue-bytes", "65536", "--log"]).await;
     let channel = "presence-room";
     let mut honest = Vec::new();
     for i in 0..20 {
@@ -189,4 +189,9 @@ async fn a_member_with_many_sockets_never_gets_other_members_kicked() {
     for (i, r) in readers.into_iter().enumerate() {
         assert_eq!(r.await.unwrap(), None, "honest member {i} was closed");
     }
+    // What was held back is said in the log.
+    let held = server
+        .stderr_line_where(|l| l.contains("PRESENCE HELD"))
+        .await;
+    assert!(held.contains("channel=presence-room"), "{held}");
 }

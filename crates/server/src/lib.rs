@@ -129,6 +129,8 @@ pub struct Running {
     pub hub: Arc<Hub>,
     close_timeout: Duration,
     task: tokio::task::JoinHandle<()>,
+    /// Tells the presence announcements that waited.
+    ticker: tokio::task::JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -144,6 +146,7 @@ impl Running {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.task.abort();
+        self.ticker.abort();
         // The vacated channels and departed members of the closed sessions are queued:
         // send them within the webhooks' own shutdown deadline.
         self.hub.webhooks().shutdown().await;
@@ -237,7 +240,10 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
     let addr = listener.local_addr()?;
     let close_timeout = cfg.close_timeout;
     let limits = cfg.limits;
+    let log = cfg.log.clone();
+    let metrics = cfg.metrics.clone();
     let (router, hub) = router(cfg);
+    let ticker = tokio::spawn(tick(hub.clone(), log, metrics));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(listen::serve(
         listener,
@@ -250,8 +256,31 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
         hub,
         close_timeout,
         task,
+        ticker,
         stop,
     })
+}
+
+/// Every 100 ms, the presence announcements that waited for their channel's budget; every
+/// second, what was held back, in the log and the metrics.
+async fn tick(hub: Arc<Hub>, log: Log, metrics: Arc<ServeMetrics>) {
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for n in 0u64.. {
+        every.tick().await;
+        for held in hub.tick(n % 10 == 0) {
+            metrics.presence_held(&held.app, held.deferred, held.coalesced);
+            log.event(
+                "PRESENCE HELD",
+                &[
+                    ("app", held.app.as_str().into()),
+                    ("channel", held.channel.as_str().into()),
+                    ("deferred", log::Field::Num(held.deferred)),
+                    ("coalesced", log::Field::Num(held.coalesced)),
+                ],
+            );
+        }
+    }
 }
 
 #[derive(Deserialize)]

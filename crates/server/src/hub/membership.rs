@@ -6,7 +6,11 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::{AppState, Counters, Hub, HubLimits, Joined};
+use std::collections::HashMap;
+
+use super::announce::{Announcer, Change};
+use super::channel::Channel;
+use super::{AppState, Conn, Counters, Hub, HubLimits, Joined};
 use crate::webhooks::AppHooks;
 use protocol::frame::Member;
 use protocol::limits::MAX_PRESENCE_MEMBERS;
@@ -82,13 +86,13 @@ impl Hub {
             {
                 return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
             }
-            let is_presence = member.is_some();
             if !s.channels.contains_key(channel) {
                 hooks.emit(Kind::ChannelOccupied, || {
                     WebhookEvent::channel(Kind::ChannelOccupied, channel)
                 });
             }
             let ip = s.conns.get(socket_id).map_or(super::NO_ADDRESS, |c| c.ip);
+            let joiner = member.clone();
             let ch = s.channels.entry(channel.to_owned()).or_default();
             let announce = member.as_ref().and_then(|m| ch.add_member(m));
             ch.subs
@@ -98,7 +102,6 @@ impl Hub {
             if *on == 1 && ip != super::NO_ADDRESS {
                 *s.ip_channels.entry(ip).or_insert(0) += 1;
             }
-            let presence = is_presence.then(|| ch.members());
             let cached = classify(channel)
                 .cache
                 .then(|| s.cache.get(limits.cache, channel, Instant::now()));
@@ -111,14 +114,12 @@ impl Hub {
                 hooks.emit(Kind::MemberAdded, || {
                     WebhookEvent::member(Kind::MemberAdded, channel, &m.user_id)
                 });
-                let frame: Utf8Bytes = ServerMessage::MemberAdded {
-                    channel: channel.to_owned(),
-                    member: m,
+                let change = Change::Added(m, socket_id.to_owned());
+                if announce_change(ch, &s.conns, &self.counters, limits, channel, change) {
+                    s.dirty.insert(channel.to_owned());
                 }
-                .encode()
-                .into();
-                ch.fan_out(&s.conns, &self.counters, &frame, Some(socket_id));
             }
+            let presence = joiner.map(|me| told_members(ch, me));
             if let Some(conn) = s.conns.get_mut(socket_id) {
                 conn.channels.insert(channel.to_owned());
             }
@@ -137,7 +138,15 @@ impl Hub {
                 return false;
             }
             let ip = conn.ip;
-            leave(s, &self.counters, hooks, channel, socket_id, ip);
+            leave(
+                s,
+                &self.counters,
+                self.limits,
+                hooks,
+                channel,
+                socket_id,
+                ip,
+            );
             true
         })
     }
@@ -180,9 +189,11 @@ fn check(
 
 /// Removes a socket from a channel; announces a presence user's last socket leaving, and
 /// reports it and the channel's last subscriber leaving to the webhooks.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn leave(
     s: &mut AppState,
     counters: &Counters,
+    limits: HubLimits,
     hooks: &AppHooks,
     channel: &str,
     socket_id: &str,
@@ -206,17 +217,14 @@ pub(super) fn leave(
             }
         }
     }
-    if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
+    if let Some((user_id, info)) = user.and_then(|u| ch.remove_member(u)) {
         hooks.emit(Kind::MemberRemoved, || {
             WebhookEvent::member(Kind::MemberRemoved, channel, &user_id)
         });
-        let frame: Utf8Bytes = ServerMessage::MemberRemoved {
-            channel: channel.to_owned(),
-            user_id,
+        let change = Change::Removed(user_id, info);
+        if announce_change(ch, &s.conns, counters, limits, channel, change) {
+            s.dirty.insert(channel.to_owned());
         }
-        .encode()
-        .into();
-        ch.fan_out(&s.conns, counters, &frame, None);
     }
     if ch.is_empty() {
         s.channels.remove(channel);
@@ -224,4 +232,60 @@ pub(super) fn leave(
             WebhookEvent::channel(Kind::ChannelVacated, channel)
         });
     }
+}
+
+/// Offers a presence change to the channel's announcement budget, and tells it at once if
+/// it fits. Whether something now waits (the channel is to be ticked).
+pub(super) fn announce_change(
+    ch: &mut Channel,
+    conns: &HashMap<String, Conn>,
+    counters: &Counters,
+    limits: HubLimits,
+    channel: &str,
+    change: Change,
+) -> bool {
+    let now = Instant::now();
+    let per_second = f64::from(limits.presence_announcements.max(1));
+    let announcer = ch
+        .announcer
+        .get_or_insert_with(|| Announcer::new(per_second, now));
+    let now_told = announcer.offer(change, per_second, now);
+    let waits = !announcer.pending.is_empty() || announcer.deferred > 0 || announcer.coalesced > 0;
+    if let Some(change) = now_told {
+        tell(ch, conns, counters, channel, change);
+    }
+    waits
+}
+
+/// Sends one presence change to the channel's subscribers.
+pub(super) fn tell(
+    ch: &Channel,
+    conns: &HashMap<String, Conn>,
+    counters: &Counters,
+    channel: &str,
+    change: Change,
+) {
+    let channel = channel.to_owned();
+    let (message, exclude) = match change {
+        Change::Added(member, joiner) => {
+            (ServerMessage::MemberAdded { channel, member }, Some(joiner))
+        }
+        Change::Removed(user_id, _) => (ServerMessage::MemberRemoved { channel, user_id }, None),
+    };
+    let frame: Utf8Bytes = message.encode().into();
+    ch.fan_out(conns, counters, &frame, exclude.as_deref());
+}
+
+/// The member list a new subscriber gets: the one the others were told, with itself in it.
+fn told_members(ch: &Channel, me: Member) -> Vec<Member> {
+    let mut members = match &ch.announcer {
+        Some(a) => a.told(ch.members()),
+        None => ch.members(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    members.retain(|m| seen.insert(m.user_id.clone()));
+    if !members.iter().any(|m| m.user_id == me.user_id) {
+        members.push(me);
+    }
+    members
 }

@@ -7,6 +7,7 @@
 //! The hub is the one owner of who is subscribed where: each connection's entry lists its own
 //! channels, so a disconnect costs O(its channels), never a scan of the app.
 
+mod announce;
 mod budgets;
 mod cache;
 mod channel;
@@ -49,6 +50,9 @@ pub struct HubLimits {
     /// Presence subscriptions per second of one user id (one app), on all its sockets,
     /// after a burst of ten times this.
     pub presence_joins_per_user: u32,
+    /// Presence announcements (member_added, member_removed) per channel per second; past
+    /// it they wait, and a join and a leave that both wait cancel out.
+    pub presence_announcements: u32,
     /// Addresses and users whose budgets are kept; sized from the connection cap.
     pub max_budgets: usize,
     /// Cache channels' last events.
@@ -61,6 +65,7 @@ impl HubLimits {
     pub const CHANNELS_PER_IP_SHARE: usize = 10;
     pub const DEFAULT_SUBSCRIBES_PER_IP: u32 = 1000;
     pub const DEFAULT_PRESENCE_JOINS_PER_USER: u32 = 10;
+    pub const DEFAULT_PRESENCE_ANNOUNCEMENTS: u32 = 50;
 }
 
 impl Default for HubLimits {
@@ -71,6 +76,7 @@ impl Default for HubLimits {
             max_subscriptions: 1000,
             subscribes_per_ip: HubLimits::DEFAULT_SUBSCRIBES_PER_IP,
             presence_joins_per_user: HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER,
+            presence_announcements: HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS,
             max_budgets: 65_536,
             cache: CacheLimits::default(),
         }
@@ -103,6 +109,9 @@ struct AppState {
     /// Per address, the channels its sockets are on (addresses with none are not kept, so
     /// this holds at most one entry per connection).
     ip_channels: HashMap<IpAddr, usize>,
+    /// Presence channels with announcements waiting or counts to report (at most one entry
+    /// per occupied channel).
+    dirty: HashSet<String>,
     cache: Cache,
 }
 
@@ -139,6 +148,17 @@ pub struct Hub {
     subscribes: budgets::Buckets<IpAddr>,
     /// Presence joins per (app, user id).
     joins: budgets::Buckets<(String, String)>,
+}
+
+/// One presence channel's announcements held back since the last report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceHeld {
+    pub app: String,
+    pub channel: String,
+    /// Announcements that waited for the channel's budget.
+    pub deferred: u64,
+    /// Announcements never made: a join and a leave of one member that both waited.
+    pub coalesced: u64,
 }
 
 /// What a successful subscription sends back.
@@ -263,6 +283,49 @@ impl Hub {
         self.live.load(Ordering::Relaxed)
     }
 
+    /// Tells the presence announcements that waited for their channel's budget and may go
+    /// now. With `report`, also hands back, per channel, how many waited and how many
+    /// cancelled out since the last report. Called every 100 ms by the server.
+    pub fn tick(&self, report: bool) -> Vec<PresenceHeld> {
+        let now = Instant::now();
+        let per_second = f64::from(self.limits.presence_announcements.max(1));
+        let mut held = Vec::new();
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        for (app, s) in apps.iter_mut() {
+            if s.dirty.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = s.dirty.drain().collect();
+            for name in names {
+                let Some(ch) = s.channels.get_mut(&name) else {
+                    continue;
+                };
+                let Some(announcer) = ch.announcer.as_mut() else {
+                    continue;
+                };
+                let due = announcer.due(per_second, now);
+                if report && (announcer.deferred > 0 || announcer.coalesced > 0) {
+                    held.push(PresenceHeld {
+                        app: app.clone(),
+                        channel: name.clone(),
+                        deferred: std::mem::take(&mut announcer.deferred),
+                        coalesced: std::mem::take(&mut announcer.coalesced),
+                    });
+                }
+                let keep = !announcer.pending.is_empty()
+                    || announcer.deferred > 0
+                    || announcer.coalesced > 0;
+                for change in due {
+                    membership::tell(ch, &s.conns, &self.counters, &name, change);
+                }
+                if keep {
+                    s.dirty.insert(name);
+                }
+            }
+        }
+        held
+    }
+
     /// Registers a socket made in-process, with no address.
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
         self.register_from(app, socket_id, handle, NO_ADDRESS);
@@ -306,7 +369,15 @@ impl Hub {
                 return;
             };
             for name in &conn.channels {
-                leave(s, &self.counters, hooks, name, socket_id, conn.ip);
+                leave(
+                    s,
+                    &self.counters,
+                    self.limits,
+                    hooks,
+                    name,
+                    socket_id,
+                    conn.ip,
+                );
             }
         });
     }
