@@ -110,6 +110,7 @@ async fn serve_metrics_count_connections_messages_rest_calls_and_channels() {
             "tickertape_serve_presence_announcements_coalesced_total",
             "tickertape_serve_presence_announcements_deferred_total",
             "tickertape_serve_too_slow_closes_total",
+            "tickertape_serve_webhook_events_coalesced_total",
             "tickertape_serve_webhook_events_dropped_total",
             "tickertape_serve_webhook_events_sent_total",
             "tickertape_serve_webhook_retries_total",

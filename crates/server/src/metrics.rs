@@ -57,6 +57,7 @@ pub struct ServeMetrics {
     webhook_events_dropped: Family<DropLabels, Counter>,
     presence_deferred: Family<AppLabels, Counter>,
     presence_coalesced: Family<AppLabels, Counter>,
+    webhook_events_coalesced: Family<AppLabels, Counter>,
 }
 
 /// One app's webhook counters.
@@ -69,6 +70,7 @@ pub struct WebhookMetrics {
     queue_full: Counter,
     gave_up: Counter,
     shutdown: Counter,
+    coalesced: Counter,
 }
 
 impl WebhookMetrics {
@@ -92,6 +94,11 @@ impl WebhookMetrics {
     /// An event was refused by a full queue.
     pub fn queue_full(&self) {
         self.queue_full.inc();
+    }
+
+    /// Events never sent because a vacated/occupied (removed/added) pair cancelled out.
+    pub fn coalesced(&self, events: u64) {
+        self.coalesced.inc_by(events);
     }
 
     /// Events still unsent when the server's shutdown deadline passed.
@@ -172,6 +179,7 @@ impl ServeMetrics {
             webhook_events_dropped: Family::default(),
             presence_deferred: Family::default(),
             presence_coalesced: Family::default(),
+            webhook_events_coalesced: Family::default(),
             registry: Registry::default(),
         };
         let r = registry.sub_registry_with_prefix("serve");
@@ -274,6 +282,11 @@ impl ServeMetrics {
             "Presence announcements never made: a member's join and leave that both waited",
             m.presence_coalesced.clone(),
         );
+        r.register(
+            "webhook_events_coalesced",
+            "Webhook events not sent: a channel occupied again (a member back) within the delay",
+            m.webhook_events_coalesced.clone(),
+        );
         let m = ServeMetrics { registry, ..m };
         for id in app_ids {
             let _ = m.app(id);
@@ -318,6 +331,7 @@ impl ServeMetrics {
             queue_full: dropped("queue_full"),
             gave_up: dropped("failed"),
             shutdown: dropped("shutdown"),
+            coalesced: self.webhook_events_coalesced.get_or_create_owned(&l),
         }
     }
 
