@@ -68,15 +68,15 @@ pub struct ServeArgs {
     pub subscribe_rate: u32,
     /// Subscribe requests per second from all the connections of one IP address, after a
     /// burst of ten times --max-subscriptions (refused requests count too)
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub subscribe_rate_per_ip: u32,
     /// Presence subscriptions per second of one user id, on all its connections, after a
     /// burst of ten times this
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub presence_rate_per_user: u32,
     /// Presence announcements (member_added, member_removed) per channel per second; past
     /// it they wait, and a member's join and leave that both wait are never announced
-    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::hub::HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = server::HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub presence_announcements: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
@@ -249,7 +249,7 @@ impl ServeArgs {
         cfg.send_queue_bytes = usize::try_from(self.send_queue_bytes).unwrap_or(usize::MAX);
         cfg.hub.max_channels = self.max_channels as usize;
         cfg.hub.max_channels_per_ip = self.max_channels_per_ip.map_or(
-            (self.max_channels as usize / server::hub::HubLimits::CHANNELS_PER_IP_SHARE).max(1),
+            (self.max_channels as usize / server::HubLimits::CHANNELS_PER_IP_SHARE).max(1),
             |n| n as usize,
         );
         cfg.hub.subscribes_per_ip = self.subscribe_rate_per_ip;

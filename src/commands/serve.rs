@@ -33,11 +33,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let endpoint = match args.metrics {
         Some(addr) => {
-            let hub = running.hub.clone();
+            let channels = running.channel_count();
             let render: net::metrics::http::Render = Arc::new(move || {
                 // Occupancy is read from the hub when scraped, one short lock per app.
                 for id in &app_ids {
-                    metrics.set_channels(id, hub.channel_count(id));
+                    metrics.set_channels(id, channels.get(id));
                 }
                 metrics.render()
             });

@@ -1,19 +1,38 @@
 //! The embedded Pusher-compatible server: WebSocket `/app/{key}`, the signed REST API, and the
 //! seed's page at `/`. It is for one machine: demos, local development and tests.
 
-pub mod apps;
+//!
+//! The public surface is what the binary uses: the configuration ([`ServerConfig`],
+//! [`App`], [`Limits`], [`HubLimits`], [`webhooks`]' targets, [`log`]'s format and caps),
+//! [`start`] and its [`Running`] handle, the [`listen`]er and [`limits`] the webhooks
+//! receiver shares, and the [`metrics`] page. The hub, the handlers and the send queue are
+//! internal; the `testing` feature opens them to the fuzz targets and benchmarks through
+//! [`testing`] (and only then are their `pub` items reachable).
+
+mod apps;
 mod gate;
-pub mod handlers;
-pub mod handshake;
-pub mod hub;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod handlers;
+mod handshake;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod hub;
 pub mod limits;
 pub mod listen;
 pub mod log;
 pub mod metrics;
-pub mod queue;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod queue;
 mod rest;
-pub mod session;
+mod session;
 pub mod webhooks;
+
+/// The internals the fuzz targets and the benchmarks drive without a socket.
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use crate::handlers::Handler;
+    pub use crate::hub::{ConnHandle, Hub, NO_ADDRESS};
+    pub use crate::queue::{QueueLimits, QueueRx, QueueTx, Refused, send_queue};
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,7 +47,8 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
-use hub::{Hub, HubLimits};
+use hub::Hub;
+pub use hub::{CacheLimits, HubLimits};
 pub use limits::Limits;
 use limits::{PerPeer, Slots};
 use log::Log;
@@ -111,22 +131,22 @@ impl ServerConfig {
 
 /// What every handler shares.
 #[derive(Clone)]
-pub struct Shared {
-    pub cfg: Arc<ServerConfig>,
-    pub hub: Arc<Hub>,
-    pub log: Log,
+pub(crate) struct Shared {
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) log: Log,
     /// WebSocket connections open (`limits.max_connections`).
-    pub websockets: Arc<Slots>,
+    pub(crate) websockets: Arc<Slots>,
     /// WebSocket connections open per address (`limits.max_connections_per_ip`).
-    pub websockets_per_ip: Arc<PerPeer>,
+    pub(crate) websockets_per_ip: Arc<PerPeer>,
     /// REST requests being handled (`limits.max_rest_in_flight`).
-    pub rest: Arc<Slots>,
+    pub(crate) rest: Arc<Slots>,
 }
 
 /// A server running in the background.
 pub struct Running {
     pub addr: SocketAddr,
-    pub hub: Arc<Hub>,
+    hub: Arc<Hub>,
     close_timeout: Duration,
     task: tokio::task::JoinHandle<()>,
     /// Tells the presence announcements that waited.
@@ -134,7 +154,22 @@ pub struct Running {
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// Reads an app's occupied channels, for the metrics page (one short lock per app).
+#[derive(Clone)]
+pub struct ChannelCount(Arc<Hub>);
+
+impl ChannelCount {
+    pub fn get(&self, app_id: &str) -> usize {
+        self.0.channel_count(app_id)
+    }
+}
+
 impl Running {
+    /// What reads the apps' occupied channels.
+    pub fn channel_count(&self) -> ChannelCount {
+        ChannelCount(self.hub.clone())
+    }
+
     /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops, once
     /// every session has sent its Close (each within its close deadline).
     pub async fn shutdown(self) {
@@ -154,7 +189,7 @@ impl Running {
     }
 }
 
-pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
+fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hooks = webhooks::Webhooks::start(&cfg.webhooks, &cfg.apps, &cfg.metrics, cfg.log.clone());
     let mut hub_limits = cfg.hub;
     // Budgets are kept for at most twice as many addresses and users as there can be

@@ -26,7 +26,8 @@ use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use format::{Field, LogFormat, Record};
+pub use format::LogFormat;
+pub(crate) use format::{Field, Record};
 pub use queue::LogLimits;
 use queue::{Coalescer, Entry, Later, Queue};
 
@@ -81,7 +82,7 @@ pub struct Delivery {
 
 /// Where the log finds the occupied channels a publish to no one was probably meant for
 /// (the hub): at most `keep` names that pass `filter`, among the first `scan`.
-pub trait Occupied {
+pub(crate) trait Occupied {
     fn occupied_names(
         &self,
         app: &str,
@@ -93,15 +94,15 @@ pub trait Occupied {
 
 /// One publish, for its delivery line.
 #[derive(Debug, Clone, Copy)]
-pub struct Publish<'a> {
-    pub app: &'a str,
-    pub channel: &'a str,
-    pub event: &'a str,
+pub(crate) struct Publish<'a> {
+    pub(crate) app: &'a str,
+    pub(crate) channel: &'a str,
+    pub(crate) event: &'a str,
     /// The event's data, in bytes.
-    pub bytes: usize,
+    pub(crate) bytes: usize,
     /// The `socket_id` the publisher excluded.
-    pub excluded: Option<&'a str>,
-    pub delivery: Delivery,
+    pub(crate) excluded: Option<&'a str>,
+    pub(crate) delivery: Delivery,
 }
 
 impl Log {
@@ -145,7 +146,7 @@ impl Log {
     }
 
     /// A line of free text: `KIND text` (JSON: `{"kind":"kind","text":…}`).
-    pub fn line(&self, kind: &str, text: fmt::Arguments<'_>) {
+    pub(crate) fn line(&self, kind: &str, text: fmt::Arguments<'_>) {
         if self.enabled() {
             let text = text.to_string();
             self.event(kind, &[("text", Field::Str(&text))]);
@@ -153,7 +154,7 @@ impl Log {
     }
 
     /// A line of named fields: `KIND key=value …` (JSON: `{"kind":"kind","key":value,…}`).
-    pub fn event(&self, kind: &str, fields: &[(&str, Field<'_>)]) {
+    pub(crate) fn event(&self, kind: &str, fields: &[(&str, Field<'_>)]) {
         self.record(kind, fields, None);
     }
 
@@ -176,7 +177,11 @@ impl Log {
     /// The delivery line of one API publish. A publish that found no subscriber is marked
     /// `NO SUBSCRIBERS`, with names from the app's occupied channels it was probably meant
     /// for; that line is made by the writer thread, which asks the hub for them then.
-    pub fn api_message<H: Occupied + Send + Sync + 'static>(&self, hub: &Arc<H>, p: &Publish<'_>) {
+    pub(crate) fn api_message<H: Occupied + Send + Sync + 'static>(
+        &self,
+        hub: &Arc<H>,
+        p: &Publish<'_>,
+    ) {
         let Some(inner) = &self.inner else {
             return;
         };
@@ -215,7 +220,7 @@ impl Log {
     }
 
     /// The delivery line of a client event, which goes to the channel's other subscribers.
-    pub fn client_event(&self, socket_id: &str, p: &Publish<'_>) {
+    pub(crate) fn client_event(&self, socket_id: &str, p: &Publish<'_>) {
         let d = p.delivery;
         self.event(
             "CLIENT EVENT",

@@ -67,14 +67,15 @@ impl QueueTx {
         self.tx.has_room_for(frames)
     }
 
+    /// Bytes queued and not yet sent.
+    #[cfg(test)]
+    fn queued_bytes(&self) -> usize {
+        self.tx.bytes()
+    }
+
     /// Waits until `frames` more frames fit (or the connection is gone).
     pub async fn room(&self, frames: usize) {
         self.tx.room_for(frames).await;
-    }
-
-    /// Bytes queued and not yet sent.
-    pub fn queued_bytes(&self) -> usize {
-        self.tx.bytes()
     }
 }
 
@@ -85,6 +86,7 @@ pub struct QueueRx {
 }
 
 impl QueueRx {
+    #[cfg(any(test, feature = "testing"))]
     pub async fn recv(&mut self) -> Option<Utf8Bytes> {
         self.rx.recv().await.map(|f| f.0)
     }

@@ -43,7 +43,7 @@ enum Ending {
     Close { close: Close, drain: bool },
 }
 
-pub async fn run(
+pub(crate) async fn run(
     socket: WebSocket,
     hub: Arc<Hub>,
     app: Arc<App>,

@@ -48,6 +48,7 @@ fn new_socket_id() -> String {
 
 impl Handler {
     /// A handler for a socket made in-process, with no address.
+    #[cfg(any(test, feature = "testing"))]
     pub fn new(
         hub: Arc<Hub>,
         app: Arc<App>,
@@ -90,6 +91,7 @@ impl Handler {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn socket_id(&self) -> &str {
         &self.socket_id
     }
@@ -216,7 +218,7 @@ impl Handler {
 }
 
 /// The frame of an event triggered through the REST API.
-pub fn event_frame(channel: &str, event: &str, data: &str) -> Utf8Bytes {
+pub(crate) fn event_frame(channel: &str, event: &str, data: &str) -> Utf8Bytes {
     ServerMessage::Event(Event {
         event: event.to_owned(),
         channel: Some(channel.to_owned()),

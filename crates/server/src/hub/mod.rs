@@ -28,7 +28,7 @@ use crate::webhooks::Webhooks;
 use cache::Cache;
 pub use cache::CacheLimits;
 use channel::Channel;
-pub use membership::SubscribeError;
+pub(crate) use membership::SubscribeError;
 use membership::leave;
 use protocol::frame::Member;
 use protocol::webhook::{Kind, WebhookEvent};
@@ -175,7 +175,7 @@ pub struct Occupancy {
     pub user_count: usize,
 }
 
-pub use super::log::Delivery;
+pub(crate) use super::log::Delivery;
 
 /// Counts a running session for as long as it is held.
 pub struct LiveSession(Arc<Hub>);
@@ -327,6 +327,7 @@ impl Hub {
     }
 
     /// Registers a socket made in-process, with no address.
+    #[cfg(any(test, feature = "testing"))]
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
         self.register_from(app, socket_id, handle, NO_ADDRESS);
     }
@@ -513,6 +514,7 @@ impl Hub {
             .count()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn connection_count(&self) -> usize {
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.values().map(|s| s.conns.len()).sum()
