@@ -148,8 +148,8 @@ fn dashboard_apply_event(bencher: divan::Bencher) {
 /// channels (here 3), whatever the app holds.
 #[divan::bench(args = [100, 50_000])]
 fn hub_disconnect(bencher: divan::Bencher, others: usize) {
-    use server::hub::{ConnHandle, Hub, HubLimits};
-    use server::queue::{QueueLimits, send_queue};
+    use server::HubLimits;
+    use server::testing::{ConnHandle, Hub, QueueLimits, send_queue};
     let hub = Hub::new(["1"], HubLimits::default());
     let handle = || {
         let (frames, rx) = send_queue(QueueLimits {

@@ -9,10 +9,8 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use protocol::limits::MAX_PRESENCE_MEMBERS;
 use protocol::{ClientMessage, ServerMessage, signature};
-use server::handlers::Handler;
-use server::hub::{ConnHandle, Hub};
 use server::log::Log;
-use server::queue::{QueueLimits, QueueRx, send_queue};
+use server::testing::{ConnHandle, Handler, Hub, QueueLimits, QueueRx, send_queue};
 use server::{App, ServerConfig};
 use tokio::sync::mpsc;
 

@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn serves_texts_agree_with_the_server() {
         use crate::cli::{duration, size};
-        use server::hub::CacheLimits;
+        use server::CacheLimits;
         use server::webhooks::{QueueLimits, WebhookLimits};
         use server::{Limits, ServerConfig};
         let d = |text| duration::parse_duration(text).unwrap();

@@ -9,9 +9,9 @@ use super::config_file::ServerApp;
 
 use super::defaults;
 use super::duration::{parse_duration, parse_timeout};
-use server::hub::{CacheLimits, HubLimits};
 use server::log::{LogFormat, LogLimits};
 use server::{App, Limits, ServerConfig};
+use server::{CacheLimits, HubLimits};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Occupied channels one app may hold; past it, subscribing to a new one is refused
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_MAX_CHANNELS as u32, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_channels: u32,
+    /// Channels of one app that the sockets of one IP address may be on; past it, another
+    /// is refused [default: a tenth of --max-channels]
+    #[arg(long, help_heading = "Limits and timeouts", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_channels_per_ip: Option<u32>,
     /// Bytes of cache channels' last events kept per app (each entry also counts its name and
     /// 128 B); past it, new cache channels answer pusher:cache_miss
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = CacheLimits::DEFAULT_BYTES as u64, value_parser = clap::value_parser!(u64).range(0..=1 << 36))]
@@ -64,6 +68,18 @@ pub struct ServeArgs {
     /// Subscribe requests per second per connection, after a burst of --max-subscriptions
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = ServerConfig::DEFAULT_SUBSCRIBES_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscribe_rate: u32,
+    /// Subscribe requests per second from all the connections of one IP address, after a
+    /// burst of ten times --max-subscriptions (refused requests count too)
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub subscribe_rate_per_ip: u32,
+    /// Presence subscriptions per second of one user id, on all its connections, after a
+    /// burst of ten times this
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub presence_rate_per_user: u32,
+    /// Presence announcements (member_added, member_removed) per channel per second; past
+    /// it they wait, and a member's join and leave that both wait are never announced
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub presence_announcements: u32,
     /// How long a closing connection may take to send its queued frames and Close and to
     /// read the client's answer
     #[arg(long, help_heading = "Limits and timeouts", default_value = defaults::SERVE_CLOSE_TIMEOUT, value_parser = parse_duration)]
@@ -87,6 +103,10 @@ pub struct ServeArgs {
     /// Log lines waiting for stderr; past it, lines are dropped and counted
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_LINES, value_parser = |s: &str| count(s, 10_000_000))]
     pub log_queue_lines: usize,
+    /// Log lines of one kind per second (API MESSAGE lines aside); past it they are counted
+    /// and said in one line ("… and N more like this in the last second")
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_PER_KIND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub log_kind_rate: u32,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -104,6 +124,7 @@ impl ServeArgs {
         let limits = LogLimits {
             bytes: self.log_queue_bytes,
             lines: self.log_queue_lines,
+            per_kind: self.log_kind_rate,
         };
         Some((format, limits))
     }
@@ -125,17 +146,21 @@ pub struct LimitArgs {
     #[arg(long, value_name = "DURATION", default_value = defaults::SERVE_IDLE_TIMEOUT, value_parser = parse_timeout)]
     pub idle_timeout: Duration,
     /// Connections not yet upgraded to WebSocket, in total; more are closed at once
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_CONNECTIONS,
-          value_parser = |s: &str| count(s, 1_000_000))]
-    pub max_http_connections: usize,
-    /// Connections not yet upgraded to WebSocket from one IP address; more are closed at once
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_HTTP_PER_IP,
-          value_parser = |s: &str| count(s, 1_000_000))]
-    pub max_http_per_ip: usize,
+    /// [default: a quarter of the descriptors, 1024 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_connections: Option<usize>,
+    /// Connections not yet upgraded to WebSocket from one IP address; more are closed at
+    /// once [default: half of --max-http-connections, 128 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 1_000_000))]
+    pub max_http_per_ip: Option<usize>,
     /// WebSocket connections in total; more get pusher:error and close code 4004
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
-          value_parser = |s: &str| count(s, 10_000_000))]
-    pub max_connections: usize,
+    /// [default: the descriptors left after the reserve and the HTTP ones, 65536 at most]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 10_000_000))]
+    pub max_connections: Option<usize>,
+    /// WebSocket connections from one IP address (an IPv6 /64); more get 4004
+    /// [default: a quarter of --max-connections]
+    #[arg(long, value_name = "N", value_parser = |s: &str| count(s, 10_000_000))]
+    pub max_connections_per_ip: Option<usize>,
     /// REST requests handled at once; more get 503
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_REST_IN_FLIGHT,
           value_parser = |s: &str| count(s, 1_000_000))]
@@ -143,14 +168,26 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
-    pub fn limits(&self) -> Limits {
+    /// The limits for a process that may hold `descriptors` file descriptors, with the
+    /// flags given taking precedence.
+    pub fn limits(&self, descriptors: u64) -> Limits {
+        let sized = Limits::sized(descriptors);
+        let max_connections = self.max_connections.unwrap_or(sized.max_connections);
+        let max_http_connections = self
+            .max_http_connections
+            .unwrap_or(sized.max_http_connections);
         Limits {
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
             idle_timeout: self.idle_timeout,
-            max_http_connections: self.max_http_connections,
-            max_http_per_ip: self.max_http_per_ip,
-            max_connections: self.max_connections,
+            max_http_connections,
+            max_http_per_ip: self
+                .max_http_per_ip
+                .unwrap_or((max_http_connections / 2).clamp(1, Limits::DEFAULT_MAX_HTTP_PER_IP)),
+            max_connections,
+            max_connections_per_ip: self
+                .max_connections_per_ip
+                .unwrap_or((max_connections / 4).max(1)),
             max_rest_in_flight: self.max_rest_in_flight,
         }
     }
@@ -213,6 +250,13 @@ impl ServeArgs {
         cfg.send_queue = self.send_queue as usize;
         cfg.send_queue_bytes = usize::try_from(self.send_queue_bytes).unwrap_or(usize::MAX);
         cfg.hub.max_channels = self.max_channels as usize;
+        cfg.hub.max_channels_per_ip = self.max_channels_per_ip.map_or(
+            (self.max_channels as usize / HubLimits::CHANNELS_PER_IP_SHARE).max(1),
+            |n| n as usize,
+        );
+        cfg.hub.subscribes_per_ip = self.subscribe_rate_per_ip;
+        cfg.hub.presence_joins_per_user = self.presence_rate_per_user;
+        cfg.hub.presence_announcements = self.presence_announcements;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;
         cfg.hub.cache.bytes = usize::try_from(self.cache_bytes).unwrap_or(usize::MAX);
         cfg.hub.cache.ttl = self.cache_ttl;
@@ -220,7 +264,7 @@ impl ServeArgs {
         cfg.close_timeout = self
             .close_timeout
             .clamp(Duration::from_millis(10), Duration::from_secs(60));
-        cfg.limits = self.limits.limits();
+        cfg.limits = self.limits.limits(net::fd::limit());
         let listen = self
             .listen
             .or(file.server.listen)
@@ -300,7 +344,13 @@ mod tests {
     #[test]
     fn the_flags_default_to_the_servers_limits() {
         let args = serve(&[]).unwrap();
-        assert_eq!(args.limits.limits(), Limits::default());
+        assert_eq!(args.limits.limits(4096), Limits::sized(4096));
+        let args = serve(&["--max-connections", "100"]).unwrap();
+        let limits = args.limits.limits(4096);
+        assert_eq!(
+            (limits.max_connections, limits.max_connections_per_ip),
+            (100, 25)
+        );
     }
 
     #[test]
@@ -323,7 +373,8 @@ mod tests {
                 LogFormat::Json,
                 LogLimits {
                     bytes: 4096,
-                    lines: 5
+                    lines: 5,
+                    ..LogLimits::default()
                 }
             ))
         );
@@ -345,7 +396,7 @@ mod tests {
             assert!(serve(&bad).is_err(), "{bad:?} was accepted");
         }
         let args = serve(&["--max-connections", "2", "--header-timeout", "250ms"]).unwrap();
-        assert_eq!(args.limits.max_connections, 2);
+        assert_eq!(args.limits.max_connections, Some(2));
         assert_eq!(args.limits.header_timeout, Duration::from_millis(250));
     }
 }

@@ -18,6 +18,7 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
         listen,
         log,
         metrics: metrics_addr,
+        descriptors,
     } = plan;
     if let Some((format, limits)) = log {
         cfg.log = Log::start(format, limits)
@@ -30,16 +31,17 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
     let apps: Vec<String> = cfg.apps_summary();
     let app_ids: Vec<String> = cfg.apps.iter().map(|a| a.id.clone()).collect();
     let metrics = cfg.metrics.clone();
+    let limits = cfg.limits;
     let running = server::start(cfg, listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let endpoint = match metrics_addr {
         Some(addr) => {
-            let hub = running.hub.clone();
+            let channels = running.channel_count();
             let render: net::metrics::http::Render = Arc::new(move || {
                 // Occupancy is read from the hub when scraped, one short lock per app.
                 for id in &app_ids {
-                    metrics.set_channels(id, hub.channel_count(id));
+                    metrics.set_channels(id, channels.get(id));
                 }
                 metrics.render()
             });
@@ -54,6 +56,18 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
     eprintln!(
         "tickertape: serving on ws://{0} and http://{0}",
         running.addr
+    );
+    let raised = descriptors
+        .raised_from
+        .map(|from| format!(" (raised from {from})"))
+        .unwrap_or_default();
+    eprintln!(
+        "tickertape: {} file descriptors{raised}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
+        descriptors.limit,
+        limits.max_connections,
+        limits.max_connections_per_ip,
+        limits.max_http_connections,
+        limits.max_http_per_ip
     );
     if let Some(endpoint) = &endpoint {
         eprintln!("tickertape: metrics on http://{}/metrics", endpoint.addr);

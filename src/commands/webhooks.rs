@@ -22,6 +22,7 @@ use crate::cli::plan::FrontEnd;
 use crate::cli::webhooks::WebhooksPlan;
 use bounded::Overflow;
 use client::Item;
+use net::listen::ListenLimits;
 use observe::output::webhook_items;
 use observe::output::webhooks::{Received, duration_text, render};
 use observe::output::writer::{self, Chunk, Output as Writer};
@@ -30,6 +31,12 @@ use protocol::webhook::check::{AppSecret, check};
 use protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
 use server::App;
 use server::limits::{Limits, Slot, Slots};
+
+/// Connections one address may hold: a quarter of the total, so that one sender never
+/// takes every slot.
+fn per_address(total: usize) -> usize {
+    (total / 4).max(1)
+}
 
 /// Longest app key shown (Pusher's are 20 characters).
 const MAX_KEY_SHOWN: usize = 64;
@@ -168,12 +175,17 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         )
     };
     let front = webhooks_screen::front(&plan, &url);
-    let limits = Limits {
+    // The project's listener discipline: header and idle deadlines, connections capped in
+    // total and per address (a quarter each, so one sender cannot take every slot), and the
+    // bodies being read held to --max-queue bytes, counted from their Content-Length before
+    // they are read.
+    let limits = ListenLimits {
         header_timeout: plan.header_timeout,
-        body_timeout: plan.body_timeout,
-        max_http_connections: plan.max_connections,
-        max_http_per_ip: plan.max_connections,
-        ..Limits::default()
+        idle_timeout: Limits::DEFAULT_IDLE_TIMEOUT,
+        max_connections: plan.max_connections,
+        max_per_ip: per_address(plan.max_connections),
+        body_budget: Some(plan.max_queue.max(plan.max_body)),
+        max_body: plan.max_body,
     };
     for app in &plan.apps {
         eprintln!(

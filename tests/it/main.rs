@@ -25,6 +25,7 @@ mod record_replay;
 mod screen_tmux;
 mod serve_log;
 mod server_abuse;
+mod server_budgets;
 mod server_lifecycle;
 mod server_limits;
 mod server_rest;

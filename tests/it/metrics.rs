@@ -107,7 +107,10 @@ async fn serve_metrics_count_connections_messages_rest_calls_and_channels() {
             "tickertape_serve_http_received_bytes_total",
             "tickertape_serve_http_sent_bytes_total",
             "tickertape_serve_new_connections_total",
+            "tickertape_serve_presence_announcements_coalesced_total",
+            "tickertape_serve_presence_announcements_deferred_total",
             "tickertape_serve_too_slow_closes_total",
+            "tickertape_serve_webhook_events_coalesced_total",
             "tickertape_serve_webhook_events_dropped_total",
             "tickertape_serve_webhook_events_sent_total",
             "tickertape_serve_webhook_retries_total",
@@ -428,4 +431,33 @@ async fn a_firehose_of_event_names_keeps_the_events_labels_within_the_cap() {
     );
     page.promtool_check();
     child.terminate(EXIT).await;
+}
+
+/// Every listener has the same discipline.
+mod budgets {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpSocket;
+
+    use crate::support::server::Server;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_connections_from_one_address_never_lock_out_the_metrics_scraper() {
+        let mut server = Server::start(&["--metrics", "127.0.0.1:0"]).await;
+        let addr = crate::support::metrics::addr(&mut server.proc).await;
+        let mut idle = Vec::new();
+        for _ in 0..40 {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::from(([127, 0, 0, 2], 0))).unwrap();
+            if let Ok(mut tcp) = socket.connect(addr).await {
+                let _ = tcp.write_all(b"GET /metrics HTTP/1.1\r\n").await;
+                idle.push(tcp);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let page = crate::support::metrics::scrape(addr).await;
+        assert!(page.0.contains("tickertape_serve_connected"));
+    }
 }

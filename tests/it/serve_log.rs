@@ -236,3 +236,120 @@ async fn a_stderr_nobody_reads_does_not_hold_up_delivery_and_drops_are_counted()
     assert!(dropped > 0, "nothing was dropped: {stderr}");
     assert_eq!(logged + dropped, 2000, "every line is written or counted");
 }
+
+/// What one stranger can make the log and its "did you mean" cost.
+mod budgets {
+    use std::time::{Duration, Instant};
+
+    use futures_util::{SinkExt, StreamExt};
+    use protocol::{ClientMessage, ServerMessage};
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::support::server::{KEY, Server, raw_from};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refused_subscribes_are_rate_limited_and_their_log_lines_coalesced() {
+        let server = Server::start(&["--log"]).await;
+        let before = server.stderr().len();
+        let (raw, _) = server.raw().await;
+        let (mut sink, mut stream) = raw.ws.split();
+        // A private channel with a wrong signature, again and again, as fast as the socket goes;
+        // the answers are read, so the socket is not closed as too slow.
+        let started = Instant::now();
+        let writer = tokio::spawn(async move {
+            let mut n = 0u64;
+            while started.elapsed() < Duration::from_secs(3) {
+                let msg = ClientMessage::Subscribe {
+                    channel: format!("private-x{}", n % 50),
+                    auth: Some(format!("{KEY}:{}", "0".repeat(64))),
+                    channel_data: None,
+                };
+                n += 1;
+                if sink.send(Message::text(msg.encode())).await.is_err() {
+                    break;
+                }
+            }
+            n
+        });
+        let reader = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+        let sent = writer.await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        reader.abort();
+        let stderr = server.stderr();
+        let written = stderr.len() - before;
+        assert!(
+            written < 1_000_000,
+            "{sent} refused subscribes wrote {written} bytes of log"
+        );
+        assert!(
+            stderr.contains("more like this"),
+            "no coalesced line after {sent} refused subscribes"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn did_you_mean_over_many_long_names_never_slows_other_publishes() {
+        let server = Server::start(&["--log"]).await;
+        // 10 000 occupied channels of 190 characters, 1000 from each of 10 addresses.
+        let name = |n: usize| format!("{n:0>190}");
+        let mut attackers = Vec::new();
+        for a in 0..10u8 {
+            let (mut raw, _) = raw_from([127, 0, 0, 10 + a], server.addr)
+                .await
+                .expect("a socket");
+            for c in 0..1000 {
+                let channel = name(usize::from(a) * 1000 + c);
+                raw.send(&ClientMessage::Subscribe {
+                    channel,
+                    auth: None,
+                    channel_data: None,
+                })
+                .await;
+            }
+            let mut ok = 0;
+            while ok < 1000 {
+                if let ServerMessage::SubscriptionSucceeded { .. } = raw.recv().await {
+                    ok += 1;
+                }
+            }
+            attackers.push(raw);
+        }
+        // Publishes to missing long names, four at a time, make the log look for similar names.
+        let rest = server.rest();
+        let mut misses = Vec::new();
+        for p in 0..4 {
+            let rest = rest.clone();
+            misses.push(tokio::spawn(async move {
+                for i in 0.. {
+                    let channel = format!("{:9>190}", p * 1_000_000 + i);
+                    let _ = rest.trigger(&[channel], "e", "{}", None, None).await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Meanwhile an unrelated publish reaches its subscriber at once.
+        let mut honest = server.subscriber("stock_ticker").await;
+        let mut worst = Duration::ZERO;
+        for i in 0..10 {
+            let t0 = Instant::now();
+            rest.trigger(
+                &["stock_ticker".into()],
+                "tick",
+                &format!("{i}"),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+            assert!(matches!(honest.recv().await, ServerMessage::Event(_)));
+            worst = worst.max(t0.elapsed());
+        }
+        for m in misses {
+            m.abort();
+        }
+        assert!(
+            worst < Duration::from_millis(500),
+            "an unrelated publish took {worst:?} while publishes to missing names were looked up"
+        );
+    }
+}

@@ -164,7 +164,16 @@ async fn one_members_subscribe_storm_never_gets_other_members_kicked() {
 
 #[tokio::test]
 async fn channels_per_app_and_subscriptions_per_connection_are_capped() {
-    let server = Server::start(&["--max-channels", "30", "--max-subscriptions", "20"]).await;
+    // Both sockets come from 127.0.0.1: the per-address share (a tenth) is lifted.
+    let server = Server::start(&[
+        "--max-channels",
+        "30",
+        "--max-channels-per-ip",
+        "30",
+        "--max-subscriptions",
+        "20",
+    ])
+    .await;
     let (mut a, a_id) = server.raw().await;
     let mut outcome = Vec::new();
     for i in 0..25 {
@@ -228,7 +237,15 @@ async fn a_subscriber_that_stops_reading_is_closed_by_its_byte_cap() {
 
 #[tokio::test]
 async fn cache_channels_are_bounded_in_bytes_and_never_fill_the_channel_table() {
-    let server = Server::start(&["--cache-bytes", "3000", "--max-channels", "5"]).await;
+    let server = Server::start(&[
+        "--cache-bytes",
+        "3000",
+        "--max-channels",
+        "5",
+        "--max-channels-per-ip",
+        "5",
+    ])
+    .await;
     let rest = server.rest();
     rest.trigger(&["cache-first".into()], "tick", "{\"p\":1}", None, None)
         .await

@@ -178,7 +178,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn past_max_connections_a_websocket_gets_4004() {
-    let server = Server::start(&["--max-connections", "2"]).await;
+    // From one address: the per-address share (a quarter) is lifted.
+    let server = Server::start(&["--max-connections", "2", "--max-connections-per-ip", "2"]).await;
     let (first, _) = server.raw().await;
     let (_second, _) = server.raw().await;
     let (ws, _) = tokio_tungstenite::connect_async(server.url("protocol=7&client=test&version=1"))

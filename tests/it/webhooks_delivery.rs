@@ -140,9 +140,18 @@ async fn a_receiver_that_never_answers_does_not_delay_websocket_delivery() {
 #[tokio::test]
 async fn a_full_queue_drops_events_counts_them_and_says_so_once_a_second() {
     let sink = Sink::never().await;
+    // One kind only: the queue's whole room is its share.
     let mut server = serve_to(
         &sink,
-        &["--log", "--metrics", "127.0.0.1:0", "--webhook-queue", "5"],
+        &[
+            "--log",
+            "--metrics",
+            "127.0.0.1:0",
+            "--webhook-queue",
+            "5",
+            "--webhook-events",
+            "channel_occupied",
+        ],
     )
     .await;
     let addr = metrics::addr(&mut server.proc).await;
@@ -198,4 +207,89 @@ async fn shutdown_sends_the_vacated_channels_and_counts_what_it_cannot_send() {
         log.contains("WEBHOOK LOST") && log.contains("2 events not sent"),
         "{log}"
     );
+}
+
+/// Fairness of the webhook queue.
+mod budgets {
+    use std::time::{Duration, Instant};
+
+    use futures_util::{SinkExt, StreamExt};
+    use protocol::{ClientMessage, signature};
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::support::server::{KEY, SECRET, raw_from};
+    use crate::support::webhook_sink::{self, Answer, Sink};
+
+    fn presence_subscribe(socket_id: &str, channel: &str, data: &str) -> ClientMessage {
+        ClientMessage::Subscribe {
+            channel: channel.into(),
+            auth: Some(
+                signature::sign_channel(KEY, SECRET, socket_id, channel, Some(data)).unwrap(),
+            ),
+            channel_data: Some(data.into()),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn public_channel_churn_never_crowds_out_member_webhooks() {
+        let mut sink = Sink::start().await;
+        // A slow receiver: the queue fills if churn can fill it.
+        sink.always(Answer::After(Duration::from_millis(100)));
+        let server = webhook_sink::serve_to(&sink, &["--webhook-queue", "500"]).await;
+        let until = Instant::now() + Duration::from_secs(3);
+        let mut churn = Vec::new();
+        for c in 0..4u8 {
+            let (raw, _) = raw_from([127, 0, 0, 2], server.addr)
+                .await
+                .expect("a socket");
+            churn.push(tokio::spawn(async move {
+                let (mut sink, mut stream) = raw.ws.split();
+                let drain =
+                    tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+                let mut n = 0u64;
+                while Instant::now() < until {
+                    let channel = format!("churn-{c}-{}", n % 100);
+                    n += 1;
+                    let sub = webhook_sink::subscribe(&channel);
+                    let unsub = ClientMessage::Unsubscribe { channel };
+                    for m in [&sub, &unsub] {
+                        if sink.send(Message::text(m.encode())).await.is_err() {
+                            drain.abort();
+                            return;
+                        }
+                    }
+                }
+                drain.abort();
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut members = Vec::new();
+        for i in 0..20 {
+            let (mut raw, id) = server.raw().await;
+            let data = format!(r#"{{"user_id":"member{i}"}}"#);
+            raw.send(&presence_subscribe(&id, "presence-lobby", &data))
+                .await;
+            members.push(raw);
+        }
+        for c in churn {
+            let _ = c.await;
+        }
+        let mut added = std::collections::BTreeSet::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while added.len() < 20 && Instant::now() < deadline {
+            let Some(hook) = sink.try_next(Duration::from_secs(5)).await else {
+                break;
+            };
+            for e in hook.events() {
+                if e["name"] == "member_added" {
+                    added.insert(e["user_id"].as_str().unwrap_or("").to_owned());
+                }
+            }
+        }
+        assert_eq!(
+            added.len(),
+            20,
+            "member_added webhooks delivered: {added:?}"
+        );
+    }
 }

@@ -425,3 +425,71 @@ async fn sigterm_right_after_the_address_ends_it_cleanly() {
         assert_eq!(status.code(), Some(0), "{status:?}: {}", rx.proc.stderr());
     }
 }
+
+/// Every listener has the same discipline.
+mod budgets {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpSocket;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_sender_cannot_take_every_slot_of_the_webhooks_receiver() {
+        use crate::support::webhooks::{
+            KEY as HOOK_KEY, Receiver, SECRET as HOOK_SECRET, occupied,
+        };
+        let receiver =
+            Receiver::start(&["--key", HOOK_KEY, "--secret", HOOK_SECRET, "--lines"]).await;
+        // 300 requests from 127.0.0.2 whose bodies never finish.
+        let mut held = Vec::new();
+        for _ in 0..300 {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::from(([127, 0, 0, 2], 0))).unwrap();
+            if let Ok(mut tcp) = socket.connect(receiver.addr).await {
+                let _ = tcp
+                    .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{")
+                    .await;
+                held.push(tcp);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (status, answer) = receiver
+            .post_signed(HOOK_KEY, HOOK_SECRET, &occupied("honest"))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bodies_being_read_are_held_to_the_queues_bytes_from_their_declared_length() {
+        use crate::support::webhooks::{KEY as HOOK_KEY, Receiver, SECRET as HOOK_SECRET};
+        let receiver = Receiver::start(&[
+            "--key",
+            HOOK_KEY,
+            "--secret",
+            HOOK_SECRET,
+            "--lines",
+            "--max-queue",
+            "1MiB",
+        ])
+        .await;
+        // A body of 1 MiB declared and not sent: it holds the whole budget.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from(([127, 0, 0, 2], 0))).unwrap();
+        let mut first = socket.connect(receiver.addr).await.unwrap();
+        first
+            .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 1048576\r\n\r\n{")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Another declared body from another address is refused before it is read.
+        let (status, answer) = crate::support::webhooks::exchange(
+            receiver.addr,
+            b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n",
+            &[],
+        )
+        .await;
+        assert_eq!(status, 503, "{answer}");
+        drop(first);
+    }
+}

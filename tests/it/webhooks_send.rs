@@ -383,3 +383,26 @@ async fn the_official_node_sdk_accepts_the_webhooks() {
     node.stop().await;
     server.terminate().await;
 }
+
+/// Secrets in a webhook URL.
+mod budgets {
+    use crate::support::server::Server;
+    use crate::support::webhook_sink::{Answer, Sink};
+
+    #[tokio::test]
+    async fn webhook_urls_never_show_their_query_values_in_the_log() {
+        let mut sink = Sink::scripted(vec![Answer::Status(500)]).await;
+        let url = format!("{}?token=TOKSECRET&x=1", sink.url());
+        let server =
+            Server::start(&["--log", "--webhook", &url, "--webhook-retry-for", "5s"]).await;
+        let _sub = server.subscriber("watched").await;
+        let _ = sink.events_until("channel_occupied", "watched").await;
+        let sent = server
+            .stderr_line_where(|l| l.contains("WEBHOOK SENT"))
+            .await;
+        let stderr = server.stderr();
+        assert!(stderr.contains("WEBHOOK RETRY"), "{stderr}");
+        assert!(!stderr.contains("TOKSECRET"), "{stderr}");
+        assert!(sent.contains("token="), "{sent}");
+    }
+}

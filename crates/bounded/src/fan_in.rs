@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::queue::queue_waking;
-use crate::{Drops, Limits, Overflow, Receiver, Sender, TryRecvError, Weigh};
+use crate::{Drops, Limits, Overflow, Oversize, Receiver, Sender, TryRecvError, Weigh};
 
 /// Queues taken in turn by one receiving task. Items come out with the index of their
 /// queue, in the order [`FanIn::add`] made them.
@@ -42,7 +42,7 @@ impl<T: Weigh + Send + 'static> FanIn<T> {
     /// A new queue with caps and a policy of its own; its items come out tagged with its
     /// index (the number of queues before it).
     pub fn add(&mut self, limits: Limits, overflow: Overflow) -> Sender<T> {
-        let (tx, rx) = queue_waking(limits, overflow, self.readable.clone());
+        let (tx, rx) = queue_waking(limits, overflow, Oversize::Refuse, self.readable.clone());
         self.queues.push(rx);
         tx
     }

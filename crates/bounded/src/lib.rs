@@ -13,7 +13,9 @@
 //! it, so the total can never drift. An item heavier than the whole byte cap is never
 //! stored: it is refused and counted as [`Cause::Oversize`]. So the weight held is always
 //! at most the cap, whatever comes in, and every refusal or eviction is counted by cause
-//! ([`Drops`]) for whoever shows it.
+//! ([`Drops`]) for whoever shows it. A queue that must still carry such an item (one frame
+//! bigger than a small send queue) says [`Oversize::Alone`]: the item then waits for an
+//! empty queue and travels alone, so the weight held is at most the cap or one item.
 
 mod fan_in;
 mod map;
@@ -23,7 +25,7 @@ mod weigh;
 
 pub use fan_in::FanIn;
 pub use map::WeighedMap;
-pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue};
+pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue, queue_with};
 pub use ring::{Bounded, Rejected};
 pub use weigh::Weigh;
 
@@ -55,6 +57,17 @@ pub enum Overflow {
     DropNewest,
     /// The oldest items are evicted, and counted, until the new one fits (a ring).
     DropOldest,
+}
+
+/// What becomes of an item heavier than the whole byte cap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Oversize {
+    /// Never stored: refused and counted as [`Cause::Oversize`].
+    #[default]
+    Refuse,
+    /// Stored only into an empty queue (held items included), where it is alone; into a
+    /// queue that holds anything it does not fit, as if over the byte cap.
+    Alone,
 }
 
 /// Why an item was dropped.

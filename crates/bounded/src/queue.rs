@@ -14,24 +14,34 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 
 use crate::ring::Rejected;
-use crate::{Bounded, Cause, Drops, Limits, Overflow, Weigh};
+use crate::{Bounded, Cause, Drops, Limits, Overflow, Oversize, Weigh};
 
 /// A queue of at most `limits.items` items and `limits.bytes` bytes (items being held by
 /// the receiver included).
 pub fn queue<T: Weigh>(limits: Limits, overflow: Overflow) -> (Sender<T>, Receiver<T>) {
-    queue_waking(limits, overflow, Arc::new(Notify::new()))
+    queue_with(limits, overflow, Oversize::Refuse)
 }
 
-/// [`queue`], whose receiving task waits on `readable`: a [`crate::FanIn`] gives all its
-/// queues one, so that its one receiver wakes for any of them.
+/// [`queue`], with `oversize` saying what becomes of an item heavier than the byte cap.
+pub fn queue_with<T: Weigh>(
+    limits: Limits,
+    overflow: Overflow,
+    oversize: Oversize,
+) -> (Sender<T>, Receiver<T>) {
+    queue_waking(limits, overflow, oversize, Arc::new(Notify::new()))
+}
+
+/// [`queue_with`], whose receiving task waits on `readable`: a [`crate::FanIn`] gives all
+/// its queues one, so that its one receiver wakes for any of them.
 pub(crate) fn queue_waking<T: Weigh>(
     limits: Limits,
     overflow: Overflow,
+    oversize: Oversize,
     readable: Arc<Notify>,
 ) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
-            buf: Bounded::new(limits, overflow),
+            buf: Bounded::new(limits, overflow).with_oversize(oversize),
             held_items: 0,
             held_bytes: 0,
             senders: 1,
@@ -75,15 +85,23 @@ struct State<T> {
 impl<T: Weigh> State<T> {
     fn lacks_room(&self, weight: usize) -> Option<Cause> {
         let limits = self.buf.limits();
-        if weight > limits.bytes {
+        let items = self.buf.len() + self.held_items;
+        if self.buf.never_fits(weight) {
             Some(Cause::Oversize)
-        } else if self.buf.len() + self.held_items >= limits.items {
+        } else if items >= limits.items {
             Some(Cause::Items)
-        } else if self.buf.bytes() + self.held_bytes + weight > limits.bytes {
+        } else if self.buf.bytes() + self.held_bytes + weight > limits.bytes
+            && !(self.buf.oversize() == Oversize::Alone && items == 0)
+        {
             Some(Cause::Bytes)
         } else {
             None
         }
+    }
+
+    /// Whether `n` more items fit now, in items (bytes aside).
+    fn has_room_for(&self, n: usize) -> bool {
+        self.buf.len() + self.held_items + n <= self.buf.limits().items
     }
 
     /// Pushes as the policy says, counting what it drops. Held items cannot be evicted, so
@@ -288,6 +306,17 @@ impl<T: Weigh> Sender<T> {
 
     pub fn is_closed(&self) -> bool {
         lock(&self.shared.state).closed
+    }
+
+    /// Whether `n` more items fit now, counted in items (a caller that keeps room for the
+    /// answers to one request of its own).
+    pub fn has_room_for(&self, n: usize) -> bool {
+        lock(&self.shared.state).has_room_for(n)
+    }
+
+    /// Waits until `n` more items fit (in items), or the receiver is gone (false).
+    pub async fn room_for_items(&self, n: usize) -> bool {
+        self.wait_until(|s| s.has_room_for(n)).await
     }
 
     pub fn overflow(&self) -> Overflow {
@@ -521,6 +550,49 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
         }
     }
 
+    /// [`Receiver::blocking_recv_batch`], waiting at most until `deadline`:
+    /// `Err(TryRecvError::Empty)` when it passed with nothing queued, `Disconnected` at the
+    /// end (every sender gone, or the queue closed, and nothing left).
+    pub fn blocking_recv_batch_until(
+        &mut self,
+        max: usize,
+        deadline: std::time::Instant,
+    ) -> Result<Held<Vec<T>>, TryRecvError> {
+        let mut s = lock(&self.shared.state);
+        loop {
+            if !s.buf.is_empty() {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while batch.len() < max.max(1) {
+                    let Some((item, weight)) = s.buf.pop_weighed() else {
+                        break;
+                    };
+                    bytes += weight;
+                    batch.push(item);
+                }
+                s.held_items += batch.len();
+                s.held_bytes += bytes;
+                let items = batch.len();
+                return Ok(self.held(batch, items, bytes));
+            }
+            if s.senders == 0 || s.closed {
+                return Err(TryRecvError::Disconnected);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(TryRecvError::Empty);
+            }
+            s.thread_waiting = true;
+            s = self
+                .shared
+                .thread
+                .wait_timeout(s, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            s.thread_waiting = false;
+        }
+    }
+
     /// Takes no more: senders get their items back from now on, and a blocked receiving
     /// thread wakes.
     pub fn close(&mut self) {
@@ -641,6 +713,49 @@ mod tests {
         tx.try_send(text(100)).unwrap();
         let mut out = Vec::new();
         assert_eq!(rx.recv_many(&mut out, 10).await, 2);
+    }
+
+    #[tokio::test]
+    async fn room_for_waits_for_items_and_a_sender_may_close() {
+        let (tx, mut rx) = queue_with(Limits::new(3, 10), Overflow::DropNewest, Oversize::Alone);
+        tx.try_send(text(100)).unwrap();
+        assert!(tx.try_send(text(1)).is_err(), "the heavy one travels alone");
+        assert!(tx.has_room_for(2) && !tx.has_room_for(3));
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.room_for_items(3).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        assert_eq!(rx.recv().await.unwrap().len(), 100);
+        assert!(waiting.await.unwrap());
+        tx.try_send(text(1)).unwrap();
+        tx.close();
+        assert!(matches!(tx.try_send(text(1)), Err(TrySendError::Closed(_))));
+        assert_eq!(
+            rx.recv().await.unwrap().len(),
+            1,
+            "what was queued still comes"
+        );
+        assert!(!tx.room_for_items(1).await);
+    }
+
+    #[test]
+    fn a_thread_may_wait_with_a_deadline() {
+        let (tx, mut rx) = queue(Limits::new(10, 1 << 20), Overflow::DropNewest);
+        let soon = std::time::Instant::now() + Duration::from_millis(20);
+        assert!(matches!(
+            rx.blocking_recv_batch_until(4, soon),
+            Err(TryRecvError::Empty)
+        ));
+        tx.try_send(text(1)).unwrap();
+        let later = std::time::Instant::now() + Duration::from_secs(10);
+        assert_eq!(rx.blocking_recv_batch_until(4, later).unwrap().len(), 1);
+        tx.close();
+        assert!(matches!(
+            rx.blocking_recv_batch_until(4, later),
+            Err(TryRecvError::Disconnected)
+        ));
     }
 
     #[test]

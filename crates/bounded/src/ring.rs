@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::{Cause, Drops, Limits, Overflow, Weigh};
+use crate::{Cause, Drops, Limits, Overflow, Oversize, Weigh};
 
 /// A FIFO of at most `limits.items` items weighing at most `limits.bytes` bytes.
 ///
@@ -16,6 +16,7 @@ pub struct Bounded<T> {
     bytes: usize,
     limits: Limits,
     overflow: Overflow,
+    oversize: Oversize,
     drops: Drops,
 }
 
@@ -34,8 +35,24 @@ impl<T: Weigh> Bounded<T> {
             bytes: 0,
             limits,
             overflow,
+            oversize: Oversize::Refuse,
             drops: Drops::default(),
         }
+    }
+
+    /// The same, with `oversize` saying what becomes of an item heavier than the byte cap.
+    pub fn with_oversize(mut self, oversize: Oversize) -> Bounded<T> {
+        self.oversize = oversize;
+        self
+    }
+
+    pub fn oversize(&self) -> Oversize {
+        self.oversize
+    }
+
+    /// Whether an item of `weight` is too heavy ever to be stored.
+    pub(crate) fn never_fits(&self, weight: usize) -> bool {
+        weight > self.limits.bytes && self.oversize == Oversize::Refuse
     }
 
     /// Adds `item` at the back, as the overflow policy says. A refused item comes back;
@@ -47,7 +64,7 @@ impl<T: Weigh> Bounded<T> {
     }
 
     pub(crate) fn push_weighed(&mut self, item: T, weight: usize) -> Result<(), Rejected<T>> {
-        if weight > self.limits.bytes {
+        if self.never_fits(weight) {
             self.drops.count(Cause::Oversize);
             return Err(Rejected {
                 item,
@@ -74,11 +91,14 @@ impl<T: Weigh> Bounded<T> {
         Ok(())
     }
 
-    /// What would stop an item of `weight` bytes from fitting now, if anything.
+    /// What would stop an item of `weight` bytes from fitting now, if anything. With
+    /// [`Oversize::Alone`] an empty FIFO takes any one item.
     pub fn lacks_room(&self, weight: usize) -> Option<Cause> {
         if self.items.len() >= self.limits.items {
             Some(Cause::Items)
-        } else if self.bytes + weight > self.limits.bytes {
+        } else if self.bytes + weight > self.limits.bytes
+            && !(self.oversize == Oversize::Alone && self.items.is_empty())
+        {
             Some(Cause::Bytes)
         } else {
             None
@@ -102,7 +122,7 @@ impl<T: Weigh> Bounded<T> {
         let weight = item.weight();
         if let Some(cause) = self
             .lacks_room(weight)
-            .or_else(|| (weight > self.limits.bytes).then_some(Cause::Oversize))
+            .or_else(|| self.never_fits(weight).then_some(Cause::Oversize))
         {
             return Err(Rejected { item, cause });
         }
@@ -253,7 +273,44 @@ mod tests {
         assert_eq!(r.bytes(), 0);
     }
 
+    #[test]
+    fn an_oversize_item_may_travel_alone() {
+        for overflow in [Overflow::Block, Overflow::DropNewest, Overflow::DropOldest] {
+            let mut r = Bounded::new(Limits::new(10, 100), overflow).with_oversize(Oversize::Alone);
+            r.push(text(10)).unwrap();
+            let heavy = r.push(text(500));
+            if overflow == Overflow::DropOldest {
+                assert!(heavy.is_ok(), "the ring makes room by evicting");
+                assert_eq!(r.len(), 1);
+            } else {
+                assert_eq!(heavy.unwrap_err().cause, Cause::Bytes);
+                r.pop();
+                r.push(text(500)).unwrap();
+                assert_eq!(r.push(text(1)).unwrap_err().cause, Cause::Bytes);
+            }
+            assert_eq!(r.drops().oversize, 0);
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn an_oversize_item_is_always_alone(
+            sizes in proptest::collection::vec(0usize..300, 0..100),
+            items in 1usize..10,
+            bytes in 1usize..400,
+        ) {
+            let mut r = Bounded::new(Limits::new(items, bytes), Overflow::DropNewest)
+                .with_oversize(Oversize::Alone);
+            for (i, n) in sizes.iter().enumerate() {
+                let _ = r.push(text(*n));
+                if i % 3 == 0 {
+                    r.pop();
+                }
+                proptest::prop_assert!(r.len() <= items);
+                proptest::prop_assert!(r.bytes() <= bytes || r.len() == 1);
+            }
+        }
+
         #[test]
         fn the_caps_hold_whatever_comes(
             sizes in proptest::collection::vec(0usize..3000, 0..200),

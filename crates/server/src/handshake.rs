@@ -14,13 +14,13 @@ use protocol::{CloseCode, ServerMessage};
 
 /// Why a socket is refused: the code, and the message sent in `pusher:error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: CloseCode,
-    pub message: String,
+pub(crate) struct Refusal {
+    pub(crate) code: CloseCode,
+    pub(crate) message: String,
 }
 
 impl Refusal {
-    pub fn new(code: CloseCode, message: impl Into<String>) -> Refusal {
+    pub(crate) fn new(code: CloseCode, message: impl Into<String>) -> Refusal {
         Refusal {
             code,
             message: message.into(),
@@ -29,7 +29,11 @@ impl Refusal {
 }
 
 /// The app a connection URL names, or why it is refused.
-pub fn check(cfg: &ServerConfig, key: &str, protocol: Option<&str>) -> Result<Arc<App>, Refusal> {
+pub(crate) fn check(
+    cfg: &ServerConfig,
+    key: &str,
+    protocol: Option<&str>,
+) -> Result<Arc<App>, Refusal> {
     let Some(app) = cfg.apps.by_key(key) else {
         return Err(Refusal::new(
             CloseCode::AppNotFound,
@@ -57,7 +61,7 @@ pub fn check(cfg: &ServerConfig, key: &str, protocol: Option<&str>) -> Result<Ar
 
 /// Closes a refused socket: the error event, then the close code, then a short wait for the
 /// client's close so that it sees a clean close rather than a reset.
-pub async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration) {
+pub(crate) async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration) {
     let error = ServerMessage::Error(PusherError {
         code: Some(refusal.code.as_u16()),
         message: refusal.message.clone(),
@@ -78,7 +82,7 @@ pub async fn refuse(mut socket: WebSocket, refusal: Refusal, deadline: Duration)
 }
 
 /// A close frame's reason holds at most 123 bytes.
-pub fn close_reason(text: &str) -> &str {
+pub(crate) fn close_reason(text: &str) -> &str {
     clip(text, 123)
 }
 

@@ -1,20 +1,38 @@
 //! The embedded Pusher-compatible server: WebSocket `/app/{key}`, the signed REST API, and the
 //! seed's page at `/`. It is for one machine: demos, local development and tests.
 
-pub mod apps;
+//!
+//! The public surface is what the binary uses: the configuration ([`ServerConfig`],
+//! [`App`], [`Limits`], [`HubLimits`], [`webhooks`]' targets, [`log`]'s format and caps),
+//! [`start`] and its [`Running`] handle, the [`listen`]er and [`limits`] the webhooks
+//! receiver shares, and the [`metrics`] page. The hub, the handlers and the send queue are
+//! internal; the `testing` feature opens them to the fuzz targets and benchmarks through
+//! [`testing`] (and only then are their `pub` items reachable).
+
+mod apps;
 mod gate;
-pub mod handlers;
-pub mod handshake;
-pub mod hub;
-mod idle;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod handlers;
+mod handshake;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod hub;
 pub mod limits;
 pub mod listen;
 pub mod log;
 pub mod metrics;
-pub mod queue;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))]
+mod queue;
 mod rest;
-pub mod session;
+mod session;
 pub mod webhooks;
+
+/// The internals the fuzz targets and the benchmarks drive without a socket.
+#[cfg(feature = "testing")]
+pub mod testing {
+    pub use crate::handlers::Handler;
+    pub use crate::hub::{ConnHandle, Hub, NO_ADDRESS};
+    pub use crate::queue::{QueueLimits, QueueRx, QueueTx, Refused, send_queue};
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,19 +40,21 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
-use hub::{Hub, HubLimits};
+use hub::Hub;
+pub use hub::{CacheLimits, HubLimits};
 pub use limits::Limits;
-use limits::Slots;
+use limits::{PerPeer, Slots};
 use log::Log;
 
 use crate::metrics::ServeMetrics;
+use net::listen::PeerAddr;
 use protocol::limits::{DEFAULT_ACTIVITY_TIMEOUT_SECS, DEFAULT_PONG_TIMEOUT_SECS};
 use protocol::{Close, CloseCode};
 
@@ -124,26 +144,45 @@ impl ServerConfig {
 
 /// What every handler shares.
 #[derive(Clone)]
-pub struct Shared {
-    pub cfg: Arc<ServerConfig>,
-    pub hub: Arc<Hub>,
-    pub log: Log,
+pub(crate) struct Shared {
+    pub(crate) cfg: Arc<ServerConfig>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) log: Log,
     /// WebSocket connections open (`limits.max_connections`).
-    pub websockets: Arc<Slots>,
+    pub(crate) websockets: Arc<Slots>,
+    /// WebSocket connections open per address (`limits.max_connections_per_ip`).
+    pub(crate) websockets_per_ip: Arc<PerPeer>,
     /// REST requests being handled (`limits.max_rest_in_flight`).
-    pub rest: Arc<Slots>,
+    pub(crate) rest: Arc<Slots>,
 }
 
 /// A server running in the background.
 pub struct Running {
     pub addr: SocketAddr,
-    pub hub: Arc<Hub>,
+    hub: Arc<Hub>,
     close_timeout: Duration,
     task: tokio::task::JoinHandle<()>,
+    /// Tells the presence announcements that waited.
+    ticker: tokio::task::JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
+/// Reads an app's occupied channels, for the metrics page (one short lock per app).
+#[derive(Clone)]
+pub struct ChannelCount(Arc<Hub>);
+
+impl ChannelCount {
+    pub fn get(&self, app_id: &str) -> usize {
+        self.0.channel_count(app_id)
+    }
+}
+
 impl Running {
+    /// What reads the apps' occupied channels.
+    pub fn channel_count(&self) -> ChannelCount {
+        ChannelCount(self.hub.clone())
+    }
+
     /// Closes every client with 4200 (so they reconnect elsewhere or later) and stops, once
     /// every session has sent its Close (each within its close deadline).
     pub async fn shutdown(self) {
@@ -155,6 +194,7 @@ impl Running {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.task.abort();
+        self.ticker.abort();
         // The vacated channels and departed members of the closed sessions are queued:
         // send them within the webhooks' own shutdown deadline.
         self.hub.webhooks().shutdown().await;
@@ -162,13 +202,18 @@ impl Running {
     }
 }
 
-pub fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
+fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     let hooks = webhooks::Webhooks::start(&cfg.webhooks, &cfg.apps, &cfg.metrics, cfg.log.clone());
+    let mut hub_limits = cfg.hub;
+    // Budgets are kept for at most twice as many addresses and users as there can be
+    // sockets, and at least a few thousand.
+    hub_limits.max_budgets = cfg.limits.max_connections.saturating_mul(2).max(4096);
     let hub =
-        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), cfg.hub).with_webhooks(hooks));
+        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits).with_webhooks(hooks));
     let shared = Shared {
         log: cfg.log.clone(),
         websockets: Slots::new(cfg.limits.max_connections),
+        websockets_per_ip: PerPeer::new(cfg.limits.max_connections_per_ip),
         rest: Slots::new(cfg.limits.max_rest_in_flight),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
@@ -243,16 +288,47 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
     let addr = listener.local_addr()?;
     let close_timeout = cfg.close_timeout;
     let limits = cfg.limits;
+    let log = cfg.log.clone();
+    let metrics = cfg.metrics.clone();
     let (router, hub) = router(cfg);
+    let ticker = tokio::spawn(tick(hub.clone(), log, metrics));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(listen::serve(listener, router, limits, stopped));
+    let task = tokio::spawn(listen::serve(
+        listener,
+        router,
+        listen::listen_limits(&limits),
+        stopped,
+    ));
     Ok(Running {
         addr,
         hub,
         close_timeout,
         task,
+        ticker,
         stop,
     })
+}
+
+/// Every 100 ms, the presence announcements that waited for their channel's budget; every
+/// second, what was held back, in the log and the metrics.
+async fn tick(hub: Arc<Hub>, log: Log, metrics: Arc<ServeMetrics>) {
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for n in 0u64.. {
+        every.tick().await;
+        for held in hub.tick(n % 10 == 0) {
+            metrics.presence_held(&held.app, held.deferred, held.coalesced);
+            log.event(
+                "PRESENCE HELD",
+                &[
+                    ("app", held.app.as_str().into()),
+                    ("channel", held.channel.as_str().into()),
+                    ("deferred", log::Field::Num(held.deferred)),
+                    ("coalesced", log::Field::Num(held.coalesced)),
+                ],
+            );
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -264,8 +340,10 @@ async fn websocket(
     State(s): State<Shared>,
     Path(key): Path<String>,
     Query(q): Query<ConnectQuery>,
+    peer: Option<Extension<PeerAddr>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let ip = peer.map_or(hub::NO_ADDRESS, |Extension(PeerAddr(addr))| addr.ip());
     // tungstenite's defaults preallocate a 128 KiB read buffer per socket: 10 000 idle
     // clients would hold 1.3 GB. Buffers start small and grow only for big frames.
     let ws = ws
@@ -274,13 +352,21 @@ async fn websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
     match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
-        Ok(app) => match s.websockets.try_take() {
+        Ok(app) => match (s.websockets.try_take(), s.websockets_per_ip.try_take(ip)) {
             // Held for the life of the connection.
-            Some(slot) => ws.on_upgrade(move |socket| async move {
-                session::run(socket, s.hub, app, s.cfg, s.log).await;
-                drop(slot);
+            (Some(slot), Some(peer_slot)) => ws.on_upgrade(move |socket| async move {
+                session::run(socket, s.hub, app, s.cfg, s.log, ip).await;
+                drop((slot, peer_slot));
             }),
-            None => refuse(
+            (Some(_), None) => refuse(
+                &s,
+                ws,
+                handshake::Refusal::new(
+                    CloseCode::OverConnectionQuota,
+                    "Too many connections from your address",
+                ),
+            ),
+            (None, _) => refuse(
                 &s,
                 ws,
                 handshake::Refusal::new(

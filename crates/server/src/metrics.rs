@@ -55,6 +55,9 @@ pub struct ServeMetrics {
     webhook_retries: Family<AppLabels, Counter>,
     webhook_events_sent: Family<AppLabels, Counter>,
     webhook_events_dropped: Family<DropLabels, Counter>,
+    presence_deferred: Family<AppLabels, Counter>,
+    presence_coalesced: Family<AppLabels, Counter>,
+    webhook_events_coalesced: Family<AppLabels, Counter>,
 }
 
 /// One app's webhook counters.
@@ -67,6 +70,7 @@ pub struct WebhookMetrics {
     queue_full: Counter,
     gave_up: Counter,
     shutdown: Counter,
+    coalesced: Counter,
 }
 
 impl WebhookMetrics {
@@ -90,6 +94,11 @@ impl WebhookMetrics {
     /// An event was refused by a full queue.
     pub fn queue_full(&self) {
         self.queue_full.inc();
+    }
+
+    /// Events never sent because a vacated/occupied (removed/added) pair cancelled out.
+    pub fn coalesced(&self, events: u64) {
+        self.coalesced.inc_by(events);
     }
 
     /// Events still unsent when the server's shutdown deadline passed.
@@ -168,6 +177,9 @@ impl ServeMetrics {
             webhook_retries: Family::default(),
             webhook_events_sent: Family::default(),
             webhook_events_dropped: Family::default(),
+            presence_deferred: Family::default(),
+            presence_coalesced: Family::default(),
+            webhook_events_coalesced: Family::default(),
             registry: Registry::default(),
         };
         let r = registry.sub_registry_with_prefix("serve");
@@ -260,11 +272,28 @@ impl ServeMetrics {
             "Webhook events not delivered: the queue was full, retries ran out, or shutdown",
             m.webhook_events_dropped.clone(),
         );
+        r.register(
+            "presence_announcements_deferred",
+            "Presence announcements that waited for their channel's budget",
+            m.presence_deferred.clone(),
+        );
+        r.register(
+            "presence_announcements_coalesced",
+            "Presence announcements never made: a member's join and leave that both waited",
+            m.presence_coalesced.clone(),
+        );
+        r.register(
+            "webhook_events_coalesced",
+            "Webhook events not sent: a channel occupied again (a member back) within the delay",
+            m.webhook_events_coalesced.clone(),
+        );
         let m = ServeMetrics { registry, ..m };
         for id in app_ids {
             let _ = m.app(id);
             let _ = m.webhooks(id);
             let _ = m.channels.get_or_create(&labels(id));
+            let _ = m.presence_deferred.get_or_create(&labels(id));
+            let _ = m.presence_coalesced.get_or_create(&labels(id));
         }
         Arc::new(m)
     }
@@ -302,6 +331,7 @@ impl ServeMetrics {
             queue_full: dropped("queue_full"),
             gave_up: dropped("failed"),
             shutdown: dropped("shutdown"),
+            coalesced: self.webhook_events_coalesced.get_or_create_owned(&l),
         }
     }
 
@@ -317,6 +347,13 @@ impl ServeMetrics {
         if let Some(sent) = sent {
             self.http_sent.inc_by(sent);
         }
+    }
+
+    /// Presence announcements of an app held back: waited, and cancelled out.
+    pub fn presence_held(&self, app_id: &str, deferred: u64, coalesced: u64) {
+        let l = labels(app_id);
+        self.presence_deferred.get_or_create(&l).inc_by(deferred);
+        self.presence_coalesced.get_or_create(&l).inc_by(coalesced);
     }
 
     /// Sets an app's occupied channels (read from the hub at each scrape).

@@ -1,13 +1,12 @@
-//! A connection's send queue, bounded in frames and in bytes. Frames are shared bytes (one
-//! encoding per event, queued for every subscriber), so a frame costs its connection one slot
-//! and its length; a queue over either cap refuses the frame, and the connection is closed
-//! with 4100 as too slow. The writer gives the bytes back as it sends.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! A connection's send queue: a [`bounded::queue`] of frames, capped in frames and in bytes.
+//! Frames are shared bytes (one encoding per event, queued for every subscriber), so a frame
+//! costs its connection one slot and its length; a queue over either cap refuses the frame
+//! (never waiting), and the connection is closed with 4100 as too slow. One frame larger
+//! than the byte cap still goes into an empty queue, alone ([`bounded::Oversize::Alone`]).
+//! The writer takes what has queued up in one batch and gives the bytes back as it does.
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc::{self, error::TrySendError};
+use bounded::{Limits, Overflow, Oversize, TryRecvError, TrySendError, Weigh};
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,77 +24,87 @@ pub struct QueueLimits {
     pub bytes: usize,
 }
 
+/// A queued frame: it weighs its length, as the bytes are shared with the other queues.
+struct Frame(Utf8Bytes);
+
+impl Weigh for Frame {
+    fn weight(&self) -> usize {
+        self.0.len()
+    }
+}
+
 pub fn send_queue(limits: QueueLimits) -> (QueueTx, QueueRx) {
-    let (tx, rx) = mpsc::channel(limits.frames.max(1));
-    let bytes = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = bounded::queue_with(
+        Limits::new(limits.frames, limits.bytes),
+        Overflow::DropNewest,
+        Oversize::Alone,
+    );
     (
-        QueueTx {
-            tx,
-            bytes: bytes.clone(),
-            max_bytes: limits.bytes.max(1),
+        QueueTx { tx },
+        QueueRx {
+            rx,
+            spare: Vec::new(),
         },
-        QueueRx { rx, bytes },
     )
 }
 
 #[derive(Clone)]
 pub struct QueueTx {
-    tx: mpsc::Sender<Utf8Bytes>,
-    bytes: Arc<AtomicUsize>,
-    max_bytes: usize,
+    tx: bounded::Sender<Frame>,
 }
 
 impl QueueTx {
     /// Queues a frame, or refuses it without waiting.
     pub fn offer(&self, frame: Utf8Bytes) -> Result<(), Refused> {
-        let len = frame.len();
-        let before = self.bytes.fetch_add(len, Ordering::Relaxed);
-        if before + len > self.max_bytes && before > 0 {
-            self.bytes.fetch_sub(len, Ordering::Relaxed);
-            return Err(Refused::Full);
-        }
-        self.tx.try_send(frame).map_err(|e| {
-            self.bytes.fetch_sub(len, Ordering::Relaxed);
-            match e {
-                TrySendError::Full(_) => Refused::Full,
-                TrySendError::Closed(_) => Refused::Closed,
-            }
+        self.tx.try_send(Frame(frame)).map_err(|e| match e {
+            TrySendError::Full(..) => Refused::Full,
+            TrySendError::Closed(_) => Refused::Closed,
         })
     }
 
     /// Whether `frames` more frames fit now.
     pub fn has_room(&self, frames: usize) -> bool {
-        self.tx.capacity() >= frames
-    }
-
-    /// Waits until `frames` more frames fit.
-    pub async fn room(&self, frames: usize) {
-        let _ = self.tx.reserve_many(frames).await;
+        self.tx.has_room_for(frames)
     }
 
     /// Bytes queued and not yet sent.
-    pub fn queued_bytes(&self) -> usize {
-        self.bytes.load(Ordering::Relaxed)
+    #[cfg(test)]
+    fn queued_bytes(&self) -> usize {
+        self.tx.bytes()
+    }
+
+    /// Waits until `frames` more frames fit (or the connection is gone).
+    pub async fn room(&self, frames: usize) {
+        self.tx.room_for_items(frames).await;
     }
 }
 
 pub struct QueueRx {
-    rx: mpsc::Receiver<Utf8Bytes>,
-    bytes: Arc<AtomicUsize>,
+    rx: bounded::Receiver<Frame>,
+    /// Where a batch lands, kept between batches so that taking one allocates nothing.
+    spare: Vec<Frame>,
 }
 
 impl QueueRx {
+    #[cfg(any(test, feature = "testing"))]
     pub async fn recv(&mut self) -> Option<Utf8Bytes> {
-        let frame = self.rx.recv().await?;
-        self.bytes.fetch_sub(frame.len(), Ordering::Relaxed);
-        Some(frame)
+        self.rx.recv().await.map(|f| f.0)
+    }
+
+    /// Waits for a first frame, then moves up to `max` queued frames into `out`, under one
+    /// lock. How many; 0 once the queue is empty and every sender is gone.
+    pub async fn recv_batch(&mut self, out: &mut Vec<Utf8Bytes>, max: usize) -> usize {
+        let n = self.rx.recv_many(&mut self.spare, max).await;
+        out.extend(self.spare.drain(..).map(|f| f.0));
+        n
     }
 
     /// The next queued frame, without waiting.
     pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
-        let frame = self.rx.try_recv().ok()?;
-        self.bytes.fetch_sub(frame.len(), Ordering::Relaxed);
-        Some(frame)
+        match self.rx.try_recv() {
+            Ok(f) => Some(f.0),
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
+        }
     }
 
     /// The frames still queued, without waiting; no more are taken after this.

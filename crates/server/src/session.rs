@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -43,12 +43,13 @@ enum Ending {
     Close { close: Close, drain: bool },
 }
 
-pub async fn run(
+pub(crate) async fn run(
     socket: WebSocket,
     hub: Arc<Hub>,
     app: Arc<App>,
     cfg: Arc<ServerConfig>,
     log: Log,
+    ip: std::net::IpAddr,
 ) {
     let _live = hub.live_session();
     let (sink, stream) = socket.split();
@@ -65,7 +66,7 @@ pub async fn run(
         frames: frames_tx,
         kick: kick_tx,
     };
-    let handler = Handler::new(hub, app, cfg, log, handle);
+    let handler = Handler::new_from(hub, app, cfg, log, handle, ip);
     let mut session = Session {
         handler,
         stream,
@@ -204,17 +205,13 @@ fn read_error(e: axum::Error) -> End {
 /// goes out in one system call, and the queue is never drained for long without a flush.
 const BATCH_FRAMES: usize = 64;
 
-/// Writes `first` and whatever else is queued already, then flushes once.
+/// Writes a batch taken from the queue, then flushes once.
 async fn send_batch(
     sink: &mut SplitSink<WebSocket, Message>,
-    frames: &mut QueueRx,
-    first: axum::extract::ws::Utf8Bytes,
+    batch: &mut Vec<Utf8Bytes>,
     metrics: &AppMetrics,
 ) -> Result<(), axum::Error> {
-    metrics.sent(first.len());
-    sink.feed(Message::Text(first)).await?;
-    for _ in 1..BATCH_FRAMES {
-        let Some(f) = frames.try_recv() else { break };
+    for f in batch.drain(..) {
         metrics.sent(f.len());
         sink.feed(Message::Text(f)).await?;
     }
@@ -230,17 +227,20 @@ async fn write(
     gone: oneshot::Sender<()>,
     metrics: AppMetrics,
 ) {
+    let mut batch = Vec::with_capacity(BATCH_FRAMES);
     let how = loop {
         tokio::select! {
             biased;
             how = &mut ending => break how,
-            frame = frames.recv() => match frame {
-                Some(f) => if send_batch(&mut sink, &mut frames, f, &metrics).await.is_err() {
+            n = frames.recv_batch(&mut batch, BATCH_FRAMES) => {
+                if n == 0 {
+                    break ending.await;
+                }
+                if send_batch(&mut sink, &mut batch, &metrics).await.is_err() {
                     drop(gone);
                     return;
-                },
-                None => break ending.await,
-            },
+                }
+            }
         }
     };
     match how {

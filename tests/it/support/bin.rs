@@ -19,7 +19,20 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tickertape");
 /// `tickertape` with a clean environment, its config home at `home`, stdin closed and both
 /// outputs piped.
 pub(crate) fn command_in(home: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
+    command_via(home, &[])
+}
+
+/// `tickertape` run through `wrapper` (a program and its arguments, such as `prlimit
+/// --nofile=1024 --`), with the clean environment of [`command_in`].
+pub(crate) fn command_via(home: &Path, wrapper: &[&str]) -> Command {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(BIN);
+            cmd
+        }
+        None => Command::new(BIN),
+    };
     for (name, _) in std::env::vars() {
         if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
             cmd.env_remove(name);

@@ -5,7 +5,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::MaybeTlsStream as Plain;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -33,7 +34,21 @@ impl Server {
 
     /// `tickertape serve ARGS` with extra environment variables.
     pub(crate) async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Server {
-        let mut cmd = bin::command();
+        Server::start_via(&[], args, envs).await
+    }
+
+    /// `tickertape serve` with app 1 and `extra` flags, run through `wrapper` (`prlimit …`).
+    pub(crate) async fn start_under(wrapper: &[&str], extra: &[&str]) -> Server {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--app", "1:app-key:app-secret"];
+        args.extend_from_slice(extra);
+        Server::start_via(wrapper, &args, &[]).await
+    }
+
+    async fn start_via(wrapper: &[&str], args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let mut cmd = bin::command_via(
+            &std::env::temp_dir().join("tickertape-test-no-config"),
+            wrapper,
+        );
         cmd.arg("serve")
             .args(args)
             .envs(envs.iter().copied())
@@ -313,4 +328,43 @@ pub(crate) fn publish_every(
             let _ = rest.trigger(&channel, &event, &data, None, None).await;
         }
     })
+}
+
+/// A WebSocket of app 1 from `ip`, past the handshake; `None` when the server refused it
+/// (or did not answer within 5 s).
+pub(crate) async fn raw_from(ip: [u8; 4], server: SocketAddr) -> Option<(Raw, String)> {
+    raw_with(ip, server, None).await
+}
+
+/// [`raw_from`], with the socket's receive buffer set to `recv_buffer` bytes: a reader that
+/// falls behind then leaves the frames in the server's queue rather than in the kernel's.
+pub(crate) async fn raw_with(
+    ip: [u8; 4],
+    server: SocketAddr,
+    recv_buffer: Option<u32>,
+) -> Option<(Raw, String)> {
+    let connect = async {
+        let socket = TcpSocket::new_v4().ok()?;
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size).ok()?;
+        }
+        socket.bind(SocketAddr::from((ip, 0))).ok()?;
+        let tcp = socket.connect(server).await.ok()?;
+        let url = format!("ws://{server}/app/{KEY}?protocol=7&client=test&version=1");
+        let (ws, _) = tokio_tungstenite::client_async(url, Plain::Plain(tcp))
+            .await
+            .ok()?;
+        let mut raw = Raw { ws };
+        match raw.ws.next().await {
+            Some(Ok(Message::Text(t))) => match ServerMessage::decode(&t).ok()? {
+                ServerMessage::ConnectionEstablished { socket_id, .. } => Some((raw, socket_id)),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), connect)
+        .await
+        .ok()
+        .flatten()
 }

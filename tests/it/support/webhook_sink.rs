@@ -20,6 +20,8 @@ pub(crate) enum Answer {
     Status(u16),
     /// Reads the request and never answers.
     Never,
+    /// Answers 200 after this long (a slow receiver).
+    After(Duration),
 }
 
 /// One request the sink received.
@@ -108,6 +110,10 @@ impl Sink {
                             let status = match answer.unwrap_or(Answer::Status(200)) {
                                 Answer::Status(s) => s,
                                 Answer::Never => std::future::pending().await,
+                                Answer::After(d) => {
+                                    tokio::time::sleep(d).await;
+                                    200
+                                }
                             };
                             hyper::Response::builder()
                                 .status(status)

@@ -1,7 +1,8 @@
-//! The metrics endpoint: `GET /metrics` on an address of its own, bounded like the rest of
-//! tickertape. At most [`MAX_CONNECTIONS`] connections at once (more are closed at once),
-//! each closed after [`CONNECTION_TIMEOUT`] whatever it is doing, headers within
-//! [`HEADER_TIMEOUT`]; any method but GET gets 405, any other path 404.
+//! The metrics endpoint: `GET /metrics` on an address of its own, served by the project's
+//! one accept loop ([`crate::listen`]) with its discipline: at most [`MAX_CONNECTIONS`]
+//! connections at once and [`MAX_PER_IP`] from one address (more are closed at once),
+//! headers within [`HEADER_TIMEOUT`], an idle connection closed after [`IDLE_TIMEOUT`]. Any
+//! method but GET gets 405, any other path 404.
 
 use std::convert::Infallible;
 use std::io;
@@ -13,18 +14,19 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+use crate::listen::{ListenLimits, handler};
 
 /// Connections served at once; a scraper needs one.
 pub const MAX_CONNECTIONS: usize = 16;
-/// A connection's whole life, keep-alive included.
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections from one address: one client can never take them all.
+pub const MAX_PER_IP: usize = 4;
 /// A request's headers must arrive within this.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection with no request and no bytes moving is closed after this.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The Prometheus text format's content type.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -53,36 +55,22 @@ pub async fn start(addr: SocketAddr, render: Render) -> io::Result<Endpoint> {
 }
 
 async fn serve(listener: TcpListener, render: Render) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let tcp = match listener.accept().await {
-            Ok((tcp, _)) => tcp,
-            Err(e) => {
-                // Out of descriptors, say: retrying at once would spin.
-                tracing::warn!(error = %e, "metrics: accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        // Over the cap, the connection is dropped (closed) at once.
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            continue;
-        };
-        let render = render.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                let resp = respond(req.method(), req.uri().path(), &render);
-                async move { Ok::<_, Infallible>(resp) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let conn = builder.serve_connection(TokioIo::new(tcp), service);
-            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
-            drop(slot);
-        });
-    }
+    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+        let resp = respond(req.method(), req.uri().path(), &render);
+        async move { Ok::<_, Infallible>(resp) }
+    });
+    let limits = ListenLimits {
+        header_timeout: HEADER_TIMEOUT,
+        idle_timeout: IDLE_TIMEOUT,
+        max_connections: MAX_CONNECTIONS,
+        max_per_ip: MAX_PER_IP,
+        // GET only: no body is read.
+        body_budget: None,
+        max_body: 0,
+    };
+    // Never stopped: the endpoint serves until its task is aborted.
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+    crate::listen::serve(listener, handler(service), limits, stop).await;
 }
 
 /// The answer to one request.

@@ -5,6 +5,7 @@
 mod client_event;
 mod subscribe;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,6 +34,8 @@ pub struct Handler {
     budget: SubscribeBudget,
     /// The user this socket signed in as (`pusher:signin`).
     user: Option<String>,
+    /// The address it came from, whose budgets it shares with the address's other sockets.
+    ip: IpAddr,
 }
 
 fn new_socket_id() -> String {
@@ -44,6 +47,8 @@ fn new_socket_id() -> String {
 }
 
 impl Handler {
+    /// A handler for a socket made in-process, with no address.
+    #[cfg(any(test, feature = "testing"))]
     pub fn new(
         hub: Arc<Hub>,
         app: Arc<App>,
@@ -51,8 +56,24 @@ impl Handler {
         log: Log,
         handle: ConnHandle,
     ) -> Handler {
+        Handler::new_from(hub, app, cfg, log, handle, crate::hub::NO_ADDRESS)
+    }
+
+    /// A handler for a socket that came from `ip`.
+    pub fn new_from(
+        hub: Arc<Hub>,
+        app: Arc<App>,
+        cfg: Arc<ServerConfig>,
+        log: Log,
+        handle: ConnHandle,
+        ip: IpAddr,
+    ) -> Handler {
+        // A burst of every channel the socket may hold (a reconnect resubscribes them all)
+        // and one second's worth more, for the refused requests that come with it.
         let budget = SubscribeBudget::new(
-            hub.limits().max_subscriptions,
+            hub.limits()
+                .max_subscriptions
+                .saturating_add(cfg.subscribes_per_second as usize),
             cfg.subscribes_per_second,
             Instant::now(),
         );
@@ -61,6 +82,7 @@ impl Handler {
             window: (Instant::now(), 0),
             budget,
             user: None,
+            ip,
             hub,
             app,
             cfg,
@@ -69,6 +91,7 @@ impl Handler {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn socket_id(&self) -> &str {
         &self.socket_id
     }
@@ -84,7 +107,7 @@ impl Handler {
     /// Joins the hub and greets the client.
     pub fn start(&mut self) {
         self.hub
-            .register(&self.app.id, &self.socket_id, self.handle.clone());
+            .register_from(&self.app.id, &self.socket_id, self.handle.clone(), self.ip);
         self.log_event("CONNECTION", &[]);
         self.send(&ServerMessage::ConnectionEstablished {
             socket_id: self.socket_id.clone(),
@@ -195,7 +218,7 @@ impl Handler {
 }
 
 /// The frame of an event triggered through the REST API.
-pub fn event_frame(channel: &str, event: &str, data: &str) -> Utf8Bytes {
+pub(crate) fn event_frame(channel: &str, event: &str, data: &str) -> Utf8Bytes {
     ServerMessage::Event(Event {
         event: event.to_owned(),
         channel: Some(channel.to_owned()),

@@ -15,8 +15,9 @@ use protocol::limits::MAX_USER_ID_LEN;
 use protocol::{ServerMessage, signature};
 
 /// A token bucket for subscribe requests: full enough for a client to resubscribe every
-/// channel it may hold at once after a reconnect, refilled at a steady rate. Every leave
-/// follows a join, so this bounds the presence announcements one socket can cause.
+/// channel it may hold at once after a reconnect, refilled at a steady rate. Every request
+/// takes a token, refused ones too. Every leave follows a join, so this bounds the presence
+/// announcements one socket can cause.
 pub(super) struct SubscribeBudget {
     tokens: f64,
     capacity: f64,
@@ -76,6 +77,30 @@ impl Handler {
         auth: Option<&str>,
         channel_data: Option<&str>,
     ) {
+        // Every request takes its token, refused or not: a stranger's refused requests cost
+        // the server (and its log) as much as accepted ones.
+        if !self.budget.take(Instant::now()) {
+            return self.refuse_subscription(
+                channel,
+                "LimitReached",
+                429,
+                format!(
+                    "Too many subscribe requests: over {} per second",
+                    self.cfg.subscribes_per_second
+                ),
+            );
+        }
+        if !self.hub.take_subscribe_token(self.ip) {
+            return self.refuse_subscription(
+                channel,
+                "LimitReached",
+                429,
+                format!(
+                    "Too many subscribe requests from your address: over {} per second",
+                    self.hub.limits().subscribes_per_ip
+                ),
+            );
+        }
         let info = match validate_channel(channel, true) {
             Ok(info) => info,
             Err(e) => {
@@ -87,17 +112,6 @@ impl Handler {
             .check_subscribe(&self.app.id, &self.socket_id, channel)
         {
             return self.hub_refused(channel, e);
-        }
-        if !self.budget.take(Instant::now()) {
-            return self.refuse_subscription(
-                channel,
-                "LimitReached",
-                429,
-                format!(
-                    "Too many subscribe requests: over {} per second",
-                    self.cfg.subscribes_per_second
-                ),
-            );
         }
         // pusher-js subscribes to its own server-to-user channel after signing in; no other.
         if info.kind == ChannelKind::ServerToUser
@@ -145,6 +159,21 @@ impl Handler {
                     Ok(m) => member = Some(m),
                     Err(e) => return self.refuse_subscription(channel, "AuthError", 400, e),
                 }
+            }
+            // One user's joins, on all of its sockets, share one budget: a member with many
+            // sockets cannot make the others hear of it more often than one socket could.
+            if let Some(m) = &member
+                && !self.hub.take_join_token(&self.app.id, &m.user_id)
+            {
+                return self.refuse_subscription(
+                    channel,
+                    "LimitReached",
+                    429,
+                    format!(
+                        "Too many presence subscriptions for this user: over {} per second",
+                        self.hub.limits().presence_joins_per_user
+                    ),
+                );
             }
         }
         match self

@@ -16,6 +16,10 @@ use protocol::frame::Member;
 pub(super) struct Channel {
     /// Subscribed sockets, with their presence user id.
     pub subs: HashMap<String, Option<String>>,
+    /// Subscribed sockets per address (at most one entry per socket).
+    pub ips: HashMap<std::net::IpAddr, u32>,
+    /// Presence: the announcements' budget and what waits for it.
+    pub announcer: Option<super::announce::Announcer>,
     /// Presence: user id → (info, number of this channel's sockets signed as that user).
     pub users: HashMap<String, (Value, usize)>,
 }
@@ -42,15 +46,16 @@ impl Channel {
         }
     }
 
-    /// Drops one socket of a user; the user id when it was the user's last socket here.
-    pub(super) fn remove_member(&mut self, user_id: String) -> Option<String> {
+    /// Drops one socket of a user; the user id and its info when it was the user's last
+    /// socket here.
+    pub(super) fn remove_member(&mut self, user_id: String) -> Option<(String, Value)> {
         let entry = self.users.get_mut(&user_id)?;
         entry.1 = entry.1.saturating_sub(1);
         if entry.1 > 0 {
             return None;
         }
-        self.users.remove(&user_id);
-        Some(user_id)
+        let (info, _) = self.users.remove(&user_id)?;
+        Some((user_id, info))
     }
 
     pub(super) fn members(&self) -> Vec<Member> {

@@ -6,7 +6,11 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::{AppState, Counters, Hub, HubLimits, Joined};
+use std::collections::HashMap;
+
+use super::announce::{Announcer, Change};
+use super::channel::Channel;
+use super::{AppState, Conn, Counters, Hub, HubLimits, Joined};
 use crate::webhooks::AppHooks;
 use protocol::frame::Member;
 use protocol::limits::MAX_PRESENCE_MEMBERS;
@@ -26,6 +30,8 @@ pub enum SubscribeError {
     TooManyChannels(usize),
     /// The presence channel has its maximum of distinct members.
     PresenceFull(usize),
+    /// The socket's address is on its share of the app's channels.
+    TooManyChannelsForAddress(usize),
 }
 
 impl fmt::Display for SubscribeError {
@@ -41,6 +47,10 @@ impl fmt::Display for SubscribeError {
                 write!(f, "The app has too many channels (the limit is {n})")
             }
             SubscribeError::PresenceFull(n) => write!(f, "presence channel is full ({n} members)"),
+            SubscribeError::TooManyChannelsForAddress(n) => write!(
+                f,
+                "Your address is on too many channels of this app (the limit is {n} per address)"
+            ),
         }
     }
 }
@@ -76,17 +86,22 @@ impl Hub {
             {
                 return Err(SubscribeError::PresenceFull(MAX_PRESENCE_MEMBERS));
             }
-            let is_presence = member.is_some();
             if !s.channels.contains_key(channel) {
                 hooks.emit(Kind::ChannelOccupied, || {
                     WebhookEvent::channel(Kind::ChannelOccupied, channel)
                 });
             }
+            let ip = s.conns.get(socket_id).map_or(super::NO_ADDRESS, |c| c.ip);
+            let joiner = member.clone();
             let ch = s.channels.entry(channel.to_owned()).or_default();
             let announce = member.as_ref().and_then(|m| ch.add_member(m));
             ch.subs
                 .insert(socket_id.to_owned(), member.map(|m| m.user_id));
-            let presence = is_presence.then(|| ch.members());
+            let on = ch.ips.entry(ip).or_insert(0);
+            *on += 1;
+            if *on == 1 && ip != super::NO_ADDRESS {
+                *s.ip_channels.entry(ip).or_insert(0) += 1;
+            }
             let cached = classify(channel)
                 .cache
                 .then(|| s.cache.get(limits.cache, channel, Instant::now()));
@@ -99,14 +114,12 @@ impl Hub {
                 hooks.emit(Kind::MemberAdded, || {
                     WebhookEvent::member(Kind::MemberAdded, channel, &m.user_id)
                 });
-                let frame: Utf8Bytes = ServerMessage::MemberAdded {
-                    channel: channel.to_owned(),
-                    member: m,
+                let change = Change::Added(m, socket_id.to_owned());
+                if announce_change(ch, &s.conns, &self.counters, limits, channel, change) {
+                    s.dirty.insert(channel.to_owned());
                 }
-                .encode()
-                .into();
-                ch.fan_out(&s.conns, &self.counters, &frame, Some(socket_id));
             }
+            let presence = joiner.map(|me| told_members(ch, me));
             if let Some(conn) = s.conns.get_mut(socket_id) {
                 conn.channels.insert(channel.to_owned());
             }
@@ -124,7 +137,16 @@ impl Hub {
             if !conn.channels.remove(channel) {
                 return false;
             }
-            leave(s, &self.counters, hooks, channel, socket_id);
+            let ip = conn.ip;
+            leave(
+                s,
+                &self.counters,
+                self.limits,
+                hooks,
+                channel,
+                socket_id,
+                ip,
+            );
             true
         })
     }
@@ -150,17 +172,32 @@ fn check(
     if !s.channels.contains_key(channel) && s.channels.len() >= limits.max_channels {
         return Err(SubscribeError::TooManyChannels(limits.max_channels));
     }
+    let on_it = s
+        .channels
+        .get(channel)
+        .is_some_and(|ch| ch.ips.contains_key(&conn.ip));
+    if conn.ip != super::NO_ADDRESS
+        && !on_it
+        && s.ip_channels.get(&conn.ip).copied().unwrap_or(0) >= limits.max_channels_per_ip
+    {
+        return Err(SubscribeError::TooManyChannelsForAddress(
+            limits.max_channels_per_ip,
+        ));
+    }
     Ok(())
 }
 
 /// Removes a socket from a channel; announces a presence user's last socket leaving, and
 /// reports it and the channel's last subscriber leaving to the webhooks.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn leave(
     s: &mut AppState,
     counters: &Counters,
+    limits: HubLimits,
     hooks: &AppHooks,
     channel: &str,
     socket_id: &str,
+    ip: std::net::IpAddr,
 ) {
     let Some(ch) = s.channels.get_mut(channel) else {
         return;
@@ -168,17 +205,26 @@ pub(super) fn leave(
     let Some(user) = ch.subs.remove(socket_id) else {
         return;
     };
-    if let Some(user_id) = user.and_then(|u| ch.remove_member(u)) {
+    if let Some(on) = ch.ips.get_mut(&ip) {
+        *on = on.saturating_sub(1);
+        if *on == 0 {
+            ch.ips.remove(&ip);
+            if let Some(n) = s.ip_channels.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    s.ip_channels.remove(&ip);
+                }
+            }
+        }
+    }
+    if let Some((user_id, info)) = user.and_then(|u| ch.remove_member(u)) {
         hooks.emit(Kind::MemberRemoved, || {
             WebhookEvent::member(Kind::MemberRemoved, channel, &user_id)
         });
-        let frame: Utf8Bytes = ServerMessage::MemberRemoved {
-            channel: channel.to_owned(),
-            user_id,
+        let change = Change::Removed(user_id, info);
+        if announce_change(ch, &s.conns, counters, limits, channel, change) {
+            s.dirty.insert(channel.to_owned());
         }
-        .encode()
-        .into();
-        ch.fan_out(&s.conns, counters, &frame, None);
     }
     if ch.is_empty() {
         s.channels.remove(channel);
@@ -186,4 +232,60 @@ pub(super) fn leave(
             WebhookEvent::channel(Kind::ChannelVacated, channel)
         });
     }
+}
+
+/// Offers a presence change to the channel's announcement budget, and tells it at once if
+/// it fits. Whether something now waits (the channel is to be ticked).
+pub(super) fn announce_change(
+    ch: &mut Channel,
+    conns: &HashMap<String, Conn>,
+    counters: &Counters,
+    limits: HubLimits,
+    channel: &str,
+    change: Change,
+) -> bool {
+    let now = Instant::now();
+    let per_second = f64::from(limits.presence_announcements.max(1));
+    let announcer = ch
+        .announcer
+        .get_or_insert_with(|| Announcer::new(per_second, now));
+    let now_told = announcer.offer(change, per_second, now);
+    let waits = !announcer.pending.is_empty() || announcer.deferred > 0 || announcer.coalesced > 0;
+    if let Some(change) = now_told {
+        tell(ch, conns, counters, channel, change);
+    }
+    waits
+}
+
+/// Sends one presence change to the channel's subscribers.
+pub(super) fn tell(
+    ch: &Channel,
+    conns: &HashMap<String, Conn>,
+    counters: &Counters,
+    channel: &str,
+    change: Change,
+) {
+    let channel = channel.to_owned();
+    let (message, exclude) = match change {
+        Change::Added(member, joiner) => {
+            (ServerMessage::MemberAdded { channel, member }, Some(joiner))
+        }
+        Change::Removed(user_id, _) => (ServerMessage::MemberRemoved { channel, user_id }, None),
+    };
+    let frame: Utf8Bytes = message.encode().into();
+    ch.fan_out(conns, counters, &frame, exclude.as_deref());
+}
+
+/// The member list a new subscriber gets: the one the others were told, with itself in it.
+fn told_members(ch: &Channel, me: Member) -> Vec<Member> {
+    let mut members = match &ch.announcer {
+        Some(a) => a.told(ch.members()),
+        None => ch.members(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    members.retain(|m| seen.insert(m.user_id.clone()));
+    if !members.iter().any(|m| m.user_id == me.user_id) {
+        members.push(me);
+    }
+    members
 }

@@ -7,11 +7,14 @@
 //! The hub is the one owner of who is subscribed where: each connection's entry lists its own
 //! channels, so a disconnect costs O(its channels), never a scan of the app.
 
+mod announce;
+mod budgets;
 mod cache;
 mod channel;
 mod membership;
 
 use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -25,19 +28,33 @@ use crate::webhooks::Webhooks;
 use cache::Cache;
 pub use cache::CacheLimits;
 use channel::Channel;
-pub use membership::SubscribeError;
+pub(crate) use membership::SubscribeError;
 use membership::leave;
 use protocol::frame::Member;
 use protocol::webhook::{Kind, WebhookEvent};
 use protocol::{Close, channel::classify};
 
-/// How many channels and subscriptions strangers may make the hub hold.
+/// How many channels and subscriptions strangers may make the hub hold, and how fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HubLimits {
     /// Channels one app keeps (occupied, or cache channels holding an event).
     pub max_channels: usize,
+    /// Channels of one app that the sockets of one IP address may be on: one client with
+    /// many sockets holds at most this share of `max_channels`.
+    pub max_channels_per_ip: usize,
     /// Channels one connection may be subscribed to.
     pub max_subscriptions: usize,
+    /// Subscribe requests per second from all the sockets of one address, after a burst
+    /// of ten times `max_subscriptions` (refused requests count too).
+    pub subscribes_per_ip: u32,
+    /// Presence subscriptions per second of one user id (one app), on all its sockets,
+    /// after a burst of ten times this.
+    pub presence_joins_per_user: u32,
+    /// Presence announcements (member_added, member_removed) per channel per second; past
+    /// it they wait, and a join and a leave that both wait cancel out.
+    pub presence_announcements: u32,
+    /// Addresses and users whose budgets are kept; sized from the connection cap.
+    pub max_budgets: usize,
     /// Cache channels' last events.
     pub cache: CacheLimits,
 }
@@ -45,17 +62,31 @@ pub struct HubLimits {
 impl HubLimits {
     pub const DEFAULT_MAX_CHANNELS: usize = 100_000;
     pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 1000;
+    /// The share of the app's channels one address may hold: a tenth.
+    pub const CHANNELS_PER_IP_SHARE: usize = 10;
+    pub const DEFAULT_SUBSCRIBES_PER_IP: u32 = 1000;
+    pub const DEFAULT_PRESENCE_JOINS_PER_USER: u32 = 10;
+    pub const DEFAULT_PRESENCE_ANNOUNCEMENTS: u32 = 50;
 }
 
 impl Default for HubLimits {
     fn default() -> HubLimits {
         HubLimits {
             max_channels: HubLimits::DEFAULT_MAX_CHANNELS,
+            max_channels_per_ip: HubLimits::DEFAULT_MAX_CHANNELS / HubLimits::CHANNELS_PER_IP_SHARE,
             max_subscriptions: HubLimits::DEFAULT_MAX_SUBSCRIPTIONS,
+            subscribes_per_ip: HubLimits::DEFAULT_SUBSCRIBES_PER_IP,
+            presence_joins_per_user: HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER,
+            presence_announcements: HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS,
+            max_budgets: 65_536,
             cache: CacheLimits::default(),
         }
     }
 }
+
+/// The address of sockets made in-process (tests, fuzzing, benchmarks): not counted
+/// against the per-address caps.
+pub const NO_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// How a connection is reached: its send queue, and a slot to ask it to close.
 #[derive(Clone)]
@@ -76,12 +107,20 @@ struct AppState {
     conns: HashMap<String, Conn>,
     /// Occupied channels only.
     channels: HashMap<String, Channel>,
+    /// Per address, the channels its sockets are on (addresses with none are not kept, so
+    /// this holds at most one entry per connection).
+    ip_channels: HashMap<IpAddr, usize>,
+    /// Presence channels with announcements waiting or counts to report (at most one entry
+    /// per occupied channel).
+    dirty: HashSet<String>,
     cache: Cache,
 }
 
 struct Conn {
     handle: ConnHandle,
     user_id: Option<String>,
+    /// The address it came from ([`peer_key`](net::listen::peer_key)), or [`NO_ADDRESS`].
+    ip: IpAddr,
     /// The channels this connection is subscribed to.
     channels: HashSet<String>,
 }
@@ -106,6 +145,21 @@ pub struct Hub {
     pub counters: Counters,
     /// Where channel, member, client and cache-miss events are reported (never waits).
     webhooks: Webhooks,
+    /// Subscribe requests per address.
+    subscribes: budgets::Buckets<IpAddr>,
+    /// Presence joins per (app, user id).
+    joins: budgets::Buckets<(String, String)>,
+}
+
+/// One presence channel's announcements held back since the last report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceHeld {
+    pub app: String,
+    pub channel: String,
+    /// Announcements that waited for the channel's budget.
+    pub deferred: u64,
+    /// Announcements never made: a join and a leave of one member that both waited.
+    pub coalesced: u64,
 }
 
 /// What a successful subscription sends back.
@@ -122,7 +176,7 @@ pub struct Occupancy {
     pub user_count: usize,
 }
 
-pub use super::log::Delivery;
+pub(crate) use super::log::Delivery;
 
 /// Counts a running session for as long as it is held.
 pub struct LiveSession(Arc<Hub>);
@@ -148,7 +202,33 @@ impl Hub {
             closing: Mutex::new(None),
             counters: Counters::default(),
             webhooks: Webhooks::default(),
+            subscribes: budgets::Buckets::new(
+                limits.max_subscriptions.saturating_mul(10),
+                limits.subscribes_per_ip,
+                limits.max_budgets,
+            ),
+            joins: budgets::Buckets::new(
+                (limits.presence_joins_per_user as usize).saturating_mul(10),
+                limits.presence_joins_per_user,
+                limits.max_budgets,
+            ),
         }
+    }
+
+    /// Takes a subscribe request's token from its address's budget (shared by all of its
+    /// sockets); false when it is spent. In-process sockets ([`NO_ADDRESS`]) have none.
+    pub fn take_subscribe_token(&self, ip: IpAddr) -> bool {
+        ip == NO_ADDRESS
+            || self
+                .subscribes
+                .take(&net::listen::peer_key(ip), Instant::now())
+    }
+
+    /// Takes a presence join's token from its user's budget (shared by all of the user's
+    /// sockets); false when it is spent.
+    pub fn take_join_token(&self, app: &str, user_id: &str) -> bool {
+        self.joins
+            .take(&(app.to_owned(), user_id.to_owned()), Instant::now())
     }
 
     /// The hub, reporting to these webhooks.
@@ -204,7 +284,61 @@ impl Hub {
         self.live.load(Ordering::Relaxed)
     }
 
+    /// Tells the presence announcements that waited for their channel's budget and may go
+    /// now. With `report`, also hands back, per channel, how many waited and how many
+    /// cancelled out since the last report. Called every 100 ms by the server.
+    pub fn tick(&self, report: bool) -> Vec<PresenceHeld> {
+        let now = Instant::now();
+        let per_second = f64::from(self.limits.presence_announcements.max(1));
+        let mut held = Vec::new();
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        for (app, s) in apps.iter_mut() {
+            if s.dirty.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = s.dirty.drain().collect();
+            for name in names {
+                let Some(ch) = s.channels.get_mut(&name) else {
+                    continue;
+                };
+                let Some(announcer) = ch.announcer.as_mut() else {
+                    continue;
+                };
+                let due = announcer.due(per_second, now);
+                if report && (announcer.deferred > 0 || announcer.coalesced > 0) {
+                    held.push(PresenceHeld {
+                        app: app.clone(),
+                        channel: name.clone(),
+                        deferred: std::mem::take(&mut announcer.deferred),
+                        coalesced: std::mem::take(&mut announcer.coalesced),
+                    });
+                }
+                let keep = !announcer.pending.is_empty()
+                    || announcer.deferred > 0
+                    || announcer.coalesced > 0;
+                for change in due {
+                    membership::tell(ch, &s.conns, &self.counters, &name, change);
+                }
+                if keep {
+                    s.dirty.insert(name);
+                }
+            }
+        }
+        held
+    }
+
+    /// Registers a socket made in-process, with no address.
+    #[cfg(any(test, feature = "testing"))]
     pub fn register(&self, app: &str, socket_id: &str, handle: ConnHandle) {
+        self.register_from(app, socket_id, handle, NO_ADDRESS);
+    }
+
+    /// Registers a socket that came from `ip`.
+    pub fn register_from(&self, app: &str, socket_id: &str, handle: ConnHandle, ip: IpAddr) {
+        let ip = match ip {
+            NO_ADDRESS => NO_ADDRESS,
+            ip => net::listen::peer_key(ip),
+        };
         self.counters.connections.fetch_add(1, Ordering::Relaxed);
         self.with_app(app, |s| {
             // Checked under the hub's lock, which close_all holds while it sets the flag and
@@ -222,6 +356,7 @@ impl Hub {
                 Conn {
                     handle,
                     user_id: None,
+                    ip,
                     channels: HashSet::new(),
                 },
             );
@@ -236,7 +371,15 @@ impl Hub {
                 return;
             };
             for name in &conn.channels {
-                leave(s, &self.counters, hooks, name, socket_id);
+                leave(
+                    s,
+                    &self.counters,
+                    self.limits,
+                    hooks,
+                    name,
+                    socket_id,
+                    conn.ip,
+                );
             }
         });
     }
@@ -372,6 +515,7 @@ impl Hub {
             .count()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn connection_count(&self) -> usize {
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.values().map(|s| s.conns.len()).sum()

@@ -22,7 +22,7 @@ pub enum LogFormat {
 
 /// One value of a record.
 #[derive(Debug, Clone, Copy)]
-pub enum Field<'a> {
+pub(crate) enum Field<'a> {
     Str(&'a str),
     Num(u64),
     /// A number in JSON; in the text only when it is not 0.
@@ -55,15 +55,15 @@ impl<'a> From<Option<&'a str>> for Field<'a> {
 
 /// What one line says.
 #[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
-    pub time: SystemTime,
+pub(crate) struct Record<'a> {
+    pub(crate) time: SystemTime,
     /// As the text shows it: `API MESSAGE`; JSON's `kind` is `api_message`.
-    pub kind: &'a str,
+    pub(crate) kind: &'a str,
     /// In both forms, in this order.
-    pub fields: &'a [(&'a str, Field<'a>)],
+    pub(crate) fields: &'a [(&'a str, Field<'a>)],
     /// Free text closing the text line (`NO SUBSCRIBERS: did you mean …`); not in JSON,
     /// whose fields say the same.
-    pub note: Option<&'a str>,
+    pub(crate) note: Option<&'a str>,
 }
 
 /// JSON's name for a kind: `API MESSAGE` → `api_message`.
@@ -77,7 +77,7 @@ pub(super) fn json_kind(kind: &str) -> String {
 }
 
 impl Record<'_> {
-    pub fn render(&self, format: LogFormat) -> String {
+    pub(crate) fn render(&self, format: LogFormat) -> String {
         match format {
             LogFormat::Text => self.text(),
             LogFormat::Json => self.json(),
@@ -85,7 +85,7 @@ impl Record<'_> {
     }
 
     /// `12:00:00.123 API MESSAGE        app=1 channel=stock_ticker …`, newline included.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = format!("{} {:<18}", clock(self.time), terminal_safe(self.kind));
         for (key, value) in self.fields {
             match value {
@@ -113,7 +113,7 @@ impl Record<'_> {
     }
 
     /// `{"time":"…Z","kind":"api_message",…}`, newline included.
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let mut map = Map::new();
         map.insert("time".into(), rfc3339_millis(self.time).into());
         map.insert("kind".into(), json_kind(self.kind).into());

@@ -1,13 +1,23 @@
-//! The log's lines between whoever logs and the one thread that writes them. Logging never
-//! waits on the output: a line is queued under a short lock, or dropped and counted when the
-//! queue is at its cap in lines or bytes. The writer takes everything queued at once, writes
-//! it, and then says how many lines were dropped meanwhile. Lines being written still count
-//! against the caps, so the memory held is bounded by them.
+//! The log's lines between whoever logs and the one thread that writes them: a
+//! [`bounded::queue`] capped in lines and bytes. Logging never waits on the output: a line is
+//! queued under a short lock, or dropped and counted when the queue is at a cap. The writer
+//! takes what is queued in batches, held ([`bounded::Held`]) until written, so lines being
+//! written still count against the caps and the memory held is bounded by them. Then it
+//! says how many lines were dropped meanwhile.
+//!
+//! Lines of one kind past [`LogLimits::per_kind`] a second are not queued at all: they are
+//! counted, and one line says `… and 4 812 more like this in the last second` once that
+//! second is over ([`Coalescer`]), so that one stranger's flood of refusals is one line a
+//! second, whatever it sends.
+//!
+//! Some lines are made by the writer itself ([`Later`]): a publish to no one, whose "did you
+//! mean" compares names, is worked out on the writer's thread, never on the runtime's.
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use bounded::{Limits, Overflow, Oversize, TryRecvError, Weigh};
 
 /// The queue's caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,11 +26,14 @@ pub struct LogLimits {
     pub bytes: usize,
     /// Lines queued or being written.
     pub lines: usize,
+    /// Lines of one kind per second; past it they are counted and said in one line.
+    pub per_kind: u32,
 }
 
 impl LogLimits {
     pub const DEFAULT_BYTES: usize = 1024 * 1024;
     pub const DEFAULT_LINES: usize = 10_000;
+    pub const DEFAULT_PER_KIND: u32 = 100;
 }
 
 impl Default for LogLimits {
@@ -28,6 +41,7 @@ impl Default for LogLimits {
         LogLimits {
             bytes: LogLimits::DEFAULT_BYTES,
             lines: LogLimits::DEFAULT_LINES,
+            per_kind: LogLimits::DEFAULT_PER_KIND,
         }
     }
 }
@@ -35,29 +49,107 @@ impl Default for LogLimits {
 /// Formats the line that says how many were dropped.
 pub(super) type Notice = Box<dyn Fn(u64) -> String + Send>;
 
-pub(super) struct Queue {
-    state: Mutex<State>,
-    /// The writer waits here for lines, or for the end.
-    ready: Condvar,
-    /// `finish` waits here for the writer to be done.
-    done: Condvar,
-    limits: LogLimits,
+/// Formats the line that says how many lines of a kind were held back.
+pub(super) type Summary = Box<dyn Fn(&str, u64) -> String + Send>;
+
+/// A line the writer makes when it comes to it.
+pub(super) trait Later: Send {
+    /// Bytes held while it waits.
+    fn weight(&self) -> usize;
+    fn render(self: Box<Self>) -> String;
 }
 
-#[derive(Default)]
-struct State {
-    lines: VecDeque<String>,
-    /// Lines and bytes queued plus those being written.
-    count: usize,
-    bytes: usize,
-    /// Dropped since the writer last said so.
-    dropped: u64,
-    writer_waiting: bool,
-    /// No more lines are taken: the server is stopping, or the output failed.
-    closing: bool,
-    /// The writer has stopped.
-    finished: bool,
+/// One entry of the queue.
+pub(super) enum Entry {
+    Line(String),
+    Later(Box<dyn Later>),
 }
+
+impl Weigh for Entry {
+    /// A line weighs its text (as the caps have always counted it).
+    fn weight(&self) -> usize {
+        match self {
+            Entry::Line(line) => line.len(),
+            Entry::Later(later) => later.weight(),
+        }
+    }
+}
+
+/// Kinds never coalesced: one line per API publish is what the log is for, and only the
+/// app's own publishers (who hold its secret) make them.
+const NOT_COALESCED: [&str; 1] = ["API MESSAGE"];
+
+/// Kinds followed one by one within a second; more kinds share one count.
+const MAX_KINDS: usize = 64;
+
+/// Per kind, the lines of the current second and how many were held back.
+pub(super) struct Coalescer {
+    per_kind: u32,
+    started: Instant,
+    kinds: Vec<(String, u32, u64)>,
+    /// Makes the `… and N more like this` line of a kind.
+    summary: Summary,
+}
+
+impl Coalescer {
+    pub(super) fn new(per_kind: u32, summary: Summary) -> Self {
+        Coalescer {
+            per_kind: per_kind.max(1),
+            started: Instant::now(),
+            kinds: Vec::new(),
+            summary,
+        }
+    }
+
+    /// Whether a line of `kind` is written now; `due` gets the summary lines of a second
+    /// that is over.
+    pub(super) fn admit(&mut self, kind: &str, now: Instant, due: &mut Vec<String>) -> bool {
+        self.roll(now, due);
+        if NOT_COALESCED.contains(&kind) {
+            return true;
+        }
+        let i = match self.kinds.iter().position(|(k, ..)| k == kind) {
+            Some(i) => i,
+            None if self.kinds.len() < MAX_KINDS => {
+                self.kinds.push((kind.to_owned(), 0, 0));
+                self.kinds.len() - 1
+            }
+            None => self.kinds.len() - 1,
+        };
+        let (_, lines, more) = &mut self.kinds[i];
+        *lines = lines.saturating_add(1);
+        if *lines > self.per_kind {
+            *more += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Ends the current second if it is over: the summary of each kind that held lines back.
+    pub(super) fn roll(&mut self, now: Instant, due: &mut Vec<String>) {
+        if now.saturating_duration_since(self.started) < Duration::from_secs(1) {
+            return;
+        }
+        for (kind, _, more) in self.kinds.drain(..) {
+            if more > 0 {
+                due.push((self.summary)(&kind, more));
+            }
+        }
+        self.started = now;
+    }
+}
+
+pub(super) struct Queue {
+    tx: bounded::Sender<Entry>,
+    coalescer: Mutex<Coalescer>,
+    /// The writer has stopped.
+    done: Mutex<bool>,
+    /// `finish` waits here for the writer.
+    finished: Condvar,
+}
+
+/// Lines taken per batch by the writer.
+const BATCH: usize = 256;
 
 impl Queue {
     /// A queue and its writer thread, writing to `out`.
@@ -65,105 +157,124 @@ impl Queue {
         limits: LogLimits,
         mut out: Box<dyn Write + Send>,
         notice: Notice,
+        coalescer: Coalescer,
     ) -> std::io::Result<Arc<Queue>> {
+        let (tx, rx) = bounded::queue_with(
+            Limits::new(limits.lines, limits.bytes),
+            Overflow::DropNewest,
+            Oversize::Alone,
+        );
         let queue = Arc::new(Queue {
-            state: Mutex::new(State::default()),
-            ready: Condvar::new(),
-            done: Condvar::new(),
-            limits: LogLimits {
-                bytes: limits.bytes.max(1),
-                lines: limits.lines.max(1),
-            },
+            tx,
+            coalescer: Mutex::new(coalescer),
+            done: Mutex::new(false),
+            finished: Condvar::new(),
         });
         let q = queue.clone();
         std::thread::Builder::new()
             .name("serve-log".into())
-            .spawn(move || q.write_all(&mut *out, &notice))?;
+            .spawn(move || q.write_all(rx, &mut *out, &notice))?;
         Ok(queue)
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn coalescer(&self) -> MutexGuard<'_, Coalescer> {
+        self.coalescer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a line, or drops and counts it; never waits on the output.
-    pub(super) fn push(&self, line: String) {
-        let mut s = self.lock();
-        if s.closing {
-            return;
+    /// Whether a line of `kind` is to be made now (else it is counted, to be said later).
+    pub(super) fn admit(&self, kind: &str) -> bool {
+        let mut due = Vec::new();
+        let admitted = self.coalescer().admit(kind, Instant::now(), &mut due);
+        for line in due {
+            self.push(Entry::Line(line));
         }
-        // One line larger than the byte cap still goes into an empty queue.
-        if s.count >= self.limits.lines || (s.count > 0 && s.bytes + line.len() > self.limits.bytes)
-        {
-            s.dropped += 1;
-            return;
-        }
-        s.count += 1;
-        s.bytes += line.len();
-        s.lines.push_back(line);
-        if s.writer_waiting {
-            s.writer_waiting = false;
-            self.ready.notify_one();
-        }
+        admitted
+    }
+
+    /// Queues an entry, or drops and counts it; never waits on the output.
+    pub(super) fn push(&self, entry: Entry) {
+        // A refused entry is counted by the queue (or the queue is closed).
+        let _ = self.tx.try_send(entry);
     }
 
     /// The writer thread: until closed and drained, or the output fails.
-    fn write_all(&self, out: &mut dyn Write, notice: &Notice) {
+    fn write_all(&self, mut rx: bounded::Receiver<Entry>, out: &mut dyn Write, notice: &Notice) {
         let mut buf = Vec::new();
+        let mut reported = 0u64;
+        let mut due = Vec::new();
         loop {
-            let (batch, dropped) = {
-                let mut s = self.lock();
-                while s.lines.is_empty() && s.dropped == 0 && !s.closing {
-                    s.writer_waiting = true;
-                    s = self.ready.wait(s).unwrap_or_else(|e| e.into_inner());
-                }
-                if s.lines.is_empty() && s.dropped == 0 {
-                    break;
-                }
-                (std::mem::take(&mut s.lines), std::mem::take(&mut s.dropped))
+            let tick = Instant::now() + Duration::from_secs(1);
+            let batch = match rx.blocking_recv_batch_until(BATCH, tick) {
+                Ok(batch) => Some(batch),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => break,
             };
             buf.clear();
-            for line in &batch {
+            let mut held = batch;
+            if let Some(batch) = held.as_mut() {
+                for entry in batch.drain(..) {
+                    match entry {
+                        Entry::Line(line) => buf.extend_from_slice(line.as_bytes()),
+                        Entry::Later(later) => buf.extend_from_slice(later.render().as_bytes()),
+                    }
+                }
+            }
+            self.coalescer().roll(Instant::now(), &mut due);
+            for line in due.drain(..) {
                 buf.extend_from_slice(line.as_bytes());
             }
-            if dropped > 0 {
-                buf.extend_from_slice(notice(dropped).as_bytes());
+            let dropped = rx.drops().total();
+            if dropped > reported {
+                buf.extend_from_slice(notice(dropped - reported).as_bytes());
+                reported = dropped;
+            }
+            if buf.is_empty() {
+                continue;
             }
             let ok = out.write_all(&buf).and_then(|()| out.flush()).is_ok();
-            let mut s = self.lock();
-            s.count -= batch.len();
-            s.bytes -= batch.iter().map(String::len).sum::<usize>();
+            // The lines written stop counting against the caps only now.
+            drop(held);
             if !ok {
-                // Nowhere to write: take no more lines.
-                s.closing = true;
-                s.lines.clear();
-                (s.count, s.bytes) = (0, 0);
+                // Nowhere to write: take no more lines, and forget the queued ones.
+                rx.close();
+                while rx.try_recv().is_ok() {}
                 break;
             }
         }
-        self.lock().finished = true;
-        self.done.notify_all();
+        let dropped = rx.drops().total();
+        if dropped > reported {
+            let _ = out
+                .write_all(notice(dropped - reported).as_bytes())
+                .and_then(|()| out.flush());
+        }
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.finished.notify_all();
     }
 
     /// Takes no more lines and waits, at most `within`, for the writer to write what is
     /// queued (and the dropped count). Whether it did.
     pub(super) fn finish(&self, within: Duration) -> bool {
         let until = Instant::now() + within;
-        let mut s = self.lock();
-        s.closing = true;
-        self.ready.notify_one();
-        while !s.finished {
+        self.tx.close();
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !*done {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            s = self
-                .done
-                .wait_timeout(s, left)
+            done = self
+                .finished
+                .wait_timeout(done, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
         true
+    }
+
+    /// Entries queued or being written (for tests).
+    #[cfg(test)]
+    fn queued(&self) -> usize {
+        self.tx.len()
     }
 }
 
@@ -202,6 +313,13 @@ mod tests {
         Arc<Mutex<Vec<u8>>>,
     );
 
+    fn coalescer(per_kind: u32) -> Coalescer {
+        Coalescer::new(
+            per_kind,
+            Box::new(|kind, n| format!("{kind}: and {n} more\n")),
+        )
+    }
+
     fn gated(limits: LogLimits) -> Gated {
         let (began_tx, began) = mpsc::channel();
         let (release, release_rx) = mpsc::channel();
@@ -216,9 +334,14 @@ mod tests {
             limits,
             Box::new(gate),
             Box::new(|n| format!("dropped {n}\n")),
+            coalescer(limits.per_kind),
         )
         .unwrap();
         (q, began, release, out)
+    }
+
+    fn line(text: &str) -> Entry {
+        Entry::Line(text.to_owned())
     }
 
     #[test]
@@ -226,12 +349,13 @@ mod tests {
         let (q, began, release, out) = gated(LogLimits {
             bytes: 1000,
             lines: 3,
+            ..LogLimits::default()
         });
-        q.push("first\n".into());
+        q.push(line("first\n"));
         began.recv().unwrap();
         // The writer is stuck on "first", which still counts: two more fit.
         for i in 0..10 {
-            q.push(format!("line {i}\n"));
+            q.push(Entry::Line(format!("line {i}\n")));
         }
         release.send(()).unwrap();
         assert!(q.finish(Duration::from_secs(10)));
@@ -244,16 +368,17 @@ mod tests {
         let (q, began, release, out) = gated(LogLimits {
             bytes: 20,
             lines: 100,
+            ..LogLimits::default()
         });
-        q.push("0123456789\n".into());
+        q.push(line("0123456789\n"));
         began.recv().unwrap();
-        q.push("abcdefgh\n".into());
-        q.push("x\n".into()); // 11 + 9 + 2 > 20
+        q.push(line("abcdefgh\n"));
+        q.push(line("x\n")); // 11 + 9 + 2 > 20
         assert!(
             !q.finish(Duration::from_millis(50)),
             "the writer is still stuck"
         );
-        q.push("after finish\n".into());
+        q.push(line("after finish\n"));
         release.send(()).unwrap();
         assert!(q.finish(Duration::from_secs(10)));
         let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
@@ -275,11 +400,34 @@ mod tests {
             LogLimits::default(),
             Box::new(Broken),
             Box::new(|_| String::new()),
+            coalescer(100),
         )
         .unwrap();
-        q.push("lost\n".into());
+        q.push(line("lost\n"));
         assert!(q.finish(Duration::from_secs(10)));
-        q.push("ignored\n".into());
-        assert_eq!(q.lock().count, 0);
+        q.push(line("ignored\n"));
+        assert_eq!(q.queued(), 0);
+    }
+
+    #[test]
+    fn lines_of_one_kind_past_the_rate_are_said_once_as_a_count() {
+        let mut c = coalescer(2);
+        let t0 = Instant::now();
+        let mut due = Vec::new();
+        let admitted: Vec<bool> = (0..5).map(|_| c.admit("REFUSED", t0, &mut due)).collect();
+        assert_eq!(admitted, [true, true, false, false, false]);
+        assert!(
+            c.admit("CONNECTION", t0, &mut due),
+            "another kind has its own count"
+        );
+        assert!(c.admit("API MESSAGE", t0, &mut due) && c.admit("API MESSAGE", t0, &mut due));
+        assert!(
+            c.admit("API MESSAGE", t0, &mut due),
+            "publishes are never coalesced"
+        );
+        assert!(due.is_empty());
+        c.roll(t0 + Duration::from_millis(1500), &mut due);
+        assert_eq!(due, ["REFUSED: and 3 more\n"]);
+        assert!(c.admit("REFUSED", t0 + Duration::from_millis(1600), &mut due));
     }
 }

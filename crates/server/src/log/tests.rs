@@ -52,8 +52,8 @@ impl Occupied for Names {
     }
 }
 
-fn hub(channels: &[&str]) -> Names {
-    Names(channels.iter().map(|c| c.to_string()).collect())
+fn hub(channels: &[&str]) -> Arc<Names> {
+    Arc::new(Names(channels.iter().map(|c| c.to_string()).collect()))
 }
 
 fn publish<'a>(channel: &'a str, excluded: Option<&'a str>, d: [usize; 3]) -> Publish<'a> {
@@ -80,7 +80,7 @@ fn text_delivery_lines_give_the_figures_and_mark_what_reached_no_one() {
         log.api_message(&occupied, &publish("stock-ticker", None, [0, 0, 0]));
         log.api_message(&occupied, &publish("orders", None, [0, 0, 0]));
         log.api_message(&occupied, &publish("weather", None, [0, 0, 0]));
-        log.api_message(&hub(&[]), &publish("weather", None, [0, 0, 0]));
+        log.api_message(&hub(&[]), &publish("rain", None, [0, 0, 0]));
         log.api_message(&occupied, &publish("stock_ticker", Some("9.9"), [1, 0, 0]));
         log.api_message(&occupied, &publish("stock_ticker", None, [2, 0, 2]));
         log.client_event("1.1", &publish("private-orders", Some("1.1"), [2, 1, 0]));
@@ -113,7 +113,7 @@ fn text_delivery_lines_give_the_figures_and_mark_what_reached_no_one() {
                  NO SUBSCRIBERS: no occupied channel has a similar name"
             ),
             format!(
-                "{api} channel=weather event=price bytes=42 recipients=0 subscribers=0  \
+                "{api} channel=rain event=price bytes=42 recipients=0 subscribers=0  \
                  NO SUBSCRIBERS: no channel of this app is occupied"
             ),
             format!(

@@ -131,7 +131,7 @@ impl Plan {
                         excluded: p.socket_id.as_deref(),
                         delivery,
                     };
-                    s.log.api_message(&*s.hub, &publish);
+                    s.log.api_message(&s.hub, &publish);
                     if !p.info.is_empty() {
                         attrs.insert(c.clone(), attributes(&s.hub.channel(&app.id, c), &p.info));
                     }

@@ -46,6 +46,9 @@ pub struct WebhookLimits {
     pub backoff_max: Duration,
     /// At shutdown, how long pending batches may take; what is left is counted lost.
     pub shutdown_flush: Duration,
+    /// How long `channel_vacated` and `member_removed` wait before they may be sent; an
+    /// occupant (a member) back within it cancels both, as with Pusher.
+    pub delay: Duration,
 }
 
 impl WebhookLimits {
@@ -67,6 +70,7 @@ impl Default for WebhookLimits {
             backoff_first: Duration::from_millis(500),
             backoff_max: Duration::from_secs(8),
             shutdown_flush: Duration::from_secs(2),
+            delay: Duration::from_secs(3),
         }
     }
 }
@@ -154,7 +158,11 @@ impl Webhooks {
                     app_id: app.id.clone(),
                     url: target.url.clone(),
                     kinds: target.kinds.clone(),
-                    queue: Arc::new(Queue::new(cfg.limits.queue)),
+                    queue: Arc::new(Queue::new(
+                        cfg.limits.queue,
+                        &target.kinds.0.iter().copied().collect::<Vec<_>>(),
+                        cfg.limits.delay,
+                    )),
                     metrics: metrics.webhooks(&app.id),
                     dropped: AtomicU64::new(0),
                     in_flight: Arc::new(AtomicUsize::new(0)),
@@ -249,6 +257,18 @@ impl Webhooks {
 /// a second at most, so a flood of drops is one line a second).
 fn report_drops(hooks: &[Arc<Hook>], queue: QueueLimits, log: &Log) {
     for hook in hooks {
+        let coalesced = hook.queue.take_coalesced();
+        if coalesced > 0 {
+            hook.metrics.coalesced(coalesced);
+            log.line(
+                "WEBHOOK COALESCED",
+                format_args!(
+                    "app {} {}: {coalesced} events not sent: a channel occupied again (a member \
+                     back) within the delay cancels its vacated (removed) event",
+                    hook.app_id, hook.url
+                ),
+            );
+        }
         let n = hook.dropped.swap(0, Ordering::Relaxed);
         if n > 0 {
             log.line(

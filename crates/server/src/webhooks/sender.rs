@@ -63,6 +63,8 @@ impl Sender {
         ];
         headers.extend(self.url.basic_auth());
         let uri = self.url.uri();
+        // What the lines show: no credentials, no query values (tokens travel there).
+        let shown = self.url.to_string();
         let first = Instant::now();
         let mut backoff = self.limits.backoff_first;
         for attempt in 1u32.. {
@@ -84,7 +86,7 @@ impl Sender {
                     self.log.line(
                         "WEBHOOK SENT",
                         format_args!(
-                            "app {} {uri}: {n} {} ({summary}) {} in {}",
+                            "app {} {shown}: {n} {} ({summary}) {} in {}",
                             self.app_id,
                             plural(n),
                             resp.status,
@@ -101,7 +103,7 @@ impl Sender {
                 self.log.line(
                     "WEBHOOK FAILED",
                     format_args!(
-                        "app {} {uri}: {n} {} ({summary}) dropped after {attempt} attempts in {}: {problem}",
+                        "app {} {shown}: {n} {} ({summary}) dropped after {attempt} attempts in {}: {problem}",
                         self.app_id,
                         plural(n),
                         millis(first.elapsed())
@@ -113,7 +115,7 @@ impl Sender {
             self.log.line(
                 "WEBHOOK RETRY",
                 format_args!(
-                    "app {} {uri}: attempt {attempt} {problem}; again in {}",
+                    "app {} {shown}: attempt {attempt} {problem}; again in {}",
                     self.app_id,
                     millis(backoff)
                 ),

@@ -1,0 +1,197 @@
+//! Strangers share, but none can take it all: `tickertape serve` against one client (one
+//! address, or one user id) with many sockets, against the real process on loopback.
+//! Attackers connect from 127.0.0.2 and up, honest clients from 127.0.0.1, so that the
+//! per-address budgets fall on the attackers.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use protocol::{ClientMessage, ServerMessage, signature};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::server::{KEY, Raw, SECRET, Server, raw_from, raw_with};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sockets_from_one_address_leave_descriptors_for_everyone_else() {
+    // As on a machine whose limit is 1024 descriptors, soft and hard.
+    let server = Server::start_under(&["prlimit", "--nofile=1024:1024", "--"], &[]).await;
+    let addr = server.addr;
+    let mut idle = Vec::new();
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..1030 {
+        if tries.len() >= 32
+            && let Some(Ok(Some(kept))) = tries.join_next().await
+        {
+            idle.push(kept);
+        }
+        tries.spawn(raw_from([127, 0, 0, 2], addr));
+    }
+    while let Some(done) = tries.join_next().await {
+        if let Ok(Some(kept)) = done {
+            idle.push(kept);
+        }
+    }
+    // Everyone else still gets in: a REST call and a new WebSocket from 127.0.0.1.
+    let rest =
+        tokio::time::timeout(Duration::from_secs(5), server.rest().channels(None, None)).await;
+    assert!(
+        matches!(rest, Ok(Ok(_))),
+        "REST from 127.0.0.1 with {} idle sockets from 127.0.0.2: {rest:?}",
+        idle.len()
+    );
+    let ws = raw_from([127, 0, 0, 1], addr).await;
+    assert!(
+        ws.is_some(),
+        "no WebSocket from 127.0.0.1 with {} idle sockets from 127.0.0.2",
+        idle.len()
+    );
+    assert!(idle.len() < 1030, "every socket of 127.0.0.2 was kept");
+    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_hold_more_than_its_share_of_the_apps_channels() {
+    let server = Server::start(&["--max-channels", "100"]).await;
+    // 127.0.0.2 with 10 sockets of 20 channels each would be 200 channels: twice the cap.
+    let mut held = 0;
+    let mut refusals = Vec::new();
+    let mut attackers = Vec::new();
+    for s in 0..10 {
+        let (mut raw, id) = raw_from([127, 0, 0, 2], server.addr)
+            .await
+            .expect("a socket");
+        for c in 0..20 {
+            match raw.subscribe(&id, &format!("grab-{s}-{c}"), None).await {
+                ServerMessage::SubscriptionSucceeded { .. } => held += 1,
+                ServerMessage::SubscriptionError { error, .. } => refusals.push(error.error),
+                other => panic!("{other:?}"),
+            }
+        }
+        attackers.push(raw);
+    }
+    assert!(held < 100, "127.0.0.2 holds all {held} channels");
+    assert!(
+        refusals.iter().any(|e| e.contains("address")),
+        "{refusals:?}"
+    );
+    // An honest client can still open a channel of its own.
+    let (mut honest, id) = server.raw().await;
+    assert!(
+        matches!(
+            honest.subscribe(&id, "mine", None).await,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ),
+        "127.0.0.2 holds {held} channels and 127.0.0.1 can make none"
+    );
+}
+
+/// A presence member's `channel_data`, with `info` bytes of `user_info`.
+fn member_with(id: &str, info: usize) -> String {
+    format!(
+        r#"{{"user_id":"{id}","user_info":{{"bio":"{}"}}}}"#,
+        "b".repeat(info)
+    )
+}
+
+fn presence_subscribe(socket_id: &str, channel: &str, data: &str) -> ClientMessage {
+    ClientMessage::Subscribe {
+        channel: channel.into(),
+        auth: Some(signature::sign_channel(KEY, SECRET, socket_id, channel, Some(data)).unwrap()),
+        channel_data: Some(data.into()),
+    }
+}
+
+/// Reads at most `bytes_per_second` until `until`; the close code if the socket was closed.
+async fn read_slowly(mut raw: Raw, bytes_per_second: f64, until: Instant) -> Option<u16> {
+    let start = Instant::now();
+    let mut read = 0f64;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        match tokio::time::timeout(left, raw.ws.next()).await {
+            Err(_) => return None,
+            Ok(Some(Ok(Message::Text(t)))) => read += t.len() as f64,
+            Ok(Some(Ok(Message::Close(f)))) => return Some(f.map_or(1005, |f| u16::from(f.code))),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => return Some(1006),
+        }
+        let due = Duration::from_secs_f64(read / bytes_per_second);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_with_many_sockets_never_gets_other_members_kicked() {
+    // Small send queues and slow honest readers: announcements must stay far below what
+    // one reader takes.
+    let server = Server::start(&["--send-queue-bytes", "65536", "--log"]).await;
+    let channel = "presence-room";
+    let mut honest = Vec::new();
+    for i in 0..20 {
+        let (mut raw, id) = raw_with([127, 0, 0, 1], server.addr, Some(4096))
+            .await
+            .expect("a socket");
+        raw.send(&presence_subscribe(
+            &id,
+            channel,
+            &member_with(&format!("honest{i}"), 10),
+        ))
+        .await;
+        assert!(matches!(
+            raw.recv().await,
+            ServerMessage::SubscriptionSucceeded { .. }
+        ));
+        honest.push(raw);
+    }
+    let until = Instant::now() + Duration::from_secs(10);
+    let readers: Vec<_> = honest
+        .into_iter()
+        .map(|raw| tokio::spawn(read_slowly(raw, 50_000.0, until)))
+        .collect();
+    // 20 members with a socket each from 127.0.0.2, and one member with 20 sockets from
+    // 127.0.0.3, join and leave as fast as they may.
+    let mut storm = Vec::new();
+    for m in 0..40 {
+        {
+            let (ip, user) = match m {
+                0..20 => ([127, 0, 0, 2], format!("storm{m}")),
+                _ => ([127, 0, 0, 3], "many".to_owned()),
+            };
+            let (raw, id) = raw_from(ip, server.addr).await.expect("a socket");
+            let data = member_with(&user, 1000);
+            let sub = presence_subscribe(&id, channel, &data);
+            let unsub = ClientMessage::Unsubscribe {
+                channel: channel.into(),
+            };
+            storm.push(tokio::spawn(async move {
+                let (mut sink, mut stream) = raw.ws.split();
+                let drain =
+                    tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+                while Instant::now() < until {
+                    for m in [&sub, &unsub] {
+                        if sink.send(Message::text(m.encode())).await.is_err() {
+                            drain.abort();
+                            return;
+                        }
+                    }
+                }
+                drain.abort();
+            }));
+        }
+    }
+    for s in storm {
+        let _ = s.await;
+    }
+    for (i, r) in readers.into_iter().enumerate() {
+        assert_eq!(r.await.unwrap(), None, "honest member {i} was closed");
+    }
+    // What was held back is said in the log.
+    let held = server
+        .stderr_line_where(|l| l.contains("PRESENCE HELD"))
+        .await;
+    assert!(held.contains("channel=presence-room"), "{held}");
+}
