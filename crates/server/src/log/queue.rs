@@ -171,6 +171,10 @@ impl Queue {
             finished: Condvar::new(),
         });
         let q = queue.clone();
+        // A thread of its own, not the commands' output thread (`observe::output::writer`,
+        // which the server cannot see from below): it writes stderr or a log file, not
+        // stdout, and it does work of its own between batches (the coalesced lines, and the
+        // did-you-mean kept off the runtime's workers).
         std::thread::Builder::new()
             .name("serve-log".into())
             .spawn(move || q.write_all(rx, &mut *out, &notice))?;
