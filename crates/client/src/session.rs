@@ -20,6 +20,9 @@ use protocol::{ClientMessage, ServerMessage};
 /// Most frames handled in a row without looking at timers and commands.
 const BURST: usize = 128;
 
+/// A connection that lasts this long resets the back-off when it ends.
+pub(crate) const STABLE: Duration = Duration::from_secs(30);
+
 /// A write that takes longer than this means the connection is gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -68,7 +71,7 @@ impl Engine {
             Err(next) => return next,
         };
         self.stats.connections += 1;
-        self.backoff.reset();
+        let established = Instant::now();
         self.set_state(
             ConnectionState::Connected,
             None,
@@ -81,6 +84,12 @@ impl Engine {
         };
         if matches!(next, Next::Shutdown(_)) {
             transport::close(&mut live.ws, 1000, "").await;
+        }
+        // Only a connection that lasted resets the back-off: one that the server ends soon
+        // after accepting it (a grant it refuses, a node that drops everyone) is a failed
+        // attempt like any other, and the delays keep growing.
+        if established.elapsed() >= STABLE {
+            self.backoff.reset();
         }
         next
     }
