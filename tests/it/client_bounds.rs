@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use crate::support::bin::{self, Proc};
+use crate::support::scripted::subscribed;
 use crate::support::server::Server;
-use crate::support::{WAIT, http_endpoint};
+use crate::support::tmux::{Tmux, clean_env, files};
+use crate::support::{Peer, http_endpoint};
 
 const MIB: u64 = 1 << 20;
 
@@ -65,10 +67,97 @@ async fn an_oversized_grant_fails_its_subscription_and_is_not_asked_again() {
     server.terminate().await;
 }
 
-#[allow(dead_code)]
-fn _mib() -> u64 {
-    MIB
+/// How many events with distinct names of a megabyte the flood sends. Before the names were
+/// cut, each was kept whole (the engine's per-event counters, `--summary`, the metrics'
+/// overflow): this many held over 400 MB.
+const FLOOD: usize = 400;
+
+/// The flood: `FLOOD` events on `stock_ticker` named `e{n}xxxx…` (1 MB each), then one
+/// `done`. False if the watcher went away.
+async fn flood_of_names(peer: &mut Peer) -> bool {
+    let mut conn = subscribed(peer, "stock_ticker").await;
+    let x = "x".repeat(1_000_000);
+    for n in 0..FLOOD {
+        let frame = format!(r#"{{"event":"e{n}{x}","channel":"stock_ticker","data":"{{}}"}}"#);
+        if !conn.try_send(&frame).await {
+            return false;
+        }
+    }
+    conn.try_send(r#"{"event":"done","channel":"stock_ticker","data":"{}"}"#)
+        .await
 }
 
-#[allow(dead_code)]
-const _WAIT: Duration = WAIT;
+/// Linux's peak resident set (`VmHWM`) of a process this test started, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The documented worst case of `watch --json` (README, Client limits): base (15 MB) +
+/// `--max-buffer` + the backlog (4 MiB) + 3 × `--max-message` + stdout (0.6 MiB) + the maps
+/// of names from the wire (32 MiB at most, members included).
+fn json_worst_case(max_buffer: u64) -> u64 {
+    15_000_000 + max_buffer + 4 * MIB + 3 * MIB + MIB * 6 / 10 + 32 * MIB
+}
+
+#[allow(clippy::print_stderr)]
+fn report(what: &str, peak: u64, bound: u64) {
+    eprintln!(
+        "{what}: peak RSS {} MiB (worst case {} MiB)",
+        peak / MIB,
+        bound / MIB
+    );
+}
+
+/// `watch --json` with every tap that keeps names (hints with `--bind`, `--metrics`), and
+/// `--summary`, each fed events with distinct 1 MB names: resident memory
+/// stays under the documented worst case.
+#[tokio::test]
+async fn megabyte_event_names_stay_within_the_worst_case_headless() {
+    for summary in [false, true] {
+        let mut peer = Peer::start().await;
+        let port = peer.addr.port().to_string();
+        let mut cmd = bin::command();
+        cmd.args(["watch", "stock_ticker", "--key", "app-key", "--port", &port])
+            .args(["--max-buffer", "16MiB"]);
+        if summary {
+            cmd.args(["--summary"]);
+        } else {
+            cmd.args([
+                "--json",
+                "--bind",
+                "update_event=log",
+                "--metrics",
+                "127.0.0.1:0",
+            ]);
+        }
+        let mut watcher = Proc::spawn(&mut cmd);
+        let mut stdout = watcher.child.stdout.take().expect("stdout");
+        let drain = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let _ = tokio::io::copy(&mut stdout, &mut seen).await;
+            seen
+        });
+        let sent = tokio::time::timeout(Duration::from_secs(120), flood_of_names(&mut peer)).await;
+        assert_eq!(sent, Ok(true), "the watcher stopped reading");
+        // What TCP still holds is taken in, then the peak is read.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let peak = watcher.peak_rss();
+        let status = watcher.terminate(Duration::from_secs(10)).await;
+        let out = drain.await.unwrap();
+        assert!(status.success(), "{}", watcher.stderr());
+        let bound = json_worst_case(16 * MIB);
+        report(if summary { "--summary" } else { "--json" }, peak, bound);
+        assert!(peak > 0 && peak <= bound, "peak RSS {} MiB", peak / MIB);
+        if summary {
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let names = v["channels"]["stock_ticker"].as_object().unwrap();
+            assert!(names.keys().all(|k| k.chars().count() <= 201));
+            assert!(v["events"].as_u64().unwrap() > 0, "{v}");
+        }
+    }
+}
