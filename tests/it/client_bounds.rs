@@ -161,3 +161,109 @@ async fn megabyte_event_names_stay_within_the_worst_case_headless() {
         }
     }
 }
+
+/// The dashboard (in tmux, at 80×24) fed the same flood with `--log-capacity 10`: it grew by
+/// 110 MB/s, to 2.8 GB, before the names were cut. Its worst case adds `--log-bytes`, the
+/// ticker (about 5 MB) and the screen's maps of names (23 MiB) to `watch --json`'s.
+#[tokio::test(flavor = "multi_thread")]
+async fn megabyte_event_names_stay_within_the_worst_case_on_the_dashboard() {
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port();
+    let (home, stderr_file, _) = files("names-flood");
+    let command = format!(
+        "{} {} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} \
+         --max-buffer 16MiB --log-capacity 10 --log-bytes 4194304 2> {}; true",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let pid = tmux.program_pid();
+    let sent = tokio::time::timeout(Duration::from_secs(120), flood_of_names(&mut peer)).await;
+    assert_eq!(sent, Ok(true), "the dashboard stopped reading");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let screen = tmux.wait("the flood on the screen", |s| {
+        s.contains("e399") || s.contains("done")
+    });
+    let peak = peak_rss(pid);
+    let bound = json_worst_case(16 * MIB) + 4 * MIB + 5_000_000 + 23 * MIB;
+    report("dashboard", peak, bound);
+    assert!(
+        peak > 0 && peak <= bound,
+        "peak RSS {} MiB:\n{screen}",
+        peak / MIB
+    );
+    tmux.keys(&["q"]);
+}
+
+/// 8000 members of 40 KB each held 330 MB: `user_info` had no limit, nor the list in bytes.
+/// Now each member's info is cut to 2 KiB (and says so) and a connection's members share
+/// 16 MiB, so the watcher stays under its worst case; the members it lists are counted.
+#[tokio::test]
+async fn presence_members_of_40_kb_are_cut_and_their_list_is_budgeted() {
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let mut watcher = Proc::spawn(bin::command().args([
+        "watch",
+        "presence-lobby",
+        "--json",
+        "--json-status",
+        "--key",
+        "app-key",
+        "--secret",
+        "app-secret",
+        "--port",
+        &port,
+        "--max-buffer",
+        "16MiB",
+    ]));
+    let mut conn = peer.conn().await;
+    conn.establish("1.2", 120).await;
+    let _ = conn.expect_subscribe().await;
+    conn.send(
+        &serde_json::json!({
+            "event": "pusher_internal:subscription_succeeded",
+            "channel": "presence-lobby",
+            "data": serde_json::json!({"presence": {"ids": [], "hash": {}, "count": 0}}).to_string(),
+        })
+        .to_string(),
+    )
+    .await;
+    let bio = "b".repeat(40_000);
+    let sent = tokio::time::timeout(Duration::from_secs(120), async {
+        for n in 0..8000 {
+            let data =
+                serde_json::json!({ "user_id": format!("user-{n}"), "user_info": { "bio": bio } });
+            let frame = serde_json::json!({
+                "event": "pusher_internal:member_added",
+                "channel": "presence-lobby",
+                "data": data.to_string(),
+            });
+            if !conn.try_send(&frame.to_string()).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(sent, Ok(true), "the watcher stopped reading");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let peak = watcher.peak_rss();
+    watcher.terminate(Duration::from_secs(10)).await;
+    let bound = json_worst_case(16 * MIB);
+    report("members", peak, bound);
+    assert!(peak <= bound, "peak RSS {} MiB", peak / MIB);
+    // A channel's 4 MiB listed about 1900 members (about 2.2 KiB each as cut), not all.
+    let stderr = watcher.stderr();
+    let last_count = stderr
+        .lines()
+        .filter(|l| l.contains(r#""type":"member_added""#))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["count"].as_u64())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        (1500..8000).contains(&last_count),
+        "{last_count} members listed"
+    );
+}

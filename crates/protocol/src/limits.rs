@@ -50,8 +50,9 @@ pub fn cut_name(name: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A member's `user_info` as an observer keeps it: unchanged when its JSON text has at most
-/// [`MAX_MEMBER_INFO_BYTES`] bytes; else a string that says so, with the text's start:
-/// `"{\"name\":\"xxx… (user_info of 40960 bytes cut to 2048)"`. `None` when it fits.
+/// [`MAX_MEMBER_INFO_BYTES`] bytes; else a string that says so first (so that a view that cuts
+/// it again still shows why), then the text's start:
+/// `"[user_info of 40960 bytes, cut to 2048] {\"name\":\"xxx…"`. `None` when it fits.
 pub fn cut_member_info(info: &serde_json::Value) -> Option<serde_json::Value> {
     /// Keeps the first `max` bytes written and counts them all.
     struct Head {
@@ -90,7 +91,7 @@ pub fn cut_member_info(info: &serde_json::Value) -> Option<serde_json::Value> {
     // A character cut in two at the end shows as U+FFFD; drop it.
     let text = text.trim_end_matches('\u{fffd}');
     Some(serde_json::Value::String(format!(
-        "{text}{CUT_MARK} (user_info of {} bytes cut to {MAX_MEMBER_INFO_BYTES})",
+        "[user_info of {} bytes, cut to {MAX_MEMBER_INFO_BYTES}] {text}{CUT_MARK}",
         head.total
     )))
 }
@@ -117,11 +118,11 @@ mod tests {
         let big = serde_json::json!({"name": "é".repeat(20_000)});
         let cut = cut_member_info(&big).unwrap();
         let text = cut.as_str().unwrap();
-        assert!(text.starts_with("{\"name\":\"éé"), "{text}");
         assert!(
-            text.ends_with("(user_info of 40011 bytes cut to 2048)"),
+            text.starts_with("[user_info of 40011 bytes, cut to 2048] {\"name\":\"éé"),
             "{text}"
         );
+        assert!(text.ends_with(CUT_MARK), "{text}");
         assert!(text.len() < MAX_MEMBER_INFO_BYTES + 100);
     }
 }
