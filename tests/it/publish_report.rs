@@ -407,3 +407,28 @@ async fn stocks_reports_each_tick_and_warns_once_when_nobody_listens() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("--encryption-master-key"), "{stderr}");
 }
+
+/// `trigger` sent data that is not JSON as a plain string and exited 0 without a word, while
+/// the dashboard's trigger form refused it. Now it is refused too (a usage error that says how
+/// to send a string), and sent as it is only with `--text`.
+#[tokio::test]
+async fn data_that_is_not_json_is_refused_unless_text_says_so() {
+    let server = Server::start(&[]).await;
+    let mut sub = server.subscriber("orders").await;
+    let (code, stdout, stderr) = run(&server, "trigger", &["orders", "e", "{price: 1}"]).await;
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains("the data is not JSON") && stderr.contains("--text"),
+        "{stderr}"
+    );
+    assert!(
+        sub.quiet_for(Duration::from_millis(300)).await,
+        "nothing was sent"
+    );
+    let (code, _, stderr) = run(&server, "trigger", &["orders", "e", "{price: 1}", "--text"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(event(&mut sub).await.1, r#""{price: 1}""#);
+    let (code, _, stderr) = run(&server, "trigger", &["orders", "e", r#""a string""#]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(event(&mut sub).await.1, r#""a string""#);
+}
