@@ -267,3 +267,67 @@ async fn presence_members_of_40_kb_are_cut_and_their_list_is_budgeted() {
         "{last_count} members listed"
     );
 }
+
+/// With a full buffer, `--json-status` wrote one `dropped` line per dropped event. Now at most
+/// one a second per connection, each with the running total.
+#[tokio::test]
+async fn drops_are_said_at_most_once_a_second() {
+    use tokio::io::AsyncReadExt;
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let mut watcher = Proc::spawn(bin::command().args([
+        "watch",
+        "stock_ticker",
+        "--json",
+        "--json-status",
+        "--key",
+        "app-key",
+        "--port",
+        &port,
+        "--max-buffer",
+        "1MiB",
+    ]));
+    // A reader that takes a little now and then: room comes back, and drops go on.
+    let mut stdout = watcher.child.stdout.take().expect("stdout");
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 << 10];
+        while matches!(stdout.read(&mut buf).await, Ok(n) if n > 0) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let mut conn = subscribed(&mut peer, "stock_ticker").await;
+    let data = "x".repeat(4000);
+    let frame = format!(r#"{{"event":"e","channel":"stock_ticker","data":"{data}"}}"#);
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        for _ in 0..100 {
+            assert!(conn.try_send(&frame).await, "the watcher went away");
+        }
+        tokio::task::yield_now().await;
+    }
+    let seconds = started.elapsed().as_secs() + 2;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    watcher.terminate(Duration::from_secs(10)).await;
+    reader.abort();
+    let stderr = watcher.stderr();
+    let totals: Vec<u64> = stderr
+        .lines()
+        .filter(|l| l.contains(r#""type":"dropped""#))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["total"].as_u64())
+        .collect();
+    assert!(
+        !totals.is_empty(),
+        "nothing was dropped: the test proves nothing"
+    );
+    assert!(
+        totals.len() as u64 <= seconds,
+        "{} dropped lines in about {seconds} s (totals {:?}…)",
+        totals.len(),
+        &totals[..totals.len().min(10)]
+    );
+    assert!(
+        totals.windows(2).all(|w| w[0] < w[1]),
+        "running totals: {totals:?}"
+    );
+}

@@ -181,7 +181,13 @@ impl Engine {
             }
             let deadline = live.deadline(self.cfg.pong_timeout);
             let pending = self.out.pending_weight();
+            // A drop report held back (at most one a second) goes when its second is over.
+            let report = self.out.report_due();
             let step = tokio::select! {
+                _ = sleep_until(report.unwrap_or(deadline).into()), if report.is_some() => {
+                    self.out.flush();
+                    Ok(())
+                }
                 frame = live.ws.next() => self.on_frame(live, frame).await,
                 _ = sleep_until(deadline.into()) => self.on_timer(live).await,
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
