@@ -338,7 +338,7 @@ async fn a_fifo_nobody_reads_is_waited_for_with_timeout_and_signals() {
         Proc::spawn(&mut cmd)
     };
     // --timeout: it says what it waits for, then why it gives up, within the timeout.
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let (code, _, stderr) = watch(&["--timeout", "1s"])
         .finish(Duration::from_secs(10))
         .await;
