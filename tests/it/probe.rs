@@ -394,7 +394,7 @@ async fn canaries_never_delivered_are_lost_even_when_for_is_shorter_than_loss_af
     assert_eq!(code, 2, "{stdout}{stderr}");
     let first = stdout.lines().next().unwrap_or_default();
     assert!(
-        first.starts_with(&format!("TICKERTAPE PROBE CRITICAL - loss: ")),
+        first.starts_with("TICKERTAPE PROBE CRITICAL - loss: "),
         "{stdout}"
     );
     let sent = perf(first, "sent");

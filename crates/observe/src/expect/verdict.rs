@@ -321,7 +321,7 @@ impl Evaluator {
                         bad,
                         // A flapping spell says so (`dropping for 5.1s: 3 drops, …`).
                         match conns.iter().find_map(|c| c.broken.as_ref()) {
-                            Some((_, why)) if why.starts_with("dropping") => format!("{why}"),
+                            Some((_, why)) if why.starts_with("dropping") => why.clone(),
                             _ => format!("not connected: down for {}{dropped}", seconds(d)),
                         },
                     ),
