@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# `tickertape probe` against a real cluster: two sockudo nodes sharing a Redis adapter, all on
-# 127.0.0.1. Not part of CI (sockudo with the redis feature is a long build).
+# `tickertape probe` and `tickertape check` against a real cluster: two sockudo nodes sharing
+# a Redis adapter, all on 127.0.0.1. Not part of CI (sockudo with the redis feature is a long
+# build; setup.sh does it once).
 #
 #   tests/cluster/probe.sh            # SOCKUDO=… TICKERTAPE=… PROBE_FOR=20s to override
 #
-# 1. Redis up: a 20 s probe through both nodes is expected OK (exit 0).
-# 2. Redis stopped: the same probe is expected CRITICAL (exit 2); what sockudo does is printed.
+# 1. Redis up: a 20 s probe through both nodes, and a check of a private channel on node B,
+#    are expected OK (exit 0).
+# 2. Redis stopped (before they connect): the same probe and check are expected CRITICAL
+#    (exit 2), never UNKNOWN: a cluster that cannot deliver is critical. What sockudo does
+#    is printed.
 # 3. Redis restarted: the probe runs at once, and again 15 s later; their verdicts are
 #    printed (not asserted).
 # Only the processes this script starts are stopped, by their PIDs.
@@ -69,11 +73,18 @@ probe() {
         --summary-every 1h >"$TMP/$1.out" 2>"$TMP/$1.err"
 }
 
-report() { # NAME STATUS
+# One check of a private channel through node B: its Nagios line in $TMP/$1.out; its status.
+check() {
+    "$TICKERTAPE" check private-cluster-check --expect connected --host 127.0.0.1 --port "$B" \
+        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for 10s \
+        >"$TMP/$1.out" 2>"$TMP/$1.err"
+}
+
+report() { # NAME STATUS: the verdict's line (the first), its parts and nodes, the alerts
     echo "--- $1: exit $2"
-    grep -E '^probe: ' "$TMP/$1.out" | tail -1
-    tail -1 "$TMP/$1.out"
-    grep -E 'ALERT|RECOVERED|unavailable|disconnected|failed' "$TMP/$1.err" | sort | uniq -c | sort -rn | head -8
+    head -1 "$TMP/$1.out" | cut -c1-400
+    grep -E '^(node |[a-z]+: (CRITICAL|WARNING|UNKNOWN))' "$TMP/$1.out" | cut -c1-200
+    grep -hoE '(ALERT|RECOVERED) [a-z_]+' "$TMP/$1.out" "$TMP/$1.err" | sort | uniq -c | sort -rn | head -8
 }
 
 start_redis
@@ -83,11 +94,15 @@ echo "redis 127.0.0.1:$REDIS_PORT, sockudo nodes ws://127.0.0.1:$A and ws://127.
 
 probe up; UP=$?
 report up "$UP"
+check check_up; CHECK_UP=$?
+report check_up "$CHECK_UP"
 
 kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
 echo "--- redis stopped"
 probe down; DOWN=$?
 report down "$DOWN"
+check check_down; CHECK_DOWN=$?
+report check_down "$CHECK_DOWN"
 for n in node_a node_b; do
     pid_var=${n}_PID
     if kill -0 "${!pid_var}" 2>/dev/null; then state=running; else state=exited; fi
@@ -106,17 +121,18 @@ sleep 15
 probe later; LATER=$?
 report later "$LATER"
 
-figures() { # NAME: p50/p99/max and losses from the verdict's perfdata
-    local line; line=$(tail -1 "$TMP/$1.out")
+figures() { # NAME: p50/p99/max and losses from the verdict's perfdata (its first line)
+    local line; line=$(head -1 "$TMP/$1.out")
     local get; get() { echo "$line" | grep -oE "'$1'=[0-9.]+" | cut -d= -f2; }
     echo "$1: sent $(get sent), received $(get received), lost $(get lost), late $(get late), p50 $(get latency_p50)s, p99 $(get latency_p99)s, max $(get latency_max)s"
 }
 echo "--- figures"
 figures up; figures down; figures again; figures later
 
-if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ]; then
-    echo "RESULT: as expected (OK with Redis, CRITICAL without)"
+if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ] && [ "$CHECK_UP" -eq 0 ] && [ "$CHECK_DOWN" -eq 2 ]; then
+    echo "RESULT: as expected (probe and check OK with Redis, CRITICAL without)"
     exit 0
 fi
-echo "RESULT: unexpected (up exit $UP, want 0; down exit $DOWN, want 2)"
+echo "RESULT: unexpected (probe: up exit $UP, want 0; down exit $DOWN, want 2;" \
+    "check: up exit $CHECK_UP, want 0; down exit $CHECK_DOWN, want 2)"
 exit 1
