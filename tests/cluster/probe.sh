@@ -5,9 +5,11 @@
 #
 #   tests/cluster/probe.sh            # SOCKUDO=… TICKERTAPE=… PROBE_FOR=20s to override
 #
-# 1. Redis up: a 20 s probe through both nodes, and a check of a private channel on node B,
-#    are expected OK (exit 0).
-# 2. Redis stopped (before they connect): the same probe and check are expected CRITICAL
+# 1. Redis up: a 20 s probe through both nodes, and a check on node B of events published
+#    through node A, are expected OK (exit 0).
+# 2. Redis stopped (before they connect): the same probe, an 8 s one (too short for any
+#    canary to be answered: the subscriptions are never confirmed, the publishes hang) and
+#    the check are expected CRITICAL
 #    (exit 2), never UNKNOWN: a cluster that cannot deliver is critical. What sockudo does
 #    is printed.
 # 3. Redis restarted: the probe runs at once, and again 15 s later; their verdicts are
@@ -67,17 +69,32 @@ start_node() { # PORT METRICS_PORT NAME
 }
 
 # One probe through both nodes: its stdout and stderr in $TMP/$1.out and .err; its exit status.
-probe() {
+probe() { # NAME [FOR]
     "$TICKERTAPE" probe --node "ws://127.0.0.1:$A" --node "ws://127.0.0.1:$B" \
-        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for "$PROBE_FOR" \
+        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for "${2:-$PROBE_FOR}" \
         --summary-every 1h >"$TMP/$1.out" 2>"$TMP/$1.err"
 }
 
-# One check of a private channel through node B: its Nagios line in $TMP/$1.out; its status.
+# One check through node B of what is published through node A: an event on a private
+# channel at least every 3 s, while a loop triggers one every second through A's REST API.
+# Its Nagios line in $TMP/$1.out; its status. (A check of node B alone, connected and
+# subscribed, can pass with Redis stopped: sockudo may still take B's connections and
+# subscriptions; what fails is what crosses from A to B.)
 check() {
-    "$TICKERTAPE" check private-cluster-check --expect connected --host 127.0.0.1 --port "$B" \
-        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for 10s \
-        >"$TMP/$1.out" 2>"$TMP/$1.err"
+    (
+        while :; do
+            "$TICKERTAPE" trigger private-cluster-check tick '{}' --host 127.0.0.1 --port "$A" \
+                --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --quiet >/dev/null 2>&1
+            sleep 1
+        done
+    ) &
+    local feeder=$!
+    "$TICKERTAPE" check --expect 'private-cluster-check/tick<3s' --expect connected \
+        --host 127.0.0.1 --port "$B" --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" \
+        --for 10s >"$TMP/$1.out" 2>"$TMP/$1.err"
+    local status=$?
+    kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
+    return "$status"
 }
 
 report() { # NAME STATUS: the verdict's line (the first), its parts and nodes, the alerts
@@ -101,6 +118,11 @@ kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
 echo "--- redis stopped"
 probe down; DOWN=$?
 report down "$DOWN"
+# Connected after about 4 s, but no publish answered by the end: the subscriptions are never
+# confirmed (the first canary waits 5 s for them) and the publishes hang (5 s each). This
+# was UNKNOWN ("nothing to judge") before the subscriptions were judged.
+probe down_short 8s; DOWN_SHORT=$?
+report down_short "$DOWN_SHORT"
 check check_down; CHECK_DOWN=$?
 report check_down "$CHECK_DOWN"
 for n in node_a node_b; do
@@ -129,10 +151,12 @@ figures() { # NAME: p50/p99/max and losses from the verdict's perfdata (its firs
 echo "--- figures"
 figures up; figures down; figures again; figures later
 
-if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ] && [ "$CHECK_UP" -eq 0 ] && [ "$CHECK_DOWN" -eq 2 ]; then
+if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ] && [ "$DOWN_SHORT" -eq 2 ] \
+    && [ "$CHECK_UP" -eq 0 ] && [ "$CHECK_DOWN" -eq 2 ]; then
     echo "RESULT: as expected (probe and check OK with Redis, CRITICAL without)"
     exit 0
 fi
 echo "RESULT: unexpected (probe: up exit $UP, want 0; down exit $DOWN, want 2;" \
+    "down for 8 s exit $DOWN_SHORT, want 2;" \
     "check: up exit $CHECK_UP, want 0; down exit $CHECK_DOWN, want 2)"
 exit 1
