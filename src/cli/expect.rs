@@ -42,15 +42,23 @@ pub enum CheckFormat {
 
 pub const CHECK_HELP: &str = "\
 Exit status (Nagios plugin codes):
-  0  OK        every expectation held for the whole window
+  0  OK        checked, and healthy: connected, every channel subscribed, every
+               expectation held for the whole window
   1  WARNING   a --warn expectation broke
-  2  CRITICAL  an --expect expectation broke (connected: down past its grace, or not
-               connected at the end, an unreachable server included)
-  3  UNKNOWN   nothing to judge (never connected and no `connected` rule, no latency
-               sample, no event with the value's field), or a usage error
+  2  CRITICAL  the server refused the connection or was never reached (unreachable past
+               the grace of `connected`, 5 s, or at the end), a channel's subscription was
+               refused or never answered, the connection kept dropping (never up for the
+               grace), or an --expect expectation broke (connected: down past its grace,
+               or not connected at the end)
+  3  UNKNOWN   the check could not judge: no latency sample, no event with the value's
+               field; or a usage error
   The worst wins: CRITICAL, then WARNING, then UNKNOWN.
 
-With no expectation, the check is `connected`. Channels named in the rules are subscribed.
+Every check judges `connected` (added when no rule names it; give `connected<GRACE` or
+--warn connected to change its grace or level; a server never reached or refusing is
+CRITICAL whatever its level). Channels named in the rules are subscribed, and each must be
+taken. The window ends as soon as the verdict can only be CRITICAL: a refusal at once, an
+unreachable server after the grace, a broken --expect once connected.
 
 Examples:
   tickertape check --expect 'stock_ticker/update_event<5s' --for 30s --key app-key

@@ -150,8 +150,10 @@ Output:
 
 Exit status (the dashboard's too, when it quits):
   0  normal end: --count reached, --timeout passed, Ctrl-C, q, or stdout closed
-  1  the server refused the connection (e.g. 4001, unknown app key) or the setup is invalid;
-     the dashboard keeps the reason on screen, and exits 1 if the connection is still down
+  1  the server refused the connection (e.g. 4001, unknown app key), the connection never
+     came up (however the run ended: --timeout, Ctrl-C, q), or the setup is invalid; the
+     dashboard keeps a refusal on screen, and exits 1 if it quits with the connection
+     still refused or never established, saying why
   2  usage error
   3  a subscription failed to authorize, with --fail-fast
 

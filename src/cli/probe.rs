@@ -16,24 +16,35 @@ presence channel (as probe-0, probe-1, …), and their member lists must agree.
 On a terminal (without --json or --lines) it is a dashboard: a row per node (state, sent,
 received, lost, late, publish errors, p50/p99/max latency in ms, the last error), the
 presence comparison, an alert strip and a log of the lines below. q or Ctrl-C quits, ?
-shows the help; the summary and, with --for, the verdict are printed once the terminal is
-restored, and the exit status is the verdict's, as below.
+shows the help. Once the terminal is restored it prints the summary or, with --for, the
+verdict and its detail (as nagios below), and the exit status is the verdict's.
 
-Output (stdout, or on a terminal with --lines): a line per canary and node, and a summary
-every --summary-every and at the end; --json makes each an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"},
-{\"summary\":{…}} and {\"alert\":\"canary_missing\"|\"presence_mismatch\"|\"publish_failing\"|
-  \"subscription_failed\",\"change\",\"node\",\"detail\"}.
-Without --json, alerts and connection states go to stderr. A result is received, lost (not
-there within --loss-after; counted once), late (arrived after it was counted lost) or
-duplicate. Publish errors show the server's answer; the secret is never printed.
+Output, when not the dashboard (--format, or piped):
+  nagios  (piped with --for; or --format nagios) nothing while it runs; at the end, the
+          verdict's line with perfdata first, as a Nagios plugin's status, then the detail
+          as long output: each part of the verdict, each node's figures, and the latest
+          alerts, states and errors (20 at most).
+  lines   (piped without --for; or --lines) a line per canary and node, and a summary every
+          --summary-every and at the end, on stdout; alerts and connection states on
+          stderr. With --for, the verdict and its detail come after them, at the end.
+  json    (--json) each of those an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",
+          \"latency_ms\"}, {\"summary\":{…}}, {\"alert\":\"canary_missing\"|\"presence_mismatch\"|
+          \"publish_failing\"|\"subscription_failed\",\"change\",\"node\",\"detail\"}, states;
+          with --for the last line is {\"verdict\":{…}} (the Nagios line in its summary).
+A result is received, lost (not there within --loss-after; counted once), late (arrived
+after it was counted lost) or duplicate. Publish errors show the server's answer; the
+secret is never printed. When --for ends, publishing stops and the canaries on their way
+are waited for (at most --loss-after), so every canary published is judged.
 
-With --for, the last line is the verdict, with perfdata, and the exit status is check's:
-  0  OK
+With --for the exit status is check's:
+  0  OK        every canary arrived on every node, in time
   1  WARNING   p99 latency >= --warn-latency, some publishes failed, or a duplicate
   2  CRITICAL  a canary lost on any node, every publish failed, p99 >= --crit-latency,
-               a node not connected at the end, or presence lists that differed past
-               --settle
-  3  UNKNOWN   nothing to judge (no canary published or received), or a usage error
+               a node not connected at the end, a node that refused the canary (or
+               presence) subscription or never confirmed it, or presence lists that
+               differed past --settle
+  3  UNKNOWN   nothing could be judged (stopped before any canary was published), or a
+               usage error
   The worst wins: CRITICAL, then WARNING, then UNKNOWN.
 
 Examples:
@@ -41,7 +52,19 @@ Examples:
   tickertape probe --key app-key --secret \"$SECRET\" --app-id 1 --for 30s
   tickertape probe --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 --json | jq -c 'select(.alert)'
   tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C
-  tickertape probe --profile prod --lines --for 1m             # lines on a terminal, as when piped";
+  tickertape probe --profile prod --for 1m | head -1           # the Nagios status line
+  tickertape probe --profile prod --lines --for 1m             # lines as they come, then the verdict";
+
+/// What `probe` prints, when not the dashboard.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeFormat {
+    /// A Nagios plugin's output (needs --for): the verdict's line first, then the detail
+    Nagios,
+    /// A line per canary result, alert and state as they come, the verdict at the end
+    Lines,
+    /// NDJSON: results, alerts, states, summaries, and the verdict last
+    Json,
+}
 
 /// `tickertape probe`: a synthetic canary through one node or a whole cluster.
 #[derive(clap::Args, Debug)]
@@ -77,10 +100,16 @@ pub struct ProbeArgs {
     /// How often the summary is printed
     #[arg(long, value_name = "DURATION", default_value = defaults::PROBE_SUMMARY_EVERY, value_parser = parse_interval)]
     pub summary_every: Duration,
-    /// Print NDJSON: a line per canary result, alerts, states and summaries
+    /// What to print instead of the dashboard: nagios (with --for: the verdict's line with
+    /// perfdata first, then the detail; nothing while it runs), lines (a line per canary
+    /// result, as it comes) or json (NDJSON). Piped, the default is nagios with --for, else
+    /// lines
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "lines"])]
+    pub format: Option<ProbeFormat>,
+    /// Print NDJSON: a line per canary result, alerts, states and summaries (--format json)
     #[arg(long, conflicts_with = "lines")]
     pub json: bool,
-    /// Print the lines even on a terminal (there, probe is a dashboard by default)
+    /// Print the lines even on a terminal, or with --for (--format lines)
     #[arg(long)]
     pub lines: bool,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:

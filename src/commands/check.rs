@@ -1,9 +1,12 @@
-//! `tickertape check`: connect, subscribe, judge the expectations for `--for` (the evaluator
-//! a tap of the pipeline), then print the verdict (a Nagios line, JSON or Prometheus text)
-//! and exit with its Nagios code. Whatever goes wrong before the verdict (a bad flag, an
-//! unreadable file) is UNKNOWN, status 3.
+//! `tickertape check`: connect, subscribe, judge the expectations and the subscriptions for
+//! `--for` (a tap of the pipeline), then print the verdict (a Nagios line, JSON or
+//! Prometheus text) and exit with its Nagios code. The window ends early once the verdict
+//! can only be CRITICAL (a refusal, a server unreachable past its grace, a broken
+//! `--expect`). Whatever goes wrong before the verdict (a bad flag, an unreadable file) is
+//! UNKNOWN, status 3.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -11,8 +14,9 @@ use anyhow::Context;
 use crate::cli::expect::{CheckArgs, CheckFormat};
 use crate::cli::plan::CheckPlan;
 use client::{ConnectionState, Item, Reason};
-use observe::expect::{Evaluator, Verdict};
-use observe::pipeline::{self, End, Feeds, Front, Observed};
+use observe::expect::{Evaluator, Subscriptions, Verdict};
+use observe::pipeline::{self, End, Feeds, Front, Observed, Tap};
+use tokio::sync::Notify;
 
 /// How often the evaluator is given the time.
 const TICK: Duration = Duration::from_millis(100);
@@ -40,22 +44,63 @@ async fn judge(plan: CheckPlan) -> anyhow::Result<Verdict> {
     let (client, _) = feeds
         .connect(plan.client, &plan.channels)
         .context("cannot check")?;
-    let mut eval = Evaluator::new(plan.rules, plan.settings, Instant::now());
+    let decided = Arc::new(Notify::new());
+    let mut judge = Judge {
+        eval: Evaluator::new(plan.rules, plan.settings, Instant::now()),
+        subscriptions: Subscriptions::new(&plan.channels),
+        decided: Arc::clone(&decided),
+    };
     let window = tokio::time::sleep(plan.window);
     let stop = async {
-        window.await;
+        tokio::select! {
+            () = window => {}
+            () = decided.notified() => {}
+        }
         End::Done
     };
-    pipeline::run(&mut feeds, &mut [&mut eval], &mut Refusal, stop, TICK).await;
+    pipeline::run(&mut feeds, &mut [&mut judge], &mut Refusal, stop, TICK).await;
     let now = Instant::now();
-    eval.tick(now);
-    let verdict = eval.verdict(now);
+    judge.eval.tick(now);
+    let mut verdict = judge.eval.verdict(now);
+    if let Some(o) = judge.subscriptions.outcome(judge.eval.ever_connected()) {
+        verdict.add(o);
+    }
     let _ = tokio::time::timeout(EXIT_WAIT, async {
         client.disconnect().await;
         feeds.drain(EXIT_WAIT).await;
     })
     .await;
     Ok(verdict)
+}
+
+/// The check's judge, a tap of the pipeline: the expectations and the subscriptions. Once
+/// the verdict can only be CRITICAL it says so, and the window ends.
+struct Judge {
+    eval: Evaluator,
+    subscriptions: Subscriptions,
+    decided: Arc<Notify>,
+}
+
+impl Judge {
+    fn settle(&self) {
+        if self.eval.decided() || self.subscriptions.refused() {
+            self.decided.notify_one();
+        }
+    }
+}
+
+impl Tap for Judge {
+    fn observe(&mut self, o: &Observed) -> Option<Item> {
+        self.eval.apply_observed(o, Instant::now());
+        self.subscriptions.apply(&o.item);
+        self.settle();
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.eval.tick(now);
+        self.settle();
+    }
 }
 
 /// Nothing to show but a refusal, which ends the window: the engine does not come back.

@@ -12,6 +12,7 @@ use observe::hints::Hints;
 use observe::output::writer::Output;
 use observe::output::{lines, ndjson};
 use observe::pipeline::{End, Front, Observed};
+use observe::reach::Reach;
 
 /// Exit status for a refused connection or an invalid setup.
 pub const EXIT_FAILURE: u8 = 1;
@@ -27,6 +28,8 @@ pub(super) struct Lines {
     seen: u64,
     /// The items come from engines (else from a recording, whose end is a normal end).
     live: bool,
+    /// Which connections ever came up.
+    reach: Reach,
 }
 
 impl Lines {
@@ -37,6 +40,7 @@ impl Lines {
         Lines {
             out,
             front,
+            reach: Reach::new(&labels),
             labels,
             hints,
             seen: 0,
@@ -44,11 +48,18 @@ impl Lines {
         }
     }
 
+    /// A live connection that never came up, said with its last reason: the run did not do
+    /// what it was asked, and exits 1 however it ended.
+    pub(super) fn unreached(&self) -> Option<String> {
+        self.live.then(|| self.reach.never(&self.labels)).flatten()
+    }
+
     /// Writes one item; how the run ends, if it does. When replaying, recorded states are
     /// history, and never end the run.
     fn write(&mut self, o: &Observed) -> io::Result<Option<End>> {
         let label = self.labels.get(o.conn);
         let Item::Event(ev) = &o.item else {
+            self.reach.note(o.conn, &o.item);
             report_status(&self.front, &o.item, label);
             return Ok((!self.front.replayed)
                 .then(|| ends(&self.front, &o.item, label))

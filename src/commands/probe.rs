@@ -36,7 +36,10 @@ const SIGNALLED_OUTPUT_WAIT: Duration = Duration::from_millis(250);
 const SCREEN_QUEUE: Limits = Limits::new(4096, 4 << 20);
 
 pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
-    let (window, json) = (args.window, args.json);
+    let (window, json) = (
+        args.window,
+        args.json || args.format == Some(crate::cli::probe::ProbeFormat::Json),
+    );
     // Every line of stdout goes through the output thread: a reader that stops reading never
     // holds the probe up (what it could not take is counted, and said at the end).
     let mut out = Output::spawn_default(Overflow::DropNewest).context("cannot write to stdout")?;
@@ -52,7 +55,12 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         (Ok(ran), _) => ran,
         (Err(e), Some(w)) => {
             let v = Verdict::unknown(format!("{e:#}"), w);
-            (finish(&mut out, &v, 0, json), false)
+            let text = if json {
+                verdict_json(&v, 0)
+            } else {
+                verdict::nagios(&v, 0)
+            };
+            (finish(&mut out, &v, &text), false)
         }
         (Err(e), None) => return Err(e),
     };
@@ -108,6 +116,7 @@ impl Nodes {
         let lines = out.lines().context("the output thread stopped")?;
         let front = match plan.front {
             FrontEnd::Json => Front::Json(lines),
+            _ if plan.nagios => Front::Nagios(lines),
             _ => Front::Lines(lines),
         };
         let (secret, channel, id) = (plan.secret.clone(), plan.channel.clone(), plan.id.clone());
@@ -156,7 +165,12 @@ impl Nodes {
         } else {
             run::run(&mut self.shell, &mut self.feeds, &self.rest, pace, stop).await
         };
-        self.shell.summary();
+        let json = self.plan.front == FrontEnd::Json;
+        // The summary closes the lines and the NDJSON; with --for and text, the verdict's
+        // detail holds each node's figures instead.
+        if pace.window.is_none() || json {
+            self.shell.summary();
+        }
         if ran.skipped > 0 {
             eprintln!(
                 "tickertape: {} canaries not published: {MAX_IN_FLIGHT} publishes were still \
@@ -178,22 +192,29 @@ impl Nodes {
             ran.started.elapsed(),
             self.plan.thresholds,
         );
-        let json = self.plan.front == FrontEnd::Json;
-        Ok((finish(out, &v, self.clients.len(), json), ran.interrupted))
+        let nodes = self.clients.len();
+        let text = if json {
+            verdict_json(&v, nodes)
+        } else {
+            verdict::nagios_block(&v, &self.shell.probe, &self.shell.story)
+        };
+        Ok((finish(out, &v, &text), ran.interrupted))
     }
 }
 
-/// The verdict's line on stdout: Nagios, or `{"verdict":…}` with --json; its exit status.
-fn finish(out: &mut Output, v: &Verdict, nodes: usize, json: bool) -> ExitCode {
-    let line = verdict::nagios(v, nodes);
-    let text = if json {
-        let mut value = observe::expect::report::json(v);
-        value["summary"] = json!(line);
-        json!({ "verdict": value }).to_string()
-    } else {
-        line
-    };
-    let _ = writeln!(out.buffer(), "{text}");
+/// `{"verdict":…}`, with the Nagios line as its summary (no newline).
+fn verdict_json(v: &Verdict, nodes: usize) -> String {
+    let mut value = observe::expect::report::json(v);
+    value["summary"] = json!(verdict::nagios(v, nodes));
+    json!({ "verdict": value }).to_string()
+}
+
+/// The verdict on stdout (`text`, from its first line on); its exit status.
+fn finish(out: &mut Output, v: &Verdict, text: &str) -> ExitCode {
+    let _ = write!(out.buffer(), "{text}");
+    if !text.ends_with('\n') {
+        let _ = writeln!(out.buffer());
+    }
     out.hand_over();
     ExitCode::from(v.status.code())
 }

@@ -117,6 +117,7 @@ pub(super) async fn consume(
         pipeline::TICK,
     )
     .await;
+    let unreached = lines.unreached();
     if let Some(summary) = &taps.summary {
         let _ = ndjson::write_line(
             lines.out.buffer(),
@@ -145,6 +146,12 @@ pub(super) async fn consume(
     let end = match (end, written) {
         (End::Done, Err(e)) => super::lines::write_failed(&e),
         (end, _) => end,
+    };
+    // A connection that never came up: whatever ended the run (--timeout, Ctrl-C), it did
+    // not do what it was asked.
+    let end = match end {
+        End::Done | End::Interrupted => unreached.map_or(end, |why| End::Fail(EXIT_FAILURE, why)),
+        end => end,
     };
     Ok(exit(end))
 }
@@ -229,9 +236,13 @@ pub async fn dashboard(
         std::fs::write(path, format!("{report}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    // A refused connection that stayed down ends the dashboard as it ends `--json`: the
-    // reason on stderr (the screen is gone by now) and status 1.
-    Ok(match watch.ended_refused() {
+    // A refused connection that stayed down, or one that never came up, ends the dashboard
+    // as it ends `--json`: the reason on stderr (the screen is gone by now) and status 1.
+    let failed = watch
+        .ended_refused()
+        .map(str::to_owned)
+        .or_else(|| watch.ended_unreached());
+    Ok(match failed {
         Some(why) => {
             eprintln!("tickertape: {why}");
             ExitCode::from(EXIT_FAILURE)

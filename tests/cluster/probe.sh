@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# `tickertape probe` against a real cluster: two sockudo nodes sharing a Redis adapter, all on
-# 127.0.0.1. Not part of CI (sockudo with the redis feature is a long build).
+# `tickertape probe` and `tickertape check` against a real cluster: two sockudo nodes sharing
+# a Redis adapter, all on 127.0.0.1. Not part of CI (sockudo with the redis feature is a long
+# build; setup.sh does it once).
 #
 #   tests/cluster/probe.sh            # SOCKUDO=… TICKERTAPE=… PROBE_FOR=20s to override
 #
-# 1. Redis up: a 20 s probe through both nodes is expected OK (exit 0).
-# 2. Redis stopped: the same probe is expected CRITICAL (exit 2); what sockudo does is printed.
+# 1. Redis up: a 20 s probe through both nodes, and a check on node B of events published
+#    through node A, are expected OK (exit 0).
+# 2. Redis stopped (before they connect): the same probe, an 8 s one (too short for any
+#    canary to be answered: the subscriptions are never confirmed, the publishes hang) and
+#    the check are expected CRITICAL
+#    (exit 2), never UNKNOWN: a cluster that cannot deliver is critical. What sockudo does
+#    is printed.
 # 3. Redis restarted: the probe runs at once, and again 15 s later; their verdicts are
 #    printed (not asserted).
 # Only the processes this script starts are stopped, by their PIDs.
@@ -63,17 +69,39 @@ start_node() { # PORT METRICS_PORT NAME
 }
 
 # One probe through both nodes: its stdout and stderr in $TMP/$1.out and .err; its exit status.
-probe() {
+probe() { # NAME [FOR]
     "$TICKERTAPE" probe --node "ws://127.0.0.1:$A" --node "ws://127.0.0.1:$B" \
-        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for "$PROBE_FOR" \
+        --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --for "${2:-$PROBE_FOR}" \
         --summary-every 1h >"$TMP/$1.out" 2>"$TMP/$1.err"
 }
 
-report() { # NAME STATUS
+# One check through node B of what is published through node A: an event on a private
+# channel at least every 3 s, while a loop triggers one every second through A's REST API.
+# Its Nagios line in $TMP/$1.out; its status. (A check of node B alone, connected and
+# subscribed, can pass with Redis stopped: sockudo may still take B's connections and
+# subscriptions; what fails is what crosses from A to B.)
+check() {
+    (
+        while :; do
+            "$TICKERTAPE" trigger private-cluster-check tick '{}' --host 127.0.0.1 --port "$A" \
+                --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" --quiet >/dev/null 2>&1
+            sleep 1
+        done
+    ) &
+    local feeder=$!
+    "$TICKERTAPE" check --expect 'private-cluster-check/tick<3s' --expect connected \
+        --host 127.0.0.1 --port "$B" --key "$KEY" --app-id "$APP_ID" --secret "$SECRET" \
+        --for 10s >"$TMP/$1.out" 2>"$TMP/$1.err"
+    local status=$?
+    kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
+    return "$status"
+}
+
+report() { # NAME STATUS: the verdict's line (the first), its parts and nodes, the alerts
     echo "--- $1: exit $2"
-    grep -E '^probe: ' "$TMP/$1.out" | tail -1
-    tail -1 "$TMP/$1.out"
-    grep -E 'ALERT|RECOVERED|unavailable|disconnected|failed' "$TMP/$1.err" | sort | uniq -c | sort -rn | head -8
+    head -1 "$TMP/$1.out" | cut -c1-400
+    grep -E '^(node |[a-z]+: (CRITICAL|WARNING|UNKNOWN))' "$TMP/$1.out" | cut -c1-200
+    grep -hoE '(ALERT|RECOVERED) [a-z_]+' "$TMP/$1.out" "$TMP/$1.err" | sort | uniq -c | sort -rn | head -8
 }
 
 start_redis
@@ -83,11 +111,20 @@ echo "redis 127.0.0.1:$REDIS_PORT, sockudo nodes ws://127.0.0.1:$A and ws://127.
 
 probe up; UP=$?
 report up "$UP"
+check check_up; CHECK_UP=$?
+report check_up "$CHECK_UP"
 
 kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
 echo "--- redis stopped"
 probe down; DOWN=$?
 report down "$DOWN"
+# Connected after about 4 s, but no publish answered by the end: the subscriptions are never
+# confirmed (the first canary waits 5 s for them) and the publishes hang (5 s each). This
+# was UNKNOWN ("nothing to judge") before the subscriptions were judged.
+probe down_short 8s; DOWN_SHORT=$?
+report down_short "$DOWN_SHORT"
+check check_down; CHECK_DOWN=$?
+report check_down "$CHECK_DOWN"
 for n in node_a node_b; do
     pid_var=${n}_PID
     if kill -0 "${!pid_var}" 2>/dev/null; then state=running; else state=exited; fi
@@ -106,17 +143,20 @@ sleep 15
 probe later; LATER=$?
 report later "$LATER"
 
-figures() { # NAME: p50/p99/max and losses from the verdict's perfdata
-    local line; line=$(tail -1 "$TMP/$1.out")
+figures() { # NAME: p50/p99/max and losses from the verdict's perfdata (its first line)
+    local line; line=$(head -1 "$TMP/$1.out")
     local get; get() { echo "$line" | grep -oE "'$1'=[0-9.]+" | cut -d= -f2; }
     echo "$1: sent $(get sent), received $(get received), lost $(get lost), late $(get late), p50 $(get latency_p50)s, p99 $(get latency_p99)s, max $(get latency_max)s"
 }
 echo "--- figures"
 figures up; figures down; figures again; figures later
 
-if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ]; then
-    echo "RESULT: as expected (OK with Redis, CRITICAL without)"
+if [ "$UP" -eq 0 ] && [ "$DOWN" -eq 2 ] && [ "$DOWN_SHORT" -eq 2 ] \
+    && [ "$CHECK_UP" -eq 0 ] && [ "$CHECK_DOWN" -eq 2 ]; then
+    echo "RESULT: as expected (probe and check OK with Redis, CRITICAL without)"
     exit 0
 fi
-echo "RESULT: unexpected (up exit $UP, want 0; down exit $DOWN, want 2)"
+echo "RESULT: unexpected (probe: up exit $UP, want 0; down exit $DOWN, want 2;" \
+    "down for 8 s exit $DOWN_SHORT, want 2;" \
+    "check: up exit $CHECK_UP, want 0; down exit $CHECK_DOWN, want 2)"
 exit 1

@@ -34,13 +34,14 @@ async fn silence_is_critical_with_a_nagios_line_and_perfdata() {
     );
     let items: Vec<&str> = perf.split(' ').collect();
     assert_eq!(items[0], "events=0c;;;0;");
-    // The gap is the whole window: 2 s, more on a loaded machine, never less.
+    // The check ends once the rule broke (CRITICAL whatever comes): the gap is past the
+    // rule's 1 s, and not the whole window on a loaded machine.
     let gap = items[1]
         .strip_prefix("'stock_ticker/update_event_gap'=")
         .and_then(|v| v.strip_suffix("s;;1;0;"))
         .and_then(|v| v.parse::<f64>().ok())
         .expect(perf);
-    assert!((2.0..10.0).contains(&gap), "{perf}");
+    assert!((1.0..3.0).contains(&gap), "{perf}");
     // Every item is 'label'=value[unit];warn;crit;min;
     for item in items {
         let (_, value) = item.rsplit_once('=').expect(item);
@@ -81,26 +82,40 @@ async fn a_steady_publisher_is_ok_and_json_parses() {
     assert_eq!(v["expectations"][0]["perfdata"][0]["unit"], "s");
 }
 
+/// Nothing listens: CRITICAL, with or without a `connected` rule, and as soon as the server
+/// has been unreachable for the grace rather than after the whole window.
 #[tokio::test]
-async fn an_unreachable_server_is_critical_for_connected_and_unknown_otherwise() {
+async fn an_unreachable_server_is_critical_whatever_the_rules_and_said_after_the_grace() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port().to_string();
     drop(free);
-    let run = |rule: &'static str| {
+    let run = |window: &str, rule: &'static str| {
         let mut cmd = bin::command();
-        cmd.args(["check", "--key", KEY, "--port", &port, "--for", "1s"]);
+        cmd.args(["check", "--key", KEY, "--port", &port, "--for", window]);
         cmd.args(["--expect", rule]);
         Proc::spawn(&mut cmd)
     };
-    let (code, stdout, _) = run("connected").finish(EXIT).await;
+    let (code, stdout, _) = run("1s", "connected").finish(EXIT).await;
     assert_eq!(code, 2, "{stdout}");
     assert!(
         stdout.starts_with("TICKERTAPE CRITICAL - connected: never connected"),
         "{stdout}"
     );
-    let (code, stdout, _) = run("stock_ticker/update_event<1s").finish(EXIT).await;
-    assert_eq!(code, 3, "{stdout}");
-    assert!(stdout.starts_with("TICKERTAPE UNKNOWN - "), "{stdout}");
+    let started = std::time::Instant::now();
+    let (code, stdout, _) = run("60s", "stock_ticker/update_event<1s")
+        .finish(Duration::from_secs(70))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.starts_with("TICKERTAPE CRITICAL - "), "{stdout}");
+    assert!(
+        stdout.contains("connected: never connected in 5."),
+        "the grace of the `connected` every check has: {stdout}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "said after the grace, not the window: {took:?}"
+    );
 }
 
 #[tokio::test]
@@ -220,4 +235,125 @@ async fn the_prometheus_format_passes_promtool() {
             page.0
         );
     }
+}
+
+/// A channel the server refuses (here a private one signed with the wrong secret) could not
+/// be checked: CRITICAL, said at once rather than after the window.
+#[tokio::test]
+async fn a_refused_subscription_is_critical_at_once() {
+    let server = Server::start(&[]).await;
+    let started = std::time::Instant::now();
+    let run = check(
+        &server,
+        &[
+            "private-orders",
+            "--secret",
+            "not-the-secret",
+            "--for",
+            "30s",
+        ],
+    );
+    let (code, stdout, stderr) = run.finish(EXIT).await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.starts_with("TICKERTAPE CRITICAL - "), "{stdout}");
+    assert!(
+        stdout.contains("subscribed: private-orders refused: "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not-the-secret"), "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    // The right secret: the channel is taken, and the check is OK.
+    let run = check(
+        &server,
+        &[
+            "private-orders",
+            "--secret",
+            crate::support::server::SECRET,
+            "--for",
+            "1s",
+        ],
+    );
+    let (code, stdout, stderr) = run.finish(EXIT).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("'channels_subscribed'=1c"), "{stdout}");
+}
+
+/// An app key the server does not know: `pusher:error 4001`, the engine stops. CRITICAL at
+/// once, whatever the rules (even a `--warn connected`).
+#[tokio::test]
+async fn a_refusing_server_is_critical_at_once_whatever_the_rules() {
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let started = std::time::Instant::now();
+    let mut cmd = bin::command();
+    cmd.args([
+        "check",
+        "--key",
+        "no-such-key",
+        "--port",
+        &port,
+        "--for",
+        "30s",
+    ])
+    .args([
+        "--warn",
+        "connected",
+        "--expect",
+        "stock_ticker/update_event<10s",
+    ]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("TICKERTAPE CRITICAL - ") && stdout.contains("4001"),
+        "{stdout}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A node that accepts, subscribes, and drops every connection after a second: no drop is
+/// longer than the grace, but the connection never stays up, so `connected` breaks.
+#[tokio::test]
+async fn a_node_that_drops_every_connection_is_critical() {
+    let rogue = crate::support::rogue::Rogue::start(&["drop", "1000"]).await;
+    let port = rogue.port.to_string();
+    let started = std::time::Instant::now();
+    let mut cmd = bin::command();
+    cmd.args([
+        "check",
+        "stock_ticker",
+        "--key",
+        KEY,
+        "--port",
+        &port,
+        "--for",
+        "20s",
+    ]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(Duration::from_secs(30)).await;
+    rogue.stop().await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("TICKERTAPE CRITICAL - connected: dropping for "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("never up for the grace (5.0s)"), "{stdout}");
+    let drops = stdout
+        .split("'connection_drops'=")
+        .nth(1)
+        .and_then(|v| v.split('c').next())
+        .and_then(|v| v.parse::<u32>().ok())
+        .expect(&stdout);
+    assert!(drops >= 2, "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "ended once it was decided: {:?}",
+        started.elapsed()
+    );
 }

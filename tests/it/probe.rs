@@ -1,46 +1,91 @@
 //! `tickertape probe` with the real binary against our own `serve` processes: a healthy node
 //! is OK with its latency, --json lines parse, a wrong secret is CRITICAL with the server's
 //! reason, two independent servers (not a cluster) lose each other's canaries, and
-//! `--metrics` passes promtool.
+//! `--metrics` passes promtool; and against a node that misbehaves (`support::rogue`): one
+//! that never confirms the canary subscription, one that never delivers.
 
 use std::time::Duration;
 
 use crate::support::bin::{FullPipe, Proc};
 use crate::support::metrics;
-use crate::support::server::{SECRET, Server};
+use crate::support::rogue::Rogue;
+use crate::support::server::{KEY, SECRET, Server};
 use serde_json::Value;
 
 const EXIT: Duration = Duration::from_secs(10);
 
+/// Piped with `--for`, probe is a Nagios plugin: the status line with perfdata first, then
+/// the detail as long output; nothing while it runs.
 #[tokio::test]
-async fn one_healthy_node_is_ok_and_reports_its_latency() {
+async fn one_healthy_node_is_ok_with_the_status_line_first() {
     let server = Server::start(&[]).await;
     let run = Server::probe(&[&server], SECRET, &["--for", "2s", "--interval", "200ms"]);
     let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let last = stdout.lines().last().unwrap_or_default();
+    let first = stdout.lines().next().unwrap_or_default();
     assert!(
-        last.starts_with("TICKERTAPE PROBE OK - ") && last.contains(" canaries on 1 node over 2."),
-        "{last}"
+        first.starts_with("TICKERTAPE PROBE OK - ")
+            && first.contains(" canaries on 1 node over 2."),
+        "{stdout}"
     );
-    assert!(last.contains("latency p50 "), "{last}");
-    let (_, perf) = last.split_once(" | ").expect(last);
-    for label in ["'lost'=0c;;0;0;", "'publish_errors'=0c;;;0;"] {
+    assert!(first.contains("latency p50 "), "{first}");
+    let (_, perf) = first.split_once(" | ").expect(first);
+    for label in [
+        "'lost'=0c;;0;0;",
+        "'publish_errors'=0c;;;0;",
+        "'nodes_subscribed'=1c",
+    ] {
         assert!(perf.contains(label), "{perf}");
     }
     assert!(
         perf.contains("'latency_p99'=") && perf.contains("s;0.25;1;0;"),
         "{perf}"
     );
-    let received = stdout
-        .lines()
-        .filter(|l| l.starts_with("canary ") && l.contains(": received in "))
-        .count();
-    assert!(received >= 5, "{stdout}");
+    // The detail: each part of the verdict, and the node's figures; no line per canary.
+    let detail: Vec<&str> = stdout.lines().skip(1).collect();
+    for part in [
+        "publish: OK - ",
+        "loss: OK - ",
+        "subscribed: OK - ",
+        "connected: OK - ",
+    ] {
+        assert!(detail.iter().any(|l| l.starts_with(part)), "{stdout}");
+    }
+    let node = format!("node {}: connected; ", server.node());
     assert!(
-        stdout.contains("probe: ") && stdout.contains(" 0 lost"),
+        detail
+            .iter()
+            .any(|l| l.starts_with(&node) && l.contains(" 0 lost")),
         "{stdout}"
     );
+    assert!(!stdout.contains("canary 1 "), "{stdout}");
+    assert_eq!(stdout.matches('|').count(), 1, "{stdout}");
+    assert!(!stderr.contains("ALERT"), "{stderr}");
+}
+
+/// `--lines`: a line per canary as it comes, then the verdict and its detail at the end.
+#[tokio::test]
+async fn lines_show_each_canary_then_the_verdict() {
+    let server = Server::start(&[]).await;
+    let run = Server::probe(
+        &[&server],
+        SECRET,
+        &["--lines", "--for", "1500ms", "--interval", "200ms"],
+    );
+    let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let received = lines
+        .iter()
+        .filter(|l| l.starts_with("canary ") && l.contains(": received in "))
+        .count();
+    assert!(received >= 2, "{stdout}");
+    let verdict = lines
+        .iter()
+        .position(|l| l.starts_with("TICKERTAPE PROBE OK - "))
+        .expect(&stdout);
+    assert!(verdict >= received, "{stdout}");
+    assert!(lines[verdict + 1].starts_with("publish: OK"), "{stdout}");
 }
 
 #[tokio::test]
@@ -93,26 +138,27 @@ async fn a_wrong_secret_is_critical_with_the_servers_reason_and_no_secret() {
     );
     let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
     assert_eq!(code, 2, "{stdout}{stderr}");
-    let last = stdout.lines().last().unwrap_or_default();
+    let first = stdout.lines().next().unwrap_or_default();
     assert!(
-        last.starts_with("TICKERTAPE PROBE CRITICAL - publish: all ")
-            && last.contains("publishes failed, the last: HTTP 401: invalid signature"),
-        "{last}"
+        first.starts_with("TICKERTAPE PROBE CRITICAL - publish: all ")
+            && first.contains("publishes failed, the last: HTTP 401: invalid signature"),
+        "{first}"
     );
+    assert!(first.contains("; subscribed: "), "{first}");
+    // The detail says what happened: the failures, and both alerts, raised once each.
     assert!(
-        stderr.contains("publish via ") && stderr.contains("failed: HTTP 401"),
-        "{stderr}"
-    );
-    // Both failures are alerts, raised once each, not only lines.
-    assert_eq!(
-        stderr.matches("ALERT publish_failing: ").count(),
-        1,
-        "{stderr}"
+        stdout.contains("publish via ") && stdout.contains("failed: HTTP 401"),
+        "{stdout}"
     );
     assert_eq!(
-        stderr.matches("ALERT subscription_failed: ").count(),
+        stdout.matches("ALERT publish_failing: ").count(),
         1,
-        "{stderr}"
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("ALERT subscription_failed: ").count(),
+        1,
+        "{stdout}"
     );
     assert!(
         !stdout.contains(wrong) && !stderr.contains(wrong),
@@ -128,6 +174,7 @@ async fn two_independent_servers_miss_each_others_canaries_and_members() {
         &[&a, &b],
         SECRET,
         &[
+            "--lines",
             "--for",
             "2500ms",
             "--interval",
@@ -140,7 +187,10 @@ async fn two_independent_servers_miss_each_others_canaries_and_members() {
     );
     let (code, stdout, stderr) = Proc::spawn(&mut { run }).finish(EXIT).await;
     assert_eq!(code, 2, "{stdout}{stderr}");
-    let last = stdout.lines().last().unwrap_or_default();
+    let last = stdout
+        .lines()
+        .find(|l| l.starts_with("TICKERTAPE PROBE "))
+        .unwrap_or_default();
     assert!(
         last.starts_with("TICKERTAPE PROBE CRITICAL - loss: "),
         "{last}"
@@ -298,4 +348,98 @@ async fn a_stdout_nobody_reads_never_stalls_the_probe() {
     let status = proc.terminate(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0), "{}", proc.stderr());
     assert!(asked.elapsed() < Duration::from_secs(2));
+}
+
+/// A node that takes the connection but never answers a subscription or a publish (what a
+/// sockudo cluster does once its Redis is gone): nothing can be published, and that is
+/// CRITICAL, not "nothing to judge".
+#[tokio::test]
+async fn a_node_that_never_confirms_the_subscription_is_critical() {
+    let rogue = Rogue::start(&["mute"]).await;
+    let node = format!("ws://127.0.0.1:{}", rogue.port);
+    let mut cmd = crate::support::bin::command();
+    cmd.args(["probe", "--key", KEY, "--app-id", "1", "--secret", SECRET])
+        .args(["--node", &node, "--for", "2s", "--loss-after", "1s"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    rogue.stop().await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("TICKERTAPE PROBE CRITICAL - "),
+        "{stdout}"
+    );
+    assert!(
+        first.contains(&format!(
+            "subscribed: {node} never confirmed the canary subscription"
+        )),
+        "{first}"
+    );
+}
+
+/// A node that takes publishes (200) and never delivers them, probed for less than
+/// `--loss-after`: the canaries on their way are waited for when `--for` ends, so they are
+/// judged lost (CRITICAL), not left unjudged (UNKNOWN).
+#[tokio::test]
+async fn canaries_never_delivered_are_lost_even_when_for_is_shorter_than_loss_after() {
+    let rogue = Rogue::start(&["deaf"]).await;
+    let node = format!("ws://127.0.0.1:{}", rogue.port);
+    let started = std::time::Instant::now();
+    let mut cmd = crate::support::bin::command();
+    cmd.args(["probe", "--key", KEY, "--app-id", "1", "--secret", SECRET])
+        .args(["--node", &node, "--for", "1s", "--loss-after", "2s"])
+        .args(["--interval", "300ms"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    let took = started.elapsed();
+    rogue.stop().await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("TICKERTAPE PROBE CRITICAL - loss: "),
+        "{stdout}"
+    );
+    let sent = perf(first, "sent");
+    assert!(sent >= 2.0, "{first}");
+    assert_eq!(
+        perf(first, "lost"),
+        sent,
+        "every canary sent is lost: {first}"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "--for, then --loss-after at most: {took:?}"
+    );
+}
+
+/// A healthy node: the wait after `--for` ends as soon as the last canary arrived.
+#[tokio::test]
+async fn a_healthy_run_ends_with_for_whatever_loss_after_is() {
+    let server = Server::start(&[]).await;
+    let started = std::time::Instant::now();
+    let run = Server::probe(
+        &[&server],
+        SECRET,
+        &["--for", "1s", "--loss-after", "20s", "--interval", "200ms"],
+    );
+    let (code, stdout, stderr) = Proc::spawn(&mut { run })
+        .finish(Duration::from_secs(30))
+        .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A perfdata value of the Nagios line: `'label'=VALUE…`.
+fn perf(line: &str, label: &str) -> f64 {
+    line.split(&format!("'{label}'="))
+        .nth(1)
+        .map(|v| {
+            v.chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect::<String>()
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {label} in {line}"))
 }

@@ -105,10 +105,12 @@ async fn with_for_it_ends_by_itself_and_prints_the_verdict_after_the_screen() {
         .lines()
         .position(|l| l.starts_with("TICKERTAPE PROBE OK - "))
         .unwrap_or_else(|| panic!("no verdict:\n{after}"));
-    let summary = after.lines().position(|l| l.starts_with("probe: "));
+    let detail = after
+        .lines()
+        .position(|l| l.starts_with(&format!("node {node}: ")));
     assert!(
-        summary.is_some_and(|s| s < verdict),
-        "the summary, then the verdict:\n{after}"
+        detail.is_some_and(|d| d > verdict),
+        "the verdict's line, then its detail:\n{after}"
     );
 }
 

@@ -1,7 +1,8 @@
 //! Every screen on a real terminal (tmux at 80×24) ends the same way, whatever ends it:
 //! SIGTERM and SIGHUP to `watch`, `replay`, `webhooks` and `probe` restore the terminal
 //! (cooked mode, the main screen) and exit 0, as `q` does; `[keys]` rebinds probe's keys as
-//! it rebinds watch's; Ctrl-C quits whatever `[keys]` says. Needs tmux.
+//! it rebinds watch's; Ctrl-C quits whatever `[keys]` says. A dashboard whose connection
+//! never came up restores the terminal too, and exits 1, as `--help` says. Needs tmux.
 
 use std::path::{Path, PathBuf};
 
@@ -40,10 +41,15 @@ fn start(name: &str, args: &str, config: Option<&str>) -> Run {
 impl Run {
     /// It ended with 0, the terminal as it was: cooked, the main screen, nothing left.
     fn ended_cleanly(&self, what: &str, left: &str) {
+        self.ended_with("0", what, left);
+    }
+
+    /// It ended with `code`, the terminal as it was.
+    fn ended_with(&self, want: &str, what: &str, left: &str) {
         let code = exit_status(&self.tmux, &self.status);
         assert_eq!(
             code.trim(),
-            "0",
+            want,
             "{what}: the exit status; its stderr:\n{}",
             self.tmux.stderr()
         );
@@ -61,31 +67,63 @@ impl Run {
     }
 }
 
-/// `watch` of a port nothing listens on: the screen draws while it retries.
-fn watch(name: &str, config: Option<&str>) -> Run {
+/// `watch` of `server` (or, without one, of a port nothing listens on, where the screen
+/// draws while it retries), once its screen is up and connected (or refused once).
+fn watch(name: &str, server: Option<&Server>, config: Option<&str>) -> Run {
+    let port = server.map_or(9, |s| s.addr.port());
     let run = start(
         name,
-        "watch c --key app-key --host 127.0.0.1 --port 9",
+        &format!("watch c --key {KEY} --host 127.0.0.1 --port {port}"),
         config,
     );
     run.tmux.wait("the watch screen", |s| {
-        s.contains("┌ ticker") && (s.contains("q quit") || s.contains("x quit"))
+        s.contains("┌ ticker")
+            && (s.contains("q quit") || s.contains("x quit"))
+            && match server {
+                Some(_) => s.contains("connected │"),
+                None => s.contains("unavailable"),
+            }
     });
     run
 }
 
-#[test]
-fn sigterm_ends_watch_with_the_terminal_restored_and_0() {
-    let run = watch("term-watch", None);
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_watch_with_the_terminal_restored_and_0() {
+    let server = Server::start(&[]).await;
+    let run = watch("term-watch", Some(&server), None);
     run.tmux.signal("TERM");
     run.ended_cleanly("watch", "┌ ticker");
 }
 
-#[test]
-fn sighup_ends_watch_with_the_terminal_restored_and_0() {
-    let run = watch("hup-watch", None);
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_ends_watch_with_the_terminal_restored_and_0() {
+    let server = Server::start(&[]).await;
+    let run = watch("hup-watch", Some(&server), None);
     run.tmux.signal("HUP");
     run.ended_cleanly("watch", "┌ ticker");
+}
+
+/// Nothing listens: quitting the dashboard (`q`, or Ctrl-C) restores the terminal and exits
+/// 1, saying why, as `--help` says for a connection that never succeeded; SIGTERM too.
+#[test]
+fn a_dashboard_never_connected_exits_1_whatever_ends_it() {
+    for (name, end) in [
+        ("never-q", "q"),
+        ("never-ctrl-c", "C-c"),
+        ("never-term", "TERM"),
+    ] {
+        let run = watch(name, None, None);
+        match end {
+            "TERM" => run.tmux.signal("TERM"),
+            key => run.tmux.keys(&[key]),
+        }
+        run.ended_with("1", name, "┌ ticker");
+        let stderr = run.tmux.stderr();
+        assert!(
+            stderr.contains("tickertape: never connected: ") && stderr.contains("refused"),
+            "{name}: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -166,9 +204,14 @@ async fn probe_honours_the_keys_table() {
 }
 
 /// With quit rebound away from Ctrl-C, Ctrl-C still quits.
-#[test]
-fn ctrl_c_quits_watch_whatever_the_keys_table_says() {
-    let run = watch("ctrl-c-watch", Some("[keys]\nquit = \"x\"\n"));
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_quits_watch_whatever_the_keys_table_says() {
+    let server = Server::start(&[]).await;
+    let run = watch(
+        "ctrl-c-watch",
+        Some(&server),
+        Some("[keys]\nquit = \"x\"\n"),
+    );
     run.tmux.wait("the rebound hint", |s| s.contains("x quit"));
     run.tmux.keys(&["C-c"]);
     run.ended_cleanly("watch", "┌ ticker");

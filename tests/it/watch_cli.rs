@@ -466,3 +466,29 @@ async fn answers_from_a_hostile_api_server_are_escaped() {
         );
     }
 }
+
+/// `--timeout` ends a run whose connection never came up: it did not do what it was asked,
+/// so status 1 with why, as the dashboard does when it quits so.
+#[tokio::test]
+async fn a_run_that_never_connected_exits_1_at_its_timeout() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port().to_string();
+    drop(free);
+    let mut cmd = bin::command();
+    cmd.args([
+        "watch",
+        "c",
+        "--json",
+        "--key",
+        "app-key",
+        "--host",
+        "127.0.0.1",
+    ])
+    .args(["--port", &port, "--timeout", "1s"]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("tickertape: never connected: ") && stderr.contains("refused"),
+        "{stderr}"
+    );
+}

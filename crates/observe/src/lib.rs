@@ -11,5 +11,6 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod probe;
+pub mod reach;
 pub mod recording;
 pub mod replay;

@@ -1,6 +1,6 @@
 //! `check`'s plan: the connection, the channels (those given and those the rules name), the
 //! expectations (flags, then the bindings file's, keyed by its ticker bindings; `connected`
-//! when there is none), the window and the format.
+//! added when none is given: every check judges the connection), the window and the format.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -24,7 +24,11 @@ impl CheckPlan {
         let (bindings, file) = super::read_bindings(Vec::new(), args.bindings_file.as_deref())?;
         let flags = args.expect.into_iter().chain(args.warn);
         let mut rules = rules(flags, file.as_deref(), &bindings, args.ts_field.as_ref())?;
-        if rules.is_empty() {
+        // An unreachable or refusing server is CRITICAL whatever else is asked.
+        if !rules
+            .iter()
+            .any(|r| matches!(r.kind, Kind::Connected { .. }))
+        {
             rules.push(Expectation::parse("connected").map_err(anyhow::Error::msg)?);
         }
         let channels = channels(&args.channels, &rules)?;

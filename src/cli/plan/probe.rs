@@ -10,7 +10,7 @@ use super::FrontEnd;
 use super::connections::{host_text, resolve};
 use crate::cli::config_file::Config;
 use crate::cli::defaults;
-use crate::cli::probe::ProbeArgs;
+use crate::cli::probe::{ProbeArgs, ProbeFormat};
 use client::ClientConfig;
 use client::publish::RestClient;
 use observe::probe::run::Pace;
@@ -32,6 +32,9 @@ pub struct ProbePlan {
     pub metrics: Option<SocketAddr>,
     /// The screen, lines or NDJSON.
     pub front: FrontEnd,
+    /// A Nagios plugin's output (`--format nagios`, or piped with `--for`): lines are not
+    /// printed as they come; the verdict's line comes first at the end, then its detail.
+    pub nagios: bool,
     pub color: bool,
     /// The config file's `[keys]`, for the screen.
     pub keys: tui::keys::KeyTable,
@@ -66,6 +69,24 @@ impl ProbePlan {
             bail!("--channel {channel:?}: the canaries need a private channel (private-…)");
         }
         protocol::channel::validate_channel(&channel, false)?;
+        let format = match (args.format, args.json, args.lines) {
+            (Some(f), _, _) => Some(f),
+            (None, true, _) => Some(ProbeFormat::Json),
+            (None, false, true) => Some(ProbeFormat::Lines),
+            (None, false, false) => None,
+        };
+        let (front, nagios) = match format {
+            Some(ProbeFormat::Json) => (FrontEnd::Json, false),
+            Some(ProbeFormat::Lines) => (FrontEnd::Lines, false),
+            Some(ProbeFormat::Nagios) if args.window.is_none() => {
+                bail!("--format nagios needs --for: a verdict needs a window")
+            }
+            Some(ProbeFormat::Nagios) => (FrontEnd::Lines, true),
+            None => match FrontEnd::choose(false, false, FrontEnd::Lines) {
+                FrontEnd::Screen => (FrontEnd::Screen, false),
+                _ => (FrontEnd::Lines, args.window.is_some()),
+            },
+        };
         let mut nodes = Vec::with_capacity(resolved.len());
         for (i, c) in resolved.into_iter().enumerate() {
             let name = match (c.url, c.label.is_empty()) {
@@ -103,11 +124,8 @@ impl ProbePlan {
                 crit_latency: args.crit_latency,
             },
             metrics: args.metrics,
-            front: match args.json {
-                true => FrontEnd::Json,
-                false if args.lines => FrontEnd::Lines,
-                false => FrontEnd::choose(false, false, FrontEnd::Lines),
-            },
+            front,
+            nagios,
             color: super::color_from_env(),
             keys: config.file.keys.0,
         })

@@ -8,6 +8,7 @@ pub(crate) mod bin;
 pub(crate) mod metrics;
 pub(crate) mod multi;
 pub(crate) mod node;
+pub(crate) mod rogue;
 pub(crate) mod server;
 pub(crate) mod tls;
 pub(crate) mod tmux;

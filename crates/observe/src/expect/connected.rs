@@ -10,14 +10,26 @@ use super::value::seconds;
 use client::{Conn, Labels};
 
 /// One connection's downtime, for one `connected` rule.
+///
+/// A connection is only back once it stays up for the grace: one that drops again sooner
+/// (a server that accepts, subscribes and drops every connection after a second) is still
+/// in the same spell, which began with the first of those drops. So a flapping connection breaks
+/// the rule once the spell outlasts the grace, however short each drop is.
 #[derive(Debug, Clone)]
 pub(super) struct Down {
-    /// Since when it is not connected (from the start until it first connects).
+    /// Since when it is not connected (from the start until it first connects), or since
+    /// the spell began, when it dropped again within the grace of coming back.
     pub down_since: Option<Instant>,
     /// The longest spell down that ended.
     pub longest_down: Duration,
     /// Down past its grace: since when, and why.
     pub broken: Option<(Instant, String)>,
+    /// Since when it is up, and when the spell it came back from began (none for the wait
+    /// for the first connection, which is no drop).
+    up: Option<(Instant, Option<Instant>)>,
+    /// Times it went down after being up (the drops), in all and in this spell.
+    pub drops: u64,
+    spell_drops: u64,
 }
 
 impl Down {
@@ -26,16 +38,30 @@ impl Down {
             down_since: Some(now),
             longest_down: Duration::ZERO,
             broken: None,
+            up: None,
+            drops: 0,
+            spell_drops: 0,
         }
     }
 
     /// The connection went up or down. When it comes up from a spell that broke the rule:
-    /// since when it was broken, and the recovery's detail.
-    pub(super) fn changed(&mut self, up: bool, now: Instant) -> Option<(Instant, String)> {
+    /// since when it was broken, and the recovery's detail; after a flapping spell, the
+    /// recovery waits until it stays up for `grace` ([`Down::stable`]). Down again within
+    /// `grace` of coming up, the spell it came back from goes on.
+    pub(super) fn changed(
+        &mut self,
+        up: bool,
+        grace: Duration,
+        now: Instant,
+    ) -> Option<(Instant, String)> {
         match (up, self.down_since) {
             (true, Some(since)) => {
                 self.longest_down = self.longest_down.max(now.saturating_duration_since(since));
                 self.down_since = None;
+                self.up = Some((now, (self.drops > 0).then_some(since)));
+                if self.spell_drops > 1 {
+                    return None;
+                }
                 let (since, _) = self.broken.take()?;
                 let detail = format!(
                     "connected again after {}",
@@ -44,11 +70,37 @@ impl Down {
                 Some((since, detail))
             }
             (false, None) => {
-                self.down_since = Some(now);
+                self.drops += 1;
+                self.down_since = Some(match self.up.take() {
+                    Some((up_at, Some(spell))) if now.saturating_duration_since(up_at) < grace => {
+                        self.spell_drops += 1;
+                        spell
+                    }
+                    _ => {
+                        self.spell_drops = 1;
+                        now
+                    }
+                });
                 None
             }
             _ => None,
         }
+    }
+
+    /// Up for `grace` after a flapping spell that broke the rule: since when it was broken,
+    /// and the recovery's detail.
+    pub(super) fn stable(&mut self, grace: Duration, now: Instant) -> Option<(Instant, String)> {
+        let (up_at, _) = self.up?;
+        if self.broken.is_none() || now.saturating_duration_since(up_at) < grace {
+            return None;
+        }
+        let (since, _) = self.broken.take()?;
+        let detail = format!(
+            "up for {} again after {} drops",
+            seconds(now.saturating_duration_since(up_at)),
+            self.spell_drops
+        );
+        Some((since, detail))
     }
 
     /// Down past `grace` for the first time this spell: since when, and the alert's detail.
@@ -62,7 +114,16 @@ impl Down {
         if spell <= grace || self.broken.is_some() {
             return None;
         }
-        let detail = format!("down for {} (grace {})", seconds(spell), seconds(grace));
+        let detail = if self.spell_drops > 1 {
+            format!(
+                "dropping for {}: {} drops, never up for the grace ({})",
+                seconds(spell),
+                self.spell_drops,
+                seconds(grace)
+            )
+        } else {
+            format!("down for {} (grace {})", seconds(spell), seconds(grace))
+        };
         self.broken = Some((since, detail.clone()));
         Some((since, detail))
     }

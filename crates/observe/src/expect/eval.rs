@@ -123,6 +123,12 @@ pub struct Evaluator {
     pub(super) started: Instant,
     pub(super) events: u64,
     pub(super) ever_connected: bool,
+    /// The server refused the connection for good (`pusher:error 4001`, a close code that
+    /// forbids reconnecting): why, as said.
+    pub(super) refused: Option<String>,
+    /// A `connected` rule broke before the connection ever came up: the server was
+    /// unreachable for longer than its grace.
+    pub(super) unreachable: bool,
     /// The run's connections (none named with one).
     pub(super) labels: Labels,
 }
@@ -168,6 +174,8 @@ impl Evaluator {
             started: now,
             events: 0,
             ever_connected: false,
+            refused: None,
+            unreachable: false,
             labels: Labels::default(),
         }
     }
@@ -186,6 +194,11 @@ impl Evaluator {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// A connection came up at least once.
+    pub fn ever_connected(&self) -> bool {
+        self.ever_connected
     }
 
     /// Takes one item into account; returns what broke or recovered because of it. (Tests:
@@ -223,6 +236,9 @@ impl Evaluator {
                 }
             }
             Item::State(change) => {
+                if let Some(why) = change.refusal() {
+                    self.refused = Some(why);
+                }
                 let up = change.current == ConnectionState::Connected;
                 return self.link(conn, up, now);
             }
@@ -252,7 +268,30 @@ impl Evaluator {
         for (i, rule) in self.rules.iter_mut().enumerate() {
             rule.tick(i, now, window, &self.labels, &mut out);
         }
+        if !self.ever_connected {
+            self.unreachable |= out.iter().any(|t| {
+                t.change == Change::Alert
+                    && self
+                        .rules
+                        .get(t.rule)
+                        .is_some_and(|r| matches!(r.exp.kind, Kind::Connected { .. }))
+            });
+        }
         out
+    }
+
+    /// The verdict can only be CRITICAL now, whatever comes: the server refused the
+    /// connection, it was unreachable past a `connected` rule's grace, or, once it was
+    /// reached, an `--expect` rule broke (it stays broken for the verdict). `check` ends
+    /// there.
+    pub fn decided(&self) -> bool {
+        self.refused.is_some()
+            || self.unreachable
+            || (self.ever_connected
+                && self
+                    .rules
+                    .iter()
+                    .any(|r| r.ever_broken && r.exp.level == Level::Critical))
     }
 
     /// The expectations broken now.

@@ -312,3 +312,121 @@ fn reports_keep_their_shape_whatever_the_names() {
         "{prom}"
     );
 }
+
+/// A server that accepts and drops every connection after a second: each drop is short, but
+/// the connection never stays up for the grace, so the spell goes on until it breaks.
+#[test]
+fn a_flapping_connection_breaks_connected_and_the_verdict() {
+    let t0 = Instant::now();
+    let mut e = evaluator(&["connected<3s"], t0);
+    let mut alerts = Vec::new();
+    // Up for 1 s, down for 1.2 s, from 100 ms on.
+    for cycle in 0..4u64 {
+        let up = t0 + ms(100 + cycle * 2200);
+        alerts.extend(e.apply(&state(ConnectionState::Connected), up));
+        alerts.extend(e.tick(up + ms(500)));
+        e.apply(&state(ConnectionState::Unavailable), up + ms(1000));
+        alerts.extend(e.tick(up + ms(1100)));
+    }
+    assert_eq!(changes(&alerts), [(Change::Alert, None)], "{alerts:?}");
+    assert_eq!(
+        alerts[0].since,
+        t0 + ms(1100),
+        "since the first of the drops"
+    );
+    assert!(
+        alerts[0].detail.starts_with("dropping for 4.5s: 3 drops"),
+        "{}",
+        alerts[0].detail
+    );
+    assert!(
+        e.decided(),
+        "an --expect rule broke: CRITICAL whatever comes"
+    );
+    // Back, and up for the grace: one recovery, not one per reconnection.
+    assert!(
+        e.apply(&state(ConnectionState::Connected), t0 + ms(9000))
+            .is_empty()
+    );
+    assert!(
+        e.tick(t0 + ms(11000)).is_empty(),
+        "not up for the grace yet"
+    );
+    let back = e.tick(t0 + ms(12100));
+    assert_eq!(changes(&back), [(Change::Recovery, None)]);
+    assert!(
+        back[0]
+            .detail
+            .starts_with("up for 3.1s again after 4 drops")
+    );
+    let v = e.verdict(t0 + ms(12100));
+    assert_eq!(v.status, Status::Critical);
+    let line = report::nagios(&v);
+    assert!(line.contains("dropped 4 times"), "{line}");
+    assert!(line.contains("'connection_drops'=4c;;;0;"), "{line}");
+    // One drop, back at once and up since: within the grace, OK.
+    let mut e = evaluator(&["connected<3s"], t0);
+    e.apply(&state(ConnectionState::Connected), t0 + ms(100));
+    e.apply(&state(ConnectionState::Unavailable), t0 + ms(1100));
+    e.apply(&state(ConnectionState::Connected), t0 + ms(2300));
+    assert!(e.tick(t0 + ms(9000)).is_empty());
+    let v = e.verdict(t0 + ms(9000));
+    assert_eq!(v.status, Status::Ok, "{v:?}");
+    assert_eq!(v.outcomes[0].detail, "connected, dropped once");
+    assert!(!e.decided());
+}
+
+/// A refusal, and a server never reached, are CRITICAL even for a `--warn` rule.
+#[test]
+fn a_refusing_or_unreachable_server_is_critical_whatever_the_level() {
+    use client::Reason;
+    let t0 = Instant::now();
+    let warn = |t0| {
+        let rules = vec![Expectation::parse_warning("connected<1s").unwrap()];
+        Evaluator::new(rules, Settings::default(), t0)
+    };
+    let mut e = warn(t0);
+    assert!(!e.decided());
+    e.apply(
+        &Item::State(StateChange {
+            previous: ConnectionState::Connecting,
+            current: ConnectionState::Disconnected,
+            reason: Some(Reason::PusherError {
+                code: Some(4001),
+                message: "App key x does not exist".into(),
+            }),
+            retry_in: None,
+            socket_id: None,
+            url: String::new(),
+        }),
+        t0 + ms(10),
+    );
+    assert!(e.decided(), "refused: nothing can mend it");
+    let v = e.verdict(t0 + ms(20));
+    assert_eq!(v.status, Status::Critical);
+    assert_eq!(
+        v.outcomes[0].detail,
+        "connection refused: pusher:error 4001: App key x does not exist"
+    );
+    // Unreachable for longer than the grace, then up: still CRITICAL, and known at once.
+    let mut e = warn(t0);
+    e.apply(&state(ConnectionState::Unavailable), t0 + ms(10));
+    e.tick(t0 + ms(1100));
+    assert!(e.decided());
+    e.apply(&state(ConnectionState::Connected), t0 + ms(1500));
+    let v = e.verdict(t0 + ms(3000));
+    assert_eq!(v.status, Status::Critical, "{v:?}");
+    assert!(
+        v.outcomes[0]
+            .detail
+            .starts_with("unreachable past the grace")
+    );
+    // A warning rule broken later is only a warning, and decides nothing.
+    let mut e = warn(t0);
+    e.apply(&state(ConnectionState::Connected), t0 + ms(10));
+    e.apply(&state(ConnectionState::Unavailable), t0 + ms(100));
+    e.tick(t0 + ms(1200));
+    assert!(!e.decided());
+    e.apply(&state(ConnectionState::Connected), t0 + ms(1300));
+    assert_eq!(e.verdict(t0 + ms(3000)).status, Status::Warning);
+}

@@ -5,12 +5,14 @@
 //! - `eval`: the evaluator, fed `(Item, now)`, returning alerts and recoveries as values;
 //! - `connected`: the `connected` rule's downtime, one track per connection;
 //! - `verdict`: the `check` subcommand's Nagios verdict with perfdata;
+//! - `subscribed`: `check`'s channels, each of which the server must take;
 //! - `report`: that verdict as a Nagios line, JSON or Prometheus text.
 
 mod connected;
 pub mod eval;
 pub mod parse;
 pub mod report;
+pub mod subscribed;
 mod tick;
 mod value;
 pub mod verdict;
@@ -22,4 +24,5 @@ mod eval_tests;
 
 pub use eval::{Active, Change, Evaluator, Settings, Transition};
 pub use parse::{Expectation, Kind, Level};
+pub use subscribed::Subscriptions;
 pub use verdict::{Status, Verdict};

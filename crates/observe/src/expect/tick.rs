@@ -97,10 +97,13 @@ impl Rule {
         labels: &Labels,
         out: &mut Vec<Transition>,
     ) {
-        let Track::Connected { conns } = &mut self.track else {
+        let (Kind::Connected { grace }, Track::Connected { conns }) =
+            (&self.exp.kind, &mut self.track)
+        else {
             return;
         };
-        if let Some((since, detail)) = conns.get_mut(conn).and_then(|d| d.changed(up, now)) {
+        let grace = *grace;
+        if let Some((since, detail)) = conns.get_mut(conn).and_then(|d| d.changed(up, grace, now)) {
             out.push(Transition {
                 connection: connected::label(labels, conn),
                 ..transition(&self.exp, i, Change::Recovery, None, since, detail)
@@ -108,7 +111,8 @@ impl Rule {
         }
     }
 
-    /// Each connection down past `grace` breaks the rule, once per spell.
+    /// Each connection down past `grace` breaks the rule, once per spell; one that flapped
+    /// recovers once it stays up for `grace`.
     fn connected_tick(
         &mut self,
         i: usize,
@@ -126,6 +130,12 @@ impl Rule {
                 out.push(Transition {
                     connection: connected::label(labels, conn),
                     ..transition(&self.exp, i, Change::Alert, None, since, detail)
+                });
+            }
+            if let Some((since, detail)) = down.stable(grace, now) {
+                out.push(Transition {
+                    connection: connected::label(labels, conn),
+                    ..transition(&self.exp, i, Change::Recovery, None, since, detail)
                 });
             }
         }

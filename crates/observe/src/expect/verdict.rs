@@ -4,7 +4,10 @@
 //! Each expectation is:
 //! - OK when it held the whole window;
 //! - its level (WARNING for `--warn`, CRITICAL for `--expect`) when it broke at any time in
-//!   the window, or is broken at its end (`connected`: not connected at the end);
+//!   the window, or is broken at its end (`connected`: not connected at the end, or a
+//!   spell down, flapping included, longer than its grace);
+//! - CRITICAL, whatever its level, for `connected` when the server refused the connection
+//!   or was never reached (never connected, or unreachable past the grace at the start);
 //! - UNKNOWN when there was nothing to judge: the connection never came up (for the rules
 //!   other than `connected`), no latency sample, no event with the value's field.
 //!
@@ -35,6 +38,15 @@ impl Status {
             Status::Warning => "WARNING",
             Status::Critical => "CRITICAL",
             Status::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The worse of two: CRITICAL, then WARNING, then UNKNOWN, then OK.
+    pub fn worst(self, other: Status) -> Status {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
         }
     }
 
@@ -87,6 +99,13 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// One more part of the verdict (judged outside the evaluator: the subscriptions); the
+    /// whole is the worst, as ever.
+    pub fn add(&mut self, outcome: Outcome) {
+        self.status = self.status.worst(outcome.status);
+        self.outcomes.push(outcome);
+    }
+
     /// A check that could not run at all (the connection refused, say).
     pub fn unknown(why: String, window: Duration) -> Verdict {
         Verdict {
@@ -273,29 +292,67 @@ impl Evaluator {
                     .chain(down_now)
                     .max()
                     .unwrap_or_default();
+                let drops: u64 = conns.iter().map(|d| d.drops).sum();
                 let broken = conns.iter().any(|d| d.broken.is_some());
-                let failed = rule.ever_broken || broken || down_now.is_some();
-                let detail = match (never, down_now) {
-                    (true, _) => format!("never connected in {}", seconds(longest)),
-                    (false, Some(d)) => format!("not connected: down for {}", seconds(d)),
-                    (false, None) if failed => {
+                // A spell outlasted the grace (a flapping connection's, too) even if no
+                // tick saw it while it was down.
+                let failed = rule.ever_broken || broken || down_now.is_some() || longest > *grace;
+                let dropped = match drops {
+                    0 => String::new(),
+                    1 => ", dropped once".to_owned(),
+                    n => format!(", dropped {n} times"),
+                };
+                // A server that refuses, or that was never reached, is CRITICAL whatever
+                // the rule's level: the service is not there.
+                let (status, detail) = match (&self.refused, never, down_now) {
+                    (Some(why), _, _) => (Status::Critical, why.clone()),
+                    (None, true, _) => (
+                        Status::Critical,
+                        format!("never connected in {}", seconds(longest)),
+                    ),
+                    (None, false, _) if self.unreachable => (
+                        Status::Critical,
                         format!(
-                            "was down for {} (grace {})",
+                            "unreachable past the grace ({}) before it first connected{dropped}",
+                            seconds(*grace)
+                        ),
+                    ),
+                    (None, false, Some(d)) => (
+                        bad,
+                        // A flapping spell says so (`dropping for 5.1s: 3 drops, …`).
+                        match conns.iter().find_map(|c| c.broken.as_ref()) {
+                            Some((_, why)) if why.starts_with("dropping") => why.clone(),
+                            _ => format!("not connected: down for {}{dropped}", seconds(d)),
+                        },
+                    ),
+                    (None, false, None) if failed => (
+                        bad,
+                        format!(
+                            "was down for {} (grace {}){dropped}",
                             seconds(longest),
                             seconds(*grace)
-                        )
-                    }
-                    (false, None) => "connected".to_owned(),
+                        ),
+                    ),
+                    (None, false, None) => (Status::Ok, format!("connected{dropped}")),
                 };
                 (
-                    if failed { bad } else { Status::Ok },
+                    status,
                     detail,
-                    vec![perf(
-                        "connection_down".into(),
-                        longest.as_secs_f64(),
-                        "s",
-                        grace.as_secs_f64(),
-                    )],
+                    vec![
+                        perf(
+                            "connection_down".into(),
+                            longest.as_secs_f64(),
+                            "s",
+                            grace.as_secs_f64(),
+                        ),
+                        Perf {
+                            label: "connection_drops".into(),
+                            value: drops as f64,
+                            unit: "c",
+                            warn: None,
+                            crit: None,
+                        },
+                    ],
                 )
             }
             _ => (Status::Unknown, "not evaluated".to_owned(), Vec::new()),

@@ -4,6 +4,12 @@
 //! `--summary-every`, until `--for` ends, the caller's `stop` resolves (a signal), the front
 //! end is gone (stdout closed, the screen quit), or every node is refused for good. Nothing
 //! in it waits on stdout: the output thread does.
+//!
+//! When `--for` ends, publishing stops and the canaries still on their way are waited for,
+//! at most `--loss-after` (each publish is answered or given up within it): every canary
+//! published in the window is judged, received or lost, so a run no longer than
+//! `--loss-after` still sees its losses. A healthy run ends at once; a signal, a closed
+//! stdout or a quit end the wait too.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -22,6 +28,9 @@ const TICK: Duration = Duration::from_millis(100);
 pub const MAX_IN_FLIGHT: usize = 8;
 /// Longest wait for every node's subscription before the first canary.
 const READY_WAIT: Duration = Duration::from_secs(5);
+/// After `--for`: the wait for canaries on their way is `--loss-after` and this much more, for
+/// the last publish's answer (or its time-out) to come in.
+const DRAIN_SLACK: Duration = Duration::from_millis(300);
 
 /// The pace of a run.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +81,8 @@ pub async fn run(
     let ready_by = started + READY_WAIT.min(pace.loss_after);
     let count = rest.len().max(1);
     let mut interrupted = false;
+    // Set when `--for` ends: until then the canaries on their way are waited for.
+    let mut draining: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             o = feeds.next() => {
@@ -85,7 +96,7 @@ pub async fn run(
                 in_flight = in_flight.saturating_sub(1);
                 shell.published(s, via, result);
             }
-            _ = publish.tick() => {
+            _ = publish.tick(), if draining.is_none() => {
                 let now = Instant::now();
                 if shell.probe.presence.is_some()
                     && let Some(a) = shell.probe.check_presence(now)
@@ -116,9 +127,21 @@ pub async fn run(
                     shell.outcome(&o);
                 }
                 shell.figures();
+                if draining.is_some() && in_flight == 0 && shell.probe.tracker.waiting() == 0 {
+                    break;
+                }
             }
             _ = summary.tick() => shell.summary(),
             () = async { match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            } }, if draining.is_none() => {
+                if in_flight == 0 && shell.probe.tracker.waiting() == 0 {
+                    break;
+                }
+                draining = Some(tokio::time::Instant::now() + pace.loss_after + DRAIN_SLACK);
+            }
+            () = async { match draining {
                 Some(d) => tokio::time::sleep_until(d).await,
                 None => std::future::pending().await,
             } } => break,

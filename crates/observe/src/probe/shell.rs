@@ -18,7 +18,8 @@ use super::state::{Alert, AlertKind, Change, Probe};
 use crate::output::ndjson;
 use crate::output::writer::{Chunk, Lines};
 use crate::pipeline::{Observed, Tap};
-use client::{ConnectionState, Item, Reason, SubscriptionStatus};
+use bounded::{Bounded, Limits, Overflow};
+use client::{ConnectionState, Item, MemberChange, Reason, SubscriptionStatus};
 use protocol::frame::Data;
 use protocol::safe_text::terminal_safe;
 
@@ -30,6 +31,9 @@ pub enum Front {
     /// Text: results and summaries on stdout, alerts, states and errors on stderr, through
     /// the output thread.
     Lines(Lines),
+    /// A Nagios plugin (`--for`, piped): nothing while it runs; the verdict's line first
+    /// at the end, then the detail (the alerts and notes kept in [`Shell::story`]).
+    Nagios(Lines),
     /// NDJSON on stdout, through the output thread.
     Json(Lines),
     /// A screen, which reads the queue ([`bounded::Receiver<Report>`]).
@@ -40,7 +44,7 @@ impl Front {
     /// Resolves when the front end is gone: stdout closed, or the screen quit. Cancel-safe.
     pub async fn ended(&self) {
         match self {
-            Front::Lines(out) | Front::Json(out) => out.closed().await,
+            Front::Lines(out) | Front::Json(out) | Front::Nagios(out) => out.closed().await,
             Front::Screen(tx) => tx.closed().await,
         }
     }
@@ -65,7 +69,12 @@ pub struct Shell {
     presence_node: Option<usize>,
     /// The figures changed since the screen last got them.
     dirty: bool,
+    /// The latest alerts, states and errors, with their time: the detail of the verdict.
+    pub story: Bounded<String>,
 }
+
+/// Lines kept for the verdict's detail: the latest win.
+pub const STORY: Limits = Limits::new(20, 16 << 10);
 
 impl Shell {
     pub fn new(probe: Probe, front: Front, secret: String, channel: String, id: String) -> Shell {
@@ -83,6 +92,7 @@ impl Shell {
             dead: vec![false; nodes],
             presence_node: None,
             dirty: true,
+            story: Bounded::new(STORY, Overflow::DropOldest),
         }
     }
 
@@ -109,10 +119,25 @@ impl Shell {
         }
     }
 
-    /// A line for a person: on stderr (through the output thread), or on the screen.
+    /// Keeps `text` for the verdict's detail (the oldest go first).
+    fn tell(&mut self, text: &str) {
+        let time = protocol::time_text::rfc3339_millis(SystemTime::now());
+        let line: String = format!("{time} {}", terminal_safe(text))
+            .chars()
+            .take(MAX_ERROR_CHARS)
+            .collect();
+        let _ = self.story.push(line);
+    }
+
+    /// A line for a person: on stderr (through the output thread), or on the screen; kept
+    /// for the verdict's detail, but for the summaries.
     fn note(&mut self, kind: Kind, text: &str) {
         let text = terminal_safe(text);
+        if kind != Kind::Note || !text.starts_with("probe: ") {
+            self.tell(&text);
+        }
         match &mut self.front {
+            Front::Nagios(_) => {}
             Front::Screen(tx) => {
                 let _ = tx.try_send(Report::Line {
                     kind,
@@ -171,7 +196,8 @@ impl Shell {
                     self.settle(i);
                     let text = format!("{name}: cannot subscribe to {channel}: {}", f.message);
                     self.note(Kind::Bad, &text);
-                    if let Some(a) = self.probe.subscription(i, Some(&f.message)) {
+                    let why = lines::error_text(&f.message, &self.secret, MAX_ERROR_CHARS);
+                    if let Some(a) = self.probe.subscription(i, Some(&why)) {
                         self.alert(&a);
                     }
                 }
@@ -197,6 +223,21 @@ impl Shell {
                 if let Some(p) = &mut self.probe.presence {
                     p.apply(i, change);
                 }
+                if let (MemberChange::Snapshot { .. }, Some(n)) =
+                    (change, self.probe.nodes.get_mut(i))
+                {
+                    n.listed = true;
+                }
+                self.dirty = true;
+            }
+            Item::Subscription {
+                channel,
+                status: SubscriptionStatus::Failed(f),
+            } if *channel == self.presence_channel => {
+                let text = format!("{name}: cannot subscribe to {channel}: {}", f.message);
+                self.note(Kind::Bad, &text);
+                let why = lines::error_text(&f.message, &self.secret, MAX_ERROR_CHARS);
+                self.probe.presence_refused(i, &why);
                 self.dirty = true;
             }
             _ => {}
@@ -250,6 +291,7 @@ impl Shell {
         self.dirty = true;
         let alert = self.probe.outcome(o);
         match &self.front {
+            Front::Nagios(_) => {}
             Front::Json(_) => {
                 let v = lines::result_json(&self.probe, o, SystemTime::now());
                 self.stdout(Ok(&v));
@@ -274,6 +316,7 @@ impl Shell {
 
     /// An alert raised or recovered.
     pub fn alert(&mut self, a: &Alert) {
+        self.tell(&lines::alert_text(a));
         if a.kind == AlertKind::PresenceMismatch {
             if let Some(m) = &self.metrics {
                 m.presence(self.probe.presence_differs);
@@ -285,11 +328,17 @@ impl Shell {
         }
         self.dirty = true;
         match &mut self.front {
+            Front::Nagios(_) => {}
             Front::Json(_) => {
                 let v = lines::alert_json(&self.probe, a, SystemTime::now());
                 self.stdout(Ok(&v));
             }
-            Front::Lines(_) => self.note(Kind::Alert, &lines::alert_text(a)),
+            Front::Lines(_) => {
+                let text = terminal_safe(&lines::alert_text(a)).into_owned();
+                if let Front::Lines(out) = &self.front {
+                    out.send(Chunk::Err(format!("tickertape: {text}\n").into_bytes()));
+                }
+            }
             Front::Screen(tx) => {
                 let text = terminal_safe(&lines::alert_text(a)).into_owned();
                 let _ = tx.try_send(Report::Alert {
@@ -303,6 +352,7 @@ impl Shell {
     /// The summary line (every `--summary-every`, and at the end).
     pub fn summary(&mut self) {
         match &self.front {
+            Front::Nagios(_) => {}
             Front::Json(_) => {
                 let v = lines::summary_json(&self.probe, SystemTime::now());
                 self.stdout(Ok(&v));

@@ -35,6 +35,13 @@ pub struct NodeStats {
     pub publish_failing: bool,
     /// Its canary subscription was refused: the `subscription_failed` alert is raised.
     pub subscription_failed: bool,
+    /// The server confirmed its canary subscription, at least once.
+    pub subscribed: bool,
+    /// Why a subscription of the probe (the canaries' or, with several nodes, the presence
+    /// channel's) was refused, the last time: the verdict is CRITICAL.
+    pub refused: Option<String>,
+    /// With several nodes: the server gave its presence member list, at least once.
+    pub listed: bool,
 }
 
 impl NodeStats {
@@ -55,6 +62,9 @@ impl NodeStats {
             missing: vec![false; nodes],
             publish_failing: false,
             subscription_failed: false,
+            subscribed: false,
+            refused: None,
+            listed: false,
         }
     }
 }
@@ -182,6 +192,10 @@ impl Probe {
     /// node cannot receive canaries while it is refused.
     pub fn subscription(&mut self, node: usize, refused: Option<&str>) -> Option<Alert> {
         let n = self.nodes.get_mut(node)?;
+        match refused {
+            Some(why) => n.refused = Some(why.to_owned()),
+            None => n.subscribed = true,
+        }
         let was = std::mem::replace(&mut n.subscription_failed, refused.is_some());
         match (was, refused) {
             (false, Some(why)) => Some(Alert {
@@ -197,6 +211,13 @@ impl Probe {
                 detail: format!("{} took the canary subscription", n.name),
             }),
             _ => None,
+        }
+    }
+
+    /// The presence subscription on `node` was refused, and why.
+    pub fn presence_refused(&mut self, node: usize, why: &str) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.refused = Some(format!("presence: {why}"));
         }
     }
 

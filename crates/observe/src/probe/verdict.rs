@@ -8,7 +8,11 @@
 //!   → WARNING; no sample → UNKNOWN;
 //! - `duplicates`: any → WARNING;
 //! - `connected`: a node not connected at the end, or never → CRITICAL;
-//! - `presence` (several nodes): the member lists differed past the settle time → CRITICAL.
+//! - `subscribed`: a node that connected and refused the canary subscription, or never
+//!   confirmed it in the window → CRITICAL (nothing could reach it);
+//! - `presence` (several nodes): the member lists differed past the settle time, or a node
+//!   that connected never gave its list (its presence subscription never confirmed) →
+//!   CRITICAL.
 //!
 //! The whole is the worst, as in `check`: CRITICAL, WARNING, UNKNOWN, OK.
 
@@ -194,17 +198,61 @@ pub fn verdict(p: &Probe, window: Duration, t: Thresholds) -> Verdict {
         vec![count("nodes_connected", up, None)],
     ));
 
+    // Every node that connected must have taken the canary subscription: a refusal, or no
+    // answer in the whole window (a cluster whose adapter is gone), is CRITICAL. A node
+    // never connected is the `connected` part's.
+    let mut unsubscribed = Vec::new();
+    for n in p.nodes.iter().filter(|n| n.ever_connected) {
+        match (&n.refused, n.subscribed) {
+            (Some(why), _) => unsubscribed.push(format!("{} refused: {why}", n.name)),
+            (None, false) => unsubscribed.push(format!(
+                "{} never confirmed the canary subscription",
+                n.name
+            )),
+            (None, true) => {}
+        }
+    }
+    let subscribed = p.nodes.iter().filter(|n| n.subscribed).count() as u64;
+    let (status, detail) = if unsubscribed.is_empty() {
+        (
+            Status::Ok,
+            "every node connected took the canaries' subscription".into(),
+        )
+    } else {
+        (Status::Critical, unsubscribed.join(", "))
+    };
+    outcomes.push(outcome(
+        "subscribed",
+        status,
+        detail,
+        vec![count("nodes_subscribed", subscribed, None)],
+    ));
+
     if let Some(presence) = &p.presence {
-        let missing: Vec<String> = (0..p.nodes.len())
+        let missing: Vec<usize> = (0..p.nodes.len())
             .filter(|&i| presence.list(i).is_none())
-            .map(|i| p.name(i))
             .collect();
-        let (status, detail) = match (&p.presence_first, missing.is_empty()) {
-            (Some(first), _) => (Status::Critical, first.clone()),
-            (None, true) => (Status::Ok, "the nodes agree".into()),
-            (None, false) => (
+        // A node that connected and never gave its member list: its presence subscription
+        // was never confirmed, and the nodes cannot be compared.
+        let never: Vec<String> = missing
+            .iter()
+            .filter(|&&i| p.nodes[i].ever_connected && !p.nodes[i].listed)
+            .map(|&i| p.name(i))
+            .collect();
+        let names = |all: &[usize]| all.iter().map(|&i| p.name(i)).collect::<Vec<_>>();
+        let (status, detail) = match (&p.presence_first, never.is_empty(), missing.is_empty()) {
+            (Some(first), _, _) => (Status::Critical, first.clone()),
+            (None, false, _) => (
+                Status::Critical,
+                format!(
+                    "no member list from {}: the presence subscription was never confirmed",
+                    never.join(", ")
+                ),
+            ),
+            (None, true, true) => (Status::Ok, "the nodes agree".into()),
+            (None, true, false) => (
                 Status::Unknown,
-                format!("no member list from {}", missing.join(", ")),
+                format!("no member list from {}", names(&missing).join(", ")),
             ),
         };
         outcomes.push(outcome("presence", status, detail, Vec::new()));
@@ -265,6 +313,57 @@ pub fn nagios(v: &Verdict, nodes: usize) -> String {
     )
 }
 
+/// The verdict as a Nagios plugin prints it: the status line with its perfdata first, then
+/// the detail as long output: each part of the verdict, each node's figures, and the
+/// latest alerts, states and errors of the run (`story`, oldest first). Every line is safe
+/// for a terminal, and none but the first holds a `|` (Nagios would read perfdata there).
+pub fn nagios_block(v: &Verdict, p: &Probe, story: &bounded::Bounded<String>) -> String {
+    let clean = |text: &str| protocol::safe_text::terminal_safe(text).replace('|', "/");
+    let mut out = nagios(v, p.nodes.len());
+    out.push('\n');
+    for o in &v.outcomes {
+        out.push_str(&clean(&format!(
+            "{}: {} - {}",
+            o.expectation,
+            o.status.as_str(),
+            o.detail
+        )));
+        out.push('\n');
+    }
+    for n in &p.nodes {
+        let latency = n.latency.summary().map_or_else(
+            || "no latency".to_owned(),
+            |s| {
+                format!(
+                    "p50 {:.1}ms p99 {:.1}ms max {:.1}ms",
+                    s.p50, s.p99, n.max_ms
+                )
+            },
+        );
+        out.push_str(&clean(&format!(
+            "node {}: {}; {} sent, {} received, {} lost, {} late, {} duplicates, {} publish errors; {latency}",
+            n.name, n.state, n.sent, n.received, n.lost, n.late, n.duplicates, n.publish_errors
+        )));
+        out.push('\n');
+    }
+    if !story.is_empty() {
+        let dropped = story.drops().total();
+        let earlier = match dropped {
+            0 => String::new(),
+            n => format!(", {n} earlier not kept"),
+        };
+        out.push_str(&format!(
+            "latest alerts, states and errors ({}{earlier}):\n",
+            story.len()
+        ));
+        for line in story.iter() {
+            out.push_str(&clean(line));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::canary::{Fate, Outcome as Canary, Tracker};
@@ -282,6 +381,7 @@ mod tests {
             None,
         );
         p.state(0, ConnectionState::Connected);
+        p.subscription(0, None);
         p
     }
 
@@ -365,5 +465,94 @@ mod tests {
             accepted: false,
         });
         assert_eq!(verdict(&p, Duration::ZERO, T).status, Status::Warning);
+    }
+
+    /// A cluster whose adapter is gone: connected, but the canary subscription is never
+    /// confirmed, so nothing is published. Not "nothing to judge": CRITICAL.
+    #[test]
+    fn a_subscription_refused_or_never_confirmed_is_critical() {
+        let mut p = Probe::new(
+            vec!["ws://a".into(), "ws://b".into()],
+            Tracker::new(2, Duration::from_secs(5)),
+            Some(super::super::members::Presence::new(2, Duration::ZERO)),
+        );
+        p.state(0, ConnectionState::Connected);
+        p.state(1, ConnectionState::Connected);
+        let line = nagios(&verdict(&p, Duration::from_secs(20), T), 2);
+        assert!(line.starts_with("TICKERTAPE PROBE CRITICAL - "), "{line}");
+        assert!(
+            line.contains(
+                "subscribed: ws://a never confirmed the canary subscription, ws://b never"
+            ),
+            "{line}"
+        );
+        assert!(
+            line.contains("presence: no member list from ws://a, ws://b: the presence subscription was never confirmed"),
+            "{line}"
+        );
+        assert!(line.contains("'nodes_subscribed'=0c"), "{line}");
+        p.subscription(0, None);
+        p.subscription(1, Some("HTTP 401: bad signature"));
+        p.subscription(1, None);
+        let line = nagios(&verdict(&p, Duration::from_secs(20), T), 2);
+        assert!(
+            line.contains("subscribed: ws://b refused: HTTP 401: bad signature"),
+            "refused once is refused: {line}"
+        );
+        // A node never connected is said by `connected`, not twice.
+        let mut p = Probe::new(
+            vec!["ws://a".into()],
+            Tracker::new(1, Duration::from_secs(5)),
+            None,
+        );
+        let v = verdict(&p, Duration::from_secs(2), T);
+        let line = nagios(&v, 1);
+        assert!(line.contains("connected: ws://a never connected"), "{line}");
+        assert!(!line.contains("subscribed:"), "{line}");
+        p.state(0, ConnectionState::Connected);
+        p.subscription(0, None);
+        assert_eq!(verdict(&p, Duration::ZERO, T).status, Status::Unknown);
+    }
+
+    #[test]
+    fn the_nagios_block_is_the_status_line_first_then_the_detail() {
+        let mut p = probe();
+        got(&mut p, 3);
+        p.nodes[0].last_error = Some("a | b".into());
+        let mut story = bounded::Bounded::new(
+            bounded::Limits::new(2, 1 << 10),
+            bounded::Overflow::DropOldest,
+        );
+        for line in ["one", "two | pipe", "three\u{1b}[2J"] {
+            let _ = story.push(line.to_owned());
+        }
+        let block = nagios_block(&verdict(&p, Duration::from_secs(2), T), &p, &story);
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(
+            lines[0].starts_with("TICKERTAPE PROBE OK - 1 canaries"),
+            "{block}"
+        );
+        assert!(lines[0].contains(" | 'sent'=1c"), "{block}");
+        assert_eq!(lines[1], "publish: OK - 1 published");
+        assert!(
+            lines
+                .contains(&"subscribed: OK - every node connected took the canaries' subscription"),
+            "{block}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("node ws://a: connected; 1 sent, 1 received, 0 lost")),
+            "{block}"
+        );
+        let at = lines
+            .iter()
+            .position(|l| {
+                l.starts_with("latest alerts, states and errors (2, 1 earlier not kept):")
+            })
+            .expect(&block);
+        assert_eq!(lines[at + 1], "two / pipe");
+        assert!(!block.contains('\u{1b}'), "{block}");
+        assert_eq!(block.matches('|').count(), 1, "perfdata once: {block}");
     }
 }

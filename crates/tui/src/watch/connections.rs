@@ -48,6 +48,11 @@ impl Connections {
         }
     }
 
+    /// The run's connections' labels (none with one).
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
     /// More than one connection: lines, rows and the status bar are labelled.
     pub fn is_multi(&self) -> bool {
         self.labels.is_multi()

@@ -208,6 +208,8 @@ pub struct Model {
     pub alerts: Expectations,
     /// Why the connection ended, while it stays down (a 4001 refusal, say).
     refused: Option<String>,
+    /// Which connections ever came up, and why the others did not.
+    pub reach: observe::reach::Reach,
     /// Wall-clock time at `started`, to stamp tickertape's own log lines from an `Instant`.
     pub epoch: SystemTime,
     started: Instant,
@@ -233,6 +235,7 @@ impl Model {
             silence: Silence::default(),
             alerts: Expectations::default(),
             refused: None,
+            reach: observe::reach::Reach::new(&client::Labels::default()),
             epoch: SystemTime::now(),
             started: now,
             ellipsis,
@@ -250,6 +253,7 @@ impl Model {
             latency_ms,
         } = observed;
         let item = self.connections.note(conn, item, now);
+        self.reach.note(conn, &item);
         let said = matches!(item, Item::State(_))
             .then(|| observe::output::lines::status_line(&item))
             .flatten();

@@ -61,6 +61,7 @@ impl Watch {
 
     /// Several connections, labelled so.
     pub fn with_labels(mut self, labels: Labels) -> Watch {
+        self.model.reach = observe::reach::Reach::new(&labels);
         self.model.connections = super::connections::Connections::new(labels);
         self
     }
@@ -81,6 +82,16 @@ impl Watch {
         self.model
             .refused()
             .filter(|_| self.source != Source::Replay)
+    }
+
+    /// A live connection that never came up, and its last reason: a run that ends so exits
+    /// 1 too (it never did what it was asked). Only live connections count (not a
+    /// recording's states, nor the webhooks received).
+    pub fn ended_unreached(&self) -> Option<String> {
+        if self.source != Source::Live {
+            return None;
+        }
+        self.model.reach.never(self.model.connections.labels())
     }
 
     pub(super) fn trigger(&self, request: Request) -> Effect<Done> {
