@@ -67,7 +67,7 @@ async fn judge(plan: CheckPlan) -> anyhow::Result<Verdict> {
     }
     let _ = tokio::time::timeout(EXIT_WAIT, async {
         client.disconnect().await;
-        feeds.drain(EXIT_WAIT).await;
+        feeds.drain(&mut [], EXIT_WAIT).await;
     })
     .await;
     Ok(verdict)

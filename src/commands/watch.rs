@@ -118,19 +118,20 @@ pub(super) async fn consume(
     )
     .await;
     let unreached = lines.unreached();
+    // Close the sockets cleanly (1000): the engines end, and with them their feeds, whose
+    // last items the taps still see (the recording keeps what came before the end).
+    if !clients.is_empty() {
+        let _ = tokio::time::timeout(EXIT_WAIT, async {
+            super::connections::disconnect(&clients).await;
+            feeds.drain(&mut taps.all(), EXIT_WAIT).await;
+        })
+        .await;
+    }
     if let Some(summary) = &taps.summary {
         let _ = ndjson::write_line(
             lines.out.buffer(),
             &summary.report(std::time::Instant::now()),
         );
-    }
-    // Close the sockets cleanly (1000): the engines end, and with them their feeds.
-    if !clients.is_empty() {
-        let _ = tokio::time::timeout(EXIT_WAIT, async {
-            super::connections::disconnect(&clients).await;
-            feeds.drain(EXIT_WAIT).await;
-        })
-        .await;
     }
     // What is still pending is written out: all of it on a normal end, however slow the
     // reader (a signal still ends the wait), and what fits in a moment after a signal.

@@ -125,11 +125,18 @@ impl Feeds {
         self.fan.is_idle()
     }
 
-    /// Takes everything that waits, for at most `within` (at the end, so that engines
-    /// closing their sockets are not held up by a full feed).
-    pub async fn drain(&mut self, within: Duration) {
-        let _ =
-            tokio::time::timeout(within, async { while self.fan.recv().await.is_some() {} }).await;
+    /// Takes everything that waits, for at most `within`, and shows it to the taps only:
+    /// at the end, so that engines closing their sockets are not held up by a full feed,
+    /// and what came before the end is still recorded and counted.
+    pub async fn drain(&mut self, taps: &mut [&mut dyn Tap], within: Duration) {
+        let _ = tokio::time::timeout(within, async {
+            while let Some(o) = self.next().await {
+                for tap in taps.iter_mut() {
+                    let _ = tap.observe(&o);
+                }
+            }
+        })
+        .await;
     }
 }
 
