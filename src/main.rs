@@ -99,8 +99,11 @@ fn init_logging(path: &std::path::Path, level: tracing::Level) -> std::io::Resul
         .create(true)
         .append(true)
         .open(path)?;
+    // Every record terminal-safe, whatever its call site put in it.
     tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(
+            observe::output::safe_lines::SafeLines::new(file),
+        ))
         .with_max_level(level)
         .init();
     Ok(())
