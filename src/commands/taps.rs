@@ -43,7 +43,7 @@ impl Taps {
             Some(addr) => {
                 let m = Observer::serve(addr, labels).await?;
                 if let (Some(addr), false) = (m.addr(), front.json_status) {
-                    eprintln!("tickertape: metrics on http://{addr}/metrics");
+                    say!("metrics on http://{addr}/metrics");
                 }
                 Some(m)
             }

@@ -137,7 +137,7 @@ pub(super) fn exit(end: End) -> ExitCode {
     match end {
         End::Done | End::Interrupted => ExitCode::SUCCESS,
         End::Fail(code, message) => {
-            eprintln!("tickertape: {message}");
+            say!("{message}");
             ExitCode::from(code)
         }
     }
@@ -216,7 +216,7 @@ pub async fn dashboard(
     // reason on stderr (the screen is gone by now) and status 1.
     Ok(match watch.ended_refused() {
         Some(why) => {
-            eprintln!("tickertape: {why}");
+            say!("{why}");
             ExitCode::from(EXIT_FAILURE)
         }
         None => ExitCode::SUCCESS,

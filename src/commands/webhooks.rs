@@ -106,8 +106,7 @@ impl Sink {
     fn notice(&self, text: String) {
         match self {
             Sink::Lines(shown) => {
-                let line = format!("tickertape: {text}\n").into_bytes();
-                if !shown.lines.send(Chunk::Err(line)) {
+                if !shown.lines.send(Chunk::message(&text)) {
                     shown.dropped.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -188,8 +187,8 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         max_body: plan.max_body,
     };
     for app in &plan.apps {
-        eprintln!(
-            "tickertape: checking webhooks of app {} (key {})",
+        say!(
+            "checking webhooks of app {} (key {})",
             terminal_safe(&app.id),
             terminal_safe(&app.key)
         );
@@ -207,7 +206,7 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let router = Router::new().fallback(receive).with_state(receiver);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::listen::serve(listener, router, limits, stopped));
-    eprintln!("tickertape: receiving webhooks on {url}");
+    say!("receiving webhooks on {url}");
     let (dashboard, failed, dropped) = match output {
         Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),
         Output::Lines(writer, shown, shutdown) => {
@@ -273,8 +272,8 @@ async fn lines(
 /// Says on stderr how many events were not shown, when that grew; the count said.
 fn report_dropped(dropped: u64, reported: u64) -> u64 {
     if dropped > reported {
-        eprintln!(
-            "tickertape: {dropped} webhook events not shown in all: the output fell behind \
+        say!(
+            "{dropped} webhook events not shown in all: the output fell behind \
              (its queue was full; see --max-queue). They were answered all the same."
         );
     }

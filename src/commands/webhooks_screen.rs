@@ -101,8 +101,8 @@ pub(super) async fn show(
     reporter.abort();
     let dropped = feed.dropped();
     if dropped > 0 {
-        eprintln!(
-            "tickertape: {dropped} webhook events or notices not shown: the dashboard fell \
+        say!(
+            "{dropped} webhook events or notices not shown: the dashboard fell \
              behind (its queue was full; see --max-queue). They were answered all the same."
         );
     }
