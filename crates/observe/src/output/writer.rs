@@ -80,6 +80,11 @@ impl Lines {
         self.tx.closed().await;
     }
 
+    /// Bytes waiting for the thread or being written (as the queue weighs them).
+    pub fn bytes(&self) -> usize {
+        self.tx.bytes()
+    }
+
     /// Hands `chunk` over now; false (and its lines counted) when it does not fit.
     pub fn send(&self, chunk: Chunk) -> bool {
         match self.tx.try_send(chunk) {
