@@ -122,3 +122,27 @@ async fn a_flags_value_reaches_the_terminal_escaped_in_its_error() {
         );
     }
 }
+
+/// A file's content quoted in the error that refuses it (a bindings file's line, as TOML's
+/// errors show it): escaped, format characters included.
+#[tokio::test]
+async fn a_files_content_reaches_the_terminal_escaped_in_its_error() {
+    let dir = std::env::temp_dir().join(format!("tickertape-escape-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bindings.toml");
+    std::fs::write(
+        &file,
+        "[[bind]]\nrule = \"\u{1b}]0;pwned\u{7}\u{ad}\u{202e}\u{e0041}=log\"\n",
+    )
+    .unwrap();
+    let mut cmd = command();
+    cmd.args(["watch", "c", "--json", "--port", "1", "--bindings"])
+        .arg(&file);
+    let mut proc = Proc::spawn(&mut cmd);
+    let status = proc.wait(Duration::from_secs(10)).await;
+    let stderr = proc.stderr_bytes();
+    let text = String::from_utf8_lossy(&stderr);
+    assert!(!status.success(), "{text}");
+    assert_eq!(raw_unsafe(&stderr), None, "{text}");
+    assert!(text.contains("\\u{ad}\\u{202e}\\u{e0041}"), "{text}");
+}
