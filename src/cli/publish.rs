@@ -15,8 +15,13 @@ pub struct TriggerArgs {
     pub channels: Option<String>,
     /// Event name
     pub event: Option<String>,
-    /// Event data; `-` reads it from stdin [default: {}]
+    /// Event data, as JSON ('{"price":1}', '"a string"'); `-` reads it from stdin [default: {}].
+    /// Data that is not JSON is refused, as the dashboard's trigger form refuses it, unless
+    /// --text says to send it as it is
     pub data: Option<String>,
+    /// Send DATA as it is, as a plain string, even when it is not JSON
+    #[arg(long, conflicts_with = "batch")]
+    pub text: bool,
     /// Do not deliver to this connection (the publisher's own socket)
     #[arg(long)]
     pub socket_id: Option<String>,

@@ -7,11 +7,13 @@ fn listing(entries: &[(&str, u64)]) -> BTreeMap<String, Option<u64>> {
         .collect()
 }
 
-fn said(steps: &[Step]) -> Vec<&str> {
+fn said(steps: &[Step]) -> Vec<String> {
     steps
         .iter()
         .filter_map(|s| match s {
-            Step::Say(t) => Some(t.as_str()),
+            Step::Say(t) => Some(t.clone()),
+            Step::Vacated(n) => Some(format!("{n} vacated")),
+            Step::Occupied(n) => Some(format!("{n} occupied again")),
             Step::Follow(_) => None,
         })
         .collect()
@@ -66,5 +68,36 @@ fn presence_channels_are_skipped_when_asked() {
     assert_eq!(
         t.look(&listing(&[("presence-a", 1)])),
         vec![Step::Follow("presence-a".into())]
+    );
+}
+
+#[test]
+fn names_from_a_hostile_listing_are_refused_and_kept_cut() {
+    let mut t = Tracker::new(MAX_FOLLOWED, true);
+    let long: BTreeMap<String, Option<u64>> = (0..100)
+        .map(|n| (format!("{n}{}", "x".repeat(100_000)), Some(1)))
+        .collect();
+    let steps = t.look(&long);
+    assert_eq!(steps.len(), 100);
+    assert!(
+        said(&steps)
+            .iter()
+            .all(|s| s.contains("at most 200 characters") && s.len() < 400)
+    );
+    assert!(t.known.is_empty() && t.refused.bytes() < 100 * 1000);
+    assert!(t.look(&long).is_empty(), "refused once, not said again");
+}
+
+#[test]
+fn a_flapping_listing_makes_a_few_notices_per_look() {
+    let mut n = Notices::default();
+    for i in 0..5000 {
+        n.note("vacated", || format!("c{i} vacated"));
+    }
+    n.note("discovered", || "discovered x".into());
+    let lines = n.into_lines();
+    assert_eq!(lines.len(), NOTICES_PER_KIND + 2, "{lines:?}");
+    assert!(
+        lines.contains(&"… and 4990 more channels vacated in this look at the listing".to_owned())
     );
 }

@@ -34,7 +34,7 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
         connections,
         labels,
         record,
-        front,
+        mut front,
     } = plan;
     // The dashboard's trigger form publishes through each connection's own API, and seals
     // for encrypted channels with that connection's key.
@@ -47,9 +47,26 @@ pub async fn run(plan: WatchPlan) -> anyhow::Result<ExitCode> {
             })
         })
         .collect();
+    // The recording is open before anything connects: a FIFO waits for its reader here.
+    let record = match record {
+        Some(path) => {
+            let started = Instant::now();
+            let deadline = front.timeout.map(|t| started + t);
+            match super::taps::open_recording(&path, deadline).await? {
+                super::taps::Opened::File(file) => {
+                    // The wait counts against --timeout.
+                    front.timeout = front.timeout.map(|t| t.saturating_sub(started.elapsed()));
+                    Some(file)
+                }
+                super::taps::Opened::TimedOut => return Ok(ExitCode::from(EXIT_FAILURE)),
+                super::taps::Opened::Interrupted => return Ok(ExitCode::SUCCESS),
+            }
+        }
+        None => None,
+    };
     let mut feeds = Feeds::new(front.ts_field.clone());
     let clients = super::connections::start(&mut feeds, connections, &channels)?;
-    let taps = Taps::new(&front, &labels, record.as_deref(), &feeds).await?;
+    let taps = Taps::new(&front, &labels, record, &feeds).await?;
     consume(front, feeds, taps, (clients, publishers), labels).await
 }
 

@@ -6,6 +6,7 @@ mod cli_escaping;
 mod cli_flags;
 mod cli_inputs;
 mod cli_secrets;
+mod client_bounds;
 mod client_deadlines;
 mod client_memory;
 mod client_signin;

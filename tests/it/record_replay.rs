@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::Peer;
 use crate::support::bin::{self, FullPipe, Proc};
+use crate::support::scripted::subscribed;
 use observe::binding::Bindings;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -302,4 +304,76 @@ fn a_replayed_dashboard_does_not_look_live() {
     assert!(replayed.contains("recorded connected"), "{replayed}");
     assert!(!green, "no live connection's colour: {replayed}");
     assert_eq!(members, Some(3), "the recorded members are listed");
+}
+
+/// `--record` to a FIFO that nobody reads hung silently before connecting, whatever
+/// `--timeout` said. Now it says what it waits for, gives up at `--timeout` (status 1), ends
+/// on SIGTERM (status 0), and records once a reader comes.
+#[tokio::test]
+async fn a_fifo_nobody_reads_is_waited_for_with_timeout_and_signals() {
+    let dir = std::env::temp_dir().join(format!("tickertape-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("rec.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let watch = |extra: &[&str]| {
+        let mut cmd = bin::command();
+        cmd.args([
+            "watch",
+            "stock_ticker",
+            "--json",
+            "--key",
+            "app-key",
+            "--port",
+            &port,
+        ])
+        .args(["--record", fifo.to_str().unwrap()])
+        .args(extra);
+        Proc::spawn(&mut cmd)
+    };
+    // --timeout: it says what it waits for, then why it gives up, within the timeout.
+    let started = Instant::now();
+    let (code, _, stderr) = watch(&["--timeout", "1s"])
+        .finish(Duration::from_secs(10))
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("waiting for a reader of the FIFO"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("within --timeout"), "{stderr}");
+    assert!(
+        peer.try_conn(Duration::from_millis(100)).await.is_none(),
+        "nothing connected"
+    );
+    // A signal ends the wait.
+    let mut p = watch(&[]);
+    let line = p
+        .stderr_line(Duration::from_secs(5))
+        .await
+        .unwrap_or_default();
+    assert!(line.contains("waiting for a reader"), "{line}");
+    let status = p.terminate(Duration::from_secs(5)).await;
+    assert!(status.success(), "{}", p.stderr());
+    // A reader comes: the run connects, and records.
+    let mut p = watch(&[]);
+    let _ = p.stderr_line(Duration::from_secs(5)).await;
+    let path = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read_to_string(path).unwrap_or_default());
+    let _conn = subscribed(&mut peer, "stock_ticker").await;
+    p.terminate(Duration::from_secs(5)).await;
+    let recorded = reader.join().unwrap();
+    assert!(recorded.contains(r#""current":"connected""#), "{recorded}");
+    let _ = std::fs::remove_dir_all(dir);
 }

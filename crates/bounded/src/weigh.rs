@@ -61,6 +61,12 @@ impl<A: Weigh, B: Weigh> Weigh for (A, B) {
     }
 }
 
+impl<A: Weigh, B: Weigh, C: Weigh> Weigh for (A, B, C) {
+    fn weight(&self) -> usize {
+        self.0.weight() + self.1.weight() + self.2.weight()
+    }
+}
+
 impl<K: Weigh, V: Weigh> Weigh for BTreeMap<K, V> {
     fn weight(&self) -> usize {
         size_of::<Self>()

@@ -1,5 +1,6 @@
 //! Exponential back-off with jitter: base, 2×base, 4×base … capped, plus up to half again at
-//! random so that many clients do not reconnect in step. Reset after a successful connection.
+//! random so that many clients do not reconnect in step. Reset when a connection ends after
+//! lasting 30 s: one that dies sooner counts as a failed attempt.
 
 use std::time::Duration;
 

@@ -211,11 +211,11 @@ impl Engine {
         self.set_state(state, Some(reason), None, None);
         let tx = self.out.sender();
         let _ = timeout(Duration::from_secs(2), async {
-            while self.out.has_pending() {
+            while self.out.has_any_pending() {
                 if !tx.room_for(self.out.pending_weight()).await {
                     return;
                 }
-                self.out.flush();
+                self.out.flush_all();
             }
         })
         .await;
@@ -230,8 +230,12 @@ impl Engine {
                 return false;
             }
             let pending = self.out.pending_weight();
+            let report = self.out.report_due();
             tokio::select! {
                 _ = sleep_until(until) => return true,
+                _ = sleep_until(report.unwrap_or(until.into_std()).into()), if report.is_some() => {
+                    self.out.flush();
+                }
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
                     None => self.cmds_open = false,
                     Some(Command::Disconnect) => return false,

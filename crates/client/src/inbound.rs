@@ -10,6 +10,7 @@ use super::engine::Engine;
 use super::item::{
     DataText, Item, MemberChange, ReceivedEvent, SubscriptionFailure, SubscriptionStatus,
 };
+use super::presence;
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Succeeded};
 use protocol::channel::classify;
@@ -81,11 +82,11 @@ impl Engine {
             {
                 Succeeded::Subscribed => {
                     self.push_status(&channel, SubscriptionStatus::Subscribed);
-                    if let (Some(list), Some(members)) = (presence, self.subs.members_mut(&channel))
-                    {
-                        let me = members.me.clone();
-                        members.reset(&list, me.clone());
-                        self.push_members(channel, MemberChange::Snapshot { members: list, me });
+                    if let Some(list) = presence {
+                        let list = list.into_iter().map(presence::kept).collect();
+                        if let Some((members, me)) = self.subs.reset_members(&channel, list) {
+                            self.push_members(channel, MemberChange::Snapshot { members, me });
+                        }
                     }
                 }
                 Succeeded::Cancelled => live.send(ClientMessage::Unsubscribe { channel }).await?,
@@ -109,20 +110,14 @@ impl Engine {
                 self.out.push(Item::SubscriptionCount { channel, count });
             }
             ServerMessage::MemberAdded { channel, member } => {
-                if self
-                    .subs
-                    .members_mut(&channel)
-                    .is_some_and(|ms| ms.add(&member))
-                {
+                let member = presence::kept(member);
+                if self.subs.add_member(&channel, &member) {
                     self.push_members(channel, MemberChange::Added(member));
                 }
             }
             ServerMessage::MemberRemoved { channel, user_id } => {
-                if self
-                    .subs
-                    .members_mut(&channel)
-                    .is_some_and(|ms| ms.remove(&user_id))
-                {
+                let user_id = presence::kept_id(user_id);
+                if self.subs.remove_member(&channel, &user_id) {
                     self.push_members(channel, MemberChange::Removed(user_id));
                 }
             }
@@ -206,7 +201,7 @@ impl Engine {
     }
 
     fn push_members(&mut self, channel: String, change: MemberChange) {
-        let count = self.subs.members_mut(&channel).map_or(0, |m| m.count());
+        let count = self.subs.member_count(&channel);
         self.out.push(Item::Members {
             channel,
             change,

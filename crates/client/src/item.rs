@@ -408,10 +408,11 @@ impl Item {
             } => {
                 channel.len()
                     + match change {
-                        MemberChange::Snapshot { members, .. } => {
-                            members.iter().map(|m| m.user_id.len() + 128).sum::<usize>()
-                        }
-                        MemberChange::Added(m) => m.user_id.len() + 128,
+                        MemberChange::Snapshot { members, .. } => members
+                            .iter()
+                            .map(crate::presence::member_weight)
+                            .sum::<usize>(),
+                        MemberChange::Added(m) => crate::presence::member_weight(m),
                         MemberChange::Removed(id) => id.len(),
                     }
             }

@@ -6,7 +6,8 @@
 //! consumer still behind after that is *congested*: the engine reads the socket again (so it
 //! keeps answering pings) until the consumer has drained half the feed, and meanwhile:
 //! - drops application events, counting them; the count is reported as [`Item::Dropped`] as
-//!   soon as there is room again;
+//!   soon as there is room again, then at most once every [`DROP_REPORT_EVERY`] (with the
+//!   count since the last report and the running total);
 //! - keeps control items (states, subscriptions, members, errors) in a backlog, so the
 //!   consumer's view of the connection stays right. The backlog is a ring
 //!   ([`bounded::Bounded`], [`BACKLOG_LIMIT`] items, [`BACKLOG_BYTES`] bytes): past it the
@@ -15,6 +16,8 @@
 //! The feed is a [`bounded::queue`]; "no room" means in items or in bytes. An item heavier
 //! than the feed's whole budget never fits: it is dropped and counted at once. Memory is
 //! bounded by the feed's budget plus the backlog's.
+
+use std::time::{Duration, Instant};
 
 use bounded::{Bounded, Cause, Limits, Overflow, TrySendError, Weigh};
 
@@ -25,12 +28,18 @@ use super::item::Item;
 pub const BACKLOG_LIMIT: usize = 1024;
 /// Most bytes of control items held back while the consumer is behind.
 pub const BACKLOG_BYTES: usize = 4 << 20;
+/// Drops are reported at most this often (the first at once), each report with the count
+/// since the last and the running total: a full buffer drops event after event, and one
+/// line per drop was a flood of its own.
+pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(1);
 
 pub(crate) struct Outbox {
     tx: FeedTx,
     backlog: Bounded<Item>,
     unreported: u64,
     dropped_total: u64,
+    /// When the last drop report went out.
+    reported_at: Option<Instant>,
     closed: bool,
     congested: bool,
     /// A push found no room while the grace had not run out: the engine should wait.
@@ -47,6 +56,7 @@ impl Outbox {
             ),
             unreported: 0,
             dropped_total: 0,
+            reported_at: None,
             closed: false,
             congested: false,
             refused: false,
@@ -84,9 +94,21 @@ impl Outbox {
         self.refused = false;
     }
 
-    /// Something waits for room: a held-back control item or an unreported drop.
+    /// Something waits for room: a held-back control item or a drop report that is due.
     pub(crate) fn has_pending(&self) -> bool {
+        !self.backlog.is_empty() || (self.unreported > 0 && self.report_due().is_none())
+    }
+
+    /// Something is still to hand on, a drop report not yet due included (for the end).
+    pub(crate) fn has_any_pending(&self) -> bool {
         !self.backlog.is_empty() || self.unreported > 0
+    }
+
+    /// When the next drop report may go, while one waits for its second to pass; `None`
+    /// when none waits or it may go now.
+    pub(crate) fn report_due(&self) -> Option<Instant> {
+        let at = self.reported_at? + DROP_REPORT_EVERY;
+        (self.unreported > 0 && Instant::now() < at).then_some(at)
     }
 
     /// What the oldest waiting item weighs in the feed, to wait for room for it
@@ -122,6 +144,15 @@ impl Outbox {
     /// Hands on what waits, as far as the feed has room now, without waiting. So a drop
     /// lasts only while the feed is really full.
     pub(crate) fn flush(&mut self) {
+        self.flush_reporting(false);
+    }
+
+    /// [`Outbox::flush`], with the drop report sent whether due or not (at the end).
+    pub(crate) fn flush_all(&mut self) {
+        self.flush_reporting(true);
+    }
+
+    fn flush_reporting(&mut self, now: bool) {
         while let Some(item) = self.backlog.pop() {
             match self.tx.try_send(item) {
                 Ok(()) => {}
@@ -137,13 +168,16 @@ impl Outbox {
                 }
             }
         }
-        if self.unreported > 0 {
+        if self.unreported > 0 && (now || self.report_due().is_none()) {
             let report = Item::Dropped {
                 count: self.unreported,
                 total: self.dropped_total,
             };
             match self.tx.try_send(report) {
-                Ok(()) => self.unreported = 0,
+                Ok(()) => {
+                    self.unreported = 0;
+                    self.reported_at = Some(Instant::now());
+                }
                 Err(TrySendError::Full(..)) => {}
                 Err(TrySendError::Closed(_)) => self.closed = true,
             }
@@ -228,6 +262,44 @@ mod tests {
         assert_eq!(out.dropped_total(), 1);
         assert_eq!(rx.recv().await, Some(Item::Dropped { count: 1, total: 1 }));
         assert!(matches!(rx.recv().await, Some(Item::Event(e)) if e.event == "e3"));
+    }
+
+    #[tokio::test]
+    async fn drops_are_reported_at_most_once_a_second_with_the_running_total() {
+        let (tx, mut rx) = feed(2, 1 << 20);
+        let mut out = Outbox::new(tx);
+        let mut reports = Vec::new();
+        for n in 0..2000 {
+            out.push(event(n));
+            if n % 5 != 0 {
+                continue;
+            }
+            // A consumer that takes a little now and then: room comes back, drops go on.
+            while let Ok(item) = rx.try_recv() {
+                if let Item::Dropped { count, total } = item {
+                    reports.push((count, total));
+                }
+            }
+        }
+        assert_eq!(
+            reports.len(),
+            1,
+            "the first at once, the rest within the second"
+        );
+        assert!(out.report_due().is_some() && !out.has_pending());
+        while rx.try_recv().is_ok() {}
+        out.flush_all();
+        let mut last = None;
+        while let Ok(item) = rx.try_recv() {
+            if let Item::Dropped { total, .. } = item {
+                last = Some(total);
+            }
+        }
+        assert_eq!(
+            last,
+            Some(out.dropped_total()),
+            "the end reports the running total"
+        );
     }
 
     #[test]

@@ -4,12 +4,27 @@
 use super::authorizer::{self, Grant, Mode};
 use super::command::Command;
 use super::engine::{AuthDone, Engine, Next};
-use super::item::{Reason, SubscriptionStatus};
+use super::item::{Reason, SubscriptionFailure, SubscriptionStatus};
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Unsubscribe};
 use protocol::channel::{classify, is_client_event};
 use protocol::frame::Event;
+use protocol::limits::MAX_SUBSCRIBE_BYTES;
 use protocol::{ClientMessage, Data};
+
+/// Why a grant too big to send failed its subscription.
+fn oversized_grant(size: usize) -> SubscriptionFailure {
+    SubscriptionFailure {
+        message: format!(
+            "the grant makes a pusher:subscribe of {size} bytes, over the {MAX_SUBSCRIBE_BYTES} \
+             that servers accept (Pusher allows 1 KB of user_info in channel_data): not sent; \
+             the auth endpoint must answer a smaller channel_data"
+        ),
+        status: None,
+        string_to_sign: None,
+        auth: true,
+    }
+}
 
 impl Engine {
     pub(super) async fn start_subscription(&mut self, live: &mut Live, channel: String) -> Step {
@@ -61,22 +76,31 @@ impl Engine {
             Some(g) => (Some(g.auth), g.channel_data, g.key),
             None => (None, None, None),
         };
-        if let (Some(data), Some(members)) = (&channel_data, self.subs.members_mut(&channel)) {
-            members.me = serde_json::from_str::<serde_json::Value>(data)
+        if let Some(data) = &channel_data {
+            let me = serde_json::from_str::<serde_json::Value>(data)
                 .ok()
                 .and_then(|v| match v.get("user_id") {
                     Some(serde_json::Value::String(s)) => Some(s.clone()),
                     Some(other) => Some(other.to_string()),
                     None => None,
-                });
+                })
+                .map(super::presence::kept_id);
+            self.subs.set_me(&channel, me);
         }
-        self.subs.set_pending(&channel, key);
-        live.send(ClientMessage::Subscribe {
-            channel,
+        let msg = ClientMessage::Subscribe {
+            channel: channel.clone(),
             auth,
             channel_data,
-        })
-        .await
+        };
+        let size = msg.encode().len();
+        if size > MAX_SUBSCRIBE_BYTES {
+            // Sent, it would get the socket closed (1009) and this grant asked for again on
+            // every reconnect: only this subscription fails, and the connection stays.
+            self.fail(&channel, oversized_grant(size));
+            return Ok(());
+        }
+        self.subs.set_pending(&channel, key);
+        live.send(msg).await
     }
 
     pub(super) async fn on_auth(&mut self, live: &mut Live, done: AuthDone) -> Step {

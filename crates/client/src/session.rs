@@ -20,6 +20,9 @@ use protocol::{ClientMessage, ServerMessage};
 /// Most frames handled in a row without looking at timers and commands.
 const BURST: usize = 128;
 
+/// A connection that lasts this long resets the back-off when it ends.
+pub(crate) const STABLE: Duration = Duration::from_secs(30);
+
 /// A write that takes longer than this means the connection is gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -68,7 +71,7 @@ impl Engine {
             Err(next) => return next,
         };
         self.stats.connections += 1;
-        self.backoff.reset();
+        let established = Instant::now();
         self.set_state(
             ConnectionState::Connected,
             None,
@@ -81,6 +84,12 @@ impl Engine {
         };
         if matches!(next, Next::Shutdown(_)) {
             transport::close(&mut live.ws, 1000, "").await;
+        }
+        // Only a connection that lasted resets the back-off: one that the server ends soon
+        // after accepting it (a grant it refuses, a node that drops everyone) is a failed
+        // attempt like any other, and the delays keep growing.
+        if established.elapsed() >= STABLE {
+            self.backoff.reset();
         }
         next
     }
@@ -172,7 +181,13 @@ impl Engine {
             }
             let deadline = live.deadline(self.cfg.pong_timeout);
             let pending = self.out.pending_weight();
+            // A drop report held back (at most one a second) goes when its second is over.
+            let report = self.out.report_due();
             let step = tokio::select! {
+                _ = sleep_until(report.unwrap_or(deadline).into()), if report.is_some() => {
+                    self.out.flush();
+                    Ok(())
+                }
                 frame = live.ws.next() => self.on_frame(live, frame).await,
                 _ = sleep_until(deadline.into()) => self.on_timer(live).await,
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {

@@ -1,11 +1,17 @@
-//! Counters per channel and per event: messages and bytes. The number of distinct
-//! (channel, event) pairs is capped, because both names come from the wire.
+//! Counters per channel and per event: messages and bytes. Both names come from the wire, so
+//! the pairs are a [`WeighedMap`] capped in count ([`MAX_TRACKED_PAIRS`]) and bytes
+//! ([`STATS_BYTES`]), each name cut to [`protocol::limits::MAX_KEPT_NAME_CHARS`] characters
+//! before it is kept; a pair past the caps is summed under `(other)`.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
+use bounded::{Limits, Weigh, WeighedMap};
+use protocol::limits::cut_name;
+
 /// Most distinct (channel, event) pairs tracked; the rest are summed under `(other)`.
-pub(crate) const MAX_TRACKED_PAIRS: usize = 10_000;
+pub const MAX_TRACKED_PAIRS: usize = 10_000;
+/// Most bytes the tracked pairs take (names and counters, as weighed).
+pub const STATS_BYTES: usize = 4 << 20;
 const OTHER: &str = "(other)";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,18 +27,39 @@ impl Counter {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+impl Weigh for Counter {
+    fn weight(&self) -> usize {
+        size_of::<Counter>()
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Stats {
     /// Every frame received.
     pub total: Counter,
-    /// Channel → event → counter. Channel-less events are under "".
-    pub per_event: HashMap<String, HashMap<String, Counter>>,
-    pairs: usize,
+    /// (channel, event) → counter, names cut. Channel-less events are under "".
+    per_event: WeighedMap<(String, String), Counter>,
+    /// Events of pairs past the caps.
+    other: Counter,
     pub malformed: u64,
     /// Messages refused for their size (`--max-message`).
     pub oversized: u64,
     pub connections: u64,
     pub last_rtt: Option<Duration>,
+}
+
+impl Default for Stats {
+    fn default() -> Stats {
+        Stats {
+            total: Counter::default(),
+            per_event: WeighedMap::new(Limits::new(MAX_TRACKED_PAIRS, STATS_BYTES)),
+            other: Counter::default(),
+            malformed: 0,
+            oversized: 0,
+            connections: 0,
+            last_rtt: None,
+        }
+    }
 }
 
 impl Stats {
@@ -41,47 +68,44 @@ impl Stats {
     }
 
     pub fn record_event(&mut self, channel: Option<&str>, event: &str, bytes: usize) {
-        let channel = channel.unwrap_or("");
-        // Look up by reference first: no allocation for a pair already seen.
-        if let Some(c) = self
+        let key = (
+            cut_name(channel.unwrap_or("")).into_owned(),
+            cut_name(event).into_owned(),
+        );
+        if !self
             .per_event
-            .get_mut(channel)
-            .and_then(|m| m.get_mut(event))
+            .upsert(key, Counter::default, |c| c.add(bytes))
         {
-            c.add(bytes);
-            return;
+            self.other.add(bytes);
         }
-        let (channel, event) = if self.pairs < MAX_TRACKED_PAIRS {
-            self.pairs += 1;
-            (channel, event)
-        } else {
-            (OTHER, OTHER)
-        };
-        self.per_event
-            .entry(channel.to_owned())
-            .or_default()
-            .entry(event.to_owned())
-            .or_default()
-            .add(bytes);
     }
 
-    /// A counter for one (channel, event) pair.
+    /// A counter for one (channel, event) pair (names as kept; `(other)` for both sums
+    /// the pairs past the caps).
     pub fn event(&self, channel: &str, event: &str) -> Counter {
+        if (channel, event) == (OTHER, OTHER) {
+            return self.other;
+        }
         self.per_event
-            .get(channel)
-            .and_then(|m| m.get(event))
+            .get(&(channel.to_owned(), event.to_owned()))
             .copied()
             .unwrap_or_default()
     }
 
     /// Totals for one channel, summed over its events.
     pub fn channel(&self, channel: &str) -> Counter {
-        self.per_event.get(channel).map_or(Counter::default(), |m| {
-            m.values().fold(Counter::default(), |acc, c| Counter {
+        self.per_event
+            .iter()
+            .filter(|((c, _), _)| c == channel)
+            .fold(Counter::default(), |acc, (_, c)| Counter {
                 messages: acc.messages + c.messages,
                 bytes: acc.bytes + c.bytes,
             })
-        })
+    }
+
+    /// How many pairs are tracked, and the bytes they take.
+    pub fn pairs(&self) -> (usize, usize) {
+        (self.per_event.len(), self.per_event.bytes())
     }
 }
 
@@ -119,10 +143,29 @@ mod tests {
         for n in 0..MAX_TRACKED_PAIRS + 500 {
             s.record_event(Some("c"), &format!("e{n}"), 1);
         }
-        assert_eq!(s.per_event["c"].len(), MAX_TRACKED_PAIRS);
+        assert_eq!(s.pairs().0, MAX_TRACKED_PAIRS);
         assert_eq!(s.event(OTHER, OTHER).messages, 500);
         // A pair seen before the cap keeps counting under its own name.
         s.record_event(Some("c"), "e0", 1);
         assert_eq!(s.event("c", "e0").messages, 2);
+    }
+
+    #[test]
+    fn names_of_a_megabyte_are_cut_and_the_bytes_capped() {
+        let mut s = Stats::default();
+        let long = "x".repeat(1 << 20);
+        for n in 0..3000 {
+            let name = format!("{n}{long}");
+            s.record_event(Some(&name), &name, 1);
+        }
+        let (pairs, bytes) = s.pairs();
+        assert!(
+            bytes <= STATS_BYTES && pairs <= MAX_TRACKED_PAIRS,
+            "{pairs} {bytes}"
+        );
+        assert!(
+            bytes < 3000 * 1000,
+            "each pair weighs its cut names: {bytes}"
+        );
     }
 }

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::item::SubscriptionFailure;
-use super::presence::Members;
+use super::presence::{self, Members};
 use protocol::channel::is_channel_char;
 use protocol::crypto::KEY_LEN;
+use protocol::frame::Member;
 
 /// Where a subscription is in its lifecycle.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +61,8 @@ pub(crate) enum Succeeded {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Subscriptions {
     entries: BTreeMap<String, Entry>,
+    /// What every channel's members weigh together, kept within [`presence::ALL_BYTES`].
+    member_bytes: usize,
 }
 
 /// Channel counts by phase, for status lines.
@@ -99,7 +102,7 @@ impl Subscriptions {
         };
         match e.phase {
             Phase::Subscribed => {
-                self.entries.remove(channel);
+                self.drop_entry(channel);
                 Unsubscribe::Send
             }
             Phase::Pending | Phase::Authorizing => {
@@ -107,7 +110,7 @@ impl Subscriptions {
                 Unsubscribe::Deferred
             }
             Phase::Waiting | Phase::Failed(_) => {
-                self.entries.remove(channel);
+                self.drop_entry(channel);
                 Unsubscribe::Removed
             }
         }
@@ -122,7 +125,15 @@ impl Subscriptions {
             e.key = None;
             e.members = Members::default();
         }
+        self.member_bytes = 0;
         self.entries.keys().cloned().collect()
+    }
+
+    /// Removes a channel, and what its members weighed from the sum.
+    fn drop_entry(&mut self, channel: &str) {
+        if let Some(e) = self.entries.remove(channel) {
+            self.member_bytes -= e.members.bytes();
+        }
     }
 
     pub(crate) fn set_authorizing(&mut self, channel: &str) {
@@ -143,7 +154,7 @@ impl Subscriptions {
         match self.entries.get_mut(channel) {
             Some(e) if e.phase == Phase::Pending => {
                 if e.cancelled {
-                    self.entries.remove(channel);
+                    self.drop_entry(channel);
                     Succeeded::Cancelled
                 } else {
                     e.phase = Phase::Subscribed;
@@ -158,7 +169,7 @@ impl Subscriptions {
     pub(crate) fn failed(&mut self, channel: &str, failure: SubscriptionFailure) -> bool {
         match self.entries.get_mut(channel) {
             Some(e) if e.cancelled => {
-                self.entries.remove(channel);
+                self.drop_entry(channel);
                 false
             }
             Some(e) => {
@@ -177,7 +188,7 @@ impl Subscriptions {
     pub(crate) fn drop_if_cancelled(&mut self, channel: &str) -> bool {
         let cancelled = self.is_cancelled(channel);
         if cancelled {
-            self.entries.remove(channel);
+            self.drop_entry(channel);
         }
         cancelled
     }
@@ -190,8 +201,64 @@ impl Subscriptions {
         self.entries.get(channel).and_then(|e| e.key.as_ref())
     }
 
-    pub(crate) fn members_mut(&mut self, channel: &str) -> Option<&mut Members> {
-        self.entries.get_mut(channel).map(|e| &mut e.members)
+    /// Runs `f` on a channel's members with the bytes all channels have left, and keeps the
+    /// sum of what they weigh. `None` when the channel is not in the table.
+    fn with_members<T>(
+        &mut self,
+        channel: &str,
+        f: impl FnOnce(&mut Members, usize) -> T,
+    ) -> Option<T> {
+        let e = self.entries.get_mut(channel)?;
+        let before = e.members.bytes();
+        let spare = presence::ALL_BYTES.saturating_sub(self.member_bytes);
+        let out = f(&mut e.members, spare);
+        self.member_bytes = self.member_bytes - before + e.members.bytes();
+        Some(out)
+    }
+
+    /// A presence channel's list from `subscription_succeeded` (members already kept): the
+    /// members listed, within the caps, and our own id. `None` when the channel is unknown.
+    pub(crate) fn reset_members(
+        &mut self,
+        channel: &str,
+        list: Vec<Member>,
+    ) -> Option<(Vec<Member>, Option<String>)> {
+        self.with_members(channel, |ms, spare| {
+            let me = ms.me.clone();
+            // The old list's bytes are free again for the new one.
+            let room = spare + ms.bytes();
+            (ms.reset(list, me.clone(), room), me)
+        })
+    }
+
+    /// `member_added` (a member already kept): true when the id is new and listed.
+    pub(crate) fn add_member(&mut self, channel: &str, m: &Member) -> bool {
+        self.with_members(channel, |ms, spare| ms.add(m, spare))
+            .unwrap_or(false)
+    }
+
+    /// `member_removed`: true when it was listed.
+    pub(crate) fn remove_member(&mut self, channel: &str, user_id: &str) -> bool {
+        self.with_members(channel, |ms, _| ms.remove(user_id))
+            .unwrap_or(false)
+    }
+
+    /// Our own user id on a presence channel, from the grant's `channel_data`.
+    pub(crate) fn set_me(&mut self, channel: &str, me: Option<String>) {
+        if let Some(e) = self.entries.get_mut(channel) {
+            e.members.me = me;
+        }
+    }
+
+    /// How many members a channel lists.
+    pub(crate) fn member_count(&self, channel: &str) -> usize {
+        self.entries.get(channel).map_or(0, |e| e.members.count())
+    }
+
+    /// What all channels' members weigh together.
+    #[cfg(test)]
+    pub(crate) fn member_bytes(&self) -> usize {
+        self.member_bytes
     }
 
     pub(crate) fn counts(&self) -> Counts {
@@ -307,6 +374,43 @@ mod tests {
         assert_eq!(s.reset_all(), vec!["private-a".to_owned()]);
         assert_eq!(s.phase("private-a"), Some(&Phase::Waiting));
         assert_eq!(s.key("private-a"), None);
+    }
+
+    #[test]
+    fn all_channels_members_share_one_budget() {
+        let mut s = Subscriptions::default();
+        let info = serde_json::json!({ "bio": "x".repeat(1900) });
+        let mut listed = 0;
+        for c in 0..20 {
+            let channel = format!("presence-{c}");
+            s.add(&channel);
+            for n in 0..1000 {
+                let m = presence::kept(Member {
+                    user_id: format!("{n}"),
+                    user_info: info.clone(),
+                });
+                listed += usize::from(s.add_member(&channel, &m));
+            }
+        }
+        assert!(
+            s.member_bytes() <= presence::ALL_BYTES,
+            "{}",
+            s.member_bytes()
+        );
+        assert!(listed < 20_000 && listed > 5000, "{listed}");
+        s.remove("presence-0");
+        assert!(
+            s.add_member(
+                "presence-19",
+                &presence::kept(Member {
+                    user_id: "new".into(),
+                    user_info: info,
+                })
+            ),
+            "a channel gone gives its bytes back"
+        );
+        s.reset_all();
+        assert_eq!(s.member_bytes(), 0);
     }
 
     #[test]

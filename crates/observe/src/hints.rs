@@ -2,19 +2,17 @@
 //! which form of a Laravel name would have matched. Each distinct (channel, event) pair is
 //! looked at once, when it first arrives unbound; the answers are kept, bounded in count.
 
-use std::collections::HashMap;
+use bounded::{Limits, Weigh, WeighedMap};
 
 use super::binding::Bindings;
+use protocol::limits::cut_name;
 use protocol::{laravel, suggest};
 
 /// Most (channel, event) pairs kept; later ones get no hint (a flood of distinct names
 /// costs nothing more).
 pub const MAX_HINTS: usize = 1000;
-
-/// Longest channel or event name, in bytes, that is looked at (and kept): the protocol's
-/// names are at most 200 characters, so a longer one from a hostile server is close to no
-/// bound name, and keeping it would make the cache hold up to `MAX_HINTS` × a whole message.
-const MAX_NAME_BYTES: usize = 4 * protocol::limits::MAX_KEPT_NAME_CHARS;
+/// The pairs and their hints, in bytes (names cut to `MAX_KEPT_NAME_CHARS` characters).
+pub const HINTS: Limits = Limits::new(MAX_HINTS, 1 << 20);
 
 /// A hint: in full (inspect, `--json`), short (the log pane), and shortest (the narrow
 /// events pane: just what was probably meant).
@@ -25,49 +23,72 @@ pub struct Hint {
     pub pane: String,
 }
 
-/// The hints found so far: channel → event → hint (or none).
-#[derive(Debug, Default)]
+/// A hint found, or that there is none.
+#[derive(Debug, Clone)]
+struct Found(Option<Hint>);
+
+impl Weigh for Found {
+    fn weight(&self) -> usize {
+        size_of::<Found>()
+            + self
+                .0
+                .as_ref()
+                .map_or(0, |h| h.text.len() + h.short.len() + h.pane.len())
+    }
+}
+
+/// The hints found so far, by (channel, event) with both names cut: a [`WeighedMap`] capped
+/// at [`HINTS`].
+#[derive(Debug)]
 pub struct Hints {
-    found: HashMap<String, HashMap<String, Option<Hint>>>,
-    len: usize,
+    found: WeighedMap<(String, String), Found>,
+}
+
+impl Default for Hints {
+    fn default() -> Hints {
+        Hints {
+            found: WeighedMap::new(HINTS),
+        }
+    }
 }
 
 impl Hints {
-    /// The hint for an unbound event, worked out on its first arrival only.
+    /// The hint for an unbound event, worked out on its first arrival only. A name longer
+    /// than the protocol allows is looked at as it is kept, cut, and so is close to no bound
+    /// name.
     pub fn note(&mut self, bindings: &Bindings, channel: &str, event: &str) -> Option<&Hint> {
-        let known = self
-            .found
-            .get(channel)
-            .is_some_and(|events| events.contains_key(event));
-        if !known {
-            if self.len >= MAX_HINTS
-                || channel.len() > MAX_NAME_BYTES
-                || event.len() > MAX_NAME_BYTES
-            {
+        let key = (cut_name(channel).into_owned(), cut_name(event).into_owned());
+        if !self.found.contains_key(&key) {
+            if self.found.len() >= HINTS.items {
                 return None;
             }
-            let hint = find(bindings, Some(channel).filter(|c| *c != "-"), event);
-            self.found
-                .entry(channel.to_owned())
-                .or_default()
-                .insert(event.to_owned(), hint);
-            self.len += 1;
+            let (c, e) = (&key.0, &key.1);
+            let hint = find(bindings, Some(c.as_str()).filter(|c| *c != "-"), e);
+            if self.found.insert(key.clone(), Found(hint)).is_err() {
+                return None;
+            }
         }
-        self.get(channel, event)
+        self.found.get(&key)?.0.as_ref()
     }
 
     /// The hint already found for this pair.
     pub fn get(&self, channel: &str, event: &str) -> Option<&Hint> {
-        self.found.get(channel)?.get(event)?.as_ref()
+        let key = (cut_name(channel).into_owned(), cut_name(event).into_owned());
+        self.found.get(&key)?.0.as_ref()
     }
 
     /// How many pairs were looked at.
     pub fn len(&self) -> usize {
-        self.len
+        self.found.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.found.is_empty()
+    }
+
+    /// The bytes the pairs and their hints take.
+    pub fn bytes(&self) -> usize {
+        self.found.bytes()
     }
 }
 
@@ -120,14 +141,20 @@ mod tests {
     }
 
     #[test]
-    fn a_name_longer_than_the_protocol_allows_is_neither_hinted_nor_kept() {
+    fn a_name_longer_than_the_protocol_allows_is_kept_cut_and_not_hinted() {
         let b = bindings(&["update_event=log"]);
         let mut hints = Hints::default();
-        let long = format!("update-event{}", "x".repeat(1 << 20));
-        assert_eq!(hints.note(&b, "c", &long), None);
-        assert_eq!(hints.note(&b, &long, "update-event"), None);
-        assert!(hints.is_empty(), "a 1 MiB name is not kept");
+        let x = "x".repeat(1 << 20);
+        for n in 0..1200 {
+            let long = format!("update-event{n}{x}");
+            assert_eq!(hints.note(&b, "c", &long), None);
+        }
+        assert!(hints.bytes() <= HINTS.bytes && hints.len() <= MAX_HINTS);
+        assert!(hints.bytes() < 1000 * 1000, "1 MiB names are kept cut");
+        let mut hints = Hints::default();
         assert!(hints.note(&b, "c", "update-event").is_some());
+        // A misspelt event on a channel of a megabyte still gets its hint, the channel cut.
+        assert!(hints.note(&b, &x, "update-event").is_some());
     }
 
     #[test]

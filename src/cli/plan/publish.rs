@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use super::connections::UsageError;
 use crate::cli::connection::ConnectionArgs;
 use crate::cli::publish::{ChannelsArgs, StocksArgs, TriggerArgs};
 use client::publish::seal::{self, check_channels, seal};
@@ -68,6 +69,9 @@ impl TriggerPlan {
                     .collect();
                 check_channels(&channels)?;
                 let data = read_data(args.data.as_deref())?;
+                if !args.text {
+                    check_json(&data)?;
+                }
                 let data = match channels.as_slice() {
                     [one] => seal(
                         one,
@@ -92,6 +96,21 @@ impl TriggerPlan {
             quiet: args.quiet,
         })
     }
+}
+
+/// Data that is not JSON is refused (a usage error that says how to send a string), as the
+/// dashboard's trigger form refuses it: a typo in an object must not reach subscribers as a
+/// string.
+fn check_json(data: &str) -> anyhow::Result<()> {
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(data) {
+        let start: String = data.chars().take(40).collect();
+        let more = if start.len() < data.len() { "…" } else { "" };
+        return Err(anyhow::Error::new(UsageError(format!(
+            "the data is not JSON ({e}): {start:?}{more}; to send a string, quote it as JSON \
+             ('\"text\"'), or add --text to send it as it is"
+        ))));
+    }
+    Ok(())
 }
 
 /// The event's data: `{}` by default, `-` reads it from stdin.

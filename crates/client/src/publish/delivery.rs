@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::RestClient;
 use protocol::rest::occupied_channels;
 use protocol::safe_text::terminal_safe;
-use protocol::suggest::suggest;
+use protocol::suggest::Index;
 
 /// Said once when the server's answer lacks the count.
 pub const COUNTING_OFF: &str = "the server did not report subscription_count, so whether anyone \
@@ -114,8 +114,8 @@ impl Tally {
 }
 
 /// What the publisher probably meant, for channels nobody listens to: the occupied channels
-/// (`GET /channels`) with similar names, as `did you mean …?` lines. Failures to list them
-/// are said, never fatal.
+/// (`GET /channels`, asked once per run) with similar names, as `did you mean …?` lines, from
+/// one [`Index`] of them. Failures to list them are said, never fatal.
 pub async fn hints(client: &RestClient, unreached: &[&str]) -> Vec<String> {
     if unreached.is_empty() {
         return Vec::new();
@@ -136,9 +136,12 @@ pub async fn hints(client: &RestClient, unreached: &[&str]) -> Vec<String> {
                 .to_owned(),
         ];
     }
+    // One listing and one index per run, however many channels reached no one: each question
+    // then looks only at the names of a near length.
+    let index = Index::new(occupied.iter().map(String::as_str));
     let mut out = Vec::new();
     for channel in unreached.iter().take(MAX_LINES) {
-        let found = suggest(channel, occupied.iter().map(String::as_str));
+        let found = index.suggest(channel);
         let lead = if unreached.len() > 1 {
             format!("{}: ", terminal_safe(channel))
         } else {

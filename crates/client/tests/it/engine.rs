@@ -709,3 +709,37 @@ async fn the_link_shows_a_drop_while_the_feed_is_full() {
     assert!(down.since >= dropped, "{down:?}");
     assert!(client.snapshot().await.unwrap().dropped > 0);
 }
+
+/// A server that accepts every connection and ends it at once (a grant it refuses, a node
+/// that drops everyone) used to get a reconnect a second forever: `connection_established`
+/// reset the back-off. Now only a connection that lasted resets it.
+#[tokio::test]
+async fn connections_that_die_at_once_keep_the_backoff_growing() {
+    let mut peer = Peer::start().await;
+    let mut cfg = peer.config();
+    cfg.backoff_base = Duration::from_millis(50);
+    let (_client, mut rx) = client::connect(cfg, &["stock_ticker".into()]).unwrap();
+    let mut delays = Vec::new();
+    for _ in 0..5 {
+        let mut conn = peer.conn().await;
+        conn.establish("1.2", 120).await;
+        conn.close(4100, "over capacity").await;
+        let Item::State(c) = wait_for(
+            &mut rx,
+            "a retry",
+            |i| matches!(i, Item::State(c) if c.retry_in.is_some_and(|d| d > Duration::ZERO)),
+        )
+        .await
+        else {
+            unreachable!()
+        };
+        delays.push(c.retry_in.unwrap());
+    }
+    for (n, d) in delays.iter().enumerate() {
+        let floor = Duration::from_millis(50 << n);
+        assert!(
+            *d >= floor,
+            "attempt {n}: {d:?} < {floor:?} (all: {delays:?})"
+        );
+    }
+}

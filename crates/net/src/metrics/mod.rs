@@ -13,8 +13,7 @@
 
 pub mod http;
 
-use std::collections::HashSet;
-use std::hash::Hash;
+use bounded::{Limits, Weigh, WeighedMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use prometheus_client::metrics::info::Info;
@@ -72,40 +71,46 @@ pub fn label_value(text: &str) -> String {
 }
 
 /// The label values seen so far, up to a cap: past it, new values fold into [`OTHER`], so a
-/// firehose of names keeps at most `cap + 1` series.
+/// firehose of names keeps at most `cap + 1` series. The values are a [`WeighedMap`]'s keys,
+/// capped in count and in bytes ([`Capped::bytes_for`]); give them cut ([`label_value`]).
 #[derive(Debug)]
 pub struct Capped<K> {
-    seen: HashSet<K>,
-    cap: usize,
+    seen: WeighedMap<K, ()>,
 }
 
-impl<K: Hash + Eq> Capped<K> {
+impl<K: Ord + Weigh> Capped<K> {
+    /// At most `cap` label sets, and the bytes of `cap` sets of three cut values.
     pub fn new(cap: usize) -> Capped<K> {
         Capped {
-            seen: HashSet::new(),
-            cap,
+            seen: WeighedMap::new(Limits::new(cap, Capped::<K>::bytes_for(cap))),
         }
+    }
+
+    /// What `cap` label sets of up to three values of [`MAX_LABEL_BYTES`] weigh.
+    pub const fn bytes_for(cap: usize) -> usize {
+        cap * (3 * (MAX_LABEL_BYTES + size_of::<String>()) + 64)
     }
 
     /// Whether `key` has a series of its own (taking one if there is room).
     pub fn admit(&mut self, key: K) -> bool {
-        if self.seen.contains(&key) {
+        if self.seen.contains_key(&key) {
             return true;
         }
-        if self.seen.len() >= self.cap {
-            return false;
-        }
-        self.seen.insert(key);
-        true
+        self.seen.insert(key, ()).is_ok()
     }
 
     /// Gives a key's place back (its series was removed).
     pub fn release(&mut self, key: &K) -> bool {
-        self.seen.remove(key)
+        self.seen.remove(key).is_some()
     }
 
     pub fn contains(&self, key: &K) -> bool {
-        self.seen.contains(key)
+        self.seen.contains_key(key)
+    }
+
+    /// Label sets held, and their bytes.
+    pub fn len_and_bytes(&self) -> (usize, usize) {
+        (self.seen.len(), self.seen.bytes())
     }
 }
 
@@ -127,12 +132,34 @@ mod tests {
     #[test]
     fn the_cap_keeps_the_first_values_and_folds_the_rest() {
         let mut capped = Capped::new(2);
-        assert!(capped.admit("a"));
-        assert!(capped.admit("b"));
-        assert!(!capped.admit("c"));
-        assert!(capped.admit("a"), "a value already seen keeps its series");
-        assert!(capped.release(&"b"));
-        assert!(capped.admit("c"), "a released place is taken again");
+        let s = |t: &str| t.to_owned();
+        assert!(capped.admit(s("a")));
+        assert!(capped.admit(s("b")));
+        assert!(!capped.admit(s("c")));
+        assert!(
+            capped.admit(s("a")),
+            "a value already seen keeps its series"
+        );
+        assert!(capped.release(&s("b")));
+        assert!(capped.admit(s("c")), "a released place is taken again");
+    }
+
+    #[test]
+    fn label_sets_are_capped_in_bytes_too() {
+        let mut capped: Capped<(String, String)> = Capped::new(10);
+        let long = "x".repeat(1 << 20);
+        assert!(
+            !capped.admit((long.clone(), long)),
+            "an uncut megabyte is never kept"
+        );
+        for n in 0..20 {
+            capped.admit((
+                label_value(&format!("{n}{}", "y".repeat(1000))),
+                String::new(),
+            ));
+        }
+        let (len, bytes) = capped.len_and_bytes();
+        assert!(len == 10 && bytes <= Capped::<(String, String)>::bytes_for(10));
     }
 
     #[test]

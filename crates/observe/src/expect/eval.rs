@@ -9,7 +9,7 @@
 //! connection ([`super::connected`]); the other rules look at every connection's events
 //! together, as one stream.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::connected::{self, Down};
@@ -18,12 +18,17 @@ use super::value::{holds, text_of};
 pub use super::value::{p99, seconds};
 use crate::field_path::FieldPath;
 use crate::pipeline::{Observed, Tap};
+use bounded::{Limits, WeighedMap};
 use client::{Conn, ConnectionState, Item, Labels, ReceivedEvent};
+use protocol::limits::cut_name;
 
 /// Latency samples kept per window, whatever the rate.
 pub const MAX_SAMPLES: usize = 10_000;
-/// Ticker keys a value rule tracks as broken at once (the keys come from the wire).
+/// Ticker keys a value rule tracks as broken at once (the keys come from the wire, and are
+/// cut to `MAX_KEPT_NAME_CHARS` characters, as the values shown are).
 pub const MAX_SUBJECTS: usize = 1_000;
+/// The bytes a value rule's broken keys and their details may take.
+pub const SUBJECTS: Limits = Limits::new(MAX_SUBJECTS, 1 << 20);
 
 /// What the evaluator needs beyond the rules.
 #[derive(Debug, Clone)]
@@ -106,7 +111,7 @@ pub(super) enum Track {
         violations: u64,
         last_bad: Option<String>,
         /// Broken subjects ("" when the rule has no key): since when, and why.
-        broken: BTreeMap<String, (Instant, String)>,
+        broken: WeighedMap<String, (Instant, String)>,
     },
     /// One track per connection (one with a single connection).
     Connected { conns: Vec<Down> },
@@ -144,7 +149,7 @@ impl Evaluator {
                         seen: 0,
                         violations: 0,
                         last_bad: None,
-                        broken: BTreeMap::new(),
+                        broken: WeighedMap::new(SUBJECTS),
                     },
                     Kind::Connected { .. } => Track::Connected {
                         conns: vec![Down::new(now)],
@@ -392,9 +397,9 @@ impl Rule {
                 let subject = key
                     .as_ref()
                     .and_then(|k| k.get(&data))
-                    .map_or_else(String::new, text_of);
+                    .map_or_else(String::new, |v| cut_name(&text_of(v)).into_owned());
                 let holds = holds(value, *op, literal);
-                let shown = text_of(value);
+                let shown = cut_name(&text_of(value)).into_owned();
                 let (subject_opt, since) = ((!subject.is_empty()).then(|| subject.clone()), now);
                 if !holds {
                     *violations += 1;
@@ -405,7 +410,10 @@ impl Rule {
                     });
                     if !broken.contains_key(&subject) && broken.len() < MAX_SUBJECTS {
                         let detail = format!("{} {shown}", path.display());
-                        broken.insert(subject, (now, detail.clone()));
+                        // Past the caps in bytes it is not tracked, as past the count.
+                        if broken.insert(subject, (now, detail.clone())).is_err() {
+                            return;
+                        }
                         self.ever_broken = true;
                         out.push(transition(
                             &self.exp,

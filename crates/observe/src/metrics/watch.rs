@@ -10,7 +10,7 @@
 //! and channels over all connections together. With one connection there is no such label:
 //! the page is exactly a single run's.
 
-use std::collections::HashMap;
+use bounded::{Limits, WeighedMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,8 +32,9 @@ use net::metrics::{Capped, OTHER, label_value};
 pub const EVENT_SERIES: usize = 100;
 /// Presence channels with a series of their own; the rest add up in `other`.
 pub const PRESENCE_SERIES: usize = 100;
-/// Presence channels past the cap whose counts are kept for `other`'s sum.
-const MAX_OVERFLOW_CHANNELS: usize = 10_000;
+/// Presence channels past the cap whose counts are kept for `other`'s sum, and their bytes
+/// (names cut as label values are).
+const OVERFLOW: Limits = Limits::new(10_000, 4 << 20);
 
 const STATES: [ConnectionState; 6] = [
     ConnectionState::Initialized,
@@ -110,7 +111,7 @@ pub struct Observer {
     members: Family<(ConnLabel, ChannelLabels), Gauge>,
     presence: Capped<(Conn, String)>,
     /// Member counts of presence channels past the cap; `other` shows their sum.
-    overflow: HashMap<(Conn, String), usize>,
+    overflow: WeighedMap<(Conn, String), usize>,
     /// Serves the registry while the observer lives.
     endpoint: Option<net::metrics::http::Endpoint>,
 }
@@ -144,7 +145,7 @@ impl Observer {
             dropped: Family::default(),
             members: Family::default(),
             presence: Capped::new(PRESENCE_SERIES),
-            overflow: HashMap::new(),
+            overflow: WeighedMap::new(OVERFLOW),
             endpoint: None,
         };
         let r = registry.sub_registry_with_prefix("watch");
@@ -328,10 +329,8 @@ impl Observer {
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
             return;
         }
-        let key = (conn, channel.to_owned());
-        if self.overflow.len() < MAX_OVERFLOW_CHANNELS || self.overflow.contains_key(&key) {
-            self.overflow.insert(key, count);
-        }
+        // Past its caps a channel is left out of `other`'s sum (its count is unknown here).
+        let _ = self.overflow.insert((conn, name), count);
         self.set_other(conn, label);
     }
 
@@ -340,7 +339,7 @@ impl Observer {
         if self.presence.release(&(conn, name.clone())) {
             self.members
                 .remove(&(label.clone(), ChannelLabels { channel: name }));
-        } else if self.overflow.remove(&(conn, channel.to_owned())).is_some() {
+        } else if self.overflow.remove(&(conn, name)).is_some() {
             self.set_other(conn, label);
         }
     }

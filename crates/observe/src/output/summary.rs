@@ -1,8 +1,10 @@
 //! `watch --summary`: no line per event, one JSON object at the end. Counts per channel and
 //! event name answer "did my event arrive, and how often?" without a flood on the terminal.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
+
+use bounded::{Limits, WeighedMap};
+use protocol::limits::cut_name;
 
 use serde_json::{Value, json};
 
@@ -10,15 +12,16 @@ use client::{Item, MAX_CONNECTIONS, ReceivedEvent};
 
 use crate::pipeline::{Observed, Tap};
 
-/// Most distinct (channel, event) pairs counted by name; names come from the wire.
+/// Most distinct (channel, event) pairs counted by name, and their bytes; the names come from
+/// the wire, and are cut to `MAX_KEPT_NAME_CHARS` characters before they are kept.
 const MAX_PAIRS: usize = 10_000;
+pub const PAIRS: Limits = Limits::new(MAX_PAIRS, 4 << 20);
 
 #[derive(Debug)]
 pub struct Summary {
     started: Instant,
     events: u64,
-    pairs: BTreeMap<String, BTreeMap<String, u64>>,
-    distinct: usize,
+    pairs: WeighedMap<(String, String), u64>,
     /// Events whose pair came after the cap.
     uncounted_pairs: u64,
     /// Each connection's count of dropped events since it started.
@@ -30,8 +33,7 @@ impl Summary {
         Summary {
             started: now,
             events: 0,
-            pairs: BTreeMap::new(),
-            distinct: 0,
+            pairs: WeighedMap::new(PAIRS),
             uncounted_pairs: 0,
             dropped: [0; MAX_CONNECTIONS],
         }
@@ -39,22 +41,11 @@ impl Summary {
 
     pub fn event(&mut self, ev: &ReceivedEvent) {
         self.events += 1;
-        let channel = ev.channel.as_deref().unwrap_or("");
-        if let Some(n) = self
-            .pairs
-            .get_mut(channel)
-            .and_then(|events| events.get_mut(ev.event.as_str()))
-        {
-            *n += 1;
-        } else if self.distinct < MAX_PAIRS {
-            self.distinct += 1;
-            *self
-                .pairs
-                .entry(channel.to_owned())
-                .or_default()
-                .entry(ev.event.clone())
-                .or_default() += 1;
-        } else {
+        let key = (
+            cut_name(ev.channel.as_deref().unwrap_or("")).into_owned(),
+            cut_name(&ev.event).into_owned(),
+        );
+        if !self.pairs.upsert(key, || 0, |n| *n += 1) {
             self.uncounted_pairs += 1;
         }
     }
@@ -81,8 +72,11 @@ impl Summary {
             "seconds": (seconds * 1000.0).round() / 1000.0,
             "per_second": (self.events as f64 / seconds.max(1e-9)).round(),
             "dropped": self.dropped_total(),
-            "channels": self.pairs,
+            "channels": {},
         });
+        for ((channel, event), n) in self.pairs.iter() {
+            v["channels"][channel.as_str()][event.as_str()] = json!(n);
+        }
         if self.uncounted_pairs > 0 {
             v["other_events"] = json!(self.uncounted_pairs);
         }
@@ -133,6 +127,23 @@ mod tests {
         assert_eq!(r["events"], MAX_PAIRS as u64 + 8);
         assert_eq!(r["other_events"], 7);
         assert_eq!(r["dropped"], 3);
+    }
+
+    #[test]
+    fn megabyte_names_are_cut_before_they_are_counted() {
+        let mut s = Summary::new(Instant::now());
+        let long = "x".repeat(1 << 20);
+        for i in 0..500 {
+            s.event(&ev(&format!("{i}{long}"), &format!("{i}{long}")));
+        }
+        assert!(s.pairs.bytes() <= PAIRS.bytes && s.pairs.bytes() < 500 * 1000);
+        let r = s.report(Instant::now());
+        let names = r["channels"].as_object().unwrap();
+        assert!(
+            names.keys().all(|k| k.chars().count() <= 201),
+            "names are cut"
+        );
+        assert_eq!(r["events"], 500);
     }
 
     #[test]

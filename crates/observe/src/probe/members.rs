@@ -5,13 +5,62 @@
 //! A difference must last `settle` to count (a member joining reaches the nodes one after
 //! the other), and lists are compared only once every node has its list.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use bounded::{Limits, WeighedMap};
 use client::MemberChange;
 
 /// Members kept per node (as the client's own cap).
 pub const MAX_MEMBERS: usize = 10_000;
+/// One node's list: its ids (cut by the engine to a name's length), in count and bytes.
+pub const LIST: Limits = Limits::new(MAX_MEMBERS, 4 << 20);
+
+/// One node's member ids, sorted: a [`WeighedMap`] capped at [`LIST`].
+#[derive(Debug, Clone)]
+pub struct List(WeighedMap<String, ()>);
+
+impl Default for List {
+    fn default() -> List {
+        List(WeighedMap::new(LIST))
+    }
+}
+
+impl PartialEq for List {
+    fn eq(&self, other: &List) -> bool {
+        self.0.len() == other.0.len() && self.0.keys().eq(other.0.keys())
+    }
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    /// The ids this list has that `other` lacks, sorted.
+    pub fn difference<'a>(&'a self, other: &'a List) -> impl Iterator<Item = &'a String> + 'a {
+        self.0
+            .keys()
+            .filter(|id| !other.0.contains_key(id.as_str()))
+    }
+
+    fn insert(&mut self, id: &str) {
+        let _ = self
+            .0
+            .insert(protocol::limits::cut_name(id).into_owned(), ());
+    }
+
+    fn remove(&mut self, id: &str) {
+        self.0.remove(protocol::limits::cut_name(id).as_ref());
+    }
+}
 
 /// How two nodes' lists differ: members only the first has, members only the second has.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +106,7 @@ impl Mismatch {
 /// The member lists of every node.
 #[derive(Debug)]
 pub struct Presence {
-    lists: Vec<Option<BTreeSet<String>>>,
+    lists: Vec<Option<List>>,
     settle: Duration,
     /// When the current difference was first seen.
     differ_since: Option<Instant>,
@@ -79,23 +128,20 @@ impl Presence {
         };
         match change {
             MemberChange::Snapshot { members, .. } => {
-                let set = members
-                    .iter()
-                    .take(MAX_MEMBERS)
-                    .map(|m| m.user_id.clone())
-                    .collect();
-                *slot = Some(set);
+                let mut list = List::default();
+                for m in members {
+                    list.insert(&m.user_id);
+                }
+                *slot = Some(list);
             }
             MemberChange::Added(m) => {
-                if let Some(set) = slot
-                    && set.len() < MAX_MEMBERS
-                {
-                    set.insert(m.user_id.clone());
+                if let Some(list) = slot {
+                    list.insert(&m.user_id);
                 }
             }
             MemberChange::Removed(id) => {
-                if let Some(set) = slot {
-                    set.remove(id);
+                if let Some(list) = slot {
+                    list.remove(id);
                 }
             }
         }
@@ -109,7 +155,7 @@ impl Presence {
     }
 
     /// The members `node` lists, when it has a list.
-    pub fn list(&self, node: usize) -> Option<&BTreeSet<String>> {
+    pub fn list(&self, node: usize) -> Option<&List> {
         self.lists.get(node)?.as_ref()
     }
 
@@ -124,7 +170,7 @@ impl Presence {
     }
 
     fn first_difference(&self) -> Option<Mismatch> {
-        let known: Vec<(usize, &BTreeSet<String>)> = self
+        let known: Vec<(usize, &List)> = self
             .lists
             .iter()
             .enumerate()
@@ -209,6 +255,19 @@ mod tests {
             "a new difference settles first"
         );
         assert!(p.check(t0 + SETTLE * 4).is_some());
+    }
+
+    #[test]
+    fn a_node_that_lists_megabyte_ids_holds_its_caps() {
+        let mut p = Presence::new(1, SETTLE);
+        let long = "x".repeat(10_000);
+        p.apply(0, &snapshot(&[]));
+        for n in 0..MAX_MEMBERS + 10 {
+            p.apply(0, &MemberChange::Added(member(&format!("{n}{long}"))));
+        }
+        let list = p.list(0).unwrap();
+        assert!(list.len() <= MAX_MEMBERS && list.0.bytes() <= LIST.bytes);
+        assert!(list.contains(&protocol::limits::cut_name(&format!("0{long}"))));
     }
 
     #[test]

@@ -85,6 +85,22 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_member_the_engine_cut_says_so_in_the_pane() {
+        let mut m = Members::default();
+        let member = client::kept_member(Member {
+            user_id: "ann".into(),
+            user_info: json!({ "bio": "x".repeat(40_000) }),
+        });
+        m.apply(MemberChange::Added(member), "…");
+        let (_, info) = m.iter().next().unwrap();
+        assert!(
+            info.starts_with("\"[user_info of 40010 bytes, cut to 2048] {"),
+            "{info}"
+        );
+        assert!(info.len() <= MAX_INFO_BYTES + "…".len());
+    }
+
+    #[test]
     fn ids_and_info_are_cut_and_the_list_is_capped() {
         let mut m = Members::default();
         let long = "x".repeat(5000);
