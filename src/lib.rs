@@ -2,8 +2,11 @@
 //! own (see the README's Architecture section); this crate resolves each command's plan
 //! and connects the pieces.
 #![forbid(unsafe_code)]
-// The binary owns stdout and stderr: it alone may print (every crate below hands it lines).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// The binary owns stdout and stderr: it alone may print (every crate below hands it lines),
+// and it prints messages through `say`, which makes them terminal-safe.
+
+#[macro_use]
+pub mod say;
 
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,4 @@
-// The binary owns stdout and stderr: it alone may print.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// The binary owns stdout and stderr: it alone may print, messages through `say`.
 
 use std::process::ExitCode;
 
@@ -8,6 +7,7 @@ use tickertape::cli::plan;
 use tickertape::cli::serve::DemoArgs;
 use tickertape::cli::{Cli, Command};
 use tickertape::commands;
+use tickertape::say;
 
 fn main() -> ExitCode {
     net::tls::install_default_provider();
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     if let Some(path) = &cli.log_file
         && let Err(e) = init_logging(path, cli.log_level)
     {
-        eprintln!("tickertape: cannot open log file {}: {e}", path.display());
+        say!("cannot open log file {}: {e}", path.display());
         return ExitCode::from(commands::watch::EXIT_FAILURE);
     }
     // `watch` is one engine feeding one front end: on one thread they hand items over
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("tickertape: cannot start the runtime: {e}");
+            say!("cannot start the runtime: {e}");
             return ExitCode::from(commands::watch::EXIT_FAILURE);
         }
     };
@@ -72,8 +72,7 @@ fn main() -> ExitCode {
     // Shut down without waiting for blocked tasks (a stdin reader, a stalled socket).
     runtime.shutdown_background();
     result.unwrap_or_else(|e| {
-        let text = format!("{e:#}");
-        eprintln!("tickertape: {}", protocol::safe_text::terminal_safe(&text));
+        say::line(&format!("{e:#}"));
         if e.downcast_ref::<plan::connections::UsageError>().is_some() {
             return ExitCode::from(2);
         }
@@ -83,7 +82,7 @@ fn main() -> ExitCode {
 
 /// Clap's exit, except that `check` and `probe` say UNKNOWN (3) for a usage error, as Nagios expects.
 fn usage_error(e: &clap::Error) -> ExitCode {
-    let _ = e.print();
+    print_clap(e);
     let check = Cli::command()
         .ignore_errors(true)
         .try_get_matches()
@@ -94,13 +93,30 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     }
 }
 
+/// Clap's message. Help and version go to stdout as clap writes them. An error quotes the
+/// flag's value, which may hold anything (a pasted escape sequence, a `.env` file's
+/// content): with nothing unsafe in it, it is clap's own, styles and all; else each of its
+/// lines is written terminal-safe, without styles.
+fn print_clap(e: &clap::Error) {
+    let plain = e.render().to_string();
+    let unsafe_char = |c: char| c != '\n' && protocol::safe_text::is_unsafe(c);
+    if !e.use_stderr() || !plain.chars().any(unsafe_char) {
+        let _ = e.print();
+        return;
+    }
+    say::lines(&plain);
+}
+
 fn init_logging(path: &std::path::Path, level: tracing::Level) -> std::io::Result<()> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
+    // Every record terminal-safe, whatever its call site put in it.
     tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(
+            observe::output::safe_lines::SafeLines::new(file),
+        ))
         .with_max_level(level)
         .init();
     Ok(())

@@ -14,6 +14,7 @@ use super::defaults;
 use super::duration::{parse_duration, parse_timeout};
 use super::layer::first;
 use super::plan::FrontEnd;
+use super::plan::connections::UsageError;
 use super::serve::AppParser;
 use super::size::parse_size;
 use server::App;
@@ -95,9 +96,10 @@ pub struct WebhooksArgs {
     /// webhook's) instead of 200
     #[arg(long)]
     pub reject_invalid: bool,
-    /// Largest body read; a bigger one gets 413 and is reported
-    #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_BODY, value_parser = parse_size, help_heading = "Limits")]
-    pub max_body: usize,
+    /// Largest body read; a bigger one gets 413 and is reported. At most half of
+    /// --max-queue [default: 1MiB, or half of --max-queue when that is less]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Limits")]
+    pub max_body: Option<usize>,
     /// A request's headers must arrive within this
     #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
     pub header_timeout: Duration,
@@ -107,8 +109,9 @@ pub struct WebhooksArgs {
     /// Connections open at once, and requests read at once; more are answered 503
     #[arg(long, value_name = "N", default_value_t = defaults::WEBHOOKS_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize), help_heading = "Limits")]
     pub max_connections: usize,
-    /// Bytes of output waiting for stdout; past it, webhooks are counted as not shown
-    /// (on stderr) and still answered
+    /// The receiver's memory for requests: half for the bodies being read (past it, 503),
+    /// half for the output waiting for stdout or the dashboard (past it, webhooks are
+    /// counted as not shown, on stderr, and still answered)
     #[arg(long, value_name = "SIZE", default_value = defaults::WEBHOOKS_MAX_QUEUE, value_parser = parse_size, help_heading = "Limits")]
     pub max_queue: usize,
 }
@@ -133,15 +136,59 @@ pub struct WebhooksPlan {
     pub keys: tui::keys::KeyTable,
 }
 
+/// The bodies' half of `max_queue`, in bytes (the listener's budget).
+fn body_budget(max_queue: usize) -> usize {
+    max_queue / 2
+}
+
+impl WebhooksPlan {
+    /// The bytes of bodies being read at once: half of `--max-queue`.
+    pub fn body_budget(&self) -> usize {
+        body_budget(self.max_queue)
+    }
+
+    /// The bytes of output made and waiting (for its answer, then for stdout or the
+    /// dashboard): the other half of `--max-queue`.
+    pub fn output_budget(&self) -> usize {
+        self.max_queue - self.body_budget()
+    }
+}
+
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
+
+/// The least `--max-queue`: a body of a few hundred bytes and its output must fit.
+const MIN_QUEUE: usize = 1024;
 
 impl WebhooksPlan {
     pub fn from_args(args: WebhooksArgs) -> anyhow::Result<WebhooksPlan> {
         if args.max_connections == 0 {
             bail!("--max-connections 0 would refuse everything; the least is 1");
         }
+        let usage = |text: String| anyhow::Error::new(UsageError(text));
+        if args.max_queue < MIN_QUEUE {
+            return Err(usage(format!(
+                "--max-queue {} is too small for a webhook and its output; the least is 1KiB",
+                args.max_queue
+            )));
+        }
+        let half = body_budget(args.max_queue);
+        let max_body = match args.max_body {
+            Some(n) if n > half => {
+                return Err(usage(format!(
+                    "--max-body {n} is over half of --max-queue ({half} bytes): the bodies \
+                     being read have half of it, the output the other half; raise \
+                     --max-queue to at least {}",
+                    n.saturating_mul(2)
+                )));
+            }
+            Some(0) => return Err(usage("--max-body 0 would refuse every webhook".into())),
+            Some(n) => n,
+            None => parse_size(defaults::WEBHOOKS_MAX_BODY)
+                .map_err(anyhow::Error::msg)?
+                .min(half),
+        };
         let config = super::config_file::Config::read(args.config.as_deref())?;
         let profile = config.profile(non_empty(args.profile).as_deref())?;
         let key = first(non_empty(args.key), profile.key);
@@ -200,7 +247,7 @@ impl WebhooksPlan {
             count: args.count,
             timeout: args.timeout,
             reject_invalid: args.reject_invalid,
-            max_body: args.max_body,
+            max_body,
             header_timeout: args.header_timeout,
             body_timeout: args.body_timeout,
             max_connections: args.max_connections,

@@ -115,8 +115,8 @@ impl Front for Refusal {
             (ConnectionState::Disconnected, Some(Reason::Requested)) => None,
             (ConnectionState::Disconnected | ConnectionState::Failed, _) => {
                 if let Some(reason) = &c.reason {
-                    eprintln!(
-                        "tickertape: connection {}: {}",
+                    say!(
+                        "connection {}: {}",
                         c.current,
                         protocol::safe_text::terminal_safe(&reason.to_string())
                     );

@@ -17,9 +17,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the embedded server on {}: {e}", plan.listen))?;
     let addr = running.addr;
-    eprintln!(
-        "tickertape: demo server on ws://{addr}; open http://{addr}/ to watch the same stream in a browser"
-    );
+    say!("demo server on ws://{addr}; open http://{addr}/ to watch the same stream in a browser");
     let publisher = super::stocks::Publisher {
         client: DemoPlan::connection(&app, addr).rest_client()?,
         market: super::stocks::demo_market(),

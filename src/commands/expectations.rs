@@ -2,7 +2,6 @@
 //! by the ticker bindings, and the tap of `watch --json`'s pipeline that writes alert and
 //! recovery lines to stderr.
 
-use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
@@ -10,7 +9,7 @@ use tokio::sync::watch;
 use crate::cli::plan::FrontPlan;
 use client::{Conn, Item, Labels, Link};
 use observe::expect::{Evaluator, Settings, Transition};
-use observe::output::{alerts, ndjson};
+use observe::output::alerts;
 use observe::pipeline::{Observed, Tap};
 
 /// The evaluator's settings for `watch`: the latency window is the last 30 s.
@@ -86,14 +85,12 @@ impl Alarm {
         if transitions.is_empty() {
             return;
         }
-        let mut err = std::io::stderr().lock();
         for t in transitions {
             let since = self.clock.wall(t.since);
             if self.json {
-                let v = alerts::alert_value(t, SystemTime::now(), since);
-                let _ = ndjson::write_line(&mut err, &v);
+                crate::say::json(&alerts::alert_value(t, SystemTime::now(), since));
             } else {
-                let _ = writeln!(err, "tickertape: {}", alerts::alert_line(t, since));
+                crate::say::line(&alerts::alert_line(t, since));
             }
         }
         if self.bell
@@ -101,9 +98,8 @@ impl Alarm {
                 .iter()
                 .any(|t| t.change == observe::expect::Change::Alert)
         {
-            let _ = err.write_all(b"\x07");
+            crate::say::bell();
         }
-        let _ = err.flush();
     }
 }
 

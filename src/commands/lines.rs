@@ -165,7 +165,6 @@ fn ends(front: &FrontPlan, item: &Item, label: Option<&str>) -> Option<End> {
 
 /// A replayed status says so: `"replayed": true` in JSON, "replayed:" before a line.
 fn report_status(front: &FrontPlan, item: &Item, label: Option<&str>) {
-    let mut err = io::stderr().lock();
     if front.json_status {
         if let Some(mut v) = ndjson::status_value(item, SystemTime::now()) {
             if let Some(label) = label {
@@ -174,14 +173,16 @@ fn report_status(front: &FrontPlan, item: &Item, label: Option<&str>) {
             if front.replayed {
                 v["replayed"] = true.into();
             }
-            let _ = ndjson::write_line(&mut err, &v);
+            crate::say::json(&v);
         }
     } else if let Some(line) = lines::status_line(item)
         && !matches!(item, Item::Pong { .. })
     {
+        // A profile's name is the user's, but a recording's label is anyone's: `say`
+        // makes the whole line safe.
         let replayed = if front.replayed { "replayed: " } else { "" };
-        let label = label.map_or(String::new(), |l| format!("{}: ", safe(l)));
-        let _ = writeln!(err, "tickertape: {replayed}{label}{line}");
+        let label = label.map_or(String::new(), |l| format!("{l}: "));
+        say!("{replayed}{label}{line}");
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     // A closed stdout (`| head`) is a normal end, and says nothing.
     let closed = written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
     if lost > 0 && !closed {
-        eprintln!("tickertape: {lost} lines not written: stdout was not read");
+        say!("{lost} lines not written: stdout was not read");
     }
     Ok(code)
 }
@@ -102,7 +102,7 @@ impl Nodes {
             None => None,
         };
         if let Some(addr) = metrics.as_ref().and_then(Metrics::addr) {
-            eprintln!("tickertape: metrics on http://{addr}/metrics");
+            say!("metrics on http://{addr}/metrics");
         }
         let (channels, mut feeds) = (plan.channels(), Feeds::new(None));
         let (mut clients, mut rest) = (Vec::new(), Vec::new());
@@ -172,10 +172,11 @@ impl Nodes {
             self.shell.summary();
         }
         if ran.skipped > 0 {
-            eprintln!(
-                "tickertape: {} canaries not published: {MAX_IN_FLIGHT} publishes were still \
+            say!(
+                "{} canaries not published: {MAX_IN_FLIGHT} publishes were still \
                  waiting for the API's answer (--interval {:?} is shorter than it takes)",
-                ran.skipped, pace.interval
+                ran.skipped,
+                pace.interval
             );
         }
         let _ = tokio::time::timeout(EXIT_WAIT, async {

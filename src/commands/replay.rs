@@ -40,8 +40,8 @@ pub async fn run(plan: ReplayPlan) -> anyhow::Result<ExitCode> {
     let code = code?;
     match producer.await.context("the replay stopped")? {
         Some(damage) => {
-            eprintln!(
-                "tickertape: {} is damaged at {damage}; replayed up to there",
+            say!(
+                "{} is damaged at {damage}; replayed up to there",
                 protocol::safe_text::terminal_safe(&plan.file.display().to_string())
             );
             Ok(ExitCode::from(super::watch::EXIT_FAILURE))

@@ -53,16 +53,13 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    eprintln!(
-        "tickertape: serving on ws://{0} and http://{0}",
-        running.addr
-    );
+    say!("serving on ws://{0} and http://{0}", running.addr);
     let raised = descriptors
         .raised_from
         .map(|from| format!(" (raised from {from})"))
         .unwrap_or_default();
-    eprintln!(
-        "tickertape: {} file descriptors{raised}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
+    say!(
+        "{} file descriptors{raised}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
         descriptors.limit,
         limits.max_connections,
         limits.max_connections_per_ip,
@@ -70,14 +67,14 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
         limits.max_http_per_ip
     );
     if let Some(endpoint) = &endpoint {
-        eprintln!("tickertape: metrics on http://{}/metrics", endpoint.addr);
+        say!("metrics on http://{}/metrics", endpoint.addr);
     }
     for app in apps {
-        eprintln!("tickertape: app {}", terminal_safe(&app));
+        say!("app {}", terminal_safe(&app));
     }
-    eprintln!("tickertape: the seed's page is at http://{}/", running.addr);
+    say!("the seed's page is at http://{}/", running.addr);
     shutdown.wait().await;
-    eprintln!("tickertape: shutting down; clients are told to reconnect (4200)");
+    say!("shutting down; clients are told to reconnect (4200)");
     running.shutdown().await;
     // The last lines (and the count of dropped ones), unless stderr is stuck.
     let _ = tokio::task::spawn_blocking(move || log.finish(LOG_FLUSH)).await;

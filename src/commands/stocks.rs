@@ -91,7 +91,7 @@ impl Publisher {
                         heard = self.say(heard, count).await;
                     }
                 }
-                Err(e) => eprintln!("tickertape: stocks: {}", terminal_safe(&e.to_string())),
+                Err(e) => say!("stocks: {}", terminal_safe(&e.to_string())),
             }
             if count.is_some_and(|n| sent >= n) {
                 return Ok(());
@@ -106,22 +106,20 @@ impl Publisher {
         match count {
             None => {
                 if heard != Heard::Uncounted {
-                    eprintln!("tickertape: stocks: {COUNTING_OFF}");
+                    say!("stocks: {COUNTING_OFF}");
                 }
                 Heard::Uncounted
             }
             Some(n) => {
                 let noun = if n == 1 { "subscriber" } else { "subscribers" };
-                eprintln!("tickertape: stocks: delivered to {n} {noun} on {channel}");
+                say!("stocks: delivered to {n} {noun} on {channel}");
                 if n > 0 {
                     return Heard::Someone;
                 }
                 if heard != Heard::NoOne {
-                    eprintln!(
-                        "tickertape: stocks: {channel} has no subscribers: the ticks reach no one"
-                    );
+                    say!("stocks: {channel} has no subscribers: the ticks reach no one");
                     for line in hints(&self.client, &[self.channel.as_str()]).await {
-                        eprintln!("tickertape: stocks:   {line}");
+                        say!("stocks:   {line}");
                     }
                 }
                 Heard::NoOne

@@ -68,7 +68,7 @@ pub(super) async fn open_recording(
                 let flags = fcntl_getfl(&file).context("--record")?;
                 fcntl_setfl(&file, flags - OFlags::NONBLOCK).context("--record")?;
                 if said {
-                    eprintln!("tickertape: the FIFO {} has a reader: recording", shown());
+                    say!("the FIFO {} has a reader: recording", shown());
                 }
                 return Ok(Opened::File(file));
             }
@@ -79,8 +79,8 @@ pub(super) async fn open_recording(
         }
         if !said {
             said = true;
-            eprintln!(
-                "tickertape: waiting for a reader of the FIFO {} (--record): nothing connects until \
+            say!(
+                "waiting for a reader of the FIFO {} (--record): nothing connects until \
                  one opens it",
                 shown()
             );
@@ -92,8 +92,8 @@ pub(super) async fn open_recording(
             () = tokio::time::sleep_until(until) => {}
         }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-            eprintln!(
-                "tickertape: no reader opened the FIFO {} within --timeout: nothing was recorded",
+            say!(
+                "no reader opened the FIFO {} within --timeout: nothing was recorded",
                 shown()
             );
             return Ok(Opened::TimedOut);
@@ -115,7 +115,7 @@ impl Taps {
             Some(addr) => {
                 let m = Observer::serve(addr, labels).await?;
                 if let (Some(addr), false) = (m.addr(), front.json_status) {
-                    eprintln!("tickertape: metrics on http://{addr}/metrics");
+                    say!("metrics on http://{addr}/metrics");
                 }
                 Some(m)
             }

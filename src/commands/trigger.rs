@@ -33,8 +33,8 @@ pub async fn run(plan: TriggerPlan) -> anyhow::Result<ExitCode> {
                 }
             }
             if !plan.quiet {
-                eprintln!(
-                    "tickertape: sent {} event(s) in {} request(s)",
+                say!(
+                    "sent {} event(s) in {} request(s)",
                     events.len(),
                     events.len().div_ceil(MAX_BATCH_EVENTS)
                 );
@@ -77,10 +77,10 @@ async fn report(plan: &TriggerPlan, tally: &Tally) -> ExitCode {
     let unreached = tally.unreached();
     if !plan.quiet {
         for line in tally.lines() {
-            eprintln!("tickertape: {line}");
+            say!("{line}");
         }
         for line in hints(&plan.rest, &unreached).await {
-            eprintln!("tickertape:   {line}");
+            say!("  {line}");
         }
     }
     if plan.require_subscribers && (!unreached.is_empty() || tally.uncounted()) {

@@ -162,7 +162,7 @@ pub(super) fn exit(end: End) -> ExitCode {
     match end {
         End::Done | End::Interrupted => ExitCode::SUCCESS,
         End::Fail(code, message) => {
-            eprintln!("tickertape: {message}");
+            say!("{message}");
             ExitCode::from(code)
         }
     }
@@ -245,7 +245,7 @@ pub async fn dashboard(
         .or_else(|| watch.ended_unreached());
     Ok(match failed {
         Some(why) => {
-            eprintln!("tickertape: {why}");
+            say!("{why}");
             ExitCode::from(EXIT_FAILURE)
         }
         None => ExitCode::SUCCESS,

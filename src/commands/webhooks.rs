@@ -6,8 +6,8 @@
 //! terminal, to the dashboard ([`super::webhooks_screen`]).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
@@ -20,12 +20,13 @@ use tokio::net::TcpListener;
 use super::webhooks_screen::{self, ScreenFeed};
 use crate::cli::plan::FrontEnd;
 use crate::cli::webhooks::WebhooksPlan;
-use bounded::Overflow;
+use bounded::{Overflow, Weigh};
 use client::Item;
 use net::listen::ListenLimits;
 use observe::output::webhook_items;
 use observe::output::webhooks::{Received, duration_text, render};
 use observe::output::writer::{self, Chunk, Output as Writer};
+use observe::pipeline::Observed;
 use protocol::safe_text::terminal_safe;
 use protocol::webhook::check::{AppSecret, check};
 use protocol::webhook::{KEY_HEADER, SIGNATURE_HEADER};
@@ -55,6 +56,11 @@ fn shown(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 const DRAIN: Duration = Duration::from_secs(2);
 /// Requests' outputs waiting for stdout, at most, whatever their size.
 const QUEUE_ITEMS: usize = 4096;
+/// Bodies turned into output at once. Parsing a body and rendering its events takes a few
+/// times its size for a moment; this many at a time, whatever the number of cores or of
+/// senders, keeps that within a few `--max-body`. The others wait, counted in the bodies'
+/// half of `--max-queue`.
+const RENDERING: usize = 2;
 
 struct Receiver {
     apps: Vec<App>,
@@ -64,6 +70,71 @@ struct Receiver {
     body_timeout: Duration,
     in_flight: Arc<Slots>,
     out: Sink,
+    /// The output's half of `--max-queue`.
+    budget: Arc<Budget>,
+    /// Permits to turn a body into output ([`RENDERING`]).
+    rendering: tokio::sync::Semaphore,
+}
+
+/// The output's half of `--max-queue` (the bodies being read have the other, in the
+/// listener): the queue (lines for stdout, or the dashboard's items) and the output made for
+/// requests whose answer has not gone out yet, together. A request's output counts from the
+/// moment it is made, so a sender that never reads its answers cannot pile output up
+/// outside the queue; output that does not fit is counted as not shown, like a full queue's.
+struct Budget {
+    cap: usize,
+    /// Bytes of output made and not yet queued.
+    pending: Mutex<usize>,
+}
+
+/// Output counted against the [`Budget`] until it is queued (or dropped).
+struct Room {
+    budget: Arc<Budget>,
+    bytes: usize,
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        *self.budget.lock() -= self.bytes;
+    }
+}
+
+impl Budget {
+    fn new(cap: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            cap,
+            pending: Mutex::new(0),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Room for `bytes` of output, when what the queue holds (`queued`, read under the
+    /// lock), what waits to join it and `bytes` fit the cap together.
+    fn reserve(self: &Arc<Budget>, queued: impl Fn() -> usize, bytes: usize) -> Option<Room> {
+        let mut pending = self.lock();
+        if queued().saturating_add(*pending).saturating_add(bytes) > self.cap {
+            return None;
+        }
+        *pending += bytes;
+        Some(Room {
+            budget: self.clone(),
+            bytes,
+        })
+    }
+
+    /// Queues `room`'s output with `send`, then gives its room back. The queue grows under
+    /// the lock, and the room is given back after it: a reservation never sees the output
+    /// in neither place (it may see it in both, which errs on the safe side).
+    fn hand_over(&self, room: Room, send: impl FnOnce()) {
+        {
+            let _queueing = self.lock();
+            send();
+        }
+        drop(room);
+    }
 }
 
 /// Where what is received goes: lines (or NDJSON) on stdout, or the dashboard.
@@ -89,49 +160,117 @@ struct Shown {
 enum Show {
     /// Webhook events, one text each, for stdout; each counts toward `--count`.
     Lines(Vec<String>),
-    Items(Vec<Item>),
+    Items(Vec<Observed>),
+    /// A notice for stderr, in the order of the lines (a request refused, say).
+    Notice(String),
+}
+
+impl Show {
+    /// What it weighs in its queue (as the queue weighs it).
+    fn weight(&self) -> usize {
+        match self {
+            Show::Lines(texts) => size_of::<Chunk>() + texts.iter().map(String::len).sum::<usize>(),
+            Show::Items(items) => items.iter().map(Weigh::weight).sum(),
+            Show::Notice(text) => Chunk::message(text).weight(),
+        }
+    }
 }
 
 impl Sink {
-    fn send(&self, show: Show) {
-        match (self, show) {
+    /// Bytes its queue holds now.
+    fn queued(&self) -> usize {
+        match self {
+            Sink::Lines(shown) => shown.lines.bytes(),
+            Sink::Screen(feed) => feed.queued(),
+        }
+    }
+
+    /// Room in `budget` for `show`, or `show` counted as not shown.
+    fn reserve(&self, budget: &Arc<Budget>, show: Show) -> Option<(Show, Room)> {
+        match budget.reserve(|| self.queued(), show.weight()) {
+            Some(room) => Some((show, room)),
+            None => {
+                self.refuse(show);
+                None
+            }
+        }
+    }
+
+    /// Queues `show` in the room it was given.
+    fn send(&self, budget: &Budget, (show, room): (Show, Room)) {
+        budget.hand_over(room, || match (self, show) {
             (Sink::Lines(shown), Show::Lines(texts)) => shown.events(texts),
+            (Sink::Lines(shown), Show::Notice(text)) => shown.notice(&text),
             (Sink::Screen(feed), Show::Items(items)) => feed.send(items),
-            // Each sink is given only its own kind.
+            (Sink::Screen(feed), Show::Notice(text)) => {
+                feed.send(vec![observed(Item::Error(text))])
+            }
+            // Each sink is made only its own kind.
+            _ => {}
+        });
+    }
+
+    /// Counts what had no room as not shown (its events toward `--count` all the same).
+    fn refuse(&self, show: Show) {
+        match (self, show) {
+            (Sink::Lines(shown), Show::Lines(texts)) => {
+                let n = shown.take(texts.len() as u64);
+                shown.dropped.fetch_add(n, Ordering::Relaxed);
+            }
+            (Sink::Lines(shown), Show::Notice(_)) => {
+                shown.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            (Sink::Screen(feed), Show::Items(items)) => feed.refuse(items.len() as u64),
+            (Sink::Screen(feed), Show::Notice(_)) => feed.refuse(1),
             _ => {}
         }
     }
 
     /// Something about a request that was not shown as a webhook (refused, say).
-    fn notice(&self, text: String) {
-        match self {
-            Sink::Lines(shown) => {
-                let line = format!("tickertape: {text}\n").into_bytes();
-                if !shown.lines.send(Chunk::Err(line)) {
-                    shown.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Sink::Screen(feed) => feed.send(vec![Item::Error(text)]),
+    fn notice(&self, budget: &Arc<Budget>, text: String) {
+        if let Some(reserved) = self.reserve(budget, Show::Notice(text)) {
+            self.send(budget, reserved);
         }
     }
 }
 
+/// An item for the dashboard's queue.
+fn observed(item: Item) -> Observed {
+    Observed {
+        conn: 0,
+        item,
+        latency_ms: None,
+    }
+}
+
 impl Shown {
+    /// How many of `n` more events are within `--count` (all, without it); counts them
+    /// toward it, and says when it is reached.
+    fn take(&self, n: u64) -> u64 {
+        let before = self.queued.fetch_add(n, Ordering::AcqRel);
+        let Some(count) = self.count else {
+            return n;
+        };
+        if before + n >= count {
+            self.counted.notify_one();
+        }
+        n.min(count.saturating_sub(before))
+    }
+
+    /// Hands a notice for stderr over; counted when it does not fit.
+    fn notice(&self, text: &str) {
+        if !self.lines.send(Chunk::message(text)) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Hands the texts over, at most up to `--count`; what does not fit is counted.
     fn events(&self, mut texts: Vec<String>) {
-        let n = texts.len() as u64;
-        let before = self.queued.fetch_add(n, Ordering::AcqRel);
-        if let Some(count) = self.count {
-            let left = count.saturating_sub(before);
-            texts.truncate(usize::try_from(left).unwrap_or(usize::MAX));
-            if before + n >= count {
-                self.counted.notify_one();
-            }
-        }
+        let shown = self.take(texts.len() as u64);
+        texts.truncate(usize::try_from(shown).unwrap_or(usize::MAX));
         if texts.is_empty() {
             return;
         }
-        let shown = texts.len() as u64;
         if !self.lines.send(Chunk::Out(texts.concat().into_bytes())) {
             self.dropped.fetch_add(shown, Ordering::Relaxed);
         }
@@ -142,7 +281,7 @@ impl Shown {
 /// (which ends on its keys; in raw mode Ctrl-C is one).
 enum Output {
     Lines(Writer, Arc<Shown>, crate::signals::Signals),
-    Screen(ScreenFeed, bounded::Receiver<observe::pipeline::Observed>),
+    Screen(ScreenFeed, bounded::Receiver<Observed>),
 }
 
 pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
@@ -152,10 +291,10 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}/");
     let (out, output) = if plan.front == FrontEnd::Screen {
-        let (feed, rx) = ScreenFeed::new(plan.max_queue);
+        let (feed, rx) = ScreenFeed::new(plan.output_budget());
         (Sink::Screen(feed.clone()), Output::Screen(feed, rx))
     } else {
-        let limits = bounded::Limits::new(QUEUE_ITEMS, plan.max_queue);
+        let limits = bounded::Limits::new(QUEUE_ITEMS, plan.output_budget());
         let writer = Writer::spawn(limits, Overflow::DropNewest)?;
         let shown = Arc::new(Shown {
             lines: writer
@@ -177,24 +316,25 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
     let front = webhooks_screen::front(&plan, &url);
     // The project's listener discipline: header and idle deadlines, connections capped in
     // total and per address (a quarter each, so one sender cannot take every slot), and the
-    // bodies being read held to --max-queue bytes, counted from their Content-Length before
-    // they are read.
+    // bodies being read held to their half of --max-queue, counted from their
+    // Content-Length before they are read. The output has the other half.
     let limits = ListenLimits {
         header_timeout: plan.header_timeout,
         idle_timeout: Limits::DEFAULT_IDLE_TIMEOUT,
         max_connections: plan.max_connections,
         max_per_ip: per_address(plan.max_connections),
-        body_budget: Some(plan.max_queue.max(plan.max_body)),
+        body_budget: Some(plan.body_budget()),
         max_body: plan.max_body,
     };
     for app in &plan.apps {
-        eprintln!(
-            "tickertape: checking webhooks of app {} (key {})",
+        say!(
+            "checking webhooks of app {} (key {})",
             terminal_safe(&app.id),
             terminal_safe(&app.key)
         );
     }
     let in_flight = Slots::new(plan.max_connections);
+    let budget = Budget::new(plan.output_budget());
     let receiver = Arc::new(Receiver {
         apps: plan.apps,
         json: plan.front == FrontEnd::Json,
@@ -203,11 +343,13 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
         body_timeout: plan.body_timeout,
         in_flight: in_flight.clone(),
         out,
+        budget,
+        rendering: tokio::sync::Semaphore::new(RENDERING),
     });
     let router = Router::new().fallback(receive).with_state(receiver);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::listen::serve(listener, router, limits, stopped));
-    eprintln!("tickertape: receiving webhooks on {url}");
+    say!("receiving webhooks on {url}");
     let (dashboard, failed, dropped) = match output {
         Output::Screen(feed, rx) => (Some(webhooks_screen::show(front, rx, feed).await), None, 0),
         Output::Lines(writer, shown, shutdown) => {
@@ -273,8 +415,8 @@ async fn lines(
 /// Says on stderr how many events were not shown, when that grew; the count said.
 fn report_dropped(dropped: u64, reported: u64) -> u64 {
     if dropped > reported {
-        eprintln!(
-            "tickertape: {dropped} webhook events not shown in all: the output fell behind \
+        say!(
+            "{dropped} webhook events not shown in all: the output fell behind \
              (its queue was full; see --max-queue). They were answered all the same."
         );
     }
@@ -312,11 +454,14 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     let body = match body {
         Ok(body) => body,
         Err((status, why)) => {
-            rx.out.notice(format!(
-                "refused a webhook to {} ({}): {why}",
-                terminal_safe(parts.uri.path()),
-                status.as_u16()
-            ));
+            rx.out.notice(
+                &rx.budget,
+                format!(
+                    "refused a webhook to {} ({}): {why}",
+                    terminal_safe(parts.uri.path()),
+                    status.as_u16()
+                ),
+            );
             let mut resp = answer(status, &why);
             // The rest of the body may still come: this connection cannot be reused.
             resp.headers_mut()
@@ -324,6 +469,8 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
             return resp;
         }
     };
+    // The semaphore is never closed; without a permit, the body is shown all the same.
+    let _rendering = rx.rendering.acquire().await.ok();
     let key = header(&parts.headers, KEY_HEADER);
     let signature = header(&parts.headers, SIGNATURE_HEADER);
     let apps: Vec<AppSecret<'_>> = rx
@@ -353,9 +500,14 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
         }
         Sink::Screen(_) => {
             let (items, is_webhook) = webhook_items::items(&received, parts.uri.path());
-            (Show::Items(items), is_webhook)
+            (
+                Show::Items(items.into_iter().map(observed).collect()),
+                is_webhook,
+            )
         }
     };
+    // Counted from now: the output waits for the answer outside the queue.
+    let shown = rx.out.reserve(&rx.budget, shown);
     let (status, text) = match (rx.reject_invalid, checked.is_valid(), is_webhook) {
         (true, false, _) => (StatusCode::UNAUTHORIZED, "invalid signature\n"),
         (true, true, false) => (StatusCode::BAD_REQUEST, "not a webhook body\n"),
@@ -364,6 +516,7 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
     // Shown once the answer has gone out, never before.
     let then = Then {
         out: rx.out.clone(),
+        budget: rx.budget.clone(),
         item: shown,
         _slot: slot,
     };
@@ -379,7 +532,9 @@ async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Response {
 /// and give the request's slot back.
 struct Then {
     out: Sink,
-    item: Show,
+    budget: Arc<Budget>,
+    /// The output and its room in the budget (none when it had no room).
+    item: Option<(Show, Room)>,
     _slot: Slot,
 }
 
@@ -391,8 +546,10 @@ struct AnswerBody {
 
 impl Drop for AnswerBody {
     fn drop(&mut self) {
-        if let Some(then) = self.then.take() {
-            then.out.send(then.item);
+        if let Some(then) = self.then.take()
+            && let Some(reserved) = then.item
+        {
+            then.out.send(&then.budget, reserved);
         }
     }
 }
@@ -449,4 +606,67 @@ async fn read_body(rx: &Receiver, body: Body) -> Result<axum::body::Bytes, (Stat
 /// own output only, not for whoever can reach the port.
 fn answer(status: StatusCode, text: &str) -> Response {
     (status, format!("{text}\n")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Output waiting for its answer and the queue share one cap: what waits is counted
+    /// until it is queued, and given back after.
+    #[test]
+    fn output_waiting_for_its_answer_and_the_queue_share_the_budget() {
+        let budget = Budget::new(1000);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = || queued.load(Ordering::Relaxed);
+        let a = budget.reserve(q, 600).expect("room for the first");
+        assert!(
+            budget.reserve(q, 500).is_none(),
+            "600 waiting and 500 more are over 1000"
+        );
+        let b = budget.reserve(q, 400).expect("room for 400 more");
+        budget.hand_over(a, || {
+            queued.fetch_add(600, Ordering::Relaxed);
+        });
+        assert_eq!(
+            *budget.lock(),
+            400,
+            "the queued output is no longer waiting"
+        );
+        assert!(
+            budget.reserve(q, 1).is_none(),
+            "600 queued and 400 waiting: full"
+        );
+        drop(b);
+        assert_eq!(*budget.lock(), 0, "a dropped request gives its room back");
+        queued.store(0, Ordering::Relaxed);
+        assert!(budget.reserve(q, 1000).is_some(), "the queue drained");
+    }
+
+    /// What had no room is counted as not shown, and toward `--count` as a full queue's is.
+    #[test]
+    fn lines_with_no_room_are_counted_as_not_shown() {
+        let writer = Writer::spawn(bounded::Limits::new(4, 1 << 20), Overflow::DropNewest)
+            .expect("the output thread");
+        let shown = Arc::new(Shown {
+            lines: writer.lines().expect("its sender"),
+            count: Some(3),
+            queued: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            counted: tokio::sync::Notify::new(),
+        });
+        let sink = Sink::Lines(shown.clone());
+        let budget = Budget::new(size_of::<Chunk>() + 10);
+        let texts = vec!["0123456789".to_owned(); 2];
+        assert!(sink.reserve(&budget, Show::Lines(texts.clone())).is_none());
+        assert_eq!(shown.dropped.load(Ordering::Relaxed), 2);
+        assert!(sink.reserve(&budget, Show::Lines(texts)).is_none());
+        assert_eq!(
+            shown.dropped.load(Ordering::Relaxed),
+            3,
+            "past --count, nothing more is counted"
+        );
+        drop(writer);
+    }
 }

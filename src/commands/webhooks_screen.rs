@@ -4,6 +4,8 @@
 //! and said on stderr at the end. The requests are answered all the same.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::cli::plan::{DashboardPlan, FrontPlan};
@@ -17,6 +19,8 @@ use observe::pipeline::Observed;
 #[derive(Clone)]
 pub(super) struct ScreenFeed {
     tx: bounded::Sender<Observed>,
+    /// Items that had no room in the receiver's output budget before they reached the queue.
+    refused: Arc<AtomicU64>,
 }
 
 impl ScreenFeed {
@@ -24,22 +28,29 @@ impl ScreenFeed {
     pub(super) fn new(max_bytes: usize) -> (ScreenFeed, bounded::Receiver<Observed>) {
         let limits = Limits::new(client::DEFAULT_QUEUE_ITEMS, max_bytes);
         let (tx, rx) = bounded::queue(limits, Overflow::DropNewest);
-        (ScreenFeed { tx }, rx)
+        let refused = Arc::new(AtomicU64::new(0));
+        (ScreenFeed { tx, refused }, rx)
     }
 
     /// Hands the items on; those that do not fit are counted, never waited for.
-    pub(super) fn send(&self, items: Vec<Item>) {
+    pub(super) fn send(&self, items: Vec<Observed>) {
         for item in items {
-            let _ = self.tx.try_send(Observed {
-                conn: 0,
-                item,
-                latency_ms: None,
-            });
+            let _ = self.tx.try_send(item);
         }
     }
 
+    /// Counts `n` items that were never handed on.
+    pub(super) fn refuse(&self, n: u64) {
+        self.refused.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Bytes the queue holds now.
+    pub(super) fn queued(&self) -> usize {
+        self.tx.bytes()
+    }
+
     pub(super) fn dropped(&self) -> u64 {
-        self.tx.drops().total()
+        self.tx.drops().total() + self.refused.load(Ordering::Relaxed)
     }
 }
 
@@ -101,8 +112,8 @@ pub(super) async fn show(
     reporter.abort();
     let dropped = feed.dropped();
     if dropped > 0 {
-        eprintln!(
-            "tickertape: {dropped} webhook events or notices not shown: the dashboard fell \
+        say!(
+            "{dropped} webhook events or notices not shown: the dashboard fell \
              behind (its queue was full; see --max-queue). They were answered all the same."
         );
     }

@@ -60,3 +60,89 @@ async fn a_damaged_recordings_file_name_reaches_the_terminal_escaped() {
     );
     assert!(String::from_utf8_lossy(&stderr).contains("damaged"));
 }
+
+/// Characters no message on a terminal may carry raw: every unsafe one but the newline.
+fn raw_unsafe(bytes: &[u8]) -> Option<char> {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .find(|&c| c != '\n' && protocol::safe_text::is_unsafe(c))
+}
+
+/// A flag's value is quoted in the usage error that refuses it, by clap or by the plan:
+/// escaped either way, and the exit status is still a usage error's.
+#[tokio::test]
+async fn a_flags_value_reaches_the_terminal_escaped_in_its_error() {
+    let hostile = "\u{1b}]0;pwned\u{7}\u{202e}\u{ad}x\u{e0041}";
+    for args in [
+        // Refused by clap's own parser.
+        vec!["webhooks".to_owned(), "--listen".into(), hostile.into()],
+        vec![
+            "watch".into(),
+            "c".into(),
+            "--max-buffer".into(),
+            hostile.into(),
+        ],
+        // Refused by the plan, after clap.
+        vec![
+            "watch".into(),
+            "c".into(),
+            "--json".into(),
+            "--node".into(),
+            format!("ws://{hostile}:1"),
+        ],
+        vec![
+            "watch".into(),
+            "c".into(),
+            "--json".into(),
+            "--node".into(),
+            format!("{hostile}=ws://h:1"),
+        ],
+    ] {
+        let mut cmd = command();
+        cmd.args(&args);
+        let mut proc = Proc::spawn(&mut cmd);
+        let status = proc.wait(Duration::from_secs(10)).await;
+        let stderr = proc.stderr_bytes();
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&stderr)
+        );
+        assert_eq!(
+            raw_unsafe(&stderr),
+            None,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&stderr).contains("\\u{202e}\\u{ad}x\\u{e0041}"),
+            "{args:?}: the value is shown, escaped: {}",
+            String::from_utf8_lossy(&stderr)
+        );
+    }
+}
+
+/// A file's content quoted in the error that refuses it (a bindings file's line, as TOML's
+/// errors show it): escaped, format characters included.
+#[tokio::test]
+async fn a_files_content_reaches_the_terminal_escaped_in_its_error() {
+    let dir = std::env::temp_dir().join(format!("tickertape-escape-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bindings.toml");
+    std::fs::write(
+        &file,
+        "[[bind]]\nrule = \"\u{1b}]0;pwned\u{7}\u{ad}\u{202e}\u{e0041}=log\"\n",
+    )
+    .unwrap();
+    let mut cmd = command();
+    cmd.args(["watch", "c", "--json", "--port", "1", "--bindings"])
+        .arg(&file);
+    let mut proc = Proc::spawn(&mut cmd);
+    let status = proc.wait(Duration::from_secs(10)).await;
+    let stderr = proc.stderr_bytes();
+    let text = String::from_utf8_lossy(&stderr);
+    assert!(!status.success(), "{text}");
+    assert_eq!(raw_unsafe(&stderr), None, "{text}");
+    assert!(text.contains("\\u{ad}\\u{202e}\\u{e0041}"), "{text}");
+}

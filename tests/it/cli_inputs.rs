@@ -76,11 +76,40 @@ async fn bad_profile_values_end_the_run_at_once() {
 
 #[tokio::test]
 async fn a_url_pasted_as_the_host_does_not_show_its_credentials() {
-    let mut cmd = bin::command();
-    cmd.args(["watch", "c", "--host", "https://user:pw1234@example.com"]);
-    let (code, out) = run(cmd).await;
-    assert_eq!(code, 2, "{out}");
-    assert!(!out.contains("pw1234") && out.contains("--host"), "{out}");
+    for host in [
+        "https://user:pw1234@example.com",
+        "https://example.com/app?token=pw1234",
+        "https://user:pw1234@example.com/?token=pw1234",
+    ] {
+        let mut cmd = bin::command();
+        cmd.args(["watch", "c", "--host", host]);
+        let (code, out) = run(cmd).await;
+        assert_eq!(code, 2, "{out}");
+        assert!(!out.contains("pw1234") && out.contains("--host"), "{out}");
+    }
+}
+
+/// A node's URL with credentials or a token in its query is refused, by `watch` and by
+/// `probe`, and neither shows in the error.
+#[tokio::test]
+async fn a_node_url_is_refused_without_its_credentials_or_token() {
+    for node in [
+        format!("ws://ann:{PASSWORD}@127.0.0.1:7006"),
+        format!("ws://127.0.0.1:7006/?token={PASSWORD}"),
+        format!("eu=wss://ann:{PASSWORD}@127.0.0.1:7006/app/k?token={PASSWORD}"),
+        format!("ann:{PASSWORD}@127.0.0.1:7006"),
+    ] {
+        for command in [&["watch", "c", "--json"][..], &["probe", "--json"][..]] {
+            let mut cmd = bin::command();
+            cmd.args(command).args(["--node", &node]);
+            let (code, out) = run(cmd).await;
+            assert_ne!(code, 0, "{command:?} {node}: {out}");
+            assert!(
+                out.contains("--node") && !out.contains(PASSWORD),
+                "{command:?} {node}: {out}"
+            );
+        }
+    }
 }
 
 fn toml_string(text: &str) -> String {
@@ -94,7 +123,11 @@ async fn credentials_in_an_auth_endpoint_are_sent_as_basic_auth_and_never_shown(
     let home = scratch("basic");
     let log = home.join("tickertape.log");
     let (url, mut requests) = http_endpoint(vec![(403, r#"{"error":"no"}"#.into())]).await;
-    let url = url.replace("http://", &format!("http://ann:{PASSWORD}@"));
+    // Credentials, and a token in the query, as some endpoints take one.
+    let url = format!(
+        "{}?token={PASSWORD}",
+        url.replace("http://", &format!("http://ann:{PASSWORD}@"))
+    );
     let mut peer = Peer::start().await;
     let port = peer.addr.port().to_string();
     let mut cmd = bin::command_in(&home);
@@ -120,7 +153,11 @@ async fn credentials_in_an_auth_endpoint_are_sent_as_basic_auth_and_never_shown(
         request.contains(&format!("authorization: Basic {basic}\r\n")),
         "{request}"
     );
-    assert!(!request.contains(PASSWORD), "{request}");
+    assert!(
+        request.starts_with(&format!("POST /pusher/auth?token={PASSWORD} ")),
+        "the token is sent: {request}"
+    );
+    assert!(!request.contains(&format!("ann:{PASSWORD}")), "{request}");
     // The 403 is reported, with the endpoint's URL but not its credentials.
     loop {
         let line = proc.stderr_line(WAIT).await.expect("stderr ended");
@@ -134,7 +171,7 @@ async fn credentials_in_an_auth_endpoint_are_sent_as_basic_auth_and_never_shown(
     let stderr = proc.stderr();
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log.contains("connection state"), "the log is empty");
-    assert!(stderr.contains("/pusher/auth"), "{stderr}");
+    assert!(stderr.contains("/pusher/auth?token=***"), "{stderr}");
     for (what, text) in [("stderr", &stderr), ("log", &log)] {
         assert!(!text.contains(PASSWORD), "{what}: {text}");
     }
@@ -146,6 +183,8 @@ async fn a_bad_auth_endpoint_is_refused_without_its_credentials() {
         format!("ftp://ann:{PASSWORD}@127.0.0.1/auth"),
         format!("http://ann:{PASSWORD}@/auth"),
         format!("ann:{PASSWORD}@127.0.0.1/auth"),
+        format!("ftp://127.0.0.1/auth?token={PASSWORD}"),
+        format!("http://ann:{PASSWORD}@h h/auth?token={PASSWORD}"),
     ] {
         let mut cmd = bin::command();
         cmd.args(["watch", "private-c", "--auth-endpoint", &url]);

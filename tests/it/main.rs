@@ -17,6 +17,7 @@ mod dashboard_model;
 mod dashboard_tmux;
 mod dashboard_trigger;
 mod faults;
+mod hostile_outputs;
 mod metrics;
 mod name_hints;
 mod probe;

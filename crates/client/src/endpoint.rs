@@ -84,13 +84,11 @@ impl Endpoint {
     }
 }
 
-/// Text from the user, quoted for a message, with anything before an `@` hidden: a pasted URL
-/// may carry credentials.
+/// Text from the user, quoted for a message, as [`net::http_url::redact`] shows a URL: a
+/// pasted URL may carry credentials (`user:pw@`, shown `***@`) or a token in its query
+/// (`?token=***`).
 pub fn quoted(text: &str) -> String {
-    match text.rfind('@') {
-        Some(at) => format!("{:?}", format!("***{}", &text[at..])),
-        None => format!("{text:?}"),
-    }
+    format!("{:?}", net::http_url::redact(text))
 }
 
 fn is_label(label: &str, extra: &[char]) -> bool {
@@ -221,6 +219,17 @@ mod tests {
         }
         let e = validate_host("https://user:pw@example.com").unwrap_err();
         assert!(!e.contains("pw") && e.contains("--scheme"), "{e}");
+        // A token in a pasted URL's query, with or without credentials before it.
+        for pasted in [
+            "https://example.com/app?token=TOKSECRET",
+            "https://u:PWSECRET@example.com/?token=TOKSECRET",
+            "example.com/?token=TOKSECRET",
+        ] {
+            let e = validate_host(pasted).unwrap_err();
+            assert!(!e.contains("SECRET") && e.contains("token=***"), "{e}");
+        }
+        let e = validate_cluster("u:PWSECRET@eu?token=TOKSECRET").unwrap_err();
+        assert!(!e.contains("SECRET"), "{e}");
     }
 
     #[test]

@@ -28,13 +28,14 @@ pub struct Response {
 }
 
 impl Response {
-    /// The body as text, shortened for messages.
+    /// The body as text, shortened for messages, every URL in it redacted: an answer may
+    /// echo the request's URL (its signature, a token) or quote one with credentials.
     pub fn body_snippet(&self, max: usize) -> String {
         let text = String::from_utf8_lossy(&self.body);
-        let text = text.trim();
+        let text = super::http_url::redact_in(text.trim());
         match text.char_indices().nth(max) {
             Some((at, _)) => format!("{}…", &text[..at]),
-            None => text.to_owned(),
+            None => text.into_owned(),
         }
     }
 }

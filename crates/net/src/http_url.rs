@@ -2,6 +2,7 @@
 //! taken out when it is parsed and sent as Basic auth; the URL that is requested, shown and
 //! logged never holds them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -126,6 +127,38 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `text` with every URL in it shown as [`redact`] shows it: for messages that quote an
+/// error, an answer or a flag whole. A URL is a scheme and `://`, up to a space, a quote or
+/// an angle bracket; punctuation that ends a sentence after it (`.`, `,`, `;`, `:`, `)`,
+/// `]`) is left outside it.
+pub fn redact_in(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let after = at + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .map_or(rest.len(), |i| after + i);
+        let url = &rest[start..end];
+        let trimmed = url.trim_end_matches(['.', ',', ';', ':', ')', ']']);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(trimmed));
+        out.push_str(&url[trimmed.len()..]);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 /// `a=1&b=2` as `a=***&b=***`; an empty value stays empty, a part with no `=` is `***`.
 fn redact_query(query: &str) -> String {
     query
@@ -186,5 +219,27 @@ mod tests {
             "https://***@h/a?sig=***&empty=&***#***"
         );
         assert_eq!(redact("http://h/p@q?x=1"), "http://h/p@q?x=***");
+    }
+
+    #[test]
+    fn urls_inside_a_message_are_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_in(
+                "request to http://h:1/apps/1/events?auth_key=k&auth_signature=abc timed out"
+            ),
+            "request to http://h:1/apps/1/events?auth_key=***&auth_signature=*** timed out"
+        );
+        assert_eq!(
+            redact_in("--node \"ws://ann:PW@h:1/?token=TOK\": no path, query or user"),
+            "--node \"ws://***@h:1/?token=***\": no path, query or user"
+        );
+        assert_eq!(
+            redact_in("see <https://u:PW@x.test/a?t=TOK>, then (wss://h/?k=TOK)."),
+            "see <https://***@x.test/a?t=***>, then (wss://h/?k=***)."
+        );
+        assert_eq!(redact_in("no URL: a=1?b"), "no URL: a=1?b");
+        assert_eq!(redact_in("é://x?a=1 ://y?b=2"), "é://x?a=*** ://y?b=***");
+        let twice = redact_in("http://u:p@h/?t=1").into_owned();
+        assert_eq!(redact_in(&twice), twice, "redacting is idempotent");
     }
 }

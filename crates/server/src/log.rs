@@ -113,6 +113,8 @@ impl Log {
 
     /// Starts the writer thread on a duplicate of stderr.
     pub fn start(format: LogFormat, limits: LogLimits) -> io::Result<Log> {
+        // The log's own handle on stderr: every line is a `Record`'s, terminal-safe.
+        #[allow(clippy::disallowed_methods)]
         let stderr = std::fs::File::from(io::stderr().as_fd().try_clone_to_owned()?);
         Log::to_writer(format, limits, Box::new(stderr))
     }

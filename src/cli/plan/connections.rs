@@ -171,6 +171,7 @@ pub fn host_text(host: &str) -> String {
 /// `ws://host:port`, `wss://host:port` (a trailing `/` allowed): the scheme, the host and
 /// the port (80 or 443 when left out).
 pub fn parse_node(url: &str) -> Result<(&'static str, String, u16), String> {
+    // `client::quoted` shows the URL as `redact` does: no `user:pw@`, no query's values.
     let bad = |why: &str| format!("--node {}: {why}", client::quoted(url));
     let (scheme, rest) = if let Some(rest) = url.strip_prefix("ws://") {
         ("ws", rest)
@@ -249,8 +250,17 @@ mod tests {
         ] {
             assert!(parse_node(bad).is_err(), "{bad}");
         }
-        let e = parse_node("ws://user:PWSECRET@127.0.0.1:7006").unwrap_err();
-        assert!(!e.contains("PWSECRET"), "{e}");
+        for pasted in [
+            "ws://user:PWSECRET@127.0.0.1:7006",
+            "ws://127.0.0.1:7006/?token=TOKSECRET",
+            "wss://user:PWSECRET@h:1/app/k?token=TOKSECRET&x=1",
+            "user:PWSECRET@127.0.0.1:7006",
+        ] {
+            let e = parse_node(pasted).unwrap_err();
+            assert!(!e.contains("SECRET"), "{e}");
+        }
+        let e = parse_node("ws://127.0.0.1:7006/?token=TOKSECRET").unwrap_err();
+        assert!(e.contains("?token=***"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stderr)]
 
 pub(crate) mod bin;
+pub(crate) mod hostile;
 pub(crate) mod metrics;
 pub(crate) mod multi;
 pub(crate) mod node;

@@ -69,6 +69,24 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// From now on, every byte the program in the pane writes to its terminal is appended
+    /// to `file`, before tmux interprets it (for checks of what a program emits; start the
+    /// program a moment after the session, so that nothing is missed).
+    pub(crate) fn record_output(&self, file: &Path) {
+        let ok = Command::new("tmux")
+            .args([
+                "pipe-pane",
+                "-o",
+                "-t",
+                &self.session,
+                &format!("cat >> '{}'", file.display()),
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux pipe-pane failed");
+    }
+
     pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
             Command::new("tmux")

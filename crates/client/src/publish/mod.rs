@@ -147,10 +147,13 @@ impl RestClient {
         let parsed = serde_json::from_slice::<Value>(&resp.body);
         if resp.status >= 400 {
             let message = match &parsed {
-                Ok(v) => v
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| v.to_string(), str::to_owned),
+                // The answer may quote a URL: shown redacted, as the snippet is.
+                Ok(v) => net::http_url::redact_in(
+                    &v.get("error")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| v.to_string(), str::to_owned),
+                )
+                .into_owned(),
                 Err(_) => resp.body_snippet(500),
             };
             return Err(ApiError::Status {

@@ -18,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+use protocol::safe_text::terminal_safe;
 
 /// What a label value folds into once its cap is reached.
 pub const OTHER: &str = "other";
@@ -44,16 +45,29 @@ pub fn encode(registry: &Registry) -> String {
     text
 }
 
-/// A label value from the network, cut to [`MAX_LABEL_BYTES`].
+/// A label value from the network (or a flag, or a file): terminal-safe, as every other
+/// output has it, and cut to [`MAX_LABEL_BYTES`].
+///
+/// The text format escapes only `\`, `"` and newlines in a label value; the other controls,
+/// the bidi and the invisible format characters would reach a dashboard's legend, an alert's
+/// text or a `curl` on a terminal raw. So a value holds the same escapes as the lines do
+/// (`\e`, `\u{202e}`; the encoder then doubles the backslash on the page), and a name
+/// shows the same everywhere. A cut never splits an escape.
 pub fn label_value(text: &str) -> String {
-    if text.len() <= MAX_LABEL_BYTES {
-        return text.to_owned();
+    let safe = terminal_safe(text);
+    if safe.len() <= MAX_LABEL_BYTES {
+        return safe.into_owned();
     }
-    let mut end = MAX_LABEL_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    let mut out = String::with_capacity(MAX_LABEL_BYTES);
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let piece = terminal_safe(c.encode_utf8(&mut buf));
+        if out.len() + piece.len() > MAX_LABEL_BYTES {
+            break;
+        }
+        out.push_str(&piece);
     }
-    text[..end].to_owned()
+    out
 }
 
 /// The label values seen so far, up to a cap: past it, new values fold into [`OTHER`], so a
@@ -154,6 +168,54 @@ mod tests {
         let cut = label_value(&long);
         assert!(cut.len() <= MAX_LABEL_BYTES && long.starts_with(&cut));
         assert_eq!(label_value("short"), "short");
+    }
+
+    #[test]
+    fn label_values_are_terminal_safe_and_never_cut_inside_an_escape() {
+        assert_eq!(
+            label_value("a\u{1b}]0;t\u{7}\u{202e}\u{ad}\u{e0041}\nb"),
+            "a\\e]0;t\\u{7}\\u{202e}\\u{ad}\\u{e0041}\\nb"
+        );
+        let long = format!(
+            "{}{}",
+            "x".repeat(MAX_LABEL_BYTES - 3),
+            "\u{202e}".repeat(3)
+        );
+        let cut = label_value(&long);
+        assert_eq!(
+            cut,
+            "x".repeat(MAX_LABEL_BYTES - 3),
+            "no half escape at the end"
+        );
+        // On the page: the encoder escapes the backslashes, and nothing raw is left.
+        use prometheus_client::encoding::EncodeLabelSet;
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        struct L {
+            channel: String,
+        }
+        let mut registry = registry();
+        let family = prometheus_client::metrics::family::Family::<
+            L,
+            prometheus_client::metrics::counter::Counter,
+        >::default();
+        registry.register("events", "events", family.clone());
+        family
+            .get_or_create(&L {
+                channel: label_value("c\u{1b}[2J\u{9b}\u{2066}\"q\"\n"),
+            })
+            .inc();
+        let page = encode(&registry);
+        assert!(
+            page.contains(
+                r#"tickertape_events_total{channel="c\\e[2J\\u{9b}\\u{2066}\"q\"\\n"} 1"#
+            ),
+            "{page}"
+        );
+        assert!(
+            !page
+                .chars()
+                .any(|c| c != '\n' && protocol::safe_text::is_unsafe(c))
+        );
     }
 
     #[test]

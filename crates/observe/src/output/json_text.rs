@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use protocol::safe_text::is_unsafe;
+use protocol::safe_text::{JsonEscape, is_unsafe};
 
 /// `text`, which must be valid JSON, compact and terminal-safe: borrowed when it already is.
 pub fn compact_safe(text: &str) -> Cow<'_, str> {
@@ -75,8 +75,8 @@ fn rewrite(text: &str) -> String {
                 in_string = false;
             }
             if is_unsafe(c) {
-                // Every unsafe character is in the Basic Multilingual Plane: one escape.
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                // Outside the Basic Multilingual Plane (a tag), a surrogate pair.
+                out.push_str(&JsonEscape(c).to_string());
                 continue;
             }
         } else if c == '"' {
@@ -119,9 +119,9 @@ mod tests {
 
     #[test]
     fn unsafe_characters_in_strings_become_escapes_that_decode_back() {
-        let text = "{\"t\":\"a\u{9b}b\u{202e}c\u{7f}\"}";
+        let text = "{\"t\":\"a\u{9b}b\u{202e}c\u{7f}\u{ad}\u{e0041}\"}";
         let out = compact_safe(text);
-        assert_eq!(out, r#"{"t":"a\u009bb\u202ec\u007f"}"#);
+        assert_eq!(out, r#"{"t":"a\u009bb\u202ec\u007f\u00ad\udb40\udc41"}"#);
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         let orig: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(back, orig);

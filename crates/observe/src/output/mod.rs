@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod json_text;
 pub mod lines;
 pub mod ndjson;
+pub mod safe_lines;
 pub mod summary;
 pub mod webhook_items;
 pub mod webhooks;

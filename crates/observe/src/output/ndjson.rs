@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::json_text;
 use client::{DataText, Item, MemberChange, ReceivedEvent, SubscriptionStatus};
-use protocol::safe_text::is_unsafe;
+use protocol::safe_text::{JsonEscape, is_unsafe};
 
 pub use protocol::time_text::rfc3339_millis;
 
@@ -196,7 +196,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         for (i, c) in fragment.char_indices() {
             if is_unsafe(c) {
                 w.write_all(&fragment.as_bytes()[start..i])?;
-                write!(w, "\\u{:04x}", c as u32)?;
+                write!(w, "{}", JsonEscape(c))?;
                 start = i + c.len_utf8();
             }
         }
@@ -210,12 +210,15 @@ mod tests {
 
     #[test]
     fn unsafe_characters_are_escaped_and_round_trip() {
-        let text = "a\u{1b}[31m\u{9b}\u{202e}\u{7f}z";
+        let text = "a\u{1b}[31m\u{9b}\u{202e}\u{7f}\u{e0041}z";
         let mut buf = Vec::new();
         write_line(&mut buf, &serde_json::json!({ "t": text })).unwrap();
         let line = String::from_utf8(buf).unwrap();
         assert!(line.chars().all(|c| !is_unsafe(c) || c == '\n'), "{line:?}");
-        assert_eq!(line, "{\"t\":\"a\\u001b[31m\\u009b\\u202e\\u007fz\"}\n");
+        assert_eq!(
+            line,
+            "{\"t\":\"a\\u001b[31m\\u009b\\u202e\\u007f\\udb40\\udc41z\"}\n"
+        );
         let back: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(back["t"], text);
     }

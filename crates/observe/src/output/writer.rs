@@ -39,6 +39,13 @@ pub enum Chunk {
 }
 
 impl Chunk {
+    /// A message for stderr: `tickertape: {text}` and a newline, the text terminal-safe
+    /// whole (a newline in it escaped too, so it stays one line).
+    pub fn message(text: &str) -> Chunk {
+        let text = protocol::safe_text::terminal_safe(text);
+        Chunk::Err(format!("tickertape: {text}\n").into_bytes())
+    }
+
     fn bytes(&self) -> &[u8] {
         match self {
             Chunk::Out(b) | Chunk::Err(b) => b,
@@ -73,6 +80,11 @@ impl Lines {
         self.tx.closed().await;
     }
 
+    /// Bytes waiting for the thread or being written (as the queue weighs them).
+    pub fn bytes(&self) -> usize {
+        self.tx.bytes()
+    }
+
     /// Hands `chunk` over now; false (and its lines counted) when it does not fit.
     pub fn send(&self, chunk: Chunk) -> bool {
         match self.tx.try_send(chunk) {
@@ -105,6 +117,9 @@ impl Output {
     /// (bytes and chunks waiting, held ones included) and `overflow`'s policy.
     pub fn spawn(limits: Limits, overflow: Overflow) -> io::Result<Output> {
         let mut out = std::fs::File::from(io::stdout().as_fd().try_clone_to_owned()?);
+        // The thread's own handle on stderr: its lines are NDJSON in the safe format or
+        // [`Chunk::message`]s.
+        #[allow(clippy::disallowed_methods)]
         let mut err = std::fs::File::from(io::stderr().as_fd().try_clone_to_owned()?);
         let limits = Limits::new(limits.items, limits.bytes);
         // A piece of the buffer always fits in an empty queue.

@@ -134,31 +134,17 @@ pub fn summary_text(p: &Probe) -> String {
     .into_owned()
 }
 
-/// A publish error as shown: the secret (should a server echo it) replaced by `…`, URL
-/// queries (signatures, timestamps) cut to `?…`, safe for a terminal, at most `max` chars.
+/// A publish error as shown: the secret (should a server echo it) replaced by `…`, every URL
+/// in it shown as [`net::http_url::redact`] shows it (no `user:pw@`, no query values:
+/// signatures, tokens), safe for a terminal, at most `max` chars.
 pub fn error_text(error: &str, secret: &str, max: usize) -> String {
     let error = if secret.is_empty() {
         error.to_owned()
     } else {
         error.replace(secret, "…")
     };
-    let mut out = String::with_capacity(error.len().min(max * 4));
-    let mut in_query = false;
-    for c in error.chars() {
-        if in_query {
-            if c.is_whitespace() || c == '"' {
-                in_query = false;
-            } else {
-                continue;
-            }
-        } else if c == '?' && out.rsplit(' ').next().is_some_and(|w| w.contains("://")) {
-            out.push_str("?…");
-            in_query = true;
-            continue;
-        }
-        out.push(c);
-    }
-    terminal_safe(&out).chars().take(max).collect()
+    let error = net::http_url::redact_in(&error);
+    terminal_safe(&error).chars().take(max).collect()
 }
 
 #[cfg(test)]
@@ -172,7 +158,13 @@ mod tests {
         let e = "request to http://h:1/apps/1/events?auth_key=k&auth_signature=abc timed out after 10 s";
         assert_eq!(
             error_text(e, "s3cret", 300),
-            "request to http://h:1/apps/1/events?… timed out after 10 s"
+            "request to http://h:1/apps/1/events?auth_key=***&auth_signature=*** timed out after 10 s"
+        );
+        // A server's answer that quotes a URL with credentials or a token.
+        let echoed = "HTTP 500: retry at https://ann:PWSECRET@api.test/x?token=TOKSECRET.";
+        assert_eq!(
+            error_text(echoed, "s3cret", 300),
+            "HTTP 500: retry at https://***@api.test/x?token=***."
         );
         assert_eq!(
             error_text("HTTP 401: bad s3cret? no", "s3cret", 300),

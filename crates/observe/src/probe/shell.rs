@@ -145,7 +145,7 @@ impl Shell {
                 });
             }
             Front::Lines(out) | Front::Json(out) => {
-                out.send(Chunk::Err(format!("tickertape: {text}\n").into_bytes()));
+                out.send(Chunk::message(&text));
             }
         }
     }

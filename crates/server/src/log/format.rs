@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use protocol::safe_text::{is_unsafe, terminal_safe};
+use protocol::safe_text::{JsonEscape, is_unsafe, terminal_safe};
 use protocol::time_text::{clock, rfc3339_millis};
 
 /// How the log is written.
@@ -154,8 +154,8 @@ fn json_safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if is_unsafe(c) {
-            // Every unsafe character is in the Basic Multilingual Plane: one escape.
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // Outside the Basic Multilingual Plane (a tag), a surrogate pair.
+            let _ = write!(out, "{}", JsonEscape(c));
         } else {
             out.push(c);
         }
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn wire_text_is_terminal_safe_in_both_forms() {
-        let evil = "a\u{1b}]52;c;aGk=\u{7} b\u{202e}\u{9b}\u{7f}\n\"q\"";
+        let evil = "a\u{1b}]52;c;aGk=\u{7} b\u{202e}\u{9b}\u{7f}\n\"q\"\u{e0041}";
         let r = Record {
             time: at(),
             kind: "SIGNIN",
@@ -219,7 +219,9 @@ mod tests {
         let text = r.text();
         assert_eq!(text.lines().count(), 1, "{text:?}");
         assert!(!text.trim_end().chars().any(is_unsafe), "{text:?}");
-        assert!(text.contains(r#"user="a\e]52;c;aGk=\u{7} b\u{202e}\u{9b}\u{7f}\n\"q\"""#));
+        assert!(
+            text.contains(r#"user="a\e]52;c;aGk=\u{7} b\u{202e}\u{9b}\u{7f}\n\"q\"\u{e0041}""#)
+        );
         let json = r.json();
         assert_eq!(json.lines().count(), 1);
         assert!(!json.trim_end().chars().any(is_unsafe), "{json:?}");

@@ -206,7 +206,9 @@ fn a_lost_canary_reverses_the_nodes_row_and_the_strip_under_no_color() {
     let t = render(&mut s, &p, now, 160, 24);
     let text = t.backend().to_string();
     assert!(
-        text.contains("HTTP 500 from http://127.0.0.1:7002/apps/1/events?… … \\e[2J over"),
+        text.contains(
+            "HTTP 500 from http://127.0.0.1:7002/apps/1/events?auth_signature=***: … \\e[2J over"
+        ),
         "{text}"
     );
     insta::assert_snapshot!("lost_no_color_160x24", text);
