@@ -13,6 +13,7 @@ use super::bin;
 pub(crate) struct Tmux {
     session: String,
     stderr: PathBuf,
+    socket: PathBuf,
 }
 
 impl Tmux {
@@ -20,31 +21,38 @@ impl Tmux {
         static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let session = format!("tickertape-test-{}-{n}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                command,
-            ])
-            .status()
-            .expect("tmux is needed for this test (apt-get install tmux)")
-            .success();
-        assert!(ok, "tmux new-session failed");
-        // Keep the pane after the program exits, to see what it left behind.
-        Command::new("tmux")
-            .args(["set-option", "-t", &session, "remain-on-exit", "on"])
-            .status()
-            .unwrap();
-        Tmux {
+        let tmux = Tmux {
+            socket: stderr.with_file_name(format!("{session}.sock")),
             session,
             stderr: stderr.to_owned(),
-        }
+        };
+        // Each session has a tmux server of its own, its socket beside the stderr file:
+        // with one server shared by the tests, another test's last session ending shuts it
+        // down under a starting one.
+        let out = tmux
+            .command()
+            .args(["new-session", "-d", "-s", &tmux.session])
+            .args(["-x", "80", "-y", "24", command])
+            .output()
+            .expect("tmux is needed for this test (apt-get install tmux)");
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Keep the pane after the program exits, to see what it left behind.
+        tmux.command()
+            .args(["set-option", "-t", &tmux.session, "remain-on-exit", "on"])
+            .status()
+            .unwrap();
+        tmux
+    }
+
+    /// A tmux command addressed to this session's own server.
+    fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command.arg("-S").arg(&self.socket);
+        command
     }
 
     /// What the program in the pane wrote on stderr so far.
@@ -53,7 +61,8 @@ impl Tmux {
     }
 
     pub(crate) fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .command()
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .unwrap();
@@ -62,7 +71,8 @@ impl Tmux {
 
     /// The screen with the lines scrolled off above it (the alternate screen keeps none).
     pub(crate) fn history(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .command()
             .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
             .output()
             .unwrap();
@@ -73,7 +83,8 @@ impl Tmux {
     /// to `file`, before tmux interprets it (for checks of what a program emits; start the
     /// program a moment after the session, so that nothing is missed).
     pub(crate) fn record_output(&self, file: &Path) {
-        let ok = Command::new("tmux")
+        let ok = self
+            .command()
             .args([
                 "pipe-pane",
                 "-o",
@@ -89,7 +100,7 @@ impl Tmux {
 
     pub(crate) fn keys(&self, keys: &[&str]) {
         for k in keys {
-            Command::new("tmux")
+            self.command()
                 .args(["send-keys", "-t", &self.session, k])
                 .status()
                 .unwrap();
@@ -97,7 +108,8 @@ impl Tmux {
     }
 
     pub(crate) fn pane(&self, format: &str) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .command()
             .args(["display-message", "-p", "-t", &self.session, format])
             .output()
             .unwrap();
@@ -157,9 +169,8 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
+        let _ = self.command().args(["kill-server"]).status();
+        let _ = std::fs::remove_file(&self.socket);
         let stderr = self.stderr();
         if std::thread::panicking() {
             // The test already failed; a panic in the pane is worth knowing about.

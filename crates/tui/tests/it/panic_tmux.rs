@@ -15,8 +15,12 @@ fn example() -> PathBuf {
     dir.join("examples").join("panicking")
 }
 
-fn tmux(args: &[&str]) -> String {
+/// A tmux command to the test's own server (its socket in `home`), which no other test's
+/// sessions end.
+fn tmux(home: &Path, args: &[&str]) -> String {
     let out = Command::new("tmux")
+        .arg("-S")
+        .arg(home.join("tmux.sock"))
         .args(args)
         .output()
         .expect("tmux is needed for this test");
@@ -50,28 +54,34 @@ fn a_panic_gives_the_terminal_back_mouse_included() {
         stty.display(),
         status.display()
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &command,
-    ]);
-    tmux(&["set-option", "-t", &session, "remain-on-exit", "on"]);
-    let pane = |format: &str| tmux(&["display-message", "-p", "-t", &session, format]);
+    tmux(
+        &home,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &command,
+        ],
+    );
+    tmux(
+        &home,
+        &["set-option", "-t", &session, "remain-on-exit", "on"],
+    );
+    let pane = |format: &str| tmux(&home, &["display-message", "-p", "-t", &session, format]);
     wait("the screen", || {
-        tmux(&["capture-pane", "-p", "-t", &session]).contains("waiting for b")
+        tmux(&home, &["capture-pane", "-p", "-t", &session]).contains("waiting for b")
     });
     assert_eq!(pane("#{mouse_any_flag}"), "1", "the mouse is captured");
     // What the program writes from here on.
     let pipe = format!("cat >> {}", written.display());
-    tmux(&["pipe-pane", "-o", "-t", &session, &pipe]);
+    tmux(&home, &["pipe-pane", "-o", "-t", &session, &pipe]);
     std::thread::sleep(Duration::from_millis(200));
-    tmux(&["send-keys", "-t", &session, "b"]);
+    tmux(&home, &["send-keys", "-t", &session, "b"]);
     wait("the exit status", || {
         std::fs::read_to_string(&status).is_ok_and(|s| s.ends_with('\n'))
     });
@@ -81,7 +91,7 @@ fn a_panic_gives_the_terminal_back_mouse_included() {
     let settings = std::fs::read_to_string(&stty).unwrap_or_default();
     std::thread::sleep(Duration::from_millis(200));
     let bytes = std::fs::read(&written).unwrap_or_default();
-    tmux(&["kill-session", "-t", &session]);
+    tmux(&home, &["kill-server"]);
     let _ = std::fs::remove_dir_all(&home);
     assert_eq!(code.trim(), "101", "a panic's status: {said}");
     assert!(
