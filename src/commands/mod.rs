@@ -17,7 +17,6 @@ mod taps;
 pub mod trigger;
 pub mod watch;
 pub mod webhooks;
-mod webhooks_screen;
 
 /// Writes `text` on stdout through the output thread, as every command does, and waits until
 /// it is written; a signal ends the wait (a reader that does not read never holds the

@@ -101,7 +101,7 @@ pub(super) async fn show(
             }
         })
     };
-    let code = super::watch::dashboard(
+    let code = crate::commands::watch::dashboard(
         front,
         (Vec::new(), Vec::new()),
         items,
