@@ -222,10 +222,11 @@ async fn presence_channels_hold_at_most_100_members() {
     for n in 0..100 {
         let (mut raw, id) = server.raw().await;
         let data = format!(r#"{{"user_id":"u{n}"}}"#);
-        assert!(matches!(
-            raw.subscribe(&id, "presence-big", Some(&data)).await,
-            ServerMessage::SubscriptionSucceeded { .. }
-        ));
+        // Its welcome first, whatever the others' joins announced late to it afterwards.
+        match raw.subscribe(&id, "presence-big", Some(&data)).await {
+            ServerMessage::SubscriptionSucceeded { .. } => {}
+            other => panic!("member {n}: {other:?}"),
+        }
         sockets.push(raw);
     }
     let (mut late, id) = server.raw().await;

@@ -180,20 +180,8 @@ impl Handler {
             .hub
             .subscribe(&self.app.id, &self.socket_id, channel, member)
         {
-            Ok(joined) => {
-                self.log_event("SUBSCRIBED", &[("channel", channel.into())]);
-                self.send(&ServerMessage::SubscriptionSucceeded {
-                    channel: channel.to_owned(),
-                    presence: joined.presence,
-                });
-                match joined.cached {
-                    Some(Some(frame)) => self.send_raw(frame),
-                    Some(None) => self.send(&ServerMessage::CacheMiss {
-                        channel: channel.to_owned(),
-                    }),
-                    None => {}
-                }
-            }
+            // The hub queued the answer (and the cached event) itself.
+            Ok(()) => self.log_event("SUBSCRIBED", &[("channel", channel.into())]),
             Err(e) => self.hub_refused(channel, e),
         }
     }

@@ -1,17 +1,19 @@
 //! Who is subscribed where: joining and leaving channels, with every limit checked before
 //! anything changes, and presence members announced to the others.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 
-use std::collections::HashMap;
-
 use super::announce::{Announcer, Change};
 use super::channel::Channel;
-use super::{AppState, Conn, Counters, Hub, HubLimits, Joined};
+use super::{AppState, Conn, Counters, Hub, HubLimits};
+use crate::queue::Refused;
 use crate::webhooks::AppHooks;
+use protocol::Close;
 use protocol::frame::Member;
 use protocol::limits::MAX_PRESENCE_MEMBERS;
 use protocol::webhook::{Kind, WebhookEvent};
@@ -68,14 +70,18 @@ impl Hub {
         self.with_app(app, |s| check(s, limits, socket_id, channel))
     }
 
-    /// Subscribes a socket, checking every limit before anything changes.
+    /// Subscribes a socket, checking every limit before anything changes, and queues its
+    /// welcome: `pusher_internal:subscription_succeeded` (with the members, on presence
+    /// channels), then a cache channel's last event or `pusher:cache_miss`. They are queued
+    /// before the lock is let go, so nothing sent on the channel (a member announced late,
+    /// an event) can reach the socket before them.
     pub fn subscribe(
         &self,
         app: &str,
         socket_id: &str,
         channel: &str,
         member: Option<Member>,
-    ) -> Result<Joined, SubscribeError> {
+    ) -> Result<(), SubscribeError> {
         let limits = self.limits;
         let hooks = self.webhooks.app(app);
         self.with_app(app, |s| {
@@ -122,8 +128,9 @@ impl Hub {
             let presence = joiner.map(|me| told_members(ch, me));
             if let Some(conn) = s.conns.get_mut(socket_id) {
                 conn.channels.insert(channel.to_owned());
+                welcome(conn, &self.counters, channel, presence, cached);
             }
-            Ok(Joined { presence, cached })
+            Ok(())
         })
     }
 
@@ -276,6 +283,39 @@ pub(super) fn tell(
     ch.fan_out(conns, counters, &frame, exclude.as_deref());
 }
 
+/// Queues a new subscriber's welcome (see [`Hub::subscribe`]); a socket with no room for
+/// it is too slow, and closed.
+fn welcome(
+    conn: &Conn,
+    counters: &Counters,
+    channel: &str,
+    presence: Option<Vec<Member>>,
+    cached: Option<Option<Utf8Bytes>>,
+) {
+    let succeeded = ServerMessage::SubscriptionSucceeded {
+        channel: channel.to_owned(),
+        presence,
+    };
+    let last = match cached {
+        Some(Some(frame)) => Some(frame),
+        Some(None) => Some(
+            ServerMessage::CacheMiss {
+                channel: channel.to_owned(),
+            }
+            .encode()
+            .into(),
+        ),
+        None => None,
+    };
+    for frame in std::iter::once(succeeded.encode().into()).chain(last) {
+        if conn.handle.frames.offer(frame) == Err(Refused::Full) {
+            counters.slow_disconnects.fetch_add(1, Ordering::Relaxed);
+            conn.handle.close(Close::TOO_SLOW);
+            return;
+        }
+    }
+}
+
 /// The member list a new subscriber gets: the one the others were told, with itself in it.
 fn told_members(ch: &Channel, me: Member) -> Vec<Member> {
     let mut members = match &ch.announcer {
@@ -288,4 +328,68 @@ fn told_members(ch: &Channel, me: Member) -> Vec<Member> {
         members.push(me);
     }
     members
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::hub::ConnHandle;
+    use crate::queue::{QueueLimits, QueueRx, send_queue};
+
+    fn socket(hub: &Hub, socket_id: &str) -> QueueRx {
+        let (frames, rx) = send_queue(QueueLimits {
+            frames: 64,
+            bytes: 1 << 20,
+        });
+        let (kick, _) = tokio::sync::mpsc::channel(1);
+        hub.register("app", socket_id, ConnHandle { frames, kick });
+        rx
+    }
+
+    fn join(hub: &Hub, socket_id: &str, user_id: &str) {
+        let member = Member {
+            user_id: user_id.into(),
+            user_info: Value::Null,
+        };
+        hub.subscribe("app", socket_id, "presence-room", Some(member))
+            .expect("room to join");
+    }
+
+    /// A join announced late (its channel over its announcement budget) is told to everyone
+    /// on the channel, the members who joined since included: each of them has its
+    /// `subscription_succeeded` first, as the subscription itself queued it, never the late
+    /// `member_added` before it (which a client would then lose, resetting its members).
+    #[test]
+    fn a_new_subscriber_hears_its_welcome_before_anything_told_on_the_channel() {
+        let limits = HubLimits {
+            presence_announcements: 1,
+            ..HubLimits::default()
+        };
+        let hub = Hub::new(["app"], limits);
+        let _first = socket(&hub, "1.1");
+        join(&hub, "1.1", "ann");
+        let _second = socket(&hub, "1.2");
+        join(&hub, "1.2", "bob");
+        // ann's join took the budget's token; bob's waits for the next one, a second on.
+        std::thread::sleep(Duration::from_millis(1100));
+        let mut late = socket(&hub, "1.3");
+        join(&hub, "1.3", "cy");
+        hub.tick(false);
+        let first = late
+            .try_recv()
+            .expect("the welcome, queued by the subscription");
+        assert!(
+            first.contains("pusher_internal:subscription_succeeded"),
+            "{first}"
+        );
+        let second = late.try_recv().expect("bob's join, told by the tick");
+        assert!(
+            second.contains("pusher_internal:member_added") && second.contains("bob"),
+            "{second}"
+        );
+    }
 }

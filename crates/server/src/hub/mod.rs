@@ -30,7 +30,7 @@ pub use cache::CacheLimits;
 use channel::Channel;
 pub(crate) use membership::SubscribeError;
 use membership::leave;
-use protocol::frame::Member;
+
 use protocol::webhook::{Kind, WebhookEvent};
 use protocol::{Close, channel::classify};
 
@@ -160,13 +160,6 @@ pub struct PresenceHeld {
     pub deferred: u64,
     /// Announcements never made: a join and a leave of one member that both waited.
     pub coalesced: u64,
-}
-
-/// What a successful subscription sends back.
-pub struct Joined {
-    pub presence: Option<Vec<Member>>,
-    /// Cache channels: the last event, or `None` for a cache miss.
-    pub cached: Option<Option<Utf8Bytes>>,
 }
 
 /// Occupancy of one channel, for the REST API.
