@@ -106,7 +106,8 @@ pub struct WebhooksArgs {
     /// A request's body must arrive within this after its headers, else 408
     #[arg(long, value_name = "DURATION", default_value = defaults::WEBHOOKS_BODY_TIMEOUT, value_parser = parse_timeout, help_heading = "Limits")]
     pub body_timeout: Duration,
-    /// Connections open at once, and requests read at once; more are answered 503
+    /// Connections open at once, and requests read at once; more are answered 503. At most
+    /// what the file descriptors allow (`ulimit -n`, less a reserve)
     #[arg(long, value_name = "N", default_value_t = defaults::WEBHOOKS_MAX_CONNECTIONS, value_parser = clap::value_parser!(usize), help_heading = "Limits")]
     pub max_connections: usize,
     /// The receiver's memory for requests: half for the bodies being read (past it, 503),
@@ -131,6 +132,8 @@ pub struct WebhooksPlan {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// The descriptor limit, raised, that `max_connections` was sized from.
+    pub descriptors: net::fd::Descriptors,
     pub max_queue: usize,
     /// The config file's `[keys]`, for the screen.
     pub keys: tui::keys::KeyTable,
@@ -166,6 +169,9 @@ impl WebhooksPlan {
         if args.max_connections == 0 {
             bail!("--max-connections 0 would refuse everything; the least is 1");
         }
+        // Before the cap is sized from it: the soft descriptor limit goes up to the hard one.
+        let descriptors = net::fd::raise();
+        let max_connections = args.max_connections.min(net::fd::usable(descriptors.limit));
         let usage = |text: String| anyhow::Error::new(UsageError(text));
         if args.max_queue < MIN_QUEUE {
             return Err(usage(format!(
@@ -250,7 +256,8 @@ impl WebhooksPlan {
             max_body,
             header_timeout: args.header_timeout,
             body_timeout: args.body_timeout,
-            max_connections: args.max_connections,
+            max_connections,
+            descriptors,
             max_queue: args.max_queue,
             keys: config.file.keys.0,
         })

@@ -54,13 +54,8 @@ pub async fn run(plan: ServePlan) -> anyhow::Result<ExitCode> {
         None => None,
     };
     say!("serving on ws://{0} and http://{0}", running.addr);
-    let raised = descriptors
-        .raised_from
-        .map(|from| format!(" (raised from {from})"))
-        .unwrap_or_default();
     say!(
-        "{} file descriptors{raised}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
-        descriptors.limit,
+        "{descriptors}: up to {} WebSockets ({} per address) and {} HTTP connections ({} per address)",
         limits.max_connections,
         limits.max_connections_per_ip,
         limits.max_http_connections,

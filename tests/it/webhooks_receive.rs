@@ -460,6 +460,60 @@ mod budgets {
         assert_eq!(status, 200, "{answer}");
     }
 
+    /// Descriptors are a resource: under a limit of 128 (soft and hard), the receiver's cap
+    /// is sized from it (128 less the reserve of 64: 64 connections, 16 per address, and
+    /// says so), and 320 connections from five addresses never take the descriptors the
+    /// process keeps for itself. Sized from the flag's 256 alone, they took all 128.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_receivers_caps_are_sized_from_its_descriptors() {
+        use crate::support::bin;
+        use crate::support::webhooks::{
+            KEY as HOOK_KEY, Receiver, SECRET as HOOK_SECRET, occupied,
+        };
+        let cmd = bin::command_via(
+            &std::env::temp_dir().join("tickertape-test-no-config"),
+            &["prlimit", "--nofile=128:128", "--"],
+        );
+        let args = ["--key", HOOK_KEY, "--secret", HOOK_SECRET, "--lines"];
+        let receiver = Receiver::start_cmd(cmd, &args).await;
+        let said = receiver.proc.stderr();
+        assert!(
+            said.contains("128 file descriptors: up to 64 connections (16 per address)"),
+            "{said}"
+        );
+        let mut held = Vec::new();
+        for n in 0..320u16 {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket
+                .bind(SocketAddr::from(([127, 0, 0, 2 + (n % 5) as u8], 0)))
+                .unwrap();
+            if let Ok(Ok(mut tcp)) =
+                tokio::time::timeout(Duration::from_secs(1), socket.connect(receiver.addr)).await
+            {
+                let _ = tcp
+                    .write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{")
+                    .await;
+                held.push(tcp);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pid = receiver.proc.pid();
+        let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .count();
+        assert!(
+            open <= 128 - 32,
+            "{open} of 128 descriptors open with {} connections attempted",
+            held.len()
+        );
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, answer) = receiver
+            .post_signed(HOOK_KEY, HOOK_SECRET, &occupied("honest"))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+
     /// The bodies have half of `--max-queue`, the output the other half: a body that
     /// takes the bodies' half leaves no room for another, whatever the output's half holds.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

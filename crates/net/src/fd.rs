@@ -10,6 +10,17 @@ pub struct Descriptors {
     pub raised_from: Option<u64>,
 }
 
+/// "1024 file descriptors (raised from 256)", for the line a listener says at start.
+impl std::fmt::Display for Descriptors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} file descriptors", self.limit)?;
+        match self.raised_from {
+            Some(from) => write!(f, " (raised from {from})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Descriptors assumed when the limit cannot be read.
 pub const ASSUMED: u64 = 1024;
 

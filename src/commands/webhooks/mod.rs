@@ -103,6 +103,12 @@ pub async fn run(plan: WebhooksPlan) -> anyhow::Result<ExitCode> {
             terminal_safe(&app.key)
         );
     }
+    say!(
+        "{}: up to {} connections ({} per address)",
+        plan.descriptors,
+        limits.max_connections,
+        limits.max_per_ip
+    );
     let in_flight = Slots::new(plan.max_connections);
     let budget = Budget::new(plan.output_budget());
     let receiver = Arc::new(Receiver {

@@ -19,8 +19,11 @@ use tokio::task::JoinHandle;
 
 use crate::listen::{ListenLimits, handler};
 
-/// Connections served at once; a scraper needs one.
+/// Connections served at once; a scraper needs one. They come out of the descriptors every
+/// process keeps for itself ([`crate::fd::RESERVE`]), never out of the caps sized for
+/// strangers' sockets, so the endpoint is served whatever the other listeners hold.
 pub const MAX_CONNECTIONS: usize = 16;
+const _: () = assert!(MAX_CONNECTIONS as u64 <= crate::fd::RESERVE / 2);
 /// Connections from one address: one client can never take them all.
 pub const MAX_PER_IP: usize = 4;
 /// A request's headers must arrive within this.
