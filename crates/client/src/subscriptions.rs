@@ -384,6 +384,7 @@ mod tests {
         for c in 0..20 {
             let channel = format!("presence-{c}");
             s.add(&channel);
+            s.reset_members(&channel, Vec::new());
             for n in 0..1000 {
                 let m = presence::kept(Member {
                     user_id: format!("{n}"),

@@ -541,6 +541,34 @@ async fn presence_members_follow_the_server() {
     assert!(matches!(&changes[1], (client::MemberChange::Removed(id), 2) if id == "ann"));
 }
 
+/// What a node of a sockudo cluster on Redis does when another node's member joins while
+/// this one subscribes: `member_added` first, then the welcome, whose list was made without
+/// that member. The list the client reports has the member all the same.
+#[tokio::test]
+async fn a_member_told_before_the_welcome_is_in_the_list() {
+    let mut peer = Peer::start().await;
+    let mut cfg = peer.config();
+    cfg.auth.secret = Some(protocol::Secret::new("s"));
+    cfg.user.id = "a".into();
+    let (_client, mut rx) = client::connect(cfg, &["presence-room".into()]).unwrap();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    conn.expect_subscribe().await;
+    conn.send(r#"{"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"b\",\"user_info\":{}}"}"#).await;
+    conn.send(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"ids\":[\"a\"],\"hash\":{\"a\":null},\"count\":1}}"}"#).await;
+    match wait_for(&mut rx, "members", |i| matches!(i, Item::Members { .. })).await {
+        Item::Members {
+            count,
+            change: client::MemberChange::Snapshot { members, .. },
+            ..
+        } => {
+            let ids: Vec<&str> = members.iter().map(|m| m.user_id.as_str()).collect();
+            assert_eq!((ids, count), (vec!["a", "b"], 2));
+        }
+        other => panic!("the list first, nothing before it: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn client_events_only_where_the_protocol_allows() {
     let mut peer = Peer::start().await;
