@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::engine::Engine;
+use super::heard;
 use super::item::{
     DataText, Item, MemberChange, ReceivedEvent, SubscriptionFailure, SubscriptionStatus,
 };
@@ -27,8 +28,9 @@ impl Engine {
             Ok(s) => s,
             Err(e) => {
                 self.stats.malformed += 1;
-                self.out
-                    .push(Item::Error(format!("malformed frame ignored: {e}")));
+                self.out.push(Item::Error(heard::text(format!(
+                    "malformed frame ignored: {e}"
+                ))));
                 return Ok(());
             }
         };
@@ -53,11 +55,12 @@ impl Engine {
             return Ok(());
         }
         let msg = match ServerMessage::decode(&text) {
-            Ok(msg) => msg,
+            Ok(msg) => heard::message(msg),
             Err(e) => {
                 self.stats.malformed += 1;
-                self.out
-                    .push(Item::Error(format!("malformed frame ignored: {e}")));
+                self.out.push(Item::Error(heard::text(format!(
+                    "malformed frame ignored: {e}"
+                ))));
                 return Ok(());
             }
         };

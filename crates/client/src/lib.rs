@@ -25,6 +25,7 @@ mod config;
 mod endpoint;
 mod engine;
 mod feed;
+mod heard;
 mod inbound;
 mod item;
 mod labels;

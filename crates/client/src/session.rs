@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::engine::{Engine, Next};
+use super::heard;
 use super::item::{ConnectionState, Item, Reason};
 use super::transport::{self, Socket};
 use protocol::close::handshake_error_action;
@@ -57,7 +58,7 @@ impl Live {
 
 fn close_next(frame: Option<CloseFrame>) -> Next {
     match frame {
-        Some(f) => Next::from_close(f.code.into(), f.reason.to_string()),
+        Some(f) => Next::from_close(f.code.into(), heard::text(f.reason.to_string())),
         None => Next::from_close(1005, String::new()),
     }
 }
@@ -122,7 +123,7 @@ impl Engine {
                 Some(Ok(_)) => continue,
             };
             self.stats.record_frame(text.len());
-            return match ServerMessage::decode(&text) {
+            return match ServerMessage::decode(&text).map(heard::message) {
                 Ok(ServerMessage::ConnectionEstablished {
                     socket_id,
                     activity_timeout,
@@ -148,12 +149,12 @@ impl Engine {
                         message: e.message,
                     },
                 )),
-                Ok(_) => Err(Next::Backoff(Reason::Handshake(format!(
+                Ok(_) => Err(Next::Backoff(Reason::Handshake(heard::text(format!(
                     "expected pusher:connection_established first, got {}",
                     protocol::frame::decode_envelope(&text)
                         .map_or_else(|_| "?".into(), |e| e.event)
-                )))),
-                Err(e) => Err(Next::Backoff(Reason::Handshake(e.to_string()))),
+                ))))),
+                Err(e) => Err(Next::Backoff(Reason::Handshake(heard::text(e.to_string())))),
             };
         }
     }

@@ -6,8 +6,9 @@
 //!   `private-refused`, which gets a `pusher:subscription_error` with hostile text; then the
 //!   corpus arrives as event names, channel names, data, user ids, member ids and infos, a
 //!   `pusher:error`, a binary frame that is not UTF-8, and, 1.5 s after the first
-//!   subscription, a close (4200) whose reason is hostile. The client comes back, and it all
-//!   starts again.
+//!   subscription, a close (4200) whose reason is hostile. The `pusher:error`, the
+//!   subscription error and the close reason quote a URL with credentials and a token. The
+//!   client comes back, and it all starts again.
 //! - REST: publishes get a 400 whose error is hostile and quotes a URL with credentials and
 //!   a token ([`PASSWORD`], [`TOKEN`]); `GET /channels` lists hostile names; a channel's
 //!   users are hostile ids; a channel's info is a hostile 404; an auth endpoint (any path
@@ -169,7 +170,7 @@ fn script(channel: &str) -> Vec<String> {
     out.push(frame(
         "pusher:error",
         None,
-        &json!({ "code": null, "message": hostile_text() }),
+        &json!({ "code": null, "message": format!("{} see {}", hostile_text(), echoed_url()) }),
         None,
     ));
     out
@@ -207,7 +208,8 @@ async fn websocket(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
         let msg = tokio::select! {
             m = ws.next() => m,
             () = until_close => {
-                let reason = "bye\u{1b}]0;t\u{7}\u{9b}2J\u{202e}\u{ad}\u{e0041}X9";
+                // Within a close frame's 123 bytes.
+                let reason = format!("bye\u{1b}]0;t\u{7}\u{9b}2J\u{202e}\u{ad}\u{e0041}X9 {}", echoed_url());
                 let _ = ws
                     .send(Message::Close(Some(CloseFrame { code: 4200.into(), reason: reason.into() })))
                     .await;
@@ -235,7 +237,7 @@ async fn websocket(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
                     sends.push(frame(
                         "pusher:subscription_error",
                         Some(&channel),
-                        &json!({ "type": "AuthError", "error": hostile_text(), "status": 403 }),
+                        &json!({ "type": "AuthError", "error": format!("{} see {}", hostile_text(), echoed_url()), "status": 403 }),
                         None,
                     ));
                 } else {
