@@ -54,9 +54,9 @@ pub fn parse_replay_from(text: &str) -> Result<ReplayFrom, String> {
             ))
         };
     }
-    humantime::parse_rfc3339(text.trim())
+    protocol::time_text::parse_rfc3339(text)
         .map(ReplayFrom::Time)
-        .map_err(|_| format!("{text:?}: give an RFC 3339 time or an offset like 30s"))
+        .ok_or_else(|| format!("{text:?}: give an RFC 3339 time or an offset like 30s"))
 }
 
 /// A server timeout: from 10 ms to 1 h. Zero would cut every client off and hours would

@@ -17,6 +17,16 @@ async fn output(cmd: &mut Command) -> (i32, String, String) {
     Proc::spawn(cmd).finish(Duration::from_secs(20)).await
 }
 
+/// `--from` the fixture's third event: it and the three after it, as NDJSON.
+fn from_the_third_event(out: &str) {
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 4, "{out}");
+    assert_eq!(events[0]["time"], "2026-11-18T08:00:03.000Z");
+}
+
 fn fixture() -> String {
     format!(
         "{}/tests/fixtures/stock_ticker.ndjson",
@@ -93,12 +103,39 @@ async fn replay_paces_and_starts_where_asked() {
         output(bin::command().args(["replay", &fixture(), "--json", "--max", "--from", "3s"]))
             .await;
     assert!(started.elapsed() < took, "--max does not wait");
-    let events: Vec<serde_json::Value> = out
+    from_the_third_event(&out);
+}
+
+/// RFC 3339 allows any offset: a recording written elsewhere (here at +02:00) replays, and
+/// `--from` takes a time at another offset (the same instant as the fixture's third event).
+#[tokio::test]
+async fn times_at_any_offset_are_read() {
+    let dir = std::env::temp_dir().join(format!("tickertape-offsets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("offsets.ndjson");
+    let lines: Vec<String> = std::fs::read_to_string(fixture())
+        .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| {
+            l.replace("2026-11-18T08:", "2026-11-18T10:")
+                .replace("Z\"", "+02:00\"")
+        })
         .collect();
-    assert_eq!(events.len(), 4, "{out}");
-    assert_eq!(events[0]["time"], "2026-11-18T08:00:03.000Z");
+    assert!(lines[0].contains("+02:00"), "{}", lines[0]);
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let (code, out, err) = output(bin::command().args([
+        "replay",
+        &file,
+        "--json",
+        "--max",
+        "--from",
+        "2026-11-18T07:00:03-01:00",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    from_the_third_event(&out);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

@@ -134,8 +134,11 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
         .get("time")
         .and_then(Value::as_str)
         .ok_or("no time")
-        .and_then(|t| humantime::parse_rfc3339(t).map_err(|_| "time is not RFC 3339"))?;
+        .and_then(|t| protocol::time_text::parse_rfc3339(t).ok_or("time is not RFC 3339"))?;
     let text_of = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    // What a server said (a reason, an error) and the URL, as they are shown live: a URL's
+    // credentials and query values never come back from a file either.
+    let said = |k: &str| text_of(k).map(|t| net::http_url::redact_in(&t).into_owned());
     let item = match v.get("type").and_then(Value::as_str) {
         None => {
             let event = text_of("event").ok_or("an event line has no event")?;
@@ -152,7 +155,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                 text_of("user_id"),
                 text.to_owned(),
             );
-            ev.decrypt_error = text_of("error");
+            ev.decrypt_error = said("error");
             Item::Event(ev)
         }
         Some("state") => {
@@ -167,13 +170,13 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
             Item::State(StateChange {
                 previous: state("previous"),
                 current: state("current"),
-                reason: text_of("reason").map(Reason::Recorded),
+                reason: said("reason").map(Reason::Recorded),
                 retry_in: v
                     .get("retry_in_ms")
                     .and_then(Value::as_u64)
                     .map(Duration::from_millis),
                 socket_id: text_of("socket_id"),
-                url: text_of("url").unwrap_or_default(),
+                url: said("url").unwrap_or_default(),
             })
         }
         Some("subscription") => Item::Subscription {
@@ -183,7 +186,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                 Some("subscribed") => SubscriptionStatus::Subscribed,
                 Some("unsubscribed") => SubscriptionStatus::Unsubscribed,
                 _ => SubscriptionStatus::Failed(SubscriptionFailure {
-                    message: text_of("error").unwrap_or_default(),
+                    message: said("error").unwrap_or_default(),
                     status: v
                         .get("http_status")
                         .and_then(Value::as_u64)
@@ -366,6 +369,39 @@ mod tests {
         let (_, damage) =
             parse(r#"{"time":"2026-11-28T10:00:00.000Z","type":"members","channel":"p"}"#);
         assert_eq!(damage.unwrap().reason, "a members line has no count");
+    }
+
+    /// A recording written by hand (or by another tool) never brings a URL's credentials
+    /// back to the screen: reasons, errors and URLs are redacted as they are live. Its times
+    /// may have any offset.
+    #[test]
+    fn what_a_file_says_is_redacted_and_any_offset_is_read() {
+        let line = r#"{"time":"2026-11-28T12:00:00+02:00","type":"state","previous":"connected","current":"connecting","reason":"closed: see https://u:PW@h.test/?token=TOK","url":"wss://u:PW@h.test/app/k?x=TOK"}"#;
+        let (time, item) = parse_line(line).unwrap().unwrap();
+        assert_eq!(
+            protocol::time_text::rfc3339_millis(time),
+            "2026-11-28T10:00:00.000Z"
+        );
+        let Item::State(s) = item else {
+            panic!("{item:?}")
+        };
+        let shown = format!("{} {}", s.reason.unwrap(), s.url);
+        assert!(!shown.contains("PW") && !shown.contains("TOK"), "{shown}");
+        assert!(shown.contains("h.test"), "{shown}");
+        let line = r#"{"time":"2026-11-28T10:00:00Z","type":"subscription","channel":"x","status":"failed","error":"see https://u:PW@h.test/?token=TOK"}"#;
+        let (_, item) = parse_line(line).unwrap().unwrap();
+        let Item::Subscription {
+            status: SubscriptionStatus::Failed(f),
+            ..
+        } = item
+        else {
+            panic!("{item:?}")
+        };
+        assert!(
+            !f.message.contains("PW") && !f.message.contains("TOK"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
