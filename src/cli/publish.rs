@@ -29,7 +29,8 @@ pub struct TriggerArgs {
     /// user_count, subscription_count (subscription_count is always asked for, for the report)
     #[arg(long)]
     pub info: Option<String>,
-    /// Send NDJSON events ({"channel","name","data"}) from FILE (`-` for stdin), 10 per request
+    /// Send NDJSON events ({"channel","name","data"}) from FILE (`-` for stdin), 10 per
+    /// request. Every line is checked first: a bad one sends nothing
     #[arg(long, value_name = "FILE", conflicts_with_all = ["channels", "event", "data"])]
     pub batch: Option<PathBuf>,
     /// Exit with status 4 when a channel had no subscribers (or the server did not say)

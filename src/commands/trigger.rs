@@ -18,16 +18,34 @@ fn api(e: ApiError) -> anyhow::Error {
     anyhow::anyhow!("{}", terminal_safe(&e.to_string()))
 }
 
+/// A batch request refused after `sent` events went out in the requests before it: what the
+/// server said, with where it stands in the file, so that nothing is lost silently.
+fn partly_sent(e: ApiError, sent: usize, count: usize, lines: &[usize]) -> anyhow::Error {
+    let line = |i: usize| lines.get(i).copied().unwrap_or(0);
+    let (first, last) = (line(sent), line(sent + count - 1));
+    let before = match sent {
+        0 => "nothing was sent".to_owned(),
+        n => format!(
+            "the {n} event(s) before it (to line {}) were sent; those from line {first} on were not",
+            line(n - 1)
+        ),
+    };
+    anyhow::anyhow!(
+        "{} (the request of lines {first}-{last}); {before}",
+        terminal_safe(&e.to_string())
+    )
+}
+
 pub async fn run(plan: TriggerPlan) -> anyhow::Result<ExitCode> {
     let mut tally = Tally::default();
     match &plan.send {
-        Send::Batch(events) => {
-            for chunk in events.chunks(MAX_BATCH_EVENTS) {
+        Send::Batch { events, lines } => {
+            for (n, chunk) in events.chunks(MAX_BATCH_EVENTS).enumerate() {
                 let answer = plan
                     .rest
                     .batch_with_info(chunk, Some(SUBSCRIPTION_COUNT))
                     .await
-                    .map_err(api)?;
+                    .map_err(|e| partly_sent(e, n * MAX_BATCH_EVENTS, chunk.len(), lines))?;
                 for (ev, count) in chunk.iter().zip(batch_counts(&answer, chunk.len())) {
                     tally.record(&ev.channel, count);
                 }

@@ -184,6 +184,61 @@ async fn a_batch_reports_per_channel() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A batch file is checked whole before anything is sent: a name the protocol refuses on
+/// line 22 of 25 sends nothing and names the line. What only the server can judge (20 KB of
+/// data, where its limit is 10 KB) fails its request part-way through the file: the error
+/// says which lines went out and which did not, and exactly those arrived.
+#[tokio::test]
+async fn a_batch_is_checked_whole_and_a_refusal_says_what_was_sent() {
+    let server = Server::start(&[]).await;
+    let mut sub = server.subscriber("batch").await;
+    let dir = std::env::temp_dir().join(format!("tickertape-batch-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("events.ndjson");
+    let write = |bad: &serde_json::Value| {
+        let lines: Vec<String> = (1..=25)
+            .map(|n| match n {
+                22 => bad.to_string(),
+                n => serde_json::json!({"channel": "batch", "name": "e", "data": {"n": n}})
+                    .to_string(),
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n")).unwrap();
+    };
+    let path = file.to_str().unwrap();
+    write(&serde_json::json!({"channel": "batch", "name": "e".repeat(300), "data": {}}));
+    let (code, _, stderr) = run(&server, "trigger", &["--batch", path]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 22: the event name is 300 bytes long")
+            && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    assert!(
+        sub.quiet_for(Duration::from_millis(500)).await,
+        "an event was sent"
+    );
+    write(&serde_json::json!({"channel": "batch", "name": "e", "data": "x".repeat(20_000)}));
+    let (code, _, stderr) = run(&server, "trigger", &["--batch", path]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("(the request of lines 21-25)")
+            && stderr.contains(
+                "the 20 event(s) before it (to line 20) were sent; those from line 21 on were not"
+            ),
+        "{stderr}"
+    );
+    for n in 1..=20 {
+        let (_, data) = event(&mut sub).await;
+        assert_eq!(data, format!(r#"{{"n":{n}}}"#));
+    }
+    assert!(
+        sub.quiet_for(Duration::from_millis(500)).await,
+        "more than 20 were sent"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A server whose answer has no count (soketi's `{"ok":true}`, Pusher without subscription
 /// counting): the report says so, and --require-subscribers cannot be met.
 #[tokio::test]

@@ -27,8 +27,12 @@ pub struct TriggerPlan {
 
 /// What `trigger` sends.
 pub enum Send {
-    /// `--batch FILE`: every event, sealed where its channel is encrypted.
-    Batch(Vec<BatchEvent>),
+    /// `--batch FILE`: every event, checked and sealed where its channel is encrypted, and
+    /// the file's line each came from.
+    Batch {
+        events: Vec<BatchEvent>,
+        lines: Vec<usize>,
+    },
     /// One event on one or more channels.
     One {
         channels: Vec<String>,
@@ -47,13 +51,13 @@ impl TriggerPlan {
         let rest = conn.rest_client()?;
         let send = match &args.batch {
             Some(path) => {
-                let mut events = read_batch(path)?;
+                let (mut events, lines) = read_batch(path)?;
                 // Every event is sealed (or refused) before the first request goes out.
                 let master = master_key(&conn, events.iter().map(|e| e.channel.as_str()))?;
                 for ev in &mut events {
                     ev.data = seal(&ev.channel, &ev.data, master.as_ref())?;
                 }
-                Send::Batch(events)
+                Send::Batch { events, lines }
             }
             None => {
                 let (Some(channels), Some(event)) = (&args.channels, args.event) else {
@@ -138,7 +142,11 @@ pub fn master_key<'a>(
 }
 
 /// NDJSON lines of `{"channel","name","data"}`; `data` may be any JSON (objects are encoded).
-fn read_batch(path: &Path) -> anyhow::Result<Vec<BatchEvent>> {
+/// Every line is checked as the protocol would refuse it (a channel or event name, a socket
+/// id) before anything is sent, so a file is sent whole or not at all as far as the client
+/// can tell; the data's size is the server's to judge (its limit varies: Pusher's 10 KB,
+/// soketi's 100 KB). The events, and the line each came from.
+fn read_batch(path: &Path) -> anyhow::Result<(Vec<BatchEvent>, Vec<usize>)> {
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -146,7 +154,7 @@ fn read_batch(path: &Path) -> anyhow::Result<Vec<BatchEvent>> {
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         ))
     };
-    let mut events = Vec::new();
+    let (mut events, mut lines) = (Vec::new(), Vec::new());
     for (n, line) in reader.lines().enumerate() {
         let line =
             line.with_context(|| format!("{}: cannot read line {}", path.display(), n + 1))?;
@@ -167,9 +175,29 @@ fn read_batch(path: &Path) -> anyhow::Result<Vec<BatchEvent>> {
                 n + 1
             )
         })?;
+        check_batch_event(&ev).map_err(|why| {
+            anyhow::Error::new(UsageError(format!(
+                "{} line {}: {}; nothing was sent",
+                path.display(),
+                n + 1,
+                protocol::safe_text::terminal_safe(&why)
+            )))
+        })?;
         events.push(ev);
+        lines.push(n + 1);
     }
-    Ok(events)
+    Ok((events, lines))
+}
+
+/// Why the protocol refuses an event of a batch, if it does: its channel (one a publisher
+/// may trigger), its name, its socket id.
+fn check_batch_event(ev: &BatchEvent) -> Result<(), String> {
+    protocol::channel::validate_channel(&ev.channel, true).map_err(|e| e.to_string())?;
+    protocol::channel::validate_event(&ev.name).map_err(|e| e.to_string())?;
+    if let Some(id) = &ev.socket_id {
+        protocol::signature::validate_socket_id(id).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// `stocks`: the publisher's settings, the companies read and the encryption checked.
