@@ -35,7 +35,7 @@ const END: Duration = Duration::from_secs(30);
 /// A character no output may carry raw, written out here rather than taken from the code
 /// under test: C0 controls (the newline aside), DEL, C1 controls, the line and paragraph
 /// separators, and Unicode's format class Cf (bidi controls, zero widths, the soft hyphen,
-/// interlinear annotations, tags…) but the two joiners.
+/// interlinear annotations, tags…) but the two joiners, and the invisible Hangul fillers.
 fn forbidden(c: char) -> bool {
     let cf: &[(u32, u32)] = &[
         (0xad, 0xad),
@@ -58,6 +58,11 @@ fn forbidden(c: char) -> bool {
         (0x13430, 0x1343f),
         (0x1bca0, 0x1bca3),
         (0x1d173, 0x1d17a),
+        // Invisible without being Cf: the Hangul fillers, the combining grapheme joiner.
+        (0x115f, 0x1160),
+        (0x3164, 0x3164),
+        (0xffa0, 0xffa0),
+        (0x34f, 0x34f),
         (0xe0000, 0xe007f),
     ];
     let n = c as u32;

@@ -17,8 +17,23 @@ use std::fmt;
 /// join emoji (👩‍💻), and they cannot reorder text or hide more than a join. The price of
 /// escaping the tag block is that subdivision flags (🏴 England, Scotland, Wales), made of
 /// tags, show as their escapes.
+///
+/// Also escaped: the characters Unicode makes invisible without being Cf, default ignorables
+/// that shape nothing (the combining grapheme joiner, the Hangul fillers, the Khmer inherent
+/// vowels): a name padded with them looks like another. Variation selectors stay: emoji need
+/// U+FE0F, and Japanese names their ideographic variants (U+E0100…).
 pub fn is_unsafe(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}') || is_format(c)
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+        || is_format(c)
+        || is_invisible(c)
+}
+
+/// Default ignorables outside Cf that shape no script.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{34f}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}' | '\u{3164}' | '\u{ffa0}'
+    )
 }
 
 /// Unicode's general category Cf (as of Unicode 16), the tag block whole, less the joiners.
@@ -154,6 +169,16 @@ mod tests {
             (0xe0000..=0xe007f)
                 .filter_map(char::from_u32)
                 .all(is_unsafe)
+        );
+        // Invisible without being Cf: a name padded with them looks like another.
+        for c in [
+            '\u{34f}', '\u{115f}', '\u{1160}', '\u{17b4}', '\u{17b5}', '\u{3164}', '\u{ffa0}',
+        ] {
+            assert!(is_unsafe(c), "U+{:04X}", c as u32);
+        }
+        assert_eq!(
+            terminal_safe("stock\u{3164}_ticker"),
+            "stock\\u{3164}_ticker"
         );
         for fine in [
             'a',

@@ -36,9 +36,9 @@ pub(crate) const CORPUS: &[&str] = &[
     "\u{9b}31mX5\u{9d}0;c1\u{9c}",    // C1 CSI and OSC
     "bell\u{7}nul\u{0}del\u{7f}X6",   // BEL, NUL, DEL
     "\u{202e}gnp.exe\u{202c}\u{2066}X7\u{2069}\u{200f}", // bidi overrides and isolates
-    "soft\u{ad}hy\u{200b}zw\u{2060}wj\u{feff}X8", // soft hyphen, zero widths, BOM
+    "soft\u{ad}hy\u{200b}zw\u{2060}wj\u{feff}\u{3164}X8", // soft hyphen, zero widths, BOM, a Hangul filler
     "tag\u{e0068}\u{e0069}\u{e007f}\u{180e}\u{fff9}X9\u{fffb}", // tags, annotations
-    "cr\rover\u{8}bs\nnl\u{2028}ls",  // CR, BS, newline, line separator
+    "cr\rover\u{8}bs\nnl\u{2028}ls",                      // CR, BS, newline, line separator
 ];
 
 /// What every hostile text is, whole.
