@@ -163,14 +163,20 @@ async fn watch_all_needs_the_secret_and_honours_the_prefix() {
     assert!(!stderr.contains("public-y"), "{stderr}");
 }
 
-/// `watch --all` against `server`, with `extra` flags, for a second and a half.
+/// `watch --all` against `server`, with `extra` flags, for a second and a half (unless they
+/// give a `--timeout`).
 fn watch_all(server: &Server, extra: &[&str]) -> Proc {
     let port = server.addr.port().to_string();
     let mut watch = bin::command();
     watch
         .args(["watch", "--all", "--json", "--json-status"])
-        .args(["--discover-interval", "200ms", "--timeout", "1500ms"])
+        .args(["--discover-interval", "200ms"])
         .args(extra)
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "1500ms"][..]
+        })
         .args([
             "--key",
             "app-key",
@@ -217,4 +223,46 @@ async fn watch_all_joins_presence_as_a_named_observer_or_skips_it() {
     };
     assert_eq!(joined, "ops-bot");
     watcher.finish(EXIT).await;
+}
+
+/// Channels that come and go in numbers make notices in numbers: each kind is said one by
+/// one up to ten per look at the listing, then counted in one line. 30 channels found at
+/// once: ten `discovered` and one line for the other twenty; all vacated at once, the same.
+#[tokio::test]
+async fn many_channels_at_once_are_said_ten_then_counted() {
+    let server = Server::start(&[]).await;
+    let (mut a, a_id) = server.raw().await;
+    for n in 0..30 {
+        a.subscribe(&a_id, &format!("flap-{n}"), None).await;
+    }
+    let mut child = watch_all(&server, &["--timeout", "4s"]);
+    let mut err = child.take_stderr_lines();
+    let mut notices: Vec<String> = Vec::new();
+    let mut wait = async |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !notices.iter().any(|n| n.contains(want)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = tokio::time::timeout(left, err.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?}; saw {notices:?}"))
+                .expect("stderr closed");
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["type"] == "notice"
+            {
+                notices.push(v["message"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        std::mem::take(&mut notices)
+    };
+    let found = wait("… and 20 more channels discovered in this look at the listing").await;
+    let one_by_one = found
+        .iter()
+        .filter(|n| n.starts_with("discovered flap-"))
+        .count();
+    assert_eq!(one_by_one, 10, "{found:?}");
+    drop(a);
+    let gone = wait("… and 20 more channels vacated in this look at the listing").await;
+    let one_by_one = gone.iter().filter(|n| n.ends_with(" vacated")).count();
+    assert_eq!(one_by_one, 10, "{gone:?}");
+    let _ = child.finish(EXIT).await;
 }
