@@ -1,5 +1,6 @@
 //! Several connections in one `watch`: `--node URL` and `--profile NAME` given more than once,
-//! against two real `tickertape serve` processes, each a "node". Every item is labelled with
+//! against two real `tickertape serve` processes, each a "node" (and, for the flood, a node
+//! in Node that sends 100 KB events as fast as it can). Every item is labelled with
 //! its connection (in `--json`, `--json-status`, recordings and the dashboard), one connection
 //! looks exactly as before, and bad setups are refused before anything starts.
 
@@ -15,6 +16,7 @@ use crate::support::bin::{self, Proc};
 use crate::support::dashboard::{render, two_connections};
 use crate::support::metrics::{Page, scrape_until};
 use crate::support::multi::{creds, free_port, json_line_where, named_nodes};
+use crate::support::rogue::Rogue;
 use crate::support::server::{SECRET, Server};
 use tui::watch::Options;
 
@@ -377,64 +379,45 @@ fn snapshot_two_connections_at_80x24() {
     assert!(narrow.contains("eu●") && narrow.contains("us○"), "{narrow}");
 }
 
-/// The fattest event `serve` delivers: 10 KB of data (Pusher's limit) of control
-/// characters, which the frame escapes six bytes each, about 60 KB on the wire (and in the
-/// request, so four make a batch under the API's 256 KiB body limit).
-fn fat_event() -> client::publish::BatchEvent {
-    client::publish::BatchEvent {
-        channel: "stock_ticker".into(),
-        name: "flood".into(),
-        data: "\u{1}".repeat(protocol::limits::MAX_EVENT_DATA_BYTES),
-        socket_id: None,
-    }
-}
-
-/// Fairness: one connection floods with fat events into a stdout read slowly, and the other
-/// connection's server is killed. `--expect connected<2s` names the killed one within its
-/// grace (and a tick), as if nothing else were happening: its state does not wait behind the
-/// flood's events, and the expectations keep judging while the output is slow.
+/// Fairness: one connection floods with 100 KB events (a node that sends them as fast as the
+/// socket takes them) into a stdout read slowly, and the other connection's server is
+/// killed. `--expect connected<2s` names the killed one within its grace (and a tick), as if
+/// nothing else were happening: its state does not wait behind the flood's events, and the
+/// expectations keep judging while the output is slow.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_on_one_connection_never_delays_the_alert_of_anothers_outage() {
-    let (flood, mut quiet) = (Server::start(&[]).await, Server::start(&[]).await);
+    let flood = Rogue::start(&["flood", "102400"]).await;
+    let mut quiet = Server::start(&[]).await;
     let mut child = Proc::spawn(
         bin::command()
             .args(["watch", "stock_ticker", "--json", "--json-status"])
             .args(["--expect", "connected<2s", "--max-buffer", "8MiB"])
-            .args(named_nodes(&[("flood", &flood), ("quiet", &quiet)]))
+            .args(["--node", &format!("flood={}", flood.node())])
+            .args(named_nodes(&[("quiet", &quiet)]))
             .args(creds()),
     );
-    flood.wait_subscribers("stock_ticker", 1).await;
     quiet.wait_subscribers("stock_ticker", 1).await;
     let mut lines = child.take_stderr_lines();
-    // About 6 MB a second of events, for as long as the test runs.
-    let rest = flood.rest();
-    let published = Arc::new(AtomicUsize::new(0));
-    let flooding = tokio::spawn({
-        let published = published.clone();
+    // stdout is read, slowly: 4 KiB every 20 ms.
+    let mut stdout = child.child.stdout.take().unwrap();
+    let read = Arc::new(AtomicUsize::new(0));
+    let reading = tokio::spawn({
+        let read = read.clone();
         async move {
-            let batch = vec![fat_event(); 4];
-            loop {
-                rest.batch(&batch).await.expect("the flood is published");
-                published.fetch_add(batch.len(), Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(10)).await;
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buf).await {
+                read.fetch_add(n, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
     });
-    // stdout is read, slowly: 4 KiB every 20 ms.
-    let mut stdout = child.child.stdout.take().unwrap();
-    let reading = tokio::spawn(async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = [0u8; 4096];
-        while stdout.read(&mut buf).await.is_ok_and(|n| n > 0) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    });
     // Long enough for the flood to fill every buffer on its way to stdout (8 MiB, about
-    // 140 events, and stdout's).
+    // 80 events, and stdout's).
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
-        published.load(Ordering::Relaxed) > 200,
-        "the flood is too thin: {published:?}"
+        read.load(Ordering::Relaxed) > 200 * 1024,
+        "the flood is too thin: {read:?} bytes on stdout"
     );
     bin::signal(quiet.proc.pid(), "-KILL");
     let killed = Instant::now();
@@ -444,7 +427,6 @@ async fn a_flood_on_one_connection_never_delays_the_alert_of_anothers_outage() {
     })
     .await;
     let took = killed.elapsed();
-    flooding.abort();
     assert!(
         took < Duration::from_millis(4500),
         "the alert came {took:?} after the kill: {alert}"

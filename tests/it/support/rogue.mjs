@@ -6,6 +6,9 @@
 //                              REST API never answers (a cluster whose adapter is gone)
 //   node rogue.mjs deaf        accepts and confirms subscriptions, its REST API says 200, and
 //                              nothing published is ever delivered
+//   node rogue.mjs flood [BYTES]  confirms subscriptions, then sends update_event with BYTES
+//                              (102400) of data on each channel, as fast as the socket takes
+//                              them, for as long as the connection lasts
 //
 // It prints `listening PORT` once ready, and runs until it is killed.
 import { createServer } from "node:http";
@@ -13,8 +16,9 @@ import { createHash } from "node:crypto";
 
 const mode = process.argv[2];
 const dropAfter = Number(process.argv[3] ?? 1000);
-if (!["drop", "mute", "deaf"].includes(mode)) {
-  console.error("usage: rogue.mjs drop [MS] | mute | deaf");
+const floodBytes = Number(process.argv[3] ?? 102400);
+if (!["drop", "mute", "deaf", "flood"].includes(mode)) {
+  console.error("usage: rogue.mjs drop [MS] | mute | deaf | flood [BYTES]");
   process.exit(2);
 }
 
@@ -22,10 +26,15 @@ if (!["drop", "mute", "deaf"].includes(mode)) {
 function frame(text) {
   const payload = Buffer.from(text);
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x81, n])
-    : n < 65536 ? Buffer.from([0x81, 126, n >> 8, n & 255])
-    : null;
-  if (!head) throw new Error("frame too large for this helper");
+  let head;
+  if (n < 126) head = Buffer.from([0x81, n]);
+  else if (n < 65536) head = Buffer.from([0x81, 126, n >> 8, n & 255]);
+  else {
+    head = Buffer.alloc(10);
+    head[0] = 0x81;
+    head[1] = 127;
+    head.writeBigUInt64BE(BigInt(n), 2);
+  }
   return Buffer.concat([head, payload]);
 }
 
@@ -65,6 +74,19 @@ function reader(socket, onText, onClose) {
       else if (op === 8) return onClose();
     }
   });
+}
+
+// update_event after update_event on `channel`, each with `floodBytes` of data, written
+// whenever the socket has room, until it closes.
+function flood(socket, channel) {
+  const data = { name: "FLOOD", price: 1, pad: "x".repeat(floodBytes) };
+  const bytes = frame(JSON.stringify({ event: "update_event", channel, data: JSON.stringify(data) }));
+  const more = () => {
+    while (!socket.destroyed) {
+      if (!socket.write(bytes)) return socket.once("drain", more);
+    }
+  };
+  more();
 }
 
 let sockets = 0;
@@ -121,6 +143,7 @@ server.on("upgrade", (req, socket) => {
         data = { presence: { ids: [user], hash: { [user]: null }, count: 1 } };
       }
       send(socket, "pusher_internal:subscription_succeeded", data, channel);
+      if (mode === "flood") flood(socket, channel);
     },
     () => socket.end(Buffer.from([0x88, 0])),
   );

@@ -1,7 +1,8 @@
 //! A misbehaving Pusher node as a real process on 127.0.0.1: `rogue.mjs` beside this file,
 //! run with Node (its own modules only, so it needs no `npm ci`). See the script for the
 //! modes: `drop` (drops every connection after a while), `mute` (never answers a
-//! subscription or a publish), `deaf` (takes publishes and never delivers them).
+//! subscription or a publish), `deaf` (takes publishes and never delivers them), `flood`
+//! (sends big events on every channel as fast as the socket takes them).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -40,6 +41,11 @@ impl Rogue {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {line:?}"));
         Rogue { port, child }
+    }
+
+    /// Its WebSocket URL, for `--node`.
+    pub(crate) fn node(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
     }
 
     /// Stops it (by its own handle, so only this process).
