@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::{ClientMessage, ServerMessage, signature};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::server::{KEY, Raw, SECRET, Server, raw_from, raw_with};
+use crate::support::server::{KEY, Raw, SECRET, Server, raw_from, raw_with, trickling_requests};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_sockets_from_one_address_leave_descriptors_for_everyone_else() {
@@ -194,4 +194,35 @@ async fn a_member_with_many_sockets_never_gets_other_members_kicked() {
         .stderr_line_where(|l| l.contains("PRESENCE HELD"))
         .await;
     assert!(held.contains("channel=presence-room"), "{held}");
+}
+
+/// The REST API cannot be occupied by strangers: unsigned requests whose bodies never end,
+/// 16 from each of two addresses (all of --max-rest-in-flight 16, twice), are refused from
+/// their headers, and a publisher's request from 127.0.0.1 is answered. A publisher with the
+/// credentials holds at most half of the slots from one address: 20 of its trickling
+/// requests leave the other half. Before, the unsigned requests took every slot: 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_rest_requests_never_take_the_api_from_a_publisher() {
+    let server = Server::start(&["--max-rest-in-flight", "16"]).await;
+    // A publish from 127.0.0.1 while `held` are: answered within 5 s.
+    let publish_while = async |held: &[tokio::net::TcpStream], what: &str| {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let honest = ["honest".to_owned()];
+        let rest = tokio::time::timeout(
+            Duration::from_secs(5),
+            server.rest().trigger(&honest, "e", "{}", None, None),
+        )
+        .await;
+        assert!(
+            matches!(rest, Ok(Ok(_))),
+            "a publish with {} {what}: {rest:?}",
+            held.len()
+        );
+    };
+    let strangers =
+        trickling_requests(server.addr, &[[127, 0, 0, 2], [127, 0, 0, 3]], 16, false).await;
+    publish_while(&strangers, "unsigned trickling requests held").await;
+    drop(strangers);
+    let publisher = trickling_requests(server.addr, &[[127, 0, 0, 4]], 20, true).await;
+    publish_while(&publisher, "signed trickling requests from one address").await;
 }

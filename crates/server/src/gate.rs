@@ -1,7 +1,11 @@
-//! Admission of REST requests: at most `max_rest_in_flight` handled at once (else 503), and
-//! each body read within `body_timeout` of its headers (else 408 and the connection closes).
+//! Admission of REST requests. A request whose query is not signed by its app's secret is
+//! refused (404, 403, 401) before its body is read or anything is held for it: a stranger
+//! cannot occupy the REST API, whatever the number of addresses. A signed one then takes a
+//! slot of its address's share (half of `max_rest_in_flight`) and of the total (else 503),
+//! and its body must arrive within `body_timeout` of its headers (else 408 and the
+//! connection closes); the handler checks the body against the signed `body_md5`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -12,6 +16,8 @@ use hyper::body::Body as _;
 use serde_json::json;
 
 use super::{MAX_BODY_BYTES, Shared};
+use net::listen::PeerAddr;
+use protocol::rest::{decode_query, verify_query};
 
 /// Wraps every REST route, and counts each call by its route and status.
 pub(crate) async fn rest(State(s): State<Shared>, req: Request, next: Next) -> Response {
@@ -28,17 +34,26 @@ pub(crate) async fn rest(State(s): State<Shared>, req: Request, next: Next) -> R
 
 /// The response, and the bytes of the body read.
 async fn admit(s: Shared, req: Request, next: Next) -> (Response, usize) {
+    if let Some(refused) = signed_query(&s, &req) {
+        return (refused, 0);
+    }
+    let peer = req.extensions().get::<PeerAddr>().map(|p| p.0.ip());
+    let mine = match peer.map(|ip| s.rest_per_ip.try_take(ip)) {
+        Some(None) => {
+            let max = s.rest_per_ip.max();
+            return (
+                busy(format!("your address has {max} REST requests in flight")),
+                0,
+            );
+        }
+        mine => mine.flatten(),
+    };
     let Some(_slot) = s.rest.try_take() else {
-        let mut resp = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the server is handling {} REST requests already; retry shortly",
-                s.rest.max()
-            ),
+        let max = s.rest.max();
+        return (
+            busy(format!("the server is handling {max} REST requests")),
+            0,
         );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return (resp, 0);
     };
     let deadline = s.cfg.limits.body_timeout;
     let (parts, body) = req.into_parts();
@@ -58,7 +73,60 @@ async fn admit(s: Shared, req: Request, next: Next) -> (Response, usize) {
     };
     let received = body.len();
     let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+    drop(mine);
     (resp, received)
+}
+
+/// Refuses a request that is not for a known, enabled app or whose query is not signed by
+/// its secret, from its headers alone: why, or `None` to go on.
+fn signed_query(s: &Shared, req: &Request) -> Option<Response> {
+    let refused = |status: StatusCode, message: String| {
+        let mut resp = error(status, message);
+        // The body may still be on its way: this connection cannot be reused.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        Some(resp)
+    };
+    let path = req.uri().path();
+    let app_id = path
+        .strip_prefix("/apps/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    let Some(app) = s.cfg.apps.by_id(app_id) else {
+        let shown = protocol::safe_text::terminal_safe(app_id);
+        return refused(StatusCode::NOT_FOUND, format!("Unknown app id {shown}"));
+    };
+    if !app.enabled {
+        return refused(StatusCode::FORBIDDEN, format!("App {} is disabled", app.id));
+    }
+    let params = decode_query(req.uri().query().unwrap_or(""));
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let has_body = !req.body().is_end_stream();
+    match verify_query(
+        &app.key,
+        app.secret.expose(),
+        req.method().as_str(),
+        path,
+        &params,
+        has_body,
+        now,
+    ) {
+        Ok(()) => None,
+        Err(e) => refused(StatusCode::UNAUTHORIZED, e.to_string()),
+    }
+}
+
+/// 503, to retry in a second: `what` is full.
+fn busy(what: String) -> Response {
+    let mut resp = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{what} already; retry shortly"),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 fn unreadable(e: &axum::Error) -> Response {

@@ -154,6 +154,8 @@ pub(crate) struct Shared {
     pub(crate) websockets_per_ip: Arc<PerPeer>,
     /// REST requests being handled (`limits.max_rest_in_flight`).
     pub(crate) rest: Arc<Slots>,
+    /// REST requests being handled per address: half of them.
+    pub(crate) rest_per_ip: Arc<PerPeer>,
 }
 
 /// A server running in the background.
@@ -215,6 +217,7 @@ fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
         websockets: Slots::new(cfg.limits.max_connections),
         websockets_per_ip: PerPeer::new(cfg.limits.max_connections_per_ip),
         rest: Slots::new(cfg.limits.max_rest_in_flight),
+        rest_per_ip: PerPeer::new((cfg.limits.max_rest_in_flight / 2).max(1)),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
     };

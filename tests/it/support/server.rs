@@ -368,3 +368,45 @@ pub(crate) async fn raw_with(
         .ok()
         .flatten()
 }
+
+/// Requests whose bodies trickle in, from `ips`, `per_ip` each, held open: unsigned, or
+/// signed with the app's secret (a publisher with the credentials). Each declares a body of
+/// 200 000 bytes and sends one.
+pub(crate) async fn trickling_requests(
+    server: SocketAddr,
+    ips: &[[u8; 4]],
+    per_ip: usize,
+    signed: bool,
+) -> Vec<TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let body = vec![b'{'; 200_000];
+    let query = if signed {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let params =
+            protocol::rest::sign_request(KEY, SECRET, "POST", "/apps/1/events", &[], &body, now)
+                .unwrap();
+        protocol::rest::encode_query(&params)
+    } else {
+        format!("auth_key={KEY}")
+    };
+    let head = format!(
+        "POST /apps/1/events?{query} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{{",
+        body.len()
+    );
+    let mut held = Vec::new();
+    for ip in ips {
+        for _ in 0..per_ip {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::from((*ip, 0))).unwrap();
+            if let Ok(mut tcp) = socket.connect(server).await
+                && tcp.write_all(head.as_bytes()).await.is_ok()
+            {
+                held.push(tcp);
+            }
+        }
+    }
+    held
+}
