@@ -65,11 +65,12 @@ pub struct ServeArgs {
     /// Channels one connection may be subscribed to
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_MAX_SUBSCRIPTIONS as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_subscriptions: u32,
-    /// Subscribe requests per second per connection, after a burst of --max-subscriptions
+    /// Subscribe and unsubscribe requests per second per connection, after a burst of
+    /// --max-subscriptions
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = ServerConfig::DEFAULT_SUBSCRIBES_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscribe_rate: u32,
-    /// Subscribe requests per second from all the connections of one IP address, after a
-    /// burst of ten times --max-subscriptions (refused requests count too)
+    /// Subscribe and unsubscribe requests per second from all the connections of one IP
+    /// address, after a burst of ten times --max-subscriptions (refused requests count too)
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub subscribe_rate_per_ip: u32,
     /// Presence subscriptions per second of one user id, on all its connections, after a

@@ -226,3 +226,28 @@ async fn trickling_rest_requests_never_take_the_api_from_a_publisher() {
     let publisher = trickling_requests(server.addr, &[[127, 0, 0, 4]], 20, true).await;
     publish_while(&publisher, "signed trickling requests from one address").await;
 }
+
+/// Unsubscribes take the hub's lock as subscribes do, and their tokens from the same
+/// budgets: past the socket's (here a burst of 10, then 5 a second), an unsubscribe is not
+/// done and the client is told with 4301 on that channel. Before, a socket could send them
+/// without end, each taking the lock every publish needs.
+#[tokio::test]
+async fn unsubscribes_take_their_tokens_like_subscribes() {
+    let server = Server::start(&["--max-subscriptions", "10", "--subscribe-rate", "5"]).await;
+    let (mut raw, _) = raw_from([127, 0, 0, 2], server.addr)
+        .await
+        .expect("a socket");
+    for n in 0..30 {
+        raw.send(&ClientMessage::Unsubscribe {
+            channel: format!("never-{n}"),
+        })
+        .await;
+    }
+    match raw.recv().await {
+        ServerMessage::Error(e) => {
+            assert_eq!(e.code, Some(4301), "{e:?}");
+            assert!(e.message.contains("was not done"), "{e:?}");
+        }
+        other => panic!("expected a pusher:error, got {other:?}"),
+    }
+}

@@ -167,14 +167,7 @@ impl Handler {
                 auth,
                 channel_data,
             } => self.subscribe(&channel, auth.as_deref(), channel_data.as_deref()),
-            ClientMessage::Unsubscribe { channel } => {
-                if self
-                    .hub
-                    .unsubscribe(&self.app.id, &self.socket_id, &channel)
-                {
-                    self.log_event("UNSUBSCRIBED", &[("channel", Field::Str(&channel))]);
-                }
-            }
+            ClientMessage::Unsubscribe { channel } => self.unsubscribe(&channel),
             ClientMessage::Signin { auth, user_data } => self.signin(&auth, &user_data),
             ClientMessage::Event(ev) => self.client_event(ev),
         }

@@ -71,6 +71,30 @@ impl Handler {
         });
     }
 
+    /// `pusher:unsubscribe`: it takes its token from the same budgets as a subscribe (the
+    /// socket's and its address's), since it takes the hub's lock as long: a flood of them,
+    /// on channels the socket is not even on, would slow every publish. Past the budget it
+    /// is not done, and the client is told.
+    pub(super) fn unsubscribe(&mut self, channel: &str) {
+        if !self.budget.take(Instant::now()) || !self.hub.take_subscribe_token(self.ip) {
+            self.log_event(
+                "UNSUBSCRIBE REFUSED",
+                &[("channel", channel.into()), ("error", "rate limit".into())],
+            );
+            return self.error(
+                Some(4301),
+                format!(
+                    "Too many subscribe and unsubscribe requests: the unsubscribe from \
+                     {channel} was not done"
+                ),
+                Some(channel),
+            );
+        }
+        if self.hub.unsubscribe(&self.app.id, &self.socket_id, channel) {
+            self.log_event("UNSUBSCRIBED", &[("channel", channel.into())]);
+        }
+    }
+
     pub(super) fn subscribe(
         &mut self,
         channel: &str,
