@@ -156,7 +156,14 @@ pub(crate) struct Shared {
     pub(crate) rest: Arc<Slots>,
     /// REST requests being handled per address: half of them.
     pub(crate) rest_per_ip: Arc<PerPeer>,
+    /// Turns to list an app's channels ([`LISTINGS`] at once).
+    pub(crate) listings: Arc<tokio::sync::Semaphore>,
 }
+
+/// Channel listings (`GET /apps/{id}/channels`) made at once: each copies, sorts and writes
+/// every occupied name (tens of MB for 100 000 long names), so a few at a time bound the
+/// memory they take, whatever the number of callers.
+pub(crate) const LISTINGS: usize = 2;
 
 /// A server running in the background.
 pub struct Running {
@@ -218,6 +225,7 @@ fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
         websockets_per_ip: PerPeer::new(cfg.limits.max_connections_per_ip),
         rest: Slots::new(cfg.limits.max_rest_in_flight),
         rest_per_ip: PerPeer::new((cfg.limits.max_rest_in_flight / 2).max(1)),
+        listings: Arc::new(tokio::sync::Semaphore::new(LISTINGS)),
         cfg: Arc::new(cfg),
         hub: hub.clone(),
     };
