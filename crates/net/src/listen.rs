@@ -6,8 +6,9 @@
 //! - a request's headers must arrive within the header deadline, and a connection with no
 //!   request being handled and no bytes moving is closed after the idle deadline;
 //! - request bodies are counted against a byte budget from their `Content-Length` before a
-//!   byte of them is read (a body of unknown length counts as the largest allowed); a
-//!   request that does not fit gets 503 at once;
+//!   byte of them is read (a body of unknown length counts as the largest allowed), a
+//!   quarter of it per address (at least one body of the largest size); a request that does
+//!   not fit gets 503 at once;
 //! - an accept error such as EMFILE pauses the loop (5 ms, doubling to 1 s) instead of
 //!   spinning.
 //!
@@ -152,11 +153,12 @@ pub struct PerPeer {
     used: Mutex<HashMap<IpAddr, usize>>,
 }
 
-/// One taken per-address slot.
+/// One taken per-address slot (or `n` units of a per-address budget).
 #[derive(Debug)]
 pub struct PeerSlot {
     peers: Arc<PerPeer>,
     key: IpAddr,
+    n: usize,
 }
 
 impl PerPeer {
@@ -168,16 +170,23 @@ impl PerPeer {
     }
 
     pub fn try_take(self: &Arc<Self>, ip: IpAddr) -> Option<PeerSlot> {
+        self.try_take_n(ip, 1)
+    }
+
+    /// `n` units of the address's share at once (bytes of a budget), or `None` when they do
+    /// not fit.
+    pub fn try_take_n(self: &Arc<Self>, ip: IpAddr, n: usize) -> Option<PeerSlot> {
         let key = peer_key(ip);
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        let n = used.get(&key).copied().unwrap_or(0);
-        if n >= self.max {
-            return None;
+        let held = used.get(&key).copied().unwrap_or(0);
+        let total = held.checked_add(n).filter(|total| *total <= self.max)?;
+        if n > 0 {
+            used.insert(key, total);
         }
-        used.insert(key, n + 1);
         Some(PeerSlot {
             peers: self.clone(),
             key,
+            n,
         })
     }
 
@@ -200,7 +209,7 @@ impl Drop for PeerSlot {
     fn drop(&mut self) {
         let mut used = self.peers.used.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = used.get_mut(&self.key) {
-            *n = n.saturating_sub(1);
+            *n = n.saturating_sub(self.n);
             if *n == 0 {
                 used.remove(&self.key);
             }
@@ -307,7 +316,15 @@ pub async fn serve(
         total: Slots::new(limits.max_connections.max(1)),
         peers: PerPeer::new(limits.max_per_ip.max(1)),
     };
-    let bodies = limits.body_budget.map(|b| Slots::new(b.max(1)));
+    let bodies = limits.body_budget.map(|b| {
+        Arc::new(Bodies {
+            total: Slots::new(b.max(1)),
+            // A quarter of the bytes per address (as a quarter of the connections), and
+            // always room for one body as large as allowed: a few bodies declared huge and
+            // trickled from one address leave room for the others.
+            per_peer: PerPeer::new((b / 4).max(limits.max_body).max(1)),
+        })
+    });
     let mut backoff = FIRST_BACKOFF;
     loop {
         let accepted = tokio::select! {
@@ -363,8 +380,22 @@ fn turn_away(tcp: &TcpStream, peer: SocketAddr) {
 struct Connection {
     peer: SocketAddr,
     limits: ListenLimits,
-    bodies: Option<Arc<Slots>>,
+    bodies: Option<Arc<Bodies>>,
     admitted: Admitted,
+}
+
+/// The bytes of request bodies being handled: in total, and per address.
+struct Bodies {
+    total: Arc<Slots>,
+    per_peer: Arc<PerPeer>,
+}
+
+impl Bodies {
+    /// Room for `n` bytes from `ip`, in its share and in the total.
+    fn take(&self, ip: IpAddr, n: usize) -> Option<(PeerSlot, Slot)> {
+        let mine = self.per_peer.try_take_n(ip, n)?;
+        Some((mine, self.total.try_take_n(n)?))
+    }
 }
 
 /// The answer to a request whose body does not fit the budget.
@@ -423,7 +454,7 @@ impl Connection {
             req.extensions_mut().insert(PeerAddr(peer));
             let reserved = bodies
                 .as_ref()
-                .map(|budget| budget.try_take_n(declared_length(&req, limits.max_body)));
+                .map(|budget| budget.take(peer.ip(), declared_length(&req, limits.max_body)));
             let response = match &reserved {
                 Some(None) => None,
                 _ => Some(inner(req)),
