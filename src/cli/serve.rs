@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// address, after a burst of ten times --max-subscriptions (refused requests count too)
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_SUBSCRIBES_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub subscribe_rate_per_ip: u32,
+    /// Client events per second from all the connections of one IP address (each
+    /// connection also has Pusher's 10 a second); past it, 4301
+    #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_CLIENT_EVENTS_PER_IP, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub client_events_per_ip: u32,
     /// Presence subscriptions per second of one user id, on all its connections, after a
     /// burst of ten times this
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -256,6 +260,7 @@ impl ServeArgs {
             |n| n as usize,
         );
         cfg.hub.subscribes_per_ip = self.subscribe_rate_per_ip;
+        cfg.hub.client_events_per_ip = self.client_events_per_ip;
         cfg.hub.presence_joins_per_user = self.presence_rate_per_user;
         cfg.hub.presence_announcements = self.presence_announcements;
         cfg.hub.max_subscriptions = self.max_subscriptions as usize;

@@ -295,3 +295,45 @@ async fn concurrent_channel_listings_take_turns() {
         grew >> 20
     );
 }
+
+/// Client events: each socket has Pusher's 10 a second, and all the sockets of one address
+/// share `--client-events-per-ip` (here 20). 20 sockets of 127.0.0.9 sending 5 each at once
+/// (100, each within its socket's 10) get about 20 through to the listener on 127.0.0.1;
+/// the rest are refused with 4301. Before, N sockets had N budgets: all 100 went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sockets_of_one_address_share_one_client_event_budget() {
+    let server = Server::start(&["--client-events-per-ip", "20"]).await;
+    let channel = "private-room";
+    // A socket of `ip` on the channel.
+    let on = async |ip: [u8; 4]| {
+        let (mut raw, id) = raw_from(ip, server.addr).await.expect("a socket");
+        match raw.subscribe(&id, channel, None).await {
+            ServerMessage::SubscriptionSucceeded { .. } => raw,
+            other => panic!("{other:?}"),
+        }
+    };
+    let mut listener = on([127, 0, 0, 1]).await;
+    let mut senders = Vec::new();
+    for _ in 0..20 {
+        senders.push(on([127, 0, 0, 9]).await);
+    }
+    let event = ClientMessage::Event(protocol::frame::Event {
+        event: "client-typing".into(),
+        channel: Some(channel.into()),
+        data: protocol::frame::Data::Json(serde_json::json!({"typing": true})),
+        user_id: None,
+    });
+    for raw in &mut senders {
+        for _ in 0..5 {
+            raw.send(&event).await;
+        }
+    }
+    let mut heard = 0;
+    while !listener.quiet_for(Duration::from_millis(500)).await {
+        heard += 1;
+    }
+    assert!(
+        (20..=25).contains(&heard),
+        "{heard} of 100 client events went through"
+    );
+}

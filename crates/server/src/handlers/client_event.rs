@@ -100,6 +100,13 @@ impl Handler {
                 "Client event rejected: over {CLIENT_EVENTS_PER_SECOND} per second"
             ));
         }
+        // All the sockets of one address share a budget too: more sockets buy no more.
+        if !self.hub.take_client_event_token(self.ip) {
+            return rejected(format!(
+                "Client event rejected: over {} per second from your address",
+                self.hub.limits().client_events_per_ip
+            ));
+        }
         Ok(())
     }
 

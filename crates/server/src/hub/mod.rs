@@ -47,6 +47,9 @@ pub struct HubLimits {
     /// Subscribe requests per second from all the sockets of one address, after a burst
     /// of ten times `max_subscriptions` (refused requests count too).
     pub subscribes_per_ip: u32,
+    /// Client events per second from all the sockets of one address, after a burst of as
+    /// many (each socket has its own 10 a second too).
+    pub client_events_per_ip: u32,
     /// Presence subscriptions per second of one user id (one app), on all its sockets,
     /// after a burst of ten times this.
     pub presence_joins_per_user: u32,
@@ -65,6 +68,8 @@ impl HubLimits {
     /// The share of the app's channels one address may hold: a tenth.
     pub const CHANNELS_PER_IP_SHARE: usize = 10;
     pub const DEFAULT_SUBSCRIBES_PER_IP: u32 = 1000;
+    /// Ten sockets' worth of Pusher's 10 client events a second per socket.
+    pub const DEFAULT_CLIENT_EVENTS_PER_IP: u32 = 100;
     pub const DEFAULT_PRESENCE_JOINS_PER_USER: u32 = 10;
     pub const DEFAULT_PRESENCE_ANNOUNCEMENTS: u32 = 50;
 }
@@ -76,6 +81,7 @@ impl Default for HubLimits {
             max_channels_per_ip: HubLimits::DEFAULT_MAX_CHANNELS / HubLimits::CHANNELS_PER_IP_SHARE,
             max_subscriptions: HubLimits::DEFAULT_MAX_SUBSCRIPTIONS,
             subscribes_per_ip: HubLimits::DEFAULT_SUBSCRIBES_PER_IP,
+            client_events_per_ip: HubLimits::DEFAULT_CLIENT_EVENTS_PER_IP,
             presence_joins_per_user: HubLimits::DEFAULT_PRESENCE_JOINS_PER_USER,
             presence_announcements: HubLimits::DEFAULT_PRESENCE_ANNOUNCEMENTS,
             max_budgets: 65_536,
@@ -149,6 +155,8 @@ pub struct Hub {
     subscribes: budgets::Buckets<IpAddr>,
     /// Presence joins per (app, user id).
     joins: budgets::Buckets<(String, String)>,
+    /// Client events per address.
+    client_events: budgets::Buckets<IpAddr>,
 }
 
 /// One presence channel's announcements held back since the last report.
@@ -205,7 +213,21 @@ impl Hub {
                 limits.presence_joins_per_user,
                 limits.max_budgets,
             ),
+            client_events: budgets::Buckets::new(
+                limits.client_events_per_ip as usize,
+                limits.client_events_per_ip,
+                limits.max_budgets,
+            ),
         }
+    }
+
+    /// Takes a client event's token from its address's budget (shared by all of its
+    /// sockets); false when it is spent. In-process sockets ([`NO_ADDRESS`]) have none.
+    pub fn take_client_event_token(&self, ip: IpAddr) -> bool {
+        ip == NO_ADDRESS
+            || self
+                .client_events
+                .take(&net::listen::peer_key(ip), Instant::now())
     }
 
     /// Takes a subscribe request's token from its address's budget (shared by all of its
