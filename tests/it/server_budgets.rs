@@ -337,3 +337,34 @@ async fn the_sockets_of_one_address_share_one_client_event_budget() {
         "{heard} of 100 client events went through"
     );
 }
+
+/// Connections in their HTTP phase: when two addresses hold every place (4 each of 8) with
+/// headers that never end, a newcomer from 127.0.0.1 takes the oldest place of the one with
+/// the most, so a publish and a new WebSocket still get in. Before, both got 503 until the
+/// strangers chose to stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_holding_every_http_place_make_room_for_a_newcomer() {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start(&["--max-http-connections", "8", "--max-http-per-ip", "4"]).await;
+    let mut held = Vec::new();
+    for ip in [[127, 0, 0, 2], [127, 0, 0, 3]] {
+        for _ in 0..4 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(std::net::SocketAddr::from((ip, 0))).unwrap();
+            let mut tcp = socket.connect(server.addr).await.unwrap();
+            tcp.write_all(b"GET /apps/1/channels HTTP/1.1\r\n")
+                .await
+                .unwrap();
+            held.push(tcp);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rest =
+        tokio::time::timeout(Duration::from_secs(5), server.rest().channels(None, None)).await;
+    assert!(
+        matches!(rest, Ok(Ok(_))),
+        "REST with every place held: {rest:?}"
+    );
+    let ws = raw_from([127, 0, 0, 1], server.addr).await;
+    assert!(ws.is_some(), "no WebSocket with every place held");
+}

@@ -12,10 +12,14 @@
 //! - an accept error such as EMFILE pauses the loop (5 ms, doubling to 1 s) instead of
 //!   spinning.
 //!
+//! When every place is taken, a newcomer from an address holding fewer places than another
+//! ends that address's oldest connection and takes its place: however many addresses hold
+//! the places, the shares converge to equal, and one more address always gets in.
+//!
 //! A connection that upgrades (a WebSocket) leaves the HTTP phase and gives its slots back.
 //! Each request carries the peer's address as a [`PeerAddr`] extension.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::{Pin, pin};
@@ -32,7 +36,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// The address a request came from, put in every request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +140,15 @@ impl Slots {
     pub fn max(&self) -> usize {
         self.max
     }
+
+    /// A slot past `max`: the one a connection told to close is about to give back.
+    fn take_over(self: &Arc<Self>) -> Slot {
+        self.used.fetch_add(1, Ordering::AcqRel);
+        Slot {
+            slots: self.clone(),
+            n: 1,
+        }
+    }
 }
 
 impl Drop for Slot {
@@ -221,20 +234,104 @@ impl Drop for PeerSlot {
 struct Admitted {
     _total: Slot,
     _peer: PeerSlot,
+    /// Its entry among the open ones, removed on drop.
+    open: Arc<Open>,
+    key: IpAddr,
+    id: u64,
+    /// Told when a newcomer from a less represented address needs its place.
+    evicted: Arc<Notify>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.open.remove(self.key, self.id);
+    }
+}
+
+/// One address's connections in their HTTP phase, oldest first: an id and what ends it.
+type Queue = VecDeque<(u64, Arc<Notify>)>;
+
+/// The connections in their HTTP phase, per address, each with the means to end it. At most
+/// as many entries as places in the gate.
+#[derive(Default)]
+struct Open {
+    next: AtomicU64,
+    by_peer: Mutex<HashMap<IpAddr, Queue>>,
+}
+
+impl Open {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Queue>> {
+        self.by_peer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, key: IpAddr) -> (u64, Arc<Notify>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let evicted = Arc::new(Notify::new());
+        self.lock()
+            .entry(key)
+            .or_default()
+            .push_back((id, evicted.clone()));
+        (id, evicted)
+    }
+
+    fn remove(&self, key: IpAddr, id: u64) {
+        let mut by_peer = self.lock();
+        if let Some(list) = by_peer.get_mut(&key) {
+            list.retain(|(i, _)| *i != id);
+            if list.is_empty() {
+                by_peer.remove(&key);
+            }
+        }
+    }
+
+    /// With every place taken, a newcomer from an address holding `mine` of them ends the
+    /// oldest connection of the address holding the most, when that one holds more than
+    /// `mine + 1`: places converge to equal shares, so that however many addresses hold them,
+    /// one more always gets in. True when one was told to close.
+    fn evict_for(&self, mine: usize) -> bool {
+        let mut by_peer = self.lock();
+        let Some(list) = by_peer
+            .values_mut()
+            .max_by_key(|list| list.len())
+            .filter(|list| list.len() > mine + 1)
+        else {
+            return false;
+        };
+        match list.pop_front() {
+            Some((_, evicted)) => {
+                evicted.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 struct Gate {
     total: Arc<Slots>,
     peers: Arc<PerPeer>,
+    open: Arc<Open>,
 }
 
 impl Gate {
     fn admit(&self, ip: IpAddr) -> Option<Admitted> {
-        let total = self.total.try_take()?;
+        let key = peer_key(ip);
         let peer = self.peers.try_take(ip)?;
+        let total = match self.total.try_take() {
+            Some(total) => total,
+            None if self.open.evict_for(self.peers.in_use(ip).saturating_sub(1)) => {
+                self.total.take_over()
+            }
+            None => return None,
+        };
+        let (id, evicted) = self.open.add(key);
         Some(Admitted {
             _total: total,
             _peer: peer,
+            open: self.open.clone(),
+            key,
+            id,
+            evicted,
         })
     }
 }
@@ -315,6 +412,7 @@ pub async fn serve(
     let gate = Gate {
         total: Slots::new(limits.max_connections.max(1)),
         peers: PerPeer::new(limits.max_per_ip.max(1)),
+        open: Arc::new(Open::default()),
     };
     let bodies = limits.body_budget.map(|b| {
         Arc::new(Bodies {
@@ -476,6 +574,7 @@ impl Connection {
             .header_read_timeout(limits.header_timeout);
         let mut conn = pin!(builder.serve_connection(io, service).with_upgrades());
         let mut stopping = false;
+        let evicted = admitted.evicted.clone();
         loop {
             let idle_at = activity.idle_deadline(limits.idle_timeout).map_or_else(
                 || tokio::time::Instant::now() + limits.idle_timeout,
@@ -502,6 +601,11 @@ impl Connection {
                 () = stopped(&mut stop), if !stopping => {
                     stopping = true;
                     conn.as_mut().graceful_shutdown();
+                }
+                () = evicted.notified() => {
+                    // Its address holds more places than any newcomer's: one goes to them.
+                    tracing::debug!(%peer, "HTTP connection closed for a newcomer");
+                    break;
                 }
             }
         }
