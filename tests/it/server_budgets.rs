@@ -368,3 +368,26 @@ async fn strangers_holding_every_http_place_make_room_for_a_newcomer() {
     let ws = raw_from([127, 0, 0, 1], server.addr).await;
     assert!(ws.is_some(), "no WebSocket with every place held");
 }
+
+/// WebSockets: when two addresses hold every place (4 each of --max-connections 8), a
+/// newcomer from 127.0.0.1 is let in and one connection of the busiest address is closed
+/// with 4100 (to come back after its back-off). Before, the newcomer got 4004.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_holding_every_websocket_make_room_for_a_newcomer() {
+    let server = Server::start(&["--max-connections", "8", "--max-connections-per-ip", "4"]).await;
+    let mut held = Vec::new();
+    for ip in [[127, 0, 0, 2], [127, 0, 0, 3]] {
+        for _ in 0..4 {
+            held.push(raw_from(ip, server.addr).await.expect("a place").0);
+        }
+    }
+    let newcomer = raw_from([127, 0, 0, 1], server.addr).await;
+    assert!(newcomer.is_some(), "the newcomer was refused");
+    let mut closed = Vec::new();
+    for raw in &mut held {
+        if let Ok(code) = tokio::time::timeout(Duration::from_millis(200), raw.close_code()).await {
+            closed.push(code);
+        }
+    }
+    assert_eq!(closed, [Some(4100)], "one stranger made room");
+}

@@ -142,7 +142,7 @@ impl Slots {
     }
 
     /// A slot past `max`: the one a connection told to close is about to give back.
-    fn take_over(self: &Arc<Self>) -> Slot {
+    pub fn take_over(self: &Arc<Self>) -> Slot {
         self.used.fetch_add(1, Ordering::AcqRel);
         Slot {
             slots: self.clone(),
@@ -210,6 +210,14 @@ impl PerPeer {
 
     pub fn max(&self) -> usize {
         self.max
+    }
+
+    /// The address holding the most slots, and how many (none when none is held).
+    pub fn busiest(&self) -> Option<(IpAddr, usize)> {
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        used.iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(ip, n)| (*ip, *n))
     }
 
     /// Addresses holding at least one slot.

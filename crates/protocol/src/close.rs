@@ -211,6 +211,12 @@ impl Close {
         "Connection terminated by the server",
     );
     pub const NORMAL: Close = Close::new(CloseCode::Normal, "");
+    /// A server full of connections closes one of the address that holds the most, to let
+    /// another address in; the client may come back after its back-off.
+    pub const MADE_ROOM: Close = Close::new(
+        CloseCode::OverCapacity,
+        "Over capacity: your address holds the most connections, one is closed for another",
+    );
 }
 
 /// The action for a `pusher:error` received during the handshake, before

@@ -50,7 +50,7 @@ pub use apps::{App, Apps};
 use hub::Hub;
 pub use hub::{CacheLimits, HubLimits};
 pub use limits::Limits;
-use limits::{PerPeer, Slots};
+use limits::{PerPeer, Slot, Slots};
 use log::Log;
 
 use crate::metrics::ServeMetrics;
@@ -363,7 +363,7 @@ async fn websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES);
     match handshake::check(&s.cfg, &key, q.protocol.as_deref()) {
-        Ok(app) => match (s.websockets.try_take(), s.websockets_per_ip.try_take(ip)) {
+        Ok(app) => match (admit_websocket(&s, ip), s.websockets_per_ip.try_take(ip)) {
             // Held for the life of the connection.
             (Some(slot), Some(peer_slot)) => ws.on_upgrade(move |socket| async move {
                 session::run(socket, s.hub, app, s.cfg, s.log, ip).await;
@@ -388,6 +388,25 @@ async fn websocket(
         },
         Err(refusal) => refuse(&s, ws, refusal),
     }
+}
+
+/// A place among the WebSockets for a newcomer from `ip`. When every place is taken and
+/// another address holds more than `ip` would with this one, one of that address's
+/// connections is closed (4100, to come back after its back-off) and its place goes to the
+/// newcomer: however many addresses fill the server, one more always gets in.
+fn admit_websocket(s: &Shared, ip: std::net::IpAddr) -> Option<Slot> {
+    if let Some(slot) = s.websockets.try_take() {
+        return Some(slot);
+    }
+    let mine = s.websockets_per_ip.in_use(ip) + 1;
+    let (busiest, held) = s.websockets_per_ip.busiest()?;
+    (held > mine && s.hub.close_one_from(busiest, Close::MADE_ROOM)).then(|| {
+        s.log.line(
+            "MADE ROOM",
+            format_args!("closed a connection of the address holding {held} for another"),
+        );
+        s.websockets.take_over()
+    })
 }
 
 /// Closes a refused socket the protocol's way, and logs why.

@@ -530,6 +530,17 @@ impl Hub {
             .count()
     }
 
+    /// Asks one connection from `ip` (a [`peer_key`](net::listen::peer_key)) to close;
+    /// false when it has none.
+    pub fn close_one_from(&self, ip: IpAddr, close: Close) -> bool {
+        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        apps.values()
+            .flat_map(|s| s.conns.values())
+            .find(|c| c.ip == ip)
+            .map(|c| c.handle.close(close))
+            .is_some()
+    }
+
     #[cfg(any(test, feature = "testing"))]
     pub fn connection_count(&self) -> usize {
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
