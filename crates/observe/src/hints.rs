@@ -42,12 +42,15 @@ impl Weigh for Found {
 #[derive(Debug)]
 pub struct Hints {
     found: WeighedMap<(String, String), Found>,
+    /// New pairs not looked at because the map was full (no search is made for them).
+    refused: u64,
 }
 
 impl Default for Hints {
     fn default() -> Hints {
         Hints {
             found: WeighedMap::new(HINTS),
+            refused: 0,
         }
     }
 }
@@ -60,6 +63,7 @@ impl Hints {
         let key = (cut_name(channel).into_owned(), cut_name(event).into_owned());
         if !self.found.contains_key(&key) {
             if self.found.len() >= HINTS.items {
+                self.refused += 1;
                 return None;
             }
             let (c, e) = (&key.0, &key.1);
@@ -89,6 +93,13 @@ impl Hints {
     /// The bytes the pairs and their hints take.
     pub fn bytes(&self) -> usize {
         self.found.bytes()
+    }
+
+    /// The pairs not kept: refused by the map's caps, or not looked at because it was full.
+    pub fn drops(&self) -> bounded::Drops {
+        let mut drops = self.found.drops();
+        drops.items += self.refused;
+        drops
     }
 }
 
@@ -200,8 +211,10 @@ mod tests {
         }
         assert_eq!(hints.len(), MAX_HINTS);
         assert!(hints.get("c", "update-event").is_some());
-        // Past the bound, a new name gets no hint, and nothing is kept for it.
+        // Past the bound, a new name gets no hint, and nothing is kept for it; each one
+        // turned away is counted (the dashboard says so).
         assert!(hints.note(&b, "d", "update-event").is_none());
         assert_eq!(hints.len(), MAX_HINTS);
+        assert_eq!(hints.drops().items, 11 + 1);
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Instant, SystemTime};
 use bounded::{Limits, Weigh, WeighedMap};
 use client::{Conn, ConnectionState, Item, ReceivedEvent, SubscriptionStatus};
 use observe::binding::{Bindings, View};
-use observe::hints::{Hint, MAX_HINTS};
+use observe::hints::Hints;
 use observe::latency::{Summary, Window};
 use observe::pipeline::Observed;
 
@@ -33,8 +33,6 @@ pub const LOG_BYTES: usize = 16 << 20;
 const COUNTS: Limits = Limits::new(1000, 1 << 20);
 /// Most latency windows (one per channel and event), and their bytes.
 const LATENCY: Limits = Limits::new(1000, 8 << 20);
-/// Most name hints kept (each pair is looked at once), and their bytes.
-const HINTS: Limits = Limits::new(MAX_HINTS, 1 << 20);
 
 /// Limits and looks, from the command line.
 #[derive(Debug, Clone)]
@@ -99,64 +97,6 @@ impl Weigh for Latency {
     fn weight(&self) -> usize {
         // The window holds at most this many samples.
         size_of::<Latency>() + observe::latency::WINDOW * size_of::<f64>()
-    }
-}
-
-/// A name hint found for an unbound (channel, event), or that there is none.
-#[derive(Debug, Clone)]
-struct Found(Option<Hint>);
-
-impl Weigh for Found {
-    fn weight(&self) -> usize {
-        size_of::<Found>()
-            + self
-                .0
-                .as_ref()
-                .map_or(0, |h| h.text.len() + h.short.len() + h.pane.len())
-    }
-}
-
-/// "Did you mean" for the unbound events, worked out once per (channel, event).
-#[derive(Debug, Clone)]
-pub struct Hints(WeighedMap<(String, String), Found>);
-
-impl Default for Hints {
-    fn default() -> Hints {
-        Hints(WeighedMap::new(HINTS))
-    }
-}
-
-impl Hints {
-    /// The hint for an unbound event (names cut), found on its first arrival only.
-    fn note(&mut self, bindings: &Bindings, channel: &str, event: &str) {
-        let key = (channel.to_owned(), event.to_owned());
-        if !self.0.contains_key(&key) {
-            let channel = Some(channel).filter(|c| *c != "-");
-            let found = observe::hints::find(bindings, channel, event);
-            let _ = self.0.insert(key, Found(found));
-        }
-    }
-
-    /// The hint already found for this pair (names cut).
-    pub fn get(&self, channel: &str, event: &str) -> Option<&Hint> {
-        // A borrowed pair cannot look up a map of owned pairs; the names are short.
-        self.0
-            .get(&(channel.to_owned(), event.to_owned()))?
-            .0
-            .as_ref()
-    }
-
-    /// How many pairs were looked at.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.0.bytes()
     }
 }
 
@@ -371,7 +311,8 @@ impl Model {
             Some(View::Log) => false,
             None => {
                 self.status.unbound += 1;
-                self.hints.note(&self.bindings, &channel, &event);
+                // Worked out once per (channel, event); the lines show it from then on.
+                let _ = self.hints.note(&self.bindings, &channel, &event);
                 true
             }
         };
@@ -410,7 +351,7 @@ impl Model {
             self.status.channels.drops(),
             self.members.drops(),
             self.latency.drops(),
-            self.hints.0.drops(),
+            self.hints.drops(),
         ]
         .iter()
         .map(bounded::Drops::total)
