@@ -359,6 +359,31 @@ mod tests {
             .expect("room to join");
     }
 
+    /// Making room closes each connection once: a second newcomer never gets the place of
+    /// one already told to close (the total would grow past its cap by as many as ask).
+    #[test]
+    fn room_is_made_once_per_connection() {
+        let hub = Hub::new(["app"], HubLimits::default());
+        let ip = std::net::IpAddr::from([127, 0, 0, 2]);
+        let mut kicks = Vec::new();
+        for id in ["1.1", "1.2"] {
+            let (frames, _rx) = send_queue(QueueLimits {
+                frames: 4,
+                bytes: 1 << 10,
+            });
+            let (kick, kicked) = tokio::sync::mpsc::channel(1);
+            hub.register_from("app", id, ConnHandle { frames, kick }, ip);
+            kicks.push(kicked);
+        }
+        let made: Vec<bool> = (0..3)
+            .map(|_| hub.close_one_from(ip, Close::MADE_ROOM))
+            .collect();
+        assert_eq!(made, [true, true, false]);
+        for kicked in &mut kicks {
+            assert_eq!(kicked.try_recv().ok(), Some(Close::MADE_ROOM));
+        }
+    }
+
     /// A join announced late (its channel over its announcement budget) is told to everyone
     /// on the channel, the members who joined since included: each of them has its
     /// `subscription_succeeded` first, as the subscription itself queued it, never the late

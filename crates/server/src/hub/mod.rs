@@ -129,6 +129,8 @@ struct Conn {
     ip: IpAddr,
     /// The channels this connection is subscribed to.
     channels: HashSet<String>,
+    /// Told to close to make room for another address: never chosen twice.
+    made_room: bool,
 }
 
 /// Counters for logs and tests.
@@ -373,6 +375,7 @@ impl Hub {
                     user_id: None,
                     ip,
                     channels: HashSet::new(),
+                    made_room: false,
                 },
             );
         });
@@ -532,12 +535,16 @@ impl Hub {
 
     /// Asks one connection from `ip` (a [`peer_key`](net::listen::peer_key)) to close;
     /// false when it has none.
+    /// One already told so is never chosen again (its place is given once).
     pub fn close_one_from(&self, ip: IpAddr, close: Close) -> bool {
-        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
-        apps.values()
-            .flat_map(|s| s.conns.values())
-            .find(|c| c.ip == ip)
-            .map(|c| c.handle.close(close))
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        apps.values_mut()
+            .flat_map(|s| s.conns.values_mut())
+            .find(|c| c.ip == ip && !c.made_room)
+            .map(|c| {
+                c.made_room = true;
+                c.handle.close(close);
+            })
             .is_some()
     }
 
