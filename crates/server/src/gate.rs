@@ -5,6 +5,7 @@
 //! and its body must arrive within `body_timeout` of its headers (else 408 and the
 //! connection closes); the handler checks the body against the signed `body_md5`.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, to_bytes};
@@ -16,6 +17,7 @@ use hyper::body::Body as _;
 use serde_json::json;
 
 use super::{MAX_BODY_BYTES, Shared};
+use crate::apps::App;
 use net::listen::PeerAddr;
 use protocol::rest::{decode_query, verify_query};
 
@@ -34,8 +36,18 @@ pub(crate) async fn rest(State(s): State<Shared>, req: Request, next: Next) -> R
 
 /// The response, and the bytes of the body read.
 async fn admit(s: Shared, req: Request, next: Next) -> (Response, usize) {
-    if let Some(refused) = signed_query(&s, &req) {
-        return (refused, 0);
+    let mut req = req;
+    match signed_query(&s, &req) {
+        Ok(verified) => {
+            req.extensions_mut().insert(verified);
+        }
+        Err((status, message)) => {
+            let mut resp = error(status, message);
+            // The body may still be on its way: this connection cannot be reused.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return (resp, 0);
+        }
     }
     let peer = req.extensions().get::<PeerAddr>().map(|p| p.0.ip());
     let mine = match peer.map(|ip| s.rest_per_ip.try_take(ip)) {
@@ -77,16 +89,17 @@ async fn admit(s: Shared, req: Request, next: Next) -> (Response, usize) {
     (resp, received)
 }
 
-/// Refuses a request that is not for a known, enabled app or whose query is not signed by
-/// its secret, from its headers alone: why, or `None` to go on.
-fn signed_query(s: &Shared, req: &Request) -> Option<Response> {
-    let refused = |status: StatusCode, message: String| {
-        let mut resp = error(status, message);
-        // The body may still be on its way: this connection cannot be reused.
-        resp.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        Some(resp)
-    };
+/// A request whose app is known and enabled and whose query its secret signed, checked
+/// from the headers alone; its body is checked against the signed `body_md5` once read
+/// ([`crate::rest::signed`]).
+#[derive(Clone)]
+pub(crate) struct Verified {
+    pub(crate) app: Arc<App>,
+    pub(crate) params: Vec<(String, String)>,
+}
+
+/// The app and the query of a request, verified, or why it is refused.
+fn signed_query(s: &Shared, req: &Request) -> Result<Verified, (StatusCode, String)> {
     let path = req.uri().path();
     let app_id = path
         .strip_prefix("/apps/")
@@ -94,17 +107,17 @@ fn signed_query(s: &Shared, req: &Request) -> Option<Response> {
         .unwrap_or("");
     let Some(app) = s.cfg.apps.by_id(app_id) else {
         let shown = protocol::safe_text::terminal_safe(app_id);
-        return refused(StatusCode::NOT_FOUND, format!("Unknown app id {shown}"));
+        return Err((StatusCode::NOT_FOUND, format!("Unknown app id {shown}")));
     };
     if !app.enabled {
-        return refused(StatusCode::FORBIDDEN, format!("App {} is disabled", app.id));
+        return Err((StatusCode::FORBIDDEN, format!("App {} is disabled", app.id)));
     }
     let params = decode_query(req.uri().query().unwrap_or(""));
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let has_body = !req.body().is_end_stream();
-    match verify_query(
+    verify_query(
         &app.key,
         app.secret.expose(),
         req.method().as_str(),
@@ -112,10 +125,9 @@ fn signed_query(s: &Shared, req: &Request) -> Option<Response> {
         &params,
         has_body,
         now,
-    ) {
-        Ok(()) => None,
-        Err(e) => refused(StatusCode::UNAUTHORIZED, e.to_string()),
-    }
+    )
+    .map_err(|e| (StatusCode::UNAUTHORIZED, e.to_string()))?;
+    Ok(Verified { app, params })
 }
 
 /// 503, to retry in a second: `what` is full.

@@ -1,19 +1,20 @@
-//! The `Signed` extractor: every REST call starts by finding the app and verifying the
-//! request's signature, `body_md5` and timestamp (§7.1), before any handler runs.
+//! The `Signed` extractor: every REST call's app, key, timestamp and signature are checked by
+//! the gate from its headers (§7.1, [`crate::gate`]); here its body is read and checked
+//! against the signed `body_md5`, before any handler runs.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, RawPathParams, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 use crate::Shared;
 use crate::apps::App;
-use protocol::rest::{decode_query, verify_request};
+use crate::gate::Verified;
+use protocol::rest::verify_body;
 
 /// A request whose signature checked out: the app it is for, its decoded query parameters
 /// (in order) and the exact body bytes the signature covers.
@@ -37,49 +38,20 @@ impl FromRequest<Shared> for Signed {
     type Rejection = Response;
 
     async fn from_request(req: Request, s: &Shared) -> Result<Signed, Response> {
-        let (mut parts, body) = req.into_parts();
-        let app_id = {
-            use axum::extract::FromRequestParts;
-            let params = RawPathParams::from_request_parts(&mut parts, s)
-                .await
-                .map_err(IntoResponse::into_response)?;
-            params
-                .iter()
-                .find(|(k, _)| *k == "app_id")
-                .map(|(_, v)| v.to_owned())
-                .ok_or_else(|| {
-                    ApiError(StatusCode::NOT_FOUND, "no app id in the path".into()).into_response()
-                })?
+        // The gate checked the app and the query's signature before the body was read.
+        let Some(Verified { app, params }) = req.extensions().get::<Verified>().cloned() else {
+            return Err(ApiError(
+                StatusCode::UNAUTHORIZED,
+                "the request was not verified".into(),
+            )
+            .into_response());
         };
-        let app = s.cfg.apps.by_id(&app_id).ok_or_else(|| {
-            ApiError(StatusCode::NOT_FOUND, format!("Unknown app id {app_id}")).into_response()
-        })?;
-        if !app.enabled {
-            return Err(
-                ApiError(StatusCode::FORBIDDEN, format!("App {app_id} is disabled"))
-                    .into_response(),
-            );
-        }
-        let method = parts.method.clone();
-        let path = parts.uri.path().to_owned();
-        let params = decode_query(parts.uri.query().unwrap_or(""));
         // The body limit layer answers 413 here for a body that is too big.
-        let body = Bytes::from_request(Request::from_parts(parts, body), s)
+        let body = Bytes::from_request(req, s)
             .await
             .map_err(IntoResponse::into_response)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        verify_request(
-            &app.key,
-            app.secret.expose(),
-            method.as_str(),
-            &path,
-            &params,
-            &body,
-            now,
-        )
-        .map_err(|e| ApiError(StatusCode::UNAUTHORIZED, e.to_string()).into_response())?;
+        verify_body(&params, &body)
+            .map_err(|e| ApiError(StatusCode::UNAUTHORIZED, e.to_string()).into_response())?;
         s.hub.counters.api_messages.fetch_add(1, Ordering::Relaxed);
         Ok(Signed { app, params, body })
     }
