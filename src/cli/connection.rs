@@ -13,7 +13,10 @@ use clap::Args;
 
 use super::config_file::{self, Config, Profile};
 use super::duration::parse_duration;
+use super::env_file::EnvFileError;
+pub use super::env_layer::{Broadcaster, EnvLayer, Field, Place, Var};
 use super::layer::{self, first};
+use super::plan::connections::UsageError;
 use super::target::{Checked, auth_url, check_auth_url, parse_ca_file, parse_header};
 use client::{ClientConfig, Endpoint, validate_app_key, validate_cluster, validate_host};
 use net::tls::ExtraRoots;
@@ -27,27 +30,38 @@ pub const DEFAULT_PORT: u16 = 6001;
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
-    /// App key (public; it is part of the WebSocket URL)
-    #[arg(long, env = "PUSHER_APP_KEY", value_parser = Checked(validate_app_key))]
+    /// App key (public; it is part of the WebSocket URL) [env: PUSHER_APP_KEY or
+    /// REVERB_APP_KEY]
+    #[arg(long, value_parser = Checked(validate_app_key))]
     pub key: Option<String>,
-    /// App secret: signs private and presence subscriptions locally. Never printed.
-    #[arg(long, env = "PUSHER_APP_SECRET", hide_env_values = true)]
+    /// App secret: signs private and presence subscriptions locally. Never printed
+    /// [env: PUSHER_APP_SECRET or REVERB_APP_SECRET]
+    #[arg(long)]
     pub secret: Option<String>,
-    /// App id (for the REST API)
-    #[arg(long, env = "PUSHER_APP_ID")]
+    /// App id (for the REST API) [env: PUSHER_APP_ID or REVERB_APP_ID]
+    #[arg(long)]
     pub app_id: Option<String>,
     /// Pusher cluster, e.g. eu or mt1: connects to ws-CLUSTER.pusher.com over TLS
-    #[arg(long, env = "PUSHER_APP_CLUSTER", value_parser = Checked(validate_cluster))]
+    /// [env: PUSHER_APP_CLUSTER]
+    #[arg(long, value_parser = Checked(validate_cluster))]
     pub cluster: Option<String>,
-    /// Server host name or IP [default: 127.0.0.1, the embedded server]
-    #[arg(long, env = "PUSHER_HOST", value_parser = Checked(validate_host))]
+    /// Server host name or IP [default: 127.0.0.1, the embedded server] [env: PUSHER_HOST or
+    /// REVERB_HOST]
+    #[arg(long, value_parser = Checked(validate_host))]
     pub host: Option<String>,
-    /// Server port [default: 6001 for the default host, else 443 with TLS and 80 without]
-    #[arg(long, env = "PUSHER_PORT")]
+    /// Server port [default: 6001 for the default host, else 443 with TLS and 80 without;
+    /// 443 with REVERB_HOST, as Laravel's config does] [env: PUSHER_PORT or REVERB_PORT]
+    #[arg(long)]
     pub port: Option<String>,
-    /// ws or wss (http and https, as Laravel writes them, mean the same)
-    #[arg(long, env = "PUSHER_SCHEME")]
+    /// ws or wss (http and https, as Laravel writes them, mean the same) [default: https
+    /// with REVERB_HOST, as Laravel's config does] [env: PUSHER_SCHEME or REVERB_SCHEME]
+    #[arg(long)]
     pub scheme: Option<String>,
+    /// Read the settings of a .env file (phpdotenv's syntax, as Laravel writes it): PUSHER_*
+    /// or REVERB_*, as BROADCAST_CONNECTION chooses. Precedence: flags, then the
+    /// environment, then this file, then the profile, then defaults
+    #[arg(long, value_name = "PATH", env = "TICKERTAPE_ENV_FILE")]
+    pub env_file: Option<PathBuf>,
     /// Auth endpoint for private/presence/encrypted channels (pusher-js's form POST).
     /// Credentials in it (https://user:pw@host/…) are sent as Basic auth, never shown
     #[arg(long, env = "PUSHER_AUTH_ENDPOINT", value_parser = Checked(check_auth_url))]
@@ -100,6 +114,75 @@ pub struct ConnectionArgs {
     /// Give each connection attempt, handshake included, this long in all [default: 10s]
     #[arg(long, value_name = "DURATION", env = "TICKERTAPE_CONNECT_TIMEOUT", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// Where each setting came from, once layered.
+    #[arg(skip)]
+    pub origins: Origins,
+    /// The environment's layer it was layered with (for `doctor`'s checks).
+    #[arg(skip)]
+    pub env: EnvLayer,
+}
+
+/// Where a setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A flag (`--key`).
+    Flag(&'static str),
+    /// A variable of the environment or of `--env-file`: "REVERB_PORT (.env line 9)".
+    Env(String),
+    /// A profile of the config file.
+    Profile(String),
+    /// A default, and whose.
+    Default(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag(flag) => f.write_str(flag),
+            Origin::Env(var) => f.write_str(var),
+            Origin::Profile(name) => write!(f, "profile {name:?}"),
+            Origin::Default(whose) => write!(f, "default ({whose})"),
+        }
+    }
+}
+
+/// Where each setting the environment may give came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    pub key: Option<Origin>,
+    pub secret: Option<Origin>,
+    pub app_id: Option<Origin>,
+    pub cluster: Option<Origin>,
+    pub host: Option<Origin>,
+    pub port: Option<Origin>,
+    pub scheme: Option<Origin>,
+}
+
+impl Origins {
+    pub fn get(&self, field: Field) -> Option<&Origin> {
+        match field {
+            Field::Key => self.key.as_ref(),
+            Field::Secret => self.secret.as_ref(),
+            Field::AppId => self.app_id.as_ref(),
+            Field::Cluster => self.cluster.as_ref(),
+            Field::Host => self.host.as_ref(),
+            Field::Port => self.port.as_ref(),
+            Field::Scheme => self.scheme.as_ref(),
+        }
+    }
+
+    fn set(&mut self, field: Field, origin: Option<Origin>) {
+        let slot = match field {
+            Field::Key => &mut self.key,
+            Field::Secret => &mut self.secret,
+            Field::AppId => &mut self.app_id,
+            Field::Cluster => &mut self.cluster,
+            Field::Host => &mut self.host,
+            Field::Port => &mut self.port,
+            Field::Scheme => &mut self.scheme,
+        };
+        *slot = origin;
+    }
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -123,29 +206,105 @@ impl ConnectionArgs {
     }
 
     /// [`ConnectionArgs::merged_with`] from a config file already read (a plan reads it once,
-    /// for all its connections).
+    /// for all its connections). The environment (and `--env-file`) is read here.
     pub fn layered(self, config: &Config, name: Option<&str>) -> anyhow::Result<ConnectionArgs> {
+        let env = read_env(self.env_file.as_deref())?;
+        self.layered_with(config, name, env)
+    }
+
+    /// [`ConnectionArgs::layered`] with the environment's layer already read.
+    pub fn layered_with(
+        self,
+        config: &Config,
+        name: Option<&str>,
+        env: EnvLayer,
+    ) -> anyhow::Result<ConnectionArgs> {
         let name = non_empty(name.map(str::to_owned));
         let p: Profile = config.profile(name.as_deref())?;
+        let profile_name = name.unwrap_or_else(|| {
+            config
+                .file
+                .default_profile
+                .clone()
+                .unwrap_or_else(|| "default".into())
+        });
+        let mut origins = Origins::default();
+        let mut pick = |field: Field,
+                        flag: Option<String>,
+                        profile: Option<String>|
+         -> anyhow::Result<Option<String>> {
+            if let Some(v) = non_empty(flag) {
+                origins.set(field, Some(Origin::Flag(field.flag())));
+                return Ok(Some(v));
+            }
+            if let Some(var) = env.field(field) {
+                check_env(field, var, &env)?;
+                origins.set(field, Some(Origin::Env(env.describe(var))));
+                return Ok(Some(var.value.clone()));
+            }
+            if let Some(v) = non_empty(profile) {
+                origins.set(field, Some(Origin::Profile(profile_name.clone())));
+                return Ok(Some(v));
+            }
+            Ok(None)
+        };
+        let key = pick(Field::Key, self.key, p.key)?;
+        let secret = pick(Field::Secret, self.secret, p.secret)?;
+        let app_id = pick(Field::AppId, self.app_id, p.app_id)?;
+        let cluster = pick(Field::Cluster, self.cluster, p.cluster)?;
+        let host = pick(Field::Host, self.host, p.host)?;
+        let mut port = pick(Field::Port, self.port, p.port.map(|p| p.to_string()))?;
+        let mut scheme = pick(Field::Scheme, self.scheme, p.scheme)?;
+        // Laravel's config/broadcasting.php: `env('REVERB_SCHEME', 'https')` and
+        // `env('REVERB_PORT', 443)`, for a Reverb host from the environment.
+        if env.broadcaster == Broadcaster::Reverb && matches!(origins.host, Some(Origin::Env(_))) {
+            const WHOSE: &str = "Laravel's config/broadcasting.php, for REVERB_HOST";
+            if scheme.is_none() {
+                scheme = Some("https".into());
+                origins.scheme = Some(Origin::Default(WHOSE));
+            }
+            if port.is_none() {
+                port = Some("443".into());
+                origins.port = Some(Origin::Default(WHOSE));
+            }
+        }
+        let from_env = |name: &str| env.var(name).map(|v| v.value.clone());
         Ok(ConnectionArgs {
-            key: first(non_empty(self.key), p.key),
-            secret: first(non_empty(self.secret), p.secret),
-            app_id: first(non_empty(self.app_id), p.app_id),
-            cluster: first(non_empty(self.cluster), p.cluster),
-            host: first(non_empty(self.host), p.host),
-            port: first(non_empty(self.port), p.port.map(|p| p.to_string())),
-            scheme: first(non_empty(self.scheme), p.scheme),
-            auth_endpoint: first(non_empty(self.auth_endpoint), p.auth_endpoint),
-            user_auth_endpoint: first(non_empty(self.user_auth_endpoint), p.user_auth_endpoint),
+            key,
+            secret,
+            app_id,
+            cluster,
+            host,
+            port,
+            scheme,
+            auth_endpoint: first(
+                first(
+                    non_empty(self.auth_endpoint),
+                    from_env("PUSHER_AUTH_ENDPOINT"),
+                ),
+                p.auth_endpoint,
+            ),
+            user_auth_endpoint: first(
+                first(
+                    non_empty(self.user_auth_endpoint),
+                    from_env("PUSHER_USER_AUTH_ENDPOINT"),
+                ),
+                p.user_auth_endpoint,
+            ),
             auth_headers: layer::list(self.auth_headers, p.auth_headers),
             encryption_master_key: first(
-                non_empty(self.encryption_master_key),
+                first(
+                    non_empty(self.encryption_master_key),
+                    from_env("PUSHER_ENCRYPTION_MASTER_KEY_BASE64"),
+                ),
                 p.encryption_master_key,
             ),
             user_id: first(non_empty(self.user_id), p.user_id),
             user_info: first(non_empty(self.user_info), p.user_info),
             signin: layer::switch(self.signin, p.signin),
             ca_file: first(self.ca_file, p.ca_file),
+            origins,
+            env,
             ..self
         }
         .with_local_defaults())
@@ -153,11 +312,19 @@ impl ConnectionArgs {
 
     /// With no key, host or cluster anywhere, the target is the embedded server on this
     /// machine, with its default app (`1`, `app-key`, `app-secret`).
-    fn with_local_defaults(self) -> ConnectionArgs {
+    fn with_local_defaults(mut self) -> ConnectionArgs {
         if self.key.is_some() || self.host.is_some() || self.cluster.is_some() {
             return self;
         }
         let app = server::App::local_default();
+        const WHOSE: &str = "the embedded server's app";
+        self.origins.key = Some(Origin::Default(WHOSE));
+        if self.secret.is_none() {
+            self.origins.secret = Some(Origin::Default(WHOSE));
+        }
+        if self.app_id.is_none() {
+            self.origins.app_id = Some(Origin::Default(WHOSE));
+        }
         ConnectionArgs {
             key: Some(app.key),
             secret: self.secret.or(Some(app.secret.expose().to_owned())),
@@ -169,15 +336,14 @@ impl ConnectionArgs {
     /// A REST client for the same server: `api-CLUSTER.pusher.com` over https for a cluster,
     /// else the WebSocket host and port over http(s).
     pub fn rest_client(&self) -> anyhow::Result<client::publish::RestClient> {
-        let key = self
-            .key
-            .clone()
-            .ok_or_else(|| anyhow!("no app key: pass --key or set PUSHER_APP_KEY"))?;
+        let key = self.key.clone().ok_or_else(|| {
+            anyhow!("no app key: pass --key or set PUSHER_APP_KEY (or REVERB_APP_KEY)")
+        })?;
         let secret = self.secret.clone().ok_or_else(|| {
-            anyhow!("the REST API needs the app secret: pass --secret or set PUSHER_APP_SECRET")
+            anyhow!("the REST API needs the app secret: pass --secret or set PUSHER_APP_SECRET (or REVERB_APP_SECRET)")
         })?;
         let app_id = self.app_id.clone().ok_or_else(|| {
-            anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID")
+            anyhow!("the REST API needs the app id: pass --app-id or set PUSHER_APP_ID (or REVERB_APP_ID)")
         })?;
         let e = self.endpoint()?;
         let api = match (&self.host, &self.cluster) {
@@ -208,7 +374,7 @@ impl ConnectionArgs {
     pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
         let key = self.key.clone().ok_or_else(|| {
             anyhow!(
-                "no app key: pass --key, set PUSHER_APP_KEY, or add `key` to a profile in {}",
+                "no app key: pass --key, set PUSHER_APP_KEY (or REVERB_APP_KEY), or add `key` to a profile in {}",
                 config_file::default_path()
                     .map_or("the config file".into(), |p| p.display().to_string())
             )
@@ -322,6 +488,53 @@ impl ConnectionArgs {
             }
         })
     }
+}
+
+/// The environment's layer, `--env-file` checked whole: a line it cannot read is an error
+/// that names the line, never its text.
+pub fn read_env(file: Option<&std::path::Path>) -> anyhow::Result<EnvLayer> {
+    EnvLayer::read(file).map_err(|e| match e {
+        EnvFileError::Line { .. } => anyhow!(
+            "--env-file {}: {e}",
+            protocol::safe_text::terminal_safe(
+                &file.map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        ),
+        EnvFileError::File(_) => anyhow!("--env-file: {e}"),
+    })
+}
+
+/// A value from the environment goes through the same checks as its flag. The message names
+/// the variable and where it was set; a bad value in the process's environment is a usage
+/// error (exit 2), as clap's for a flag.
+fn check_env(field: Field, var: &Var, env: &EnvLayer) -> anyhow::Result<()> {
+    let value = var.value.as_str();
+    let verdict = match field {
+        Field::Key => validate_app_key(value).map(drop),
+        Field::Host => validate_host(value).map(drop),
+        Field::Cluster => validate_cluster(value).map(drop),
+        Field::Port => value
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .map(drop)
+            .ok_or_else(|| format!("{} is not a port number", client::quoted(value))),
+        Field::Scheme => match value.to_ascii_lowercase().as_str() {
+            "ws" | "wss" | "http" | "https" => Ok(()),
+            _ => Err(format!(
+                "{} is not a scheme: use ws, wss, http or https",
+                client::quoted(value)
+            )),
+        },
+        Field::Secret | Field::AppId => Ok(()),
+    };
+    verdict.map_err(|why| {
+        let text = format!("{}: {why}", env.describe(var));
+        match var.place {
+            Place::Env => anyhow::Error::new(UsageError(text)),
+            Place::File(_) => anyhow!(text),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -208,3 +208,110 @@ fn config_values() {
         .is_err()
     );
 }
+
+fn env_layer(env: &[(&str, &str)], file: &str) -> EnvLayer {
+    let owned: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let lookup = move |n: &str| owned.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let entries = crate::cli::env_file::parse(file, &lookup).unwrap();
+    EnvLayer::from_parts(&lookup, Some(std::path::Path::new(".env")), &entries)
+}
+
+fn profile_config() -> Config {
+    Config {
+        file: toml::from_str(
+            "[profiles.default]\nkey = \"profile-key\"\nsecret = \"profile-secret\"\nhost = \"profile.test\"\nport = 7000\n",
+        )
+        .unwrap(),
+        path: None,
+    }
+}
+
+#[test]
+fn flags_then_environment_then_env_file_then_profile_then_defaults() {
+    let env = env_layer(
+        &[("REVERB_APP_KEY", "env-key")],
+        "REVERB_APP_KEY=file-key\nREVERB_APP_SECRET=file-secret\nREVERB_HOST=file.test\n",
+    );
+    let args = ConnectionArgs {
+        host: Some("flag.test".into()),
+        ..Default::default()
+    }
+    .layered_with(&profile_config(), None, env)
+    .unwrap();
+    assert_eq!(args.host.as_deref(), Some("flag.test"));
+    assert_eq!(args.key.as_deref(), Some("env-key"));
+    assert_eq!(args.secret.as_deref(), Some("file-secret"));
+    assert_eq!(args.origins.host, Some(Origin::Flag("--host")));
+    assert_eq!(
+        args.origins.key,
+        Some(Origin::Env("REVERB_APP_KEY (environment)".into()))
+    );
+    assert_eq!(
+        args.origins.secret,
+        Some(Origin::Env("REVERB_APP_SECRET (.env line 2)".into()))
+    );
+    // The host is the flag's, not REVERB_HOST: Laravel's Reverb defaults do not apply, and
+    // the profile's port does.
+    assert_eq!(args.port.as_deref(), Some("7000"));
+    assert_eq!(args.origins.port, Some(Origin::Profile("default".into())));
+    assert_eq!(args.scheme, None);
+
+    // Nothing in the environment: the profile, then the defaults.
+    let args = ConnectionArgs::default()
+        .layered_with(&profile_config(), None, env_layer(&[], ""))
+        .unwrap();
+    assert_eq!(args.key.as_deref(), Some("profile-key"));
+    assert_eq!(args.origins.key, Some(Origin::Profile("default".into())));
+    let args = ConnectionArgs::default()
+        .layered_with(&Config::default(), None, env_layer(&[], ""))
+        .unwrap();
+    assert_eq!(args.key.as_deref(), Some("app-key"));
+    assert!(matches!(args.origins.key, Some(Origin::Default(_))));
+}
+
+#[test]
+fn a_reverb_host_defaults_to_https_on_443_as_laravel_does() {
+    let env = env_layer(&[], "REVERB_APP_KEY=k\nREVERB_HOST=ws.example.com\n");
+    let args = ConnectionArgs::default()
+        .layered_with(&Config::default(), None, env)
+        .unwrap();
+    let e = args.endpoint().unwrap();
+    assert_eq!(
+        (e.host.as_str(), e.port, e.tls),
+        ("ws.example.com", 443, true)
+    );
+    assert!(matches!(args.origins.scheme, Some(Origin::Default(_))));
+
+    let env = env_layer(
+        &[],
+        "REVERB_APP_KEY=k\nREVERB_HOST=localhost\nREVERB_PORT=8080\nREVERB_SCHEME=http\n",
+    );
+    let args = ConnectionArgs::default()
+        .layered_with(&Config::default(), None, env)
+        .unwrap();
+    let e = args.endpoint().unwrap();
+    assert_eq!((e.host.as_str(), e.port, e.tls), ("localhost", 8080, false));
+}
+
+#[test]
+fn bad_environment_values_name_their_variable_and_where() {
+    let env = env_layer(
+        &[("REVERB_HOST", "a b")],
+        "REVERB_APP_KEY=k\nREVERB_PORT=x\n",
+    );
+    let e = ConnectionArgs::default()
+        .layered_with(&Config::default(), None, env)
+        .unwrap_err();
+    // The port's check comes after the host's: the host is named first, from the environment.
+    assert!(e.to_string().contains("REVERB_HOST (environment)"), "{e}");
+    assert!(e.downcast_ref::<UsageError>().is_some());
+    let env = env_layer(&[], "REVERB_APP_KEY=k\nREVERB_PORT=x\n");
+    let e = ConnectionArgs::default()
+        .layered_with(&Config::default(), None, env)
+        .unwrap_err();
+    assert!(e.to_string().contains("REVERB_PORT (.env line 2)"), "{e}");
+    assert!(e.downcast_ref::<UsageError>().is_none());
+}

@@ -4,6 +4,8 @@ pub mod config_file;
 pub mod connection;
 pub mod defaults;
 pub mod duration;
+pub mod env_file;
+pub mod env_layer;
 pub mod expect;
 pub mod layer;
 pub mod plan;

@@ -18,6 +18,7 @@ mod dashboard_tmux;
 mod dashboard_trigger;
 mod faults;
 mod hostile_outputs;
+mod laravel_env;
 mod metrics;
 mod name_hints;
 mod probe;

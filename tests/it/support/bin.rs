@@ -34,7 +34,10 @@ pub(crate) fn command_via(home: &Path, wrapper: &[&str]) -> Command {
         None => Command::new(BIN),
     };
     for (name, _) in std::env::vars() {
-        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
+        if ["PUSHER_", "TICKERTAPE_", "REVERB_", "VITE_", "BROADCAST_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
             cmd.env_remove(name);
         }
     }

@@ -199,7 +199,10 @@ pub(crate) fn files(name: &str) -> (PathBuf, PathBuf, PathBuf) {
 pub(crate) fn clean_env(home: &Path) -> String {
     let mut env = String::from("env");
     for (name, _) in std::env::vars() {
-        if name.starts_with("PUSHER_") || name.starts_with("TICKERTAPE_") {
+        if ["PUSHER_", "TICKERTAPE_", "REVERB_", "VITE_", "BROADCAST_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
             env.push_str(&format!(" -u '{name}'"));
         }
     }
