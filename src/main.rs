@@ -51,6 +51,9 @@ fn main() -> ExitCode {
             .block_on(async { commands::replay::run(plan::ReplayPlan::from_args(*args)?).await }),
         Some(Command::Check(args)) => runtime.block_on(commands::check::run(*args)),
         Some(Command::Probe(args)) => runtime.block_on(commands::probe::run(*args)),
+        Some(Command::Doctor(args)) => runtime.block_on(async {
+            commands::doctor::run(plan::doctor::DoctorPlan::from_args(*args)?).await
+        }),
         Some(Command::Webhooks(args)) => runtime.block_on(async {
             commands::webhooks::run(tickertape::cli::webhooks::WebhooksPlan::from_args(*args)?)
                 .await

@@ -3,6 +3,7 @@
 pub mod config_file;
 pub mod connection;
 pub mod defaults;
+pub mod doctor;
 pub mod duration;
 pub mod env_file;
 pub mod env_layer;
@@ -40,6 +41,10 @@ Examples:
   # Pusher itself, with the credentials of a Laravel .env
   set -a; source .env; set +a
   tickertape watch private-orders presence-lobby --json | jq .data
+
+  # A Laravel app's REVERB_* (or PUSHER_*) settings, from its .env
+  tickertape watch private-orders --env-file .env
+  tickertape doctor --env-file .env         # which hop fails, and why
 
   # Stop after 10 events or 30 seconds, whichever comes first
   tickertape watch stock_ticker --json --count 10 --timeout 30s
@@ -96,6 +101,9 @@ pub enum Command {
     /// A synthetic canary: publish and receive through one node or every node of a cluster
     #[command(after_help = probe::PROBE_HELP)]
     Probe(Box<probe::ProbeArgs>),
+    /// Test every hop to a working private channel, and explain the first that fails
+    #[command(after_help = doctor::DOCTOR_HELP)]
+    Doctor(Box<doctor::DoctorArgs>),
     /// Receive webhooks (Pusher, sockudo, soketi, serve) and check their signatures
     #[command(after_help = webhooks::WEBHOOKS_EXAMPLES)]
     Webhooks(Box<webhooks::WebhooksArgs>),

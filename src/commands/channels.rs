@@ -11,7 +11,9 @@ use protocol::safe_text::terminal_safe;
 
 pub async fn run(plan: ChannelsPlan) -> anyhow::Result<ExitCode> {
     let client = &plan.rest;
-    let fail = |e: client::publish::ApiError| anyhow::anyhow!("{}", terminal_safe(&e.to_string()));
+    let fail = |e: client::publish::ApiError| {
+        anyhow::anyhow!("{}", terminal_safe(&super::trigger::with_suggestion(&e)))
+    };
     let answer = match &plan.query {
         Query::Users(name) => client.users(name).await.map_err(fail)?,
         Query::Channel(name) => {

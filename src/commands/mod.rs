@@ -6,6 +6,7 @@ pub mod check;
 mod connections;
 pub mod demo;
 pub mod discover;
+pub mod doctor;
 pub mod expectations;
 mod lines;
 pub mod probe;

@@ -15,7 +15,15 @@ use protocol::safe_text::terminal_safe;
 pub const EXIT_NO_SUBSCRIBERS: u8 = 4;
 
 fn api(e: ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", terminal_safe(&e.to_string()))
+    anyhow::anyhow!("{}", terminal_safe(&with_suggestion(&e)))
+}
+
+/// The error, and for one that never reached the server, the doctor command to run.
+pub(crate) fn with_suggestion(e: &ApiError) -> String {
+    match e {
+        ApiError::Http(_) => format!("{e}; {}", super::doctor::suggestion()),
+        _ => e.to_string(),
+    }
 }
 
 /// A batch request refused after `sent` events went out in the requests before it: what the
@@ -32,7 +40,7 @@ fn partly_sent(e: ApiError, sent: usize, count: usize, lines: &[usize]) -> anyho
     };
     anyhow::anyhow!(
         "{} (the request of lines {first}-{last}); {before}",
-        terminal_safe(&e.to_string())
+        terminal_safe(&with_suggestion(&e))
     )
 }
 

@@ -150,11 +150,17 @@ pub(super) async fn consume(
     };
     // A connection that never came up: whatever ended the run (--timeout, Ctrl-C), it did
     // not do what it was asked.
+    let connect_failed =
+        unreached.is_some() || matches!(&end, End::Fail(_, why) if why.starts_with("connection "));
     let end = match end {
         End::Done | End::Interrupted => unreached.map_or(end, |why| End::Fail(EXIT_FAILURE, why)),
         end => end,
     };
-    Ok(exit(end))
+    let code = exit(end);
+    if connect_failed {
+        say!("{}", super::doctor::suggestion());
+    }
+    Ok(code)
 }
 
 /// The exit status of a run's end, its reason on stderr.
@@ -246,6 +252,7 @@ pub async fn dashboard(
     Ok(match failed {
         Some(why) => {
             say!("{why}");
+            say!("{}", super::doctor::suggestion());
             ExitCode::from(EXIT_FAILURE)
         }
         None => ExitCode::SUCCESS,

@@ -151,10 +151,17 @@ async fn a_refused_connection_exits_1_with_one_line() {
     let (code, stdout, stderr) = child.finish(EXIT).await;
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    let last = stderr.lines().last().unwrap();
+    // The refusal, then the doctor command with the same connection flags.
+    let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(
-        last,
-        "tickertape: connection refused: pusher:error 4001: Application does not exist"
+        lines[lines.len() - 2..],
+        [
+            "tickertape: connection refused: pusher:error 4001: Application does not exist",
+            &format!(
+                "tickertape: to find which hop fails, run: tickertape doctor --key nope --port {port}"
+            ),
+        ],
+        "{stderr}"
     );
 }
 

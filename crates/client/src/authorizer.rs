@@ -201,12 +201,22 @@ async fn post_form(
         )
         .await
         .map_err(|e| failure(e.to_string()))?;
-    if resp.status != 200 {
+    let html = crate::explain::looks_like_html(resp.content_type.as_deref(), &resp.body);
+    if resp.status != 200 || html {
+        let x = crate::explain::auth_endpoint(resp.status, html);
+        // A page says nothing on one line; a short answer may say why.
+        let said = if html {
+            String::new()
+        } else {
+            format!(" (it said: {})", resp.body_snippet(300))
+        };
         return Err(SubscriptionFailure {
             message: format!(
-                "auth endpoint {url} answered HTTP {}: {}",
+                "auth endpoint {url} answered HTTP {}{}{said}: {}; {}",
                 resp.status,
-                resp.body_snippet(300)
+                if html { " with an HTML page" } else { "" },
+                x.cause,
+                x.fix
             ),
             status: Some(resp.status),
             string_to_sign: None,

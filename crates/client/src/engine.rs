@@ -132,10 +132,13 @@ impl Engine {
             let deadline = tokio::time::Instant::now() + cfg.connect_timeout;
             let attempt = timeout_at(deadline, transport::connect(&self.endpoint, &cfg)).await;
             let next = match attempt {
-                Err(_) => Next::Unreachable(Reason::Io(format!(
-                    "no connection within {} s",
-                    cfg.connect_timeout.as_secs_f32()
-                ))),
+                Err(_) => Next::Unreachable(Reason::Io(
+                    crate::explain::timed_out(
+                        &format!("{}:{}", self.endpoint.host, self.endpoint.port),
+                        cfg.connect_timeout.as_secs_f32(),
+                    )
+                    .to_string(),
+                )),
                 Ok(Err(e)) if e.fatal => Next::Fatal(Reason::Config(e.message)),
                 Ok(Err(e)) => Next::Unreachable(Reason::Io(e.message)),
                 Ok(Ok(socket)) => self.session(socket, deadline).await,

@@ -24,6 +24,7 @@ mod command;
 mod config;
 mod endpoint;
 mod engine;
+pub mod explain;
 mod feed;
 mod heard;
 mod inbound;

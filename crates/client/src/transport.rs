@@ -53,7 +53,14 @@ pub(crate) async fn connect(
                 },
                 None => ConnectError {
                     fatal: matches!(e, tungstenite::Error::Url(_)),
-                    message: describe(e),
+                    message: match super::explain::connect_error(
+                        &e,
+                        endpoint,
+                        &format!("/app/{key}"),
+                    ) {
+                        Some(x) => x.to_string(),
+                        None => describe(e),
+                    },
                 },
             })?;
     Ok(socket)

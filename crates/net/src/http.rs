@@ -24,6 +24,8 @@ pub struct HttpClient {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// The `Content-Type` header, when it is text (200 characters at most).
+    pub content_type: Option<String>,
     pub body: Bytes,
 }
 
@@ -103,6 +105,15 @@ impl HttpClient {
                 "credentials in a URL are not sent from here; parse it as an AuthUrl".into(),
             ));
         }
+        let host = uri.host().unwrap_or_default().to_owned();
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        let addr = format!("{host}:{port}");
         let mut req = http::Request::builder().method(method).uri(uri).header(
             http::header::USER_AGENT,
             concat!("tickertape/", env!("CARGO_PKG_VERSION")),
@@ -123,9 +134,18 @@ impl HttpClient {
                 .await
                 .map_err(|e| HttpError::Request {
                     url: url.to_owned(),
-                    reason: super::tls::certificate_problem(&e).unwrap_or_else(|| error_chain(&e)),
+                    reason: super::tls::certificate_problem(&e)
+                        .or_else(|| {
+                            super::explain::transport_error(&e, &host, &addr).map(|x| x.to_string())
+                        })
+                        .unwrap_or_else(|| error_chain(&e)),
                 })?;
             let status = resp.status().as_u16();
+            let content_type = resp
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect());
             let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
                 .await
@@ -133,7 +153,11 @@ impl HttpClient {
                     url: url.to_owned(),
                 })?
                 .to_bytes();
-            Ok(Response { status, body })
+            Ok(Response {
+                status,
+                content_type,
+                body,
+            })
         };
         tokio::time::timeout(self.timeout, fut)
             .await

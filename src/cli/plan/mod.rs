@@ -7,6 +7,7 @@
 mod check;
 pub mod connections;
 mod demo;
+pub mod doctor;
 mod probe;
 mod publish;
 mod replay;

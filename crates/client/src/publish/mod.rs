@@ -82,6 +82,43 @@ fn segment(what: &str, name: &str) -> Result<String, ApiError> {
     Ok(percent_encoding::utf8_percent_encode(name, SEGMENT).to_string())
 }
 
+/// A refusal's message with its likely cause and fix (401, 403, 404). A 401's text is cut
+/// to its first clause when it goes on about the signature: Pusher's quotes the string it
+/// expected to be signed (the HMAC's inputs), which only confuses a user whose secret is
+/// wrong.
+fn with_explanation(status: u16, message: String) -> String {
+    let Some(x) = crate::explain::rest_status(status) else {
+        return message;
+    };
+    let lower = message.to_ascii_lowercase();
+    let dump = [
+        "hmac",
+        "digest",
+        "string to sign",
+        "auth_signature",
+        "signature of",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        || message.contains('\n');
+    let said = if status == 401 && dump {
+        message
+            .split([':', '\n'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    } else {
+        message
+    };
+    let said = said.chars().take(200).collect::<String>();
+    if said.is_empty() {
+        format!("{}: {}", x.cause, x.fix)
+    } else {
+        format!("{said} ({}): {}", x.cause, x.fix)
+    }
+}
+
 /// One event of a batch.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BatchEvent {
@@ -156,6 +193,7 @@ impl RestClient {
                 .into_owned(),
                 Err(_) => resp.body_snippet(500),
             };
+            let message = with_explanation(resp.status, message);
             return Err(ApiError::Status {
                 status: resp.status,
                 message,

@@ -88,7 +88,10 @@ async fn auth_endpoint_answers_that_are_not_json_are_explained() {
             status: SubscriptionStatus::Failed(f),
             ..
         } => assert!(
-            f.message.contains("not with the expected JSON") && f.message.contains("<html>"),
+            // A page is named as one, with its likely cause, not quoted.
+            f.message.contains("answered HTTP 200 with an HTML page")
+                && f.message.contains("a login page")
+                && !f.message.contains("<html>"),
             "{}",
             f.message
         ),
