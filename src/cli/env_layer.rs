@@ -285,8 +285,13 @@ impl EnvLayer {
     pub fn place_text(&self, place: Place) -> String {
         match (place, &self.file) {
             (Place::Env, _) => "environment".into(),
+            // The file's name alone: there is one --env-file, and its lines stay short.
             (Place::File(line), Some(path)) => {
-                format!("{} line {line}", safe(&path.display().to_string()))
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                format!("{} line {line}", safe(&name))
             }
             (Place::File(line), None) => format!("line {line}"),
         }

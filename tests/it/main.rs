@@ -16,6 +16,7 @@ mod dashboard_keys;
 mod dashboard_model;
 mod dashboard_tmux;
 mod dashboard_trigger;
+mod doctor;
 mod faults;
 mod hostile_outputs;
 mod laravel_env;
