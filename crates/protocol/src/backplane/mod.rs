@@ -1,8 +1,9 @@
 //! What the nodes of a Pusher-compatible cluster tell each other on their backplane (Redis
 //! or NATS pub/sub), decoded into one typed [`BackplaneMessage`] whatever the server:
 //!
-//! - **sockudo** (Redis channels `{prefix}#broadcast`, `#requests`, `#responses`,
-//!   `#node:{id}`, `#reply:{id}`, prefix `sockudo_adapter:` by default; NATS subjects
+//! - **sockudo** (Redis channels `{prefix}:#broadcast`, `:#requests`, `:#responses`,
+//!   `:#node:{id}`, `:#reply:{id}`, prefix `sockudo_adapter:` by default, so
+//!   `sockudo_adapter::#broadcast`; NATS subjects
 //!   `{prefix}.broadcast`, `.requests`, `.responses`): JSON broadcasts
 //!   `{node_id, app_id, channel, message, except_socket_id, timestamp_ms, trace_context}`,
 //!   requests `{request_id, node_id, app_id, request_type, channel, user_id, …}` and
@@ -56,7 +57,7 @@ impl Server {
     /// computes it); `None` for Reverb, which counts by `PUBLISH`'s answer.
     pub fn counted_channel(self, prefix: &str) -> Option<String> {
         match self {
-            Server::Sockudo => Some(format!("{prefix}#requests")),
+            Server::Sockudo => Some(format!("{prefix}:#requests")),
             Server::Soketi => Some(format!("{}#comms#req", soketi_base(prefix))),
             Server::Reverb => None,
         }
@@ -66,7 +67,7 @@ impl Server {
     /// the prefix escaped.
     pub fn pattern(self, prefix: &str) -> String {
         match self {
-            Server::Sockudo => format!("{}#*", glob_escape(prefix)),
+            Server::Sockudo => format!("{}:#*", glob_escape(prefix)),
             Server::Soketi => format!("{}*", glob_escape(&soketi_base(prefix))),
             Server::Reverb => glob_escape(prefix),
         }

@@ -177,7 +177,7 @@ fn patterns_and_counted_channels() {
         Server::Sockudo
             .counted_channel("sockudo_adapter:")
             .as_deref(),
-        Some("sockudo_adapter:#requests")
+        Some("sockudo_adapter::#requests")
     );
     assert_eq!(Server::Soketi.pattern(""), "redis-adapter*");
     assert_eq!(Server::Soketi.pattern("app"), "app#redis-adapter*");
