@@ -12,6 +12,7 @@ pub mod publish;
 pub mod serve;
 pub mod serve_webhooks;
 pub mod size;
+pub mod tap;
 pub mod target;
 pub mod webhooks;
 
@@ -97,6 +98,9 @@ pub enum Command {
     /// Receive webhooks (Pusher, sockudo, soketi, serve) and check their signatures
     #[command(after_help = webhooks::WEBHOOKS_EXAMPLES)]
     Webhooks(Box<webhooks::WebhooksArgs>),
+    /// Watch a cluster's backplane (Redis) without being counted as a node
+    #[command(after_help = tap::TAP_HELP)]
+    Tap(Box<tap::TapArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -13,6 +13,7 @@ mod probe_screen;
 pub mod replay;
 pub mod serve;
 pub mod stocks;
+pub mod tap;
 mod taps;
 pub mod trigger;
 pub mod watch;

@@ -34,6 +34,7 @@ mod server_rest;
 mod server_slowloris;
 mod server_ws;
 mod support;
+mod tap;
 mod terminal_injection;
 mod watch_all;
 mod watch_cli;
