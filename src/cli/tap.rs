@@ -1,6 +1,5 @@
 //! `tickertape tap`'s flags and plan: the backplane to read, how, and what to show.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::duration::{parse_duration, parse_interval};
@@ -32,12 +31,15 @@ Redis URL credentials are never printed. Payloads are shown cut, terminal-safe.
 
 On a terminal it is a screen (nodes, rates by channel and event, the requests, a log; q \
 quits). Piped, or with --json, one NDJSON object per message:
-  {\"time\",\"type\":\"broadcast\",\"backplane_channel\",\"bytes\",\"node\",\"app_id\",\"channel\",
-   \"event\",\"size\",\"except_socket_id\",\"latency_ms\",\"traceparent\",\"data\"}
-  {\"type\":\"request\",\"request_type\",\"request_id\",\"node\",\"app_id\",\"channel\",\"user_id\",…}
-  {\"type\":\"response\",\"request_id\",\"node\",\"complete\",\"expected_responses\",\"round_trip_ms\"}
-  {\"type\":\"notice\",\"notice\":\"node_seen\"|\"node_dead\"|\"counts_differ\"|\"counts_agree\"|
-   \"request_incomplete\",\"text\"}
+  {\"time\",\"type\":\"broadcast\",\"backplane_channel\",\"bytes\",\"node\",\"app_id\",
+   \"channel\",\"event\",\"size\",\"except_socket_id\",\"latency_ms\",\"traceparent\",
+   \"data\"}
+  {\"type\":\"request\",\"request_type\",\"request_id\",\"node\",\"app_id\",\"channel\",
+   \"user_id\",…}
+  {\"type\":\"response\",\"request_id\",\"node\",\"complete\",\"expected_responses\",
+   \"round_trip_ms\"}
+  {\"type\":\"notice\",\"notice\":\"node_seen\"|\"node_dead\"|\"counts_differ\"|
+   \"counts_agree\"|\"request_incomplete\",\"text\"}
 The connection's state, and messages dropped because the output fell behind, go to stderr.
 
 Exit status: 0 at --count, --timeout, Ctrl-C or q; 1 when Redis was never reached; 2 for \
@@ -45,8 +47,8 @@ usage errors.
 
 Examples:
   tickertape tap redis://127.0.0.1:6379
-  tickertape tap redis://127.0.0.1:6379 --json | jq -c 'select(.type==\"broadcast\")'
-  tickertape tap redis://:pass@10.0.0.5:6379 --server soketi --channel 'private-*'
+  tickertape tap redis://127.0.0.1:6379 --json | jq -c 'select(.event)'
+  tickertape tap redis://:pass@10.0.0.5:6379 --server soketi --channel 'ord*'
   tickertape tap redis://127.0.0.1:6379 --server reverb --allow-counted --json";
 
 /// The backplane's server, as a flag.
@@ -107,9 +109,6 @@ pub struct TapArgs {
     /// A backplane message bigger than this is counted and not shown
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::size::parse_size)]
     pub max_message: usize,
-    /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics
-    #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
-    pub metrics: Option<SocketAddr>,
 }
 
 /// Everything `tap` does, resolved.
@@ -121,7 +120,6 @@ pub struct TapPlan {
     pub front: FrontEnd,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
-    pub metrics: Option<SocketAddr>,
     pub color: bool,
     pub keys: tui::keys::KeyTable,
 }
@@ -161,7 +159,6 @@ impl TapPlan {
             front: FrontEnd::choose(args.json, false, FrontEnd::Json),
             count: args.count,
             timeout: args.timeout,
-            metrics: args.metrics,
             color: super::plan::color_from_env(),
             keys: config.file.keys.0,
         })

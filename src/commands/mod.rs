@@ -15,6 +15,7 @@ pub mod serve;
 pub mod stocks;
 pub mod tap;
 mod taps;
+pub mod trace;
 pub mod trigger;
 pub mod watch;
 pub mod webhooks;

@@ -36,6 +36,7 @@ mod server_ws;
 mod support;
 mod tap;
 mod terminal_injection;
+mod trace;
 mod watch_all;
 mod watch_cli;
 mod watch_multi;
