@@ -14,6 +14,7 @@ pub mod replay;
 pub mod serve;
 pub mod stocks;
 pub mod tap;
+mod tap_screen;
 mod taps;
 pub mod trace;
 pub mod trigger;

@@ -21,7 +21,11 @@ pub const QUEUE: Limits = Limits::new(8192, 16 << 20);
 pub async fn run(plan: TapPlan) -> anyhow::Result<ExitCode> {
     let (rx, lost, task) = redis::spawn(plan.source.clone(), QUEUE);
     let tap = Tap::new(plan.server, plan.filter.clone());
-    let ran = json(&plan, tap, rx, &lost).await;
+    let ran = if plan.front == crate::cli::plan::FrontEnd::Screen {
+        super::tap_screen::show(&plan, rx, &lost).await
+    } else {
+        json(&plan, tap, rx, &lost).await
+    };
     task.abort();
     let up = ran?;
     let (dropped, oversize) = (

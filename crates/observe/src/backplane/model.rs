@@ -210,6 +210,12 @@ impl Cluster {
         }
     }
 
+    /// Whether the cluster's count and the heartbeats' disagreed when last compared (`None`
+    /// before they could be).
+    pub fn counts_differ(&self) -> Option<bool> {
+        self.differ
+    }
+
     /// Nodes whose last heartbeat is recent.
     pub fn heartbeat_nodes(&self, now: Instant) -> u64 {
         self.nodes
