@@ -109,6 +109,11 @@ pub struct TapArgs {
     /// A backplane message bigger than this is counted and not shown
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::size::parse_size)]
     pub max_message: usize,
+    /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
+    /// messages by kind, the node counts (NUMSUB and heartbeats), requests pending and
+    /// incomplete, dead nodes, messages lost (with --json or piped)
+    #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Everything `tap` does, resolved.
@@ -120,6 +125,7 @@ pub struct TapPlan {
     pub front: FrontEnd,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
+    pub metrics: Option<std::net::SocketAddr>,
     pub color: bool,
     pub keys: tui::keys::KeyTable,
 }
@@ -142,6 +148,13 @@ impl TapPlan {
         let prefix = args
             .prefix
             .unwrap_or_else(|| server.default_prefix().to_owned());
+        let front = FrontEnd::choose(args.json, false, FrontEnd::Json);
+        if front == FrontEnd::Screen && args.metrics.is_some() {
+            return Err(usage(
+                "--metrics serves the NDJSON front end's counts: give --json (or pipe it) too"
+                    .into(),
+            ));
+        }
         let config = super::config_file::Config::read(None)?;
         Ok(TapPlan {
             source: Source {
@@ -156,9 +169,10 @@ impl TapPlan {
                 app_id: args.app_id,
                 channel: args.channel,
             },
-            front: FrontEnd::choose(args.json, false, FrontEnd::Json),
+            front,
             count: args.count,
             timeout: args.timeout,
+            metrics: args.metrics,
             color: super::plan::color_from_env(),
             keys: config.file.keys.0,
         })

@@ -57,6 +57,13 @@ async fn json(
 ) -> anyhow::Result<bool> {
     let mut out = Output::spawn_default(Overflow::DropNewest).context("cannot write to stdout")?;
     let lines = out.lines().context("the output thread stopped")?;
+    let mut metrics = match plan.metrics {
+        Some(addr) => Some(observe::backplane::metrics::Metrics::serve(addr).await?),
+        None => None,
+    };
+    if let Some(addr) = metrics.as_ref().and_then(|m| m.addr()) {
+        say!("metrics on http://{addr}/metrics");
+    }
     let mut signals = Signals::install();
     let deadline = plan.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -83,6 +90,9 @@ async fn json(
                     );
                     reported = now;
                 }
+                if let Some(m) = metrics.as_mut() {
+                    m.tick(&tap.cluster, Instant::now(), now);
+                }
                 tap.tick(Instant::now())
             }
             _ = signals.next() => break,
@@ -90,6 +100,9 @@ async fn json(
             _ = lines.closed() => break,
         };
         for s in seen {
+            if let Some(m) = &metrics {
+                m.seen(&s);
+            }
             let line = match s {
                 Seen::Message {
                     message,

@@ -254,3 +254,47 @@ async fn an_unreachable_redis_exits_1_without_its_credentials() {
     assert_eq!(code, 2);
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+#[tokio::test]
+async fn metrics_count_what_the_tap_reads() {
+    let Some(redis) = Redis::start("metrics").await else {
+        return;
+    };
+    let url = redis.url();
+    let mut p = Proc::spawn(command().args([
+        "tap",
+        &url,
+        "--server",
+        "soketi",
+        "--json",
+        "--numsub-every",
+        "100ms",
+        "--metrics",
+        "127.0.0.1:0",
+    ]));
+    let addr = crate::support::metrics::addr(&mut p).await;
+    while let Some(l) = p.stderr_line(WAIT).await {
+        if l.contains("pattern-subscribed") {
+            break;
+        }
+    }
+    let request = json!({"type": 1, "requestId": "q9", "appId": "a"});
+    redis
+        .cli(&["PUBLISH", "redis-adapter#comms#req", &request.to_string()])
+        .await;
+    redis.cli(&["PUBLISH", "redis-adapter", "not json"]).await;
+    let page = crate::support::metrics::scrape_until(addr, "the messages", |page| {
+        page.value("tickertape_tap_messages_total{kind=\"request\"}") == Some(1.0)
+            && page.value("tickertape_tap_messages_total{kind=\"unknown\"}") == Some(1.0)
+            && page.value("tickertape_tap_up") == Some(1.0)
+            && page.value("tickertape_tap_nodes_numsub").is_some()
+    })
+    .await;
+    assert_eq!(
+        page.get("tickertape_tap_nodes_numsub"),
+        0.0,
+        "never counted"
+    );
+    page.promtool_check();
+    p.terminate(WAIT).await;
+}

@@ -5,6 +5,7 @@
 //! and their answers, rates, presence replication), every map bounded; [`ndjson`] writes
 //! one object per message, terminal-safe.
 
+pub mod metrics;
 pub mod model;
 pub mod ndjson;
 pub mod redis;
