@@ -171,7 +171,7 @@ fn garbage_is_unknown_never_a_panic() {
 fn patterns_and_counted_channels() {
     assert_eq!(
         Server::Sockudo.pattern("sockudo_adapter:"),
-        "sockudo_adapter:#*"
+        "sockudo_adapter::#*"
     );
     assert_eq!(
         Server::Sockudo
