@@ -35,6 +35,7 @@ mod server_slowloris;
 mod server_ws;
 mod support;
 mod tap;
+mod tap_tmux;
 mod terminal_injection;
 mod trace;
 mod watch_all;

@@ -16,7 +16,7 @@ use crate::support::multi::free_port;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A redis-server of this test's own, on a free loopback port; killed when dropped.
-struct Redis {
+pub(crate) struct Redis {
     port: u16,
     _child: Child,
     _dir: std::path::PathBuf,
@@ -24,7 +24,7 @@ struct Redis {
 
 impl Redis {
     #[allow(clippy::print_stderr)]
-    async fn start(name: &str) -> Option<Redis> {
+    pub(crate) async fn start(name: &str) -> Option<Redis> {
         if std::process::Command::new("redis-server")
             .arg("--version")
             .output()
@@ -69,7 +69,7 @@ impl Redis {
         panic!("redis-server did not answer on port {port}");
     }
 
-    async fn cli(&self, args: &[&str]) -> String {
+    pub(crate) async fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)
@@ -79,7 +79,7 @@ impl Redis {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }
