@@ -97,7 +97,7 @@ pub struct TapArgs {
     /// then waits for its 10 s timeout)
     #[arg(long)]
     pub allow_counted: bool,
-    /// Stop after N messages shown
+    /// Stop after N messages shown (NDJSON; the screen runs until q or --timeout)
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// Stop after this long
