@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-for target in frame_decode rest_verify binding_parse filter_parse server_frames; do
+for target in frame_decode rest_verify binding_parse filter_parse server_frames backplane_decode; do
   echo "== $target for ${seconds}s"
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -max_len=4096
 done

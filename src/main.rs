@@ -58,6 +58,12 @@ fn main() -> ExitCode {
             commands::webhooks::run(tickertape::cli::webhooks::WebhooksPlan::from_args(*args)?)
                 .await
         }),
+        Some(Command::Tap(args)) => runtime.block_on(async {
+            commands::tap::run(tickertape::cli::tap::TapPlan::from_args(*args)?).await
+        }),
+        Some(Command::Trace(args)) => runtime.block_on(async {
+            commands::trace::run(tickertape::cli::trace::TracePlan::from_args(*args)?).await
+        }),
         Some(Command::Demo(args)) => runtime.block_on(commands::demo::run(args)),
         Some(Command::Completions { shell }) => {
             // Not through the output thread: a script written whole, with no runtime or

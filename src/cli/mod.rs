@@ -15,7 +15,9 @@ pub mod publish;
 pub mod serve;
 pub mod serve_webhooks;
 pub mod size;
+pub mod tap;
 pub mod target;
+pub mod trace;
 pub mod webhooks;
 
 use std::path::PathBuf;
@@ -107,6 +109,12 @@ pub enum Command {
     /// Receive webhooks (Pusher, sockudo, soketi, serve) and check their signatures
     #[command(after_help = webhooks::WEBHOOKS_EXAMPLES)]
     Webhooks(Box<webhooks::WebhooksArgs>),
+    /// Watch a cluster's backplane (Redis) without being counted as a node
+    #[command(after_help = tap::TAP_HELP)]
+    Tap(Box<tap::TapArgs>),
+    /// Follow one event hop by hop across the nodes of a cluster
+    #[command(after_help = trace::TRACE_HELP)]
+    Trace(Box<trace::TraceArgs>),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -123,7 +131,8 @@ Examples:
 const TRIGGER_EXAMPLES: &str = "\
 Report (stderr, unless --quiet):
   tickertape: delivered to 3 subscribers on stock_ticker
-  tickertape: stock-ticker has no subscribers: the event reached no one
+  tickertape: stock-ticker has no subscribers: the server counted 0 subscribers
+    just after publishing (one that took the event and left at once is not counted)
   tickertape:   did you mean stock_ticker? (-, _ and . are different characters in a name)
   The counts come from the server's subscription_count (on Pusher, turn on subscription
   counting in the app's settings); the suggestions from its occupied channels.

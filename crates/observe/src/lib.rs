@@ -2,6 +2,7 @@
 //! formats, recordings, bindings and "did you mean" hints, the watch metrics and the
 //! probe's model.
 
+pub mod backplane;
 pub mod binding;
 pub mod expect;
 pub mod field_path;

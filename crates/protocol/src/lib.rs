@@ -4,6 +4,7 @@
 //! The client engine, the embedded server and the publishers are all built on these pieces,
 //! so that the rules live in one place (see `../shared/protocol.md` for the reference).
 
+pub mod backplane;
 pub mod channel;
 pub mod close;
 pub mod crypto;

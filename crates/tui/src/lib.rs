@@ -9,6 +9,7 @@
 pub mod keys;
 pub mod kit;
 pub mod probe;
+pub mod tap;
 pub mod watch;
 pub mod widgets;
 

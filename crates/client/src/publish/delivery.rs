@@ -84,13 +84,18 @@ impl Tally {
                 String::new()
             };
             match e.fewest {
+                // Servers count after delivering (sockudo does): a subscriber that took the
+                // event and left at once is not in the count, so 0 is what was counted, not
+                // proof that nobody received it.
                 Some(0) => out.push(format!(
-                    "{channel} has no subscribers: {} no one",
+                    "{channel} has no subscribers: the server counted 0 subscribers just after \
+                     publishing {}(one that took {} and left at once is not counted)",
                     if e.events > 1 {
-                        format!("the {} events reached", e.events)
+                        format!("each of the {} events ", e.events)
                     } else {
-                        "the event reached".to_owned()
-                    }
+                        String::new()
+                    },
+                    if e.events > 1 { "them" } else { "the event" }
                 )),
                 Some(n) => out.push(format!(
                     "delivered to {} on {channel}{events}",
@@ -176,9 +181,11 @@ mod tests {
             [
                 "delivered to 3 subscribers on stock_ticker",
                 "delivered to 1 subscriber on one",
-                "stock-ticker has no subscribers: the event reached no one",
+                "stock-ticker has no subscribers: the server counted 0 subscribers just after \
+                 publishing (one that took the event and left at once is not counted)",
                 "delivered to 2 subscribers on batch (2 events)",
-                "empty has no subscribers: the 2 events reached no one",
+                "empty has no subscribers: the server counted 0 subscribers just after publishing \
+                 each of the 2 events (one that took them and left at once is not counted)",
             ]
         );
         assert_eq!(t.unreached(), ["stock-ticker", "empty"]);

@@ -158,6 +158,19 @@ impl RestClient {
         params: Vec<(String, String)>,
         body: Option<Value>,
     ) -> Result<Value, ApiError> {
+        self.call_with_headers(method, path, params, body, &[])
+            .await
+    }
+
+    /// [`RestClient::call`] with extra headers (a W3C `traceparent`, say).
+    pub async fn call_with_headers(
+        &self,
+        method: http::Method,
+        path: &str,
+        params: Vec<(String, String)>,
+        body: Option<Value>,
+        headers: &[(String, String)],
+    ) -> Result<Value, ApiError> {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -179,7 +192,7 @@ impl RestClient {
         let content_type = (!body.is_empty()).then_some("application/json");
         let resp = self
             .http
-            .send(method, &url, &[], content_type, body)
+            .send(method, &url, headers, content_type, body)
             .await?;
         let parsed = serde_json::from_slice::<Value>(&resp.body);
         if resp.status >= 400 {
@@ -230,6 +243,32 @@ impl RestClient {
             &self.path("/events"),
             vec![],
             Some(body),
+        )
+        .await
+    }
+
+    /// Triggers one event on one channel with a W3C `traceparent` header (sockudo carries it
+    /// to the other nodes and into its spans), asking for its `subscription_count`.
+    pub async fn trigger_traced(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+        traceparent: &str,
+    ) -> Result<Value, ApiError> {
+        let body = json!({
+            "name": event,
+            "data": data,
+            "channels": [channel],
+            "info": "subscription_count",
+        });
+        let headers = [("traceparent".to_owned(), traceparent.to_owned())];
+        self.call_with_headers(
+            http::Method::POST,
+            &self.path("/events"),
+            vec![],
+            Some(body),
+            &headers,
         )
         .await
     }

@@ -9,6 +9,7 @@ mod one_terminal;
 mod panic_tmux;
 mod probe_screen;
 mod symbols;
+mod tap_screen;
 
 mod support {
     pub(crate) use tui::testing as dashboard;

@@ -1,0 +1,184 @@
+use super::*;
+use protocol::backplane::{Broadcast, Server, decode};
+
+fn req(id: &str, node: &str, kind: &str) -> BackplaneMessage {
+    BackplaneMessage::Request(Request {
+        id: id.into(),
+        node: Some(node.into()),
+        request_type: kind.into(),
+        ..Request::default()
+    })
+}
+
+fn res(id: &str, node: &str) -> BackplaneMessage {
+    BackplaneMessage::Response(Response {
+        id: id.into(),
+        node: Some(node.into()),
+        ..Response::default()
+    })
+}
+
+#[test]
+fn requests_are_matched_to_their_answers() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    c.set_numsub(3, t0);
+    c.apply(&req("r1", "a", "ChannelSocketsCount"), t0);
+    assert!(c.pending.contains_key("r1"));
+    c.apply(&res("r1", "b"), t0 + Duration::from_millis(2));
+    assert!(c.pending.contains_key("r1"), "one of two answers");
+    let notices = c.apply(&res("r1", "c"), t0 + Duration::from_millis(5));
+    assert!(notices.iter().all(|n| !matches!(n, Notice::Incomplete(_))));
+    let f = c.finished.back().unwrap();
+    assert_eq!((f.answers, f.expected, f.timed_out), (2, Some(2), false));
+    assert_eq!(f.round_trip, Some(Duration::from_millis(5)));
+    // An answer to a request never seen is counted, not kept.
+    c.apply(&res("nope", "b"), t0);
+    assert_eq!(c.counts.unmatched, 1);
+}
+
+#[test]
+fn a_node_that_does_not_answer_is_said() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    c.set_numsub(3, t0);
+    c.apply(&req("r1", "a", "ChannelMembers"), t0);
+    c.apply(&res("r1", "b"), t0);
+    let mut notices = Vec::new();
+    c.expire(t0 + REQUEST_TIMEOUT, &mut notices);
+    let [Notice::Incomplete(f)] = notices.as_slice() else {
+        panic!("{notices:?}");
+    };
+    assert_eq!((f.answers, f.expected, f.timed_out), (1, Some(2), true));
+    assert!(notices[0].text().contains("1 of 2 answered"));
+    // complete:false from sockudo finishes it at once.
+    c.apply(&req("r2", "a", "ChannelMembers"), t0);
+    let r = BackplaneMessage::Response(Response {
+        id: "r2".into(),
+        node: Some("b".into()),
+        complete: Some(false),
+        ..Response::default()
+    });
+    let notices = c.apply(&r, t0);
+    assert!(
+        notices.iter().any(|n| n.text().contains("complete:false")),
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn heartbeats_against_the_clusters_count() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    let seen = c.apply(&req("h1", "a", "Heartbeat"), t0);
+    assert_eq!(seen, [Notice::NodeSeen("a".into())]);
+    c.apply(&req("h2", "b", "Heartbeat"), t0);
+    assert!(c.pending.is_empty(), "heartbeats wait for no answer");
+    // Too early to judge: heartbeats have not all come yet.
+    assert!(c.set_numsub(3, t0).is_empty());
+    let later = t0 + HEARTBEAT_STALE / 2;
+    let n = c.apply(&req("h3", "a", "Heartbeat"), later);
+    assert_eq!(
+        n,
+        [Notice::CountsDiffer {
+            numsub: 3,
+            heartbeats: 2
+        }]
+    );
+    assert!(c.apply(&req("h4", "b", "Heartbeat"), later).is_empty());
+    assert!(c.set_numsub(3, later).is_empty(), "said once");
+    assert_eq!(c.set_numsub(2, later), [Notice::CountsAgree(2)]);
+    // A node whose heartbeats stop drops out of the heartbeats' count.
+    assert_eq!(c.heartbeat_nodes(later + HEARTBEAT_STALE), 0);
+}
+
+#[test]
+fn presence_replication_and_ghosts_of_a_dead_node() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    let joined = |node: &str, user: &str| {
+        BackplaneMessage::Request(Request {
+            id: format!("j-{user}"),
+            node: Some(node.into()),
+            request_type: "PresenceMemberJoined".into(),
+            channel: Some("presence-room".into()),
+            user_id: Some(user.into()),
+            ..Request::default()
+        })
+    };
+    c.apply(&joined("a", "u1"), t0);
+    c.apply(&joined("b", "u2"), t0);
+    c.apply(&joined("b", "u3"), t0);
+    let left = BackplaneMessage::Request(Request {
+        id: "l".into(),
+        node: Some("b".into()),
+        request_type: "PresenceMemberLeft".into(),
+        channel: Some("presence-room".into()),
+        user_id: Some("u3".into()),
+        ..Request::default()
+    });
+    c.apply(&left, t0);
+    assert_eq!(c.members.len(), 2);
+    let dead = BackplaneMessage::Request(Request {
+        id: "d".into(),
+        node: Some("a".into()),
+        request_type: "NodeDead".into(),
+        dead_node: Some("b".into()),
+        ..Request::default()
+    });
+    let n = c.apply(&dead, t0);
+    assert!(n.contains(&Notice::NodeDead {
+        node: "b".into(),
+        by: Some("a".into())
+    }));
+    let orphans: Vec<_> = c.orphans().map(|(k, _)| k.1.clone()).collect();
+    assert_eq!(orphans, ["u2"]);
+}
+
+#[test]
+fn a_flood_of_names_stays_within_the_caps() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    for i in 0..20_000 {
+        let b = BackplaneMessage::Broadcast(Broadcast {
+            node: Some(format!("node-{i}")),
+            channels: vec![format!("ch-{i}")],
+            event: Some("e".repeat(150)),
+            ..Broadcast::default()
+        });
+        c.apply(&b, t0);
+        c.apply(&req(&format!("r{i}"), "a", "ChannelMembers"), t0);
+    }
+    assert!(c.nodes.len() <= NODES.items && c.nodes.bytes() <= NODES.bytes);
+    assert!(c.rates.len() <= RATES.items && c.rates.bytes() <= RATES.bytes);
+    assert!(c.pending.len() <= PENDING.items);
+    assert!(c.rates.drops().total() > 0, "what did not fit is counted");
+    assert_eq!(c.counts.broadcasts, 20_000);
+}
+
+#[test]
+fn decoded_messages_feed_it() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    let m = decode(
+        Server::Sockudo,
+        "sockudo_adapter::#broadcast",
+        br#"{"node_id":"n1","app_id":"a","channel":"chan1","message":"{\"event\":\"ev1\",\"data\":\"{}\"}","except_socket_id":null}"#,
+    );
+    c.apply(&m, t0);
+    let r = c
+        .rates
+        .get(&("chan1".to_owned(), "ev1".to_owned()))
+        .unwrap();
+    assert_eq!(r.count, 1);
+    assert_eq!(c.nodes.get("n1").unwrap().broadcasts, 1);
+}
+
+#[test]
+fn latency_from_the_origins_timestamp() {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_000_000);
+    assert_eq!(latency_ms(Some(999_998.5), at), Some(1.5));
+    assert_eq!(latency_ms(None, at), None);
+    assert_eq!(latency_ms(Some(f64::NAN), at), None);
+    assert_eq!(latency_ms(Some(-1e300), at), None);
+}

@@ -1,0 +1,317 @@
+//! The tap's screen: its state, and what each item from the source does to it. Plain data,
+//! no terminal. The model is the tap's own (`observe::backplane::Tap`), every map of it
+//! bounded; the log is the shared log pane's ring, bounded in lines and bytes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime};
+
+use bounded::Weigh;
+use ratatui::Frame;
+use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+
+use crate::kit::theme::clip;
+use crate::kit::{Areas, Chrome, Effect, HintLine, Part, Screen, Slot, Theme};
+use crate::widgets::log::{self, Log};
+use observe::backplane::redis::Lost;
+use observe::backplane::{Filter, Seen, Tap as Model, TapItem};
+use protocol::backplane::{BackplaneMessage, Server};
+use protocol::safe_text::terminal_safe;
+
+use super::Action;
+use super::view;
+
+/// Lines the log keeps.
+pub const LOG_LINES: usize = 2000;
+/// Bytes the log's lines weigh at most.
+pub const LOG_BYTES: usize = 2 << 20;
+/// Longest log line kept, in characters.
+const MAX_LINE_CHARS: usize = 512;
+
+/// What a log line is about, for its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Broadcast,
+    Request,
+    Response,
+    Notice,
+    Warning,
+    State,
+}
+
+/// A line of the tap's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub at: Instant,
+    pub kind: LineKind,
+    pub text: String,
+}
+
+impl Weigh for Line {
+    fn weight(&self) -> usize {
+        size_of::<Line>() + self.text.len()
+    }
+}
+
+const ABOUT: &[&str] = &[
+    "The tap reads the backplane with PSUBSCRIBE only: the cluster never",
+    "counts it (PUBSUB NUMSUB), so its cross-node queries never wait for it.",
+    "NODES: each node seen, its heartbeats and what it sent; the title has",
+    "the cluster's own count (NUMSUB) beside the nodes alive by heartbeat:",
+    "a difference is red. BROADCASTS: by channel and event. REQUESTS: the",
+    "latest, with how many nodes answered of how many expected.",
+    "Heartbeats are counted, not logged.",
+];
+
+/// Everything the tap's screen shows.
+#[derive(Debug)]
+pub struct Tap {
+    pub model: Model,
+    pub log: Log<Line>,
+    /// The selected log line; `None` follows new lines.
+    pub log_selected: Option<u64>,
+    /// The backplane, as shown (no credentials).
+    pub url: String,
+    pub up: Option<bool>,
+    /// Redis was reached at some point.
+    pub ever_up: bool,
+    pub messages: u64,
+    lost: Option<Arc<Lost>>,
+    pub started: Instant,
+    wall: SystemTime,
+}
+
+impl Tap {
+    pub fn new(url: String, server: Server, filter: Filter, started: Instant) -> Tap {
+        Tap {
+            model: Model::new(server, filter),
+            log: Log::new(LOG_LINES, LOG_BYTES),
+            log_selected: None,
+            url,
+            up: None,
+            ever_up: false,
+            messages: 0,
+            lost: None,
+            started,
+            wall: SystemTime::now(),
+        }
+    }
+
+    /// The source's counts of what it could not hand over, for the status bar.
+    pub fn with_lost(mut self, lost: Arc<Lost>) -> Tap {
+        self.lost = Some(lost);
+        self
+    }
+
+    /// Shows `started` as `wall` (tests pin the clock).
+    pub fn set_wall(&mut self, wall: SystemTime) {
+        self.wall = wall;
+    }
+
+    pub(super) fn wall(&self, at: Instant) -> SystemTime {
+        match at.checked_duration_since(self.started) {
+            Some(d) => self.wall + d,
+            None => self.wall - self.started.saturating_duration_since(at),
+        }
+    }
+
+    /// Messages the source dropped (the screen fell behind) and refused (too big).
+    pub fn lost(&self) -> (u64, u64) {
+        self.lost.as_ref().map_or((0, 0), |l| {
+            (
+                l.dropped.load(Ordering::Relaxed),
+                l.oversize.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    fn line(&mut self, kind: LineKind, text: &str, now: Instant) {
+        let text = clip(text, MAX_LINE_CHARS, "…").into_owned();
+        self.log.push(Line {
+            at: now,
+            kind,
+            text,
+        });
+    }
+
+    fn seen(&mut self, seen: Seen, now: Instant) {
+        match seen {
+            Seen::Message {
+                message,
+                round_trip,
+                ..
+            } => {
+                self.messages += 1;
+                let (kind, text) = match &message {
+                    BackplaneMessage::Broadcast(b) => {
+                        let mut t = format!(
+                            "broadcast {} {} {} B",
+                            b.channels.join(","),
+                            b.event.as_deref().unwrap_or("?"),
+                            b.bytes
+                        );
+                        if let Some(n) = &b.node {
+                            t.push_str(&format!(" from {}", short(n)));
+                        }
+                        if let Some(x) = &b.except_socket {
+                            t.push_str(&format!(" except {x}"));
+                        }
+                        if let Some(l) =
+                            observe::backplane::model::latency_ms(b.sent_at_ms, self.wall(now))
+                        {
+                            t.push_str(&format!(" {l:.1} ms"));
+                        }
+                        t.push_str(&format!(" {}", b.data_preview));
+                        (LineKind::Broadcast, t)
+                    }
+                    // Heartbeats are counted in the nodes' table, not logged.
+                    BackplaneMessage::Request(r) if r.request_type == "Heartbeat" => return,
+                    BackplaneMessage::Request(r) => {
+                        let mut t = format!("request {} {}", r.request_type, short(&r.id));
+                        if let Some(n) = &r.node {
+                            t.push_str(&format!(" from {}", short(n)));
+                        }
+                        if let Some(c) = &r.channel {
+                            t.push_str(&format!(" {c}"));
+                        }
+                        if let Some(u) = &r.user_id {
+                            t.push_str(&format!(" user {u}"));
+                        }
+                        (LineKind::Request, t)
+                    }
+                    BackplaneMessage::Response(r) => {
+                        let mut t = format!("answer {}", short(&r.id));
+                        if let Some(n) = &r.node {
+                            t.push_str(&format!(" from {}", short(n)));
+                        }
+                        if let Some(rt) = round_trip {
+                            t.push_str(&format!(" {:.1} ms", rt.as_secs_f64() * 1000.0));
+                        }
+                        if r.complete == Some(false) {
+                            t.push_str(" complete:false");
+                        }
+                        (LineKind::Response, t)
+                    }
+                    BackplaneMessage::Unknown { reason } => {
+                        (LineKind::Warning, format!("unreadable message: {reason}"))
+                    }
+                };
+                self.line(kind, &text, now);
+            }
+            Seen::Notice(n, _) => {
+                let kind = match n {
+                    observe::backplane::model::Notice::NodeSeen(_)
+                    | observe::backplane::model::Notice::CountsAgree(_) => LineKind::Notice,
+                    _ => LineKind::Warning,
+                };
+                self.line(kind, &n.text(), now);
+            }
+            Seen::State { up, detail } => {
+                self.up = Some(up);
+                self.ever_up |= up;
+                let text = if up {
+                    format!("up: {detail}")
+                } else {
+                    format!("down: {detail}")
+                };
+                self.line(LineKind::State, &text, now);
+            }
+            Seen::NumSub(_) => {}
+        }
+    }
+
+    fn step(&mut self, by: isize) {
+        let positions: Vec<usize> = (0..self.log.len()).collect();
+        self.log_selected = log::step(&self.log, &positions, self.log_selected, by);
+    }
+}
+
+/// A node or request id, shortened to its first 8 characters (uuids stay told apart).
+pub(super) fn short(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+impl Screen for Tap {
+    type Input = TapItem;
+    type Action = Action;
+    type Done = ();
+
+    const MIN_SIZE: (u16, u16) = (40, 12);
+
+    fn apply(&mut self, item: TapItem, now: Instant) -> Option<Effect<()>> {
+        for seen in self.model.take(item, now) {
+            self.seen(seen, now);
+        }
+        None
+    }
+
+    fn act(&mut self, action: Action, _now: Instant) -> Option<Effect<()>> {
+        match action {
+            Action::Down => self.step(1),
+            Action::Up => self.step(-1),
+            Action::PageDown => self.step(10),
+            Action::PageUp => self.step(-10),
+            Action::Top => self.step(isize::MIN / 2),
+            Action::Bottom | Action::Back => self.log_selected = None,
+            Action::Quit | Action::Help => {}
+        }
+        None
+    }
+
+    fn tick(&mut self, now: Instant) {
+        for seen in self.model.tick(now) {
+            self.seen(seen, now);
+        }
+    }
+
+    fn mouse(&mut self, event: MouseEvent, _body: Rect) {
+        match event.kind {
+            MouseEventKind::ScrollDown => self.step(3),
+            MouseEventKind::ScrollUp => self.step(-3),
+            _ => {}
+        }
+    }
+
+    fn status(&self, t: &Theme, _now: Instant, _width: u16) -> Vec<Part> {
+        let (slot, state) = match self.up {
+            Some(true) => (Slot::Connected, "up"),
+            Some(false) => (Slot::Disconnected, "down"),
+            None => (Slot::Connecting, "connecting"),
+        };
+        let mut parts = vec![
+            Part::raw(0, terminal_safe(&self.url).into_owned()),
+            Part::new(0, Span::styled(state.to_owned(), t.style(slot))),
+            Part::raw(2, self.model.server.as_str().to_owned()),
+            Part::raw(1, format!("{} messages", self.messages)),
+        ];
+        let (dropped, oversize) = self.lost();
+        if dropped + oversize > 0 {
+            parts.push(Part::new(
+                1,
+                Span::styled(
+                    format!("{} dropped", dropped + oversize),
+                    t.style(Slot::Warning),
+                ),
+            ));
+        }
+        parts
+    }
+
+    fn hints(&self) -> HintLine<Action> {
+        let mut keys = vec![(Action::Quit, "quit"), (Action::Help, "help")];
+        if self.log_selected.is_some() {
+            keys.push((Action::Bottom, "follow"));
+        }
+        HintLine::keys(keys)
+    }
+
+    fn about(&self) -> &'static [&'static str] {
+        ABOUT
+    }
+
+    fn draw(&self, frame: &mut Frame, areas: Areas, chrome: &Chrome<'_, Action>, now: Instant) {
+        view::draw(frame, self, areas.body, chrome, now);
+    }
+}

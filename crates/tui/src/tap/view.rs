@@ -1,0 +1,254 @@
+//! The tap's screen, drawn: pure, from a [`Tap`] and the time. Top to bottom, between the
+//! kit's status bar and key hints: the nodes, then broadcasts by channel and event beside
+//! the latest requests, then the log. Text from the wire goes through the theme's `name`
+//! (cut, then `terminal_safe`).
+
+use std::time::{Duration, Instant};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Row, Table};
+
+use super::Action;
+use super::screen::{LineKind, Tap};
+use crate::kit::{Chrome, Slot, Theme};
+use crate::widgets::{alerts, log};
+use observe::backplane::model::HEARTBEAT_STALE;
+
+/// Fewest log lines kept on screen (with its border).
+const MIN_LOG: u16 = 4;
+/// Most node rows before the rest are counted in the title.
+const MAX_NODE_ROWS: u16 = 4;
+/// Rows of the broadcasts and requests panes (with their borders and headers).
+const MIDDLE: u16 = 8;
+
+pub(super) fn draw(
+    frame: &mut Frame,
+    screen: &Tap,
+    area: Rect,
+    chrome: &Chrome<'_, Action>,
+    now: Instant,
+) {
+    let nodes_h = (screen.model.cluster.nodes.len() as u16).clamp(1, MAX_NODE_ROWS) + 3;
+    let middle_h = MIDDLE.min(area.height.saturating_sub(nodes_h + MIN_LOG));
+    let [nodes_area, middle, log_area] = Layout::vertical([
+        Constraint::Length(nodes_h),
+        Constraint::Length(middle_h),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let [rates_area, requests_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    nodes(frame, screen, chrome.theme, nodes_area, now);
+    rates(frame, screen, chrome.theme, rates_area);
+    requests(frame, screen, chrome.theme, requests_area);
+    log_pane(frame, screen, chrome, log_area);
+}
+
+fn age(d: Duration) -> String {
+    match d.as_secs() {
+        0..=99 => format!("{}s", d.as_secs()),
+        s => format!("{}m", s / 60),
+    }
+}
+
+fn table<'a>(
+    t: &Theme,
+    title: String,
+    alert: bool,
+    header: &'a [&'a str],
+    widths: &[u16],
+    rows: Vec<Vec<String>>,
+) -> Table<'a> {
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|cells| {
+            Row::new(
+                cells
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| t.name(c, usize::from(*w)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let block = t.pane(title, false);
+    let block = if alert {
+        block.border_style(t.style(Slot::Alert))
+    } else {
+        block
+    };
+    Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .header(Row::new(header.to_vec()).style(t.style(Slot::Heading)))
+        .column_spacing(1)
+        .block(block)
+}
+
+fn nodes(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
+    let c = &screen.model.cluster;
+    let dot = t.dot();
+    let heartbeats = c.heartbeat_nodes(now);
+    let numsub = c.numsub.map_or_else(|| "?".to_owned(), |n| n.to_string());
+    let differ = c.counts_differ() == Some(true);
+    let mut title =
+        format!(" nodes {dot} cluster counts {numsub} (NUMSUB) {dot} {heartbeats} by heartbeat ");
+    if differ {
+        title.push_str("DIFFER ");
+    }
+    let shown = usize::from(area.height.saturating_sub(3));
+    if c.nodes.len() > shown {
+        title.push_str(&format!("{dot} {} not shown ", c.nodes.len() - shown));
+    }
+    let rows: Vec<Vec<String>> = c
+        .nodes
+        .iter()
+        .take(shown)
+        .map(|(id, n)| {
+            let since = n.last_heartbeat.map(|h| now.saturating_duration_since(h));
+            let state = match (n.dead, since) {
+                (true, _) => "dead",
+                (false, Some(d)) if d < HEARTBEAT_STALE => "alive",
+                (false, Some(_)) => "stale",
+                (false, None) => "no beat",
+            };
+            vec![
+                id.clone(),
+                state.into(),
+                n.heartbeats.to_string(),
+                since.map_or_else(|| "-".into(), age),
+                n.broadcasts.to_string(),
+                n.requests.to_string(),
+                n.responses.to_string(),
+            ]
+        })
+        .collect();
+    let inner = area.width.saturating_sub(2);
+    let fixed: u16 = 7 + 7 + 5 + 7 + 7 + 7 + 6;
+    let widths = [inner.saturating_sub(fixed).max(8), 7, 7, 5, 7, 7, 7];
+    let header = ["NODE", "STATE", "BEATS", "LAST", "BCAST", "REQS", "ANSWERS"];
+    let header: &[&str] = &header;
+    let widget = table(t, title, differ, header, &widths, rows);
+    frame.render_widget(widget, area);
+}
+
+fn rates(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect) {
+    let c = &screen.model.cluster;
+    let mut all: Vec<_> = c.rates.iter().collect();
+    all.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    let shown = usize::from(area.height.saturating_sub(3));
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .take(shown)
+        .map(|((channel, event), r)| vec![channel.clone(), event.clone(), r.count.to_string()])
+        .collect();
+    let inner = area.width.saturating_sub(2);
+    let name = inner.saturating_sub(8) / 2;
+    let widths = [name, inner.saturating_sub(8 + name), 6];
+    let dot = t.dot();
+    let mut title = format!(" broadcasts {dot} {} ", c.counts.broadcasts);
+    if all.len() > shown {
+        title.push_str(&format!("{dot} {} more ", all.len() - shown));
+    }
+    let header: &[&str] = &["CHANNEL", "EVENT", "COUNT"];
+    frame.render_widget(table(t, title, false, header, &widths, rows), area);
+}
+
+fn requests(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect) {
+    let c = &screen.model.cluster;
+    let shown = usize::from(area.height.saturating_sub(3));
+    let mut rows: Vec<Vec<String>> = c
+        .pending
+        .iter()
+        .map(|(_, p)| {
+            vec![
+                p.request_type.clone(),
+                format!(
+                    "{}/{}",
+                    p.answers,
+                    p.expected.map_or("?".into(), |e| e.to_string())
+                ),
+                "…".into(),
+                "waiting".into(),
+            ]
+        })
+        .take(shown)
+        .collect();
+    for f in c.finished.iter().rev() {
+        if rows.len() >= shown {
+            break;
+        }
+        let short_of = f.expected.is_some_and(|e| f.answers < e);
+        let flag = match (f.complete, f.timed_out, short_of) {
+            (Some(false), ..) => "incomplete",
+            (_, true, true) => "timed out",
+            (_, _, true) => "short",
+            _ => "ok",
+        };
+        rows.push(vec![
+            f.request_type.clone(),
+            format!(
+                "{}/{}",
+                f.answers,
+                f.expected.map_or("?".into(), |e| e.to_string())
+            ),
+            f.round_trip
+                .map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0)),
+            flag.into(),
+        ]);
+    }
+    let inner = area.width.saturating_sub(2);
+    let widths = [inner.saturating_sub(5 + 7 + 10 + 3).max(6), 5, 7, 10];
+    let dot = t.dot();
+    let unmatched = match c.counts.unmatched {
+        0 => String::new(),
+        n => format!("{dot} {n} unmatched "),
+    };
+    let title = format!(" requests {dot} {} {unmatched}", c.counts.requests);
+    let header: &[&str] = &["TYPE", "ANS", "RT MS", "STATE"];
+    frame.render_widget(table(t, title, false, header, &widths, rows), area);
+}
+
+fn log_pane(frame: &mut Frame, screen: &Tap, chrome: &Chrome<'_, Action>, area: Rect) {
+    let t = chrome.theme;
+    let mut extra = Vec::new();
+    if screen.log_selected.is_some()
+        && let Some(key) = chrome.keymap.first(Action::Bottom, t.ascii)
+    {
+        extra.push(format!("{key} follows"));
+    }
+    let title = log::title(t, screen.log.len(), screen.log.dropped(), &extra);
+    let width = usize::from(area.width.saturating_sub(2));
+    let rows = usize::from(area.height.saturating_sub(2));
+    let positions: Vec<usize> = (0..screen.log.len()).collect();
+    let selected = log::selected_index(&screen.log, &positions, screen.log_selected);
+    let window = log::window(positions.len(), selected, rows);
+    let lines: Vec<Line> = window
+        .map(|i| {
+            let l = &screen.log[i];
+            let slot = match l.line.kind {
+                LineKind::Broadcast => None,
+                LineKind::Request | LineKind::Response => Some(Slot::Dim),
+                LineKind::Notice => Some(Slot::Connected),
+                LineKind::Warning => Some(Slot::Warning),
+                LineKind::State => Some(Slot::Dim),
+            };
+            let text = format!(
+                "{} {}",
+                alerts::time_of_day(screen.wall(l.line.at)),
+                l.line.text
+            );
+            let text = t.name(&text, width);
+            let line = match slot {
+                Some(s) => Line::from(Span::styled(text, t.style(s))),
+                None => Line::raw(text),
+            };
+            if screen.log_selected.is_some() && Some(i) == selected {
+                line.style(t.style(Slot::Selected))
+            } else {
+                line
+            }
+        })
+        .collect();
+    log::draw(frame, area, t, title, lines, false);
+}
