@@ -30,6 +30,7 @@ mod server_abuse;
 mod server_budgets;
 mod server_lifecycle;
 mod server_limits;
+mod server_pusher;
 mod server_rest;
 mod server_slowloris;
 mod server_ws;

@@ -130,6 +130,8 @@ impl Hub {
                 conn.channels.insert(channel.to_owned());
                 welcome(conn, &self.counters, channel, presence, cached);
             }
+            // After the welcome: the new subscriber hears its channel's count too.
+            count_changed(s, &self.counters, channel);
             Ok(())
         })
     }
@@ -235,9 +237,26 @@ pub(super) fn leave(
     }
     if ch.is_empty() {
         s.channels.remove(channel);
+        s.counts_waiting.remove(channel);
         hooks.emit(Kind::ChannelVacated, || {
             WebhookEvent::channel(Kind::ChannelVacated, channel)
         });
+    } else {
+        count_changed(s, counters, channel);
+    }
+}
+
+/// A channel's subscriber count changed: its subscribers hear it now, or at the tick when
+/// its channel's wait is over (see [`super::counts`]).
+fn count_changed(s: &mut AppState, counters: &Counters, channel: &str) {
+    if !s.counts || !super::counts::counted(channel) {
+        return;
+    }
+    let Some(ch) = s.channels.get_mut(channel) else {
+        return;
+    };
+    if !super::counts::changed(ch, &s.conns, counters, channel, Instant::now()) {
+        s.counts_waiting.insert(channel.to_owned());
     }
 }
 
