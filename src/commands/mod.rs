@@ -12,6 +12,7 @@ pub mod probe;
 mod probe_screen;
 pub mod replay;
 pub mod serve;
+mod serve_console;
 pub mod stocks;
 mod taps;
 pub mod trigger;

@@ -12,6 +12,7 @@ mod client_memory;
 mod client_signin;
 mod client_tls;
 mod connection_state;
+mod console_tmux;
 mod dashboard_keys;
 mod dashboard_model;
 mod dashboard_tmux;
