@@ -190,7 +190,6 @@ pub(super) fn offer(conn: &Conn, counters: &Counters, frame: &Utf8Bytes) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::hub::{ConnHandle, Hub, HubLimits};
     use crate::queue::{QueueLimits, QueueRx, send_queue};
 
