@@ -11,7 +11,7 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bounded::{Limits, Overflow};
 use serde_json::Value;
@@ -156,13 +156,7 @@ impl Backend for Link {
         Box::pin(async move {
             let rest = rest.ok_or_else(|| format!("no app {app}"))?;
             match rest
-                .trigger(
-                    std::slice::from_ref(&channel),
-                    &event,
-                    &data,
-                    None,
-                    Some("subscription_count"),
-                )
+                .trigger(std::slice::from_ref(&channel), &event, &data, None, None)
                 .await
             {
                 Ok(_) => Ok(format!("sent {event} to {channel}")),
@@ -274,16 +268,11 @@ pub(super) async fn show(
     shown
 }
 
-/// Seconds since the epoch, for tests of the tap.
-#[allow(dead_code)]
-fn epoch(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn the_tap_turns_log_lines_into_entries_across_writes() {
@@ -303,7 +292,8 @@ mod tests {
             e.note.as_deref(),
             Some("NO SUBSCRIBERS: did you mean news?")
         );
-        assert_eq!(epoch(e.time) % 86_400, 7 * 3600);
+        let secs = e.time.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs % 86_400, 7 * 3600);
         assert!(
             rx.try_recv().is_err(),
             "a line that is not JSON is no entry"
