@@ -29,6 +29,9 @@ pub(crate) const MAX_WATCHERS_PER_USER: usize = 1000;
 /// Watched users per app, and the bytes their entries take.
 pub(crate) const MAX_WATCHED_USERS: usize = 100_000;
 pub(crate) const MAX_WATCHED_BYTES: usize = 64 * 1024 * 1024;
+/// Users whose change one tick tells; the rest wait for the next tick (ten a second), so
+/// the work under the hub's lock per tick is at most this many users' watchers.
+const MAX_TOLD_PER_TICK: usize = 1000;
 
 /// Sockets watching one user, weighed as their ids (kept as they change: weighing never
 /// walks the set).
@@ -152,7 +155,16 @@ impl Watchlists {
         if self.changed.is_empty() {
             return;
         }
-        for (user_id, was_online) in std::mem::take(&mut self.changed) {
+        let due: Vec<String> = self
+            .changed
+            .keys()
+            .take(MAX_TOLD_PER_TICK)
+            .cloned()
+            .collect();
+        for user_id in due {
+            let Some(was_online) = self.changed.remove(&user_id) else {
+                continue;
+            };
             let online = self.online.contains_key(&user_id);
             if online == was_online {
                 continue;
@@ -195,7 +207,7 @@ mod tests {
 
     fn socket(hub: &Hub, socket_id: &str) -> QueueRx {
         let (frames, rx) = send_queue(QueueLimits {
-            frames: 64,
+            frames: 256,
             bytes: 1 << 20,
         });
         let (kick, _) = tokio::sync::mpsc::channel(1);
@@ -217,5 +229,38 @@ mod tests {
         let told = ann.try_recv().expect("u99 is online");
         assert!(told.contains("u99") && !told.contains("u100"), "{told}");
         assert!(ann.try_recv().is_none());
+    }
+
+    /// A tick tells at most a thousand users' changes; the rest are told at the next.
+    #[test]
+    fn a_tick_tells_a_bounded_number_of_changes() {
+        let hub = Hub::new(["app"], HubLimits::default());
+        let mut watchers: Vec<QueueRx> = (0..15)
+            .map(|w| {
+                let id = format!("9.{w}");
+                let rx = socket(&hub, &id);
+                let list: Vec<String> = (0..100).map(|i| format!("u{}", w * 100 + i)).collect();
+                hub.set_user("app", &id, &format!("watcher{w}"), &list);
+                rx
+            })
+            .collect();
+        let _users: Vec<QueueRx> = (0..1500)
+            .map(|i| {
+                let id = format!("1.{i}");
+                let rx = socket(&hub, &id);
+                hub.set_user("app", &id, &format!("u{i}"), &[]);
+                rx
+            })
+            .collect();
+        let mut told = |watchers: &mut Vec<QueueRx>| {
+            watchers
+                .iter_mut()
+                .map(|w| std::iter::from_fn(|| w.try_recv()).count())
+                .sum::<usize>()
+        };
+        hub.tick(false);
+        assert_eq!(told(&mut watchers), super::MAX_TOLD_PER_TICK);
+        hub.tick(false);
+        assert_eq!(told(&mut watchers), 1500 - super::MAX_TOLD_PER_TICK);
     }
 }
