@@ -252,7 +252,7 @@ mod tests {
                 rx
             })
             .collect();
-        let mut told = |watchers: &mut Vec<QueueRx>| {
+        let told = |watchers: &mut Vec<QueueRx>| {
             watchers
                 .iter_mut()
                 .map(|w| std::iter::from_fn(|| w.try_recv()).count())
