@@ -118,6 +118,7 @@ async fn the_console_shows_channels_api_messages_and_a_misspelt_publish_then_sig
         s.contains("did you mean news") && line_with(s, "│news ").contains(" 2 ")
     });
     assert!(screen.contains("3 connections"), "{screen}");
+    assert!(screen.contains("CHANNEL OCCUPIED news"), "{screen}");
     let room = line_with(&screen, "│presence-room");
     assert!(room.contains(" 1 "), "one subscriber, one member: {room}");
     let sent = line_with(&screen, "API MESSAGE news headline");

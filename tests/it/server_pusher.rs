@@ -219,3 +219,27 @@ async fn a_channel_left_and_rejoined_within_three_seconds_is_never_reported_vaca
         server.terminate().await;
     }
 }
+
+/// The log (and so the console) says when a channel is occupied and vacated, as Pusher's
+/// Debug Console does, as it happens rather than after the webhooks' 3 s.
+#[tokio::test]
+async fn the_log_says_channels_occupied_and_vacated() {
+    let server = Server::start(&["--log"]).await;
+    let (mut a, a_id) = server.raw().await;
+    a.subscribe(&a_id, "room", None).await;
+    a.send(&ClientMessage::Unsubscribe {
+        channel: "room".into(),
+    })
+    .await;
+    let vacated = server
+        .stderr_line_where(|l| l.contains("CHANNEL VACATED"))
+        .await;
+    assert!(vacated.contains("channel=room"), "{vacated}");
+    let stderr = server.stderr();
+    let occupied = stderr
+        .lines()
+        .find(|l| l.contains("CHANNEL OCCUPIED"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(occupied.contains("app=1 channel=room"), "{occupied}");
+    server.terminate().await;
+}

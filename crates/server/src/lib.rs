@@ -239,8 +239,11 @@ fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     // Budgets are kept for at most twice as many addresses and users as there can be
     // sockets, and at least a few thousand.
     hub_limits.max_budgets = cfg.limits.max_connections.saturating_mul(2).max(4096);
-    let hub =
-        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits).with_webhooks(hooks));
+    let hub = Arc::new(
+        Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits)
+            .with_webhooks(hooks)
+            .with_log(cfg.log.clone()),
+    );
     for app in cfg.apps.iter() {
         hub.set_subscription_count(&app.id, app.subscription_count);
     }

@@ -178,6 +178,8 @@ pub struct Hub {
     joins: budgets::Buckets<(String, String)>,
     /// Client events per address.
     client_events: budgets::Buckets<IpAddr>,
+    /// Where channels occupied and vacated are logged (off unless `--log` or the console).
+    log: super::log::Log,
 }
 
 /// One presence channel's announcements held back since the last report.
@@ -239,7 +241,13 @@ impl Hub {
                 limits.client_events_per_ip,
                 limits.max_budgets,
             ),
+            log: super::log::Log::off(),
         }
+    }
+
+    /// The hub, logging channels occupied and vacated to `log`.
+    pub fn with_log(self, log: super::log::Log) -> Hub {
+        Hub { log, ..self }
     }
 
     /// Takes a client event's token from its address's budget (shared by all of its
@@ -428,7 +436,7 @@ impl Hub {
                 leave(
                     s,
                     &self.counters,
-                    self.limits,
+                    (self.limits, &self.log, app),
                     hooks,
                     name,
                     socket_id,
