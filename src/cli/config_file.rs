@@ -73,6 +73,9 @@ pub struct ServerApp {
     /// false: connections get 4003 and API calls 403.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// false: subscribers never hear `pusher_internal:subscription_count`.
+    #[serde(default = "yes")]
+    pub subscription_count: bool,
     /// Where this app's webhooks go, and which events.
     #[serde(default)]
     pub webhooks: Vec<WebhookEntry>,
@@ -97,6 +100,7 @@ impl ServerApp {
             secret: protocol::Secret::new(self.secret.clone()),
             client_events: self.client_events,
             enabled: self.enabled,
+            subscription_count: self.subscription_count,
         }
     }
 }

@@ -124,7 +124,10 @@ pub enum Command {
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  tickertape serve --log                       # 127.0.0.1:6001, app 1 / app-key / app-secret
+  tickertape serve             # the Debug Console on a terminal; 127.0.0.1:6001
+  tickertape serve --log       # log lines on stderr; app 1:app-key:app-secret
+  tickertape serve --lines 2> serve.log        # log lines, not the console
+  tickertape serve --readonly                  # the console, no test events
   tickertape serve --app 42:my-key:my-secret --listen 127.0.0.1:6002
   open http://127.0.0.1:6001/                  # the seed's Stock Market page";
 

@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Refuse client events (client-*) on every app
     #[arg(long)]
     pub no_client_events: bool,
+    /// Never send pusher_internal:subscription_count (sent by default, at most every 100 ms
+    /// per channel, every 5 s above 100 subscribers)
+    #[arg(long)]
+    pub no_subscription_count: bool,
     /// Seconds of client silence before the server pings (sent to clients)
     #[arg(long, default_value = defaults::SERVE_ACTIVITY_TIMEOUT, value_parser = parse_duration)]
     pub activity_timeout: Duration,
@@ -101,6 +105,13 @@ pub struct ServeArgs {
     /// The same log as NDJSON: one object per line, {"time","kind",…}
     #[arg(long)]
     pub log_json: bool,
+    /// Write the log's lines to stderr even on a terminal, instead of opening the console
+    /// (the Debug Console opens when stdout is a terminal; piped, serve writes lines)
+    #[arg(long, conflicts_with = "log_json")]
+    pub lines: bool,
+    /// The console only watches: no test events from it
+    #[arg(long)]
+    pub readonly: bool,
     /// Log lines waiting for stderr, in bytes; past it (stderr not read), lines are dropped
     /// and counted
     #[arg(long, help_heading = "Limits and timeouts", default_value_t = LogLimits::DEFAULT_BYTES, value_parser = |s: &str| count(s, 1 << 30))]
@@ -121,7 +132,7 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// `--log` or `--log-json`, with the queue's caps; `None` when the log is off.
     pub fn log_settings(&self) -> Option<(LogFormat, LogLimits)> {
-        let format = match (self.log, self.log_json) {
+        let format = match (self.log || self.lines, self.log_json) {
             (_, true) => LogFormat::Json,
             (true, false) => LogFormat::Text,
             (false, false) => return None,
@@ -231,6 +242,7 @@ impl ServeArgs {
                 secret: protocol::Secret::new(secret.clone()),
                 client_events: true,
                 enabled: true,
+                subscription_count: true,
             });
         }
         let from_file = apps.is_empty();
@@ -243,6 +255,11 @@ impl ServeArgs {
         if self.no_client_events {
             for app in &mut apps {
                 app.client_events = false;
+            }
+        }
+        if self.no_subscription_count {
+            for app in &mut apps {
+                app.subscription_count = false;
             }
         }
         let webhooks = self

@@ -208,6 +208,7 @@ impl WebhooksPlan {
                 secret: protocol::Secret::new(secret),
                 client_events: true,
                 enabled: true,
+                subscription_count: true,
             }),
             (Some(_), None) => bail!(
                 "the app key needs its secret to check signatures: pass --secret or set \

@@ -13,6 +13,7 @@ pub mod probe;
 mod probe_screen;
 pub mod replay;
 pub mod serve;
+mod serve_console;
 pub mod stocks;
 pub mod tap;
 mod tap_screen;

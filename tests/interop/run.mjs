@@ -203,6 +203,61 @@ await check("sendToUser reaches a signed-in pusher-js client", async () => {
   }
 });
 
+await check("subscription_count reaches pusher-js when a second subscriber joins", async () => {
+  const first = client("sc1");
+  const second = client("sc2");
+  try {
+    const { channel } = await subscribed(first, "interop-counted");
+    const counted = within(5000, "pusher:subscription_count 2", new Promise((resolve) =>
+      channel.bind("pusher:subscription_count", (data) => data.subscription_count === 2 && resolve(data))));
+    await subscribed(second, "interop-counted");
+    await counted;
+    assert(channel.subscriptionCount === 2, `subscriptionCount ${channel.subscriptionCount}`);
+  } finally {
+    first.disconnect();
+    second.disconnect();
+  }
+});
+
+await check("watchlist: a signed-in pusher-js client hears its watched user online and offline", async () => {
+  const signedIn = (id, watchlist) => new PusherClient(APP.key, {
+    cluster: "local",
+    wsHost: "127.0.0.1",
+    wsPort: port,
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    userAuthentication: {
+      customHandler: ({ socketId }, callback) => callback(null, server.authenticateUser(socketId, { id, watchlist })),
+    },
+  });
+  const dave = signedIn("dave", ["erin"]);
+  let erin;
+  try {
+    const online = within(5000, "watchlist online", new Promise((resolve) => dave.user.watchlist.bind("online", resolve)));
+    const offline = within(8000, "watchlist offline", new Promise((resolve) => dave.user.watchlist.bind("offline", resolve)));
+    dave.signin();
+    await within(5000, "dave signed in", new Promise((resolve) => {
+      const poll = setInterval(() => {
+        if (dave.user.serverToUserChannel && dave.user.serverToUserChannel.subscribed) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    }));
+    erin = signedIn("erin", []);
+    erin.signin();
+    const on = await online;
+    assert(on.name === "online" && on.user_ids.join() === "erin", JSON.stringify(on));
+    erin.disconnect();
+    const off = await offline;
+    assert(off.name === "offline" && off.user_ids.join() === "erin", JSON.stringify(off));
+  } finally {
+    dave.disconnect();
+    if (erin) erin.disconnect();
+  }
+});
+
 await check("a bad signature is rejected", async () => {
   const bad = new PusherServer({ ...APP, secret: "wrong-secret", host: "127.0.0.1", port: String(port), useTLS: false });
   try {

@@ -73,10 +73,11 @@ async fn serve_metrics_count_connections_messages_rest_calls_and_channels() {
             r#"tickertape_serve_ws_messages_received_total{app_id="1"}"#,
             1.0,
         ),
-        // connection_established, subscription_succeeded, the event.
+        // connection_established, subscription_succeeded, the subscription count, the
+        // event.
         (
             r#"tickertape_serve_ws_messages_sent_total{app_id="1"}"#,
-            3.0,
+            4.0,
         ),
         (
             r#"tickertape_serve_http_calls_total{endpoint="/apps/{app_id}/events",code="200"}"#,

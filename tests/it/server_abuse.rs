@@ -114,6 +114,8 @@ async fn a_10000_channel_subscribe_flood_is_capped_at_1000() {
             .unwrap_or_else(|_| panic!("{frame:?} after {ok} ok, {refused} refused"))
         {
             ServerMessage::SubscriptionSucceeded { .. } => ok += 1,
+            // Each new channel's count, to its one subscriber.
+            ServerMessage::SubscriptionCount { .. } => {}
             ServerMessage::SubscriptionError { error, .. } => {
                 assert_eq!(error.kind, "LimitReached");
                 refused += 1;

@@ -14,6 +14,9 @@ pub struct App {
     pub client_events: bool,
     /// A disabled app refuses connections (4003) and API calls (403).
     pub enabled: bool,
+    /// Whether subscribers hear `pusher_internal:subscription_count` as their channel's
+    /// subscriber count changes (throttled per channel).
+    pub subscription_count: bool,
 }
 
 impl App {
@@ -25,6 +28,7 @@ impl App {
             secret: Secret::new("app-secret"),
             client_events: true,
             enabled: true,
+            subscription_count: true,
         }
     }
 
@@ -50,6 +54,7 @@ impl App {
             secret: Secret::new(secret),
             client_events: true,
             enabled: true,
+            subscription_count: true,
         })
     }
 }

@@ -48,7 +48,7 @@ use tokio::net::TcpListener;
 
 pub use apps::{App, Apps};
 use hub::Hub;
-pub use hub::{CacheLimits, HubLimits};
+pub use hub::{CacheLimits, ChannelPeek, HubLimits, MembersPeek, Snapshot};
 pub use limits::Limits;
 use limits::{PerPeer, Slot, Slots};
 use log::Log;
@@ -186,7 +186,29 @@ impl ChannelCount {
     }
 }
 
+/// Bounded copies of the hub for the console: one short lock per copy.
+#[derive(Clone)]
+pub struct Peek(Arc<Hub>);
+
+impl Peek {
+    /// At most `max_channels` occupied channels, and at most `max_members` members of
+    /// `focus` (app id, channel).
+    pub fn snapshot(
+        &self,
+        max_channels: usize,
+        focus: Option<(&str, &str)>,
+        max_members: usize,
+    ) -> Snapshot {
+        self.0.peek(max_channels, focus, max_members)
+    }
+}
+
 impl Running {
+    /// What copies the hub for the console.
+    pub fn peek(&self) -> Peek {
+        Peek(self.hub.clone())
+    }
+
     /// What reads the apps' occupied channels.
     pub fn channel_count(&self) -> ChannelCount {
         ChannelCount(self.hub.clone())
@@ -217,8 +239,14 @@ fn router(cfg: ServerConfig) -> (Router, Arc<Hub>) {
     // Budgets are kept for at most twice as many addresses and users as there can be
     // sockets, and at least a few thousand.
     hub_limits.max_budgets = cfg.limits.max_connections.saturating_mul(2).max(4096);
-    let hub =
-        Arc::new(Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits).with_webhooks(hooks));
+    let hub = Arc::new(
+        Hub::new(cfg.apps.iter().map(|a| a.id.as_str()), hub_limits)
+            .with_webhooks(hooks)
+            .with_log(cfg.log.clone()),
+    );
+    for app in cfg.apps.iter() {
+        hub.set_subscription_count(&app.id, app.subscription_count);
+    }
     let shared = Shared {
         log: cfg.log.clone(),
         websockets: Slots::new(cfg.limits.max_connections),
@@ -325,8 +353,19 @@ pub async fn start(cfg: ServerConfig, addr: SocketAddr) -> std::io::Result<Runni
 async fn tick(hub: Arc<Hub>, log: Log, metrics: Arc<ServeMetrics>) {
     let mut every = tokio::time::interval(Duration::from_millis(100));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut watchers_refused = 0;
     for n in 0u64.. {
         every.tick().await;
+        if n % 10 == 0 {
+            let refused = hub.watchers_refused();
+            if refused > watchers_refused {
+                log.event(
+                    "WATCHERS REFUSED",
+                    &[("since_start", log::Field::Num(refused))],
+                );
+                watchers_refused = refused;
+            }
+        }
         for held in hub.tick(n % 10 == 0) {
             metrics.presence_held(&held.app, held.deferred, held.coalesced);
             log.event(

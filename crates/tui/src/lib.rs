@@ -4,8 +4,10 @@
 //! - [`widgets`]: the log pane and the alert strip, shared by the screens;
 //! - [`watch`]: the watch screen (also `replay`, the demo and `webhooks`);
 //! - [`probe`]: the probe's screen;
+//! - [`console`]: `serve`'s Debug Console;
 //! - [`keys`]: the config file's `[keys]` table, for every screen.
 
+pub mod console;
 pub mod keys;
 pub mod kit;
 pub mod probe;

@@ -22,7 +22,7 @@ pub use demo::DemoPlan;
 pub use probe::{ProbeNode, ProbePlan};
 pub use publish::{ChannelsPlan, Query, Send, StocksPlan, TriggerPlan, master_key};
 pub use replay::ReplayPlan;
-pub use serve::ServePlan;
+pub use serve::{ConsolePlan, ServePlan};
 pub use watch::{Connection, DiscoverPlan, WatchPlan};
 
 use anyhow::Context;

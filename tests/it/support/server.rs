@@ -251,8 +251,19 @@ impl Raw {
         self.ws.send(Message::text(text.to_owned())).await.unwrap();
     }
 
-    /// The next text frame, decoded. Panics after 5 s.
+    /// The next text frame, decoded, past `pusher_internal:subscription_count` (which
+    /// `serve` sends as counts change; [`Raw::recv_any`] sees it). Panics after 5 s.
     pub(crate) async fn recv(&mut self) -> ServerMessage {
+        loop {
+            match self.recv_any().await {
+                ServerMessage::SubscriptionCount { .. } => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// The next text frame, decoded, whatever it is. Panics after 5 s.
+    pub(crate) async fn recv_any(&mut self) -> ServerMessage {
         loop {
             let frame = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
                 .await
@@ -266,11 +277,23 @@ impl Raw {
     }
 
     /// Whether anything arrives within `d` (for "never echoed" checks).
+    /// Subscription counts aside, as [`Raw::recv`].
     pub(crate) async fn quiet_for(&mut self, d: Duration) -> bool {
-        !matches!(
-            tokio::time::timeout(d, self.ws.next()).await,
-            Ok(Some(Ok(Message::Text(_))))
-        )
+        let until = tokio::time::Instant::now() + d;
+        loop {
+            match tokio::time::timeout_at(until, self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    if !matches!(
+                        ServerMessage::decode(&t),
+                        Ok(ServerMessage::SubscriptionCount { .. })
+                    ) {
+                        return false;
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => return true,
+            }
+        }
     }
 
     /// Reads until the close frame: its code.

@@ -50,7 +50,7 @@ impl Handler {
         .encode();
         let delivery =
             self.hub
-                .publish(&self.app.id, &channel, frame.into(), Some(&self.socket_id));
+                .publish_client_event(&self.app.id, &channel, frame.into(), &self.socket_id);
         let publish = Publish {
             app: &self.app.id,
             channel: &channel,

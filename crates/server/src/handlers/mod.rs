@@ -175,10 +175,12 @@ impl Handler {
 
     fn signin(&mut self, auth: &str, user_data: &str) {
         let string = signature::user_string_to_sign(&self.socket_id, user_data);
-        let id = serde_json::from_str::<Value>(user_data)
-            .ok()
+        let parsed = serde_json::from_str::<Value>(user_data).ok();
+        let id = parsed
+            .as_ref()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
             .filter(|id| !id.is_empty());
+        let (watchlist, over) = watchlist(parsed.as_ref());
         let verdict =
             signature::verify_auth(&self.app.key, self.app.secret.expose(), &string, auth)
                 .map_err(|e| format!("Invalid sign-in: {e}"))
@@ -194,12 +196,24 @@ impl Handler {
                 None,
             ),
             Ok(id) => {
-                self.hub.set_user(&self.app.id, &self.socket_id, &id);
                 self.log_event("SIGNIN", &[("user_id", Field::Str(&id))]);
-                self.user = Some(id);
                 self.send(&ServerMessage::SigninSuccess {
                     user_data: user_data.to_owned(),
                 });
+                if over {
+                    self.error(
+                        Some(4302),
+                        format!(
+                            "Watchlist limit exceeded: only the first {} ids are watched",
+                            crate::hub::MAX_WATCHLIST
+                        ),
+                        None,
+                    );
+                }
+                // After the success: the watched users online now are told after it.
+                self.hub
+                    .set_user(&self.app.id, &self.socket_id, &id, &watchlist);
+                self.user = Some(id);
             }
             Err(message) => {
                 // The error is queued ahead of the close, and the close path sends it first.
@@ -208,6 +222,34 @@ impl Handler {
             }
         }
     }
+}
+
+/// The distinct string ids of a user data's `watchlist`, the first
+/// [`MAX_WATCHLIST`](crate::hub::MAX_WATCHLIST) of them, and whether there were more.
+fn watchlist(user_data: Option<&Value>) -> (Vec<String>, bool) {
+    let Some(list) = user_data
+        .and_then(|v| v.get("watchlist"))
+        .and_then(Value::as_array)
+    else {
+        return (Vec::new(), false);
+    };
+    let mut ids: Vec<String> = Vec::new();
+    let mut over = false;
+    for id in list
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|id| !id.is_empty())
+    {
+        if ids.iter().any(|k| k == id) {
+            continue;
+        }
+        if ids.len() == crate::hub::MAX_WATCHLIST {
+            over = true;
+            break;
+        }
+        ids.push(id.to_owned());
+    }
+    (ids, over)
 }
 
 /// The frame of an event triggered through the REST API.

@@ -22,6 +22,8 @@ pub(super) struct Channel {
     pub announcer: Option<super::announce::Announcer>,
     /// Presence: user id → (info, number of this channel's sockets signed as that user).
     pub users: HashMap<String, (Value, usize)>,
+    /// The subscription count its subscribers were last told.
+    pub told: super::counts::Told,
 }
 
 impl Channel {

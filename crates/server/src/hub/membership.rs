@@ -11,6 +11,7 @@ use axum::extract::ws::Utf8Bytes;
 use super::announce::{Announcer, Change};
 use super::channel::Channel;
 use super::{AppState, Conn, Counters, Hub, HubLimits};
+use crate::log::Log;
 use crate::queue::Refused;
 use crate::webhooks::AppHooks;
 use protocol::Close;
@@ -96,6 +97,7 @@ impl Hub {
                 hooks.emit(Kind::ChannelOccupied, || {
                     WebhookEvent::channel(Kind::ChannelOccupied, channel)
                 });
+                log_channel(&self.log, "CHANNEL OCCUPIED", app, channel);
             }
             let ip = s.conns.get(socket_id).map_or(super::NO_ADDRESS, |c| c.ip);
             let joiner = member.clone();
@@ -130,6 +132,8 @@ impl Hub {
                 conn.channels.insert(channel.to_owned());
                 welcome(conn, &self.counters, channel, presence, cached);
             }
+            // After the welcome: the new subscriber hears its channel's count too.
+            count_changed(s, &self.counters, channel);
             Ok(())
         })
     }
@@ -148,7 +152,7 @@ impl Hub {
             leave(
                 s,
                 &self.counters,
-                self.limits,
+                (self.limits, &self.log, app),
                 hooks,
                 channel,
                 socket_id,
@@ -200,7 +204,7 @@ fn check(
 pub(super) fn leave(
     s: &mut AppState,
     counters: &Counters,
-    limits: HubLimits,
+    (limits, log, app): (HubLimits, &Log, &str),
     hooks: &AppHooks,
     channel: &str,
     socket_id: &str,
@@ -235,9 +239,35 @@ pub(super) fn leave(
     }
     if ch.is_empty() {
         s.channels.remove(channel);
+        s.counts_waiting.remove(channel);
         hooks.emit(Kind::ChannelVacated, || {
             WebhookEvent::channel(Kind::ChannelVacated, channel)
         });
+        log_channel(log, "CHANNEL VACATED", app, channel);
+    } else {
+        count_changed(s, counters, channel);
+    }
+}
+
+/// `CHANNEL OCCUPIED app=1 channel=…` (or VACATED): as it happens, not after the
+/// webhooks' 3 s; nothing when the log is off.
+fn log_channel(log: &Log, kind: &str, app: &str, channel: &str) {
+    if log.enabled() {
+        log.event(kind, &[("app", app.into()), ("channel", channel.into())]);
+    }
+}
+
+/// A channel's subscriber count changed: its subscribers hear it now, or at the tick when
+/// its channel's wait is over (see [`super::counts`]).
+fn count_changed(s: &mut AppState, counters: &Counters, channel: &str) {
+    if !s.counts || !super::counts::counted(channel) {
+        return;
+    }
+    let Some(ch) = s.channels.get_mut(channel) else {
+        return;
+    };
+    if !super::counts::changed(ch, &s.conns, counters, channel, Instant::now()) {
+        s.counts_waiting.insert(channel.to_owned());
     }
 }
 

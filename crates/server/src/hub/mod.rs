@@ -11,7 +11,10 @@ mod announce;
 mod budgets;
 mod cache;
 mod channel;
+mod counts;
 mod membership;
+mod peek;
+mod watchlist;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -30,6 +33,8 @@ pub use cache::CacheLimits;
 use channel::Channel;
 pub(crate) use membership::SubscribeError;
 use membership::leave;
+pub use peek::{ChannelPeek, MembersPeek, Snapshot};
+pub(crate) use watchlist::MAX_WATCHLIST;
 
 use protocol::webhook::{Kind, WebhookEvent};
 use protocol::{Close, channel::classify};
@@ -120,6 +125,13 @@ struct AppState {
     /// per occupied channel).
     dirty: HashSet<String>,
     cache: Cache,
+    /// Whether subscribers hear `pusher_internal:subscription_count`.
+    counts: bool,
+    /// Channels whose count changed while they waited to tell it (at most one entry per
+    /// occupied channel).
+    counts_waiting: HashSet<String>,
+    /// Who watches whom, and who is online.
+    watchlists: watchlist::Watchlists,
 }
 
 struct Conn {
@@ -131,16 +143,23 @@ struct Conn {
     channels: HashSet<String>,
     /// Told to close to make room for another address: never chosen twice.
     made_room: bool,
+    /// The users it watches (signed in with a watchlist; at most [`MAX_WATCHLIST`]).
+    watchlist: Vec<String>,
 }
 
 /// Counters for logs and tests.
 #[derive(Default)]
 pub struct Counters {
     pub connections: AtomicU64,
+    /// Connections gone (unregistered).
+    pub disconnections: AtomicU64,
     pub slow_disconnects: AtomicU64,
     pub api_messages: AtomicU64,
     /// Cache-channel events not kept because the cache was at its byte budget.
     pub cache_refused: AtomicU64,
+    /// Watchers not kept: a watched user at its cap of watching sockets, or the table of
+    /// watched users full.
+    pub watchers_refused: AtomicU64,
 }
 
 pub struct Hub {
@@ -159,6 +178,8 @@ pub struct Hub {
     joins: budgets::Buckets<(String, String)>,
     /// Client events per address.
     client_events: budgets::Buckets<IpAddr>,
+    /// Where channels occupied and vacated are logged (off unless `--log` or the console).
+    log: super::log::Log,
 }
 
 /// One presence channel's announcements held back since the last report.
@@ -220,7 +241,13 @@ impl Hub {
                 limits.client_events_per_ip,
                 limits.max_budgets,
             ),
+            log: super::log::Log::off(),
         }
+    }
+
+    /// The hub, logging channels occupied and vacated to `log`.
+    pub fn with_log(self, log: super::log::Log) -> Hub {
+        Hub { log, ..self }
     }
 
     /// Takes a client event's token from its address's budget (shared by all of its
@@ -310,6 +337,18 @@ impl Hub {
         let mut held = Vec::new();
         let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         for (app, s) in apps.iter_mut() {
+            s.watchlists.tick(&s.conns, &self.counters);
+            if !s.counts_waiting.is_empty() {
+                let names: Vec<String> = s.counts_waiting.drain().collect();
+                for name in names {
+                    let Some(ch) = s.channels.get_mut(&name) else {
+                        continue;
+                    };
+                    if !counts::tick(ch, &s.conns, &self.counters, &name, now) {
+                        s.counts_waiting.insert(name);
+                    }
+                }
+            }
             if s.dirty.is_empty() {
                 continue;
             }
@@ -376,6 +415,7 @@ impl Hub {
                     ip,
                     channels: HashSet::new(),
                     made_room: false,
+                    watchlist: Vec::new(),
                 },
             );
         });
@@ -388,11 +428,15 @@ impl Hub {
             let Some(conn) = s.conns.remove(socket_id) else {
                 return;
             };
+            self.counters.disconnections.fetch_add(1, Ordering::Relaxed);
+            if let Some(user_id) = &conn.user_id {
+                s.watchlists.sign_out(socket_id, user_id, &conn.watchlist);
+            }
             for name in &conn.channels {
                 leave(
                     s,
                     &self.counters,
-                    self.limits,
+                    (self.limits, &self.log, app),
                     hooks,
                     name,
                     socket_id,
@@ -402,12 +446,43 @@ impl Hub {
         });
     }
 
-    pub fn set_user(&self, app: &str, socket_id: &str, user_id: &str) {
+    /// A socket signed in as `user_id`, watching `watchlist` (cut to [`MAX_WATCHLIST`]
+    /// ids). It hears at once which of them are online; its user's watchers hear it is
+    /// online at the next tick. Signing in again as the same user changes nothing.
+    pub fn set_user(&self, app: &str, socket_id: &str, user_id: &str, watchlist: &[String]) {
+        let watchlist = &watchlist[..watchlist.len().min(MAX_WATCHLIST)];
         self.with_app(app, |s| {
-            if let Some(c) = s.conns.get_mut(socket_id) {
-                c.user_id = Some(user_id.to_owned());
+            let Some(c) = s.conns.get_mut(socket_id) else {
+                return;
+            };
+            if c.user_id.is_some() {
+                return;
+            }
+            c.user_id = Some(user_id.to_owned());
+            c.watchlist = watchlist.to_vec();
+            let online = s
+                .watchlists
+                .sign_in(&self.counters, socket_id, user_id, watchlist);
+            if let (false, Some(c)) = (online.is_empty(), s.conns.get(socket_id)) {
+                watchlist::offer(c, &self.counters, &watchlist::frame("online", online));
             }
         });
+    }
+
+    /// Watched users refused since the start (the table of watched users full), plus
+    /// watchers refused (a user's watchers full).
+    pub fn watchers_refused(&self) -> u64 {
+        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        apps.values().map(|s| s.watchlists.refused()).sum::<u64>()
+            + self.counters.watchers_refused.load(Ordering::Relaxed)
+    }
+
+    /// Turns `pusher_internal:subscription_count` on or off for an app.
+    pub fn set_subscription_count(&self, app: &str, on: bool) {
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = apps.get_mut(app) {
+            s.counts = on;
+        }
     }
 
     /// Whether a socket is subscribed, and its presence user id there.
@@ -434,9 +509,34 @@ impl Hub {
         frame: Utf8Bytes,
         exclude: Option<&str>,
     ) -> Delivery {
+        self.publish_as(app, channel, frame, exclude, true)
+    }
+
+    /// Sends a client event to a channel's subscribers, except its sender. A cache channel
+    /// does not keep it: Pusher caches only events triggered through its API ("we do not
+    /// cache client events").
+    pub fn publish_client_event(
+        &self,
+        app: &str,
+        channel: &str,
+        frame: Utf8Bytes,
+        sender: &str,
+    ) -> Delivery {
+        self.publish_as(app, channel, frame, Some(sender), false)
+    }
+
+    fn publish_as(
+        &self,
+        app: &str,
+        channel: &str,
+        frame: Utf8Bytes,
+        exclude: Option<&str>,
+        cache: bool,
+    ) -> Delivery {
         let limits = self.limits;
         self.with_app(app, |s| {
-            if classify(channel).cache
+            if cache
+                && classify(channel).cache
                 && !s.cache.put(limits.cache, channel, &frame, Instant::now())
             {
                 self.counters.cache_refused.fetch_add(1, Ordering::Relaxed);
@@ -453,7 +553,7 @@ impl Hub {
         let mut list: Vec<(String, Occupancy)> = self.with_app(app, |s| {
             s.channels
                 .iter()
-                .filter(|(n, c)| !c.subs.is_empty() && prefix.is_none_or(|p| n.starts_with(p)))
+                .filter(|(n, c)| !c.subs.is_empty() && listed(n, prefix))
                 .map(|(n, c)| (n.clone(), occupancy(c)))
                 .collect()
         });
@@ -553,6 +653,13 @@ impl Hub {
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.values().map(|s| s.conns.len()).sum()
     }
+}
+
+/// Whether a listing filtered by `prefix` shows `name`. Server-to-user channels are shown
+/// only to a prefix that starts with `#`, as Pusher hides them from plain listings.
+fn listed(name: &str, prefix: Option<&str>) -> bool {
+    let asked = prefix.unwrap_or("");
+    name.starts_with(asked) && (asked.starts_with('#') || !name.starts_with('#'))
 }
 
 fn occupancy(c: &Channel) -> Occupancy {

@@ -109,13 +109,25 @@ static NO_HOOKS: AppHooks = AppHooks(Vec::new());
 impl AppHooks {
     /// Offers the event to every target that wants its kind; builds it only if one does.
     /// Never waits: a full queue drops it (counted).
+    /// A target that wants `channel_vacated` (`member_removed`) but not `channel_occupied`
+    /// (`member_added`) is offered the latter too, only to cancel what waits: a channel
+    /// left and re-joined within the delay is never reported vacated, whatever the filter.
     pub fn emit(&self, kind: Kind, make: impl FnOnce() -> WebhookEvent) {
-        let mut wanted = self.0.iter().filter(|h| h.kinds.contains(kind)).peekable();
+        let cancelled = queue::cancels(kind);
+        let mut wanted = self
+            .0
+            .iter()
+            .filter(|h| h.kinds.contains(kind) || cancelled.is_some_and(|c| h.kinds.contains(c)))
+            .peekable();
         if wanted.peek().is_none() {
             return;
         }
         let event = make();
         for hook in wanted {
+            if !hook.kinds.contains(kind) {
+                hook.queue.cancel(&event);
+                continue;
+            }
             if hook.queue.offer(event.clone()).is_err() {
                 hook.metrics.queue_full();
                 hook.dropped.fetch_add(1, Ordering::Relaxed);

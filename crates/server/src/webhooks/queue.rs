@@ -53,7 +53,7 @@ fn index(kind: Kind) -> usize {
 }
 
 /// The kind whose waiting event an event of `kind` cancels.
-fn cancels(kind: Kind) -> Option<Kind> {
+pub(super) fn cancels(kind: Kind) -> Option<Kind> {
     match kind {
         Kind::ChannelOccupied => Some(Kind::ChannelVacated),
         Kind::MemberAdded => Some(Kind::MemberRemoved),
@@ -182,6 +182,27 @@ impl Queue {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels the waiting event that `event` undoes (a `channel_vacated` by the same
+    /// channel's `channel_occupied`, a `member_removed` by the same member's
+    /// `member_added`), without taking `event`: for a target that does not want its kind.
+    /// Whether one was cancelled.
+    pub(super) fn cancel(&self, event: &WebhookEvent) -> bool {
+        let mut s = self.lock();
+        let Some(undone) = cancels(event.name) else {
+            return false;
+        };
+        let Some(i) = s.delayed.iter().position(|(_, q)| {
+            q.0.name == undone && q.0.channel == event.channel && q.0.user_id == event.user_id
+        }) else {
+            return false;
+        };
+        let (_, waiting) = s.delayed.remove(i);
+        let weight = waiting.weight();
+        s.release(index(undone), weight);
+        s.coalesced += 1;
+        true
     }
 
     /// Takes `event` unless that would pass a limit (or its kind's fair share of it). An

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod bounded;
+mod console_screen;
 mod dashboard;
 mod edges;
 mod inspect;
