@@ -189,6 +189,12 @@ pub struct WatchArgs {
     /// Print connection states on stderr as JSON lines
     #[arg(long)]
     pub json_status: bool,
+    /// Print only the events for which this jq expression is true, evaluated on each event
+    /// as --json writes it (time, channel, event, data, …), e.g.
+    /// '.data.price > 50 and .channel == "stock_ticker"'. An event the expression fails on is
+    /// skipped and counted. What may loop is refused (see README)
+    #[arg(long = "where", value_name = "EXPR", value_parser = observe::jq::Jq::parse)]
+    pub where_: Option<observe::jq::Jq>,
     /// Stop after N application events
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
@@ -293,6 +299,9 @@ pub struct ReplayArgs {
     /// "replayed": true
     #[arg(long)]
     pub json_status: bool,
+    /// As for watch
+    #[arg(long = "where", value_name = "EXPR", value_parser = observe::jq::Jq::parse)]
+    pub where_: Option<observe::jq::Jq>,
     /// As for watch
     #[arg(long = "bind", value_name = "RULE", value_parser = observe::binding::Binding::parse)]
     pub bindings: Vec<observe::binding::Binding>,

@@ -118,6 +118,9 @@ pub(super) async fn consume(
     )
     .await;
     let unreached = lines.unreached();
+    if let Some(report) = lines.filter_report() {
+        say!("{report}");
+    }
     // Close the sockets cleanly (1000): the engines end, and with them their feeds, whose
     // last items the taps still see (the recording keeps what came before the end).
     if !clients.is_empty() {

@@ -20,6 +20,7 @@ mod faults;
 mod hostile_outputs;
 mod metrics;
 mod name_hints;
+mod payload;
 mod probe;
 mod probe_tmux;
 mod publish_report;

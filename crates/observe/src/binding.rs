@@ -222,6 +222,16 @@ mod tests {
             }
             _ => unreachable!(),
         }
+        // A jq path where a field path goes.
+        let b = Binding::parse("quote=ticker(key=.sym,value=.q.levels[1])").unwrap();
+        match b.view {
+            View::Ticker { key, value } => {
+                let data = json!({"sym": "A", "q": {"levels": [1, 5]}});
+                assert_eq!(key.get(&data), Some(&json!("A")));
+                assert_eq!(value.get(&data), Some(&json!(5)));
+            }
+            _ => unreachable!(),
+        }
         assert_eq!(Binding::parse("*=log").unwrap().event, None);
         assert_eq!(Binding::parse("*/*=count").unwrap().view, View::Count);
         assert_eq!(Binding::parse("noise=ignore").unwrap().view, View::Ignore);

@@ -6,6 +6,7 @@ pub mod binding;
 pub mod expect;
 pub mod field_path;
 pub mod hints;
+pub mod jq;
 pub mod latency;
 pub mod metrics;
 pub mod output;

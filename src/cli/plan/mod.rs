@@ -81,6 +81,8 @@ pub struct FrontPlan {
     /// Every expectation, in order: `--expect`, `--warn`, then the bindings file's, keyed by
     /// the ticker bindings.
     pub expectations: Vec<Expectation>,
+    /// `--where`: only the events this jq expression passes.
+    pub filter: Option<observe::jq::Jq>,
     pub dashboard: DashboardPlan,
 }
 
@@ -98,6 +100,7 @@ impl Default for FrontPlan {
             queue_bytes: client::DEFAULT_QUEUE_BYTES,
             expect: crate::cli::expect::ExpectArgs::default(),
             expectations: Vec::new(),
+            filter: None,
             dashboard: DashboardPlan::default(),
         }
     }

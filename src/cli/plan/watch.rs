@@ -82,6 +82,7 @@ impl WatchPlan {
             metrics: args.metrics,
             expect: args.expect,
             expectations,
+            filter: args.where_,
             queue_bytes: args.max_buffer,
             dashboard: DashboardPlan {
                 bindings,

@@ -110,7 +110,7 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         Action::Filter,
         "filter",
         &["f"],
-        "filter: channel:X event:X field=value text",
+        "filter: channel:X event:X field=value text, or jq (.data.x > 1)",
     ),
     info(
         Action::Open,

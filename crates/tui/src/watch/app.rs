@@ -99,10 +99,18 @@ impl Screen for Watch {
                 "search: {}{cursor} (Enter, Esc)",
                 terminal_safe(text)
             )),
-            (Some((InputKind::Filter, text)), _) => HintLine::text(format!(
-                "filter: {}{cursor} (channel:X event:X field=value text; Enter, Esc)",
-                terminal_safe(text)
-            )),
+            (Some((InputKind::Filter, text)), _) => match &self.ui.preview {
+                Some(said) => HintLine::text(format!(
+                    "filter: {}{cursor} {} {}",
+                    terminal_safe(text),
+                    if self.options().ascii { "-" } else { "—" },
+                    terminal_safe(said)
+                )),
+                None => HintLine::text(format!(
+                    "filter: {}{cursor} (channel:X event:X field=value text, or jq: .data.x > 1; Enter, Esc)",
+                    terminal_safe(text)
+                )),
+            },
             (None, Some(_)) => HintLine::keys(vec![
                 (Action::Pause, "resume"),
                 (Action::Quit, "quit"),

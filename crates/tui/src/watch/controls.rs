@@ -57,6 +57,8 @@ pub struct Controls {
     pub search: Option<String>,
     pub overlay: Option<Overlay>,
     pub paused: Option<Pause>,
+    /// While a jq filter is typed: its error, or how many lines it matches.
+    pub preview: Option<String>,
 }
 
 impl Controls {
@@ -70,6 +72,7 @@ impl Controls {
             search: None,
             overlay: None,
             paused: None,
+            preview: None,
         }
     }
 }

@@ -227,7 +227,10 @@ impl Watch {
     /// Typing after `/` or `f`: the input stays open until Enter or Esc.
     fn type_key(&mut self, kind: InputKind, mut text: String, key: &KeyEvent) -> Option<Overlay> {
         match key.code {
-            KeyCode::Esc => return None,
+            KeyCode::Esc => {
+                self.ui.preview = None;
+                return None;
+            }
             KeyCode::Enter => {
                 match kind {
                     InputKind::Search => {
@@ -235,11 +238,23 @@ impl Watch {
                         self.ui.focus = Focus::Log;
                         self.jump_to_match(false);
                     }
-                    InputKind::Filter => {
-                        self.ui.filter = (!text.trim().is_empty()).then(|| Filter::parse(&text));
-                        self.ui.log_selected = None;
-                    }
+                    InputKind::Filter => match Filter::new(&text) {
+                        _ if text.trim().is_empty() => {
+                            self.ui.filter = None;
+                            self.ui.log_selected = None;
+                        }
+                        Ok(filter) => {
+                            self.ui.filter = Some(filter);
+                            self.ui.log_selected = None;
+                        }
+                        // A jq expression that does not parse stays open, its error shown.
+                        Err(e) => {
+                            self.ui.preview = Some(e.to_string());
+                            return Some(Overlay::Input(kind, text));
+                        }
+                    },
                 }
+                self.ui.preview = None;
                 return None;
             }
             KeyCode::Backspace => {
@@ -252,7 +267,37 @@ impl Watch {
             }
             _ => {}
         }
+        if kind == InputKind::Filter {
+            self.ui.preview = self.preview(&text);
+        }
         Some(Overlay::Input(kind, text))
+    }
+
+    /// What a jq filter being typed would do: its error, or how many of the log's lines it
+    /// matches. Nothing for the simple syntax.
+    fn preview(&self, text: &str) -> Option<String> {
+        if !observe::jq::looks_like_jq(text) {
+            return None;
+        }
+        let filter = match Filter::new(text) {
+            Ok(f) => f,
+            Err(e) => return Some(e.to_string()),
+        };
+        let log = &self.model.log;
+        let connections = &self.model.connections;
+        let events = (0..log.len()).filter(|&i| !log[i].line.is_notice());
+        let (mut total, mut matched) = (0usize, 0usize);
+        for i in events {
+            total += 1;
+            let line = &log[i].line;
+            matched += usize::from(filter.matches(line, connections.label(line.conn)));
+        }
+        let (errors, _) = filter.errors();
+        let errors = match errors {
+            0 => String::new(),
+            n => format!(", {n} errors"),
+        };
+        Some(format!("{matched} of {total} events match{errors}"))
     }
 
     /// Selects the next (older is "previous") log line that matches the search.

@@ -142,11 +142,18 @@ impl Watch {
             None => log.len(),
         };
         let connections = &self.model.connections;
+        let oldest = if log.is_empty() { 0 } else { log[0].seq };
+        let most = self.options.log_capacity;
         (0..end)
             .filter(|&i| {
                 self.ui.filter.as_ref().is_none_or(|f| {
                     let line = &log[i].line;
-                    f.matches(line, connections.label(line.conn))
+                    f.passes(
+                        log[i].seq,
+                        line,
+                        connections.label(line.conn),
+                        (oldest, most),
+                    )
                 })
             })
             .collect()

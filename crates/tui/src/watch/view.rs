@@ -374,8 +374,12 @@ fn draw_log(frame: &mut Frame, w: &Watch, chrome: &Chrome<'_, Action>, area: Rec
         .collect();
     let mut extra = Vec::new();
     if let Some(f) = &w.ui.filter {
+        let errors = match f.errors() {
+            (0, _) => String::new(),
+            (n, _) => format!(", {n} errors"),
+        };
         extra.push(format!(
-            "filter: {} ({} shown) {} Esc clears",
+            "filter: {} ({} shown{errors}) {} Esc clears",
             terminal_safe(&f.text),
             positions.len(),
             t.dot()

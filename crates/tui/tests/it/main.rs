@@ -7,6 +7,7 @@ mod edges;
 mod inspect;
 mod one_terminal;
 mod panic_tmux;
+mod payload;
 mod probe_screen;
 mod symbols;
 

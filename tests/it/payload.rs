@@ -1,0 +1,95 @@
+//! Payload tools against the real binary: `--where`'s jq filter on a live stream.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::support::Peer;
+use crate::support::bin::{self, Proc};
+use crate::support::scripted::subscribed;
+
+/// How long a run may take to end.
+const EXIT: Duration = Duration::from_secs(10);
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("tickertape-payload-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn update(symbol: &str, price: &str) -> String {
+    format!(
+        r#"{{"event":"update_event","channel":"stock_ticker","data":"{{\"symbol\":\"{symbol}\",\"price\":{price}}}"}}"#
+    )
+}
+
+/// `--where` prints only the events its expression passes; an event it fails on is skipped,
+/// counted and said on stderr, and the run goes on.
+#[tokio::test]
+async fn where_prints_only_the_events_it_passes() {
+    let home = scratch("where");
+    let mut peer = Peer::start().await;
+    let port = peer.addr.port().to_string();
+    let child = Proc::spawn(bin::command_in(&home).args([
+        "watch",
+        "stock_ticker",
+        "--json",
+        "--where",
+        ".data.price - 50 > 0 and .channel == \"stock_ticker\"",
+        "--count",
+        "2",
+        "--key",
+        "app-key",
+        "--port",
+        &port,
+    ]));
+    let mut conn = subscribed(&mut peer, "stock_ticker").await;
+    conn.send(&update("LOW", "12.5")).await;
+    conn.send(&update("HOOLI", "51")).await;
+    // A string minus a number fails: skipped and counted.
+    conn.send(&update("ODD", "\\\"x\\\"")).await;
+    conn.send(&update("MID", "50")).await;
+    conn.send(&update("PIED", "99.5")).await;
+    let (code, stdout, stderr) = child.finish(EXIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    let symbols: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["data"]["symbol"].clone())
+        .collect();
+    assert_eq!(symbols, ["HOOLI", "PIED"], "{stdout}");
+    assert!(
+        stderr.contains("--where: skipping an event:") && stderr.contains("cannot"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--where: 1 event skipped on an error; the first:"),
+        "{stderr}"
+    );
+}
+
+/// A parse error is a usage error (status 2) that says the column; what may loop is refused
+/// before anything connects.
+#[tokio::test]
+async fn where_refuses_a_bad_expression_with_its_column() {
+    let home = scratch("where-bad");
+    for (expr, says) in [
+        (".data.price >", "column 14: expected term"),
+        ("[range(1e9)] | length", "range is not available"),
+        ("def f: f; f", "definitions"),
+    ] {
+        let child = Proc::spawn(bin::command_in(&home).args([
+            "watch",
+            "stock_ticker",
+            "--json",
+            "--where",
+            expr,
+            "--key",
+            "k",
+            "--port",
+            "9",
+        ]));
+        let (code, _, stderr) = child.finish(EXIT).await;
+        assert_eq!(code, 2, "{expr}: {stderr}");
+        assert!(stderr.contains(says), "{expr}: {stderr}");
+    }
+}
