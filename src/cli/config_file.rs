@@ -184,6 +184,9 @@ pub struct Profile {
     pub signin: Option<bool>,
     /// As `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// As `--readonly`: a dashboard on this profile sends nothing (no trigger form, no
+    /// client events). For production profiles.
+    pub readonly: Option<bool>,
 }
 
 /// Where the file is by default: `$XDG_CONFIG_HOME/tickertape/config.toml`.

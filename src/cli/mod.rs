@@ -268,6 +268,10 @@ pub struct WatchArgs {
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,
+    /// Send nothing to the server: no trigger form, no client events. The status bar says
+    /// READ-ONLY. A profile may say `readonly = true`
+    #[arg(long, help_heading = "Dashboard")]
+    pub readonly: bool,
     #[command(flatten)]
     pub expect: expect::ExpectArgs,
     /// A node to connect to, as ws://host:port or wss://host:port (repeatable, at most 16):

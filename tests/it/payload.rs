@@ -93,3 +93,38 @@ async fn where_refuses_a_bad_expression_with_its_column() {
         assert!(stderr.contains(says), "{expr}: {stderr}");
     }
 }
+
+/// `readonly = true` in the profile used: the real dashboard says READ-ONLY, and `t` opens
+/// no trigger form.
+#[test]
+fn a_read_only_profile_in_tmux() {
+    use crate::support::tmux::{Tmux, clean_env};
+    let home = scratch("readonly-tmux");
+    std::fs::create_dir_all(home.join("tickertape")).unwrap();
+    std::fs::write(
+        home.join("tickertape").join("config.toml"),
+        "[profiles.prod]\nkey = \"app-key\"\nhost = \"127.0.0.1\"\nport = 9\nreadonly = true\n",
+    )
+    .unwrap();
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch c --profile prod 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let first = tmux.wait("READ-ONLY in the status bar", |s| {
+        s.starts_with("READ-ONLY") && s.contains("ticker")
+    });
+    assert!(
+        first.lines().next().unwrap().starts_with("READ-ONLY"),
+        "{first}"
+    );
+    tmux.keys(&["t"]);
+    let after = tmux.wait("the refusal", |s| s.contains("triggering is off"));
+    assert!(!after.contains(" trigger "), "a form opened:\n{after}");
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
+}

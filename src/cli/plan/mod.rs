@@ -128,6 +128,8 @@ pub struct DashboardPlan {
     pub keys: tui::keys::KeyTable,
     /// What the items come from when it is not a connection (`tickertape webhooks`).
     pub receiving: Option<String>,
+    /// `--readonly`, or `readonly = true` in a profile used: nothing is sent to a server.
+    pub readonly: bool,
 }
 
 impl Default for DashboardPlan {
@@ -146,6 +148,7 @@ impl Default for DashboardPlan {
             banner: None,
             keys: tui::keys::KeyTable::default(),
             receiving: None,
+            readonly: false,
         }
     }
 }
@@ -162,6 +165,7 @@ impl FrontPlan {
             ascii: d.ascii,
             color: d.color,
             stop_after: self.count,
+            readonly: d.readonly,
         }
     }
 

@@ -98,6 +98,23 @@ impl WatchPlan {
                 ..DashboardPlan::default()
             },
         };
+        // Read-only when asked, or when any profile used says so.
+        let named: Vec<&str> = args
+            .connection
+            .profile
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let profile_readonly = if named.is_empty() {
+            config.profile(None)?.readonly == Some(true)
+        } else {
+            named.iter().try_fold(false, |any, n| {
+                anyhow::Ok(any || config.profile(Some(n))?.readonly == Some(true))
+            })?
+        };
+        let mut front = front;
+        front.dashboard.readonly = args.readonly || profile_readonly;
         let resolved = super::connections::resolve(args.connection, &args.nodes, &config)?;
         let labels = Labels::new(resolved.iter().map(|c| c.label.clone()).collect());
         let mut plan = WatchPlan::on(args.channels, front)?;

@@ -49,8 +49,8 @@ impl Screen for Watch {
         self.action(action, now)
     }
 
-    fn capture(&mut self, key: &KeyEvent, _now: Instant) -> Captured<Done> {
-        self.typing(key)
+    fn capture(&mut self, key: &KeyEvent, now: Instant) -> Captured<Done> {
+        self.typing(key, now)
     }
 
     /// What an effect came to, noted in the log.

@@ -18,7 +18,7 @@ use crate::widgets::log;
 
 impl Watch {
     /// A key while a field is being typed into: the search, the filter, the trigger form.
-    pub(super) fn typing(&mut self, key: &KeyEvent) -> Captured<Done> {
+    pub(super) fn typing(&mut self, key: &KeyEvent, now: Instant) -> Captured<Done> {
         match self.ui.overlay.take() {
             Some(Overlay::Input(kind, text)) => {
                 self.ui.overlay = self.type_key(kind, text, key);
@@ -30,7 +30,7 @@ impl Watch {
                     Captured::Yes(None)
                 }
                 Outcome::Cancelled => Captured::Yes(None),
-                Outcome::Send(request) => Captured::Yes(Some(self.trigger(request))),
+                Outcome::Send(request) => Captured::Yes(self.trigger(request, now)),
             },
             other => {
                 self.ui.overlay = other;
@@ -40,7 +40,7 @@ impl Watch {
     }
 
     /// An action of the keymap.
-    pub(super) fn action(&mut self, action: Action, _now: Instant) -> Option<Effect<Done>> {
+    pub(super) fn action(&mut self, action: Action, now: Instant) -> Option<Effect<Done>> {
         if let Some(overlay) = self.ui.overlay.take() {
             self.ui.overlay = self.overlay_action(overlay, action);
             return None;
@@ -97,6 +97,8 @@ impl Watch {
                 );
                 return Some(self.export(records));
             }
+            // Enforced here, where the action is dispatched, whatever key or palette asked.
+            Action::Trigger if self.readonly() => self.refuse_readonly("triggering", now),
             Action::Trigger => self.ui.overlay = Some(Overlay::Form(self.new_form())),
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),

@@ -46,6 +46,8 @@ pub struct Options {
     pub color: bool,
     /// Quit after this many application events (`--count`).
     pub stop_after: Option<u64>,
+    /// `--readonly`: nothing is sent to the server (no trigger form, no client events).
+    pub readonly: bool,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             ascii: false,
             color: true,
             stop_after: None,
+            readonly: false,
         }
     }
 }

@@ -66,10 +66,24 @@ impl Watch {
         self
     }
 
-    /// What the trigger form sends through, by connection.
+    /// What the trigger form sends through, by connection. Read-only, nothing: the screen
+    /// keeps no way to write to a server.
     pub fn with_senders(mut self, senders: Senders) -> Watch {
-        self.senders = senders;
+        if !self.options.readonly {
+            self.senders = senders;
+        }
         self
+    }
+
+    /// `--readonly`: nothing that writes to a server is done.
+    pub fn readonly(&self) -> bool {
+        self.options.readonly
+    }
+
+    /// What an action that would write to the server says instead, read-only.
+    pub(super) fn refuse_readonly(&mut self, what: &str, now: Instant) {
+        let text = format!("{what} is off: read-only (--readonly, or readonly in the profile)");
+        self.model.note("read-only", &text, now);
     }
 
     pub fn options(&self) -> &Options {
@@ -94,7 +108,17 @@ impl Watch {
         self.model.reach.never(self.model.connections.labels())
     }
 
-    pub(super) fn trigger(&self, request: Request) -> Effect<Done> {
+    /// The trigger's effect; none read-only (the form never opens then, and this is the last
+    /// gate before anything is sent).
+    pub(super) fn trigger(&mut self, request: Request, now: Instant) -> Option<Effect<Done>> {
+        if self.options.readonly {
+            self.refuse_readonly("triggering", now);
+            return None;
+        }
+        Some(self.send_effect(request))
+    }
+
+    fn send_effect(&self, request: Request) -> Effect<Done> {
         let senders = self.senders.clone();
         let via = request
             .via

@@ -404,6 +404,10 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
     let connections = &model.connections;
     let ascii = t.ascii;
     let mut parts: Vec<Part> = Vec::new();
+    // Read-only is said first of all, and never dropped for room.
+    let readonly = w
+        .readonly()
+        .then(|| Part::new(0, Span::styled("READ-ONLY", t.style(Slot::Warning))));
     match &w.source {
         // Not a connection: what is received, and where.
         Source::Receiving(what) => parts.push(Part::new(
@@ -448,6 +452,8 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
             parts.push(Part::new(0, Span::styled(conn, conn_style)));
         }
     }
+    // The kit keeps the first part whatever the width.
+    parts.splice(0..0, readonly);
     if let Some(since) = w.paused_since() {
         parts.push(Part::new(
             0,

@@ -70,3 +70,25 @@ fn the_filter_takes_jq() {
     type_text(&mut s, "name=HOOLI");
     assert_eq!(s.log_positions().len(), 4);
 }
+
+/// Read-only: the status bar says so first, `t` opens no form and says why, and the
+/// screen keeps no way to send (its trigger gate refuses even a request it is handed).
+#[test]
+fn read_only_sends_nothing() {
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let options = Options {
+        readonly: true,
+        ..Options::default()
+    };
+    let mut s = demo_state(t0, options);
+    s.key(&key('t'));
+    assert!(s.ui.overlay.is_none(), "no trigger form");
+    let screen = text(&s, now);
+    assert!(screen.starts_with("\"READ-ONLY │ connected"), "{screen}");
+    assert!(screen.contains("triggering is off: read-only"), "{screen}");
+    snapshots("read_only", &s, now);
+    // Narrow: READ-ONLY is the part that stays.
+    let narrow = format!("{}", render(&s, now, 80, 24).backend());
+    assert!(narrow.contains("\"READ-ONLY │"), "{narrow}");
+}
