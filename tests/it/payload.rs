@@ -128,3 +128,35 @@ fn a_read_only_profile_in_tmux() {
     tmux.keys(&["q"]);
     bin::assert_no_panic(&tmux.stderr());
 }
+
+/// The palette in the real dashboard: `:` opens it over the screen, what is typed narrows
+/// it, Enter runs the command.
+#[test]
+fn the_palette_in_tmux() {
+    use crate::support::tmux::{Tmux, clean_env};
+    let home = scratch("palette-tmux");
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch c --key app-key --host 127.0.0.1 --port 9 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    tmux.wait("the dashboard", |s| s.contains("sort key"));
+    tmux.keys(&[":"]);
+    tmux.wait("the palette", |s| {
+        s.contains("palette") && s.contains("focus_next")
+    });
+    tmux.keys(&["sort val"]);
+    let narrowed = tmux.wait("the palette narrowed", |s| s.contains(":sort val"));
+    assert!(!narrowed.contains("focus_next"), "{narrowed}");
+    tmux.keys(&["Enter"]);
+    let sorted = tmux.wait("the sort applied, the palette closed", |s| {
+        s.contains("· sort value") && !s.contains("Tab completes")
+    });
+    assert!(sorted.contains("ticker"), "{sorted}");
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
+}

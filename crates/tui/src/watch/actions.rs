@@ -27,6 +27,7 @@ pub enum Action {
     Open,
     Export,
     Trigger,
+    Palette,
 }
 
 const fn info(
@@ -136,6 +137,12 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         &["t"],
         "trigger an event (client-* on the socket)",
     ),
+    info(
+        Action::Palette,
+        "palette",
+        &[":"],
+        "command palette: every action, and subscribe, channel, sort, view, theme",
+    ),
 ];
 
 impl crate::kit::Action for Action {
@@ -152,6 +159,7 @@ impl crate::kit::Action for Action {
             Action::PageDown => Some(Role::PageDown),
             Action::Top => Some(Role::Top),
             Action::Bottom => Some(Role::Bottom),
+            Action::Palette => Some(Role::Palette),
             _ => None,
         }
     }

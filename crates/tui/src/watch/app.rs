@@ -62,6 +62,7 @@ impl Screen for Watch {
             }
             Done::Exported(Err(e)) => self.model.note("export failed", &e, now),
             Done::Triggered(said) => self.model.note("trigger", &said, now),
+            Done::Said(what, said) => self.model.note(&what, &said, now),
         }
     }
 
@@ -128,6 +129,14 @@ impl Screen for Watch {
                     .collect(),
             ),
         }
+    }
+
+    fn commands(&self) -> Vec<crate::kit::Command> {
+        self.palette_commands()
+    }
+
+    fn command(&mut self, line: &str, now: Instant) -> Result<Option<Effect<Done>>, String> {
+        self.palette_command(line, now)
     }
 
     fn draw(&self, frame: &mut Frame, areas: Areas, chrome: &Chrome<'_, Action>, now: Instant) {

@@ -47,7 +47,7 @@ impl Watch {
         }
         match action {
             // The kit's.
-            Action::Quit | Action::Help => {}
+            Action::Quit | Action::Help | Action::Palette => {}
             Action::Back => {
                 // Esc clears what narrows or marks the log: the filter and the search.
                 self.ui.filter = None;

@@ -24,6 +24,7 @@ mod members;
 mod model;
 mod names;
 mod overlays;
+mod palette;
 mod screen;
 mod silence;
 mod status;

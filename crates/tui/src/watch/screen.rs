@@ -37,6 +37,9 @@ pub struct Watch {
     pub banner: Option<String>,
     options: Options,
     senders: Senders,
+    /// The connections, for subscribing and unsubscribing (kept read-only too: it
+    /// writes nothing).
+    pub(super) clients: Vec<client::Client>,
     /// Where exports go (the working directory).
     pub export_dir: PathBuf,
 }
@@ -55,6 +58,7 @@ impl Watch {
             banner: None,
             options,
             senders: Senders::default(),
+            clients: Vec::new(),
             export_dir: PathBuf::from("."),
         }
     }
@@ -69,6 +73,7 @@ impl Watch {
     /// What the trigger form sends through, by connection. Read-only, nothing: the screen
     /// keeps no way to write to a server.
     pub fn with_senders(mut self, senders: Senders) -> Watch {
+        self.clients.clone_from(&senders.clients);
         if !self.options.readonly {
             self.senders = senders;
         }

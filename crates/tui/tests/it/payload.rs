@@ -82,13 +82,78 @@ fn read_only_sends_nothing() {
         ..Options::default()
     };
     let mut s = demo_state(t0, options);
+    // (Before the key: the refusal's line is stamped with the clock.)
+    snapshots("read_only", &s, now);
     s.key(&key('t'));
     assert!(s.ui.overlay.is_none(), "no trigger form");
     let screen = text(&s, now);
     assert!(screen.starts_with("\"READ-ONLY │ connected"), "{screen}");
     assert!(screen.contains("triggering is off: read-only"), "{screen}");
-    snapshots("read_only", &s, now);
     // Narrow: READ-ONLY is the part that stays.
     let narrow = format!("{}", render(&s, now, 80, 24).backend());
     assert!(narrow.contains("\"READ-ONLY │"), "{narrow}");
+}
+
+fn typed(s: &mut State, text: &str) {
+    for c in text.chars() {
+        s.key(&key(c));
+    }
+}
+
+/// `:` opens the palette: written from the keymap (every action, with the keys it has now)
+/// and the screen's commands, narrowed as you type; Tab completes, Enter runs.
+#[test]
+fn the_palette_runs_actions_and_commands() {
+    use tui::kit::Action as _;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key(':'));
+    assert!(s.app.palette_open());
+    let all = text(&s, now);
+    assert!(all.contains("palette"), "{all}");
+    snapshots("palette", &s, now);
+    // Every action is there by its [keys] name (a long list scrolls: look for each).
+    for info in tui::watch::Action::ALL {
+        if info.name == "palette" {
+            continue;
+        }
+        let mut p = demo_state(t0, Options::default());
+        p.key(&key(':'));
+        typed(&mut p, info.name);
+        let shown = text(&p, now);
+        assert!(shown.contains(info.name), "{}: {shown}", info.name);
+    }
+    typed(&mut s, "sort va");
+    press(&mut s, KeyCode::Tab);
+    snapshots("palette_completed", &s, now);
+    press(&mut s, KeyCode::Enter);
+    assert!(!s.app.palette_open());
+    assert!(text(&s, now).contains("sort value"));
+    // A command with an argument: the filter, jq included.
+    s.key(&key(':'));
+    typed(&mut s, "filter .data.name == \"ACME\"");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.log_positions().len(), 5);
+    // An unknown command keeps the palette open and says so.
+    s.key(&key(':'));
+    typed(&mut s, "frobnicate now");
+    press(&mut s, KeyCode::Enter);
+    assert!(s.app.palette_open());
+    assert!(text(&s, now).contains("unknown command"));
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.app.palette_open());
+    // An action by name goes where its key goes: read-only refuses the trigger here too.
+    let mut r = demo_state(
+        t0,
+        Options {
+            readonly: true,
+            ..Options::default()
+        },
+    );
+    r.key(&key(':'));
+    typed(&mut r, "trigger");
+    press(&mut r, KeyCode::Enter);
+    assert!(r.ui.overlay.is_none());
+    assert!(text(&r, now).contains("triggering is off"));
 }
