@@ -160,3 +160,52 @@ fn the_palette_in_tmux() {
     tmux.keys(&["q"]);
     bin::assert_no_panic(&tmux.stderr());
 }
+
+/// `y` copies the selected event over OSC 52: in tmux with `set-clipboard on`, tmux's
+/// buffer holds the event's JSON; `Y` a trigger command without the secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_reaches_tmux_s_buffer() {
+    use crate::support::server::Server;
+    use crate::support::tmux::{Tmux, clean_env};
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = scratch("copy-tmux");
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    // tmux takes an application's OSC 52 into a paste buffer with set-clipboard on.
+    tmux.run(&["set-option", "-g", "set-clipboard", "on"]);
+    tmux.wait("subscribed", |s| s.contains("1 sub"));
+    server
+        .publish(
+            "stock_ticker",
+            "update_event",
+            r#"{"name":"HOOLI","price":51}"#,
+        )
+        .await;
+    tmux.wait("the event", |s| s.contains("HOOLI"));
+    tmux.keys(&["Tab", "y"]);
+    tmux.wait("the confirmation", |s| s.contains("copied event"));
+    let buffer = tmux.run(&["show-buffer"]);
+    let copied: serde_json::Value = serde_json::from_str(buffer.trim()).expect(&buffer);
+    assert_eq!(copied["channel"], "stock_ticker", "{buffer}");
+    assert_eq!(copied["data"]["name"], "HOOLI", "{buffer}");
+    tmux.keys(&["Y"]);
+    tmux.wait("the command's confirmation", |s| {
+        s.contains("copied trigger command")
+    });
+    let buffer = tmux.run(&["show-buffer"]);
+    assert_eq!(
+        buffer.trim(),
+        r#"tickertape trigger 'stock_ticker' 'update_event' '{"name":"HOOLI","price":51}'"#
+    );
+    assert!(!buffer.contains("secret"), "{buffer}");
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
+}

@@ -12,6 +12,7 @@
 //! - [`Theme`]: the looks, and [`pacing`]: when to draw, and `--stats`.
 
 mod chrome;
+pub mod clipboard;
 pub mod keys;
 pub mod pacing;
 mod palette;

@@ -195,6 +195,12 @@ pub trait Screen {
     fn take_bell(&mut self) -> bool {
         false
     }
+
+    /// Text to put on the clipboard now (OSC 52, through the terminal guard; capped at
+    /// [`super::clipboard::MAX_COPY`] bytes).
+    fn take_clipboard(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// A screen and what the kit keeps around it: the keys, the looks and the help overlay.

@@ -28,6 +28,8 @@ pub enum Action {
     Export,
     Trigger,
     Palette,
+    Copy,
+    CopyCommand,
 }
 
 const fn info(
@@ -136,6 +138,18 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         "trigger",
         &["t"],
         "trigger an event (client-* on the socket)",
+    ),
+    info(
+        Action::Copy,
+        "copy",
+        &["y"],
+        "copy the selected event as JSON (OSC 52: works over SSH and tmux)",
+    ),
+    info(
+        Action::CopyCommand,
+        "copy_command",
+        &["Y"],
+        "copy a tickertape trigger command that sends the event again (no secret)",
     ),
     info(
         Action::Palette,

@@ -146,4 +146,8 @@ impl Screen for Watch {
     fn take_bell(&mut self) -> bool {
         self.model.alerts.take_bell()
     }
+
+    fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
 }

@@ -59,6 +59,8 @@ pub struct Controls {
     pub paused: Option<Pause>,
     /// While a jq filter is typed: its error, or how many lines it matches.
     pub preview: Option<String>,
+    /// A short word in the status bar until the next key (`copied 312 B`).
+    pub flash: Option<String>,
 }
 
 impl Controls {
@@ -73,6 +75,7 @@ impl Controls {
             overlay: None,
             paused: None,
             preview: None,
+            flash: None,
         }
     }
 }

@@ -41,6 +41,14 @@ impl Watch {
 
     /// An action of the keymap.
     pub(super) fn action(&mut self, action: Action, now: Instant) -> Option<Effect<Done>> {
+        self.ui.flash = None;
+        if let (Action::Copy | Action::CopyCommand, Some(Overlay::Inspect { seq, .. })) =
+            (action, &self.ui.overlay)
+        {
+            let seq = *seq;
+            self.copy_line(seq, action == Action::CopyCommand);
+            return None;
+        }
         if let Some(overlay) = self.ui.overlay.take() {
             self.ui.overlay = self.overlay_action(overlay, action);
             return None;
@@ -48,6 +56,16 @@ impl Watch {
         match action {
             // The kit's.
             Action::Quit | Action::Help | Action::Palette => {}
+            Action::Copy | Action::CopyCommand => {
+                let positions = self.log_positions();
+                match self.selected_index(&positions) {
+                    Some(i) => {
+                        let seq = self.model.log[positions[i]].seq;
+                        self.copy_line(seq, action == Action::CopyCommand);
+                    }
+                    None => self.ui.flash = Some("nothing to copy".into()),
+                }
+            }
             Action::Back => {
                 // Esc clears what narrows or marks the log: the filter and the search.
                 self.ui.filter = None;

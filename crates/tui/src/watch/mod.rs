@@ -14,6 +14,7 @@ mod app;
 mod connection;
 mod connections;
 mod controls;
+mod copy;
 mod effects;
 pub mod export;
 mod filter;

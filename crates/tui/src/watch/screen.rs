@@ -42,6 +42,8 @@ pub struct Watch {
     pub(super) clients: Vec<client::Client>,
     /// Where exports go (the working directory).
     pub export_dir: PathBuf,
+    /// Text for the clipboard, until the event loop takes it.
+    pub(super) clipboard: Option<String>,
 }
 
 impl Watch {
@@ -60,6 +62,7 @@ impl Watch {
             senders: Senders::default(),
             clients: Vec::new(),
             export_dir: PathBuf::from("."),
+            clipboard: None,
         }
     }
 

@@ -454,6 +454,12 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
     }
     // The kit keeps the first part whatever the width.
     parts.splice(0..0, readonly);
+    if let Some(flash) = &w.ui.flash {
+        parts.insert(
+            usize::from(w.readonly()),
+            Part::new(0, Span::styled(flash.clone(), t.style(Slot::Heading))),
+        );
+    }
     if let Some(since) = w.paused_since() {
         parts.push(Part::new(
             0,

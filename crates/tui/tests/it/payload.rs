@@ -157,3 +157,44 @@ fn the_palette_runs_actions_and_commands() {
     assert!(r.ui.overlay.is_none());
     assert!(text(&r, now).contains("triggering is off"));
 }
+
+/// `y` copies the selected event as `--json` writes it, `Y` a trigger command; a copy past
+/// the OSC 52 cap is cut, and the status says so.
+#[test]
+fn copy_confirms_and_says_when_it_cut() {
+    use tui::kit::Screen as _;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let mut s = demo_state(t0, Options::default());
+    press(&mut s, KeyCode::Tab);
+    s.key(&key('k'));
+    s.key(&key('y'));
+    let copied = s.app.screen.take_clipboard().expect("a copy");
+    assert_eq!(
+        copied,
+        r#"{"time":"2026-11-18T11:06:55.000Z","channel":"stock_ticker","event":"update_event","data":{"name":"HOOLI","price":140.0}}"#
+    );
+    assert!(text(&s, now).contains(&format!("copied event ({} bytes)", copied.len())));
+    snapshots("copied", &s, now);
+    s.key(&key('Y'));
+    let command = s.app.screen.take_clipboard().expect("a command");
+    assert_eq!(
+        command,
+        r#"tickertape trigger 'stock_ticker' 'update_event' '{"name":"HOOLI","price":140.0}'"#
+    );
+    // Past the cap: cut, and said.
+    s.apply(
+        tui::testing::event(
+            "stock_ticker",
+            "big",
+            serde_json::json!({"blob": "x".repeat(100_000)}),
+            30,
+        ),
+        t0,
+    );
+    s.key(&key('G'));
+    s.key(&key('y'));
+    let cut = s.app.screen.take_clipboard().unwrap();
+    assert_eq!(cut.len(), tui::kit::clipboard::MAX_COPY);
+    assert!(text(&s, now).contains("copied event: first 75000 of"));
+}
