@@ -209,3 +209,41 @@ async fn copy_reaches_tmux_s_buffer() {
     tmux.keys(&["q"]);
     bin::assert_no_panic(&tmux.stderr());
 }
+
+/// The diff in the real dashboard: two events of one channel and event, inspect the later,
+/// `d` shows what changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_diff_in_tmux() {
+    use crate::support::server::Server;
+    use crate::support::tmux::{Tmux, clean_env};
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = scratch("diff-tmux");
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch orders --key app-key --host 127.0.0.1 --port {port} --ascii 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    tmux.wait("subscribed", |s| s.contains("1 sub"));
+    server
+        .publish("orders", "status", r#"{"id":7,"state":"paid"}"#)
+        .await;
+    server
+        .publish(
+            "orders",
+            "status",
+            r#"{"id":7,"state":"shipped","carrier":"UPS"}"#,
+        )
+        .await;
+    tmux.wait("both events", |s| s.contains("shipped"));
+    tmux.keys(&["Tab", "Enter", "d"]);
+    let shown = tmux.wait("the diff", |s| s.contains("~ .state"));
+    assert!(shown.contains(r#"~ .state "paid" -> "shipped""#), "{shown}");
+    assert!(shown.contains(r#"+ .carrier "UPS""#), "{shown}");
+    tmux.keys(&["Escape", "q"]);
+    bin::assert_no_panic(&tmux.stderr());
+}

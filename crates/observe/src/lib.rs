@@ -3,6 +3,7 @@
 //! probe's model.
 
 pub mod binding;
+pub mod diff;
 pub mod expect;
 pub mod field_path;
 pub mod hints;

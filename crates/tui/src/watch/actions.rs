@@ -30,6 +30,7 @@ pub enum Action {
     Palette,
     Copy,
     CopyCommand,
+    Diff,
 }
 
 const fn info(
@@ -150,6 +151,12 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         "copy_command",
         &["Y"],
         "copy a tickertape trigger command that sends the event again (no secret)",
+    ),
+    info(
+        Action::Diff,
+        "diff",
+        &["d"],
+        "in inspect: the event, or what changed since the previous one",
     ),
     info(
         Action::Palette,

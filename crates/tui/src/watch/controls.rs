@@ -61,6 +61,8 @@ pub struct Controls {
     pub preview: Option<String>,
     /// A short word in the status bar until the next key (`copied 312 B`).
     pub flash: Option<String>,
+    /// Inspect shows the diff against the previous event instead of the event.
+    pub diff: bool,
 }
 
 impl Controls {
@@ -76,6 +78,7 @@ impl Controls {
             paused: None,
             preview: None,
             flash: None,
+            diff: false,
         }
     }
 }

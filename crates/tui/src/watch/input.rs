@@ -49,13 +49,22 @@ impl Watch {
             self.copy_line(seq, action == Action::CopyCommand);
             return None;
         }
+        if action == Action::Diff {
+            // In inspect it switches the view; elsewhere it says where it works.
+            if matches!(self.ui.overlay, Some(Overlay::Inspect { .. })) {
+                self.ui.diff = !self.ui.diff;
+            } else {
+                self.ui.flash = Some("d shows a diff in inspect (Enter on a log line)".into());
+            }
+            return None;
+        }
         if let Some(overlay) = self.ui.overlay.take() {
             self.ui.overlay = self.overlay_action(overlay, action);
             return None;
         }
         match action {
             // The kit's.
-            Action::Quit | Action::Help | Action::Palette => {}
+            Action::Quit | Action::Help | Action::Palette | Action::Diff => {}
             Action::Copy | Action::CopyCommand => {
                 let positions = self.log_positions();
                 match self.selected_index(&positions) {

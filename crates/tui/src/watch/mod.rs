@@ -15,6 +15,7 @@ mod connection;
 mod connections;
 mod controls;
 mod copy;
+mod diff;
 mod effects;
 pub mod export;
 mod filter;

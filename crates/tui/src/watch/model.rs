@@ -324,6 +324,14 @@ impl Model {
     }
 
     /// Notes something in the log on tickertape's own behalf (an export's path, say).
+    /// The binding's view for a log line's event, if one binds it.
+    pub(super) fn binding_view(&self, line: &LogLine) -> Option<View> {
+        let ev = line.received()?;
+        self.bindings
+            .lookup(ev.channel.as_deref(), &ev.event)
+            .map(|b| b.view.clone())
+    }
+
     pub fn note(&mut self, what: &str, text: &str, now: Instant) {
         self.notice(None, what, text, now);
     }

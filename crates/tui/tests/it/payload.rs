@@ -198,3 +198,58 @@ fn copy_confirms_and_says_when_it_cut() {
     assert_eq!(cut.len(), tui::kit::clipboard::MAX_COPY);
     assert!(text(&s, now).contains("copied event: first 75000 of"));
 }
+
+/// Inspect, then `d`: what changed since the previous event of the same ticker key (the
+/// binding's), marked `+ - ~` and coloured; `d` again shows the event.
+#[test]
+fn inspect_shows_the_diff() {
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let mut s = demo_state(t0, Options::default());
+    // A richer event for HOOLI: one value changed, one added.
+    s.apply(
+        tui::testing::event(
+            "stock_ticker",
+            "update_event",
+            serde_json::json!({"name": "HOOLI", "price": 139.5, "halted": true}),
+            18,
+        ),
+        t0 + Duration::from_secs(18),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    s.key(&key('d'));
+    let shown = text(&s, now);
+    assert!(shown.contains("~ .price 140.0 → 139.5"), "{shown}");
+    assert!(shown.contains("+ .halted true"), "{shown}");
+    assert!(
+        shown.contains("(2 lines earlier)"),
+        "the previous HOOLI, not ACME's: {shown}"
+    );
+    snapshots("diff", &s, now);
+    let plain = demo_state(
+        t0,
+        Options {
+            color: false,
+            ascii: true,
+            ..Options::default()
+        },
+    );
+    let mut plain = plain;
+    plain.apply(
+        tui::testing::event(
+            "stock_ticker",
+            "update_event",
+            serde_json::json!({"name": "HOOLI", "price": 139.5}),
+            18,
+        ),
+        t0 + Duration::from_secs(18),
+    );
+    press(&mut plain, KeyCode::Tab);
+    press(&mut plain, KeyCode::Enter);
+    plain.key(&key('d'));
+    assert!(text(&plain, now).contains("~ .price 140.0 -> 139.5"));
+    snapshots("diff_ascii_no_color", &plain, now);
+    s.key(&key('d'));
+    assert!(text(&s, now).contains("\"halted\": true"));
+}
