@@ -40,6 +40,87 @@ pub struct ConfigFile {
     /// The screens' keys, checked when the file is read.
     #[serde(default)]
     pub keys: KeysSection,
+    /// Saved views of the dashboard (`watch --view NAME`, `:view NAME`), checked when the
+    /// file is read.
+    #[serde(default)]
+    pub views: BTreeMap<String, ViewSection>,
+}
+
+/// ```toml
+/// [views.prices]
+/// channels = ["stock_ticker"]
+/// bindings = ["update_event=ticker(key=name,value=price)"]
+/// filter = ".data.price > 100"       # the dashboard's f: simple syntax or jq
+/// sort = "value"                     # key, value, change or recency
+/// expect = ["stock_ticker/update_event<5s"]
+/// ```
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewSection {
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    pub filter: Option<String>,
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub expect: Vec<String>,
+}
+
+impl ConfigFile {
+    /// Every view, checked: names, channels, bindings, the filter, the sort and the
+    /// expectations. The first error names its view.
+    pub fn views(&self) -> anyhow::Result<Vec<tui::watch::ViewSpec>> {
+        self.views
+            .iter()
+            .map(|(name, v)| check_view(name, v).with_context(|| format!("[views.{name}]")))
+            .collect()
+    }
+}
+
+fn check_view(name: &str, v: &ViewSection) -> anyhow::Result<tui::watch::ViewSpec> {
+    if !tui::watch::valid_name(name) {
+        bail!("a view's name is letters, digits, - and _");
+    }
+    for channel in &v.channels {
+        protocol::channel::validate_channel(channel, false)
+            .map_err(|e| anyhow::anyhow!("channel: {e}"))?;
+    }
+    let bindings = v
+        .bindings
+        .iter()
+        .map(|b| observe::binding::Binding::parse(b).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(f) = &v.filter
+        && observe::jq::looks_like_jq(f)
+    {
+        observe::jq::Jq::parse(f).map_err(|e| anyhow::anyhow!("filter: {e}"))?;
+    }
+    let sort = match &v.sort {
+        None => None,
+        Some(s) => Some(
+            tui::watch::Sort::parse(s)
+                .ok_or_else(|| anyhow::anyhow!("sort is key, value, change or recency"))?,
+        ),
+    };
+    for rule in &v.expect {
+        observe::expect::Expectation::parse(rule).map_err(anyhow::Error::msg)?;
+    }
+    Ok(tui::watch::ViewSpec {
+        name: name.to_owned(),
+        channels: v.channels.clone(),
+        bindings,
+        filter: v.filter.clone(),
+        sort,
+        expect: v.expect.clone(),
+    })
+}
+
+/// Checks a whole config file's text as [`load`] does (a view saved from the dashboard is
+/// written only if the file it makes passes).
+pub fn check_text(text: &str) -> Result<(), String> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| describe_toml_error(&e, text))?;
+    file.views().map(|_| ()).map_err(|e| format!("{e:#}"))
 }
 
 /// ```toml
@@ -243,6 +324,9 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathB
             describe_toml_error(&e, &text)
         )
     })?;
+    // Checked whole before any of it takes effect.
+    file.views()
+        .map_err(|e| anyhow::anyhow!("invalid config file {}: {e:#}", path.display()))?;
     Ok((file, Some(path)))
 }
 

@@ -166,8 +166,12 @@ Examples:
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
     /// Channels to subscribe to
-    #[arg(required_unless_present = "all", value_name = "CHANNEL")]
+    #[arg(required_unless_present_any = ["all", "view"], value_name = "CHANNEL")]
     pub channels: Vec<String>,
+    /// Start from a saved view of the config file ([views.NAME]): its channels, bindings
+    /// and expectations are added to the flags', its filter and sort set
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
     /// Follow every occupied channel, found through the REST API (needs the app id and
     /// secret); channels as they appear are subscribed, vacated ones are reported
     #[arg(long)]

@@ -215,6 +215,15 @@ pub async fn dashboard(
         .with_labels(labels)
         .with_senders(senders);
     watch.banner = d.banner;
+    watch.views = tui::watch::ViewStore {
+        views: d.views.clone(),
+        path: d.config_path.clone(),
+        check: crate::cli::config_file::check_text,
+    };
+    if let Some(view) = d.views.iter().find(|v| Some(&v.name) == d.view.as_ref()) {
+        // Its channels are subscribed already; the filter, sort and bindings apply here.
+        let _ = watch.load_view(view);
+    }
     if let Some(eval) = expect {
         watch.model.alerts =
             Expectations::new(eval, bell, started, SystemTime::now()).with_links(links);

@@ -247,3 +247,63 @@ async fn the_diff_in_tmux() {
     tmux.keys(&["Escape", "q"]);
     bin::assert_no_panic(&tmux.stderr());
 }
+
+/// `watch --view NAME` starts from a saved view; `:view save NAME` writes the current one
+/// back, keeping the rest of the file; a bad view stops the run before it starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn views_load_save_and_are_checked() {
+    use crate::support::tmux::{Tmux, clean_env};
+    let home = scratch("views-tmux");
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "# my views\n[views.dear]\nchannels = [\"stock_ticker\"]\nfilter = \".data.price > 100\"\nsort = \"change\"\n",
+    )
+    .unwrap();
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch --view dear --key app-key --host 127.0.0.1 --port 9 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    let first = tmux.wait("the view", |s| s.contains("sort change"));
+    assert!(first.contains("filter: .data.price > 100"), "{first}");
+    tmux.keys(&[":", "view save mine", "Enter"]);
+    tmux.wait("saved", |s| s.contains("saved view mine"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# my views\n[views.dear]"), "{text}");
+    assert!(
+        text.contains("[views.mine]\nchannels = []\nbindings = []\nfilter = \".data.price > 100\"\nsort = \"change\"\n"),
+        "{text}"
+    );
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
+    // A bad view: the whole file is refused, naming it.
+    std::fs::write(&config, "[views.bad]\nsort = \"sideways\"\n").unwrap();
+    let out = bin::command_in(&home)
+        .args([
+            "watch",
+            "c",
+            "--json",
+            "--key",
+            "k",
+            "--port",
+            "9",
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("[views.bad]: sort is key, value, change or recency"),
+        "{stderr}"
+    );
+}

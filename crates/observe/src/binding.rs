@@ -97,6 +97,24 @@ impl Binding {
         })
     }
 
+    /// The rule as `--bind` takes it (paths as JSON pointers), for a saved view.
+    pub fn rule(&self) -> String {
+        let event = self.event.as_deref().unwrap_or("*");
+        let target = match &self.channel {
+            Some(c) => format!("{c}/{event}"),
+            None => event.to_owned(),
+        };
+        let view = match &self.view {
+            View::Ticker { key, value } => {
+                format!("ticker(key={},value={})", key.pointer(), value.pointer())
+            }
+            View::Log => "log".into(),
+            View::Count => "count".into(),
+            View::Ignore => "ignore".into(),
+        };
+        format!("{target}={view}")
+    }
+
     fn score(&self, channel: Option<&str>, event: &str) -> Option<u8> {
         let channel_ok = self.channel.as_deref().is_none_or(|c| Some(c) == channel);
         let event_ok = self.event.as_deref().is_none_or(|e| e == event);
@@ -233,6 +251,14 @@ mod tests {
             _ => unreachable!(),
         }
         assert_eq!(Binding::parse("*=log").unwrap().event, None);
+        for rule in [
+            "stock_ticker/quote=ticker(key=/sym,value=/q/last)",
+            "*/*=count",
+            "noise=ignore",
+        ] {
+            let b = Binding::parse(rule).unwrap();
+            assert_eq!(Binding::parse(&b.rule()).unwrap(), b, "{rule}");
+        }
         assert_eq!(Binding::parse("*/*=count").unwrap().view, View::Count);
         assert_eq!(Binding::parse("noise=ignore").unwrap().view, View::Ignore);
         // Laravel's namespaced names contain dots and backslashes.

@@ -130,6 +130,10 @@ pub struct DashboardPlan {
     pub receiving: Option<String>,
     /// `--readonly`, or `readonly = true` in a profile used: nothing is sent to a server.
     pub readonly: bool,
+    /// The config file's views (checked), where it is, and the view to start from.
+    pub views: Vec<tui::watch::ViewSpec>,
+    pub config_path: Option<PathBuf>,
+    pub view: Option<String>,
 }
 
 impl Default for DashboardPlan {
@@ -149,6 +153,9 @@ impl Default for DashboardPlan {
             keys: tui::keys::KeyTable::default(),
             receiving: None,
             readonly: false,
+            views: Vec::new(),
+            config_path: None,
+            view: None,
         }
     }
 }

@@ -62,7 +62,11 @@ impl Screen for Watch {
             }
             Done::Exported(Err(e)) => self.model.note("export failed", &e, now),
             Done::Triggered(said) => self.model.note("trigger", &said, now),
-            Done::Said(what, said) => self.model.note(&what, &said, now),
+            Done::Said(what, said) => {
+                // In the status bar too: a filter may hide the log's note.
+                self.ui.flash = Some(terminal_safe(&said).into_owned());
+                self.model.note(&what, &said, now)
+            }
         }
     }
 

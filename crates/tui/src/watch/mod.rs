@@ -32,6 +32,7 @@ mod silence;
 mod status;
 pub mod ticker;
 mod view;
+mod views;
 
 pub use actions::Action;
 pub use alerts::Expectations;
@@ -45,4 +46,6 @@ pub use model::{EventType, LOG_BYTES, LOG_CAPACITY, Model, Options, Seen, Weight
 pub use screen::{Source, Watch};
 pub use silence::{SILENT_AFTER, Silence};
 pub use status::{Status, Sub};
+pub use ticker::Sort;
 pub use view::{MIN_HEIGHT, MIN_WIDTH, layout};
+pub use views::{ViewSpec, ViewStore, replace_table, valid_name};

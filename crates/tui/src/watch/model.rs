@@ -324,6 +324,16 @@ impl Model {
     }
 
     /// Notes something in the log on tickertape's own behalf (an export's path, say).
+    /// The bindings in force.
+    pub fn bindings(&self) -> &Bindings {
+        &self.bindings
+    }
+
+    /// New bindings (a view loaded): events from now on are bound by them.
+    pub fn set_bindings(&mut self, bindings: Bindings) {
+        self.bindings = bindings;
+    }
+
     /// The binding's view for a log line's event, if one binds it.
     pub(super) fn binding_view(&self, line: &LogLine) -> Option<View> {
         let ev = line.received()?;

@@ -57,6 +57,16 @@ impl Watch {
                 .iter()
                 .map(|(name, _)| Command::new(format!("sort {name}"), "sort the ticker")),
         );
+        out.extend(self.views.views.iter().map(|v| {
+            Command::new(
+                format!("view {}", v.name),
+                "load this saved view: channels, bindings, filter, sort",
+            )
+        }));
+        out.push(Command::new(
+            "view save ",
+            "save the current view to the config file under a name",
+        ));
         out.push(Command::new(
             "filter ",
             "filter the log: channel:X event:X field=value text, or jq (.data.x > 1)",
@@ -89,6 +99,8 @@ impl Watch {
                 self.ui.log_selected = None;
                 Ok(None)
             }
+            "view" if arg.is_empty() => Err(needs("a name")),
+            "view" => self.view_command(arg, now),
             "channel" if arg.is_empty() => Err(needs("a channel")),
             "channel" => {
                 self.ui.filter = Some(Filter::parse(&format!("channel:{arg}")));

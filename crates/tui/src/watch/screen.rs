@@ -44,6 +44,10 @@ pub struct Watch {
     pub export_dir: PathBuf,
     /// Text for the clipboard, until the event loop takes it.
     pub(super) clipboard: Option<String>,
+    /// The config file's views, and where to save them.
+    pub views: super::views::ViewStore,
+    /// The view loaded last.
+    pub current_view: Option<String>,
 }
 
 impl Watch {
@@ -63,6 +67,8 @@ impl Watch {
             clients: Vec::new(),
             export_dir: PathBuf::from("."),
             clipboard: None,
+            views: super::views::ViewStore::default(),
+            current_view: None,
         }
     }
 

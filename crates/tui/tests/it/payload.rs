@@ -253,3 +253,44 @@ fn inspect_shows_the_diff() {
     s.key(&key('d'));
     assert!(text(&s, now).contains("\"halted\": true"));
 }
+
+/// A saved view from the palette: its filter, sort and bindings apply at once.
+#[test]
+fn a_view_loads_from_the_palette() {
+    use observe::binding::Binding;
+    use tui::watch::{Sort, ViewSpec, ViewStore};
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let mut s = demo_state(t0, Options::default());
+    s.views = ViewStore {
+        views: vec![ViewSpec {
+            name: "dear".into(),
+            channels: vec!["stock_ticker".into()],
+            bindings: vec![Binding::parse("update_event=ticker(key=name,value=price)").unwrap()],
+            filter: Some(".data.price > 100".into()),
+            sort: Some(Sort::Value),
+            expect: Vec::new(),
+        }],
+        ..ViewStore::default()
+    };
+    s.key(&key(':'));
+    typed(&mut s, "view de");
+    let offered = text(&s, now);
+    assert!(offered.contains("view dear"), "{offered}");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.ui.sort, Sort::Value);
+    assert_eq!(
+        s.ui.filter.as_ref().map(|f| f.text.as_str()),
+        Some(".data.price > 100")
+    );
+    snapshots("view_loaded", &s, now);
+    let saved = s.current("mine").to_toml();
+    assert_eq!(
+        saved,
+        "[views.mine]\nchannels = [\"stock_ticker\"]\nbindings = [\"update_event=ticker(key=/name,value=/price)\"]\nfilter = \".data.price > 100\"\nsort = \"value\"\n"
+    );
+    s.key(&key(':'));
+    typed(&mut s, "view nope");
+    press(&mut s, KeyCode::Enter);
+    assert!(text(&s, now).contains("no view \"nope\"; views: dear"));
+}
