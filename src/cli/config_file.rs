@@ -44,6 +44,10 @@ pub struct ConfigFile {
     /// file is read.
     #[serde(default)]
     pub views: BTreeMap<String, ViewSection>,
+    /// The dashboard's looks: `name = "light"` (default, light, colorblind) and styles for
+    /// slots (`rise = "blue bold"`), checked when the file is read.
+    #[serde(default)]
+    pub theme: BTreeMap<String, String>,
 }
 
 /// ```toml
@@ -68,6 +72,14 @@ pub struct ViewSection {
 }
 
 impl ConfigFile {
+    /// The theme: `--theme`'s name if given, else `[theme]`'s, with `[theme]`'s slots.
+    pub fn theme(&self, name: Option<&str>) -> anyhow::Result<tui::kit::ThemeSpec> {
+        let mut slots = self.theme.clone();
+        let named = slots.remove("name");
+        let name = name.or(named.as_deref()).unwrap_or("");
+        tui::kit::ThemeSpec::new(name, &slots).map_err(|e| anyhow::anyhow!("[theme]: {e}"))
+    }
+
     /// Every view, checked: names, channels, bindings, the filter, the sort and the
     /// expectations. The first error names its view.
     pub fn views(&self) -> anyhow::Result<Vec<tui::watch::ViewSpec>> {
@@ -120,6 +132,7 @@ fn check_view(name: &str, v: &ViewSection) -> anyhow::Result<tui::watch::ViewSpe
 /// written only if the file it makes passes).
 pub fn check_text(text: &str) -> Result<(), String> {
     let file: ConfigFile = toml::from_str(text).map_err(|e| describe_toml_error(&e, text))?;
+    file.theme(None).map_err(|e| format!("{e:#}"))?;
     file.views().map(|_| ()).map_err(|e| format!("{e:#}"))
 }
 
@@ -325,6 +338,8 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathB
         )
     })?;
     // Checked whole before any of it takes effect.
+    file.theme(None)
+        .map_err(|e| anyhow::anyhow!("invalid config file {}: {e:#}", path.display()))?;
     file.views()
         .map_err(|e| anyhow::anyhow!("invalid config file {}: {e:#}", path.display()))?;
     Ok((file, Some(path)))

@@ -272,6 +272,10 @@ pub struct WatchArgs {
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,
+    /// The dashboard's colours: default, light (for light backgrounds) or colorblind
+    /// (Okabe-Ito, no red against green); the config file's [theme] sets slots over it
+    #[arg(long, value_name = "NAME", help_heading = "Dashboard")]
+    pub theme: Option<String>,
     /// Send nothing to the server: no trigger form, no client events. The status bar says
     /// READ-ONLY. A profile may say `readonly = true`
     #[arg(long, help_heading = "Dashboard")]

@@ -228,7 +228,8 @@ pub async fn dashboard(
         watch.model.alerts =
             Expectations::new(eval, bell, started, SystemTime::now()).with_links(links);
     }
-    let app = watch.into_app(d.keys.keymap());
+    let mut app = watch.into_app(d.keys.keymap());
+    app.set_theme(tui::kit::Theme::with(&d.theme, d.color, d.ascii));
     let options = tui::kit::RunOptions {
         fps: d.fps,
         mouse: d.mouse,

@@ -307,3 +307,58 @@ async fn views_load_save_and_are_checked() {
         "{stderr}"
     );
 }
+
+/// `--theme colorblind` in the real dashboard: its colours reach the terminal (256-colour
+/// blue for a connected state, not green); a bad [theme] stops the run before it starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_theme_in_tmux_and_a_bad_one_refused() {
+    use crate::support::server::Server;
+    use crate::support::tmux::{Tmux, clean_env};
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = scratch("theme-tmux");
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    // Colour on (clean_env turns it off).
+    let command = format!(
+        "{} NO_COLOR= {} watch c --key app-key --host 127.0.0.1 --port {port} --theme colorblind 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    tmux.wait("connected", |s| s.starts_with("connected"));
+    let escaped = tmux.run(&["capture-pane", "-e", "-p"]);
+    let first = escaped.lines().next().unwrap_or("");
+    assert!(
+        first.contains("38;5;32m"),
+        "connected in Okabe-Ito blue: {first:?}"
+    );
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[theme]\nname = \"light\"\nrize = \"blue\"\n",
+    )
+    .unwrap();
+    let out = bin::command_in(&home)
+        .args([
+            "watch",
+            "c",
+            "--json",
+            "--key",
+            "k",
+            "--port",
+            "9",
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unknown theme slot \"rize\""), "{stderr}");
+}

@@ -134,6 +134,8 @@ pub struct DashboardPlan {
     pub views: Vec<tui::watch::ViewSpec>,
     pub config_path: Option<PathBuf>,
     pub view: Option<String>,
+    /// `--theme` and `[theme]`, checked.
+    pub theme: tui::kit::ThemeSpec,
 }
 
 impl Default for DashboardPlan {
@@ -156,6 +158,7 @@ impl Default for DashboardPlan {
             views: Vec::new(),
             config_path: None,
             view: None,
+            theme: tui::kit::ThemeSpec::default(),
         }
     }
 }

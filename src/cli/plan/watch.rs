@@ -133,6 +133,10 @@ impl WatchPlan {
                 stats: args.stats,
                 keys: config.file.keys.0.clone(),
                 views,
+                theme: config
+                    .file
+                    .theme(args.theme.as_deref())
+                    .map_err(|e| anyhow::Error::new(UsageError(format!("{e:#}"))))?,
                 config_path: config.path.clone(),
                 view: args.view.clone(),
                 ..DashboardPlan::default()

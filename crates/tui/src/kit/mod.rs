@@ -26,4 +26,4 @@ pub use keys::{Action, ActionInfo, Key, Keymap, Role};
 pub use palette::Command;
 pub use run::{Ended, MAX_TASKS, RunOptions, run};
 pub use screen::{App, Areas, Captured, Chrome, Effect, Screen, Task};
-pub use theme::{Slot, Theme};
+pub use theme::{Slot, Theme, ThemeSpec};

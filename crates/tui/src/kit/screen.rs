@@ -249,7 +249,13 @@ impl<S: Screen> App<S> {
     }
 
     fn palette_entries(&self) -> Vec<palette::Entry> {
-        palette::entries(&self.keymap, self.screen.commands(), self.theme.ascii)
+        let mut commands = self.screen.commands();
+        commands.extend(
+            super::theme::BUILT_IN
+                .iter()
+                .map(|name| Command::new(format!("theme {name}"), "switch to this built-in theme")),
+        );
+        palette::entries(&self.keymap, commands, self.theme.ascii)
     }
 
     /// Runs a palette line: an action's name goes where its key goes; anything else is the
@@ -268,6 +274,20 @@ impl<S: Screen> App<S> {
                     None
                 }
                 _ => self.screen.act(info.action, now),
+            };
+        }
+        if let Some(name) = line.strip_prefix("theme ") {
+            let spec = super::theme::ThemeSpec::new(name.trim(), &Default::default());
+            return match spec {
+                Ok(spec) => {
+                    self.theme = Theme::with(&spec, self.theme.color(), self.theme.ascii);
+                    self.palette = None;
+                    None
+                }
+                Err(why) => {
+                    self.palette.get_or_insert_with(Palette::default).said = Some(why);
+                    None
+                }
             };
         }
         match self.screen.command(line, now) {

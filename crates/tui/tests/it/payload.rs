@@ -294,3 +294,36 @@ fn a_view_loads_from_the_palette() {
     press(&mut s, KeyCode::Enter);
     assert!(text(&s, now).contains("no view \"nope\"; views: dear"));
 }
+
+/// Themes: the built-in light and colour-blind ones fill the slots (rises are not green in
+/// the colour-blind one), `:theme NAME` switches, NO_COLOR keeps only the modifiers.
+#[test]
+fn themes_fill_the_slots() {
+    use ratatui::style::Color;
+    use std::collections::BTreeMap;
+    use tui::kit::{Theme, ThemeSpec};
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let rise_colour = |s: &State| {
+        let term = render(s, now, 80, 24);
+        let buf = term.backend().buffer().clone();
+        // ACME rose: its ▲ in the ticker.
+        buf.content()
+            .iter()
+            .find(|c| c.symbol() == "▲")
+            .map(|c| c.fg)
+    };
+    let mut s = demo_state(t0, Options::default());
+    assert_eq!(rise_colour(&s), Some(Color::Green));
+    s.key(&key(':'));
+    typed(&mut s, "theme colorblind");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(rise_colour(&s), Some(Color::Indexed(32)), "Okabe-Ito blue");
+    snapshots("theme_colorblind", &s, now);
+    let light = ThemeSpec::new("light", &BTreeMap::new()).unwrap();
+    s.app.set_theme(Theme::with(&light, true, false));
+    assert_eq!(rise_colour(&s), Some(Color::Indexed(28)));
+    snapshots("theme_light", &s, now);
+    s.app.set_theme(Theme::with(&light, false, false));
+    assert_eq!(rise_colour(&s), Some(Color::Reset), "NO_COLOR: no colour");
+}
