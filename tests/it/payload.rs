@@ -138,7 +138,7 @@ fn the_palette_in_tmux() {
     let stderr_file = home.join("stderr");
     let _ = std::fs::remove_file(&stderr_file);
     let command = format!(
-        "{} {} watch c --key app-key --host 127.0.0.1 --port 9 2> {}",
+        "{} {} watch c --key app-key --host 127.0.0.1 --port 9 --bind 'x=ticker(key=a,value=b)' 2> {}",
         clean_env(&home),
         bin::BIN,
         stderr_file.display()
@@ -240,7 +240,8 @@ async fn the_diff_in_tmux() {
         )
         .await;
     tmux.wait("both events", |s| s.contains("shipped"));
-    tmux.keys(&["Tab", "Enter", "d"]);
+    // Nothing bound: the log has the focus.
+    tmux.keys(&["Enter", "d"]);
     let shown = tmux.wait("the diff", |s| s.contains("~ .state"));
     assert!(shown.contains(r#"~ .state "paid" -> "shipped""#), "{shown}");
     assert!(shown.contains(r#"+ .carrier "UPS""#), "{shown}");
@@ -259,7 +260,7 @@ async fn views_load_save_and_are_checked() {
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
-        "# my views\n[views.dear]\nchannels = [\"stock_ticker\"]\nfilter = \".data.price > 100\"\nsort = \"change\"\n",
+        "# my views\n[views.dear]\nchannels = [\"stock_ticker\"]\nbindings = [\"x=count\"]\nfilter = \".data.price > 100\"\nsort = \"change\"\n",
     )
     .unwrap();
     let stderr_file = home.join("stderr");
@@ -278,7 +279,7 @@ async fn views_load_save_and_are_checked() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.starts_with("# my views\n[views.dear]"), "{text}");
     assert!(
-        text.contains("[views.mine]\nchannels = []\nbindings = []\nfilter = \".data.price > 100\"\nsort = \"change\"\n"),
+        text.contains("[views.mine]\nchannels = []\nbindings = [\"x=count\"]\nfilter = \".data.price > 100\"\nsort = \"change\"\n"),
         "{text}"
     );
     tmux.keys(&["q"]);
@@ -361,4 +362,47 @@ async fn a_theme_in_tmux_and_a_bad_one_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unknown theme slot \"rize\""), "{stderr}");
+}
+
+/// `watch CHANNEL` with nothing bound: the log has the screen, under one line on how to
+/// bind, with a rule for the events that came.
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_bound_gives_the_screen_to_the_log() {
+    use crate::support::server::Server;
+    use crate::support::tmux::{Tmux, clean_env};
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = scratch("empty-ticker-tmux");
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch quotes --key app-key --host 127.0.0.1 --port {port} 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    tmux.wait("subscribed", |s| s.contains("1 sub"));
+    server
+        .publish("quotes", "tick", r#"{"sym":"HOOLI","px":51}"#)
+        .await;
+    let screen = tmux.wait("the hint", |s| s.contains("try --bind"));
+    assert!(
+        screen.contains("no ticker: nothing is bound - try --bind 'tick=ticker(key=sym,value=px)'")
+            || screen.contains(
+                "no ticker: nothing is bound · try --bind 'tick=ticker(key=sym,value=px)'"
+            ),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("0 keys"),
+        "an empty ticker pane:\n{screen}"
+    );
+    // The log starts on the second line of the body: the whole screen is its.
+    assert!(
+        screen.lines().nth(2).unwrap_or("").starts_with("┌ log"),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
 }

@@ -53,8 +53,10 @@ pub struct Watch {
 impl Watch {
     pub fn new(options: Options, bindings: Bindings, source: Source, now: Instant) -> Watch {
         // Received webhooks have no ticker: the log has the keys.
+        // Nothing bound: no ticker, the log has the focus.
         let focus = match source {
             Source::Receiving(_) => Focus::Log,
+            _ if bindings.is_empty() => Focus::Log,
             _ => Focus::Ticker,
         };
         Watch {
@@ -155,6 +157,14 @@ impl Watch {
             effects::export(records, self.export_dir.clone()),
             Done::Exported(Err("too much running at once; try again".into())),
         ))
+    }
+
+    /// Nothing is bound, so nothing can reach the ticker: the log takes its room. (Not for
+    /// received webhooks, whose counts take the ticker's place.)
+    pub fn log_only(&self) -> bool {
+        !matches!(self.source, Source::Receiving(_))
+            && self.model.bindings().is_empty()
+            && self.shown_ticker().is_empty()
     }
 
     /// The ticker as shown: the paused copy while paused.

@@ -327,3 +327,34 @@ fn themes_fill_the_slots() {
     s.app.set_theme(Theme::with(&light, false, false));
     assert_eq!(rise_colour(&s), Some(Color::Reset), "NO_COLOR: no colour");
 }
+
+/// Nothing bound: no empty ticker pane; the log has the screen, under one line on how to
+/// bind (with a rule for the latest event's obvious key and number).
+#[test]
+fn nothing_bound_gives_the_screen_to_the_log() {
+    use observe::binding::Bindings;
+    use tui::testing::{connected, event, state, subscribed};
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(20);
+    let mut s = state(Options::default(), Bindings::new(Vec::new()), t0);
+    s.apply(connected(), t0);
+    s.apply(subscribed("quotes"), t0);
+    for i in 0..5 {
+        s.apply(
+            event(
+                "quotes",
+                "tick",
+                serde_json::json!({"sym": "HOOLI", "px": 50 + i}),
+                i,
+            ),
+            t0,
+        );
+    }
+    let shown = text(&s, now);
+    assert!(!shown.contains("0 keys"), "{shown}");
+    assert!(
+        shown.contains("no ticker: nothing is bound · try --bind 'tick=ticker(key=sym,value=px)'"),
+        "{shown}"
+    );
+    snapshots("nothing_bound", &s, now);
+}
