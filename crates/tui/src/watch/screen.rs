@@ -45,7 +45,7 @@ pub struct Watch {
     /// Text for the clipboard, until the event loop takes it.
     pub(super) clipboard: Option<String>,
     /// The config file's views, and where to save them.
-    pub views: super::views::ViewStore,
+    pub views: super::saved::ViewStore,
     /// The view loaded last.
     pub current_view: Option<String>,
 }
@@ -69,7 +69,7 @@ impl Watch {
             clients: Vec::new(),
             export_dir: PathBuf::from("."),
             clipboard: None,
-            views: super::views::ViewStore::default(),
+            views: super::saved::ViewStore::default(),
             current_view: None,
         }
     }
