@@ -40,6 +40,100 @@ pub struct ConfigFile {
     /// The screens' keys, checked when the file is read.
     #[serde(default)]
     pub keys: KeysSection,
+    /// Saved views of the dashboard (`watch --view NAME`, `:view NAME`), checked when the
+    /// file is read.
+    #[serde(default)]
+    pub views: BTreeMap<String, ViewSection>,
+    /// The dashboard's looks: `name = "light"` (default, light, colorblind) and styles for
+    /// slots (`rise = "blue bold"`), checked when the file is read.
+    #[serde(default)]
+    pub theme: BTreeMap<String, String>,
+}
+
+/// ```toml
+/// [views.prices]
+/// channels = ["stock_ticker"]
+/// bindings = ["update_event=ticker(key=name,value=price)"]
+/// filter = ".data.price > 100"       # the dashboard's f: simple syntax or jq
+/// sort = "value"                     # key, value, change or recency
+/// expect = ["stock_ticker/update_event<5s"]
+/// ```
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewSection {
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    pub filter: Option<String>,
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub expect: Vec<String>,
+}
+
+impl ConfigFile {
+    /// The theme: `--theme`'s name if given, else `[theme]`'s, with `[theme]`'s slots.
+    pub fn theme(&self, name: Option<&str>) -> anyhow::Result<tui::kit::ThemeSpec> {
+        let mut slots = self.theme.clone();
+        let named = slots.remove("name");
+        let name = name.or(named.as_deref()).unwrap_or("");
+        tui::kit::ThemeSpec::new(name, &slots).map_err(|e| anyhow::anyhow!("[theme]: {e}"))
+    }
+
+    /// Every view, checked: names, channels, bindings, the filter, the sort and the
+    /// expectations. The first error names its view.
+    pub fn views(&self) -> anyhow::Result<Vec<tui::watch::ViewSpec>> {
+        self.views
+            .iter()
+            .map(|(name, v)| check_view(name, v).with_context(|| format!("[views.{name}]")))
+            .collect()
+    }
+}
+
+fn check_view(name: &str, v: &ViewSection) -> anyhow::Result<tui::watch::ViewSpec> {
+    if !tui::watch::valid_name(name) {
+        bail!("a view's name is letters, digits, - and _");
+    }
+    for channel in &v.channels {
+        protocol::channel::validate_channel(channel, false)
+            .map_err(|e| anyhow::anyhow!("channel: {e}"))?;
+    }
+    let bindings = v
+        .bindings
+        .iter()
+        .map(|b| observe::binding::Binding::parse(b).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(f) = &v.filter
+        && observe::jq::looks_like_jq(f)
+    {
+        observe::jq::Jq::parse(f).map_err(|e| anyhow::anyhow!("filter: {e}"))?;
+    }
+    let sort = match &v.sort {
+        None => None,
+        Some(s) => Some(
+            tui::watch::Sort::parse(s)
+                .ok_or_else(|| anyhow::anyhow!("sort is key, value, change or recency"))?,
+        ),
+    };
+    for rule in &v.expect {
+        observe::expect::Expectation::parse(rule).map_err(anyhow::Error::msg)?;
+    }
+    Ok(tui::watch::ViewSpec {
+        name: name.to_owned(),
+        channels: v.channels.clone(),
+        bindings,
+        filter: v.filter.clone(),
+        sort,
+        expect: v.expect.clone(),
+    })
+}
+
+/// Checks a whole config file's text as [`load`] does (a view saved from the dashboard is
+/// written only if the file it makes passes).
+pub fn check_text(text: &str) -> Result<(), String> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| describe_toml_error(&e, text))?;
+    file.theme(None).map_err(|e| format!("{e:#}"))?;
+    file.views().map(|_| ()).map_err(|e| format!("{e:#}"))
 }
 
 /// ```toml
@@ -188,6 +282,9 @@ pub struct Profile {
     pub signin: Option<bool>,
     /// As `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// As `--readonly`: a dashboard on this profile sends nothing (no trigger form, no
+    /// client events). For production profiles.
+    pub readonly: Option<bool>,
 }
 
 /// Where the file is by default: `$XDG_CONFIG_HOME/tickertape/config.toml`.
@@ -244,6 +341,11 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<(ConfigFile, Option<PathB
             describe_toml_error(&e, &text)
         )
     })?;
+    // Checked whole before any of it takes effect.
+    file.theme(None)
+        .map_err(|e| anyhow::anyhow!("invalid config file {}: {e:#}", path.display()))?;
+    file.views()
+        .map_err(|e| anyhow::anyhow!("invalid config file {}: {e:#}", path.display()))?;
     Ok((file, Some(path)))
 }
 

@@ -188,8 +188,12 @@ Examples:
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
     /// Channels to subscribe to
-    #[arg(required_unless_present = "all", value_name = "CHANNEL")]
+    #[arg(required_unless_present_any = ["all", "view"], value_name = "CHANNEL")]
     pub channels: Vec<String>,
+    /// Start from a saved view of the config file ([views.NAME]): its channels, bindings
+    /// and expectations are added to the flags', its filter and sort set
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
     /// Follow every occupied channel, found through the REST API (needs the app id and
     /// secret); channels as they appear are subscribed, vacated ones are reported
     #[arg(long)]
@@ -211,6 +215,12 @@ pub struct WatchArgs {
     /// Print connection states on stderr as JSON lines
     #[arg(long)]
     pub json_status: bool,
+    /// Print only the events for which this jq expression is true, evaluated on each event
+    /// as --json writes it (time, channel, event, data, …), e.g.
+    /// '.data.price > 50 and .channel == "stock_ticker"'. An event the expression fails on is
+    /// skipped and counted. What may loop is refused (see README)
+    #[arg(long = "where", value_name = "EXPR", value_parser = observe::jq::Jq::parse)]
+    pub where_: Option<observe::jq::Jq>,
     /// Stop after N application events
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
@@ -284,6 +294,14 @@ pub struct WatchArgs {
     /// No braille or block characters (meaning stays in ^ v and bold)
     #[arg(long, help_heading = "Dashboard")]
     pub ascii: bool,
+    /// The dashboard's colours: default, light (for light backgrounds) or colorblind
+    /// (Okabe-Ito, no red against green); the config file's [theme] sets slots over it
+    #[arg(long, value_name = "NAME", help_heading = "Dashboard")]
+    pub theme: Option<String>,
+    /// Send nothing to the server: no trigger form, no client events. The status bar says
+    /// READ-ONLY. A profile may say `readonly = true`
+    #[arg(long, help_heading = "Dashboard")]
+    pub readonly: bool,
     #[command(flatten)]
     pub expect: expect::ExpectArgs,
     /// A node to connect to, as ws://host:port or wss://host:port (repeatable, at most 16):
@@ -315,6 +333,9 @@ pub struct ReplayArgs {
     /// "replayed": true
     #[arg(long)]
     pub json_status: bool,
+    /// As for watch
+    #[arg(long = "where", value_name = "EXPR", value_parser = observe::jq::Jq::parse)]
+    pub where_: Option<observe::jq::Jq>,
     /// As for watch
     #[arg(long = "bind", value_name = "RULE", value_parser = observe::binding::Binding::parse)]
     pub bindings: Vec<observe::binding::Binding>,

@@ -30,6 +30,17 @@ pub(super) struct Lines {
     live: bool,
     /// Which connections ever came up.
     reach: Reach,
+    /// `--where`'s tally.
+    filter: Filtered,
+}
+
+/// What `--where` did: the events it skipped on an error, and the first error.
+#[derive(Default)]
+struct Filtered {
+    /// Each event as `--json` writes it, for the expression to read.
+    scratch: Vec<u8>,
+    failed: u64,
+    first: Option<String>,
 }
 
 impl Lines {
@@ -45,6 +56,47 @@ impl Lines {
             hints,
             seen: 0,
             live,
+            filter: Filtered::default(),
+        }
+    }
+
+    /// `--where`'s errors, for stderr at the end: how many events it skipped on one, and the
+    /// first.
+    pub(super) fn filter_report(&self) -> Option<String> {
+        let f = &self.filter;
+        let first = f.first.as_deref()?;
+        Some(format!(
+            "--where: {} event{} skipped on an error; the first: {first}",
+            f.failed,
+            if f.failed == 1 { "" } else { "s" }
+        ))
+    }
+
+    /// Whether `--where` lets the event through; an error skips it and is counted (the
+    /// first is said at once, on stderr).
+    fn passes(
+        front: &FrontPlan,
+        f: &mut Filtered,
+        ev: &client::ReceivedEvent,
+        (latency, label): (Option<f64>, Option<&str>),
+    ) -> bool {
+        let Some(jq) = &front.filter else {
+            return true;
+        };
+        f.scratch.clear();
+        if ndjson::write_event_from(&mut f.scratch, ev, latency, label).is_err() {
+            return false;
+        }
+        match jq.passes(&f.scratch) {
+            Ok(pass) => pass,
+            Err(e) => {
+                f.failed += 1;
+                if f.first.is_none() {
+                    say!("--where: skipping an event: {e} (further errors are counted)");
+                    f.first = Some(e);
+                }
+                false
+            }
         }
     }
 
@@ -65,6 +117,9 @@ impl Lines {
                 .then(|| ends(&self.front, &o.item, label))
                 .flatten());
         };
+        if !Lines::passes(&self.front, &mut self.filter, ev, (o.latency_ms, label)) {
+            return Ok(None);
+        }
         let out = self.out.buffer();
         match self.front.end {
             // Counted by the summary tap; nothing per event.

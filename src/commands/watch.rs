@@ -118,6 +118,9 @@ pub(super) async fn consume(
     )
     .await;
     let unreached = lines.unreached();
+    if let Some(report) = lines.filter_report() {
+        say!("{report}");
+    }
     // Close the sockets cleanly (1000): the engines end, and with them their feeds, whose
     // last items the taps still see (the recording keeps what came before the end).
     if !clients.is_empty() {
@@ -218,11 +221,21 @@ pub async fn dashboard(
         .with_labels(labels)
         .with_senders(senders);
     watch.banner = d.banner;
+    watch.views = tui::watch::ViewStore {
+        views: d.views.clone(),
+        path: d.config_path.clone(),
+        check: crate::cli::config_file::check_text,
+    };
+    if let Some(view) = d.views.iter().find(|v| Some(&v.name) == d.view.as_ref()) {
+        // Its channels are subscribed already; the filter, sort and bindings apply here.
+        let _ = watch.load_view(view);
+    }
     if let Some(eval) = expect {
         watch.model.alerts =
             Expectations::new(eval, bell, started, SystemTime::now()).with_links(links);
     }
-    let app = watch.into_app(d.keys.keymap());
+    let mut app = watch.into_app(d.keys.keymap());
+    app.set_theme(tui::kit::Theme::with(&d.theme, d.color, d.ascii));
     let options = tui::kit::RunOptions {
         fps: d.fps,
         mouse: d.mouse,

@@ -23,6 +23,7 @@ mod hostile_outputs;
 mod laravel_env;
 mod metrics;
 mod name_hints;
+mod payload;
 mod probe;
 mod probe_tmux;
 mod publish_report;

@@ -76,8 +76,9 @@ fn watch(name: &str, server: Option<&Server>, config: Option<&str>) -> Run {
         &format!("watch c --key {KEY} --host 127.0.0.1 --port {port}"),
         config,
     );
+    // Nothing bound: the log has the screen.
     run.tmux.wait("the watch screen", |s| {
-        s.contains("┌ ticker")
+        s.contains("┌ log")
             && (s.contains("q quit") || s.contains("x quit"))
             && match server {
                 Some(_) => s.contains("connected │"),
@@ -92,7 +93,7 @@ async fn sigterm_ends_watch_with_the_terminal_restored_and_0() {
     let server = Server::start(&[]).await;
     let run = watch("term-watch", Some(&server), None);
     run.tmux.signal("TERM");
-    run.ended_cleanly("watch", "┌ ticker");
+    run.ended_cleanly("watch", "┌ log");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,7 +101,7 @@ async fn sighup_ends_watch_with_the_terminal_restored_and_0() {
     let server = Server::start(&[]).await;
     let run = watch("hup-watch", Some(&server), None);
     run.tmux.signal("HUP");
-    run.ended_cleanly("watch", "┌ ticker");
+    run.ended_cleanly("watch", "┌ log");
 }
 
 /// Nothing listens: quitting the dashboard (`q`, or Ctrl-C) restores the terminal and exits
@@ -117,7 +118,7 @@ fn a_dashboard_never_connected_exits_1_whatever_ends_it() {
             "TERM" => run.tmux.signal("TERM"),
             key => run.tmux.keys(&[key]),
         }
-        run.ended_with("1", name, "┌ ticker");
+        run.ended_with("1", name, "┌ log");
         let stderr = run.tmux.stderr();
         assert!(
             stderr.contains("tickertape: never connected: ") && stderr.contains("refused"),
@@ -214,6 +215,6 @@ async fn ctrl_c_quits_watch_whatever_the_keys_table_says() {
     );
     run.tmux.wait("the rebound hint", |s| s.contains("x quit"));
     run.tmux.keys(&["C-c"]);
-    run.ended_cleanly("watch", "┌ ticker");
+    run.ended_cleanly("watch", "┌ log");
     let _ = std::fs::remove_dir_all(&run.home);
 }

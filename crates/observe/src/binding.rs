@@ -97,6 +97,24 @@ impl Binding {
         })
     }
 
+    /// The rule as `--bind` takes it (paths as JSON pointers), for a saved view.
+    pub fn rule(&self) -> String {
+        let event = self.event.as_deref().unwrap_or("*");
+        let target = match &self.channel {
+            Some(c) => format!("{c}/{event}"),
+            None => event.to_owned(),
+        };
+        let view = match &self.view {
+            View::Ticker { key, value } => {
+                format!("ticker(key={},value={})", key.pointer(), value.pointer())
+            }
+            View::Log => "log".into(),
+            View::Count => "count".into(),
+            View::Ignore => "ignore".into(),
+        };
+        format!("{target}={view}")
+    }
+
     fn score(&self, channel: Option<&str>, event: &str) -> Option<u8> {
         let channel_ok = self.channel.as_deref().is_none_or(|c| Some(c) == channel);
         let event_ok = self.event.as_deref().is_none_or(|e| e == event);
@@ -222,7 +240,25 @@ mod tests {
             }
             _ => unreachable!(),
         }
+        // A jq path where a field path goes.
+        let b = Binding::parse("quote=ticker(key=.sym,value=.q.levels[1])").unwrap();
+        match b.view {
+            View::Ticker { key, value } => {
+                let data = json!({"sym": "A", "q": {"levels": [1, 5]}});
+                assert_eq!(key.get(&data), Some(&json!("A")));
+                assert_eq!(value.get(&data), Some(&json!(5)));
+            }
+            _ => unreachable!(),
+        }
         assert_eq!(Binding::parse("*=log").unwrap().event, None);
+        for rule in [
+            "stock_ticker/quote=ticker(key=/sym,value=/q/last)",
+            "*/*=count",
+            "noise=ignore",
+        ] {
+            let b = Binding::parse(rule).unwrap();
+            assert_eq!(Binding::parse(&b.rule()).unwrap(), b, "{rule}");
+        }
         assert_eq!(Binding::parse("*/*=count").unwrap().view, View::Count);
         assert_eq!(Binding::parse("noise=ignore").unwrap().view, View::Ignore);
         // Laravel's namespaced names contain dots and backslashes.

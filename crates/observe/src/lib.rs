@@ -4,9 +4,11 @@
 
 pub mod backplane;
 pub mod binding;
+pub mod diff;
 pub mod expect;
 pub mod field_path;
 pub mod hints;
+pub mod jq;
 pub mod latency;
 pub mod metrics;
 pub mod output;

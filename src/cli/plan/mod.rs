@@ -82,6 +82,8 @@ pub struct FrontPlan {
     /// Every expectation, in order: `--expect`, `--warn`, then the bindings file's, keyed by
     /// the ticker bindings.
     pub expectations: Vec<Expectation>,
+    /// `--where`: only the events this jq expression passes.
+    pub filter: Option<observe::jq::Jq>,
     pub dashboard: DashboardPlan,
 }
 
@@ -99,6 +101,7 @@ impl Default for FrontPlan {
             queue_bytes: client::DEFAULT_QUEUE_BYTES,
             expect: crate::cli::expect::ExpectArgs::default(),
             expectations: Vec::new(),
+            filter: None,
             dashboard: DashboardPlan::default(),
         }
     }
@@ -126,6 +129,14 @@ pub struct DashboardPlan {
     pub keys: tui::keys::KeyTable,
     /// What the items come from when it is not a connection (`tickertape webhooks`).
     pub receiving: Option<String>,
+    /// `--readonly`, or `readonly = true` in a profile used: nothing is sent to a server.
+    pub readonly: bool,
+    /// The config file's views (checked), where it is, and the view to start from.
+    pub views: Vec<tui::watch::ViewSpec>,
+    pub config_path: Option<PathBuf>,
+    pub view: Option<String>,
+    /// `--theme` and `[theme]`, checked.
+    pub theme: tui::kit::ThemeSpec,
 }
 
 impl Default for DashboardPlan {
@@ -144,6 +155,11 @@ impl Default for DashboardPlan {
             banner: None,
             keys: tui::keys::KeyTable::default(),
             receiving: None,
+            readonly: false,
+            views: Vec::new(),
+            config_path: None,
+            view: None,
+            theme: tui::kit::ThemeSpec::default(),
         }
     }
 }
@@ -160,6 +176,7 @@ impl FrontPlan {
             ascii: d.ascii,
             color: d.color,
             stop_after: self.count,
+            readonly: d.readonly,
         }
     }
 

@@ -29,6 +29,7 @@ impl ReplayPlan {
                 json_status: args.json_status,
                 ts_field: args.ts_field,
                 replayed: true,
+                filter: args.where_,
                 dashboard: DashboardPlan {
                     bindings,
                     ascii: args.ascii,

@@ -68,6 +68,43 @@ impl WatchPlan {
             every: args.discover_interval,
             presence: !args.no_presence,
         });
+        let views = config.file.views()?;
+        let view = match &args.view {
+            None => None,
+            Some(name) => Some(views.iter().find(|v| v.name == *name).cloned().ok_or_else(
+                || {
+                    let known: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+                    anyhow::Error::new(UsageError(match known.is_empty() {
+                        true => format!("no view {name:?}: the config file has no [views.NAME]"),
+                        false => format!("no view {name:?}; views: {}", known.join(", ")),
+                    }))
+                },
+            )?),
+        };
+        let mut args = args;
+        if let Some(v) = &view {
+            for c in &v.channels {
+                if !args.channels.contains(c) {
+                    args.channels.push(c.clone());
+                }
+            }
+            args.bindings.extend(v.bindings.iter().cloned());
+            for rule in &v.expect {
+                // Checked when the file was read.
+                if let Ok(e) = observe::expect::Expectation::parse(rule) {
+                    args.expect.expect.push(e);
+                }
+            }
+            // Headless, the view's filter applies when it is jq and --where is not given.
+            if args.where_.is_none()
+                && let Some(f) = v
+                    .filter
+                    .as_deref()
+                    .filter(|f| observe::jq::looks_like_jq(f))
+            {
+                args.where_ = observe::jq::Jq::parse(f).ok();
+            }
+        }
         let (bindings, file) = read_bindings(args.bindings, args.bindings_file.as_deref())?;
         let flags = args.expect.expect.iter().chain(&args.expect.warn).cloned();
         let expectations = rules(flags, file.as_deref(), &bindings, args.ts_field.as_ref())?;
@@ -82,6 +119,7 @@ impl WatchPlan {
             metrics: args.metrics,
             expect: args.expect,
             expectations,
+            filter: args.where_,
             queue_bytes: args.max_buffer,
             dashboard: DashboardPlan {
                 bindings,
@@ -94,9 +132,33 @@ impl WatchPlan {
                 mouse: args.mouse,
                 stats: args.stats,
                 keys: config.file.keys.0.clone(),
+                views,
+                theme: config
+                    .file
+                    .theme(args.theme.as_deref())
+                    .map_err(|e| anyhow::Error::new(UsageError(format!("{e:#}"))))?,
+                config_path: config.path.clone(),
+                view: args.view.clone(),
                 ..DashboardPlan::default()
             },
         };
+        // Read-only when asked, or when any profile used says so.
+        let named: Vec<&str> = args
+            .connection
+            .profile
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let profile_readonly = if named.is_empty() {
+            config.profile(None)?.readonly == Some(true)
+        } else {
+            named.iter().try_fold(false, |any, n| {
+                anyhow::Ok(any || config.profile(Some(n))?.readonly == Some(true))
+            })?
+        };
+        let mut front = front;
+        front.dashboard.readonly = args.readonly || profile_readonly;
         let resolved = super::connections::resolve(args.connection, &args.nodes, &config)?;
         let labels = Labels::new(resolved.iter().map(|c| c.label.clone()).collect());
         let mut plan = WatchPlan::on(args.channels, front)?;

@@ -48,6 +48,13 @@ impl Tmux {
         tmux
     }
 
+    /// Runs a tmux command on this session's own server (`show-buffer`, `set-option`), and
+    /// returns what it printed.
+    pub(crate) fn run(&self, args: &[&str]) -> String {
+        let out = self.command().args(args).output().expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// A tmux command addressed to this session's own server.
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");

@@ -159,3 +159,12 @@ proptest::proptest! {
         let _ = Expectation::parse(&text);
     }
 }
+
+#[test]
+fn a_value_rule_takes_a_jq_path() {
+    let jq = kind("stock_ticker/update_event:.quote.levels[0]>100");
+    let dotted = kind("stock_ticker/update_event:quote.levels.0>100");
+    assert_eq!(jq, dotted, "the same pointer either way");
+    let e = Expectation::parse("update_event:.a[>1").unwrap_err();
+    assert!(e.contains("not a jq path"), "{e}");
+}

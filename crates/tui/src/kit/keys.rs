@@ -193,6 +193,9 @@ impl Key {
 pub enum Role {
     Quit,
     Help,
+    /// Opens the command palette (`:`). A screen without such an action still gets the
+    /// palette on `:` when its keymap leaves `:` free.
+    Palette,
     /// Closes what is open.
     Back,
     Up,

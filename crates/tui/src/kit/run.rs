@@ -151,6 +151,9 @@ async fn event_loop<S: Screen>(
                         app.fit(area);
                     }
                     quit = start(app, &mut running, effect);
+                    if let Some(text) = app.screen.take_clipboard() {
+                        terminal.clipboard(&text);
+                    }
                     dirty = true;
                     urgent = true; // draw the key's effect at once
                 }

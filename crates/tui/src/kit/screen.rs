@@ -11,12 +11,13 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Paragraph;
 
 use super::chrome::{self, Help, HintLine, Part};
 use super::keys::{Action, Keymap, Role, is_interrupt};
+use super::palette::{self, Command, Palette, Step};
 use super::theme::{Slot, Theme};
 
 /// Work that takes time, run by the event loop while the screen goes on; its result goes to
@@ -169,6 +170,19 @@ pub trait Screen {
         &[]
     }
 
+    /// What the command palette offers besides the actions: commands with their arguments
+    /// (`sort value`, `channel orders`), as completions.
+    fn commands(&self) -> Vec<Command> {
+        Vec::new()
+    }
+
+    /// A palette line that names no action: a command of the screen's, or an error that
+    /// says why not (shown in the palette, which stays open).
+    fn command(&mut self, line: &str, now: Instant) -> Result<Option<Effect<Self::Done>>, String> {
+        let _ = now;
+        Err(format!("unknown command {line:?}"))
+    }
+
     fn draw(
         &self,
         frame: &mut Frame,
@@ -181,6 +195,12 @@ pub trait Screen {
     fn take_bell(&mut self) -> bool {
         false
     }
+
+    /// Text to put on the clipboard now (OSC 52, through the terminal guard; capped at
+    /// [`super::clipboard::MAX_COPY`] bytes).
+    fn take_clipboard(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// A screen and what the kit keeps around it: the keys, the looks and the help overlay.
@@ -190,6 +210,8 @@ pub struct App<S: Screen> {
     theme: Theme,
     /// The help is open, scrolled this far.
     help: Option<u16>,
+    /// The command palette is open.
+    palette: Option<Palette>,
 }
 
 impl<S: Screen> App<S> {
@@ -199,6 +221,7 @@ impl<S: Screen> App<S> {
             keymap,
             theme,
             help: None,
+            palette: None,
         }
     }
 
@@ -213,6 +236,87 @@ impl<S: Screen> App<S> {
     /// The help is open.
     pub fn help_open(&self) -> bool {
         self.help.is_some()
+    }
+
+    /// The command palette is open.
+    pub fn palette_open(&self) -> bool {
+        self.palette.is_some()
+    }
+
+    /// Replaces the looks (a theme loaded while running).
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.theme = theme;
+    }
+
+    fn palette_entries(&self) -> Vec<palette::Entry> {
+        let mut commands = self.screen.commands();
+        commands.extend(
+            super::theme::BUILT_IN
+                .iter()
+                .map(|name| Command::new(format!("theme {name}"), "switch to this built-in theme")),
+        );
+        palette::entries(&self.keymap, commands, self.theme.ascii)
+    }
+
+    /// Runs a palette line: an action's name goes where its key goes; anything else is the
+    /// screen's command. An error keeps the palette open and shows it.
+    pub fn run_line(&mut self, line: &str, now: Instant) -> Option<Effect<S::Done>> {
+        let line = line.trim();
+        let named = <S::Action as Action>::ALL
+            .iter()
+            .find(|a| a.name == line && a.action.role() != Some(Role::Palette));
+        if let Some(info) = named {
+            self.palette = None;
+            return match info.action.role() {
+                Some(Role::Quit) => Some(Effect::Quit),
+                Some(Role::Help) => {
+                    self.help = Some(0);
+                    None
+                }
+                _ => self.screen.act(info.action, now),
+            };
+        }
+        if let Some(name) = line.strip_prefix("theme ") {
+            let spec = super::theme::ThemeSpec::new(name.trim(), &Default::default());
+            return match spec {
+                Ok(spec) => {
+                    self.theme = Theme::with(&spec, self.theme.color(), self.theme.ascii);
+                    self.palette = None;
+                    None
+                }
+                Err(why) => {
+                    self.palette.get_or_insert_with(Palette::default).said = Some(why);
+                    None
+                }
+            };
+        }
+        match self.screen.command(line, now) {
+            Ok(effect) => {
+                self.palette = None;
+                effect
+            }
+            Err(why) => {
+                let p = self.palette.get_or_insert_with(Palette::default);
+                p.said = Some(why);
+                None
+            }
+        }
+    }
+
+    /// Whether `key` opens the palette: its action's key, or `:` on a screen that has no
+    /// such action and leaves `:` free.
+    fn opens_palette(&self, key: &KeyEvent) -> bool {
+        let has_action = <S::Action as Action>::ALL
+            .iter()
+            .any(|a| a.action.role() == Some(Role::Palette));
+        match self.keymap.action(key) {
+            Some(a) => a.role() == Some(Role::Palette),
+            None => {
+                !has_action
+                    && key.code == KeyCode::Char(':')
+                    && !key.modifiers.contains(KeyModifiers::CONTROL)
+            }
+        }
     }
 
     pub fn apply(&mut self, input: S::Input, now: Instant) -> Option<Effect<S::Done>> {
@@ -237,13 +341,31 @@ impl<S: Screen> App<S> {
                 Some(Role::Top) => Some(0),
                 // Drawing stops at the last line; this bounds how far past it a key can go.
                 Some(Role::Bottom) => Some(u16::MAX),
-                None => Some(scroll),
+                Some(Role::Palette) | None => Some(scroll),
             }
             .map(|s| s.min(<S::Action as Action>::ALL.len() as u16 + 2 + self.about_len()));
             return None;
         }
+        if let Some(mut open) = self.palette.take() {
+            let entries = self.palette_entries();
+            return match open.key(key, &entries) {
+                Step::Open => {
+                    self.palette = Some(open);
+                    None
+                }
+                Step::Close => None,
+                Step::Run(line) => {
+                    self.palette = Some(open);
+                    self.run_line(&line, now)
+                }
+            };
+        }
         if let Captured::Yes(effect) = self.screen.capture(key, now) {
             return effect;
+        }
+        if self.opens_palette(key) {
+            self.palette = Some(Palette::default());
+            return None;
         }
         let action = self.keymap.action(key)?;
         match action.role() {
@@ -269,9 +391,10 @@ impl<S: Screen> App<S> {
         self.screen.tick(now);
     }
 
-    /// A mouse event on a terminal of `size`: to the screen's body, unless the help is open.
+    /// A mouse event on a terminal of `size`: to the screen's body, unless the help or the
+    /// palette is open.
     pub fn mouse(&mut self, event: MouseEvent, size: Rect) {
-        if self.help.is_none() {
+        if self.help.is_none() && self.palette.is_none() {
             self.screen.mouse(event, Areas::of(size).body);
         }
     }
@@ -320,6 +443,9 @@ impl<S: Screen> App<S> {
             Paragraph::new(text).style(self.theme.style(Slot::Dim)),
             hints,
         );
+        if let Some(p) = &self.palette {
+            p.draw(frame, areas.above, &self.palette_entries(), &self.theme);
+        }
         if let Some(scroll) = self.help {
             self.help_box().draw(frame, areas.above, scroll);
         }

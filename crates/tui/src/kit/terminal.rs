@@ -99,6 +99,15 @@ impl Terminal {
         self.terminal.size()
     }
 
+    /// Sets the clipboard through OSC 52 (see `clipboard.rs` for the cap).
+    pub(crate) fn clipboard(&mut self, text: &str) {
+        let out = self.terminal.backend_mut();
+        let sequence = super::clipboard::osc52(text);
+        let _ = out
+            .write_all(sequence.as_bytes())
+            .and_then(|()| out.flush());
+    }
+
     /// Rings the bell.
     pub(crate) fn bell(&mut self) {
         let out = self.terminal.backend_mut();

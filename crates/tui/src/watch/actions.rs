@@ -27,6 +27,10 @@ pub enum Action {
     Open,
     Export,
     Trigger,
+    Palette,
+    Copy,
+    CopyCommand,
+    Diff,
 }
 
 const fn info(
@@ -110,7 +114,7 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         Action::Filter,
         "filter",
         &["f"],
-        "filter: channel:X event:X field=value text",
+        "filter: channel:X event:X field=value text, or jq (.data.x > 1)",
     ),
     info(
         Action::Open,
@@ -136,6 +140,30 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         &["t"],
         "trigger an event (client-* on the socket)",
     ),
+    info(
+        Action::Copy,
+        "copy",
+        &["y"],
+        "copy the selected event as JSON (OSC 52: works over SSH and tmux)",
+    ),
+    info(
+        Action::CopyCommand,
+        "copy_command",
+        &["Y"],
+        "copy a tickertape trigger command that sends the event again (no secret)",
+    ),
+    info(
+        Action::Diff,
+        "diff",
+        &["d"],
+        "in inspect: the event, or what changed since the previous one",
+    ),
+    info(
+        Action::Palette,
+        "palette",
+        &[":"],
+        "command palette: every action, and subscribe, channel, sort, view, theme",
+    ),
 ];
 
 impl crate::kit::Action for Action {
@@ -152,6 +180,7 @@ impl crate::kit::Action for Action {
             Action::PageDown => Some(Role::PageDown),
             Action::Top => Some(Role::Top),
             Action::Bottom => Some(Role::Bottom),
+            Action::Palette => Some(Role::Palette),
             _ => None,
         }
     }

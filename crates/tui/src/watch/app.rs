@@ -49,8 +49,8 @@ impl Screen for Watch {
         self.action(action, now)
     }
 
-    fn capture(&mut self, key: &KeyEvent, _now: Instant) -> Captured<Done> {
-        self.typing(key)
+    fn capture(&mut self, key: &KeyEvent, now: Instant) -> Captured<Done> {
+        self.typing(key, now)
     }
 
     /// What an effect came to, noted in the log.
@@ -62,6 +62,11 @@ impl Screen for Watch {
             }
             Done::Exported(Err(e)) => self.model.note("export failed", &e, now),
             Done::Triggered(said) => self.model.note("trigger", &said, now),
+            Done::Said(what, said) => {
+                // In the status bar too: a filter may hide the log's note.
+                self.ui.flash = Some(terminal_safe(&said).into_owned());
+                self.model.note(&what, &said, now)
+            }
         }
     }
 
@@ -99,10 +104,18 @@ impl Screen for Watch {
                 "search: {}{cursor} (Enter, Esc)",
                 terminal_safe(text)
             )),
-            (Some((InputKind::Filter, text)), _) => HintLine::text(format!(
-                "filter: {}{cursor} (channel:X event:X field=value text; Enter, Esc)",
-                terminal_safe(text)
-            )),
+            (Some((InputKind::Filter, text)), _) => match &self.ui.preview {
+                Some(said) => HintLine::text(format!(
+                    "filter: {}{cursor} {} {}",
+                    terminal_safe(text),
+                    if self.options().ascii { "-" } else { "—" },
+                    terminal_safe(said)
+                )),
+                None => HintLine::text(format!(
+                    "filter: {}{cursor} (channel:X event:X field=value text, or jq: .data.x > 1; Enter, Esc)",
+                    terminal_safe(text)
+                )),
+            },
             (None, Some(_)) => HintLine::keys(vec![
                 (Action::Pause, "resume"),
                 (Action::Quit, "quit"),
@@ -122,11 +135,23 @@ impl Screen for Watch {
         }
     }
 
+    fn commands(&self) -> Vec<crate::kit::Command> {
+        self.palette_commands()
+    }
+
+    fn command(&mut self, line: &str, now: Instant) -> Result<Option<Effect<Done>>, String> {
+        self.palette_command(line, now)
+    }
+
     fn draw(&self, frame: &mut Frame, areas: Areas, chrome: &Chrome<'_, Action>, now: Instant) {
         view::draw(frame, self, areas, chrome, now);
     }
 
     fn take_bell(&mut self) -> bool {
         self.model.alerts.take_bell()
+    }
+
+    fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
     }
 }

@@ -57,6 +57,12 @@ pub struct Controls {
     pub search: Option<String>,
     pub overlay: Option<Overlay>,
     pub paused: Option<Pause>,
+    /// While a jq filter is typed: its error, or how many lines it matches.
+    pub preview: Option<String>,
+    /// A short word in the status bar until the next key (`copied 312 B`).
+    pub flash: Option<String>,
+    /// Inspect shows the diff against the previous event instead of the event.
+    pub diff: bool,
 }
 
 impl Controls {
@@ -70,6 +76,9 @@ impl Controls {
             search: None,
             overlay: None,
             paused: None,
+            preview: None,
+            flash: None,
+            diff: false,
         }
     }
 }

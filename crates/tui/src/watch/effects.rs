@@ -17,6 +17,8 @@ use protocol::channel::is_client_event;
 pub enum Done {
     Exported(Result<(PathBuf, usize), String>),
     Triggered(String),
+    /// A palette command's answer: what it was about, and how it went.
+    Said(String, String),
 }
 
 /// What the screen can send on the user's behalf (`t`), by connection: through its REST

@@ -1,17 +1,38 @@
 //! The log's search and filter queries, and which lines they let through. Names compare
 //! without case; with several connections, `channel:eu/orders` names a connection's channel.
+//! A filter that starts with `.` or `select(` is a jq expression, as `watch --where` takes:
+//! evaluated once per line (the answer is kept by line number, for as long as the log keeps
+//! the line), its errors counted.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 
 use serde_json::Value;
 
 use super::line::LogLine;
+use observe::jq::{Jq, JqError, looks_like_jq};
+use observe::output::ndjson;
 
 /// A filter: every term must match. `channel:NAME`, `event:NAME`, a field of the JSON data
 /// (dotted path) compared with `=`, `!=`, `>`, `>=`, `<` or `<=` (numbers as numbers), or free
-/// text anywhere in the line. Text compares without case.
-#[derive(Debug, Clone, PartialEq)]
+/// text anywhere in the line. Text compares without case. Or a jq expression.
+#[derive(Debug, Clone)]
 pub struct Filter {
     pub text: String,
     terms: Vec<Term>,
+    jq: Option<Jq>,
+    /// The jq answers by line number, oldest first: never more lines than the log holds
+    /// (the oldest go as the log's do).
+    memo: RefCell<VecDeque<(u64, bool)>>,
+    /// Lines the jq expression failed on, and the first error.
+    errors: Cell<u64>,
+    first_error: RefCell<Option<String>>,
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Filter) -> bool {
+        self.text == other.text
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +71,88 @@ fn comparison(t: &str) -> Option<(String, Op, String)> {
 }
 
 impl Filter {
+    /// A jq expression when it looks like one (and then it must be valid), else the simple
+    /// syntax.
+    pub fn new(text: &str) -> Result<Filter, JqError> {
+        if !looks_like_jq(text) {
+            return Ok(Filter::parse(text));
+        }
+        let jq = Jq::parse(text)?;
+        Ok(Filter {
+            text: text.trim().to_owned(),
+            terms: Vec::new(),
+            jq: Some(jq),
+            memo: RefCell::default(),
+            errors: Cell::new(0),
+            first_error: RefCell::default(),
+        })
+    }
+
+    /// The jq expression, if the filter is one.
+    pub fn jq(&self) -> Option<&Jq> {
+        self.jq.as_ref()
+    }
+
+    /// Lines the jq expression failed on, and the first error (from the wire: for the
+    /// terminal-safe formatter).
+    pub fn errors(&self) -> (u64, Option<String>) {
+        (self.errors.get(), self.first_error.borrow().clone())
+    }
+
+    /// [`Filter::matches`] for the log line numbered `seq`, a jq answer kept for the line's
+    /// life in the log: `oldest` is the log's oldest line number, `most` its capacity.
+    pub fn passes(
+        &self,
+        seq: u64,
+        line: &LogLine,
+        label: Option<&str>,
+        (oldest, most): (u64, usize),
+    ) -> bool {
+        if self.jq.is_none() {
+            return self.matches(line, label);
+        }
+        let mut memo = self.memo.borrow_mut();
+        while memo.front().is_some_and(|(s, _)| *s < oldest) || memo.len() > most {
+            memo.pop_front();
+        }
+        if let Ok(i) = memo.binary_search_by_key(&seq, |(s, _)| *s) {
+            return memo[i].1;
+        }
+        let pass = self.matches(line, label);
+        // Lines are asked about in order, so this is almost always a push at the back.
+        let at = memo.partition_point(|(s, _)| *s < seq);
+        memo.insert(at, (seq, pass));
+        pass
+    }
+
+    /// The jq expression on one line, as `watch --json` writes it.
+    fn jq_matches(&self, jq: &Jq, line: &LogLine, label: Option<&str>) -> bool {
+        thread_local! {
+            static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        let Some(ev) = line.received() else {
+            return false;
+        };
+        SCRATCH.with_borrow_mut(|buf| {
+            buf.clear();
+            if ndjson::write_event_from(buf, ev, line.latency_ms(), label).is_err() {
+                return false;
+            }
+            let answer = jq.passes(buf);
+            if buf.capacity() > 1 << 20 {
+                *buf = Vec::new();
+            }
+            match answer {
+                Ok(pass) => pass,
+                Err(e) => {
+                    self.errors.set(self.errors.get() + 1);
+                    self.first_error.borrow_mut().get_or_insert(e);
+                    false
+                }
+            }
+        })
+    }
+
     pub fn parse(text: &str) -> Filter {
         let terms = text
             .split_whitespace()
@@ -68,11 +171,18 @@ impl Filter {
         Filter {
             text: text.trim().to_owned(),
             terms,
+            jq: None,
+            memo: RefCell::default(),
+            errors: Cell::new(0),
+            first_error: RefCell::default(),
         }
     }
 
     /// Whether `line` passes; `label` is its connection's, with several.
     pub fn matches(&self, line: &LogLine, label: Option<&str>) -> bool {
+        if let Some(jq) = &self.jq {
+            return self.jq_matches(jq, line, label);
+        }
         self.terms.iter().all(|t| match t {
             Term::Channel(c) => {
                 let (want_label, want) = match c.split_once('/') {

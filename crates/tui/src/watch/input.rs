@@ -18,7 +18,7 @@ use crate::widgets::log;
 
 impl Watch {
     /// A key while a field is being typed into: the search, the filter, the trigger form.
-    pub(super) fn typing(&mut self, key: &KeyEvent) -> Captured<Done> {
+    pub(super) fn typing(&mut self, key: &KeyEvent, now: Instant) -> Captured<Done> {
         match self.ui.overlay.take() {
             Some(Overlay::Input(kind, text)) => {
                 self.ui.overlay = self.type_key(kind, text, key);
@@ -30,7 +30,7 @@ impl Watch {
                     Captured::Yes(None)
                 }
                 Outcome::Cancelled => Captured::Yes(None),
-                Outcome::Send(request) => Captured::Yes(Some(self.trigger(request))),
+                Outcome::Send(request) => Captured::Yes(self.trigger(request, now)),
             },
             other => {
                 self.ui.overlay = other;
@@ -40,14 +40,41 @@ impl Watch {
     }
 
     /// An action of the keymap.
-    pub(super) fn action(&mut self, action: Action, _now: Instant) -> Option<Effect<Done>> {
+    pub(super) fn action(&mut self, action: Action, now: Instant) -> Option<Effect<Done>> {
+        self.ui.flash = None;
+        if let (Action::Copy | Action::CopyCommand, Some(Overlay::Inspect { seq, .. })) =
+            (action, &self.ui.overlay)
+        {
+            let seq = *seq;
+            self.copy_line(seq, action == Action::CopyCommand);
+            return None;
+        }
+        if action == Action::Diff {
+            // In inspect it switches the view; elsewhere it says where it works.
+            if matches!(self.ui.overlay, Some(Overlay::Inspect { .. })) {
+                self.ui.diff = !self.ui.diff;
+            } else {
+                self.ui.flash = Some("d shows a diff in inspect (Enter on a log line)".into());
+            }
+            return None;
+        }
         if let Some(overlay) = self.ui.overlay.take() {
             self.ui.overlay = self.overlay_action(overlay, action);
             return None;
         }
         match action {
             // The kit's.
-            Action::Quit | Action::Help => {}
+            Action::Quit | Action::Help | Action::Palette | Action::Diff => {}
+            Action::Copy | Action::CopyCommand => {
+                let positions = self.log_positions();
+                match self.selected_index(&positions) {
+                    Some(i) => {
+                        let seq = self.model.log[positions[i]].seq;
+                        self.copy_line(seq, action == Action::CopyCommand);
+                    }
+                    None => self.ui.flash = Some("nothing to copy".into()),
+                }
+            }
             Action::Back => {
                 // Esc clears what narrows or marks the log: the filter and the search.
                 self.ui.filter = None;
@@ -97,6 +124,8 @@ impl Watch {
                 );
                 return Some(self.export(records));
             }
+            // Enforced here, where the action is dispatched, whatever key or palette asked.
+            Action::Trigger if self.readonly() => self.refuse_readonly("triggering", now),
             Action::Trigger => self.ui.overlay = Some(Overlay::Form(self.new_form())),
             Action::SearchNext => self.jump_to_match(true),
             Action::SearchPrev => self.jump_to_match(false),
@@ -227,7 +256,10 @@ impl Watch {
     /// Typing after `/` or `f`: the input stays open until Enter or Esc.
     fn type_key(&mut self, kind: InputKind, mut text: String, key: &KeyEvent) -> Option<Overlay> {
         match key.code {
-            KeyCode::Esc => return None,
+            KeyCode::Esc => {
+                self.ui.preview = None;
+                return None;
+            }
             KeyCode::Enter => {
                 match kind {
                     InputKind::Search => {
@@ -235,11 +267,23 @@ impl Watch {
                         self.ui.focus = Focus::Log;
                         self.jump_to_match(false);
                     }
-                    InputKind::Filter => {
-                        self.ui.filter = (!text.trim().is_empty()).then(|| Filter::parse(&text));
-                        self.ui.log_selected = None;
-                    }
+                    InputKind::Filter => match Filter::new(&text) {
+                        _ if text.trim().is_empty() => {
+                            self.ui.filter = None;
+                            self.ui.log_selected = None;
+                        }
+                        Ok(filter) => {
+                            self.ui.filter = Some(filter);
+                            self.ui.log_selected = None;
+                        }
+                        // A jq expression that does not parse stays open, its error shown.
+                        Err(e) => {
+                            self.ui.preview = Some(e.to_string());
+                            return Some(Overlay::Input(kind, text));
+                        }
+                    },
                 }
+                self.ui.preview = None;
                 return None;
             }
             KeyCode::Backspace => {
@@ -252,7 +296,37 @@ impl Watch {
             }
             _ => {}
         }
+        if kind == InputKind::Filter {
+            self.ui.preview = self.preview(&text);
+        }
         Some(Overlay::Input(kind, text))
+    }
+
+    /// What a jq filter being typed would do: its error, or how many of the log's lines it
+    /// matches. Nothing for the simple syntax.
+    fn preview(&self, text: &str) -> Option<String> {
+        if !observe::jq::looks_like_jq(text) {
+            return None;
+        }
+        let filter = match Filter::new(text) {
+            Ok(f) => f,
+            Err(e) => return Some(e.to_string()),
+        };
+        let log = &self.model.log;
+        let connections = &self.model.connections;
+        let events = (0..log.len()).filter(|&i| !log[i].line.is_notice());
+        let (mut total, mut matched) = (0usize, 0usize);
+        for i in events {
+            total += 1;
+            let line = &log[i].line;
+            matched += usize::from(filter.matches(line, connections.label(line.conn)));
+        }
+        let (errors, _) = filter.errors();
+        let errors = match errors {
+            0 => String::new(),
+            n => format!(", {n} errors"),
+        };
+        Some(format!("{matched} of {total} events match{errors}"))
     }
 
     /// Selects the next (older is "previous") log line that matches the search.

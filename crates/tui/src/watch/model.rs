@@ -46,6 +46,8 @@ pub struct Options {
     pub color: bool,
     /// Quit after this many application events (`--count`).
     pub stop_after: Option<u64>,
+    /// `--readonly`: nothing is sent to the server (no trigger form, no client events).
+    pub readonly: bool,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             ascii: false,
             color: true,
             stop_after: None,
+            readonly: false,
         }
     }
 }
@@ -321,6 +324,24 @@ impl Model {
     }
 
     /// Notes something in the log on tickertape's own behalf (an export's path, say).
+    /// The bindings in force.
+    pub fn bindings(&self) -> &Bindings {
+        &self.bindings
+    }
+
+    /// New bindings (a view loaded): events from now on are bound by them.
+    pub fn set_bindings(&mut self, bindings: Bindings) {
+        self.bindings = bindings;
+    }
+
+    /// The binding's view for a log line's event, if one binds it.
+    pub(super) fn binding_view(&self, line: &LogLine) -> Option<View> {
+        let ev = line.received()?;
+        self.bindings
+            .lookup(ev.channel.as_deref(), &ev.event)
+            .map(|b| b.view.clone())
+    }
+
     pub fn note(&mut self, what: &str, text: &str, now: Instant) {
         self.notice(None, what, text, now);
     }

@@ -189,7 +189,11 @@ pub(super) fn draw_inspect(
     let channel = w.model.connections.shown(line.conn, &line.channel);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let block = t.pane(format!(" event {dot} Esc closes "), true);
+    let view = if w.ui.diff { "d event" } else { "d diff" };
+    let block = t.pane(
+        format!(" event {dot} {view} {dot} y copy {dot} Esc closes "),
+        true,
+    );
     let inner = block.inner(left);
     let room = usize::from(inner.width).saturating_sub(9);
     let field = |name: &str, value: String| {
@@ -223,10 +227,14 @@ pub(super) fn draw_inspect(
     let head_rows = (head_rows as u16).min(inner.height / 2 + 1);
     let [head_area, data_area] =
         Layout::vertical([Constraint::Length(head_rows), Constraint::Min(0)]).areas(inner);
-    let text: Vec<Line> = pretty
-        .lines()
-        .map(|l| Line::raw(terminal_safe(l).into_owned()))
-        .collect();
+    let text: Vec<Line> = if w.ui.diff {
+        diff_lines(w, t, seq)
+    } else {
+        pretty
+            .lines()
+            .map(|l| Line::raw(terminal_safe(l).into_owned()))
+            .collect()
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(block, left);
     frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
@@ -242,6 +250,54 @@ pub(super) fn draw_inspect(
         .block(t.pane(" raw frame ".into(), false))
         .scroll((scroll, 0));
     frame.render_widget(raw, right);
+}
+
+/// The diff against the previous event: `~ path before → after`, `+ path value`, `- path
+/// value`, coloured when colour is on; the marks say it without.
+fn diff_lines(w: &Watch, t: &Theme, seq: u64) -> Vec<Line<'static>> {
+    use super::diff::Against;
+    use observe::diff::Kind;
+    match w.diff_of(seq) {
+        Against::Nothing(why) => vec![Line::styled(why, t.style(Slot::Dim))],
+        Against::Previous(prev, changes, more) => {
+            let when = w.line(prev).map_or(String::new(), |l| clock(l.time));
+            let mut lines = vec![Line::styled(
+                format!(
+                    "against the previous one, {when} ({} lines earlier)",
+                    seq.saturating_sub(prev)
+                ),
+                t.style(Slot::Dim),
+            )];
+            if changes.is_empty() {
+                lines.push(Line::raw("no change"));
+            }
+            let arrow = if t.ascii { "->" } else { "→" };
+            for c in changes {
+                let slot = match c.kind {
+                    Kind::Added => Slot::Rise,
+                    Kind::Removed => Slot::Fall,
+                    Kind::Changed => Slot::Warning,
+                };
+                let value = match (&c.before, &c.after) {
+                    (Some(b), Some(a)) => format!("{b} {arrow} {a}"),
+                    (Some(v), None) | (None, Some(v)) => v.clone(),
+                    (None, None) => String::new(),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{} ", c.kind.mark()), t.style(slot)),
+                    Span::styled(terminal_safe(&c.path).into_owned(), t.style(slot)),
+                    Span::raw(format!(" {}", terminal_safe(&value))),
+                ]));
+            }
+            if more > 0 {
+                lines.push(Line::styled(
+                    format!("{more} more changes not listed"),
+                    t.style(Slot::Dim),
+                ));
+            }
+            lines
+        }
+    }
 }
 
 /// The trigger form (`t`): three fields, the focused one reversed, the error under them.

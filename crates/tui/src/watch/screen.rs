@@ -37,15 +37,26 @@ pub struct Watch {
     pub banner: Option<String>,
     options: Options,
     senders: Senders,
+    /// The connections, for subscribing and unsubscribing (kept read-only too: it
+    /// writes nothing).
+    pub(super) clients: Vec<client::Client>,
     /// Where exports go (the working directory).
     pub export_dir: PathBuf,
+    /// Text for the clipboard, until the event loop takes it.
+    pub(super) clipboard: Option<String>,
+    /// The config file's views, and where to save them.
+    pub views: super::saved::ViewStore,
+    /// The view loaded last.
+    pub current_view: Option<String>,
 }
 
 impl Watch {
     pub fn new(options: Options, bindings: Bindings, source: Source, now: Instant) -> Watch {
         // Received webhooks have no ticker: the log has the keys.
+        // Nothing bound: no ticker, the log has the focus.
         let focus = match source {
             Source::Receiving(_) => Focus::Log,
+            _ if bindings.is_empty() => Focus::Log,
             _ => Focus::Ticker,
         };
         Watch {
@@ -55,7 +66,11 @@ impl Watch {
             banner: None,
             options,
             senders: Senders::default(),
+            clients: Vec::new(),
             export_dir: PathBuf::from("."),
+            clipboard: None,
+            views: super::saved::ViewStore::default(),
+            current_view: None,
         }
     }
 
@@ -66,10 +81,25 @@ impl Watch {
         self
     }
 
-    /// What the trigger form sends through, by connection.
+    /// What the trigger form sends through, by connection. Read-only, nothing: the screen
+    /// keeps no way to write to a server.
     pub fn with_senders(mut self, senders: Senders) -> Watch {
-        self.senders = senders;
+        self.clients.clone_from(&senders.clients);
+        if !self.options.readonly {
+            self.senders = senders;
+        }
         self
+    }
+
+    /// `--readonly`: nothing that writes to a server is done.
+    pub fn readonly(&self) -> bool {
+        self.options.readonly
+    }
+
+    /// What an action that would write to the server says instead, read-only.
+    pub(super) fn refuse_readonly(&mut self, what: &str, now: Instant) {
+        let text = format!("{what} is off: read-only (--readonly, or readonly in the profile)");
+        self.model.note("read-only", &text, now);
     }
 
     pub fn options(&self) -> &Options {
@@ -94,7 +124,17 @@ impl Watch {
         self.model.reach.never(self.model.connections.labels())
     }
 
-    pub(super) fn trigger(&self, request: Request) -> Effect<Done> {
+    /// The trigger's effect; none read-only (the form never opens then, and this is the last
+    /// gate before anything is sent).
+    pub(super) fn trigger(&mut self, request: Request, now: Instant) -> Option<Effect<Done>> {
+        if self.options.readonly {
+            self.refuse_readonly("triggering", now);
+            return None;
+        }
+        Some(self.send_effect(request))
+    }
+
+    fn send_effect(&self, request: Request) -> Effect<Done> {
         let senders = self.senders.clone();
         let via = request
             .via
@@ -117,6 +157,14 @@ impl Watch {
             effects::export(records, self.export_dir.clone()),
             Done::Exported(Err("too much running at once; try again".into())),
         ))
+    }
+
+    /// Nothing is bound, so nothing can reach the ticker: the log takes its room. (Not for
+    /// received webhooks, whose counts take the ticker's place.)
+    pub fn log_only(&self) -> bool {
+        !matches!(self.source, Source::Receiving(_))
+            && self.model.bindings().is_empty()
+            && self.shown_ticker().is_empty()
     }
 
     /// The ticker as shown: the paused copy while paused.
@@ -142,11 +190,18 @@ impl Watch {
             None => log.len(),
         };
         let connections = &self.model.connections;
+        let oldest = if log.is_empty() { 0 } else { log[0].seq };
+        let most = self.options.log_capacity;
         (0..end)
             .filter(|&i| {
                 self.ui.filter.as_ref().is_none_or(|f| {
                     let line = &log[i].line;
-                    f.matches(line, connections.label(line.conn))
+                    f.passes(
+                        log[i].seq,
+                        line,
+                        connections.label(line.conn),
+                        (oldest, most),
+                    )
                 })
             })
             .collect()

@@ -63,6 +63,13 @@ pub enum Sort {
 }
 
 impl Sort {
+    /// `key`, `value`, `change` or `recency`.
+    pub fn parse(text: &str) -> Option<Sort> {
+        [Sort::Key, Sort::Value, Sort::Change, Sort::Recency]
+            .into_iter()
+            .find(|s| s.label() == text)
+    }
+
     pub fn next(self) -> Sort {
         match self {
             Sort::Key => Sort::Value,

@@ -72,7 +72,38 @@ pub(super) fn draw(
 ) {
     let t = chrome.theme;
     let [_, ticker, log, _] = layout(areas.full);
+    // Nothing bound: the log takes the ticker's room, under one line on how to bind.
+    let (ticker, log) = match w.log_only() {
+        true => (
+            Rect {
+                height: 0,
+                ..ticker
+            },
+            ticker.union(log),
+        ),
+        false => (ticker, log),
+    };
     let (strip, banner, ticker) = bands(w, ticker, now);
+    let log = if w.log_only() {
+        let (strip, rest) = alerts::split(strip_lines(w, now).len(), log, 4);
+        if let Some(strip) = strip {
+            alerts::draw(frame, &strip_lines(w, now), t, strip);
+        }
+        let (banner, rest) = connection::split(w.model.refused(), rest);
+        if let (Some(banner), Some(text)) = (banner, w.model.refused()) {
+            connection::draw(frame, text, t, banner);
+        }
+        let [hint, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(rest);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(terminal_safe(&bind_hint(w, t)).into_owned())
+                .style(t.style(Slot::Dim)),
+            hint,
+        );
+        rest
+    } else {
+        log
+    };
     if let Some(strip) = strip {
         alerts::draw(frame, &strip_lines(w, now), t, strip);
     }
@@ -122,6 +153,31 @@ pub(super) fn draw(
     }
 }
 
+/// The line over the log when nothing is bound: how to bind, with a rule for the latest
+/// event when its data has an obvious key (its first text field) and value (its first
+/// number field).
+fn bind_hint(w: &Watch, t: &Theme) -> String {
+    let dot = t.dot();
+    let latest = (0..w.model.log.len())
+        .rev()
+        .map(|i| &w.model.log[i].line)
+        .find(|l| !l.is_notice());
+    let suggestion = latest.and_then(|l| {
+        let data = l.value()?.as_object()?;
+        let key = data.iter().find(|(_, v)| v.is_string()).map(|(k, _)| k)?;
+        let value = data.iter().find(|(_, v)| v.is_number()).map(|(k, _)| k)?;
+        let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        (plain(&l.event) && plain(key) && plain(value))
+            .then(|| format!("--bind '{}=ticker(key={key},value={value})'", l.event))
+    });
+    match suggestion {
+        Some(rule) => format!(" no ticker: nothing is bound {dot} try {rule}"),
+        None => {
+            format!(" no ticker: nothing is bound {dot} --bind 'EVENT=ticker(key=PATH,value=PATH)'")
+        }
+    }
+}
+
 /// Turns a mouse event in the body into a wheel turn or a click on the pane under it.
 pub(super) fn on_mouse(w: &mut Watch, m: MouseEvent, body: Rect) {
     let full = Rect {
@@ -131,6 +187,10 @@ pub(super) fn on_mouse(w: &mut Watch, m: MouseEvent, body: Rect) {
     };
     let [_, ticker, log, _] = layout(full);
     let (_, _, ticker) = bands(w, ticker, Instant::now());
+    let (ticker, log) = match w.log_only() {
+        true => (Rect::default(), ticker.union(log)),
+        false => (ticker, log),
+    };
     let inside = |r: Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
@@ -374,8 +434,12 @@ fn draw_log(frame: &mut Frame, w: &Watch, chrome: &Chrome<'_, Action>, area: Rec
         .collect();
     let mut extra = Vec::new();
     if let Some(f) = &w.ui.filter {
+        let errors = match f.errors() {
+            (0, _) => String::new(),
+            (n, _) => format!(", {n} errors"),
+        };
         extra.push(format!(
-            "filter: {} ({} shown) {} Esc clears",
+            "filter: {} ({} shown{errors}) {} Esc clears",
             terminal_safe(&f.text),
             positions.len(),
             t.dot()
@@ -400,6 +464,10 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
     let connections = &model.connections;
     let ascii = t.ascii;
     let mut parts: Vec<Part> = Vec::new();
+    // Read-only is said first of all, and never dropped for room.
+    let readonly = w
+        .readonly()
+        .then(|| Part::new(0, Span::styled("READ-ONLY", t.style(Slot::Warning))));
     match &w.source {
         // Not a connection: what is received, and where.
         Source::Receiving(what) => parts.push(Part::new(
@@ -443,6 +511,14 @@ pub(super) fn status(w: &Watch, t: &Theme, now: Instant, width: u16) -> Vec<Part
             }
             parts.push(Part::new(0, Span::styled(conn, conn_style)));
         }
+    }
+    // The kit keeps the first part whatever the width.
+    parts.splice(0..0, readonly);
+    if let Some(flash) = &w.ui.flash {
+        parts.insert(
+            usize::from(w.readonly()),
+            Part::new(0, Span::styled(flash.clone(), t.style(Slot::Heading))),
+        );
     }
     if let Some(since) = w.paused_since() {
         parts.push(Part::new(

@@ -8,6 +8,7 @@ mod edges;
 mod inspect;
 mod one_terminal;
 mod panic_tmux;
+mod payload;
 mod probe_screen;
 mod symbols;
 mod tap_screen;
