@@ -111,6 +111,11 @@ impl Tmux {
                 .args(["send-keys", "-t", &self.session, k])
                 .status()
                 .unwrap();
+            if *k == "Escape" {
+                // A key that follows Escape in the same read is taken as Alt+key (as a
+                // terminal sends it): let the program read Escape on its own first.
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
         }
     }
 
