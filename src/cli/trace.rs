@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use super::ConnectionArgs;
 use super::config_file::Config;
 use super::duration::parse_interval;
-use super::plan::connections::{UsageError, host_text, resolve};
+use super::plan::connections::{UsageError, resolve};
 use super::tap::ServerArg;
 use client::ClientConfig;
 use client::publish::RestClient;
@@ -134,16 +134,7 @@ impl TracePlan {
         }
         let mut nodes = Vec::with_capacity(resolved.len());
         for c in resolved {
-            let name = match (c.url, c.label.is_empty()) {
-                (Some(url), _) => url,
-                (None, false) => c.label,
-                (None, true) => {
-                    let e = c.args.endpoint()?;
-                    let scheme = if e.tls { "wss" } else { "ws" };
-                    let port = if e.tls { e.tls_port } else { e.port };
-                    format!("{scheme}://{}:{port}", host_text(&e.host))
-                }
-            };
+            let name = c.node_name()?;
             nodes.push(TraceNode {
                 name,
                 client: c.args.client_config()?,

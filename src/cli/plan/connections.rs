@@ -29,6 +29,23 @@ pub struct Labelled {
 }
 
 /// The connections `connection` and `nodes` ask for, each layered with `config` and checked.
+impl Labelled {
+    /// The name a node goes by in reports: its `--node` URL, else its label, else the URL
+    /// its settings connect to.
+    pub fn node_name(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.url {
+            return Ok(url.clone());
+        }
+        if !self.label.is_empty() {
+            return Ok(self.label.clone());
+        }
+        let e = self.args.endpoint()?;
+        let scheme = if e.tls { "wss" } else { "ws" };
+        let port = if e.tls { e.tls_port } else { e.port };
+        Ok(format!("{scheme}://{}:{port}", host_text(&e.host)))
+    }
+}
+
 pub fn resolve(
     connection: ConnectionArgs,
     nodes: &[String],

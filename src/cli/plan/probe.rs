@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use anyhow::{anyhow, bail};
 
 use super::FrontEnd;
-use super::connections::{host_text, resolve};
+use super::connections::resolve;
 use crate::cli::config_file::Config;
 use crate::cli::defaults;
 use crate::cli::probe::{ProbeArgs, ProbeFormat};
@@ -89,16 +89,7 @@ impl ProbePlan {
         };
         let mut nodes = Vec::with_capacity(resolved.len());
         for (i, c) in resolved.into_iter().enumerate() {
-            let name = match (c.url, c.label.is_empty()) {
-                (Some(url), _) => url,
-                (None, false) => c.label,
-                (None, true) => {
-                    let e = c.args.endpoint()?;
-                    let scheme = if e.tls { "wss" } else { "ws" };
-                    let port = if e.tls { e.tls_port } else { e.port };
-                    format!("{scheme}://{}:{port}", host_text(&e.host))
-                }
-            };
+            let name = c.node_name()?;
             let mut client = c.args.client_config()?;
             client.user.id = format!("{}{i}", defaults::PROBE_USER_PREFIX);
             nodes.push(ProbeNode {

@@ -114,7 +114,7 @@ impl Tmux {
             if *k == "Escape" {
                 // A key that follows Escape in the same read is taken as Alt+key (as a
                 // terminal sends it): let the program read Escape on its own first.
-                std::thread::sleep(std::time::Duration::from_millis(150));
+                std::thread::sleep(Duration::from_millis(150));
             }
         }
     }
