@@ -183,22 +183,33 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// POSTs `body` (a form) to an auth endpoint as pusher-js does: the configured headers, the
+/// URL's credentials as Basic auth. The answer as it came, whatever its status.
+pub async fn post_to_endpoint(
+    cfg: &ClientConfig,
+    http: &HttpClient,
+    url: &AuthUrl,
+    body: Vec<u8>,
+) -> Result<Response, net::http::HttpError> {
+    let mut headers = cfg.auth.headers.clone();
+    headers.extend(url.basic_auth());
+    http.send(
+        http::Method::POST,
+        &url.uri().to_string(),
+        &headers,
+        Some("application/x-www-form-urlencoded"),
+        body,
+    )
+    .await
+}
+
 async fn post_form(
     cfg: &ClientConfig,
     http: &HttpClient,
     url: &AuthUrl,
     body: Vec<u8>,
 ) -> Result<Response, SubscriptionFailure> {
-    let mut headers = cfg.auth.headers.clone();
-    headers.extend(url.basic_auth());
-    let resp = http
-        .send(
-            http::Method::POST,
-            &url.uri().to_string(),
-            &headers,
-            Some("application/x-www-form-urlencoded"),
-            body,
-        )
+    let resp = post_to_endpoint(cfg, http, url, body)
         .await
         .map_err(|e| failure(e.to_string()))?;
     let html = crate::explain::looks_like_html(resp.content_type.as_deref(), &resp.body);

@@ -42,6 +42,7 @@ mod stats;
 mod subscriptions;
 mod transport;
 
+pub use authorizer::post_to_endpoint;
 pub use backoff::Backoff;
 pub use command::{Client, ClientError, Snapshot};
 pub use config::{AuthConfig, ClientConfig, DEFAULT_MAX_MESSAGE, Endpoint, User};

@@ -131,21 +131,12 @@ async fn grant(ask: &Ask<'_>, deadline: Duration) -> Result<(String, Grantor, Ve
     let cfg = ask.client;
     if let Some(url) = &cfg.auth.endpoint {
         let shown = url.to_string();
-        let mut headers = cfg.auth.headers.clone();
-        headers.extend(url.basic_auth());
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("socket_id", ask.socket_id)
             .append_pair("channel_name", ask.channel)
             .finish();
         let http = net::http::HttpClient::with_roots(deadline, &cfg.tls_roots);
-        let resp = http
-            .send(
-                http::Method::POST,
-                &url.uri().to_string(),
-                &headers,
-                Some("application/x-www-form-urlencoded"),
-                body.into_bytes(),
-            )
+        let resp = client::post_to_endpoint(cfg, &http, url, body.into_bytes())
             .await
             .map_err(|e| {
                 Hop::fail(
