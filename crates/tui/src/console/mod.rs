@@ -14,7 +14,7 @@ mod screen;
 mod view;
 
 pub use model::{
-    Backend, ChannelRow, Entry, Filter, Input, Members, Predicate, Snapshot, TextFilter,
+    Backend, ChannelRow, Entry, Filter, Input, JqFilter, Members, Predicate, Snapshot, TextFilter,
 };
 pub use screen::{
     Action, CHANNELS_SHOWN, Console, Done, LOG_BYTES, LOG_LINES, MAX_FIELD_CHARS, Pane, Sort,

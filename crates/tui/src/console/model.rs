@@ -210,6 +210,61 @@ impl Predicate for TextFilter {
     }
 }
 
+/// A jq expression (as `watch --where` takes) over an entry as one object: `type` is its
+/// kind, each field its value (JSON when its text is a number, a boolean, an object or an
+/// array, such as an API message's `data`; else the text), and `note` what the line says
+/// after its fields. An entry the expression fails on is not shown, and counted.
+#[derive(Debug)]
+pub struct JqFilter {
+    jq: observe::jq::Jq,
+    errors: std::sync::atomic::AtomicU64,
+}
+
+impl JqFilter {
+    pub fn new(jq: observe::jq::Jq) -> JqFilter {
+        JqFilter {
+            jq,
+            errors: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The entry as the expression sees it.
+    pub fn value(e: &Entry) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        object.insert("type".into(), e.kind.clone().into());
+        for (k, v) in &e.fields {
+            let value = match serde_json::from_str::<serde_json::Value>(v) {
+                Ok(json) if !json.is_string() && !json.is_null() => json,
+                _ => v.clone().into(),
+            };
+            object.insert(k.clone(), value);
+        }
+        if let Some(note) = &e.note {
+            object.insert("note".into(), note.clone().into());
+        }
+        serde_json::Value::Object(object)
+    }
+}
+
+impl Predicate for JqFilter {
+    fn matches(&self, e: &Entry) -> bool {
+        self.jq
+            .passes_value(&JqFilter::value(e))
+            .unwrap_or_else(|_| {
+                self.errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            })
+    }
+
+    fn describe(&self) -> String {
+        match self.errors.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => self.jq.text().to_owned(),
+            n => format!("{} ({n} entries failed it)", self.jq.text()),
+        }
+    }
+}
+
 /// The console's filter: none, or a predicate.
 #[derive(Debug, Default)]
 pub struct Filter(pub Option<Box<dyn Predicate>>);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::model::{Backend, ChannelRow, Entry, Filter, Input, Snapshot, TextFilter};
+use super::model::{Backend, ChannelRow, Entry, Filter, Input, JqFilter, Snapshot, TextFilter};
 use super::view;
 use crate::kit::theme::clip;
 use crate::kit::{
@@ -428,6 +428,13 @@ impl Console {
 
     fn submit(&mut self, prompt: Prompt, now: Instant) -> Option<Effect<Done>> {
         match prompt.kind {
+            PromptKind::Filter if observe::jq::looks_like_jq(&prompt.text) => {
+                match observe::jq::Jq::parse(prompt.text.trim()) {
+                    Ok(jq) => self.set_filter(Filter(Some(Box::new(JqFilter::new(jq))))),
+                    Err(e) => self.say(Slot::Error, format!("jq: {e}"), now),
+                }
+                None
+            }
             PromptKind::Filter => {
                 let f = TextFilter::parse(&prompt.text);
                 self.set_filter(if f.is_empty() {

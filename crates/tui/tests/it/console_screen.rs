@@ -365,3 +365,27 @@ fn the_filter_is_pluggable() {
         "{text}"
     );
 }
+
+/// `f` takes a jq expression as `watch --where` does: over the entry's type and fields,
+/// numbers as numbers; a bad one is named and the filter left as it was.
+#[test]
+fn the_filter_takes_jq() {
+    let t0 = Instant::now();
+    let (mut app, _) = app(false);
+    busy(&mut app, t0);
+    app.key(&key(KeyCode::Char('f')), t0);
+    typed(
+        &mut app,
+        r#"select(.type == "API MESSAGE" and .recipients >= 2)"#,
+    );
+    let text = draw(&app, t0, 80, 24).backend().to_string();
+    assert!(
+        text.contains("API MESSAGE news headline") && !text.contains("SUBSCRIBED"),
+        "{text}"
+    );
+    assert!(text.contains("1 shown"), "{text}");
+    app.key(&key(KeyCode::Char('f')), t0);
+    typed(&mut app, ".type ==");
+    let text = draw(&app, t0, 80, 24).backend().to_string();
+    assert!(text.contains("jq:") && text.contains("1 shown"), "{text}");
+}
