@@ -148,8 +148,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     let (connect, established) = socket::connected(&mut socket, deadline).await;
     w.hop(&connect).await;
     let Some(established) = established else {
-        w.not_run(&AFTER_TCP[3..], "the server refused the connection")
-            .await;
+        w.not_run(&AFTER_TCP[3..], "no Pusher connection").await;
         socket::close(socket).await;
         return;
     };
