@@ -505,25 +505,35 @@ pub fn read_env(file: Option<&std::path::Path>) -> anyhow::Result<EnvLayer> {
 }
 
 /// A value from the environment goes through the same checks as its flag. The message names
-/// the variable and where it was set; a bad value in the process's environment is a usage
-/// error (exit 2), as clap's for a flag.
+/// the variable and where it was set, never the value: a `.env` holds secrets, and one pasted
+/// on the wrong line (or a `${VAR}` naming the secret) must not show. A bad value in the
+/// process's environment is a usage error (exit 2), as clap's for a flag.
 fn check_env(field: Field, var: &Var, env: &EnvLayer) -> anyhow::Result<()> {
     let value = var.value.as_str();
+    let size = format!("the value ({} characters)", value.chars().count());
     let verdict = match field {
         Field::Key => validate_app_key(value).map(drop),
-        Field::Host => validate_host(value).map(drop),
-        Field::Cluster => validate_cluster(value).map(drop),
+        Field::Host => validate_host(value).map(drop).map_err(|_| {
+            let hint = if value.contains("://") || value.contains('/') {
+                ": give the host name only, and the scheme and port in their own variables"
+            } else {
+                ""
+            };
+            format!("{size} is not a host name or an IP address{hint}")
+        }),
+        Field::Cluster => validate_cluster(value).map(drop).map_err(|_| {
+            format!("{size} is not a cluster name: give one DNS label, such as eu, mt1 or us2")
+        }),
         Field::Port => value
             .parse::<u16>()
             .ok()
             .filter(|&p| p > 0)
             .map(drop)
-            .ok_or_else(|| format!("{} is not a port number", client::quoted(value))),
+            .ok_or_else(|| format!("{size} is not a port number (1 to 65535)")),
         Field::Scheme => match value.to_ascii_lowercase().as_str() {
             "ws" | "wss" | "http" | "https" => Ok(()),
             _ => Err(format!(
-                "{} is not a scheme: use ws, wss, http or https",
-                client::quoted(value)
+                "{size} is not a scheme: use ws, wss, http or https"
             )),
         },
         Field::Secret | Field::AppId => Ok(()),

@@ -15,6 +15,9 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 pub const MAX_VARIABLES: usize = 4096;
 /// Largest value once its `${VAR}`s are filled in (they may nest, and double at each line).
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// How long opening and reading the file may take: a FIFO with no writer (or a pipe whose
+/// writer never closes it) would otherwise block the command forever.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One variable of the file: its name, its value, and the line it starts on.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,16 +43,42 @@ pub enum EnvFileError {
     File(String),
 }
 
-/// Reads and parses `path` (at most [`MAX_FILE_BYTES`]).
+/// Reads and parses `path` (at most [`MAX_FILE_BYTES`], within [`READ_TIMEOUT`]).
 pub fn read(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Entry>, EnvFileError> {
-    use std::io::Read;
+    read_within(path, env, READ_TIMEOUT)
+}
+
+/// [`read`] with its deadline. The file is opened and read on a thread of its own: `open`
+/// of a FIFO blocks until a writer comes and cannot be interrupted, so past the deadline
+/// that thread is left behind (blocked, holding nothing) and the error is returned.
+pub fn read_within(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    timeout: std::time::Duration,
+) -> Result<Vec<Entry>, EnvFileError> {
     let shown = protocol::safe_text::terminal_safe(&path.display().to_string()).into_owned();
-    let file = std::fs::File::open(path)
-        .map_err(|e| EnvFileError::File(format!("cannot open {shown}: {}", e.kind())))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let owned = path.to_owned();
+    let reader = std::thread::Builder::new()
+        .name("env-file".into())
+        .spawn(move || {
+            let _ = tx.send(read_bytes(&owned));
+        })
         .map_err(|e| EnvFileError::File(format!("cannot read {shown}: {}", e.kind())))?;
+    let bytes = match rx.recv_timeout(timeout) {
+        Ok(read) => {
+            let _ = reader.join();
+            read.map_err(|(what, kind)| {
+                EnvFileError::File(format!("cannot {what} {shown}: {kind}"))
+            })?
+        }
+        Err(_) => {
+            return Err(EnvFileError::File(format!(
+                "cannot read {shown}: nothing to read within {} s (a FIFO or pipe with no writer?)",
+                timeout.as_secs_f64()
+            )));
+        }
+    };
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(EnvFileError::File(format!(
             "{shown} is larger than {} KiB: not a .env file",
@@ -67,6 +96,17 @@ pub fn read(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Ent
         }
     })?;
     parse(&text, env)
+}
+
+/// The file's first [`MAX_FILE_BYTES`] + 1 bytes, or what failed (open or read) and why.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, (&'static str, std::io::ErrorKind)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| ("open", e.kind()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ("read", e.kind()))?;
+    Ok(bytes)
 }
 
 /// Parses a `.env` file's text. `env` looks a variable up in the environment, which wins over
@@ -437,6 +477,27 @@ mod tests {
         }
         let e = parse(&text, &no_env).unwrap_err();
         assert!(e.to_string().contains("64 KiB"), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_with_no_writer_is_refused_within_the_deadline() {
+        let dir = std::env::temp_dir().join(format!("tickertape-envfifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.env");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let started = std::time::Instant::now();
+        let read = read_within(&fifo, &no_env, std::time::Duration::from_millis(300));
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        match read {
+            Err(EnvFileError::File(why)) => assert!(why.contains("within"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_file(&fifo);
     }
 
     #[test]

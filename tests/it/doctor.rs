@@ -490,3 +490,103 @@ async fn an_upgrade_answered_with_404_a_page_or_400_is_named() {
         assert!(stderr.contains(what), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_secret_built_into_other_settings_is_never_shown() {
+    // A closed port on 127.0.0.1: the run stops at tcp, after the settings are shown.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!(
+        "BROADCAST_CONNECTION=reverb\nREVERB_APP_KEY=rv-key\nREVERB_APP_SECRET={SECRET}\n\
+         REVERB_HOST=127.0.0.1\nREVERB_SCHEME=http\n"
+    );
+    // A setting built from the secret, shown in the settings hop.
+    let env = write_env(
+        "secret-app-id",
+        &format!("{base}REVERB_PORT={port}\nREVERB_APP_ID=${{REVERB_APP_SECRET}}\n"),
+    );
+    for json in [false, true] {
+        let mut args = vec!["--env-file", env.as_str(), "--hop-timeout", "2s"];
+        if json {
+            args.push("--json");
+        }
+        let (code, stdout, stderr) = doctor(&args, &[]).await;
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(stdout.contains("REVERB_APP_ID"), "{stdout}");
+        no_secret(SECRET, &format!("{stdout}{stderr}"));
+        no_secret(&SECRET.to_ascii_uppercase(), &format!("{stdout}{stderr}"));
+    }
+    // A value that cannot be a port, built from the secret: named by its variable and line.
+    let env = write_env(
+        "secret-port",
+        &format!("{base}REVERB_PORT=${{REVERB_APP_SECRET}}\n"),
+    );
+    let (code, stdout, stderr) = doctor(&["--env-file", &env], &[]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        hop(&stdout, "settings").contains("REVERB_PORT") && stdout.contains("line 6"),
+        "{stdout}"
+    );
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
+}
+
+/// A WebSocket server on 127.0.0.1 that sends `text` to each connection, then stays silent.
+async fn websocket_saying(text: &'static str) -> SocketAddr {
+    use futures_util::SinkExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let _ = ws
+                    .send(tokio_tungstenite::tungstenite::Message::text(text))
+                    .await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_malformed_connection_established_is_named_as_such() {
+    let addr = websocket_saying(
+        r#"{"event":"pusher:connection_established","data":"{\"socket_id\":\"1.1\u001b]0;x\u0007\",\"activity_timeout\":1e400}"}"#,
+    )
+    .await;
+    let port = addr.port().to_string();
+    let (code, stdout, stderr) = doctor(
+        &[
+            "--key",
+            "rv-key",
+            "--secret",
+            SECRET,
+            "--app-id",
+            "7",
+            "--port",
+            &port,
+            "--hop-timeout",
+            "2s",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let connect = hop(&stdout, "connect");
+    assert!(
+        connect.contains("no valid pusher:connection_established") && connect.contains("1 message"),
+        "{stdout}"
+    );
+    assert!(
+        hop(&stdout, "rest").contains("no Pusher connection"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
+}

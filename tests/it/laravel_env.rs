@@ -245,6 +245,34 @@ async fn a_bad_env_file_line_is_named_by_its_number_never_its_value() {
 }
 
 #[tokio::test]
+async fn an_env_file_that_is_a_fifo_with_no_writer_is_refused_in_time() {
+    let fifo = scratch("fifo").join("fifo.env");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for command in ["watch", "doctor"] {
+        let mut cmd = bin::command();
+        cmd.arg(command);
+        if command == "watch" {
+            cmd.args(["c", "--json"]);
+        }
+        cmd.args(["--env-file", fifo.to_str().unwrap()]);
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+        let all = format!("{stdout}{stderr}");
+        assert_eq!(code, 1, "{command}: {all}");
+        assert!(
+            started.elapsed() < Duration::from_secs(12),
+            "{command}: {all}"
+        );
+        assert!(all.contains("nothing to read within"), "{command}: {all}");
+    }
+}
+
+#[tokio::test]
 async fn help_says_the_precedence_and_the_variables() {
     let mut cmd = bin::command();
     cmd.args(["watch", "--help"]);

@@ -121,7 +121,7 @@ pub(crate) async fn check(ask: Ask<'_>, socket: &mut Socket, deadline: Duration)
                 )
                 .took(started.elapsed());
             }
-            Read::Message(_) | Read::Other => continue,
+            Read::Message(_) | Read::Other | Read::Unreadable => continue,
         }
     }
 }

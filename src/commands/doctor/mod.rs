@@ -22,19 +22,22 @@ use observe::output::writer::Output;
 
 use crate::cli::connection::Origin;
 use crate::cli::plan::doctor::DoctorPlan;
-use report::{Hop, Status, Style};
+use report::{Hop, Redact, Status, Style};
 
 /// Writes each hop as it is known, so a slow hop shows where the run is.
 struct Writer {
     out: Output,
     style: Style,
+    /// Every hop goes through it before it is written: no form of the secret is shown.
+    redact: Redact,
     failed: bool,
 }
 
 impl Writer {
     async fn hop(&mut self, hop: &Hop) {
         self.failed |= hop.failed();
-        self.style.write(self.out.buffer(), hop);
+        let hop = self.redact.hop(hop);
+        self.style.write(self.out.buffer(), &hop);
         self.out.hand_over();
         if !self.out.ready() {
             let _ = self.out.wait().await;
@@ -57,6 +60,13 @@ pub async fn run(plan: DoctorPlan) -> anyhow::Result<ExitCode> {
             ascii: plan.ascii,
             color: plan.color,
         },
+        redact: Redact::new(
+            plan.settings
+                .as_ref()
+                .ok()
+                .and_then(|r| r.client.auth.secret.as_ref())
+                .map(|s| s.expose()),
+        ),
         failed: false,
     };
     let mut signals = crate::signals::Signals::install();
@@ -138,8 +148,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     let (connect, established) = socket::connected(&mut socket, deadline).await;
     w.hop(&connect).await;
     let Some(established) = established else {
-        w.not_run(&AFTER_TCP[3..], "the server refused the connection")
-            .await;
+        w.not_run(&AFTER_TCP[3..], "no Pusher connection").await;
         socket::close(socket).await;
         return;
     };

@@ -75,6 +75,85 @@ impl Hop {
     }
 }
 
+/// The forms of the app secret that must never be written: as it is, in hex, in base64 and
+/// URL-encoded. A server (or an auth endpoint) may echo it back, and a `.env` line may build
+/// another setting from it (`REVERB_HOST=${REVERB_APP_SECRET}`).
+#[derive(Clone, Default)]
+pub(crate) struct Redact {
+    forms: Vec<String>,
+}
+
+impl std::fmt::Debug for Redact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redact({} forms)", self.forms.len())
+    }
+}
+
+/// Shorter forms are not searched for: they would blank out ordinary words.
+const REDACT_MIN: usize = 4;
+
+impl Redact {
+    pub(crate) fn new(secret: Option<&str>) -> Redact {
+        let Some(secret) = secret.filter(|s| s.len() >= REDACT_MIN) else {
+            return Redact::default();
+        };
+        let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+        // Base64 without its padding also finds the padded form; then its URL-safe alphabet.
+        let b64 = protocol::crypto::to_base64(secret.as_bytes());
+        let b64 = b64.trim_end_matches('=');
+        let url_safe: String = b64
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        let mut forms = vec![
+            secret.to_ascii_lowercase(),
+            hex,
+            b64.to_ascii_lowercase(),
+            url_safe.to_ascii_lowercase(),
+            form_urlencoded::byte_serialize(secret.as_bytes())
+                .collect::<String>()
+                .to_ascii_lowercase(),
+        ];
+        // Longest first, so a form inside another is not left half-hidden.
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        Redact { forms }
+    }
+
+    /// `text` with every form of the secret (in any ASCII case) replaced by `***`.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for form in &self.forms {
+            // ASCII lower-casing keeps byte offsets, so a hit's range is the original's.
+            while let Some(at) = out.to_ascii_lowercase().find(form.as_str()) {
+                out.replace_range(at..at + form.len(), "***");
+            }
+        }
+        out
+    }
+
+    /// The hop with every text it writes redacted.
+    pub(crate) fn hop(&self, hop: &Hop) -> Hop {
+        let mut hop = hop.clone();
+        if self.forms.is_empty() {
+            return hop;
+        }
+        for line in &mut hop.saw {
+            *line = self.text(line);
+        }
+        if let Some(x) = &mut hop.explanation {
+            x.what = self.text(&x.what);
+            x.cause = self.text(&x.cause);
+            x.fix = self.text(&x.fix);
+        }
+        hop
+    }
+}
+
 /// How hops are written.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Style {
@@ -148,6 +227,31 @@ impl Style {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_secret_is_redacted_in_every_form_and_case() {
+        let secret = "S3cr3t/Value+x";
+        let r = Redact::new(Some(secret));
+        let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+        let b64 = protocol::crypto::to_base64(secret.as_bytes());
+        let url: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for leak in [
+            secret.to_owned(),
+            secret.to_ascii_lowercase(),
+            hex.to_ascii_uppercase(),
+            b64,
+            url,
+        ] {
+            let hop = Hop::pass("connect", format!("bad {leak} here")).line(format!("ws-{leak}.x"));
+            let shown = r.hop(&hop);
+            for line in &shown.saw {
+                assert!(!line.contains(&leak), "{line}");
+                assert!(line.contains("***"), "{line}");
+            }
+        }
+        assert_eq!(Redact::new(Some("abc")).text("abc"), "abc");
+        assert_eq!(Redact::new(None).text("anything"), "anything");
+    }
 
     fn text(style: Style, hop: &Hop) -> String {
         let mut out = Vec::new();

@@ -135,8 +135,26 @@ pub(crate) async fn connected(
 ) -> (Hop, Option<Established>) {
     let started = Instant::now();
     let until = tokio::time::Instant::now() + deadline;
+    let mut unreadable = 0usize;
     loop {
         match next(socket, until).await {
+            Read::Timeout if unreadable > 0 => {
+                return (
+                    Hop::fail(
+                        "connect",
+                        Explanation::new(
+                            format!(
+                                "no valid pusher:connection_established within {} s: {unreadable} message(s) that are not the Pusher protocol's, or malformed",
+                                deadline.as_secs_f32()
+                            ),
+                            "the server answered, but not as a Pusher protocol 7 server does (a connection_established without a socket id or activity timeout as numbers, or not JSON)",
+                            "check that this is a Pusher protocol 7 server (Reverb, sockudo, soketi, tickertape serve), and its version",
+                        ),
+                    )
+                    .took(started.elapsed()),
+                    None,
+                );
+            }
             Read::Timeout => {
                 return (
                     Hop::fail(
@@ -186,6 +204,7 @@ pub(crate) async fn connected(
                     None,
                 );
             }
+            Read::Unreadable => unreadable += 1,
             Read::Message(_) | Read::Other => continue,
         }
     }
@@ -196,6 +215,9 @@ pub(crate) enum Read {
     Message(ServerMessage),
     /// A frame that is not a message of the protocol (binary, a ping).
     Other,
+    /// A text frame that is not a message of the protocol as it should be (not JSON, or a
+    /// known event with a malformed `data`).
+    Unreadable,
     Closed(Option<u16>, String),
     Timeout,
 }
@@ -219,7 +241,7 @@ pub(crate) async fn next(socket: &mut Socket, until: tokio::time::Instant) -> Re
                 Read::Other
             }
             Ok(m) => Read::Message(m),
-            Err(_) => Read::Other,
+            Err(_) => Read::Unreadable,
         },
         Some(Ok(_)) => Read::Other,
     }
