@@ -9,16 +9,14 @@
 //! the hop subscribes to a public channel of its own instead, so that a wrong secret is
 //! confirmed (or not) by the server's own signature.
 
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use super::report::{Hop, Status};
 use super::socket::{self, Socket};
-use crate::commands::webhooks::heard::{Heard, Listening};
+use crate::commands::webhooks::heard::{Listening, Tally};
 use client::explain::Explanation;
 use protocol::ClientMessage;
 use protocol::safe_text::terminal_safe;
-use protocol::webhook::check::Verdict;
 
 pub(crate) const NAME: &str = "webhooks";
 
@@ -31,50 +29,6 @@ pub(crate) struct Ask<'a> {
     pub socket: Option<&'a mut Socket>,
     pub subscribed: Option<(&'a str, Instant)>,
     pub deadline: Duration,
-}
-
-/// What was heard so far, sorted.
-#[derive(Default)]
-struct Seen {
-    /// Verified requests' events, with their latency from the subscription.
-    valid: Vec<(Duration, Vec<(String, String)>)>,
-    /// The first request with this app's key whose signature did not verify.
-    bad_signature: Option<Heard>,
-    /// The first request with another key (or none).
-    other_key: Option<Heard>,
-    /// Requests whose body was no webhook's (though signed right).
-    not_webhooks: u32,
-}
-
-impl Seen {
-    fn add(&mut self, h: Heard, since: Instant) {
-        match &h.verdict {
-            Verdict::Valid if h.is_webhook => self
-                .valid
-                .push((h.at.saturating_duration_since(since), h.events)),
-            Verdict::Valid => self.not_webhooks += 1,
-            Verdict::NoKey | Verdict::UnknownKey { .. } => {
-                self.other_key.get_or_insert(h);
-            }
-            _ => {
-                self.bad_signature.get_or_insert(h);
-            }
-        }
-    }
-
-    /// Every verified event as "kind on channel (N ms)", in order.
-    fn events_text(&self) -> String {
-        let mut s = String::new();
-        for (d, events) in &self.valid {
-            for (kind, channel) in events {
-                if !s.is_empty() {
-                    s.push_str(", ");
-                }
-                let _ = write!(s, "{kind} on {channel} ({})", ms(*d));
-            }
-        }
-        s
-    }
 }
 
 fn ms(d: Duration) -> String {
@@ -130,7 +84,7 @@ pub(crate) async fn check(listening: &mut Result<Listening, String>, ask: Ask<'_
         }
     };
     let until = tokio::time::Instant::from_std(since) + ask.deadline;
-    let mut seen = Seen::default();
+    let mut seen = Tally::default();
     let occupied = loop {
         let heard = tokio::select! {
             h = l.heard.recv() => h,
@@ -139,7 +93,7 @@ pub(crate) async fn check(listening: &mut Result<Listening, String>, ask: Ask<'_
         let Some(h) = heard else { break None };
         let at = h.at.saturating_duration_since(since);
         let ours = h.valid() && h.has("channel_occupied", channel);
-        seen.add(h, since);
+        seen.add(h);
         if ours {
             break Some(at);
         }
@@ -159,7 +113,7 @@ pub(crate) async fn check(listening: &mut Result<Listening, String>, ask: Ask<'_
                 ms(at)
             ),
         )
-        .line(format!("verified: {}", seen.events_text()))
+        .line(format!("verified: {}", seen.events_text(since)))
         .line("channel_vacated is not waited for (the server may delay it seconds after the channel empties)")
     } else if let Some(bad) = &seen.bad_signature {
         Hop::fail(
@@ -202,7 +156,7 @@ pub(crate) async fn check(listening: &mut Result<Listening, String>, ask: Ask<'_
                 ask.deadline.as_secs_f32()
             ),
         )
-        .line(format!("verified: {}", seen.events_text()))
+        .line(format!("verified: {}", seen.events_text(since)))
         .line("the server may send only some events here, or the channel was already occupied")
     } else {
         let mut hop = Hop::fail(

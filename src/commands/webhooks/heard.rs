@@ -199,3 +199,75 @@ pub(crate) async fn listen(addr: SocketAddr, app: App) -> Result<Listening, Stri
         task,
     })
 }
+
+/// What was heard, sorted: verified events, the first bad signature with this app's key,
+/// the first request of another key (or none). Bounded by the queue it is read from and by
+/// [`MAX_KEPT`] requests kept.
+#[derive(Default)]
+pub(crate) struct Tally {
+    /// Verified webhooks' events, with when each request came.
+    pub(crate) valid: Vec<(Instant, Vec<(String, String)>)>,
+    /// Verified requests not kept (past [`MAX_KEPT`]).
+    pub(crate) valid_not_kept: u64,
+    pub(crate) bad_signature: Option<Heard>,
+    pub(crate) other_key: Option<Heard>,
+    /// Signed right, but the body is not a webhook's.
+    pub(crate) not_webhooks: u64,
+}
+
+/// Verified requests a [`Tally`] keeps.
+const MAX_KEPT: usize = 64;
+
+impl Tally {
+    pub(crate) fn add(&mut self, h: Heard) {
+        match &h.verdict {
+            Verdict::Valid if h.is_webhook => {
+                if self.valid.len() < MAX_KEPT {
+                    self.valid.push((h.at, h.events));
+                } else {
+                    self.valid_not_kept += 1;
+                }
+            }
+            Verdict::Valid => self.not_webhooks += 1,
+            Verdict::NoKey | Verdict::UnknownKey { .. } => {
+                self.other_key.get_or_insert(h);
+            }
+            _ => {
+                self.bad_signature.get_or_insert(h);
+            }
+        }
+    }
+
+    /// When a verified `kind` event of `channel` first came.
+    pub(crate) fn first(&self, kind: &str, channel: &str) -> Option<Instant> {
+        self.valid
+            .iter()
+            .find(|(_, events)| events.iter().any(|(k, c)| k == kind && c == channel))
+            .map(|(at, _)| *at)
+    }
+
+    /// Every verified event as "kind on channel (+N ms)", its time from `zero`.
+    pub(crate) fn events_text(&self, zero: Instant) -> String {
+        let mut s = String::new();
+        for (at, events) in &self.valid {
+            for (kind, channel) in events {
+                if !s.is_empty() {
+                    s.push_str(", ");
+                }
+                s.push_str(&format!("{kind} on {channel} ({})", offset(*at, zero)));
+            }
+        }
+        if self.valid_not_kept > 0 {
+            s.push_str(&format!(", and {} more requests", self.valid_not_kept));
+        }
+        s
+    }
+}
+
+/// `at` from `zero`, signed: "+1.2 ms", "-40.0 ms".
+pub(crate) fn offset(at: Instant, zero: Instant) -> String {
+    match at.checked_duration_since(zero) {
+        Some(d) => format!("+{:.1} ms", d.as_secs_f64() * 1000.0),
+        None => format!("-{:.1} ms", zero.duration_since(at).as_secs_f64() * 1000.0),
+    }
+}
