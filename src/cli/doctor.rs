@@ -18,6 +18,9 @@ Hops, in order (a failed hop says what happened, the likely cause and the fix):
   rest        a signed GET /channels: a 401 is the secret or the app id
   auth        a private channel, signed with the secret or by --auth-endpoint
   round trip  one tagged event through the REST API, received on the socket
+  webhooks    (--webhooks-listen) the server's channel_occupied for that channel
+              arrives on ADDR and its signature verifies (channel_vacated,
+              sent seconds later, is not waited for); skipped without the flag
 Read-only but for that one event, on a channel of its own (--no-publish).
 
 Exit status:
@@ -31,7 +34,9 @@ Examples:
       --auth-endpoint https://app.test/broadcasting/auth \\
       --auth-header 'Cookie: laravel_session=…' \\
       --auth-header 'X-CSRF-TOKEN: …'
-  tickertape doctor --host ws.example.com --scheme wss --key app-key --json";
+  tickertape doctor --host ws.example.com --scheme wss --key app-key --json
+  tickertape serve --webhook http://127.0.0.1:6010/ &
+  tickertape doctor --webhooks-listen 127.0.0.1:6010";
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
@@ -48,6 +53,10 @@ pub struct DoctorArgs {
     /// OK/FAIL/WARN/SKIP instead of ✓ ✗ ! -
     #[arg(long)]
     pub ascii: bool,
+    /// Listen on IP:PORT for the server's webhooks, and check that they arrive and that
+    /// their signatures verify under the app's secret (the last hop; skipped without it)
+    #[arg(long, value_name = "IP:PORT")]
+    pub webhooks_listen: Option<std::net::SocketAddr>,
     /// Each hop's deadline [default: --connect-timeout, else 5s]
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub hop_timeout: Option<Duration>,

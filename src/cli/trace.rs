@@ -25,7 +25,12 @@ with its time:
   1. the REST answer, and the subscription_count the server counted after publishing;
   2. the broadcast on the backplane (with --tap; never counted: see tap --help);
   3. receipt on each node's socket;
-  4. the binding that matches the event (with --bind; name hints as in watch).
+  4. the binding that matches the event (with --bind; name hints as in watch);
+  5. the server's webhooks (with --webhooks-listen IP:PORT): the channel_occupied
+     of CHANNEL (or, when it was already occupied, of a public channel trace
+     subscribes to on the first node) arrives there and its signature verifies,
+     with its time from the first publish. A REST publish sends no webhook, so
+     this proves the webhook path and the secret, not this event's delivery.
 Then the first missing hop in words, e.g. \"never received on B (B is connected and \
 subscribed): B is not reading the backplane\".
 
@@ -44,7 +49,9 @@ Examples:
   tickertape trace orders --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 \\
       --app-id 1 --key app-key --secret \"$SECRET\"
   tickertape trace orders --node a=ws://10.0.0.1:6001 \\
-      --node b=ws://10.0.0.2:6001 --tap redis://10.0.0.5:6379 --count 10";
+      --node b=ws://10.0.0.2:6001 --tap redis://10.0.0.5:6379 --count 10
+  tickertape trace orders --node ws://127.0.0.1:6001 \\
+      --webhooks-listen 127.0.0.1:6010";
 
 /// `tickertape trace`: one event, followed across the nodes of a cluster.
 #[derive(clap::Args, Debug)]
@@ -60,6 +67,10 @@ pub struct TraceArgs {
     /// never shown)
     #[arg(long, value_name = "redis://HOST:PORT")]
     pub tap: Option<String>,
+    /// Listen on IP:PORT for the server's webhooks: hop 5 checks that they arrive and
+    /// that their signatures verify under the app's secret
+    #[arg(long, value_name = "IP:PORT")]
+    pub webhooks_listen: Option<std::net::SocketAddr>,
     /// The backplane's server, for --tap
     #[arg(long, value_enum, default_value = "sockudo")]
     pub server: ServerArg,
@@ -108,6 +119,9 @@ pub struct TracePlan {
     pub interval: Duration,
     pub wait: Duration,
     pub json: bool,
+    /// Where to listen for webhooks, and the app they are checked against (the first
+    /// node's).
+    pub webhooks: Option<(std::net::SocketAddr, server::App)>,
 }
 
 impl TracePlan {
@@ -132,6 +146,12 @@ impl TracePlan {
                 "trace needs the app secret (--secret or PUSHER_APP_SECRET): it publishes through the REST API"
             ));
         }
+        let app = resolved.first().map(|first| {
+            (
+                first.args.app_id.clone(),
+                first.args.secret.clone().unwrap_or_default(),
+            )
+        });
         let mut nodes = Vec::with_capacity(resolved.len());
         for c in resolved {
             let name = c.node_name()?;
@@ -141,6 +161,23 @@ impl TracePlan {
                 rest: c.args.rest_client()?,
             });
         }
+        let webhooks = match (args.webhooks_listen, app, nodes.first()) {
+            (Some(addr), Some((id, secret)), Some(first)) => {
+                let key = first.client.key.clone();
+                Some((
+                    addr,
+                    server::App {
+                        id: id.unwrap_or_else(|| key.clone()),
+                        key,
+                        secret: protocol::Secret::new(secret),
+                        client_events: true,
+                        enabled: true,
+                        subscription_count: false,
+                    },
+                ))
+            }
+            _ => None,
+        };
         let server = Server::from(args.server);
         let tap = match args.tap {
             Some(url) => {
@@ -171,6 +208,7 @@ impl TracePlan {
             interval: args.interval,
             wait: args.wait,
             json: args.json,
+            webhooks,
         })
     }
 }

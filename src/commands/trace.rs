@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::cli::trace::TracePlan;
+use crate::commands::webhooks::heard::{Heard, Listening, Tally, offset};
 use crate::signals::Signals;
 use bounded::{Limits, Overflow};
 use client::{Client, ConnectionState, Item, SubscriptionStatus};
@@ -75,12 +76,160 @@ struct Trace {
     tap_detail: Option<String>,
     round: Round,
     publish_rx: Option<tokio::sync::oneshot::Receiver<Answer>>,
+    /// Hop 5, with `--webhooks-listen`.
+    hooks: Option<Hooks>,
 }
 
-pub async fn run(plan: TracePlan) -> anyhow::Result<ExitCode> {
+/// Hop 5: the receiver, and what it heard.
+struct Hooks {
+    listening: Listening,
+    /// A public channel of trace's own, subscribed on the first node: its
+    /// `channel_occupied` comes even when CHANNEL was already occupied.
+    own: String,
+    tally: Tally,
+    /// When the engines were started (the subscriptions were asked for).
+    started: Instant,
+    /// When the first event was published: the webhooks' times are from it.
+    first_publish: Option<Instant>,
+    /// The receiver's queue is closed.
+    ended: bool,
+}
+
+/// Hop 5's outcome: passed, in words for the timeline, as JSON.
+struct HooksReport {
+    ok: bool,
+    lines: Vec<String>,
+    json: Value,
+}
+
+impl Hooks {
+    /// The `channel_occupied` that answers the hop: CHANNEL's, else trace's own.
+    fn occupied<'a>(&'a self, channel: &'a str) -> Option<(Instant, &'a str)> {
+        let theirs = self
+            .tally
+            .first("channel_occupied", channel)
+            .map(|at| (at, channel));
+        let own = self
+            .tally
+            .first("channel_occupied", &self.own)
+            .map(|at| (at, self.own.as_str()));
+        theirs.or(own)
+    }
+
+    /// Nothing more to wait for: the occupied verified, or this app's key mis-signed.
+    fn settled(&self, channel: &str) -> bool {
+        self.occupied(channel).is_some() || self.tally.bad_signature.is_some()
+    }
+
+    fn report(&self, channel: &str, key: &str, wait: Duration) -> HooksReport {
+        let url = format!("http://{}/", self.listening.addr);
+        let zero = self.first_publish.unwrap_or(self.started);
+        let key = terminal_safe(key);
+        let mut lines = Vec::new();
+        let mut json = json!({"url": url});
+        let ok = if let Some((at, which)) = self.occupied(channel) {
+            lines.push(format!(
+                "  {:>10}  channel_occupied of {} on {url}, signature verified (key {key})",
+                offset(at, zero),
+                terminal_safe(which)
+            ));
+            lines.push(format!(
+                "  OK: the server's webhooks reach {url} and verify (all verified: {})",
+                terminal_safe(&self.tally.events_text(zero))
+            ));
+            json["verified"] = json!(true);
+            json["channel"] = json!(which);
+            json["ms"] = json!(signed_ms(at, zero));
+            true
+        } else if let Some(bad) = &self.tally.bad_signature {
+            lines.push(format!(
+                "  {:>10}  a webhook with this app's key (key {key}) on {url}",
+                offset(bad.at, zero)
+            ));
+            lines.push(format!(
+                "  FAILED: its signature does not verify: the secret given here differs from the \
+                 one the server signs webhooks with, or something rewrote the body (the secret is \
+                 never shown): {}",
+                terminal_safe(&bad.reason)
+            ));
+            json["verified"] = json!(false);
+            json["failed"] = json!("signature");
+            json["reason"] = json!(bad.reason);
+            false
+        } else if let Some(other) = &self.tally.other_key {
+            let theirs = key_text(other);
+            lines.push(format!(
+                "  FAILED: webhooks arrived on {url} with {theirs}, not this app's key {key}: \
+                 the server sends another app's webhooks here"
+            ));
+            json["verified"] = json!(false);
+            json["failed"] = json!("key");
+            false
+        } else if !self.tally.valid.is_empty() {
+            lines.push(format!(
+                "  FAILED: webhooks arrive on {url} and verify, but no channel_occupied of {} \
+                 or {} within {}: the server may send only some events here ({})",
+                terminal_safe(channel),
+                self.own,
+                humantime::format_duration(wait),
+                terminal_safe(&self.tally.events_text(zero))
+            ));
+            json["verified"] = json!(true);
+            json["failed"] = json!("no channel_occupied");
+            false
+        } else {
+            lines.push(format!(
+                "  FAILED: no webhook arrived on {url} within {} of subscribing: is the server \
+                 configured to send webhooks there? (tickertape serve --webhook {url}; sockudo \
+                 or soketi: the app's webhooks in their configuration)",
+                humantime::format_duration(wait)
+            ));
+            json["verified"] = json!(false);
+            json["failed"] = json!("nothing arrived");
+            false
+        };
+        let dropped = self.listening.dropped();
+        if dropped > 0 {
+            lines.push(format!(
+                "  {dropped} requests not read: the receiver's queue was full"
+            ));
+            json["not_read"] = json!(dropped);
+        }
+        json["ok"] = json!(ok);
+        HooksReport { ok, lines, json }
+    }
+}
+
+/// `at` from `zero` in milliseconds, negative when before it.
+fn signed_ms(at: Instant, zero: Instant) -> f64 {
+    let ms = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1000.0;
+    match at.checked_duration_since(zero) {
+        Some(d) => ms(d),
+        None => -ms(zero.duration_since(at)),
+    }
+}
+
+fn key_text(h: &Heard) -> String {
+    h.key
+        .as_deref()
+        .map_or("no X-Pusher-Key header".to_owned(), |k| {
+            format!("key {}", terminal_safe(k))
+        })
+}
+
+pub async fn run(mut plan: TracePlan) -> anyhow::Result<ExitCode> {
     let mut out = Output::spawn_default(Overflow::Block).context("cannot write to stdout")?;
     let mut signals = Signals::install();
-    let mut trace = Trace::start(plan)?;
+    // Listening before the engines connect: the occupied comes as they subscribe.
+    let listening = match plan.webhooks.take() {
+        Some((addr, app)) => Some(
+            crate::commands::webhooks::heard::listen(addr, app)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let mut trace = Trace::start(plan, listening)?;
     let ok = trace.run(&mut out, &mut signals).await;
     let _ = tokio::time::timeout(EXIT_WAIT, async {
         for c in &trace.clients {
@@ -120,11 +269,23 @@ fn ms(d: Duration) -> String {
 }
 
 impl Trace {
-    fn start(mut plan: TracePlan) -> anyhow::Result<Trace> {
+    fn start(mut plan: TracePlan, listening: Option<Listening>) -> anyhow::Result<Trace> {
         let channels = vec![plan.channel.clone()];
+        let hooks = listening.map(|listening| Hooks {
+            listening,
+            own: format!("tickertape-trace-{}", hex_id(4)),
+            tally: Tally::default(),
+            started: Instant::now(),
+            first_publish: None,
+            ended: false,
+        });
         let mut feeds = Feeds::new(None);
         let mut clients = Vec::new();
-        for node in &mut plan.nodes {
+        for (i, node) in plan.nodes.iter_mut().enumerate() {
+            let mut channels = channels.clone();
+            if let (0, Some(hooks)) = (i, &hooks) {
+                channels.push(hooks.own.clone());
+            }
             clients.push(feeds.connect(node.client.clone(), &channels)?.0);
         }
         let tap = plan.tap.take().map(|(source, server)| {
@@ -142,6 +303,7 @@ impl Trace {
             tap_detail: None,
             round: Round::default(),
             publish_rx: None,
+            hooks,
         })
     }
 
@@ -232,6 +394,12 @@ impl Trace {
                     None => std::future::pending().await,
                 }
             };
+            let heard = async {
+                match self.hooks.as_mut() {
+                    Some(h) if !h.ended => h.listening.heard.recv().await,
+                    _ => std::future::pending().await,
+                }
+            };
             let publish = async {
                 match self.publish_rx.as_mut() {
                     Some(rx) => rx.await.ok(),
@@ -253,6 +421,13 @@ impl Trace {
                         self.round.publish = Some(answer);
                     }
                 }
+                h = heard => if let Some(hooks) = self.hooks.as_mut() {
+                    match h {
+                        Some(h) => hooks.tally.add(h),
+                        // The receiver's task ended: nothing more will come.
+                        None => hooks.ended = true,
+                    }
+                },
                 _ = tokio::time::sleep_until(until) => return true,
                 _ = signals.next() => return false,
             }
@@ -290,6 +465,9 @@ impl Trace {
                 .map_or(0, |d| d.as_millis());
             let data = json!({"trace": trace, "seq": seq, "sent_at_ms": sent_at_ms}).to_string();
             let started = Instant::now();
+            if let Some(hooks) = self.hooks.as_mut() {
+                hooks.first_publish.get_or_insert(started);
+            }
             self.round = Round {
                 trace,
                 traceparent: traceparent.clone(),
@@ -353,6 +531,46 @@ impl Trace {
                     return Ok(false);
                 }
             }
+        }
+        if self.hooks.is_some() {
+            // The occupied comes as the subscriptions are made: --wait from then at most.
+            let channel = self.plan.channel.clone();
+            let started = self.hooks.as_ref().map_or_else(Instant::now, |h| h.started);
+            let until = tokio::time::Instant::from_std(started + self.plan.wait);
+            let settled = move |t: &Trace| t.hooks.as_ref().is_none_or(|h| h.settled(&channel));
+            if !self.pump(signals, until, settled).await {
+                return Ok(false);
+            }
+        }
+        let hooks = self.hooks.as_ref().map(|h| {
+            h.report(
+                &self.plan.channel,
+                &self.plan.nodes[0].client.key,
+                self.plan.wait,
+            )
+        });
+        if let Some(report) = &hooks {
+            all_ok &= report.ok;
+            if self.plan.json {
+                let line = json!({"webhooks": report.json}).to_string();
+                let _ = writeln!(out.buffer(), "{}", compact_safe(&line));
+            } else {
+                let url = format!(
+                    "http://{}/",
+                    self.hooks
+                        .as_ref()
+                        .map_or_else(String::new, |h| h.listening.addr.to_string())
+                );
+                let _ = writeln!(
+                    out.buffer(),
+                    "webhooks on {url}, times from the first publish (a REST publish sends no \
+                     webhook: this is the server's webhook path and secret, not the event)"
+                );
+                for line in &report.lines {
+                    let _ = writeln!(out.buffer(), "{line}");
+                }
+            }
+            out.hand_over();
         }
         let summary = self.summary(publishes, all_ok);
         let _ = writeln!(out.buffer(), "{summary}");

@@ -141,9 +141,12 @@ async fn a_healthy_server_passes_every_hop() {
             "connect",
             "rest",
             "auth",
-            "round trip"
+            "round trip",
+            "webhooks"
         ]
     );
+    // Without --webhooks-listen the webhooks hop is skipped, not failed.
+    assert_eq!(hops[9]["status"], "skip", "{stdout}");
     assert!(hops.iter().all(|h| h["status"] != "fail"), "{stdout}");
     let (_, stdout, _) = doctor(&["--env-file", &env, "--ascii", "--no-publish"], &[]).await;
     assert!(hop(&stdout, "rest").starts_with("OK"), "{stdout}");
@@ -489,6 +492,138 @@ async fn an_upgrade_answered_with_404_a_page_or_400_is_named() {
         assert_eq!(code, 1, "{stderr}");
         assert!(stderr.contains(what), "{stderr}");
     }
+}
+
+/// `serve` for Reverb's app, with its webhooks signed with `secret` and sent to `port`
+/// (none without a port).
+async fn hooked_server(secret: &str, port: Option<u16>) -> Server {
+    let app = format!("7:rv-key:{secret}");
+    let url = port.map(|p| format!("http://127.0.0.1:{p}/hooks"));
+    let mut args = vec!["--listen", "127.0.0.1:0", "--app", &app];
+    if let Some(url) = &url {
+        args.extend(["--webhook", url.as_str()]);
+    }
+    Server::start_with(&args, &[]).await
+}
+
+#[tokio::test]
+async fn webhooks_that_arrive_and_verify_pass() {
+    let port = crate::support::multi::free_port();
+    let server = hooked_server(SECRET, Some(port)).await;
+    let env = write_env("hooks-ok", &laravel_env(server.addr.port()));
+    let listen = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) = doctor(
+        &["--env-file", &env, "--webhooks-listen", &listen, "--json"],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["hop"], "webhooks", "{stdout}");
+    assert_eq!(last["status"], "pass", "{stdout}");
+    let saw = last["saw"].to_string();
+    assert!(
+        saw.contains("channel_occupied of private-tickertape-doctor-")
+            && saw.contains("signature verified"),
+        "{stdout}"
+    );
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
+}
+
+#[tokio::test]
+async fn webhooks_signed_with_another_secret_name_the_signature_and_never_show_it() {
+    let port = crate::support::multi::free_port();
+    let theirs = "th31r-s3cret-9c1d";
+    let server = hooked_server(theirs, Some(port)).await;
+    let env = write_env("hooks-bad", &laravel_env(server.addr.port()));
+    let listen = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) =
+        doctor(&["--env-file", &env, "--webhooks-listen", &listen], &[]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // The REST API refuses the secret; the webhooks, provoked on a public channel, agree.
+    assert!(hop(&stdout, "rest").starts_with('✗'), "{stdout}");
+    let hooks = hop(&stdout, "webhooks");
+    assert!(
+        hooks.starts_with('✗') && hooks.contains("signature does not verify"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("REVERB_APP_SECRET") && stdout.contains("the secret is never shown"),
+        "{stdout}"
+    );
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
+    no_secret(theirs, &format!("{stdout}{stderr}"));
+}
+
+#[tokio::test]
+async fn no_webhook_within_the_deadline_is_named() {
+    let server = hooked_server(SECRET, None).await;
+    let env = write_env("hooks-none", &laravel_env(server.addr.port()));
+    let (code, stdout, stderr) = doctor(
+        &[
+            "--env-file",
+            &env,
+            "--webhooks-listen",
+            "127.0.0.1:0",
+            "--hop-timeout",
+            "1s",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(hop(&stdout, "round trip").starts_with('✓'), "{stdout}");
+    let hooks = hop(&stdout, "webhooks");
+    assert!(
+        hooks.starts_with('✗')
+            && hooks.contains("no webhook arrived")
+            && hooks.contains("within 1 s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tickertape serve --webhook http://127.0.0.1:"),
+        "{stdout}"
+    );
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
+}
+
+#[tokio::test]
+async fn webhooks_of_another_app_are_named_by_their_key() {
+    let server = hooked_server(SECRET, None).await;
+    let env = write_env("hooks-key", &laravel_env(server.addr.port()));
+    let port = crate::support::multi::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = bin::command();
+    cmd.args([
+        "doctor",
+        "--env-file",
+        &env,
+        "--webhooks-listen",
+        &listen,
+        "--hop-timeout",
+        "2s",
+    ]);
+    let proc = Proc::spawn(&mut cmd);
+    // Another app's webhook, as soon as the doctor listens.
+    let addr: SocketAddr = listen.parse().unwrap();
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(tokio::time::Instant::now() < until, "doctor never listened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let body = crate::support::webhooks::occupied("stock_ticker");
+    let sig = protocol::webhook::sign("their-secret", body.as_bytes());
+    let (status, _) =
+        crate::support::webhooks::post(addr, Some("their-key"), Some(&sig), body.as_bytes()).await;
+    assert_eq!(status, 200);
+    let (code, stdout, stderr) = proc.finish(EXIT).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let hooks = hop(&stdout, "webhooks");
+    assert!(
+        hooks.starts_with('✗') && hooks.contains("with key their-key, not this app's key rv-key"),
+        "{stdout}"
+    );
+    no_secret(SECRET, &format!("{stdout}{stderr}"));
 }
 
 #[tokio::test]

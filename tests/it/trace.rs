@@ -142,3 +142,163 @@ async fn usage_errors_exit_2() {
         assert!(!stderr.contains("pw-123"), "{stderr}");
     }
 }
+
+/// A node whose webhooks are signed with `secret` and sent to `port`, if any.
+async fn hooked_node(secret: &str, port: Option<u16>) -> Server {
+    let app = format!("1:{KEY}:{secret}");
+    let url = port.map(|p| format!("http://127.0.0.1:{p}/hooks"));
+    let mut args = vec!["--listen", "127.0.0.1:0", "--app", &app];
+    if let Some(url) = &url {
+        args.extend(["--webhook", url.as_str()]);
+    }
+    Server::start_with(&args, &[]).await
+}
+
+#[tokio::test]
+async fn webhooks_that_arrive_and_verify_are_hop_5() {
+    let port = crate::support::multi::free_port();
+    let a = hooked_node(SECRET, Some(port)).await;
+    let listen = format!("127.0.0.1:{port}");
+    let (code, stdout, stderr) = Proc::spawn(&mut trace(
+        &[("a", &a)],
+        &["orders", "--webhooks-listen", &listen],
+    ))
+    .finish(EXIT)
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("received on a"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "webhooks on http://{listen}/, times from the first publish"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("channel_occupied of orders on")
+            && stdout.contains("signature verified (key app-key)")
+            && stdout.contains("OK: the server's webhooks reach"),
+        "{stdout}"
+    );
+
+    // JSON: one object for the hop, before the summary.
+    let (code, stdout, stderr) = Proc::spawn(&mut trace(
+        &[("a", &a)],
+        &["orders2", "--webhooks-listen", &listen, "--json"],
+    ))
+    .finish(EXIT)
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hooks = &lines[lines.len() - 2]["webhooks"];
+    assert_eq!(hooks["ok"], true, "{stdout}");
+    assert_eq!(hooks["verified"], true, "{stdout}");
+    assert_eq!(hooks["channel"], "orders2", "{stdout}");
+    assert!(hooks["ms"].is_f64(), "{stdout}");
+}
+
+#[tokio::test]
+async fn webhooks_with_another_secret_fail_naming_the_signature() {
+    let port = crate::support::multi::free_port();
+    let theirs = "th31r-s3cret-9c1d";
+    let a = hooked_node(theirs, Some(port)).await;
+    // The REST API refuses trace's secret too; the webhooks, signed by the node, agree.
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = trace(&[("a", &a)], &["orders", "--webhooks-listen", &listen]);
+    let (code, stdout, stderr) = Proc::spawn(&mut cmd).finish(EXIT).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAILED: its signature does not verify")
+            && stdout.contains("the secret is never shown"),
+        "{stdout}"
+    );
+    for secret in [SECRET, theirs] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{stdout}{stderr}"
+        );
+        let hex = hex::encode(secret);
+        assert!(
+            !stdout.contains(&hex) && !stderr.contains(&hex),
+            "{stdout}{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_webhook_within_the_wait_fails_saying_nothing_arrived() {
+    let a = hooked_node(SECRET, None).await;
+    let (code, stdout, stderr) = Proc::spawn(&mut trace(
+        &[("a", &a)],
+        &["orders", "--webhooks-listen", "127.0.0.1:0", "--wait", "1s"],
+    ))
+    .finish(EXIT)
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // The event itself reached the node: only the webhooks failed.
+    assert!(stdout.contains("OK: received on every node"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED: no webhook arrived on http://127.0.0.1:")
+            && stdout.contains("within 1s of subscribing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().last().unwrap().starts_with("FAILED"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn an_occupied_channel_is_answered_by_a_channel_of_traces_own() {
+    let port = crate::support::multi::free_port();
+    let a = hooked_node(SECRET, Some(port)).await;
+    let listen = format!("127.0.0.1:{port}");
+    // Someone is on orders already: its channel_occupied went to another receiver, gone now.
+    let mut rx = command();
+    rx.args([
+        "webhooks", "--listen", &listen, "--key", KEY, "--secret", SECRET,
+    ])
+    .args(["--count", "1", "--json", "--timeout", "10s"]);
+    let rx = Proc::spawn(&mut rx);
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(&listen).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "webhooks never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let port_a = a.addr.port().to_string();
+    let mut watch = command();
+    watch
+        .args([
+            "watch",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port_a,
+            "--key",
+            KEY,
+        ])
+        .args(["orders", "--json"])
+        .stdout(std::process::Stdio::null());
+    let _watcher = Proc::spawn(&mut watch);
+    let (code, stdout, stderr) = rx.finish(EXIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(r#""channel":"orders""#), "{stdout}");
+
+    let (code, stdout, stderr) = Proc::spawn(&mut trace(
+        &[("a", &a)],
+        &["orders", "--webhooks-listen", &listen],
+    ))
+    .finish(EXIT)
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("channel_occupied of tickertape-trace-")
+            && stdout.contains("signature verified"),
+        "{stdout}"
+    );
+}

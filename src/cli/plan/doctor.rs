@@ -27,6 +27,8 @@ pub struct DoctorPlan {
     pub color: bool,
     /// Each hop's deadline.
     pub hop_timeout: Duration,
+    /// Where to listen for the server's webhooks (the last hop).
+    pub webhooks_listen: Option<std::net::SocketAddr>,
 }
 
 /// Settings that can be tried.
@@ -86,6 +88,7 @@ impl DoctorPlan {
             ascii: args.ascii,
             color,
             hop_timeout,
+            webhooks_listen: args.webhooks_listen,
         })
     }
 }

@@ -13,6 +13,7 @@ mod round_trip;
 mod settings;
 mod socket;
 mod suggest;
+mod webhooks;
 
 pub use suggest::suggestion;
 
@@ -70,8 +71,34 @@ pub async fn run(plan: DoctorPlan) -> anyhow::Result<ExitCode> {
         failed: false,
     };
     let mut signals = crate::signals::Signals::install();
+    // Listening from the start: what the server sends about the run's channel comes while
+    // the earlier hops run.
+    let mut listening = match (plan.webhooks_listen, &plan.settings) {
+        (Some(addr), Ok(r)) => match &r.args.secret {
+            Some(secret) => Some(
+                crate::commands::webhooks::heard::listen(
+                    addr,
+                    server::App {
+                        id: r
+                            .args
+                            .app_id
+                            .clone()
+                            .unwrap_or_else(|| r.client.key.clone()),
+                        key: r.client.key.clone(),
+                        secret: protocol::Secret::new(secret.clone()),
+                        client_events: true,
+                        enabled: true,
+                        subscription_count: false,
+                    },
+                )
+                .await,
+            ),
+            None => None,
+        },
+        _ => None,
+    };
     tokio::select! {
-        () = hops(&plan, &mut w) => {}
+        () = run_hops(&plan, &mut w, listening.as_mut()) => {}
         _ = signals.next() => {}
     }
     let failed = w.failed;
@@ -88,14 +115,61 @@ pub async fn run(plan: DoctorPlan) -> anyhow::Result<ExitCode> {
 
 const AFTER_TCP: [&str; 6] = ["tls", "upgrade", "connect", "rest", "auth", "round trip"];
 
-async fn hops(plan: &DoctorPlan, w: &mut Writer) {
+/// Every hop, then the webhooks' (which uses the socket the others leave open).
+async fn run_hops(
+    plan: &DoctorPlan,
+    w: &mut Writer,
+    listening: Option<&mut Result<crate::commands::webhooks::heard::Listening, String>>,
+) {
+    let left = hops(plan, w).await;
+    let (mut socket, subscribed) = match left {
+        Some((socket, at)) => (Some(socket), at),
+        None => (None, None),
+    };
+    let hop = match (plan.webhooks_listen, &plan.settings, listening) {
+        (None, ..) => Hop::skip(
+            webhooks::NAME,
+            "not checked: --webhooks-listen IP:PORT checks them",
+        ),
+        (Some(_), Err(_), _) => Hop::skip(webhooks::NAME, "not run: the settings cannot be used"),
+        (Some(_), Ok(_), None) => Hop::fail(
+            webhooks::NAME,
+            client::explain::Explanation::new(
+                "no app secret to check the webhooks' signatures with",
+                "--webhooks-listen checks each webhook's signature with the app's secret",
+                "pass --secret, or set PUSHER_APP_SECRET (REVERB_APP_SECRET for Reverb)",
+            ),
+        ),
+        (Some(_), Ok(resolved), Some(listening)) => {
+            let ask = webhooks::Ask {
+                key: &resolved.client.key,
+                secret_from: resolved.args.origins.secret.as_ref().map(Origin::to_string),
+                socket: socket.as_mut(),
+                subscribed: subscribed.map(|at| (plan.channel.as_str(), at)),
+                deadline: plan.hop_timeout,
+            };
+            webhooks::check(listening, ask).await
+        }
+    };
+    w.hop(&hop).await;
+    if let Some(socket) = socket {
+        socket::close(socket).await;
+    }
+}
+
+/// The hops up to the round trip. The socket, when one is open, and when the subscription
+/// to the run's channel was asked for, if it succeeded.
+async fn hops(
+    plan: &DoctorPlan,
+    w: &mut Writer,
+) -> Option<(socket::Socket, Option<std::time::Instant>)> {
     let settings = settings::check(plan);
     w.hop(&settings).await;
     let Ok(resolved) = &plan.settings else {
         w.not_run(&["dns", "tcp"], "the settings cannot be used")
             .await;
         w.not_run(&AFTER_TCP, "the settings cannot be used").await;
-        return;
+        return None;
     };
     let deadline = plan.hop_timeout;
     let endpoint = &resolved.client.endpoint;
@@ -104,7 +178,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     if dns.failed() {
         w.not_run(&["tcp"], "the host does not resolve").await;
         w.not_run(&AFTER_TCP, "the host does not resolve").await;
-        return;
+        return None;
     }
     let (tcp, stream) =
         network::tcp(&endpoint.host, endpoint.port, &addrs, &plan.env, deadline).await;
@@ -112,7 +186,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     let Some(stream) = stream else {
         w.not_run(&AFTER_TCP, "nothing accepted the connection")
             .await;
-        return;
+        return None;
     };
     let stream = if endpoint.tls {
         let (hop, tls) = network::tls(
@@ -128,7 +202,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
             Some(s) => s,
             None => {
                 w.not_run(&AFTER_TCP[1..], "no TLS").await;
-                return;
+                return None;
             }
         }
     } else {
@@ -143,14 +217,13 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     w.hop(&upgrade).await;
     let Some(mut socket) = socket else {
         w.not_run(&AFTER_TCP[2..], "no WebSocket").await;
-        return;
+        return None;
     };
     let (connect, established) = socket::connected(&mut socket, deadline).await;
     w.hop(&connect).await;
     let Some(established) = established else {
         w.not_run(&AFTER_TCP[3..], "no Pusher connection").await;
-        socket::close(socket).await;
-        return;
+        return Some((socket, None));
     };
     let secret_from = resolved.args.origins.secret.as_ref().map(Origin::to_string);
     let rest_ok = match &resolved.rest {
@@ -168,8 +241,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
     if w.failed && !rest_ok {
         w.not_run(&AFTER_TCP[4..], "the REST API refused the signature")
             .await;
-        socket::close(socket).await;
-        return;
+        return Some((socket, None));
     }
     let ask = auth::Ask {
         client: &resolved.client,
@@ -177,6 +249,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
         socket_id: &established.socket_id,
         channel: &plan.channel,
     };
+    let asked = std::time::Instant::now();
     let auth = auth::check(ask, &mut socket, deadline).await;
     w.hop(&auth).await;
     if auth.status != Status::Pass {
@@ -186,8 +259,7 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
             "the channel is not subscribed"
         };
         w.not_run(&AFTER_TCP[5..], why).await;
-        socket::close(socket).await;
-        return;
+        return Some((socket, None));
     }
     match (&resolved.rest, plan.publish) {
         (_, false) => {
@@ -210,5 +282,5 @@ async fn hops(plan: &DoctorPlan, w: &mut Writer) {
                 .await;
         }
     }
-    socket::close(socket).await;
+    Some((socket, Some(asked)))
 }

@@ -6,6 +6,7 @@
 //! terminal, to the dashboard ([`screen`]), within the output's [`budget`].
 
 mod budget;
+pub(crate) mod heard;
 mod receive;
 mod screen;
 mod sink;

@@ -130,6 +130,12 @@ pub(super) async fn receive(State(rx): State<Arc<Receiver>>, req: Request) -> Re
                 is_webhook,
             )
         }
+        Sink::Heard(_) => {
+            let reason = checked.verdict.reason(checked.app.as_deref());
+            let heard = super::heard::heard(key.as_deref(), checked.verdict.clone(), reason, &body);
+            let is_webhook = heard.is_webhook;
+            (Show::Heard(heard), is_webhook)
+        }
     };
     // Counted from now: the output waits for the answer outside the queue.
     let shown = rx.out.reserve(&rx.budget, shown);

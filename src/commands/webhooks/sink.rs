@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::budget::{Budget, Room};
+use super::heard::{Heard, HeardSink};
 use super::screen::ScreenFeed;
 use bounded::Weigh;
 use client::Item;
@@ -16,6 +17,8 @@ use observe::pipeline::Observed;
 pub(super) enum Sink {
     Lines(Arc<Shown>),
     Screen(ScreenFeed),
+    /// What `doctor` and `trace` read: each request checked, as one [`Heard`].
+    Heard(Arc<HeardSink>),
 }
 
 /// The lines' side: the output thread's sender, `--count`, and what was not shown.
@@ -35,6 +38,8 @@ pub(super) enum Show {
     /// Webhook events, one text each, for stdout; each counts toward `--count`.
     Lines(Vec<String>),
     Items(Vec<Observed>),
+    /// One request, checked, for [`Sink::Heard`].
+    Heard(Heard),
     /// A notice for stderr, in the order of the lines (a request refused, say).
     Notice(String),
 }
@@ -45,6 +50,7 @@ impl Show {
         match self {
             Show::Lines(texts) => size_of::<Chunk>() + texts.iter().map(String::len).sum::<usize>(),
             Show::Items(items) => items.iter().map(Weigh::weight).sum(),
+            Show::Heard(heard) => heard.weight(),
             Show::Notice(text) => Chunk::message(text).weight(),
         }
     }
@@ -56,6 +62,7 @@ impl Sink {
         match self {
             Sink::Lines(shown) => shown.lines.bytes(),
             Sink::Screen(feed) => feed.queued(),
+            Sink::Heard(sink) => sink.queued(),
         }
     }
 
@@ -79,6 +86,9 @@ impl Sink {
             (Sink::Screen(feed), Show::Notice(text)) => {
                 feed.send(vec![observed(Item::Error(text))])
             }
+            (Sink::Heard(sink), Show::Heard(heard)) => sink.send(heard),
+            // A refused request is no webhook: the command sees it as nothing heard.
+            (Sink::Heard(_), Show::Notice(_)) => {}
             // Each sink is made only its own kind.
             _ => {}
         });
@@ -96,6 +106,7 @@ impl Sink {
             }
             (Sink::Screen(feed), Show::Items(items)) => feed.refuse(items.len() as u64),
             (Sink::Screen(feed), Show::Notice(_)) => feed.refuse(1),
+            (Sink::Heard(sink), Show::Heard(_)) => sink.refuse(),
             _ => {}
         }
     }
