@@ -513,7 +513,7 @@ impl Trace {
             let published = matches!(self.round.publish, Some(Ok(_)));
             publishes.0 += u32::from(published);
             publishes.1 += u32::from(!published);
-            let ok = published && self.round.all_received();
+            let ok = published && self.round.all_received() && !(tapping && !self.tap_up);
             all_ok &= ok;
             let report = if self.plan.json {
                 self.round_json(seq, ok)
@@ -657,7 +657,16 @@ impl Trace {
                 }
             }
         }
-        let failed = missing || matches!(r.publish, Some(Err(_)));
+        // A hop asked for (--tap) and never checked fails the round: OK means every hop
+        // was seen.
+        let tap_down = self.tap.is_some() && !self.tap_up;
+        if tap_down {
+            said.push(format!(
+                "the backplane was not checked: the tap is not up ({})",
+                terminal_safe(self.tap_detail.as_deref().unwrap_or("no answer"))
+            ));
+        }
+        let failed = missing || tap_down || matches!(r.publish, Some(Err(_)));
         failed.then(|| said.join("; "))
     }
 
@@ -798,7 +807,8 @@ impl Trace {
             "published_at": r.published_at.map(protocol::time_text::rfc3339_millis),
             "publish": publish,
             "nodes": nodes,
-            "reached_all": ok,
+            "reached_all": matches!(r.publish, Some(Ok(_))) && r.all_received(),
+            "ok": ok,
         });
         if self.tap.is_some() {
             v["backplane"] = match &r.backplane {
@@ -825,7 +835,9 @@ impl Trace {
                 .map(|(i, s)| json!({"node": self.plan.nodes[i].name, "received": s.received, "of": count}))
                 .collect();
             let v = json!({"summary": {"events": count, "published": publishes.0,
-                "publish_failed": publishes.1, "nodes": nodes, "reached_all": ok}});
+                "publish_failed": publishes.1, "nodes": nodes,
+                "reached_all": publishes.1 == 0 && self.states.iter().all(|s| s.received >= count),
+                "ok": ok}});
             return compact_safe(&v.to_string()).into_owned();
         }
         let per_node: Vec<String> = self

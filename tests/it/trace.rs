@@ -302,3 +302,35 @@ async fn an_occupied_channel_is_answered_by_a_channel_of_traces_own() {
         "{stdout}"
     );
 }
+
+/// A backplane hop asked for with `--tap` and never checked (the tap cannot reach Redis)
+/// fails the run: OK means every hop was seen, and the event reaching the node is not all.
+#[tokio::test]
+async fn a_tap_that_is_not_up_fails_the_run() {
+    let a = Server::start(&[]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let tap = format!("redis://:pw-not-shown@127.0.0.1:{port}");
+    for json in [false, true] {
+        let mut extra = vec!["orders", "--tap", tap.as_str(), "--wait", "2s"];
+        if json {
+            extra.push("--json");
+        }
+        let (code, stdout, stderr) = Proc::spawn(&mut trace(&[("a", &a)], &extra))
+            .finish(EXIT)
+            .await;
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(stdout.contains("received on a"), "{stdout}");
+        assert!(
+            stdout.contains("the backplane was not checked: the tap is not up"),
+            "{stdout}"
+        );
+        assert!(!format!("{stdout}{stderr}").contains("pw-not-shown"));
+        if json {
+            let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+            assert_eq!(summary["summary"]["reached_all"], true, "{stdout}");
+            assert_eq!(summary["summary"]["ok"], false, "{stdout}");
+        }
+    }
+}
