@@ -41,7 +41,9 @@ pub struct Metrics {
 
 impl Metrics {
     /// Metrics served on `addr`; its bound address is [`Metrics::addr`].
-    pub async fn serve(addr: SocketAddr) -> anyhow::Result<Metrics> {
+    /// `counted`: whether the cluster computes a node count the tap reads (`PUBSUB NUMSUB`);
+    /// without one (Reverb, NATS) `nodes_numsub` is not exposed at all, rather than as 0.
+    pub async fn serve(addr: SocketAddr, counted: bool) -> anyhow::Result<Metrics> {
         let mut registry = net::metrics::registry();
         let mut m = Metrics {
             messages: Family::default(),
@@ -66,11 +68,13 @@ impl Metrics {
             "1 while the backplane's connection is up",
             m.up.clone(),
         );
-        r.register(
-            "nodes_numsub",
-            "The node count the cluster computes (PUBSUB NUMSUB of its requests channel)",
-            m.numsub.clone(),
-        );
+        if counted {
+            r.register(
+                "nodes_numsub",
+                "The node count the cluster computes (PUBSUB NUMSUB of its requests channel)",
+                m.numsub.clone(),
+            );
+        }
         r.register(
             "nodes_heartbeat",
             "Nodes whose last heartbeat is recent",

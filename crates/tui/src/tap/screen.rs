@@ -15,7 +15,7 @@ use ratatui::text::Span;
 use crate::kit::theme::clip;
 use crate::kit::{Areas, Chrome, Effect, HintLine, Part, Screen, Slot, Theme};
 use crate::widgets::log::{self, Log};
-use observe::backplane::redis::Lost;
+use observe::backplane::Lost;
 use observe::backplane::{Filter, Seen, Tap as Model, TapItem};
 use protocol::backplane::{BackplaneMessage, Server};
 use protocol::safe_text::terminal_safe;
@@ -58,6 +58,7 @@ impl Weigh for Line {
 const ABOUT: &[&str] = &[
     "The tap reads the backplane with PSUBSCRIBE only: the cluster never",
     "counts it (PUBSUB NUMSUB), so its cross-node queries never wait for it.",
+    "On NATS sockudo counts no subscribers, and there is no count to read.",
     "NODES: each node seen, its heartbeats and what it sent; the title has",
     "the cluster's own count (NUMSUB) beside the nodes alive by heartbeat:",
     "a difference is red. BROADCASTS: by channel and event. REQUESTS: the",
@@ -75,10 +76,12 @@ pub struct Tap {
     /// The backplane, as shown (no credentials).
     pub url: String,
     pub up: Option<bool>,
-    /// Redis was reached at some point.
+    /// The backplane was reached at some point.
     pub ever_up: bool,
     pub messages: u64,
     lost: Option<Arc<Lost>>,
+    /// The cluster computes a node count the tap reads (`PUBSUB NUMSUB`); not on NATS.
+    pub cluster_count: bool,
     pub started: Instant,
     wall: SystemTime,
 }
@@ -94,6 +97,7 @@ impl Tap {
             ever_up: false,
             messages: 0,
             lost: None,
+            cluster_count: true,
             started,
             wall: SystemTime::now(),
         }
@@ -102,6 +106,12 @@ impl Tap {
     /// The source's counts of what it could not hand over, for the status bar.
     pub fn with_lost(mut self, lost: Arc<Lost>) -> Tap {
         self.lost = Some(lost);
+        self
+    }
+
+    /// For a backplane whose cluster computes no node count the tap can read (NATS).
+    pub fn without_cluster_count(mut self) -> Tap {
+        self.cluster_count = false;
         self
     }
 
@@ -121,7 +131,7 @@ impl Tap {
     pub fn lost(&self) -> (u64, u64) {
         self.lost.as_ref().map_or((0, 0), |l| {
             (
-                l.dropped.load(Ordering::Relaxed),
+                l.dropped.load(Ordering::Relaxed) + l.slow.load(Ordering::Relaxed),
                 l.oversize.load(Ordering::Relaxed),
             )
         })

@@ -91,8 +91,11 @@ fn nodes(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     let heartbeats = c.heartbeat_nodes(now);
     let numsub = c.numsub.map_or_else(|| "?".to_owned(), |n| n.to_string());
     let differ = c.counts_differ() == Some(true);
-    let mut title =
-        format!(" nodes {dot} cluster counts {numsub} (NUMSUB) {dot} {heartbeats} by heartbeat ");
+    let mut title = if screen.cluster_count {
+        format!(" nodes {dot} cluster counts {numsub} (NUMSUB) {dot} {heartbeats} by heartbeat ")
+    } else {
+        format!(" nodes {dot} {heartbeats} by heartbeat {dot} no cluster count to read ")
+    };
     if differ {
         title.push_str("DIFFER ");
     }
