@@ -13,7 +13,8 @@ fn names() -> Vec<&'static str> {
     let all = <crate::watch::Action as Action>::ALL
         .iter()
         .map(|a| a.name)
-        .chain(<crate::probe::Action as Action>::ALL.iter().map(|a| a.name));
+        .chain(<crate::probe::Action as Action>::ALL.iter().map(|a| a.name))
+        .chain(<crate::tap::Action as Action>::ALL.iter().map(|a| a.name));
     for name in all {
         if !names.contains(&name) {
             names.push(name);
@@ -26,6 +27,7 @@ fn names() -> Vec<&'static str> {
 fn check_screens(table: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
     Keymap::<crate::watch::Action>::with_known(table)?;
     Keymap::<crate::probe::Action>::with_known(table)?;
+    Keymap::<crate::tap::Action>::with_known(table)?;
     Ok(())
 }
 

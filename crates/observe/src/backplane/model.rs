@@ -93,7 +93,9 @@ impl Weigh for Rate {
     }
 }
 
-/// A presence member as replicated: the node that announced its join.
+/// A presence member as replicated: the node that announced its join (the member is on that
+/// node's sockets; a user on two nodes is two entries, one per node, as in sockudo's cluster
+/// registry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub node: Option<String>,
@@ -105,6 +107,33 @@ impl Weigh for Member {
     fn weight(&self) -> usize {
         size_of::<Member>() + self.node.as_ref().map_or(0, String::len)
     }
+}
+
+/// Ghost members named per channel by [`Cluster::presence`] (the rest are counted).
+pub const GHOSTS_NAMED: usize = 8;
+
+/// One node's members on a presence channel: those who joined through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeView {
+    /// The node's id ("" when the join named none).
+    pub node: String,
+    pub members: u64,
+    /// The node is declared dead or its heartbeats stopped: its members are ghosts.
+    pub gone: bool,
+}
+
+/// A presence channel as the backplane replicated it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelPresence {
+    pub channel: String,
+    /// Distinct users (a user on two nodes is one member, as Pusher counts).
+    pub users: u64,
+    /// Members by the node they joined through, most first.
+    pub by_node: Vec<NodeView>,
+    /// Members whose node is gone with no leave seen: listed by the live nodes, on none.
+    pub ghosts: u64,
+    /// The first [`GHOSTS_NAMED`] ghosts' user ids.
+    pub ghost_users: Vec<String>,
 }
 
 /// Counts of everything seen.
@@ -180,8 +209,8 @@ pub struct Cluster {
     /// The latest finished requests, newest last.
     pub finished: std::collections::VecDeque<Finished>,
     pub rates: WeighedMap<(String, String), Rate>,
-    /// (channel, user id) → the member.
-    pub members: WeighedMap<(String, String), Member>,
+    /// (channel, user id, node id or "") → the member.
+    pub members: WeighedMap<(String, String, String), Member>,
     pub counts: Counts,
     /// Whether the last comparison of the counts disagreed.
     differ: Option<bool>,
@@ -342,7 +371,7 @@ impl Cluster {
             "NodeDead" => {
                 if let Some(dead) = &r.dead_node {
                     self.nodes.update(dead.as_str(), |n| n.dead = true);
-                    let keys: Vec<(String, String)> = self
+                    let keys: Vec<(String, String, String)> = self
                         .members
                         .iter()
                         .filter(|(_, m)| m.node.as_deref() == Some(dead.as_str()))
@@ -363,7 +392,7 @@ impl Cluster {
                         node: r.node.clone(),
                         orphaned: false,
                     };
-                    let key = (c.clone(), u.clone());
+                    let key = (c.clone(), u.clone(), r.node.clone().unwrap_or_default());
                     if !self.members.update(&key, |m| *m = member.clone()) {
                         let _ = self.members.insert(key, member);
                     }
@@ -371,7 +400,8 @@ impl Cluster {
             }
             "PresenceMemberLeft" => {
                 if let (Some(c), Some(u)) = (&r.channel, &r.user_id) {
-                    self.members.remove(&(c.clone(), u.clone()));
+                    let key = (c.clone(), u.clone(), r.node.clone().unwrap_or_default());
+                    self.members.remove(&key);
                 }
             }
             _ => {}
@@ -469,8 +499,67 @@ impl Cluster {
     }
 
     /// Members whose node was declared dead and who never left: ghosts on the other nodes.
-    pub fn orphans(&self) -> impl Iterator<Item = (&(String, String), &Member)> {
+    pub fn orphans(&self) -> impl Iterator<Item = (&(String, String, String), &Member)> {
         self.members.iter().filter(|(_, m)| m.orphaned)
+    }
+
+    /// Whether a node can no longer hold members: declared dead, or its heartbeats stopped.
+    fn gone(&self, node: &str, now: Instant) -> bool {
+        self.nodes.get(node).is_some_and(|n| {
+            n.dead
+                || n.last_heartbeat
+                    .is_some_and(|h| now.saturating_duration_since(h) >= HEARTBEAT_STALE)
+        })
+    }
+
+    /// Presence replication by channel: its members, who joined through which node, and the
+    /// members every live node still lists though the node they joined through is gone
+    /// (declared dead, or its heartbeats stopped) and no leave was seen: the ghosts of a
+    /// crash, in the live nodes' views and in no node's sockets. Channels with ghosts first,
+    /// then by members. Linear in the members (bounded by [`MEMBERS`]).
+    pub fn presence(&self, now: Instant) -> Vec<ChannelPresence> {
+        let mut out: Vec<ChannelPresence> = Vec::new();
+        // Sorted by (channel, user, node): a channel's entries are together, and a user's.
+        let mut last_user: Option<(&str, &str)> = None;
+        for ((channel, user, node), m) in self.members.iter() {
+            if out.last().is_none_or(|c| &c.channel != channel) {
+                out.push(ChannelPresence {
+                    channel: channel.clone(),
+                    ..ChannelPresence::default()
+                });
+            }
+            let Some(c) = out.last_mut() else { continue };
+            let gone = m.orphaned || self.gone(node, now);
+            if last_user != Some((channel.as_str(), user.as_str())) {
+                c.users += 1;
+                last_user = Some((channel.as_str(), user.as_str()));
+            }
+            match c.by_node.iter_mut().find(|v| v.node == *node) {
+                Some(v) => v.members += 1,
+                None => c.by_node.push(NodeView {
+                    node: node.clone(),
+                    members: 1,
+                    gone,
+                }),
+            }
+            if gone {
+                c.ghosts += 1;
+                if c.ghost_users.len() < GHOSTS_NAMED && !c.ghost_users.contains(user) {
+                    c.ghost_users.push(user.clone());
+                }
+            }
+        }
+        for c in &mut out {
+            c.by_node
+                .sort_by(|a, b| b.members.cmp(&a.members).then(a.node.cmp(&b.node)));
+        }
+        out.sort_by(|a, b| {
+            b.ghosts
+                .cmp(&a.ghosts)
+                .then(b.users.cmp(&a.users))
+                .then(a.channel.cmp(&b.channel))
+        });
+        out
     }
 }
 
