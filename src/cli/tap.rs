@@ -120,8 +120,9 @@ pub struct TapArgs {
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::size::parse_size)]
     pub max_message: usize,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
-    /// messages by kind, the node counts (NUMSUB and heartbeats), requests pending and
-    /// incomplete, dead nodes, messages lost (with --json or piped)
+    /// messages by kind, the broadcast rate, the node counts (NUMSUB and heartbeats),
+    /// requests pending and incomplete, dead nodes, messages lost; beside the screen or
+    /// the NDJSON
     #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,
 }
@@ -166,12 +167,6 @@ impl TapPlan {
             .prefix
             .unwrap_or_else(|| server.default_prefix().to_owned());
         let front = FrontEnd::choose(args.json, false, FrontEnd::Json);
-        if front == FrontEnd::Screen && args.metrics.is_some() {
-            return Err(usage(
-                "--metrics serves the NDJSON front end's counts: give --json (or pipe it) too"
-                    .into(),
-            ));
-        }
         let config = super::config_file::Config::read(None)?;
         let source = if is_nats {
             // Not counted: sockudo's NATS adapter sizes its queries by its nodes_number

@@ -37,6 +37,18 @@ pub(super) async fn show(
     } else {
         screen.without_cluster_count()
     };
+    // Served beside the screen, as `watch` serves its own: the same counts as with --json.
+    let screen = match plan.metrics {
+        Some(addr) => {
+            let m =
+                observe::backplane::metrics::Metrics::serve(addr, plan.source.counted()).await?;
+            if let Some(addr) = m.addr() {
+                say!("metrics on http://{addr}/metrics");
+            }
+            screen.with_metrics(m)
+        }
+        None => screen,
+    };
     let app = App::new(screen, plan.keys.keymap(), Theme::new(plan.color, false));
     let options = RunOptions {
         fps: FPS,

@@ -79,12 +79,71 @@ pub struct Finished {
     pub timed_out: bool,
 }
 
+/// Seconds a rate is measured over.
+pub const RATE_WINDOW: usize = 10;
+
+/// How many things came in each of the last [`RATE_WINDOW`] whole seconds: a fixed ring,
+/// bounded by construction. Seconds are counted from the model's first message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    buckets: [u32; RATE_WINDOW],
+    /// The second the newest bucket counts.
+    newest: u64,
+}
+
+impl Window {
+    /// One more in second `sec`.
+    pub fn add(&mut self, sec: u64) {
+        if sec < self.newest.saturating_sub(RATE_WINDOW as u64 - 1) {
+            return;
+        }
+        self.advance(sec);
+        let b = &mut self.buckets[(sec % RATE_WINDOW as u64) as usize];
+        *b = b.saturating_add(1);
+    }
+
+    /// Empties the buckets of the seconds between the newest and `sec`.
+    fn advance(&mut self, sec: u64) {
+        if sec <= self.newest {
+            return;
+        }
+        if sec - self.newest >= RATE_WINDOW as u64 {
+            self.buckets = [0; RATE_WINDOW];
+        } else {
+            for s in self.newest + 1..=sec {
+                self.buckets[(s % RATE_WINDOW as u64) as usize] = 0;
+            }
+        }
+        self.newest = sec;
+    }
+
+    /// Per second over the whole seconds before `sec` (the one under way is not over yet):
+    /// the last [`RATE_WINDOW`] of them, or as many as there have been. `None` within the
+    /// first second.
+    pub fn per_second(&self, sec: u64) -> Option<f64> {
+        let seconds = sec.min(RATE_WINDOW as u64);
+        if seconds == 0 {
+            return None;
+        }
+        let from = sec - seconds;
+        let newest = self.newest;
+        let total: u64 = (from..sec)
+            // Seconds past the newest bucket had nothing; ones before the ring are gone.
+            .filter(|&s| s <= newest && newest - s < RATE_WINDOW as u64)
+            .map(|s| u64::from(self.buckets[(s % RATE_WINDOW as u64) as usize]))
+            .sum();
+        Some(total as f64 / seconds as f64)
+    }
+}
+
 /// Broadcasts of one (channel, event).
 #[derive(Debug, Clone, Default)]
 pub struct Rate {
     pub count: u64,
     pub bytes: u64,
     pub last: Option<Instant>,
+    /// The last seconds' counts, for the rate.
+    pub window: Window,
 }
 
 impl Weigh for Rate {
@@ -212,6 +271,10 @@ pub struct Cluster {
     /// (channel, user id, node id or "") → the member.
     pub members: WeighedMap<(String, String, String), Member>,
     pub counts: Counts,
+    /// All broadcasts' last seconds, for the cluster's rate.
+    pub broadcast_window: Window,
+    /// The first message's time: rates count whole seconds from it.
+    epoch: Option<Instant>,
     /// Whether the last comparison of the counts disagreed.
     differ: Option<bool>,
     /// No pending request is older than this: expiring before its timeout scans nothing.
@@ -234,6 +297,8 @@ impl Cluster {
             rates: WeighedMap::new(RATES),
             members: WeighedMap::new(MEMBERS),
             counts: Counts::default(),
+            broadcast_window: Window::default(),
+            epoch: None,
             differ: None,
             earliest: None,
         }
@@ -243,6 +308,17 @@ impl Cluster {
     /// before they could be).
     pub fn counts_differ(&self) -> Option<bool> {
         self.differ
+    }
+
+    /// Whole seconds since the first message (the rates' clock).
+    pub fn second(&self, now: Instant) -> u64 {
+        self.epoch
+            .map_or(0, |e| now.saturating_duration_since(e).as_secs())
+    }
+
+    /// Broadcasts per second over the last [`RATE_WINDOW`] seconds, all channels.
+    pub fn broadcast_rate(&self, now: Instant) -> Option<f64> {
+        self.broadcast_window.per_second(self.second(now))
     }
 
     /// Nodes whose last heartbeat is recent.
@@ -315,9 +391,12 @@ impl Cluster {
     /// One decoded message.
     pub fn apply(&mut self, message: &BackplaneMessage, now: Instant) -> Vec<Notice> {
         let mut notices = Vec::new();
+        let epoch = *self.epoch.get_or_insert(now);
+        let sec = now.saturating_duration_since(epoch).as_secs();
         match message {
             BackplaneMessage::Broadcast(b) => {
                 self.counts.broadcasts += 1;
+                self.broadcast_window.add(sec);
                 if self.node(&b.node, now, &mut notices)
                     && let Some(id) = &b.node
                 {
@@ -331,6 +410,7 @@ impl Cluster {
                             r.count += 1;
                             r.bytes += bytes;
                             r.last = Some(now);
+                            r.window.add(sec);
                         });
                 }
             }

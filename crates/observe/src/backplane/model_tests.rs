@@ -251,3 +251,59 @@ fn presence_by_node_and_the_ghosts_of_a_gone_node() {
     );
     assert_eq!(c.presence(later)[0].ghost_users, ["u1", "u3"]);
 }
+
+#[test]
+fn a_window_counts_the_last_whole_seconds() {
+    let mut w = Window::default();
+    assert_eq!(w.per_second(0), None, "no whole second yet");
+    for _ in 0..5 {
+        w.add(0);
+    }
+    w.add(1);
+    assert_eq!(w.per_second(1), Some(5.0), "second 0 only");
+    assert_eq!(w.per_second(2), Some(3.0), "5 and 1 over two seconds");
+    // Twenty seconds on, a burst: the old seconds have left the window.
+    for _ in 0..30 {
+        w.add(20);
+    }
+    assert_eq!(w.per_second(20), Some(0.0), "second 20 is not over");
+    assert_eq!(w.per_second(21), Some(3.0), "30 over the last 10 s");
+    assert_eq!(w.per_second(31), Some(0.0), "and then gone");
+    // A late message for a second already out of the ring is not counted anywhere.
+    w.add(5);
+    assert_eq!(w.per_second(21), Some(3.0));
+}
+
+#[test]
+fn rates_by_channel_and_event() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    let b = |ch: &str| {
+        BackplaneMessage::Broadcast(Broadcast {
+            channels: vec![ch.into()],
+            event: Some("tick".into()),
+            ..Default::default()
+        })
+    };
+    for i in 0..40u64 {
+        c.apply(&b("fast"), t0 + Duration::from_millis(i * 100));
+    }
+    c.apply(&b("slow"), t0 + Duration::from_millis(500));
+    let now = t0 + Duration::from_secs(4);
+    let rate = |ch: &str| {
+        c.rates
+            .get(&(ch.to_owned(), "tick".to_owned()))
+            .and_then(|r| r.window.per_second(c.second(now)))
+    };
+    assert_eq!(rate("fast"), Some(10.0));
+    assert_eq!(rate("slow"), Some(0.25));
+    assert_eq!(c.broadcast_rate(now), Some(10.25));
+    // Quiet for a minute: the rate falls to 0, the count stays.
+    let later = t0 + Duration::from_secs(60);
+    assert_eq!(
+        c.rates
+            .get(&("fast".to_owned(), "tick".to_owned()))
+            .map(|r| (r.count, r.window.per_second(c.second(later)))),
+        Some((40, Some(0.0)))
+    );
+}

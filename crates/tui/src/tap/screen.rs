@@ -16,6 +16,7 @@ use crate::kit::theme::clip;
 use crate::kit::{ActionInfo, Areas, Chrome, Effect, HintLine, Part, Role, Screen, Slot, Theme};
 use crate::widgets::log::{self, Log};
 use observe::backplane::Lost;
+use observe::backplane::metrics::Metrics;
 use observe::backplane::{Filter, Seen, Tap as Model, TapItem};
 use protocol::backplane::{BackplaneMessage, Server};
 use protocol::safe_text::terminal_safe;
@@ -136,7 +137,8 @@ const ABOUT: &[&str] = &[
     "On NATS sockudo counts no subscribers, and there is no count to read.",
     "NODES: each node seen, its heartbeats and what it sent; the title has",
     "the cluster's own count (NUMSUB) beside the nodes alive by heartbeat:",
-    "a difference is red. BROADCASTS: by channel and event. REQUESTS: the",
+    "a difference is red. BROADCASTS: by channel and event, with the rate",
+    "per second over the last 10 whole seconds (/S) and the count. REQUESTS: the",
     "latest, with how many nodes answered of how many expected.",
     "PRESENCE (tab): members by the node they joined through; GHOSTS are",
     "members of a node declared dead or silent that never left: the live",
@@ -160,6 +162,8 @@ pub struct Tap {
     /// What the middle panes show (tab switches).
     pub middle: Middle,
     lost: Option<Arc<Lost>>,
+    /// `--metrics`: fed what the screen sees, and ticked with it.
+    metrics: Option<Metrics>,
     /// The cluster computes a node count the tap reads (`PUBSUB NUMSUB`); not on NATS.
     pub cluster_count: bool,
     pub started: Instant,
@@ -178,6 +182,7 @@ impl Tap {
             messages: 0,
             middle: Middle::Traffic,
             lost: None,
+            metrics: None,
             cluster_count: true,
             started,
             wall: SystemTime::now(),
@@ -187,6 +192,12 @@ impl Tap {
     /// The source's counts of what it could not hand over, for the status bar.
     pub fn with_lost(mut self, lost: Arc<Lost>) -> Tap {
         self.lost = Some(lost);
+        self
+    }
+
+    /// Serves the same counts to Prometheus while the screen runs (`--metrics`).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Tap {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -228,6 +239,9 @@ impl Tap {
     }
 
     fn seen(&mut self, seen: Seen, now: Instant) {
+        if let Some(m) = &self.metrics {
+            m.seen(&seen);
+        }
         match seen {
             Seen::Message {
                 message,
@@ -358,6 +372,10 @@ impl Screen for Tap {
     }
 
     fn tick(&mut self, now: Instant) {
+        let lost = self.lost();
+        if let Some(m) = self.metrics.as_mut() {
+            m.tick(&self.model.cluster, now, lost);
+        }
         for seen in self.model.tick(now) {
             self.seen(seen, now);
         }

@@ -44,7 +44,7 @@ pub(super) fn draw(
             let [rates_area, requests_area] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(middle);
-            rates(frame, screen, chrome.theme, rates_area);
+            rates(frame, screen, chrome.theme, rates_area, now);
             requests(frame, screen, chrome.theme, requests_area);
         }
         Middle::Presence => presence(frame, screen, chrome.theme, middle, now),
@@ -141,25 +141,56 @@ fn nodes(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     frame.render_widget(widget, area);
 }
 
-fn rates(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect) {
+/// A rate per second, short: `-` before a whole second has passed.
+fn per_second(rate: Option<f64>) -> String {
+    match rate {
+        None => "-".into(),
+        Some(r) if r >= 100.0 => format!("{r:.0}"),
+        Some(r) => format!("{r:.1}"),
+    }
+}
+
+fn rates(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     let c = &screen.model.cluster;
-    let mut all: Vec<_> = c.rates.iter().collect();
-    all.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    let sec = c.second(now);
+    let mut all: Vec<_> = c
+        .rates
+        .iter()
+        .map(|(k, r)| (k, r.count, r.window.per_second(sec)))
+        .collect();
+    // The busiest now first, then the most in all.
+    all.sort_by(|a, b| {
+        b.2.unwrap_or(0.0)
+            .total_cmp(&a.2.unwrap_or(0.0))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(b.0))
+    });
     let shown = usize::from(area.height.saturating_sub(3));
     let rows: Vec<Vec<String>> = all
         .iter()
         .take(shown)
-        .map(|((channel, event), r)| vec![channel.clone(), event.clone(), r.count.to_string()])
+        .map(|((channel, event), count, rate)| {
+            vec![
+                channel.clone(),
+                event.clone(),
+                per_second(*rate),
+                count.to_string(),
+            ]
+        })
         .collect();
     let inner = area.width.saturating_sub(2);
-    let name = inner.saturating_sub(8) / 2;
-    let widths = [name, inner.saturating_sub(8 + name), 6];
+    let name = inner.saturating_sub(14) / 2;
+    let widths = [name, inner.saturating_sub(14 + name), 5, 6];
     let dot = t.dot();
-    let mut title = format!(" broadcasts {dot} {} ", c.counts.broadcasts);
+    let mut title = format!(
+        " broadcasts {dot} {}/s {dot} {} ",
+        per_second(c.broadcast_rate(now)),
+        c.counts.broadcasts
+    );
     if all.len() > shown {
         title.push_str(&format!("{dot} {} more ", all.len() - shown));
     }
-    let header: &[&str] = &["CHANNEL", "EVENT", "COUNT"];
+    let header: &[&str] = &["CHANNEL", "EVENT", "/S", "COUNT"];
     frame.render_widget(table(t, title, false, header, &widths, rows), area);
 }
 

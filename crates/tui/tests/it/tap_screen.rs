@@ -247,7 +247,7 @@ fn tab_shows_presence_by_node_and_the_ghosts_of_a_dead_node_at_80x24() {
     f.key(tab(), 16_000);
     let text = f.text(16_000);
     assert!(
-        text.contains("broadcasts · 6") && text.contains("requests · "),
+        text.contains("broadcasts · ") && text.contains("requests · "),
         "{text}"
     );
 }
@@ -259,4 +259,33 @@ fn the_help_lists_the_pane_key() {
     let text = f.text(16_000);
     assert!(text.contains("tab"), "{text}");
     assert!(text.contains("switch the middle panes"), "{text}");
+}
+
+#[test]
+fn rates_per_second_beside_the_counts_at_80x24() {
+    let mut f = Feed::new();
+    f.heartbeat(0, A, 1);
+    // 10 a second on stock_ticker for 4 s, 2 a second on orders, then one of chat.
+    for i in 0..40 {
+        f.broadcast(i * 100, A, "stock_ticker", "update_event");
+    }
+    for i in 0..8 {
+        f.broadcast(i * 500, B, "private-orders", "created");
+    }
+    f.broadcast(3900, B, "chat", "message");
+    let text = f.text(4_000);
+    assert!(text.contains("broadcasts · 12.2/s · 49"), "{text}");
+    assert!(
+        text.contains("stock_ticker update_event 10.0  40"),
+        "the rate beside the count: {text}"
+    );
+    assert!(text.contains("private-ord… created      2.0   8"), "{text}");
+    insta::assert_snapshot!("tap_rates_80x24", text);
+    // A minute later the rates are 0 and the counts stay.
+    let text = f.text(64_000);
+    assert!(text.contains("broadcasts · 0.0/s · 49"), "{text}");
+    assert!(
+        text.contains("stock_ticker update_event 0.0   40"),
+        "{text}"
+    );
 }
