@@ -5,12 +5,14 @@ use std::time::Duration;
 use super::duration::{parse_duration, parse_interval};
 use super::plan::FrontEnd;
 use super::plan::connections::UsageError;
-use observe::backplane::Filter;
+use observe::backplane::nats::{self, NatsTarget};
 use observe::backplane::redis::{RedisTarget, Source};
+use observe::backplane::{Backplane, Filter};
 use protocol::backplane::Server;
 
 pub const TAP_HELP: &str = "\
-The tap reads what the nodes of a cluster tell each other on their Redis backplane: \
+The tap reads what the nodes of a cluster tell each other on their backplane (Redis, or \
+NATS for sockudo's NATS adapter): \
 broadcasts (app, channel, event, size, origin node, excluded socket, backplane latency), \
 requests and their answers (type, round trip, how many nodes answered of how many \
 expected, complete:false), heartbeats (the nodes alive beside the count the cluster \
@@ -25,9 +27,15 @@ for Reverb's 10 s timeout before it answers, with every real node's data. So on 
 it refuses to start unless --allow-counted says that delay is acceptable. It never \
 publishes.
 
+On NATS (nats://, sockudo only) it subscribes to {prefix}.> (broadcast, requests, \
+responses, node). That is not counted either: sockudo's NATS adapter sizes its queries by \
+its nodes_number setting or by the NATS servers answering a $SYS ping, never by \
+subscribers. There is no cluster-computed node count to show beside the heartbeats. A \
+tap that falls behind loses messages (counted); NATS never slows the cluster for it.
+
 Reverb's messages carry the app's serialized configuration, its secret included: only \
 the app's id and key are read from it; the secret is never printed, logged or kept. \
-Redis URL credentials are never printed. Payloads are shown cut, terminal-safe.
+Redis and NATS URL credentials are never printed. Payloads are shown cut, terminal-safe.
 
 On a terminal it is a screen (nodes, rates by channel and event, the requests, a log; q \
 quits). Piped, or with --json, one NDJSON object per message:
@@ -42,14 +50,15 @@ quits). Piped, or with --json, one NDJSON object per message:
    \"counts_agree\"|\"request_incomplete\",\"text\"}
 The connection's state, and messages dropped because the output fell behind, go to stderr.
 
-Exit status: 0 at --count, --timeout, Ctrl-C or q; 1 when Redis was never reached; 2 for \
+Exit status: 0 at --count, --timeout, Ctrl-C or q; 1 when the backplane was never reached; 2 for \
 usage errors.
 
 Examples:
   tickertape tap redis://127.0.0.1:6379
   tickertape tap redis://127.0.0.1:6379 --json | jq -c 'select(.event)'
   tickertape tap redis://:pass@10.0.0.5:6379 --server soketi --channel 'ord*'
-  tickertape tap redis://127.0.0.1:6379 --server reverb --allow-counted --json";
+  tickertape tap redis://127.0.0.1:6379 --server reverb --allow-counted --json
+  tickertape tap nats://127.0.0.1:4222 --json";
 
 /// The backplane's server, as a flag.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,10 +81,11 @@ impl From<ServerArg> for Server {
 /// `tickertape tap`: the cluster's backplane, seen without being counted.
 #[derive(clap::Args, Debug)]
 pub struct TapArgs {
-    /// The backplane: redis://[[USER]:PASSWORD@]HOST:PORT[/DB] (credentials are never shown)
+    /// The backplane: redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or sockudo's NATS adapter's
+    /// server, nats://[USER:PASSWORD@|TOKEN@]HOST[:PORT] (credentials are never shown)
     // Parsed when the plan is made: clap's own error would repeat the value, credentials
     // and all.
-    #[arg(value_name = "redis://HOST:PORT")]
+    #[arg(value_name = "redis://HOST:PORT|nats://HOST:PORT")]
     pub url: String,
     /// The cluster's server, for its channel names and message shapes
     #[arg(long, value_enum, default_value = "sockudo")]
@@ -110,8 +120,9 @@ pub struct TapArgs {
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::size::parse_size)]
     pub max_message: usize,
     /// Serve Prometheus metrics on ADDR (IP:PORT, or a port on 127.0.0.1) at GET /metrics:
-    /// messages by kind, the node counts (NUMSUB and heartbeats), requests pending and
-    /// incomplete, dead nodes, messages lost (with --json or piped)
+    /// messages by kind, the broadcast rate, the node counts (NUMSUB and heartbeats),
+    /// requests pending and incomplete, dead nodes, messages lost; beside the screen or
+    /// the NDJSON
     #[arg(long, value_name = "ADDR", value_parser = net::metrics::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,
 }
@@ -119,7 +130,7 @@ pub struct TapArgs {
 /// Everything `tap` does, resolved.
 #[derive(Debug)]
 pub struct TapPlan {
-    pub source: Source,
+    pub source: Backplane,
     pub server: Server,
     pub filter: Filter,
     pub front: FrontEnd,
@@ -133,8 +144,15 @@ pub struct TapPlan {
 impl TapPlan {
     pub fn from_args(args: TapArgs) -> anyhow::Result<TapPlan> {
         let usage = |text: String| anyhow::Error::new(UsageError(text));
-        let target = RedisTarget::parse(&args.url).map_err(usage)?;
         let server = Server::from(args.server);
+        let is_nats = args.url.starts_with("nats://") || args.url.starts_with("tls://");
+        if is_nats && server != Server::Sockudo {
+            return Err(usage(format!(
+                "{}: a NATS backplane is sockudo's (its NATS adapter): --server {} uses Redis",
+                net::http_url::redact(&args.url),
+                server.as_str()
+            )));
+        }
         if server == Server::Reverb && !args.allow_counted {
             return Err(usage(
                 "on Reverb a tap is counted: Reverb waits for as many answers to each metrics \
@@ -149,21 +167,27 @@ impl TapPlan {
             .prefix
             .unwrap_or_else(|| server.default_prefix().to_owned());
         let front = FrontEnd::choose(args.json, false, FrontEnd::Json);
-        if front == FrontEnd::Screen && args.metrics.is_some() {
-            return Err(usage(
-                "--metrics serves the NDJSON front end's counts: give --json (or pipe it) too"
-                    .into(),
-            ));
-        }
         let config = super::config_file::Config::read(None)?;
-        Ok(TapPlan {
-            source: Source {
-                target,
+        let source = if is_nats {
+            // Not counted: sockudo's NATS adapter sizes its queries by its nodes_number
+            // setting or by the NATS servers answering $SYS.REQ.SERVER.PING, never by
+            // subscribers.
+            Backplane::Nats(nats::Source {
+                target: NatsTarget::parse(&args.url).map_err(usage)?,
+                subject: nats::subject_for(&prefix).map_err(usage)?,
+                max_message: args.max_message,
+            })
+        } else {
+            Backplane::Redis(Source {
+                target: RedisTarget::parse(&args.url).map_err(usage)?,
                 pattern: server.pattern(&prefix),
                 counted: server.counted_channel(&prefix),
                 numsub_every: args.numsub_every,
                 max_message: args.max_message,
-            },
+            })
+        };
+        Ok(TapPlan {
+            source,
             server,
             filter: Filter {
                 app_id: args.app_id,

@@ -1,4 +1,4 @@
-//! `tickertape tap`: the Redis source (`observe::backplane::redis`) feeding the tap's model
+//! `tickertape tap`: the Redis or NATS source (`observe::backplane::{redis, nats}`) feeding the tap's model
 //! (`observe::backplane::Tap`), shown as NDJSON through the output thread or on the screen.
 
 use std::io::Write;
@@ -11,15 +11,14 @@ use anyhow::Context;
 use crate::cli::tap::TapPlan;
 use crate::signals::Signals;
 use bounded::{Limits, Overflow};
-use observe::backplane::redis::{self, Lost};
-use observe::backplane::{Seen, Tap, ndjson};
+use observe::backplane::{Lost, Seen, Tap, ndjson};
 use observe::output::writer::Output;
 
 /// Raw messages waiting for the front end: past this the newest are dropped and counted.
 pub const QUEUE: Limits = Limits::new(8192, 16 << 20);
 
 pub async fn run(plan: TapPlan) -> anyhow::Result<ExitCode> {
-    let (rx, lost, task) = redis::spawn(plan.source.clone(), QUEUE);
+    let (rx, lost, task) = plan.source.spawn(QUEUE);
     let tap = Tap::new(plan.server, plan.filter.clone());
     let ran = if plan.front == crate::cli::plan::FrontEnd::Screen {
         super::tap_screen::show(&plan, rx, &lost).await
@@ -29,7 +28,7 @@ pub async fn run(plan: TapPlan) -> anyhow::Result<ExitCode> {
     task.abort();
     let up = ran?;
     let (dropped, oversize) = (
-        lost.dropped.load(Ordering::Relaxed),
+        lost.dropped.load(Ordering::Relaxed) + lost.slow.load(Ordering::Relaxed),
         lost.oversize.load(Ordering::Relaxed),
     );
     if dropped > 0 || oversize > 0 {
@@ -40,15 +39,15 @@ pub async fn run(plan: TapPlan) -> anyhow::Result<ExitCode> {
     if !up {
         say!(
             "{}: never reached (the cluster was not observed)",
-            plan.source.target.shown()
+            plan.source.shown()
         );
         return Ok(ExitCode::from(super::watch::EXIT_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// NDJSON on stdout until `--count`, `--timeout`, a signal or a closed stdout; whether Redis
-/// was ever reached.
+/// NDJSON on stdout until `--count`, `--timeout`, a signal or a closed stdout; whether the
+/// backplane was ever reached.
 async fn json(
     plan: &TapPlan,
     mut tap: Tap,
@@ -58,7 +57,9 @@ async fn json(
     let mut out = Output::spawn_default(Overflow::DropNewest).context("cannot write to stdout")?;
     let lines = out.lines().context("the output thread stopped")?;
     let mut metrics = match plan.metrics {
-        Some(addr) => Some(observe::backplane::metrics::Metrics::serve(addr).await?),
+        Some(addr) => {
+            Some(observe::backplane::metrics::Metrics::serve(addr, plan.source.counted()).await?)
+        }
         None => None,
     };
     if let Some(addr) = metrics.as_ref().and_then(|m| m.addr()) {
@@ -76,7 +77,7 @@ async fn json(
             },
             _ = tick.tick() => {
                 let now = (
-                    lost.dropped.load(Ordering::Relaxed),
+                    lost.dropped.load(Ordering::Relaxed) + lost.slow.load(Ordering::Relaxed),
                     lost.oversize.load(Ordering::Relaxed),
                 );
                 // At most once a second, with the count since the last report.

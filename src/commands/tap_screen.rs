@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cli::tap::TapPlan;
+use observe::backplane::Lost;
 use observe::backplane::TapItem;
-use observe::backplane::redis::Lost;
 use tui::kit::{App, RunOptions, Theme};
 use tui::tap::Tap;
 
@@ -26,12 +26,29 @@ pub(super) async fn show(
         signals.wait().await;
     };
     let screen = Tap::new(
-        plan.source.target.shown().to_owned(),
+        plan.source.shown().to_owned(),
         plan.server,
         plan.filter.clone(),
         Instant::now(),
     )
     .with_lost(Arc::clone(lost));
+    let screen = if plan.source.counted() {
+        screen
+    } else {
+        screen.without_cluster_count()
+    };
+    // Served beside the screen, as `watch` serves its own: the same counts as with --json.
+    let screen = match plan.metrics {
+        Some(addr) => {
+            let m =
+                observe::backplane::metrics::Metrics::serve(addr, plan.source.counted()).await?;
+            if let Some(addr) = m.addr() {
+                say!("metrics on http://{addr}/metrics");
+            }
+            screen.with_metrics(m)
+        }
+        None => screen,
+    };
     let app = App::new(screen, plan.keys.keymap(), Theme::new(plan.color, false));
     let options = RunOptions {
         fps: FPS,

@@ -513,7 +513,7 @@ impl Trace {
             let published = matches!(self.round.publish, Some(Ok(_)));
             publishes.0 += u32::from(published);
             publishes.1 += u32::from(!published);
-            let ok = published && self.round.all_received() && !(tapping && !self.tap_up);
+            let ok = published && self.round.all_received() && (!tapping || self.tap_up);
             all_ok &= ok;
             let report = if self.plan.json {
                 self.round_json(seq, ok)

@@ -40,6 +40,7 @@ mod server_slowloris;
 mod server_ws;
 mod support;
 mod tap;
+mod tap_nats;
 mod tap_tmux;
 mod terminal_injection;
 mod trace;

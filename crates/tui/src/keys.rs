@@ -18,7 +18,8 @@ fn names() -> Vec<&'static str> {
             <crate::console::Action as Action>::ALL
                 .iter()
                 .map(|a| a.name),
-        );
+        )
+        .chain(<crate::tap::Action as Action>::ALL.iter().map(|a| a.name));
     for name in all {
         if !names.contains(&name) {
             names.push(name);
@@ -32,6 +33,7 @@ fn check_screens(table: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
     Keymap::<crate::watch::Action>::with_known(table)?;
     Keymap::<crate::probe::Action>::with_known(table)?;
     Keymap::<crate::console::Action>::with_known(table)?;
+    Keymap::<crate::tap::Action>::with_known(table)?;
     Ok(())
 }
 

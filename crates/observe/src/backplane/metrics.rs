@@ -1,8 +1,11 @@
 //! `tap --metrics ADDR`: the tap's counts in the Prometheus text format. Labels are fixed
 //! sets (a message's kind, a drop's cause): no name from the backplane is ever a label.
+//! The NDJSON loop and the screen feed it the same way: each [`Seen`], and a tick a second.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -30,6 +33,7 @@ pub struct Metrics {
     up: Gauge,
     numsub: Gauge,
     heartbeat_nodes: Gauge,
+    broadcast_rate: Gauge<f64, AtomicU64>,
     pending: Gauge,
     incomplete: Counter,
     dead: Counter,
@@ -39,15 +43,24 @@ pub struct Metrics {
     endpoint: Option<http::Endpoint>,
 }
 
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Metrics({:?})", self.addr())
+    }
+}
+
 impl Metrics {
     /// Metrics served on `addr`; its bound address is [`Metrics::addr`].
-    pub async fn serve(addr: SocketAddr) -> anyhow::Result<Metrics> {
+    /// `counted`: whether the cluster computes a node count the tap reads (`PUBSUB NUMSUB`);
+    /// without one (Reverb, NATS) `nodes_numsub` is not exposed at all, rather than as 0.
+    pub async fn serve(addr: SocketAddr, counted: bool) -> anyhow::Result<Metrics> {
         let mut registry = net::metrics::registry();
         let mut m = Metrics {
             messages: Family::default(),
             up: Gauge::default(),
             numsub: Gauge::default(),
             heartbeat_nodes: Gauge::default(),
+            broadcast_rate: Gauge::default(),
             pending: Gauge::default(),
             incomplete: Counter::default(),
             dead: Counter::default(),
@@ -66,15 +79,22 @@ impl Metrics {
             "1 while the backplane's connection is up",
             m.up.clone(),
         );
-        r.register(
-            "nodes_numsub",
-            "The node count the cluster computes (PUBSUB NUMSUB of its requests channel)",
-            m.numsub.clone(),
-        );
+        if counted {
+            r.register(
+                "nodes_numsub",
+                "The node count the cluster computes (PUBSUB NUMSUB of its requests channel)",
+                m.numsub.clone(),
+            );
+        }
         r.register(
             "nodes_heartbeat",
             "Nodes whose last heartbeat is recent",
             m.heartbeat_nodes.clone(),
+        );
+        r.register(
+            "broadcasts_per_second",
+            "Broadcasts per second over the last 10 whole seconds, all channels",
+            m.broadcast_rate.clone(),
         );
         r.register(
             "requests_pending",
@@ -138,6 +158,8 @@ impl Metrics {
             .set(i64::try_from(cluster.heartbeat_nodes(now)).unwrap_or(i64::MAX));
         self.pending
             .set(i64::try_from(cluster.pending.len()).unwrap_or(i64::MAX));
+        self.broadcast_rate
+            .set(cluster.broadcast_rate(now).unwrap_or(0.0));
         for (cause, total, seen) in [
             ("dropped", lost.0, &mut self.lost_seen.0),
             ("oversize", lost.1, &mut self.lost_seen.1),

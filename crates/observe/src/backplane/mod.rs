@@ -7,9 +7,12 @@
 
 pub mod metrics;
 pub mod model;
+pub mod nats;
 pub mod ndjson;
 pub mod redis;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Instant, SystemTime};
 
 use bounded::Weigh;
@@ -19,7 +22,7 @@ use bounded::Weigh;
 pub struct Raw {
     pub at: Instant,
     pub wall: SystemTime,
-    /// The Redis channel it came on.
+    /// The Redis channel (or NATS subject) it came on.
     pub channel: String,
     pub payload: Vec<u8>,
 }
@@ -27,6 +30,54 @@ pub struct Raw {
 impl Weigh for Raw {
     fn weight(&self) -> usize {
         size_of::<Raw>() + self.channel.len() + self.payload.len()
+    }
+}
+
+/// What a source could not hand over, by cause.
+#[derive(Debug, Default)]
+pub struct Lost {
+    /// The queue was full.
+    pub dropped: AtomicU64,
+    /// Over `max_message`.
+    pub oversize: AtomicU64,
+    /// Dropped by the client library before the tap read them (NATS slow-consumer events).
+    pub slow: AtomicU64,
+}
+
+/// Where the tap reads: a Redis server (pattern-subscribed) or a NATS server.
+#[derive(Debug, Clone)]
+pub enum Backplane {
+    Redis(redis::Source),
+    Nats(nats::Source),
+}
+
+impl Backplane {
+    /// The server's URL without its credentials.
+    pub fn shown(&self) -> &str {
+        match self {
+            Backplane::Redis(s) => s.target.shown(),
+            Backplane::Nats(s) => s.target.shown(),
+        }
+    }
+
+    /// Whether the cluster computes a node count the tap reads (`PUBSUB NUMSUB`).
+    pub fn counted(&self) -> bool {
+        matches!(self, Backplane::Redis(s) if s.counted.is_some())
+    }
+
+    /// Starts reading; items come on the receiver, at most `limits` of them waiting.
+    pub fn spawn(
+        &self,
+        limits: bounded::Limits,
+    ) -> (
+        bounded::Receiver<TapItem>,
+        Arc<Lost>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        match self {
+            Backplane::Redis(s) => redis::spawn(s.clone(), limits),
+            Backplane::Nats(s) => nats::spawn(s.clone(), limits),
+        }
     }
 }
 

@@ -79,12 +79,71 @@ pub struct Finished {
     pub timed_out: bool,
 }
 
+/// Seconds a rate is measured over.
+pub const RATE_WINDOW: usize = 10;
+
+/// How many things came in each of the last [`RATE_WINDOW`] whole seconds: a fixed ring,
+/// bounded by construction. Seconds are counted from the model's first message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    buckets: [u32; RATE_WINDOW],
+    /// The second the newest bucket counts.
+    newest: u64,
+}
+
+impl Window {
+    /// One more in second `sec`.
+    pub fn add(&mut self, sec: u64) {
+        if sec < self.newest.saturating_sub(RATE_WINDOW as u64 - 1) {
+            return;
+        }
+        self.advance(sec);
+        let b = &mut self.buckets[(sec % RATE_WINDOW as u64) as usize];
+        *b = b.saturating_add(1);
+    }
+
+    /// Empties the buckets of the seconds between the newest and `sec`.
+    fn advance(&mut self, sec: u64) {
+        if sec <= self.newest {
+            return;
+        }
+        if sec - self.newest >= RATE_WINDOW as u64 {
+            self.buckets = [0; RATE_WINDOW];
+        } else {
+            for s in self.newest + 1..=sec {
+                self.buckets[(s % RATE_WINDOW as u64) as usize] = 0;
+            }
+        }
+        self.newest = sec;
+    }
+
+    /// Per second over the whole seconds before `sec` (the one under way is not over yet):
+    /// the last [`RATE_WINDOW`] of them, or as many as there have been. `None` within the
+    /// first second.
+    pub fn per_second(&self, sec: u64) -> Option<f64> {
+        let seconds = sec.min(RATE_WINDOW as u64);
+        if seconds == 0 {
+            return None;
+        }
+        let from = sec - seconds;
+        let newest = self.newest;
+        let total: u64 = (from..sec)
+            // Seconds past the newest bucket had nothing; ones before the ring are gone.
+            .filter(|&s| s <= newest && newest - s < RATE_WINDOW as u64)
+            .map(|s| u64::from(self.buckets[(s % RATE_WINDOW as u64) as usize]))
+            .sum();
+        Some(total as f64 / seconds as f64)
+    }
+}
+
 /// Broadcasts of one (channel, event).
 #[derive(Debug, Clone, Default)]
 pub struct Rate {
     pub count: u64,
     pub bytes: u64,
     pub last: Option<Instant>,
+    /// The last seconds' counts, for the rate.
+    pub window: Window,
 }
 
 impl Weigh for Rate {
@@ -93,7 +152,9 @@ impl Weigh for Rate {
     }
 }
 
-/// A presence member as replicated: the node that announced its join.
+/// A presence member as replicated: the node that announced its join (the member is on that
+/// node's sockets; a user on two nodes is two entries, one per node, as in sockudo's cluster
+/// registry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub node: Option<String>,
@@ -105,6 +166,33 @@ impl Weigh for Member {
     fn weight(&self) -> usize {
         size_of::<Member>() + self.node.as_ref().map_or(0, String::len)
     }
+}
+
+/// Ghost members named per channel by [`Cluster::presence`] (the rest are counted).
+pub const GHOSTS_NAMED: usize = 8;
+
+/// One node's members on a presence channel: those who joined through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeView {
+    /// The node's id ("" when the join named none).
+    pub node: String,
+    pub members: u64,
+    /// The node is declared dead or its heartbeats stopped: its members are ghosts.
+    pub gone: bool,
+}
+
+/// A presence channel as the backplane replicated it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelPresence {
+    pub channel: String,
+    /// Distinct users (a user on two nodes is one member, as Pusher counts).
+    pub users: u64,
+    /// Members by the node they joined through, most first.
+    pub by_node: Vec<NodeView>,
+    /// Members whose node is gone with no leave seen: listed by the live nodes, on none.
+    pub ghosts: u64,
+    /// The first [`GHOSTS_NAMED`] ghosts' user ids.
+    pub ghost_users: Vec<String>,
 }
 
 /// Counts of everything seen.
@@ -180,9 +268,13 @@ pub struct Cluster {
     /// The latest finished requests, newest last.
     pub finished: std::collections::VecDeque<Finished>,
     pub rates: WeighedMap<(String, String), Rate>,
-    /// (channel, user id) → the member.
-    pub members: WeighedMap<(String, String), Member>,
+    /// (channel, user id, node id or "") → the member.
+    pub members: WeighedMap<(String, String, String), Member>,
     pub counts: Counts,
+    /// All broadcasts' last seconds, for the cluster's rate.
+    pub broadcast_window: Window,
+    /// The first message's time: rates count whole seconds from it.
+    epoch: Option<Instant>,
     /// Whether the last comparison of the counts disagreed.
     differ: Option<bool>,
     /// No pending request is older than this: expiring before its timeout scans nothing.
@@ -205,6 +297,8 @@ impl Cluster {
             rates: WeighedMap::new(RATES),
             members: WeighedMap::new(MEMBERS),
             counts: Counts::default(),
+            broadcast_window: Window::default(),
+            epoch: None,
             differ: None,
             earliest: None,
         }
@@ -214,6 +308,17 @@ impl Cluster {
     /// before they could be).
     pub fn counts_differ(&self) -> Option<bool> {
         self.differ
+    }
+
+    /// Whole seconds since the first message (the rates' clock).
+    pub fn second(&self, now: Instant) -> u64 {
+        self.epoch
+            .map_or(0, |e| now.saturating_duration_since(e).as_secs())
+    }
+
+    /// Broadcasts per second over the last [`RATE_WINDOW`] seconds, all channels.
+    pub fn broadcast_rate(&self, now: Instant) -> Option<f64> {
+        self.broadcast_window.per_second(self.second(now))
     }
 
     /// Nodes whose last heartbeat is recent.
@@ -286,9 +391,12 @@ impl Cluster {
     /// One decoded message.
     pub fn apply(&mut self, message: &BackplaneMessage, now: Instant) -> Vec<Notice> {
         let mut notices = Vec::new();
+        let epoch = *self.epoch.get_or_insert(now);
+        let sec = now.saturating_duration_since(epoch).as_secs();
         match message {
             BackplaneMessage::Broadcast(b) => {
                 self.counts.broadcasts += 1;
+                self.broadcast_window.add(sec);
                 if self.node(&b.node, now, &mut notices)
                     && let Some(id) = &b.node
                 {
@@ -302,6 +410,7 @@ impl Cluster {
                             r.count += 1;
                             r.bytes += bytes;
                             r.last = Some(now);
+                            r.window.add(sec);
                         });
                 }
             }
@@ -342,7 +451,7 @@ impl Cluster {
             "NodeDead" => {
                 if let Some(dead) = &r.dead_node {
                     self.nodes.update(dead.as_str(), |n| n.dead = true);
-                    let keys: Vec<(String, String)> = self
+                    let keys: Vec<(String, String, String)> = self
                         .members
                         .iter()
                         .filter(|(_, m)| m.node.as_deref() == Some(dead.as_str()))
@@ -363,7 +472,7 @@ impl Cluster {
                         node: r.node.clone(),
                         orphaned: false,
                     };
-                    let key = (c.clone(), u.clone());
+                    let key = (c.clone(), u.clone(), r.node.clone().unwrap_or_default());
                     if !self.members.update(&key, |m| *m = member.clone()) {
                         let _ = self.members.insert(key, member);
                     }
@@ -371,7 +480,8 @@ impl Cluster {
             }
             "PresenceMemberLeft" => {
                 if let (Some(c), Some(u)) = (&r.channel, &r.user_id) {
-                    self.members.remove(&(c.clone(), u.clone()));
+                    let key = (c.clone(), u.clone(), r.node.clone().unwrap_or_default());
+                    self.members.remove(&key);
                 }
             }
             _ => {}
@@ -469,8 +579,67 @@ impl Cluster {
     }
 
     /// Members whose node was declared dead and who never left: ghosts on the other nodes.
-    pub fn orphans(&self) -> impl Iterator<Item = (&(String, String), &Member)> {
+    pub fn orphans(&self) -> impl Iterator<Item = (&(String, String, String), &Member)> {
         self.members.iter().filter(|(_, m)| m.orphaned)
+    }
+
+    /// Whether a node can no longer hold members: declared dead, or its heartbeats stopped.
+    fn gone(&self, node: &str, now: Instant) -> bool {
+        self.nodes.get(node).is_some_and(|n| {
+            n.dead
+                || n.last_heartbeat
+                    .is_some_and(|h| now.saturating_duration_since(h) >= HEARTBEAT_STALE)
+        })
+    }
+
+    /// Presence replication by channel: its members, who joined through which node, and the
+    /// members every live node still lists though the node they joined through is gone
+    /// (declared dead, or its heartbeats stopped) and no leave was seen: the ghosts of a
+    /// crash, in the live nodes' views and in no node's sockets. Channels with ghosts first,
+    /// then by members. Linear in the members (bounded by [`MEMBERS`]).
+    pub fn presence(&self, now: Instant) -> Vec<ChannelPresence> {
+        let mut out: Vec<ChannelPresence> = Vec::new();
+        // Sorted by (channel, user, node): a channel's entries are together, and a user's.
+        let mut last_user: Option<(&str, &str)> = None;
+        for ((channel, user, node), m) in self.members.iter() {
+            if out.last().is_none_or(|c| &c.channel != channel) {
+                out.push(ChannelPresence {
+                    channel: channel.clone(),
+                    ..ChannelPresence::default()
+                });
+            }
+            let Some(c) = out.last_mut() else { continue };
+            let gone = m.orphaned || self.gone(node, now);
+            if last_user != Some((channel.as_str(), user.as_str())) {
+                c.users += 1;
+                last_user = Some((channel.as_str(), user.as_str()));
+            }
+            match c.by_node.iter_mut().find(|v| v.node == *node) {
+                Some(v) => v.members += 1,
+                None => c.by_node.push(NodeView {
+                    node: node.clone(),
+                    members: 1,
+                    gone,
+                }),
+            }
+            if gone {
+                c.ghosts += 1;
+                if c.ghost_users.len() < GHOSTS_NAMED && !c.ghost_users.contains(user) {
+                    c.ghost_users.push(user.clone());
+                }
+            }
+        }
+        for c in &mut out {
+            c.by_node
+                .sort_by(|a, b| b.members.cmp(&a.members).then(a.node.cmp(&b.node)));
+        }
+        out.sort_by(|a, b| {
+            b.ghosts
+                .cmp(&a.ghosts)
+                .then(b.users.cmp(&a.users))
+                .then(a.channel.cmp(&b.channel))
+        });
+        out
     }
 }
 

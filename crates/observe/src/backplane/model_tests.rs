@@ -182,3 +182,128 @@ fn latency_from_the_origins_timestamp() {
     assert_eq!(latency_ms(Some(f64::NAN), at), None);
     assert_eq!(latency_ms(Some(-1e300), at), None);
 }
+
+fn presence_req(kind: &str, node: &str, channel: &str, user: &str) -> BackplaneMessage {
+    BackplaneMessage::Request(Request {
+        id: format!("{kind}-{node}-{user}"),
+        node: Some(node.into()),
+        request_type: kind.into(),
+        channel: Some(channel.into()),
+        user_id: Some(user.into()),
+        ..Request::default()
+    })
+}
+
+#[test]
+fn presence_by_node_and_the_ghosts_of_a_gone_node() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    for node in ["a", "b", "c"] {
+        c.apply(&req(&format!("hb-{node}"), node, "Heartbeat"), t0);
+    }
+    let joined = |node, user| presence_req("PresenceMemberJoined", node, "presence-room", user);
+    c.apply(&joined("a", "u1"), t0);
+    c.apply(&joined("b", "u1"), t0);
+    c.apply(&joined("b", "u2"), t0);
+    c.apply(&joined("c", "u3"), t0);
+    c.apply(
+        &presence_req("PresenceMemberJoined", "a", "presence-lobby", "u9"),
+        t0,
+    );
+    // u1 leaves through a and is still on b: still a member.
+    c.apply(
+        &presence_req("PresenceMemberLeft", "a", "presence-room", "u1"),
+        t0,
+    );
+    let p = c.presence(t0);
+    let room = p.iter().find(|c| c.channel == "presence-room").unwrap();
+    assert_eq!(room.users, 3, "u1 (on b), u2, u3");
+    let by: Vec<_> = room
+        .by_node
+        .iter()
+        .map(|v| (v.node.as_str(), v.members))
+        .collect();
+    assert_eq!(by, [("b", 2), ("c", 1)]);
+    assert_eq!(room.ghosts, 0);
+
+    // b is declared dead: its members stay in the live nodes' views, on no node.
+    let dead = BackplaneMessage::Request(Request {
+        id: "d".into(),
+        node: Some("a".into()),
+        request_type: "NodeDead".into(),
+        dead_node: Some("b".into()),
+        ..Request::default()
+    });
+    c.apply(&dead, t0 + Duration::from_secs(1));
+    // c's heartbeats stop; a keeps beating.
+    let later = t0 + HEARTBEAT_STALE + Duration::from_secs(1);
+    c.apply(&req("hb-a2", "a", "Heartbeat"), later);
+    let p = c.presence(later);
+    assert_eq!(p[0].channel, "presence-room", "ghosts first");
+    assert_eq!(p[0].ghosts, 3);
+    assert_eq!(p[0].ghost_users, ["u1", "u2", "u3"]);
+    assert!(p[0].by_node.iter().all(|v| v.gone));
+    assert_eq!((p[1].channel.as_str(), p[1].ghosts), ("presence-lobby", 0));
+    // A leave clears a ghost.
+    c.apply(
+        &presence_req("PresenceMemberLeft", "b", "presence-room", "u2"),
+        later,
+    );
+    assert_eq!(c.presence(later)[0].ghost_users, ["u1", "u3"]);
+}
+
+#[test]
+fn a_window_counts_the_last_whole_seconds() {
+    let mut w = Window::default();
+    assert_eq!(w.per_second(0), None, "no whole second yet");
+    for _ in 0..5 {
+        w.add(0);
+    }
+    w.add(1);
+    assert_eq!(w.per_second(1), Some(5.0), "second 0 only");
+    assert_eq!(w.per_second(2), Some(3.0), "5 and 1 over two seconds");
+    // Twenty seconds on, a burst: the old seconds have left the window.
+    for _ in 0..30 {
+        w.add(20);
+    }
+    assert_eq!(w.per_second(20), Some(0.0), "second 20 is not over");
+    assert_eq!(w.per_second(21), Some(3.0), "30 over the last 10 s");
+    assert_eq!(w.per_second(31), Some(0.0), "and then gone");
+    // A late message for a second already out of the ring is not counted anywhere.
+    w.add(5);
+    assert_eq!(w.per_second(21), Some(3.0));
+}
+
+#[test]
+fn rates_by_channel_and_event() {
+    let t0 = Instant::now();
+    let mut c = Cluster::new();
+    let b = |ch: &str| {
+        BackplaneMessage::Broadcast(Broadcast {
+            channels: vec![ch.into()],
+            event: Some("tick".into()),
+            ..Default::default()
+        })
+    };
+    for i in 0..40u64 {
+        c.apply(&b("fast"), t0 + Duration::from_millis(i * 100));
+    }
+    c.apply(&b("slow"), t0 + Duration::from_millis(500));
+    let now = t0 + Duration::from_secs(4);
+    let rate = |ch: &str| {
+        c.rates
+            .get(&(ch.to_owned(), "tick".to_owned()))
+            .and_then(|r| r.window.per_second(c.second(now)))
+    };
+    assert_eq!(rate("fast"), Some(10.0));
+    assert_eq!(rate("slow"), Some(0.25));
+    assert_eq!(c.broadcast_rate(now), Some(10.25));
+    // Quiet for a minute: the rate falls to 0, the count stays.
+    let later = t0 + Duration::from_secs(60);
+    assert_eq!(
+        c.rates
+            .get(&("fast".to_owned(), "tick".to_owned()))
+            .map(|r| (r.count, r.window.per_second(c.second(later)))),
+        Some((40, Some(0.0)))
+    );
+}

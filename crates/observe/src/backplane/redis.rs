@@ -7,14 +7,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use bounded::{Limits, Overflow, TrySendError};
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
-use super::{Raw, TapItem};
+use super::{Lost, Raw, TapItem};
 
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,7 +52,7 @@ impl RedisTarget {
             }
             "nats" | "tls" => {
                 return Err(format!(
-                    "{shown}: the NATS backplane is not supported yet: only Redis (redis://)"
+                    "{shown}: a NATS URL, where a Redis one (redis://HOST:PORT) is needed"
                 ));
             }
             other => {
@@ -88,15 +88,6 @@ pub struct Source {
     pub numsub_every: Duration,
     /// A message bigger than this is counted and not handed over.
     pub max_message: usize,
-}
-
-/// What the source could not hand over, by cause.
-#[derive(Debug, Default)]
-pub struct Lost {
-    /// The queue was full.
-    pub dropped: AtomicU64,
-    /// Over `max_message`.
-    pub oversize: AtomicU64,
 }
 
 /// Starts the source; its items come on the receiver, at most `limits` of them waiting.

@@ -13,15 +13,91 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 
 use crate::kit::theme::clip;
-use crate::kit::{Areas, Chrome, Effect, HintLine, Part, Screen, Slot, Theme};
+use crate::kit::{ActionInfo, Areas, Chrome, Effect, HintLine, Part, Role, Screen, Slot, Theme};
 use crate::widgets::log::{self, Log};
-use observe::backplane::redis::Lost;
+use observe::backplane::Lost;
+use observe::backplane::metrics::Metrics;
 use observe::backplane::{Filter, Seen, Tap as Model, TapItem};
 use protocol::backplane::{BackplaneMessage, Server};
 use protocol::safe_text::terminal_safe;
 
-use super::Action;
 use super::view;
+
+/// What a key does on the tap's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    /// Switches the middle panes.
+    FocusNext,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    Back,
+}
+
+impl crate::kit::Action for Action {
+    const ALL: &'static [ActionInfo<Action>] = &[
+        ActionInfo::new(Action::Quit, "quit", &["q", "ctrl-c"], "quit"),
+        ActionInfo::new(Action::Help, "help", &["?"], "this help"),
+        ActionInfo::new(
+            Action::FocusNext,
+            "focus_next",
+            &["tab"],
+            "switch the middle panes: traffic (broadcasts, requests) or presence",
+        ),
+        ActionInfo::new(Action::Down, "down", &["j", "down"], "move down in the log"),
+        ActionInfo::new(Action::Up, "up", &["k", "up"], "move up in the log"),
+        ActionInfo::new(Action::Top, "top", &["g", "home"], "go to the oldest line"),
+        ActionInfo::new(
+            Action::Bottom,
+            "bottom",
+            &["G", "end"],
+            "go to the newest line (the log follows)",
+        ),
+        ActionInfo::new(
+            Action::PageDown,
+            "page_down",
+            &["pgdn", "ctrl-d"],
+            "page down",
+        ),
+        ActionInfo::new(Action::PageUp, "page_up", &["pgup", "ctrl-u"], "page up"),
+        ActionInfo::new(
+            Action::Back,
+            "back",
+            &["esc"],
+            "close, go back (the log follows)",
+        ),
+    ];
+
+    fn role(self) -> Option<Role> {
+        Some(match self {
+            Action::Quit => Role::Quit,
+            Action::Help => Role::Help,
+            Action::Down => Role::Down,
+            Action::Up => Role::Up,
+            Action::Top => Role::Top,
+            Action::Bottom => Role::Bottom,
+            Action::PageDown => Role::PageDown,
+            Action::PageUp => Role::PageUp,
+            Action::Back => Role::Back,
+            Action::FocusNext => return None,
+        })
+    }
+}
+
+/// What the middle of the screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Middle {
+    /// Broadcasts by channel and event, beside the latest requests.
+    #[default]
+    Traffic,
+    /// Presence replication by channel: members by node, and the ghosts of gone nodes.
+    Presence,
+}
 
 /// Lines the log keeps.
 pub const LOG_LINES: usize = 2000;
@@ -58,10 +134,15 @@ impl Weigh for Line {
 const ABOUT: &[&str] = &[
     "The tap reads the backplane with PSUBSCRIBE only: the cluster never",
     "counts it (PUBSUB NUMSUB), so its cross-node queries never wait for it.",
+    "On NATS sockudo counts no subscribers, and there is no count to read.",
     "NODES: each node seen, its heartbeats and what it sent; the title has",
     "the cluster's own count (NUMSUB) beside the nodes alive by heartbeat:",
-    "a difference is red. BROADCASTS: by channel and event. REQUESTS: the",
+    "a difference is red. BROADCASTS: by channel and event, with the rate",
+    "per second over the last 10 whole seconds (/S) and the count. REQUESTS: the",
     "latest, with how many nodes answered of how many expected.",
+    "PRESENCE (tab): members by the node they joined through; GHOSTS are",
+    "members of a node declared dead or silent that never left: the live",
+    "nodes still list them, no node has them.",
     "Heartbeats are counted, not logged.",
 ];
 
@@ -75,10 +156,16 @@ pub struct Tap {
     /// The backplane, as shown (no credentials).
     pub url: String,
     pub up: Option<bool>,
-    /// Redis was reached at some point.
+    /// The backplane was reached at some point.
     pub ever_up: bool,
     pub messages: u64,
+    /// What the middle panes show (tab switches).
+    pub middle: Middle,
     lost: Option<Arc<Lost>>,
+    /// `--metrics`: fed what the screen sees, and ticked with it.
+    metrics: Option<Metrics>,
+    /// The cluster computes a node count the tap reads (`PUBSUB NUMSUB`); not on NATS.
+    pub cluster_count: bool,
     pub started: Instant,
     wall: SystemTime,
 }
@@ -93,7 +180,10 @@ impl Tap {
             up: None,
             ever_up: false,
             messages: 0,
+            middle: Middle::Traffic,
             lost: None,
+            metrics: None,
+            cluster_count: true,
             started,
             wall: SystemTime::now(),
         }
@@ -102,6 +192,18 @@ impl Tap {
     /// The source's counts of what it could not hand over, for the status bar.
     pub fn with_lost(mut self, lost: Arc<Lost>) -> Tap {
         self.lost = Some(lost);
+        self
+    }
+
+    /// Serves the same counts to Prometheus while the screen runs (`--metrics`).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Tap {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// For a backplane whose cluster computes no node count the tap can read (NATS).
+    pub fn without_cluster_count(mut self) -> Tap {
+        self.cluster_count = false;
         self
     }
 
@@ -121,7 +223,7 @@ impl Tap {
     pub fn lost(&self) -> (u64, u64) {
         self.lost.as_ref().map_or((0, 0), |l| {
             (
-                l.dropped.load(Ordering::Relaxed),
+                l.dropped.load(Ordering::Relaxed) + l.slow.load(Ordering::Relaxed),
                 l.oversize.load(Ordering::Relaxed),
             )
         })
@@ -137,6 +239,9 @@ impl Tap {
     }
 
     fn seen(&mut self, seen: Seen, now: Instant) {
+        if let Some(m) = &self.metrics {
+            m.seen(&seen);
+        }
         match seen {
             Seen::Message {
                 message,
@@ -255,12 +360,22 @@ impl Screen for Tap {
             Action::PageUp => self.step(-10),
             Action::Top => self.step(isize::MIN / 2),
             Action::Bottom | Action::Back => self.log_selected = None,
+            Action::FocusNext => {
+                self.middle = match self.middle {
+                    Middle::Traffic => Middle::Presence,
+                    Middle::Presence => Middle::Traffic,
+                }
+            }
             Action::Quit | Action::Help => {}
         }
         None
     }
 
     fn tick(&mut self, now: Instant) {
+        let lost = self.lost();
+        if let Some(m) = self.metrics.as_mut() {
+            m.tick(&self.model.cluster, now, lost);
+        }
         for seen in self.model.tick(now) {
             self.seen(seen, now);
         }
@@ -300,7 +415,15 @@ impl Screen for Tap {
     }
 
     fn hints(&self) -> HintLine<Action> {
-        let mut keys = vec![(Action::Quit, "quit"), (Action::Help, "help")];
+        let other = match self.middle {
+            Middle::Traffic => "presence",
+            Middle::Presence => "traffic",
+        };
+        let mut keys = vec![
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::FocusNext, other),
+        ];
         if self.log_selected.is_some() {
             keys.push((Action::Bottom, "follow"));
         }

@@ -1,6 +1,6 @@
 //! The tap's screen, drawn: pure, from a [`Tap`] and the time. Top to bottom, between the
 //! kit's status bar and key hints: the nodes, then broadcasts by channel and event beside
-//! the latest requests, then the log. Text from the wire goes through the theme's `name`
+//! the latest requests (or, after tab, presence replication by channel), then the log. Text from the wire goes through the theme's `name`
 //! (cut, then `terminal_safe`).
 
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Row, Table};
 
 use super::Action;
-use super::screen::{LineKind, Tap};
+use super::screen::{LineKind, Middle, Tap};
 use crate::kit::{Chrome, Slot, Theme};
 use crate::widgets::{alerts, log};
 use observe::backplane::model::HEARTBEAT_STALE;
@@ -38,11 +38,17 @@ pub(super) fn draw(
         Constraint::Min(0),
     ])
     .areas(area);
-    let [rates_area, requests_area] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
     nodes(frame, screen, chrome.theme, nodes_area, now);
-    rates(frame, screen, chrome.theme, rates_area);
-    requests(frame, screen, chrome.theme, requests_area);
+    match screen.middle {
+        Middle::Traffic => {
+            let [rates_area, requests_area] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(middle);
+            rates(frame, screen, chrome.theme, rates_area, now);
+            requests(frame, screen, chrome.theme, requests_area);
+        }
+        Middle::Presence => presence(frame, screen, chrome.theme, middle, now),
+    }
     log_pane(frame, screen, chrome, log_area);
 }
 
@@ -91,8 +97,11 @@ fn nodes(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     let heartbeats = c.heartbeat_nodes(now);
     let numsub = c.numsub.map_or_else(|| "?".to_owned(), |n| n.to_string());
     let differ = c.counts_differ() == Some(true);
-    let mut title =
-        format!(" nodes {dot} cluster counts {numsub} (NUMSUB) {dot} {heartbeats} by heartbeat ");
+    let mut title = if screen.cluster_count {
+        format!(" nodes {dot} cluster counts {numsub} (NUMSUB) {dot} {heartbeats} by heartbeat ")
+    } else {
+        format!(" nodes {dot} {heartbeats} by heartbeat {dot} no cluster count to read ")
+    };
     if differ {
         title.push_str("DIFFER ");
     }
@@ -132,25 +141,56 @@ fn nodes(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     frame.render_widget(widget, area);
 }
 
-fn rates(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect) {
+/// A rate per second, short: `-` before a whole second has passed.
+fn per_second(rate: Option<f64>) -> String {
+    match rate {
+        None => "-".into(),
+        Some(r) if r >= 100.0 => format!("{r:.0}"),
+        Some(r) => format!("{r:.1}"),
+    }
+}
+
+fn rates(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
     let c = &screen.model.cluster;
-    let mut all: Vec<_> = c.rates.iter().collect();
-    all.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    let sec = c.second(now);
+    let mut all: Vec<_> = c
+        .rates
+        .iter()
+        .map(|(k, r)| (k, r.count, r.window.per_second(sec)))
+        .collect();
+    // The busiest now first, then the most in all.
+    all.sort_by(|a, b| {
+        b.2.unwrap_or(0.0)
+            .total_cmp(&a.2.unwrap_or(0.0))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.cmp(b.0))
+    });
     let shown = usize::from(area.height.saturating_sub(3));
     let rows: Vec<Vec<String>> = all
         .iter()
         .take(shown)
-        .map(|((channel, event), r)| vec![channel.clone(), event.clone(), r.count.to_string()])
+        .map(|((channel, event), count, rate)| {
+            vec![
+                channel.clone(),
+                event.clone(),
+                per_second(*rate),
+                count.to_string(),
+            ]
+        })
         .collect();
     let inner = area.width.saturating_sub(2);
-    let name = inner.saturating_sub(8) / 2;
-    let widths = [name, inner.saturating_sub(8 + name), 6];
+    let name = inner.saturating_sub(14) / 2;
+    let widths = [name, inner.saturating_sub(14 + name), 5, 6];
     let dot = t.dot();
-    let mut title = format!(" broadcasts {dot} {} ", c.counts.broadcasts);
+    let mut title = format!(
+        " broadcasts {dot} {}/s {dot} {} ",
+        per_second(c.broadcast_rate(now)),
+        c.counts.broadcasts
+    );
     if all.len() > shown {
         title.push_str(&format!("{dot} {} more ", all.len() - shown));
     }
-    let header: &[&str] = &["CHANNEL", "EVENT", "COUNT"];
+    let header: &[&str] = &["CHANNEL", "EVENT", "/S", "COUNT"];
     frame.render_widget(table(t, title, false, header, &widths, rows), area);
 }
 
@@ -207,6 +247,72 @@ fn requests(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect) {
     let title = format!(" requests {dot} {} {unmatched}", c.counts.requests);
     let header: &[&str] = &["TYPE", "ANS", "RT MS", "STATE"];
     frame.render_widget(table(t, title, false, header, &widths, rows), area);
+}
+
+fn presence(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant) {
+    let c = &screen.model.cluster;
+    let all = c.presence(now);
+    let shown = usize::from(area.height.saturating_sub(3));
+    let dot = t.dot();
+    let ghosts: u64 = all.iter().map(|p| p.ghosts).sum();
+    let users: u64 = all.iter().map(|p| p.users).sum();
+    let mut title = format!(
+        " presence {dot} {} channels {dot} {users} members ",
+        all.len()
+    );
+    if ghosts > 0 {
+        title.push_str(&format!("{dot} {ghosts} GHOSTS "));
+    }
+    if all.len() > shown {
+        title.push_str(&format!("{dot} {} more ", all.len() - shown));
+    }
+    let untracked = c.members.drops().total();
+    if untracked > 0 {
+        title.push_str(&format!("{dot} {untracked} not tracked "));
+    }
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .take(shown)
+        .map(|p| {
+            let by_node = p
+                .by_node
+                .iter()
+                .map(|v| {
+                    let node = if v.node.is_empty() {
+                        "?".to_owned()
+                    } else {
+                        super::screen::short(&v.node)
+                    };
+                    format!("{node}{} {}", if v.gone { "(gone)" } else { "" }, v.members)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ghosts = match p.ghosts {
+                0 => "-".to_owned(),
+                n => {
+                    let mut g = format!("{n}: {}", p.ghost_users.join(" "));
+                    if n > p.ghost_users.len() as u64 {
+                        g.push_str(" …");
+                    }
+                    g
+                }
+            };
+            vec![p.channel.clone(), p.users.to_string(), by_node, ghosts]
+        })
+        .collect();
+    let inner = area.width.saturating_sub(2);
+    let rest = inner.saturating_sub(6 + 3);
+    let channel_w = (rest * 3 / 10).max(8);
+    let ghosts_w = (rest / 4).max(6);
+    let widths = [
+        channel_w,
+        6,
+        rest.saturating_sub(channel_w + ghosts_w).max(8),
+        ghosts_w,
+    ];
+    let header: &[&str] = &["CHANNEL", "USERS", "BY NODE (JOINED THROUGH)", "GHOSTS"];
+    let widget = table(t, title, ghosts > 0, header, &widths, rows);
+    frame.render_widget(widget, area);
 }
 
 fn log_pane(frame: &mut Frame, screen: &Tap, chrome: &Chrome<'_, Action>, area: Rect) {

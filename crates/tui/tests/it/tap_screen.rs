@@ -186,3 +186,106 @@ fn hostile_names_and_reverb_secrets_never_reach_the_screen() {
         assert!(!text.contains("SECRET"), "{text}");
     }
 }
+
+impl Feed {
+    fn presence(&mut self, ms: u64, kind: &str, node: &str, channel: &str, user: &str) {
+        let p = format!(
+            r#"{{"request_id":"p{ms}","node_id":"{node}","app_id":"app1","request_type":"{kind}","channel":"{channel}","user_id":"{user}","user_info":{{"name":"x"}}}}"#
+        );
+        self.at(ms, "sockudo_adapter::#requests", p);
+    }
+
+    fn key(&mut self, key: crossterm::event::KeyEvent, ms: u64) {
+        self.app.key(&key, self.t0 + Duration::from_millis(ms));
+    }
+}
+
+fn tab() -> crossterm::event::KeyEvent {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)
+}
+
+/// Members joined through both nodes; node B is then declared dead by A with no leaves:
+/// its members are ghosts (A still lists them; nobody has them).
+fn presence_feed() -> Feed {
+    let mut f = busy();
+    f.presence(3000, "PresenceMemberJoined", A, "presence-lobby", "alice");
+    f.presence(3010, "PresenceMemberJoined", B, "presence-lobby", "bob");
+    f.presence(3020, "PresenceMemberJoined", B, "presence-lobby", "carol");
+    f.presence(3030, "PresenceMemberJoined", A, "presence-room-7", "dave");
+    f.presence(3040, "PresenceMemberJoined", B, "presence-room-7", "dave");
+    f.presence(3050, "PresenceMemberLeft", A, "presence-room-7", "dave");
+    f.presence(3060, "PresenceMemberJoined", A, "presence-room-9", "erin");
+    let dead = format!(
+        r#"{{"request_id":"dead-1","node_id":"{A}","app_id":"cluster","request_type":"NodeDead","dead_node_id":"{B}"}}"#
+    );
+    f.at(12_000, "sockudo_adapter::#requests", dead);
+    f
+}
+
+#[test]
+fn tab_shows_presence_by_node_and_the_ghosts_of_a_dead_node_at_80x24() {
+    let mut f = presence_feed();
+    let before = f.text(16_000);
+    assert!(!before.contains("GHOSTS"), "traffic first: {before}");
+    assert!(
+        before.contains("Tab presence"),
+        "the hint names the key: {before}"
+    );
+    f.key(tab(), 16_000);
+    let text = f.text(16_000);
+    assert!(text.contains("presence-lobby"), "{text}");
+    assert!(text.contains("3 GHOSTS"), "bob, carol and dave: {text}");
+    assert!(text.contains("2: bob carol"), "{text}");
+    assert!(
+        text.contains("fc41732d(gone) 2") && text.contains("3ee0553b 1"),
+        "members by node: {text}"
+    );
+    assert!(text.contains("Tab traffic"), "{text}");
+    insta::assert_snapshot!("tap_presence_80x24", text);
+    // Tab again: the traffic panes.
+    f.key(tab(), 16_000);
+    let text = f.text(16_000);
+    assert!(
+        text.contains("broadcasts · ") && text.contains("requests · "),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_help_lists_the_pane_key() {
+    let mut f = busy();
+    f.key(tui::testing::key('?'), 16_000);
+    let text = f.text(16_000);
+    assert!(text.contains("tab"), "{text}");
+    assert!(text.contains("switch the middle panes"), "{text}");
+}
+
+#[test]
+fn rates_per_second_beside_the_counts_at_80x24() {
+    let mut f = Feed::new();
+    f.heartbeat(0, A, 1);
+    // 10 a second on stock_ticker for 4 s, 2 a second on orders, then one of chat.
+    for i in 0..40 {
+        f.broadcast(i * 100, A, "stock_ticker", "update_event");
+    }
+    for i in 0..8 {
+        f.broadcast(i * 500, B, "private-orders", "created");
+    }
+    f.broadcast(3900, B, "chat", "message");
+    let text = f.text(4_000);
+    assert!(text.contains("broadcasts · 12.2/s · 49"), "{text}");
+    assert!(
+        text.contains("stock_ticker update_event 10.0  40"),
+        "the rate beside the count: {text}"
+    );
+    assert!(text.contains("private-ord… created      2.0   8"), "{text}");
+    insta::assert_snapshot!("tap_rates_80x24", text);
+    // A minute later the rates are 0 and the counts stay.
+    let text = f.text(64_000);
+    assert!(text.contains("broadcasts · 0.0/s · 49"), "{text}");
+    assert!(
+        text.contains("stock_ticker update_event 0.0   40"),
+        "{text}"
+    );
+}
