@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The cost of `watch --where` (a jq filter per event) on the P1 flood: `--json` and
-`--json --where '.data.price > 0'` (true for every event, so both write the same lines)
+`--json --where '.data.price > 0'` (true for every event, so both write the same lines;
+the fast path answers it), and the same test through jaq (`(.data.price > 0) == true`)
 read the same flood, round after round, interleaved, and the medians are compared.
 
 Build first: cargo build --release --bin tickertape --example flood
@@ -21,6 +22,8 @@ TT, FLOOD = str(REL / "tickertape"), str(REL / "examples" / "flood")
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 300_000
 EXPR = ".data.price > 0"
+# The same test in a form the fast path does not take: what jaq itself costs.
+EXPR_JAQ = "(.data.price > 0) == true"
 
 
 def run(port, extra):
@@ -42,17 +45,19 @@ def main():
     load_before = os.getloadavg()
     flood = subprocess.Popen([FLOOD, "serve", str(N), "5", "0"], stdout=subprocess.PIPE, text=True)
     port = int(flood.stdout.readline())
-    runs = {"--json": [], "--json --where": []}
+    cases = (("--json", []), ("--json --where", ["--where", EXPR]),
+             ("--where (jaq)", ["--where", EXPR_JAQ]))
+    runs = {name: [] for name, _ in cases}
     try:
         for _ in range(ROUNDS):
-            for name, extra in (("--json", []), ("--json --where", ["--where", EXPR])):
+            for name, extra in cases:
                 runs[name].append(run(port, extra))
     finally:
         flood.kill()
         flood.wait()
     load_after = os.getloadavg()
     print(f"P1 flood, {N:,} update_event frames, {ROUNDS} interleaved rounds, medians; "
-          f"--where {EXPR!r}")
+          f"--where {EXPR!r} (fast path), and {EXPR_JAQ!r} (through jaq)")
     rate = {}
     for name, r in runs.items():
         wall = statistics.median(w for w, _ in r)
@@ -63,8 +68,13 @@ def main():
     cost = 1 - rate["--json --where"] / rate["--json"]
     cpu_json = statistics.median(c for _, c in runs["--json"])
     cpu_where = statistics.median(c for _, c in runs["--json --where"])
+    cpu_jaq = statistics.median(c for _, c in runs["--where (jaq)"])
     print(f"  throughput lost to --where: {cost * 100:.1f}% (target <= 30%); "
           f"filter CPU per event: {(cpu_where - cpu_json) / N * 1e6:.2f} us")
+    print(f"  through jaq: {(1 - rate['--where (jaq)'] / rate['--json']) * 100:.1f}% lost, "
+          f"{(cpu_jaq - cpu_json) / N * 1e6:.2f} us of CPU per event")
+    for name, r in runs.items():
+        print(f"  {name:<16} rounds (k ev/s): " + " ".join(f"{N / w / 1e3:.0f}" for w, _ in r))
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
           f"({os.cpu_count()} CPUs)")
 

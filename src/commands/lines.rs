@@ -80,14 +80,23 @@ impl Lines {
         ev: &client::ReceivedEvent,
         (latency, label): (Option<f64>, Option<&str>),
     ) -> bool {
+        if front.filter.is_none() {
+            return true;
+        }
+        let mut scratch = std::mem::take(&mut f.scratch);
+        scratch.clear();
+        let pass = ndjson::write_event_from(&mut scratch, ev, latency, label).is_ok()
+            && Lines::judge(front, f, &scratch);
+        f.scratch = scratch;
+        pass
+    }
+
+    /// Whether `--where` lets the event written as `line` through (see [`Lines::passes`]).
+    fn judge(front: &FrontPlan, f: &mut Filtered, line: &[u8]) -> bool {
         let Some(jq) = &front.filter else {
             return true;
         };
-        f.scratch.clear();
-        if ndjson::write_event_from(&mut f.scratch, ev, latency, label).is_err() {
-            return false;
-        }
-        match jq.passes(&f.scratch) {
+        match jq.passes(line) {
             Ok(pass) => pass,
             Err(e) => {
                 f.failed += 1;
@@ -117,6 +126,18 @@ impl Lines {
                 .then(|| ends(&self.front, &o.item, label))
                 .flatten());
         };
+        if self.front.end == FrontEnd::Json && self.hints.is_none() {
+            // The line is written once, where it goes, and `--where` reads it there: taken
+            // back if it does not pass.
+            let out = self.out.buffer();
+            let start = out.len();
+            ndjson::write_event_from(out, ev, o.latency_ms, label)?;
+            if !Lines::judge(&self.front, &mut self.filter, &out[start..]) {
+                out.truncate(start);
+                return Ok(None);
+            }
+            return Ok(self.counted(ev));
+        }
         if !Lines::passes(&self.front, &mut self.filter, ev, (o.latency_ms, label)) {
             return Ok(None);
         }
@@ -141,13 +162,18 @@ impl Lines {
                 None => writeln!(out, "{}", lines::event_line(ev))?,
             },
         }
+        Ok(self.counted(ev))
+    }
+
+    /// Counts an event written; the end of the run at `--count`.
+    fn counted(&mut self, ev: &client::ReceivedEvent) -> Option<End> {
         if ev.is_application() {
             self.seen += 1;
             if self.front.count.is_some_and(|n| self.seen >= n) {
-                return Ok(Some(End::Done));
+                return Some(End::Done);
             }
         }
-        Ok(None)
+        None
     }
 }
 

@@ -30,6 +30,8 @@ use jaq_core::path::Part;
 use jaq_core::{Compiler, Ctx, Native, ValT, Vars, data, ops, unwrap_valr};
 use jaq_json::Val;
 
+mod fast;
+
 /// Longest expression taken, in bytes.
 pub const MAX_EXPR: usize = 256;
 
@@ -134,6 +136,9 @@ type D = data::JustLut<Val>;
 pub struct Jq {
     text: String,
     filter: std::sync::Arc<jaq_core::compile::Filter<Native<D>>>,
+    /// The simple forms (`.path OP literal`, `and`, `or`, `not`), answered without reading
+    /// the whole line into jaq's values.
+    fast: Option<std::sync::Arc<fast::Fast>>,
 }
 
 impl std::fmt::Debug for Jq {
@@ -226,6 +231,7 @@ impl Jq {
             }
         })?;
         let shape = check(code, &term)?;
+        let fast = fast::Fast::new(&term).map(std::sync::Arc::new);
         if shape.cost > MAX_COST {
             return Err(JqError {
                 column: 1,
@@ -272,6 +278,7 @@ impl Jq {
         Ok(Jq {
             text: code.to_owned(),
             filter: std::sync::Arc::new(filter),
+            fast,
         })
     }
 
@@ -285,6 +292,19 @@ impl Jq {
     /// compared with `>`, `error`) comes back as its text, cut short; the text may quote the
     /// event, so it is for the terminal-safe formatter.
     pub fn passes(&self, line: &[u8]) -> Result<bool, String> {
+        if let Some(pass) = self.fast.as_ref().and_then(|f| f.passes(line)) {
+            return Ok(pass);
+        }
+        self.passes_jaq(line)
+    }
+
+    /// Whether the expression has a fast form (see `jq/fast.rs`).
+    pub fn is_fast(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// [`Jq::passes`], always through jaq.
+    fn passes_jaq(&self, line: &[u8]) -> Result<bool, String> {
         let input: Val = serde_json::from_slice(line).map_err(|e| cut(&e.to_string()))?;
         self.passes_val(input)
     }
