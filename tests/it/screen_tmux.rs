@@ -201,7 +201,11 @@ async fn probe_honours_the_keys_table() {
         .wait("the help to close", |s| !s.contains("keys · Esc closes"));
     run.tmux.keys(&["x"]);
     run.ended_cleanly("probe", "┌ nodes");
-    let _ = std::fs::remove_dir_all(&run.home);
+    // The tmux server first (its socket is in the home): removing the home under it
+    // would leave the server running.
+    let home = run.home.clone();
+    drop(run);
+    let _ = std::fs::remove_dir_all(home);
 }
 
 /// With quit rebound away from Ctrl-C, Ctrl-C still quits.
@@ -216,5 +220,9 @@ async fn ctrl_c_quits_watch_whatever_the_keys_table_says() {
     run.tmux.wait("the rebound hint", |s| s.contains("x quit"));
     run.tmux.keys(&["C-c"]);
     run.ended_cleanly("watch", "┌ log");
-    let _ = std::fs::remove_dir_all(&run.home);
+    // The tmux server first (its socket is in the home): removing the home under it
+    // would leave the server running.
+    let home = run.home.clone();
+    drop(run);
+    let _ = std::fs::remove_dir_all(home);
 }
