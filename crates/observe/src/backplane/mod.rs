@@ -11,6 +11,7 @@ pub mod nats;
 pub mod ndjson;
 pub mod redis;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Instant, SystemTime};
@@ -260,6 +261,39 @@ impl Tap {
         self.cluster.expire(now, &mut notices);
         let wall = SystemTime::now();
         notices.into_iter().map(|n| Seen::Notice(n, wall)).collect()
+    }
+}
+
+/// Keeps a backplane source up: runs `session` again after each end, backing off from 1 s
+/// to 10 s (back to 1 s after a session that lasted 30 s), and tells the tap each new
+/// cause of being down once, not at every attempt. Ends when the tap stops reading.
+pub(crate) async fn keep_up<S, F>(tx: &bounded::Sender<TapItem>, closed: &str, mut session: S)
+where
+    S: FnMut() -> F,
+    F: Future<Output = Result<(), String>>,
+{
+    const MAX_BACKOFF: Duration = Duration::from_secs(10);
+    let mut backoff = Duration::from_secs(1);
+    let mut last_down = String::new();
+    loop {
+        let started = Instant::now();
+        let ended = session().await;
+        if tx.is_closed() {
+            return;
+        }
+        let detail = ended.err().unwrap_or_else(|| closed.to_owned());
+        if detail != last_down {
+            let _ = tx.try_send(TapItem::State {
+                up: false,
+                detail: detail.clone(),
+            });
+            last_down = detail;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            backoff = Duration::from_secs(1);
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 

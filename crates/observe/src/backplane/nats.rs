@@ -33,7 +33,6 @@ use super::{Lost, Raw, TapItem};
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait between attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Messages async-nats may hold for the subscription before it drops (and says so).
 pub const SUBSCRIPTION_CAPACITY: usize = 256;
 
@@ -174,31 +173,8 @@ fn said(e: &dyn fmt::Display) -> String {
 }
 
 async fn run(source: Source, tx: bounded::Sender<TapItem>, lost: Arc<Lost>) {
-    let mut backoff = Duration::from_secs(1);
-    let mut last_down = String::new();
-    loop {
-        let started = Instant::now();
-        let ended = session(&source, &tx, &lost).await;
-        if tx.is_closed() {
-            return;
-        }
-        let detail = match ended {
-            Ok(()) => format!("{}: the connection closed", source.target.shown()),
-            Err(e) => e,
-        };
-        if detail != last_down {
-            let _ = tx.try_send(TapItem::State {
-                up: false,
-                detail: detail.clone(),
-            });
-            last_down = detail;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            backoff = Duration::from_secs(1);
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+    let closed = format!("{}: the connection closed", source.target.shown());
+    super::keep_up(&tx, &closed, || session(&source, &tx, &lost)).await;
 }
 
 /// One client's life: connect, subscribe, read until the client closes. async-nats

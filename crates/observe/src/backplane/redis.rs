@@ -18,8 +18,6 @@ use super::{Lost, Raw, TapItem};
 
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait between attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A Redis server to tap: its URL (credentials and all, used only to connect) and the same
 /// without them, for every output.
@@ -108,32 +106,8 @@ fn said(e: &::redis::RedisError) -> String {
 }
 
 async fn run(source: Source, tx: bounded::Sender<TapItem>, lost: Arc<Lost>) {
-    let mut backoff = Duration::from_secs(1);
-    let mut last_down = String::new();
-    loop {
-        let started = Instant::now();
-        let ended = session(&source, &tx, &lost).await;
-        if tx.is_closed() {
-            return;
-        }
-        let detail = match ended {
-            Ok(()) => "the connection closed".to_owned(),
-            Err(e) => e,
-        };
-        // Said once per cause, not at every attempt.
-        if detail != last_down {
-            let _ = tx.try_send(TapItem::State {
-                up: false,
-                detail: detail.clone(),
-            });
-            last_down = detail;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            backoff = Duration::from_secs(1);
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
+    let closed = "the connection closed".to_owned();
+    super::keep_up(&tx, &closed, || session(&source, &tx, &lost)).await;
 }
 
 /// One connection's life: subscribe, then read until it ends.
