@@ -131,6 +131,15 @@ const GENERATORS: &[&str] = &["paths", "leaf_paths"];
 
 type D = data::JustLut<Val>;
 
+/// Which engine answered an expression on one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The simple forms' one pass over the event (`jq/fast.rs`).
+    Fast,
+    /// jaq itself.
+    Jaq,
+}
+
 /// A checked, compiled expression (cheap to clone: the program is shared).
 #[derive(Clone)]
 pub struct Jq {
@@ -292,10 +301,16 @@ impl Jq {
     /// compared with `>`, `error`) comes back as its text, cut short; the text may quote the
     /// event, so it is for the terminal-safe formatter.
     pub fn passes(&self, line: &[u8]) -> Result<bool, String> {
+        self.answer(line).0
+    }
+
+    /// [`Jq::passes`], and which engine answered: the fast path when the expression has a
+    /// fast form and it could answer, else jaq.
+    pub fn answer(&self, line: &[u8]) -> (Result<bool, String>, Engine) {
         if let Some(pass) = self.fast.as_ref().and_then(|f| f.passes(line)) {
-            return Ok(pass);
+            return (Ok(pass), Engine::Fast);
         }
-        self.passes_jaq(line)
+        (self.passes_jaq(line), Engine::Jaq)
     }
 
     /// Whether the expression has a fast form (see `jq/fast.rs`).
@@ -303,17 +318,25 @@ impl Jq {
         self.fast.is_some()
     }
 
-    /// [`Jq::passes`], always through jaq.
-    fn passes_jaq(&self, line: &[u8]) -> Result<bool, String> {
+    /// [`Jq::passes`], always through jaq: what the fast path is checked against.
+    pub fn passes_jaq(&self, line: &[u8]) -> Result<bool, String> {
         let input: Val = serde_json::from_slice(line).map_err(|e| cut(&e.to_string()))?;
         self.passes_val(input)
     }
 
     /// [`Jq::passes`] on a value.
     pub fn passes_value(&self, value: &serde_json::Value) -> Result<bool, String> {
+        self.answer_value(value).0
+    }
+
+    /// [`Jq::answer`] on a value: the fast path reads only the values its paths reach.
+    pub fn answer_value(&self, value: &serde_json::Value) -> (Result<bool, String>, Engine) {
         use serde::Deserialize;
-        let input = Val::deserialize(value).map_err(|e| cut(&e.to_string()))?;
-        self.passes_val(input)
+        if let Some(pass) = self.fast.as_ref().and_then(|f| f.passes_value(value)) {
+            return (Ok(pass), Engine::Fast);
+        }
+        let input = Val::deserialize(value).map_err(|e| cut(&e.to_string()));
+        (input.and_then(|i| self.passes_val(i)), Engine::Jaq)
     }
 
     fn passes_val(&self, input: Val) -> Result<bool, String> {

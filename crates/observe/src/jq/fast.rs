@@ -65,16 +65,28 @@ impl Fast {
 
     /// Whether the event written as `line` passes; `None` when only jaq can say.
     pub(super) fn passes(&self, line: &[u8]) -> Option<bool> {
-        let mut slots: Slots = vec![Some(Val::Null); self.slots];
         let mut de = serde_json::Deserializer::from_slice(line);
+        let pass = self.read(&mut de)?;
+        de.end().ok()?;
+        pass
+    }
+
+    /// Whether the event as a value passes; `None` when only jaq can say.
+    pub(super) fn passes_value(&self, value: &serde_json::Value) -> Option<bool> {
+        self.read(value)?
+    }
+
+    /// Reads the slots from one value and evaluates; the outer `None` when it could not be
+    /// read.
+    fn read<'de, D: Deserializer<'de>>(&self, d: D) -> Option<Option<bool>> {
+        let mut slots: Slots = vec![Some(Val::Null); self.slots];
         Seed {
             node: &self.root,
             slots: &mut slots,
         }
-        .deserialize(&mut de)
+        .deserialize(d)
         .ok()?;
-        de.end().ok()?;
-        eval(&self.expr, &slots)
+        Some(eval(&self.expr, &slots))
     }
 }
 

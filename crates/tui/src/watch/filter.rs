@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::line::LogLine;
-use observe::jq::{Jq, JqError, looks_like_jq};
+use observe::jq::{Engine, Jq, JqError, looks_like_jq};
 use observe::output::ndjson;
 
 /// A filter: every term must match. `channel:NAME`, `event:NAME`, a field of the JSON data
@@ -27,6 +27,8 @@ pub struct Filter {
     /// Lines the jq expression failed on, and the first error.
     errors: Cell<u64>,
     first_error: RefCell<Option<String>>,
+    /// Lines answered by jq's fast path, and by jaq.
+    engines: Cell<(u64, u64)>,
 }
 
 impl PartialEq for Filter {
@@ -85,6 +87,7 @@ impl Filter {
             memo: RefCell::default(),
             errors: Cell::new(0),
             first_error: RefCell::default(),
+            engines: Cell::new((0, 0)),
         })
     }
 
@@ -97,6 +100,12 @@ impl Filter {
     /// terminal-safe formatter).
     pub fn errors(&self) -> (u64, Option<String>) {
         (self.errors.get(), self.first_error.borrow().clone())
+    }
+
+    /// How many lines the jq expression was answered on by its fast path (the simple forms:
+    /// `.path OP literal`, `and`, `or`, `not`), and how many by jaq.
+    pub fn engines(&self) -> (u64, u64) {
+        self.engines.get()
     }
 
     /// [`Filter::matches`] for the log line numbered `seq`, a jq answer kept for the line's
@@ -138,7 +147,12 @@ impl Filter {
             if ndjson::write_event_from(buf, ev, line.latency_ms(), label).is_err() {
                 return false;
             }
-            let answer = jq.passes(buf);
+            let (answer, engine) = jq.answer(buf);
+            let (fast, jaq) = self.engines.get();
+            self.engines.set(match engine {
+                Engine::Fast => (fast + 1, jaq),
+                Engine::Jaq => (fast, jaq + 1),
+            });
             if buf.capacity() > 1 << 20 {
                 *buf = Vec::new();
             }
@@ -175,6 +189,7 @@ impl Filter {
             memo: RefCell::default(),
             errors: Cell::new(0),
             first_error: RefCell::default(),
+            engines: Cell::new((0, 0)),
         }
     }
 

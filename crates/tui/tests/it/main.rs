@@ -6,6 +6,7 @@ mod console_screen;
 mod dashboard;
 mod edges;
 mod inspect;
+mod navigation;
 mod one_terminal;
 mod panic_tmux;
 mod payload;

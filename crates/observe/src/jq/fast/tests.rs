@@ -148,6 +148,18 @@ proptest! {
             // Not a simple form.
             None => {}
         }
+        // On a value, the fast path agrees with jaq too (a repeated key is one key there).
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+            let text = value.to_string();
+            let jaq = jq.passes_jaq(text.as_bytes());
+            match jq.answer_value(&value) {
+                (answer, crate::jq::Engine::Fast) => prop_assert_eq!(answer, jaq, "{} on {}", e, text),
+                (answer, crate::jq::Engine::Jaq) => {
+                    prop_assert!(!jq.is_fast() || jaq.is_err(), "{} on {}: fast handed back", e, text);
+                    prop_assert_eq!(answer.is_ok(), jaq.is_ok(), "{} on {}", e, text);
+                }
+            }
+        }
         }
     }
 }
