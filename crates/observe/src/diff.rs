@@ -107,7 +107,8 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn key_path(parent: &str, key: &str) -> String {
+/// `parent` and one key as a jq path: `.a.b`, or `.a."b c"` when the key needs quotes.
+pub fn key_path(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !key.starts_with(|c: char| c.is_ascii_digit());

@@ -30,7 +30,12 @@ pub enum Action {
     Palette,
     Copy,
     CopyCommand,
+    CopyPath,
     Diff,
+    ToggleTicker,
+    ToggleLog,
+    ToggleSide,
+    ToggleChanged,
 }
 
 const fn info(
@@ -144,7 +149,13 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         Action::Copy,
         "copy",
         &["y"],
-        "copy the selected event as JSON (OSC 52: works over SSH and tmux)",
+        "copy the selected event as JSON; in inspect, the selected value (OSC 52: works over SSH and tmux)",
+    ),
+    info(
+        Action::CopyPath,
+        "copy_path",
+        &["p"],
+        "in inspect: copy the selected value's jq path (.data.price)",
     ),
     info(
         Action::CopyCommand,
@@ -157,6 +168,30 @@ const ACTIONS: &[ActionInfo<Action>] = &[
         "diff",
         &["d"],
         "in inspect: the event, or what changed since the previous one",
+    ),
+    info(
+        Action::ToggleTicker,
+        "toggle_ticker",
+        &["1"],
+        "hide or show the ticker pane (the log takes its room)",
+    ),
+    info(
+        Action::ToggleLog,
+        "toggle_log",
+        &["2"],
+        "hide or show the log pane (the ticker takes its room)",
+    ),
+    info(
+        Action::ToggleSide,
+        "toggle_side",
+        &["3"],
+        "hide or show the side panes (members, events by channel)",
+    ),
+    info(
+        Action::ToggleChanged,
+        "toggle_changed",
+        &["C"],
+        "hide or show the ticker's CHANGED column (what changed since the key's last update)",
     ),
     info(
         Action::Palette,

@@ -26,8 +26,13 @@ pub enum Overlay {
     Input(InputKind, String),
     /// A ticker row's history as a chart.
     Chart(RowKey),
-    /// The log line numbered `seq` in full, and how far it is scrolled.
-    Inspect { seq: u64, scroll: u16 },
+    /// The log line numbered `seq` in full, how far the diff is scrolled, and the value
+    /// the cursor is on (the line of the pretty-printed data; `y` copies it, `p` its path).
+    Inspect {
+        seq: u64,
+        scroll: u16,
+        cursor: usize,
+    },
     /// The trigger form.
     Form(Form),
 }
@@ -63,6 +68,20 @@ pub struct Controls {
     pub flash: Option<String>,
     /// Inspect shows the diff against the previous event instead of the event.
     pub diff: bool,
+    /// What is hidden (`1`, `2`, `3`, `C`, or the palette's `toggle_…`).
+    pub hidden: Hidden,
+}
+
+/// The panes and columns hidden. The ticker and the log are never both hidden: the one
+/// shown takes the other's room.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hidden {
+    pub ticker: bool,
+    pub log: bool,
+    /// The side column: presence members and the events by channel.
+    pub side: bool,
+    /// The ticker's CHANGED column (shown by default where there is room).
+    pub changed: bool,
 }
 
 impl Controls {
@@ -79,6 +98,7 @@ impl Controls {
             preview: None,
             flash: None,
             diff: false,
+            hidden: Hidden::default(),
         }
     }
 }

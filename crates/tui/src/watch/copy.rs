@@ -4,10 +4,11 @@
 //! secret never leaves the config or the environment, where `trigger` finds it.
 
 use super::screen::Watch;
+use super::values;
 use crate::kit::clipboard::{MAX_COPY, fit};
 use client::{DataText, ReceivedEvent};
 use observe::output::ndjson;
-use protocol::safe_text::is_unsafe;
+use protocol::safe_text::{is_unsafe, terminal_safe};
 
 /// `text` in single quotes for a POSIX shell.
 fn quote(text: &str) -> String {
@@ -78,8 +79,43 @@ impl Watch {
         } else {
             event_json(ev, line.latency_ms(), label)
         };
-        let (fitted, cut) = fit(&text);
         let what = if command { "trigger command" } else { "event" };
+        self.put(what, &text);
+    }
+
+    /// Copies the value under inspect's cursor (`y`), as compact JSON through the
+    /// terminal-safe formatter, or its jq path (`p`).
+    pub(super) fn copy_value(&mut self, seq: u64, cursor: usize, path: bool) {
+        let Some(data) = self.line(seq).and_then(|l| l.inspectable()) else {
+            self.ui.flash = Some(if path {
+                "the data is not JSON (or too large to show): no paths".into()
+            } else {
+                "the data is not JSON (or too large to show): nothing to copy".into()
+            });
+            return;
+        };
+        let shown = values::lines(data);
+        let stops = values::stops(&shown);
+        let Some((_, (at, value))) = stops.get(cursor.min(stops.len().saturating_sub(1))) else {
+            return;
+        };
+        let (what, text) = if path {
+            // From the wire: a key with a control character stays visible, never raw.
+            (
+                format!("path {}", terminal_safe(at)),
+                terminal_safe(at).into_owned(),
+            )
+        } else {
+            let json = observe::output::json_text::compact_safe(&value.to_string()).into_owned();
+            (format!("value {}", terminal_safe(at)), json)
+        };
+        let what: String = what.chars().take(60).collect();
+        self.put(&what, &text);
+    }
+
+    /// `text` onto the clipboard (cut to what terminals take), said in the status bar.
+    fn put(&mut self, what: &str, text: &str) {
+        let (fitted, cut) = fit(text);
         self.ui.flash = Some(if cut {
             format!(
                 "copied {what}: first {MAX_COPY} of {} bytes (terminals take ~100 kB of OSC 52)",

@@ -42,11 +42,33 @@ impl Watch {
     /// An action of the keymap.
     pub(super) fn action(&mut self, action: Action, now: Instant) -> Option<Effect<Done>> {
         self.ui.flash = None;
-        if let (Action::Copy | Action::CopyCommand, Some(Overlay::Inspect { seq, .. })) =
-            (action, &self.ui.overlay)
-        {
-            let seq = *seq;
-            self.copy_line(seq, action == Action::CopyCommand);
+        if let Some(Overlay::Inspect { seq, cursor, .. }) = &self.ui.overlay {
+            let (seq, cursor) = (*seq, *cursor);
+            match action {
+                // The diff lists changes, not values: `y` copies the event there.
+                Action::Copy if self.ui.diff => self.copy_line(seq, false),
+                Action::Copy => self.copy_value(seq, cursor, false),
+                Action::CopyPath if self.ui.diff => {
+                    self.ui.flash = Some("p copies a value's path in the event view (d)".into())
+                }
+                Action::CopyPath => self.copy_value(seq, cursor, true),
+                Action::CopyCommand => self.copy_line(seq, true),
+                _ => {}
+            }
+            if matches!(
+                action,
+                Action::Copy | Action::CopyPath | Action::CopyCommand
+            ) {
+                return None;
+            }
+        }
+        if action == Action::CopyPath {
+            self.ui.flash =
+                Some("p copies a value's jq path in inspect (Enter on a log line)".into());
+            return None;
+        }
+        if let Some(said) = self.toggle(action) {
+            self.ui.flash = Some(said);
             return None;
         }
         if action == Action::Diff {
@@ -64,7 +86,11 @@ impl Watch {
         }
         match action {
             // The kit's.
-            Action::Quit | Action::Help | Action::Palette | Action::Diff => {}
+            Action::Quit | Action::Help | Action::Palette | Action::Diff | Action::CopyPath => {}
+            Action::ToggleTicker
+            | Action::ToggleLog
+            | Action::ToggleSide
+            | Action::ToggleChanged => {}
             Action::Copy | Action::CopyCommand => {
                 let positions = self.log_positions();
                 match self.selected_index(&positions) {
@@ -90,10 +116,12 @@ impl Watch {
                     }),
                 }
             }
+            // A hidden pane takes no focus.
             Action::FocusNext | Action::FocusPrev => {
                 self.ui.focus = match self.ui.focus {
-                    Focus::Ticker => Focus::Log,
-                    Focus::Log => Focus::Ticker,
+                    Focus::Ticker if !self.ui.hidden.log => Focus::Log,
+                    Focus::Log if !self.ui.hidden.ticker => Focus::Ticker,
+                    same => same,
                 }
             }
             Action::Sort => self.ui.sort = self.ui.sort.next(),
@@ -139,7 +167,11 @@ impl Watch {
                 let positions = self.log_positions();
                 if let Some(i) = self.selected_index(&positions) {
                     let seq = self.model.log[positions[i]].seq;
-                    self.ui.overlay = Some(Overlay::Inspect { seq, scroll: 0 });
+                    self.ui.overlay = Some(Overlay::Inspect {
+                        seq,
+                        scroll: 0,
+                        cursor: 0,
+                    });
                 }
             }
             Action::Down => self.step(1),
@@ -171,12 +203,80 @@ impl Watch {
             {
                 None
             }
-            Overlay::Inspect { seq, scroll } => Some(Overlay::Inspect {
+            // The diff scrolls; the event moves its value cursor (the view follows it).
+            Overlay::Inspect {
+                seq,
+                scroll,
+                cursor,
+            } if self.ui.diff => Some(Overlay::Inspect {
                 seq,
                 scroll: scrolled(scroll).unwrap_or(scroll),
+                cursor,
             }),
+            Overlay::Inspect {
+                seq,
+                scroll,
+                cursor,
+            } => {
+                let stops = self
+                    .line(seq)
+                    .and_then(|l| l.inspectable())
+                    .map_or(0, |d| super::values::stops(&super::values::lines(d)).len());
+                let last = stops.saturating_sub(1);
+                let cursor = match action {
+                    Action::Down => cursor.saturating_add(1),
+                    Action::Up => cursor.saturating_sub(1),
+                    Action::PageDown => cursor.saturating_add(10),
+                    Action::PageUp => cursor.saturating_sub(10),
+                    Action::Top => 0,
+                    Action::Bottom => last,
+                    _ => cursor,
+                }
+                .min(last);
+                Some(Overlay::Inspect {
+                    seq,
+                    scroll,
+                    cursor,
+                })
+            }
             other => Some(other),
         }
+    }
+
+    /// Hides or shows a pane or the CHANGED column; what it did, or why not. `None` when
+    /// `action` is not a toggle.
+    fn toggle(&mut self, action: Action) -> Option<String> {
+        let hidden = &mut self.ui.hidden;
+        let (name, flag) = match action {
+            Action::ToggleTicker => ("ticker", &mut hidden.ticker),
+            Action::ToggleLog => ("log", &mut hidden.log),
+            Action::ToggleSide => ("side panes", &mut hidden.side),
+            Action::ToggleChanged => ("CHANGED column", &mut hidden.changed),
+            _ => return None,
+        };
+        *flag = !*flag;
+        let now_hidden = *flag;
+        // One of the ticker and the log stays: hiding one shows the other.
+        if now_hidden && hidden.ticker && hidden.log {
+            match action {
+                Action::ToggleTicker => hidden.log = false,
+                _ => hidden.ticker = false,
+            }
+        }
+        if hidden.ticker && self.ui.focus == Focus::Ticker {
+            self.ui.focus = Focus::Log;
+        }
+        if hidden.log && self.ui.focus == Focus::Log && !self.log_only() {
+            self.ui.focus = Focus::Ticker;
+        }
+        if action == Action::ToggleLog && now_hidden && self.log_only() {
+            self.ui.hidden.log = false;
+            return Some("the log stays: nothing is bound, so there is no ticker".into());
+        }
+        Some(match now_hidden {
+            true => format!("{name} hidden (again to show)"),
+            false => format!("{name} shown"),
+        })
     }
 
     /// The form as it opens: on the selected log line's channel, else the first subscribed,

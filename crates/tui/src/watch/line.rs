@@ -126,14 +126,18 @@ impl LogLine {
         }
     }
 
+    /// The data inspect pretty-prints value by value (its cursor's): JSON, and small
+    /// enough ([`MAX_RAW`]); else inspect shows [`LogLine::pretty`]'s text.
+    pub fn inspectable(&self) -> Option<&Value> {
+        self.value().filter(|_| self.raw().len() <= MAX_RAW)
+    }
+
     /// The data as the inspect view shows it: pretty JSON when it is JSON and not huge, else
     /// the text.
     pub fn pretty(&self) -> Cow<'_, str> {
-        match self.value() {
-            Some(v) if self.raw().len() <= MAX_RAW => {
-                Cow::Owned(serde_json::to_string_pretty(v).unwrap_or_default())
-            }
-            _ => Cow::Borrowed(&self.text),
+        match self.inspectable() {
+            Some(v) => Cow::Owned(serde_json::to_string_pretty(v).unwrap_or_default()),
+            None => Cow::Borrowed(&self.text),
         }
     }
 

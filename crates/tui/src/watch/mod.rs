@@ -32,13 +32,14 @@ mod screen;
 mod silence;
 mod status;
 pub mod ticker;
+mod values;
 mod view;
 mod views;
 
 pub use actions::Action;
 pub use alerts::Expectations;
 pub use connections::Connections;
-pub use controls::{Controls, Focus, InputKind, Overlay, Pause};
+pub use controls::{Controls, Focus, Hidden, InputKind, Overlay, Pause};
 pub use effects::{Done, Senders, perform, send};
 pub use filter::{Filter, contains_ci, find_ci};
 pub use line::{Kind, LogLine, MAX_LOG_TEXT, MAX_RAW};

@@ -302,8 +302,13 @@ impl Model {
         let unbound = match view {
             Some(View::Ticker { key, value }) => {
                 let data = ev.data().as_value();
-                self.ticker
-                    .update(conn, key.get(&data), value.get(&data), now);
+                let ellipsis = self.ellipsis;
+                if let Some(row) = self
+                    .ticker
+                    .update(conn, key.get(&data), value.get(&data), now)
+                {
+                    row.note_data(&data, value.pointer(), ellipsis);
+                }
                 false
             }
             Some(View::Count) => {

@@ -10,11 +10,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+use super::actions::Action;
 use super::form::{FIELDS, Form};
 use super::screen::Watch;
 use super::ticker::RowKey;
+use super::values;
 use crate::kit::theme::age;
-use crate::kit::{Slot, Theme};
+use crate::kit::{Chrome, Slot, Theme};
 use observe::output::lines::clock;
 use protocol::safe_text::terminal_safe;
 
@@ -174,24 +176,32 @@ fn ascii_plot(values: &[f64], (min, max): (f64, f64), width: u16, height: u16) -
 }
 
 /// The selected log line in full: when, where and how late it came, each on its own line,
-/// then the data pretty-printed (wrapped, so long text is not cut), and the raw frame.
+/// then the data pretty-printed (wrapped, so long text is not cut) with the value cursor on
+/// one of its values, and the raw frame. The view follows the cursor; the diff (`d`)
+/// scrolls by `scroll`.
 pub(super) fn draw_inspect(
     frame: &mut Frame,
     w: &Watch,
-    t: &Theme,
+    chrome: &Chrome<'_, Action>,
     area: Rect,
     seq: u64,
-    scroll: u16,
+    (scroll, cursor): (u16, usize),
 ) {
+    let t = chrome.theme;
     let dot = t.dot();
     let Some(line) = w.line(seq) else { return };
-    let pretty = line.pretty();
     let channel = w.model.connections.shown(line.conn, &line.channel);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    let view = if w.ui.diff { "d event" } else { "d diff" };
-    let block = t.pane(
-        format!(" event {dot} {view} {dot} y copy {dot} Esc closes "),
+    // The keys as the keymap has them now.
+    let key = |a: Action| chrome.keymap.first(a, t.ascii).unwrap_or_default();
+    let view = if w.ui.diff { "event" } else { "diff" };
+    let mut block = t.pane(
+        format!(
+            " event {dot} {} {view} {dot} {} copy {dot} Esc closes ",
+            key(Action::Diff),
+            key(Action::Copy)
+        ),
         true,
     );
     let inner = block.inner(left);
@@ -227,14 +237,59 @@ pub(super) fn draw_inspect(
     let head_rows = (head_rows as u16).min(inner.height / 2 + 1);
     let [head_area, data_area] =
         Layout::vertical([Constraint::Length(head_rows), Constraint::Min(0)]).areas(inner);
-    let text: Vec<Line> = if w.ui.diff {
-        diff_lines(w, t, seq)
-    } else {
-        pretty
-            .lines()
-            .map(|l| Line::raw(terminal_safe(l).into_owned()))
-            .collect()
+    let mut value_path = None;
+    let (text, scroll) = match (w.ui.diff, line.inspectable()) {
+        (true, _) => (diff_lines(w, t, seq), scroll),
+        (false, Some(data)) => {
+            let shown = values::lines(data);
+            let stops = values::stops(&shown);
+            let at = stops.get(cursor.min(stops.len().saturating_sub(1)));
+            if let Some((_, (path, _))) = at {
+                value_path = Some(format!(
+                    " {} {dot} {} path ",
+                    terminal_safe(path),
+                    key(Action::CopyPath)
+                ));
+            }
+            let selected = at.map(|(i, _)| *i);
+            // Rows each line takes, wrapped: the cursor's line is kept in view, mid-pane.
+            let width = usize::from(data_area.width.max(1));
+            let rows = |l: &values::ValueLine| l.text.chars().count().div_ceil(width).max(1);
+            let above: usize = shown.iter().take(selected.unwrap_or(0)).map(rows).sum();
+            let follow = above.saturating_sub(usize::from(data_area.height / 2));
+            let lines = shown
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let text = Line::raw(terminal_safe(&l.text).into_owned());
+                    match Some(i) == selected {
+                        true => text.style(t.style(Slot::Selected)),
+                        false => text,
+                    }
+                })
+                .collect();
+            (lines, u16::try_from(follow).unwrap_or(u16::MAX))
+        }
+        (false, None) => (
+            line.pretty()
+                .lines()
+                .map(|l| Line::raw(terminal_safe(l).into_owned()))
+                .collect(),
+            scroll,
+        ),
     };
+    // What a key just did (inspect covers the status bar), else the cursor's path.
+    let said = match &w.ui.flash {
+        Some(flash) => Some(format!(" {} ", terminal_safe(flash))),
+        None => value_path,
+    };
+    if let Some(said) = said {
+        let room = usize::from(left.width.saturating_sub(4));
+        block = block.title_bottom(Line::styled(
+            t.clip(&said, room).into_owned(),
+            t.style(Slot::Heading),
+        ));
+    }
     frame.render_widget(Clear, area);
     frame.render_widget(block, left);
     frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);

@@ -2,6 +2,12 @@
 //! rows), each with its last value, changes, a bounded history ring, its update count and
 //! its age. The table itself is bounded too: past `max_rows`, the least recently updated key
 //! is evicted and counted.
+//!
+//! Each row also keeps what changed since the key's previous update (the "changed" column):
+//! the data's paths that `observe::diff` (inspect's diff) finds added, removed or changed,
+//! but the value's own (the CHANGE column has it). To compare, a row keeps its last data
+//! when it is small ([`MAX_KEPT_DATA`] bytes or less, weighed as it is walked), at most
+//! [`MAX_CHANGED`] paths of at most [`MAX_PATH`] characters each, and the count of the rest.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -18,6 +24,26 @@ pub const HISTORY: usize = 300;
 /// Rows by default (`--max-rows`).
 pub const MAX_ROWS: usize = 1_000;
 
+/// Bytes of a row's data kept to compare the next update with: larger data is not kept,
+/// and its changes are not listed (the column says so).
+pub const MAX_KEPT_DATA: usize = 4096;
+/// Most changed paths kept per row.
+pub const MAX_CHANGED: usize = 8;
+/// Longest changed path kept, in characters.
+pub const MAX_PATH: usize = 48;
+
+/// What changed since the key's previous update.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Changed {
+    /// The first update, or data that is not JSON: nothing to compare.
+    #[default]
+    Nothing,
+    /// The paths that changed (not the value's own), and how many more did.
+    Paths(Vec<String>, usize),
+    /// The data (this one or the previous) is past [`MAX_KEPT_DATA`]: not compared.
+    TooLarge,
+}
+
 #[derive(Debug, Clone)]
 pub struct Row {
     pub key: RowKey,
@@ -29,6 +55,10 @@ pub struct Row {
     pub history: VecDeque<f64>,
     pub updates: u64,
     pub updated_at: Instant,
+    /// What changed since the previous update.
+    pub changed: Changed,
+    /// The last data, kept to compare the next with (when small).
+    data: Option<Value>,
 }
 
 impl Row {
@@ -41,6 +71,71 @@ impl Row {
     pub fn change_since_first(&self) -> Option<(f64, f64)> {
         change(self.first?, self.value?)
     }
+
+    /// Notes this update's data: what changed since the previous one, leaving out the
+    /// value's own path (`value`, a JSON pointer), whose change the row shows already.
+    pub fn note_data(&mut self, data: &Value, value: &str, ellipsis: &str) {
+        let small = weighs_at_most(data, MAX_KEPT_DATA);
+        self.changed = match (&self.data, small) {
+            (Some(before), true) => {
+                // One more than kept, so that leaving out the value's path still fills it.
+                let (paths, more) = observe::diff::changed_paths(before, data, MAX_CHANGED + 1);
+                let mut kept: Vec<String> = paths
+                    .into_iter()
+                    .filter(|p| !is_pointer(p, value))
+                    .collect();
+                let over = kept.len().saturating_sub(MAX_CHANGED);
+                kept.truncate(MAX_CHANGED);
+                let kept = kept.iter().map(|p| cut(p, MAX_PATH, ellipsis)).collect();
+                Changed::Paths(kept, more + over)
+            }
+            (None, true) if self.updates <= 1 => Changed::Nothing,
+            _ => Changed::TooLarge,
+        };
+        self.data = small.then(|| data.clone());
+    }
+}
+
+/// Whether the jq path `path` (`.a.b`, `.a[0]`, `."a b"`) names the JSON pointer `pointer`.
+fn is_pointer(path: &str, pointer: &str) -> bool {
+    observe::field_path::FieldPath::parse(path).is_ok_and(|p| p.pointer() == pointer)
+}
+
+/// `text` cut to `max` characters, ending in `ellipsis` when it was cut.
+fn cut(text: &str, max: usize, ellipsis: &str) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}{ellipsis}", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// Whether `v` written as JSON takes about `max` bytes or less; it stops walking as soon as
+/// it knows it does not.
+fn weighs_at_most(v: &Value, max: usize) -> bool {
+    fn walk(v: &Value, left: &mut usize) -> bool {
+        let own = match v {
+            Value::String(s) => s.len() + 2,
+            Value::Number(_) => 8,
+            _ => 4,
+        };
+        let Some(rest) = left.checked_sub(own) else {
+            return false;
+        };
+        *left = rest;
+        match v {
+            Value::Array(a) => a.iter().all(|x| walk(x, left)),
+            Value::Object(m) => m.iter().all(|(k, x)| {
+                match left.checked_sub(k.len() + 3) {
+                    Some(rest) => *left = rest,
+                    None => return false,
+                }
+                walk(x, left)
+            }),
+            _ => true,
+        }
+    }
+    let mut left = max;
+    walk(v, &mut left)
 }
 
 fn change(from: f64, to: f64) -> Option<(f64, f64)> {
@@ -145,10 +240,17 @@ impl Ticker {
 
     /// Applies one update from connection `conn`; a missing field is counted, never an
     /// error.
-    pub fn update(&mut self, conn: Conn, key: Option<&Value>, value: Option<&Value>, now: Instant) {
+    /// Returns the row, for [`Row::note_data`].
+    pub fn update(
+        &mut self,
+        conn: Conn,
+        key: Option<&Value>,
+        value: Option<&Value>,
+        now: Instant,
+    ) -> Option<&mut Row> {
         let (Some(key), Some(value)) = (key, value) else {
             self.missing += 1;
-            return;
+            return None;
         };
         let key = (conn, short(key, self.ellipsis));
         if !self.rows.contains_key(&key)
@@ -173,6 +275,8 @@ impl Ticker {
             history: VecDeque::with_capacity(history_len.min(64)),
             updates: 0,
             updated_at: now,
+            changed: Changed::Nothing,
+            data: None,
         });
         row.previous = row.value;
         row.value = number;
@@ -185,6 +289,12 @@ impl Ticker {
         }
         row.updates += 1;
         row.updated_at = now;
+        Some(row)
+    }
+
+    /// What marks a cut key, value or path.
+    pub fn ellipsis(&self) -> &'static str {
+        self.ellipsis
     }
 
     pub fn len(&self) -> usize {
@@ -208,6 +318,11 @@ impl Ticker {
                     + 2 * r.key.1.len()
                     + r.text.len()
                     + r.history.capacity() * size_of::<f64>()
+                    + r.data.as_ref().map_or(0, |_| MAX_KEPT_DATA)
+                    + match &r.changed {
+                        Changed::Paths(p, _) => p.iter().map(String::len).sum(),
+                        _ => 0,
+                    }
             })
             .sum()
     }
@@ -271,6 +386,57 @@ mod tests {
         t.update(0, None, Some(&json!(1)), t0);
         t.update(0, Some(&json!("X")), None, t0);
         assert_eq!(t.missing, 2);
+    }
+
+    #[test]
+    fn a_row_lists_what_changed_but_its_value_bounded() {
+        let t0 = Instant::now();
+        let mut t = Ticker::new(3, 10);
+        let mut step = |data: Value| {
+            let row = t
+                .update(0, data.get("name"), data.get("price"), t0)
+                .unwrap();
+            row.note_data(&data, "/price", "…");
+            row.changed.clone()
+        };
+        assert_eq!(
+            step(json!({"name": "A", "price": 1, "vol": 5})),
+            Changed::Nothing
+        );
+        assert_eq!(
+            step(json!({"name": "A", "price": 2, "vol": 6, "bid": 1})),
+            Changed::Paths(vec![".vol".into(), ".bid".into()], 0)
+        );
+        assert_eq!(
+            step(json!({"name": "A", "price": 3, "vol": 6, "bid": 1})),
+            Changed::Paths(vec![], 0),
+            "only the value: the CHANGE column says it"
+        );
+        // Many paths: MAX_CHANGED kept, the rest counted; long ones cut.
+        let mut wide = serde_json::Map::new();
+        wide.insert("name".into(), json!("A"));
+        wide.insert("price".into(), json!(3));
+        for i in 0..20 {
+            wide.insert(format!("{}{i:02}", "k".repeat(60)), json!(i));
+        }
+        let Changed::Paths(paths, more) = step(Value::Object(wide)) else {
+            panic!("paths")
+        };
+        assert_eq!((paths.len(), more), (MAX_CHANGED, 22 - MAX_CHANGED));
+        assert!(
+            paths
+                .iter()
+                .all(|p| p.chars().count() <= MAX_PATH + 1 && p.ends_with('…'))
+        );
+        // Large data is neither kept nor compared.
+        let big = json!({"name": "A", "price": 4, "blob": "x".repeat(MAX_KEPT_DATA)});
+        assert_eq!(step(big), Changed::TooLarge);
+        assert_eq!(step(json!({"name": "A", "price": 5})), Changed::TooLarge);
+        assert_eq!(
+            step(json!({"name": "A", "price": 5, "v": 1})),
+            Changed::Paths(vec![".v".into()], 0)
+        );
+        assert!(weighs_at_most(&json!({"a": [1, 2]}), 64) && !weighs_at_most(&json!("xxxx"), 3));
     }
 
     #[test]

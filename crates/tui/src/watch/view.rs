@@ -17,7 +17,7 @@ use super::controls::{Focus, Overlay};
 use super::filter::{contains_ci, find_ci};
 use super::line::LogLine;
 use super::screen::{Source, Watch};
-use super::ticker::Row as TickerRow;
+use super::ticker::{Changed, Row as TickerRow};
 use super::{connection, overlays};
 use crate::kit::theme::age;
 use crate::kit::{Areas, Chrome, Part, Slot, Theme};
@@ -72,19 +72,11 @@ pub(super) fn draw(
 ) {
     let t = chrome.theme;
     let [_, ticker, log, _] = layout(areas.full);
-    // Nothing bound: the log takes the ticker's room, under one line on how to bind.
-    let (ticker, log) = match w.log_only() {
-        true => (
-            Rect {
-                height: 0,
-                ..ticker
-            },
-            ticker.union(log),
-        ),
-        false => (ticker, log),
-    };
+    let (ticker, log) = main_panes(w, ticker, log);
     let (strip, banner, ticker) = bands(w, ticker, now);
-    let log = if w.log_only() {
+    // No ticker: the alert strip and the refusal go over the log; nothing bound, under
+    // them, one line on how to bind.
+    let log = if ticker.height == 0 {
         let (strip, rest) = alerts::split(strip_lines(w, now).len(), log, 4);
         if let Some(strip) = strip {
             alerts::draw(frame, &strip_lines(w, now), t, strip);
@@ -93,14 +85,18 @@ pub(super) fn draw(
         if let (Some(banner), Some(text)) = (banner, w.model.refused()) {
             connection::draw(frame, text, t, banner);
         }
-        let [hint, rest] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(rest);
-        frame.render_widget(
-            ratatui::widgets::Paragraph::new(terminal_safe(&bind_hint(w, t)).into_owned())
-                .style(t.style(Slot::Dim)),
-            hint,
-        );
-        rest
+        if !w.log_only() {
+            rest
+        } else {
+            let [hint, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(rest);
+            frame.render_widget(
+                ratatui::widgets::Paragraph::new(terminal_safe(&bind_hint(w, t)).into_owned())
+                    .style(t.style(Slot::Dim)),
+                hint,
+            );
+            rest
+        }
     } else {
         log
     };
@@ -112,24 +108,40 @@ pub(super) fn draw(
     }
     // Received webhooks have no ticker: their counts by channel take its place.
     let receiving = matches!(w.source, Source::Receiving(_));
-    if receiving {
-        overlays::draw_events(frame, w, t, ticker, now);
-    } else {
-        draw_ticker(frame, w, t, now, ticker);
-    }
     let model = &w.model;
     // A right-hand column for presence members and per-event counts, when there is something
-    // to show there: members, a `count` binding, a wide terminal, or a silent channel.
+    // to show there: members, a `count` binding, a wide terminal, or a silent channel. It
+    // sits beside the log, or beside the ticker when the log is hidden; `3` hides it.
     let show_events = !receiving
         && ((!model.counts.is_empty() && (model.counting || areas.full.width >= 120))
             || model.silence.any_silent(now));
     let members = !model.members.is_empty();
-    if !members && !show_events {
+    let side_by = |pane: Rect| {
+        if (!members && !show_events) || w.ui.hidden.side || pane.height == 0 {
+            (pane, None)
+        } else {
+            let [pane, side] =
+                Layout::horizontal([Constraint::Min(30), Constraint::Length(28)]).areas(pane);
+            (pane, Some(side))
+        }
+    };
+    let (log, side) = side_by(log);
+    let (ticker, side) = match side {
+        Some(side) => (ticker, Some(side)),
+        None if log.height == 0 => side_by(ticker),
+        None => (ticker, None),
+    };
+    if ticker.height > 0 {
+        if receiving {
+            overlays::draw_events(frame, w, t, ticker, now);
+        } else {
+            draw_ticker(frame, w, t, now, ticker);
+        }
+    }
+    if log.height > 0 {
         draw_log(frame, w, chrome, log);
-    } else {
-        let [log, side] =
-            Layout::horizontal([Constraint::Min(30), Constraint::Length(28)]).areas(log);
-        draw_log(frame, w, chrome, log);
+    }
+    if let Some(side) = side {
         match (members, show_events) {
             (true, true) => {
                 let [members, events] =
@@ -145,11 +157,40 @@ pub(super) fn draw(
     // Overlays cover all but the key hints; the form floats in the middle.
     match &w.ui.overlay {
         Some(Overlay::Chart(key)) => overlays::draw_chart(frame, w, t, areas.above, key, now),
-        Some(Overlay::Inspect { seq, scroll }) => {
-            overlays::draw_inspect(frame, w, t, areas.above, *seq, *scroll)
-        }
+        Some(Overlay::Inspect {
+            seq,
+            scroll,
+            cursor,
+        }) => overlays::draw_inspect(frame, w, chrome, areas.above, *seq, (*scroll, *cursor)),
         Some(Overlay::Form(form)) => overlays::draw_form(frame, t, areas.full, form),
         Some(Overlay::Input(..)) | None => {}
+    }
+}
+
+/// The ticker's band and the log's, as shown: nothing bound (or the ticker hidden), the log
+/// takes the ticker's room; the log hidden, the ticker takes the log's. A hidden pane is an
+/// empty rectangle.
+fn main_panes(w: &Watch, ticker: Rect, log: Rect) -> (Rect, Rect) {
+    let both = ticker.union(log);
+    if w.log_only() || w.ui.hidden.ticker {
+        (
+            Rect {
+                height: 0,
+                ..ticker
+            },
+            both,
+        )
+    } else if w.ui.hidden.log {
+        (
+            both,
+            Rect {
+                y: both.bottom(),
+                height: 0,
+                ..log
+            },
+        )
+    } else {
+        (ticker, log)
     }
 }
 
@@ -186,11 +227,8 @@ pub(super) fn on_mouse(w: &mut Watch, m: MouseEvent, body: Rect) {
         ..body
     };
     let [_, ticker, log, _] = layout(full);
+    let (ticker, log) = main_panes(w, ticker, log);
     let (_, _, ticker) = bands(w, ticker, Instant::now());
-    let (ticker, log) = match w.log_only() {
-        true => (Rect::default(), ticker.union(log)),
-        false => (ticker, log),
-    };
     let inside = |r: Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
@@ -255,9 +293,12 @@ fn draw_ticker(frame: &mut Frame, w: &Watch, t: &Theme, now: Instant, area: Rect
     if ticker.missing > 0 {
         title.push_str(&format!("{dot} {} missing field ", ticker.missing));
     }
-    let block = t.pane(title, focused);
+    let mut block = t.pane(title, focused);
     // Columns by priority: the narrow terminal keeps the first ones.
     let wide = area.width >= 100;
+    // CHANGED is the first column dropped: narrower, the selected row's changes go in the
+    // pane's bottom border instead.
+    let changed = !w.ui.hidden.changed;
     let spark_w = if wide { 24 } else { 12 };
     let (up, down) = t.arrows();
     let sorted = ticker.sorted(w.ui.sort);
@@ -275,12 +316,20 @@ fn draw_ticker(frame: &mut Frame, w: &Watch, t: &Theme, now: Instant, area: Rect
     let fixed: u16 = 10 + 10 + 8 + spark_w as u16 + 6 + 4 + if wide { 9 } else { 0 };
     let columns: u16 = if wide { 8 } else { 7 };
     let room = area.width.saturating_sub(2 + fixed + columns - 1).max(8);
-    let key_w = sorted
+    let longest = sorted
         .iter()
         .map(|r| shown(r).chars().count())
         .max()
-        .unwrap_or(0)
-        .clamp(3, usize::from(room));
+        .unwrap_or(0);
+    // CHANGED takes what the keys leave, when that is at least MIN_CHANGED.
+    let changed_w = match changed && wide {
+        true => Some(room.saturating_sub(longest.clamp(3, 24) as u16 + 1))
+            .filter(|w| *w >= MIN_CHANGED)
+            .map(|w| w.min(MAX_CHANGED_W)),
+        false => None,
+    };
+    let key_room = room.saturating_sub(changed_w.map_or(0, |w| w + 1)).max(8);
+    let key_w = longest.clamp(3, usize::from(key_room));
     let rows: Vec<Row> = sorted
         .into_iter()
         .map(|r: &TickerRow| {
@@ -320,6 +369,12 @@ fn draw_ticker(frame: &mut Frame, w: &Watch, t: &Theme, now: Instant, area: Rect
                     .map_or(String::new(), |(_, p)| format!("{p:+.2}%"));
                 cells.push(Cell::from(since));
             }
+            if let Some(width) = changed_w {
+                cells.push(
+                    Cell::from(changed_text(t, &r.changed, usize::from(width)))
+                        .style(t.style(Slot::Dim)),
+                );
+            }
             let row = Row::new(cells);
             if red.contains(r.key.1.as_str()) {
                 row.style(t.style(Slot::Alert))
@@ -344,15 +399,55 @@ fn draw_ticker(frame: &mut Frame, w: &Watch, t: &Theme, now: Instant, area: Rect
         widths.push(Constraint::Length(9));
         header.push("SINCE 1ST");
     }
+    if let Some(width) = changed_w {
+        widths.push(Constraint::Length(width));
+        header.push("CHANGED");
+    }
+    let selected_row = w.ui.selected.min(ticker.len().saturating_sub(1));
+    if changed && changed_w.is_none() && focused {
+        let text = ticker
+            .sorted(w.ui.sort)
+            .get(selected_row)
+            .map(|r| changed_text(t, &r.changed, usize::from(area.width.saturating_sub(16))))
+            .unwrap_or_default();
+        if !text.is_empty() {
+            block = block.title_bottom(Line::styled(
+                format!(" changed: {text} "),
+                t.style(Slot::Dim),
+            ));
+        }
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.style(Slot::Heading)))
         .block(block)
         .row_highlight_style(t.style(Slot::Selected));
     let mut ts = TableState::default();
     if focused && !ticker.is_empty() {
-        ts.select(Some(w.ui.selected.min(ticker.len() - 1)));
+        ts.select(Some(selected_row));
     }
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Narrowest CHANGED column shown; below it the column is dropped.
+const MIN_CHANGED: u16 = 12;
+/// Widest CHANGED column.
+const MAX_CHANGED_W: u16 = 40;
+
+/// A row's changed paths, comma-separated, cut to `width` with the theme's ellipsis and
+/// `+N` for the paths not listed; `?` when the data was too large to compare.
+fn changed_text(t: &Theme, changed: &Changed, width: usize) -> String {
+    let (paths, more) = match changed {
+        Changed::Nothing => return String::new(),
+        Changed::TooLarge => return "? (too large to compare)".to_owned(),
+        Changed::Paths(paths, more) => (paths, *more),
+    };
+    let more = match more {
+        0 => String::new(),
+        n => format!(" +{n}"),
+    };
+    let list = terminal_safe(&paths.join(", ")).into_owned();
+    let room = width.saturating_sub(more.chars().count());
+    format!("{}{more}", t.clip(&list, room))
 }
 
 /// One log line. `width` is the pane's: the channel and the event share a third of it each.

@@ -61,3 +61,202 @@ fn the_filter_takes_the_fast_path_and_agrees_with_jaq() {
     assert_eq!(s.log_positions().len(), 8);
     assert_eq!(s.ui.filter.as_ref().unwrap().engines(), (0, 17));
 }
+
+/// Quotes with more than a price: each update of a key changes some of its fields.
+fn quotes(t0: Instant) -> State {
+    use tui::testing::{connected, event, subscribed};
+    let mut s = crate::support::dashboard::state(
+        Options::default(),
+        observe::binding::Bindings::seed(),
+        t0,
+    );
+    s.apply(connected(), t0);
+    s.apply(subscribed("stock_ticker"), t0);
+    let updates = [
+        json!({"name": "ACME", "price": 41.0, "volume": 100, "venue": "NYSE"}),
+        json!({"name": "HOOLI", "price": 150.0, "volume": 7, "bid": {"size": 1}}),
+        json!({"name": "ACME", "price": 42.0, "volume": 180, "venue": "NYSE", "halted": false}),
+        json!({"name": "HOOLI", "price": 150.0, "volume": 9, "bid": {"size": 4}, "notes": "a very long note field name follows"}),
+        json!({"name": "ACME", "price": 42.5, "volume": 180, "venue": "NYSE", "halted": false}),
+    ];
+    for (i, data) in updates.into_iter().enumerate() {
+        let second = i as u64;
+        s.apply(
+            event("stock_ticker", "update_event", data, second),
+            t0 + Duration::from_secs(second),
+        );
+    }
+    s
+}
+
+use serde_json::json;
+
+/// The ticker's CHANGED column: the paths that changed since the key's previous update
+/// (its value's own left out: CHANGE has it), from inspect's diff. At 120 columns it is a
+/// column; at 80 it is the first dropped, and the selected row's changes go in the pane's
+/// bottom border. `C` hides it.
+#[test]
+fn the_ticker_shows_what_changed() {
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    let wide = text(&s, now, 120, 40);
+    let row = |screen: &str, key: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(key) && l.contains('│'))
+            .unwrap_or_else(|| panic!("{key}:\n{screen}"))
+            .to_owned()
+    };
+    assert!(wide.contains("SINCE 1ST CHANGED"), "{wide}");
+    // ACME's last update changed only its price: nothing else to say.
+    assert!(!row(&wide, "ACME").contains(".volume"), "{wide}");
+    let hooli = row(&wide, "HOOLI");
+    assert!(hooli.contains(".volume, .bid.size, .notes"), "{hooli}");
+    snapshots("ticker_changed", &s, now);
+    // Narrow: no column; the selected row (ACME, sorted by key) says it at the bottom.
+    s.key(&key('j'));
+    let narrow = text(&s, now, 80, 24);
+    assert!(!narrow.contains("CHANGED"), "{narrow}");
+    assert!(
+        narrow.contains("changed: .volume, .bid.size, .notes"),
+        "{narrow}"
+    );
+    // `C` hides it, and says so; `C` again shows it.
+    s.key(&key('C'));
+    let hidden = text(&s, now, 120, 40);
+    assert!(
+        !hidden.contains("SINCE 1ST CHANGED") && hidden.contains("CHANGED column hidden"),
+        "{hidden}"
+    );
+    assert!(!text(&s, now, 80, 24).contains("changed:"));
+    s.key(&key('C'));
+    assert!(text(&s, now, 120, 40).contains("SINCE 1ST CHANGED"));
+}
+
+/// Inspect's value cursor: ↓ and ↑ move over the data's values, `y` copies the one under
+/// the cursor as JSON and `p` its jq path (quoted where a key needs it), both said in the
+/// status bar as the log's `y` is; the keys are in the help and the palette.
+#[test]
+fn inspect_copies_a_value_and_its_path() {
+    use tui::kit::Screen as _;
+    use tui::testing::event;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    s.apply(
+        event(
+            "stock_ticker",
+            "update_event",
+            json!({"name": "ACME", "price": 43.0, "book": {"bid side": [41.9, 42.0]}}),
+            5,
+        ),
+        t0 + Duration::from_secs(5),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    // The cursor starts on the whole data.
+    s.key(&key('p'));
+    assert_eq!(s.app.screen.take_clipboard().as_deref(), Some(".data"));
+    for _ in 0..4 {
+        press(&mut s, KeyCode::Down);
+    }
+    s.key(&key('y'));
+    assert_eq!(
+        s.app.screen.take_clipboard().as_deref(),
+        Some("[41.9,42.0]")
+    );
+    let said = text(&s, now, 120, 40);
+    assert!(
+        said.contains("copied value .data.book.\"bid side\" (11 bytes)"),
+        "{said}"
+    );
+    s.key(&key('p'));
+    assert_eq!(
+        s.app.screen.take_clipboard().as_deref(),
+        Some(".data.book.\"bid side\"")
+    );
+    press(&mut s, KeyCode::Down);
+    s.key(&key('y'));
+    assert_eq!(s.app.screen.take_clipboard().as_deref(), Some("41.9"));
+    snapshots("inspect_value_cursor", &s, now);
+    // Past the last value, the cursor stays on it; `G` goes there, `g` back to the top.
+    for _ in 0..10 {
+        press(&mut s, KeyCode::Down);
+    }
+    s.key(&key('p'));
+    assert_eq!(
+        s.app.screen.take_clipboard().as_deref(),
+        Some(".data.book.\"bid side\"[1]")
+    );
+    s.key(&key('g'));
+    s.key(&key('y'));
+    let whole = s.app.screen.take_clipboard().unwrap();
+    assert!(whole.starts_with("{\"name\":\"ACME\""), "{whole}");
+    // In the diff, `p` says where it works; `y` copies the event.
+    s.key(&key('d'));
+    s.key(&key('p'));
+    assert!(s.app.screen.take_clipboard().is_none());
+    assert!(text(&s, now, 120, 40).contains("p copies a value's path in the event view"));
+    s.key(&key('y'));
+    assert!(
+        s.app
+            .screen
+            .take_clipboard()
+            .unwrap()
+            .starts_with("{\"time\"")
+    );
+    // Outside inspect, `p` says where it works.
+    press(&mut s, KeyCode::Esc);
+    s.key(&key('p'));
+    assert!(text(&s, now, 120, 40).contains("p copies a value's jq path in inspect"));
+    // The help and the palette list it, from the keymap.
+    s.key(&key('?'));
+    let help = text(&s, now, 120, 40);
+    assert!(help.contains("copy the selected value's jq path"), "{help}");
+}
+
+/// The palette's (and the keys') pane toggles: the ticker, the log and the side panes hide
+/// and show; the pane shown takes the hidden one's room, and one of the ticker and the log
+/// always stays.
+#[test]
+fn panes_hide_and_show() {
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    let palette = |s: &mut State, line: &str| {
+        s.key(&key(':'));
+        type_text(s, line);
+    };
+    palette(&mut s, "toggle_ticker");
+    let log_only = text(&s, now, 80, 24);
+    assert!(
+        !log_only.contains("ticker ·") && log_only.contains("log ·"),
+        "{log_only}"
+    );
+    assert!(
+        log_only.contains("ticker hidden (again to show)"),
+        "{log_only}"
+    );
+    snapshots("ticker_hidden", &s, now);
+    // Hiding the log too shows the ticker again: one of them stays.
+    palette(&mut s, "toggle_log");
+    let ticker_only = text(&s, now, 80, 24);
+    assert!(
+        ticker_only.contains("ticker ·") && !ticker_only.contains("log ·"),
+        "{ticker_only}"
+    );
+    snapshots("log_hidden", &s, now);
+    s.key(&key('2'));
+    let both = text(&s, now, 80, 24);
+    assert!(
+        both.contains("ticker ·") && both.contains("log ·"),
+        "{both}"
+    );
+    // The side column (events by channel, at 120 columns) hides with `3`.
+    assert!(text(&s, now, 120, 40).contains("events ·"));
+    s.key(&key('3'));
+    assert!(!text(&s, now, 120, 40).contains("events ·"));
+    palette(&mut s, "toggle_side");
+    assert!(text(&s, now, 120, 40).contains("events ·"));
+}
