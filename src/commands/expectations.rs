@@ -103,6 +103,30 @@ impl Alarm {
     }
 }
 
+/// How the dashboard builds the expectations in force with a view loaded while watching:
+/// the command line's rules, the view's (those not the command line's already), and the
+/// bindings file's, checked as the plan checks them and keyed by the bindings in force.
+pub fn view_builder(front: &FrontPlan, labels: &Labels) -> tui::watch::ExpectBuilder {
+    let base = front.dashboard.base_expect.clone();
+    let file = front.dashboard.expect_file.clone();
+    let ts_field = front.ts_field.clone();
+    let settings = watch_settings(front);
+    let labels = labels.clone();
+    std::sync::Arc::new(move |view: &[String], bindings, now| {
+        let mut flags = base.clone();
+        for rule in view {
+            let e = observe::expect::Expectation::parse(rule)?;
+            if !flags.iter().any(|f| f.text == e.text) {
+                flags.push(e);
+            }
+        }
+        let rules = crate::cli::expect::rules(flags, file.as_deref(), bindings, ts_field.as_ref())
+            .map_err(|e| format!("{e:#}"))?;
+        Ok((!rules.is_empty())
+            .then(|| Evaluator::new(rules, settings.clone(), now).for_connections(labels.clone())))
+    })
+}
+
 /// The evaluator of `front`'s expectations (already read by the plan), when there are any.
 fn evaluator(front: &FrontPlan, labels: &Labels) -> Option<Evaluator> {
     (!front.expectations.is_empty()).then(|| {

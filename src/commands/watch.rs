@@ -209,6 +209,13 @@ pub async fn dashboard(
         front.expect.bell,
     );
     let rules = rules(&front.dashboard)?;
+    let build_expect = super::expectations::view_builder(&front, &labels);
+    let base_expect = front
+        .dashboard
+        .base_expect
+        .iter()
+        .map(|e| e.text.clone())
+        .collect();
     let source = front.source();
     let d = front.dashboard;
     let started = std::time::Instant::now();
@@ -225,6 +232,8 @@ pub async fn dashboard(
         views: d.views.clone(),
         path: d.config_path.clone(),
         check: crate::cli::config_file::check_text,
+        expect: Some(build_expect),
+        base_expect,
     };
     if let Some(view) = d.views.iter().find(|v| Some(&v.name) == d.view.as_ref()) {
         // Its channels are subscribed already; the filter, sort and bindings apply here.

@@ -206,7 +206,18 @@ async fn copy_reaches_tmux_s_buffer() {
         r#"tickertape trigger 'stock_ticker' 'update_event' '{"name":"HOOLI","price":51}'"#
     );
     assert!(!buffer.contains("secret"), "{buffer}");
-    tmux.keys(&["q"]);
+    // In inspect, `y` copies the value under the cursor and `p` its jq path.
+    tmux.keys(&["Enter", "Down", "Down", "y"]);
+    tmux.wait("the value's confirmation", |s| {
+        s.contains("copied value .data.price")
+    });
+    assert_eq!(tmux.run(&["show-buffer"]).trim(), "51");
+    tmux.keys(&["p"]);
+    tmux.wait("the path's confirmation", |s| {
+        s.contains("copied path .data.price")
+    });
+    assert_eq!(tmux.run(&["show-buffer"]).trim(), ".data.price");
+    tmux.keys(&["Escape", "q"]);
     bin::assert_no_panic(&tmux.stderr());
 }
 
@@ -307,6 +318,54 @@ async fn views_load_save_and_are_checked() {
         stderr.contains("[views.bad]: sort is key, value, change or recency"),
         "{stderr}"
     );
+}
+
+/// `:view NAME` while watching brings the view's expectations: its rule raises an alert in
+/// the strip, another view without it recovers it, and `:view save` writes the rules in
+/// force (the command line's too).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_view_switched_to_brings_its_expectations() {
+    use crate::support::server::Server;
+    use crate::support::tmux::{Tmux, clean_env};
+    let server = Server::start(&[]).await;
+    let port = server.addr.port().to_string();
+    let home = scratch("views-expect-tmux");
+    let dir = home.join("tickertape");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[views.strict]\nchannels = [\"stock_ticker\"]\nexpect = [\"stock_ticker/update_event<2s\"]\nsort = \"value\"\n\n[views.calm]\nchannels = [\"stock_ticker\"]\n",
+    )
+    .unwrap();
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {} watch stock_ticker --expect 'stock_ticker<1h' --key app-key --host 127.0.0.1 --port {port} 2> {}",
+        clean_env(&home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    let tmux = Tmux::start(&command, &stderr_file);
+    tmux.wait("subscribed", |s| s.contains("1 sub"));
+    tmux.keys(&[":", "view strict", "Enter"]);
+    tmux.wait("the view's rules", |s| {
+        s.contains("view strict: 2 expectations")
+    });
+    let alert = tmux.wait("the view's alert", |s| s.contains("ALERT"));
+    assert!(alert.contains("stock_ticker/update_event<2s"), "{alert}");
+    tmux.keys(&[":", "view save mine", "Enter"]);
+    tmux.wait("saved", |s| s.contains("saved view mine"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("expect = [\"stock_ticker<1h\", \"stock_ticker/update_event<2s\"]"),
+        "{text}"
+    );
+    tmux.keys(&[":", "view calm", "Enter"]);
+    let calm = tmux.wait("the recovery", |s| s.contains("RECOVERED"));
+    assert!(calm.contains("view calm: 1 expectation"), "{calm}");
+    tmux.keys(&["q"]);
+    bin::assert_no_panic(&tmux.stderr());
 }
 
 /// `--theme colorblind` in the real dashboard: its colours reach the terminal (256-colour

@@ -137,6 +137,10 @@ pub struct DashboardPlan {
     pub view: Option<String>,
     /// `--theme` and `[theme]`, checked.
     pub theme: tui::kit::ThemeSpec,
+    /// The rules that are not the view's (`--expect`, `--warn`) and the bindings file's
+    /// text: a view loaded while watching adds its rules to these.
+    pub base_expect: Vec<Expectation>,
+    pub expect_file: Option<String>,
 }
 
 impl Default for DashboardPlan {
@@ -160,6 +164,8 @@ impl Default for DashboardPlan {
             config_path: None,
             view: None,
             theme: tui::kit::ThemeSpec::default(),
+            base_expect: Vec::new(),
+            expect_file: None,
         }
     }
 }

@@ -82,6 +82,14 @@ impl WatchPlan {
             )?),
         };
         let mut args = args;
+        // What a view loaded while watching keeps: the rules that are not the view's.
+        let base_expect: Vec<observe::expect::Expectation> = args
+            .expect
+            .expect
+            .iter()
+            .chain(&args.expect.warn)
+            .cloned()
+            .collect();
         if let Some(v) = &view {
             for c in &v.channels {
                 if !args.channels.contains(c) {
@@ -91,7 +99,9 @@ impl WatchPlan {
             args.bindings.extend(v.bindings.iter().cloned());
             for rule in &v.expect {
                 // Checked when the file was read.
-                if let Ok(e) = observe::expect::Expectation::parse(rule) {
+                if let Ok(e) = observe::expect::Expectation::parse(rule)
+                    && !base_expect.iter().any(|b| b.text == e.text)
+                {
                     args.expect.expect.push(e);
                 }
             }
@@ -139,6 +149,8 @@ impl WatchPlan {
                     .map_err(|e| anyhow::Error::new(UsageError(format!("{e:#}"))))?,
                 config_path: config.path.clone(),
                 view: args.view.clone(),
+                base_expect,
+                expect_file: file,
                 ..DashboardPlan::default()
             },
         };

@@ -196,6 +196,11 @@ impl Evaluator {
         self.rules.is_empty()
     }
 
+    /// How many rules it judges.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
     /// A connection came up at least once.
     pub fn ever_connected(&self) -> bool {
         self.ever_connected

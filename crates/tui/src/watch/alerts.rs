@@ -58,6 +58,39 @@ impl Expectations {
         self
     }
 
+    /// New rules (a view loaded): they judge from `now` on, each connection as its link
+    /// says it is now. What the old rules had raised recovers, saying why, so nothing goes
+    /// silently.
+    pub fn replace(&mut self, eval: Option<Evaluator>, why: &str, now: Instant) {
+        let open: Vec<AlertId> = self
+            .strip
+            .open()
+            .into_iter()
+            .filter(|a| matches!(a.id.kind, AlertKind::Expectation { .. }))
+            .map(|a| a.id.clone())
+            .collect();
+        for id in open {
+            self.strip.recover(&id, why.to_owned(), now);
+        }
+        self.eval = eval;
+        if let Some(eval) = &mut self.eval {
+            let mut t = Vec::new();
+            for (conn, link, was_up) in &mut self.links {
+                let link = *link.borrow_and_update();
+                *was_up = link.is_up();
+                if *was_up {
+                    t.extend(eval.link(*conn, true, link.since));
+                }
+            }
+            self.note(t, now);
+        }
+    }
+
+    /// Whether any rule is in force.
+    pub fn any(&self) -> bool {
+        self.eval.as_ref().is_some_and(|e| !e.is_empty())
+    }
+
     /// Takes in an item, its latency computed once by the pipeline.
     pub fn apply(&mut self, observed: &Observed, now: Instant) {
         if matches!(observed.item, Item::State(_)) && !self.links.is_empty() {

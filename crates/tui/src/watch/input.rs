@@ -116,11 +116,12 @@ impl Watch {
                     }),
                 }
             }
-            // A hidden pane takes no focus.
+            // A hidden pane takes no focus (nor the ticker when nothing is bound: it is
+            // not drawn).
             Action::FocusNext | Action::FocusPrev => {
                 self.ui.focus = match self.ui.focus {
                     Focus::Ticker if !self.ui.hidden.log => Focus::Log,
-                    Focus::Log if !self.ui.hidden.ticker => Focus::Ticker,
+                    Focus::Log if !self.ui.hidden.ticker && !self.log_only() => Focus::Ticker,
                     same => same,
                 }
             }

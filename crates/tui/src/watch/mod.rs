@@ -45,7 +45,7 @@ pub use filter::{Filter, contains_ci, find_ci};
 pub use line::{Kind, LogLine, MAX_LOG_TEXT, MAX_RAW};
 pub use members::{MAX_INFO_BYTES, Members};
 pub use model::{EventType, LOG_BYTES, LOG_CAPACITY, Model, Options, Seen, Weights};
-pub use saved::{ViewSpec, ViewStore, replace_table, valid_name};
+pub use saved::{ExpectBuilder, ViewSpec, ViewStore, replace_table, valid_name};
 pub use screen::{Source, Watch};
 pub use silence::{SILENT_AFTER, Silence};
 pub use status::{Status, Sub};

@@ -60,7 +60,7 @@ impl Watch {
         out.extend(self.views.views.iter().map(|v| {
             Command::new(
                 format!("view {}", v.name),
-                "load this saved view: channels, bindings, filter, sort",
+                "load this saved view: channels, bindings, filter, sort, expectations",
             )
         }));
         out.push(Command::new(

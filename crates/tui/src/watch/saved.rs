@@ -3,8 +3,11 @@
 //! back as a table, and where. What loading and saving do to the screen is `views.rs`'.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use observe::binding::Binding;
+use observe::expect::Evaluator;
 
 use super::ticker::Sort;
 
@@ -21,7 +24,15 @@ pub struct ViewSpec {
     pub expect: Vec<String>,
 }
 
-/// Where views are saved, and how a whole config file is checked before it is written.
+/// Builds the evaluator of the expectations in force with a view: the command line's and
+/// the bindings file's, and the view's rules (`--expect` texts), each value rule keyed by
+/// the bindings in force; `Ok(None)` when there are none; an error names the rule it
+/// refuses. The binary's: it knows the flags, the file and `--ts-field`.
+pub type ExpectBuilder =
+    Arc<dyn Fn(&[String], &[Binding], Instant) -> Result<Option<Evaluator>, String> + Send + Sync>;
+
+/// Where views are saved, how a whole config file is checked before it is written, and how
+/// a view's expectations are built.
 #[derive(Clone)]
 pub struct ViewStore {
     pub views: Vec<ViewSpec>,
@@ -29,6 +40,11 @@ pub struct ViewStore {
     /// Checks a whole config file's text (the binary's reader): an error names what is
     /// wrong.
     pub check: fn(&str) -> Result<(), String>,
+    /// The expectations with a view; none: a view's expectations apply only with `--view`.
+    pub expect: Option<ExpectBuilder>,
+    /// The texts of the rules in force that are not a view's (`--expect`, `--warn`, the
+    /// bindings file): a view loaded keeps them, and `:view save` writes them too.
+    pub base_expect: Vec<String>,
 }
 
 impl Default for ViewStore {
@@ -37,6 +53,8 @@ impl Default for ViewStore {
             views: Vec::new(),
             path: None,
             check: |_| Ok(()),
+            expect: None,
+            base_expect: Vec::new(),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Watch {
     pub views: super::saved::ViewStore,
     /// The view loaded last.
     pub current_view: Option<String>,
+    /// Its expectations in force (those not already the command line's).
+    pub(super) view_expect: Vec<String>,
 }
 
 impl Watch {
@@ -71,6 +73,7 @@ impl Watch {
             clipboard: None,
             views: super::saved::ViewStore::default(),
             current_view: None,
+            view_expect: Vec::new(),
         }
     }
 

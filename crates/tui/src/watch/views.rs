@@ -1,9 +1,12 @@
 //! Saved views: a name for channels, bindings, a filter, a sort and expectations, from the
 //! config file's `[views.NAME]` tables (checked whole when the file is read). `:view NAME`
-//! loads one while watching: its filter, sort and bindings apply at once and its channels
-//! are subscribed (its expectations apply when a run starts with `--view`). `:view save NAME`
-//! writes the current one back: the file's other text is kept, a table of the same name is
-//! replaced, and the new file is checked whole before it is written.
+//! loads one while watching: its expectations are built first (with the command line's,
+//! keyed by the bindings in force), and only when the whole view is good does any of it
+//! apply: its filter, sort, bindings and expectations at once (what the old rules had
+//! raised recovers, saying why), and its channels are subscribed. `:view save NAME` writes
+//! the current one back, with every expectation in force: the file's other text is kept, a
+//! table of the same name is replaced, and the new file is checked whole before it is
+//! written.
 
 use std::time::Instant;
 
@@ -16,7 +19,40 @@ use super::screen::Watch;
 use crate::kit::{Effect, Task};
 
 impl Watch {
-    /// Applies a view now: its filter, sort and bindings; its channels are subscribed.
+    /// Switches to a view while watching: its expectations are built first, and only if
+    /// they (and so the whole view) are good does it apply, expectations included.
+    pub fn switch_view(
+        &mut self,
+        view: &ViewSpec,
+        now: Instant,
+    ) -> Result<Option<Effect<Done>>, String> {
+        let bindings = match view.bindings.is_empty() {
+            true => self.model.bindings().rules().to_vec(),
+            false => view.bindings.clone(),
+        };
+        let name = &view.name;
+        let eval = match &self.views.expect {
+            Some(build) => {
+                build(&view.expect, &bindings, now).map_err(|e| format!("view {name}: {e}"))?
+            }
+            None if view.expect.is_empty() => None,
+            None => return Err(format!("view {name}: its expectations cannot apply here")),
+        };
+        let rules = eval.as_ref().map_or(0, |e| e.len());
+        let effect = self.load_view(view);
+        let why = format!("view {name} loaded: no longer expected");
+        self.model.alerts.replace(eval, &why, now);
+        self.ui.flash = Some(match rules {
+            0 => format!("view {name}: no expectations"),
+            1 => format!("view {name}: 1 expectation"),
+            n => format!("view {name}: {n} expectations"),
+        });
+        Ok(effect)
+    }
+
+    /// Applies a view now: its filter, sort and bindings; its channels are subscribed. (Its
+    /// expectations are the caller's: [`Watch::switch_view`] builds them, and a run started
+    /// with `--view` has them already.)
     pub fn load_view(&mut self, view: &ViewSpec) -> Option<Effect<Done>> {
         if let Some(text) = &view.filter {
             // Checked when the file was read.
@@ -32,6 +68,13 @@ impl Watch {
                 .set_bindings(Bindings::new(view.bindings.clone()));
         }
         self.current_view = Some(view.name.clone());
+        let base = &self.views.base_expect;
+        self.view_expect = view
+            .expect
+            .iter()
+            .filter(|r| !base.contains(r))
+            .cloned()
+            .collect();
         let have: Vec<String> = self
             .model
             .status
@@ -75,13 +118,14 @@ impl Watch {
             .map(|(_, c)| c.clone())
             .collect();
         channels.dedup();
+        // Every rule in force: the command line's and the view's.
         let expect = self
             .views
-            .views
+            .base_expect
             .iter()
-            .find(|v| Some(&v.name) == self.current_view.as_ref())
-            .map(|v| v.expect.clone())
-            .unwrap_or_default();
+            .chain(&self.view_expect)
+            .cloned()
+            .collect();
         ViewSpec {
             name: name.to_owned(),
             channels,
@@ -96,7 +140,7 @@ impl Watch {
     pub(super) fn view_command(
         &mut self,
         arg: &str,
-        _now: Instant,
+        now: Instant,
     ) -> Result<Option<Effect<Done>>, String> {
         if let Some(name) = arg.strip_prefix("save") {
             let name = name.trim();
@@ -145,6 +189,6 @@ impl Watch {
                 false => format!("no view {arg:?}; views: {}", known.join(", ")),
             });
         };
-        Ok(self.load_view(&view))
+        self.switch_view(&view, now)
     }
 }

@@ -260,3 +260,105 @@ fn panes_hide_and_show() {
     palette(&mut s, "toggle_side");
     assert!(text(&s, now, 120, 40).contains("events ·"));
 }
+
+/// A builder as the binary's: the view's rules on top of the command line's (none here);
+/// a `latency` rule needs `--ts-field`, which this run does not have.
+fn builder() -> tui::watch::ExpectBuilder {
+    use observe::expect::{Evaluator, Expectation, Kind, Settings};
+    std::sync::Arc::new(|view: &[String], _bindings, now| {
+        let rules = view
+            .iter()
+            .map(|r| Expectation::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(r) = rules
+            .iter()
+            .find(|r| matches!(r.kind, Kind::Latency { .. }))
+        {
+            return Err(format!("--expect {:?} needs --ts-field", r.text));
+        }
+        Ok((!rules.is_empty()).then(|| Evaluator::new(rules, Settings::default(), now)))
+    })
+}
+
+/// `:view NAME` while watching applies the view's expectations too (built and checked
+/// first: a view whose rules cannot apply changes nothing); what the old rules raised
+/// recovers, saying why; `:view save` writes every rule in force.
+#[test]
+fn a_view_brings_its_expectations() {
+    use observe::binding::Binding;
+    use observe::expect::{Evaluator, Settings};
+    use std::time::SystemTime;
+    use tui::watch::{Expectations, Sort, ViewSpec, ViewStore};
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    s.model.alerts = Expectations::new(
+        Evaluator::new(vec![], Settings::default(), t0),
+        false,
+        t0,
+        epoch,
+    );
+    let view = |name: &str, expect: &[&str], sort| ViewSpec {
+        name: name.into(),
+        channels: vec!["stock_ticker".into()],
+        bindings: vec![Binding::parse("update_event=ticker(key=name,value=price)").unwrap()],
+        filter: None,
+        sort: Some(sort),
+        expect: expect.iter().map(|e| e.to_string()).collect(),
+    };
+    s.views = ViewStore {
+        views: vec![
+            view("strict", &["stock_ticker/update_event<5s"], Sort::Value),
+            view("calm", &[], Sort::Key),
+            view("timed", &["latency<250ms"], Sort::Recency),
+        ],
+        expect: Some(builder()),
+        base_expect: vec!["stock_ticker<1m".into()],
+        ..ViewStore::default()
+    };
+    let palette = |s: &mut State, line: &str| {
+        s.key(&key(':'));
+        type_text(s, line);
+    };
+    let at20 = t0 + Duration::from_secs(20);
+    s.tick(at20);
+    palette(&mut s, "view strict");
+    assert_eq!(s.ui.sort, Sort::Value);
+    assert!(s.model.alerts.any());
+    // The view's rule judges from the switch on: silence past 5 s is an alert.
+    let at = Instant::now() + Duration::from_secs(7);
+    s.tick(at);
+    let alert = text(&s, at, 80, 24);
+    assert!(
+        alert.contains("ALERT") && alert.contains("stock_ticker/update_event<5s"),
+        "{alert}"
+    );
+    snapshots("view_expectations", &s, at);
+    // Saved with every rule in force.
+    let saved = s.current("mine").to_toml();
+    assert!(
+        saved.ends_with("expect = [\"stock_ticker<1m\", \"stock_ticker/update_event<5s\"]\n"),
+        "{saved}"
+    );
+    // A view whose rules cannot apply changes nothing, and says why.
+    palette(&mut s, "view timed");
+    let refused = text(&s, at, 80, 24);
+    assert!(
+        refused.contains("view timed: --expect \"latency<250ms\" needs"),
+        "{refused}"
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.ui.sort, Sort::Value, "nothing of it applied");
+    assert_eq!(s.current_view.as_deref(), Some("strict"));
+    // Another view: its rules (none) replace them; the open alert recovers, saying why.
+    palette(&mut s, "view calm");
+    assert_eq!(s.ui.sort, Sort::Key);
+    assert!(!s.model.alerts.any());
+    let calm = text(&s, at, 120, 40);
+    assert!(calm.contains("RECOVERED"), "{calm}");
+    assert!(
+        calm.contains("view calm loaded: no longer expected"),
+        "{calm}"
+    );
+    assert!(!s.current("mine").to_toml().contains("update_event<5s"));
+}
