@@ -3,6 +3,7 @@
 pub mod config_file;
 pub mod connection;
 pub mod defaults;
+pub mod docs;
 pub mod doctor;
 pub mod duration;
 pub mod env_file;
@@ -120,7 +121,20 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), or write one page per command into a directory
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// Write tickertape.1 and tickertape-COMMAND.1 for every command into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  tickertape man > ~/.local/share/man/man1/tickertape.1
+  tickertape man --dir ~/.local/share/man/man1
+  man tickertape-watch";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
