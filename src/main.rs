@@ -100,6 +100,8 @@ fn man(dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
             _ => {}
         },
         Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
             for (name, roff) in &pages {
                 let path = dir.join(name);
                 std::fs::write(&path, roff)

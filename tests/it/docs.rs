@@ -857,3 +857,43 @@ fn the_config_file_examples_are_whole() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(checked, 2, "the config file examples with a local profile");
 }
+
+#[tokio::test]
+async fn man_prints_the_page_and_writes_one_per_command() {
+    let mut cmd = bin::command();
+    cmd.arg("man");
+    let (code, stdout, _) = bin::Proc::spawn(&mut cmd)
+        .finish(Duration::from_secs(10))
+        .await;
+    assert_eq!(code, 0);
+    assert!(stdout.contains(".TH tickertape 1"), "{stdout:.300}");
+    assert!(
+        stdout.contains("tickertape\\-watch(1)"),
+        "it names the commands' pages"
+    );
+
+    // Into a directory that does not exist yet, as ~/.local/share/man/man1 may not.
+    let base = std::env::temp_dir().join(format!("tickertape-test-{}-man", std::process::id()));
+    let dir = base.join("share/man/man1");
+    let mut cmd = bin::command();
+    cmd.arg("man").arg("--dir").arg(&dir);
+    let (code, _, stderr) = bin::Proc::spawn(&mut cmd)
+        .finish(Duration::from_secs(10))
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the pages")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let _ = std::fs::remove_dir_all(&base);
+    assert_eq!(
+        pages.len(),
+        Cli::command().get_subcommands().count() + 1,
+        "{pages:?}"
+    );
+    assert!(
+        pages.contains(&"tickertape-watch.1".to_owned()),
+        "{pages:?}"
+    );
+}
