@@ -1,5 +1,5 @@
 //! tickertape: the command line and the wiring. Every layer below lives in a crate of its
-//! own (see the README's Architecture section); this crate resolves each command's plan
+//! own (see docs/src/internals/architecture.md); this crate resolves each command's plan
 //! and connects the pieces.
 #![forbid(unsafe_code)]
 // The binary owns stdout and stderr: it alone may print (every crate below hands it lines),

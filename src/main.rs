@@ -76,6 +76,7 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Man { dir }) => man(dir.as_deref()),
         None => runtime.block_on(commands::demo::run(DemoArgs::default())),
     };
     // Shut down without waiting for blocked tasks (a stdin reader, a stalled socket).
@@ -87,6 +88,29 @@ fn main() -> ExitCode {
         }
         ExitCode::from(commands::watch::EXIT_FAILURE)
     })
+}
+
+/// The man page on stdout (written whole, as the completions are), or every page into `dir`.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let pages = tickertape::cli::docs::man_pages()?;
+    match dir {
+        None => match std::io::stdout().lock().write_all(&pages[0].1) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        },
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+            for (name, roff) in &pages {
+                let path = dir.join(name);
+                std::fs::write(&path, roff)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+            say!("{} man pages written to {}", pages.len(), dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Clap's exit, except that `check` and `probe` say UNKNOWN (3) for a usage error, as Nagios expects.

@@ -42,28 +42,33 @@ pub enum CheckFormat {
 
 pub const CHECK_HELP: &str = "\
 Exit status (Nagios plugin codes):
-  0  OK        checked, and healthy: connected, every channel subscribed, every
-               expectation held for the whole window
+  0  OK        checked, and healthy: connected, every channel subscribed,
+               every expectation held for the whole window
   1  WARNING   a --warn expectation broke
-  2  CRITICAL  the server refused the connection or was never reached (unreachable past
-               the grace of `connected`, 5 s, or at the end), a channel's subscription was
-               refused or never answered, the connection kept dropping (never up for the
-               grace), or an --expect expectation broke (connected: down past its grace,
+  2  CRITICAL  the server refused the connection or was never reached
+               (unreachable past the grace of `connected`, 5 s, or at the
+               end), a channel's subscription was refused or never answered,
+               the connection kept dropping (never up for the grace), or an
+               --expect expectation broke (connected: down past its grace,
                or not connected at the end)
-  3  UNKNOWN   the check could not judge: no latency sample, no event with the value's
-               field; or a usage error
+  3  UNKNOWN   the check could not judge: no latency sample, no event with
+               the value's field; or a usage error
   The worst wins: CRITICAL, then WARNING, then UNKNOWN.
 
-Every check judges `connected` (added when no rule names it; give `connected<GRACE` or
---warn connected to change its grace or level; a server never reached or refusing is
-CRITICAL whatever its level). Channels named in the rules are subscribed, and each must be
-taken. The window ends as soon as the verdict can only be CRITICAL: a refusal at once, an
-unreachable server after the grace, a broken --expect once connected.
+Every check judges `connected` (added when no rule names it; give \
+`connected<GRACE` or --warn connected to change its grace or level; a server never \
+reached or refusing is CRITICAL whatever its level). Channels named in the rules are \
+subscribed, and each must be taken. The window ends as soon as the verdict can only be \
+CRITICAL: a refusal at once, an unreachable server after the grace, a broken --expect \
+once connected.
 
 Examples:
-  tickertape check --expect 'stock_ticker/update_event<5s' --for 30s --key app-key
-  tickertape check --expect connected --expect 'latency<250ms' --ts-field ts --for 1m
-  tickertape check --warn 'update_event:price>0' stock_ticker --format prometheus";
+  tickertape check --expect 'stock_ticker/update_event<5s' --for 30s \\
+    --key app-key
+  tickertape check --expect connected --expect 'latency<250ms' \\
+    --ts-field ts --for 1m
+  tickertape check --warn 'update_event:price>0' stock_ticker \\
+    --format prometheus";
 
 /// `tickertape check`: connect, watch for a while, and judge.
 #[derive(clap::Args, Debug)]

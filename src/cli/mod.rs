@@ -3,6 +3,7 @@
 pub mod config_file;
 pub mod connection;
 pub mod defaults;
+pub mod docs;
 pub mod doctor;
 pub mod duration;
 pub mod env_file;
@@ -34,11 +35,14 @@ Examples:
   tickertape
 
   # The dashboard on a channel, with the seed's binding
-  tickertape watch stock_ticker --bind 'update_event=ticker(key=name,value=price)'
+  tickertape watch stock_ticker \\
+    --bind 'update_event=ticker(key=name,value=price)'
 
   # Watch a channel on the local embedded server, as NDJSON
   tickertape watch stock_ticker --json --key app-key
-  tickertape watch stock_ticker --profile prod-eu --profile prod-us   # one dashboard, two apps
+
+  # One dashboard, two apps
+  tickertape watch stock_ticker --profile prod-eu --profile prod-us
 
   # Pusher itself, with the credentials of a Laravel .env
   set -a; source .env; set +a
@@ -46,13 +50,16 @@ Examples:
 
   # A Laravel app's REVERB_* (or PUSHER_*) settings, from its .env
   tickertape watch private-orders --env-file .env
-  tickertape doctor --env-file .env         # which hop fails, and why
+  # Which hop fails, and why
+  tickertape doctor --env-file .env
 
   # Stop after 10 events or 30 seconds, whichever comes first
   tickertape watch stock_ticker --json --count 10 --timeout 30s
 
-  # Shell completions
-  tickertape completions bash > ~/.local/share/bash-completion/completions/tickertape";
+  # Shell completions and the man page
+  tickertape completions bash \\
+    > ~/.local/share/bash-completion/completions/tickertape
+  tickertape man > ~/.local/share/man/man1/tickertape.1";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -120,70 +127,104 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), or write one page per command into a directory
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// Write tickertape.1 and tickertape-COMMAND.1 for every command into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  tickertape man > ~/.local/share/man/man1/tickertape.1
+  tickertape man --dir ~/.local/share/man/man1
+  man tickertape-watch";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  tickertape serve             # the Debug Console on a terminal; 127.0.0.1:6001
-  tickertape serve --log       # log lines on stderr; app 1:app-key:app-secret
-  tickertape serve --lines 2> serve.log        # log lines, not the console
-  tickertape serve --readonly                  # the console, no test events
+  # The Debug Console on a terminal; 127.0.0.1:6001, app 1:app-key:app-secret
+  tickertape serve
+  # Log lines on stderr
+  tickertape serve --log
+  # Log lines, not the console
+  tickertape serve --lines 2> serve.log
+  # The console, no test events
+  tickertape serve --readonly
   tickertape serve --app 42:my-key:my-secret --listen 127.0.0.1:6002
-  open http://127.0.0.1:6001/                  # the seed's Stock Market page";
+  # The seed's Stock Market page
+  open http://127.0.0.1:6001/";
 
 const TRIGGER_EXAMPLES: &str = "\
 Report (stderr, unless --quiet):
   tickertape: delivered to 3 subscribers on stock_ticker
   tickertape: stock-ticker has no subscribers: the server counted 0 subscribers
-    just after publishing (one that took the event and left at once is not counted)
-  tickertape:   did you mean stock_ticker? (-, _ and . are different characters in a name)
-  The counts come from the server's subscription_count (on Pusher, turn on subscription
-  counting in the app's settings); the suggestions from its occupied channels.
+    just after publishing (one that took the event and left at once is not
+    counted)
+  tickertape:   did you mean stock_ticker? (-, _ and . are different
+    characters in a name)
+The counts come from the server's subscription_count (on Pusher, turn on \
+subscription counting in the app's settings); the suggestions from its occupied \
+channels.
 
 Exit status:
   0  sent
   1  refused by the server, or the setup is invalid
   2  usage error
-  4  with --require-subscribers: a channel had no subscribers, or the server did not say
+  4  with --require-subscribers: a channel had no subscribers, or the server
+     did not say
 
 Examples:
   tickertape trigger stock_ticker update_event '{\"name\":\"ACME\",\"price\":42}'
   echo '{\"text\":\"hi\"}' | tickertape trigger chat-1,chat-2 message -
-  tickertape trigger --batch events.ndjson      # lines of {\"channel\",\"name\",\"data\"}
-  tickertape trigger stock_ticker ping '{}' --require-subscribers --quiet || echo 'nobody listens'
-  tickertape trigger private-encrypted-orders created '{\"id\":7}' --encryption-master-key \"$KEY_B64\"
-  PUSHER_APP_CLUSTER=eu tickertape trigger my-channel my-event '{}'   # Pusher itself";
+  # Lines of {\"channel\",\"name\",\"data\"}
+  tickertape trigger --batch events.ndjson
+  tickertape trigger stock_ticker ping '{}' --require-subscribers --quiet \\
+    || echo 'nobody listens'
+  tickertape trigger private-encrypted-orders created '{\"id\":7}' \\
+    --encryption-master-key \"$KEY_B64\"
+  # Pusher itself
+  PUSHER_APP_CLUSTER=eu tickertape trigger my-channel my-event '{}'
+";
 
 const STOCKS_EXAMPLES: &str = "\
-Report (stderr, unless --quiet): delivered to N subscribers on CHANNEL at every tick, and a
-warning, with suggestions, when the channel falls silent (once until someone listens again).
+Report (stderr, unless --quiet): delivered to N subscribers on CHANNEL at every \
+tick, and a warning, with suggestions, when the channel falls silent (once until \
+someone listens again).
 
 Examples:
   tickertape stocks --interval 1s --ts
-  tickertape stocks --channel private-encrypted-ticks --encryption-master-key \"$KEY_B64\"";
+  tickertape stocks --channel private-encrypted-ticks \\
+    --encryption-master-key \"$KEY_B64\"";
 
 const WATCH_EXAMPLES: &str = "\
 Output:
   --json prints one object per event on stdout:
-    {\"time\":\"2026-11-28T10:00:00.123Z\",\"channel\":\"stock_ticker\",\"event\":\"update_event\",\"data\":{\"name\":\"ACME\",\"price\":42}}
-  `user_id` appears on presence client events, `error` on payloads that could not be decrypted.
-  With --bind, an event no binding matches carries a \"hint\" (\"did you mean update_event?\").
-  Connection states go to stderr (as JSON with --json-status).
+    {\"time\":\"2026-11-28T10:00:00.123Z\",\"channel\":\"stock_ticker\",
+     \"event\":\"update_event\",\"data\":{\"name\":\"ACME\",\"price\":42}}
+`user_id` appears on presence client events, `error` on payloads that could not \
+be decrypted. With --bind, an event no binding matches carries a \"hint\" (\"did \
+you mean update_event?\"). Connection states go to stderr (as JSON with \
+--json-status).
 
 Exit status (the dashboard's too, when it quits):
   0  normal end: --count reached, --timeout passed, Ctrl-C, q, or stdout closed
-  1  the server refused the connection (e.g. 4001, unknown app key), the connection never
-     came up (however the run ended: --timeout, Ctrl-C, q), or the setup is invalid; the
-     dashboard keeps a refusal on screen, and exits 1 if it quits with the connection
-     still refused or never established, saying why
+  1  the server refused the connection (e.g. 4001, unknown app key), the
+     connection never came up (however the run ended: --timeout, Ctrl-C, q),
+     or the setup is invalid; the dashboard keeps a refusal on screen, and
+     exits 1 if it quits with the connection still refused or never
+     established, saying why
   2  usage error
   3  a subscription failed to authorize, with --fail-fast
 
 Examples:
   tickertape watch stock_ticker --json --key app-key
-  tickertape watch private-orders --json --secret \"$PUSHER_APP_SECRET\" | jq -c .data
-  tickertape watch presence-lobby --json --auth-endpoint https://app.test/pusher/auth \\
-      --auth-header 'Cookie: session=…' --json-status 2>states.ndjson";
+  tickertape watch private-orders --json --secret \"$PUSHER_APP_SECRET\" \\
+    | jq -c .data
+  tickertape watch presence-lobby --json \\
+    --auth-endpoint https://app.test/pusher/auth \\
+    --auth-header 'Cookie: session=…' --json-status 2>states.ndjson";
 
 #[derive(clap::Args, Debug)]
 pub struct WatchArgs {
@@ -218,7 +259,7 @@ pub struct WatchArgs {
     /// Print only the events for which this jq expression is true, evaluated on each event
     /// as --json writes it (time, channel, event, data, …), e.g.
     /// '.data.price > 50 and .channel == "stock_ticker"'. An event the expression fails on is
-    /// skipped and counted. What may loop is refused (see README)
+    /// skipped and counted. What may loop is refused (see the manual: docs/src/guide/watching.md)
     #[arg(long = "where", value_name = "EXPR", value_parser = observe::jq::Jq::parse)]
     pub where_: Option<observe::jq::Jq>,
     /// Stop after N application events

@@ -8,52 +8,64 @@ use super::duration::parse_interval;
 use super::{ConnectionArgs, defaults};
 
 pub const PROBE_HELP: &str = "\
-Every --interval a canary (event tickertape-canary, data {seq, sent_at_ms, probe}) is
-published through a node's REST API (the nodes in turn) on a private channel, and must
-arrive over the WebSocket on every node. With several --node, every node also joins one
+Every --interval a canary (event tickertape-canary, data {seq, sent_at_ms, probe}) is \
+published through a node's REST API (the nodes in turn) on a private channel, and must \
+arrive over the WebSocket on every node. With several --node, every node also joins one \
 presence channel (as probe-0, probe-1, …), and their member lists must agree.
 
-On a terminal (without --json or --lines) it is a dashboard: a row per node (state, sent,
-received, lost, late, publish errors, p50/p99/max latency in ms, the last error), the
-presence comparison, an alert strip and a log of the lines below. q or Ctrl-C quits, ?
-shows the help. Once the terminal is restored it prints the summary or, with --for, the
-verdict and its detail (as nagios below), and the exit status is the verdict's.
+On a terminal (without --json or --lines) it is a dashboard: a row per node (state, \
+sent, received, lost, late, publish errors, p50/p99/max latency in ms, the last error), \
+the presence comparison, an alert strip and a log of the lines below. q or Ctrl-C \
+quits, ? shows the help. Once the terminal is restored it prints the summary or, with \
+--for, the verdict and its detail (as nagios below), and the exit status is the \
+verdict's.
 
 Output, when not the dashboard (--format, or piped):
-  nagios  (piped with --for; or --format nagios) nothing while it runs; at the end, the
-          verdict's line with perfdata first, as a Nagios plugin's status, then the detail
-          as long output: each part of the verdict, each node's figures, and the latest
-          alerts, states and errors (20 at most).
-  lines   (piped without --for; or --lines) a line per canary and node, and a summary every
-          --summary-every and at the end, on stdout; alerts and connection states on
-          stderr. With --for, the verdict and its detail come after them, at the end.
-  json    (--json) each of those an NDJSON object: {\"seq\",\"via\",\"node\",\"result\",
-          \"latency_ms\"}, {\"summary\":{…}}, {\"alert\":\"canary_missing\"|\"presence_mismatch\"|
-          \"publish_failing\"|\"subscription_failed\",\"change\",\"node\",\"detail\"}, states;
-          with --for the last line is {\"verdict\":{…}} (the Nagios line in its summary).
-A result is received, lost (not there within --loss-after; counted once), late (arrived
-after it was counted lost) or duplicate. Publish errors show the server's answer; the
-secret is never printed. When --for ends, publishing stops and the canaries on their way
-are waited for (at most --loss-after), so every canary published is judged.
+  nagios  (piped with --for; or --format nagios) nothing while it runs; at the
+          end, the verdict's line with perfdata first, as a Nagios plugin's
+          status, then the detail as long output: each part of the verdict,
+          each node's figures, and the latest alerts, states and errors (20 at
+          most).
+  lines   (piped without --for; or --lines) a line per canary and node, and a
+          summary every --summary-every and at the end, on stdout; alerts and
+          connection states on stderr. With --for, the verdict and its detail
+          come after them, at the end.
+  json    (--json) each of those an NDJSON object:
+          {\"seq\",\"via\",\"node\",\"result\",\"latency_ms\"}, {\"summary\":{…}},
+          {\"alert\":\"canary_missing\"|\"presence_mismatch\"|
+          \"publish_failing\"|\"subscription_failed\",\"change\",\"node\",
+          \"detail\"}, states; with --for the last line is {\"verdict\":{…}}
+          (the Nagios line in its summary).
+A result is received, lost (not there within --loss-after; counted once), late \
+(arrived after it was counted lost) or duplicate. Publish errors show the server's \
+answer; the secret is never printed. When --for ends, publishing stops and the canaries \
+on their way are waited for (at most --loss-after), so every canary published is judged.
 
 With --for the exit status is check's:
   0  OK        every canary arrived on every node, in time
-  1  WARNING   p99 latency >= --warn-latency, some publishes failed, or a duplicate
-  2  CRITICAL  a canary lost on any node, every publish failed, p99 >= --crit-latency,
-               a node not connected at the end, a node that refused the canary (or
-               presence) subscription or never confirmed it, or presence lists that
-               differed past --settle
-  3  UNKNOWN   nothing could be judged (stopped before any canary was published), or a
-               usage error
+  1  WARNING   p99 latency >= --warn-latency, some publishes failed, or a
+               duplicate
+  2  CRITICAL  a canary lost on any node, every publish failed, p99 >=
+               --crit-latency, a node not connected at the end, a node that
+               refused the canary (or presence) subscription or never
+               confirmed it, or presence lists that differed past --settle
+  3  UNKNOWN   nothing could be judged (stopped before any canary was
+               published), or a usage error
   The worst wins: CRITICAL, then WARNING, then UNKNOWN.
 
 Examples:
-  tickertape probe --profile prod                       # on a terminal: the dashboard
+  # On a terminal: the dashboard
+  tickertape probe --profile prod
   tickertape probe --key app-key --secret \"$SECRET\" --app-id 1 --for 30s
-  tickertape probe --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 --json | jq -c 'select(.alert)'
-  tickertape probe --metrics 127.0.0.1:9465 --interval 5s      # for Prometheus, runs until Ctrl-C
-  tickertape probe --profile prod --for 1m | head -1           # the Nagios status line
-  tickertape probe --profile prod --lines --for 1m             # lines as they come, then the verdict";
+  tickertape probe --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 \\
+    --key app-key --secret \"$SECRET\" --app-id 1 --json \\
+    | jq -c 'select(.alert)'
+  # For Prometheus, runs until Ctrl-C
+  tickertape probe --profile prod --metrics 127.0.0.1:9465 --interval 5s
+  # The Nagios status line
+  tickertape probe --profile prod --for 1m | head -1
+  # Lines as they come, then the verdict
+  tickertape probe --profile prod --lines --for 1m";
 
 /// What `probe` prints, when not the dashboard.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -146,7 +146,7 @@ impl ServeArgs {
     }
 }
 
-/// The server's timeouts and caps (see the README's "Limits and timeouts").
+/// The server's timeouts and caps (see docs/src/reference/limits.md).
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Limits and timeouts")]
 pub struct LimitArgs {

@@ -22,12 +22,13 @@ It subscribes to CHANNEL on every node, publishes one tagged event (data {trace,
 sent_at_ms}) through the first node's REST API with a W3C traceparent header (sockudo \
 carries it to the other nodes and into its OpenTelemetry spans), and reports each hop \
 with its time:
-  1. the REST answer, and the subscription_count the server counted after publishing;
+  1. the REST answer, and the subscription_count the server counted after
+     publishing;
   2. the broadcast on the backplane (with --tap; never counted: see tap --help);
   3. receipt on each node's socket;
   4. the binding that matches the event (with --bind; name hints as in watch);
-  5. the server's webhooks (with --webhooks-listen IP:PORT): the channel_occupied
-     of CHANNEL (or, when it was already occupied, of a public channel trace
+  5. the server's webhooks (with --webhooks-listen IP:PORT): the
+     channel_occupied of CHANNEL (or, when it was already occupied, of a public channel trace
      subscribes to on the first node) arrives there and its signature verifies,
      with its time from the first publish. A REST publish sends no webhook, so
      this proves the webhook path and the secret, not this event's delivery.
@@ -47,11 +48,13 @@ errors.
 
 Examples:
   tickertape trace orders --node ws://10.0.0.1:6001 --node ws://10.0.0.2:6001 \\
-      --app-id 1 --key app-key --secret \"$SECRET\"
+    --app-id 1 --key app-key --secret \"$SECRET\"
   tickertape trace orders --node a=ws://10.0.0.1:6001 \\
-      --node b=ws://10.0.0.2:6001 --tap redis://10.0.0.5:6379 --count 10
+    --node b=ws://10.0.0.2:6001 --tap redis://10.0.0.5:6379 --count 10 \\
+    --app-id 1 --key app-key --secret \"$SECRET\"
   tickertape trace orders --node ws://127.0.0.1:6001 \\
-      --webhooks-listen 127.0.0.1:6010";
+    --webhooks-listen 127.0.0.1:6010 --app-id 1 --key app-key \\
+    --secret \"$SECRET\"";
 
 /// `tickertape trace`: one event, followed across the nodes of a cluster.
 #[derive(clap::Args, Debug)]

@@ -21,37 +21,46 @@ use server::App;
 
 pub const WEBHOOKS_EXAMPLES: &str = "\
 Output:
-  On a terminal, the dashboard: each webhook event is a line of its log, on its channel and
-  named for its kind (channel_occupied, member_added, client_event, …), its fields as the
-  data (Enter inspects, / filters, e exports); an INVALID signature is a red line before
-  the events, with why and the signature expected. q quits. --lines prints lines instead.
-  Piped (or with --lines), one line per webhook event on stdout: time received, valid or
-  INVALID, the app, the event.
-  An INVALID one is followed by why, the signature expected under the app's secret and the
-  one received (the secret itself is never shown).
-  --json prints one object per event instead:
-    {\"time_ms\":1327078148132,\"received_at\":\"2026-11-28T10:00:00.123Z\",\"app\":\"1\",
-     \"key\":\"app-key\",\"name\":\"channel_occupied\",\"channel\":\"stock_ticker\",\"user_id\":null,
-     \"event\":null,\"data\":null,\"socket_id\":null,\"valid\":true,\"reason\":null,
-     \"expected_signature\":null,\"signature\":\"…\"}
-  time_ms is the sender's; expected_signature is set when valid is false and the app known.
-  A body that is not a webhook's gives one object with \"name\":null and \"error\".
-  Refused requests (too big: 413, too slow: 408) are reported on stderr.
+On a terminal, the dashboard: each webhook event is a line of its log, on its channel \
+and named for its kind (channel_occupied, member_added, client_event, …), its fields as \
+the data (Enter inspects, / filters, e exports); an INVALID signature is a red line \
+before the events, with why and the signature expected. q quits. --lines prints lines \
+instead.
+
+Piped (or with --lines), one line per webhook event on stdout: time received, valid or \
+INVALID, the app, the event. An INVALID one is followed by why, the signature expected \
+under the app's secret and the one received (the secret itself is never shown).
+
+--json prints one object per event instead:
+  {\"time_ms\":1327078148132,\"received_at\":\"2026-11-28T10:00:00.123Z\",
+   \"app\":\"1\",\"key\":\"app-key\",\"name\":\"channel_occupied\",
+   \"channel\":\"stock_ticker\",\"user_id\":null,\"event\":null,\"data\":null,
+   \"socket_id\":null,\"valid\":true,\"reason\":null,
+   \"expected_signature\":null,\"signature\":\"…\"}
+time_ms is the sender's; expected_signature is set when valid is false and the app \
+known. A body that is not a webhook's gives one object with \"name\":null and \"error\". \
+Refused requests (too big: 413, too slow: 408) are reported on stderr.
 
 Answers:
-  200 at once to every whole request, valid or not, before anything is printed: a sender
-  retries non-2xx answers, and a bad signature would only come again. --reject-invalid
-  answers 401 to an unknown key or a bad signature, and 400 to a body that is not a webhook.
+200 at once to every whole request, valid or not, before anything is printed: a sender \
+retries non-2xx answers, and a bad signature would only come again. --reject-invalid \
+answers 401 to an unknown key or a bad signature, and 400 to a body that is not a \
+webhook.
 
 Apps (the X-Pusher-Key header picks one):
-  every --app, plus --key/--secret (PUSHER_APP_KEY, PUSHER_APP_SECRET, or the profile);
-  when none is given, the config file's [[server.apps]], else serve's 1:app-key:app-secret.
+every --app, plus --key/--secret (PUSHER_APP_KEY, PUSHER_APP_SECRET, or the profile); \
+when none is given, the config file's [[server.apps]], else serve's \
+1:app-key:app-secret.
 
 Examples:
-  tickertape webhooks --listen 127.0.0.1:6010 --key \"$PUSHER_APP_KEY\" --secret \"$PUSHER_APP_SECRET\"
-  tickertape webhooks --app 1:app-key:app-secret --app 2:other-key:other-secret --json | jq .name
-  ngrok http 6010    # then set https://….ngrok.app/ as the webhook URL in Pusher's dashboard
-  tickertape webhooks --count 1 --timeout 30s --json   # wait for one webhook, for scripts";
+  tickertape webhooks --listen 127.0.0.1:6010 \\
+    --key \"$PUSHER_APP_KEY\" --secret \"$PUSHER_APP_SECRET\"
+  tickertape webhooks --app 1:app-key:app-secret --app 2:k2:s2 --json \\
+    | jq .name
+  # Then set https://….ngrok.app/ as the webhook URL in Pusher's dashboard
+  ngrok http 6010
+  # Wait for one webhook, for scripts
+  tickertape webhooks --count 1 --timeout 30s --json";
 
 #[derive(Args, Debug)]
 pub struct WebhooksArgs {

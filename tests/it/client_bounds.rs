@@ -97,7 +97,7 @@ fn peak_rss(pid: u32) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// The documented worst case of `watch --json` (README, Client limits): base (15 MB) +
+/// The documented worst case of `watch --json` (docs/src/reference/limits.md, Client limits): base (15 MB) +
 /// `--max-buffer` + the backlog (4 MiB) + 3 × `--max-message` + stdout (0.6 MiB) + the maps
 /// of names from the wire (32 MiB at most, members included).
 fn json_worst_case(max_buffer: u64) -> u64 {

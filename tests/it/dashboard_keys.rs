@@ -136,14 +136,17 @@ async fn a_bad_keys_table_stops_the_run_with_its_line() {
 }
 
 #[test]
-fn the_readme_keys_example_is_a_valid_config() {
+fn the_documented_keys_example_is_a_valid_config() {
     use tickertape::cli::config_file::ConfigFile;
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find("```toml\n  [keys]")
-        .expect("the README's [keys] example");
-    let block = &readme[start + "```toml\n".len()..];
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/src/guide/configuration.md"
+    ))
+    .unwrap();
+    let start = guide
+        .find("```toml\n[keys]")
+        .expect("the guide's [keys] example");
+    let block = &guide[start + "```toml\n".len()..];
     let block: String = block[..block.find("```").unwrap()]
         .lines()
         .map(|l| l.trim_start())

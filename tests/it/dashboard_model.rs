@@ -137,10 +137,10 @@ fn watch_modules_import_each_other_without_a_cycle() {
 async fn the_documented_bindings_flag_names_a_file() {
     use clap::Parser;
     use tickertape::cli::{Cli, Command};
-    // As the README and assets/stock_ticker.toml write it.
+    // As the guide and assets/stock_ticker.toml write it.
     let documented =
         "tickertape watch stock_ticker --bindings assets/stock_ticker.toml --ascii --fps 10";
-    let cli = Cli::try_parse_from(documented.split(' ')).expect("the README's command parses");
+    let cli = Cli::try_parse_from(documented.split(' ')).expect("the documented command parses");
     let Some(Command::Watch(args)) = cli.command else {
         panic!("not watch")
     };

@@ -17,6 +17,7 @@ mod dashboard_keys;
 mod dashboard_model;
 mod dashboard_tmux;
 mod dashboard_trigger;
+mod docs;
 mod doctor;
 mod faults;
 mod hostile_outputs;

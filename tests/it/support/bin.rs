@@ -33,6 +33,17 @@ pub(crate) fn command_via(home: &Path, wrapper: &[&str]) -> Command {
         }
         None => Command::new(BIN),
     };
+    clean_env(&mut cmd, home);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// The environment every run of the binary gets: no PUSHER_*, TICKERTAPE_*, REVERB_*,
+/// VITE_* or BROADCAST_* from the caller, `home` as its home and config home, NO_COLOR.
+pub(crate) fn clean_env(cmd: &mut Command, home: &Path) {
     for (name, _) in std::env::vars() {
         if ["PUSHER_", "TICKERTAPE_", "REVERB_", "VITE_", "BROADCAST_"]
             .iter()
@@ -43,12 +54,7 @@ pub(crate) fn command_via(home: &Path, wrapper: &[&str]) -> Command {
     }
     cmd.env("XDG_CONFIG_HOME", home)
         .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
+        .env("NO_COLOR", "1");
 }
 
 /// A fresh config home under the temp dir, with `config` as its tickertape/config.toml.
