@@ -347,13 +347,19 @@ mod tests {
         assert_eq!(rx.recv().await, Some(Item::Dropped { count: 2, total: 2 }));
     }
 
-    #[tokio::test]
-    async fn drops_stop_as_soon_as_there_is_room() {
-        let (tx, mut rx) = feed(2, 1 << 20);
+    /// An outbox on a feed of `capacity` items, `events` events pushed (staged).
+    fn pushed(capacity: usize, events: usize) -> (crate::FeedRx, Outbox) {
+        let (tx, rx) = feed(capacity, 1 << 20);
         let mut out = Outbox::new(tx);
-        for n in 0..3 {
+        for n in 0..events {
             out.push(event(n));
         }
+        (rx, out)
+    }
+
+    #[tokio::test]
+    async fn drops_stop_as_soon_as_there_is_room() {
+        let (mut rx, mut out) = pushed(2, 3);
         out.hand_over();
         out.set_congested();
         out.hand_over();
@@ -413,11 +419,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_burst_is_handed_over_whole_and_what_finds_no_room_waits() {
-        let (tx, mut rx) = feed(4, 1 << 20);
-        let mut out = Outbox::new(tx);
-        for n in 0..6 {
-            out.push(event(n));
-        }
+        let (mut rx, mut out) = pushed(4, 6);
         assert!(rx.try_recv().is_err(), "staged until the burst ends");
         out.hand_over();
         assert!(out.should_pause() && out.should_wait());

@@ -41,7 +41,13 @@ impl DataSpan {
                         .get(1..literal.len().saturating_sub(1))
                         .map(Cow::Borrowed);
                 }
-                serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+                // The short escapes (a doubly encoded object has one per quote) are undone
+                // in one pass; a `\u` escape goes through serde.
+                literal
+                    .get(1..literal.len().saturating_sub(1))
+                    .and_then(unescape_short)
+                    .or_else(|| serde_json::from_str::<String>(literal).ok())
+                    .map(Cow::Owned)
             }
             DataSpan::Value(r) => frame.get(r.clone()).map(Cow::Borrowed),
         }
@@ -64,6 +70,31 @@ impl DataSpan {
             },
         }
     }
+}
+
+/// The text of a string literal's inside (already checked by [`scan`]) whose escapes are
+/// all short ones (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `None` at any other
+/// (a `\u` escape), which serde then reads.
+fn unescape_short(inside: &str) -> Option<String> {
+    let mut out = String::with_capacity(inside.len());
+    let mut rest = inside;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at)?);
+        out.push(match rest.as_bytes().get(at + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            _ => return None,
+        });
+        rest = rest.get(at + 2..)?;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// A frame's envelope, with its data located but not read.
@@ -407,6 +438,30 @@ mod tests {
             if let Some(fast) = scan_plain(&frame) {
                 proptest::prop_assert_eq!(Ok(fast), scan_general(&frame), "{}", frame);
             }
+        }
+    }
+
+    #[test]
+    fn short_escapes_are_undone_as_serde_undoes_them() {
+        for inside in [
+            r#"{\"name\":\"ACME\",\"price\":10.00}"#,
+            r#"a\\b\/c\bd\fe\nf\rg\th\"i"#,
+            r#"\\"#,
+            r#"caf\u00e9 \"q\""#,
+            r#"\ud83d\ude00"#,
+            "é\\n",
+        ] {
+            let literal = format!("\"{inside}\"");
+            let frame = format!(r#"{{"event":"e","data":{literal}}}"#);
+            let Located::Span(span) = scan(&frame).unwrap().data else {
+                panic!("{frame}")
+            };
+            let expected: String = serde_json::from_str(&literal).unwrap();
+            assert_eq!(
+                span.text(&frame).as_deref(),
+                Some(expected.as_str()),
+                "{inside}"
+            );
         }
     }
 
