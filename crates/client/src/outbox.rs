@@ -189,6 +189,8 @@ impl Outbox {
 
     /// Stages an event; when the stage is full, hands it over first. Gives the event back
     /// when there is no room either way.
+    // Handed back whole, as the feed's `try_send` does.
+    #[allow(clippy::result_large_err)]
     fn stage(&mut self, item: Item) -> Result<(), Item> {
         let tagged = match self.staged.push(self.tx.tag(item)) {
             Ok(()) => return Ok(()),
