@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::queue::queue_waking;
-use crate::{Drops, Limits, Overflow, Oversize, Receiver, Sender, TryRecvError, Weigh};
+use crate::{Drops, Held, Limits, Overflow, Oversize, Receiver, Sender, TryRecvError, Weigh};
 
 /// Queues taken in turn by one receiving task. Items come out with the index of their
 /// queue, in the order [`FanIn::add`] made them.
@@ -59,14 +59,31 @@ impl<T: Weigh + Send + 'static> FanIn<T> {
     /// One item from the next queue in turn that has one. `Disconnected` once every queue
     /// is empty and all their senders are gone (at once, with no queue at all).
     pub fn try_recv(&mut self) -> Result<(usize, T), TryRecvError> {
+        self.turn(Receiver::try_recv)
+    }
+
+    /// The next items in turn, held until the guard is dropped: up to `max` from a fan-in of
+    /// one queue, taken under one lock ([`Receiver::try_recv_held_batch`]), and one item from
+    /// the next queue in turn that has one when there are several, so that a queue still
+    /// delays another's by at most one item per turn. `Disconnected` as [`FanIn::try_recv`].
+    pub fn try_recv_batch(&mut self, max: usize) -> Result<(usize, Held<Vec<T>>), TryRecvError> {
+        let max = if self.queues.len() == 1 { max } else { 1 };
+        self.turn(|q| q.try_recv_held_batch(max))
+    }
+
+    /// What `take` takes from the next queue in turn that has something.
+    fn turn<R>(
+        &mut self,
+        mut take: impl FnMut(&mut Receiver<T>) -> Result<R, TryRecvError>,
+    ) -> Result<(usize, R), TryRecvError> {
         let n = self.queues.len();
         let mut open = false;
         for k in 0..n {
             let i = (self.next + k) % n;
-            match self.queues[i].try_recv() {
-                Ok(item) => {
+            match take(&mut self.queues[i]) {
+                Ok(got) => {
                     self.next = (i + 1) % n;
-                    return Ok((i, item));
+                    return Ok((i, got));
                 }
                 Err(TryRecvError::Empty) => open = true,
                 Err(TryRecvError::Disconnected) => {}
@@ -82,11 +99,25 @@ impl<T: Weigh + Send + 'static> FanIn<T> {
     /// The next item in turn, waiting for one; `None` once every queue is empty and all
     /// their senders are gone. Cancel-safe: an item is taken only when it is returned.
     pub async fn recv(&mut self) -> Option<(usize, T)> {
+        self.wait_for(FanIn::try_recv).await
+    }
+
+    /// [`FanIn::try_recv_batch`], waiting for at least one item; `None` once every queue
+    /// is empty and all their senders are gone. Cancel-safe.
+    pub async fn recv_batch(&mut self, max: usize) -> Option<(usize, Held<Vec<T>>)> {
+        self.wait_for(|fan| fan.try_recv_batch(max)).await
+    }
+
+    /// Waits until `take` takes something; `None` at the end.
+    async fn wait_for<R>(
+        &mut self,
+        mut take: impl FnMut(&mut Self) -> Result<R, TryRecvError>,
+    ) -> Option<R> {
         let wake = self.readable.clone();
         loop {
             let mut readable = pin!(wake.notified());
             readable.as_mut().enable();
-            match self.try_recv() {
+            match take(self) {
                 Ok(got) => return Some(got),
                 Err(TryRecvError::Disconnected) => return None,
                 Err(TryRecvError::Empty) => {}
@@ -148,6 +179,33 @@ mod tests {
             .collect();
         assert_eq!(quiet_at, [1, 3], "taken in turn: {order:?}");
         assert_eq!(fan.drops(1).total(), 0);
+    }
+
+    #[tokio::test]
+    async fn batches_from_one_queue_and_one_item_a_turn_from_several() {
+        let mut one = FanIn::new();
+        let tx = one.add(Limits::new(10, 1 << 20), Overflow::Block);
+        for n in 1..=5 {
+            tx.try_send(text(n)).unwrap();
+        }
+        let (_, batch) = one.recv_batch(3).await.unwrap();
+        assert_eq!(batch.iter().map(String::len).collect::<Vec<_>>(), [1, 2, 3]);
+        let mut two = FanIn::new();
+        let (a, b) = (
+            two.add(Limits::new(10, 1 << 20), Overflow::Block),
+            two.add(Limits::new(10, 1 << 20), Overflow::Block),
+        );
+        for n in 1..=3 {
+            a.try_send(text(n)).unwrap();
+        }
+        b.try_send(text(9)).unwrap();
+        let mut order = Vec::new();
+        while let Ok((q, batch)) = two.try_recv_batch(3) {
+            order.extend(batch.iter().map(|t| (q, t.len())));
+        }
+        assert_eq!(order, [(0, 1), (1, 9), (0, 2), (0, 3)]);
+        drop((a, b));
+        assert_eq!(two.recv_batch(3).await.map(|_| ()), None);
     }
 
     #[tokio::test]

@@ -24,7 +24,7 @@ mod ring;
 mod weigh;
 
 pub use fan_in::FanIn;
-pub use map::WeighedMap;
+pub use map::{NamePair, WeighedMap};
 pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue, queue_with};
 pub use ring::{Bounded, Rejected};
 pub use weigh::Weigh;

@@ -184,6 +184,70 @@ impl<K: Ord + Weigh, V: Weigh> WeighedMap<K, V> {
     }
 }
 
+/// A key of two names (a channel and an event), looked up by borrowed names: counting
+/// under a pair that is already there copies neither name ([`WeighedMap::count_pair`]).
+pub trait NamePair {
+    fn names(&self) -> (&str, &str);
+}
+
+impl NamePair for (String, String) {
+    fn names(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl NamePair for (&str, &str) {
+    fn names(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+// Ordered as the owned tuple is: its strings in turn, so the map finds it by either form.
+impl PartialEq for dyn NamePair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.names() == other.names()
+    }
+}
+
+impl Eq for dyn NamePair + '_ {}
+
+impl PartialOrd for dyn NamePair + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn NamePair + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.names().cmp(&other.names())
+    }
+}
+
+impl<'a> Borrow<dyn NamePair + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn NamePair + 'a) {
+        self
+    }
+}
+
+impl<V: Weigh> WeighedMap<(String, String), V> {
+    /// [`WeighedMap::upsert`] under the pair `(a, b)`, which is copied into a key only when
+    /// it is new.
+    pub fn count_pair(
+        &mut self,
+        (a, b): (&str, &str),
+        new: impl FnOnce() -> V,
+        f: impl FnOnce(&mut V),
+    ) -> bool {
+        let pair: &dyn NamePair = &(a, b);
+        if self.map.contains_key(pair) {
+            return self.update(pair, f);
+        }
+        let mut value = new();
+        f(&mut value);
+        self.insert((a.to_owned(), b.to_owned()), value).is_ok()
+    }
+}
+
 impl<K: Ord + Weigh, V: Weigh> Weigh for WeighedMap<K, V> {
     fn weight(&self) -> usize {
         size_of::<Self>() + self.bytes
@@ -230,6 +294,35 @@ mod tests {
         m.upsert("b".into(), String::new, |_| {});
         m.retain(|k, _| k == "a");
         assert_eq!(m.bytes(), S + 1 + S);
+    }
+
+    #[test]
+    fn pairs_are_found_by_borrowed_names_in_the_owned_order() {
+        let mut m: WeighedMap<(String, String), u64> = WeighedMap::new(Limits::new(3, 1 << 20));
+        for (a, b) in [
+            ("b", "x"),
+            ("a", "y"),
+            ("b", "x"),
+            ("a", "x"),
+            ("b", "x"),
+            ("c", "z"),
+        ] {
+            let _ = m.count_pair((a, b), || 0, |n| *n += 1);
+        }
+        let seen: Vec<_> = m
+            .iter()
+            .map(|((a, b), n)| (a.as_str(), b.as_str(), *n))
+            .collect();
+        assert_eq!(seen, [("a", "x", 1), ("a", "y", 1), ("b", "x", 3)]);
+        assert!(!m.count_pair(("c", "z"), || 0, |n| *n += 1), "past the cap");
+        assert!(
+            m.count_pair(("b", "x"), || 0, |n| *n += 1),
+            "a known pair still counts"
+        );
+        assert_eq!(
+            (m.get(&("b".to_owned(), "x".to_owned())), m.drops().items),
+            (Some(&4), 2)
+        );
     }
 
     proptest::proptest! {

@@ -212,6 +212,38 @@ impl<T: Weigh> Sender<T> {
         }
     }
 
+    /// Moves the items of `batch`, oldest first, into the queue as [`Sender::try_send`]
+    /// would one by one (each capped as it comes, what a dropping policy drops counted),
+    /// under one lock and with one wake-up of the receiver: a producer that reads many small
+    /// items at once hands them over as one. Stops at the first item refused and gives it
+    /// back with why; the items after it stay in `batch`, in order.
+    pub fn try_send_from(&self, batch: &mut Bounded<T>) -> Result<(), TrySendError<T>> {
+        let Some((first, weight)) = batch.pop_weighed() else {
+            return Ok(());
+        };
+        let mut s = lock(&self.shared.state);
+        if s.closed {
+            return Err(TrySendError::Closed(first));
+        }
+        let mut next = Some((first, weight));
+        let mut sent = false;
+        let mut refused = None;
+        while let Some((item, weight)) = next {
+            if let Err(Rejected { item, cause }) = s.push(item, weight) {
+                refused = Some(TrySendError::Full(item, cause));
+                break;
+            }
+            sent = true;
+            next = batch.pop_weighed();
+        }
+        let thread = s.thread_waiting;
+        drop(s);
+        if sent {
+            self.wake_receiver(thread);
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
     /// Queues `item`; with [`Overflow::Block`], waits for room first. Gives it back when
     /// the receiver is gone, when it alone is heavier than the cap, or (dropping policies)
     /// when it was refused.
@@ -306,6 +338,17 @@ impl<T: Weigh> Sender<T> {
 
     pub fn is_closed(&self) -> bool {
         lock(&self.shared.state).closed
+    }
+
+    /// The room left now, in items and in bytes (held items count as taken): a producer that
+    /// stages a batch stops where the queue would be full.
+    pub fn free(&self) -> Limits {
+        let s = lock(&self.shared.state);
+        let limits = s.buf.limits();
+        Limits::new(
+            limits.items.saturating_sub(s.buf.len() + s.held_items),
+            limits.bytes.saturating_sub(s.buf.bytes() + s.held_bytes),
+        )
     }
 
     /// Whether `n` more items fit now, counted in items (a caller that keeps room for the
@@ -516,26 +559,46 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
         }
     }
 
+    /// Up to `max` items (at least one) if any are queued, held until the guard is dropped.
+    fn take_batch(&self, s: &mut State<T>, max: usize) -> Option<Held<Vec<T>>> {
+        if s.buf.is_empty() {
+            return None;
+        }
+        let mut batch = Vec::with_capacity(max.clamp(1, s.buf.len()));
+        let mut bytes = 0;
+        while batch.len() < max.max(1) {
+            let Some((item, weight)) = s.buf.pop_weighed() else {
+                break;
+            };
+            bytes += weight;
+            batch.push(item);
+        }
+        s.held_items += batch.len();
+        s.held_bytes += bytes;
+        let items = batch.len();
+        Some(self.held(batch, items, bytes))
+    }
+
+    /// Up to `max` items if any are queued, held as [`Receiver::blocking_recv_batch`] holds
+    /// them: many items taken under one lock, their room given back with one wake-up.
+    /// `Disconnected` when it is empty and every sender is gone, as [`Receiver::try_recv`].
+    pub fn try_recv_held_batch(&mut self, max: usize) -> Result<Held<Vec<T>>, TryRecvError> {
+        let mut s = lock(&self.shared.state);
+        match self.take_batch(&mut s, max) {
+            Some(batch) => Ok(batch),
+            None if s.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
     /// On a plain thread: waits for at least one item, then takes up to `max`, held until
     /// the guard is dropped. `None` once it is empty and every sender is gone, or when the
     /// queue was closed.
     pub fn blocking_recv_batch(&mut self, max: usize) -> Option<Held<Vec<T>>> {
         let mut s = lock(&self.shared.state);
         loop {
-            if !s.buf.is_empty() {
-                let mut batch = Vec::new();
-                let mut bytes = 0;
-                while batch.len() < max.max(1) {
-                    let Some((item, weight)) = s.buf.pop_weighed() else {
-                        break;
-                    };
-                    bytes += weight;
-                    batch.push(item);
-                }
-                s.held_items += batch.len();
-                s.held_bytes += bytes;
-                let items = batch.len();
-                return Some(self.held(batch, items, bytes));
+            if let Some(batch) = self.take_batch(&mut s, max) {
+                return Some(batch);
             }
             if s.senders == 0 || s.closed {
                 return None;
@@ -560,20 +623,8 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
     ) -> Result<Held<Vec<T>>, TryRecvError> {
         let mut s = lock(&self.shared.state);
         loop {
-            if !s.buf.is_empty() {
-                let mut batch = Vec::new();
-                let mut bytes = 0;
-                while batch.len() < max.max(1) {
-                    let Some((item, weight)) = s.buf.pop_weighed() else {
-                        break;
-                    };
-                    bytes += weight;
-                    batch.push(item);
-                }
-                s.held_items += batch.len();
-                s.held_bytes += bytes;
-                let items = batch.len();
-                return Ok(self.held(batch, items, bytes));
+            if let Some(batch) = self.take_batch(&mut s, max) {
+                return Ok(batch);
             }
             if s.senders == 0 || s.closed {
                 return Err(TryRecvError::Disconnected);
@@ -643,6 +694,38 @@ mod tests {
 
     fn text(n: usize) -> String {
         "x".repeat(n)
+    }
+
+    #[tokio::test]
+    async fn a_staged_batch_goes_over_as_far_as_it_fits_in_order() {
+        let (tx, mut rx) = queue(Limits::new(3, 1 << 20), Overflow::Block);
+        let mut staged = Bounded::new(Limits::new(10, 1 << 20), Overflow::Block);
+        for n in 1..=5 {
+            staged.push(text(n)).unwrap();
+        }
+        match tx.try_send_from(&mut staged) {
+            Err(TrySendError::Full(t, Cause::Items)) => assert_eq!(t.len(), 4),
+            _ => panic!("the fourth does not fit"),
+        }
+        assert_eq!(staged.iter().map(String::len).collect::<Vec<_>>(), [5]);
+        assert_eq!((tx.drops().total(), rx.len()), (0, 3));
+        let mut got = Vec::new();
+        assert_eq!(rx.recv_many(&mut got, 10).await, 3);
+        assert_eq!(got.iter().map(String::len).collect::<Vec<_>>(), [1, 2, 3]);
+        tx.try_send_from(&mut staged).unwrap();
+        assert!(staged.is_empty() && tx.try_send_from(&mut staged).is_ok());
+        // A dropping queue counts what it drops, one by one, as `try_send` does.
+        let (tx, _rx) = queue(Limits::new(1, 1 << 20), Overflow::DropNewest);
+        staged.push(text(1)).unwrap();
+        staged.push(text(2)).unwrap();
+        assert!(tx.try_send_from(&mut staged).is_err());
+        assert_eq!(tx.drops().items, 1);
+        drop(_rx);
+        staged.push(text(3)).unwrap();
+        assert!(matches!(
+            tx.try_send_from(&mut staged),
+            Err(TrySendError::Closed(_))
+        ));
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@
 //! An item heavier than the whole byte budget never fits: it is refused and counted (the
 //! engine then drops it, as an event it could not hand on).
 
-use bounded::{Limits, Overflow, TryRecvError, TrySendError};
+use bounded::{Bounded, Limits, Overflow, TryRecvError, TrySendError};
 
 use super::item::Item;
 
@@ -76,6 +76,25 @@ impl FeedTx {
         })
     }
 
+    /// Hands over the items staged in `batch`, oldest first, under one lock and with one
+    /// wake-up (see [`bounded::Sender::try_send_from`]): the first one refused comes back,
+    /// the rest stay staged. Stage with [`FeedTx::tag`].
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn try_send_from(
+        &self,
+        batch: &mut Bounded<Tagged>,
+    ) -> Result<(), TrySendError<Item>> {
+        self.tx.try_send_from(batch).map_err(|e| match e {
+            TrySendError::Full((_, item), cause) => TrySendError::Full(item, cause),
+            TrySendError::Closed((_, item)) => TrySendError::Closed(item),
+        })
+    }
+
+    /// `item` as this sender's feed carries it.
+    pub(crate) fn tag(&self, item: Item) -> Tagged {
+        (self.conn, item)
+    }
+
     /// Waits until the item fits, then sends it. Gives it back when the consumer is gone
     /// (or when it alone is heavier than the budget).
     #[allow(clippy::result_large_err)]
@@ -107,6 +126,11 @@ impl FeedTx {
 
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// The room left now, in items and bytes.
+    pub(crate) fn free(&self) -> Limits {
+        self.tx.free()
     }
 
     /// No room now for one more item.

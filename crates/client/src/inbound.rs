@@ -2,6 +2,7 @@
 //! presence members; application events are decrypted where needed and handed on.
 
 use protocol::safe_text::terminal_safe;
+
 use std::time::SystemTime;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -37,13 +38,13 @@ impl Engine {
         if !is_protocol(&scanned.event) {
             let ev = match scanned.data {
                 Located::Span(span) => ReceivedEvent::in_frame(
-                    SystemTime::now(),
+                    live.read_at,
                     (scanned.channel, scanned.event, scanned.user_id),
                     span,
                     text,
                 ),
                 Located::Decoded(data) => ReceivedEvent::decoded(
-                    SystemTime::now(),
+                    live.read_at,
                     scanned.channel,
                     scanned.event,
                     data,
@@ -54,7 +55,13 @@ impl Engine {
             self.deliver(ev);
             return Ok(());
         }
-        let msg = match ServerMessage::decode(&text) {
+        // A protocol frame may make the engine wait (to answer a ping): what was read before
+        // it goes to the consumer first.
+        self.out.hand_over();
+        // Typed from the envelope already read: the frame is not parsed again.
+        let env = scanned.into_event(&text);
+        let watchlist = (env.event == WATCHLIST).then(|| env.clone());
+        let msg = match ServerMessage::from_envelope(env) {
             Ok(msg) => heard::message(msg),
             Err(e) => {
                 self.stats.malformed += 1;
@@ -128,7 +135,7 @@ impl Engine {
                 self.on_signin_success(live, user_data).await?
             }
             ServerMessage::CacheMiss { channel } => self.deliver(ReceivedEvent::decoded(
-                SystemTime::now(),
+                live.read_at,
                 Some(channel),
                 "pusher:cache_miss".into(),
                 Data::Absent,
@@ -136,11 +143,11 @@ impl Engine {
                 text,
             )),
             ServerMessage::WatchlistEvents(_) => {
-                if let Ok(env) = protocol::frame::decode_envelope(&text) {
-                    self.deliver(decoded(env, text));
+                if let Some(env) = watchlist {
+                    self.deliver(decoded(env, live.read_at, text));
                 }
             }
-            ServerMessage::Event(ev) => self.deliver(decoded(ev, text)),
+            ServerMessage::Event(ev) => self.deliver(decoded(ev, live.read_at, text)),
         }
         Ok(())
     }
@@ -225,18 +232,14 @@ impl Engine {
     }
 }
 
-/// Frames the protocol defines, read whole by [`ServerMessage::decode`].
+/// The watchlist frame, handed on as an event too (its data as it came).
+const WATCHLIST: &str = "pusher_internal:watchlist_events";
+
+/// Frames the protocol defines, typed by [`ServerMessage::from_envelope`].
 fn is_protocol(event: &str) -> bool {
     event.starts_with("pusher:") || event.starts_with("pusher_internal:")
 }
 
-fn decoded(ev: Event, raw: Utf8Bytes) -> ReceivedEvent {
-    ReceivedEvent::decoded(
-        SystemTime::now(),
-        ev.channel,
-        ev.event,
-        ev.data,
-        ev.user_id,
-        raw,
-    )
+fn decoded(ev: Event, received_at: SystemTime, raw: Utf8Bytes) -> ReceivedEvent {
+    ReceivedEvent::decoded(received_at, ev.channel, ev.event, ev.data, ev.user_id, raw)
 }

@@ -53,7 +53,7 @@ pub use item::{
     SubscriptionFailure, SubscriptionStatus,
 };
 pub use labels::{Labels, MAX_CONNECTIONS};
-pub use outbox::{BACKLOG_BYTES, BACKLOG_LIMIT, DROP_REPORT_EVERY};
+pub use outbox::{BACKLOG_BYTES, BACKLOG_LIMIT, DROP_REPORT_EVERY, STAGE_BYTES, STAGE_ITEMS};
 pub use presence::{
     ALL_BYTES as MEMBER_BYTES, CHANNEL_BYTES as CHANNEL_MEMBER_BYTES, MAX_MEMBERS, Members,
     kept as kept_member, kept_id as kept_member_id, member_weight, value_weight,

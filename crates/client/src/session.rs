@@ -2,7 +2,7 @@
 //! until something ends it. Every wait is inside one `select!`, so the socket is always read
 //! and server pings are always answered, however slow the consumer is.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{sleep_until, timeout, timeout_at};
@@ -18,8 +18,10 @@ use protocol::close::handshake_error_action;
 use protocol::signature::validate_socket_id;
 use protocol::{ClientMessage, ServerMessage};
 
-/// Most frames handled in a row without looking at timers and commands.
-const BURST: usize = 128;
+/// Most frames handled in a row without looking at timers and commands. They are read
+/// together: the clock is read once for all of them (their receive time), and their events
+/// are handed to the consumer together.
+pub(crate) const BURST: usize = 128;
 
 /// A connection that lasts this long resets the back-off when it ends.
 pub(crate) const STABLE: Duration = Duration::from_secs(30);
@@ -33,11 +35,19 @@ pub(super) struct Live {
     activity: Duration,
     last_seen: Instant,
     pub(super) ping_sent: Option<Instant>,
+    /// When the frames being handled were read: the start of their read burst.
+    pub(super) read_at: SystemTime,
 }
 
 pub(super) type Step = Result<(), Next>;
 
 impl Live {
+    /// A read burst starts: its frames were received now.
+    fn stamp(&mut self) {
+        self.last_seen = Instant::now();
+        self.read_at = SystemTime::now();
+    }
+
     pub(super) async fn send(&mut self, msg: ClientMessage) -> Step {
         match timeout(SEND_TIMEOUT, self.ws.send(Message::text(msg.encode()))).await {
             Ok(Ok(())) => Ok(()),
@@ -140,6 +150,7 @@ impl Engine {
                         activity,
                         last_seen: Instant::now(),
                         ping_sent: None,
+                        read_at: SystemTime::now(),
                     })
                 }
                 Ok(ServerMessage::Error(e)) => Err(Next::from_action(
@@ -172,6 +183,8 @@ impl Engine {
     async fn serve(&mut self, live: &mut Live) -> Next {
         let tx = self.out.sender();
         loop {
+            // The last burst's events, together.
+            self.out.hand_over();
             if self.out.should_wait() {
                 // The consumer is behind: stop reading for a moment and let TCP hold the data.
                 match timeout(self.cfg.consumer_grace, tx.half_empty()).await {
@@ -179,6 +192,8 @@ impl Engine {
                     Ok(false) => return Next::Shutdown(Reason::Requested),
                     Err(_) => self.out.set_congested(),
                 }
+                // Hand over what waited, and look again.
+                continue;
             }
             let deadline = live.deadline(self.cfg.pong_timeout);
             let pending = self.out.pending_weight();
@@ -189,7 +204,10 @@ impl Engine {
                     self.out.flush();
                     Ok(())
                 }
-                frame = live.ws.next() => self.on_frame(live, frame).await,
+                frame = live.ws.next() => {
+                    live.stamp();
+                    self.on_frame(live, frame).await
+                }
                 _ = sleep_until(deadline.into()) => self.on_timer(live).await,
                 cmd = self.cmds.recv(), if self.cmds_open => match cmd {
                     Some(cmd) => self.on_command(live, cmd).await,
@@ -213,7 +231,7 @@ impl Engine {
             // A burst: frames already read take no further turn of the select (and no new
             // timer) each, up to a bound that keeps commands and pings answered.
             for _ in 0..BURST {
-                if self.out.should_wait() {
+                if self.out.should_pause() {
                     break;
                 }
                 let Some(frame) = live.ws.next().now_or_never() else {
@@ -267,7 +285,6 @@ impl Engine {
             Some(Err(e)) => return Err(Next::Backoff(Reason::Io(transport::describe(e)))),
             Some(Ok(msg)) => msg,
         };
-        live.last_seen = Instant::now();
         match msg {
             Message::Text(text) => self.on_text(live, text).await,
             Message::Close(f) => {

@@ -68,13 +68,10 @@ impl Stats {
     }
 
     pub fn record_event(&mut self, channel: Option<&str>, event: &str, bytes: usize) {
-        let key = (
-            cut_name(channel.unwrap_or("")).into_owned(),
-            cut_name(event).into_owned(),
-        );
+        let (channel, event) = (cut_name(channel.unwrap_or("")), cut_name(event));
         if !self
             .per_event
-            .upsert(key, Counter::default, |c| c.add(bytes))
+            .count_pair((&channel, &event), Counter::default, |c| c.add(bytes))
         {
             self.other.add(bytes);
         }

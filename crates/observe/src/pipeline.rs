@@ -18,7 +18,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bounded::{Cause, FanIn, Limits, Overflow, TrySendError, Weigh};
+use bounded::{Cause, FanIn, Held, Limits, Overflow, TrySendError, Weigh};
 use client::{Client, ClientConfig, ClientError, Conn, FeedTx, Item, Link, Tagged};
 use tokio::sync::watch;
 
@@ -62,6 +62,12 @@ impl Weigh for Observed {
 /// Most items taken in a row before the run looks at the time and the signals again.
 const BATCH: usize = 256;
 
+/// Most items taken from a feed at once (under one lock, their room given back with one
+/// wake-up of the engine), when there is one feed: with several, they are taken one at a
+/// time, in turn. Until the last of them is handed on they still weigh against the feed's
+/// budget.
+const TAKE: usize = 64;
+
 /// How often the taps are given the time, by default: an expectation broken by time alone
 /// (a connection down past its grace) is said at most this late.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -69,6 +75,8 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// Every source of items of a run, each on a feed of its own, taken in turn.
 pub struct Feeds {
     fan: FanIn<Tagged>,
+    /// Items taken and not yet handed on, the next one last.
+    taken: Option<Held<Vec<Tagged>>>,
     links: Vec<(Conn, watch::Receiver<Link>)>,
     ts_field: Option<FieldPath>,
 }
@@ -78,6 +86,7 @@ impl Feeds {
     pub fn new(ts_field: Option<FieldPath>) -> Feeds {
         Feeds {
             fan: FanIn::new(),
+            taken: None,
             links: Vec::new(),
             ts_field,
         }
@@ -110,19 +119,41 @@ impl Feeds {
 
     /// The next item in turn; `None` once every source has ended. Cancel-safe.
     pub async fn next(&mut self) -> Option<Observed> {
-        let (_, (conn, item)) = self.fan.recv().await?;
-        Some(Observed::new(conn, item, self.ts_field.as_ref()))
+        if self.taken.is_none() {
+            let (_, batch) = self.fan.recv_batch(TAKE).await?;
+            self.hold(batch);
+        }
+        self.next_taken()
     }
 
     /// The next item in turn, if one waits.
     pub fn try_next(&mut self) -> Option<Observed> {
-        let (_, (conn, item)) = self.fan.try_recv().ok()?;
+        if self.taken.is_none() {
+            let (_, batch) = self.fan.try_recv_batch(TAKE).ok()?;
+            self.hold(batch);
+        }
+        self.next_taken()
+    }
+
+    fn hold(&mut self, mut batch: Held<Vec<Tagged>>) {
+        batch.reverse();
+        self.taken = Some(batch);
+    }
+
+    /// The next of the items taken; the batch's room goes back to its feed with its last.
+    fn next_taken(&mut self) -> Option<Observed> {
+        let batch = self.taken.as_mut()?;
+        let next = batch.pop();
+        if batch.is_empty() {
+            self.taken = None;
+        }
+        let (conn, item) = next?;
         Some(Observed::new(conn, item, self.ts_field.as_ref()))
     }
 
     /// Nothing waits in any feed.
     pub fn is_idle(&self) -> bool {
-        self.fan.is_idle()
+        self.taken.is_none() && self.fan.is_idle()
     }
 
     /// Takes everything that waits, for at most `within`, and shows it to the taps only:
@@ -434,6 +465,29 @@ mod tests {
             order.push_back(feeds.next().await.unwrap().conn);
         }
         assert_eq!(order, [0, 1, 0]);
+    }
+
+    #[tokio::test]
+    async fn one_feed_is_taken_in_batches_that_weigh_until_handed_on() {
+        let mut feeds = Feeds::new(None);
+        let tx = feeds.feed(Limits::new(TAKE + 10, 1 << 20));
+        for n in 0..TAKE + 10 {
+            tx.try_send(error(n)).unwrap();
+        }
+        assert_eq!(feeds.next().await.unwrap().item, error(0));
+        // A batch was taken at once, and it still counts against the feed's budget.
+        assert!(
+            tx.try_send(error(0)).is_err(),
+            "the batch taken still weighs"
+        );
+        for n in 1..TAKE {
+            assert_eq!(feeds.try_next().unwrap().item, error(n), "in order");
+        }
+        // Its room came back with its last item.
+        for n in 0..TAKE {
+            tx.try_send(error(n)).unwrap();
+        }
+        assert_eq!(feeds.next().await.unwrap().item, error(TAKE));
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub const CUT_MARK: &str = "…";
 /// [`MAX_KEPT_NAME_CHARS`] characters, else its first ones and [`CUT_MARK`]. It looks at no
 /// more than that many characters, whatever the name's length.
 pub fn cut_name(name: &str) -> std::borrow::Cow<'_, str> {
+    // No more bytes than the limit in characters: nothing to count (every event's names).
+    if name.len() <= MAX_KEPT_NAME_CHARS {
+        return std::borrow::Cow::Borrowed(name);
+    }
     match name.char_indices().nth(MAX_KEPT_NAME_CHARS) {
         None => std::borrow::Cow::Borrowed(name),
         Some((at, _)) => std::borrow::Cow::Owned(format!("{}{CUT_MARK}", &name[..at])),

@@ -55,21 +55,24 @@ pub fn write_event_with(
     out.write_all(b"\"")?;
     if let Some(label) = connection {
         out.write_all(b",\"connection\":")?;
-        write_value(out, label)?;
+        write_str(out, label)?;
     }
     out.write_all(b",\"channel\":")?;
-    write_value(out, &ev.channel)?;
+    match &ev.channel {
+        Some(channel) => write_str(out, channel)?,
+        None => out.write_all(b"null")?,
+    }
     out.write_all(b",\"event\":")?;
-    write_value(out, &ev.event)?;
+    write_str(out, &ev.event)?;
     out.write_all(b",\"data\":")?;
     match ev.data_text() {
         DataText::Absent => out.write_all(b"null")?,
         DataText::Json(text) => json_text::write_compact_safe(out, &text)?,
-        DataText::Text(text) => write_value(out, &*text)?,
+        DataText::Text(text) => write_str(out, &text)?,
     }
     if let Some(user) = &ev.user_id {
         out.write_all(b",\"user_id\":")?;
-        write_value(out, user)?;
+        write_str(out, user)?;
     }
     if let Some(error) = &ev.decrypt_error {
         out.write_all(b",\"error\":")?;
@@ -102,6 +105,21 @@ fn write_time(out: &mut impl Write, time: SystemTime) -> io::Result<()> {
         }
         out.write_all(text.as_bytes())
     })
+}
+
+/// A string as JSON in the terminal-safe format: copied between its quotes when nothing in
+/// it needs an escape (printable ASCII without `"` or `\`, as names mostly are), else
+/// through the formatter.
+fn write_str(out: &mut impl Write, text: &str) -> io::Result<()> {
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.write_all(b"\"")?;
+        out.write_all(text.as_bytes())?;
+        return out.write_all(b"\"");
+    }
+    write_value(out, text)
 }
 
 /// One value in the terminal-safe format, without a newline.
@@ -207,6 +225,25 @@ impl serde_json::ser::Formatter for SafeFormatter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_copied_as_they_are_and_strings_escaped_are_the_same_json() {
+        for text in [
+            "ACME",
+            "a b~!",
+            "",
+            "q\"uote",
+            "back\\slash",
+            "caf\u{e9}",
+            "\u{1b}[2J",
+            "\u{7f}",
+        ] {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            write_str(&mut fast, text).unwrap();
+            write_value(&mut slow, text).unwrap();
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
 
     #[test]
     fn unsafe_characters_are_escaped_and_round_trip() {

@@ -41,11 +41,9 @@ impl Summary {
 
     pub fn event(&mut self, ev: &ReceivedEvent) {
         self.events += 1;
-        let key = (
-            cut_name(ev.channel.as_deref().unwrap_or("")).into_owned(),
-            cut_name(&ev.event).into_owned(),
-        );
-        if !self.pairs.upsert(key, || 0, |n| *n += 1) {
+        let channel = cut_name(ev.channel.as_deref().unwrap_or(""));
+        let event = cut_name(&ev.event);
+        if !self.pairs.count_pair((&channel, &event), || 0, |n| *n += 1) {
             self.uncounted_pairs += 1;
         }
     }

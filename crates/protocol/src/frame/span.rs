@@ -41,7 +41,13 @@ impl DataSpan {
                         .get(1..literal.len().saturating_sub(1))
                         .map(Cow::Borrowed);
                 }
-                serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+                // The short escapes (a doubly encoded object has one per quote) are undone
+                // in one pass; a `\u` escape goes through serde.
+                literal
+                    .get(1..literal.len().saturating_sub(1))
+                    .and_then(unescape_short)
+                    .or_else(|| serde_json::from_str::<String>(literal).ok())
+                    .map(Cow::Owned)
             }
             DataSpan::Value(r) => frame.get(r.clone()).map(Cow::Borrowed),
         }
@@ -66,6 +72,31 @@ impl DataSpan {
     }
 }
 
+/// The text of a string literal's inside (already checked by [`scan`]) whose escapes are
+/// all short ones (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `None` at any other
+/// (a `\u` escape), which serde then reads.
+fn unescape_short(inside: &str) -> Option<String> {
+    let mut out = String::with_capacity(inside.len());
+    let mut rest = inside;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at)?);
+        out.push(match rest.as_bytes().get(at + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            _ => return None,
+        });
+        rest = rest.get(at + 2..)?;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// A frame's envelope, with its data located but not read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scanned {
@@ -82,12 +113,15 @@ pub enum Located {
     Decoded(Data),
 }
 
+/// The envelope's names are borrowed from the frame when they hold no escape: a field of
+/// another type than a string fails this, and the frame is read again by the slow path,
+/// which decides as [`decode_envelope`] does.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(default)]
-    event: Option<Value>,
-    #[serde(default)]
-    channel: Option<Value>,
+    #[serde(default, borrow)]
+    event: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    channel: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     data: Option<&'a RawValue>,
     #[serde(default)]
@@ -97,6 +131,14 @@ struct Envelope<'a> {
 /// Reads the envelope of a frame, locating its `data` without parsing it. Accepts and
 /// refuses exactly what [`decode_envelope`] does.
 pub fn scan(text: &str) -> Result<Scanned, DecodeError> {
+    if let Some(scanned) = scan_plain(text) {
+        return Ok(scanned);
+    }
+    scan_general(text)
+}
+
+/// [`scan`] without its one-pass reader of plain frames: serde's reading of the envelope.
+fn scan_general(text: &str) -> Result<Scanned, DecodeError> {
     if !text.trim_start().starts_with('{') {
         return decode_envelope(text).map(decoded);
     }
@@ -106,12 +148,8 @@ pub fn scan(text: &str) -> Result<Scanned, DecodeError> {
         Err(e) if e.is_data() => return decode_envelope(text).map(decoded),
         Err(e) => return Err(DecodeError::NotJson(e.to_string())),
     };
-    let Some(Value::String(event)) = envelope.event else {
+    let Some(event) = envelope.event else {
         return Err(DecodeError::MissingEvent);
-    };
-    let channel = match envelope.channel {
-        Some(Value::String(c)) => Some(c),
-        _ => None,
     };
     let data = match envelope.data {
         None => DataSpan::Absent,
@@ -127,11 +165,153 @@ pub fn scan(text: &str) -> Result<Scanned, DecodeError> {
         }
     };
     Ok(Scanned {
-        event,
-        channel,
+        event: event.into_owned(),
+        channel: envelope.channel.map(Cow::into_owned),
         user_id: envelope.user_id.and_then(id_string),
         data: Located::Span(data),
     })
+}
+
+/// The frame nearly every event comes in, read in one pass over its bytes: an object whose
+/// members are all strings, `event` and `channel` (and any other name) without escapes, and
+/// `data` a string with the short escapes (`\"`, `\\`, `\n`, …). `None` for anything else
+/// (another type of value, a `\u` escape, a control character, a name twice, `user_id`),
+/// which the general reader then reads. So this accepts only frames that serde reads the
+/// same way, and refuses none: the answer is the general reader's either way.
+fn scan_plain(text: &str) -> Option<Scanned> {
+    let b = text.as_bytes();
+    let mut i = skip_space(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let (mut event, mut channel, mut data) = (None, None, None);
+    loop {
+        let (name, after) = plain_string(text, skip_space(b, i))?;
+        i = skip_space(b, after);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let at = skip_space(b, i + 1);
+        let slot = match name {
+            "event" => &mut event,
+            "channel" => &mut channel,
+            "data" => {
+                if data.is_some() {
+                    return None;
+                }
+                let end = string_end(b, at)?;
+                data = Some(at..end);
+                i = skip_space(b, end);
+                if !next_member(b, &mut i)? {
+                    break;
+                }
+                continue;
+            }
+            "user_id" => return None,
+            _ => {
+                i = skip_space(b, string_end(b, at)?);
+                if !next_member(b, &mut i)? {
+                    break;
+                }
+                continue;
+            }
+        };
+        if slot.is_some() {
+            return None;
+        }
+        let (value, after) = plain_string(text, at)?;
+        *slot = Some(value);
+        i = skip_space(b, after);
+        if !next_member(b, &mut i)? {
+            break;
+        }
+    }
+    if skip_space(b, i) != b.len() {
+        return None;
+    }
+    Some(Scanned {
+        event: event?.to_owned(),
+        channel: channel.map(str::to_owned),
+        user_id: None,
+        data: Located::Span(data.map_or(DataSpan::Absent, DataSpan::Quoted)),
+    })
+}
+
+/// After a member: `,` (true: another follows) or `}` (false), `i` moved past it.
+fn next_member(b: &[u8], i: &mut usize) -> Option<bool> {
+    let more = match b.get(*i)? {
+        b',' => true,
+        b'}' => false,
+        _ => return None,
+    };
+    *i += 1;
+    Some(more)
+}
+
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// A string without escapes or control characters at `i`: its text, and where it ends.
+fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = b
+        .get(i + 1..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    let end = i + 1 + len;
+    (b[end] == b'"').then_some(())?;
+    Some((text.get(i + 1..end)?, end + 1))
+}
+
+/// Where the string at `i` ends (past its closing quote), when it has only the short
+/// escapes and no control character.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut i = i + 1;
+    loop {
+        i += b
+            .get(i..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        match b[i] {
+            b'"' => return Some(i + 1),
+            b'\\'
+                if matches!(
+                    b.get(i + 1),
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+                ) =>
+            {
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+}
+
+impl Scanned {
+    /// The whole envelope, its data decoded from `frame` (the text this was scanned from):
+    /// what [`decode_envelope`] returns for it, without reading the envelope again.
+    pub fn into_event(self, frame: &str) -> Event {
+        Event {
+            event: self.event,
+            channel: self.channel,
+            user_id: self.user_id,
+            data: match self.data {
+                Located::Span(span) => span.decode(frame),
+                Located::Decoded(data) => data,
+            },
+        }
+    }
 }
 
 fn decoded(ev: Event) -> Scanned {
@@ -168,6 +348,9 @@ mod tests {
             r#"{"event":"e","data":"1","data":"2"}"#,
             r#"{"event":"e","user_id":7,"data":"{}"}"#,
             r#" {"event":"e","data":"x"}"#,
+            r#"{"event":"e","channel":7,"data":"x"}"#,
+            r#"{"event":"e\u0041","channel":"c\"d","data":"x"}"#,
+            r#"{"event":"e","channel":null,"data":"x"}"#,
         ] {
             let old = decode_envelope(frame).unwrap();
             let new = scan(frame).unwrap();
@@ -175,16 +358,109 @@ mod tests {
             assert_eq!(new.channel, old.channel, "{frame}");
             assert_eq!(new.user_id, old.user_id, "{frame}");
             assert_eq!(decode(frame), old.data, "{frame}");
+            assert_eq!(new.into_event(frame), old, "{frame}");
         }
     }
 
     #[test]
     fn refuses_what_the_envelope_decoder_refuses() {
-        for frame in ["", "[1]", "{", r#"{"data":"x"}"#, r#"{"event":1}"#, "\"s\""] {
+        for frame in [
+            "",
+            "[1]",
+            "{",
+            r#"{"data":"x"}"#,
+            r#"{"event":1}"#,
+            r#"{"event":null}"#,
+            "\"s\"",
+        ] {
             assert_eq!(
                 scan(frame).map(|_| ()),
                 decode_envelope(frame).map(|_| ()),
                 "{frame}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_one_pass_reader_agrees_with_serde_or_declines() {
+        for frame in [
+            r#"{"event":"update_event","channel":"stock_ticker","data":"{\"name\":\"ACME\",\"price\":10.00}"}"#,
+            r#" { "data" : "a\\b\/c\n" , "x":"y", "event" : "e" } "#,
+            r#"{"event":"e"}"#,
+            r#"{"channel":"c","event":"é","data":""}"#,
+            r#"{"event":"e","data":"x","data":"y"}"#,
+            r#"{"event":"e","event":"f"}"#,
+            r#"{"event":"e","data":"\u0041"}"#,
+            r#"{"event":"e\"","data":"x"}"#,
+            r#"{"event":"e","data":{"a":1}}"#,
+            r#"{"event":"e","data":null}"#,
+            r#"{"event":"e","user_id":"u","data":"x"}"#,
+            r#"{"event":"e","n":1}"#,
+            r#"{"event":"e","data":"x"} x"#,
+            r#"{"event":"e","data":"x",}"#,
+            r#"{"event":"e","data":"x"#,
+            r#"{"event":"e","data":"\x"}"#,
+            "{\"event\":\"e\",\"data\":\"a\tb\"}",
+            r#"{"data":"x"}"#,
+            "{}",
+            "{",
+            "",
+        ] {
+            if let Some(fast) = scan_plain(frame) {
+                assert_eq!(Ok(fast), scan_general(frame), "{frame}");
+            }
+            assert_eq!(scan(frame), scan_general(frame), "{frame}");
+        }
+        assert!(scan_plain(r#"{"event":"e","channel":"c","data":"{\"a\":1}"}"#).is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_reader_never_differs_from_serde(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["event", "channel", "data", "user_id", "x", "ev\\u0041"]),
+                    proptest::sample::select(vec![
+                        r#""a""#, r#""""#, r#""é""#, r#""q\"\\\n""#, r#""\u00e9""#, "1", "null",
+                        "{}", r#"{"a":"b"}"#, r#""\t""#, "\"\u{7}\"", r#""\/""#,
+                    ]),
+                    proptest::sample::select(vec!["", " ", "\n\t", "\r"]),
+                ),
+                0..6,
+            ),
+            tail in proptest::sample::select(vec!["", " ", ",", "x", "}"]),
+        ) {
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v, w)| format!("{w}\"{k}\"{w}:{w}{v}{w}"))
+                .collect();
+            let frame = format!("{{{}}}{tail}", body.join(","));
+            if let Some(fast) = scan_plain(&frame) {
+                proptest::prop_assert_eq!(Ok(fast), scan_general(&frame), "{}", frame);
+            }
+        }
+    }
+
+    #[test]
+    fn short_escapes_are_undone_as_serde_undoes_them() {
+        for inside in [
+            r#"{\"name\":\"ACME\",\"price\":10.00}"#,
+            r#"a\\b\/c\bd\fe\nf\rg\th\"i"#,
+            r#"\\"#,
+            r#"caf\u00e9 \"q\""#,
+            r#"\ud83d\ude00"#,
+            "é\\n",
+        ] {
+            let literal = format!("\"{inside}\"");
+            let frame = format!(r#"{{"event":"e","data":{literal}}}"#);
+            let Located::Span(span) = scan(&frame).unwrap().data else {
+                panic!("{frame}")
+            };
+            let expected: String = serde_json::from_str(&literal).unwrap();
+            assert_eq!(
+                span.text(&frame).as_deref(),
+                Some(expected.as_str()),
+                "{inside}"
             );
         }
     }
