@@ -107,7 +107,10 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// `parent` and one key as a jq path: `.a.b`, or `.a."b c"` when the key needs quotes.
+/// `parent` and one key as a jq path: `.a.b`, or `.a."b c"` when the key needs quotes. A
+/// quoted key is a JSON string whose unsafe characters (controls, bidi marks) are JSON
+/// escapes (`."\u202ex"`), as the `--json` line writes them: the path is terminal-safe and
+/// jq reads it back as the key.
 pub fn key_path(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -115,7 +118,11 @@ pub fn key_path(parent: &str, key: &str) -> String {
     if plain {
         format!("{parent}.{key}")
     } else {
-        format!("{parent}.{}", Value::String(key.to_owned()))
+        let quoted = Value::String(key.to_owned()).to_string();
+        format!(
+            "{parent}.{}",
+            crate::output::json_text::compact_safe(&quoted)
+        )
     }
 }
 
@@ -192,6 +199,18 @@ mod tests {
         assert_eq!((few.len(), more), (2, 4));
         assert_eq!(diff(&json!(1), &json!(1), 5).0, []);
         assert_eq!(diff(&json!(1), &json!(2), 5).0[0].path, ".");
+    }
+
+    #[test]
+    fn a_key_with_unsafe_characters_is_a_json_escape_in_its_path() {
+        // serde_json leaves DEL, C1 controls and bidi marks raw: the path escapes them as
+        // the --json line does, so it is terminal-safe and jq reads it back.
+        assert_eq!(
+            key_path(".data", "\u{202e}x\u{7f}\u{9b}"),
+            r#".data."\u202ex\u007f\u009b""#
+        );
+        assert_eq!(key_path("", "\u{1b}[31m"), r#"."\u001b[31m""#);
+        assert_eq!(key_path("", "a\"b"), r#"."a\"b""#);
     }
 
     #[test]

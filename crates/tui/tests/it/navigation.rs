@@ -216,6 +216,45 @@ fn inspect_copies_a_value_and_its_path() {
     assert!(help.contains("copy the selected value's jq path"), "{help}");
 }
 
+/// `p` on a value whose key holds a bidi override, DEL or a C1 control copies a path jq
+/// reads back as that key (`."\u202e…"`, the `--json` line's escapes), never the
+/// terminal-safe formatter's `\u{202e}`, which jq cannot parse; the border shows the same.
+#[test]
+fn a_copied_path_with_unsafe_characters_is_one_jq_reads() {
+    use tui::kit::Screen as _;
+    use tui::testing::event;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    s.apply(
+        event(
+            "stock_ticker",
+            "update_event",
+            json!({"\u{202e}evil\u{7f}\u{9b}": 7}),
+            5,
+        ),
+        t0 + Duration::from_secs(5),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Down);
+    s.key(&key('p'));
+    let path = s.app.screen.take_clipboard().unwrap();
+    assert_eq!(path, r#".data."\u202eevil\u007f\u009b""#);
+    // jq (jaq here) reads it, on the line `watch --json` writes, as the key.
+    let line = &s.model.log[s.model.log.len() - 1].line;
+    let mut json = Vec::new();
+    observe::output::ndjson::write_event_from(&mut json, line.received().unwrap(), None, None)
+        .unwrap();
+    let jq = observe::jq::Jq::parse(&format!("{path} == 7")).unwrap();
+    assert_eq!(jq.passes_jaq(&json), Ok(true));
+    let shown = text(&s, now, 120, 40);
+    assert!(
+        shown.contains(r#"copied path .data."\u202eevil"#),
+        "{shown}"
+    );
+}
+
 /// The palette's (and the keys') pane toggles: the ticker, the log and the side panes hide
 /// and show; the pane shown takes the hidden one's room, and one of the ticker and the log
 /// always stays.
