@@ -255,6 +255,39 @@ fn a_copied_path_with_unsafe_characters_is_one_jq_reads() {
     );
 }
 
+/// Inspect's diff between two events too large to walk leaf by leaf (5000 keys) that differ
+/// only past the leaves walked: a change, never "no change".
+#[test]
+fn a_diff_past_the_leaves_walked_still_sees_the_change() {
+    use tui::testing::event;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    let mut data = serde_json::Map::new();
+    data.insert("name".into(), json!("BIG"));
+    data.insert("price".into(), json!(1));
+    for i in 0..5000 {
+        data.insert(format!("k{i:05}"), json!(i));
+    }
+    s.apply(
+        event("stock_ticker", "update_event", json!(data.clone()), 5),
+        t0 + Duration::from_secs(5),
+    );
+    data.insert("k04999".into(), json!("changed"));
+    s.apply(
+        event("stock_ticker", "update_event", json!(data), 5),
+        t0 + Duration::from_secs(5),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    s.key(&key('d'));
+    let shown = text(&s, now, 120, 40);
+    assert!(shown.contains("against the previous one"), "{shown}");
+    assert!(!shown.contains("no change"), "{shown}");
+    // The data past the leaves walked is compared whole: the data changed.
+    assert!(shown.contains("│~ .  "), "{shown}");
+}
+
 /// The palette's (and the keys') pane toggles: the ticker, the log and the side panes hide
 /// and show; the pane shown takes the hidden one's room, and one of the ticker and the log
 /// always stays.
