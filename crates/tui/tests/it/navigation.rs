@@ -434,3 +434,58 @@ fn a_view_brings_its_expectations() {
     );
     assert!(!s.current("mine").to_toml().contains("update_event<5s"));
 }
+
+/// `save` is a word of its own in `:view save NAME`: `:view saved` loads the view named
+/// `saved` (it used to save the current view as `d`). And a view once saved is one
+/// `:view NAME` loads, without a restart.
+#[tokio::test]
+async fn a_saved_view_loads_and_a_view_named_save_something_is_no_save() {
+    use observe::binding::Binding;
+    use tui::kit::Effect;
+    use tui::watch::{Sort, ViewSpec, ViewStore};
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let dir = std::env::temp_dir().join(format!("tickertape-views-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("config.toml");
+    s.views = ViewStore {
+        views: vec![ViewSpec {
+            name: "saved".into(),
+            channels: vec!["stock_ticker".into()],
+            bindings: vec![Binding::parse("update_event=ticker(key=name,value=price)").unwrap()],
+            filter: None,
+            sort: Some(Sort::Value),
+            expect: vec![],
+        }],
+        path: Some(path.clone()),
+        ..ViewStore::default()
+    };
+    let palette = |s: &mut State, line: &str| {
+        s.key(&key(':'));
+        type_text(s, line);
+    };
+    palette(&mut s, "view saved");
+    assert_eq!(s.current_view.as_deref(), Some("saved"));
+    assert_eq!(s.ui.sort, Sort::Value);
+    assert!(!path.exists(), "nothing saved");
+    // Saved under a new name, then loaded after another sort.
+    s.key(&key(':'));
+    for c in "view save mine".chars() {
+        s.key(&key(c));
+    }
+    let Some(Effect::Task(task)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) else {
+        panic!("saving is a task");
+    };
+    let done = task.run().await;
+    s.app.done(done, t0);
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(file.contains("[views.mine]"), "{file}");
+    palette(&mut s, "sort key");
+    assert_eq!(s.ui.sort, Sort::Key);
+    palette(&mut s, "view mine");
+    let now = t0 + Duration::from_secs(1);
+    let screen = text(&s, now, 120, 40);
+    assert_eq!(s.current_view.as_deref(), Some("mine"), "{screen}");
+    assert_eq!(s.ui.sort, Sort::Value);
+    let _ = std::fs::remove_dir_all(&dir);
+}
