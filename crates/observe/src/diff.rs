@@ -107,7 +107,10 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// `parent` and one key as a jq path: `.a.b`, or `.a."b c"` when the key needs quotes.
+/// `parent` and one key as a jq path: `.a.b`, or `.a."b c"` when the key needs quotes. A
+/// quoted key is a JSON string whose unsafe characters (controls, bidi marks) are JSON
+/// escapes (`."\u202ex"`), as the `--json` line writes them: the path is terminal-safe and
+/// jq reads it back as the key.
 pub fn key_path(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -115,41 +118,50 @@ pub fn key_path(parent: &str, key: &str) -> String {
     if plain {
         format!("{parent}.{key}")
     } else {
-        format!("{parent}.{}", Value::String(key.to_owned()))
+        let quoted = Value::String(key.to_owned()).to_string();
+        format!(
+            "{parent}.{}",
+            crate::output::json_text::compact_safe(&quoted)
+        )
     }
 }
 
 /// Every leaf with its path, in the value's order. An empty object or array is a leaf.
+/// Past [`MAX_LEAVES`], the object or array being walked is one leaf, whole (and so is
+/// each one around it): what was not walked is still compared, never taken as unchanged.
 fn flatten(v: &Value) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     walk(v, String::new(), 0, &mut out);
     out
 }
 
-fn walk<'a>(v: &'a Value, path: String, depth: usize, out: &mut Vec<(String, &'a Value)>) {
-    if out.len() >= MAX_LEAVES {
-        return;
-    }
+/// Pushes `v`'s leaves; false when the leaves ran out inside it (`v` was then pushed whole
+/// after the ones walked).
+fn walk<'a>(v: &'a Value, path: String, depth: usize, out: &mut Vec<(String, &'a Value)>) -> bool {
     let room = depth < MAX_DEPTH;
-    match v {
-        Value::Object(m) if room && !m.is_empty() => {
-            for (k, child) in m {
-                walk(child, key_path(&path, k), depth + 1, out);
-            }
-        }
-        Value::Array(a) if room && !a.is_empty() => {
-            for (i, child) in a.iter().enumerate() {
-                walk(child, format!("{path}[{i}]"), depth + 1, out);
-            }
-        }
+    let complete = match v {
+        Value::Object(m) if room && !m.is_empty() => m.iter().all(|(k, child)| {
+            out.len() < MAX_LEAVES && walk(child, key_path(&path, k), depth + 1, out)
+        }),
+        Value::Array(a) if room && !a.is_empty() => a.iter().enumerate().all(|(i, child)| {
+            out.len() < MAX_LEAVES && walk(child, format!("{path}[{i}]"), depth + 1, out)
+        }),
         _ => {
-            let path = if path.is_empty() {
-                ".".to_owned()
-            } else {
-                path
-            };
-            out.push((path, v));
+            out.push((leaf_path(path), v));
+            return true;
         }
+    };
+    if !complete {
+        out.push((leaf_path(path), v));
+    }
+    complete
+}
+
+fn leaf_path(path: String) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        path
     }
 }
 
@@ -195,6 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn a_key_with_unsafe_characters_is_a_json_escape_in_its_path() {
+        // serde_json leaves DEL, C1 controls and bidi marks raw: the path escapes them as
+        // the --json line does, so it is terminal-safe and jq reads it back.
+        assert_eq!(
+            key_path(".data", "\u{202e}x\u{7f}\u{9b}"),
+            r#".data."\u202ex\u007f\u009b""#
+        );
+        assert_eq!(key_path("", "\u{1b}[31m"), r#"."\u001b[31m""#);
+        assert_eq!(key_path("", "a\"b"), r#"."a\"b""#);
+    }
+
+    #[test]
     fn deep_and_wide_values_stay_bounded() {
         let mut deep = json!(1);
         for _ in 0..200 {
@@ -208,7 +232,34 @@ mod tests {
         assert_eq!(
             more,
             MAX_LEAVES - 3 + 1,
-            "the empty array is one leaf, added"
+            "the leaves walked, removed; the array whole, changed to the empty one"
         );
+    }
+
+    #[test]
+    fn a_change_past_the_leaves_walked_is_still_a_change() {
+        let mut before = serde_json::Map::new();
+        for i in 0..MAX_LEAVES + 100 {
+            before.insert(format!("k{i:05}"), json!({"v": i}));
+        }
+        let mut after = before.clone();
+        after.insert(format!("k{:05}", MAX_LEAVES + 50), json!({"v": "changed"}));
+        let (before, after) = (Value::Object(before), Value::Object(after));
+        let (changes, more) = diff(&before, &after, 10);
+        assert_eq!(more, 0);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            (changes[0].kind, changes[0].path.as_str()),
+            (Kind::Changed, ".")
+        );
+        assert_eq!(
+            diff(&before, &before, 10).0,
+            [],
+            "the same value: no change"
+        );
+        // Deeper: the parents of the cut are compared whole too.
+        let (b, a) = (json!({"x": {"y": before}}), json!({"x": {"y": after}}));
+        let paths: Vec<String> = diff(&b, &a, 10).0.into_iter().map(|c| c.path).collect();
+        assert_eq!(paths, [".x.y", ".x", "."]);
     }
 }

@@ -67,6 +67,15 @@ impl Screen for Watch {
                 self.ui.flash = Some(terminal_safe(&said).into_owned());
                 self.model.note(&what, &said, now)
             }
+            Done::ViewSaved(view, said) => {
+                let views = &mut self.views.views;
+                match views.iter_mut().find(|v| v.name == view.name) {
+                    Some(old) => *old = view,
+                    None => views.push(view),
+                }
+                self.ui.flash = Some(terminal_safe(&said).into_owned());
+                self.model.note("view", &said, now)
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use super::export;
 use super::form::Request;
+use super::saved::ViewSpec;
 use client::Client;
 use client::publish::Publisher;
 use protocol::channel::classify;
@@ -19,6 +20,8 @@ pub enum Done {
     Triggered(String),
     /// A palette command's answer: what it was about, and how it went.
     Said(String, String),
+    /// `:view save NAME` wrote the view: it is one of the views from now on.
+    ViewSaved(ViewSpec, String),
 }
 
 /// What the screen can send on the user's behalf (`t`), by connection: through its REST

@@ -98,16 +98,41 @@ impl ViewSpec {
     }
 }
 
+/// Whether `line` is the header of the table `[views.NAME]` as TOML may write it: with
+/// spaces around the dot and inside the brackets, a quoted key (`[views."prices"]`), a
+/// comment after it.
+fn is_header_of(line: &str, name: &str) -> bool {
+    let Some(rest) = line.trim().strip_prefix('[') else {
+        return false;
+    };
+    let Some((inside, after)) = rest.split_once(']') else {
+        return false;
+    };
+    let after = after.trim();
+    if rest.starts_with('[') || !(after.is_empty() || after.starts_with('#')) {
+        return false;
+    }
+    let unquote = |p: &str| {
+        let p = p.trim();
+        ['"', '\'']
+            .iter()
+            .find_map(|q| p.strip_prefix(*q).and_then(|p| p.strip_suffix(*q)))
+            .unwrap_or(p)
+            .to_owned()
+    };
+    let parts: Vec<String> = inside.split('.').map(unquote).collect();
+    parts == ["views", name]
+}
+
 /// `text` with the table `[views.NAME]` (up to the next table) taken out, and `table`
 /// appended.
 pub fn replace_table(text: &str, name: &str, table: &str) -> String {
-    let header = format!("[views.{name}]");
     let mut out = String::new();
     let mut skipping = false;
     for line in text.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            skipping = trimmed == header;
+            skipping = is_header_of(trimmed, name);
         }
         if !skipping {
             out.push_str(line);
@@ -137,6 +162,24 @@ mod tests {
             "# mine\n[profiles.p]\nkey = \"k\"\n\n[keys]\nhelp = \"h\"\n\n[views.a]\nchannels = [\"y\"]\n"
         );
         assert_eq!(replace_table("", "b", "[views.b]\n"), "[views.b]\n");
+        // Headers as TOML may write them are the table too; others are not.
+        for header in [
+            "[views.a] # prices",
+            "[ views.a ]",
+            "[views . \"a\"]",
+            "[views.'a']",
+        ] {
+            let text = format!("[keys]\nhelp = \"h\"\n{header}\nchannels = [\"x\"]\n");
+            assert_eq!(
+                replace_table(&text, "a", "[views.a]\n"),
+                "[keys]\nhelp = \"h\"\n\n[views.a]\n",
+                "{header}"
+            );
+        }
+        for other in ["[views.ab]", "[[views.a]]", "[views.a.b]", "[views.a] x"] {
+            let text = format!("{other}\nk = 1\n");
+            assert!(replace_table(&text, "a", "").starts_with(other), "{other}");
+        }
         assert!(valid_name("prod-eu_1") && !valid_name("a.b") && !valid_name(""));
     }
 }

@@ -6,7 +6,7 @@
 //! raised recovers, saying why), and its channels are subscribed. `:view save NAME` writes
 //! the current one back, with every expectation in force: the file's other text is kept, a
 //! table of the same name is replaced, and the new file is checked whole before it is
-//! written.
+//! written; once written, `:view NAME` loads it.
 
 use std::time::Instant;
 
@@ -142,8 +142,12 @@ impl Watch {
         arg: &str,
         now: Instant,
     ) -> Result<Option<Effect<Done>>, String> {
-        if let Some(name) = arg.strip_prefix("save") {
-            let name = name.trim();
+        // `save` is a word of its own: `:view saved` loads the view named so.
+        let (verb, rest) = arg
+            .split_once(char::is_whitespace)
+            .map_or((arg, ""), |(v, r)| (v, r.trim()));
+        if verb == "save" {
+            let name = rest;
             if !valid_name(name) {
                 return Err("view save NAME: letters, digits, - and _".into());
             }
@@ -173,11 +177,12 @@ impl Watch {
                         Ok(format!("saved view {name} to {}", path.display()))
                     })
                     .await;
-                    let said = match saved {
-                        Ok(Ok(s)) | Ok(Err(s)) => s,
-                        Err(e) => e.to_string(),
-                    };
-                    Done::Said("view".into(), said)
+                    match saved {
+                        // `:view NAME` finds it from now on, as the file has it.
+                        Ok(Ok(said)) => Done::ViewSaved(view, said),
+                        Ok(Err(said)) => Done::Said("view".into(), said),
+                        Err(e) => Done::Said("view".into(), e.to_string()),
+                    }
                 },
                 Done::Said("view".into(), "too much running at once".into()),
             ))));

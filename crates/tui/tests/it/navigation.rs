@@ -216,6 +216,78 @@ fn inspect_copies_a_value_and_its_path() {
     assert!(help.contains("copy the selected value's jq path"), "{help}");
 }
 
+/// `p` on a value whose key holds a bidi override, DEL or a C1 control copies a path jq
+/// reads back as that key (`."\u202e…"`, the `--json` line's escapes), never the
+/// terminal-safe formatter's `\u{202e}`, which jq cannot parse; the border shows the same.
+#[test]
+fn a_copied_path_with_unsafe_characters_is_one_jq_reads() {
+    use tui::kit::Screen as _;
+    use tui::testing::event;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    s.apply(
+        event(
+            "stock_ticker",
+            "update_event",
+            json!({"\u{202e}evil\u{7f}\u{9b}": 7}),
+            5,
+        ),
+        t0 + Duration::from_secs(5),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Down);
+    s.key(&key('p'));
+    let path = s.app.screen.take_clipboard().unwrap();
+    assert_eq!(path, r#".data."\u202eevil\u007f\u009b""#);
+    // jq (jaq here) reads it, on the line `watch --json` writes, as the key.
+    let line = &s.model.log[s.model.log.len() - 1].line;
+    let mut json = Vec::new();
+    observe::output::ndjson::write_event_from(&mut json, line.received().unwrap(), None, None)
+        .unwrap();
+    let jq = observe::jq::Jq::parse(&format!("{path} == 7")).unwrap();
+    assert_eq!(jq.passes_jaq(&json), Ok(true));
+    let shown = text(&s, now, 120, 40);
+    assert!(
+        shown.contains(r#"copied path .data."\u202eevil"#),
+        "{shown}"
+    );
+}
+
+/// Inspect's diff between two events too large to walk leaf by leaf (5000 keys) that differ
+/// only past the leaves walked: a change, never "no change".
+#[test]
+fn a_diff_past_the_leaves_walked_still_sees_the_change() {
+    use tui::testing::event;
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    let mut data = serde_json::Map::new();
+    data.insert("name".into(), json!("BIG"));
+    data.insert("price".into(), json!(1));
+    for i in 0..5000 {
+        data.insert(format!("k{i:05}"), json!(i));
+    }
+    s.apply(
+        event("stock_ticker", "update_event", json!(data.clone()), 5),
+        t0 + Duration::from_secs(5),
+    );
+    data.insert("k04999".into(), json!("changed"));
+    s.apply(
+        event("stock_ticker", "update_event", json!(data), 5),
+        t0 + Duration::from_secs(5),
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    s.key(&key('d'));
+    let shown = text(&s, now, 120, 40);
+    assert!(shown.contains("against the previous one"), "{shown}");
+    assert!(!shown.contains("no change"), "{shown}");
+    // The data past the leaves walked is compared whole: the data changed.
+    assert!(shown.contains("│~ .  "), "{shown}");
+}
+
 /// The palette's (and the keys') pane toggles: the ticker, the log and the side panes hide
 /// and show; the pane shown takes the hidden one's room, and one of the ticker and the log
 /// always stays.
@@ -361,4 +433,59 @@ fn a_view_brings_its_expectations() {
         "{calm}"
     );
     assert!(!s.current("mine").to_toml().contains("update_event<5s"));
+}
+
+/// `save` is a word of its own in `:view save NAME`: `:view saved` loads the view named
+/// `saved` (it used to save the current view as `d`). And a view once saved is one
+/// `:view NAME` loads, without a restart.
+#[tokio::test]
+async fn a_saved_view_loads_and_a_view_named_save_something_is_no_save() {
+    use observe::binding::Binding;
+    use tui::kit::Effect;
+    use tui::watch::{Sort, ViewSpec, ViewStore};
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let dir = std::env::temp_dir().join(format!("tickertape-views-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("config.toml");
+    s.views = ViewStore {
+        views: vec![ViewSpec {
+            name: "saved".into(),
+            channels: vec!["stock_ticker".into()],
+            bindings: vec![Binding::parse("update_event=ticker(key=name,value=price)").unwrap()],
+            filter: None,
+            sort: Some(Sort::Value),
+            expect: vec![],
+        }],
+        path: Some(path.clone()),
+        ..ViewStore::default()
+    };
+    let palette = |s: &mut State, line: &str| {
+        s.key(&key(':'));
+        type_text(s, line);
+    };
+    palette(&mut s, "view saved");
+    assert_eq!(s.current_view.as_deref(), Some("saved"));
+    assert_eq!(s.ui.sort, Sort::Value);
+    assert!(!path.exists(), "nothing saved");
+    // Saved under a new name, then loaded after another sort.
+    s.key(&key(':'));
+    for c in "view save mine".chars() {
+        s.key(&key(c));
+    }
+    let Some(Effect::Task(task)) = s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) else {
+        panic!("saving is a task");
+    };
+    let done = task.run().await;
+    s.app.done(done, t0);
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(file.contains("[views.mine]"), "{file}");
+    palette(&mut s, "sort key");
+    assert_eq!(s.ui.sort, Sort::Key);
+    palette(&mut s, "view mine");
+    let now = t0 + Duration::from_secs(1);
+    let screen = text(&s, now, 120, 40);
+    assert_eq!(s.current_view.as_deref(), Some("mine"), "{screen}");
+    assert_eq!(s.ui.sort, Sort::Value);
+    let _ = std::fs::remove_dir_all(&dir);
 }
