@@ -3,7 +3,11 @@
 what it needs. Every figure is printed next to a baseline measured in the same run, because
 this machine is small and noisy. Only 127.0.0.1 is used.
 
-Usage: bench/harness.py [--quick] [P1 P2 P3 P4 P5 P6 ...]
+Usage: bench/harness.py [--quick] [--rounds N] [P1 P2 P3 P4 P5 P6 P7 ...]
+
+Every ratio comes from rounds that alternate between the two sides (5 by default, 3 with
+--quick), and goes through `ratio()`: when either side's rounds spread by more than 20%
+((max - min) / median), the ratio is not reported, and the spread is printed instead.
 """
 
 import json
@@ -23,9 +27,22 @@ REL = ROOT / "target" / "release"
 TT = str(REL / "tickertape")
 FLOOD = str(REL / "examples" / "flood")
 LOAD = str(REL / "examples" / "load")
+PACE = str(REL / "examples" / "pace")
 TOOLS = Path(os.environ.get("TICKERTAPE_BENCH_TOOLS", Path.home() / ".cache" / "tickertape-bench" / "bin"))
 QUICK = "--quick" in sys.argv
-ONLY = [a.upper() for a in sys.argv[1:] if not a.startswith("--")]
+
+
+def rounds_arg():
+    if "--rounds" in sys.argv:
+        return max(1, int(sys.argv[sys.argv.index("--rounds") + 1]))
+    return 3 if QUICK else 5
+
+
+ROUNDS = rounds_arg()
+ARGS = [a for i, a in enumerate(sys.argv[1:], 1) if not (a.startswith("--") or sys.argv[i - 1] == "--rounds")]
+ONLY = [a.upper() for a in ARGS]
+# Rounds that spread by more than this ((max - min) / median) give no ratio.
+MAX_SPREAD = 0.20
 TMP = Path(tempfile.mkdtemp(prefix="tickertape-bench-"))
 SUBSCRIBE = '{"event":"pusher:subscribe","data":{"channel":"stock_ticker"}}'
 rows = []  # (part, what, figure, ratio text)
@@ -34,6 +51,33 @@ rows = []  # (part, what, figure, ratio text)
 def tool(name):
     path = TOOLS / name
     return str(path) if path.exists() else shutil.which(name)
+
+
+def spread(values):
+    """How far rounds spread: (max - min) / median; 0 for one round or a zero median."""
+    m = statistics.median(values)
+    return (max(values) - min(values)) / m if len(values) > 1 and m else 0.0
+
+
+def ratio(part, what, num, den, fmt="{:.2f}x", target=None, higher_is_better=True):
+    """The one place a ratio is reported: `num` over `den`, each a list of per-round figures
+    (rounds interleaved by the caller), as the ratio of their medians. Refused, with both
+    spreads printed, when either side has fewer than 2 rounds or spreads by more than
+    MAX_SPREAD: a ratio from a noisy run is not a result. `target` (a number) adds whether
+    the ratio meets it. Returns the ratio, or None when refused."""
+    sn, sd = spread(num), spread(den)
+    spreads = f"spread {sn:.0%} / {sd:.0%} over {len(num)}/{len(den)} rounds"
+    if min(len(num), len(den)) < 2 or max(sn, sd) > MAX_SPREAD:
+        why = "too few rounds" if min(len(num), len(den)) < 2 else f"rounds spread > {MAX_SPREAD:.0%}"
+        report(part, what, "no ratio", f"{why}: {spreads}")
+        return None
+    r = statistics.median(num) / max(statistics.median(den), 1e-9)
+    verdict = ""
+    if target is not None:
+        met = r >= target if higher_is_better else r <= target
+        verdict = "met, " if met else "NOT met, "
+    report(part, what, fmt.format(r), verdict + spreads)
+    return r
 
 
 def free_port():
@@ -94,7 +138,7 @@ def through_pipe(cmd, n, stdin_line=None):
 
 def p1():
     n = 300_000 if QUICK else 1_000_000
-    rounds = 1 if QUICK else 3
+    rounds = ROUNDS
     print(f"P1 client ingest: {n:,} update_event frames (pre-encoded, one write) over loopback, "
           f"median of {rounds} rounds; each reader writes a line per event into a pipe", flush=True)
     flood = Flood(n)
@@ -123,18 +167,18 @@ def p1():
             # CPU of the children reaped meanwhile: the reader (and `head`, a few ms).
             cpu[name].append((after.children_user - before.children_user) + (after.children_system - before.children_system))
     flood.stop()
-    rate = {k: n / statistics.median(v) for k, v in wall.items()}
-    cpus = {k: statistics.median(v) for k, v in cpu.items()}
-    for name, r in rate.items():
-        report("P1", name, f"{r:,.0f} ev/s", f"CPU {cpus[name]:.2f} s")
-    tt, summ = rate["tickertape watch --json, piped to head"], rate["tickertape watch --summary (count only)"]
-    report("P1", "target: --json vs pusher-js (>= 8x)", f"{tt / rate['pusher-js (Node), piped to head']:.2f}x")
-    if "websocat, piped to head" in rate:
-        ws = rate["websocat, piped to head"]
-        report("P1", "target: --json vs websocat, speed (>= 1.5x)", f"{tt / ws:.2f}x")
-        report("P1", "target: --json vs websocat, CPU time (<= 1.0x)",
-               f"{cpus['tickertape watch --json, piped to head'] / cpus['websocat, piped to head']:.2f}x")
-        report("P1", "target: --summary vs websocat, speed (>= 2x)", f"{summ / ws:.2f}x")
+    rates = {k: [n / t for t in v] for k, v in wall.items()}
+    for name, r in rates.items():
+        report("P1", name, f"{statistics.median(r):,.0f} ev/s",
+               f"CPU {statistics.median(cpu[name]):.2f} s, spread {spread(r):.0%} over {len(r)} rounds")
+    tt, summ = "tickertape watch --json, piped to head", "tickertape watch --summary (count only)"
+    ratio("P1", "target: --json vs pusher-js (>= 8x)", rates[tt], rates["pusher-js (Node), piped to head"], target=8)
+    if "websocat, piped to head" in rates:
+        ws = "websocat, piped to head"
+        ratio("P1", "target: --json vs websocat, speed (>= 1.5x)", rates[tt], rates[ws], target=1.5)
+        ratio("P1", "target: --json vs websocat, CPU time (<= 1.0x)", cpu[tt], cpu[ws], target=1.0,
+              higher_is_better=False)
+        ratio("P1", "target: --summary vs websocat, speed (>= 2x)", rates[summ], rates[ws], target=2)
 
 
 # ---------------------------------------------------------------- tmux helpers
@@ -176,14 +220,22 @@ def dashboard_run(rate, seconds, keys_every=0.1):
 def p2():
     seconds = 6 if QUICK else 12
     print(f"P2 dashboard in tmux 120x40, {seconds} s, a key every 100 ms, 500 ticker keys (--stats)", flush=True)
-    idle = dashboard_run(1_000, seconds)
-    busy = dashboard_run(50_000, seconds)
-    for label, s in (("1 000 ev/s (baseline)", idle), ("50 000 ev/s", busy)):
-        k = s["key_to_frame_ms"]
-        report("P2", f"{label}: key-to-frame p50 / p99", f"{k['p50']} / {k['p99']} ms",
-               "" if s is idle else f"p99 {k['p99'] / max(idle['key_to_frame_ms']['p99'], 0.001):.1f}x baseline")
-        report("P2", f"{label}: frames, max in any 1 s (cap {s['fps_cap']})", f"{s['frames']}, {s['fps_max_1s']}/s")
-        report("P2", f"{label}: CPU, events, dropped", f"{s['cpu_percent']}%, {s['events']:,}, {s['dropped']}")
+    runs = {"idle": [], "busy": []}
+    for r in range(ROUNDS):  # interleaved: baseline, load, baseline, load, ...
+        runs["idle"].append(dashboard_run(1_000, seconds))
+        runs["busy"].append(dashboard_run(50_000, seconds))
+    for label, key in (("1 000 ev/s (baseline)", "idle"), ("50 000 ev/s", "busy")):
+        ss = runs[key]
+        p50 = statistics.median(s["key_to_frame_ms"]["p50"] for s in ss)
+        p99 = [s["key_to_frame_ms"]["p99"] for s in ss]
+        report("P2", f"{label}: key-to-frame p50 / p99", f"{p50} / {statistics.median(p99)} ms",
+               f"p99 spread {spread(p99):.0%} over {len(ss)} rounds")
+        s = ss[-1]
+        report("P2", f"{label}: frames, max in any 1 s (cap {s['fps_cap']}), last round",
+               f"{s['frames']}, {s['fps_max_1s']}/s")
+        report("P2", f"{label}: CPU, events, dropped, last round", f"{s['cpu_percent']}%, {s['events']:,}, {s['dropped']}")
+    ratio("P2", "key-to-frame p99 at 50 000 ev/s vs the baseline", [s["key_to_frame_ms"]["p99"] for s in runs["busy"]],
+          [max(s["key_to_frame_ms"]["p99"], 0.001) for s in runs["idle"]], fmt="{:.1f}x")
 
 
 # ---------------------------------------------------------------- P3: bounded memory
@@ -211,13 +263,20 @@ def peak_rss_dashboard(n):
 def p3():
     small, big = (100_000, 1_000_000) if QUICK else (1_000_000, 10_000_000)
     print(f"P3 peak RSS after {small:,} and {big:,} events, 500 distinct keys", flush=True)
-    small_j, big_j = peak_rss_json(small), peak_rss_json(big)
-    report("P3", f"watch --json: {small:,} events (baseline)", f"{small_j / 1024:.1f} MB")
-    report("P3", f"watch --json: {big:,} events", f"{big_j / 1024:.1f} MB", f"{big_j / small_j:.2f}x (target <= 1.05)")
-    (small_d, _), (big_d, s) = peak_rss_dashboard(small), peak_rss_dashboard(big)
-    report("P3", f"dashboard: {small:,} events (baseline)", f"{small_d / 1024:.1f} MB")
-    report("P3", f"dashboard: {s['events']:,} events, {s['dropped']} dropped", f"{big_d / 1024:.1f} MB",
-           f"{big_d / small_d:.2f}x (target <= 1.05)")
+    js, jb, ds, db = [], [], [], []
+    for _ in range(ROUNDS):  # interleaved: small, big, small, big, ...
+        js.append(peak_rss_json(small))
+        jb.append(peak_rss_json(big))
+        ds.append(peak_rss_dashboard(small)[0])
+        big_d, s = peak_rss_dashboard(big)
+        db.append(big_d)
+    report("P3", f"watch --json: {small:,} events (baseline)", f"{statistics.median(js) / 1024:.1f} MB")
+    report("P3", f"watch --json: {big:,} events", f"{statistics.median(jb) / 1024:.1f} MB")
+    ratio("P3", "watch --json: peak RSS, big vs baseline (<= 1.05)", jb, js, target=1.05, higher_is_better=False)
+    report("P3", f"dashboard: {small:,} events (baseline)", f"{statistics.median(ds) / 1024:.1f} MB")
+    report("P3", f"dashboard: {s['events']:,} events, {s['dropped']} dropped (last round)",
+           f"{statistics.median(db) / 1024:.1f} MB")
+    ratio("P3", "dashboard: peak RSS, big vs baseline (<= 1.05)", db, ds, target=1.05, higher_is_better=False)
 
 
 # ---------------------------------------------------------------- P4: redraw bandwidth
@@ -292,66 +351,162 @@ def servers():
 
 
 # ---------------------------------------------------------------- P5: server fan-out
+def interleaved(kinds, rounds):
+    """The order of runs: every round runs each server once, the order alternating from one
+    round to the next (A B, B A, ...), so that a drift of the machine's load falls on both."""
+    for r in range(rounds):
+        yield r, (kinds if r % 2 == 0 else kinds[::-1])
+
+
+def run_tool(kind, cmd, timeout):
+    """Starts a fresh server of `kind`, runs the load tool `cmd` (its address filled in)
+    against it, stops the server; the tool's JSON line, or its error text."""
+    port = free_port()
+    proc = start_server(kind, port)
+    try:
+        out = subprocess.run([a.replace("ADDR", f"127.0.0.1:{port}") for a in cmd],
+                             capture_output=True, text=True, timeout=timeout)
+    finally:
+        stop(proc)
+    if out.returncode != 0:
+        return None, out.stderr.strip()[-200:]
+    return json.loads(out.stdout), ""
+
+
+def rounds_of(part, what, kinds, cmd, timeout):
+    """Runs the load tool `cmd` against a fresh server of each kind, ROUNDS times,
+    interleaved; each kind's JSON results (a failed run is reported and left out)."""
+    got = {k: [] for k in kinds}
+    for _, order in interleaved(kinds, ROUNDS):
+        for kind in order:
+            r, err = run_tool(kind, cmd, timeout)
+            if r is None:
+                report(part, f"{kind}, {what}", "failed", err)
+                continue
+            got[kind].append(r)
+    return got
+
+
+def medians(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
 def p5():
     kinds = servers()
-    print(f"P5 server fan-out: batch_events (10 per request) from 4 HTTP connections; servers: {', '.join(kinds)}", flush=True)
+    print(f"P5 server fan-out: batch_events (10 per request) from 4 HTTP connections; servers: {', '.join(kinds)}; "
+          f"{ROUNDS} rounds, interleaved", flush=True)
     total = 500_000 if QUICK else 2_000_000
     for subs in (1, 100, 1000):
         events = min(100_000 if not QUICK else 30_000, max(total // subs, 200))
-        got = {}
-        for kind in kinds:
-            port = free_port()
-            proc = start_server(kind, port)
-            out = subprocess.run([LOAD, "fanout", f"127.0.0.1:{port}", *APP, str(subs), str(events), "4"],
-                                 capture_output=True, text=True, timeout=600)
-            stop(proc)
-            if out.returncode != 0:
-                report("P5", f"{kind}, {subs} subscribers", "failed", out.stderr.strip()[-200:])
+        got = rounds_of("P5", f"{subs} subscribers", kinds,
+                        [LOAD, "fanout", "ADDR", *APP, str(subs), str(events), "4"], 600)
+        for kind, runs in got.items():
+            if not runs:
                 continue
-            r = json.loads(out.stdout)
-            got[kind] = r
-            loss = "no loss" if r["silent_loss"] == 0 and r["deliveries"] == r["expected"] else \
-                f"{r['expected'] - r['deliveries']} missing, {r['disconnected']} disconnected, {r['silent_loss']} SILENT"
-            report("P5", f"{kind}, {subs} sub x {events:,} ev: deliveries/s", f"{r['deliveries_per_s']:,.0f}/s", loss)
-            report("P5", f"{kind}, {subs} sub: publish-to-deliver p50 / p99", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms")
-        if len(got) == 2:
-            ratio = got["tickertape"]["deliveries_per_s"] / got["sockudo"]["deliveries_per_s"]
-            report("P5", f"target: tickertape vs sockudo at {subs} sub (>= 3x at 100 and 1000)", f"{ratio:.2f}x")
-            p99 = got["tickertape"]["p99_ms"] / max(got["sockudo"]["p99_ms"], 1e-3)
-            report("P5", f"target: publish-to-deliver p99, tickertape vs sockudo at {subs} sub (<= 1x)", f"{p99:.2f}x")
+            missing = sum(r["expected"] - r["deliveries"] for r in runs)
+            silent = sum(r["silent_loss"] for r in runs)
+            loss = "no loss" if missing == 0 and silent == 0 else \
+                f"{missing} missing, {sum(r['disconnected'] for r in runs)} disconnected, {silent} SILENT"
+            rate = [r["deliveries_per_s"] for r in runs]
+            report("P5", f"{kind}, {subs} sub x {events:,} ev: deliveries/s", f"{statistics.median(rate):,.0f}/s",
+                   f"{loss}; spread {spread(rate):.0%} over {len(runs)} rounds")
+            report("P5", f"{kind}, {subs} sub: publish-to-deliver p50 / p99",
+                   f"{medians(runs, 'p50_ms'):.1f} / {medians(runs, 'p99_ms'):.1f} ms",
+                   f"p99 spread {spread([r['p99_ms'] for r in runs]):.0%}")
+        if all(got.get(k) for k in ("tickertape", "sockudo")):
+            tt, sk = got["tickertape"], got["sockudo"]
+            ratio("P5", f"target: tickertape vs sockudo at {subs} sub (>= 3x at 100 and 1000)",
+                  [r["deliveries_per_s"] for r in tt], [r["deliveries_per_s"] for r in sk],
+                  target=3 if subs > 1 else None)
+            ratio("P5", f"target: publish-to-deliver p99, tickertape vs sockudo at {subs} sub (<= 1x)",
+                  [r["p99_ms"] for r in tt], [max(r["p99_ms"], 1e-3) for r in sk], target=1.0, higher_is_better=False)
+
+
+# ---------------------------------------------------------------- P7: latency at a fixed rate
+P7_LOADS = [(100, 1), (500, 1), (2000, 1), (200, 50), (200, 500)]  # (events/s, subscribers)
+
+
+def p7():
+    kinds = servers()
+    base = 2 if QUICK else 5
+    print(f"P7 publish-to-deliver latency at a fixed rate: one REST event per request over one keep-alive "
+          f"connection, open-loop schedule (latency from each event's due time), subscribers on plain "
+          f"WebSockets; servers: {', '.join(kinds)}; {ROUNDS} rounds, interleaved; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    for rate, subs in P7_LOADS:
+        seconds = max(base, 1000 / rate)  # at least 1000 events a round
+        got = rounds_of("P7", f"{rate} ev/s to {subs} sub", kinds,
+                        [PACE, "ADDR", *APP, str(subs), str(rate), str(seconds)], 120 + seconds)
+        for kind, runs in got.items():
+            if not runs:
+                continue
+            missing = sum(r["expected"] - r["deliveries"] for r in runs)
+            failed = sum(r["publish_failed"] for r in runs)
+            p99 = [r["p99_ms"] for r in runs]
+            report("P7", f"{kind}, {rate} ev/s to {subs} sub: p50 / p99 / max",
+                   f"{medians(runs, 'p50_ms'):.2f} / {statistics.median(p99):.2f} / {max(r['max_ms'] for r in runs):.1f} ms",
+                   f"p99 spread {spread(p99):.0%} over {len(runs)} rounds; send lag p99 "
+                   f"{medians(runs, 'send_lag_p99_ms'):.2f} ms; "
+                   + ("no loss" if missing == 0 and failed == 0 else f"{missing} missing, {failed} publishes failed"))
+        if all(got.get(k) for k in ("tickertape", "sockudo")):
+            tt = [r["p99_ms"] for r in got["tickertape"]]
+            sk = [max(r["p99_ms"], 1e-3) for r in got["sockudo"]]
+            under = statistics.median(tt) < 2.0
+            ratio("P7", f"target: p99 tickertape vs sockudo, {rate} ev/s to {subs} sub (<= 1.2x or < 2 ms)",
+                  tt, sk, target=1.2, higher_is_better=False)
+            if under:
+                report("P7", f"target: p99 tickertape under 2 ms, {rate} ev/s to {subs} sub", "met",
+                       f"{statistics.median(tt):.2f} ms")
 
 
 # ---------------------------------------------------------------- P6: idle connections
+def p6_once(kind, n):
+    """Server RSS per idle connection, in bytes; None when the run failed."""
+    port = free_port()
+    proc = start_server(kind, port)
+    before = rss_kb(proc.pid)
+    load = subprocess.Popen([LOAD, "idle", f"127.0.0.1:{port}", APP[1], str(n)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = load.stdout.readline()
+    time.sleep(1)
+    after = rss_kb(proc.pid)
+    load.stdin.close()
+    load.wait()
+    stop(proc)
+    if not line.startswith("ready"):
+        return None
+    return (after - before) * 1024 / n
+
+
 def p6():
     n = 2000 if QUICK else 10_000
-    print(f"P6 {n:,} idle WebSockets, each subscribed to its own channel: server RSS per connection", flush=True)
-    per = {}
-    for kind in servers():
-        port = free_port()
-        proc = start_server(kind, port)
-        before = rss_kb(proc.pid)
-        load = subprocess.Popen([LOAD, "idle", f"127.0.0.1:{port}", APP[1], str(n)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = load.stdout.readline()
-        time.sleep(1)
-        after = rss_kb(proc.pid)
-        load.stdin.close()
-        load.wait()
-        stop(proc)
-        if not line.startswith("ready"):
-            report("P6", kind, "failed")
-            continue
-        per[kind] = (after - before) * 1024 / n
-        report("P6", f"{kind}: RSS {before / 1024:.1f} -> {after / 1024:.1f} MB", f"{per[kind] / 1024:.1f} KB/conn")
-    if len(per) == 2:
-        report("P6", "tickertape vs sockudo, memory per connection", f"{per['tickertape'] / per['sockudo']:.2f}x", "(lower is better)")
-    if "tickertape" in per:
-        report("P6", "target: tickertape memory per idle connection (<= 20 KB)", f"{per['tickertape'] / 1024:.1f} KB")
+    kinds = servers()
+    print(f"P6 {n:,} idle WebSockets, each subscribed to its own channel: server RSS per connection; "
+          f"{ROUNDS} rounds, interleaved", flush=True)
+    per = {k: [] for k in kinds}
+    for _, order in interleaved(kinds, ROUNDS):
+        for kind in order:
+            got = p6_once(kind, n)
+            if got is None:
+                report("P6", kind, "failed")
+            else:
+                per[kind].append(got)
+    for kind, v in per.items():
+        if v:
+            report("P6", f"{kind}: RSS per idle connection", f"{statistics.median(v) / 1024:.1f} KB/conn",
+                   f"spread {spread(v):.0%} over {len(v)} rounds")
+    if per.get("tickertape") and per.get("sockudo"):
+        ratio("P6", "tickertape vs sockudo, memory per connection (lower is better)", per["tickertape"], per["sockudo"])
+    if per.get("tickertape"):
+        report("P6", "target: tickertape memory per idle connection (<= 20 KB)",
+               f"{statistics.median(per['tickertape']) / 1024:.1f} KB")
 
 
 def main():
-    parts = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6}
-    machine = f"{os.cpu_count()} cores, {os.uname().machine}, {time.strftime('%Y-%m-%d')}"
+    parts = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6, "P7": p7}
+    load = os.getloadavg()
+    machine = (f"{os.cpu_count()} cores, {os.uname().machine}, {time.strftime('%Y-%m-%d')}, "
+               f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"tickertape benchmarks on {machine}{' (quick)' if QUICK else ''}", flush=True)
     for name, run in parts.items():
         if ONLY and name not in ONLY:

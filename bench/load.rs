@@ -14,15 +14,20 @@
 // A benchmark tool: its report is what it prints, and it ends with its status.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+#[path = "pusher_socket.rs"]
+mod pusher_socket;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use client::publish::{BatchEvent, RestClient};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use protocol::Secret;
 use tokio::io::AsyncBufReadExt;
 use tokio_tungstenite::tungstenite::Message;
+
+use pusher_socket::{stamp, subscriber};
 
 /// Deliveries in flight (events published but not yet counted, times subscribers) before
 /// the publishers wait: between 20 and 1000 events, so the load tool measures what a
@@ -59,38 +64,6 @@ fn usage() -> ! {
         "usage: load fanout HOST:PORT APP_ID KEY SECRET SUBSCRIBERS EVENTS PUBLISHERS\n       load idle HOST:PORT KEY N"
     );
     std::process::exit(2)
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Connects and subscribes; returns once the subscription succeeded.
-async fn subscriber(addr: &str, key: &str, channel: &str) -> Result<Ws, String> {
-    let url = format!("ws://{addr}/app/{key}?protocol=7&client=tickertape-load&version=1");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let _established = ws.next().await;
-    let sub = format!(r#"{{"event":"pusher:subscribe","data":{{"channel":"{channel}"}}}}"#);
-    ws.send(Message::text(sub))
-        .await
-        .map_err(|e| e.to_string())?;
-    while let Some(m) = ws.next().await {
-        let m = m.map_err(|e| e.to_string())?;
-        if m.to_text()
-            .is_ok_and(|t| t.contains("subscription_succeeded"))
-        {
-            return Ok(ws);
-        }
-    }
-    Err("closed before the subscription succeeded".into())
-}
-
-/// The send time in an event's data: `\"t\":NANOS` (a byte scan; no JSON parse per delivery).
-fn sent_at(frame: &str) -> Option<u64> {
-    let at = frame.find(r#"\"t\":"#)? + 6;
-    let digits = frame[at..].bytes().take_while(u8::is_ascii_digit).count();
-    frame[at..at + digits].parse().ok()
 }
 
 struct Outcome {
@@ -130,7 +103,7 @@ async fn fanout(
             while out.received < events {
                 match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
                     Ok(Some(Ok(Message::Text(t)))) => {
-                        if let Some(sent) = sent_at(&t) {
+                        if let Some(sent) = stamp(&t) {
                             out.received += 1;
                             delivered.fetch_add(1, Ordering::Relaxed);
                             if i < TIMED {

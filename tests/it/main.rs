@@ -24,6 +24,7 @@ mod hostile_outputs;
 mod laravel_env;
 mod metrics;
 mod name_hints;
+mod nodelay;
 mod payload;
 mod probe;
 mod probe_tmux;

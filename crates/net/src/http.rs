@@ -71,7 +71,7 @@ impl HttpClient {
             .with_tls_config(super::tls::build_with(roots))
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(super::tcp::http_connector());
         HttpClient {
             inner: Client::builder(TokioExecutor::new()).build(connector),
             timeout,

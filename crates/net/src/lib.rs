@@ -7,4 +7,5 @@ pub mod http;
 pub mod http_url;
 pub mod listen;
 pub mod metrics;
+pub mod tcp;
 pub mod tls;

@@ -551,7 +551,7 @@ impl Connection {
             bodies,
             admitted,
         } = self;
-        let _ = tcp.set_nodelay(true);
+        super::tcp::accepted(&tcp);
         let activity = Activity::new();
         let io = TokioIo::new(Tracked::new(tcp, activity.clone()));
         let handled = activity.clone();

@@ -78,9 +78,8 @@ pub(crate) async fn tcp(
     let mut tried = Vec::new();
     for addr in addrs {
         let left = deadline.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, TcpStream::connect(addr)).await {
+        match tokio::time::timeout(left, net::tcp::connect(addr)).await {
             Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
                 let mut hop = Hop::pass("tcp", format!("connected to {addr}"));
                 for t in tried {
                     hop = hop.line(t);

@@ -61,7 +61,7 @@ impl RedisTarget {
             }
         }
         // Checked by the client's own parser, whose error is not shown (it may quote the URL).
-        ::redis::Client::open(text).map_err(|_| format!("{shown}: not a valid redis:// URL"))?;
+        client(text).map_err(|_| format!("{shown}: not a valid redis:// URL"))?;
         Ok(RedisTarget {
             url: text.to_owned(),
             shown,
@@ -110,6 +110,15 @@ async fn run(source: Source, tx: bounded::Sender<TapItem>, lost: Arc<Lost>) {
     super::keep_up(&tx, &closed, || session(&source, &tx, &lost)).await;
 }
 
+/// A client for `url` whose connections have Nagle's algorithm off, as every socket of the
+/// project (`net::tcp`): the redis crate leaves it on unless told.
+fn client(url: &str) -> ::redis::RedisResult<::redis::Client> {
+    use ::redis::IntoConnectionInfo;
+    let info = url.into_connection_info()?;
+    let tcp = info.tcp_settings().clone().set_nodelay(true);
+    ::redis::Client::open(info.set_tcp_settings(tcp))
+}
+
 /// One connection's life: subscribe, then read until it ends.
 async fn session(
     source: &Source,
@@ -117,7 +126,7 @@ async fn session(
     lost: &Lost,
 ) -> Result<(), String> {
     let shown = source.target.shown();
-    let client = ::redis::Client::open(source.target.url.as_str())
+    let client = client(source.target.url.as_str())
         .map_err(|_| format!("{shown}: not a valid redis:// URL"))?;
     let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub())
         .await
@@ -224,6 +233,12 @@ mod tests {
             let e = RedisTarget::parse(bad).unwrap_err();
             assert!(!e.contains("hunter2"), "{e}");
         }
+    }
+
+    #[test]
+    fn connections_have_nagle_off() {
+        let c = client("redis://127.0.0.1:6379/0").unwrap();
+        assert!(c.get_connection_info().tcp_settings().nodelay());
     }
 
     #[test]
