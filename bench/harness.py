@@ -178,7 +178,10 @@ def p1():
         ratio("P1", "target: --json vs websocat, speed (>= 1.5x)", rates[tt], rates[ws], target=1.5)
         ratio("P1", "target: --json vs websocat, CPU time (<= 1.0x)", cpu[tt], cpu[ws], target=1.0,
               higher_is_better=False)
-        ratio("P1", "target: --summary vs websocat, speed (>= 2x)", rates[summ], rates[ws], target=2)
+        ratio("P1", "target: --summary vs websocat, speed (>= 3x)", rates[summ], rates[ws], target=3)
+    raw = [k for k in rates if k.startswith("raw")]
+    if raw:
+        ratio("P1", "target: --summary vs the raw frame counter (>= 0.5x)", rates[summ], rates[raw[0]], target=0.5)
 
 
 # ---------------------------------------------------------------- tmux helpers
