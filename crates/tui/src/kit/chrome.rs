@@ -152,7 +152,7 @@ impl<A: Action> Help<'_, A> {
 
     fn footer(&self) -> String {
         let dot = self.theme.dot();
-        format!("Rebind keys in the config file's [keys] table {dot} manual: Configuration")
+        format!("Rebind keys in the config file's [keys] table {dot} manual")
     }
 
     /// The entries' lines for one column `width` wide.
