@@ -113,7 +113,7 @@ fn busy_state(t0: Instant) -> State {
     for step in 0..20 {
         for key in 0..500 {
             s.apply(
-                Item::Event(received(key, step)),
+                Item::from(received(key, step)),
                 t0 + Duration::from_millis(step as u64 * 100),
             );
         }
@@ -140,7 +140,7 @@ fn dashboard_apply_event(bencher: divan::Bencher) {
     let mut i = 0;
     bencher.bench_local(|| {
         i += 1;
-        state.apply(Item::Event(received(i % 500, i)), t0);
+        state.apply(Item::from(received(i % 500, i)), t0);
     });
 }
 

@@ -210,7 +210,7 @@ async fn subscribed(rx: &mut client::FeedRx, n: usize) {
 
 async fn next_event(rx: &mut client::FeedRx) -> client::ReceivedEvent {
     match wait_for(rx, "event", |i| matches!(i, Item::Event(_))).await {
-        Item::Event(ev) => ev,
+        Item::Event(ev) => *ev,
         _ => unreachable!(),
     }
 }
@@ -241,7 +241,7 @@ async fn the_tickertape_client_interoperates_with_the_server() {
             (ev.event.as_str(), ev.data()),
             ("multi", &Data::Json(json!({"n": 1})))
         );
-        got.push(ev.channel.unwrap());
+        got.push(ev.channel.unwrap().to_string());
     }
     got.sort();
     assert_eq!(got, ["private-b", "public-a"]);

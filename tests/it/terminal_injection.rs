@@ -68,7 +68,7 @@ fn hostile_event(i: usize, text: &str, second: u64) -> Item {
         format!("{{\"event\":\"update_event{text}\"}}"),
     );
     ev.decrypt_error = (i == 0).then(|| format!("bad box {text}"));
-    Item::Event(ev)
+    Item::from(ev)
 }
 
 fn hostile_state(t0: Instant) -> State {

@@ -85,6 +85,8 @@ pub(crate) struct Engine {
     pub(super) auth_rx: mpsc::Receiver<AuthDone>,
     pub(super) signin: SignInState,
     last_immediate: Option<Instant>,
+    /// Channel and event names of recent events, shared by the events that follow.
+    pub(super) names: crate::name::Names,
     /// The state now, for [`crate::Client::link`].
     link: watch::Sender<Link>,
 }
@@ -117,6 +119,7 @@ impl Engine {
             auth_rx,
             signin: SignInState::default(),
             last_immediate: None,
+            names: crate::name::Names::default(),
             link,
         }
     }

@@ -3,6 +3,7 @@
 
 use protocol::safe_text::terminal_safe;
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -39,14 +40,18 @@ impl Engine {
             let ev = match scanned.data {
                 Located::Span(span) => ReceivedEvent::in_frame(
                     live.read_at,
-                    (scanned.channel, scanned.event, scanned.user_id),
+                    (
+                        scanned.channel.map(|c| self.names.get(&c)),
+                        self.names.get(&scanned.event),
+                        scanned.user_id,
+                    ),
                     span,
                     text,
                 ),
                 Located::Decoded(data) => ReceivedEvent::decoded(
                     live.read_at,
-                    scanned.channel,
-                    scanned.event,
+                    scanned.channel.map(Cow::into_owned),
+                    scanned.event.into_owned(),
                     data,
                     scanned.user_id,
                     text,
@@ -163,7 +168,7 @@ impl Engine {
             let opened = match self.subs.key(channel) {
                 Some(key) => {
                     let sealed = match ev.data_text() {
-                        DataText::Absent => std::borrow::Cow::Borrowed("{}"),
+                        DataText::Absent => Cow::Borrowed("{}"),
                         DataText::Json(t) | DataText::Text(t) => t,
                     };
                     crypto::decrypt(key, &sealed).map_err(|e| e.to_string())
@@ -175,7 +180,7 @@ impl Engine {
                 Err(e) => ev.decrypt_error = Some(e),
             }
         }
-        self.out.push(Item::Event(ev));
+        self.out.push(Item::from(ev));
     }
 
     fn on_pusher_error(&mut self, e: PusherError) {

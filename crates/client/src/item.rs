@@ -11,6 +11,8 @@ use protocol::Data;
 use protocol::frame::DataSpan;
 use protocol::frame::Member;
 
+use crate::name::Name;
+
 /// pusher-js's connection states (§9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnectionState {
@@ -188,8 +190,9 @@ pub enum MemberChange {
 #[derive(Debug, Clone)]
 pub struct ReceivedEvent {
     pub received_at: SystemTime,
-    pub channel: Option<String>,
-    pub event: String,
+    /// Shared with the other events under the same names: cloning one copies a pointer.
+    pub channel: Option<Name>,
+    pub event: Name,
     pub user_id: Option<String>,
     /// The frame exactly as received. It may share the socket's read buffer: a consumer that
     /// keeps it for long should copy what it needs.
@@ -243,8 +246,8 @@ impl ReceivedEvent {
     ) -> ReceivedEvent {
         ReceivedEvent {
             received_at,
-            channel,
-            event,
+            channel: channel.map(Name::from),
+            event: Name::from(event),
             user_id,
             raw: raw.into(),
             decrypt_error: None,
@@ -256,7 +259,7 @@ impl ReceivedEvent {
     /// An event read from `raw`, its data still in the frame at `span`.
     pub(super) fn in_frame(
         received_at: SystemTime,
-        scanned_event: (Option<String>, String, Option<String>),
+        scanned_event: (Option<Name>, Name, Option<String>),
         span: DataSpan,
         raw: Utf8Bytes,
     ) -> ReceivedEvent {
@@ -327,7 +330,7 @@ impl ReceivedEvent {
         };
         self.raw.len()
             + self.event.len()
-            + self.channel.as_ref().map_or(0, String::len)
+            + self.channel.as_deref().map_or(0, str::len)
             + self.user_id.as_ref().map_or(0, String::len)
             + self.decrypt_error.as_ref().map_or(0, String::len)
             + wire
@@ -358,7 +361,9 @@ pub enum Item {
         channel: String,
         status: SubscriptionStatus,
     },
-    Event(ReceivedEvent),
+    /// Boxed: an event is most of the traffic, and the item moves through several queues
+    /// and batches on its way, so it moves as a pointer rather than as its ~200 bytes.
+    Event(Box<ReceivedEvent>),
     Members {
         channel: String,
         change: MemberChange,
@@ -392,7 +397,7 @@ impl Item {
     /// Roughly the bytes this item holds, its own size included.
     pub fn cost(&self) -> usize {
         let heap = match self {
-            Item::Event(ev) => ev.heap_bytes(),
+            Item::Event(ev) => size_of::<ReceivedEvent>() + ev.heap_bytes(),
             Item::State(c) => c.url.len() + c.socket_id.as_ref().map_or(0, String::len) + 64,
             Item::Subscription { channel, status } => {
                 channel.len()
@@ -422,6 +427,12 @@ impl Item {
             Item::Pong { .. } | Item::Dropped { .. } => 0,
         };
         size_of::<Item>() + heap
+    }
+}
+
+impl From<ReceivedEvent> for Item {
+    fn from(ev: ReceivedEvent) -> Item {
+        Item::Event(Box::new(ev))
     }
 }
 

@@ -30,6 +30,7 @@ mod heard;
 mod inbound;
 mod item;
 mod labels;
+mod name;
 
 mod outbox;
 mod presence;
@@ -53,6 +54,7 @@ pub use item::{
     SubscriptionFailure, SubscriptionStatus,
 };
 pub use labels::{Labels, MAX_CONNECTIONS};
+pub use name::Name;
 pub use outbox::{BACKLOG_BYTES, BACKLOG_LIMIT, DROP_REPORT_EVERY, STAGE_BYTES, STAGE_ITEMS};
 pub use presence::{
     ALL_BYTES as MEMBER_BYTES, CHANNEL_BYTES as CHANNEL_MEMBER_BYTES, MAX_MEMBERS, Members,

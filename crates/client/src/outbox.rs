@@ -309,7 +309,7 @@ mod tests {
     use protocol::Data;
 
     fn event(n: usize) -> Item {
-        Item::Event(ReceivedEvent::decoded(
+        Item::from(ReceivedEvent::decoded(
             std::time::SystemTime::UNIX_EPOCH,
             None,
             format!("e{n}"),
@@ -434,8 +434,8 @@ mod tests {
         let mut names = Vec::new();
         while let Ok(item) = rx.try_recv() {
             names.push(match item {
-                Item::Event(e) => e.event,
-                other => format!("{other:?}").chars().take(12).collect(),
+                Item::Event(e) => e.event.to_string(),
+                other => format!("{other:?}").chars().take(12).collect::<String>(),
             });
         }
         assert_eq!(names, ["e4", "e5", "Subscription"]);

@@ -509,7 +509,7 @@ mod tests {
             String::new(),
         );
         let path = FieldPath::parse("ts").unwrap();
-        let o = Observed::new(0, Item::Event(ev), Some(&path));
+        let o = Observed::new(0, Item::from(ev), Some(&path));
         assert!(
             o.latency_ms.is_some_and(|l| (l - 250.0).abs() < 2.0),
             "{o:?}"

@@ -156,7 +156,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                 text.to_owned(),
             );
             ev.decrypt_error = said("error");
-            Item::Event(ev)
+            Item::from(ev)
         }
         Some("state") => {
             let state = |k: &str| match v.get(k).and_then(Value::as_str) {
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn record_then_parse_round_trips() {
-        let ev = Item::Event(ReceivedEvent::decoded(
+        let ev = Item::from(ReceivedEvent::decoded(
             SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123),
             Some("c".into()),
             "e".into(),

@@ -19,7 +19,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
 pub fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) -> Item {
-    Item::Event(ReceivedEvent::decoded(
+    Item::from(ReceivedEvent::decoded(
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + second),
         Some(channel.into()),
         name.into(),

@@ -17,7 +17,7 @@ pub(super) fn ms(n: u64) -> Duration {
 }
 
 fn event_at(channel: &str, name: &str, data: serde_json::Value, at: SystemTime) -> Item {
-    Item::Event(ReceivedEvent::decoded(
+    Item::from(ReceivedEvent::decoded(
         at,
         Some(channel.into()),
         name.into(),

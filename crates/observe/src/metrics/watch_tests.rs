@@ -35,7 +35,7 @@ fn state(current: ConnectionState, retry: Option<Duration>) -> Item {
 }
 
 fn event(channel: &str, name: &str) -> Item {
-    Item::Event(ReceivedEvent::decoded(
+    Item::from(ReceivedEvent::decoded(
         SystemTime::UNIX_EPOCH + Duration::from_secs(100),
         Some(channel.into()),
         name.into(),

@@ -64,7 +64,7 @@ pub fn items(r: &Received<'_>, path: &str) -> (Vec<Item>, bool) {
         data.insert("time_ms".into(), body.time_ms.into());
         let data = Value::Object(data);
         let raw = data.to_string();
-        items.push(Item::Event(ReceivedEvent::decoded(
+        items.push(Item::from(ReceivedEvent::decoded(
             r.at,
             e.channel,
             e.name,

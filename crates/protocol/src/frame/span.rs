@@ -99,9 +99,11 @@ fn unescape_short(inside: &str) -> Option<String> {
 
 /// A frame's envelope, with its data located but not read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scanned {
-    pub event: String,
-    pub channel: Option<String>,
+pub struct Scanned<'a> {
+    /// Borrowed from the frame where it holds no escape, so a reader that shares names
+    /// between events makes no string for them.
+    pub event: Cow<'a, str>,
+    pub channel: Option<Cow<'a, str>>,
     pub user_id: Option<String>,
     pub data: Located,
 }
@@ -130,7 +132,7 @@ struct Envelope<'a> {
 
 /// Reads the envelope of a frame, locating its `data` without parsing it. Accepts and
 /// refuses exactly what [`decode_envelope`] does.
-pub fn scan(text: &str) -> Result<Scanned, DecodeError> {
+pub fn scan(text: &str) -> Result<Scanned<'_>, DecodeError> {
     if let Some(scanned) = scan_plain(text) {
         return Ok(scanned);
     }
@@ -138,7 +140,7 @@ pub fn scan(text: &str) -> Result<Scanned, DecodeError> {
 }
 
 /// [`scan`] without its one-pass reader of plain frames: serde's reading of the envelope.
-fn scan_general(text: &str) -> Result<Scanned, DecodeError> {
+fn scan_general(text: &str) -> Result<Scanned<'_>, DecodeError> {
     if !text.trim_start().starts_with('{') {
         return decode_envelope(text).map(decoded);
     }
@@ -165,8 +167,8 @@ fn scan_general(text: &str) -> Result<Scanned, DecodeError> {
         }
     };
     Ok(Scanned {
-        event: event.into_owned(),
-        channel: envelope.channel.map(Cow::into_owned),
+        event,
+        channel: envelope.channel,
         user_id: envelope.user_id.and_then(id_string),
         data: Located::Span(data),
     })
@@ -178,7 +180,7 @@ fn scan_general(text: &str) -> Result<Scanned, DecodeError> {
 /// (another type of value, a `\u` escape, a control character, a name twice, `user_id`),
 /// which the general reader then reads. So this accepts only frames that serde reads the
 /// same way, and refuses none: the answer is the general reader's either way.
-fn scan_plain(text: &str) -> Option<Scanned> {
+fn scan_plain(text: &str) -> Option<Scanned<'_>> {
     let b = text.as_bytes();
     let mut i = skip_space(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -231,8 +233,8 @@ fn scan_plain(text: &str) -> Option<Scanned> {
         return None;
     }
     Some(Scanned {
-        event: event?.to_owned(),
-        channel: channel.map(str::to_owned),
+        event: Cow::Borrowed(event?),
+        channel: channel.map(Cow::Borrowed),
         user_id: None,
         data: Located::Span(data.map_or(DataSpan::Absent, DataSpan::Quoted)),
     })
@@ -298,13 +300,13 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-impl Scanned {
+impl Scanned<'_> {
     /// The whole envelope, its data decoded from `frame` (the text this was scanned from):
     /// what [`decode_envelope`] returns for it, without reading the envelope again.
     pub fn into_event(self, frame: &str) -> Event {
         Event {
-            event: self.event,
-            channel: self.channel,
+            event: self.event.into_owned(),
+            channel: self.channel.map(Cow::into_owned),
             user_id: self.user_id,
             data: match self.data {
                 Located::Span(span) => span.decode(frame),
@@ -314,10 +316,10 @@ impl Scanned {
     }
 }
 
-fn decoded(ev: Event) -> Scanned {
+fn decoded(ev: Event) -> Scanned<'static> {
     Scanned {
-        event: ev.event,
-        channel: ev.channel,
+        event: Cow::Owned(ev.event),
+        channel: ev.channel.map(Cow::Owned),
         user_id: ev.user_id,
         data: Located::Decoded(ev.data),
     }
@@ -355,7 +357,7 @@ mod tests {
             let old = decode_envelope(frame).unwrap();
             let new = scan(frame).unwrap();
             assert_eq!(new.event, old.event, "{frame}");
-            assert_eq!(new.channel, old.channel, "{frame}");
+            assert_eq!(new.channel.as_deref(), old.channel.as_deref(), "{frame}");
             assert_eq!(new.user_id, old.user_id, "{frame}");
             assert_eq!(decode(frame), old.data, "{frame}");
             assert_eq!(new.into_event(frame), old, "{frame}");

@@ -61,7 +61,7 @@ fn three_thousand_megabyte_names_leave_the_model_bounded() {
         .log
         .iter()
         .filter_map(|l| l.line.received())
-        .map(|ev| ev.event.len() + ev.channel.as_ref().map_or(0, String::len))
+        .map(|ev| ev.event.len() + ev.channel.as_deref().map_or(0, str::len))
         .sum();
     assert!(
         held <= w.log,

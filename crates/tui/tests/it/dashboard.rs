@@ -307,7 +307,7 @@ fn snapshot_inspect_view() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.apply(
-        Item::Event(ReceivedEvent::decoded(
+        Item::from(ReceivedEvent::decoded(
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_019),
             Some("orders".into()),
             "created".into(),

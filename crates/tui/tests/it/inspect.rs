@@ -37,7 +37,7 @@ fn long_text_wraps_in_the_inspect_view() {
     let words: Vec<String> = (0..60).map(|n| format!("word{n}")).collect();
     let text = words.join(" ") + " THE-END";
     s.apply(
-        Item::Event(ReceivedEvent::decoded(
+        Item::from(ReceivedEvent::decoded(
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_001),
             Some("notes".into()),
             "plain".into(),

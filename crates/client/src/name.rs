@@ -1,0 +1,149 @@
+//! Channel and event names shared between the events that carry them, rather than copied
+//! into a new string for each.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A channel or event name: a shared, immutable string. Cloning it copies a pointer.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Name(Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl From<Name> for String {
+    fn from(n: Name) -> String {
+        n.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl serde::Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// The last few names seen, so that a stream of events under the same names shares them
+/// instead of allocating two strings per event. A fixed number of slots, each holding a
+/// name of at most [`Names::LONGEST`] bytes: what it keeps is bounded whatever the wire
+/// sends. A longer name, or one that misses, is simply made anew.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    slots: [Option<Name>; Names::SLOTS],
+    /// The slot the next new name replaces (round robin).
+    next: usize,
+}
+
+impl Names {
+    const SLOTS: usize = 8;
+    /// Pusher caps channel names at 164 bytes and event names at 200.
+    pub(crate) const LONGEST: usize = 200;
+
+    /// `text` as a shared name: one already held when equal, else a new one, kept.
+    pub(crate) fn get(&mut self, text: &str) -> Name {
+        if let Some(hit) = self.slots.iter().flatten().find(|n| n.as_str() == text) {
+            return hit.clone();
+        }
+        let name = Name::from(text);
+        if text.len() <= Self::LONGEST {
+            self.slots[self.next] = Some(name.clone());
+            self.next = (self.next + 1) % Self::SLOTS;
+        }
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_equal_name_is_shared_and_the_table_stays_fixed() {
+        let mut names = Names::default();
+        let a = names.get("stock_ticker");
+        let b = names.get("stock_ticker");
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        for i in 0..1000 {
+            assert_eq!(names.get(&format!("e{i}")), format!("e{i}"));
+        }
+        assert_eq!(names.slots.iter().flatten().count(), Names::SLOTS);
+        // Over the cap: made, not kept.
+        let long = "x".repeat(Names::LONGEST + 1);
+        let _ = names.get(&long);
+        assert!(
+            names
+                .slots
+                .iter()
+                .flatten()
+                .all(|n| n.len() <= Names::LONGEST)
+        );
+        let again = names.get("e999");
+        assert!(Arc::ptr_eq(&again.0, &names.get("e999").0));
+    }
+}
