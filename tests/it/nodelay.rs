@@ -20,7 +20,7 @@ use crate::support::webhook_sink::{Sink, serve_to};
 use crate::support::webhooks::Receiver;
 
 /// One established TCP socket of a process.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Socket {
     local: SocketAddr,
     remote: SocketAddr,
@@ -101,26 +101,33 @@ fn sockets(pid: u32) -> Vec<Socket> {
 /// A socket the test waits for: what it is, and how to know it.
 type Wanted<'a> = (&'a str, &'a dyn Fn(&Socket) -> bool);
 
-/// Waits (10 s at most) until `proc` holds sockets matching every one of `wanted`, then
-/// asserts that every established socket it holds has Nagle off.
+/// Watches `proc`'s sockets (20 s at most) until every one of `wanted` has been seen, then
+/// asserts that every established socket seen meanwhile had Nagle off. Sockets are gathered
+/// across looks: a short-lived one (a POST that times out under load) counts when it was
+/// seen once, so the check does not depend on two sockets being open at the same moment.
 async fn assert_all_nodelay(proc: &Proc, wanted: &[Wanted<'_>]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let found = loop {
-        let found = sockets(proc.pid());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut found: Vec<Socket> = Vec::new();
+    loop {
+        for socket in sockets(proc.pid()) {
+            if !found.contains(&socket) {
+                found.push(socket);
+            }
+        }
         let missing: Vec<&str> = wanted
             .iter()
             .filter(|(_, is)| !found.iter().any(is))
             .map(|(name, _)| *name)
             .collect();
         if missing.is_empty() {
-            break found;
+            break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
             "no socket for {missing:?} among {found:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
     let nagle: Vec<&Socket> = found.iter().filter(|s| !s.nodelay).collect();
     assert!(
         nagle.is_empty(),
