@@ -212,11 +212,15 @@ impl Watch {
                 seq,
                 scroll,
                 cursor,
-            } if self.ui.diff => Some(Overlay::Inspect {
-                seq,
-                scroll: scrolled(scroll).unwrap_or(scroll),
-                cursor,
-            }),
+            } if self.ui.diff => {
+                // Never past the last line: the pane keeps it in view.
+                let last = u16::try_from(self.diff_len(seq).saturating_sub(1)).unwrap_or(u16::MAX);
+                Some(Overlay::Inspect {
+                    seq,
+                    scroll: scrolled(scroll).unwrap_or(scroll).min(last),
+                    cursor,
+                })
+            }
             Overlay::Inspect {
                 seq,
                 scroll,
