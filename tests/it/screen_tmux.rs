@@ -195,7 +195,8 @@ async fn probe_honours_the_keys_table() {
         help.contains("x  Ctrl-C"),
         "the help lists the rebound key:\n{help}"
     );
-    assert!(help.contains("┌ nodes"), "q did not quit:\n{help}");
+    // The probe's own top line (the help box covers most of the panes' titles).
+    assert!(help.contains("elapsed"), "q did not quit:\n{help}");
     run.tmux.keys(&["Escape"]);
     run.tmux
         .wait("the help to close", |s| !s.contains("keys · Esc closes"));
@@ -225,4 +226,38 @@ async fn ctrl_c_quits_watch_whatever_the_keys_table_says() {
     let home = run.home.clone();
     drop(run);
     let _ = std::fs::remove_dir_all(home);
+}
+
+/// The dashboard turns the terminal's bracketed paste on: a pasted line that ends in a
+/// newline goes into the palette as text and runs nothing (here `quit`, which would end the
+/// screen); on the way out bracketed paste is turned off again, before the alternate screen
+/// is left.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paste_runs_nothing_and_bracketed_paste_is_turned_off_on_the_way_out() {
+    let server = Server::start(&[]).await;
+    let run = watch("paste-watch", Some(&server), None);
+    let written = run.home.join("written");
+    let _ = std::fs::remove_file(&written);
+    run.tmux.record_output(&written);
+    run.tmux.keys(&[":"]);
+    run.tmux.wait("the palette", |s| s.contains("palette"));
+    run.tmux.paste("quit\n");
+    run.tmux.wait("the pasted line", |s| s.contains("quit "));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        run.tmux.screen().contains("palette"),
+        "the paste ran the line:\n{}",
+        run.tmux.screen()
+    );
+    run.tmux.keys(&["Escape"]);
+    run.tmux.signal("TERM");
+    run.ended_cleanly("watch", "┌ log");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let bytes = String::from_utf8_lossy(&std::fs::read(&written).unwrap_or_default()).into_owned();
+    let off = bytes.find("\u{1b}[?2004l");
+    let leave = bytes.find("\u{1b}[?1049l");
+    assert!(
+        off.is_some() && off < leave,
+        "bracketed paste off, then the alternate screen left: {bytes:?}"
+    );
 }

@@ -124,9 +124,22 @@ impl Dash {
         self.app.apply(observed, now)
     }
 
-    /// A key press.
+    /// A key press, and the slice of work the event loop does before the frame that draws it.
     pub fn key(&mut self, key: &KeyEvent) -> Option<Effect<Done>> {
-        self.app.key(key, Instant::now())
+        let effect = self.app.key(key, Instant::now());
+        self.app.work(Instant::now());
+        effect
+    }
+
+    /// The slice of work before one more frame; true while some is left.
+    pub fn work(&mut self) -> bool {
+        self.app.work(Instant::now())
+    }
+
+    /// Text pasted (bracketed paste), and the slice of work before the frame that draws it.
+    pub fn paste(&mut self, text: &str) {
+        self.app.paste(text, Instant::now());
+        self.app.work(Instant::now());
     }
 
     /// The second's tick.

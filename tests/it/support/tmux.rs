@@ -48,6 +48,13 @@ impl Tmux {
         tmux
     }
 
+    /// Pastes `text` into the pane as a terminal does: in brackets when the program asked
+    /// for bracketed paste, as bare keys when it did not.
+    pub(crate) fn paste(&self, text: &str) {
+        self.run(&["set-buffer", text]);
+        self.run(&["paste-buffer", "-p", "-t", &self.session]);
+    }
+
     /// Runs a tmux command on this session's own server (`show-buffer`, `set-option`), and
     /// returns what it printed.
     pub(crate) fn run(&self, args: &[&str]) -> String {

@@ -591,6 +591,20 @@ impl Screen for Console {
         Captured::Yes(None)
     }
 
+    /// Pasted text into the open prompt, as typed: its line breaks are spaces and never
+    /// submit it.
+    fn paste(&mut self, text: &str, _now: Instant) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        for c in crate::kit::pasted(text).chars() {
+            if prompt.text.len() >= MAX_PROMPT {
+                break;
+            }
+            prompt.text.push(c);
+        }
+    }
+
     fn done(&mut self, done: Done, now: Instant) {
         match done {
             Done::Triggered(Ok(said)) => self.say(Slot::Connected, said, now),

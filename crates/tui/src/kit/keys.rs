@@ -389,6 +389,20 @@ pub(crate) fn unknown_action<'a>(
     )
 }
 
+/// Pasted text as a single-line field takes it: each line break (`\r\n`, `\n`, `\r`)
+/// and tab a space, every other control character dropped. A paste is text, never a key:
+/// its line breaks never submit anything.
+pub fn pasted(text: &str) -> String {
+    text.replace("\r\n", " ")
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ mod terminal;
 pub mod theme;
 
 pub use chrome::{HintLine, Part};
+pub use keys::pasted;
 pub use keys::{Action, ActionInfo, Key, Keymap, Role};
 pub use palette::Command;
 pub use run::{Ended, MAX_TASKS, RunOptions, run};

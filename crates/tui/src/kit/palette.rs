@@ -155,6 +155,18 @@ impl Palette {
         Step::Open
     }
 
+    /// Pasted text, as typed (its line breaks spaces, its control characters dropped).
+    pub(crate) fn paste(&mut self, text: &str) {
+        for c in super::pasted(text).chars() {
+            if self.input.len() >= MAX_INPUT {
+                break;
+            }
+            self.input.push(c);
+        }
+        self.selected = 0;
+        self.said = None;
+    }
+
     /// The palette over the foot of `area`: the line being typed, then as many matches as
     /// fit, the selected one kept in view.
     pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, entries: &[Entry], t: &Theme) {

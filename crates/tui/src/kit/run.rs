@@ -112,13 +112,15 @@ async fn event_loop<S: Screen>(
         let now = Instant::now();
         let due = pacer.due(now, urgent);
         if dirty && now >= due {
+            // The screen's spread-out work, a slice per frame: more left draws again.
+            let more = app.work(now);
             terminal.draw(|f| app.draw(f, now))?;
             if app.screen.take_bell() {
                 terminal.bell();
             }
             pacer.drew(now);
             stats.drawn(now, Instant::now());
-            dirty = false;
+            dirty = more;
             urgent = false;
         }
         let wake = if dirty {
@@ -156,6 +158,13 @@ async fn event_loop<S: Screen>(
                     }
                     dirty = true;
                     urgent = true; // draw the key's effect at once
+                }
+                // Bracketed paste: text for the field being typed into, never keys.
+                Some(Ok(Event::Paste(text))) => {
+                    stats.key(Instant::now());
+                    app.paste(&text, Instant::now());
+                    dirty = true;
+                    urgent = true;
                 }
                 Some(Ok(Event::Mouse(m))) => {
                     if let Ok(area) = size(terminal) {

@@ -154,6 +154,20 @@ pub trait Screen {
         let _ = now;
     }
 
+    /// Before a frame: a slice of work the screen spreads over frames (never more than its
+    /// own per-frame budget), so that no key waits for it. True while some is left: the loop
+    /// then draws again as soon as the frame rate allows.
+    fn work(&mut self, now: Instant) -> bool {
+        let _ = now;
+        false
+    }
+
+    /// Text pasted (bracketed paste) while no palette or help is open: a screen with a field
+    /// being typed into takes it as typed text (see [`super::pasted`]); else it is ignored.
+    fn paste(&mut self, text: &str, now: Instant) {
+        let _ = (text, now);
+    }
+
     /// A click or a wheel turn in its body.
     fn mouse(&mut self, event: MouseEvent, body: Rect) {
         let _ = (event, body);
@@ -389,6 +403,23 @@ impl<S: Screen> App<S> {
 
     pub fn tick(&mut self, now: Instant) {
         self.screen.tick(now);
+    }
+
+    /// Pasted text: into the palette when it is open, nothing while the help is, else to the
+    /// screen. Never a key: a line break in it runs nothing.
+    pub fn paste(&mut self, text: &str, now: Instant) {
+        if self.help.is_some() {
+            return;
+        }
+        match &mut self.palette {
+            Some(open) => open.paste(text),
+            None => self.screen.paste(text, now),
+        }
+    }
+
+    /// The screen's slice of work before a frame; true while some is left.
+    pub fn work(&mut self, now: Instant) -> bool {
+        self.screen.work(now)
     }
 
     /// A mouse event on a terminal of `size`: to the screen's body, unless the help or the

@@ -1,11 +1,12 @@
-//! The terminal, and the one place that sets it up: raw mode, the alternate screen, mouse
-//! capture when asked, and synchronized updates around each frame. [`Terminal::enter`]
+//! The terminal, and the one place that sets it up: raw mode, the alternate screen, bracketed
+//! paste (a paste arrives as text, so a line break in it is never Enter), mouse capture when
+//! asked, and synchronized updates around each frame. [`Terminal::enter`]
 //! returns a guard; whatever way the screen ends, the terminal is restored as it was:
 //!
 //! - a normal end, `q`, Ctrl-C (a key in raw mode) and an error: the guard is dropped;
 //! - SIGTERM and SIGHUP: the binary hands the event loop a future that ends it on them, so
 //!   the guard is dropped on the way out;
-//! - a panic: a hook, installed once, restores it (mouse included) before the message is
+//! - a panic: a hook, installed once, restores it (mouse and paste included) before the message is
 //!   printed, while a guard is alive.
 //!
 //! No other file in the workspace may set the terminal up (a test greps for it).
@@ -15,7 +16,9 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use ratatui::crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -44,6 +47,7 @@ fn restore(mouse: bool) {
     }
     let _ = execute!(
         out,
+        DisableBracketedPaste,
         EndSynchronizedUpdate,
         LeaveAlternateScreen,
         cursor::Show
@@ -70,7 +74,7 @@ impl Terminal {
         let setup = || -> io::Result<ratatui::Terminal<CrosstermBackend<Stdout>>> {
             enable_raw_mode()?;
             let mut out = io::stdout();
-            execute!(out, EnterAlternateScreen)?;
+            execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
             if mouse {
                 execute!(out, EnableMouseCapture)?;
             }

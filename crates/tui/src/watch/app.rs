@@ -83,6 +83,15 @@ impl Screen for Watch {
         self.model.alerts.tick(now);
     }
 
+    /// The count of a jq filter being typed, a slice per frame.
+    fn work(&mut self, _now: Instant) -> bool {
+        self.count_slice()
+    }
+
+    fn paste(&mut self, text: &str, _now: Instant) {
+        self.pasted(text);
+    }
+
     fn mouse(&mut self, event: MouseEvent, body: Rect) {
         view::on_mouse(self, event, body);
     }
@@ -113,12 +122,15 @@ impl Screen for Watch {
                 "search: {}{cursor} (Enter, Esc)",
                 terminal_safe(text)
             )),
-            (Some((InputKind::Filter, text)), _) => match &self.ui.preview {
+            (Some((InputKind::Filter, text)), _) => match self.ui.preview.clone().or_else(|| {
+                let ascii = self.options().ascii;
+                self.ui.counting.as_ref().map(|c| c.said(ascii))
+            }) {
                 Some(said) => HintLine::text(format!(
                     "filter: {}{cursor} {} {}",
                     terminal_safe(text),
                     if self.options().ascii { "-" } else { "—" },
-                    terminal_safe(said)
+                    terminal_safe(&said)
                 )),
                 None => HintLine::text(format!(
                     "filter: {}{cursor} (channel:X event:X field=value text, or jq: .data.x > 1; Enter, Esc)",

@@ -2,7 +2,7 @@
 //! screen, the filter and the search, and the pause. Plain data; `input.rs` says what keys
 //! do to it.
 
-use super::filter::Filter;
+use super::filter::{Count, Filter};
 use super::form::Form;
 use super::ticker::{RowKey, Sort, Ticker};
 
@@ -62,8 +62,11 @@ pub struct Controls {
     pub search: Option<String>,
     pub overlay: Option<Overlay>,
     pub paused: Option<Pause>,
-    /// While a jq filter is typed: its error, or how many lines it matches.
+    /// While a jq filter is typed: its error.
     pub preview: Option<String>,
+    /// While a valid jq filter is typed: how many lines it matches, counted a slice per
+    /// frame.
+    pub counting: Option<Count>,
     /// A short word in the status bar until the next key (`copied 312 B`).
     pub flash: Option<String>,
     /// Inspect shows the diff against the previous event instead of the event.
@@ -96,6 +99,7 @@ impl Controls {
             overlay: None,
             paused: None,
             preview: None,
+            counting: None,
             flash: None,
             diff: false,
             hidden: Hidden::default(),

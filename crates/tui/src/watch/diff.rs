@@ -44,6 +44,15 @@ impl Watch {
         })
     }
 
+    /// How many lines the diff view of `seq` shows: the line that says against what, the
+    /// changes (or `no change`), and the count of the rest.
+    pub(super) fn diff_len(&self, seq: u64) -> usize {
+        match self.diff_of(seq) {
+            Against::Nothing(_) => 1,
+            Against::Previous(_, changes, more) => 1 + changes.len().max(1) + usize::from(more > 0),
+        }
+    }
+
     pub(super) fn diff_of(&self, seq: u64) -> Against {
         let Some(line) = self.line(seq) else {
             return Against::Nothing("the line is gone".into());

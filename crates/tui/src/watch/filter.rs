@@ -6,10 +6,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::connections::Connections;
 use super::line::LogLine;
+use crate::widgets::log::Log;
 use observe::jq::{Engine, Jq, JqError, looks_like_jq};
 use observe::output::ndjson;
 
@@ -221,6 +224,97 @@ impl Filter {
             Term::Text(w) => Some(w.as_str()),
             _ => None,
         })
+    }
+}
+
+/// Most lines a jq filter being typed is tried on before one frame, and the most time it
+/// may take there: a costly expression on a full log is counted over many frames, and the
+/// key typed is drawn first.
+pub const COUNT_LINES_PER_FRAME: usize = 200;
+pub const COUNT_TIME_PER_FRAME: Duration = Duration::from_millis(8);
+
+/// How many of the log's events a jq filter being typed matches, counted a slice per frame,
+/// from the oldest line to the newest (lines that come meanwhile are counted too). Its
+/// answers stay in the filter's memo, so the filter once applied does not ask again.
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub filter: Filter,
+    /// The number of the next line to try.
+    next: u64,
+    /// Events tried, and matched.
+    seen: u64,
+    matched: u64,
+    /// Lines not tried yet, as of the last slice.
+    left: usize,
+}
+
+impl Count {
+    /// Nothing counted yet, in a log of `lines` lines.
+    pub fn new(filter: Filter, log: &Log<LogLine>) -> Count {
+        Count {
+            filter,
+            next: log.get(0).map_or(0, |l| l.seq),
+            seen: 0,
+            matched: 0,
+            left: log.len(),
+        }
+    }
+
+    /// Tries the filter on the lines after the last tried, at most `lines` of them and for
+    /// about `time` (one line at least); true while lines are left.
+    pub fn step(
+        &mut self,
+        log: &Log<LogLine>,
+        connections: &Connections,
+        most: usize,
+        (lines, time): (usize, Duration),
+    ) -> bool {
+        let started = Instant::now();
+        let oldest = log.get(0).map_or(0, |l| l.seq);
+        let mut at = log.position(self.next);
+        let mut tried = 0;
+        while at < log.len() && tried < lines && (tried == 0 || started.elapsed() < time) {
+            let logged = &log[at];
+            self.next = logged.seq + 1;
+            at += 1;
+            if logged.line.is_notice() {
+                continue;
+            }
+            tried += 1;
+            self.seen += 1;
+            let pass = self.filter.passes(
+                logged.seq,
+                &logged.line,
+                connections.label(logged.line.conn),
+                (oldest, most),
+            );
+            self.matched += u64::from(pass);
+        }
+        self.left = log.len() - at;
+        self.left > 0
+    }
+
+    /// Whether every line was tried.
+    pub fn done(&self) -> bool {
+        self.left == 0
+    }
+
+    /// `4 of 17 events match`, or while counting `4 of 17 so far… (983 lines to go)`; and
+    /// the errors.
+    pub fn said(&self, ascii: bool) -> String {
+        let (errors, _) = self.filter.errors();
+        let errors = match errors {
+            0 => String::new(),
+            n => format!(", {n} errors"),
+        };
+        let (matched, seen) = (self.matched, self.seen);
+        if self.done() {
+            format!("{matched} of {seen} events match{errors}")
+        } else {
+            let left = self.left;
+            let dots = if ascii { "..." } else { "…" };
+            format!("{matched} of {seen} so far{dots} ({left} lines to go){errors}")
+        }
     }
 }
 

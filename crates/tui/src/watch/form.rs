@@ -11,6 +11,9 @@ use protocol::channel::{is_client_event, validate_channel, validate_event};
 
 pub const FIELDS: [&str; 3] = ["channel", "event", "data"];
 
+/// Most bytes a field takes.
+pub const MAX_FIELD: usize = 10_240;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
     pub values: [String; 3],
@@ -73,7 +76,7 @@ impl Form {
             }
             KeyCode::Char(c)
                 if !key.modifiers.contains(KeyModifiers::CONTROL)
-                    && self.values[self.focus].len() < 10_240 =>
+                    && self.values[self.focus].len() < MAX_FIELD =>
             {
                 self.values[self.focus].push(c);
                 self.error = None;
@@ -81,6 +84,19 @@ impl Form {
             _ => {}
         }
         Outcome::Editing
+    }
+
+    /// Pasted text into the focused field, as typed: its line breaks are spaces (JSON takes
+    /// them as such), its control characters dropped; it never sends.
+    pub fn paste(&mut self, text: &str) {
+        let field = &mut self.values[self.focus];
+        for c in crate::kit::pasted(text).chars() {
+            if field.len() >= MAX_FIELD {
+                break;
+            }
+            field.push(c);
+        }
+        self.error = None;
     }
 
     fn check(&self) -> Result<Request, String> {

@@ -10,11 +10,14 @@ use super::actions::Action;
 use super::controls::{Focus, InputKind, Overlay, Pause};
 use super::effects::Done;
 use super::export;
-use super::filter::{Filter, contains_ci};
+use super::filter::{COUNT_LINES_PER_FRAME, COUNT_TIME_PER_FRAME, Count, Filter, contains_ci};
 use super::form::{Form, Outcome};
 use super::screen::Watch;
 use crate::kit::{Captured, Effect};
 use crate::widgets::log;
+
+/// Most bytes typed after `/` or `f`.
+const MAX_TYPED: usize = 200;
 
 impl Watch {
     /// A key while a field is being typed into: the search, the filter, the trigger form.
@@ -209,11 +212,15 @@ impl Watch {
                 seq,
                 scroll,
                 cursor,
-            } if self.ui.diff => Some(Overlay::Inspect {
-                seq,
-                scroll: scrolled(scroll).unwrap_or(scroll),
-                cursor,
-            }),
+            } if self.ui.diff => {
+                // Never past the last line: the pane keeps it in view.
+                let last = u16::try_from(self.diff_len(seq).saturating_sub(1)).unwrap_or(u16::MAX);
+                Some(Overlay::Inspect {
+                    seq,
+                    scroll: scrolled(scroll).unwrap_or(scroll).min(last),
+                    cursor,
+                })
+            }
             Overlay::Inspect {
                 seq,
                 scroll,
@@ -354,11 +361,34 @@ impl Watch {
         }
     }
 
+    /// Text pasted into the field being typed into (the search, the filter, the trigger
+    /// form), as typed but never submitted: its line breaks are spaces.
+    pub(super) fn pasted(&mut self, text: &str) {
+        match &mut self.ui.overlay {
+            Some(Overlay::Input(kind, typed)) => {
+                let kind = *kind;
+                for c in crate::kit::pasted(text).chars() {
+                    if typed.len() >= MAX_TYPED {
+                        break;
+                    }
+                    typed.push(c);
+                }
+                if kind == InputKind::Filter {
+                    let typed = typed.clone();
+                    self.preview(&typed);
+                }
+            }
+            Some(Overlay::Form(form)) => form.paste(text),
+            _ => {}
+        }
+    }
+
     /// Typing after `/` or `f`: the input stays open until Enter or Esc.
     fn type_key(&mut self, kind: InputKind, mut text: String, key: &KeyEvent) -> Option<Overlay> {
         match key.code {
             KeyCode::Esc => {
                 self.ui.preview = None;
+                self.ui.counting = None;
                 return None;
             }
             KeyCode::Enter => {
@@ -374,6 +404,9 @@ impl Watch {
                             self.ui.log_selected = None;
                         }
                         Ok(filter) => {
+                            // The lines counted already keep their answers.
+                            let counted = self.ui.counting.take().map(|c| c.filter);
+                            let filter = counted.filter(|c| *c == filter).unwrap_or(filter);
                             self.ui.filter = Some(filter);
                             self.ui.log_selected = None;
                         }
@@ -385,49 +418,55 @@ impl Watch {
                     },
                 }
                 self.ui.preview = None;
+                self.ui.counting = None;
                 return None;
             }
             KeyCode::Backspace => {
                 text.pop();
             }
             KeyCode::Char(c)
-                if text.len() < 200 && !key.modifiers.contains(KeyModifiers::CONTROL) =>
+                if text.len() < MAX_TYPED && !key.modifiers.contains(KeyModifiers::CONTROL) =>
             {
                 text.push(c)
             }
             _ => {}
         }
         if kind == InputKind::Filter {
-            self.ui.preview = self.preview(&text);
+            self.preview(&text);
         }
         Some(Overlay::Input(kind, text))
     }
 
-    /// What a jq filter being typed would do: its error, or how many of the log's lines it
-    /// matches. Nothing for the simple syntax.
-    fn preview(&self, text: &str) -> Option<String> {
+    /// What a jq filter being typed would do: its error, or (counted a slice per frame, in
+    /// [`Watch::count_slice`]) how many of the log's lines it matches. Nothing for the simple
+    /// syntax.
+    fn preview(&mut self, text: &str) {
+        self.ui.preview = None;
+        self.ui.counting = None;
         if !observe::jq::looks_like_jq(text) {
-            return None;
+            return;
         }
-        let filter = match Filter::new(text) {
-            Ok(f) => f,
-            Err(e) => return Some(e.to_string()),
-        };
-        let log = &self.model.log;
-        let connections = &self.model.connections;
-        let events = (0..log.len()).filter(|&i| !log[i].line.is_notice());
-        let (mut total, mut matched) = (0usize, 0usize);
-        for i in events {
-            total += 1;
-            let line = &log[i].line;
-            matched += usize::from(filter.matches(line, connections.label(line.conn)));
+        match Filter::new(text) {
+            Ok(f) => self.ui.counting = Some(Count::new(f, &self.model.log)),
+            Err(e) => self.ui.preview = Some(e.to_string()),
         }
-        let (errors, _) = filter.errors();
-        let errors = match errors {
-            0 => String::new(),
-            n => format!(", {n} errors"),
+    }
+
+    /// Counts a slice of the lines for the jq filter being typed; true while lines are left.
+    pub(super) fn count_slice(&mut self) -> bool {
+        if !matches!(self.ui.overlay, Some(Overlay::Input(InputKind::Filter, _))) {
+            self.ui.counting = None;
+        }
+        let most = self.options().log_capacity;
+        let Some(count) = self.ui.counting.as_mut() else {
+            return false;
         };
-        Some(format!("{matched} of {total} events match{errors}"))
+        count.step(
+            &self.model.log,
+            &self.model.connections,
+            most,
+            (COUNT_LINES_PER_FRAME, COUNT_TIME_PER_FRAME),
+        )
     }
 
     /// Selects the next (older is "previous") log line that matches the search.

@@ -41,7 +41,9 @@ pub use alerts::Expectations;
 pub use connections::Connections;
 pub use controls::{Controls, Focus, Hidden, InputKind, Overlay, Pause};
 pub use effects::{Done, Senders, perform, send};
-pub use filter::{Filter, contains_ci, find_ci};
+pub use filter::{
+    COUNT_LINES_PER_FRAME, COUNT_TIME_PER_FRAME, Count, Filter, contains_ci, find_ci,
+};
 pub use line::{Kind, LogLine, MAX_LOG_TEXT, MAX_RAW};
 pub use members::{MAX_INFO_BYTES, Members};
 pub use model::{EventType, LOG_BYTES, LOG_CAPACITY, Model, Options, Seen, Weights};

@@ -23,14 +23,7 @@ const SORTS: [(&str, Sort); 4] = [
 
 impl Watch {
     fn channel_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .model
-            .status
-            .channels
-            .keys()
-            .map(|(_, name)| name.clone())
-            .collect();
-        names.dedup();
+        let mut names = self.model.status.channel_names();
         names.truncate(MAX_CHANNELS);
         names
     }

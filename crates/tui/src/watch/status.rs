@@ -63,6 +63,13 @@ impl Status {
         }
     }
 
+    /// The channels' names, each once however many connections follow it, in order.
+    pub fn channel_names(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<&String> =
+            self.channels.keys().map(|(_, name)| name).collect();
+        names.into_iter().cloned().collect()
+    }
+
     pub(super) fn count(&mut self, now: Instant) {
         self.total += 1;
         let second = now.saturating_duration_since(self.started).as_secs();

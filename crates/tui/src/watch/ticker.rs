@@ -57,8 +57,10 @@ pub struct Row {
     pub updated_at: Instant,
     /// What changed since the previous update.
     pub changed: Changed,
-    /// The last data, kept to compare the next with (when small).
-    data: Option<Value>,
+    /// The last data as JSON text, kept to compare the next with (when small): text weighs
+    /// what it holds, where a parsed value of the same text may hold many times more. It is
+    /// parsed again (at most [`MAX_KEPT_DATA`] bytes) when the next update comes.
+    data: Option<Box<str>>,
 }
 
 impl Row {
@@ -75,11 +77,19 @@ impl Row {
     /// Notes this update's data: what changed since the previous one, leaving out the
     /// value's own path (`value`, a JSON pointer), whose change the row shows already.
     pub fn note_data(&mut self, data: &Value, value: &str, ellipsis: &str) {
-        let small = weighs_at_most(data, MAX_KEPT_DATA);
-        self.changed = match (&self.data, small) {
+        let kept: Option<Box<str>> = weighs_at_most(data, MAX_KEPT_DATA)
+            .then(|| serde_json::to_string(data).ok())
+            .flatten()
+            .filter(|text| text.len() <= MAX_KEPT_DATA)
+            .map(String::into_boxed_str);
+        let before = self
+            .data
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<Value>(text).ok());
+        self.changed = match (before, kept.is_some()) {
             (Some(before), true) => {
                 // One more than kept, so that leaving out the value's path still fills it.
-                let (paths, more) = observe::diff::changed_paths(before, data, MAX_CHANGED + 1);
+                let (paths, more) = observe::diff::changed_paths(&before, data, MAX_CHANGED + 1);
                 let mut kept: Vec<String> = paths
                     .into_iter()
                     .filter(|p| !is_pointer(p, value))
@@ -92,7 +102,12 @@ impl Row {
             (None, true) if self.updates <= 1 => Changed::Nothing,
             _ => Changed::TooLarge,
         };
-        self.data = small.then(|| data.clone());
+        self.data = kept;
+    }
+
+    /// The last data kept to compare the next with, as JSON text.
+    pub fn kept_data(&self) -> Option<&str> {
+        self.data.as_deref()
     }
 }
 
@@ -309,7 +324,8 @@ impl Ticker {
         self.rows.get(key)
     }
 
-    /// About how many bytes the rows hold: each row's texts and its history at its cap.
+    /// About how many bytes the rows hold: each row's texts (the kept data's too) and its
+    /// history at its cap.
     pub fn bytes(&self) -> usize {
         self.rows
             .values()
@@ -318,7 +334,7 @@ impl Ticker {
                     + 2 * r.key.1.len()
                     + r.text.len()
                     + r.history.capacity() * size_of::<f64>()
-                    + r.data.as_ref().map_or(0, |_| MAX_KEPT_DATA)
+                    + r.data.as_ref().map_or(0, |d| d.len())
                     + match &r.changed {
                         Changed::Paths(p, _) => p.iter().map(String::len).sum(),
                         _ => 0,
@@ -437,6 +453,43 @@ mod tests {
             Changed::Paths(vec![".v".into()], 0)
         );
         assert!(weighs_at_most(&json!({"a": [1, 2]}), 64) && !weighs_at_most(&json!("xxxx"), 3));
+    }
+
+    /// What a row keeps of its data is the data's text, and that is what it weighs: data
+    /// whose parsed value would hold far more than its text (many small objects) weighs
+    /// its text, because the text is what is held.
+    #[test]
+    fn kept_data_weighs_what_is_held() {
+        let t0 = Instant::now();
+        let mut t = Ticker::new(3, 10);
+        let note = |t: &mut Ticker, data: &Value| {
+            let row = t.update(0, data.get("name"), Some(&json!(1)), t0).unwrap();
+            row.note_data(data, "/price", "…");
+        };
+        let plain = json!({"name": "A"});
+        note(&mut t, &plain);
+        let without = t.bytes() - r#"{"name":"A"}"#.len();
+        let empties = vec![json!({}); 990];
+        let data = json!({"name": "A", "x": empties});
+        note(&mut t, &data);
+        let row = t.get(&(0, "A".into())).unwrap();
+        let text = serde_json::to_string(&data).unwrap();
+        assert_eq!(row.kept_data(), Some(text.as_str()), "the text is held");
+        let paths: usize = match &row.changed {
+            Changed::Paths(p, _) => p.iter().map(String::len).sum(),
+            _ => 0,
+        };
+        assert_eq!(
+            t.bytes() - without - paths,
+            text.len(),
+            "and weighed exactly"
+        );
+        // The next update compares with it.
+        let mut fewer = data;
+        fewer["x"].as_array_mut().unwrap().pop();
+        note(&mut t, &fewer);
+        let row = t.get(&(0, "A".into())).unwrap();
+        assert_eq!(row.changed, Changed::Paths(vec![".x[989]".into()], 0));
     }
 
     #[test]

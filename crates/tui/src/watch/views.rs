@@ -110,14 +110,7 @@ impl Watch {
 
     /// The current view, named `name`.
     pub fn current(&self, name: &str) -> ViewSpec {
-        let mut channels: Vec<String> = self
-            .model
-            .status
-            .channels
-            .keys()
-            .map(|(_, c)| c.clone())
-            .collect();
-        channels.dedup();
+        let channels = self.model.status.channel_names();
         // Every rule in force: the command line's and the view's.
         let expect = self
             .views

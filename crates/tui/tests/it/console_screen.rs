@@ -278,6 +278,31 @@ async fn a_test_event_goes_to_the_selected_channel_unless_read_only() {
     assert!(text.contains("read-only"), "{text}");
 }
 
+/// A paste into the prompt is text: its line break sends nothing, and Enter sends it all.
+#[tokio::test]
+async fn a_paste_into_the_prompt_sends_nothing_until_enter() {
+    let t0 = Instant::now();
+    let (mut app, backend) = app(false);
+    busy(&mut app, t0);
+    app.key(&key(KeyCode::Tab), t0);
+    app.key(&key(KeyCode::Char('t')), t0);
+    app.paste("ping {\"n\":\n1}\n", t0);
+    assert!(backend.triggered.lock().unwrap().is_empty());
+    let Some(Effect::Task(task)) = app.key(&key(KeyCode::Enter), t0) else {
+        panic!("a task");
+    };
+    app.done(task.run().await, t0);
+    assert_eq!(
+        backend.triggered.lock().unwrap().as_slice(),
+        [(
+            "1".to_owned(),
+            "news".to_owned(),
+            "ping".to_owned(),
+            r#"{"n": 1}"#.to_owned()
+        )]
+    );
+}
+
 /// Whatever comes, the log holds its caps (dropping its oldest, counted), a field is cut,
 /// the channel table keeps its cap, and nothing raw reaches the screen.
 #[test]

@@ -789,3 +789,28 @@ fn the_events_pane_says_what_it_did_not_count() {
     let screen = format!("{}", render(&s, t0, 120, 40).backend());
     assert!(screen.contains("3 not counted"), "{screen}");
 }
+
+/// With several connections following the same channels, `:view save` names each channel
+/// once, and the palette offers each once.
+#[test]
+fn with_two_connections_a_view_and_the_palette_name_each_channel_once() {
+    use tui::kit::Screen;
+    let t0 = Instant::now();
+    let mut s = crate::support::dashboard::two_connections(t0, Options::default());
+    for conn in [0, 1] {
+        s.apply_from(conn, subscribed("orders"), t0);
+    }
+    assert_eq!(s.current("both").channels, ["orders", "stock_ticker"]);
+    let commands: Vec<String> = s
+        .app
+        .screen
+        .commands()
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    let jumps: Vec<&String> = commands
+        .iter()
+        .filter(|c| c.starts_with("channel "))
+        .collect();
+    assert_eq!(jumps, ["channel orders", "channel stock_ticker"]);
+}

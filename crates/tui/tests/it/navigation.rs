@@ -489,3 +489,29 @@ async fn a_saved_view_loads_and_a_view_named_save_something_is_no_save() {
     assert_eq!(s.ui.sort, Sort::Value);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// In inspect's diff, `j` and PgDn stop at the last line: the pane is never scrolled blank.
+#[test]
+fn the_diff_never_scrolls_past_its_end() {
+    let t0 = Instant::now();
+    let now = t0 + Duration::from_secs(6);
+    let mut s = quotes(t0);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    s.key(&key('d'));
+    assert!(text(&s, now, 120, 40).contains("~ .price"));
+    for _ in 0..30 {
+        s.key(&key('j'));
+    }
+    press(&mut s, KeyCode::PageDown);
+    let shown = text(&s, now, 120, 40);
+    assert!(
+        shown.contains("~ .price"),
+        "the last change stays in view: {shown}"
+    );
+    // And `k` comes back at once.
+    s.key(&key('k'));
+    s.key(&key('k'));
+    let shown = text(&s, now, 120, 40);
+    assert!(shown.contains("against the previous one"), "{shown}");
+}

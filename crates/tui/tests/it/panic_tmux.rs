@@ -107,7 +107,12 @@ fn a_panic_gives_the_terminal_back_mouse_included() {
     assert_eq!(mouse, "0", "the mouse was left captured");
     let bytes = String::from_utf8_lossy(&bytes);
     let release = bytes.find("\u{1b}[?1000l");
+    let unpaste = bytes.find("\u{1b}[?2004l");
     let leave = bytes.find("\u{1b}[?1049l");
+    assert!(
+        unpaste.is_some() && unpaste < leave,
+        "bracketed paste turned off, then the alternate screen left: {bytes:?}"
+    );
     assert!(
         release.is_some() && release < leave,
         "the mouse released, then the alternate screen left: {bytes:?}"

@@ -358,3 +358,96 @@ fn nothing_bound_gives_the_screen_to_the_log() {
     );
     snapshots("nothing_bound", &s, now);
 }
+
+/// A jq filter being typed is counted a slice per frame: a keystroke tries at most the
+/// slice's lines before its frame is drawn, the hint says how far it got, and after enough
+/// frames the count is the whole log's.
+#[test]
+fn typing_a_jq_filter_counts_a_slice_per_frame() {
+    use tui::testing::event;
+    use tui::watch::COUNT_LINES_PER_FRAME;
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    let lines = 5 * COUNT_LINES_PER_FRAME as u64;
+    for i in 0..lines {
+        let price = if i % 4 == 0 { 200 } else { 100 };
+        let data = serde_json::json!({"name": "ACME", "price": price});
+        s.apply(event("stock_ticker", "update_event", data, i), t0);
+    }
+    s.key(&key('f'));
+    typed(&mut s, ".data.price > 150");
+    let count = s.ui.counting.as_ref().expect("a count under way");
+    let (fast, jaq) = count.filter.engines();
+    assert!(
+        fast + jaq <= COUNT_LINES_PER_FRAME as u64,
+        "{} lines tried before the frame",
+        fast + jaq
+    );
+    assert!(!count.done());
+    let typed = text(&s, t0);
+    assert!(typed.contains(" so far… ("), "{typed}");
+    let mut frames = 0;
+    while s.work() {
+        frames += 1;
+        assert!(frames < 10_000, "the count never ends");
+    }
+    let typed = text(&s, t0);
+    let want = format!("{} of {} events match", 4 + lines / 4, 17 + lines);
+    assert!(typed.contains(&want), "{want}: {typed}");
+    // Every line was tried once, and the filter once applied asks none again.
+    let (fast, jaq) = s.ui.counting.as_ref().unwrap().filter.engines();
+    assert_eq!(fast + jaq, 17 + lines);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.log_positions().len() as u64, 4 + lines / 4);
+    let (fast, jaq) = s.ui.filter.as_ref().unwrap().engines();
+    assert_eq!(fast + jaq, 17 + lines, "the count's answers are kept");
+}
+
+/// A paste is text, never keys: a line break in it submits nothing, in the trigger form, the
+/// filter, the search or the palette; line breaks become spaces, control characters go.
+#[test]
+fn a_paste_never_submits() {
+    let t0 = Instant::now();
+    let mut s = demo_state(t0, Options::default());
+    s.key(&key('t'));
+    press(&mut s, KeyCode::Tab); // to the data
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    s.paste("{\"a\":1}\n");
+    match &s.ui.overlay {
+        Some(Overlay::Form(form)) => assert_eq!(form.values[2], "{\"a\":1} "),
+        other => panic!("the form was submitted: {other:?}"),
+    }
+    s.paste("\r\n\u{1b}[2~x\u{7}");
+    match &s.ui.overlay {
+        Some(Overlay::Form(form)) => assert_eq!(form.values[2], "{\"a\":1}  [2~x"),
+        other => panic!("the form was submitted: {other:?}"),
+    }
+    press(&mut s, KeyCode::Esc);
+    // The filter: still open, the line break a space.
+    s.key(&key('f'));
+    s.paste(".data.price\n> 150\n");
+    match &s.ui.overlay {
+        Some(Overlay::Input(_, text)) => assert_eq!(text, ".data.price > 150 "),
+        other => panic!("the filter was applied: {other:?}"),
+    }
+    assert!(s.ui.filter.is_none());
+    assert!(text(&s, t0).contains("4 of 17 events match"));
+    press(&mut s, KeyCode::Esc);
+    // The search.
+    s.key(&key('/'));
+    s.paste("acme\n");
+    assert!(matches!(&s.ui.overlay, Some(Overlay::Input(_, t)) if t == "acme "));
+    assert!(s.ui.search.is_none());
+    press(&mut s, KeyCode::Esc);
+    // The palette: open, the command not run.
+    s.key(&key(':'));
+    assert!(s.app.palette_open());
+    s.paste("pause\n");
+    assert!(s.app.palette_open(), "the paste ran the line");
+    assert!(s.ui.paused.is_none(), "the paste ran `pause`");
+    press(&mut s, KeyCode::Esc);
+    // With nothing open, a paste is not keys: `q` in it does not quit, `f` opens nothing.
+    s.paste("fq\n");
+    assert!(s.ui.overlay.is_none());
+}
