@@ -98,7 +98,6 @@ async fn where_refuses_a_bad_expression_with_its_column() {
 /// no trigger form.
 #[test]
 fn a_read_only_profile_in_tmux() {
-    use crate::support::tmux::{Tmux, clean_env};
     let home = scratch("readonly-tmux");
     std::fs::create_dir_all(home.join("tickertape")).unwrap();
     std::fs::write(
@@ -106,15 +105,7 @@ fn a_read_only_profile_in_tmux() {
         "[profiles.prod]\nkey = \"app-key\"\nhost = \"127.0.0.1\"\nport = 9\nreadonly = true\n",
     )
     .unwrap();
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch c --profile prod 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
-    );
-    let tmux = Tmux::start(&command, &stderr_file);
+    let tmux = dashboard(&home, "", "watch c --profile prod");
     let first = tmux.wait("READ-ONLY in the status bar", |s| {
         s.starts_with("READ-ONLY") && s.contains("ticker")
     });
@@ -133,17 +124,12 @@ fn a_read_only_profile_in_tmux() {
 /// it, Enter runs the command.
 #[test]
 fn the_palette_in_tmux() {
-    use crate::support::tmux::{Tmux, clean_env};
     let home = scratch("palette-tmux");
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch c --key app-key --host 127.0.0.1 --port 9 --bind 'x=ticker(key=a,value=b)' 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        "watch c --key app-key --host 127.0.0.1 --port 9 --bind 'x=ticker(key=a,value=b)'",
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     tmux.wait("the dashboard", |s| s.contains("sort key"));
     tmux.keys(&[":"]);
     tmux.wait("the palette", |s| {
@@ -166,19 +152,14 @@ fn the_palette_in_tmux() {
 #[tokio::test(flavor = "multi_thread")]
 async fn copy_reaches_tmux_s_buffer() {
     use crate::support::server::Server;
-    use crate::support::tmux::{Tmux, clean_env};
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
     let home = scratch("copy-tmux");
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch stock_ticker --key app-key --host 127.0.0.1 --port {port} 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        &format!("watch stock_ticker --key app-key --host 127.0.0.1 --port {port}"),
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     // tmux takes an application's OSC 52 into a paste buffer with set-clipboard on.
     tmux.run(&["set-option", "-g", "set-clipboard", "on"]);
     tmux.wait("subscribed", |s| s.contains("1 sub"));
@@ -226,19 +207,14 @@ async fn copy_reaches_tmux_s_buffer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_diff_in_tmux() {
     use crate::support::server::Server;
-    use crate::support::tmux::{Tmux, clean_env};
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
     let home = scratch("diff-tmux");
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch orders --key app-key --host 127.0.0.1 --port {port} --ascii 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        &format!("watch orders --key app-key --host 127.0.0.1 --port {port} --ascii"),
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     tmux.wait("subscribed", |s| s.contains("1 sub"));
     server
         .publish("orders", "status", r#"{"id":7,"state":"paid"}"#)
@@ -264,7 +240,6 @@ async fn the_diff_in_tmux() {
 /// back, keeping the rest of the file; a bad view stops the run before it starts.
 #[tokio::test(flavor = "multi_thread")]
 async fn views_load_save_and_are_checked() {
-    use crate::support::tmux::{Tmux, clean_env};
     let home = scratch("views-tmux");
     let dir = home.join("tickertape");
     std::fs::create_dir_all(&dir).unwrap();
@@ -274,15 +249,11 @@ async fn views_load_save_and_are_checked() {
         "# my views\n[views.dear]\nchannels = [\"stock_ticker\"]\nbindings = [\"x=count\"]\nfilter = \".data.price > 100\"\nsort = \"change\"\n",
     )
     .unwrap();
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch --view dear --key app-key --host 127.0.0.1 --port 9 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        "watch --view dear --key app-key --host 127.0.0.1 --port 9",
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     let first = tmux.wait("the view", |s| s.contains("sort change"));
     assert!(first.contains("filter: .data.price > 100"), "{first}");
     tmux.keys(&[":", "view save mine", "Enter"]);
@@ -326,7 +297,6 @@ async fn views_load_save_and_are_checked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_view_switched_to_brings_its_expectations() {
     use crate::support::server::Server;
-    use crate::support::tmux::{Tmux, clean_env};
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
     let home = scratch("views-expect-tmux");
@@ -338,15 +308,13 @@ async fn a_view_switched_to_brings_its_expectations() {
         "[views.strict]\nchannels = [\"stock_ticker\"]\nexpect = [\"stock_ticker/update_event<2s\"]\nsort = \"value\"\n\n[views.calm]\nchannels = [\"stock_ticker\"]\n",
     )
     .unwrap();
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch stock_ticker --expect 'stock_ticker<1h' --key app-key --host 127.0.0.1 --port {port} 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        &format!(
+            "watch stock_ticker --expect 'stock_ticker<1h' --key app-key --host 127.0.0.1 --port {port}"
+        ),
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     tmux.wait("subscribed", |s| s.contains("1 sub"));
     tmux.keys(&[":", "view strict", "Enter"]);
     tmux.wait("the view's rules", |s| {
@@ -373,20 +341,15 @@ async fn a_view_switched_to_brings_its_expectations() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_theme_in_tmux_and_a_bad_one_refused() {
     use crate::support::server::Server;
-    use crate::support::tmux::{Tmux, clean_env};
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
     let home = scratch("theme-tmux");
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
     // Colour on (clean_env turns it off).
-    let command = format!(
-        "{} NO_COLOR= {} watch c --key app-key --host 127.0.0.1 --port {port} --theme colorblind 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "NO_COLOR=",
+        &format!("watch c --key app-key --host 127.0.0.1 --port {port} --theme colorblind"),
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     tmux.wait("connected", |s| s.starts_with("connected"));
     let escaped = tmux.run(&["capture-pane", "-e", "-p"]);
     let first = escaped.lines().next().unwrap_or("");
@@ -428,19 +391,14 @@ async fn a_theme_in_tmux_and_a_bad_one_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_bound_gives_the_screen_to_the_log() {
     use crate::support::server::Server;
-    use crate::support::tmux::{Tmux, clean_env};
     let server = Server::start(&[]).await;
     let port = server.addr.port().to_string();
     let home = scratch("empty-ticker-tmux");
-    let stderr_file = home.join("stderr");
-    let _ = std::fs::remove_file(&stderr_file);
-    let command = format!(
-        "{} {} watch quotes --key app-key --host 127.0.0.1 --port {port} 2> {}",
-        clean_env(&home),
-        bin::BIN,
-        stderr_file.display()
+    let tmux = dashboard(
+        &home,
+        "",
+        &format!("watch quotes --key app-key --host 127.0.0.1 --port {port}"),
     );
-    let tmux = Tmux::start(&command, &stderr_file);
     tmux.wait("subscribed", |s| s.contains("1 sub"));
     server
         .publish("quotes", "tick", r#"{"sym":"HOOLI","px":51}"#)
@@ -464,4 +422,18 @@ async fn nothing_bound_gives_the_screen_to_the_log() {
     );
     tmux.keys(&["q"]);
     bin::assert_no_panic(&tmux.stderr());
+}
+
+/// The dashboard in tmux: `tickertape ARGS` with the test's clean environment in `home`
+/// (and `env`, e.g. `NO_COLOR=`, after it), its stderr kept in `home/stderr`.
+fn dashboard(home: &std::path::Path, env: &str, args: &str) -> crate::support::tmux::Tmux {
+    let stderr_file = home.join("stderr");
+    let _ = std::fs::remove_file(&stderr_file);
+    let command = format!(
+        "{} {env} {} {args} 2> {}",
+        crate::support::tmux::clean_env(home),
+        bin::BIN,
+        stderr_file.display()
+    );
+    crate::support::tmux::Tmux::start(&command, &stderr_file)
 }
