@@ -264,40 +264,100 @@ fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let len = b
-        .get(i + 1..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-    let end = i + 1 + len;
+    let end = next_special(b, i + 1)?;
     (b[end] == b'"').then_some(())?;
     Some((text.get(i + 1..end)?, end + 1))
 }
 
 /// Where the string at `i` ends (past its closing quote), when it has only the short
-/// escapes and no control character.
+/// escapes and no control character. A word's special bytes are taken in turn from its
+/// mask, so a data string with an escape every few bytes (a doubly encoded object) is read
+/// a word at a time all the same.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let mut i = i + 1;
-    loop {
-        i += b
-            .get(i..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        match b[i] {
-            b'"' => return Some(i + 1),
-            b'\\'
-                if matches!(
-                    b.get(i + 1),
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
-                ) =>
-            {
-                i += 2;
+    // The next byte not yet looked at.
+    let mut at = i + 1;
+    while let Some(word) = b.get(at..at + 8) {
+        let mut found = special_bytes(word);
+        let mut next = at + 8;
+        while found != 0 {
+            let k = at + found.trailing_zeros() as usize / 8;
+            match b[k] {
+                b'"' => return Some(k + 1),
+                b'\\' if is_short_escape(b.get(k + 1)) => {
+                    // The escaped byte is text, whatever it is: look past it.
+                    next = next.max(k + 2);
+                    let seen = u32::try_from((k + 2 - at) * 8).unwrap_or(u32::MAX);
+                    found &= u64::MAX.checked_shl(seen).unwrap_or(0);
+                }
+                _ => return None,
             }
+        }
+        at = next;
+    }
+    loop {
+        at = next_special(b, at)?;
+        match b[at] {
+            b'"' => return Some(at + 1),
+            b'\\' if is_short_escape(b.get(at + 1)) => at += 2,
             _ => return None,
         }
     }
+}
+
+fn is_short_escape(c: Option<&u8>) -> bool {
+    matches!(
+        c,
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+    )
+}
+
+/// Whether `c` ends a run of plain bytes inside a JSON string: a quote, a backslash or a
+/// control character.
+fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+const LOW7: u64 = ONES * 0x7f;
+const HIGH: u64 = ONES * 0x80;
+
+/// The high bit of each byte of `v` that is zero. Exact in every byte: adding 0x7f to a
+/// byte's low seven bits never carries into the next byte.
+fn zero_bytes(v: u64) -> u64 {
+    !(((v & LOW7) + LOW7) | v) & HIGH
+}
+
+/// The high bit of each byte of the 8-byte `word` that [`is_special`], the first byte in
+/// memory lowest. A quote or a backslash becomes a zero byte after an XOR; a byte is under
+/// 0x20 when its high bit is clear and its low seven bits plus 0x60 stay under 0x80.
+fn special_bytes(word: &[u8]) -> u64 {
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(word);
+    let x = u64::from_le_bytes(bytes);
+    let below_space = !(((x & LOW7) + ONES * 0x60) | x) & HIGH;
+    zero_bytes(x ^ QUOTES) | zero_bytes(x ^ BACKSLASHES) | below_space
+}
+
+/// The first byte at or after `from` that [`is_special`], read eight bytes at a time: the
+/// scan's inner loop.
+fn next_special(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for word in &mut words {
+        let found = special_bytes(word);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&c| is_special(c)).map(|p| at + p)
 }
 
 impl Scanned<'_> {
@@ -439,6 +499,89 @@ mod tests {
             let frame = format!("{{{}}}{tail}", body.join(","));
             if let Some(fast) = scan_plain(&frame) {
                 proptest::prop_assert_eq!(Ok(fast), scan_general(&frame), "{}", frame);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds what a byte-at-a-time one finds, wherever the
+        /// special byte falls in a word, with bytes above 0x7f (UTF-8) and near the
+        /// borders (0x1f, 0x20, 0x21, 0x5b, 0x5d) around it.
+        #[test]
+        fn the_word_search_finds_the_first_special_byte(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    b'a', b' ', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2,
+                    0xdc, 0xff,
+                ]),
+                0..40,
+            ),
+            from in 0usize..41,
+        ) {
+            let expected = bytes
+                .get(from..)
+                .and_then(|rest| rest.iter().position(|&c| is_special(c)))
+                .map(|p| from + p);
+            proptest::prop_assert_eq!(next_special(&bytes, from), expected);
+        }
+    }
+
+    /// [`string_end`] a byte at a time, as it was before it read words.
+    fn string_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let mut i = i + 1;
+        loop {
+            i += b.get(i..)?.iter().position(|&c| is_special(c))?;
+            match b[i] {
+                b'"' => return Some(i + 1),
+                b'\\' if is_short_escape(b.get(i + 1)) => i += 2,
+                _ => return None,
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Wherever escapes, quotes and control characters fall in the words, and
+        /// whatever follows the string.
+        #[test]
+        fn the_word_reader_ends_a_string_where_a_byte_reader_does(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "bcdefgh", "\\\"", "\\\\", "\\n", "\\u0041", "\\x", "\\", "\"", "\u{1}",
+                    "é", "\u{7f}", "]", "#",
+                ]),
+                0..24,
+            ),
+        ) {
+            let text = format!("\"{}", parts.concat());
+            proptest::prop_assert_eq!(
+                string_end(text.as_bytes(), 0),
+                string_end_bytewise(text.as_bytes(), 0),
+                "{:?}", text
+            );
+        }
+    }
+
+    #[test]
+    fn the_word_search_finds_each_special_byte_at_each_place() {
+        for special in [b'"', b'\\', 0x00, 0x1f] {
+            for len in 0..24 {
+                for at in 0..len {
+                    let mut bytes = vec![0xe9u8; len];
+                    bytes[at] = special;
+                    // A later match must not hide this one.
+                    if at + 1 < len {
+                        bytes[len - 1] = b'"';
+                    }
+                    assert_eq!(
+                        next_special(&bytes, 0),
+                        Some(at),
+                        "{special:#x} at {at} of {len}"
+                    );
+                }
+                assert_eq!(next_special(&vec![b'x'; len], 0), None);
             }
         }
     }
