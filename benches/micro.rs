@@ -93,20 +93,20 @@ fn received(key: usize, step: usize) -> ReceivedEvent {
 fn busy_state(t0: Instant) -> State {
     let mut s = tui::testing::state(Options::default(), Bindings::seed(), t0);
     s.apply(
-        Item::State(StateChange {
+        Item::State(Box::new(StateChange {
             previous: ConnectionState::Connecting,
             current: ConnectionState::Connected,
             reason: None,
             retry_in: None,
             socket_id: Some("1.1".into()),
             url: "ws://127.0.0.1:6001/app/app-key".into(),
-        }),
+        })),
         t0,
     );
     s.apply(
         Item::Subscription {
             channel: "stock_ticker".into(),
-            status: SubscriptionStatus::Subscribed,
+            status: Box::new(SubscriptionStatus::Subscribed),
         },
         t0,
     );

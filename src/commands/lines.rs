@@ -229,17 +229,20 @@ fn ends(front: &FrontPlan, item: &Item, label: Option<&str>) -> Option<End> {
             };
             End::Fail(EXIT_FAILURE, why)
         }),
-        Item::Subscription {
-            channel,
-            status: SubscriptionStatus::Failed(f),
-        } if front.fail_fast && f.auth => Some(End::Fail(
-            EXIT_AUTH,
-            protocol::safe_text::terminal_safe(&format!(
-                "subscription to {channel} failed: {}",
-                f.message
+        Item::Subscription { channel, status }
+            if front.fail_fast
+                && let SubscriptionStatus::Failed(f) = &**status
+                && f.auth =>
+        {
+            Some(End::Fail(
+                EXIT_AUTH,
+                protocol::safe_text::terminal_safe(&format!(
+                    "subscription to {channel} failed: {}",
+                    f.message
+                ))
+                .into_owned(),
             ))
-            .into_owned(),
-        )),
+        }
         _ => None,
     }
 }

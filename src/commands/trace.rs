@@ -324,19 +324,18 @@ impl Trace {
                     state.subscribed = false;
                 }
             }
-            Item::Subscription { channel, status } if channel == self.plan.channel => {
-                match status {
-                    SubscriptionStatus::Subscribed => {
-                        state.subscribed = true;
-                        state.refused = None;
-                    }
-                    SubscriptionStatus::Failed(f) => {
-                        state.subscribed = false;
-                        state.refused = Some(f.message);
-                    }
-                    _ => state.subscribed = false,
+            Item::Subscription { channel, status } if channel == self.plan.channel => match *status
+            {
+                SubscriptionStatus::Subscribed => {
+                    state.subscribed = true;
+                    state.refused = None;
                 }
-            }
+                SubscriptionStatus::Failed(f) => {
+                    state.subscribed = false;
+                    state.refused = Some(f.message);
+                }
+                _ => state.subscribed = false,
+            },
             Item::Event(ev) => {
                 let Some(started) = self.round.started else {
                     return;

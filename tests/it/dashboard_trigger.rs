@@ -61,10 +61,7 @@ async fn the_form_triggers_through_rest_and_over_the_socket() {
     wait_for(&mut rx, "subscribed", |i| {
         matches!(
             i,
-            Item::Subscription {
-                status: SubscriptionStatus::Subscribed,
-                ..
-            }
+            Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Subscribed)
         )
     })
     .await;
@@ -108,10 +105,7 @@ async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
     wait_for(&mut rx, "subscribed", |i| {
         matches!(
             i,
-            Item::Subscription {
-                status: SubscriptionStatus::Subscribed,
-                ..
-            }
+            Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Subscribed)
         )
     })
     .await;

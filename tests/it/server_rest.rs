@@ -198,10 +198,7 @@ async fn subscribed(rx: &mut client::FeedRx, n: usize) {
         wait_for(rx, "subscribed", |i| {
             matches!(
                 i,
-                Item::Subscription {
-                    status: SubscriptionStatus::Subscribed,
-                    ..
-                }
+                Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Subscribed)
             )
         })
         .await;
@@ -278,10 +275,10 @@ async fn the_tickertape_client_interoperates_with_the_server() {
     subscribed(&mut bob_rx, 2).await;
     match wait_for(&mut ann_rx, "member", |i| matches!(i, Item::Members { .. })).await {
         Item::Members {
-            change: MemberChange::Added(m),
-            count,
-            ..
-        } => assert_eq!((m.user_id.as_str(), count), ("bob", 2)),
+            ref change, count, ..
+        } if let MemberChange::Added(m) = &**change => {
+            assert_eq!((m.user_id.as_str(), count), ("bob", 2))
+        }
         other => panic!("{other:?}"),
     }
     let occupancy = rest
@@ -339,10 +336,10 @@ async fn the_tickertape_client_interoperates_with_the_server() {
     bob.disconnect().await;
     match wait_for(&mut ann_rx, "member", |i| matches!(i, Item::Members { .. })).await {
         Item::Members {
-            change: MemberChange::Removed(id),
-            count,
-            ..
-        } => assert_eq!((id.as_str(), count), ("bob", 1)),
+            ref change, count, ..
+        } if let MemberChange::Removed(id) = &**change => {
+            assert_eq!((id.as_str(), count), ("bob", 1))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -356,18 +353,12 @@ async fn a_bad_signature_is_rejected_and_reported_with_the_string_to_sign() {
     match wait_for(&mut rx, "failure", |i| {
         matches!(
             i,
-            Item::Subscription {
-                status: SubscriptionStatus::Failed(_),
-                ..
-            }
+            Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Failed(_))
         )
     })
     .await
     {
-        Item::Subscription {
-            status: SubscriptionStatus::Failed(f),
-            ..
-        } => {
+        Item::Subscription { ref status, .. } if let SubscriptionStatus::Failed(f) = &**status => {
             assert_eq!(f.status, Some(401));
             assert!(f.auth);
             assert!(

@@ -81,7 +81,7 @@ fn hostile_state(t0: Instant) -> State {
     );
     let text = CORPUS.concat();
     s.apply(
-        Item::State(StateChange {
+        Item::State(Box::new(StateChange {
             previous: ConnectionState::Connected,
             current: ConnectionState::Connecting,
             reason: Some(Reason::Closed {
@@ -91,25 +91,25 @@ fn hostile_state(t0: Instant) -> State {
             retry_in: Some(Duration::from_secs(3)),
             socket_id: Some(format!("1.{text}")),
             url: format!("ws://127.0.0.1/{text}"),
-        }),
+        })),
         t0,
     );
     s.apply(
         Item::Subscription {
             channel: format!("private-{text}"),
-            status: SubscriptionStatus::Failed(SubscriptionFailure {
+            status: Box::new(SubscriptionStatus::Failed(SubscriptionFailure {
                 message: text.clone(),
                 status: Some(403),
                 string_to_sign: Some(text.clone()),
                 auth: true,
-            }),
+            })),
         },
         t0,
     );
     s.apply(
         Item::Members {
             channel: format!("presence-x{}", CORPUS[0]),
-            change: MemberChange::Snapshot {
+            change: Box::new(MemberChange::Snapshot {
                 members: CORPUS
                     .iter()
                     .map(|t| Member {
@@ -118,7 +118,7 @@ fn hostile_state(t0: Instant) -> State {
                     })
                     .collect(),
                 me: Some(format!("id{}", CORPUS[1])),
-            },
+            }),
             count: CORPUS.len(),
         },
         t0,

@@ -7,7 +7,9 @@
 //! - [`queue`]: a [`Bounded`] shared between tasks and threads, with waiting on both ends;
 //! - [`FanIn`]: several queues, each with caps of its own, taken in turn by one receiver;
 //! - [`WeighedMap`]: a sorted map whose keys and values are weighed, capped in entries and
-//!   bytes.
+//!   bytes;
+//! - [`PairCounts`]: sums under pairs of names in a [`WeighedMap`], a run under one pair
+//!   counted without a lookup.
 //!
 //! Each item is weighed once, when it comes in ([`Weigh`]), and the weight is kept beside
 //! it, so the total can never drift. An item heavier than the whole byte cap is never
@@ -19,12 +21,14 @@
 
 mod fan_in;
 mod map;
+mod pairs;
 mod queue;
 mod ring;
 mod weigh;
 
 pub use fan_in::FanIn;
 pub use map::{NamePair, WeighedMap};
+pub use pairs::{Keep, PairCounts, Tally};
 pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue, queue_with};
 pub use ring::{Bounded, Rejected};
 pub use weigh::Weigh;

@@ -75,9 +75,10 @@ impl<K: Ord + Weigh, V: Weigh> WeighedMap<K, V> {
     /// fits. The value is weighed again after `f`; if it then no longer fits, it is
     /// removed and counted. Whether the value is in the map afterwards.
     pub fn upsert(&mut self, key: K, new: impl FnOnce() -> V, f: impl FnOnce(&mut V)) -> bool {
-        if self.map.contains_key(&key) {
-            return self.update(&key, f);
-        }
+        let f = match self.try_update(&key, f) {
+            Ok(there) => return there,
+            Err(f) => f,
+        };
         let mut value = new();
         f(&mut value);
         self.insert(key, value).is_ok()
@@ -90,8 +91,19 @@ impl<K: Ord + Weigh, V: Weigh> WeighedMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
+        self.try_update(key, f).unwrap_or(false)
+    }
+
+    /// [`WeighedMap::update`], giving `f` back when the key is not there: one lookup for
+    /// a caller that inserts then.
+    fn try_update<Q, F>(&mut self, key: &Q, f: F) -> Result<bool, F>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+        F: FnOnce(&mut V),
+    {
         let Some(entry) = self.map.get_mut(key) else {
-            return false;
+            return Err(f);
         };
         f(&mut entry.value);
         let now = entry.key_weight + entry.value.weight();
@@ -100,9 +112,9 @@ impl<K: Ord + Weigh, V: Weigh> WeighedMap<K, V> {
         if self.bytes > self.limits.bytes {
             self.remove(key);
             self.drops.count(Cause::Bytes);
-            return false;
+            return Ok(false);
         }
-        true
+        Ok(true)
     }
 
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
@@ -239,9 +251,10 @@ impl<V: Weigh> WeighedMap<(String, String), V> {
         f: impl FnOnce(&mut V),
     ) -> bool {
         let pair: &dyn NamePair = &(a, b);
-        if self.map.contains_key(pair) {
-            return self.update(pair, f);
-        }
+        let f = match self.try_update(pair, f) {
+            Ok(there) => return there,
+            Err(f) => f,
+        };
         let mut value = new();
         f(&mut value);
         self.insert((a.to_owned(), b.to_owned()), value).is_ok()

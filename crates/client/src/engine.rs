@@ -209,7 +209,7 @@ impl Engine {
             .map(|r| terminal_safe(&r.to_string()).into_owned());
         tracing::info!(state = %current, reason = ?reason, retry_in = ?retry_in, "connection state");
         self.state = current;
-        self.out.push(Item::State(change));
+        self.out.push(Item::State(Box::new(change)));
     }
 
     /// Emits the final state, then gives the consumer a moment to take what is waiting.
@@ -286,7 +286,7 @@ impl Engine {
     pub(super) fn push_status(&mut self, channel: &str, status: SubscriptionStatus) {
         self.out.push(Item::Subscription {
             channel: channel.to_owned(),
-            status,
+            status: Box::new(status),
         });
     }
 

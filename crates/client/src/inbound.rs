@@ -160,7 +160,7 @@ impl Engine {
     /// Hands an event on, decrypting it first on encrypted channels.
     fn deliver(&mut self, mut ev: ReceivedEvent) {
         self.stats
-            .record_event(ev.channel.as_deref(), &ev.event, ev.raw.len());
+            .record_event(ev.channel.as_ref(), &ev.event, ev.raw.len());
         if let Some(channel) = ev.channel.as_deref()
             && classify(channel).is_encrypted()
             && !ev.event.starts_with("pusher")
@@ -219,7 +219,7 @@ impl Engine {
         let count = self.subs.member_count(&channel);
         self.out.push(Item::Members {
             channel,
-            change,
+            change: Box::new(change),
             count,
         });
     }

@@ -354,19 +354,22 @@ impl PartialEq for ReceivedEvent {
 ///
 /// [`Item::cost`] is what an item counts against the byte budget of the queues between the
 /// engine and its consumer.
+///
+/// The rarer variants box what they carry, so that every item is a few words and moves
+/// through the queues and batches without a call to copy it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    State(StateChange),
+    State(Box<StateChange>),
     Subscription {
         channel: String,
-        status: SubscriptionStatus,
+        status: Box<SubscriptionStatus>,
     },
     /// Boxed: an event is most of the traffic, and the item moves through several queues
     /// and batches on its way, so it moves as a pointer rather than as its ~200 bytes.
     Event(Box<ReceivedEvent>),
     Members {
         channel: String,
-        change: MemberChange,
+        change: Box<MemberChange>,
         count: usize,
     },
     SubscriptionCount {
@@ -401,7 +404,7 @@ impl Item {
             Item::State(c) => c.url.len() + c.socket_id.as_ref().map_or(0, String::len) + 64,
             Item::Subscription { channel, status } => {
                 channel.len()
-                    + match status {
+                    + match &**status {
                         SubscriptionStatus::Failed(f) => {
                             f.message.len() + f.string_to_sign.as_ref().map_or(0, String::len)
                         }
@@ -412,7 +415,7 @@ impl Item {
                 channel, change, ..
             } => {
                 channel.len()
-                    + match change {
+                    + match &**change {
                         MemberChange::Snapshot { members, .. } => members
                             .iter()
                             .map(crate::presence::member_weight)
@@ -439,5 +442,17 @@ impl From<ReceivedEvent> for Item {
 impl bounded::Weigh for Item {
     fn weight(&self) -> usize {
         self.cost()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An item moves through the outbox, the feed and the pipeline's batches: kept at a few
+    /// words (the rare variants boxed), it moves in registers rather than by a copy call.
+    #[test]
+    fn an_item_is_a_few_words() {
+        assert!(size_of::<Item>() <= 48, "{} bytes", size_of::<Item>());
     }
 }

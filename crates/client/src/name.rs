@@ -14,6 +14,12 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared string itself: the same one for the same name, event after event, while
+    /// the name is in use (so its identity tells a run of one name).
+    pub fn shared(&self) -> &Arc<str> {
+        &self.0
+    }
 }
 
 impl Deref for Name {

@@ -322,7 +322,7 @@ mod tests {
     fn control(n: usize) -> Item {
         Item::Subscription {
             channel: format!("c{n}"),
-            status: SubscriptionStatus::Pending,
+            status: Box::new(SubscriptionStatus::Pending),
         }
     }
 

@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
-use bounded::{Limits, Weigh, WeighedMap};
+use bounded::{Limits, PairCounts, Tally, Weigh};
 use protocol::limits::cut_name;
+
+use crate::name::Name;
 
 /// Most distinct (channel, event) pairs tracked; the rest are summed under `(other)`.
 pub const MAX_TRACKED_PAIRS: usize = 10_000;
@@ -27,6 +29,13 @@ impl Counter {
     }
 }
 
+impl Tally for Counter {
+    fn add(&mut self, other: &Counter) {
+        self.messages = self.messages.saturating_add(other.messages);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 impl Weigh for Counter {
     fn weight(&self) -> usize {
         size_of::<Counter>()
@@ -38,7 +47,7 @@ pub struct Stats {
     /// Every frame received.
     pub total: Counter,
     /// (channel, event) → counter, names cut. Channel-less events are under "".
-    per_event: WeighedMap<(String, String), Counter>,
+    per_event: PairCounts<Counter>,
     /// Events of pairs past the caps.
     other: Counter,
     pub malformed: u64,
@@ -52,7 +61,7 @@ impl Default for Stats {
     fn default() -> Stats {
         Stats {
             total: Counter::default(),
-            per_event: WeighedMap::new(Limits::new(MAX_TRACKED_PAIRS, STATS_BYTES)),
+            per_event: PairCounts::new(Limits::new(MAX_TRACKED_PAIRS, STATS_BYTES), cut_name),
             other: Counter::default(),
             malformed: 0,
             oversized: 0,
@@ -67,13 +76,17 @@ impl Stats {
         self.total.add(bytes);
     }
 
-    pub fn record_event(&mut self, channel: Option<&str>, event: &str, bytes: usize) {
-        let (channel, event) = (cut_name(channel.unwrap_or("")), cut_name(event));
+    /// An event under its shared names (their identity tells a run of one pair).
+    pub fn record_event(&mut self, channel: Option<&Name>, event: &Name, bytes: usize) {
+        let one = Counter {
+            messages: 1,
+            bytes: bytes as u64,
+        };
         if !self
             .per_event
-            .count_pair((&channel, &event), Counter::default, |c| c.add(bytes))
+            .count(channel.map(Name::shared), event.shared(), &one)
         {
-            self.other.add(bytes);
+            Tally::add(&mut self.other, &one);
         }
     }
 
@@ -83,10 +96,7 @@ impl Stats {
         if (channel, event) == (OTHER, OTHER) {
             return self.other;
         }
-        self.per_event
-            .get(&(channel.to_owned(), event.to_owned()))
-            .copied()
-            .unwrap_or_default()
+        self.per_event.get(channel, event).unwrap_or_default()
     }
 
     /// Totals for one channel, summed over its events.
@@ -110,13 +120,18 @@ impl Stats {
 mod tests {
     use super::*;
 
+    /// An event under names made for it (no run: every call looks its pair up).
+    fn record(s: &mut Stats, channel: &str, event: &str, bytes: usize) {
+        s.record_event(Some(&Name::from(channel)), &Name::from(event), bytes);
+    }
+
     #[test]
     fn counts_per_event_and_channel() {
         let mut s = Stats::default();
-        s.record_event(Some("a"), "x", 10);
-        s.record_event(Some("a"), "x", 5);
-        s.record_event(Some("a"), "y", 1);
-        s.record_event(Some("b"), "x", 2);
+        record(&mut s, "a", "x", 10);
+        record(&mut s, "a", "x", 5);
+        record(&mut s, "a", "y", 1);
+        record(&mut s, "b", "x", 2);
         assert_eq!(
             s.event("a", "x"),
             Counter {
@@ -135,15 +150,41 @@ mod tests {
     }
 
     #[test]
+    fn a_run_under_shared_names_counts_as_fresh_names_do() {
+        let (c, x, y) = (Name::from("a"), Name::from("x"), Name::from("y"));
+        let mut s = Stats::default();
+        for _ in 0..3 {
+            s.record_event(Some(&c), &x, 10);
+        }
+        let three = Counter {
+            messages: 3,
+            bytes: 30,
+        };
+        assert_eq!((s.event("a", "x"), s.channel("a")), (three, three));
+        s.record_event(Some(&c), &y, 1);
+        s.record_event(Some(&c), &x, 10);
+        s.record_event(None, &x, 2);
+        assert_eq!(s.event("a", "x").messages, 4);
+        assert_eq!(
+            s.channel("a"),
+            Counter {
+                messages: 5,
+                bytes: 41
+            }
+        );
+        assert_eq!(s.event("", "x").bytes, 2);
+    }
+
+    #[test]
     fn distinct_pairs_are_capped() {
         let mut s = Stats::default();
         for n in 0..MAX_TRACKED_PAIRS + 500 {
-            s.record_event(Some("c"), &format!("e{n}"), 1);
+            record(&mut s, "c", &format!("e{n}"), 1);
         }
         assert_eq!(s.pairs().0, MAX_TRACKED_PAIRS);
         assert_eq!(s.event(OTHER, OTHER).messages, 500);
         // A pair seen before the cap keeps counting under its own name.
-        s.record_event(Some("c"), "e0", 1);
+        record(&mut s, "c", "e0", 1);
         assert_eq!(s.event("c", "e0").messages, 2);
     }
 
@@ -153,7 +194,7 @@ mod tests {
         let long = "x".repeat(1 << 20);
         for n in 0..3000 {
             let name = format!("{n}{long}");
-            s.record_event(Some(&name), &name, 1);
+            record(&mut s, &name, &name, 1);
         }
         let (pairs, bytes) = s.pairs();
         assert!(

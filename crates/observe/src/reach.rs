@@ -64,14 +64,14 @@ mod tests {
     use client::StateChange;
 
     fn state(current: ConnectionState, reason: Option<Reason>) -> Item {
-        Item::State(StateChange {
+        Item::State(Box::new(StateChange {
             previous: ConnectionState::Connecting,
             current,
             reason,
             retry_in: None,
             socket_id: None,
             url: String::new(),
-        })
+        }))
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl<W: Write> Recorder<W> {
             }
             Item::Members { change, .. } => {
                 if let Some(mut v) = status(item) {
-                    let (members, me) = match change {
+                    let (members, me) = match &**change {
                         MemberChange::Snapshot { members, me } => (members.as_slice(), me.as_ref()),
                         MemberChange::Added(m) => (std::slice::from_ref(m), None),
                         MemberChange::Removed(_) => (&[][..], None),
@@ -167,7 +167,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                 Some("failed") => ConnectionState::Failed,
                 _ => ConnectionState::Initialized,
             };
-            Item::State(StateChange {
+            Item::State(Box::new(StateChange {
                 previous: state("previous"),
                 current: state("current"),
                 reason: said("reason").map(Reason::Recorded),
@@ -177,11 +177,11 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                     .map(Duration::from_millis),
                 socket_id: text_of("socket_id"),
                 url: said("url").unwrap_or_default(),
-            })
+            }))
         }
         Some("subscription") => Item::Subscription {
             channel: text_of("channel").ok_or("a subscription line has no channel")?,
-            status: match v.get("status").and_then(Value::as_str) {
+            status: Box::new(match v.get("status").and_then(Value::as_str) {
                 Some("pending") => SubscriptionStatus::Pending,
                 Some("subscribed") => SubscriptionStatus::Subscribed,
                 Some("unsubscribed") => SubscriptionStatus::Unsubscribed,
@@ -194,7 +194,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                     string_to_sign: text_of("string_to_sign"),
                     auth: true,
                 }),
-            },
+            }),
         },
         Some(kind @ ("members" | "member_added" | "member_removed")) => members_item(kind, &v)?,
         Some(_) => return Ok(None),
@@ -243,7 +243,7 @@ fn members_item(kind: &str, v: &Value) -> Result<Item, String> {
     };
     Ok(Item::Members {
         channel,
-        change,
+        change: Box::new(change),
         count,
     })
 }
@@ -288,7 +288,7 @@ mod tests {
         ));
         let sub = Item::Subscription {
             channel: "c".into(),
-            status: SubscriptionStatus::Subscribed,
+            status: Box::new(SubscriptionStatus::Subscribed),
         };
         let mut buf = Vec::new();
         let mut rec = Recorder::new(&mut buf);
@@ -335,23 +335,26 @@ mod tests {
         let items = [
             Item::Members {
                 channel: "presence-a".into(),
-                change: MemberChange::Snapshot {
+                change: Box::new(MemberChange::Snapshot {
                     members: vec![
                         member("ann", serde_json::json!({"name": "Ann"})),
                         member("me", Value::Null),
                     ],
                     me: Some("me".into()),
-                },
+                }),
                 count: 2,
             },
             Item::Members {
                 channel: "presence-a".into(),
-                change: MemberChange::Added(member("bob", serde_json::json!([1, "x"]))),
+                change: Box::new(MemberChange::Added(member(
+                    "bob",
+                    serde_json::json!([1, "x"]),
+                ))),
                 count: 3,
             },
             Item::Members {
                 channel: "presence-a".into(),
-                change: MemberChange::Removed("ann".into()),
+                change: Box::new(MemberChange::Removed("ann".into())),
                 count: 2,
             },
         ];
@@ -390,11 +393,10 @@ mod tests {
         assert!(shown.contains("h.test"), "{shown}");
         let line = r#"{"time":"2026-11-28T10:00:00Z","type":"subscription","channel":"x","status":"failed","error":"see https://u:PW@h.test/?token=TOK"}"#;
         let (_, item) = parse_line(line).unwrap().unwrap();
-        let Item::Subscription {
-            status: SubscriptionStatus::Failed(f),
-            ..
-        } = item
-        else {
+        let Item::Subscription { status, .. } = &item else {
+            panic!("{item:?}")
+        };
+        let SubscriptionStatus::Failed(f) = &**status else {
             panic!("{item:?}")
         };
         assert!(

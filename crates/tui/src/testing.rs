@@ -30,14 +30,14 @@ pub fn event(channel: &str, name: &str, data: serde_json::Value, second: u64) ->
 }
 
 pub fn connected() -> Item {
-    Item::State(StateChange {
+    Item::State(Box::new(StateChange {
         previous: ConnectionState::Connecting,
         current: ConnectionState::Connected,
         reason: None,
         retry_in: None,
         socket_id: Some("123.456".into()),
         url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-    })
+    }))
 }
 
 /// A connection state change to `current`, from `previous`, with a reason and a retry.
@@ -47,20 +47,20 @@ pub fn state_change(
     reason: Option<Reason>,
     retry_in: Option<Duration>,
 ) -> Item {
-    Item::State(StateChange {
+    Item::State(Box::new(StateChange {
         previous,
         current,
         reason,
         retry_in,
         socket_id: (current == ConnectionState::Connected).then(|| "123.456".into()),
         url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-    })
+    }))
 }
 
 pub fn subscribed(channel: &str) -> Item {
     Item::Subscription {
         channel: channel.into(),
-        status: SubscriptionStatus::Subscribed,
+        status: Box::new(SubscriptionStatus::Subscribed),
     }
 }
 
@@ -278,13 +278,13 @@ pub fn every_view(t0: Instant, options: Options) -> Vec<(&'static str, Dash, (u1
         s.apply(
             Item::Members {
                 channel: "presence-lobby".into(),
-                change: MemberChange::Snapshot {
+                change: Box::new(MemberChange::Snapshot {
                     members: vec![Member {
                         user_id: "ann".into(),
                         user_info: json!({"name": "Ann"}),
                     }],
                     me: Some("ann".into()),
-                },
+                }),
                 count: 1,
             },
             t0,
@@ -304,17 +304,17 @@ pub fn fail_and_disconnect(s: &mut Dash, t0: Instant, message: &str) {
     s.apply(
         Item::Subscription {
             channel: "private-orders".into(),
-            status: SubscriptionStatus::Failed(SubscriptionFailure {
+            status: Box::new(SubscriptionStatus::Failed(SubscriptionFailure {
                 message: message.into(),
                 status: Some(401),
                 string_to_sign: Some("1.1:private-orders".into()),
                 auth: true,
-            }),
+            })),
         },
         t0,
     );
     s.apply(
-        Item::State(StateChange {
+        Item::State(Box::new(StateChange {
             previous: ConnectionState::Connected,
             current: ConnectionState::Connecting,
             reason: Some(Reason::Closed {
@@ -324,7 +324,7 @@ pub fn fail_and_disconnect(s: &mut Dash, t0: Instant, message: &str) {
             retry_in: Some(Duration::from_secs(4)),
             socket_id: None,
             url: "ws://127.0.0.1:6001/app/app-key?protocol=7".into(),
-        }),
+        })),
         t0 + Duration::from_secs(18),
     );
 }

@@ -11,10 +11,7 @@ const MASTER: &str = "zyrm8pvV2C9fJcBfhyXzvxbJVN/H7QLmbe0xJi1GhPU=";
 fn failed(item: &Item) -> bool {
     matches!(
         item,
-        Item::Subscription {
-            status: SubscriptionStatus::Failed(_),
-            ..
-        }
+        Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Failed(_))
     )
 }
 
@@ -57,10 +54,10 @@ async fn auth_endpoint_signs_with_headers_and_reports_failures() {
     client.subscribe("private-denied").await.unwrap();
     requests.recv().await.unwrap();
     match wait_for(&mut rx, "failure", failed).await {
-        Item::Subscription {
-            channel,
-            status: SubscriptionStatus::Failed(f),
-        } => {
+        Item::Subscription { channel, status } => {
+            let SubscriptionStatus::Failed(f) = *status else {
+                unreachable!()
+            };
             assert_eq!(channel, "private-denied");
             assert_eq!(f.status, Some(403));
             assert!(f.auth);
@@ -84,17 +81,16 @@ async fn auth_endpoint_answers_that_are_not_json_are_explained() {
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;
     match wait_for(&mut rx, "failure", failed).await {
-        Item::Subscription {
-            status: SubscriptionStatus::Failed(f),
-            ..
-        } => assert!(
-            // A page is named as one, with its likely cause, not quoted.
-            f.message.contains("answered HTTP 200 with an HTML page")
-                && f.message.contains("a login page")
-                && !f.message.contains("<html>"),
-            "{}",
-            f.message
-        ),
+        Item::Subscription { ref status, .. } if let SubscriptionStatus::Failed(f) = &**status => {
+            assert!(
+                // A page is named as one, with its likely cause, not quoted.
+                f.message.contains("answered HTTP 200 with an HTML page")
+                    && f.message.contains("a login page")
+                    && !f.message.contains("<html>"),
+                "{}",
+                f.message
+            )
+        }
         _ => unreachable!(),
     }
 }
@@ -106,14 +102,13 @@ async fn without_secret_or_endpoint_private_channels_fail_clearly() {
     let mut conn = peer.conn().await;
     conn.establish("1.1", 120).await;
     match wait_for(&mut rx, "failure", failed).await {
-        Item::Subscription {
-            status: SubscriptionStatus::Failed(f),
-            ..
-        } => assert!(
-            f.message.contains("--secret or --auth-endpoint"),
-            "{}",
-            f.message
-        ),
+        Item::Subscription { ref status, .. } if let SubscriptionStatus::Failed(f) = &**status => {
+            assert!(
+                f.message.contains("--secret or --auth-endpoint"),
+                "{}",
+                f.message
+            )
+        }
         _ => unreachable!(),
     }
 }

@@ -24,13 +24,11 @@ fn is_state(s: ConnectionState) -> impl Fn(&Item) -> bool {
 async fn wait_subscribed(rx: &mut client::FeedRx, channels: &[&str]) {
     let mut left: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     while !left.is_empty() {
-        if let Item::Subscription {
-            channel,
-            status: SubscriptionStatus::Subscribed,
-        } = wait_for(rx, "subscriptions", |i| {
+        if let Item::Subscription { channel, status } = wait_for(rx, "subscriptions", |i| {
             matches!(i, Item::Subscription { .. })
         })
         .await
+            && *status == SubscriptionStatus::Subscribed
         {
             left.retain(|c| *c != channel);
         }
@@ -38,7 +36,7 @@ async fn wait_subscribed(rx: &mut client::FeedRx, channels: &[&str]) {
 }
 
 fn subscribed(channel: &'static str) -> impl Fn(&Item) -> bool {
-    move |i| matches!(i, Item::Subscription { channel: c, status: SubscriptionStatus::Subscribed } if c == channel)
+    move |i| matches!(i, Item::Subscription { channel: c, status } if c == channel && **status == SubscriptionStatus::Subscribed)
 }
 
 #[tokio::test]
@@ -285,10 +283,7 @@ async fn close_4200_and_4201_reconnect_immediately() {
         wait_for(&mut rx, "pending", |i| {
             matches!(
                 i,
-                Item::Subscription {
-                    status: SubscriptionStatus::Pending,
-                    ..
-                }
+                Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Pending)
             )
         })
         .await;
@@ -432,18 +427,15 @@ async fn pusher_errors_without_a_channel_fail_the_named_subscription() {
     match wait_for(&mut rx, "failure", |i| {
         matches!(
             i,
-            Item::Subscription {
-                status: SubscriptionStatus::Failed(_),
-                ..
-            }
+            Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Failed(_))
         )
     })
     .await
     {
-        Item::Subscription {
-            channel,
-            status: SubscriptionStatus::Failed(f),
-        } => {
+        Item::Subscription { channel, status } => {
+            let SubscriptionStatus::Failed(f) = *status else {
+                unreachable!()
+            };
             assert_eq!(channel, "private-x");
             assert_eq!(f.string_to_sign.as_deref(), Some("1.1:private-x"));
             assert!(f.auth);
@@ -472,10 +464,7 @@ async fn unsubscribing_while_pending_leaks_nothing() {
     wait_for(&mut rx, "unsubscribed", |i| {
         matches!(
             i,
-            Item::Subscription {
-                status: SubscriptionStatus::Unsubscribed,
-                ..
-            }
+            Item::Subscription { status, .. } if matches!(**status, SubscriptionStatus::Unsubscribed)
         )
     })
     .await;
@@ -508,10 +497,8 @@ async fn presence_members_follow_the_server() {
     conn.send(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"ids\":[\"me\",\"ann\"],\"hash\":{\"me\":null,\"ann\":{\"name\":\"Ann\"}},\"count\":2}}"}"#).await;
     match wait_for(&mut rx, "members", |i| matches!(i, Item::Members { .. })).await {
         Item::Members {
-            count,
-            change: client::MemberChange::Snapshot { members, me },
-            ..
-        } => {
+            count, ref change, ..
+        } if let client::MemberChange::Snapshot { members, me } = &**change => {
             assert_eq!(count, 2);
             assert_eq!(me.as_deref(), Some("me"));
             assert_eq!(members[1].user_info, json!({"name": "Ann"}));
@@ -528,7 +515,7 @@ async fn presence_members_follow_the_server() {
     let mut changes = Vec::new();
     loop {
         match next_item(&mut rx).await {
-            Item::Members { change, count, .. } => changes.push((change, count)),
+            Item::Members { change, count, .. } => changes.push((*change, count)),
             Item::Event(ev) => {
                 assert_eq!(ev.user_id.as_deref(), Some("bob"));
                 break;
@@ -558,10 +545,8 @@ async fn a_member_told_before_the_welcome_is_in_the_list() {
     conn.send(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-room","data":"{\"presence\":{\"ids\":[\"a\"],\"hash\":{\"a\":null},\"count\":1}}"}"#).await;
     match wait_for(&mut rx, "members", |i| matches!(i, Item::Members { .. })).await {
         Item::Members {
-            count,
-            change: client::MemberChange::Snapshot { members, .. },
-            ..
-        } => {
+            count, ref change, ..
+        } if let client::MemberChange::Snapshot { members, .. } = &**change => {
             let ids: Vec<&str> = members.iter().map(|m| m.user_id.as_str()).collect();
             assert_eq!((ids, count), (vec!["a", "b"], 2));
         }

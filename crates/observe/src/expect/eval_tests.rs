@@ -32,14 +32,14 @@ fn event(channel: &str, name: &str, data: serde_json::Value) -> Item {
 }
 
 pub(super) fn state(current: ConnectionState) -> Item {
-    Item::State(StateChange {
+    Item::State(Box::new(StateChange {
         previous: ConnectionState::Connecting,
         current,
         reason: None,
         retry_in: None,
         socket_id: None,
         url: String::new(),
-    })
+    }))
 }
 
 pub(super) fn evaluator(rules: &[&str], t0: Instant) -> Evaluator {
@@ -388,7 +388,7 @@ fn a_refusing_or_unreachable_server_is_critical_whatever_the_level() {
     let mut e = warn(t0);
     assert!(!e.decided());
     e.apply(
-        &Item::State(StateChange {
+        &Item::State(Box::new(StateChange {
             previous: ConnectionState::Connecting,
             current: ConnectionState::Disconnected,
             reason: Some(Reason::PusherError {
@@ -398,7 +398,7 @@ fn a_refusing_or_unreachable_server_is_critical_whatever_the_level() {
             retry_in: None,
             socket_id: None,
             url: String::new(),
-        }),
+        })),
         t0 + ms(10),
     );
     assert!(e.decided(), "refused: nothing can mend it");

@@ -42,7 +42,7 @@ impl Subscriptions {
         let Some((_, sub)) = self.channels.iter_mut().find(|(c, _)| c == channel) else {
             return;
         };
-        match (status, &sub) {
+        match (&**status, &sub) {
             (SubscriptionStatus::Failed(f), _) => {
                 let why: String = terminal_safe(&f.message)
                     .chars()
@@ -133,7 +133,7 @@ mod tests {
     fn sub(channel: &str, status: SubscriptionStatus) -> Item {
         Item::Subscription {
             channel: channel.into(),
-            status,
+            status: Box::new(status),
         }
     }
 

@@ -271,7 +271,7 @@ impl Observer {
                         .observe((ms / 1000.0).max(0.0));
                 }
             }
-            Item::Subscription { channel, status } => match status {
+            Item::Subscription { channel, status } => match &**status {
                 SubscriptionStatus::Failed(f) => {
                     let cause = if f.auth { "auth" } else { "server" };
                     self.subscription_failures

@@ -18,20 +18,20 @@ fn seen(o: &mut Observer, conn: u8, item: Item) {
 fn members(channel: &str, count: usize) -> Item {
     Item::Members {
         channel: channel.to_owned(),
-        change: MemberChange::Removed("x".to_owned()),
+        change: Box::new(MemberChange::Removed("x".to_owned())),
         count,
     }
 }
 
 fn state(current: ConnectionState, retry: Option<Duration>) -> Item {
-    Item::State(StateChange {
+    Item::State(Box::new(StateChange {
         previous: ConnectionState::Connecting,
         current,
         reason: None,
         retry_in: retry,
         socket_id: None,
         url: String::new(),
-    })
+    }))
 }
 
 fn event(channel: &str, name: &str) -> Item {
@@ -66,7 +66,7 @@ fn presence_channels_past_the_cap_add_up_in_other() {
         0,
         Item::Subscription {
             channel: format!("presence-{}", PRESENCE_SERIES),
-            status: SubscriptionStatus::Unsubscribed,
+            status: Box::new(SubscriptionStatus::Unsubscribed),
         },
     );
     let text = encode(&registry);

@@ -59,7 +59,7 @@ pub fn status_line(item: &Item) -> Option<String> {
             }
             s
         }
-        Item::Subscription { channel, status } => match status {
+        Item::Subscription { channel, status } => match &**status {
             SubscriptionStatus::Pending => format!("subscribing to {channel}"),
             SubscriptionStatus::Subscribed => format!("subscribed to {channel}"),
             SubscriptionStatus::Unsubscribed => format!("unsubscribed from {channel}"),
@@ -75,7 +75,7 @@ pub fn status_line(item: &Item) -> Option<String> {
             channel,
             change,
             count,
-        } => match change {
+        } => match &**change {
             MemberChange::Snapshot { me, .. } => format!(
                 "{channel}: {count} member(s){}",
                 me.as_ref()

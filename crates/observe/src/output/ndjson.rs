@@ -142,7 +142,7 @@ pub fn status_value(item: &Item, now: SystemTime) -> Option<Value> {
         Item::Subscription { channel, status } => {
             let mut v =
                 serde_json::json!({ "time": time, "type": "subscription", "channel": channel });
-            let (name, failure) = match status {
+            let (name, failure) = match &**status {
                 SubscriptionStatus::Pending => ("pending", None),
                 SubscriptionStatus::Subscribed => ("subscribed", None),
                 SubscriptionStatus::Unsubscribed => ("unsubscribed", None),
@@ -161,7 +161,7 @@ pub fn status_value(item: &Item, now: SystemTime) -> Option<Value> {
             change,
             count,
         } => {
-            let (kind, ids): (&str, Vec<&str>) = match change {
+            let (kind, ids): (&str, Vec<&str>) = match &**change {
                 MemberChange::Snapshot { members, .. } => (
                     "members",
                     members.iter().map(|m| m.user_id.as_str()).collect(),

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use bounded::{Limits, WeighedMap};
+use bounded::{Limits, PairCounts};
 use protocol::limits::cut_name;
 
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ pub const PAIRS: Limits = Limits::new(MAX_PAIRS, 4 << 20);
 pub struct Summary {
     started: Instant,
     events: u64,
-    pairs: WeighedMap<(String, String), u64>,
+    pairs: PairCounts<u64>,
     /// Events whose pair came after the cap.
     uncounted_pairs: u64,
     /// Each connection's count of dropped events since it started.
@@ -33,7 +33,7 @@ impl Summary {
         Summary {
             started: now,
             events: 0,
-            pairs: WeighedMap::new(PAIRS),
+            pairs: PairCounts::new(PAIRS, cut_name),
             uncounted_pairs: 0,
             dropped: [0; MAX_CONNECTIONS],
         }
@@ -41,9 +41,8 @@ impl Summary {
 
     pub fn event(&mut self, ev: &ReceivedEvent) {
         self.events += 1;
-        let channel = cut_name(ev.channel.as_deref().unwrap_or(""));
-        let event = cut_name(&ev.event);
-        if !self.pairs.count_pair((&channel, &event), || 0, |n| *n += 1) {
+        let channel = ev.channel.as_ref().map(|c| c.shared());
+        if !self.pairs.count(channel, ev.event.shared(), &1) {
             self.uncounted_pairs += 1;
         }
     }

@@ -185,7 +185,7 @@ impl Shell {
                     self.note(Kind::Note, &format!("{name}: {}{why}", c.current));
                 }
             }
-            Item::Subscription { channel, status } if *channel == self.channel => match status {
+            Item::Subscription { channel, status } if *channel == self.channel => match &**status {
                 SubscriptionStatus::Subscribed => {
                     self.settle(i);
                     if let Some(a) = self.probe.subscription(i, None) {
@@ -224,16 +224,16 @@ impl Shell {
                     p.apply(i, change);
                 }
                 if let (MemberChange::Snapshot { .. }, Some(n)) =
-                    (change, self.probe.nodes.get_mut(i))
+                    (&**change, self.probe.nodes.get_mut(i))
                 {
                     n.listed = true;
                 }
                 self.dirty = true;
             }
-            Item::Subscription {
-                channel,
-                status: SubscriptionStatus::Failed(f),
-            } if *channel == self.presence_channel => {
+            Item::Subscription { channel, status }
+                if *channel == self.presence_channel
+                    && let SubscriptionStatus::Failed(f) = &**status =>
+            {
                 let text = format!("{name}: cannot subscribe to {channel}: {}", f.message);
                 self.note(Kind::Bad, &text);
                 let why = lines::error_text(&f.message, &self.secret, MAX_ERROR_CHARS);

@@ -155,14 +155,14 @@ mod tests {
     use std::time::Duration;
 
     fn state(current: ConnectionState, retry: Option<Duration>) -> Item {
-        Item::State(StateChange {
+        Item::State(Box::new(StateChange {
             previous: ConnectionState::Initialized,
             current,
             reason: None,
             retry_in: retry,
             socket_id: None,
             url: String::new(),
-        })
+        }))
     }
 
     #[test]

@@ -218,7 +218,7 @@ impl Model {
             }
             Item::Subscription { channel, status } => {
                 let channel = name(&channel, self.ellipsis);
-                if let SubscriptionStatus::Failed(f) = &status {
+                if let SubscriptionStatus::Failed(f) = &*status {
                     // Say why, with the string that was signed, for whoever debugs the auth
                     // endpoint.
                     let shown = self.connections.shown(Some(conn), &channel);
@@ -229,16 +229,16 @@ impl Model {
                     self.notice(Some(conn), "subscription failed", &text, now);
                 }
                 let key = (conn, channel);
-                match status {
+                match *status {
                     SubscriptionStatus::Subscribed => self.silence.subscribed(key.clone(), now),
                     SubscriptionStatus::Pending => {}
                     _ => self.silence.gone(&key),
                 }
-                if status == SubscriptionStatus::Unsubscribed {
+                if *status == SubscriptionStatus::Unsubscribed {
                     self.members.remove(&key);
                     self.status.channels.remove(&key);
                 } else {
-                    let _ = self.status.channels.insert(key, Sub(status));
+                    let _ = self.status.channels.insert(key, Sub(*status));
                 }
             }
             Item::Pong { rtt } => self.status.rtt = Some(rtt),
@@ -251,7 +251,7 @@ impl Model {
                 let ellipsis = self.ellipsis;
                 let key = (conn, name(&channel, ellipsis));
                 self.members
-                    .upsert(key, Members::default, |m| m.apply(change, ellipsis));
+                    .upsert(key, Members::default, |m| m.apply(*change, ellipsis));
             }
             Item::SubscriptionCount { .. } | Item::SignedIn { .. } => {}
         }

@@ -42,7 +42,7 @@ fn three_thousand_megabyte_names_leave_the_model_bounded() {
             s.apply(
                 Item::Members {
                     channel: channel.clone(),
-                    change: MemberChange::Added(member),
+                    change: Box::new(MemberChange::Added(member)),
                     count: 1,
                 },
                 at,

@@ -339,13 +339,13 @@ fn snapshot_presence_members() {
     s.apply(
         Item::Members {
             channel: "presence-lobby".into(),
-            change: MemberChange::Snapshot {
+            change: Box::new(MemberChange::Snapshot {
                 members: vec![
                     member("ann", json!({"name": "Ann"})),
                     member("bob", json!(null)),
                 ],
                 me: Some("ann".into()),
-            },
+            }),
             count: 2,
         },
         t0,
@@ -353,7 +353,7 @@ fn snapshot_presence_members() {
     s.apply(
         Item::Members {
             channel: "presence-lobby".into(),
-            change: MemberChange::Added(member("cy", json!({"name": "Cy"}))),
+            change: Box::new(MemberChange::Added(member("cy", json!({"name": "Cy"})))),
             count: 3,
         },
         t0,
@@ -361,7 +361,7 @@ fn snapshot_presence_members() {
     s.apply(
         Item::Members {
             channel: "presence-lobby".into(),
-            change: MemberChange::Removed("bob".into()),
+            change: Box::new(MemberChange::Removed("bob".into())),
             count: 2,
         },
         t0,

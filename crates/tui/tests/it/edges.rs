@@ -86,13 +86,13 @@ fn hostile_names(ascii: bool) -> State {
     s.apply(
         Item::Members {
             channel: format!("presence-{huge}"),
-            change: MemberChange::Snapshot {
+            change: Box::new(MemberChange::Snapshot {
                 members: vec![Member {
                     user_id: huge.clone(),
                     user_info: json!({ "name": huge }),
                 }],
                 me: None,
-            },
+            }),
             count: 1,
         },
         t0,
