@@ -6,8 +6,9 @@ this machine is small and noisy. Only 127.0.0.1 is used.
 Usage: bench/harness.py [--quick] [--rounds N] [P1 P2 P3 P4 P5 P6 P7 ...]
 
 Every ratio comes from rounds that alternate between the two sides (5 by default, 3 with
---quick), and goes through `ratio()`: when either side's rounds spread by more than 20%
-((max - min) / median), the ratio is not reported, and the spread is printed instead.
+--quick), and goes through `ratio()`: the ratio is taken within each round and the median
+reported; when the rounds' ratios spread by more than 20% ((max - min) / median), the ratio
+is not reported, and the spread is printed instead.
 """
 
 import json
@@ -60,18 +61,29 @@ def spread(values):
 
 
 def ratio(part, what, num, den, fmt="{:.2f}x", target=None, higher_is_better=True):
-    """The one place a ratio is reported: `num` over `den`, each a list of per-round figures
-    (rounds interleaved by the caller), as the ratio of their medians. Refused, with both
-    spreads printed, when either side has fewer than 2 rounds or spreads by more than
-    MAX_SPREAD: a ratio from a noisy run is not a result. `target` (a number) adds whether
-    the ratio meets it. Returns the ratio, or None when refused."""
+    """The one place a ratio is reported: `num` over `den`, each a list of per-round figures.
+    When the rounds were interleaved (one figure of each side per round, as every caller
+    gives them), the ratio is taken within each round, next to each other in time, and the
+    ratio reported is the median of those; otherwise it is the ratio of the medians. Refused,
+    with the spreads printed, when there are fewer than 2 rounds or the rounds' ratios spread
+    by more than MAX_SPREAD: a ratio from a noisy run is not a result. Each side's own spread
+    is printed too (on this machine a side often drifts with its neighbours' load, which the
+    same round's ratio cancels). `target` (a number) adds whether the ratio meets it.
+    Returns the ratio, or None when refused."""
     sn, sd = spread(num), spread(den)
-    spreads = f"spread {sn:.0%} / {sd:.0%} over {len(num)}/{len(den)} rounds"
-    if min(len(num), len(den)) < 2 or max(sn, sd) > MAX_SPREAD:
+    paired = len(num) == len(den) and all(d > 0 for d in den)
+    per_round = [n / d for n, d in zip(num, den)] if paired else []
+    sr = spread(per_round) if paired else max(sn, sd)
+    spreads = (f"ratio spread {sr:.0%} over {len(per_round)} rounds (sides {sn:.0%} / {sd:.0%})" if paired
+               else f"spread {sn:.0%} / {sd:.0%} over {len(num)}/{len(den)} rounds")
+    if min(len(num), len(den)) < 2 or sr > MAX_SPREAD:
         why = "too few rounds" if min(len(num), len(den)) < 2 else f"rounds spread > {MAX_SPREAD:.0%}"
         report(part, what, "no ratio", f"{why}: {spreads}")
         return None
-    r = statistics.median(num) / max(statistics.median(den), 1e-9)
+    if paired:
+        r = statistics.median(per_round)
+    else:
+        r = statistics.median(num) / max(statistics.median(den), 1e-9)
     verdict = ""
     if target is not None:
         met = r >= target if higher_is_better else r <= target

@@ -13,16 +13,20 @@ small=${2:-5000}
 dir=${3:-$(mktemp -d)}
 mkdir -p "$dir"
 bin=${TICKERTAPE_BIN_DIR:-target/release}
-"$bin/examples/flood" serve $((big + small)) > "$dir/port" &
-flood=$!
-trap 'kill $flood 2>/dev/null' EXIT
-for _ in $(seq 50); do [ -s "$dir/port" ] && break; sleep 0.1; done
-port=$(cat "$dir/port")
-count() { # MODE N: the instructions of one run (every thread)
+count() { # MODE N: the instructions of one run (every thread), against a flood of exactly N
+  # events, so that neither run reads frames past its count before it stops.
   local out="$dir/callgrind.$1.$2"
+  rm -f "$dir/port"
+  "$bin/examples/flood" serve "$2" > "$dir/port" &
+  local flood=$!
+  for _ in $(seq 50); do [ -s "$dir/port" ] && break; sleep 0.1; done
+  local port
+  port=$(cat "$dir/port")
   local cmd=("$bin/tickertape" watch stock_ticker --key k --port "$port" "--$1" --count "$2")
   [ "$1" = raw ] && cmd=("$bin/examples/flood" read "$port" "$2")
   valgrind --tool=callgrind --callgrind-out-file="$out" -q "${cmd[@]}" > /dev/null 2>&1
+  kill "$flood" 2>/dev/null
+  wait "$flood" 2>/dev/null || true
   awk '/^summary:|^totals:/ { print $2; exit }' "$out"
 }
 for mode in raw summary json; do
