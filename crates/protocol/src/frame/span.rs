@@ -78,7 +78,8 @@ impl DataSpan {
 fn unescape_short(inside: &str) -> Option<String> {
     let mut out = String::with_capacity(inside.len());
     let mut rest = inside;
-    while let Some(at) = rest.find('\\') {
+    // A byte loop, not `find`: the runs between escapes are a few bytes long.
+    while let Some(at) = rest.bytes().position(|c| c == b'\\') {
         out.push_str(rest.get(..at)?);
         out.push(match rest.as_bytes().get(at + 1)? {
             b'"' => '"',
@@ -582,6 +583,27 @@ mod tests {
                     );
                 }
                 assert_eq!(next_special(&vec![b'x'; len], 0), None);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn short_escapes_are_undone_as_serde_undoes_them_anywhere(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "{", "é", "😀", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t",
+                    "\\u00e9",
+                ]),
+                0..30,
+            ),
+        ) {
+            let inside = parts.concat();
+            let expected: String = serde_json::from_str(&format!("\"{inside}\"")).unwrap();
+            match unescape_short(&inside) {
+                Some(text) => proptest::prop_assert_eq!(text, expected),
+                // Only a `\u` escape is left to serde.
+                None => proptest::prop_assert!(inside.contains("\\u"), "{}", inside),
             }
         }
     }
