@@ -183,6 +183,7 @@ def p1():
     for name, r in rates.items():
         report("P1", name, f"{statistics.median(r):,.0f} ev/s",
                f"CPU {statistics.median(cpu[name]):.2f} s, spread {spread(r):.0%} over {len(r)} rounds")
+        print(f"        rounds: {', '.join(f'{x / 1000:,.0f}k' for x in r)}", flush=True)
     tt, summ = "tickertape watch --json, piped to head", "tickertape watch --summary (count only)"
     ratio("P1", "target: --json vs pusher-js (>= 8x)", rates[tt], rates["pusher-js (Node), piped to head"], target=8)
     if "websocat, piped to head" in rates:
