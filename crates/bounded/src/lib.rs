@@ -28,7 +28,7 @@ mod weigh;
 
 pub use fan_in::FanIn;
 pub use map::{NamePair, WeighedMap};
-pub use pairs::{Keep, PairCounts, Tally};
+pub use pairs::{Keep, PairCounts, RUN_NAMES_BYTES, Tally};
 pub use queue::{Held, Receiver, Sender, TryRecvError, TrySendError, queue, queue_with};
 pub use ring::{Bounded, Rejected};
 pub use weigh::Weigh;

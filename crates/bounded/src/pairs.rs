@@ -25,6 +25,11 @@ impl Tally for u64 {
 /// How a name is kept as a key (cut to a length, say).
 pub type Keep = for<'a> fn(&'a str) -> Cow<'a, str>;
 
+/// Longest names (both together, in bytes) a run keeps alive: a run holds its names beyond
+/// the event that brought them, unweighed, so a pair of longer names (from a stranger) is
+/// counted with a lookup every time instead.
+pub const RUN_NAMES_BYTES: usize = 1024;
+
 /// A pair of names as kept.
 type Kept<'a> = (Cow<'a, str>, Cow<'a, str>);
 
@@ -76,8 +81,10 @@ impl<V: Tally> PairCounts<V> {
         let counted = self
             .map
             .count_pair((&key.0, &key.1), V::default, |v| v.add(sum));
-        // Only a pair in the map starts a run: its sums can always go in.
-        self.run = counted.then(|| Run {
+        // Only a pair in the map starts a run (its sums can always go in), and only short
+        // names are kept alive for it.
+        let short = first.map_or(0, |a| a.len()) + second.len() <= RUN_NAMES_BYTES;
+        self.run = (counted && short).then(|| Run {
             first: first.cloned(),
             second: second.clone(),
             pending: V::default(),
@@ -249,6 +256,18 @@ mod tests {
         assert!(p.count(Some(&a), &b, &1));
         assert_eq!(listed(&p), vec![("a/b".to_owned(), 2)]);
         assert_eq!(p.drops().items, 2);
+    }
+
+    #[test]
+    fn long_names_start_no_run_and_are_never_held() {
+        let mut p = PairCounts::new(Limits::new(10, 1 << 20), |s: &str| Cow::Borrowed(s));
+        let long = name(&"x".repeat(RUN_NAMES_BYTES));
+        let (a, weak) = (name("a"), Arc::downgrade(&long));
+        assert!(p.count(Some(&a), &long, &1));
+        assert!(p.run.is_none(), "a run would keep the long name alive");
+        drop(long);
+        assert!(weak.upgrade().is_none());
+        assert_eq!(p.get("a", &"x".repeat(RUN_NAMES_BYTES)), Some(1));
     }
 
     #[test]
