@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::{Drops, Limits, Weigh, WeighedMap};
+use crate::{Drops, Limits, NamePair, Weigh, WeighedMap};
 
 /// A sum whose weight does not depend on what it holds: sums kept aside can be added to
 /// the map's entry later without weighing it again.
@@ -103,10 +103,8 @@ impl<V: Tally> PairCounts<V> {
         }
         let keep = self.keep;
         let key = (keep(run.first.as_deref().unwrap_or("")), keep(&run.second));
-        self.map
-            .update(&(key.0.into_owned(), key.1.into_owned()), |v| {
-                v.add(&run.pending)
-            });
+        let pair: &dyn NamePair = &(&*key.0, &*key.1);
+        self.map.update(pair, |v| v.add(&run.pending));
     }
 
     /// The run's key and pending sums, when it has any.
@@ -121,10 +119,8 @@ impl<V: Tally> PairCounts<V> {
 
     /// The sum under a pair of names as kept.
     pub fn get(&self, first: &str, second: &str) -> Option<V> {
-        let mut v = self
-            .map
-            .get(&(first.to_owned(), second.to_owned()))?
-            .clone();
+        let pair: &dyn NamePair = &(first, second);
+        let mut v = self.map.get(pair)?.clone();
         if let Some((key, pending)) = self.pending()
             && key.0 == first
             && key.1 == second
