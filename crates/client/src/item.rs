@@ -401,9 +401,16 @@ impl Item {
     pub fn cost(&self) -> usize {
         let heap = match self {
             Item::Event(ev) => size_of::<ReceivedEvent>() + ev.heap_bytes(),
-            Item::State(c) => c.url.len() + c.socket_id.as_ref().map_or(0, String::len) + 64,
+            // The boxed parts are weighed as the event's box is.
+            Item::State(c) => {
+                size_of::<StateChange>()
+                    + c.url.len()
+                    + c.socket_id.as_ref().map_or(0, String::len)
+                    + 64
+            }
             Item::Subscription { channel, status } => {
-                channel.len()
+                size_of::<SubscriptionStatus>()
+                    + channel.len()
                     + match &**status {
                         SubscriptionStatus::Failed(f) => {
                             f.message.len() + f.string_to_sign.as_ref().map_or(0, String::len)
@@ -414,7 +421,8 @@ impl Item {
             Item::Members {
                 channel, change, ..
             } => {
-                channel.len()
+                size_of::<MemberChange>()
+                    + channel.len()
                     + match &**change {
                         MemberChange::Snapshot { members, .. } => members
                             .iter()
@@ -454,5 +462,33 @@ mod tests {
     #[test]
     fn an_item_is_a_few_words() {
         assert!(size_of::<Item>() <= 48, "{} bytes", size_of::<Item>());
+    }
+
+    /// What a variant holds in its box counts against the queues' byte budgets, as the
+    /// event's box does: a server repeating member changes cannot fill a queue past its
+    /// bytes with items weighed at a third of what they hold.
+    #[test]
+    fn a_boxed_part_is_weighed() {
+        let item = size_of::<Item>();
+        let members = Item::Members {
+            channel: String::new(),
+            change: Box::new(MemberChange::Removed(String::new())),
+            count: 0,
+        };
+        assert!(members.cost() >= item + size_of::<MemberChange>());
+        let status = Item::Subscription {
+            channel: String::new(),
+            status: Box::new(SubscriptionStatus::Pending),
+        };
+        assert!(status.cost() >= item + size_of::<SubscriptionStatus>());
+        let state = Item::State(Box::new(StateChange {
+            previous: ConnectionState::Initialized,
+            current: ConnectionState::Connecting,
+            reason: None,
+            retry_in: None,
+            socket_id: None,
+            url: String::new(),
+        }));
+        assert!(state.cost() >= item + size_of::<StateChange>());
     }
 }
