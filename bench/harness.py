@@ -391,15 +391,24 @@ def run_tool(kind, cmd, timeout):
 
 def rounds_of(part, what, kinds, cmd, timeout):
     """Runs the load tool `cmd` against a fresh server of each kind, ROUNDS times,
-    interleaved; each kind's JSON results (a failed run is reported and left out)."""
+    interleaved; each kind's JSON results, round by round (a failed run is reported, and
+    its round left out for every kind)."""
     got = {k: [] for k in kinds}
     for _, order in interleaved(kinds, ROUNDS):
+        this_round = {}
         for kind in order:
             r, err = run_tool(kind, cmd, timeout)
             if r is None:
                 report(part, f"{kind}, {what}", "failed", err)
                 continue
-            got[kind].append(r)
+            this_round[kind] = r
+        # A round counts whole or not at all, so that each kind's n-th figure is from the
+        # same round (ratio() divides them round by round).
+        if len(this_round) == len(kinds):
+            for kind, r in this_round.items():
+                got[kind].append(r)
+        elif this_round:
+            report(part, what, "round left out", "another server's run in it failed")
     return got
 
 
@@ -501,11 +510,16 @@ def p6():
           f"{ROUNDS} rounds, interleaved", flush=True)
     per = {k: [] for k in kinds}
     for _, order in interleaved(kinds, ROUNDS):
+        this_round = {}
         for kind in order:
             got = p6_once(kind, n)
             if got is None:
                 report("P6", kind, "failed")
             else:
+                this_round[kind] = got
+        # Whole rounds only, as in rounds_of().
+        if len(this_round) == len(kinds):
+            for kind, got in this_round.items():
                 per[kind].append(got)
     for kind, v in per.items():
         if v:
