@@ -161,6 +161,13 @@ fn scan_general(text: &str) -> Result<Scanned<'_>, DecodeError> {
             let start = json.as_ptr() as usize - text.as_ptr() as usize;
             let range = start..start + json.len();
             match json.as_bytes().first() {
+                // A `\u` escape serde's raw reading does not check (a lone surrogate): the
+                // frame is refused as decode_envelope refuses it, not read as no data.
+                Some(b'"')
+                    if json.contains("\\u") && serde_json::from_str::<String>(json).is_err() =>
+                {
+                    return decode_envelope(text).map(decoded);
+                }
                 Some(b'"') => DataSpan::Quoted(range),
                 Some(b'n') => DataSpan::Absent, // `null`
                 _ => DataSpan::Value(range),
@@ -435,6 +442,9 @@ mod tests {
             r#"{"event":1}"#,
             r#"{"event":null}"#,
             "\"s\"",
+            // A lone surrogate in the data, behind an escaped backslash.
+            r#"{"event":"e","channel":"c","data":"\\\ude00"}"#,
+            r#"{"event":"e","data":"\ud800"}"#,
         ] {
             assert_eq!(
                 scan(frame).map(|_| ()),
