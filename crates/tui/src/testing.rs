@@ -209,8 +209,18 @@ pub fn render(state: &Dash, now: Instant, w: u16, h: u16) -> Terminal<TestBacken
     draw(&state.app, now, w, h)
 }
 
+/// The screen drawn at `w`×`h`, as text.
+pub fn screen_text(state: &Dash, now: Instant, w: u16, h: u16) -> String {
+    render(state, now, w, h).backend().to_string()
+}
+
 pub fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+/// A key without a character (arrows, Tab, Enter, Esc), pressed with no modifier.
+pub fn press(s: &mut Dash, code: KeyCode) {
+    s.key(&KeyEvent::new(code, KeyModifiers::NONE));
 }
 
 pub fn type_text(s: &mut Dash, text: &str) {

@@ -11,10 +11,10 @@ use serde_json::json;
 use tui::testing::Dash as State;
 use tui::watch::{Expectations, Options};
 
-use crate::support::dashboard::{demo_state, event, render};
+use crate::support::dashboard::{demo_state, event, render, screen_text};
 
 fn screen(state: &State, now: Instant) -> String {
-    render(state, now, 80, 24).backend().to_string()
+    screen_text(state, now, 80, 24)
 }
 
 fn with_alerts(t0: Instant) -> State {

@@ -8,20 +8,14 @@ use client::{Item, MemberChange};
 use observe::binding::Binding;
 use observe::binding::Bindings;
 use protocol::frame::Member;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::json;
 use tui::testing::Dash as State;
 use tui::watch::Options;
 
-use crate::support::dashboard::{connected, event, key, render, state, subscribed};
-
-fn screen(s: &State, now: Instant, w: u16, h: u16) -> String {
-    render(s, now, w, h).backend().to_string()
-}
-
-fn press(s: &mut State, code: KeyCode) {
-    s.key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
+use crate::support::dashboard::{
+    connected, event, key, press, render, screen_text as screen, state, subscribed,
+};
 
 #[test]
 fn the_log_is_bounded_in_bytes_and_says_how_many_went() {

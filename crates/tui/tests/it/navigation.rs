@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui::testing::Dash as State;
 use tui::watch::Options;
 
-use crate::support::dashboard::{demo_state, key, render, type_text};
+use crate::support::dashboard::{demo_state, key, press, render, screen_text as text, type_text};
 
 /// Snapshots of the whole screen at 80×24 and at 120×40.
 fn snapshots(name: &str, state: &State, now: Instant) {
@@ -18,14 +18,6 @@ fn snapshots(name: &str, state: &State, now: Instant) {
             render(state, now, w, h).backend()
         );
     }
-}
-
-fn press(s: &mut State, code: KeyCode) {
-    s.key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn text(s: &State, now: Instant, w: u16, h: u16) -> String {
-    format!("{}", render(s, now, w, h).backend())
 }
 
 /// `f` with a simple jq comparison is answered by jq's fast path on every line (none goes

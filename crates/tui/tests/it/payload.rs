@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use tui::testing::Dash as State;
 use tui::watch::{Options, Overlay};
 
-use crate::support::dashboard::{demo_state, key, render, type_text};
+use crate::support::dashboard::{demo_state, key, press, render, screen_text, type_text};
 
 /// Snapshots of the whole screen at 80×24 and at 120×40.
 fn snapshots(name: &str, state: &State, now: Instant) {
@@ -19,12 +19,8 @@ fn snapshots(name: &str, state: &State, now: Instant) {
     }
 }
 
-fn press(s: &mut State, code: KeyCode) {
-    s.key(&KeyEvent::new(code, KeyModifiers::NONE));
-}
-
 fn text(s: &State, now: Instant) -> String {
-    format!("{}", render(s, now, 120, 40).backend())
+    screen_text(s, now, 120, 40)
 }
 
 /// `f` takes a jq expression: the error while it is typed, the number of events it matches,
