@@ -18,21 +18,11 @@ use crate::support::dashboard::{
     connected, demo_state, event, fail_and_disconnect, key, render, subscribed, type_text,
 };
 
-/// Snapshots of the whole screen at 80×24 and at 120×40.
-fn snapshots(name: &str, state: &State, now: Instant) {
-    for (w, h) in [(80, 24), (120, 40)] {
-        insta::assert_snapshot!(
-            format!("{name}_{w}x{h}"),
-            render(state, now, w, h).backend()
-        );
-    }
-}
-
 #[test]
 fn snapshot_demo_ticker() {
     let t0 = Instant::now();
     let s = demo_state(t0, Options::default());
-    snapshots("demo_ticker", &s, t0 + Duration::from_secs(20));
+    snapshots!("demo_ticker", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
@@ -40,7 +30,7 @@ fn snapshot_help() {
     let t0 = Instant::now();
     let mut s = demo_state(t0, Options::default());
     s.key(&key('?'));
-    snapshots("help", &s, t0 + Duration::from_secs(20));
+    snapshots!("help", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
@@ -52,7 +42,7 @@ fn snapshot_disconnected_and_retrying_with_a_failed_subscription() {
         t0,
         "Invalid signature: Expected HMAC SHA256 hex digest of 1.1:private-orders, but got x",
     );
-    snapshots(
+    snapshots!(
         "disconnected_failed_subscription",
         &s,
         t0 + Duration::from_secs(19),
@@ -79,7 +69,7 @@ fn snapshot_hostile_payload_is_escaped() {
             && !screen.contains('\u{202e}')
             && !screen.contains('\u{7}')
     );
-    snapshots("hostile_payload", &s, t0 + Duration::from_secs(1));
+    snapshots!("hostile_payload", &s, t0 + Duration::from_secs(1));
 }
 
 #[test]
@@ -299,7 +289,7 @@ fn snapshot_log_with_a_filter() {
     let mut s = demo_state(t0, Options::default());
     s.key(&key('f'));
     type_text(&mut s, "name=HOOLI");
-    snapshots("log_filter", &s, t0 + Duration::from_secs(20));
+    snapshots!("log_filter", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
@@ -320,7 +310,7 @@ fn snapshot_inspect_view() {
     s.key(&KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(matches!(s.ui.overlay, Some(Overlay::Inspect { .. })));
-    snapshots("inspect", &s, t0 + Duration::from_secs(20));
+    snapshots!("inspect", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(s.ui.overlay.is_none());
 }
@@ -367,7 +357,7 @@ fn snapshot_presence_members() {
         t0,
     );
     assert_eq!(s.model.members_of(0, "presence-lobby").unwrap().len(), 2);
-    snapshots("presence_members", &s, t0 + Duration::from_secs(20));
+    snapshots!("presence_members", &s, t0 + Duration::from_secs(20));
 }
 
 #[test]
@@ -377,7 +367,7 @@ fn snapshot_chart_of_a_ticker_row() {
     s.key(&key('j')); // GLOBEX
     s.key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(s.ui.overlay, Some(Overlay::Chart((0, "GLOBEX".into()))));
-    snapshots("chart", &s, t0 + Duration::from_secs(20));
+    snapshots!("chart", &s, t0 + Duration::from_secs(20));
     s.key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(s.ui.overlay.is_none());
 }
@@ -462,7 +452,7 @@ fn latency_windows_per_event_type() {
         .backend()
         .to_string();
     assert!(screen.contains("lat p50 60 p99 100 max 100ms"), "{screen}");
-    snapshots("latency", &s, t0 + Duration::from_secs(10));
+    snapshots!("latency", &s, t0 + Duration::from_secs(10));
 }
 
 #[test]
@@ -541,7 +531,7 @@ fn the_trigger_form_checks_and_requests() {
             .unwrap()
             .starts_with("data is not JSON")
     );
-    snapshots("trigger_form", &s, t0 + Duration::from_secs(20));
+    snapshots!("trigger_form", &s, t0 + Duration::from_secs(20));
     for c in "1}".chars() {
         s.key(&key(c));
     }
@@ -586,7 +576,7 @@ fn count_bindings_show_how_many_and_how_long_ago() {
     };
     assert_eq!(s.model.counts.get(&created).unwrap().count, 3);
     assert!(s.model.counting);
-    snapshots("count_binding", &s, t0 + Duration::from_secs(9));
+    snapshots!("count_binding", &s, t0 + Duration::from_secs(9));
     let screen = render(&s, t0 + Duration::from_secs(9), 80, 24)
         .backend()
         .to_string();
@@ -674,7 +664,7 @@ fn snapshot_received_webhooks() {
         "no channels are subscribed:\n{screen}"
     );
     assert!(screen.contains(" client_event 1"), "{screen}");
-    snapshots("received_webhooks", &s, now);
+    snapshots!("received_webhooks", &s, now);
 }
 
 /// With several connections, the form opens on the selected line's channel and connection,

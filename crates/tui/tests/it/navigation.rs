@@ -8,17 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui::testing::Dash as State;
 use tui::watch::Options;
 
-use crate::support::dashboard::{demo_state, key, press, render, screen_text as text, type_text};
-
-/// Snapshots of the whole screen at 80×24 and at 120×40.
-fn snapshots(name: &str, state: &State, now: Instant) {
-    for (w, h) in [(80, 24), (120, 40)] {
-        insta::assert_snapshot!(
-            format!("{name}_{w}x{h}"),
-            render(state, now, w, h).backend()
-        );
-    }
-}
+use crate::support::dashboard::{demo_state, key, press, screen_text as text, type_text};
 
 /// `f` with a simple jq comparison is answered by jq's fast path on every line (none goes
 /// to jaq), and each answer is jaq's own.
@@ -105,7 +95,7 @@ fn the_ticker_shows_what_changed() {
     assert!(!row(&wide, "ACME").contains(".volume"), "{wide}");
     let hooli = row(&wide, "HOOLI");
     assert!(hooli.contains(".volume, .bid.size, .notes"), "{hooli}");
-    snapshots("ticker_changed", &s, now);
+    snapshots!("ticker_changed", &s, now);
     // Narrow: no column; the selected row (ACME, sorted by key) says it at the bottom.
     s.key(&key('j'));
     let narrow = text(&s, now, 80, 24);
@@ -171,7 +161,7 @@ fn inspect_copies_a_value_and_its_path() {
     press(&mut s, KeyCode::Down);
     s.key(&key('y'));
     assert_eq!(s.app.screen.take_clipboard().as_deref(), Some("41.9"));
-    snapshots("inspect_value_cursor", &s, now);
+    snapshots!("inspect_value_cursor", &s, now);
     // Past the last value, the cursor stays on it; `G` goes there, `g` back to the top.
     for _ in 0..10 {
         press(&mut s, KeyCode::Down);
@@ -302,7 +292,7 @@ fn panes_hide_and_show() {
         log_only.contains("ticker hidden (again to show)"),
         "{log_only}"
     );
-    snapshots("ticker_hidden", &s, now);
+    snapshots!("ticker_hidden", &s, now);
     // Hiding the log too shows the ticker again: one of them stays.
     palette(&mut s, "toggle_log");
     let ticker_only = text(&s, now, 80, 24);
@@ -310,7 +300,7 @@ fn panes_hide_and_show() {
         ticker_only.contains("ticker ·") && !ticker_only.contains("log ·"),
         "{ticker_only}"
     );
-    snapshots("log_hidden", &s, now);
+    snapshots!("log_hidden", &s, now);
     s.key(&key('2'));
     let both = text(&s, now, 80, 24);
     assert!(
@@ -397,7 +387,7 @@ fn a_view_brings_its_expectations() {
         alert.contains("ALERT") && alert.contains("stock_ticker/update_event<5s"),
         "{alert}"
     );
-    snapshots("view_expectations", &s, at);
+    snapshots!("view_expectations", &s, at);
     // Saved with every rule in force.
     let saved = s.current("mine").to_toml();
     assert!(

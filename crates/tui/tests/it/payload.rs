@@ -9,16 +9,6 @@ use tui::watch::{Options, Overlay};
 
 use crate::support::dashboard::{demo_state, key, press, render, screen_text, type_text};
 
-/// Snapshots of the whole screen at 80×24 and at 120×40.
-fn snapshots(name: &str, state: &State, now: Instant) {
-    for (w, h) in [(80, 24), (120, 40)] {
-        insta::assert_snapshot!(
-            format!("{name}_{w}x{h}"),
-            render(state, now, w, h).backend()
-        );
-    }
-}
-
 fn text(s: &State, now: Instant) -> String {
     screen_text(s, now, 120, 40)
 }
@@ -44,11 +34,11 @@ fn the_filter_takes_jq() {
     }
     let typed = text(&s, now);
     assert!(typed.contains("4 of 17 events match"), "{typed}");
-    snapshots("jq_filter_typing", &s, now);
+    snapshots!("jq_filter_typing", &s, now);
     press(&mut s, KeyCode::Enter);
     assert!(s.ui.overlay.is_none());
     assert_eq!(s.log_positions().len(), 4, "the four GLOBEX quotes");
-    snapshots("jq_filter", &s, now);
+    snapshots!("jq_filter", &s, now);
     // An error on a line is counted, not fatal.
     s.key(&key('f'));
     for _ in 0..40 {
@@ -79,7 +69,7 @@ fn read_only_sends_nothing() {
     };
     let mut s = demo_state(t0, options);
     // (Before the key: the refusal's line is stamped with the clock.)
-    snapshots("read_only", &s, now);
+    snapshots!("read_only", &s, now);
     s.key(&key('t'));
     assert!(s.ui.overlay.is_none(), "no trigger form");
     let screen = text(&s, now);
@@ -108,7 +98,7 @@ fn the_palette_runs_actions_and_commands() {
     assert!(s.app.palette_open());
     let all = text(&s, now);
     assert!(all.contains("palette"), "{all}");
-    snapshots("palette", &s, now);
+    snapshots!("palette", &s, now);
     // Every action is there by its [keys] name (a long list scrolls: look for each).
     for info in tui::watch::Action::ALL {
         if info.name == "palette" {
@@ -122,7 +112,7 @@ fn the_palette_runs_actions_and_commands() {
     }
     typed(&mut s, "sort va");
     press(&mut s, KeyCode::Tab);
-    snapshots("palette_completed", &s, now);
+    snapshots!("palette_completed", &s, now);
     press(&mut s, KeyCode::Enter);
     assert!(!s.app.palette_open());
     assert!(text(&s, now).contains("sort value"));
@@ -171,7 +161,7 @@ fn copy_confirms_and_says_when_it_cut() {
         r#"{"time":"2026-11-18T11:06:55.000Z","channel":"stock_ticker","event":"update_event","data":{"name":"HOOLI","price":140.0}}"#
     );
     assert!(text(&s, now).contains(&format!("copied event ({} bytes)", copied.len())));
-    snapshots("copied", &s, now);
+    snapshots!("copied", &s, now);
     s.key(&key('Y'));
     let command = s.app.screen.take_clipboard().expect("a command");
     assert_eq!(
@@ -222,7 +212,7 @@ fn inspect_shows_the_diff() {
         shown.contains("(2 lines earlier)"),
         "the previous HOOLI, not ACME's: {shown}"
     );
-    snapshots("diff", &s, now);
+    snapshots!("diff", &s, now);
     let plain = demo_state(
         t0,
         Options {
@@ -245,7 +235,7 @@ fn inspect_shows_the_diff() {
     press(&mut plain, KeyCode::Enter);
     plain.key(&key('d'));
     assert!(text(&plain, now).contains("~ .price 140.0 -> 139.5"));
-    snapshots("diff_ascii_no_color", &plain, now);
+    snapshots!("diff_ascii_no_color", &plain, now);
     s.key(&key('d'));
     assert!(text(&s, now).contains("\"halted\": true"));
 }
@@ -279,7 +269,7 @@ fn a_view_loads_from_the_palette() {
         s.ui.filter.as_ref().map(|f| f.text.as_str()),
         Some(".data.price > 100")
     );
-    snapshots("view_loaded", &s, now);
+    snapshots!("view_loaded", &s, now);
     let saved = s.current("mine").to_toml();
     assert_eq!(
         saved,
@@ -315,11 +305,11 @@ fn themes_fill_the_slots() {
     typed(&mut s, "theme colorblind");
     press(&mut s, KeyCode::Enter);
     assert_eq!(rise_colour(&s), Some(Color::Indexed(32)), "Okabe-Ito blue");
-    snapshots("theme_colorblind", &s, now);
+    snapshots!("theme_colorblind", &s, now);
     let light = ThemeSpec::new("light", &BTreeMap::new()).unwrap();
     s.app.set_theme(Theme::with(&light, true, false));
     assert_eq!(rise_colour(&s), Some(Color::Indexed(28)));
-    snapshots("theme_light", &s, now);
+    snapshots!("theme_light", &s, now);
     s.app.set_theme(Theme::with(&light, false, false));
     assert_eq!(rise_colour(&s), Some(Color::Reset), "NO_COLOR: no colour");
 }
@@ -352,7 +342,7 @@ fn nothing_bound_gives_the_screen_to_the_log() {
         shown.contains("no ticker: nothing is bound · try --bind 'tick=ticker(key=sym,value=px)'"),
         "{shown}"
     );
-    snapshots("nothing_bound", &s, now);
+    snapshots!("nothing_bound", &s, now);
 }
 
 /// A jq filter being typed is counted a slice per frame: a keystroke tries at most the
