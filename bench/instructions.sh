@@ -19,6 +19,8 @@ count() { # MODE N: the instructions of one run (every thread), against a flood 
   rm -f "$dir/port"
   "$bin/examples/flood" serve "$2" > "$dir/port" &
   local flood=$!
+  # Each count runs in its own subshell ($(...)): its flood goes with it, even on Ctrl-C.
+  trap 'kill "$flood" 2>/dev/null' EXIT
   for _ in $(seq 50); do [ -s "$dir/port" ] && break; sleep 0.1; done
   local port
   port=$(cat "$dir/port")
