@@ -597,7 +597,7 @@ impl Screen for Console {
         let Some(prompt) = &mut self.prompt else {
             return;
         };
-        for c in crate::kit::pasted(text).chars() {
+        for c in crate::kit::pasted(text) {
             if prompt.text.len() >= MAX_PROMPT {
                 break;
             }

@@ -391,21 +391,34 @@ pub(crate) fn unknown_action<'a>(
 
 /// Pasted text as a single-line field takes it: each line break (`\r\n`, `\n`, `\r`)
 /// and tab a space, every other control character dropped. A paste is text, never a key:
-/// its line breaks never submit anything.
-pub fn pasted(text: &str) -> String {
-    text.replace("\r\n", " ")
-        .chars()
-        .filter_map(|c| match c {
-            '\n' | '\r' | '\t' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect()
+/// its line breaks never submit anything. Lazy: a field that is full stops reading a
+/// paste of any size there, with no copy of it made.
+pub fn pasted(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            match chars.next()? {
+                '\r' => {
+                    chars.next_if_eq(&'\n');
+                    return Some(' ');
+                }
+                '\n' | '\t' => return Some(' '),
+                c if c.is_control() => {}
+                c => return Some(c),
+            }
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paste_is_one_line_of_text() {
+        let got: String = pasted("a\r\nb\nc\rd\te\u{7}\u{9b}f\r\n\r\n").collect();
+        assert_eq!(got, "a b c d ef  ");
+    }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     enum Act {

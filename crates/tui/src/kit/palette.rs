@@ -157,7 +157,7 @@ impl Palette {
 
     /// Pasted text, as typed (its line breaks spaces, its control characters dropped).
     pub(crate) fn paste(&mut self, text: &str) {
-        for c in super::pasted(text).chars() {
+        for c in super::pasted(text) {
             if self.input.len() >= MAX_INPUT {
                 break;
             }

@@ -90,7 +90,7 @@ impl Form {
     /// them as such), its control characters dropped; it never sends.
     pub fn paste(&mut self, text: &str) {
         let field = &mut self.values[self.focus];
-        for c in crate::kit::pasted(text).chars() {
+        for c in crate::kit::pasted(text) {
             if field.len() >= MAX_FIELD {
                 break;
             }

@@ -367,7 +367,7 @@ impl Watch {
         match &mut self.ui.overlay {
             Some(Overlay::Input(kind, typed)) => {
                 let kind = *kind;
-                for c in crate::kit::pasted(text).chars() {
+                for c in crate::kit::pasted(text) {
                     if typed.len() >= MAX_TYPED {
                         break;
                     }
