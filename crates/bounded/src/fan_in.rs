@@ -47,6 +47,14 @@ impl<T: Weigh + Send + 'static> FanIn<T> {
         tx
     }
 
+    /// Gives an emptied batch's vector back to queue `queue`, for its next batch
+    /// ([`Receiver::recycle`]).
+    pub fn recycle(&mut self, queue: usize, batch: Vec<T>) {
+        if let Some(q) = self.queues.get_mut(queue) {
+            q.recycle(batch);
+        }
+    }
+
     /// How many queues there are.
     pub fn len(&self) -> usize {
         self.queues.len()

@@ -75,8 +75,8 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// Every source of items of a run, each on a feed of its own, taken in turn.
 pub struct Feeds {
     fan: FanIn<Tagged>,
-    /// Items taken and not yet handed on, the next one last.
-    taken: Option<Held<Vec<Tagged>>>,
+    /// Items taken and not yet handed on, the next one last, and the feed they came from.
+    taken: Option<(usize, Held<Vec<Tagged>>)>,
     links: Vec<(Conn, watch::Receiver<Link>)>,
     ts_field: Option<FieldPath>,
 }
@@ -120,8 +120,8 @@ impl Feeds {
     /// The next item in turn; `None` once every source has ended. Cancel-safe.
     pub async fn next(&mut self) -> Option<Observed> {
         if self.taken.is_none() {
-            let (_, batch) = self.fan.recv_batch(TAKE).await?;
-            self.hold(batch);
+            let (feed, batch) = self.fan.recv_batch(TAKE).await?;
+            self.hold(feed, batch);
         }
         self.next_taken()
     }
@@ -129,23 +129,26 @@ impl Feeds {
     /// The next item in turn, if one waits.
     pub fn try_next(&mut self) -> Option<Observed> {
         if self.taken.is_none() {
-            let (_, batch) = self.fan.try_recv_batch(TAKE).ok()?;
-            self.hold(batch);
+            let (feed, batch) = self.fan.try_recv_batch(TAKE).ok()?;
+            self.hold(feed, batch);
         }
         self.next_taken()
     }
 
-    fn hold(&mut self, mut batch: Held<Vec<Tagged>>) {
+    fn hold(&mut self, feed: usize, mut batch: Held<Vec<Tagged>>) {
         batch.reverse();
-        self.taken = Some(batch);
+        self.taken = Some((feed, batch));
     }
 
-    /// The next of the items taken; the batch's room goes back to its feed with its last.
+    /// The next of the items taken; the batch's room goes back to its feed with its last,
+    /// and its vector, for the feed's next batch.
     fn next_taken(&mut self) -> Option<Observed> {
-        let batch = self.taken.as_mut()?;
+        let (_, batch) = self.taken.as_mut()?;
         let next = batch.pop();
-        if batch.is_empty() {
-            self.taken = None;
+        if batch.is_empty()
+            && let Some((feed, batch)) = self.taken.take()
+        {
+            self.fan.recycle(feed, batch.into_inner());
         }
         let (conn, item) = next?;
         Some(Observed::new(conn, item, self.ts_field.as_ref()))
