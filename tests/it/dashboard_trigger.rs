@@ -138,7 +138,8 @@ async fn the_form_seals_for_encrypted_channels_and_never_sends_plaintext() {
         unreachable!()
     };
     assert_eq!(
-        ev.decrypt_error, None,
+        ev.decrypt_error(),
+        None,
         "the data was not sealed for the channel"
     );
     assert_eq!(ev.data(), &Data::Json(json!({"name": "ACME", "price": 1})));

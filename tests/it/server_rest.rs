@@ -207,7 +207,7 @@ async fn subscribed(rx: &mut client::FeedRx, n: usize) {
 
 async fn next_event(rx: &mut client::FeedRx) -> client::ReceivedEvent {
     match wait_for(rx, "event", |i| matches!(i, Item::Event(_))).await {
-        Item::Event(ev) => *ev,
+        Item::Event(ev) => ev,
         _ => unreachable!(),
     }
 }
@@ -328,7 +328,7 @@ async fn the_tickertape_client_interoperates_with_the_server() {
         .unwrap();
     let ev = next_event(&mut bob_rx).await;
     assert_eq!(
-        (ev.event.as_str(), ev.user_id.as_deref()),
+        (ev.event.as_str(), ev.user_id()),
         ("client-wave", Some("ann"))
     );
 

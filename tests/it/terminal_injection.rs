@@ -67,7 +67,7 @@ fn hostile_event(i: usize, text: &str, second: u64) -> Item {
         Some(format!("u{text}")),
         format!("{{\"event\":\"update_event{text}\"}}"),
     );
-    ev.decrypt_error = (i == 0).then(|| format!("bad box {text}"));
+    ev.set_decrypt_error((i == 0).then(|| format!("bad box {text}")));
     Item::from(ev)
 }
 

@@ -52,7 +52,7 @@ impl Engine {
                     live.read_at,
                     scanned.channel.map(Cow::into_owned),
                     scanned.event.into_owned(),
-                    data,
+                    *data,
                     scanned.user_id,
                     text,
                 ),
@@ -177,7 +177,7 @@ impl Engine {
             };
             match opened {
                 Ok(plain) => ev.set_plaintext(String::from_utf8_lossy(&plain).into_owned()),
-                Err(e) => ev.decrypt_error = Some(e),
+                Err(e) => ev.set_decrypt_error(Some(e)),
             }
         }
         self.out.push(Item::from(ev));

@@ -193,25 +193,77 @@ pub struct ReceivedEvent {
     /// Shared with the other events under the same names: cloning one copies a pointer.
     pub channel: Option<Name>,
     pub event: Name,
-    pub user_id: Option<String>,
     /// The frame exactly as received. It may share the socket's read buffer: a consumer that
     /// keeps it for long should copy what it needs.
     pub raw: Utf8Bytes,
-    /// Set when an encrypted payload could not be opened; the data then is the ciphertext.
-    pub decrypt_error: Option<String>,
     body: Body,
-    parsed: OnceLock<Data>,
+    /// Boxed: parsed by few consumers, and a parsed tree is far bigger than its pointer.
+    parsed: OnceLock<Box<Data>>,
+    /// What few events carry. Kept out of line, with the parsed data, so that an event is
+    /// 112 bytes: an allocation that size is one of the allocator's cheapest.
+    rare: Option<Box<Rare>>,
 }
 
-/// Where an event's data is before it is parsed.
-#[derive(Debug, Clone, PartialEq)]
+/// The parts of an event that most events do not have.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Rare {
+    user_id: Option<String>,
+    decrypt_error: Option<String>,
+    /// An opened encrypted payload, to be read with pusher-js's rule.
+    plaintext: Option<String>,
+}
+
+impl Rare {
+    fn heap_bytes(&self) -> usize {
+        size_of::<Rare>()
+            + [&self.user_id, &self.decrypt_error, &self.plaintext]
+                .into_iter()
+                .map(|s| s.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+    }
+}
+
+/// Where an event's data is before it is parsed. The frame's offsets are kept in 32 bits:
+/// a frame longer than 4 GiB (never read: frames are capped far below) has its data
+/// decoded when the event is made.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Body {
-    /// In the frame, not read yet.
-    Frame(DataSpan),
-    /// A string still to be read with pusher-js's rule (an opened encrypted payload).
-    Wire(String),
+    /// The frame has no data.
+    Absent,
+    /// A string literal in the frame, quotes included, not read yet.
+    Quoted(u32, u32),
+    /// Other JSON text in the frame, not read yet.
+    Value(u32, u32),
+    /// The opened encrypted payload in [`Rare::plaintext`], to be read with pusher-js's rule.
+    Plaintext,
     /// Decoded when the event was made: `parsed` is set.
     Decoded,
+}
+
+impl Body {
+    /// The frame's data span as the scan located it; `None` when it does not fit in 32
+    /// bits.
+    fn of(span: &DataSpan) -> Option<Body> {
+        let offsets = |r: &std::ops::Range<usize>| {
+            Some((u32::try_from(r.start).ok()?, u32::try_from(r.end).ok()?))
+        };
+        Some(match span {
+            DataSpan::Absent => Body::Absent,
+            DataSpan::Quoted(r) => offsets(r).map(|(a, b)| Body::Quoted(a, b))?,
+            DataSpan::Value(r) => offsets(r).map(|(a, b)| Body::Value(a, b))?,
+        })
+    }
+
+    /// The span in the frame, for a body still there.
+    fn span(self) -> Option<DataSpan> {
+        let range = |a: u32, b: u32| a as usize..b as usize;
+        match self {
+            Body::Absent => Some(DataSpan::Absent),
+            Body::Quoted(a, b) => Some(DataSpan::Quoted(range(a, b))),
+            Body::Value(a, b) => Some(DataSpan::Value(range(a, b))),
+            Body::Plaintext | Body::Decoded => None,
+        }
+    }
 }
 
 /// An event's data as text, before any parsing.
@@ -244,16 +296,19 @@ impl ReceivedEvent {
         user_id: Option<String>,
         raw: impl Into<Utf8Bytes>,
     ) -> ReceivedEvent {
-        ReceivedEvent {
+        let mut ev = ReceivedEvent {
             received_at,
             channel: channel.map(Name::from),
             event: Name::from(event),
-            user_id,
             raw: raw.into(),
-            decrypt_error: None,
             body: Body::Decoded,
-            parsed: OnceLock::from(data),
+            parsed: OnceLock::from(Box::new(data)),
+            rare: None,
+        };
+        if user_id.is_some() {
+            ev.rare_mut().user_id = user_id;
         }
+        ev
     }
 
     /// An event read from `raw`, its data still in the frame at `span`.
@@ -264,50 +319,93 @@ impl ReceivedEvent {
         raw: Utf8Bytes,
     ) -> ReceivedEvent {
         let (channel, event, user_id) = scanned_event;
+        let (body, parsed) = match Body::of(&span) {
+            Some(body) => (body, OnceLock::new()),
+            None => (Body::Decoded, OnceLock::from(Box::new(span.decode(&raw)))),
+        };
         ReceivedEvent {
             received_at,
             channel,
             event,
-            user_id,
             raw,
-            decrypt_error: None,
-            body: Body::Frame(span),
-            parsed: OnceLock::new(),
+            body,
+            parsed,
+            rare: user_id.map(|id| {
+                Box::new(Rare {
+                    user_id: Some(id),
+                    ..Rare::default()
+                })
+            }),
+        }
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
+
+    /// The user who sent a client event, on a presence channel.
+    pub fn user_id(&self) -> Option<&str> {
+        self.rare.as_ref()?.user_id.as_deref()
+    }
+
+    /// Set when an encrypted payload could not be opened; the data then is the ciphertext.
+    pub fn decrypt_error(&self) -> Option<&str> {
+        self.rare.as_ref()?.decrypt_error.as_deref()
+    }
+
+    /// Says why the encrypted payload could not be opened.
+    pub fn set_decrypt_error(&mut self, error: Option<String>) {
+        if error.is_some() || self.rare.is_some() {
+            self.rare_mut().decrypt_error = error;
         }
     }
 
     /// Replaces the data with an opened encrypted payload, to be read with pusher-js's rule.
     pub(super) fn set_plaintext(&mut self, text: String) {
-        self.body = Body::Wire(text);
+        self.rare_mut().plaintext = Some(text);
+        self.body = Body::Plaintext;
         self.parsed = OnceLock::new();
+    }
+
+    fn plaintext(&self) -> &str {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.plaintext.as_deref())
+            .unwrap_or_default()
     }
 
     /// The data, parsed on first use with pusher-js's rule.
     pub fn data(&self) -> &Data {
-        self.parsed.get_or_init(|| match &self.body {
-            Body::Frame(span) => span.decode(&self.raw),
-            Body::Wire(text) => Data::from_text(text.clone()),
-            Body::Decoded => Data::Absent, // not reached: `decoded` sets `parsed`
+        self.parsed.get_or_init(|| {
+            Box::new(match self.body {
+                Body::Plaintext => Data::from_text(self.plaintext().to_owned()),
+                // `decoded` sets `parsed`: not reached.
+                Body::Decoded => Data::Absent,
+                body => body.span().map_or(Data::Absent, |s| s.decode(&self.raw)),
+            })
         })
     }
 
     /// The data's text without parsing it into values: what `--json` passes through.
     pub fn data_text(&self) -> DataText<'_> {
         if let (Some(data), Body::Decoded) = (self.parsed.get(), &self.body) {
-            return match data {
+            return match &**data {
                 Data::Absent => DataText::Absent,
                 Data::Json(v) => DataText::Json(Cow::Owned(v.to_string())),
                 Data::Text(t) => DataText::Text(Cow::Borrowed(t)),
             };
         }
-        match &self.body {
-            Body::Frame(span) => match span.text(&self.raw) {
-                None => DataText::Absent,
-                Some(text) if span.is_value() => DataText::Json(text),
-                Some(text) => DataText::classify(text),
-            },
-            Body::Wire(text) => DataText::classify(Cow::Borrowed(text)),
+        match self.body {
+            Body::Plaintext => DataText::classify(Cow::Borrowed(self.plaintext())),
             Body::Decoded => DataText::Absent,
+            body => match body.span() {
+                None => DataText::Absent,
+                Some(span) => match span.text(&self.raw) {
+                    None => DataText::Absent,
+                    Some(text) if span.is_value() => DataText::Json(text),
+                    Some(text) => DataText::classify(text),
+                },
+            },
         }
     }
 
@@ -318,22 +416,16 @@ impl ReceivedEvent {
 
     /// The bytes this event holds, for the byte budget of the queues it travels through.
     pub fn heap_bytes(&self) -> usize {
-        let parsed = if self.parsed.get().is_some() && self.body != Body::Decoded {
+        let parsed = match self.parsed.get() {
             // A parsed tree costs a few times its text.
-            3 * self.raw.len()
-        } else {
-            0
-        };
-        let wire = match &self.body {
-            Body::Wire(t) => t.len(),
-            _ => 0,
+            Some(_) if self.body != Body::Decoded => size_of::<Data>() + 3 * self.raw.len(),
+            Some(_) => size_of::<Data>(),
+            None => 0,
         };
         self.raw.len()
             + self.event.len()
             + self.channel.as_deref().map_or(0, str::len)
-            + self.user_id.as_ref().map_or(0, String::len)
-            + self.decrypt_error.as_ref().map_or(0, String::len)
-            + wire
+            + self.rare.as_ref().map_or(0, |r| r.heap_bytes())
             + parsed
     }
 }
@@ -343,9 +435,9 @@ impl PartialEq for ReceivedEvent {
         self.received_at == other.received_at
             && self.channel == other.channel
             && self.event == other.event
-            && self.user_id == other.user_id
+            && self.user_id() == other.user_id()
             && self.raw == other.raw
-            && self.decrypt_error == other.decrypt_error
+            && self.decrypt_error() == other.decrypt_error()
             && self.data() == other.data()
     }
 }
@@ -355,8 +447,8 @@ impl PartialEq for ReceivedEvent {
 /// [`Item::cost`] is what an item counts against the byte budget of the queues between the
 /// engine and its consumer.
 ///
-/// The rarer variants box what they carry, so that every item is a few words and moves
-/// through the queues and batches without a call to copy it.
+/// An event, most of the traffic, is held in the item itself: no allocation per event. The
+/// rarer variants box what they carry, so that no item is bigger than an event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     State(Box<StateChange>),
@@ -364,9 +456,9 @@ pub enum Item {
         channel: String,
         status: Box<SubscriptionStatus>,
     },
-    /// Boxed: an event is most of the traffic, and the item moves through several queues
-    /// and batches on its way, so it moves as a pointer rather than as its ~200 bytes.
-    Event(Box<ReceivedEvent>),
+    /// Not boxed: an event is most of the traffic, and at 120 bytes it costs less to move
+    /// through the queues than a box costs to allocate and free, event after event.
+    Event(ReceivedEvent),
     Members {
         channel: String,
         change: Box<MemberChange>,
@@ -400,8 +492,8 @@ impl Item {
     /// Roughly the bytes this item holds, its own size included.
     pub fn cost(&self) -> usize {
         let heap = match self {
-            Item::Event(ev) => size_of::<ReceivedEvent>() + ev.heap_bytes(),
-            // The boxed parts are weighed as the event's box is.
+            Item::Event(ev) => ev.heap_bytes(),
+            // The boxed parts are weighed with what they hold.
             Item::State(c) => {
                 size_of::<StateChange>()
                     + c.url.len()
@@ -443,7 +535,7 @@ impl Item {
 
 impl From<ReceivedEvent> for Item {
     fn from(ev: ReceivedEvent) -> Item {
-        Item::Event(Box::new(ev))
+        Item::Event(ev)
     }
 }
 
@@ -457,15 +549,19 @@ impl bounded::Weigh for Item {
 mod tests {
     use super::*;
 
-    /// An item moves through the outbox, the feed and the pipeline's batches: kept at a few
-    /// words (the rare variants boxed), it moves in registers rather than by a copy call.
+    /// An item moves through the outbox, the feed and the pipeline's batches, an event
+    /// inside it: the rare parts of both are boxed, so that it stays small enough to move
+    /// without much copying (an event's box, allocated and freed per event, cost more).
     #[test]
-    fn an_item_is_a_few_words() {
-        assert!(size_of::<Item>() <= 48, "{} bytes", size_of::<Item>());
+    fn an_item_is_no_bigger_than_an_event() {
+        let (item, event) = (size_of::<Item>(), size_of::<ReceivedEvent>());
+        assert!(
+            item <= 120 && item == event,
+            "{item} bytes, an event {event}"
+        );
     }
 
-    /// What a variant holds in its box counts against the queues' byte budgets, as the
-    /// event's box does: a server repeating member changes cannot fill a queue past its
+    /// What a variant holds in its box counts against the queues' byte budgets: a server repeating member changes cannot fill a queue past its
     /// bytes with items weighed at a third of what they hold.
     #[test]
     fn a_boxed_part_is_weighed() {

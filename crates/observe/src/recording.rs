@@ -155,7 +155,7 @@ pub fn parse_tagged_line(text: &str) -> Result<Option<(SystemTime, Item, Option<
                 text_of("user_id"),
                 text.to_owned(),
             );
-            ev.decrypt_error = said("error");
+            ev.set_decrypt_error(said("error"));
             Item::from(ev)
         }
         Some("state") => {
@@ -313,11 +313,7 @@ mod tests {
                     SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123)
                 );
                 assert_eq!(
-                    (
-                        got.channel.as_deref(),
-                        got.event.as_str(),
-                        got.user_id.as_deref()
-                    ),
+                    (got.channel.as_deref(), got.event.as_str(), got.user_id()),
                     (Some("c"), "e", Some("u"))
                 );
                 assert_eq!(got.data(), &Data::Json(serde_json::json!({"a": 1})));

@@ -145,11 +145,10 @@ async fn encrypted_channels_decrypt_with_the_master_key() {
         *events[0].data(),
         Data::Json(json!({"message": "hello world"}))
     );
-    assert_eq!(events[0].decrypt_error, None);
+    assert_eq!(events[0].decrypt_error(), None);
     assert!(
         events[1]
-            .decrypt_error
-            .as_deref()
+            .decrypt_error()
             .unwrap()
             .contains("decryption failed")
     );

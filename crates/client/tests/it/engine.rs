@@ -517,7 +517,7 @@ async fn presence_members_follow_the_server() {
         match next_item(&mut rx).await {
             Item::Members { change, count, .. } => changes.push((*change, count)),
             Item::Event(ev) => {
-                assert_eq!(ev.user_id.as_deref(), Some("bob"));
+                assert_eq!(ev.user_id(), Some("bob"));
                 break;
             }
             _ => {}

@@ -25,10 +25,10 @@ pub fn event_line(ev: &ReceivedEvent) -> String {
         ev.event,
         compact_data(ev.data())
     );
-    if let Some(user) = &ev.user_id {
+    if let Some(user) = ev.user_id() {
         line.push_str(&format!(" (user {user})"));
     }
-    if let Some(e) = &ev.decrypt_error {
+    if let Some(e) = ev.decrypt_error() {
         line.push_str(&format!(" [not decrypted: {e}]"));
     }
     terminal_safe(&line).into_owned()

@@ -70,11 +70,11 @@ pub fn write_event_with(
         DataText::Json(text) => json_text::write_compact_safe(out, &text)?,
         DataText::Text(text) => write_str(out, &text)?,
     }
-    if let Some(user) = &ev.user_id {
+    if let Some(user) = ev.user_id() {
         out.write_all(b",\"user_id\":")?;
         write_str(out, user)?;
     }
-    if let Some(error) = &ev.decrypt_error {
+    if let Some(error) = ev.decrypt_error() {
         out.write_all(b",\"error\":")?;
         write_value(out, error)?;
     }

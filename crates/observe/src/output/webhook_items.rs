@@ -96,7 +96,7 @@ mod tests {
         };
         assert_eq!(added.channel.as_deref(), Some("presence-room"));
         assert_eq!(added.event, "member_added");
-        assert_eq!(added.user_id.as_deref(), Some("u1"));
+        assert_eq!(added.user_id(), Some("u1"));
         let Data::Json(v) = added.data() else {
             panic!()
         };

@@ -110,10 +110,11 @@ pub struct Scanned<'a> {
 }
 
 /// Where the data is: in the frame, or (for frames off the fast path) already decoded.
+/// Boxed when decoded, so that a scanned envelope, moved for every frame, is a few words.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Located {
     Span(DataSpan),
-    Decoded(Data),
+    Decoded(Box<Data>),
 }
 
 /// The envelope's names are borrowed from the frame when they hold no escape: a field of
@@ -197,16 +198,16 @@ fn scan_plain(text: &str) -> Option<Scanned<'_>> {
     i += 1;
     let (mut event, mut channel, mut data) = (None, None, None);
     loop {
-        let (name, after) = plain_string(text, skip_space(b, i))?;
+        let (key, after) = key_at(text, skip_space(b, i))?;
         i = skip_space(b, after);
         if b.get(i) != Some(&b':') {
             return None;
         }
         let at = skip_space(b, i + 1);
-        let slot = match name {
-            "event" => &mut event,
-            "channel" => &mut channel,
-            "data" => {
+        let slot = match key {
+            Key::Event => &mut event,
+            Key::Channel => &mut channel,
+            Key::Data => {
                 if data.is_some() {
                     return None;
                 }
@@ -218,8 +219,8 @@ fn scan_plain(text: &str) -> Option<Scanned<'_>> {
                 }
                 continue;
             }
-            "user_id" => return None,
-            _ => {
+            Key::UserId => return None,
+            Key::Other => {
                 i = skip_space(b, string_end(b, at)?);
                 if !next_member(b, &mut i)? {
                     break;
@@ -246,6 +247,40 @@ fn scan_plain(text: &str) -> Option<Scanned<'_>> {
         user_id: None,
         data: Located::Span(data.map_or(DataSpan::Absent, DataSpan::Quoted)),
     })
+}
+
+/// A member's name, as far as the one-pass reader cares.
+#[derive(Clone, Copy)]
+enum Key {
+    Event,
+    Channel,
+    Data,
+    UserId,
+    Other,
+}
+
+/// The member name at `i` (a string without escapes), and where it ends. The three names
+/// every event has are compared in place, without looking for the string's end.
+fn key_at(text: &str, i: usize) -> Option<(Key, usize)> {
+    let rest = text.as_bytes().get(i..)?;
+    for (literal, key) in [
+        (&b"\"event\""[..], Key::Event),
+        (b"\"channel\"", Key::Channel),
+        (b"\"data\"", Key::Data),
+    ] {
+        if rest.starts_with(literal) {
+            return Some((key, i + literal.len()));
+        }
+    }
+    let (name, after) = plain_string(text, i)?;
+    Some((
+        if name == "user_id" {
+            Key::UserId
+        } else {
+            Key::Other
+        },
+        after,
+    ))
 }
 
 /// After a member: `,` (true: another follows) or `}` (false), `i` moved past it.
@@ -291,14 +326,17 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
         let mut found = special_bytes(word);
         let mut next = at + 8;
         while found != 0 {
-            let k = at + found.trailing_zeros() as usize / 8;
+            // The high bit of the special byte's place in the word: 8 * place + 7.
+            let bit = found.trailing_zeros();
+            let k = at + (bit / 8) as usize;
             match b[k] {
                 b'"' => return Some(k + 1),
                 b'\\' if is_short_escape(b.get(k + 1)) => {
-                    // The escaped byte is text, whatever it is: look past it.
+                    // The escaped byte is text, whatever it is: neither it nor the
+                    // backslash is looked at again (its bit shifted out when in the next
+                    // word, which then starts past it).
+                    found &= !(0x8080 << (bit - 7));
                     next = next.max(k + 2);
-                    let seen = u32::try_from((k + 2 - at) * 8).unwrap_or(u32::MAX);
-                    found &= u64::MAX.checked_shl(seen).unwrap_or(0);
                 }
                 _ => return None,
             }
@@ -378,7 +416,7 @@ impl Scanned<'_> {
             user_id: self.user_id,
             data: match self.data {
                 Located::Span(span) => span.decode(frame),
-                Located::Decoded(data) => data,
+                Located::Decoded(data) => *data,
             },
         }
     }
@@ -389,7 +427,7 @@ fn decoded(ev: Event) -> Scanned<'static> {
         event: Cow::Owned(ev.event),
         channel: ev.channel.map(Cow::Owned),
         user_id: ev.user_id,
-        data: Located::Decoded(ev.data),
+        data: Located::Decoded(Box::new(ev.data)),
     }
 }
 
@@ -400,7 +438,7 @@ mod tests {
     fn decode(text: &str) -> Data {
         match scan(text).unwrap().data {
             Located::Span(span) => span.decode(text),
-            Located::Decoded(d) => d,
+            Located::Decoded(d) => *d,
         }
     }
 
@@ -640,6 +678,14 @@ mod tests {
                 "{inside}"
             );
         }
+    }
+
+    /// Every frame's scan result is moved a few times on its way: a few words, moved
+    /// without a call to copy memory.
+    #[test]
+    fn a_scanned_envelope_is_a_few_words() {
+        let size = size_of::<Result<Scanned<'_>, DecodeError>>();
+        assert!(size <= 104, "{size} bytes");
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl Model {
             .then(|| observe::output::lines::status_line(&item))
             .flatten();
         match item {
-            Item::Event(ev) => self.event(conn, *ev, latency_ms, now),
+            Item::Event(ev) => self.event(conn, ev, latency_ms, now),
             Item::State(c) => {
                 // Every change goes to the log, with its reason, readable at any width.
                 if let Some(text) = said {
