@@ -87,6 +87,8 @@ pub(crate) struct Engine {
     last_immediate: Option<Instant>,
     /// Channel and event names of recent events, shared by the events that follow.
     pub(super) names: crate::name::Names,
+    /// Reads frames' envelopes, remembering the last one's shape.
+    pub(super) scanner: protocol::frame::Scanner,
     /// The state now, for [`crate::Client::link`].
     link: watch::Sender<Link>,
 }
@@ -120,6 +122,7 @@ impl Engine {
             signin: SignInState::default(),
             last_immediate: None,
             names: crate::name::Names::default(),
+            scanner: protocol::frame::Scanner::new(),
             link,
         }
     }

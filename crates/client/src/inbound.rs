@@ -17,7 +17,7 @@ use super::presence;
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Succeeded};
 use protocol::channel::classify;
-use protocol::frame::{Event, Located, PusherError, scan};
+use protocol::frame::{Event, Located, PusherError};
 use protocol::signature::expected_string_to_sign;
 use protocol::{ClientMessage, Data, ServerMessage, crypto};
 
@@ -26,7 +26,7 @@ impl Engine {
         self.stats.record_frame(text.len());
         // Application events, the bulk of the traffic, take the fast path: the envelope is
         // read, the data only located.
-        let scanned = match scan(&text) {
+        let scanned = match self.scanner.scan(&text) {
             Ok(s) => s,
             Err(e) => {
                 self.stats.malformed += 1;
@@ -38,16 +38,19 @@ impl Engine {
         };
         if !is_protocol(&scanned.event) {
             let ev = match scanned.data {
-                Located::Span(span) => ReceivedEvent::in_frame(
-                    live.read_at,
-                    (
-                        scanned.channel.map(|c| self.names.get(&c)),
-                        self.names.get(&scanned.event),
-                        scanned.user_id,
-                    ),
-                    span,
-                    text,
-                ),
+                Located::Span(span) => {
+                    let (channel, event) = self.names.of_frame(
+                        self.scanner.generation(),
+                        scanned.channel.as_deref(),
+                        &scanned.event,
+                    );
+                    ReceivedEvent::in_frame(
+                        live.read_at,
+                        (channel, event, scanned.user_id),
+                        span,
+                        text,
+                    )
+                }
                 Located::Decoded(data) => ReceivedEvent::decoded(
                     live.read_at,
                     scanned.channel.map(Cow::into_owned),

@@ -104,6 +104,9 @@ pub(crate) struct Names {
     slots: [Option<Name>; Names::SLOTS],
     /// The slot the next new name replaces (round robin).
     next: usize,
+    /// The names of the last frame read with a shape ([`protocol::frame::Scanner`]): the
+    /// shape's generation, the channel and the event.
+    shaped: Option<(u64, Option<Name>, Name)>,
 }
 
 impl Names {
@@ -125,9 +128,45 @@ impl Names {
     }
 }
 
+impl Names {
+    /// A frame's channel and event names, as [`Names::get`] gives them. Frames read with
+    /// the same shape (`shape`, the scanner's generation) have the same names, so after
+    /// the first such frame they are not looked up.
+    pub(crate) fn of_frame(
+        &mut self,
+        shape: Option<u64>,
+        channel: Option<&str>,
+        event: &str,
+    ) -> (Option<Name>, Name) {
+        if let (Some(g), Some((seen, c, e))) = (shape, &self.shaped)
+            && g == *seen
+        {
+            return (c.clone(), e.clone());
+        }
+        let names = (channel.map(|c| self.get(c)), self.get(event));
+        self.shaped = shape.map(|g| (g, names.0.clone(), names.1.clone()));
+        names
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_of_a_known_shape_takes_its_names_without_a_lookup() {
+        let mut names = Names::default();
+        let (c, e) = names.of_frame(Some(3), Some("stock_ticker"), "update_event");
+        // Frames of shape 3 have these names: whatever is passed, they are not read.
+        let (c2, e2) = names.of_frame(Some(3), Some("ignored"), "ignored");
+        assert!(Arc::ptr_eq(&e.0, &e2.0) && c == c2);
+        let (c3, e3) = names.of_frame(Some(4), None, "other");
+        assert_eq!((c3, e3.as_str()), (None, "other"));
+        let (_, e4) = names.of_frame(None, None, "update_event");
+        assert!(Arc::ptr_eq(&e.0, &e4.0), "still shared through the table");
+        // A frame of no shape forgets the last shape's names.
+        assert_eq!(names.of_frame(Some(4), None, "x").1, "x");
+    }
 
     #[test]
     fn an_equal_name_is_shared_and_the_table_stays_fixed() {

@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 
 mod client;
 mod server;
+mod shape;
 mod span;
 
 pub use client::ClientMessage;
 pub use server::{Member, PusherError, ServerMessage, SubscriptionError, WatchlistEvent};
+pub use shape::Scanner;
 pub use span::{DataSpan, Located, Scanned, scan};
 
 /// The `data` of a frame after pusher-js's decoding rule.

@@ -316,7 +316,7 @@ fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
 /// escapes and no control character. A word's special bytes are taken in turn from its
 /// mask, so a data string with an escape every few bytes (a doubly encoded object) is read
 /// a word at a time all the same.
-fn string_end(b: &[u8], i: usize) -> Option<usize> {
+pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
