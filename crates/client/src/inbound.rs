@@ -22,7 +22,10 @@ use protocol::signature::expected_string_to_sign;
 use protocol::{ClientMessage, Data, ServerMessage, crypto};
 
 impl Engine {
-    pub(super) async fn on_text(&mut self, live: &mut Live, text: Utf8Bytes) -> Step {
+    /// A text frame. An application event, the bulk of the traffic, is handed on here,
+    /// with no future made for it; a protocol frame is given back, typed from its envelope
+    /// (the frame is not parsed again), for [`Engine::on_protocol`].
+    pub(super) fn on_text(&mut self, live: &Live, text: Utf8Bytes) -> Option<(Event, Utf8Bytes)> {
         self.stats.record_frame(text.len());
         // Application events, the bulk of the traffic, take the fast path: the envelope is
         // read, the data only located.
@@ -33,7 +36,7 @@ impl Engine {
                 self.out.push(Item::Error(heard::text(format!(
                     "malformed frame ignored: {e}"
                 ))));
-                return Ok(());
+                return None;
             }
         };
         if !is_protocol(&scanned.event) {
@@ -61,13 +64,22 @@ impl Engine {
                 ),
             };
             self.deliver(ev);
-            return Ok(());
+            return None;
         }
         // A protocol frame may make the engine wait (to answer a ping): what was read before
         // it goes to the consumer first.
         self.out.hand_over();
-        // Typed from the envelope already read: the frame is not parsed again.
         let env = scanned.into_event(&text);
+        Some((env, text))
+    }
+
+    /// A protocol frame, from [`Engine::on_text`].
+    pub(super) async fn on_protocol(
+        &mut self,
+        live: &mut Live,
+        env: Event,
+        text: Utf8Bytes,
+    ) -> Step {
         let watchlist = (env.event == WATCHLIST).then(|| env.clone());
         let msg = match ServerMessage::from_envelope(env) {
             Ok(msg) => heard::message(msg),

@@ -286,7 +286,10 @@ impl Engine {
             Some(Ok(msg)) => msg,
         };
         match msg {
-            Message::Text(text) => self.on_text(live, text).await,
+            Message::Text(text) => match self.on_text(live, text) {
+                None => Ok(()),
+                Some((env, text)) => self.on_protocol(live, env, text).await,
+            },
             Message::Close(f) => {
                 transport::answer_close(&mut live.ws).await;
                 Err(close_next(f))
