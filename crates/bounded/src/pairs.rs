@@ -35,24 +35,46 @@ type Kept<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// The run being counted: its names (kept alive here, so their addresses cannot be
 /// reused by other names), and the sums not yet in the map, `adds` of them.
-#[derive(Debug, Clone)]
-struct Run<V> {
-    first: Option<Arc<str>>,
-    second: Arc<str>,
+#[derive(Debug)]
+struct Run<V, S: ?Sized> {
+    first: Option<Arc<S>>,
+    second: Arc<S>,
     pending: V,
     adds: u64,
 }
 
-#[derive(Debug, Clone)]
-pub struct PairCounts<V> {
-    map: WeighedMap<(String, String), V>,
-    keep: Keep,
-    run: Option<Run<V>>,
+impl<V: Clone, S: ?Sized> Clone for Run<V, S> {
+    fn clone(&self) -> Self {
+        Run {
+            first: self.first.clone(),
+            second: self.second.clone(),
+            pending: self.pending.clone(),
+            adds: self.adds,
+        }
+    }
 }
 
-impl<V: Tally> PairCounts<V> {
+/// Sums under pairs of names shared as `Arc<S>` (`S` a `str`, or anything that holds one).
+#[derive(Debug)]
+pub struct PairCounts<V, S: ?Sized = str> {
+    map: WeighedMap<(String, String), V>,
+    keep: Keep,
+    run: Option<Run<V, S>>,
+}
+
+impl<V: Clone, S: ?Sized> Clone for PairCounts<V, S> {
+    fn clone(&self) -> Self {
+        PairCounts {
+            map: self.map.clone(),
+            keep: self.keep,
+            run: self.run.clone(),
+        }
+    }
+}
+
+impl<V: Tally, S: ?Sized + AsRef<str>> PairCounts<V, S> {
     /// Pairs kept under `(keep(first or ""), keep(second))`, within `limits`.
-    pub fn new(limits: Limits, keep: Keep) -> PairCounts<V> {
+    pub fn new(limits: Limits, keep: Keep) -> PairCounts<V, S> {
         PairCounts {
             map: WeighedMap::new(limits),
             keep,
@@ -62,7 +84,7 @@ impl<V: Tally> PairCounts<V> {
 
     /// Adds `sum` under the pair. False when the pair is new and past the caps: the sum is
     /// not counted here (the caller counts it as "other").
-    pub fn count(&mut self, first: Option<&Arc<str>>, second: &Arc<str>, sum: &V) -> bool {
+    pub fn count(&mut self, first: Option<&Arc<S>>, second: &Arc<S>, sum: &V) -> bool {
         if let Some(run) = &mut self.run
             && Arc::ptr_eq(&run.second, second)
             && match (&run.first, first) {
@@ -77,13 +99,14 @@ impl<V: Tally> PairCounts<V> {
         }
         self.settle();
         let keep = self.keep;
-        let key = (keep(first.map_or("", |a| a)), keep(second));
+        let (first_name, second_name) = (first.map_or("", |a| (**a).as_ref()), (**second).as_ref());
+        let key = (keep(first_name), keep(second_name));
         let counted = self
             .map
             .count_pair((&key.0, &key.1), V::default, |v| v.add(sum));
         // Only a pair in the map starts a run (its sums can always go in), and only short
         // names are kept alive for it.
-        let short = first.map_or(0, |a| a.len()) + second.len() <= RUN_NAMES_BYTES;
+        let short = first_name.len() + second_name.len() <= RUN_NAMES_BYTES;
         self.run = (counted && short).then(|| Run {
             first: first.cloned(),
             second: second.clone(),
@@ -102,7 +125,10 @@ impl<V: Tally> PairCounts<V> {
             return;
         }
         let keep = self.keep;
-        let key = (keep(run.first.as_deref().unwrap_or("")), keep(&run.second));
+        let key = (
+            keep(run.first.as_deref().map_or("", AsRef::as_ref)),
+            keep((*run.second).as_ref()),
+        );
         let pair: &dyn NamePair = &(&*key.0, &*key.1);
         self.map.update(pair, |v| v.add(&run.pending));
     }
@@ -111,8 +137,8 @@ impl<V: Tally> PairCounts<V> {
     fn pending(&self) -> Option<(Kept<'_>, &V)> {
         let run = self.run.as_ref().filter(|r| r.adds > 0)?;
         let key = (
-            (self.keep)(run.first.as_deref().unwrap_or("")),
-            (self.keep)(&run.second),
+            (self.keep)(run.first.as_deref().map_or("", AsRef::as_ref)),
+            (self.keep)((*run.second).as_ref()),
         );
         Some((key, &run.pending))
     }
@@ -167,7 +193,7 @@ impl<V: Tally> PairCounts<V> {
     }
 }
 
-impl<V: Tally> Weigh for PairCounts<V> {
+impl<V: Tally, S: ?Sized + AsRef<str>> Weigh for PairCounts<V, S> {
     fn weight(&self) -> usize {
         size_of::<Self>() + self.map.bytes()
     }

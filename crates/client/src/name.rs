@@ -6,9 +6,11 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// A channel or event name: a shared, immutable string. Cloning it copies a pointer.
+/// A channel or event name: a shared, immutable string. Cloning it copies a pointer, and
+/// it is one pointer (not a pointer and a length), so that an event, which holds two,
+/// moves without a call to copy memory.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Name(Arc<str>);
+pub struct Name(Arc<String>);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -17,7 +19,7 @@ impl Name {
 
     /// The shared string itself: the same one for the same name, event after event, while
     /// the name is in use (so its identity tells a run of one name).
-    pub fn shared(&self) -> &Arc<str> {
+    pub fn shared(&self) -> &Arc<String> {
         &self.0
     }
 }
@@ -55,37 +57,37 @@ impl fmt::Display for Name {
 
 impl From<&str> for Name {
     fn from(s: &str) -> Name {
-        Name(Arc::from(s))
+        Name(Arc::new(s.to_owned()))
     }
 }
 
 impl From<String> for Name {
     fn from(s: String) -> Name {
-        Name(Arc::from(s))
+        Name(Arc::new(s))
     }
 }
 
 impl From<Name> for String {
     fn from(n: Name) -> String {
-        n.0.as_ref().to_owned()
+        Arc::unwrap_or_clone(n.0)
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 

@@ -47,7 +47,7 @@ pub struct Stats {
     /// Every frame received.
     pub total: Counter,
     /// (channel, event) → counter, names cut. Channel-less events are under "".
-    per_event: PairCounts<Counter>,
+    per_event: PairCounts<Counter, String>,
     /// Events of pairs past the caps.
     other: Counter,
     pub malformed: u64,

@@ -21,7 +21,7 @@ pub const PAIRS: Limits = Limits::new(MAX_PAIRS, 4 << 20);
 pub struct Summary {
     started: Instant,
     events: u64,
-    pairs: PairCounts<u64>,
+    pairs: PairCounts<u64, String>,
     /// Events whose pair came after the cap.
     uncounted_pairs: u64,
     /// Each connection's count of dropped events since it started.
