@@ -322,8 +322,31 @@ pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
     }
     // The next byte not yet looked at.
     let mut at = i + 1;
+    // The first byte's bit when the last word ended with a backslash that escapes it.
+    let mut carry = 0;
     while let Some(word) = b.get(at..at + 8) {
-        let mut found = special_bytes(word);
+        let (quotes, backslashes, controls) = special_masks(word);
+        // The word of a doubly encoded object: each backslash escapes a quote (in this
+        // word or the next). What ends the string then is a quote or a control character
+        // not escaped.
+        let escaped = (backslashes << 8) | carry;
+        if backslashes & escaped == 0 && escaped & !quotes == 0 {
+            let ends = (quotes | controls) & !escaped;
+            if ends != 0 {
+                let k = at + (ends.trailing_zeros() / 8) as usize;
+                return (b[k] == b'"').then_some(k + 1);
+            }
+            carry = (backslashes >> 56) & 0x80;
+            at += 8;
+            continue;
+        }
+        // Any other word: its special bytes in turn, the one escaped from the last word
+        // left out once it is checked.
+        if carry != 0 && !is_short_escape(b.get(at)) {
+            return None;
+        }
+        let mut found = (quotes | backslashes | controls) & !carry;
+        carry = 0;
         let mut next = at + 8;
         while found != 0 {
             // The high bit of the special byte's place in the word: 8 * place + 7.
@@ -342,6 +365,12 @@ pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
             }
         }
         at = next;
+    }
+    if carry != 0 {
+        if !is_short_escape(b.get(at)) {
+            return None;
+        }
+        at += 1;
     }
     loop {
         at = next_special(b, at)?;
@@ -377,16 +406,28 @@ fn zero_bytes(v: u64) -> u64 {
 }
 
 /// The high bit of each byte of the 8-byte `word` that [`is_special`], the first byte in
-/// memory lowest. A quote or a backslash becomes a zero byte after an XOR; a byte is under
-/// 0x20 when its high bit is clear and its low seven bits plus 0x60 stay under 0x80.
+/// memory lowest.
 fn special_bytes(word: &[u8]) -> u64 {
+    let (quotes, backslashes, controls) = special_masks(word);
+    quotes | backslashes | controls
+}
+
+/// The high bit of each byte of the 8-byte `word` that is a quote, a backslash, and a
+/// control character, the first byte in memory lowest. A quote or a backslash becomes a
+/// zero byte after an XOR; a byte is under 0x20 when its high bit is clear and its low
+/// seven bits plus 0x60 stay under 0x80.
+fn special_masks(word: &[u8]) -> (u64, u64, u64) {
     const QUOTES: u64 = ONES * b'"' as u64;
     const BACKSLASHES: u64 = ONES * b'\\' as u64;
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(word);
     let x = u64::from_le_bytes(bytes);
     let below_space = !(((x & LOW7) + ONES * 0x60) | x) & HIGH;
-    zero_bytes(x ^ QUOTES) | zero_bytes(x ^ BACKSLASHES) | below_space
+    (
+        zero_bytes(x ^ QUOTES),
+        zero_bytes(x ^ BACKSLASHES),
+        below_space,
+    )
 }
 
 /// The first byte at or after `from` that [`is_special`], read eight bytes at a time: the
