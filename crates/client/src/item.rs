@@ -417,9 +417,18 @@ impl ReceivedEvent {
     /// The bytes this event holds, for the byte budget of the queues it travels through.
     pub fn heap_bytes(&self) -> usize {
         let parsed = match self.parsed.get() {
+            // Decoded when the event was made: the tree is held from the start, and it
+            // can be many times its text (an array of small numbers), so it is weighed.
+            Some(data) if self.body == Body::Decoded => {
+                size_of::<Data>()
+                    + match &**data {
+                        Data::Absent => 0,
+                        Data::Text(t) => t.len(),
+                        Data::Json(v) => crate::presence::value_weight(v),
+                    }
+            }
             // A parsed tree costs a few times its text.
-            Some(_) if self.body != Body::Decoded => size_of::<Data>() + 3 * self.raw.len(),
-            Some(_) => size_of::<Data>(),
+            Some(_) => size_of::<Data>() + 3 * self.raw.len(),
             None => 0,
         };
         self.raw.len()
@@ -561,6 +570,34 @@ mod tests {
             item <= 104 && item == event,
             "{item} bytes, an event {event}"
         );
+    }
+
+    /// A frame off the one-pass reader (here a field twice) has its data decoded when it
+    /// is received, so the event holds the decoded tree as well as the frame: a hostile
+    /// server's array of small numbers is a value of 32 bytes or more per 2-byte element,
+    /// and all of it must count against the queues' byte budgets.
+    #[test]
+    fn an_event_decoded_when_received_is_weighed_with_its_tree() {
+        let n = 10_000;
+        let frame = format!(
+            r#"{{"event":"e","event":"e","data":[{}0]}}"#,
+            "0,".repeat(n)
+        );
+        let protocol::frame::Located::Decoded(data) = protocol::frame::scan(&frame).unwrap().data
+        else {
+            panic!("not decoded when scanned")
+        };
+        let ev = ReceivedEvent::decoded(
+            SystemTime::UNIX_EPOCH,
+            None,
+            "e".into(),
+            *data,
+            None,
+            frame.clone(),
+        );
+        let held = frame.len() + (n + 1) * size_of::<serde_json::Value>();
+        let cost = Item::from(ev).cost();
+        assert!(cost >= held, "weighed {cost} bytes, holds at least {held}");
     }
 
     /// What a variant holds in its box counts against the queues' byte budgets: a server repeating member changes cannot fill a queue past its
