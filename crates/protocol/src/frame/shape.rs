@@ -258,3 +258,136 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON string literal's inside, from pieces that fall anywhere in a word: short
+    /// escapes, `\u` escapes and multi-byte characters, and (rarely, or a frame of them
+    /// never parses) a lone surrogate, a bad escape, a control character or a quote.
+    fn inside() -> impl Strategy<Value = String> {
+        let good = || {
+            proptest::sample::select(vec![
+                "a", "bcdefgh", "\\\"", "\\\\", "\\n", "\\/", "\\u0041", "é", "😀", "{", "}", ":",
+                ",",
+            ])
+        };
+        let bad = proptest::sample::select(vec!["\\ud800", "\\x", "\\", "\"", "\u{1}", "\t"]);
+        prop_oneof![
+            4 => proptest::collection::vec(good(), 0..20).prop_map(|p| p.concat()),
+            1 => (proptest::collection::vec(good(), 0..8), bad, proptest::collection::vec(good(), 0..8))
+                .prop_map(|(a, b, c)| format!("{}{b}{}", a.concat(), c.concat())),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => inside().prop_map(|s| format!("\"{s}\"")),
+            1 => proptest::sample::select(vec!["1", "null", "{}", "[]", r#"{"event":"z"}"#, "true"])
+                .prop_map(str::to_owned),
+        ]
+    }
+
+    /// A member's value: most often a plain name, so that many frames teach a shape.
+    fn member() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => proptest::sample::select(vec![r#""e""#, r#""f""#, r#""g h""#, r#""é""#])
+                .prop_map(str::to_owned),
+            1 => value(),
+        ]
+    }
+
+    fn members(keys: Vec<&'static str>) -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            (
+                proptest::sample::select(keys),
+                member(),
+                proptest::sample::select(vec!["", " ", "\n"]),
+            ),
+            0..3,
+        )
+        .prop_map(|m| {
+            m.iter()
+                .map(|(k, v, w)| format!("{w}\"{k}\"{w}:{w}{v}{w},"))
+                .collect()
+        })
+    }
+
+    /// A frame's envelope around its data: the bytes before the data and after it. An
+    /// event member is always there, before or after the data.
+    fn envelope() -> impl Strategy<Value = (String, String)> {
+        let keys = vec![
+            "channel",
+            "channel",
+            "x",
+            "user_id",
+            "ev\\u0065nt",
+            "data",
+            "event",
+        ];
+        (
+            members(keys.clone()),
+            members(keys),
+            member(),
+            any::<bool>(),
+            proptest::sample::select(vec!["", " ", "\t"]),
+            prop_oneof![
+                6 => Just("}"),
+                1 => proptest::sample::select(vec!["} ", "}}", ",}", "", "]"]),
+            ],
+        )
+            .prop_map(|(before, after, event, event_first, space, end)| {
+                let event = format!("\"event\":{event}");
+                let (head_event, tail_event) = if event_first {
+                    (format!("{event},"), String::new())
+                } else {
+                    (String::new(), format!(",{event}"))
+                };
+                let tail_members = after.trim_end_matches(',');
+                let tail_members = if tail_members.is_empty() {
+                    String::new()
+                } else {
+                    format!(",{tail_members}")
+                };
+                (
+                    format!("{{{before}{head_event}{space}\"data\"{space}:{space}"),
+                    format!("{tail_members}{tail_event}{end}"),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// Frames of any envelope, each followed by frames of the same envelope around other
+        /// data: the scanner answers as the scan does, and frames of one generation have
+        /// the same names.
+        #[test]
+        fn any_stream_is_read_as_each_frame_alone(
+            frames in proptest::collection::vec(
+                (envelope(), proptest::collection::vec(value(), 1..5)),
+                1..8,
+            ),
+        ) {
+            let mut scanner = Scanner::new();
+            let mut seen: Option<(u64, String, Option<String>)> = None;
+            for ((head, tail), data) in frames {
+                for data in data {
+                    let frame = format!("{head}{data}{tail}");
+                    let got = scanner.scan(&frame);
+                    prop_assert_eq!(&got, &scan(&frame), "{}", frame);
+                    if let (Ok(s), Some(g)) = (&got, scanner.generation()) {
+                        let names = (s.event.to_string(), s.channel.as_deref().map(str::to_owned));
+                        if let Some((seen_g, e, c)) = &seen
+                            && *seen_g == g
+                        {
+                            prop_assert_eq!((e, c), (&names.0, &names.1), "{}", frame);
+                        }
+                        seen = Some((g, names.0, names.1));
+                    }
+                }
+            }
+        }
+    }
+}
