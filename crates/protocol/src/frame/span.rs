@@ -654,6 +654,31 @@ mod tests {
         }
     }
 
+    /// Every string of quotes, backslashes and one plain byte up to a word and a half,
+    /// and of quotes and backslashes alone over two words: each escape pair, escaped
+    /// quote and backslash ending a word, at every place.
+    #[test]
+    fn the_word_reader_ends_every_short_string_where_a_byte_reader_does() {
+        for (alphabet, longest) in [(&b"a\"\\"[..], 13), (&b"\"\\"[..], 20)] {
+            for len in 0..=longest {
+                let mut text = vec![b'"'; len + 1];
+                for n in 0..alphabet.len().pow(len as u32) {
+                    let mut k = n;
+                    for c in &mut text[1..] {
+                        *c = alphabet[k % alphabet.len()];
+                        k /= alphabet.len();
+                    }
+                    assert_eq!(
+                        string_end(&text, 0),
+                        string_end_bytewise(&text, 0),
+                        "{:?}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_word_search_finds_each_special_byte_at_each_place() {
         for special in [b'"', b'\\', 0x00, 0x1f] {
