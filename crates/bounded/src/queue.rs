@@ -221,10 +221,21 @@ impl<T: Weigh> Sender<T> {
     /// items at once hands them over as one. Stops at the first item refused and gives it
     /// back with why; the items after it stay in `batch`, in order.
     pub fn try_send_from(&self, batch: &mut Bounded<T>) -> Result<(), TrySendError<T>> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut s = lock(&self.shared.state);
+        // The usual case, a burst with room for all of it: moved as one.
+        let held = (s.held_items, s.held_bytes);
+        if !s.closed && s.buf.append_if_room(batch, held) {
+            let thread = s.thread_waiting;
+            drop(s);
+            self.wake_receiver(thread);
+            return Ok(());
+        }
         let Some((first, weight)) = batch.pop_weighed() else {
             return Ok(());
         };
-        let mut s = lock(&self.shared.state);
         if s.closed {
             return Err(TrySendError::Closed(first));
         }
@@ -754,6 +765,37 @@ mod tests {
             tx.try_send_from(&mut staged),
             Err(TrySendError::Closed(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_staged_batch_moves_at_once_only_when_all_of_it_fits_beside_what_is_held() {
+        let (tx, mut rx) = queue(Limits::new(3, 1 << 20), Overflow::Block);
+        let mut staged = Bounded::new(Limits::new(10, 1 << 20), Overflow::Block);
+        tx.try_send(text(9)).unwrap();
+        let held = rx.try_recv_held_batch(1).unwrap();
+        for n in 1..=3 {
+            staged.push(text(n)).unwrap();
+        }
+        // One held and three staged make four: not all fit, so they go one by one.
+        match tx.try_send_from(&mut staged) {
+            Err(TrySendError::Full(t, Cause::Items)) => assert_eq!(t.len(), 3),
+            _ => panic!("the third does not fit beside the held one"),
+        }
+        assert_eq!(tx.len(), 2);
+        drop(held);
+        let mut got = Vec::new();
+        assert_eq!(rx.recv_many(&mut got, 10).await, 2);
+        // Room for all three: moved as one, in order, weighed in full.
+        for n in [3, 4, 5] {
+            staged.push(text(n)).unwrap();
+        }
+        let weight = staged.bytes();
+        tx.try_send_from(&mut staged).unwrap();
+        assert_eq!((staged.len(), staged.bytes()), (0, 0));
+        assert_eq!((tx.len(), tx.bytes()), (3, weight));
+        got.clear();
+        assert_eq!(rx.recv_many(&mut got, 10).await, 3);
+        assert_eq!(got.iter().map(String::len).collect::<Vec<_>>(), [3, 4, 5]);
     }
 
     #[tokio::test]

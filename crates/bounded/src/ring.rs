@@ -110,6 +110,22 @@ impl<T: Weigh> Bounded<T> {
         self.pop_weighed().map(|(item, _)| item)
     }
 
+    /// Moves every item of `other` to the back, oldest first, when all of them fit now
+    /// beside `held` (items and bytes taken from here and not yet given back): one move of
+    /// the lot instead of a push each. False, with nothing moved, when they do not all fit
+    /// (then each is pushed as the policy says). Every item fits when all do, so none is
+    /// too heavy.
+    pub(crate) fn append_if_room(&mut self, other: &mut Bounded<T>, held: (usize, usize)) -> bool {
+        let items = self.items.len() + held.0 + other.items.len();
+        let bytes = self.bytes + held.1 + other.bytes;
+        if items > self.limits.items || bytes > self.limits.bytes {
+            return false;
+        }
+        self.bytes += std::mem::take(&mut other.bytes);
+        self.items.append(&mut other.items);
+        true
+    }
+
     pub(crate) fn pop_weighed(&mut self) -> Option<(T, usize)> {
         let (item, weight) = self.items.pop_front()?;
         self.bytes -= weight;
