@@ -16,7 +16,7 @@ use super::item::{
 use super::presence;
 use super::session::{Live, Step};
 use super::subscriptions::{Phase, Succeeded};
-use protocol::channel::classify;
+use protocol::channel::is_encrypted;
 use protocol::frame::{Event, Located, PusherError};
 use protocol::signature::expected_string_to_sign;
 use protocol::{ClientMessage, Data, ServerMessage, crypto};
@@ -177,7 +177,7 @@ impl Engine {
         self.stats
             .record_event(ev.channel.as_ref(), &ev.event, ev.raw.len());
         if let Some(channel) = ev.channel.as_deref()
-            && classify(channel).is_encrypted()
+            && is_encrypted(channel)
             && !ev.event.starts_with("pusher")
         {
             let opened = match self.subs.key(channel) {

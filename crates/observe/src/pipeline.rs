@@ -338,10 +338,19 @@ impl Front for ToScreen {
 
 /// One item through the taps, then to the front end (with what the taps had to say).
 fn pass<F: Front>(o: Observed, taps: &mut [&mut dyn Tap], front: &mut F) -> Option<End> {
-    let said: Vec<Item> = taps.iter_mut().filter_map(|t| t.observe(&o)).collect();
+    // Taps rarely say anything: no vector is made until one does.
+    let mut said = Vec::new();
+    for tap in taps.iter_mut() {
+        if let Some(item) = tap.observe(&o) {
+            said.push(item);
+        }
+    }
     let conn = o.conn;
     if let Some(end) = front.take(o) {
         return Some(end);
+    }
+    if said.is_empty() {
+        return None;
     }
     said.into_iter().find_map(|item| {
         front.take(Observed {

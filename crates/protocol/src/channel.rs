@@ -74,6 +74,12 @@ pub fn classify(name: &str) -> ChannelInfo {
         )
 }
 
+/// Whether `name` is an end-to-end encrypted channel: what [`classify`] says, from the one
+/// prefix every such channel has (checked for every event, so without the whole table).
+pub fn is_encrypted(name: &str) -> bool {
+    name.starts_with("private-encrypted-")
+}
+
 /// Why a channel or event name is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {

@@ -90,6 +90,7 @@ fn channel_kinds() {
     for (name, kind, cache) in cases {
         let info = channel::classify(name);
         assert_eq!((info.kind, info.cache), (kind, cache), "{name}");
+        assert_eq!(channel::is_encrypted(name), info.is_encrypted(), "{name}");
     }
     assert!(channel::classify("private-x").needs_auth());
     assert!(channel::classify("presence-x").needs_auth());
