@@ -224,8 +224,8 @@ impl Rare {
 }
 
 /// Where an event's data is before it is parsed. The frame's offsets are kept in 32 bits:
-/// a frame longer than 4 GiB (never read: frames are capped far below) has its data
-/// decoded when the event is made.
+/// a frame longer than 4 GiB (read only with `--max-message` set above that) has its data
+/// decoded when the event is made, and weighed with it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Body {
     /// The frame has no data.
