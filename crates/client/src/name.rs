@@ -107,7 +107,8 @@ pub(crate) struct Names {
     /// The slot the next new name replaces (round robin).
     next: usize,
     /// The names of the last frame read with a shape ([`protocol::frame::Scanner`]): the
-    /// shape's generation, the channel and the event.
+    /// shape's generation, the channel and the event. A shape is at most 512 bytes around
+    /// the data, so the names kept alive here are that short.
     shaped: Option<(u64, Option<Name>, Name)>,
 }
 

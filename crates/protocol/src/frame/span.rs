@@ -313,9 +313,9 @@ fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
 }
 
 /// Where the string at `i` ends (past its closing quote), when it has only the short
-/// escapes and no control character. A word's special bytes are taken in turn from its
-/// mask, so a data string with an escape every few bytes (a doubly encoded object) is read
-/// a word at a time all the same.
+/// escapes and no control character. A word whose backslashes all escape quotes (a doubly
+/// encoded object's) is read from its masks at once; any other word's special bytes are
+/// taken in turn from its mask.
 pub(super) fn string_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
