@@ -468,6 +468,21 @@ impl<T> std::ops::DerefMut for Held<T> {
     }
 }
 
+/// `value`, weighing `items` and `bytes` against `shared`'s caps until it is dropped.
+fn held<T: Send + 'static, V>(
+    shared: &Arc<Shared<T>>,
+    value: V,
+    items: usize,
+    bytes: usize,
+) -> Held<V> {
+    Held {
+        value: Some(value),
+        items,
+        bytes,
+        shared: shared.clone(),
+    }
+}
+
 impl<T> Drop for Held<T> {
     fn drop(&mut self) {
         self.shared.release(self.items, self.bytes);
@@ -547,7 +562,7 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
                 if let Some((item, weight)) = s.buf.pop_weighed() {
                     s.held_items += 1;
                     s.held_bytes += weight;
-                    return Some(self.held(item, 1, weight));
+                    return Some(held(&self.shared, item, 1, weight));
                 }
                 if s.senders == 0 {
                     return None;
@@ -564,21 +579,12 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
         s.held_items += 1;
         s.held_bytes += weight;
         drop(s);
-        Some(self.held(item, 1, weight))
-    }
-
-    fn held<V>(&self, value: V, items: usize, bytes: usize) -> Held<V> {
-        Held {
-            value: Some(value),
-            items,
-            bytes,
-            shared: self.shared.clone(),
-        }
+        Some(held(&self.shared, item, 1, weight))
     }
 
     /// Keeps an emptied batch's vector for the next batch, if it has more room than the
-    /// one kept: taking a batch then allocates nothing. (An allocation of a few kilobytes
-    /// per batch made glibc merge its fast bins each time, the small blocks events live in.)
+    /// one kept: taking a batch then allocates nothing (an allocation of a few kilobytes
+    /// per batch also made glibc merge its small free blocks each time).
     pub fn recycle(&mut self, mut batch: Vec<T>) {
         batch.clear();
         if batch.capacity() > self.spare.capacity() {
@@ -610,12 +616,7 @@ impl<T: Weigh + Send + 'static> Receiver<T> {
         s.held_items += batch.len();
         s.held_bytes += bytes;
         let items = batch.len();
-        Some(Held {
-            value: Some(batch),
-            items,
-            bytes,
-            shared: shared.clone(),
-        })
+        Some(held(shared, batch, items, bytes))
     }
 
     /// Up to `max` items if any are queued, held as [`Receiver::blocking_recv_batch`] holds
