@@ -9,14 +9,22 @@ use crate::support::bin::{self, Proc};
 use crate::support::server::Server;
 use crate::support::tmux::{Tmux, clean_env, exit_status, files};
 
-/// The ticker's rows: lines of the top pane that start with a company name.
+/// The ticker's rows (lines of the top pane that start with a company name) up to their AGE
+/// column: ages go on counting while the view is paused, since an age is how long ago a
+/// shown value came.
 fn rows(screen: &str) -> Vec<String> {
+    let age = screen
+        .lines()
+        .find(|l| l.contains("KEY") && l.contains("AGE"))
+        .and_then(|header| header.split("AGE").next())
+        .map(|before| before.chars().count())
+        .unwrap_or(usize::MAX);
     screen
         .lines()
         .skip(3)
         .take_while(|l| !l.starts_with('└'))
         .filter(|l| l.starts_with('│') && l.chars().nth(1).is_some_and(|c| c.is_ascii_uppercase()))
-        .map(str::to_owned)
+        .map(|l| l.chars().take(age).collect())
         .collect()
 }
 
@@ -140,8 +148,19 @@ fn keys_from_the_config_file_drive_the_dashboard() {
     });
     assert!(first.contains("h help"), "{first}");
     tmux.keys(&["q", "h"]);
-    let help = tmux.wait("the help", |s| s.contains("this help"));
-    assert!(help.contains("ticker"), "q no longer quits:\n{help}");
+    // Waited for whole, to its bottom edge: tmux may show a frame it has read in part.
+    let help = tmux.wait("the help", |s| {
+        s.contains("this help") && s.contains("more below")
+    });
+    assert_eq!(
+        tmux.pane("#{pane_dead}"),
+        "0",
+        "q no longer quits, yet it ended the dashboard:\n{help}"
+    );
+    assert!(
+        help.contains("x  Ctrl-C"),
+        "the help names the quit key:\n{help}"
+    );
     // Esc on its own: Esc then x at once reads as Alt-x.
     tmux.keys(&["Escape"]);
     tmux.wait("the help to close", |s| !s.contains("this help"));

@@ -175,7 +175,7 @@ impl Tmux {
         loop {
             let screen = self.screen();
             if pred(&screen) {
-                return screen;
+                return self.settled(screen, &pred);
             }
             assert!(
                 Instant::now() < deadline,
@@ -183,6 +183,26 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The screen once tmux has drawn the rest of a frame it may have read in part: the
+    /// program writes a frame at once, but tmux reads the pty in chunks, and a capture
+    /// between two chunks shows the new frame's top over the old one's bottom. Captured
+    /// again until two captures agree (a live screen that never does is taken as it is
+    /// after half a second), keeping the last capture `pred` holds for.
+    fn settled(&self, mut screen: String, pred: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(40));
+            let again = self.screen();
+            if again == screen {
+                break;
+            }
+            if pred(&again) {
+                screen = again;
+            }
+        }
+        screen
     }
 }
 
