@@ -42,6 +42,7 @@ mod signin_state;
 mod stats;
 mod subscriptions;
 mod transport;
+mod wire;
 
 pub use authorizer::post_to_endpoint;
 pub use backoff::Backoff;

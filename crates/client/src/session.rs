@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -49,11 +48,15 @@ impl Live {
     }
 
     pub(super) async fn send(&mut self, msg: ClientMessage) -> Step {
-        match timeout(SEND_TIMEOUT, self.ws.send(Message::text(msg.encode()))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Next::Backoff(Reason::Io(transport::describe(e)))),
-            Err(_) => Err(Next::Backoff(Reason::Io("send timed out".into()))),
+        sent(timeout(SEND_TIMEOUT, self.ws.send(Message::text(msg.encode()))).await)
+    }
+
+    /// Sends the answers tungstenite queued while reading (pongs to WebSocket pings).
+    async fn send_answers(&mut self) -> Step {
+        if !self.ws.has_unsent() {
+            return Ok(());
         }
+        sent(timeout(SEND_TIMEOUT, self.ws.send_written()).await)
     }
 
     /// When the heartbeat timer fires: the pong deadline while a ping is unanswered,
@@ -63,6 +66,15 @@ impl Live {
             Some(sent) if self.last_seen <= sent => sent + pong_timeout,
             _ => self.last_seen + self.activity,
         }
+    }
+}
+
+/// A send's outcome: an error or a timeout ends the connection.
+fn sent(outcome: Result<Result<(), tungstenite::Error>, tokio::time::error::Elapsed>) -> Step {
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Next::Backoff(Reason::Io(transport::describe(e)))),
+        Err(_) => Err(Next::Backoff(Reason::Io("send timed out".into()))),
     }
 }
 
@@ -234,12 +246,15 @@ impl Engine {
                 if self.out.should_pause() {
                     break;
                 }
-                let Some(frame) = live.ws.next().now_or_never() else {
+                let Some(frame) = live.ws.try_next() else {
                     break;
                 };
                 if let Err(next) = self.on_frame(live, frame).await {
                     return next;
                 }
+            }
+            if let Err(next) = live.send_answers().await {
+                return next;
             }
             if self.out.is_closed() {
                 return Next::Shutdown(Reason::Requested);

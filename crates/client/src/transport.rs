@@ -1,20 +1,21 @@
-//! Opening the WebSocket: ws:// or wss:// (rustls on ring), with a frame-size limit, and
-//! closing it: either side's close frame is answered, and no close waits long.
+//! Opening the WebSocket: ws:// or wss:// (rustls on ring), Nagle off, with a frame-size
+//! limit, and closing it: either side's close frame is answered, and no close waits long.
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_tungstenite::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::TlsError;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{
-    Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
-};
 
 use super::config::{ClientConfig, Endpoint};
+use super::wire::Wire;
 use net::tls;
 
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = Wire;
 
 /// Why a connection attempt failed.
 #[derive(Debug)]
@@ -37,13 +38,8 @@ pub(crate) async fn connect(
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_frame_bytes))
         .max_frame_size(Some(max_frame_bytes));
-    let connector = if endpoint.tls {
-        Connector::Rustls(cfg.tls_roots.client_config())
-    } else {
-        Connector::Plain
-    };
-    let (socket, _response) =
-        connect_async_tls_with_config(url, Some(config), true, Some(connector))
+    let socket =
+        open(url, endpoint, cfg, config)
             .await
             .map_err(|e| match tls::certificate_problem(&e) {
                 // A certificate that was refused is refused again: say how to fix it.
@@ -63,6 +59,32 @@ pub(crate) async fn connect(
                     },
                 },
             })?;
+    Ok(socket)
+}
+
+/// TCP (Nagle off), TLS when the endpoint has it, then the WebSocket handshake.
+async fn open(
+    url: http::Uri,
+    endpoint: &Endpoint,
+    cfg: &ClientConfig,
+    config: WebSocketConfig,
+) -> Result<Socket, tungstenite::Error> {
+    let request = url.into_client_request()?;
+    let tcp = net::tcp::connect((endpoint.host.as_str(), endpoint.port))
+        .await
+        .map_err(tungstenite::Error::Io)?;
+    let io = if endpoint.tls {
+        let name = ServerName::try_from(endpoint.host.clone())
+            .map_err(|_| tungstenite::Error::Tls(TlsError::InvalidDnsName))?;
+        let tls = TlsConnector::from(cfg.tls_roots.client_config())
+            .connect(name, tcp)
+            .await
+            .map_err(tungstenite::Error::Io)?;
+        MaybeTlsStream::Rustls(tls)
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
+    let (socket, _response) = Wire::handshake(io, request, config).await?;
     Ok(socket)
 }
 
@@ -104,6 +126,8 @@ pub(crate) async fn close(socket: &mut Socket, code: u16, reason: &str) {
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         let _ = socket.send(Message::Close(Some(frame))).await;
         while let Some(Ok(_)) = socket.next().await {}
+        // The answers queued on the way (the server's close frame, as a rule).
+        let _ = socket.send_written().await;
     })
     .await;
 }
@@ -111,5 +135,5 @@ pub(crate) async fn close(socket: &mut Socket, code: u16, reason: &str) {
 /// After the server's close frame: sends the answer (the same code, RFC 6455 §5.5.1) that
 /// tungstenite queued when it read the frame, without waiting long for a stalled peer.
 pub(crate) async fn answer_close(socket: &mut Socket) {
-    let _ = tokio::time::timeout(CLOSE_WAIT, socket.flush()).await;
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send_written()).await;
 }

@@ -5,12 +5,9 @@
 //! a few milliseconds apart, a REST request written in two parts, an answer to a ping.
 //!
 //! - [`accepted`]: what the accept loop ([`crate::listen`]) does to each socket it admits;
-//! - [`connect`]: a connected socket (the doctor's hops);
+//! - [`connect`]: a connected socket (the WebSocket client's, the doctor's hops);
 //! - [`http_connector`]: hyper's connector for the HTTP client ([`crate::http`]: REST
 //!   publishes, auth endpoint posts, webhooks sent by `serve`).
-//!
-//! The WebSocket client (`client::transport`) connects through tokio-tungstenite with its
-//! `disable_nagle` argument set, which does the same; the tests check that socket too.
 
 use std::io;
 

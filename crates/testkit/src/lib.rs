@@ -190,6 +190,25 @@ impl Conn {
         self.ws.send(Message::Ping(Vec::new().into())).await.is_ok()
     }
 
+    /// Sends a WebSocket ping with `payload` and waits for the client's pong: its payload,
+    /// `None` if the client closed or sent none in time (text frames read meanwhile are
+    /// dropped).
+    pub async fn ping_for_pong(&mut self, payload: &[u8]) -> Option<Vec<u8>> {
+        self.ws
+            .send(Message::Ping(payload.to_vec().into()))
+            .await
+            .ok()?;
+        let read = async {
+            while let Some(Ok(m)) = self.ws.next().await {
+                if let Message::Pong(p) = m {
+                    return Some(p.to_vec());
+                }
+            }
+            None
+        };
+        tokio::time::timeout(WAIT, read).await.ok().flatten()
+    }
+
     /// Sends a close frame and nothing else: what comes back is for the test to read.
     pub async fn send_close(&mut self, code: u16, reason: &str) {
         let _ = self

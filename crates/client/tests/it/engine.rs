@@ -102,6 +102,21 @@ async fn connects_subscribes_and_decodes_events() {
     }
 }
 
+/// A WebSocket ping (not `pusher:ping`) is answered with its payload while connected, as
+/// RFC 6455 asks: servers behind proxies use them to tell a live client.
+#[tokio::test]
+async fn websocket_pings_are_answered_while_connected() {
+    let mut peer = Peer::start().await;
+    let (_client, mut rx) = client::connect(peer.config(), &["a".into()]).unwrap();
+    let mut conn = peer.conn().await;
+    conn.establish("1.1", 120).await;
+    wait_for(&mut rx, "connected", is_state(ConnectionState::Connected)).await;
+    let _ = conn.expect_subscribe().await;
+    for payload in [&b"one"[..], b"two"] {
+        assert_eq!(conn.ping_for_pong(payload).await.as_deref(), Some(payload));
+    }
+}
+
 #[tokio::test]
 async fn heartbeat_pings_after_activity_timeout_and_answers_server_pings() {
     let mut peer = Peer::start().await;
