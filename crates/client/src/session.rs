@@ -249,7 +249,15 @@ impl Engine {
                 let Some(frame) = live.ws.try_next() else {
                     break;
                 };
-                if let Err(next) = self.on_frame(live, frame).await {
+                // An application event, the flood's frame, is handed on with no future made.
+                let step = match frame {
+                    Some(Ok(Message::Text(text))) => match self.on_text(live, text) {
+                        None => Ok(()),
+                        Some((env, text)) => self.on_protocol(live, env, text).await,
+                    },
+                    other => self.on_frame(live, other).await,
+                };
+                if let Err(next) = step {
                     return next;
                 }
             }
