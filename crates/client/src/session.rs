@@ -142,7 +142,14 @@ impl Engine {
                     return Err(close_next(f));
                 }
                 Some(Ok(Message::Text(t))) => t,
-                Some(Ok(_)) => continue,
+                Some(Ok(_)) => {
+                    // A ping's pong goes now: nothing else is sent before the answer, and
+                    // pongs left queued would pile up for as long as a server pings.
+                    if ws.has_unsent() {
+                        sent(timeout_at(deadline, ws.send_written()).await)?;
+                    }
+                    continue;
+                }
             };
             self.stats.record_frame(text.len());
             return match ServerMessage::decode(&text).map(heard::message) {

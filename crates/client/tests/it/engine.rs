@@ -117,6 +117,20 @@ async fn websocket_pings_are_answered_while_connected() {
     }
 }
 
+/// A WebSocket ping that comes before `pusher:connection_established` is answered at once:
+/// the client sends nothing else before then, so the pong must not wait for a later send.
+#[tokio::test]
+async fn websocket_pings_are_answered_during_the_pusher_handshake() {
+    let mut peer = Peer::start().await;
+    let (_client, mut rx) = client::connect(peer.config(), &["a".into()]).unwrap();
+    let mut conn = peer.conn().await;
+    for payload in [&b"early"[..], b"again"] {
+        assert_eq!(conn.ping_for_pong(payload).await.as_deref(), Some(payload));
+    }
+    conn.establish("1.1", 120).await;
+    wait_for(&mut rx, "connected", is_state(ConnectionState::Connected)).await;
+}
+
 #[tokio::test]
 async fn heartbeat_pings_after_activity_timeout_and_answers_server_pings() {
     let mut peer = Peer::start().await;
