@@ -27,7 +27,8 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 #[derive(Default)]
 pub(crate) struct Pipes {
     inbound: BytesMut,
-    outbound: Vec<u8>,
+    /// Advanced as the socket takes it: a send cut short leaves only what is still to go.
+    outbound: BytesMut,
     /// The socket said end of file: once `inbound` is empty, reads return 0.
     eof: bool,
 }
@@ -49,8 +50,9 @@ impl Read for Pipes {
 
 impl Write for Pipes {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // Bounded: each message written is sent (and this emptied) before the next, and
-        // tungstenite keeps at most one answer to a ping or a close waiting.
+        // Bounded: each message written is sent (and this emptied) before the next, and the
+        // answers tungstenite writes as it reads (a pong per ping) are sent after each frame
+        // until connection_established, then after each read burst (at most BURST + 1 frames).
         self.outbound.extend_from_slice(buf);
         Ok(buf.len())
     }
@@ -171,15 +173,15 @@ async fn fill(io: &mut MaybeTlsStream<TcpStream>, pipes: &mut Pipes) -> io::Resu
     io.read_buf(&mut pipes.inbound).await
 }
 
-/// Writes `outbound` whole to the socket, then empties it.
-async fn send(io: &mut MaybeTlsStream<TcpStream>, outbound: &mut Vec<u8>) -> io::Result<()> {
+/// Writes `outbound` whole to the socket, taking each byte out as it is written. Cancel safe:
+/// a send cut short (by its timeout) leaves the bytes not written, and the next send writes
+/// those, not the frame again from its start.
+async fn send(io: &mut MaybeTlsStream<TcpStream>, outbound: &mut BytesMut) -> io::Result<()> {
     if outbound.is_empty() {
         return Ok(());
     }
-    io.write_all(outbound).await?;
-    io.flush().await?;
-    outbound.clear();
-    Ok(())
+    io.write_all_buf(outbound).await?;
+    io.flush().await
 }
 
 #[cfg(test)]
@@ -314,6 +316,59 @@ mod tests {
             .map(|(b, m)| b ^ m)
             .collect();
         assert_eq!(payload, b"hb");
+    }
+
+    /// A send cut short by its timeout (the peer not reading) leaves only the bytes not yet
+    /// written: sending again later writes each byte of the frame once.
+    #[tokio::test]
+    async fn a_send_cancelled_half_way_does_not_repeat_what_was_written() {
+        const PAYLOAD: usize = 16 << 20;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut tcp = tokio::io::BufReader::new(tcp);
+            let mut request = Vec::new();
+            while !request.ends_with(b"\r\n\r\n") {
+                request.push(tcp.read_u8().await.unwrap());
+            }
+            let request = String::from_utf8(request).unwrap();
+            let key = request
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(": ")?;
+                    name.eq_ignore_ascii_case("sec-websocket-key")
+                        .then_some(value)
+                })
+                .unwrap();
+            let answer = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                derive_accept_key(key.as_bytes())
+            );
+            tcp.get_mut().write_all(answer.as_bytes()).await.unwrap();
+            // Not a byte read until the client's send has timed out.
+            let _ = wait.await;
+            let mut heard = Vec::new();
+            let _ = timeout(WAIT, tcp.read_to_end(&mut heard)).await;
+            heard.len()
+        });
+        let mut wire = connect(addr).await;
+        let cut = timeout(
+            Duration::from_millis(200),
+            wire.send(Message::binary(vec![7u8; PAYLOAD])),
+        )
+        .await;
+        assert!(cut.is_err(), "the send was meant to be cut short");
+        go.send(()).unwrap();
+        timeout(WAIT, wire.send_written())
+            .await
+            .expect("the rest is sent")
+            .unwrap();
+        drop(wire);
+        // FIN + binary, mask bit + 127, a 64-bit length, the mask, the payload.
+        assert_eq!(server.await.unwrap(), 2 + 8 + 4 + PAYLOAD);
     }
 
     #[tokio::test]
