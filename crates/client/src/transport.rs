@@ -36,6 +36,7 @@ pub(crate) async fn connect(
         fatal: true,
     })?;
     let config = WebSocketConfig::default()
+        .read_buffer_size(super::wire::READ_STEP)
         .max_message_size(Some(max_frame_bytes))
         .max_frame_size(Some(max_frame_bytes));
     let socket =

@@ -22,6 +22,13 @@ use tokio_tungstenite::tungstenite::{ClientHandshake, Error, Message, WebSocket}
 /// Room made for each read from the socket.
 pub(crate) const CHUNK: usize = 64 * 1024;
 
+/// What tungstenite takes from the read buffer at a time. It zero-fills that much before
+/// each take, also when the buffer is empty, at the end of every burst: at its default, 128
+/// KiB, that fill was nine tenths of the instructions of an event on a quiet stream (179,000
+/// an event at 100 a second, 14,000 with 2 KiB; `bench/paced-instructions.sh`), and a flood
+/// is read with fewer instructions too (2,591 an event with 8 KiB, 2,485 with 2 KiB).
+pub(crate) const READ_STEP: usize = 2 * 1024;
+
 /// What tungstenite reads from and writes to: the bytes read from the socket that it has not
 /// taken yet, and the bytes it wrote that are not sent yet.
 #[derive(Default)]
