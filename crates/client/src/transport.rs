@@ -127,8 +127,6 @@ pub(crate) async fn close(socket: &mut Socket, code: u16, reason: &str) {
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         let _ = socket.send(Message::Close(Some(frame))).await;
         while let Some(Ok(_)) = socket.next().await {}
-        // The answers queued on the way (the server's close frame, as a rule).
-        let _ = socket.send_written().await;
     })
     .await;
 }

@@ -2,11 +2,11 @@
 //! over two byte buffers, and the socket (TCP, or TLS over it) read and written around it.
 //!
 //! tokio-tungstenite polls its stream once per message, and each poll registers the task's
-//! waker (atomic exchanges) and reads the socket in 4 KiB steps: about a tenth of the
-//! client's CPU time on a flood of small events. Here the socket is read in whole chunks (as
-//! much as is there, with room for [`CHUNK`] bytes), and every message a chunk holds is
-//! taken from the buffer without a poll ([`Wire::try_next`]). The protocol (framing,
-//! masking, limits, UTF-8, answering pings and close frames) stays tungstenite's own.
+//! waker with the socket (atomic exchanges): 7% of the client's CPU time on a flood of small
+//! events. Here the socket is read in whole chunks (as much as is there, with room for
+//! [`CHUNK`] bytes), and every message a chunk holds is taken from the buffer without a poll
+//! ([`Wire::try_next`]). The protocol (framing, masking, limits, UTF-8, answering pings and
+//! close frames) stays tungstenite's own.
 
 use std::io::{self, Read, Write};
 
