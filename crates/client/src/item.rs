@@ -198,10 +198,30 @@ pub struct ReceivedEvent {
     pub raw: Utf8Bytes,
     body: Body,
     /// Boxed: parsed by few consumers, and a parsed tree is far bigger than its pointer.
-    parsed: OnceLock<Box<Data>>,
+    parsed: OnceLock<Box<Parsed>>,
     /// What few events carry. Kept out of line, with the parsed data, so that an event is
     /// small enough to move cheaply (see the test `an_item_is_no_bigger_than_an_event`).
     rare: Option<Box<Rare>>,
+}
+
+/// An event's data once parsed, with what its tree weighs: walked once, when parsed, since
+/// a tree can be many times its text (an array of small numbers, each a 32-byte value).
+#[derive(Debug, Clone)]
+struct Parsed {
+    data: Data,
+    weight: usize,
+}
+
+impl Parsed {
+    fn new(data: Data) -> Box<Parsed> {
+        let weight = size_of::<Data>()
+            + match &data {
+                Data::Absent => 0,
+                Data::Text(t) => t.len(),
+                Data::Json(v) => crate::presence::value_weight(v),
+            };
+        Box::new(Parsed { data, weight })
+    }
 }
 
 /// The parts of an event that most events do not have.
@@ -302,7 +322,7 @@ impl ReceivedEvent {
             event: Name::from(event),
             raw: raw.into(),
             body: Body::Decoded,
-            parsed: OnceLock::from(Box::new(data)),
+            parsed: OnceLock::from(Parsed::new(data)),
             rare: None,
         };
         if user_id.is_some() {
@@ -321,7 +341,10 @@ impl ReceivedEvent {
         let (channel, event, user_id) = scanned_event;
         let (body, parsed) = match Body::of(&span) {
             Some(body) => (body, OnceLock::new()),
-            None => (Body::Decoded, OnceLock::from(Box::new(span.decode(&raw)))),
+            None => (
+                Body::Decoded,
+                OnceLock::from(Parsed::new(span.decode(&raw))),
+            ),
         };
         ReceivedEvent {
             received_at,
@@ -376,20 +399,23 @@ impl ReceivedEvent {
 
     /// The data, parsed on first use with pusher-js's rule.
     pub fn data(&self) -> &Data {
-        self.parsed.get_or_init(|| {
-            Box::new(match self.body {
-                Body::Plaintext => Data::from_text(self.plaintext().to_owned()),
-                // `decoded` sets `parsed`: not reached.
-                Body::Decoded => Data::Absent,
-                body => body.span().map_or(Data::Absent, |s| s.decode(&self.raw)),
+        &self
+            .parsed
+            .get_or_init(|| {
+                Parsed::new(match self.body {
+                    Body::Plaintext => Data::from_text(self.plaintext().to_owned()),
+                    // `decoded` sets `parsed`: not reached.
+                    Body::Decoded => Data::Absent,
+                    body => body.span().map_or(Data::Absent, |s| s.decode(&self.raw)),
+                })
             })
-        })
+            .data
     }
 
     /// The data's text without parsing it into values: what `--json` passes through.
     pub fn data_text(&self) -> DataText<'_> {
-        if let (Some(data), Body::Decoded) = (self.parsed.get(), &self.body) {
-            return match &**data {
+        if let (Some(parsed), Body::Decoded) = (self.parsed.get(), &self.body) {
+            return match &parsed.data {
                 Data::Absent => DataText::Absent,
                 Data::Json(v) => DataText::Json(Cow::Owned(v.to_string())),
                 Data::Text(t) => DataText::Text(Cow::Borrowed(t)),
@@ -416,21 +442,9 @@ impl ReceivedEvent {
 
     /// The bytes this event holds, for the byte budget of the queues it travels through.
     pub fn heap_bytes(&self) -> usize {
-        let parsed = match self.parsed.get() {
-            // Decoded when the event was made: the tree is held from the start, and it
-            // can be many times its text (an array of small numbers), so it is weighed.
-            Some(data) if self.body == Body::Decoded => {
-                size_of::<Data>()
-                    + match &**data {
-                        Data::Absent => 0,
-                        Data::Text(t) => t.len(),
-                        Data::Json(v) => crate::presence::value_weight(v),
-                    }
-            }
-            // A parsed tree costs a few times its text.
-            Some(_) => size_of::<Data>() + 3 * self.raw.len(),
-            None => 0,
-        };
+        // A parsed tree is weighed as it is: parsed when received (a frame off the fast
+        // path) or later (`--ts-field`, bindings), it is held with the frame.
+        let parsed = self.parsed.get().map_or(0, |p| p.weight);
         self.raw.len()
             + self.event.len()
             + self.channel.as_deref().map_or(0, str::len)
@@ -576,6 +590,36 @@ mod tests {
     /// is received, so the event holds the decoded tree as well as the frame: a hostile
     /// server's array of small numbers is a value of 32 bytes or more per 2-byte element,
     /// and all of it must count against the queues' byte budgets.
+    #[test]
+    fn an_event_parsed_after_it_was_made_is_weighed_with_its_tree() {
+        // A doubly encoded array of small numbers: read in place when received, parsed
+        // later (as `--ts-field` does before the screen's queue), its tree ~16x its text.
+        let n = 10_000;
+        let frame = format!(
+            r#"{{"event":"e","channel":"c","data":"[{}0]"}}"#,
+            "0,".repeat(n)
+        );
+        let scanned = protocol::frame::scan(&frame).unwrap();
+        let protocol::frame::Located::Span(span) = scanned.data else {
+            panic!("decoded when scanned")
+        };
+        let ev = ReceivedEvent::in_frame(
+            SystemTime::UNIX_EPOCH,
+            (Some(Name::from("c")), Name::from("e"), None),
+            span,
+            Utf8Bytes::from(frame.clone()),
+        );
+        let unparsed = Item::from(ev.clone()).cost();
+        assert!(
+            unparsed < 2 * frame.len(),
+            "{unparsed} bytes before parsing"
+        );
+        assert!(matches!(ev.data(), Data::Json(v) if v.as_array().unwrap().len() == n + 1));
+        let held = frame.len() + (n + 1) * size_of::<serde_json::Value>();
+        let cost = Item::from(ev).cost();
+        assert!(cost >= held, "weighed {cost} bytes, holds at least {held}");
+    }
+
     #[test]
     fn an_event_decoded_when_received_is_weighed_with_its_tree() {
         let n = 10_000;
