@@ -586,10 +586,8 @@ mod tests {
         );
     }
 
-    /// A frame off the one-pass reader (here a field twice) has its data decoded when it
-    /// is received, so the event holds the decoded tree as well as the frame: a hostile
-    /// server's array of small numbers is a value of 32 bytes or more per 2-byte element,
-    /// and all of it must count against the queues' byte budgets.
+    /// An event read in place and parsed later (`--ts-field`, bindings) is weighed with its
+    /// tree from then on, not with a guess from its frame's length.
     #[test]
     fn an_event_parsed_after_it_was_made_is_weighed_with_its_tree() {
         // A doubly encoded array of small numbers: read in place when received, parsed
@@ -620,6 +618,10 @@ mod tests {
         assert!(cost >= held, "weighed {cost} bytes, holds at least {held}");
     }
 
+    /// A frame off the one-pass reader (here a field twice) has its data decoded when it
+    /// is received, so the event holds the decoded tree as well as the frame: a hostile
+    /// server's array of small numbers is a value of 32 bytes or more per 2-byte element,
+    /// and all of it must count against the queues' byte budgets.
     #[test]
     fn an_event_decoded_when_received_is_weighed_with_its_tree() {
         let n = 10_000;
