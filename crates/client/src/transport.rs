@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::TlsError;
@@ -75,10 +73,9 @@ async fn open(
         .await
         .map_err(tungstenite::Error::Io)?;
     let io = if endpoint.tls {
-        let name = ServerName::try_from(endpoint.host.clone())
-            .map_err(|_| tungstenite::Error::Tls(TlsError::InvalidDnsName))?;
-        let tls = TlsConnector::from(cfg.tls_roots.client_config())
-            .connect(name, tcp)
+        let name = tls::server_name(&endpoint.host)
+            .ok_or(tungstenite::Error::Tls(TlsError::InvalidDnsName))?;
+        let tls = tls::connect(name, tcp, &cfg.tls_roots)
             .await
             .map_err(tungstenite::Error::Io)?;
         MaybeTlsStream::Rustls(tls)

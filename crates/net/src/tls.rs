@@ -6,9 +6,12 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// The largest CA file read: a bundle of a few hundred certificates.
 pub const MAX_CA_FILE_BYTES: u64 = 4 << 20;
@@ -105,6 +108,24 @@ pub fn build_with(extra: &ExtraRoots) -> ClientConfig {
         .expect("ring supports rustls's default protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// The name a server's certificate is checked against: a DNS name or an IP address (an
+/// IPv6 address with or without its brackets). `None` when `host` is neither.
+pub fn server_name(host: &str) -> Option<ServerName<'static>> {
+    ServerName::try_from(host.trim_matches(['[', ']']).to_owned()).ok()
+}
+
+/// The TLS handshake over `tcp`, the certificate checked for `name` against `roots` (the
+/// one configuration above): what the WebSocket client and the doctor both make.
+pub async fn connect(
+    name: ServerName<'static>,
+    tcp: TcpStream,
+    roots: &ExtraRoots,
+) -> std::io::Result<TlsStream<TcpStream>> {
+    TlsConnector::from(roots.client_config())
+        .connect(name, tcp)
+        .await
 }
 
 /// When an error (or one of its sources) is the server's certificate being refused: a

@@ -132,10 +132,9 @@ pub(crate) async fn tls(
     roots: &net::tls::ExtraRoots,
     deadline: Duration,
 ) -> (Hop, Option<MaybeTlsStream<TcpStream>>) {
-    use tokio_rustls::rustls::pki_types::ServerName;
     let started = Instant::now();
     let shown = addr_text(host, port);
-    let Ok(name) = ServerName::try_from(host.trim_matches(['[', ']']).to_owned()) else {
+    let Some(name) = net::tls::server_name(host) else {
         return (
             Hop::fail(
                 "tls",
@@ -148,8 +147,7 @@ pub(crate) async fn tls(
             None,
         );
     };
-    let connector = tokio_rustls::TlsConnector::from(roots.client_config());
-    match tokio::time::timeout(deadline, connector.connect(name, tcp)).await {
+    match tokio::time::timeout(deadline, net::tls::connect(name, tcp, roots)).await {
         Err(_) => (
             Hop::fail(
                 "tls",
