@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark harness (issue 6). Run it through bench/run.sh, which builds and installs
+"""The benchmark harness. Run it through bench/run.sh, which builds and installs
 what it needs. Every figure is printed next to a baseline measured in the same run, because
 this machine is small and noisy. Only 127.0.0.1 is used.
 
@@ -8,7 +8,8 @@ Usage: bench/harness.py [--quick] [--rounds N] [P1 P2 P3 P4 P5 P6 P7 ...]
 Every ratio comes from rounds that alternate between the two sides (5 by default, 3 with
 --quick), and goes through `ratio()`: the ratio is taken within each round and the median
 reported; when the rounds' ratios spread by more than 20% ((max - min) / median), the ratio
-is not reported, and the spread is printed instead.
+is not reported, and the spread is printed instead. The rounds' order turns round from one
+round to the next, and P1 runs each reader once, uncounted, before its rounds.
 """
 
 import json
@@ -154,30 +155,45 @@ def p1():
     print(f"P1 client ingest: {n:,} update_event frames (pre-encoded, one write) over loopback, "
           f"median of {rounds} rounds; each reader writes a line per event into a pipe", flush=True)
     flood = Flood(n)
+    # In this order, the two sides of every target ratio run next to each other (or one
+    # apart): a ratio is taken within a round, and the machine's load drifts within one.
     readers = {
         "raw frame counter (no output)": ([FLOOD, "read", str(flood.port), str(n)], None, False),
-        "websocat, piped to head": ([tool("websocat"), "--no-close", "-t", f"ws://127.0.0.1:{flood.port}/app/k"], SUBSCRIBE, True),
-        "pusher-js (Node), piped to head": (["node", str(ROOT / "bench" / "pusher-js-reader.mjs"), str(flood.port), str(n)], None, True),
-        "tickertape watch --json, piped to head": (watch_cmd(flood.port, "--json", "--count", str(n)), None, True),
         "tickertape watch --summary (count only)": (watch_cmd(flood.port, "--summary", "--count", str(n)), None, False),
+        "websocat, piped to head": ([tool("websocat"), "--no-close", "-t", f"ws://127.0.0.1:{flood.port}/app/k"], SUBSCRIBE, True),
+        "tickertape watch --json, piped to head": (watch_cmd(flood.port, "--json", "--count", str(n)), None, True),
+        "pusher-js (Node), piped to head": (["node", str(ROOT / "bench" / "pusher-js-reader.mjs"), str(flood.port), str(n)], None, True),
     }
     if not tool("websocat"):
         del readers["websocat, piped to head"]
     wall = {k: [] for k in readers}
     cpu = {k: [] for k in readers}
-    for _ in range(rounds):
-        for name, (cmd, line, piped) in readers.items():
-            before = os.times()
-            if piped:
-                t = through_pipe(cmd, n, line)
-            else:
-                t0 = time.perf_counter()
-                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                t = time.perf_counter() - t0
-            after = os.times()
+
+    def run_once(cmd, line, piped):
+        """One reader's run: its wall time, and the CPU time of the children it left."""
+        before = os.times()
+        if piped:
+            t = through_pipe(cmd, n, line)
+        else:
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t = time.perf_counter() - t0
+        after = os.times()
+        # CPU of the children reaped meanwhile: the reader (and `head`, a few ms).
+        return t, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+    # One run of each reader first, not counted: the first run of a binary also pays for
+    # loading it and for the page cache.
+    for cmd, line, piped in readers.values():
+        run_once(cmd, line, piped)
+    # The order turns round from one round to the next (A B C, C B A, ...), as the servers'
+    # rounds do, so that a drift of the load falls on both sides of a ratio alike.
+    for r in range(rounds):
+        order = list(readers.items())
+        for name, (cmd, line, piped) in order if r % 2 == 0 else reversed(order):
+            t, c = run_once(cmd, line, piped)
             wall[name].append(t)
-            # CPU of the children reaped meanwhile: the reader (and `head`, a few ms).
-            cpu[name].append((after.children_user - before.children_user) + (after.children_system - before.children_system))
+            cpu[name].append(c)
     flood.stop()
     rates = {k: [n / t for t in v] for k, v in wall.items()}
     for name, r in rates.items():

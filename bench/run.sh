@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for every benchmark of issue 6: builds tickertape and the bench tools, installs
+# One command for every benchmark: builds tickertape and the bench tools, installs
 # the peers once (websocat, sockudo: cached in ~/.cache/tickertape-bench, sockudo takes about
 # 17 minutes to build on 2 cores; pusher-js from tests/interop), then runs bench/harness.py,
 # which prints each figure against a baseline measured in the same run, and a Markdown table.
