@@ -7,16 +7,15 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use bounded::Weigh;
 use ratatui::Frame;
-use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::MouseEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::kit::theme::clip;
 use crate::kit::{ActionInfo, Areas, Chrome, Effect, HintLine, Part, Role, Screen, Slot, Theme};
 use crate::widgets::alerts::{AlertId, AlertKind, Alerts, ProbeAlert};
-use crate::widgets::log::{self, Log};
+use crate::widgets::epoch::Epoch;
+use crate::widgets::followed::{Followed, TimedLine};
 use client::ConnectionState;
 use observe::probe::report::{Figures, Kind, Report};
 use observe::probe::state::Change;
@@ -34,18 +33,7 @@ pub const MAX_LINE_CHARS: usize = 1024;
 pub const RECOVERY_SHOWN: Duration = Duration::from_secs(30);
 
 /// A line of the probe's log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub at: Instant,
-    pub kind: Kind,
-    pub text: String,
-}
-
-impl Weigh for Line {
-    fn weight(&self) -> usize {
-        size_of::<Line>() + self.text.len()
-    }
-}
+pub type Line = TimedLine<Kind>;
 
 /// What the probe's keys do: quitting, the help, and moving in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,9 +106,7 @@ const ABOUT: &[&str] = &[
 pub struct Probe {
     pub figures: Figures,
     pub alerts: Alerts,
-    pub log: Log<Line>,
-    /// The selected log line; `None` follows new lines.
-    pub log_selected: Option<u64>,
+    pub log: Followed<Kind>,
     /// The canary channel.
     pub channel: String,
     pub interval: Duration,
@@ -128,7 +114,7 @@ pub struct Probe {
     pub window: Option<Duration>,
     pub started: Instant,
     /// The wall-clock time at `started`, to show instants as times of day.
-    wall: SystemTime,
+    pub(super) epoch: Epoch,
 }
 
 impl Probe {
@@ -145,36 +131,19 @@ impl Probe {
                 presence: None,
             },
             alerts: Alerts::new(RECOVERY_SHOWN, false, started, wall),
-            log: Log::new(LOG_LINES, LOG_BYTES),
-            log_selected: None,
+            log: Followed::new(LOG_LINES, LOG_BYTES, MAX_LINE_CHARS),
             channel,
             interval,
             window,
             started,
-            wall,
+            epoch: Epoch::new(started, wall),
         }
     }
 
     /// Shows `started` as `wall` (tests pin the clock).
     pub fn set_wall(&mut self, wall: SystemTime) {
-        self.wall = wall;
-        self.alerts.set_epoch(self.started, wall);
-    }
-
-    pub(super) fn wall(&self, at: Instant) -> SystemTime {
-        match at.checked_duration_since(self.started) {
-            Some(d) => self.wall + d,
-            None => self.wall - self.started.saturating_duration_since(at),
-        }
-    }
-
-    fn line(&mut self, kind: Kind, text: &str, now: Instant) {
-        let text = clip(text, MAX_LINE_CHARS, "…").into_owned();
-        self.log.push(Line {
-            at: now,
-            kind,
-            text,
-        });
+        self.epoch = Epoch::new(self.started, wall);
+        self.alerts.set_epoch(self.epoch);
     }
 
     /// The node whose row the open presence alert names, if one is open.
@@ -200,11 +169,6 @@ impl Probe {
         }
         lines
     }
-
-    fn step(&mut self, by: isize) {
-        let positions: Vec<usize> = (0..self.log.len()).collect();
-        self.log_selected = log::step(&self.log, &positions, self.log_selected, by);
-    }
 }
 
 /// `1:05`, `1:02:03`.
@@ -225,13 +189,13 @@ impl Screen for Probe {
 
     fn apply(&mut self, report: Report, now: Instant) -> Option<Effect<()>> {
         match report {
-            Report::Line { kind, text } => self.line(kind, &text, now),
+            Report::Line { kind, text } => self.log.push(kind, &text, now),
             Report::Alert { alert, text } => {
                 let kind = match alert.change {
                     Change::Raised => Kind::Alert,
                     Change::Recovered => Kind::Recovered,
                 };
-                self.line(kind, &text, now);
+                self.log.push(kind, &text, now);
                 // A presence recovery names no node: one presence alert at a time.
                 let node = match alert.kind {
                     ProbeAlert::PresenceMismatch => None,
@@ -258,14 +222,9 @@ impl Screen for Probe {
     }
 
     fn act(&mut self, action: Action, _now: Instant) -> Option<Effect<()>> {
-        match action {
-            Action::Down => self.step(1),
-            Action::Up => self.step(-1),
-            Action::PageDown => self.step(10),
-            Action::PageUp => self.step(-10),
-            Action::Top => self.step(isize::MIN / 2),
-            Action::Bottom | Action::Back => self.log_selected = None,
-            Action::Quit | Action::Help => {}
+        // Every action but quitting and the help (the kit's) moves in the log.
+        if let Some(role) = crate::kit::Action::role(action) {
+            self.log.navigate(role);
         }
         None
     }
@@ -275,11 +234,7 @@ impl Screen for Probe {
     }
 
     fn mouse(&mut self, event: MouseEvent, _body: Rect) {
-        match event.kind {
-            MouseEventKind::ScrollDown => self.step(3),
-            MouseEventKind::ScrollUp => self.step(-3),
-            _ => {}
-        }
+        self.log.scroll(&event);
     }
 
     fn status(&self, t: &Theme, now: Instant, _width: u16) -> Vec<Part> {
@@ -322,7 +277,7 @@ impl Screen for Probe {
 
     fn hints(&self) -> HintLine<Action> {
         let mut keys = vec![(Action::Quit, "quit"), (Action::Help, "help")];
-        if self.log_selected.is_some() {
+        if !self.log.is_following() {
             keys.push((Action::Bottom, "follow"));
         }
         HintLine::keys(keys)

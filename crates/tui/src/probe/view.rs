@@ -13,7 +13,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::screen::{Action, Probe};
 use crate::kit::{Chrome, Slot};
-use crate::widgets::{alerts, log};
+use crate::widgets::alerts;
 use client::ConnectionState;
 use observe::probe::report::{Kind, PresenceLine};
 use protocol::safe_text::terminal_safe;
@@ -211,46 +211,16 @@ fn presence_text(p: &PresenceLine) -> (Slot, String) {
 
 fn log_pane(frame: &mut Frame, screen: &Probe, chrome: &Chrome<'_, Action>, area: Rect) {
     let t = chrome.theme;
-    let mut extra = Vec::new();
-    if screen.log_selected.is_some()
-        && let Some(key) = chrome.keymap.first(Action::Bottom, t.ascii)
-    {
-        extra.push(format!("{key} follows"));
-    }
-    let title = log::title(t, screen.log.len(), screen.log.dropped(), &extra);
-    let width = usize::from(area.width.saturating_sub(2));
-    let rows = usize::from(area.height.saturating_sub(2));
-    let positions: Vec<usize> = (0..screen.log.len()).collect();
-    let selected = log::selected_index(&screen.log, &positions, screen.log_selected);
-    let window = log::window(positions.len(), selected, rows);
-    let lines: Vec<Line> = window
-        .map(|i| {
-            let l = &screen.log[i];
-            let slot = match l.line.kind {
-                Kind::Received => None,
-                Kind::Bad => Some(Slot::Warning),
-                Kind::Alert => Some(Slot::Error),
-                Kind::Recovered => Some(Slot::Connected),
-                Kind::Note => Some(Slot::Dim),
-            };
-            let text = format!(
-                "{} {}",
-                alerts::time_of_day(screen.wall(l.line.at)),
-                l.line.text
-            );
-            let text = t.name(&text, width);
-            let line = match slot {
-                Some(s) => Line::styled(text, t.style(s)),
-                None => Line::raw(text),
-            };
-            if screen.log_selected.is_some() && Some(i) == selected {
-                line.style(t.style(Slot::Selected))
-            } else {
-                line
-            }
-        })
-        .collect();
-    log::draw(frame, area, t, title, lines, false);
+    let follow = chrome.keymap.first(Action::Bottom, t.ascii);
+    screen
+        .log
+        .draw(frame, area, t, (&screen.epoch, follow), |kind| match kind {
+            Kind::Received => None,
+            Kind::Bad => Some(Slot::Warning),
+            Kind::Alert => Some(Slot::Error),
+            Kind::Recovered => Some(Slot::Connected),
+            Kind::Note => Some(Slot::Dim),
+        });
 }
 
 #[cfg(test)]

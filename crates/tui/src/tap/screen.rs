@@ -6,15 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
-use bounded::Weigh;
 use ratatui::Frame;
-use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::MouseEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use crate::kit::theme::clip;
 use crate::kit::{ActionInfo, Areas, Chrome, Effect, HintLine, Part, Role, Screen, Slot, Theme};
-use crate::widgets::log::{self, Log};
+use crate::widgets::epoch::Epoch;
+use crate::widgets::followed::{Followed, TimedLine};
 use observe::backplane::Lost;
 use observe::backplane::metrics::Metrics;
 use observe::backplane::{Filter, Seen, Tap as Model, TapItem};
@@ -118,18 +117,7 @@ pub enum LineKind {
 }
 
 /// A line of the tap's log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub at: Instant,
-    pub kind: LineKind,
-    pub text: String,
-}
-
-impl Weigh for Line {
-    fn weight(&self) -> usize {
-        size_of::<Line>() + self.text.len()
-    }
-}
+pub type Line = TimedLine<LineKind>;
 
 const ABOUT: &[&str] = &[
     "The tap reads the backplane with PSUBSCRIBE only: the cluster never",
@@ -150,9 +138,7 @@ const ABOUT: &[&str] = &[
 #[derive(Debug)]
 pub struct Tap {
     pub model: Model,
-    pub log: Log<Line>,
-    /// The selected log line; `None` follows new lines.
-    pub log_selected: Option<u64>,
+    pub log: Followed<LineKind>,
     /// The backplane, as shown (no credentials).
     pub url: String,
     pub up: Option<bool>,
@@ -167,15 +153,15 @@ pub struct Tap {
     /// The cluster computes a node count the tap reads (`PUBSUB NUMSUB`); not on NATS.
     pub cluster_count: bool,
     pub started: Instant,
-    wall: SystemTime,
+    /// The wall-clock time at `started`, to show instants as times of day.
+    pub(super) epoch: Epoch,
 }
 
 impl Tap {
     pub fn new(url: String, server: Server, filter: Filter, started: Instant) -> Tap {
         Tap {
             model: Model::new(server, filter),
-            log: Log::new(LOG_LINES, LOG_BYTES),
-            log_selected: None,
+            log: Followed::new(LOG_LINES, LOG_BYTES, MAX_LINE_CHARS),
             url,
             up: None,
             ever_up: false,
@@ -185,7 +171,7 @@ impl Tap {
             metrics: None,
             cluster_count: true,
             started,
-            wall: SystemTime::now(),
+            epoch: Epoch::new(started, SystemTime::now()),
         }
     }
 
@@ -209,14 +195,7 @@ impl Tap {
 
     /// Shows `started` as `wall` (tests pin the clock).
     pub fn set_wall(&mut self, wall: SystemTime) {
-        self.wall = wall;
-    }
-
-    pub(super) fn wall(&self, at: Instant) -> SystemTime {
-        match at.checked_duration_since(self.started) {
-            Some(d) => self.wall + d,
-            None => self.wall - self.started.saturating_duration_since(at),
-        }
+        self.epoch = Epoch::new(self.started, wall);
     }
 
     /// Messages the source dropped (the screen fell behind) and refused (too big).
@@ -230,12 +209,7 @@ impl Tap {
     }
 
     fn line(&mut self, kind: LineKind, text: &str, now: Instant) {
-        let text = clip(text, MAX_LINE_CHARS, "…").into_owned();
-        self.log.push(Line {
-            at: now,
-            kind,
-            text,
-        });
+        self.log.push(kind, text, now);
     }
 
     fn seen(&mut self, seen: Seen, now: Instant) {
@@ -263,9 +237,10 @@ impl Tap {
                         if let Some(x) = &b.except_socket {
                             t.push_str(&format!(" except {x}"));
                         }
-                        if let Some(l) =
-                            observe::backplane::model::latency_ms(b.sent_at_ms, self.wall(now))
-                        {
+                        if let Some(l) = observe::backplane::model::latency_ms(
+                            b.sent_at_ms,
+                            self.epoch.wall(now),
+                        ) {
                             t.push_str(&format!(" {l:.1} ms"));
                         }
                         t.push_str(&format!(" {}", b.data_preview));
@@ -326,11 +301,6 @@ impl Tap {
             Seen::NumSub(_) => {}
         }
     }
-
-    fn step(&mut self, by: isize) {
-        let positions: Vec<usize> = (0..self.log.len()).collect();
-        self.log_selected = log::step(&self.log, &positions, self.log_selected, by);
-    }
 }
 
 /// A node or request id, shortened to its first 8 characters (uuids stay told apart).
@@ -353,20 +323,14 @@ impl Screen for Tap {
     }
 
     fn act(&mut self, action: Action, _now: Instant) -> Option<Effect<()>> {
-        match action {
-            Action::Down => self.step(1),
-            Action::Up => self.step(-1),
-            Action::PageDown => self.step(10),
-            Action::PageUp => self.step(-10),
-            Action::Top => self.step(isize::MIN / 2),
-            Action::Bottom | Action::Back => self.log_selected = None,
-            Action::FocusNext => {
-                self.middle = match self.middle {
-                    Middle::Traffic => Middle::Presence,
-                    Middle::Presence => Middle::Traffic,
-                }
-            }
-            Action::Quit | Action::Help => {}
+        if action == Action::FocusNext {
+            self.middle = match self.middle {
+                Middle::Traffic => Middle::Presence,
+                Middle::Presence => Middle::Traffic,
+            };
+        } else if let Some(role) = crate::kit::Action::role(action) {
+            // The rest but quitting and the help (the kit's) move in the log.
+            self.log.navigate(role);
         }
         None
     }
@@ -382,11 +346,7 @@ impl Screen for Tap {
     }
 
     fn mouse(&mut self, event: MouseEvent, _body: Rect) {
-        match event.kind {
-            MouseEventKind::ScrollDown => self.step(3),
-            MouseEventKind::ScrollUp => self.step(-3),
-            _ => {}
-        }
+        self.log.scroll(&event);
     }
 
     fn status(&self, t: &Theme, _now: Instant, _width: u16) -> Vec<Part> {
@@ -424,7 +384,7 @@ impl Screen for Tap {
             (Action::Help, "help"),
             (Action::FocusNext, other),
         ];
-        if self.log_selected.is_some() {
+        if !self.log.is_following() {
             keys.push((Action::Bottom, "follow"));
         }
         HintLine::keys(keys)

@@ -7,13 +7,11 @@ use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Row, Table};
 
 use super::Action;
 use super::screen::{LineKind, Middle, Tap};
 use crate::kit::{Chrome, Slot, Theme};
-use crate::widgets::{alerts, log};
 use observe::backplane::model::HEARTBEAT_STALE;
 
 /// Fewest log lines kept on screen (with its border).
@@ -317,44 +315,13 @@ fn presence(frame: &mut Frame, screen: &Tap, t: &Theme, area: Rect, now: Instant
 
 fn log_pane(frame: &mut Frame, screen: &Tap, chrome: &Chrome<'_, Action>, area: Rect) {
     let t = chrome.theme;
-    let mut extra = Vec::new();
-    if screen.log_selected.is_some()
-        && let Some(key) = chrome.keymap.first(Action::Bottom, t.ascii)
-    {
-        extra.push(format!("{key} follows"));
-    }
-    let title = log::title(t, screen.log.len(), screen.log.dropped(), &extra);
-    let width = usize::from(area.width.saturating_sub(2));
-    let rows = usize::from(area.height.saturating_sub(2));
-    let positions: Vec<usize> = (0..screen.log.len()).collect();
-    let selected = log::selected_index(&screen.log, &positions, screen.log_selected);
-    let window = log::window(positions.len(), selected, rows);
-    let lines: Vec<Line> = window
-        .map(|i| {
-            let l = &screen.log[i];
-            let slot = match l.line.kind {
-                LineKind::Broadcast => None,
-                LineKind::Request | LineKind::Response => Some(Slot::Dim),
-                LineKind::Notice => Some(Slot::Connected),
-                LineKind::Warning => Some(Slot::Warning),
-                LineKind::State => Some(Slot::Dim),
-            };
-            let text = format!(
-                "{} {}",
-                alerts::time_of_day(screen.wall(l.line.at)),
-                l.line.text
-            );
-            let text = t.name(&text, width);
-            let line = match slot {
-                Some(s) => Line::from(Span::styled(text, t.style(s))),
-                None => Line::raw(text),
-            };
-            if screen.log_selected.is_some() && Some(i) == selected {
-                line.style(t.style(Slot::Selected))
-            } else {
-                line
-            }
-        })
-        .collect();
-    log::draw(frame, area, t, title, lines, false);
+    let follow = chrome.keymap.first(Action::Bottom, t.ascii);
+    screen
+        .log
+        .draw(frame, area, t, (&screen.epoch, follow), |kind| match kind {
+            LineKind::Broadcast => None,
+            LineKind::Request | LineKind::Response | LineKind::State => Some(Slot::Dim),
+            LineKind::Notice => Some(Slot::Connected),
+            LineKind::Warning => Some(Slot::Warning),
+        });
 }

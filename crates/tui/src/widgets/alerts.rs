@@ -11,6 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+use super::epoch::Epoch;
 use crate::kit::theme::age;
 use crate::kit::{Slot, Theme};
 use observe::output::lines::clock;
@@ -83,7 +84,7 @@ pub struct Alerts {
     bell: bool,
     ring: bool,
     /// An instant and the wall-clock time then, to show instants as times of day.
-    epoch: (Instant, SystemTime),
+    epoch: Epoch,
 }
 
 impl Alerts {
@@ -96,13 +97,13 @@ impl Alerts {
             dropped: 0,
             bell,
             ring: false,
-            epoch: (now, wall),
+            epoch: Epoch::new(now, wall),
         }
     }
 
     /// Shows `at` as `wall` (tests pin the clock).
-    pub fn set_epoch(&mut self, at: Instant, wall: SystemTime) {
-        self.epoch = (at, wall);
+    pub fn set_epoch(&mut self, epoch: Epoch) {
+        self.epoch = epoch;
     }
 
     /// An alert raised, broken `since`; `rank` orders the open ones (lowest first), else
@@ -194,14 +195,6 @@ impl Alerts {
         self.dropped
     }
 
-    fn wall(&self, at: Instant) -> SystemTime {
-        let (i, w) = self.epoch;
-        match at.checked_duration_since(i) {
-            Some(d) => w + d,
-            None => w - i.saturating_duration_since(at),
-        }
-    }
-
     /// The strip's lines: the open alerts, then the recoveries still shown, newest first.
     /// `subject` names what an alert concerns (` [HOOLI]`), if anything.
     pub fn lines(
@@ -216,7 +209,7 @@ impl Alerts {
             .map(|a| {
                 let text = format!(
                     " ALERT since {} ({}) {}{}: {}",
-                    time_of_day(self.wall(a.since)),
+                    self.epoch.time_of_day(a.since),
                     age(now.saturating_duration_since(a.since)),
                     a.title,
                     named(a),
@@ -230,8 +223,8 @@ impl Alerts {
             (now.saturating_duration_since(*at) < self.recovery_shown).then(|| {
                 let text = format!(
                     " RECOVERED {}-{} {}{}: {detail}",
-                    time_of_day(self.wall(a.since)),
-                    time_of_day(self.wall(*at)),
+                    self.epoch.time_of_day(a.since),
+                    self.epoch.time_of_day(*at),
                     a.title,
                     named(a),
                 );

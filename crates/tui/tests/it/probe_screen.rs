@@ -354,7 +354,7 @@ fn the_log_is_bounded_in_lines_and_bytes() {
     for _ in 0..(LOG_BYTES / (2 * MAX_LINE_CHARS) + 5) {
         s.line(Kind::Note, &long, t0);
     }
-    let log = &s.app.screen.log;
+    let log = s.app.screen.log.lines();
     assert!(
         log.bytes() <= LOG_BYTES && log.len() < LOG_LINES,
         "{}",
@@ -419,7 +419,14 @@ fn an_alert_marks_its_node_until_it_recovers_and_the_strip_tells_both() {
         s.app.screen.alerts.lines(later, |_| None).is_empty(),
         "recoveries leave"
     );
-    let kinds: Vec<Kind> = s.app.screen.log.iter().map(|l| l.line.kind).collect();
+    let kinds: Vec<Kind> = s
+        .app
+        .screen
+        .log
+        .lines()
+        .iter()
+        .map(|l| l.line.kind)
+        .collect();
     assert_eq!(
         kinds,
         [Kind::Alert, Kind::Alert, Kind::Recovered, Kind::Recovered]
