@@ -214,7 +214,7 @@ fn log_pane(frame: &mut Frame, screen: &Probe, chrome: &Chrome<'_, Action>, area
     let follow = chrome.keymap.first(Action::Bottom, t.ascii);
     screen
         .log
-        .draw(frame, area, t, (&screen.epoch, follow), |kind| match kind {
+        .draw(frame, area, t, &screen.epoch, follow, |kind| match kind {
             Kind::Received => None,
             Kind::Bad => Some(Slot::Warning),
             Kind::Alert => Some(Slot::Error),

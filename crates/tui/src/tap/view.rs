@@ -318,7 +318,7 @@ fn log_pane(frame: &mut Frame, screen: &Tap, chrome: &Chrome<'_, Action>, area: 
     let follow = chrome.keymap.first(Action::Bottom, t.ascii);
     screen
         .log
-        .draw(frame, area, t, (&screen.epoch, follow), |kind| match kind {
+        .draw(frame, area, t, &screen.epoch, follow, |kind| match kind {
             LineKind::Broadcast => None,
             LineKind::Request | LineKind::Response | LineKind::State => Some(Slot::Dim),
             LineKind::Notice => Some(Slot::Connected),

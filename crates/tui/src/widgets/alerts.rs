@@ -14,7 +14,6 @@ use ratatui::widgets::Paragraph;
 use super::epoch::Epoch;
 use crate::kit::theme::age;
 use crate::kit::{Slot, Theme};
-use observe::output::lines::clock;
 pub use observe::probe::state::AlertKind as ProbeAlert;
 
 /// Most strip lines.
@@ -238,11 +237,6 @@ impl Alerts {
         }
         out
     }
-}
-
-/// `10:00:03`: the log's clock to the second.
-pub fn time_of_day(t: SystemTime) -> String {
-    clock(t).chars().take(8).collect()
 }
 
 /// The band less the strip's `lines` (at most [`MAX_LINES`]): (strip, rest). No strip when

@@ -4,7 +4,7 @@
 
 use std::time::{Instant, SystemTime};
 
-use super::alerts::time_of_day;
+use observe::output::lines::clock;
 
 /// An instant and the wall-clock time then.
 #[derive(Debug, Clone, Copy)]
@@ -26,9 +26,9 @@ impl Epoch {
         }
     }
 
-    /// `10:00:03`: `at` as a time of day, to the second.
+    /// `10:00:03`: `at` as a time of day (UTC), to the second.
     pub fn time_of_day(&self, at: Instant) -> String {
-        time_of_day(self.wall(at))
+        clock(self.wall(at)).chars().take(8).collect()
     }
 }
 

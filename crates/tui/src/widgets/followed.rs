@@ -9,7 +9,7 @@ use bounded::Weigh;
 use ratatui::Frame;
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 
 use super::epoch::Epoch;
 use super::log::{self, Log};
@@ -43,7 +43,7 @@ pub struct Followed<K> {
     max_chars: usize,
 }
 
-impl<K: Copy> Followed<K> {
+impl<K> Followed<K> {
     /// At most `lines` lines weighing `bytes` in all, each at most `max_chars` characters.
     pub fn new(lines: usize, bytes: usize, max_chars: usize) -> Followed<K> {
         Followed {
@@ -53,7 +53,8 @@ impl<K: Copy> Followed<K> {
         }
     }
 
-    /// A line, clipped to the pane's longest; the oldest go (counted) past the bounds.
+    /// A line, clipped to the log's longest (`max_chars`). Past the bounds the oldest lines
+    /// go; a line heavier than the whole byte budget is refused. Either is counted.
     pub fn push(&mut self, kind: K, text: &str, at: Instant) {
         let text = clip(text, self.max_chars, "…").into_owned();
         self.log.push(TimedLine { at, kind, text });
@@ -69,8 +70,8 @@ impl<K: Copy> Followed<K> {
         self.selected.is_none()
     }
 
-    /// What a movement role does to the selection; false for any other role.
-    pub fn navigate(&mut self, role: Role) -> bool {
+    /// What a movement role does to the selection (any other role does nothing).
+    pub fn navigate(&mut self, role: Role) {
         match role {
             Role::Down => self.step(1),
             Role::Up => self.step(-1),
@@ -78,9 +79,8 @@ impl<K: Copy> Followed<K> {
             Role::PageUp => self.step(-PAGE),
             Role::Top => self.step(isize::MIN / 2),
             Role::Bottom | Role::Back => self.selected = None,
-            Role::Quit | Role::Help | Role::Palette => return false,
+            Role::Quit | Role::Help | Role::Palette => {}
         }
-        true
     }
 
     /// The mouse wheel moves the selection.
@@ -105,14 +105,16 @@ impl<K: Copy> Followed<K> {
     }
 
     /// The pane: each line's time of day and text, coloured by `slot` of its kind, the
-    /// selected one highlighted. While a line is selected, the title names `follow_key`.
+    /// selected one highlighted over its colour (as the dashboard's log). While a line is
+    /// selected, the title names `follow_key`.
     pub fn draw(
         &self,
         frame: &mut Frame,
         area: Rect,
         t: &Theme,
-        (epoch, follow_key): (&Epoch, Option<String>),
-        slot: impl Fn(K) -> Option<Slot>,
+        epoch: &Epoch,
+        follow_key: Option<String>,
+        slot: impl Fn(&K) -> Option<Slot>,
     ) {
         let extra: Vec<String> = match (&self.selected, follow_key) {
             (Some(_), Some(key)) => vec![format!("{key} follows")],
@@ -134,8 +136,8 @@ impl<K: Copy> Followed<K> {
                 let l = &self.log[i].line;
                 let text = format!("{} {}", epoch.time_of_day(l.at), l.text);
                 let text = t.name(&text, width);
-                let line = match slot(l.kind) {
-                    Some(s) => Line::styled(text, t.style(s)),
+                let line = match slot(&l.kind) {
+                    Some(s) => Line::from(Span::styled(text, t.style(s))),
                     None => Line::raw(text),
                 };
                 if self.selected.is_some() && Some(i) == selected {
@@ -157,17 +159,15 @@ mod tests {
     fn the_selection_moves_by_role_and_the_end_follows_again() {
         let mut f: Followed<u8> = Followed::new(3, 1 << 20, 5);
         let now = Instant::now();
-        assert!(
-            f.navigate(Role::Up) && f.is_following(),
-            "nothing to select"
-        );
+        f.navigate(Role::Up);
+        assert!(f.is_following(), "nothing to select");
         for n in 0..5u8 {
             f.push(n, &format!("line {n} and more"), now);
         }
         // The oldest two went, and the lines were clipped.
         assert_eq!((f.lines().len(), f.lines().dropped()), (3, 2));
         assert_eq!(f.lines()[0].line.text, "line…");
-        assert!(f.navigate(Role::Up));
+        f.navigate(Role::Up);
         assert_eq!(f.selected, Some(3));
         f.navigate(Role::Top);
         assert_eq!(f.selected, Some(2));
@@ -181,7 +181,9 @@ mod tests {
         assert_eq!(f.selected, Some(2));
         f.navigate(Role::Bottom);
         assert!(f.is_following());
-        assert!(!f.navigate(Role::Quit) && !f.navigate(Role::Palette));
+        f.navigate(Role::Quit);
+        f.navigate(Role::Palette);
+        assert!(f.is_following(), "not movements");
         // A selected line that was dropped selects the oldest kept.
         f.navigate(Role::Top);
         for n in 5..7u8 {
@@ -189,5 +191,97 @@ mod tests {
         }
         f.navigate(Role::Down);
         assert_eq!(f.selected, Some(5));
+    }
+
+    fn drawn(f: &Followed<u8>, epoch: &Epoch, key: Option<&str>) -> ratatui::buffer::Buffer {
+        use ratatui::backend::TestBackend;
+        let t = Theme::new(true, false);
+        let mut term = ratatui::Terminal::new(TestBackend::new(40, 5)).unwrap();
+        term.draw(|fr| {
+            f.draw(fr, fr.area(), &t, epoch, key.map(str::to_owned), |k| {
+                (*k == 1).then_some(Slot::Warning)
+            })
+        })
+        .unwrap();
+        term.backend().buffer().clone()
+    }
+
+    fn row(b: &ratatui::buffer::Buffer, y: u16) -> String {
+        (0..b.area.width).map(|x| b[(x, y)].symbol()).collect()
+    }
+
+    #[test]
+    fn the_pane_shows_times_highlights_the_selection_and_names_the_follow_key() {
+        use ratatui::style::{Color, Modifier};
+        use std::time::{Duration, SystemTime};
+        let t0 = Instant::now();
+        let epoch = Epoch::new(t0, SystemTime::UNIX_EPOCH + Duration::from_secs(36_000));
+        let mut f: Followed<u8> = Followed::new(100, 1 << 20, 6);
+        // Empty: no panic, nothing selected.
+        let b = drawn(&f, &epoch, Some("G"));
+        assert!(row(&b, 0).contains("0 lines") && !row(&b, 0).contains("follows"));
+        for n in 0..5u8 {
+            f.push(
+                n % 2,
+                &format!("é{n}ééééééé"),
+                t0 + Duration::from_secs(n.into()),
+            );
+        }
+        assert_eq!(
+            f.lines()[0].line.text,
+            "é0ééé…",
+            "six characters with the ellipsis, multibyte"
+        );
+        let b = drawn(&f, &epoch, Some("G"));
+        // Following: the newest three of five, no highlight, no follow key.
+        assert!(row(&b, 1).contains("10:00:02 é2"), "{}", row(&b, 1));
+        assert!(row(&b, 3).contains("10:00:04 é4"), "{}", row(&b, 3));
+        assert!(!row(&b, 0).contains("follows"));
+        assert!(!(1..4).any(|y| b[(1, y)].modifier.contains(Modifier::REVERSED)));
+        assert_eq!(
+            b[(1, 2)].fg,
+            Color::Yellow,
+            "a kind's slot colours its line"
+        );
+        f.navigate(Role::Up);
+        let b = drawn(&f, &epoch, Some("G"));
+        assert!(row(&b, 0).contains("G follows"), "{}", row(&b, 0));
+        // The window ends at the selection: é3 (a Warning line) at the bottom row.
+        assert!(row(&b, 3).contains("é3"), "{}", row(&b, 3));
+        assert!(b[(1, 3)].modifier.contains(Modifier::REVERSED));
+        assert_eq!(b[(1, 3)].fg, Color::Yellow, "its kind's colour, reversed");
+        assert!(!b[(1, 2)].modifier.contains(Modifier::REVERSED));
+        let b = drawn(&f, &epoch, None);
+        assert!(!row(&b, 0).contains("follows"), "no key, no words");
+        // Before the epoch.
+        let mut g: Followed<u8> = Followed::new(100, 1 << 20, 80);
+        if let Some(before) = t0.checked_sub(Duration::from_secs(61)) {
+            g.push(0, "early", before);
+            assert!(row(&drawn(&g, &epoch, None), 1).contains("09:58:59 early"));
+        }
+    }
+
+    #[test]
+    fn the_wheel_moves_three_lines() {
+        use ratatui::crossterm::event::KeyModifiers;
+        let wheel = |kind| MouseEvent {
+            kind,
+            column: 0,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        };
+        let mut f: Followed<u8> = Followed::new(100, 1 << 20, 80);
+        f.scroll(&wheel(MouseEventKind::ScrollUp));
+        assert!(f.is_following(), "an empty log selects nothing");
+        for n in 0..10u8 {
+            f.push(n, "x", Instant::now());
+        }
+        f.scroll(&wheel(MouseEventKind::ScrollUp));
+        assert_eq!(f.selected, Some(6));
+        f.scroll(&wheel(MouseEventKind::Moved));
+        assert_eq!(f.selected, Some(6));
+        f.scroll(&wheel(MouseEventKind::ScrollDown));
+        f.scroll(&wheel(MouseEventKind::ScrollDown));
+        assert_eq!(f.selected, Some(9), "stops at the newest, still selected");
     }
 }

@@ -289,3 +289,64 @@ fn rates_per_second_beside_the_counts_at_80x24() {
         "{text}"
     );
 }
+
+/// The log's keys: k selects (the title names the follow key, as `[keys]` binds it), Tab
+/// switches the middle panes and leaves the selection, G or Esc follows again.
+#[test]
+fn the_log_keys_select_tab_keeps_the_selection_and_the_end_follows() {
+    use tui::testing::key;
+    let mut f = busy();
+    assert!(f.app.screen.log.is_following());
+    f.key(key('k'), 16_000);
+    assert!(!f.app.screen.log.is_following());
+    let text = f.text(16_000);
+    // The log's title names the key, and so does the hint line at the bottom.
+    let hints = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        text.contains("G follows") && hints.contains("G follow"),
+        "{text}"
+    );
+    f.key(tab(), 16_000);
+    assert!(!f.app.screen.log.is_following(), "Tab is not a log key");
+    f.key(key('G'), 16_000);
+    assert!(f.app.screen.log.is_following());
+    f.key(key('g'), 16_000);
+    f.key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Esc,
+            crossterm::event::KeyModifiers::NONE,
+        ),
+        16_000,
+    );
+    assert!(f.app.screen.log.is_following(), "Esc follows");
+
+    let table = tui::keys::KeyTable::new(
+        [("bottom".to_owned(), vec!["b".to_owned()])]
+            .into_iter()
+            .collect(),
+    )
+    .unwrap();
+    let mut g = busy();
+    g.app = App::new(
+        std::mem::replace(
+            &mut g.app.screen,
+            Tap::new("x".into(), Server::Sockudo, Filter::default(), g.t0),
+        ),
+        table.keymap(),
+        Theme::new(false, false),
+    );
+    g.key(key('k'), 16_000);
+    let text = g.text(16_000);
+    assert!(
+        text.contains("b follows") && !text.contains("G follows"),
+        "{text}"
+    );
+    g.key(key('G'), 16_000);
+    assert!(!g.app.screen.log.is_following(), "G is unbound");
+    g.key(key('b'), 16_000);
+    assert!(g.app.screen.log.is_following());
+}
