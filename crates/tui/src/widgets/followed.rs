@@ -92,15 +92,24 @@ impl<K> Followed<K> {
         }
     }
 
-    /// The selection `by` lines further (negative: older); the newest when following.
+    /// Where the selection is in the log: the newest line while following, the oldest
+    /// kept when the selected one was dropped. `None` when the log is empty.
+    fn index(&self) -> Option<usize> {
+        let last = self.log.len().checked_sub(1)?;
+        Some(
+            self.selected
+                .map_or(last, |seq| self.log.position(seq).min(last)),
+        )
+    }
+
+    /// The selection `by` lines further (negative: older); from the newest when following.
     fn step(&mut self, by: isize) {
-        let Some(last) = self.log.len().checked_sub(1) else {
+        let Some(from) = self.index() else {
             return;
         };
-        let from = self
-            .selected
-            .map_or(last, |seq| self.log.position(seq).min(last));
-        let to = from.saturating_add_signed(by).min(last);
+        let to = from
+            .saturating_add_signed(by)
+            .min(self.log.len().saturating_sub(1));
         self.selected = Some(self.log[to].seq);
     }
 
@@ -123,14 +132,7 @@ impl<K> Followed<K> {
         let title = log::title(t, self.log.len(), self.log.dropped(), &extra);
         let width = usize::from(area.width.saturating_sub(2));
         let rows = usize::from(area.height.saturating_sub(2));
-        let selected = match self.selected {
-            None => self.log.len().checked_sub(1),
-            Some(seq) => self
-                .log
-                .len()
-                .checked_sub(1)
-                .map(|last| self.log.position(seq).min(last)),
-        };
+        let selected = self.index();
         let lines: Vec<Line> = log::window(self.log.len(), selected, rows)
             .map(|i| {
                 let l = &self.log[i].line;
