@@ -12,13 +12,15 @@
 #   node          a misbehaving Pusher node (tests/it/support/rogue.mjs, Node's own modules)
 #   openssl       a private CA and certificates for the TLS tests
 #   kill          signals to the processes the tests start (procps)
+#   python3       the benchmark harness's rule for ratios (bench/harness.py)
 # and, for the build itself, a C compiler and linker (`cc`: ring's C code, and the link).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # program:Debian packages (comma-separated)
 needs=(cc:gcc,libc6-dev tmux:tmux promtool:prometheus redis-server:redis-server
-  nats-server:nats-server node:nodejs openssl:openssl kill:procps)
+  nats-server:nats-server node:nodejs openssl:openssl kill:procps
+  python3:python3)
 # A program counts when PATH leads to an executable file of that name.
 present() {
   local path

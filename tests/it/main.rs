@@ -1,6 +1,7 @@
 //! The binary's tests: each runs the real `tickertape` (and, for interop, real peers) over 127.0.0.1,
 //! and fails if the process's stderr says `panicked`.
 
+mod bench_harness;
 mod check;
 mod cli_escaping;
 mod cli_flags;
